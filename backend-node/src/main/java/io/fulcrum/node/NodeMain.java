@@ -1,0 +1,6 @@
+package io.fulcrum.node;
+
+public final class NodeMain {
+    public static void main(String[] args) {
+    }
+}

@@ -1,0 +1,6 @@
+package io.fulcrum.balancer;
+
+public final class BalancerMain {
+    public static void main(String[] args) {
+    }
+}

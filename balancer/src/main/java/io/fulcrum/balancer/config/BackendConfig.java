@@ -1,0 +1,35 @@
+package io.fulcrum.balancer.config;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One backend of the pool.
+ *
+ * @param id unique, stable name; live counters survive a reload while the id stays the same
+ * @param host host name or address from the URL
+ * @param port port from the URL (80 when the URL names none)
+ * @param region the backend's region (the balancer's own region when omitted)
+ * @param weight relative share, at least 1
+ * @param maxInFlight requests in flight at which the backend is never chosen, at least 1
+ */
+public record BackendConfig(String id, String host, int port, String region, int weight, int maxInFlight) {
+    public BackendConfig {
+        requireNonNull(id, "id");
+        requireNonNull(host, "host");
+        requireNonNull(region, "region");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port: " + port + " (expected: 1-65535)");
+        }
+        if (weight < 1) {
+            throw new IllegalArgumentException("weight: " + weight + " (expected: >= 1)");
+        }
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("maxInFlight: " + maxInFlight + " (expected: >= 1)");
+        }
+    }
+
+    /** The backend's base URL, {@code http://host:port}. */
+    public String url() {
+        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+}

@@ -1,0 +1,20 @@
+package io.fulcrum.balancer.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * Passive outlier ejection.
+ *
+ * @param consecutiveFailures 5xx answers or connect/reset failures in a row that eject a backend
+ * @param baseEjection ejection time, multiplied by the number of times the backend was ejected
+ * @param maxEjection cap on one ejection's length
+ * @param maxEjectedPercent never eject more than this share of the pool at once
+ */
+public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection, int maxEjectedPercent) {
+    public OutlierConfig {
+        requireNonNull(baseEjection, "baseEjection");
+        requireNonNull(maxEjection, "maxEjection");
+    }
+}

@@ -1,0 +1,26 @@
+package io.fulcrum.balancer.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * Retries of failed requests on another backend.
+ *
+ * @param attempts extra tries after the first
+ * @param budgetPercent retries never exceed this share of live requests
+ * @param replayBodyBytes request bodies up to this size are kept so they can be replayed
+ * @param perTryTimeout response timeout of one try; {@code null} means the whole response timeout
+ */
+public record RetryConfig(int attempts, int budgetPercent, int replayBodyBytes, Duration perTryTimeout) {
+    public RetryConfig {
+        if (attempts < 0) {
+            throw new IllegalArgumentException("attempts: " + attempts + " (expected: >= 0)");
+        }
+    }
+
+    /** The response timeout of one try given the overall response timeout. */
+    public Duration perTryTimeoutOr(Duration response) {
+        return perTryTimeout == null ? requireNonNull(response, "response") : perTryTimeout;
+    }
+}

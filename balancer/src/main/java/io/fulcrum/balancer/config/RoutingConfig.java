@@ -1,0 +1,40 @@
+package io.fulcrum.balancer.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * How a backend is chosen.
+ *
+ * @param policy the selection policy
+ * @param regionHeader request header carrying the client's region, or {@code null} when not configured
+ * @param spillover when and where to leave the client's region
+ * @param slowStart window over which a backend that comes back ramps up to its full share
+ *     ({@link Duration#ZERO} disables slow start)
+ */
+public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig spillover, Duration slowStart) {
+
+    /** Selection policies; {@code least-busy} in YAML is {@link #LEAST_BUSY}. */
+    public enum Policy {
+        LEAST_BUSY("least-busy"),
+        ROUND_ROBIN("round-robin"),
+        RANDOM("random");
+
+        private final String yamlName;
+
+        Policy(String yamlName) {
+            this.yamlName = yamlName;
+        }
+
+        public String yamlName() {
+            return yamlName;
+        }
+    }
+
+    public RoutingConfig {
+        requireNonNull(policy, "policy");
+        requireNonNull(spillover, "spillover");
+        requireNonNull(slowStart, "slowStart");
+    }
+}

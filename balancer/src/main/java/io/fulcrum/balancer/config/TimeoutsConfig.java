@@ -1,0 +1,22 @@
+package io.fulcrum.balancer.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * @param connect connecting to a backend
+ * @param response from the request's last byte sent to the response's first byte
+ * @param clientIdle an idle client connection is closed after this
+ * @param backendIdle an idle pooled backend connection is closed after this
+ * @param drain how long in-flight requests may take to finish at shutdown
+ */
+public record TimeoutsConfig(Duration connect, Duration response, Duration clientIdle, Duration backendIdle, Duration drain) {
+    public TimeoutsConfig {
+        requireNonNull(connect, "connect");
+        requireNonNull(response, "response");
+        requireNonNull(clientIdle, "clientIdle");
+        requireNonNull(backendIdle, "backendIdle");
+        requireNonNull(drain, "drain");
+    }
+}

@@ -1,0 +1,66 @@
+package io.fulcrum.balancer.routing;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.balancer.config.BackendConfig;
+
+/**
+ * A backend as the routing layer sees it: its configuration plus its live {@link BackendState}.
+ * The configuration part is immutable; a reload that keeps the id builds a new {@code Backend}
+ * around the same state object, so counters survive. Thread-safe.
+ */
+public final class Backend {
+    private final BackendConfig config;
+    private final BackendState state;
+
+    public Backend(BackendConfig config, BackendState state) {
+        this.config = requireNonNull(config, "config");
+        this.state = requireNonNull(state, "state");
+    }
+
+    public String id() {
+        return config.id();
+    }
+
+    public String host() {
+        return config.host();
+    }
+
+    public int port() {
+        return config.port();
+    }
+
+    public String region() {
+        return config.region();
+    }
+
+    public int weight() {
+        return config.weight();
+    }
+
+    public int maxInFlight() {
+        return config.maxInFlight();
+    }
+
+    public BackendConfig config() {
+        return config;
+    }
+
+    /** Live counters and flags, shared by every snapshot that holds this backend's id. */
+    public BackendState state() {
+        return state;
+    }
+
+    /**
+     * Takes one in-flight slot if the backend is below its max-in-flight. Every successful call
+     * must be matched by one {@link BackendState#onRequestEnd} call.
+     */
+    public boolean tryAcquire() {
+        return state.tryAcquire(config.maxInFlight());
+    }
+
+    @Override
+    public String toString() {
+        return config.id() + "(" + config.url() + ")";
+    }
+}

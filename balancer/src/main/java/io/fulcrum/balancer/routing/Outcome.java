@@ -1,0 +1,22 @@
+package io.fulcrum.balancer.routing;
+
+/** How one request to a backend ended, as far as health and routing care. */
+public enum Outcome {
+    /** A response below 500 was received. */
+    SUCCESS,
+    /** The backend answered 5xx. */
+    SERVER_ERROR,
+    /** The connection could not be established (refused, timed out). */
+    CONNECT_FAILURE,
+    /** The connection broke, or the response was malformed. */
+    RESET,
+    /** No response within the response timeout. */
+    TIMEOUT,
+    /** The client went away first; says nothing about the backend. */
+    CANCELLED;
+
+    /** Whether this outcome counts against the backend for outlier detection. */
+    public boolean isFailure() {
+        return this != SUCCESS && this != CANCELLED;
+    }
+}
