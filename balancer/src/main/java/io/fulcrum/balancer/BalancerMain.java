@@ -1,6 +1,88 @@
 package io.fulcrum.balancer;
 
-public final class BalancerMain {
+import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.ConfigException;
+import io.fulcrum.balancer.config.ConfigLoader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code balancer} command: loads and validates the YAML config, starts the balancer and
+ * stops it gracefully on SIGTERM or Ctrl-C. Exit status 2 means the config is unusable (nothing
+ * was bound), 1 that start-up failed otherwise.
+ */
+@Command(name = "balancer", mixinStandardHelpOptions = true, versionProvider = BalancerMain.Version.class,
+        description = "Fulcrum: a layer-7 HTTP load balancer.")
+public final class BalancerMain implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(BalancerMain.class);
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML config file")
+    Path config;
+
+    @Option(names = "--check", description = "validate the config, print the problems, and exit")
+    boolean check;
+
+    @Option(names = "--threads", paramLabel = "N", description = "event loop threads (default: one per core)")
+    int threads;
+
     public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command and returns its exit status (for tests, without exiting). */
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new BalancerMain());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            err.println("balancer: " + e.getMessage());
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BalancerConfig loaded;
+        try {
+            loaded = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            e.problems().forEach(System.err::println);
+            return 2;
+        }
+        if (check) {
+            System.out.println(config + ": OK (" + loaded.backends().size() + " backends)");
+            return 0;
+        }
+        Balancer balancer = new Balancer(loaded, threads).start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping: draining for up to {}", loaded.timeouts().drain());
+            try {
+                balancer.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stopped.countDown();
+        }, "fulcrum-shutdown"));
+        log.info("Fulcrum balancer on port {} with {} backends", balancer.port(), loaded.backends().size());
+        stopped.await();
+        return 0;
+    }
+
+    /** The version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = BalancerMain.class.getPackage().getImplementationVersion();
+            return new String[] {"fulcrum balancer " + (v == null ? "dev" : v)};
+        }
     }
 }

@@ -1,0 +1,128 @@
+package io.fulcrum.balancer.pool;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Keep-alive connections to backends, pooled per backend and per event loop (as in Zuul's
+ * per-server, per-loop pools). A connection is only ever used and pooled on the event loop that
+ * opened it, so a request never crosses threads and the idle lists need no locks.
+ *
+ * <p>{@link #poll}, {@link #connect} and {@link #release} must be called on {@code loop}; they are
+ * confined to it. {@link #closeAll()} is thread-safe.
+ */
+public final class ConnectionPool {
+    private static final AttributeKey<String> POOL_KEY = AttributeKey.valueOf("fulcrum.pool.key");
+
+    private final Bootstrap bootstrap;
+    private final int maxIdlePerLoop;
+    private final ChannelGroup all = new DefaultChannelGroup("backend-connections", GlobalEventExecutor.INSTANCE);
+    private final FastThreadLocal<Map<String, ArrayDeque<Channel>>> idle = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, ArrayDeque<Channel>> initialValue() {
+            return new HashMap<>();
+        }
+    };
+
+    /**
+     * @param bootstrap channel type, options and handler of backend connections; its group is set
+     *     per connect to the caller's event loop
+     * @param maxIdlePerLoop idle connections kept per backend and event loop (the waterline); more
+     *     are closed on release
+     */
+    public ConnectionPool(Bootstrap bootstrap, int maxIdlePerLoop) {
+        this.bootstrap = requireNonNull(bootstrap, "bootstrap");
+        if (maxIdlePerLoop < 0) {
+            throw new IllegalArgumentException("maxIdlePerLoop: " + maxIdlePerLoop + " (expected: >= 0)");
+        }
+        this.maxIdlePerLoop = maxIdlePerLoop;
+    }
+
+    /**
+     * Takes an idle connection to {@code key}'s backend opened on the calling loop, or returns
+     * {@code null} when there is none. The most recently used connection comes first (LIFO), so
+     * surplus connections age out.
+     */
+    public Channel poll(String key) {
+        ArrayDeque<Channel> deque = idle.get().get(key);
+        if (deque == null) {
+            return null;
+        }
+        Channel ch;
+        while ((ch = deque.pollFirst()) != null) {
+            if (ch.isActive()) {
+                return ch;
+            }
+        }
+        return null;
+    }
+
+    /** Opens a new connection to {@code host:port} on {@code loop}, remembered under {@code key}. */
+    public ChannelFuture connect(String key, String host, int port, EventLoop loop) {
+        ChannelFuture future = bootstrap.clone(loop).attr(POOL_KEY, key).connect(host, port);
+        Channel ch = future.channel();
+        all.add(ch);
+        ch.closeFuture().addListener(f -> forget(ch));
+        return future;
+    }
+
+    /**
+     * Returns a connection whose last exchange ended cleanly. Must be called on the channel's own
+     * loop. The caller must not use the channel afterwards.
+     */
+    public void release(Channel ch) {
+        String key = ch.attr(POOL_KEY).get();
+        if (key == null || !ch.isActive()) {
+            ch.close();
+            return;
+        }
+        ArrayDeque<Channel> deque = idle.get().computeIfAbsent(key, k -> new ArrayDeque<>());
+        if (deque.size() >= maxIdlePerLoop) {
+            ch.close();
+            return;
+        }
+        deque.addFirst(ch);
+        // Keep a read pending so that a close or stray bytes from the backend are seen while idle.
+        ch.read();
+    }
+
+    /** Whether {@code ch} is currently idle in this loop's pool. Confined to the channel's loop. */
+    public boolean isIdle(Channel ch) {
+        String key = ch.attr(POOL_KEY).get();
+        ArrayDeque<Channel> deque = key == null ? null : idle.get().get(key);
+        return deque != null && deque.contains(ch);
+    }
+
+    /** Number of backend connections open now, idle or busy, on every loop. */
+    public int openConnections() {
+        return all.size();
+    }
+
+    /** Closes every connection, idle or busy. */
+    public void closeAll() {
+        all.close();
+    }
+
+    private void forget(Channel ch) {
+        if (!ch.eventLoop().inEventLoop()) {
+            return;
+        }
+        String key = ch.attr(POOL_KEY).get();
+        ArrayDeque<Channel> deque = key == null ? null : idle.get().get(key);
+        if (deque != null) {
+            deque.remove(ch);
+        }
+    }
+}

@@ -1,0 +1,576 @@
+package io.fulcrum.balancer.proxy;
+
+import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.LoadBalancer;
+import io.fulcrum.balancer.routing.Outcome;
+import io.fulcrum.balancer.routing.RequestInfo;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client request and its way to a response: backend choice, connection, streaming both ways,
+ * the response timeout, and retries on another backend where DESIGN.md's rules allow them.
+ *
+ * <p>Body parts that may have to be sent again are kept (retained) while the body stays under the
+ * replay limit; past it they are sent once and dropped, and the request is no longer retried once
+ * any of it reached a backend.
+ *
+ * <p>Not thread safe: confined to the client channel's event loop, which also runs the backend
+ * connection.
+ */
+final class Exchange implements ChannelFutureListener, Runnable {
+    private final ProxyFrontendHandler frontend;
+    private final ChannelHandlerContext client;
+    private final ProxyContext proxy;
+    private final ProxySettings settings;
+    private final HttpRequest request;
+    private final String requestId;
+    private final HttpVersion clientVersion;
+    private final boolean head;
+    private final boolean retryableAfterSend;
+    private final boolean bodyless;
+    private final RequestInfo routingInfo;
+
+    /** Body parts not yet released: all of them while replayable, else only those not yet sent. */
+    private final List<HttpContent> body = new ArrayList<>(2);
+    private int bodyWritten;
+    private boolean replayable = true;
+    private long bodyBytes;
+    private boolean requestComplete;
+
+    private List<Backend> tried = List.of();
+    private int attempt;
+    private boolean holdingRetrySlot;
+
+    private Backend backend;
+    private Channel backendChannel;
+    private ProxyBackendHandler backendHandler;
+    private long tryStartNanos;
+    private long firstByteNanos;
+    private boolean connecting;
+    private boolean reachedBackend;
+    private boolean interim;
+    private boolean responseStarted;
+    private boolean backendReusable;
+    private int responseStatus;
+    private ScheduledFuture<?> timeout;
+    private boolean done;
+
+    Exchange(ProxyFrontendHandler frontend, ChannelHandlerContext client, ProxyContext proxy, ProxySettings settings,
+            HttpRequest request, String requestId, String clientRegion) {
+        this.frontend = frontend;
+        this.client = client;
+        this.proxy = proxy;
+        this.settings = settings;
+        this.request = request;
+        this.requestId = requestId;
+        this.clientVersion = request.protocolVersion();
+        this.head = HttpMethod.HEAD.equals(request.method());
+        this.retryableAfterSend = isRetryableAfterSend(request);
+        this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+        this.routingInfo = clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of());
+    }
+
+    /** GET, HEAD, PUT, DELETE, OPTIONS, TRACE, and POST/PATCH carrying an Idempotency-Key. */
+    private static boolean isRetryableAfterSend(HttpRequest request) {
+        HttpMethod m = request.method();
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.PUT || m == HttpMethod.DELETE
+                || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE) {
+            return true;
+        }
+        return request.headers().contains("idempotency-key");
+    }
+
+    String requestId() {
+        return requestId;
+    }
+
+    HttpVersion clientVersion() {
+        return clientVersion;
+    }
+
+    boolean isDone() {
+        return done;
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    /** Whether the request announced no body, so only an empty last part is still to come. */
+    boolean bodyless() {
+        return bodyless;
+    }
+
+    /** Whether the frontend should read more of the request body now. */
+    boolean wantsRequestData() {
+        return !done && !requestComplete && backendChannel != null && !connecting && backendChannel.isWritable();
+    }
+
+    /** Starts the first try. {@code request} was already rewritten by {@link HeaderRules}. */
+    void start() {
+        proxy.retryBudget().requestStarted();
+        tryBackend();
+    }
+
+    // ---- client side ----
+
+    /** A part of the request body; ownership passes to this exchange. */
+    void onRequestContent(HttpContent content) {
+        if (done) {
+            content.release();
+            return;
+        }
+        bodyBytes += content.content().readableBytes();
+        if (bodyBytes > settings.maxBodyBytes()) {
+            content.release();
+            abort(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large");
+            return;
+        }
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (replayable && bodyBytes > settings.replayBodyBytes()) {
+            stopKeepingBody();
+        }
+        body.add(content);
+        if (backendChannel != null && !connecting) {
+            writePendingBody();
+            if (requestComplete) {
+                onRequestSent();
+            }
+        }
+    }
+
+    /** The client connection closed before the exchange ended: cancel the backend request. */
+    void onClientClosed() {
+        if (done) {
+            return;
+        }
+        if (backend != null) {
+            endTry(Outcome.CANCELLED);
+            closeBackend();
+        }
+        finish();
+    }
+
+    /** The client can take more response bytes. */
+    void onClientWritable() {
+        if (responseStarted && backendChannel != null && !done) {
+            backendChannel.read();
+        }
+    }
+
+    // ---- backend choice and connection ----
+
+    private void tryBackend() {
+        LoadBalancer lb = proxy.registry().current().loadBalancer();
+        RequestInfo info = tried.isEmpty() ? routingInfo : new RequestInfo(routingInfo.clientRegion(), tried);
+        Backend chosen = lb.select(info);
+        if (chosen != null && !chosen.tryAcquire()) {
+            // Lost a race for the last slot; one more choice before giving up.
+            chosen = lb.select(info);
+            if (chosen != null && !chosen.tryAcquire()) {
+                chosen = null;
+            }
+        }
+        if (chosen == null) {
+            fail(UpstreamFailure.NO_BACKEND);
+            return;
+        }
+        backend = chosen;
+        tryStartNanos = System.nanoTime();
+        firstByteNanos = 0;
+        reachedBackend = false;
+        Channel pooled = proxy.pool().poll(chosen.id());
+        if (pooled != null) {
+            attach(pooled);
+            writeRequest();
+            return;
+        }
+        connecting = true;
+        ChannelFuture connect = proxy.pool().connect(chosen.id(), chosen.host(), chosen.port(), client.channel().eventLoop());
+        backendChannel = connect.channel();
+        connect.addListener(this);
+    }
+
+    /** Connect completion (this object is its own listener to save an allocation per connect). */
+    @Override
+    public void operationComplete(ChannelFuture future) {
+        if (future.channel() != backendChannel || !connecting) {
+            future.channel().close();
+            return;
+        }
+        connecting = false;
+        if (done) {
+            future.channel().close();
+            return;
+        }
+        if (!future.isSuccess()) {
+            backendChannel = null;
+            tryFailed(Outcome.CONNECT_FAILURE);
+            return;
+        }
+        attach(future.channel());
+        writeRequest();
+    }
+
+    private void attach(Channel ch) {
+        backendChannel = ch;
+        backendHandler = (ProxyBackendHandler) ch.pipeline().last();
+        backendHandler.bind(this);
+    }
+
+    private void writeRequest() {
+        Channel ch = backendChannel;
+        reachedBackend = true;
+        ch.write(request, ch.voidPromise());
+        bodyWritten = 0;
+        writePendingBody();
+        ch.flush();
+        if (requestComplete) {
+            onRequestSent();
+        }
+        ch.read();
+        if (!requestComplete && ch.isWritable()) {
+            frontend.readRequest();
+        }
+    }
+
+    /** Writes the body parts the current backend has not had yet. */
+    private void writePendingBody() {
+        Channel ch = backendChannel;
+        if (replayable) {
+            for (int i = bodyWritten; i < body.size(); i++) {
+                ch.write(body.get(i).retainedDuplicate(), ch.voidPromise());
+            }
+            bodyWritten = body.size();
+        } else {
+            for (int i = 0; i < body.size(); i++) {
+                ch.write(body.get(i), ch.voidPromise());
+            }
+            body.clear();
+            bodyWritten = 0;
+        }
+    }
+
+    /** The body grew past the replay limit: parts already sent are dropped, the rest kept until sent. */
+    private void stopKeepingBody() {
+        replayable = false;
+        if (backendChannel != null && !connecting) {
+            for (int i = 0; i < bodyWritten; i++) {
+                body.get(i).release();
+            }
+            body.subList(0, bodyWritten).clear();
+            bodyWritten = 0;
+        }
+    }
+
+    private void onRequestSent() {
+        if (timeout == null && settings.responseTimeoutNanos() > 0) {
+            timeout = client.executor().schedule(this, settings.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Flushes what the client side wrote to the backend during one read. */
+    void flushToBackend() {
+        if (backendChannel != null && !connecting) {
+            backendChannel.flush();
+        }
+    }
+
+    /** The response timeout fired. */
+    @Override
+    public void run() {
+        timeout = null;
+        if (done || responseStarted) {
+            return;
+        }
+        Channel ch = backendChannel;
+        detachBackend();
+        if (ch != null) {
+            ch.close();
+        }
+        tryFailed(Outcome.TIMEOUT);
+    }
+
+    // ---- backend side ----
+
+    void onResponseHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            Channel ch = backendChannel;
+            detachBackend();
+            ch.close();
+            if (responseStarted) {
+                endTry(Outcome.RESET);
+                frontend.abortResponse(this);
+                finish();
+            } else {
+                tryFailed(Outcome.RESET);
+            }
+            return;
+        }
+        int code = response.status().code();
+        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            if (code == 101) {
+                // Fulcrum never asks for an upgrade (Upgrade is hop-by-hop and removed).
+                Channel ch = backendChannel;
+                detachBackend();
+                ch.close();
+                tryFailed(Outcome.RESET);
+                return;
+            }
+            interim = true;
+            if (code == 100 && HttpUtil.is100ContinueExpected(request) && clientVersion == HttpVersion.HTTP_1_1) {
+                frontend.writeInterim(response);
+            }
+            return;
+        }
+        cancelTimeout();
+        if (firstByteNanos == 0) {
+            firstByteNanos = System.nanoTime();
+        }
+        responseStatus = code;
+        if ((code == 502 || code == 503 || code == 504) && canRetry(true)) {
+            // Drop this answer and its connection; another backend gets the request.
+            Channel ch = backendChannel;
+            detachBackend();
+            ch.close();
+            retry(Outcome.SERVER_ERROR);
+            return;
+        }
+        backendReusable = HttpUtil.isKeepAlive(response);
+        boolean bodyless = head || code == 204 || code == 304;
+        HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId, settings.backendHeader(),
+                backend.id());
+        responseStarted = true;
+        frontend.writeResponse(response);
+    }
+
+    void onResponseContent(HttpContent content) {
+        if (interim) {
+            // The end of a 1xx interim response; the final response follows.
+            content.release();
+            if (content instanceof LastHttpContent) {
+                interim = false;
+            }
+            return;
+        }
+        if (done || !responseStarted) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            Channel ch = backendChannel;
+            detachBackend();
+            ch.close();
+            endTry(Outcome.RESET);
+            frontend.abortResponse(this);
+            finish();
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        frontend.writeResponse(content);
+        if (last) {
+            completeTry();
+        }
+    }
+
+    void onBackendReadComplete() {
+        if (done) {
+            return;
+        }
+        frontend.flushToClient();
+        if (backendChannel != null && (!responseStarted || client.channel().isWritable())) {
+            backendChannel.read();
+        }
+    }
+
+    void onBackendWritable() {
+        if (!requestComplete && !done) {
+            frontend.readRequest();
+        }
+    }
+
+    /** The backend connection closed under this exchange. */
+    void onBackendClosed(Channel ch) {
+        if (ch != backendChannel || done) {
+            return;
+        }
+        detachBackend();
+        if (responseStarted) {
+            // Part of the response reached the client; the only honest remedy is to close.
+            endTry(Outcome.RESET);
+            frontend.abortResponse(this);
+            finish();
+            return;
+        }
+        tryFailed(Outcome.RESET);
+    }
+
+    private void completeTry() {
+        Channel ch = backendChannel;
+        boolean reuse = backendReusable && requestComplete;
+        detachBackend();
+        endTry(responseStatus >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS);
+        if (reuse) {
+            proxy.pool().release(ch);
+        } else {
+            ch.close();
+        }
+        finish();
+    }
+
+    // ---- failures and retries ----
+
+    private void tryFailed(Outcome outcome) {
+        if (done) {
+            return;
+        }
+        if (canRetry(reachedBackend)) {
+            retry(outcome);
+            return;
+        }
+        endTry(outcome);
+        fail(switch (outcome) {
+            case CONNECT_FAILURE -> UpstreamFailure.CONNECT_FAILED;
+            case TIMEOUT -> UpstreamFailure.RESPONSE_TIMEOUT;
+            default -> reachedBackend ? UpstreamFailure.RESET_BEFORE_RESPONSE : UpstreamFailure.CONNECT_FAILED;
+        });
+    }
+
+    /**
+     * Whether another try is allowed. Takes a retry-budget slot when it answers {@code true}.
+     *
+     * @param sent whether the request (any byte of it) reached the failed backend
+     */
+    private boolean canRetry(boolean sent) {
+        if (responseStarted || attempt >= settings.retryAttempts()) {
+            return false;
+        }
+        if (sent && !(retryableAfterSend && replayable)) {
+            return false;
+        }
+        if (holdingRetrySlot) {
+            return true;
+        }
+        holdingRetrySlot = proxy.retryBudget().tryStartRetry();
+        return holdingRetrySlot;
+    }
+
+    private void retry(Outcome outcome) {
+        endTry(outcome);
+        if (tried.isEmpty()) {
+            tried = new ArrayList<>(settings.retryAttempts());
+        }
+        tried.add(backend);
+        backend = null;
+        attempt++;
+        bodyWritten = 0;
+        tryBackend();
+    }
+
+    /** Ends the current try at its backend: frees the in-flight slot and reports the outcome. */
+    private void endTry(Outcome outcome) {
+        Backend b = backend;
+        if (b == null) {
+            return;
+        }
+        backend = null;
+        long end = firstByteNanos != 0 ? firstByteNanos : System.nanoTime();
+        b.state().onRequestEnd(end - tryStartNanos, outcome);
+        proxy.outcomeListener().onOutcome(b, outcome);
+        cancelTimeout();
+    }
+
+    private void detachBackend() {
+        if (backendHandler != null) {
+            backendHandler.unbind();
+            backendHandler = null;
+        }
+        backendChannel = null;
+        connecting = false;
+    }
+
+    private void closeBackend() {
+        Channel ch = backendChannel;
+        detachBackend();
+        if (ch != null) {
+            ch.close();
+        }
+    }
+
+    private void fail(UpstreamFailure failure) {
+        if (done) {
+            return;
+        }
+        closeBackend();
+        frontend.writeError(this, failure.status(), failure.message(), !requestComplete && !bodyless,
+                failure == UpstreamFailure.NO_BACKEND);
+        finish();
+    }
+
+    /** Ends the exchange with an error of the balancer's own (body too large). */
+    private void abort(HttpResponseStatus status, String message) {
+        if (backend != null) {
+            endTry(Outcome.CANCELLED);
+        }
+        closeBackend();
+        if (responseStarted) {
+            frontend.abortResponse(this);
+        } else {
+            frontend.writeError(this, status, message, true, false);
+        }
+        finish();
+    }
+
+    private void cancelTimeout() {
+        ScheduledFuture<?> t = timeout;
+        if (t != null) {
+            timeout = null;
+            t.cancel(false);
+        }
+    }
+
+    private void finish() {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimeout();
+        for (int i = 0; i < body.size(); i++) {
+            ReferenceCountUtil.release(body.get(i));
+        }
+        body.clear();
+        if (holdingRetrySlot) {
+            holdingRetrySlot = false;
+            proxy.retryBudget().retryEnded();
+        }
+        proxy.retryBudget().requestEnded();
+        frontend.exchangeDone(this);
+    }
+
+    @Override
+    public String toString() {
+        return request.method() + " " + request.uri() + " [" + requestId + "]"
+                + (request.headers().contains(HttpHeaderNames.HOST) ? "" : " (no host)");
+    }
+}

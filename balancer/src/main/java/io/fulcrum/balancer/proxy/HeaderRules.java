@@ -1,0 +1,132 @@
+package io.fulcrum.balancer.proxy;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.List;
+
+/**
+ * The header rewriting of a forwarding proxy (RFC 9110 section 7.6): hop-by-hop fields are removed
+ * in both directions, the forwarding headers are added to requests and the request id is echoed on
+ * responses. Messages are rewritten in place. Stateless and thread-safe.
+ */
+public final class HeaderRules {
+    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final String VIA_11 = "1.1 fulcrum";
+    private static final String VIA_10 = "1.0 fulcrum";
+
+    /** Hop-by-hop fields of RFC 9110 section 7.6.1, plus the non-standard Proxy-Connection. */
+    private static final List<AsciiString> HOP_BY_HOP = List.of(
+            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE,
+            HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
+
+    private HeaderRules() {
+    }
+
+    /**
+     * Rewrites a client request for the backend: always HTTP/1.1 with a persistent connection, the
+     * same body framing as received, and the forwarding headers.
+     *
+     * @param clientAddress the client's IP address as text (never a header's claim)
+     * @param requestId the request id, already taken from the request or generated
+     */
+    public static void prepareRequest(HttpRequest request, String clientAddress, String requestId) {
+        HttpHeaders headers = request.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        HttpVersion clientVersion = request.protocolVersion();
+        String host = headers.get(HttpHeaderNames.HOST);
+        removeHopByHop(headers);
+        if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        String forwardedFor = headers.get(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isEmpty()
+                ? clientAddress : forwardedFor + ", " + clientAddress);
+        headers.set(X_FORWARDED_PROTO, HTTP);
+        if (host != null) {
+            headers.set(X_FORWARDED_HOST, host);
+        }
+        appendVia(headers, clientVersion == HttpVersion.HTTP_1_0 ? VIA_10 : VIA_11);
+        headers.set(X_REQUEST_ID, requestId);
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /**
+     * Rewrites a backend response for the client.
+     *
+     * @param clientVersion the version of the client's request: HTTP/1.0 clients never get chunked
+     *     framing, they get a close-delimited body instead
+     * @param bodyless the response has no body whatever its headers say (HEAD, 1xx, 204, 304)
+     * @param backendHeader header naming the backend, or {@code null} when off
+     */
+    public static void prepareResponse(HttpResponse response, HttpVersion clientVersion, boolean bodyless,
+            String requestId, CharSequence backendHeader, String backendId) {
+        HttpHeaders headers = response.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+        boolean lengthKnown = chunked || headers.contains(HttpHeaderNames.CONTENT_LENGTH);
+        removeHopByHop(headers);
+        if (clientVersion != HttpVersion.HTTP_1_0 && !bodyless && (chunked || !lengthKnown)) {
+            // A close-delimited body from the backend becomes chunked so the client connection can
+            // stay open (RFC 9112 section 6.3).
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (bodyless && chunked) {
+            // A HEAD response keeps announcing the framing the GET would have had.
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        if (clientVersion == HttpVersion.HTTP_1_0) {
+            // An HTTP/1.0 client keeps the connection only when told so (RFC 9112 section 9.3);
+            // HttpServerKeepAliveHandler turns this into "close" when the client did not ask.
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        appendVia(headers, response.protocolVersion() == HttpVersion.HTTP_1_0 ? VIA_10 : VIA_11);
+        if (!headers.contains(X_REQUEST_ID)) {
+            headers.set(X_REQUEST_ID, requestId);
+        }
+        if (backendHeader != null) {
+            headers.set(backendHeader, backendId);
+        }
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** Removes the hop-by-hop fields and every field named in Connection. */
+    static void removeHopByHop(HttpHeaders headers) {
+        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+        for (int i = 0; i < connection.size(); i++) {
+            String value = connection.get(i);
+            int start = 0;
+            while (start < value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                String name = value.substring(start, end).trim();
+                if (!name.isEmpty() && !isFraming(name)) {
+                    headers.remove(name);
+                }
+                start = end + 1;
+            }
+        }
+        for (int i = 0; i < HOP_BY_HOP.size(); i++) {
+            headers.remove(HOP_BY_HOP.get(i));
+        }
+    }
+
+    /** Fields that Connection may not remove: they frame or address the message. */
+    private static boolean isFraming(String name) {
+        return HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name);
+    }
+
+    private static void appendVia(HttpHeaders headers, String hop) {
+        String via = headers.get(HttpHeaderNames.VIA);
+        headers.set(HttpHeaderNames.VIA, via == null || via.isEmpty() ? hop : via + ", " + hop);
+    }
+}

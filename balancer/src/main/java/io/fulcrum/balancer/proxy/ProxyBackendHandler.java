@@ -1,0 +1,100 @@
+package io.fulcrum.balancer.proxy;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of a backend connection. While the connection serves an {@link Exchange} it
+ * hands every response part to it; while pooled it only watches for the backend closing, idling
+ * out or sending bytes nobody asked for (which ends the connection). Confined to the channel's
+ * event loop, which is also the client's.
+ */
+final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ProxyBackendHandler.class);
+
+    private Exchange exchange;
+
+    /** Binds the connection to an exchange until {@link #unbind()}. */
+    void bind(Exchange exchange) {
+        this.exchange = exchange;
+    }
+
+    void unbind() {
+        this.exchange = null;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Exchange current = exchange;
+        if (current == null) {
+            // Bytes on an idle connection: the framing is off; never reuse it.
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+            return;
+        }
+        if (msg instanceof HttpResponse) {
+            current.onResponseHead((HttpResponse) msg);
+        }
+        if (msg instanceof HttpContent) {
+            if (exchange == current) {
+                current.onResponseContent((HttpContent) msg);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        Exchange current = exchange;
+        if (current != null) {
+            current.onBackendReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Exchange current = exchange;
+        if (current != null && ctx.channel().isWritable()) {
+            current.onBackendWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange current = exchange;
+        exchange = null;
+        if (current != null) {
+            current.onBackendClosed(ctx.channel());
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            // Reader idle: only a pooled connection is closed; a busy one is governed by the
+            // response timeout of its exchange.
+            if (exchange == null) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Exchange current = exchange;
+        if (current != null) {
+            log.debug("backend connection {} failed: {}", ctx.channel().id(), cause.toString());
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,327 @@
+package io.fulcrum.balancer.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of a proxied connection: validates each request, hands it to an
+ * {@link Exchange}, and serves pipelined requests one after another in order. Reading is explicit
+ * (AUTO_READ is off): the next request is read only when the previous response is complete, and
+ * request body parts only while the backend connection can take them.
+ *
+ * <p>Not thread safe: confined to the client channel's event loop.
+ */
+final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
+    private static final int MAX_REQUEST_ID_LENGTH = 200;
+    /** User event sent to every client channel when the balancer starts draining. */
+    static final Object DRAIN = new Object();
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private final ProxyContext proxy;
+    private ChannelHandlerContext ctx;
+    private String clientAddress;
+    private Exchange exchange;
+    /** Pipelined messages that arrived while an earlier request was still being answered. */
+    private ArrayDeque<Object> queued;
+    private boolean dispatching;
+    /** Dropping the body of a request that was already answered. */
+    private boolean discardingBody;
+    private boolean closing;
+
+    ProxyFrontendHandler(ProxyContext proxy) {
+        this.proxy = proxy;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        SocketAddress remote = ctx.channel().remoteAddress();
+        clientAddress = remote instanceof InetSocketAddress
+                ? ((InetSocketAddress) remote).getAddress().getHostAddress()
+                : String.valueOf(remote);
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if ((queued != null && !queued.isEmpty()) || (exchange != null && exchange.requestComplete())) {
+            enqueue(msg);
+            return;
+        }
+        dispatch(msg);
+    }
+
+    private void enqueue(Object msg) {
+        if (queued == null) {
+            queued = new ArrayDeque<>(4);
+        }
+        queued.add(msg);
+    }
+
+    private void dispatch(Object msg) {
+        dispatching = true;
+        try {
+            if (msg instanceof HttpRequest) {
+                onRequest((HttpRequest) msg);
+            }
+            if (msg instanceof HttpContent) {
+                onContent((HttpContent) msg);
+            } else if (!(msg instanceof HttpObject)) {
+                ReferenceCountUtil.release(msg);
+            }
+        } finally {
+            dispatching = false;
+        }
+    }
+
+    private void onRequest(HttpRequest request) {
+        ProxySettings settings = proxy.settings();
+        RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
+        String requestId = requestId(request);
+        if (rejection != null) {
+            discardingBody = true;
+            writeError(null, requestId, rejection.status(), rejection.message(), true, false);
+            return;
+        }
+        String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
+        HeaderRules.prepareRequest(request, clientAddress, requestId);
+        Exchange ex = new Exchange(this, ctx, proxy, settings, request, requestId, region);
+        exchange = ex;
+        ex.start();
+    }
+
+    private void onContent(HttpContent content) {
+        Exchange ex = exchange;
+        if (ex != null && !ex.isDone()) {
+            if (content.decoderResult().isFailure()) {
+                // Broken chunking or framing in the request body: nothing more can be trusted.
+                content.release();
+                discardingBody = true;
+                ex.onClientClosed();
+                closeNow();
+                return;
+            }
+            ex.onRequestContent(content);
+            return;
+        }
+        content.release();
+        if (content instanceof LastHttpContent) {
+            discardingBody = false;
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        Exchange ex = exchange;
+        if (ex != null) {
+            ex.flushToBackend();
+        }
+        ctx.flush();
+        readRequest();
+    }
+
+    /** Asks for more request bytes if the current state wants them. */
+    void readRequest() {
+        if (closing) {
+            return;
+        }
+        Exchange ex = exchange;
+        if (ex == null ? (queued == null || queued.isEmpty()) || discardingBody : ex.wantsRequestData()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Exchange ex = exchange;
+        if (ex != null && ctx.channel().isWritable()) {
+            ex.onClientWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        Exchange ex = exchange;
+        if (ex != null) {
+            ex.onClientClosed();
+        }
+        releaseQueued();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent || evt == DRAIN) {
+            // client-idle or shutdown: only a connection with no request in progress is closed
+            // now; one in progress closes after its response (or by the response timeout).
+            if (exchange == null) {
+                closeNow();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.warn("client connection {} failed: {}", ctx.channel().id(), cause.toString());
+        closeNow();
+    }
+
+    // ---- called by Exchange ----
+
+    void writeResponse(HttpObject msg) {
+        ctx.write(msg, ctx.voidPromise());
+    }
+
+    void writeInterim(HttpResponse interim) {
+        FullHttpResponse copy = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, interim.status(), Unpooled.EMPTY_BUFFER);
+        ctx.writeAndFlush(copy, ctx.voidPromise());
+    }
+
+    void flushToClient() {
+        ctx.flush();
+    }
+
+    /** The response broke after it began: the client sees a truncated response and a close. */
+    void abortResponse(Exchange ex) {
+        closeNow();
+    }
+
+    void writeError(Exchange ex, HttpResponseStatus status, String message, boolean close, boolean retryAfter) {
+        writeError(ex, ex.requestId(), status, message, close, retryAfter);
+    }
+
+    private void writeError(Exchange ex, String requestId, HttpResponseStatus status, String message, boolean close,
+            boolean retryAfter) {
+        boolean closeAfter = close || proxy.draining();
+        FullHttpResponse response = ErrorResponses.json(ctx.alloc(), status, message, requestId, closeAfter);
+        if (retryAfter) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        if (closeAfter) {
+            closing = true;
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(response, ctx.voidPromise());
+        }
+    }
+
+    /** The exchange ended (response complete, failed or cancelled): serve the next request. */
+    void exchangeDone(Exchange ex) {
+        if (exchange != ex) {
+            return;
+        }
+        exchange = null;
+        if (closing) {
+            return;
+        }
+        if (!ex.requestComplete()) {
+            if (!ex.bodyless()) {
+                // Answered before the whole body arrived: the rest of it is not worth reading.
+                closeAfterFlush();
+                return;
+            }
+            discardingBody = true;
+        }
+        if (proxy.draining()) {
+            closeAfterFlush();
+            return;
+        }
+        if (dispatching) {
+            return;
+        }
+        drainQueued();
+        if (exchange == null || exchange.wantsRequestData()) {
+            if (exchange != null) {
+                exchange.flushToBackend();
+            }
+            readRequest();
+        }
+    }
+
+    private void drainQueued() {
+        while (queued != null && !queued.isEmpty() && !closing
+                && (exchange == null || !exchange.requestComplete())) {
+            dispatch(queued.poll());
+            if (exchange != null && exchange.isDone()) {
+                exchange = null;
+            }
+        }
+        if (exchange != null) {
+            exchange.flushToBackend();
+        }
+    }
+
+    /** Closes at once, with whatever was written flushed first. */
+    void closeNow() {
+        closing = true;
+        releaseQueued();
+        ctx.flush();
+        ctx.close();
+    }
+
+    private void closeAfterFlush() {
+        closing = true;
+        releaseQueued();
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void releaseQueued() {
+        if (queued != null) {
+            Object msg;
+            while ((msg = queued.poll()) != null) {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    /** The client's X-Request-Id when it is sane, else a new random 128-bit id. */
+    private static String requestId(HttpRequest request) {
+        String id = request.headers().get(HeaderRules.X_REQUEST_ID);
+        if (id != null && !id.isEmpty() && id.length() <= MAX_REQUEST_ID_LENGTH) {
+            return id;
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        char[] out = new char[32];
+        long hi = random.nextLong();
+        long lo = random.nextLong();
+        for (int i = 0; i < 16; i++) {
+            out[i] = HEX[(int) (hi >>> (60 - 4 * i)) & 0xF];
+            out[16 + i] = HEX[(int) (lo >>> (60 - 4 * i)) & 0xF];
+        }
+        return new String(out);
+    }
+}

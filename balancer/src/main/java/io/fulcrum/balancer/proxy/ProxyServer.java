@@ -1,0 +1,101 @@
+package io.fulcrum.balancer.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.pool.ConnectionPool;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The traffic port: binds {@code listen}, accepts client connections on the worker loops and
+ * opens backend connections on the same loops. {@link #start()} and {@link #stop} are called from
+ * the main (control) thread; everything else runs on the event loops.
+ */
+public final class ProxyServer {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+    /** Idle backend connections kept per backend and event loop. */
+    private static final int MAX_IDLE_PER_LOOP = 256;
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+    private final BalancerConfig config;
+    private final ProxyContext proxy;
+    private final Transport transport;
+    private final EventLoopGroup acceptGroup;
+    private final EventLoopGroup workerGroup;
+    private Channel serverChannel;
+
+    public ProxyServer(BalancerConfig config, ProxyContext proxy, Transport transport, EventLoopGroup acceptGroup,
+            EventLoopGroup workerGroup) {
+        this.config = requireNonNull(config, "config");
+        this.proxy = requireNonNull(proxy, "proxy");
+        this.transport = requireNonNull(transport, "transport");
+        this.acceptGroup = requireNonNull(acceptGroup, "acceptGroup");
+        this.workerGroup = requireNonNull(workerGroup, "workerGroup");
+    }
+
+    /** Binds the listen address; throws if it cannot. */
+    public void start() throws InterruptedException {
+        Bootstrap backends = new Bootstrap()
+                .channel(transport.socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
+                .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos()));
+        proxy.setPool(new ConnectionPool(backends, MAX_IDLE_PER_LOOP));
+
+        ServerBootstrap server = new ServerBootstrap()
+                .group(acceptGroup, workerGroup)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
+                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos()));
+        serverChannel = server.bind(config.listen().host(), config.listen().port()).sync().channel();
+        log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /**
+     * Graceful stop: stop accepting, close idle client connections, let requests in progress
+     * finish for up to {@code drain}, then close everything. Blocks the calling (control) thread.
+     */
+    public void stop(Duration drain) throws InterruptedException {
+        if (serverChannel != null) {
+            serverChannel.close().await(5, TimeUnit.SECONDS);
+        }
+        proxy.startDraining();
+        proxy.clientChannels().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyFrontendHandler.DRAIN));
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (proxy.clientConnections() > 0 && System.nanoTime() < deadline) {
+            // The control thread may wait; event loops never do.
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+        if (proxy.clientConnections() > 0) {
+            log.warn("drain timeout: closing {} client connections with requests in progress",
+                    proxy.clientConnections());
+        }
+        proxy.clientChannels().close().await(5, TimeUnit.SECONDS);
+        if (proxy.pool() != null) {
+            proxy.pool().closeAll();
+        }
+    }
+}
