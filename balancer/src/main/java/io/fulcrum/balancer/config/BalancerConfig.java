@@ -50,5 +50,8 @@ public record BalancerConfig(
         requireNonNull(timeouts, "timeouts");
         requireNonNull(limits, "limits");
         requireNonNull(accessLog, "accessLog");
+        if (backends.stream().map(BackendConfig::id).distinct().count() != backends.size()) {
+            throw new IllegalArgumentException("backends: duplicate ids in " + backends);
+        }
     }
 }

@@ -1,14 +1,79 @@
 package io.fulcrum.balancer.config;
 
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Reads balancer YAML into a validated {@link BalancerConfig}. Stateless and thread-safe.
+ * Reads balancer YAML into a validated {@link BalancerConfig}. Stateless and thread-safe: each call
+ * works on its own parser and problem list.
+ *
+ * <p>The file is composed into a SnakeYAML node tree (never constructed into arbitrary Java objects)
+ * and mapped explicitly into the config records, so every problem can name its YAML path and line.
+ * All problems are collected and reported together, in file order, one line each, for example
+ * {@code backends[2].url: not an http URL: "ftp://x" (expected: http://host[:port]) (line 14)}.
+ * Unknown and duplicate keys, YAML tags, wrong types and out-of-range values are all errors: a
+ * config either applies completely or not at all.
  */
 public final class ConfigLoader {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
+    /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    /** Plain decimal integers only: YAML 1.1 octal ({@code 010}), hex and {@code 1_000} are refused. */
+    private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)");
+    private static final Pattern DECIMAL_FRACTION =
+            Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
+
+    private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
+            "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header");
+    private static final List<String> LISTEN_KEYS = List.of("host", "port");
+    private static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
+    private static final List<String> SPILLOVER_KEYS = List.of("saturation", "order");
+    private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
+    private static final List<String> HEALTH_KEYS = List.of("path", "interval", "timeout", "rise", "fall");
+    private static final List<String> OUTLIER_KEYS =
+            List.of("consecutive-failures", "base-ejection", "max-ejection", "max-ejected-percent");
+    private static final List<String> RETRY_KEYS =
+            List.of("attempts", "budget-percent", "replay-body-bytes", "per-try-timeout");
+    private static final List<String> TIMEOUT_KEYS =
+            List.of("connect", "response", "client-idle", "backend-idle", "drain");
+    private static final List<String> LIMIT_KEYS =
+            List.of("max-header-bytes", "max-uri-bytes", "max-body-bytes", "max-connections");
+
+    static final String DEFAULT_REGION = "default";
+    static final String DEFAULT_ACCESS_LOG = "stdout";
+
     private ConfigLoader() {
     }
 
@@ -23,8 +88,663 @@ public final class ConfigLoader {
         return parse(text, file.toString());
     }
 
-    /** Parses and validates YAML text; {@code source} names it in messages. */
+    /** Parses and validates YAML text; {@code source} names it in messages about the file as a whole. */
     public static BalancerConfig parse(String yaml, String source) throws ConfigException {
-        throw new ConfigException(List.of(source + ": not implemented yet"));
+        Yaml parser = new Yaml(new SafeConstructor(new LoaderOptions()));
+        Set<Integer> tagged = new HashSet<>();
+        Node root;
+        try {
+            // A first pass over the events finds explicit tags (`!!str`, `!foo`): the composed tree
+            // no longer tells an explicit `!!str 5` from a plain string.
+            for (Event event : parser.parse(new StringReader(yaml))) {
+                String tag = event instanceof ScalarEvent s ? s.getTag()
+                        : event instanceof CollectionStartEvent c ? c.getTag() : null;
+                if (tag != null && !tag.equals("!")) {
+                    tagged.add(event.getStartMark().getIndex());
+                }
+            }
+            root = parser.compose(new StringReader(yaml));
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            String where = mark == null ? "" : " (line " + (mark.getLine() + 1) + ")";
+            String what = e.getProblem() != null ? e.getProblem() : e.getMessage();
+            if (e.getContext() != null) {
+                what = e.getContext() + ", " + what;
+            }
+            throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(what) + where));
+        } catch (YAMLException e) {
+            throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(e.getMessage())));
+        }
+        if (root == null || Mapper.isNull(root)) {
+            throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
+        }
+        Mapper mapper = new Mapper(tagged);
+        BalancerConfig config = mapper.balancer(root);
+        if (!mapper.problems.isEmpty() || config == null) {
+            throw new ConfigException(mapper.sortedProblems());
+        }
+        return config;
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
+    }
+
+    private record Problem(int line, int column, int seq, String text) {
+    }
+
+    /** One key-value pair in a mapping, with its YAML path. */
+    private record Entry(String path, Node key, Node value) {
+    }
+
+    /**
+     * The checked keys of one YAML mapping. An absent, null or wrongly typed section is an empty one,
+     * so its defaults apply and mapping goes on to find further problems.
+     */
+    private static final class Section {
+        final String path;
+        final Node node;
+        final Map<String, Entry> entries;
+
+        Section(String path, Node node, Map<String, Entry> entries) {
+            this.path = path;
+            this.node = node;
+            this.entries = entries;
+        }
+
+        Entry get(String key) {
+            return entries.get(key);
+        }
+
+        String child(String key) {
+            return path.isEmpty() ? key : path + "." + key;
+        }
+    }
+
+    /** Maps one composed document; single use, confined to the calling thread. */
+    private static final class Mapper {
+        final Set<Integer> tagged;
+        final List<Problem> problems = new ArrayList<>();
+        /** Valid entries of routing.spillover.order, checked against the backends' regions at the end. */
+        final List<Entry> spilloverOrder = new ArrayList<>();
+        /** Regions of every backend entry, including entries with other problems (no false alarms). */
+        final Set<String> backendRegions = new HashSet<>();
+
+        Mapper(Set<Integer> tagged) {
+            this.tagged = tagged;
+        }
+
+        List<String> sortedProblems() {
+            return problems.stream()
+                    .sorted(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column)
+                            .thenComparingInt(Problem::seq))
+                    .map(Problem::text)
+                    .collect(Collectors.toList());
+        }
+
+        void problem(String path, Node at, String message) {
+            Mark mark = at.getStartMark();
+            int line = mark.getLine() + 1;
+            problems.add(new Problem(line, mark.getColumn(), problems.size(),
+                    path + ": " + message + " (line " + line + ")"));
+        }
+
+        BalancerConfig balancer(Node root) {
+            if (!(root instanceof MappingNode)) {
+                problem("(top level)", root, "expected a mapping, got " + describe(root));
+                return null;
+            }
+            Section top = section(root, "", TOP_KEYS);
+            if (top == null) {
+                return null;
+            }
+            ListenConfig listen = listen(top, "listen", new ListenConfig("0.0.0.0", 8080));
+            ListenConfig admin = listen(top, "admin", new ListenConfig("127.0.0.1", 8081));
+            String region = name(top, "region", DEFAULT_REGION);
+            RoutingConfig routing = routing(top);
+            List<BackendConfig> backends = backends(top, region);
+            checkSpilloverRegions();
+            HealthConfig health = health(top);
+            OutlierConfig outlier = outlier(top);
+            RetryConfig retry = retry(top);
+            TimeoutsConfig timeouts = timeouts(top);
+            LimitsConfig limits = limits(top);
+            String accessLog = accessLog(top);
+            String backendHeader = headerName(top, "backend-header");
+            if (!problems.isEmpty()) {
+                return null;
+            }
+            return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
+                    timeouts, limits, accessLog, backendHeader);
+        }
+
+        // ---- sections -------------------------------------------------------------------------
+
+        ListenConfig listen(Section parent, String key, ListenConfig defaults) {
+            Section s = subsection(parent, key, LISTEN_KEYS);
+            String host = string(s, "host", defaults.host());
+            Entry h = s.get("host");
+            if (h != null && !host.equals(defaults.host()) && !HostSyntax.isValid(host)) {
+                problem(h.path(), h.value(), "not a valid host name or address: \"" + host + "\"");
+                host = defaults.host();
+            }
+            int port = integer(s, "port", defaults.port(), 0, 65535);
+            return new ListenConfig(host, port);
+        }
+
+        RoutingConfig routing(Section top) {
+            Section s = subsection(top, "routing", ROUTING_KEYS);
+            RoutingConfig.Policy policy = RoutingConfig.Policy.LEAST_BUSY;
+            Entry p = s.get("policy");
+            if (p != null) {
+                String text = scalarText(p, "a policy name");
+                if (text != null) {
+                    Optional<RoutingConfig.Policy> found = java.util.Arrays.stream(RoutingConfig.Policy.values())
+                            .filter(v -> v.yamlName().equals(text)).findFirst();
+                    if (found.isPresent()) {
+                        policy = found.get();
+                    } else {
+                        List<String> names = java.util.Arrays.stream(RoutingConfig.Policy.values())
+                                .map(RoutingConfig.Policy::yamlName).toList();
+                        problem(p.path(), p.value(), "unknown policy \"" + text + "\"" + hint(text, names)
+                                + " (expected: " + String.join(", ", names) + ")");
+                    }
+                }
+            }
+            String regionHeader = headerName(s, "region-header");
+            Section sp = subsection(s, "spillover", SPILLOVER_KEYS);
+            double saturation = 0.8;
+            Entry sat = sp.get("saturation");
+            if (sat != null) {
+                Double v = number(sat);
+                if (v != null) {
+                    if (v > 0 && v <= 1) {
+                        saturation = v;
+                    } else {
+                        problem(sat.path(), sat.value(), "out of range: " + scalar(sat.value()) + " (expected: > 0 and <= 1)");
+                    }
+                }
+            }
+            List<String> order = new ArrayList<>();
+            Entry o = sp.get("order");
+            if (o != null && checkTag(o.path(), o.value()) && !isNull(o.value())) {
+                if (o.value() instanceof SequenceNode seq) {
+                    Set<String> seen = new HashSet<>();
+                    List<Node> items = seq.getValue();
+                    for (int i = 0; i < items.size(); i++) {
+                        Entry item = new Entry(o.path() + "[" + i + "]", o.key(), items.get(i));
+                        String region = nameValue(item);
+                        if (region != null) {
+                            if (!seen.add(region)) {
+                                problem(item.path(), item.value(), "region \"" + region + "\" is listed twice");
+                            } else {
+                                order.add(region);
+                                spilloverOrder.add(item);
+                            }
+                        }
+                    }
+                } else {
+                    problem(o.path(), o.value(), "expected a list of region names, got " + describe(o.value()));
+                }
+            }
+            Duration slowStart = duration(s, "slow-start", Duration.ofSeconds(10), false);
+            return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart);
+        }
+
+        List<BackendConfig> backends(Section top, String defaultRegion) {
+            Entry e = top.get("backends");
+            if (e == null) {
+                problem("backends", top.node, "required (expected: a list of at least one backend)");
+                return List.of();
+            }
+            if (!checkTag(e.path(), e.value())) {
+                return List.of();
+            }
+            if (!(e.value() instanceof SequenceNode seq)) {
+                problem(e.path(), e.value(), "expected a list of backends, got " + describe(e.value()));
+                return List.of();
+            }
+            if (seq.getValue().isEmpty()) {
+                problem(e.path(), e.value(), "at least one backend is required");
+                return List.of();
+            }
+            List<BackendConfig> result = new ArrayList<>();
+            Map<String, String> idToPath = new HashMap<>();
+            List<Node> items = seq.getValue();
+            for (int i = 0; i < items.size(); i++) {
+                String path = "backends[" + i + "]";
+                Node item = items.get(i);
+                if (!checkTag(path, item)) {
+                    continue;
+                }
+                if (!(item instanceof MappingNode)) {
+                    problem(path, item, "expected a mapping with id and url, got " + describe(item));
+                    continue;
+                }
+                Section b = section(item, path, BACKEND_KEYS);
+                if (b == null) {
+                    continue;
+                }
+                String id = null;
+                Entry idEntry = b.get("id");
+                if (idEntry == null) {
+                    problem(b.child("id"), item, "required");
+                } else {
+                    String text = scalarText(idEntry, "a string");
+                    if (text != null) {
+                        if (!ID.matcher(text).matches()) {
+                            problem(idEntry.path(), idEntry.value(), "not a valid id: \"" + text
+                                    + "\" (expected: letters, digits, '.', '_' or '-')");
+                        } else if (idToPath.containsKey(text)) {
+                            problem(idEntry.path(), idEntry.value(), "duplicate id \"" + text + "\", already used by "
+                                    + idToPath.get(text));
+                        } else {
+                            idToPath.put(text, path);
+                            id = text;
+                        }
+                    }
+                }
+                BackendUrl url = null;
+                Entry urlEntry = b.get("url");
+                if (urlEntry == null) {
+                    problem(b.child("url"), item, "required (expected: http://host[:port])");
+                } else {
+                    String text = scalarText(urlEntry, "a URL");
+                    if (text != null) {
+                        try {
+                            url = BackendUrl.parse(text);
+                        } catch (BackendUrl.InvalidUrlException ex) {
+                            problem(urlEntry.path(), urlEntry.value(), ex.getMessage());
+                        }
+                    }
+                }
+                String region = name(b, "region", defaultRegion);
+                backendRegions.add(region);
+                int weight = integer(b, "weight", 1, 1, Integer.MAX_VALUE);
+                int maxInFlight = integer(b, "max-in-flight", 512, 1, Integer.MAX_VALUE);
+                if (id != null && url != null) {
+                    result.add(new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight));
+                }
+            }
+            return result;
+        }
+
+        /** A spillover region no backend is in is almost certainly a typo: it would never be used. */
+        void checkSpilloverRegions() {
+            Set<String> regions = backendRegions;
+            if (regions.isEmpty()) {
+                return;
+            }
+            for (Entry e : spilloverOrder) {
+                String region = scalar(e.value());
+                if (!regions.contains(region)) {
+                    problem(e.path(), e.value(), "no backend is in region \"" + region + "\"" + hint(region, regions));
+                }
+            }
+        }
+
+        HealthConfig health(Section top) {
+            Section s = subsection(top, "health", HEALTH_KEYS);
+            String path = string(s, "path", "/health");
+            Entry p = s.get("path");
+            if (p != null && !path.equals("/health") && !isRequestTarget(path)) {
+                problem(p.path(), p.value(), "not a request path: \"" + path
+                        + "\" (expected: starting with / and without spaces or control characters)");
+                path = "/health";
+            }
+            Duration interval = duration(s, "interval", Duration.ofSeconds(2), true);
+            Duration timeout = duration(s, "timeout", Duration.ofSeconds(1), true);
+            int rise = integer(s, "rise", 2, 1, Integer.MAX_VALUE);
+            int fall = integer(s, "fall", 3, 1, Integer.MAX_VALUE);
+            return new HealthConfig(path, interval, timeout, rise, fall);
+        }
+
+        OutlierConfig outlier(Section top) {
+            Section s = subsection(top, "outlier", OUTLIER_KEYS);
+            int failures = integer(s, "consecutive-failures", 5, 1, Integer.MAX_VALUE);
+            Duration base = duration(s, "base-ejection", Duration.ofSeconds(10), false);
+            Duration max = duration(s, "max-ejection", Duration.ofSeconds(300), false);
+            int percent = integer(s, "max-ejected-percent", 50, 0, 100);
+            if (max.compareTo(base) < 0) {
+                Entry at = s.get("max-ejection") != null ? s.get("max-ejection") : s.get("base-ejection");
+                problem(at.path(), at.value(), "max-ejection " + Durations.format(max)
+                        + " is shorter than base-ejection " + Durations.format(base)
+                        + " (expected: max-ejection >= base-ejection)");
+                max = base;
+            }
+            return new OutlierConfig(failures, base, max, percent);
+        }
+
+        RetryConfig retry(Section top) {
+            Section s = subsection(top, "retry", RETRY_KEYS);
+            int attempts = integer(s, "attempts", 2, 0, 10);
+            int budget = integer(s, "budget-percent", 20, 0, 100);
+            int replay = integer(s, "replay-body-bytes", 65536, 0, Integer.MAX_VALUE);
+            Duration perTry = null;
+            Entry e = s.get("per-try-timeout");
+            if (e != null && checkTag(e.path(), e.value()) && !isNull(e.value())) {
+                perTry = duration(s, "per-try-timeout", null, true);
+            }
+            return new RetryConfig(attempts, budget, replay, perTry);
+        }
+
+        TimeoutsConfig timeouts(Section top) {
+            Section s = subsection(top, "timeouts", TIMEOUT_KEYS);
+            return new TimeoutsConfig(
+                    duration(s, "connect", Duration.ofSeconds(1), true),
+                    duration(s, "response", Duration.ofSeconds(30), true),
+                    duration(s, "client-idle", Duration.ofSeconds(60), true),
+                    duration(s, "backend-idle", Duration.ofSeconds(30), true),
+                    duration(s, "drain", Duration.ofSeconds(30), true));
+        }
+
+        LimitsConfig limits(Section top) {
+            Section s = subsection(top, "limits", LIMIT_KEYS);
+            int maxHeader = integer(s, "max-header-bytes", 16384, 1024, 1_048_576);
+            // The request line counts towards the header limit, so a larger URI limit could never apply.
+            int maxUri = integer(s, "max-uri-bytes", 8192, 256, 1_048_576);
+            if (maxUri > maxHeader) {
+                Entry at = s.get("max-uri-bytes") != null ? s.get("max-uri-bytes") : s.get("max-header-bytes");
+                problem(at.path(), at.value(), "max-uri-bytes " + maxUri + " exceeds max-header-bytes " + maxHeader
+                        + " (expected: 256-" + maxHeader + ")");
+                maxUri = Math.min(256, maxHeader);
+            }
+            long maxBody = longInteger(s, "max-body-bytes", 10_485_760L, 0, Long.MAX_VALUE);
+            int maxConnections = integer(s, "max-connections", 10_000, 1, Integer.MAX_VALUE);
+            return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections);
+        }
+
+        String accessLog(Section top) {
+            String value = string(top, "access-log", DEFAULT_ACCESS_LOG);
+            Entry e = top.get("access-log");
+            if (e != null && !value.equals("stdout") && !value.equals("off")) {
+                try {
+                    Path.of(value);
+                } catch (InvalidPathException ex) {
+                    problem(e.path(), e.value(), "not a valid file path: \"" + value
+                            + "\" (expected: stdout, off or a file path)");
+                    return DEFAULT_ACCESS_LOG;
+                }
+            }
+            return value;
+        }
+
+        /** An optional header name (RFC 9110 token); absent or null turns the feature off. */
+        String headerName(Section s, String key) {
+            Entry e = s.get(key);
+            if (e == null || !checkTag(e.path(), e.value()) || isNull(e.value())) {
+                return null;
+            }
+            String text = scalarText(e, "a header name");
+            if (text == null) {
+                return null;
+            }
+            if (!TOKEN.matcher(text).matches()) {
+                problem(e.path(), e.value(), "not a valid header name: \"" + text + "\" (expected: an RFC 9110 token)");
+                return null;
+            }
+            return text;
+        }
+
+        // ---- structure ------------------------------------------------------------------------
+
+        Section subsection(Section parent, String key, List<String> keys) {
+            String path = parent.child(key);
+            Entry e = parent.get(key);
+            if (e == null || !checkTag(path, e.value()) || isNull(e.value())) {
+                return new Section(path, e == null ? parent.node : e.value(), Map.of());
+            }
+            if (!(e.value() instanceof MappingNode)) {
+                problem(path, e.value(), "expected a mapping, got " + describe(e.value()));
+                return new Section(path, e.value(), Map.of());
+            }
+            Section s = section(e.value(), path, keys);
+            return s == null ? new Section(path, e.value(), Map.of()) : s;
+        }
+
+        /** Checks keys of a mapping: scalar, untagged, known and unique. Returns null when tagged. */
+        Section section(Node node, String path, List<String> keys) {
+            if (!checkTag(path.isEmpty() ? "(top level)" : path, node)) {
+                return null;
+            }
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            Map<String, Integer> firstLine = new HashMap<>();
+            for (NodeTuple t : ((MappingNode) node).getValue()) {
+                Node k = t.getKeyNode();
+                if (!(k instanceof ScalarNode sk) || isNull(k)) {
+                    problem(path.isEmpty() ? "(top level)" : path, k, "keys must be plain names, got " + describe(k));
+                    continue;
+                }
+                String name = sk.getValue();
+                String keyPath = path.isEmpty() ? name : path + "." + name;
+                if (!checkTag(keyPath, k)) {
+                    continue;
+                }
+                if (!keys.contains(name)) {
+                    String message = name.equals("<<") ? "merge keys are not supported" : "unknown key" + hint(name, keys);
+                    problem(keyPath, k, message);
+                    continue;
+                }
+                Integer first = firstLine.putIfAbsent(name, k.getStartMark().getLine() + 1);
+                if (first != null) {
+                    problem(keyPath, k, "duplicate key, first at line " + first);
+                    continue;
+                }
+                entries.put(name, new Entry(keyPath, k, t.getValueNode()));
+            }
+            return new Section(path, node, entries);
+        }
+
+        /** Reports a tagged node; false when the node must not be used. */
+        boolean checkTag(String path, Node node) {
+            if (tagged.contains(node.getStartMark().getIndex())) {
+                problem(path, node, "YAML tags are not allowed (found " + node.getTag().getValue() + ")");
+                return false;
+            }
+            return true;
+        }
+
+        // ---- scalar values --------------------------------------------------------------------
+
+        /**
+         * The text of a scalar used as a string, or null after reporting. Any plain scalar is taken
+         * by its source text, so {@code region: no} is the region "no", not YAML 1.1's boolean false.
+         */
+        String scalarText(Entry e, String expected) {
+            if (!checkTag(e.path(), e.value())) {
+                return null;
+            }
+            if (!(e.value() instanceof ScalarNode s) || isNull(e.value())) {
+                problem(e.path(), e.value(), "expected " + expected + ", got " + describe(e.value()));
+                return null;
+            }
+            if (s.getValue().isEmpty()) {
+                problem(e.path(), e.value(), "must not be empty");
+                return null;
+            }
+            return s.getValue();
+        }
+
+        String string(Section s, String key, String def) {
+            Entry e = s.get(key);
+            if (e == null) {
+                return def;
+            }
+            String text = scalarText(e, "a string");
+            return text == null ? def : text;
+        }
+
+        /** A region name: same syntax as a backend id, since both appear in metrics tags and logs. */
+        String name(Section s, String key, String def) {
+            Entry e = s.get(key);
+            if (e == null) {
+                return def;
+            }
+            String text = nameValue(e);
+            return text == null ? def : text;
+        }
+
+        String nameValue(Entry e) {
+            String text = scalarText(e, "a region name");
+            if (text != null && !ID.matcher(text).matches()) {
+                problem(e.path(), e.value(), "not a valid region name: \"" + text
+                        + "\" (expected: letters, digits, '.', '_' or '-')");
+                return null;
+            }
+            return text;
+        }
+
+        int integer(Section s, String key, int def, int min, int max) {
+            return (int) longInteger(s, key, def, min, max);
+        }
+
+        long longInteger(Section s, String key, long def, long min, long max) {
+            Entry e = s.get(key);
+            if (e == null || !checkTag(e.path(), e.value())) {
+                return def;
+            }
+            Node v = e.value();
+            if (!(v instanceof ScalarNode sn) || !sn.getTag().equals(Tag.INT) || !DECIMAL.matcher(sn.getValue()).matches()) {
+                problem(e.path(), v, "expected an integer, got " + describe(v));
+                return def;
+            }
+            long value;
+            try {
+                value = Long.parseLong(sn.getValue());
+            } catch (NumberFormatException ex) {
+                problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: " + range(min, max) + ")");
+                return def;
+            }
+            if (value < min || value > max) {
+                problem(e.path(), v, "out of range: " + value + " (expected: " + range(min, max) + ")");
+                return def;
+            }
+            return value;
+        }
+
+        Double number(Entry e) {
+            if (!checkTag(e.path(), e.value())) {
+                return null;
+            }
+            Node v = e.value();
+            if (v instanceof ScalarNode sn && (sn.getTag().equals(Tag.FLOAT) || sn.getTag().equals(Tag.INT))
+                    && DECIMAL_FRACTION.matcher(sn.getValue()).matches()) {
+                return Double.parseDouble(sn.getValue());
+            }
+            problem(e.path(), v, "expected a number, got " + describe(v));
+            return null;
+        }
+
+        Duration duration(Section s, String key, Duration def, boolean positive) {
+            Entry e = s.get(key);
+            if (e == null || !checkTag(e.path(), e.value())) {
+                return def;
+            }
+            Node v = e.value();
+            if (!(v instanceof ScalarNode sn) || isNull(v)) {
+                problem(e.path(), v, "expected a duration like 250ms, 2s, 1m, got " + describe(v));
+                return def;
+            }
+            Optional<Duration> d = Durations.parse(sn.getValue());
+            if (d.isEmpty()) {
+                problem(e.path(), v, "\"" + sn.getValue() + "\" is " + Durations.EXPECTED);
+                return def;
+            }
+            if (positive && d.get().isZero()) {
+                problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: > 0)");
+                return def;
+            }
+            return d.get();
+        }
+
+        static boolean isNull(Node node) {
+            return node instanceof ScalarNode && node.getTag().equals(Tag.NULL);
+        }
+
+        static String scalar(Node node) {
+            return ((ScalarNode) node).getValue();
+        }
+
+        static boolean isRequestTarget(String path) {
+            if (!path.startsWith("/")) {
+                return false;
+            }
+            for (int i = 0; i < path.length(); i++) {
+                char c = path.charAt(i);
+                if (c <= ' ' || c >= 0x7f) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        static String range(long min, long max) {
+            if (max == Integer.MAX_VALUE || max == Long.MAX_VALUE) {
+                return ">= " + min;
+            }
+            return min + "-" + max;
+        }
+
+        static String describe(Node node) {
+            if (node instanceof MappingNode) {
+                return "a mapping";
+            }
+            if (node instanceof SequenceNode) {
+                return "a list";
+            }
+            ScalarNode s = (ScalarNode) node;
+            if (s.getTag().equals(Tag.NULL)) {
+                return "nothing (null)";
+            }
+            String v = s.getValue();
+            if (v.length() > 40) {
+                v = v.substring(0, 37) + "...";
+            }
+            return s.isPlain() && !s.getTag().equals(Tag.STR) ? v : "\"" + v + "\"";
+        }
+    }
+
+    /**
+     * A "did you mean" suffix naming the candidate closest to {@code word}, when one is close: same
+     * letters ignoring case and separators ({@code maxInFlight}), or within a small edit distance.
+     */
+    static String hint(String word, java.util.Collection<String> candidates) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        String squashed = squash(word);
+        for (String c : candidates) {
+            int d = squash(c).equals(squashed) ? 0 : editDistance(word.toLowerCase(Locale.ROOT), c);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = c;
+            }
+        }
+        int allowed = Math.max(1, Math.min(3, word.length() / 3));
+        return best != null && bestDistance <= allowed ? ", did you mean \"" + best + "\"?" : "";
+    }
+
+    private static String squash(String s) {
+        return s.replace("-", "").replace("_", "").toLowerCase(Locale.ROOT);
+    }
+
+    /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("polciy"). */
+    static int editDistance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
     }
 }

@@ -18,5 +18,20 @@ public record HealthConfig(String path, Duration interval, Duration timeout, int
         requireNonNull(path, "path");
         requireNonNull(interval, "interval");
         requireNonNull(timeout, "timeout");
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("path: " + path + " (expected: starting with /)");
+        }
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
+        }
+        if (rise < 1) {
+            throw new IllegalArgumentException("rise: " + rise + " (expected: >= 1)");
+        }
+        if (fall < 1) {
+            throw new IllegalArgumentException("fall: " + fall + " (expected: >= 1)");
+        }
     }
 }

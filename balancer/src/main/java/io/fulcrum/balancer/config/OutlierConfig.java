@@ -16,5 +16,17 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
     public OutlierConfig {
         requireNonNull(baseEjection, "baseEjection");
         requireNonNull(maxEjection, "maxEjection");
+        if (consecutiveFailures < 1) {
+            throw new IllegalArgumentException("consecutiveFailures: " + consecutiveFailures + " (expected: >= 1)");
+        }
+        if (baseEjection.isNegative()) {
+            throw new IllegalArgumentException("baseEjection: " + baseEjection + " (expected: >= 0)");
+        }
+        if (maxEjection.compareTo(baseEjection) < 0) {
+            throw new IllegalArgumentException("maxEjection: " + maxEjection + " (expected: >= baseEjection " + baseEjection + ")");
+        }
+        if (maxEjectedPercent < 0 || maxEjectedPercent > 100) {
+            throw new IllegalArgumentException("maxEjectedPercent: " + maxEjectedPercent + " (expected: 0-100)");
+        }
     }
 }

@@ -17,6 +17,15 @@ public record RetryConfig(int attempts, int budgetPercent, int replayBodyBytes, 
         if (attempts < 0) {
             throw new IllegalArgumentException("attempts: " + attempts + " (expected: >= 0)");
         }
+        if (budgetPercent < 0 || budgetPercent > 100) {
+            throw new IllegalArgumentException("budgetPercent: " + budgetPercent + " (expected: 0-100)");
+        }
+        if (replayBodyBytes < 0) {
+            throw new IllegalArgumentException("replayBodyBytes: " + replayBodyBytes + " (expected: >= 0)");
+        }
+        if (perTryTimeout != null && (perTryTimeout.isNegative() || perTryTimeout.isZero())) {
+            throw new IllegalArgumentException("perTryTimeout: " + perTryTimeout + " (expected: > 0 or null)");
+        }
     }
 
     /** The response timeout of one try given the overall response timeout. */

@@ -18,5 +18,16 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration clien
         requireNonNull(clientIdle, "clientIdle");
         requireNonNull(backendIdle, "backendIdle");
         requireNonNull(drain, "drain");
+        requirePositive(connect, "connect");
+        requirePositive(response, "response");
+        requirePositive(clientIdle, "clientIdle");
+        requirePositive(backendIdle, "backendIdle");
+        requirePositive(drain, "drain");
+    }
+
+    private static void requirePositive(Duration d, String name) {
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+        }
     }
 }

@@ -1,0 +1,515 @@
+package io.fulcrum.balancer.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ConfigLoaderTest {
+    /** A minimal valid first line; the cases below put the line under test on line 2. */
+    private static final String ONE_BACKEND = "backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\n";
+
+    private static BalancerConfig parse(String yaml) throws ConfigException {
+        return ConfigLoader.parse(yaml, "test.yaml");
+    }
+
+    private static List<String> problems(String yaml) {
+        return assertThrows(ConfigException.class, () -> parse(yaml)).problems();
+    }
+
+    private static Path repoFile(String name) {
+        Path p = Path.of("config", name);
+        return Files.exists(p) ? p : Path.of("..", "config", name);
+    }
+
+    // ---- valid configs -----------------------------------------------------------------------
+
+    @Test
+    void appliesEveryDefaultWhenOnlyBackendsAreGiven() throws ConfigException {
+        BalancerConfig c = parse(ONE_BACKEND);
+        assertEquals(new ListenConfig("0.0.0.0", 8080), c.listen());
+        assertEquals(new ListenConfig("127.0.0.1", 8081), c.admin());
+        assertEquals("default", c.region());
+        assertEquals(new RoutingConfig(RoutingConfig.Policy.LEAST_BUSY, null,
+                new SpilloverConfig(0.8, List.of()), Duration.ofSeconds(10)), c.routing());
+        assertEquals(List.of(new BackendConfig("a", "127.0.0.1", 9001, "default", 1, 512)), c.backends());
+        assertEquals(new HealthConfig("/health", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3), c.health());
+        assertEquals(new OutlierConfig(5, Duration.ofSeconds(10), Duration.ofSeconds(300), 50), c.outlier());
+        assertEquals(new RetryConfig(2, 20, 65536, null), c.retry());
+        assertEquals(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(60),
+                Duration.ofSeconds(30), Duration.ofSeconds(30)), c.timeouts());
+        assertEquals(new LimitsConfig(16384, 8192, 10_485_760L, 10_000), c.limits());
+        assertEquals("stdout", c.accessLog());
+        assertNull(c.backendHeader());
+    }
+
+    @Test
+    void emptyAndNullSectionsMeanDefaults() throws ConfigException {
+        BalancerConfig c = parse(ONE_BACKEND + "listen: {}\nhealth:\nrouting: {spillover: ~}\n");
+        assertEquals(new ListenConfig("0.0.0.0", 8080), c.listen());
+        assertEquals("/health", c.health().path());
+        assertEquals(0.8, c.routing().spillover().saturation());
+    }
+
+    @Test
+    void readsEveryFieldOfAFullConfig() throws ConfigException {
+        BalancerConfig c = parse("""
+                listen: { host: 127.0.0.1, port: 0 }
+                admin: { host: "::1", port: 65535 }
+                region: us-east
+                routing:
+                  policy: round-robin
+                  region-header: X-Client-Region
+                  spillover: { saturation: 1, order: [eu-west, ap-south] }
+                  slow-start: 0s
+                backends:
+                  - { id: us-1, url: "http://10.0.0.1:9001/", region: us-east, weight: 3, max-in-flight: 100 }
+                  - { id: eu-1, url: "http://backend.example", region: eu-west }
+                  - { id: ap_1.x, url: "http://[::1]:9003", region: ap-south }
+                health: { path: "/ready?full=1", interval: 500ms, timeout: 250ms, rise: 1, fall: 10 }
+                outlier: { consecutive-failures: 1, base-ejection: 1m, max-ejection: 1h, max-ejected-percent: 0 }
+                retry: { attempts: 10, budget-percent: 100, replay-body-bytes: 0, per-try-timeout: 5s }
+                timeouts: { connect: 2s, response: 1m, client-idle: 2m, backend-idle: 45s, drain: 1h }
+                limits: { max-header-bytes: 1024, max-uri-bytes: 256, max-body-bytes: 10000000000, max-connections: 1 }
+                access-log: /var/log/fulcrum/access.log
+                backend-header: X-Fulcrum-Backend
+                """);
+        assertEquals(new ListenConfig("127.0.0.1", 0), c.listen());
+        assertEquals(new ListenConfig("::1", 65535), c.admin());
+        assertEquals("us-east", c.region());
+        assertEquals(new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, "X-Client-Region",
+                new SpilloverConfig(1.0, List.of("eu-west", "ap-south")), Duration.ZERO), c.routing());
+        assertEquals(List.of(
+                new BackendConfig("us-1", "10.0.0.1", 9001, "us-east", 3, 100),
+                new BackendConfig("eu-1", "backend.example", 80, "eu-west", 1, 512),
+                new BackendConfig("ap_1.x", "::1", 9003, "ap-south", 1, 512)), c.backends());
+        assertEquals("http://[::1]:9003", c.backends().get(2).url());
+        assertEquals(new HealthConfig("/ready?full=1", Duration.ofMillis(500), Duration.ofMillis(250), 1, 10),
+                c.health());
+        assertEquals(new OutlierConfig(1, Duration.ofMinutes(1), Duration.ofHours(1), 0), c.outlier());
+        assertEquals(new RetryConfig(10, 100, 0, Duration.ofSeconds(5)), c.retry());
+        assertEquals(new TimeoutsConfig(Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMinutes(2),
+                Duration.ofSeconds(45), Duration.ofHours(1)), c.timeouts());
+        assertEquals(new LimitsConfig(1024, 256, 10_000_000_000L, 1), c.limits());
+        assertEquals("/var/log/fulcrum/access.log", c.accessLog());
+        assertEquals("X-Fulcrum-Backend", c.backendHeader());
+    }
+
+    @Test
+    void loadsTheLocalClusterConfig() throws ConfigException {
+        BalancerConfig c = ConfigLoader.load(repoFile("balancer.yaml"));
+        assertEquals(new ListenConfig("0.0.0.0", 8080), c.listen());
+        assertEquals(new ListenConfig("127.0.0.1", 8081), c.admin());
+        assertEquals("us-east", c.region());
+        assertEquals(List.of(
+                new BackendConfig("us-1", "127.0.0.1", 9001, "us-east", 1, 512),
+                new BackendConfig("us-2", "127.0.0.1", 9002, "us-east", 1, 512),
+                new BackendConfig("eu-1", "127.0.0.1", 9003, "eu-west", 1, 512)), c.backends());
+        assertEquals("/health", c.health().path());
+        assertEquals(List.of("eu-west"), c.routing().spillover().order());
+    }
+
+    @Test
+    void loadsTheReferenceConfigWithEveryKey() throws ConfigException {
+        BalancerConfig c = ConfigLoader.load(repoFile("balancer-reference.yaml"));
+        assertEquals(3, c.backends().size());
+        assertEquals("X-Client-Region", c.routing().regionHeader());
+        assertEquals(Duration.ofSeconds(10), c.retry().perTryTimeout());
+        assertEquals("X-Fulcrum-Backend", c.backendHeader());
+    }
+
+    @Test
+    void backendRegionDefaultsToTheBalancersRegion() throws ConfigException {
+        BalancerConfig c = parse("region: eu-west\n" + ONE_BACKEND);
+        assertEquals("eu-west", c.backends().get(0).region());
+    }
+
+    @Test
+    void plainScalarsAreTakenAsWrittenForStringFields() throws ConfigException {
+        // YAML 1.1 would read `no` as false and `1.10` as 1.1; region names keep their text.
+        BalancerConfig c = parse("region: no\nbackends: [{id: 1.10, url: \"http://h\", region: no}]\n");
+        assertEquals("no", c.region());
+        assertEquals("1.10", c.backends().get(0).id());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"least-busy, LEAST_BUSY", "round-robin, ROUND_ROBIN", "random, RANDOM"})
+    void readsEachPolicy(String yaml, RoutingConfig.Policy policy) throws ConfigException {
+        assertEquals(policy, parse(ONE_BACKEND + "routing: {policy: " + yaml + "}\n").routing().policy());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"250ms, PT0.25S", "2s, PT2S", "1m, PT1M", "1h, PT1H", "0s, PT0S", "90s, PT1M30S"})
+    void readsDurations(String yaml, Duration expected) throws ConfigException {
+        assertEquals(expected, parse(ONE_BACKEND + "routing: {slow-start: " + yaml + "}\n").routing().slowStart());
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "http://h, h, 80",
+        "http://h/, h, 80",
+        "HTTP://Example.COM:8080, Example.COM, 8080",
+        "http://10.1.2.3:1, 10.1.2.3, 1",
+        "http://[::1]:65535, ::1, 65535",
+        "http://[2001:db8::7], 2001:db8::7, 80",
+        "http://backend-1.internal., backend-1.internal., 80",
+    })
+    void acceptsHttpUrls(String url, String host, int port) throws ConfigException {
+        BackendConfig b = parse("backends: [{id: a, url: \"" + url + "\"}]\n").backends().get(0);
+        assertEquals(host, b.host());
+        assertEquals(port, b.port());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stdout", "off", "/var/log/access.log", "logs/access.log"})
+    void acceptsAccessLogTargets(String target) throws ConfigException {
+        assertEquals(target, parse(ONE_BACKEND + "access-log: " + target + "\n").accessLog());
+    }
+
+    @Test
+    void nullHeaderSettingsMeanOff() throws ConfigException {
+        BalancerConfig c = parse(ONE_BACKEND + "backend-header: ~\nrouting: {region-header: null}\n");
+        assertNull(c.backendHeader());
+        assertNull(c.routing().regionHeader());
+    }
+
+    @Test
+    void explicitNullPerTryTimeoutMeansNotSet() throws ConfigException {
+        assertNull(parse(ONE_BACKEND + "retry: {per-try-timeout: null}\n").retry().perTryTimeout());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 65535})
+    void acceptsPortsInRange(int port) throws ConfigException {
+        BalancerConfig c = parse(ONE_BACKEND + "listen: {port: " + port + "}\nadmin: {port: " + port + "}\n");
+        assertEquals(port, c.listen().port());
+        assertEquals(port, c.admin().port());
+    }
+
+    // ---- one problem per case ------------------------------------------------------------------
+
+    static Stream<Arguments> invalidConfigs() {
+        return Stream.of(
+                // unknown keys at each level, with a hint when one is close
+                arguments(ONE_BACKEND + "regoin: us\n", "regoin: unknown key, did you mean \"region\"? (line 2)"),
+                arguments(ONE_BACKEND + "accesslog: off\n", "accesslog: unknown key, did you mean \"access-log\"? (line 2)"),
+                arguments(ONE_BACKEND + "frobnicate: 1\n", "frobnicate: unknown key (line 2)"),
+                arguments(ONE_BACKEND + "listen: {hots: x}\n", "listen.hots: unknown key, did you mean \"host\"? (line 2)"),
+                arguments(ONE_BACKEND + "admin: {bind: x}\n", "admin.bind: unknown key (line 2)"),
+                arguments(ONE_BACKEND + "routing: {polcy: random}\n",
+                        "routing.polcy: unknown key, did you mean \"policy\"? (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {saturaton: 0.5}}\n",
+                        "routing.spillover.saturaton: unknown key, did you mean \"saturation\"? (line 2)"),
+                arguments("backends: [{id: a, url: \"http://h\", maxInFlight: 3}]\n",
+                        "backends[0].maxInFlight: unknown key, did you mean \"max-in-flight\"? (line 1)"),
+                arguments(ONE_BACKEND + "health: {pth: /x}\n", "health.pth: unknown key, did you mean \"path\"? (line 2)"),
+                arguments(ONE_BACKEND + "outlier: {max-ejected-percnt: 5}\n",
+                        "outlier.max-ejected-percnt: unknown key, did you mean \"max-ejected-percent\"? (line 2)"),
+                arguments(ONE_BACKEND + "retry: {attempt: 3}\n", "retry.attempt: unknown key, did you mean \"attempts\"? (line 2)"),
+                arguments(ONE_BACKEND + "timeouts: {conect: 1s}\n",
+                        "timeouts.conect: unknown key, did you mean \"connect\"? (line 2)"),
+                arguments(ONE_BACKEND + "limits: {maxHeaderBytes: 2048}\n",
+                        "limits.maxHeaderBytes: unknown key, did you mean \"max-header-bytes\"? (line 2)"),
+                arguments(ONE_BACKEND + "<<: {region: x}\n", "<<: merge keys are not supported (line 2)"),
+                // wrong types
+                arguments(ONE_BACKEND + "listen: {port: abc}\n", "listen.port: expected an integer, got \"abc\" (line 2)"),
+                arguments(ONE_BACKEND + "listen: {port: '8080'}\n", "listen.port: expected an integer, got \"8080\" (line 2)"),
+                arguments(ONE_BACKEND + "listen: {port: 80.5}\n", "listen.port: expected an integer, got 80.5 (line 2)"),
+                arguments(ONE_BACKEND + "listen: {port: 0x50}\n", "listen.port: expected an integer, got 0x50 (line 2)"),
+                arguments(ONE_BACKEND + "listen: {port: 010}\n", "listen.port: expected an integer, got 010 (line 2)"),
+                arguments(ONE_BACKEND + "listen: {port: }\n", "listen.port: expected an integer, got nothing (null) (line 2)"),
+                arguments(ONE_BACKEND + "listen: [1]\n", "listen: expected a mapping, got a list (line 2)"),
+                arguments(ONE_BACKEND + "health: /health\n", "health: expected a mapping, got \"/health\" (line 2)"),
+                arguments(ONE_BACKEND + "region: [a]\n", "region: expected a region name, got a list (line 2)"),
+                arguments(ONE_BACKEND + "region: ''\n", "region: must not be empty (line 2)"),
+                arguments(ONE_BACKEND + "region: us east\n",
+                        "region: not a valid region name: \"us east\" (expected: letters, digits, '.', '_' or '-') (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {order: eu}}\n",
+                        "routing.spillover.order: expected a list of region names, got \"eu\" (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {saturation: high}}\n",
+                        "routing.spillover.saturation: expected a number, got \"high\" (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {saturation: .nan}}\n",
+                        "routing.spillover.saturation: expected a number, got .nan (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-body-bytes: {a: 1}}\n",
+                        "limits.max-body-bytes: expected an integer, got a mapping (line 2)"),
+                arguments(ONE_BACKEND + "timeouts: {drain: [1s]}\n",
+                        "timeouts.drain: expected a duration like 250ms, 2s, 1m, got a list (line 2)"),
+                arguments("backends: {id: a}\n", "backends: expected a list of backends, got a mapping (line 1)"),
+                arguments("backends: [x]\n", "backends[0]: expected a mapping with id and url, got \"x\" (line 1)"),
+                arguments("backends: [{id: [a], url: \"http://h\"}]\n", "backends[0].id: expected a string, got a list (line 1)"),
+                arguments("- a\n- b\n", "(top level): expected a mapping, got a list (line 1)"),
+                arguments(ONE_BACKEND + "[a]: 1\n", "(top level): keys must be plain names, got a list (line 2)"),
+                // backends
+                arguments("region: x\n", "backends: required (expected: a list of at least one backend) (line 1)"),
+                arguments("backends: []\n", "backends: at least one backend is required (line 1)"),
+                arguments("backends:\n", "backends: expected a list of backends, got nothing (null) (line 1)"),
+                arguments("backends: [{url: \"http://h\"}]\n", "backends[0].id: required (line 1)"),
+                arguments("backends: [{id: a}]\n", "backends[0].url: required (expected: http://host[:port]) (line 1)"),
+                arguments("backends: [{id: 'a b', url: \"http://h\"}]\n",
+                        "backends[0].id: not a valid id: \"a b\" (expected: letters, digits, '.', '_' or '-') (line 1)"),
+                arguments("backends:\n  - {id: a, url: \"http://h:1\"}\n  - {id: b, url: \"http://h:2\"}\n  - {id: a, url: \"http://h:3\"}\n",
+                        "backends[2].id: duplicate id \"a\", already used by backends[0] (line 4)"),
+                arguments("backends: [{id: a, url: \"http://h\", weight: 0}]\n",
+                        "backends[0].weight: out of range: 0 (expected: >= 1) (line 1)"),
+                arguments("backends: [{id: a, url: \"http://h\", max-in-flight: 0}]\n",
+                        "backends[0].max-in-flight: out of range: 0 (expected: >= 1) (line 1)"),
+                arguments("backends: [{id: a, url: \"http://h\", max-in-flight: 99999999999}]\n",
+                        "backends[0].max-in-flight: out of range: 99999999999 (expected: >= 1) (line 1)"),
+                // ports
+                arguments(ONE_BACKEND + "listen: {port: 65536}\n", "listen.port: out of range: 65536 (expected: 0-65535) (line 2)"),
+                arguments(ONE_BACKEND + "listen: {port: -1}\n", "listen.port: out of range: -1 (expected: 0-65535) (line 2)"),
+                arguments(ONE_BACKEND + "admin: {port: 100000}\n", "admin.port: out of range: 100000 (expected: 0-65535) (line 2)"),
+                arguments(ONE_BACKEND + "listen: {host: 'not a host'}\n",
+                        "listen.host: not a valid host name or address: \"not a host\" (line 2)"),
+                // routing
+                arguments(ONE_BACKEND + "routing: {policy: lest-busy}\n",
+                        "routing.policy: unknown policy \"lest-busy\", did you mean \"least-busy\"? "
+                                + "(expected: least-busy, round-robin, random) (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {saturation: 0}}\n",
+                        "routing.spillover.saturation: out of range: 0 (expected: > 0 and <= 1) (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {saturation: 1.5}}\n",
+                        "routing.spillover.saturation: out of range: 1.5 (expected: > 0 and <= 1) (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {order: [default, eu-wst]}}\n",
+                        "routing.spillover.order[1]: no backend is in region \"eu-wst\" (line 2)"),
+                arguments("backends: [{id: a, url: \"http://h\", region: eu-west}]\nrouting: {spillover: {order: [eu-wset]}}\n",
+                        "routing.spillover.order[0]: no backend is in region \"eu-wset\", did you mean \"eu-west\"? (line 2)"),
+                arguments(ONE_BACKEND + "routing: {spillover: {order: [default, default]}}\n",
+                        "routing.spillover.order[1]: region \"default\" is listed twice (line 2)"),
+                arguments(ONE_BACKEND + "routing: {region-header: 'X Region'}\n",
+                        "routing.region-header: not a valid header name: \"X Region\" (expected: an RFC 9110 token) (line 2)"),
+                // durations
+                arguments(ONE_BACKEND + "health: {interval: 2}\n",
+                        "health.interval: \"2\" is not a duration like 250ms, 2s, 1m (line 2)"),
+                arguments(ONE_BACKEND + "health: {interval: 0s}\n", "health.interval: out of range: 0s (expected: > 0) (line 2)"),
+                arguments(ONE_BACKEND + "health: {timeout: 0ms}\n", "health.timeout: out of range: 0ms (expected: > 0) (line 2)"),
+                arguments(ONE_BACKEND + "retry: {per-try-timeout: 0s}\n",
+                        "retry.per-try-timeout: out of range: 0s (expected: > 0) (line 2)"),
+                arguments(ONE_BACKEND + "timeouts: {client-idle: 0s}\n",
+                        "timeouts.client-idle: out of range: 0s (expected: > 0) (line 2)"),
+                // health, outlier, retry
+                arguments(ONE_BACKEND + "health: {path: health}\n",
+                        "health.path: not a request path: \"health\" (expected: starting with / and without spaces or "
+                                + "control characters) (line 2)"),
+                arguments(ONE_BACKEND + "health: {rise: 0}\n", "health.rise: out of range: 0 (expected: >= 1) (line 2)"),
+                arguments(ONE_BACKEND + "health: {fall: 0}\n", "health.fall: out of range: 0 (expected: >= 1) (line 2)"),
+                arguments(ONE_BACKEND + "outlier: {consecutive-failures: 0}\n",
+                        "outlier.consecutive-failures: out of range: 0 (expected: >= 1) (line 2)"),
+                arguments(ONE_BACKEND + "outlier: {base-ejection: 1m, max-ejection: 30s}\n",
+                        "outlier.max-ejection: max-ejection 30s is shorter than base-ejection 1m "
+                                + "(expected: max-ejection >= base-ejection) (line 2)"),
+                arguments(ONE_BACKEND + "outlier: {base-ejection: 1h}\n",
+                        "outlier.base-ejection: max-ejection 5m is shorter than base-ejection 1h "
+                                + "(expected: max-ejection >= base-ejection) (line 2)"),
+                arguments(ONE_BACKEND + "outlier: {max-ejected-percent: 101}\n",
+                        "outlier.max-ejected-percent: out of range: 101 (expected: 0-100) (line 2)"),
+                arguments(ONE_BACKEND + "retry: {attempts: 11}\n", "retry.attempts: out of range: 11 (expected: 0-10) (line 2)"),
+                arguments(ONE_BACKEND + "retry: {attempts: -1}\n", "retry.attempts: out of range: -1 (expected: 0-10) (line 2)"),
+                arguments(ONE_BACKEND + "retry: {budget-percent: 101}\n",
+                        "retry.budget-percent: out of range: 101 (expected: 0-100) (line 2)"),
+                arguments(ONE_BACKEND + "retry: {replay-body-bytes: -1}\n",
+                        "retry.replay-body-bytes: out of range: -1 (expected: >= 0) (line 2)"),
+                // limits
+                arguments(ONE_BACKEND + "limits: {max-header-bytes: 1023}\n",
+                        "limits.max-header-bytes: out of range: 1023 (expected: 1024-1048576) (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-header-bytes: 1048577}\n",
+                        "limits.max-header-bytes: out of range: 1048577 (expected: 1024-1048576) (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-uri-bytes: 255}\n",
+                        "limits.max-uri-bytes: out of range: 255 (expected: 256-1048576) (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-header-bytes: 4096, max-uri-bytes: 8192}\n",
+                        "limits.max-uri-bytes: max-uri-bytes 8192 exceeds max-header-bytes 4096 (expected: 256-4096) (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-header-bytes: 4096}\n",
+                        "limits.max-header-bytes: max-uri-bytes 8192 exceeds max-header-bytes 4096 (expected: 256-4096) (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-body-bytes: -1}\n",
+                        "limits.max-body-bytes: out of range: -1 (expected: >= 0) (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-connections: 0}\n",
+                        "limits.max-connections: out of range: 0 (expected: >= 1) (line 2)"),
+                // access log and backend header
+                arguments(ONE_BACKEND + "access-log: \"a\\0b\"\n",
+                        "access-log: not a valid file path: \"a\u0000b\" (expected: stdout, off or a file path) (line 2)"),
+                arguments(ONE_BACKEND + "access-log: ''\n", "access-log: must not be empty (line 2)"),
+                arguments(ONE_BACKEND + "backend-header: 'X-Backend:'\n",
+                        "backend-header: not a valid header name: \"X-Backend:\" (expected: an RFC 9110 token) (line 2)"),
+                // duplicate keys
+                arguments(ONE_BACKEND + "listen: {port: 1, port: 2}\n", "listen.port: duplicate key, first at line 2 (line 2)"),
+                arguments(ONE_BACKEND + "region: a\nregion: b\n", "region: duplicate key, first at line 2 (line 3)"),
+                arguments("backends: [{id: a, id: b, url: \"http://h\"}]\n",
+                        "backends[0].id: duplicate key, first at line 1 (line 1)"),
+                // tags
+                arguments(ONE_BACKEND + "region: !!str us\n",
+                        "region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)"),
+                arguments(ONE_BACKEND + "listen: !custom {port: 1}\n", "listen: YAML tags are not allowed (found !custom) (line 2)"),
+                arguments(ONE_BACKEND + "!!str region: us\n",
+                        "region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)"),
+                arguments("backends: !!seq [{id: a, url: \"http://h\"}]\n",
+                        "backends: YAML tags are not allowed (found tag:yaml.org,2002:seq) (line 1)"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalidConfigs")
+    void reportsOneLineNamingPathAndLine(String yaml, String expected) {
+        assertEquals(List.of(expected), problems(yaml));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2", "1.5s", "-1s", "+1s", "2 s", "2sec", "1d", "s", "1S", "1e3ms", "0x10s",
+        "9999999999999999h", "2s5"})
+    void rejectsMalformedDurations(String text) {
+        assertEquals(List.of("timeouts.connect: \"" + text + "\" is not a duration like 250ms, 2s, 1m (line 2)"),
+                problems(ONE_BACKEND + "timeouts: {connect: \"" + text + "\"}\n"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "https://h:443 | https backends are not supported: \"https://h:443\" (expected: http://host[:port])",
+        "ftp://h | not an http URL: \"ftp://h\" (expected: http://host[:port])",
+        "h:80 | not an http URL: \"h:80\" (expected: http://host[:port])",
+        "http://h/api | a backend URL has no path: \"http://h/api\" (expected: http://host[:port])",
+        "http://h?x=1 | a backend URL has no query: \"http://h?x=1\" (expected: http://host[:port])",
+        "http://h#top | a backend URL has no fragment: \"http://h#top\" (expected: http://host[:port])",
+        "http://user@h | a backend URL has no user info: \"http://user@h\" (expected: http://host[:port])",
+        "http://:80 | a backend URL needs a host: \"http://:80\" (expected: http://host[:port])",
+        "http:// | a backend URL needs a host: \"http://\" (expected: http://host[:port])",
+        "http://h:0 | port: 0 in \"http://h:0\" (expected: 1-65535)",
+        "http://h:65536 | port: 65536 in \"http://h:65536\" (expected: 1-65535)",
+        "http://h:x | not a valid port: \"x\" in \"http://h:x\" (expected: 1-65535)",
+        "http://h: | not a valid port: \"\" in \"http://h:\" (expected: 1-65535)",
+        "http://h_b | not a valid host name or address: \"h_b\" in \"http://h_b\"",
+        "http://999.1.1.1 | not a valid host name or address: \"999.1.1.1\" in \"http://999.1.1.1\"",
+        "http://-h | not a valid host name or address: \"-h\" in \"http://-h\"",
+        "http://[::1 | not an http URL: \"http://[::1\" (expected: http://host[:port])",
+        "http://[zz::1]:80 | not a valid IPv6 address: \"zz::1\" in \"http://[zz::1]:80\"",
+        "http://[1:2:3:4:5:6:7:8:9] | not a valid IPv6 address: \"1:2:3:4:5:6:7:8:9\" in \"http://[1:2:3:4:5:6:7:8:9]\"",
+    })
+    void rejectsUrlsThatAreNotPlainHttpOrigins(String url, String message) {
+        assertEquals(List.of("backends[0].url: " + message + " (line 2)"),
+                problems("backends:\n  - {id: a, url: \"" + url + "\"}\n"));
+    }
+
+    @Test
+    void rejectsAUrlThatIsNotAString() {
+        assertEquals(List.of("backends[0].url: expected a URL, got a mapping (line 1)"),
+                problems("backends: [{id: a, url: {host: h}}]\n"));
+    }
+
+    // ---- several problems ----------------------------------------------------------------------
+
+    @Test
+    void reportsEveryProblemInFileOrderWithItsLine() {
+        List<String> problems = problems("""
+                listen:
+                  port: 70000
+                routing:
+                  polcy: random
+                  spillover:
+                    order: [mars]
+                backends:
+                  - id: us-1
+                    url: "http://127.0.0.1:9001"
+                  - id: us-1
+                    url: "https://127.0.0.1:9002"
+                  - id: eu-1
+                    url: "http://127.0.0.1:9003/api"
+                    weight: heavy
+                health:
+                  interval: 2
+                timeouts: { connect: 1.5s, response: 30s }
+                unknown-section: {}
+                """);
+        assertEquals(List.of(
+                "listen.port: out of range: 70000 (expected: 0-65535) (line 2)",
+                "routing.polcy: unknown key, did you mean \"policy\"? (line 4)",
+                "routing.spillover.order[0]: no backend is in region \"mars\" (line 6)",
+                "backends[1].id: duplicate id \"us-1\", already used by backends[0] (line 10)",
+                "backends[1].url: https backends are not supported: \"https://127.0.0.1:9002\" "
+                        + "(expected: http://host[:port]) (line 11)",
+                "backends[2].url: a backend URL has no path: \"http://127.0.0.1:9003/api\" "
+                        + "(expected: http://host[:port]) (line 13)",
+                "backends[2].weight: expected an integer, got \"heavy\" (line 14)",
+                "health.interval: \"2\" is not a duration like 250ms, 2s, 1m (line 16)",
+                "timeouts.connect: \"1.5s\" is not a duration like 250ms, 2s, 1m (line 17)",
+                "unknown-section: unknown key (line 18)"), problems);
+    }
+
+    @Test
+    void exceptionMessageHasOneLinePerProblem() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> parse(ONE_BACKEND + "listen: {port: -1}\nadmin: {port: -2}\n"));
+        assertEquals(2, e.problems().size());
+        assertEquals(String.join(System.lineSeparator(), e.problems()), e.getMessage());
+    }
+
+    // ---- whole-file problems -------------------------------------------------------------------
+
+    @Test
+    void reportsYamlSyntaxErrorsWithTheSourceAndLine() {
+        List<String> problems = problems(ONE_BACKEND + "listen: {port: 1\nadmin: x\n");
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).startsWith("test.yaml: not valid YAML: "), problems.get(0));
+        assertTrue(problems.get(0).matches(".*\\(line \\d+\\)$"), problems.get(0));
+    }
+
+    @Test
+    void rejectsJavaClassTagsBeforeMapping() {
+        List<String> problems = problems("backends: [!!java.lang.Object {id: a, url: \"http://h\"}]\n");
+        assertEquals(List.of("test.yaml: not valid YAML: Global tag is not allowed: tag:yaml.org,2002:java.lang.Object (line 1)"),
+                problems);
+    }
+
+    @Test
+    void rejectsSeveralDocuments() {
+        List<String> problems = problems(ONE_BACKEND + "---\n" + ONE_BACKEND);
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).startsWith("test.yaml: not valid YAML: "), problems.get(0));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "# only a comment\n", "---\n"})
+    void rejectsAnEmptyFile(String yaml) {
+        List<String> problems = problems(yaml);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("test.yaml: "), problems.get(0));
+    }
+
+    @Test
+    void refusesAliasBombs() {
+        StringBuilder yaml = new StringBuilder("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (char c = 'b'; c <= 'k'; c++) {
+            String prev = String.valueOf((char) (c - 1));
+            yaml.append(c).append(": &").append(c).append(" [*").append(prev).append(", *").append(prev)
+                    .append(", *").append(prev).append(", *").append(prev).append(", *").append(prev).append("]\n");
+        }
+        List<String> problems = problems(yaml + ONE_BACKEND);
+        // Either the parser refuses the aliases or the keys are unknown; it must not expand them.
+        assertTrue(problems.stream().allMatch(p -> p.contains("not valid YAML") || p.contains("unknown key")), problems.toString());
+    }
+
+    @Test
+    void reportsAFileThatCannotBeRead(@TempDir Path dir) {
+        Path missing = dir.resolve("missing.yaml");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing));
+        assertEquals(1, e.problems().size());
+        assertTrue(e.problems().get(0).startsWith(missing + ": cannot read"), e.problems().get(0));
+    }
+
+    @Test
+    void loadsAFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("b.yaml");
+        Files.writeString(file, ONE_BACKEND);
+        assertEquals("a", ConfigLoader.load(file).backends().get(0).id());
+    }
+}
