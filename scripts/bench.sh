@@ -37,7 +37,8 @@ BACKEND_URLS=""
 HAPROXY_THREADS=2
 NGINX_WORKERS=2
 READY_TIMEOUT=60
-ARGS_SHOWN="$*"
+ARGS_SHOWN=$( (( $# )) && printf "%q " "$@" || true)
+ARGS_SHOWN=${ARGS_SHOWN% }
 
 usage() {
     cat <<EOF
@@ -449,6 +450,7 @@ for r in $(seq 1 "$RUNS"); do
     done
 done
 ELAPSED=$(( $(date +%s) - START_EPOCH ))
+LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report -----------------------------------------------------------------
 fmt_rps() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%d\n", x + 0.5 }' | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
@@ -475,8 +477,8 @@ for t in direct fulcrum haproxy nginx; do
     f="$WORK/results-$t.txt"
     [[ -f "$f" ]] || continue
     rps=$(awk '{ print $1 }' "$f" | median)
-    lo=$(awk '{ print $1 }' "$f" | sort -g | head -n1)
-    hi=$(awk '{ print $1 }' "$f" | sort -g | tail -n1)
+    lo=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$f")
+    hi=$(awk 'NR == 1 || $1 > m { m = $1 } END { print m }' "$f")
     p50=$(awk '{ print $2 }' "$f" | median)
     p99=$(awk '{ print $3 }' "$f" | median)
     errs=$(awk '{ e += $4 } END { print e + 0 }' "$f")
@@ -495,10 +497,10 @@ DAY=$(date -u +%Y-%m-%d)
 KEY="$DAY-$SCENARIO"
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-V_WRK=$(wrk -v 2>&1 | head -n1 | awk '{ print $2 }')
-V_HAPROXY=$(command -v haproxy >/dev/null && haproxy -v 2>/dev/null | head -n1 | awk '{ print $3 }' || echo "-")
-V_NGINX=$(command -v nginx >/dev/null && nginx -v 2>&1 | sed 's/.*nginx\///' || echo "-")
-V_JAVA=$(command -v java >/dev/null && java -version 2>&1 | head -n1 | sed 's/.*version "\([^"]*\)".*/\1/' || echo "-")
+V_WRK=$( (wrk -v 2>&1 || true) | head -n1 | awk '{ print $2 }')   # wrk -v exits 1
+V_HAPROXY=$( (haproxy -v 2>/dev/null || true) | awk 'NR == 1 { print $3 }')
+V_NGINX=$( (nginx -v 2>&1 || true) | awk -F/ 'NR == 1 { print $2 }')
+V_JAVA=$( (java -version 2>&1 || true) | awk -F'"' 'NR == 1 { print $2 }')
 V_FULCRUM=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "-")
 
 if [[ "$SCENARIO" == static ]]; then
@@ -514,7 +516,7 @@ SECTION="$WORK/section.md"
     echo "### $DAY — $SCENARIO backends${LABEL:+ ($LABEL)}"
     echo
     echo "- Command: \`scripts/bench.sh${ARGS_SHOWN:+ $ARGS_SHOWN}\` (Fulcrum at commit \`$V_FULCRUM\`)"
-    echo "- Machine: $(nproc) cores, $CPU, $MEM RAM, Linux $(uname -r); load average at start $LOADAVG"
+    echo "- Machine: $(nproc) cores, $CPU, $MEM RAM, Linux $(uname -r); load average $LOADAVG at start, $LOADAVG_END at end"
     echo "- Tools: wrk $V_WRK, HAProxy $V_HAPROXY, nginx $V_NGINX, Java $V_JAVA"
     echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` on \`GET $REQ_PATH\`, ${WARMUP}s warm-up per target, then medians of $RUNS interleaved runs (${ELAPSED}s measuring)"
     echo "- Backends: $BACKEND_TEXT"
