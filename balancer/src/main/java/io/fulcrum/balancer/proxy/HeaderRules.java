@@ -16,10 +16,11 @@ import java.util.List;
  * responses. Messages are rewritten in place. Stateless and thread-safe.
  */
 public final class HeaderRules {
-    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
-    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-    public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-    public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    public static final AsciiString X_REQUEST_ID = AsciiString.cached("X-Request-Id");
+    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    private static final AsciiString VIA = AsciiString.cached("Via");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final String VIA_11 = "1.1 fulcrum";
@@ -126,7 +127,7 @@ public final class HeaderRules {
     }
 
     private static void appendVia(HttpHeaders headers, String hop) {
-        String via = headers.get(HttpHeaderNames.VIA);
-        headers.set(HttpHeaderNames.VIA, via == null || via.isEmpty() ? hop : via + ", " + hop);
+        String via = headers.get(VIA);
+        headers.set(VIA, via == null || via.isEmpty() ? hop : via + ", " + hop);
     }
 }

@@ -245,6 +245,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange = null;
+        // The response's last part was written from the backend's read; it goes out now.
+        ctx.flush();
         if (closing) {
             return;
         }
