@@ -3,6 +3,7 @@ package io.fulcrum.balancer;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
+import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -33,6 +34,11 @@ public final class BalancerMain implements Callable<Integer> {
     int threads;
 
     public static void main(String[] args) {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Sampling leak detection costs a stack trace per sampled buffer on the request path;
+            // tests run at paranoid level, production opts in with -Dio.netty.leakDetection.level.
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
