@@ -3,6 +3,7 @@ package io.fulcrum.balancer;
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.proxy.AccessLog;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.proxy.ProxyServer;
 import io.fulcrum.balancer.proxy.ProxySettings;
@@ -43,6 +44,7 @@ public final class Balancer implements AutoCloseable {
         registry = new BackendRegistry(config.region(), config.routing(), config.backends());
         proxy = new ProxyContext(registry, ProxySettings.from(config), config.limits().maxConnections(),
                 new RetryBudget(config.retry().budgetPercent()), OutcomeListener.NOOP);
+        proxy.setAccessLog(AccessLog.create(config.accessLog()));
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {
             server.start();
@@ -80,6 +82,9 @@ public final class Balancer implements AutoCloseable {
             server.stop(drain);
         }
         shutdownGroups();
+        if (proxy != null) {
+            proxy.accessLog().close();
+        }
     }
 
     private void shutdownGroups() {

@@ -47,6 +47,11 @@ final class Exchange implements ChannelFutureListener, Runnable {
     private final boolean retryableAfterSend;
     private final boolean bodyless;
     private final RequestInfo routingInfo;
+    private final String clientAddress;
+    private final long startNanos = System.nanoTime();
+    /** The status the client got (499 when it left first), for the access log. */
+    private int clientStatus = 499;
+    private String servedBy;
 
     /** Body parts not yet released: all of them while replayable, else only those not yet sent. */
     private final List<HttpContent> body = new ArrayList<>(2);
@@ -74,7 +79,8 @@ final class Exchange implements ChannelFutureListener, Runnable {
     private boolean done;
 
     Exchange(ProxyFrontendHandler frontend, ChannelHandlerContext client, ProxyContext proxy, ProxySettings settings,
-            HttpRequest request, String requestId, String clientRegion) {
+            HttpRequest request, String requestId, String clientRegion, String clientAddress) {
+        this.clientAddress = clientAddress;
         this.frontend = frontend;
         this.client = client;
         this.proxy = proxy;
@@ -361,6 +367,8 @@ final class Exchange implements ChannelFutureListener, Runnable {
         HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId, settings.backendHeader(),
                 backend.id());
         responseStarted = true;
+        clientStatus = code;
+        servedBy = backend.id();
         frontend.writeResponse(response);
     }
 
@@ -523,6 +531,7 @@ final class Exchange implements ChannelFutureListener, Runnable {
             return;
         }
         closeBackend();
+        clientStatus = failure.status().code();
         frontend.writeError(this, failure.status(), failure.message(), !requestComplete && !bodyless,
                 failure == UpstreamFailure.NO_BACKEND);
         finish();
@@ -537,6 +546,7 @@ final class Exchange implements ChannelFutureListener, Runnable {
         if (responseStarted) {
             frontend.abortResponse(this);
         } else {
+            clientStatus = status.code();
             frontend.writeError(this, status, message, true, false);
         }
         finish();
@@ -565,6 +575,11 @@ final class Exchange implements ChannelFutureListener, Runnable {
             proxy.retryBudget().retryEnded();
         }
         proxy.retryBudget().requestEnded();
+        AccessLog accessLog = proxy.accessLog();
+        if (accessLog.enabled()) {
+            accessLog.log(clientAddress, request.method().name(), request.uri(), clientStatus, servedBy, attempt + 1,
+                    System.nanoTime() - startNanos, requestId);
+        }
         frontend.exchangeDone(this);
     }
 

@@ -27,6 +27,7 @@ public final class ProxyContext {
     private volatile ProxySettings settings;
     private volatile int maxConnections;
     private volatile boolean draining;
+    private volatile AccessLog accessLog = AccessLog.OFF;
 
     public ProxyContext(BackendRegistry registry, ProxySettings settings, int maxConnections,
             RetryBudget retryBudget, OutcomeListener outcomeListener) {
@@ -60,6 +61,15 @@ public final class ProxyContext {
 
     public void setMaxConnections(int maxConnections) {
         this.maxConnections = maxConnections;
+    }
+
+    public AccessLog accessLog() {
+        return accessLog;
+    }
+
+    /** Swaps the access log; the previous one is closed by the caller. */
+    public void setAccessLog(AccessLog accessLog) {
+        this.accessLog = requireNonNull(accessLog, "accessLog");
     }
 
     public RetryBudget retryBudget() {

@@ -110,12 +110,17 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         String requestId = requestId(request);
         if (rejection != null) {
             discardingBody = true;
+            AccessLog accessLog = proxy.accessLog();
+            if (accessLog.enabled()) {
+                accessLog.log(clientAddress, request.method().name(), request.uri(), rejection.status().code(), null, 0,
+                        0, requestId);
+            }
             writeError(null, requestId, rejection.status(), rejection.message(), true, false);
             return;
         }
         String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
         HeaderRules.prepareRequest(request, clientAddress, requestId);
-        Exchange ex = new Exchange(this, ctx, proxy, settings, request, requestId, region);
+        Exchange ex = new Exchange(this, ctx, proxy, settings, request, requestId, region, clientAddress);
         exchange = ex;
         ex.start();
     }
