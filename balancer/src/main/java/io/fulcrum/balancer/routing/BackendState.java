@@ -1,22 +1,74 @@
 package io.fulcrum.balancer.routing;
 
+import static java.util.Objects.requireNonNull;
+
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Live state of one backend: counters updated lock-free by the event loops, flags set by health
- * checking and the admin API. Thread-safe; every read is a plain volatile or atomic read.
+ * checking and the admin API. One instance lives as long as the backend's id stays in the
+ * configuration, across snapshot swaps.
+ *
+ * <p>Latency is tracked as a <em>peak EWMA</em> (the estimator of Finagle's and Linkerd's
+ * least-loaded balancers): a sample above the current estimate replaces it at once, so a backend
+ * that turns slow is avoided on its first slow answer, while lower samples pull the estimate down
+ * with time constant {@link #DEFAULT_DECAY_NANOS}. Reads decay the estimate toward zero for the time
+ * since the last sample, so an idle backend that was slow is tried again eventually.
+ *
+ * <p>Slow start: when a backend becomes routable again (health up, un-ejected, undrained, or added
+ * by a reload) its recovery time is recorded, and {@link #slowStartFactor} ramps its effective
+ * weight from {@link #MIN_SLOW_START_FACTOR} to 1 over the configured window.
+ *
+ * <p>Thread-safe. Reads are plain volatile or atomic reads. The two estimators (latency, error
+ * rate) are each updated with a CAS loop; their shared timestamp is written separately, so two
+ * samples finishing at the same instant on different loops may decay by a slightly wrong interval.
+ * That error is bounded by the time between the two samples and harmless for a load heuristic.
  */
 public final class BackendState {
+    /** Time constant of the latency and error-rate decay: 10 s, as Finagle and Linkerd use. */
+    public static final long DEFAULT_DECAY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Share of its weight a backend gets at the very start of slow start (Envoy's default 10%). */
+    public static final double MIN_SLOW_START_FACTOR = 0.1;
+
+    private static final long NOT_RECOVERING = Long.MIN_VALUE;
+
+    private final NanoClock clock;
+    private final double decayNanos;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    /** {@link Double} bits of the latency estimate as of {@link #stampNanos}. */
+    private final AtomicLong latencyBits = new AtomicLong(Double.doubleToRawLongBits(0));
+    /** {@link Double} bits of the failure-rate estimate as of {@link #stampNanos}. */
+    private final AtomicLong errorRateBits = new AtomicLong(Double.doubleToRawLongBits(0));
+    private volatile long stampNanos;
+    private volatile long recoveredAtNanos = NOT_RECOVERING;
     private volatile boolean healthy = true;
     private volatile boolean draining;
     private volatile long ejectedUntilNanos;
     private volatile boolean ejected;
     private volatile double reportedLoad;
-    private volatile double latencyEwmaNanos;
+
+    /** State on the system clock. */
+    public BackendState() {
+        this(NanoClock.SYSTEM);
+    }
+
+    /** State on the given clock, with the default decay. */
+    public BackendState(NanoClock clock) {
+        this(clock, DEFAULT_DECAY_NANOS);
+    }
+
+    BackendState(NanoClock clock, long decayNanos) {
+        this.clock = requireNonNull(clock, "clock");
+        if (decayNanos <= 0) {
+            throw new IllegalArgumentException("decayNanos: " + decayNanos + " (expected: > 0)");
+        }
+        this.decayNanos = decayNanos;
+        this.stampNanos = clock.nanoTime();
+    }
 
     boolean tryAcquire(int maxInFlight) {
         while (true) {
@@ -30,47 +82,116 @@ public final class BackendState {
         }
     }
 
-    /** Ends a request started by a successful {@link Backend#tryAcquire()}. */
+    /**
+     * Ends a request started by a successful {@link Backend#tryAcquire()}, at the clock's current
+     * time. Called on the event loop that ran the request.
+     */
     public void onRequestEnd(long latencyNanos, Outcome outcome) {
+        onRequestEnd(latencyNanos, outcome, clock.nanoTime());
+    }
+
+    /**
+     * Ends a request started by a successful {@link Backend#tryAcquire()}.
+     *
+     * <p>The latency feeds the peak EWMA unless the outcome says nothing about response time: a
+     * connect failure never reached the backend's application, and a cancelled request only gives a
+     * lower bound. Fast-failing backends are the outlier detector's business, not the estimator's.
+     *
+     * @param nowNanos the {@link NanoClock} time at which the request ended
+     */
+    public void onRequestEnd(long latencyNanos, Outcome outcome, long nowNanos) {
         inFlight.decrementAndGet();
         requests.incrementAndGet();
-        if (outcome.isFailure()) {
+        boolean failure = outcome.isFailure();
+        if (failure) {
             errors.incrementAndGet();
         }
-        double ewma = latencyEwmaNanos;
-        latencyEwmaNanos = ewma == 0 ? latencyNanos : ewma * 0.9 + latencyNanos * 0.1;
+        double w = decayWeight(nowNanos);
+        if (outcome != Outcome.CONNECT_FAILURE && outcome != Outcome.CANCELLED) {
+            double sample = Math.max(0, latencyNanos);
+            while (true) {
+                long bits = latencyBits.get();
+                double prev = Double.longBitsToDouble(bits);
+                // Peak-sensitive: a higher sample wins at once; a lower one is averaged in by elapsed time.
+                double next = sample > prev ? sample : prev * w + sample * (1 - w);
+                if (latencyBits.compareAndSet(bits, Double.doubleToRawLongBits(next))) {
+                    break;
+                }
+            }
+        }
+        if (outcome != Outcome.CANCELLED) {
+            double x = failure ? 1 : 0;
+            while (true) {
+                long bits = errorRateBits.get();
+                double next = Double.longBitsToDouble(bits) * w + x * (1 - w);
+                if (errorRateBits.compareAndSet(bits, Double.doubleToRawLongBits(next))) {
+                    break;
+                }
+            }
+        }
+        if (nowNanos - stampNanos > 0) {
+            stampNanos = nowNanos;
+        }
+    }
+
+    /** exp(-elapsed / decay): how much of the stored estimates still counts at {@code nowNanos}. */
+    private double decayWeight(long nowNanos) {
+        long elapsed = nowNanos - stampNanos;
+        return elapsed <= 0 ? 1 : Math.exp(-elapsed / decayNanos);
     }
 
     public int inFlight() {
         return inFlight.get();
     }
 
+    /** Requests ended so far, whatever their outcome. */
     public long requests() {
         return requests.get();
     }
 
+    /** Requests ended with a failure outcome so far ({@link Outcome#isFailure()}). */
     public long errors() {
         return errors.get();
     }
 
+    /** The latency estimate as of the last sample, without decay; 0 before any sample. */
     public double latencyEwmaNanos() {
-        return latencyEwmaNanos;
+        return Double.longBitsToDouble(latencyBits.get());
+    }
+
+    /** The latency estimate decayed to {@code nowNanos}; 0 before any sample. */
+    public double latencyEwmaNanos(long nowNanos) {
+        return Double.longBitsToDouble(latencyBits.get()) * decayWeight(nowNanos);
+    }
+
+    /**
+     * The recent share of failed requests in [0, 1], a time-weighted average over roughly the last
+     * decay period, decayed to {@code nowNanos}. Cancelled requests do not count either way.
+     */
+    public double recentErrorRate(long nowNanos) {
+        return Double.longBitsToDouble(errorRateBits.get()) * decayWeight(nowNanos);
     }
 
     public boolean healthy() {
         return healthy;
     }
 
+    /** Sets the health flag; going from down to up starts slow start. Control thread only. */
     public void setHealthy(boolean healthy) {
+        boolean wasRoutable = routable();
         this.healthy = healthy;
+        startSlowStartIfBecameRoutable(wasRoutable);
     }
 
     public boolean draining() {
         return draining;
     }
 
+    /** Sets the drain flag; leaving drain starts slow start. Control thread only. */
     public void setDraining(boolean draining) {
+        boolean wasRoutable = routable();
         this.draining = draining;
+        startSlowStartIfBecameRoutable(wasRoutable);
     }
 
     public boolean ejected() {
@@ -81,25 +202,72 @@ public final class BackendState {
         return ejectedUntilNanos;
     }
 
+    /** Ejects the backend until the given {@link NanoClock} time; the outlier detector un-ejects. */
     public void eject(long untilNanos) {
         this.ejectedUntilNanos = untilNanos;
         this.ejected = true;
     }
 
+    /** Ends an ejection; the backend then ramps up through slow start. Control thread only. */
     public void unEject() {
+        boolean wasRoutable = routable();
         this.ejected = false;
+        startSlowStartIfBecameRoutable(wasRoutable);
     }
 
+    /** The load the backend last reported in its health response, in [0, 1]. */
     public double reportedLoad() {
         return reportedLoad;
     }
 
+    /** Records the backend's own load figure; values outside [0, 1] (or NaN) are clamped. */
     public void setReportedLoad(double load) {
-        this.reportedLoad = load;
+        this.reportedLoad = load > 1 ? 1 : load > 0 ? load : 0;
     }
 
     /** Healthy, not ejected and not draining. */
     public boolean routable() {
         return healthy && !ejected && !draining;
+    }
+
+    /**
+     * Starts slow start now: the backend's effective weight ramps from
+     * {@link #MIN_SLOW_START_FACTOR} to full over the routing {@code slow-start} window. The flag
+     * setters call it when the backend becomes routable again; health code may call it directly
+     * when it knows better (for example after a restart detected by the health response), and the
+     * registry calls it for backends added by a reload. Thread-safe.
+     */
+    public void markRecovered(long nowNanos) {
+        this.recoveredAtNanos = nowNanos == NOT_RECOVERING ? nowNanos + 1 : nowNanos;
+    }
+
+    /** The time of the last {@link #markRecovered}, or {@link Long#MIN_VALUE} when never marked. */
+    public long recoveredAtNanos() {
+        return recoveredAtNanos;
+    }
+
+    /**
+     * The fraction of its weight the backend gets at {@code nowNanos}: 1 outside slow start, else
+     * elapsed / window, at least {@link #MIN_SLOW_START_FACTOR}. Linear, like Envoy's slow start with
+     * aggression 1.
+     *
+     * @param windowNanos the slow-start window; 0 or less disables slow start
+     */
+    public double slowStartFactor(long nowNanos, long windowNanos) {
+        long since = recoveredAtNanos;
+        if (windowNanos <= 0 || since == NOT_RECOVERING) {
+            return 1;
+        }
+        long elapsed = nowNanos - since;
+        if (elapsed >= windowNanos) {
+            return 1;
+        }
+        return Math.max(MIN_SLOW_START_FACTOR, (double) elapsed / windowNanos);
+    }
+
+    private void startSlowStartIfBecameRoutable(boolean wasRoutable) {
+        if (!wasRoutable && routable()) {
+            markRecovered(clock.nanoTime());
+        }
     }
 }

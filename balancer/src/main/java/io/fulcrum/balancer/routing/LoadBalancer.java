@@ -1,13 +1,22 @@
 package io.fulcrum.balancer.routing;
 
 /**
- * Chooses a backend for one request. Built for one snapshot; must be thread-safe, do no I/O and
- * not allocate on the selection path.
+ * Chooses a backend for one request. Built for one snapshot by {@link LoadBalancerFactory}; must be
+ * thread-safe, do no I/O and not allocate on the selection path.
  */
 public interface LoadBalancer {
     /**
      * Returns the backend to use, or {@code null} when no candidate can take the request (none
-     * routable, or all at max-in-flight). The caller still has to {@link Backend#tryAcquire()}.
+     * routable, or all at max-in-flight). The caller still has to {@link Backend#tryAcquire()}:
+     * another event loop may take the last slot between the two calls.
      */
     Backend select(RequestInfo request);
+
+    /**
+     * Selections made in panic mode (no routable backend in reach, so any non-draining one was
+     * used), since the registry was created; the count carries over snapshot swaps. For metrics.
+     */
+    default long panicSelections() {
+        return 0;
+    }
 }
