@@ -77,6 +77,7 @@ final class Exchange implements ChannelFutureListener, Runnable {
     private int responseStatus;
     private ScheduledFuture<?> timeout;
     private boolean done;
+    private boolean hostFromBackend;
 
     Exchange(ProxyFrontendHandler frontend, ChannelHandlerContext client, ProxyContext proxy, ProxySettings settings,
             HttpRequest request, String requestId, String clientRegion, String clientAddress) {
@@ -165,6 +166,13 @@ final class Exchange implements ChannelFutureListener, Runnable {
         }
     }
 
+    /** The request body could not be decoded (bad chunking): 400 if still possible, and close. */
+    void onRequestBodyMalformed() {
+        if (!done) {
+            abort(HttpResponseStatus.BAD_REQUEST, "malformed request body");
+        }
+    }
+
     /** The client connection closed before the exchange ended: cancel the backend request. */
     void onClientClosed() {
         if (done) {
@@ -247,10 +255,19 @@ final class Exchange implements ChannelFutureListener, Runnable {
     private void writeRequest() {
         Channel ch = backendChannel;
         reachedBackend = true;
+        if (hostFromBackend || !request.headers().contains(HttpHeaderNames.HOST)) {
+            // An HTTP/1.0 client may omit Host; the HTTP/1.1 request to the backend must not.
+            hostFromBackend = true;
+            request.headers().set(HttpHeaderNames.HOST, backend.config().url().substring("http://".length()));
+        }
         ch.write(request, ch.voidPromise());
         bodyWritten = 0;
         writePendingBody();
-        ch.flush();
+        if (!frontend.inReadBatch()) {
+            // Inside a client read the flush waits for channelReadComplete: one write for head and
+            // body, and nothing sent at all if the same read turns out to be malformed.
+            ch.flush();
+        }
         if (requestComplete) {
             onRequestSent();
         }
@@ -485,12 +502,14 @@ final class Exchange implements ChannelFutureListener, Runnable {
     }
 
     private void retry(Outcome outcome) {
+        Backend failed = backend;
         endTry(outcome);
         if (tried.isEmpty()) {
             tried = new ArrayList<>(settings.retryAttempts());
         }
-        tried.add(backend);
-        backend = null;
+        if (failed != null) {
+            tried.add(failed);
+        }
         attempt++;
         bodyWritten = 0;
         tryBackend();

@@ -48,6 +48,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     /** Dropping the body of a request that was already answered. */
     private boolean discardingBody;
     private boolean closing;
+    private boolean inReadBatch;
 
     ProxyFrontendHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -70,6 +71,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        inReadBatch = true;
         if (closing) {
             ReferenceCountUtil.release(msg);
             return;
@@ -132,21 +134,30 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 // Broken chunking or framing in the request body: nothing more can be trusted.
                 content.release();
                 discardingBody = true;
-                ex.onClientClosed();
-                closeNow();
+                ex.onRequestBodyMalformed();
+                closeAfterFlush();
                 return;
             }
             ex.onRequestContent(content);
             return;
         }
+        boolean malformed = content.decoderResult().isFailure();
         content.release();
-        if (content instanceof LastHttpContent) {
+        if (malformed) {
+            closeNow();
+        } else if (content instanceof LastHttpContent) {
             discardingBody = false;
         }
     }
 
+    /** Whether a client read is under way, so writes to the backend are flushed at its end. */
+    boolean inReadBatch() {
+        return inReadBatch;
+    }
+
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        inReadBatch = false;
         Exchange ex = exchange;
         if (ex != null) {
             ex.flushToBackend();
