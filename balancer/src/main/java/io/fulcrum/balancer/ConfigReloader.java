@@ -59,7 +59,8 @@ public final class ConfigReloader implements AutoCloseable {
      * @param applied whether the new config is in force (also {@code true} when it was unchanged)
      * @param generation the backend snapshot generation in force afterwards
      * @param problems why the file was rejected, one line each; empty when applied
-     * @param restartNeeded settings that changed but only take effect after a restart
+     * @param restartNeeded settings that differ from the ones the process started with and only
+     *     take effect after a restart
      * @param trigger what started the reload ({@code admin}, {@code SIGHUP}, {@code file change})
      * @param at when it finished
      */
@@ -77,6 +78,8 @@ public final class ConfigReloader implements AutoCloseable {
     private final BalancerMetrics metrics;
     private final ScheduledExecutorService control;
     private final List<Consumer<BalancerConfig>> listeners = new CopyOnWriteArrayList<>();
+    /** The config the process started with: what its sockets and pipelines were built from. */
+    private final BalancerConfig startup;
     /** Written only on the control thread. */
     private volatile BalancerConfig current;
     private volatile Result lastResult;
@@ -89,7 +92,8 @@ public final class ConfigReloader implements AutoCloseable {
     public ConfigReloader(Path file, BalancerConfig initial, BackendRegistry registry, ProxyContext proxy,
             BalancerMetrics metrics, ScheduledExecutorService control) {
         this.file = requireNonNull(file, "file").toAbsolutePath();
-        this.current = requireNonNull(initial, "initial");
+        this.startup = requireNonNull(initial, "initial");
+        this.current = initial;
         this.registry = requireNonNull(registry, "registry");
         this.proxy = requireNonNull(proxy, "proxy");
         this.metrics = requireNonNull(metrics, "metrics");
@@ -139,7 +143,7 @@ public final class ConfigReloader implements AutoCloseable {
         BalancerConfig old = current;
         if (next.equals(old)) {
             log.info("config reload ({}): {} unchanged", trigger, file);
-            return succeeded(trigger, List.of());
+            return succeeded(trigger, restartNeeded(startup, next));
         }
         try {
             registry.update(next.region(), next.routing(), next.backends());
@@ -151,8 +155,8 @@ public final class ConfigReloader implements AutoCloseable {
             return failed(trigger, List.of(file + ": could not apply: " + e));
         }
         current = next;
-        List<String> restart = restartNeeded(old, next);
-        if (!restart.isEmpty()) {
+        List<String> restart = restartNeeded(startup, next);
+        if (!restart.isEmpty() && !restart.equals(restartNeeded(startup, old))) {
             log.warn("config reload ({}): changed settings need a restart to take effect: {}", trigger,
                     String.join(", ", restart));
         }
@@ -188,7 +192,7 @@ public final class ConfigReloader implements AutoCloseable {
         return r;
     }
 
-    /** The settings that differ and are only read at start-up. */
+    /** The settings that differ between the two and are only read at start-up. */
     static List<String> restartNeeded(BalancerConfig old, BalancerConfig next) {
         List<String> changed = new ArrayList<>();
         addIfChanged(changed, "listen", old.listen(), next.listen());
