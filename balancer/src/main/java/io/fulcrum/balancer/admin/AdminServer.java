@@ -82,7 +82,8 @@ public final class AdminServer {
                     }
                 });
         serverChannel = bootstrap.bind(address.host(), address.port()).sync().channel();
-        log.info("admin API on http://{}", serverChannel.localAddress());
+        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        log.info("admin API on http://{}:{}", bound.getHostString(), bound.getPort());
     }
 
     /** The bound port (useful with port 0). */
