@@ -67,7 +67,8 @@ public final class BalancerMain implements Callable<Integer> {
             System.out.println(config + ": OK (" + loaded.backends().size() + " backends)");
             return 0;
         }
-        Balancer balancer = new Balancer(loaded, threads).start();
+        Balancer balancer = new Balancer(loaded, threads, config).start();
+        balancer.reloader().installSignalHandler();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: draining for up to {}", loaded.timeouts().drain());
@@ -78,7 +79,8 @@ public final class BalancerMain implements Callable<Integer> {
             }
             stopped.countDown();
         }, "fulcrum-shutdown"));
-        log.info("Fulcrum balancer on port {} with {} backends", balancer.port(), loaded.backends().size());
+        log.info("Fulcrum balancer on port {} with {} backends; admin API on port {}", balancer.port(),
+                loaded.backends().size(), balancer.adminPort());
         stopped.await();
         return 0;
     }

@@ -2,6 +2,7 @@ package io.fulcrum.balancer.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.OutcomeListener;
@@ -28,6 +29,7 @@ public final class ProxyContext {
     private volatile int maxConnections;
     private volatile boolean draining;
     private volatile AccessLog accessLog = AccessLog.OFF;
+    private volatile RequestMetrics requestMetrics;
 
     public ProxyContext(BackendRegistry registry, ProxySettings settings, int maxConnections,
             RetryBudget retryBudget, OutcomeListener outcomeListener) {
@@ -51,6 +53,16 @@ public final class ProxyContext {
         this.pool = requireNonNull(pool, "pool");
     }
 
+    /** The client request meters, or {@code null} when metrics are off. */
+    public RequestMetrics requestMetrics() {
+        return requestMetrics;
+    }
+
+    /** Set once at start-up, before the server accepts connections. */
+    public void setRequestMetrics(RequestMetrics requestMetrics) {
+        this.requestMetrics = requireNonNull(requestMetrics, "requestMetrics");
+    }
+
     public ProxySettings settings() {
         return settings;
     }
@@ -59,6 +71,7 @@ public final class ProxyContext {
         this.settings = requireNonNull(settings, "settings");
     }
 
+    /** Applies a reloaded {@code max-connections}; connections already open stay open. */
     public void setMaxConnections(int maxConnections) {
         this.maxConnections = maxConnections;
     }

@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.metrics.MetricsHandler;
+import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
@@ -13,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client-side pipeline, assembled only here: the HTTP/1.1 server codec with strict parsing
- * and the configured limits, keep-alive handling, client-idle detection, and the proxy handler.
+ * and the configured limits, keep-alive handling, client-idle detection, request metrics, and the
+ * proxy handler.
  * Connections past {@code max-connections} get a 503 and are closed at once.
  */
 public final class ProxyServerInitializer extends ChannelInitializer<SocketChannel> {
@@ -51,7 +54,11 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         ch.pipeline()
                 .addLast("codec", new HttpServerCodec(decoder, MAX_PIPELINE_DEPTH))
                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
-                .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS))
-                .addLast("proxy", new ProxyFrontendHandler(proxy));
+                .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
+        RequestMetrics metrics = proxy.requestMetrics();
+        if (metrics != null) {
+            ch.pipeline().addLast("metrics", new MetricsHandler(metrics));
+        }
+        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy));
     }
 }

@@ -1,0 +1,336 @@
+package io.fulcrum.balancer;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.ConfigException;
+import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.balancer.metrics.BalancerMetrics;
+import io.fulcrum.balancer.proxy.ProxyContext;
+import io.fulcrum.balancer.proxy.ProxySettings;
+import io.fulcrum.balancer.routing.BackendRegistry;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hot reload of the YAML config: read the file, validate it completely, then swap. A config that
+ * fails validation changes nothing; the previous one stays in force, the failure is logged once
+ * and counted in {@code fulcrum.config.reload.failures}, and its problems (each naming the YAML
+ * path and line) are kept for {@code POST /reload} and {@code GET /config/status}.
+ *
+ * <p>What a reload applies live: the backend pool, region and routing (a new snapshot; backends
+ * that keep their id keep their live state, and requests in flight finish on the backend they
+ * hold), the request-path settings (timeouts, body limit, retries, headers), the retry budget and
+ * {@code max-connections}. Sockets and pipeline shapes fixed at start-up (listen and admin
+ * addresses, header limits, connect and idle timeouts, health and outlier settings, the access
+ * log) are reported as needing a restart.
+ *
+ * <p>Triggers: {@link #reload} (the admin API), SIGHUP ({@link #installSignalHandler()}) and file
+ * changes ({@link #watch}). Every reload runs on the single control thread, so reloads never
+ * overlap. Thread-safe.
+ */
+public final class ConfigReloader implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
+
+    /**
+     * How one reload ended.
+     *
+     * @param applied whether the new config is in force (also {@code true} when it was unchanged)
+     * @param generation the backend snapshot generation in force afterwards
+     * @param problems why the file was rejected, one line each; empty when applied
+     * @param restartNeeded settings that differ from the ones the process started with and only
+     *     take effect after a restart
+     * @param trigger what started the reload ({@code admin}, {@code SIGHUP}, {@code file change})
+     * @param at when it finished
+     */
+    public record Result(boolean applied, long generation, List<String> problems, List<String> restartNeeded,
+            String trigger, Instant at) {
+        public Result {
+            problems = List.copyOf(problems);
+            restartNeeded = List.copyOf(restartNeeded);
+        }
+    }
+
+    private final Path file;
+    private final BackendRegistry registry;
+    private final ProxyContext proxy;
+    private final BalancerMetrics metrics;
+    private final ScheduledExecutorService control;
+    private final List<Consumer<BalancerConfig>> listeners = new CopyOnWriteArrayList<>();
+    /** The config the process started with: what its sockets and pipelines were built from. */
+    private final BalancerConfig startup;
+    /** Written only on the control thread. */
+    private volatile BalancerConfig current;
+    private volatile Result lastResult;
+    /** Last failure's problems, so a file that stays broken is logged once (control thread only). */
+    private List<String> lastLoggedProblems = List.of();
+    private final Object watchLock = new Object();
+    private WatchService watchService;
+    private ScheduledFuture<?> pendingFileReload;
+
+    public ConfigReloader(Path file, BalancerConfig initial, BackendRegistry registry, ProxyContext proxy,
+            BalancerMetrics metrics, ScheduledExecutorService control) {
+        this.file = requireNonNull(file, "file").toAbsolutePath();
+        this.startup = requireNonNull(initial, "initial");
+        this.current = initial;
+        this.registry = requireNonNull(registry, "registry");
+        this.proxy = requireNonNull(proxy, "proxy");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.control = requireNonNull(control, "control");
+    }
+
+    /** The config file this reloader reads. */
+    public Path file() {
+        return file;
+    }
+
+    /** The config in force. */
+    public BalancerConfig current() {
+        return current;
+    }
+
+    /** How the last reload ended, or {@code null} before the first. */
+    public Result lastResult() {
+        return lastResult;
+    }
+
+    /**
+     * Called on the control thread with each newly applied config (for components that take
+     * their settings from it, such as health checking).
+     */
+    public void subscribe(Consumer<BalancerConfig> listener) {
+        listeners.add(requireNonNull(listener, "listener"));
+    }
+
+    /** Queues a reload on the control thread; the future completes with its result. */
+    public CompletableFuture<Result> reload(String trigger) {
+        requireNonNull(trigger, "trigger");
+        try {
+            return CompletableFuture.supplyAsync(() -> reloadNow(trigger), control);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private Result reloadNow(String trigger) {
+        BalancerConfig next;
+        try {
+            next = ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            return failed(trigger, e.problems());
+        }
+        BalancerConfig old = current;
+        if (next.equals(old)) {
+            log.info("config reload ({}): {} unchanged", trigger, file);
+            return succeeded(trigger, restartNeeded(startup, next));
+        }
+        try {
+            registry.update(next.region(), next.routing(), next.backends());
+            proxy.setSettings(ProxySettings.from(next));
+            proxy.retryBudget().setBudgetPercent(next.retry().budgetPercent());
+            proxy.setMaxConnections(next.limits().maxConnections());
+        } catch (RuntimeException e) {
+            // Validation passed, so this is a bug in applying it; say so rather than half-apply silently.
+            return failed(trigger, List.of(file + ": could not apply: " + e));
+        }
+        current = next;
+        List<String> restart = restartNeeded(startup, next);
+        if (!restart.isEmpty() && !restart.equals(restartNeeded(startup, old))) {
+            log.warn("config reload ({}): changed settings need a restart to take effect: {}", trigger,
+                    String.join(", ", restart));
+        }
+        log.info("config reload ({}): applied {} ({} backends, generation {})", trigger, file,
+                next.backends().size(), registry.current().generation());
+        for (Consumer<BalancerConfig> listener : listeners) {
+            try {
+                listener.accept(next);
+            } catch (RuntimeException e) {
+                log.warn("config reload listener failed: {}", e.toString());
+            }
+        }
+        return succeeded(trigger, restart);
+    }
+
+    private Result succeeded(String trigger, List<String> restart) {
+        lastLoggedProblems = List.of();
+        metrics.reloadSucceeded();
+        Result r = new Result(true, registry.current().generation(), List.of(), restart, trigger, Instant.now());
+        lastResult = r;
+        return r;
+    }
+
+    private Result failed(String trigger, List<String> problems) {
+        metrics.reloadFailed();
+        if (!problems.equals(lastLoggedProblems)) {
+            log.warn("config reload ({}) rejected, keeping the previous config: {}", trigger,
+                    String.join("; ", problems));
+            lastLoggedProblems = problems;
+        }
+        Result r = new Result(false, registry.current().generation(), problems, List.of(), trigger, Instant.now());
+        lastResult = r;
+        return r;
+    }
+
+    /** The settings that differ between the two and are only read at start-up. */
+    static List<String> restartNeeded(BalancerConfig old, BalancerConfig next) {
+        List<String> changed = new ArrayList<>();
+        addIfChanged(changed, "listen", old.listen(), next.listen());
+        addIfChanged(changed, "admin", old.admin(), next.admin());
+        addIfChanged(changed, "timeouts.connect", old.timeouts().connect(), next.timeouts().connect());
+        addIfChanged(changed, "timeouts.client-idle", old.timeouts().clientIdle(), next.timeouts().clientIdle());
+        addIfChanged(changed, "timeouts.backend-idle", old.timeouts().backendIdle(), next.timeouts().backendIdle());
+        addIfChanged(changed, "limits.max-header-bytes", old.limits().maxHeaderBytes(), next.limits().maxHeaderBytes());
+        addIfChanged(changed, "limits.max-uri-bytes", old.limits().maxUriBytes(), next.limits().maxUriBytes());
+        addIfChanged(changed, "health", old.health(), next.health());
+        addIfChanged(changed, "outlier", old.outlier(), next.outlier());
+        addIfChanged(changed, "access-log", old.accessLog(), next.accessLog());
+        return changed;
+    }
+
+    private static void addIfChanged(List<String> changed, String name, Object a, Object b) {
+        if (!Objects.equals(a, b)) {
+            changed.add(name);
+        }
+    }
+
+    /**
+     * Reloads when the file changes: a daemon thread watches the file's directory (which also
+     * sees editors that write a new file and rename it over the old one, and Kubernetes
+     * ConfigMap symlink swaps through {@code ..data}); changes within {@code debounce} of each
+     * other give one reload.
+     */
+    public void watch(Duration debounce) throws IOException {
+        requireNonNull(debounce, "debounce");
+        Path dir = file.getParent();
+        WatchService ws = file.getFileSystem().newWatchService();
+        dir.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                StandardWatchEventKinds.ENTRY_DELETE);
+        synchronized (watchLock) {
+            if (watchService != null) {
+                ws.close();
+                throw new IllegalStateException("already watching " + file);
+            }
+            watchService = ws;
+        }
+        Thread watcher = new Thread(() -> watchLoop(ws, debounce), "fulcrum-config-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    private void watchLoop(WatchService ws, Duration debounce) {
+        Path name = file.getFileName();
+        try {
+            while (true) {
+                WatchKey key = ws.take();
+                boolean relevant = false;
+                for (WatchEvent<?> event : key.pollEvents()) {
+                    Object context = event.context();
+                    if (event.kind() == StandardWatchEventKinds.OVERFLOW
+                            || name.equals(context)
+                            || (context instanceof Path p && p.toString().startsWith(".."))) {
+                        relevant = true;
+                    }
+                }
+                key.reset();
+                if (relevant) {
+                    scheduleFileReload(debounce);
+                }
+            }
+        } catch (ClosedWatchServiceException | InterruptedException e) {
+            // closed: stop watching
+        }
+    }
+
+    private void scheduleFileReload(Duration debounce) {
+        synchronized (watchLock) {
+            if (watchService == null) {
+                return;
+            }
+            if (pendingFileReload != null) {
+                pendingFileReload.cancel(false);
+            }
+            try {
+                pendingFileReload = control.schedule(() -> reloadNow("file change"), debounce.toNanos(),
+                        TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                pendingFileReload = null;
+            }
+        }
+    }
+
+    /**
+     * Reloads on SIGHUP, the Unix convention for "re-read your config". Uses {@code sun.misc.Signal}
+     * through reflection: it is the only JDK hook for signals, it is absent or refuses HUP on some
+     * platforms (Windows, {@code -Xrs}), and a direct reference draws an unsuppressible compiler
+     * warning.
+     *
+     * @return whether the handler was installed
+     */
+    public boolean installSignalHandler() {
+        try {
+            Class<?> signalClass = Class.forName("sun.misc.Signal");
+            Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
+            Object hup = signalClass.getConstructor(String.class).newInstance("HUP");
+            Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
+                    (self, method, args) -> onSignalHandlerCall(self, method, args));
+            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            log.warn("SIGHUP reload not available here ({}); use POST /reload or edit the file", e.toString());
+            return false;
+        }
+    }
+
+    private Object onSignalHandlerCall(Object self, Method method, Object[] args) {
+        switch (method.getName()) {
+            case "handle":
+                reload("SIGHUP");
+                return null;
+            case "equals":
+                return self == args[0];
+            case "hashCode":
+                return System.identityHashCode(self);
+            default:
+                return "ConfigReloader SIGHUP handler";
+        }
+    }
+
+    /** Stops watching the file. Reloads already queued still run if the control thread does. */
+    @Override
+    public void close() {
+        synchronized (watchLock) {
+            if (pendingFileReload != null) {
+                pendingFileReload.cancel(false);
+            }
+            if (watchService != null) {
+                try {
+                    watchService.close();
+                } catch (IOException e) {
+                    log.debug("closing the config watcher: {}", e.toString());
+                }
+                watchService = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package io.fulcrum.balancer.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulcrum.balancer.ConfigReloader;
+import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.routing.BackendSnapshot;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes admin requests: health, readiness, metrics, the backend table, drain and enable, reload,
+ * config status and the status page. A terminal handler, so it extends
+ * {@link SimpleChannelInboundHandler}, which releases each request after {@code channelRead0}.
+ *
+ * <p>Reads (health, metrics, backends) are answered on the admin event loop; they only read
+ * snapshots and counters. Anything that swaps a snapshot (drain, enable, reload) runs on the
+ * control thread, and its response is written from the completion; the connection stops reading
+ * meanwhile so that pipelined requests keep their order. Stateless and shareable.
+ */
+@Sharable
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
+    private static final String JSON = "application/json";
+    private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+    private static final String HTML = "text/html; charset=utf-8";
+
+    /** One answer: status, body and, for 405, the allowed methods. */
+    record Reply(HttpResponseStatus status, String contentType, byte[] body, String allow) {
+        Reply(HttpResponseStatus status, String contentType, byte[] body) {
+            this(status, contentType, body, null);
+        }
+    }
+
+    private final AdminServices services;
+    private final BooleanSupplier readiness;
+    private final byte[] statusPage;
+    private final ObjectMapper json = new ObjectMapper();
+
+    AdminHandler(AdminServices services, BooleanSupplier readiness, byte[] statusPage) {
+        this.services = requireNonNull(services, "services");
+        this.readiness = requireNonNull(readiness, "readiness");
+        this.statusPage = requireNonNull(statusPage, "statusPage");
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            FullHttpResponse response = response(error(HttpResponseStatus.BAD_REQUEST, "malformed request"));
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        String path = new QueryStringDecoder(request.uri()).path();
+        HttpMethod method = request.method();
+        try {
+            route(ctx, method, path);
+        } catch (RuntimeException e) {
+            log.warn("admin {} {} failed: {}", method, path, e.toString());
+            write(ctx, error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error"));
+        }
+    }
+
+    private void route(ChannelHandlerContext ctx, HttpMethod method, String path) {
+        switch (path) {
+            case "/":
+                get(ctx, method, () -> new Reply(HttpResponseStatus.OK, HTML, statusPage));
+                return;
+            case "/health":
+                get(ctx, method, () -> jsonReply(HttpResponseStatus.OK, Map.of("status", "UP")));
+                return;
+            case "/ready":
+                get(ctx, method, this::ready);
+                return;
+            case "/metrics":
+                get(ctx, method, () -> new Reply(HttpResponseStatus.OK, PROMETHEUS_TEXT,
+                        services.meters().scrape().getBytes(StandardCharsets.UTF_8)));
+                return;
+            case "/backends":
+                get(ctx, method, this::backends);
+                return;
+            case "/config/status":
+                get(ctx, method, this::configStatus);
+                return;
+            case "/reload":
+                if (method.equals(HttpMethod.POST)) {
+                    async(ctx, reload());
+                } else {
+                    write(ctx, methodNotAllowed("POST"));
+                }
+                return;
+            default:
+                break;
+        }
+        String[] parts = path.split("/", -1);
+        // "/backends/{id}/drain" splits into "", "backends", id, action
+        if (parts.length == 4 && parts[1].equals("backends") && !parts[2].isEmpty()
+                && (parts[3].equals("drain") || parts[3].equals("enable"))) {
+            if (method.equals(HttpMethod.POST)) {
+                async(ctx, setDraining(parts[2], parts[3].equals("drain")));
+            } else {
+                write(ctx, methodNotAllowed("POST"));
+            }
+            return;
+        }
+        write(ctx, error(HttpResponseStatus.NOT_FOUND, "no such admin resource: " + path));
+    }
+
+    private interface ReplySupplier {
+        Reply get();
+    }
+
+    private void get(ChannelHandlerContext ctx, HttpMethod method, ReplySupplier reply) {
+        write(ctx, method.equals(HttpMethod.GET) ? reply.get() : methodNotAllowed("GET"));
+    }
+
+    private Reply ready() {
+        boolean anyRoutable = false;
+        for (Backend b : services.registry().current().backends()) {
+            if (b.state().routable()) {
+                anyRoutable = true;
+                break;
+            }
+        }
+        String reason = services.proxy().draining() ? "shutting down"
+                : !readiness.getAsBoolean() ? "starting"
+                : !anyRoutable ? "no routable backend" : null;
+        if (reason == null) {
+            return jsonReply(HttpResponseStatus.OK, Map.of("status", "READY"));
+        }
+        return jsonReply(HttpResponseStatus.SERVICE_UNAVAILABLE, Map.of("status", "NOT_READY", "reason", reason));
+    }
+
+    private Reply backends() {
+        BackendSnapshot snapshot = services.registry().current();
+        List<BackendView> views = new ArrayList<>(snapshot.backends().size());
+        for (Backend b : snapshot.backends()) {
+            views.add(BackendView.of(b));
+        }
+        return jsonReply(HttpResponseStatus.OK, views);
+    }
+
+    private Reply configStatus() {
+        ConfigReloader reloader = services.reloader();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("generation", services.registry().current().generation());
+        body.put("file", reloader == null ? null : reloader.file().toString());
+        ConfigReloader.Result last = reloader == null ? null : reloader.lastResult();
+        if (last != null) {
+            Map<String, Object> lastReload = new LinkedHashMap<>();
+            lastReload.put("applied", last.applied());
+            lastReload.put("trigger", last.trigger());
+            lastReload.put("at", last.at().toString());
+            lastReload.put("generation", last.generation());
+            lastReload.put("problems", last.problems());
+            lastReload.put("restartNeeded", last.restartNeeded());
+            body.put("lastReload", lastReload);
+        } else {
+            body.put("lastReload", null);
+        }
+        return jsonReply(HttpResponseStatus.OK, body);
+    }
+
+    private CompletableFuture<Reply> reload() {
+        ConfigReloader reloader = services.reloader();
+        if (reloader == null) {
+            return CompletableFuture.completedFuture(problemReply("no config file to reload", List.of()));
+        }
+        return reloader.reload("admin").thenApply(r -> {
+            if (!r.applied()) {
+                return problemReply("config rejected; the previous config stays in force", r.problems());
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("status", "reloaded");
+            body.put("generation", r.generation());
+            body.put("restartNeeded", r.restartNeeded());
+            return jsonReply(HttpResponseStatus.OK, body);
+        });
+    }
+
+    private CompletableFuture<Reply> setDraining(String id, boolean draining) {
+        BackendRegistry registry = services.registry();
+        return CompletableFuture.supplyAsync(() -> {
+            Backend backend = registry.current().byId(id);
+            if (backend == null) {
+                return error(HttpResponseStatus.NOT_FOUND, "no such backend: " + id);
+            }
+            backend.state().setDraining(draining);
+            // A new snapshot, so that the load balancer is rebuilt without (or with) the backend.
+            registry.refresh();
+            log.info("backend {} {}", id, draining ? "draining: no new requests" : "enabled");
+            return jsonReply(HttpResponseStatus.OK, BackendView.of(backend));
+        }, services.control());
+    }
+
+    private void async(ChannelHandlerContext ctx, CompletableFuture<Reply> pending) {
+        ctx.channel().config().setAutoRead(false);
+        pending.whenComplete((reply, failure) -> {
+            Reply r = reply;
+            if (failure != null) {
+                log.warn("admin action failed: {}", failure.toString());
+                r = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
+            }
+            ctx.writeAndFlush(response(r)).addListener(f -> ctx.channel().config().setAutoRead(true));
+        });
+    }
+
+    private Reply problemReply(String error, List<String> problems) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", error);
+        body.put("problems", problems);
+        return jsonReply(HttpResponseStatus.BAD_REQUEST, body);
+    }
+
+    private Reply methodNotAllowed(String allow) {
+        Reply r = error(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed (expected: " + allow + ")");
+        return new Reply(r.status(), r.contentType(), r.body(), allow);
+    }
+
+    private Reply error(HttpResponseStatus status, String message) {
+        return jsonReply(status, Map.of("error", message));
+    }
+
+    private Reply jsonReply(HttpResponseStatus status, Object body) {
+        try {
+            return new Reply(status, JSON, json.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render JSON for " + body.getClass().getSimpleName(), e);
+        }
+    }
+
+    private static void write(ChannelHandlerContext ctx, Reply reply) {
+        ctx.writeAndFlush(response(reply));
+    }
+
+    private static FullHttpResponse response(Reply reply) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(),
+                Unpooled.wrappedBuffer(reply.body()));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        if (reply.allow() != null) {
+            response.headers().set(HttpHeaderNames.ALLOW, reply.allow());
+        }
+        return response;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.warn("admin connection {} failed: {}", ctx.channel().id(), cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,29 @@
+package io.fulcrum.balancer.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.balancer.ConfigReloader;
+import io.fulcrum.balancer.proxy.ProxyContext;
+import io.fulcrum.balancer.routing.BackendRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.Executor;
+
+/**
+ * What the admin API reads and acts on. Immutable; every part is thread-safe itself.
+ *
+ * @param registry the backend pool ({@code /backends}, {@code /ready}, drain and enable)
+ * @param proxy the traffic side (draining flag for {@code /ready})
+ * @param meters the registry {@code /metrics} scrapes
+ * @param reloader the config reloader, or {@code null} when the balancer runs without a config file
+ * @param control the control thread: snapshot swaps (drain, enable, reload) run there, never on
+ *     the admin event loop
+ */
+public record AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
+        ConfigReloader reloader, Executor control) {
+    public AdminServices {
+        requireNonNull(registry, "registry");
+        requireNonNull(proxy, "proxy");
+        requireNonNull(meters, "meters");
+        requireNonNull(control, "control");
+    }
+}

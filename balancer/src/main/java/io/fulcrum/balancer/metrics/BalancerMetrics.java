@@ -1,0 +1,223 @@
+package io.fulcrum.balancer.metrics;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.routing.BackendSnapshot;
+import io.fulcrum.balancer.routing.BackendState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * Every meter the balancer publishes, named in this one class (lowercase, dot-separated; the
+ * Prometheus registry renders {@code fulcrum.requests} as {@code fulcrum_requests_total}). Tags are
+ * low-cardinality only: {@code backend}, {@code outcome}, {@code status.class}, {@code result}.
+ *
+ * <p>Per-backend meters are function gauges and counters that read {@link BackendState} when
+ * scraped, so the request path pays nothing for them. They are re-bound whenever the registry
+ * publishes a new snapshot: meters of backends that left are removed, backends that arrived get
+ * theirs.
+ *
+ * <p>Thread-safe. {@link #bindBackends} listeners run on whichever thread swaps the snapshot (the
+ * control thread); the rebinding is serialized by this object's monitor and never runs on an event
+ * loop's request path.
+ */
+public final class BalancerMetrics implements AutoCloseable {
+    public static final String REQUESTS = "fulcrum.requests";
+    public static final String REQUEST_DURATION = "fulcrum.request.duration";
+    public static final String CONNECTIONS_ACTIVE = "fulcrum.connections.active";
+    public static final String BACKEND_IN_FLIGHT = "fulcrum.backend.in.flight";
+    public static final String BACKEND_REQUESTS = "fulcrum.backend.requests";
+    public static final String BACKEND_ERRORS = "fulcrum.backend.errors";
+    public static final String BACKEND_HEALTHY = "fulcrum.backend.healthy";
+    public static final String BACKEND_EJECTED = "fulcrum.backend.ejected";
+    public static final String BACKEND_DRAINING = "fulcrum.backend.draining";
+    public static final String BACKEND_LATENCY_EWMA = "fulcrum.backend.latency.ewma";
+    public static final String BACKEND_LOAD_REPORTED = "fulcrum.backend.load.reported";
+    public static final String RETRIES = "fulcrum.retries";
+    public static final String RETRIES_ACTIVE = "fulcrum.retries.active";
+    public static final String ROUTING_PANIC = "fulcrum.routing.panic";
+    public static final String CONFIG_RELOAD = "fulcrum.config.reload";
+    public static final String CONFIG_RELOAD_FAILURES = "fulcrum.config.reload.failures";
+    public static final String BACKENDS = "fulcrum.backends";
+
+    public static final String TAG_BACKEND = "backend";
+    public static final String TAG_OUTCOME = "outcome";
+    public static final String TAG_STATUS_CLASS = "status.class";
+    public static final String TAG_RESULT = "result";
+
+    private final MeterRegistry registry;
+    private final RequestMetrics requests;
+    private final Counter reloadSuccess;
+    private final Counter reloadFailure;
+    private final Counter reloadFailures;
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    /** Backend id → the state object its meters read, and those meters. */
+    private final Map<String, BoundBackend> bound = new HashMap<>();
+
+    private record BoundBackend(BackendState state, List<Meter> meters) {
+    }
+
+    public BalancerMetrics(MeterRegistry registry) {
+        this.registry = requireNonNull(registry, "registry");
+        this.requests = new RequestMetrics(registry);
+        this.reloadSuccess = Counter.builder(CONFIG_RELOAD).tag(TAG_RESULT, "success")
+                .description("Config reloads, by result").register(registry);
+        this.reloadFailure = Counter.builder(CONFIG_RELOAD).tag(TAG_RESULT, "failure")
+                .description("Config reloads, by result").register(registry);
+        this.reloadFailures = Counter.builder(CONFIG_RELOAD_FAILURES)
+                .description("Config reloads rejected; the previous config stayed in force").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** The pre-resolved meters {@link MetricsHandler} records into. */
+    public RequestMetrics requests() {
+        return requests;
+    }
+
+    /** JVM and process meters: memory, GC, threads, class loading, CPU, uptime. */
+    public BalancerMetrics bindJvm() {
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        return this;
+    }
+
+    /** Open client connections, read when scraped. */
+    public BalancerMetrics bindConnections(IntSupplier activeConnections) {
+        requireNonNull(activeConnections, "activeConnections");
+        Gauge.builder(CONNECTIONS_ACTIVE, activeConnections, IntSupplier::getAsInt)
+                .description("Client connections open on the traffic port").register(registry);
+        return this;
+    }
+
+    /** Retries holding a retry-budget slot now, read when scraped. */
+    public BalancerMetrics bindActiveRetries(IntSupplier activeRetries) {
+        requireNonNull(activeRetries, "activeRetries");
+        Gauge.builder(RETRIES_ACTIVE, activeRetries, IntSupplier::getAsInt)
+                .description("Requests currently being retried (holding a retry-budget slot)").register(registry);
+        return this;
+    }
+
+    /**
+     * Hook for the total of retries (second and later tries of a request), a monotonic count kept
+     * by the retry path; read when scraped.
+     */
+    public BalancerMetrics bindRetries(LongSupplier totalRetries) {
+        requireNonNull(totalRetries, "totalRetries");
+        FunctionCounter.builder(RETRIES, totalRetries, LongSupplier::getAsLong)
+                .description("Retries of a request on another try").register(registry);
+        return this;
+    }
+
+    /**
+     * Hook for the load balancer's panic-mode count (requests routed over every non-draining
+     * backend because no region had a candidate). Bind it where the routing layer exposes a
+     * monotonic total; read when scraped.
+     */
+    public BalancerMetrics bindPanicSelections(LongSupplier panicSelections) {
+        requireNonNull(panicSelections, "panicSelections");
+        FunctionCounter.builder(ROUTING_PANIC, panicSelections, LongSupplier::getAsLong)
+                .description("Selections made in panic mode over every non-draining backend").register(registry);
+        return this;
+    }
+
+    /**
+     * Binds the per-backend meters to the registry's current snapshot and re-binds them on every
+     * later snapshot.
+     */
+    public BalancerMetrics bindBackends(BackendRegistry backends) {
+        requireNonNull(backends, "backends");
+        backends.subscribe(this::rebind);
+        rebind(backends.current());
+        Gauge.builder(BACKENDS, backends, r -> r.current().backends().size())
+                .description("Backends configured").register(registry);
+        return this;
+    }
+
+    /** Counts one reload attempt. */
+    public void reloadSucceeded() {
+        reloadSuccess.increment();
+    }
+
+    /** Counts one rejected reload (both the tagged total and {@code fulcrum.config.reload.failures}). */
+    public void reloadFailed() {
+        reloadFailure.increment();
+        reloadFailures.increment();
+    }
+
+    private synchronized void rebind(BackendSnapshot snapshot) {
+        Set<String> present = new HashSet<>();
+        for (Backend backend : snapshot.backends()) {
+            present.add(backend.id());
+            BoundBackend existing = bound.get(backend.id());
+            if (existing != null && existing.state() == backend.state()) {
+                continue;
+            }
+            if (existing != null) {
+                existing.meters().forEach(registry::remove);
+            }
+            bound.put(backend.id(), new BoundBackend(backend.state(), register(backend.id(), backend.state())));
+        }
+        bound.entrySet().removeIf(e -> {
+            if (present.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().meters().forEach(registry::remove);
+            return true;
+        });
+    }
+
+    private List<Meter> register(String id, BackendState state) {
+        List<Meter> meters = new ArrayList<>(8);
+        meters.add(Gauge.builder(BACKEND_IN_FLIGHT, state, BackendState::inFlight).tag(TAG_BACKEND, id)
+                .description("Requests in flight to the backend").register(registry));
+        meters.add(FunctionCounter.builder(BACKEND_REQUESTS, state, BackendState::requests).tag(TAG_BACKEND, id)
+                .description("Requests (tries) finished at the backend").register(registry));
+        meters.add(FunctionCounter.builder(BACKEND_ERRORS, state, BackendState::errors).tag(TAG_BACKEND, id)
+                .description("Tries that failed at the backend (5xx, connect failure, reset, timeout)")
+                .register(registry));
+        meters.add(Gauge.builder(BACKEND_HEALTHY, state, s -> s.healthy() ? 1 : 0).tag(TAG_BACKEND, id)
+                .description("1 when active health checks pass").register(registry));
+        meters.add(Gauge.builder(BACKEND_EJECTED, state, s -> s.ejected() ? 1 : 0).tag(TAG_BACKEND, id)
+                .description("1 while ejected by outlier detection").register(registry));
+        meters.add(Gauge.builder(BACKEND_DRAINING, state, s -> s.draining() ? 1 : 0).tag(TAG_BACKEND, id)
+                .description("1 while drained through the admin API").register(registry));
+        meters.add(Gauge.builder(BACKEND_LATENCY_EWMA, state, s -> s.latencyEwmaNanos() / 1e9)
+                .tag(TAG_BACKEND, id).baseUnit("seconds")
+                .description("Decaying average of the backend's time to response headers").register(registry));
+        meters.add(Gauge.builder(BACKEND_LOAD_REPORTED, state, BackendState::reportedLoad).tag(TAG_BACKEND, id)
+                .description("Load the backend reports in its health response (0..1)").register(registry));
+        return meters;
+    }
+
+    /** Releases the GC listener. Meters stay in the registry until it is closed. */
+    @Override
+    public void close() {
+        gcMetrics.close();
+    }
+}

@@ -1,0 +1,103 @@
+package io.fulcrum.balancer.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** HTTP helpers for the admin tests: a bounded HTTP/1.1 client and JSON and Prometheus readers. */
+final class AdminTestSupport {
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(TIMEOUT)
+            .build();
+
+    /** A YAML config on loopback with both ports ephemeral and one line per backend {@code id=port}. */
+    static String yaml(String extra, String... backends) {
+        StringBuilder y = new StringBuilder()
+                .append("listen: { host: 127.0.0.1, port: 0 }\n")
+                .append("admin: { host: 127.0.0.1, port: 0 }\n")
+                .append("routing: { policy: round-robin }\n")
+                .append(extra)
+                .append("backends:\n");
+        for (String b : backends) {
+            String[] idPort = b.split("=");
+            y.append("  - { id: ").append(idPort[0]).append(", url: \"http://127.0.0.1:").append(idPort[1])
+                    .append("\" }\n");
+        }
+        return y.toString();
+    }
+
+    HttpResponse<String> get(int port, String path) {
+        return send(HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT).GET().build());
+    }
+
+    HttpResponse<String> post(int port, String path) {
+        return send(HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT)
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+    }
+
+    CompletableFuture<HttpResponse<String>> getAsync(int port, String path) {
+        return client.sendAsync(HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static URI uri(int port, String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    static JsonNode json(HttpResponse<String> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The backends' ids in {@code GET /backends} order. */
+    static List<String> ids(JsonNode backends) {
+        List<String> ids = new ArrayList<>();
+        backends.forEach(b -> ids.add(b.get("id").asText()));
+        return ids;
+    }
+
+    /** The backend with this id in a {@code GET /backends} answer. */
+    static JsonNode backend(JsonNode backends, String id) {
+        for (JsonNode b : backends) {
+            if (b.get("id").asText().equals(id)) {
+                return b;
+            }
+        }
+        throw new AssertionError("no backend " + id + " in " + backends);
+    }
+
+    /** The value of one sample line in Prometheus text, or {@code null} when absent. */
+    static Double sample(String text, String nameAndLabels) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(nameAndLabels) + " (\\S+)$", Pattern.MULTILINE).matcher(text);
+        return m.find() ? Double.valueOf(m.group(1)) : null;
+    }
+}

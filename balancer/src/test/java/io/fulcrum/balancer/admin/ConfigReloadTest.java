@@ -1,0 +1,201 @@
+package io.fulcrum.balancer.admin;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static io.fulcrum.balancer.admin.AdminTestSupport.backend;
+import static io.fulcrum.balancer.admin.AdminTestSupport.ids;
+import static io.fulcrum.balancer.admin.AdminTestSupport.json;
+import static io.fulcrum.balancer.admin.AdminTestSupport.sample;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.config.ConfigLoader;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Hot reload through POST /reload and file changes, over real sockets. */
+class ConfigReloadTest {
+    @RegisterExtension
+    static final WireMockExtension A = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    @RegisterExtension
+    static final WireMockExtension B = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    @RegisterExtension
+    static final WireMockExtension C = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+    @TempDir
+    Path dir;
+    private Path file;
+    private final AdminTestSupport http = new AdminTestSupport();
+    private Balancer balancer;
+    private int admin;
+    private int traffic;
+
+    @BeforeEach
+    void start() throws Exception {
+        for (WireMockExtension backend : List.of(A, B, C)) {
+            backend.stubFor(get("/ok").willReturn(aResponse().withStatus(200).withBody("ok")));
+        }
+        file = dir.resolve("balancer.yaml");
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort(), "b=" + B.getPort()));
+        balancer = new Balancer(ConfigLoader.load(file), 1, file).start();
+        admin = balancer.adminPort();
+        traffic = balancer.port();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        balancer.close();
+    }
+
+    private static int hits(WireMockExtension backend) {
+        return backend.findAll(getRequestedFor(anyUrl())).size();
+    }
+
+    /** Replaces the file in one step, as editors and config managers do (write aside, rename). */
+    private void replaceFile(String yaml) throws IOException {
+        Path tmp = dir.resolve("balancer.yaml.tmp");
+        Files.writeString(tmp, yaml);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void sendTraffic(int n) {
+        for (int i = 0; i < n; i++) {
+            assertEquals(200, http.get(traffic, "/ok").statusCode());
+        }
+    }
+
+    @Test
+    void postReloadAddsAndRemovesBackendsAndKeepsLiveStateOfKeptIds() throws Exception {
+        sendTraffic(4);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertEquals(2, backend(json(http.get(admin, "/backends")), "a").get("requests").asLong()));
+        long generationBefore = balancer.registry().current().generation();
+        int bHitsBefore = hits(B);
+
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort(), "c=" + C.getPort()));
+        HttpResponse<String> r = http.post(admin, "/reload");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = json(r);
+        assertEquals("reloaded", body.get("status").asText());
+        assertTrue(body.get("generation").asLong() > generationBefore);
+
+        JsonNode backends = json(http.get(admin, "/backends"));
+        assertEquals(List.of("a", "c"), ids(backends));
+        assertEquals(2, backend(backends, "a").get("requests").asLong(), "a kept its live counters");
+        assertEquals(0, backend(backends, "c").get("requests").asLong());
+
+        sendTraffic(6);
+        assertEquals(bHitsBefore, hits(B), "the removed backend gets nothing new");
+        assertTrue(hits(C) > 0, "the added backend takes traffic");
+
+        String metrics = http.get(admin, "/metrics").body();
+        assertNull(sample(metrics, "fulcrum_backend_in_flight{backend=\"b\"}"), "b's meters were removed");
+        assertEquals(0.0, sample(metrics, "fulcrum_backend_in_flight{backend=\"c\"}"));
+        assertTrue(sample(metrics, "fulcrum_config_reload_total{result=\"success\"}") >= 1.0, metrics);
+    }
+
+    @Test
+    void aBadFileKeepsTheOldConfigAndReportsTheFieldAndLine() throws Exception {
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort()) + "  - { id: b, url: \"ftp://x\" }\n");
+        HttpResponse<String> r = http.post(admin, "/reload");
+        assertEquals(400, r.statusCode());
+        JsonNode body = json(r);
+        assertTrue(body.get("error").asText().contains("previous config"));
+        String problem = body.get("problems").get(0).asText();
+        assertTrue(problem.contains("backends[1].url") && problem.contains("(line 6)"), problem);
+
+        assertEquals(List.of("a", "b"), ids(json(http.get(admin, "/backends"))), "old pool still in force");
+        sendTraffic(4);
+        assertEquals(2, hits(B), "b (from the old config) still serves");
+
+        JsonNode status = json(http.get(admin, "/config/status"));
+        assertFalse(status.get("lastReload").get("applied").asBoolean());
+        assertEquals(problem, status.get("lastReload").get("problems").get(0).asText());
+        assertEquals(file.toAbsolutePath().toString(), status.get("file").asText());
+
+        // The file watcher may see the same edit and reject it once more: at least one failure, and
+        // both counters agree.
+        String metrics = http.get(admin, "/metrics").body();
+        double failures = sample(metrics, "fulcrum_config_reload_failures_total");
+        assertTrue(failures >= 1.0, metrics);
+        assertEquals(failures, sample(metrics, "fulcrum_config_reload_total{result=\"failure\"}"));
+        assertEquals(0.0, sample(metrics, "fulcrum_config_reload_total{result=\"success\"}"));
+    }
+
+    @Test
+    void reloadSwapsRequestSettingsAndNamesWhatNeedsARestart() throws Exception {
+        assertTrue(http.get(traffic, "/ok").headers().firstValue("x-backend").isEmpty());
+        String yaml = AdminTestSupport.yaml("backend-header: X-Backend\n", "a=" + A.getPort(), "b=" + B.getPort())
+                .replace("admin: { host: 127.0.0.1, port: 0 }", "admin: { host: 127.0.0.1, port: 1 }");
+        Files.writeString(file, yaml);
+        HttpResponse<String> r = http.post(admin, "/reload");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("admin", json(r).get("restartNeeded").get(0).asText());
+        assertEquals(admin, balancer.adminPort(), "the admin port stays where it is until a restart");
+
+        String backendId = http.get(traffic, "/ok").headers().firstValue("x-backend").orElse("");
+        assertTrue(backendId.equals("a") || backendId.equals("b"), "backend header now on: " + backendId);
+    }
+
+    @Test
+    void sighupReloadsTheFile() throws Exception {
+        // Sending HUP to a JVM without our handler would stop it, so only signal once it is in place.
+        assumeTrue(balancer.reloader().installSignalHandler(), "SIGHUP handling not available on this platform");
+        balancer.reloader().close(); // stop the file watcher: the signal alone must cause the reload
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort()));
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(ProcessHandle.current().pid())).start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, kill.exitValue());
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                assertEquals(List.of("a"), ids(json(http.get(admin, "/backends")))));
+        assertEquals("SIGHUP", json(http.get(admin, "/config/status")).get("lastReload").get("trigger").asText());
+    }
+
+    @Test
+    void anUnchangedFileReloadsAsANoOp() {
+        long generation = balancer.registry().current().generation();
+        HttpResponse<String> r = http.post(admin, "/reload");
+        assertEquals(200, r.statusCode());
+        assertEquals(generation, json(r).get("generation").asLong());
+    }
+
+    @Test
+    void changingTheFileReloadsItWithoutAnyRequest() throws Exception {
+        replaceFile(AdminTestSupport.yaml("", "a=" + A.getPort(), "b=" + B.getPort(), "c=" + C.getPort()));
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                assertEquals(List.of("a", "b", "c"), ids(json(http.get(admin, "/backends")))));
+        JsonNode status = json(http.get(admin, "/config/status"));
+        assertEquals("file change", status.get("lastReload").get("trigger").asText());
+        assertTrue(status.get("lastReload").get("applied").asBoolean());
+
+        // A broken edit is seen too, and changes nothing.
+        replaceFile("backends: [ {id: a, url: http://127.0.0.1:" + A.getPort() + ", weight: zero} ]\n");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            JsonNode last = json(http.get(admin, "/config/status")).get("lastReload");
+            assertFalse(last.get("applied").asBoolean());
+            assertTrue(last.get("problems").get(0).asText().contains("backends[0].weight"), last.toString());
+        });
+        assertEquals(List.of("a", "b", "c"), ids(json(http.get(admin, "/backends"))));
+    }
+}
