@@ -202,7 +202,11 @@ public final class Balancer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        stop(Duration.ZERO);
+    public void close() {
+        try {
+            stop(Duration.ZERO);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

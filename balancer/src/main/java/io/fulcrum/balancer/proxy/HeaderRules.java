@@ -21,6 +21,7 @@ public final class HeaderRules {
     public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
     public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
     private static final AsciiString VIA = AsciiString.cached("Via");
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final String VIA_11 = "1.1 fulcrum";
@@ -28,7 +29,7 @@ public final class HeaderRules {
 
     /** Hop-by-hop fields of RFC 9110 section 7.6.1, plus the non-standard Proxy-Connection. */
     private static final List<AsciiString> HOP_BY_HOP = List.of(
-            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE,
+            HttpHeaderNames.CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE,
             HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
 
     private HeaderRules() {
