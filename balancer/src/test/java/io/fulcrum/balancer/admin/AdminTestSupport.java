@@ -30,7 +30,7 @@ final class AdminTestSupport {
         StringBuilder y = new StringBuilder()
                 .append("listen: { host: 127.0.0.1, port: 0 }\n")
                 .append("admin: { host: 127.0.0.1, port: 0 }\n")
-                .append("routing: { policy: round-robin }\n")
+                .append("routing: { policy: round-robin, slow-start: 0s }\n")
                 .append(extra)
                 .append("backends:\n");
         for (String b : backends) {
