@@ -89,8 +89,8 @@ public final class ProxyServer {
             // The control thread may wait; event loops never do.
             TimeUnit.MILLISECONDS.sleep(20);
         }
-        if (proxy.clientConnections() > 0) {
-            log.warn("drain timeout: closing {} client connections with requests in progress",
+        if (proxy.clientConnections() > 0 && !drain.isZero()) {
+            log.warn("drain period of {} over: closing {} client connections still open", drain,
                     proxy.clientConnections());
         }
         proxy.clientChannels().close().await(5, TimeUnit.SECONDS);
