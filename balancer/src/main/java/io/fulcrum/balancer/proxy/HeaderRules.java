@@ -102,6 +102,16 @@ public final class HeaderRules {
 
     /** Removes the hop-by-hop fields and every field named in Connection. */
     static void removeHopByHop(HttpHeaders headers) {
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            removeConnectionOptions(headers);
+        }
+        for (int i = 0; i < HOP_BY_HOP.size(); i++) {
+            headers.remove(HOP_BY_HOP.get(i));
+        }
+    }
+
+    /** Removes every field named in Connection (RFC 9110 section 7.6.1). */
+    private static void removeConnectionOptions(HttpHeaders headers) {
         List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
         for (int i = 0; i < connection.size(); i++) {
             String value = connection.get(i);
@@ -115,9 +125,6 @@ public final class HeaderRules {
                 }
                 start = end + 1;
             }
-        }
-        for (int i = 0; i < HOP_BY_HOP.size(); i++) {
-            headers.remove(HOP_BY_HOP.get(i));
         }
     }
 
