@@ -81,7 +81,7 @@ deadline=$((SECONDS + STARTUP_TIMEOUT))
 for i in "${!NODES[@]}"; do
   id=${NODES[$i]}
   port=$(port_of "$id")
-  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health"; do
+  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health" 2>/dev/null; do
     if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then
       say "node $id exited during start-up; last lines of $LOGS/node-$id.log:"
       tail -n 20 "$LOGS/node-$id.log" >&2
@@ -101,7 +101,7 @@ if [[ -f $BALANCER_JAR && -f $BALANCER_CONFIG ]]; then
   # shellcheck disable=SC2086
   start "balancer" "$LOGS/balancer.log" java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$BALANCER_CONFIG"
   bpid=${PIDS[-1]}
-  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:8081/health"; do
+  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:8081/health" 2>/dev/null; do
     if ! kill -0 "$bpid" 2>/dev/null; then
       say "the balancer exited during start-up; last lines of $LOGS/balancer.log:"
       tail -n 20 "$LOGS/balancer.log" >&2
