@@ -101,14 +101,20 @@ if [[ -f $BALANCER_JAR && -f $BALANCER_CONFIG ]]; then
   # shellcheck disable=SC2086
   start "balancer" "$LOGS/balancer.log" java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$BALANCER_CONFIG"
   bpid=${PIDS[-1]}
-  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:8081/health" 2>/dev/null; do
+  deadline=$((SECONDS + STARTUP_TIMEOUT))
+  # Up when its admin port says so, or (admin API not there yet) when it routes /health to a node.
+  balancer_up() {
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:8081/health" 2>/dev/null \
+      || curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:8080/health" 2>/dev/null
+  }
+  until balancer_up; do
     if ! kill -0 "$bpid" 2>/dev/null; then
       say "the balancer exited during start-up; last lines of $LOGS/balancer.log:"
       tail -n 20 "$LOGS/balancer.log" >&2
       exit 1
     fi
     if (( SECONDS >= deadline )); then
-      say "the balancer did not answer http://127.0.0.1:8081/health within ${STARTUP_TIMEOUT}s; see $LOGS/balancer.log"
+      say "the balancer answered neither :8081/health nor :8080/health within ${STARTUP_TIMEOUT}s; see $LOGS/balancer.log"
       exit 1
     fi
     sleep 0.5

@@ -118,18 +118,20 @@ public final class PostRoutes {
     }
 
     private CompletableFuture<ApiResponse> health() {
+        // Sampled before the probe's own store call, which would otherwise count as load.
+        double load = workers.load();
+        int inFlight = metrics.inFlight() - 1; // not counting this probe
         return service.ping().handle((ok, failure) -> {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
-            int inFlight = metrics.inFlight() - 1; // not counting this probe
             if (cause == null) {
-                return healthResponse(HttpResponseStatus.OK, "UP", inFlight, workers.load());
+                return healthResponse(HttpResponseStatus.OK, "UP", inFlight, load);
             }
             if (cause instanceof StoreOverloadedException) {
                 // Alive but saturated: the balancer should prefer other nodes, not mark this one down.
                 return healthResponse(HttpResponseStatus.OK, "UP", inFlight, 1.0);
             }
-            return healthResponse(HttpResponseStatus.SERVICE_UNAVAILABLE, "DOWN", inFlight, workers.load());
+            return healthResponse(HttpResponseStatus.SERVICE_UNAVAILABLE, "DOWN", inFlight, load);
         });
     }
 
