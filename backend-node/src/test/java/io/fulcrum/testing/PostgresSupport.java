@@ -49,12 +49,11 @@ public final class PostgresSupport implements AutoCloseable {
                 last = e;
             }
         }
-        String message = "PostgreSQL not reachable at " + url + " (" + (last == null ? "?" : last.getMessage())
-                + "); set FULCRUM_REQUIRE_POSTGRES=1 to make this a failure";
+        String message = "PostgreSQL not reachable at " + url + " (" + (last == null ? "?" : last.getMessage()) + ")";
         if ("1".equals(System.getenv("FULCRUM_REQUIRE_POSTGRES"))) {
-            fail(message);
+            fail(message + "; FULCRUM_REQUIRE_POSTGRES=1 makes this a failure");
         }
-        assumeTrue(false, "Skipping: " + message);
+        assumeTrue(false, "Skipping: " + message + "; set FULCRUM_REQUIRE_POSTGRES=1 to make this a failure");
         throw new IllegalStateException("unreachable");
     }
 

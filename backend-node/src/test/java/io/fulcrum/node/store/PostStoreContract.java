@@ -56,9 +56,13 @@ abstract class PostStoreContract {
 
     @AfterEach
     void closeStore() throws InterruptedException {
-        threads.shutdownNow();
-        assertTrue(threads.awaitTermination(10, TimeUnit.SECONDS));
-        store.close();
+        if (threads != null) {
+            threads.shutdownNow();
+            assertTrue(threads.awaitTermination(10, TimeUnit.SECONDS));
+        }
+        if (store != null) {
+            store.close();
+        }
     }
 
     @Test
