@@ -1,5 +1,6 @@
 package io.fulcrum.node.http;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,12 +9,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.node.Node;
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.StoreConfig;
+import io.fulcrum.testing.CuttableTcpProxy;
 import io.fulcrum.testing.PostgresSupport;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -55,6 +58,33 @@ class PostgresNodeApiTest {
         }
         if (postgres != null) {
             postgres.close();
+        }
+    }
+
+    @Test
+    void unreachableDatabaseAnswers503AndHealthRecoversWhenItIsBack() throws Exception {
+        try (CuttableTcpProxy proxy = new CuttableTcpProxy("127.0.0.1", 5432)) {
+            String url = postgres.url().replace("127.0.0.1:5432", "127.0.0.1:" + proxy.port());
+            StoreConfig store = StoreConfig.postgres(url, postgres.user(), postgres.password());
+            try (Node node = Node.start(new NodeConfig("pg-cut", "us-east", a.config().listen(), store,
+                    a.config().limits()))) {
+                TestHttp http = new TestHttp(node.port());
+                assertEquals(201, http.postJson("/posts", "{\"author\":\"a\",\"text\":\"before\"}").statusCode());
+
+                proxy.cut();
+                HttpResponse<String> health = http.get("/health");
+                assertEquals(503, health.statusCode(), health.body());
+                assertEquals("DOWN", JSON.readTree(health.body()).get("status").asText());
+                HttpResponse<String> post = http.postJson("/posts", "{\"author\":\"a\",\"text\":\"during\"}");
+                assertEquals(503, post.statusCode(), post.body());
+                assertEquals("store_unavailable", JSON.readTree(post.body()).get("error").asText());
+
+                proxy.restore();
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                        assertEquals(200, http.get("/health").statusCode()));
+                JsonNode page = JSON.readTree(http.get("/timeline").body());
+                assertEquals(1, page.get("posts").size(), "the write during the outage left nothing behind");
+            }
         }
     }
 
