@@ -1,6 +1,86 @@
 package io.fulcrum.node;
 
-public final class NodeMain {
+import io.fulcrum.node.config.ConfigException;
+import io.fulcrum.node.config.NodeConfig;
+import io.fulcrum.node.config.NodeConfigLoader;
+import io.fulcrum.node.store.StoreUnavailableException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The post server's command line: {@code java -jar backend-node.jar --config config/node-us-1.yaml}.
+ * Exits 2 on a bad configuration (one line per problem on stderr), 1 when the store cannot be
+ * opened, and 0 after a clean shutdown on SIGINT/SIGTERM.
+ *
+ * <p>Runs on the main thread, which waits until the shutdown hook has closed the node.
+ */
+@Command(name = "fulcrum-node", mixinStandardHelpOptions = true, versionProvider = NodeMain.Version.class,
+        description = "Runs a Fulcrum post server: the REST API for posts, the timeline page, /health and /metrics.")
+public final class NodeMain implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(NodeMain.class);
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
+            description = "The node's YAML configuration file.")
+    private Path config;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT",
+            description = "Listen on this port instead of listen.port from the file (0: any free port).")
+    private Integer port;
+
+    /** Parses the command line and runs the node until it is stopped. */
     public static void main(String[] args) {
+        System.exit(new CommandLine(new NodeMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        NodeConfig nodeConfig;
+        try {
+            nodeConfig = new NodeConfigLoader(System.getenv()).load(config);
+            if (port != null) {
+                nodeConfig = nodeConfig.withPort(port);
+            }
+        } catch (ConfigException e) {
+            for (String problem : e.problems()) {
+                System.err.println(config + ": " + problem);
+            }
+            return 2;
+        } catch (IllegalArgumentException e) {
+            System.err.println("--port: " + e.getMessage());
+            return 2;
+        }
+        Node node;
+        try {
+            node = Node.start(nodeConfig);
+        } catch (StoreUnavailableException e) {
+            log.error("Cannot open the store: {}", e.getMessage());
+            return 1;
+        }
+        String id = nodeConfig.id();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("Stopping node {}", id);
+            node.close();
+            stopped.countDown();
+        }, "node-shutdown"));
+        log.info("Node {} ({}) listening on http://{}:{} with {} store", nodeConfig.id(), nodeConfig.region(),
+                nodeConfig.listen().host(), node.port(), nodeConfig.store().kind().name().toLowerCase(java.util.Locale.ROOT));
+        stopped.await();
+        return 0;
+    }
+
+    /** Reports the version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = NodeMain.class.getPackage().getImplementationVersion();
+            return new String[] {"fulcrum-node " + (v == null ? "dev" : v)};
+        }
     }
 }

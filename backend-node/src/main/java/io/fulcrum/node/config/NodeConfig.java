@@ -1,0 +1,47 @@
+package io.fulcrum.node.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.regex.Pattern;
+
+/**
+ * The whole configuration of one post server node, as read from its YAML file.
+ *
+ * @param id the node's name, reported by {@code /health} (for example {@code us-1})
+ * @param region the region the node runs in, reported by {@code /health} (for example {@code us-east})
+ *
+ * <p>Immutable and thread-safe.
+ */
+public record NodeConfig(String id, String region, ListenConfig listen, StoreConfig store, LimitsConfig limits) {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+    /** Validates the configuration. */
+    public NodeConfig {
+        requireNonNull(id, "id");
+        requireNonNull(region, "region");
+        requireNonNull(listen, "listen");
+        requireNonNull(store, "store");
+        requireNonNull(limits, "limits");
+        if (!NAME.matcher(id).matches()) {
+            throw new IllegalArgumentException("id: " + id + " (expected: letters, digits, '.', '_' or '-')");
+        }
+        if (!NAME.matcher(region).matches()) {
+            throw new IllegalArgumentException("region: " + region + " (expected: letters, digits, '.', '_' or '-')");
+        }
+    }
+
+    /** Returns a copy listening on {@code port}. */
+    public NodeConfig withPort(int port) {
+        return new NodeConfig(id, region, listen.withPort(port), store, limits);
+    }
+
+    /** Returns a copy with another store. */
+    public NodeConfig withStore(StoreConfig newStore) {
+        return new NodeConfig(id, region, listen, newStore, limits);
+    }
+
+    /** Returns a copy with other limits. */
+    public NodeConfig withLimits(LimitsConfig newLimits) {
+        return new NodeConfig(id, region, listen, store, newLimits);
+    }
+}

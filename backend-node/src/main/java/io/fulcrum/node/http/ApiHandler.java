@@ -1,0 +1,197 @@
+package io.fulcrum.node.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.node.post.InvalidInputException;
+import io.fulcrum.node.store.StoreOverloadedException;
+import io.fulcrum.node.store.StoreUnavailableException;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The terminal handler of a connection: routes each aggregated request, hands it to
+ * {@link PostRoutes} and writes the answer.
+ *
+ * <p>The body is decoded on the event loop and the request is released when {@code channelRead0}
+ * returns (it is a {@link SimpleChannelInboundHandler}); only plain Java values reach the store
+ * workers. Answers complete on worker threads and are handed back to the event loop with
+ * {@code ctx.executor().execute}, where they are written in request order: HTTP/1.1 pipelining
+ * requires responses in the order the requests arrived (RFC 9112 section 9.3.2), while store calls
+ * may finish in any order.
+ *
+ * <p>One instance per channel; its fields are confined to the channel's event loop.
+ */
+public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+
+    private final Router router;
+    private final PostRoutes routes;
+    private final JsonCodec json;
+    private final NodeMetrics metrics;
+    /** Requests of this connection whose response is not written yet, oldest first. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** Set once a response closes the connection; later answers are dropped. */
+    private boolean closing;
+
+    /** Creates the handler for one connection. */
+    public ApiHandler(Router router, PostRoutes routes, JsonCodec json, NodeMetrics metrics) {
+        this.router = requireNonNull(router, "router");
+        this.routes = requireNonNull(routes, "routes");
+        this.json = requireNonNull(json, "json");
+        this.metrics = requireNonNull(metrics, "metrics");
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        if (request.decoderResult().isFailure()) {
+            Pending p = start(Route.UNMATCHED, request, false);
+            complete(ctx, p, error(ApiError.BAD_REQUEST, "the request could not be parsed", null));
+            return;
+        }
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        Router.Match match = router.match(request.method(), uri.path());
+        if (match instanceof Router.Found found) {
+            Pending p = start(found.route(), request, keepAlive);
+            CompletableFuture<ApiResponse> answer;
+            try {
+                answer = routes.handle(found, request, uri);
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e);
+            }
+            answer.whenComplete((response, failure) -> {
+                ApiResponse r = failure == null ? response : toError(failure);
+                try {
+                    ctx.executor().execute(() -> complete(ctx, p, r));
+                } catch (RejectedExecutionException e) {
+                    // The event loop is shutting down with the server; the connection is gone anyway.
+                    log.debug("Dropped a response while shutting down", e);
+                }
+            });
+            return;
+        }
+        Pending p = start(Route.UNMATCHED, request, keepAlive);
+        if (match instanceof Router.MethodNotAllowed notAllowed) {
+            complete(ctx, p, ApiResponse.json(ApiError.METHOD_NOT_ALLOWED.status(),
+                    json.error(ApiError.METHOD_NOT_ALLOWED, request.method() + " is not allowed here", null),
+                    Map.of(HttpHeaderNames.ALLOW.toString(), notAllowed.allow())));
+        } else {
+            complete(ctx, p, error(ApiError.NOT_FOUND, "no route for " + uri.path(), null));
+        }
+    }
+
+    private Pending start(Route route, FullHttpRequest request, boolean keepAlive) {
+        Pending p = new Pending(route, request.method().name(), keepAlive, System.nanoTime());
+        metrics.started();
+        pending.add(p);
+        return p;
+    }
+
+    /** Records the answer of {@code p} and writes every answer that is now next in line. */
+    private void complete(ChannelHandlerContext ctx, Pending p, ApiResponse response) {
+        p.response = response;
+        boolean wrote = false;
+        while (!pending.isEmpty() && pending.peek().response != null) {
+            Pending next = pending.poll();
+            metrics.finished(next.route, next.method, next.response.status().code(), System.nanoTime() - next.started);
+            if (closing || !ctx.channel().isActive()) {
+                continue;
+            }
+            FullHttpResponse out = toNetty(next);
+            if (next.keepAlive && !"close".equals(next.response.headers().get(HttpHeaderNames.CONNECTION.toString()))) {
+                ctx.write(out);
+            } else {
+                out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+                closing = true;
+            }
+            wrote = true;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+    }
+
+    private static FullHttpResponse toNetty(Pending p) {
+        ApiResponse r = p.response;
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
+                r.body().length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body()));
+        if (r.contentType() != null) {
+            out.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+        }
+        out.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
+        r.headers().forEach((name, value) -> out.headers().set(name, value));
+        return out;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.warn("Closing {} after an unexpected error", ctx.channel().id().asShortText(), cause);
+        ctx.close();
+    }
+
+    private ApiResponse toError(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof InvalidInputException e) {
+            return error(ApiError.INVALID_FIELD, e.field() + " " + e.getMessage(), e.field());
+        }
+        if (cause instanceof JsonCodec.UnknownFieldException e) {
+            return error(ApiError.UNKNOWN_FIELD, e.getMessage(), e.field());
+        }
+        if (cause instanceof JsonCodec.BadJsonException e) {
+            return error(ApiError.BAD_JSON, e.getMessage(), null);
+        }
+        if (cause instanceof PostRoutes.UnsupportedMediaTypeException e) {
+            return error(ApiError.UNSUPPORTED_MEDIA_TYPE, e.getMessage(), null);
+        }
+        if (cause instanceof StoreOverloadedException e) {
+            return ApiResponse.json(ApiError.OVERLOADED.status(), json.error(ApiError.OVERLOADED,
+                    "the node is busy: " + e.getMessage(), null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "1"));
+        }
+        if (cause instanceof StoreUnavailableException e) {
+            log.warn("Store unavailable: {}", e.getMessage());
+            return ApiResponse.json(ApiError.STORE_UNAVAILABLE.status(), json.error(ApiError.STORE_UNAVAILABLE,
+                    "the post store cannot be reached", null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "1"));
+        }
+        log.error("Unexpected failure while serving a request", cause);
+        return error(ApiError.INTERNAL, "internal error", null);
+    }
+
+    private ApiResponse error(ApiError error, String detail, String field) {
+        return ApiResponse.json(error.status(), json.error(error, detail, field), Map.of());
+    }
+
+    /** One request waiting for its turn to be answered. Confined to the event loop. */
+    private static final class Pending {
+        final Route route;
+        final String method;
+        final boolean keepAlive;
+        final long started;
+        ApiResponse response;
+
+        Pending(Route route, String method, boolean keepAlive, long started) {
+            this.route = route;
+            this.method = method;
+            this.keepAlive = keepAlive;
+            this.started = started;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.fulcrum.node.post;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.node.config.LimitsConfig;
+import io.fulcrum.node.store.CreateResult;
+import io.fulcrum.node.store.PostStore;
+import io.fulcrum.node.store.StoreWorkers;
+import io.fulcrum.node.store.WriteResult;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The business rules of posts: validates input, then runs the store call on a {@link StoreWorkers}
+ * thread and completes the returned future there. Validation failures complete the future with
+ * {@link InvalidInputException} without touching the store.
+ *
+ * <p>Thread-safe; every method returns at once and never blocks, so it may be called from an event loop.
+ */
+public final class PostService {
+    /** Longest accepted author name, in characters. */
+    public static final int MAX_AUTHOR_CHARS = 64;
+    /** Longest accepted {@code Idempotency-Key}, in characters. */
+    public static final int MAX_IDEMPOTENCY_KEY_CHARS = 200;
+
+    private final PostStore store;
+    private final StoreWorkers workers;
+    private final LimitsConfig limits;
+
+    /** Creates the service over {@code store}, running its calls on {@code workers}. */
+    public PostService(PostStore store, StoreWorkers workers, LimitsConfig limits) {
+        this.store = requireNonNull(store, "store");
+        this.workers = requireNonNull(workers, "workers");
+        this.limits = requireNonNull(limits, "limits");
+    }
+
+    /** Creates a post; a repeated {@code idempotencyKey} (may be null) returns the first post instead. */
+    public CompletableFuture<CreateResult> create(String author, String text, String idempotencyKey) {
+        try {
+            checkAuthor(author);
+            checkText(text);
+            if (idempotencyKey != null && (idempotencyKey.isBlank()
+                    || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY_CHARS)) {
+                throw new InvalidInputException("Idempotency-Key",
+                        "must be 1-" + MAX_IDEMPOTENCY_KEY_CHARS + " characters");
+            }
+        } catch (InvalidInputException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return workers.write(() -> store.create(author, text, idempotencyKey));
+    }
+
+    /** Finds a post. */
+    public CompletableFuture<Optional<Post>> get(long id) {
+        return workers.read(() -> store.find(id));
+    }
+
+    /** Replaces a post's text; with {@code expectedVersion} only if the post is still at that version. */
+    public CompletableFuture<WriteResult> update(long id, String text, OptionalLong expectedVersion) {
+        try {
+            checkText(text);
+        } catch (InvalidInputException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return workers.write(() -> store.update(id, text, expectedVersion));
+    }
+
+    /** Deletes a post; with {@code expectedVersion} only if the post is still at that version. */
+    public CompletableFuture<WriteResult> delete(long id, OptionalLong expectedVersion) {
+        return workers.write(() -> store.delete(id, expectedVersion));
+    }
+
+    /**
+     * Returns a page of the timeline, newest first.
+     *
+     * @param author only this author's posts, or all when null
+     * @param limit page size, or null for the configured default
+     * @param cursor the previous page's {@code nextCursor}, or null for the newest page
+     */
+    public CompletableFuture<TimelinePage> timeline(String author, Integer limit, String cursor) {
+        long beforeId;
+        int size;
+        try {
+            if (author != null) {
+                checkAuthor(author);
+            }
+            size = limit == null ? limits.defaultTimelineLimit() : limit;
+            if (size < 1 || size > limits.maxTimelineLimit()) {
+                throw new InvalidInputException("limit", "must be 1-" + limits.maxTimelineLimit());
+            }
+            beforeId = cursor == null ? Long.MAX_VALUE : TimelineCursor.decode(cursor);
+        } catch (InvalidInputException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        // One extra row tells whether an older page exists, so the last page has no cursor.
+        return workers.read(() -> store.timeline(author, beforeId, size + 1)).thenApply(rows -> {
+            if (rows.size() <= size) {
+                return new TimelinePage(rows, null);
+            }
+            List<Post> page = rows.subList(0, size);
+            return new TimelinePage(page, TimelineCursor.encode(page.get(size - 1).id()));
+        });
+    }
+
+    /** Completes normally when the store answers a trivial query. */
+    public CompletableFuture<Void> ping() {
+        return workers.read(() -> {
+            store.ping();
+            return null;
+        });
+    }
+
+    private void checkAuthor(String author) {
+        if (author == null || author.isBlank()) {
+            throw new InvalidInputException("author", "must not be empty");
+        }
+        if (author.length() > MAX_AUTHOR_CHARS) {
+            throw new InvalidInputException("author", "must be at most " + MAX_AUTHOR_CHARS + " characters");
+        }
+    }
+
+    private void checkText(String text) {
+        if (text == null || text.isBlank()) {
+            throw new InvalidInputException("text", "must not be empty");
+        }
+        if (text.codePointCount(0, text.length()) > limits.maxTextChars()) {
+            throw new InvalidInputException("text", "must be at most " + limits.maxTextChars() + " characters");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package io.fulcrum.node.store;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fulcrum.node.post.Post;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import javax.sql.DataSource;
+
+/**
+ * The {@link PostStore} over JDBC, for every engine: the statements are shared and a
+ * {@link SqlDialect} supplies what differs. Writes use the {@code writes} data source, reads the
+ * {@code reads} one (for SQLite a single writer connection and a pool of readers; for PostgreSQL the
+ * same pool twice).
+ *
+ * <p>Thread-safe; every method blocks and must run on a store worker, never on an event loop.
+ */
+public final class JdbcPostStore implements PostStore {
+    private static final String COLUMNS = "id, author, text, version, created_at, updated_at";
+
+    private final SqlDialect dialect;
+    private final DataSource writes;
+    private final DataSource reads;
+    private final Clock clock;
+    private final AutoCloseable resources;
+
+    /**
+     * Creates a store.
+     *
+     * @param resources closed by {@link #close()}: the pools behind the data sources
+     */
+    public JdbcPostStore(SqlDialect dialect, DataSource writes, DataSource reads, Clock clock,
+            AutoCloseable resources) {
+        this.dialect = requireNonNull(dialect, "dialect");
+        this.writes = requireNonNull(writes, "writes");
+        this.reads = requireNonNull(reads, "reads");
+        this.clock = requireNonNull(clock, "clock");
+        this.resources = requireNonNull(resources, "resources");
+    }
+
+    @Override
+    public CreateResult create(String author, String text, String idempotencyKey) {
+        try {
+            return inTransaction(c -> {
+                if (idempotencyKey != null) {
+                    Optional<Post> earlier = findByKey(c, idempotencyKey);
+                    if (earlier.isPresent()) {
+                        return new CreateResult(earlier.get(), false);
+                    }
+                }
+                long now = clock.millis();
+                try (PreparedStatement st = c.prepareStatement("INSERT INTO posts "
+                        + "(author, text, version, created_at, updated_at, idempotency_key) "
+                        + "VALUES (?, ?, 1, ?, ?, ?) RETURNING id")) {
+                    st.setString(1, author);
+                    st.setString(2, text);
+                    st.setLong(3, now);
+                    st.setLong(4, now);
+                    st.setString(5, idempotencyKey);
+                    try (ResultSet rs = st.executeQuery()) {
+                        rs.next();
+                        Instant at = Instant.ofEpochMilli(now);
+                        return new CreateResult(new Post(rs.getLong(1), author, text, 1, at, at), true);
+                    }
+                }
+            });
+        } catch (SQLException e) {
+            if (idempotencyKey != null && dialect.isUniqueViolation(e)) {
+                // Another node committed the same key between our check and our insert: theirs wins.
+                Optional<Post> winner = read(c -> findByKey(c, idempotencyKey));
+                if (winner.isPresent()) {
+                    return new CreateResult(winner.get(), false);
+                }
+            }
+            throw unavailable("create", e);
+        }
+    }
+
+    @Override
+    public Optional<Post> find(long id) {
+        return read(c -> findById(c, id));
+    }
+
+    @Override
+    public WriteResult update(long id, String text, OptionalLong expectedVersion) {
+        try {
+            return inTransaction(c -> {
+                Optional<Post> current = findById(c, id);
+                if (current.isEmpty()) {
+                    return WriteResult.notFound();
+                }
+                Post before = current.get();
+                if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.version()) {
+                    return new WriteResult(WriteResult.Status.VERSION_MISMATCH, before);
+                }
+                long now = clock.millis();
+                try (PreparedStatement st = c.prepareStatement(
+                        "UPDATE posts SET text = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?")) {
+                    st.setString(1, text);
+                    st.setLong(2, now);
+                    st.setLong(3, id);
+                    st.setLong(4, before.version());
+                    if (st.executeUpdate() == 0) {
+                        // Changed by a concurrent transaction since we read it (PostgreSQL, READ COMMITTED).
+                        Optional<Post> now2 = findById(c, id);
+                        return now2.map(p -> new WriteResult(WriteResult.Status.VERSION_MISMATCH, p))
+                                .orElseGet(WriteResult::notFound);
+                    }
+                }
+                return new WriteResult(WriteResult.Status.DONE, new Post(id, before.author(), text,
+                        before.version() + 1, before.createdAt(), Instant.ofEpochMilli(now)));
+            });
+        } catch (SQLException e) {
+            throw unavailable("update", e);
+        }
+    }
+
+    @Override
+    public WriteResult delete(long id, OptionalLong expectedVersion) {
+        try {
+            return inTransaction(c -> {
+                Optional<Post> current = findById(c, id);
+                if (current.isEmpty()) {
+                    return WriteResult.notFound();
+                }
+                Post before = current.get();
+                if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.version()) {
+                    return new WriteResult(WriteResult.Status.VERSION_MISMATCH, before);
+                }
+                try (PreparedStatement st = c.prepareStatement("DELETE FROM posts WHERE id = ? AND version = ?")) {
+                    st.setLong(1, id);
+                    st.setLong(2, before.version());
+                    if (st.executeUpdate() == 0) {
+                        Optional<Post> now = findById(c, id);
+                        return now.map(p -> new WriteResult(WriteResult.Status.VERSION_MISMATCH, p))
+                                .orElseGet(WriteResult::notFound);
+                    }
+                }
+                return new WriteResult(WriteResult.Status.DONE, before);
+            });
+        } catch (SQLException e) {
+            throw unavailable("delete", e);
+        }
+    }
+
+    @Override
+    public List<Post> timeline(String author, long beforeId, int limit) {
+        String sql = "SELECT " + COLUMNS + " FROM posts WHERE id < ?"
+                + (author == null ? "" : " AND author = ?") + " ORDER BY id DESC LIMIT ?";
+        return read(c -> {
+            try (PreparedStatement st = c.prepareStatement(sql)) {
+                int i = 1;
+                st.setLong(i++, beforeId);
+                if (author != null) {
+                    st.setString(i++, author);
+                }
+                st.setInt(i, limit);
+                try (ResultSet rs = st.executeQuery()) {
+                    List<Post> posts = new ArrayList<>();
+                    while (rs.next()) {
+                        posts.add(toPost(rs));
+                    }
+                    return posts;
+                }
+            }
+        });
+    }
+
+    @Override
+    public long count() {
+        return read(c -> {
+            try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM posts");
+                    ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
+    @Override
+    public void ping() {
+        read(c -> {
+            try (PreparedStatement st = c.prepareStatement("SELECT 1");
+                    ResultSet rs = st.executeQuery()) {
+                return rs.next();
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        try {
+            resources.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the store failed", e);
+        }
+    }
+
+    private <T> T inTransaction(SqlWork<T> work) throws SQLException {
+        try (Connection c = writes.getConnection()) {
+            dialect.beginWrite(c);
+            T result;
+            try {
+                result = work.run(c);
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    dialect.rollback(c);
+                } catch (SQLException rollbackFailure) {
+                    e.addSuppressed(rollbackFailure);
+                }
+                throw e;
+            }
+            dialect.commit(c);
+            return result;
+        }
+    }
+
+    private <T> T read(SqlWork<T> work) {
+        try (Connection c = reads.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw unavailable("read", e);
+        }
+    }
+
+    private static Optional<Post> findById(Connection c, long id) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM posts WHERE id = ?")) {
+            st.setLong(1, id);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? Optional.of(toPost(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Optional<Post> findByKey(Connection c, String key) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(
+                "SELECT " + COLUMNS + " FROM posts WHERE idempotency_key = ?")) {
+            st.setString(1, key);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? Optional.of(toPost(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Post toPost(ResultSet rs) throws SQLException {
+        return new Post(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+                Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)));
+    }
+
+    private StoreUnavailableException unavailable(String what, SQLException e) {
+        return new StoreUnavailableException(dialect.name() + " " + what + " failed: " + e.getMessage(), e);
+    }
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+}

@@ -1,0 +1,53 @@
+package io.fulcrum.node.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
+/**
+ * PostgreSQL: plain JDBC transactions at READ COMMITTED. Concurrent creates with one idempotency key
+ * are settled by the unique index (SQLSTATE 23505, the loser re-reads the winner's post); conditional
+ * edits are single {@code UPDATE ... WHERE version = ?} statements, atomic by themselves. Migrations
+ * are serialised with a transaction-scoped advisory lock.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class PostgresDialect implements SqlDialect {
+    /** Arbitrary but fixed advisory lock key: "fulcrum" in ASCII, truncated to 63 bits. */
+    private static final long MIGRATION_LOCK = 0x66756c6372756dL;
+
+    @Override
+    public String name() {
+        return "postgres";
+    }
+
+    @Override
+    public void beginWrite(Connection connection) throws SQLException {
+        connection.setAutoCommit(false);
+    }
+
+    @Override
+    public void commit(Connection connection) throws SQLException {
+        connection.commit();
+        connection.setAutoCommit(true);
+    }
+
+    @Override
+    public void rollback(Connection connection) throws SQLException {
+        connection.rollback();
+        connection.setAutoCommit(true);
+    }
+
+    @Override
+    public void lockForMigration(Connection connection) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            st.setLong(1, MIGRATION_LOCK);
+            st.execute();
+        }
+    }
+
+    @Override
+    public boolean isUniqueViolation(SQLException e) {
+        return "23505".equals(e.getSQLState());
+    }
+}

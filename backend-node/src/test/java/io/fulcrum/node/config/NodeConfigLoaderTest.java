@@ -1,0 +1,115 @@
+package io.fulcrum.node.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NodeConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private NodeConfig load(String yaml, Map<String, String> env) throws Exception {
+        Path file = dir.resolve("node.yaml");
+        Files.writeString(file, yaml);
+        return new NodeConfigLoader(env).load(file);
+    }
+
+    private List<String> problems(String yaml) throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, yaml);
+        return assertThrows(ConfigException.class, () -> new NodeConfigLoader(Map.of()).load(file)).problems();
+    }
+
+    @Test
+    void readsAnSqliteNodeWithDefaults() throws Exception {
+        NodeConfig c = load("id: us-1\nregion: us-east\nlisten: { port: 9001 }\n", Map.of());
+        assertEquals("us-1", c.id());
+        assertEquals("us-east", c.region());
+        assertEquals(new ListenConfig("0.0.0.0", 9001), c.listen());
+        assertEquals(StoreConfig.Kind.SQLITE, c.store().kind());
+        assertEquals(Path.of("data/posts.db"), c.store().sqlitePath());
+        assertEquals(Duration.ofSeconds(5), c.store().busyTimeout());
+        assertEquals(LimitsConfig.DEFAULTS, c.limits());
+        assertEquals(4096, c.limits().maxTextChars());
+    }
+
+    @Test
+    void readsAPostgresNodeAndLetsTheEnvironmentOverrideSecrets() throws Exception {
+        String yaml = "id: eu-1\nregion: eu-west\nlisten: { host: 127.0.0.1, port: 9003 }\n"
+                + "store: { kind: postgres, url: 'jdbc:postgresql://db:5432/posts', user: app, password: file-secret,"
+                + " pool-size: 16, queue-capacity: 100, connection-timeout: 500ms }\n"
+                + "limits: { max-body-bytes: 1000, max-text-chars: 280, max-timeline-limit: 50, default-timeline-limit: 25 }\n";
+        NodeConfig fromFile = load(yaml, Map.of());
+        assertEquals("jdbc:postgresql://db:5432/posts", fromFile.store().url());
+        assertEquals("file-secret", fromFile.store().password());
+        assertEquals(16, fromFile.store().poolSize());
+        assertEquals(Duration.ofMillis(500), fromFile.store().connectionTimeout());
+        assertEquals(new LimitsConfig(1000, 280, 50, 25), fromFile.limits());
+        assertFalse(fromFile.store().toString().contains("file-secret"), "the password never shows in logs");
+
+        NodeConfig overridden = load(yaml, Map.of(NodeConfigLoader.ENV_DB_URL, "jdbc:postgresql://other/db",
+                NodeConfigLoader.ENV_DB_USER, "env-user", NodeConfigLoader.ENV_DB_PASSWORD, "env-secret"));
+        assertEquals("jdbc:postgresql://other/db", overridden.store().url());
+        assertEquals("env-user", overridden.store().user());
+        assertEquals("env-secret", overridden.store().password());
+    }
+
+    @Test
+    void aPostgresUrlInTheEnvironmentSwitchesAnSqliteNode() throws Exception {
+        NodeConfig c = load("id: a\nregion: r\nlisten: { port: 1 }\n",
+                Map.of(NodeConfigLoader.ENV_DB_URL, "jdbc:postgresql://127.0.0.1/test"));
+        assertEquals(StoreConfig.Kind.POSTGRES, c.store().kind());
+    }
+
+    @Test
+    void reportsEveryProblemWithItsPath() throws Exception {
+        List<String> problems = problems("region: us-east\nlisten: { port: 70000, colour: blue }\n"
+                + "store: { kind: oracle, pool-size: 0, busy-timeout: soon }\nextra: 1\n");
+        assertTrue(problems.contains("id: required"), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("listen.colour: unknown key")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("extra: unknown key")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("store.kind: oracle")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("store.busy-timeout: not a duration")),
+                problems.toString());
+    }
+
+    @Test
+    void rejectsOutOfRangeValuesNamingTheField() throws Exception {
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 70000 }\n").get(0).startsWith("listen.port: 70000"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 1 }\nstore: { pool-size: 0 }\n").get(0)
+                .startsWith("store.pool-size: 0"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 1 }\nlimits: { max-text-chars: 0 }\n").get(0)
+                .startsWith("limits.max-text-chars: 0"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: '80' }\n").get(0).startsWith("listen.port: 80"));
+        assertTrue(problems("id: 'bad id'\nregion: r\nlisten: { port: 1 }\n").get(0).startsWith("id: bad id"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 1 }\nstore: { kind: postgres }\n").get(0)
+                .startsWith("store.url: required"));
+    }
+
+    @Test
+    void rejectsMalformedYaml() throws Exception {
+        assertTrue(problems("id: [unclosed\n").get(0).contains("not valid YAML"));
+        assertTrue(problems("- a list\n").get(0).startsWith("(root): expected a mapping"));
+    }
+
+    @Test
+    void theShippedLocalClusterFilesLoad() throws Exception {
+        Path config = Path.of("..", "config");
+        NodeConfigLoader loader = new NodeConfigLoader(Map.of());
+        NodeConfig us1 = loader.load(config.resolve("node-us-1.yaml"));
+        NodeConfig us2 = loader.load(config.resolve("node-us-2.yaml"));
+        NodeConfig eu1 = loader.load(config.resolve("node-eu-1.yaml"));
+        assertEquals(List.of(9001, 9002, 9003), List.of(us1.listen().port(), us2.listen().port(), eu1.listen().port()));
+        assertEquals(List.of("us-east", "us-east", "eu-west"), List.of(us1.region(), us2.region(), eu1.region()));
+        assertEquals(us1.store().sqlitePath(), eu1.store().sqlitePath(), "one shared file");
+    }
+}
