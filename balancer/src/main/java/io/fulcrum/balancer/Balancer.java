@@ -3,6 +3,10 @@ package io.fulcrum.balancer;
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.health.HealthCheckScheduler;
+import io.fulcrum.balancer.health.HealthTracker;
+import io.fulcrum.balancer.health.HttpHealthChecker;
+import io.fulcrum.balancer.health.OutlierDetector;
 import io.fulcrum.balancer.proxy.AccessLog;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.proxy.ProxyServer;
@@ -10,9 +14,13 @@ import io.fulcrum.balancer.proxy.ProxySettings;
 import io.fulcrum.balancer.proxy.RetryBudget;
 import io.fulcrum.balancer.proxy.Transport;
 import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.OutcomeListener;
+import io.fulcrum.balancer.routing.NanoClock;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,6 +34,12 @@ public final class Balancer implements AutoCloseable {
     private final Transport transport = Transport.detect();
     private EventLoopGroup acceptGroup;
     private EventLoopGroup workerGroup;
+    /** Probe I/O only; never carries proxied traffic. */
+    private EventLoopGroup healthGroup;
+    /** The control thread: health decisions, ejections and snapshot rebuilds (STYLE rule 16). */
+    private ScheduledExecutorService control;
+    private HealthCheckScheduler healthChecks;
+    private OutlierDetector outlierDetector;
     private BackendRegistry registry;
     private ProxyContext proxy;
     private ProxyServer server;
@@ -41,9 +55,18 @@ public final class Balancer implements AutoCloseable {
     public Balancer start() throws InterruptedException {
         acceptGroup = transport.newGroup("fulcrum-accept", 1);
         workerGroup = transport.newGroup("fulcrum-io", workerThreads);
+        healthGroup = transport.newGroup("fulcrum-health", 1);
+        control = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("fulcrum-control", true));
         registry = new BackendRegistry(config.region(), config.routing(), config.backends());
+        outlierDetector = new OutlierDetector(registry, config.outlier(), control, NanoClock.SYSTEM);
+        HealthTracker tracker = new HealthTracker(config.health().rise(), config.health().fall());
+        tracker.subscribe(outlierDetector::onHealthTransition);
+        healthChecks = new HealthCheckScheduler(registry,
+                new HttpHealthChecker(healthGroup, transport.socketChannel(), config.health().path(),
+                        config.health().timeout()),
+                tracker, config.health(), control, new SplittableRandom());
         proxy = new ProxyContext(registry, ProxySettings.from(config), config.limits().maxConnections(),
-                new RetryBudget(config.retry().budgetPercent()), OutcomeListener.NOOP);
+                new RetryBudget(config.retry().budgetPercent()), outlierDetector);
         proxy.setAccessLog(AccessLog.create(config.accessLog()));
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {
@@ -52,7 +75,25 @@ public final class Balancer implements AutoCloseable {
             shutdownGroups();
             throw e;
         }
+        healthChecks.start();
         return this;
+    }
+
+    /**
+     * Readiness: the first round of health checks has answered and at least one backend is
+     * routable. Thread-safe; for the admin server's {@code /ready}.
+     */
+    public boolean ready() {
+        return healthChecks != null && healthChecks.firstRoundComplete()
+                && registry.current().backends().stream().anyMatch(b -> b.state().routable());
+    }
+
+    public HealthCheckScheduler healthChecks() {
+        return healthChecks;
+    }
+
+    public OutlierDetector outlierDetector() {
+        return outlierDetector;
     }
 
     /** The traffic port actually bound. */
@@ -78,6 +119,9 @@ public final class Balancer implements AutoCloseable {
     }
 
     public void stop(Duration drain) throws InterruptedException {
+        if (healthChecks != null) {
+            healthChecks.close();
+        }
         if (server != null) {
             server.stop(drain);
         }
@@ -88,6 +132,12 @@ public final class Balancer implements AutoCloseable {
     }
 
     private void shutdownGroups() {
+        if (control != null) {
+            control.shutdownNow();
+        }
+        if (healthGroup != null) {
+            healthGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
         if (acceptGroup != null) {
             acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }

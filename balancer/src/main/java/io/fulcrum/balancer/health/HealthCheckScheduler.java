@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: all state is confined to the single control thread of {@code control}; probe I/O
  * runs on the checker's own event loop and hands its result back with {@code execute()}.
- * {@link #firstRoundComplete()} is thread-safe.
+ * {@link #firstRoundComplete()} is thread-safe. The random source is used on the control thread
+ * only and need not be thread-safe.
  */
 public final class HealthCheckScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HealthCheckScheduler.class);
