@@ -485,12 +485,12 @@ final class Exchange implements ChannelFutureListener, Runnable {
     }
 
     private void retry(Outcome outcome) {
+        Backend failed = backend;
         endTry(outcome);
         if (tried.isEmpty()) {
             tried = new ArrayList<>(settings.retryAttempts());
         }
-        tried.add(backend);
-        backend = null;
+        tried.add(failed);
         attempt++;
         bodyWritten = 0;
         tryBackend();
