@@ -89,6 +89,7 @@ class BackendFailureTest {
             backends[1] = new NettyBackend("b2", backendGroup, port);
             await().atMost(WAIT).until(() -> state("b2").routable());
             assertTrue(backends[1].healthChecks() >= 2, "rise is 2");
+            assertTrue(state("b2").recoveredAtNanos() != Long.MIN_VALUE, "it ramps up through slow start");
 
             Resilience.LoadResult after = load.run(1500);
             assertEquals(0, after.failures(), after.toString());

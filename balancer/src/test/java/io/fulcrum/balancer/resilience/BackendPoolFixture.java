@@ -12,8 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A balancer in front of {@link NettyBackend}s named b1, b2, ...; closed by the test's {@code @AfterEach}. */
-final class BackendPoolFixture implements AutoCloseable {
+/** A balancer in front of {@link NettyBackend}s named b1, b2, ...; closed by the test's {@code @AfterEach} with {@link #close()}. */
+final class BackendPoolFixture {
     static final Duration WAIT = Duration.ofSeconds(20);
 
     final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
@@ -42,8 +42,8 @@ final class BackendPoolFixture implements AutoCloseable {
         return balancer.registry().current().byId(id).state();
     }
 
-    @Override
-    public void close() throws Exception {
+    /** Stops the balancer, then kills the backends. */
+    void close() throws Exception {
         if (balancer != null) {
             balancer.close();
         }
