@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,15 +53,23 @@ class PostRetryTest {
             wm.stubFor(get("/health").willReturn(aResponse().withStatus(200).withBody("{\"load\":0.1}")));
         }
         good.stubFor(post("/posts").willReturn(aResponse().withStatus(201).withBody("{\"id\":1}")));
+        start(broken.getPort(), "");
+    }
+
+    private void start(int brokenPort, String retry) throws Exception {
+        if (balancer != null) {
+            balancer.close();
+        }
         Map<String, Integer> ports = new LinkedHashMap<>();
-        ports.put("broken", broken.getPort());
+        ports.put("broken", brokenPort);
         ports.put("good", good.getPort());
+        // fall: 1000 keeps a dead backend routable, so requests keep meeting it.
         balancer = Resilience.start(Resilience.config(ports, """
                 routing: { slow-start: 0s }
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
+                health: { path: /health, interval: 100ms, timeout: 2s, rise: 1, fall: 1000 }
                 outlier: { consecutive-failures: 1000 }
-                retry: { attempts: 2, budget-percent: 100 }
-                """));
+                retry: { attempts: 2, budget-percent: 100 RETRY }
+                """.replace(" RETRY", retry)));
         await().atMost(Duration.ofSeconds(20)).until(balancer::ready);
     }
 
@@ -99,6 +109,37 @@ class PostRetryTest {
         assertEquals(POSTS, atBroken + atGood, "every POST reached exactly one backend");
         assertEquals(atBroken, badGateway, "each POST the broken backend took is a 502 to the client");
         assertEquals(atGood, created);
+    }
+
+    @Test
+    void aPostThatNeverReachedABackendIsRetriedWithoutAKey() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        start(closedPort, "");
+        for (int i = 0; i < POSTS; i++) {
+            assertEquals(201, sendPost(null).statusCode(), "connection refused is retried whatever the method");
+        }
+        assertTrue(balancer.registry().current().byId("broken").state().errors() > 0,
+                "precondition: some POSTs met the dead backend first");
+        good.verify(POSTS, postRequestedFor(urlEqualTo("/posts")).withRequestBody(equalToJson(BODY)));
+    }
+
+    @Test
+    void aBodyLargerThanTheReplayLimitIsNotRetriedOnceSent() throws Exception {
+        start(broken.getPort(), ", replay-body-bytes: 16");
+        broken.stubFor(post("/posts").willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+        int badGateway = 0;
+        for (int i = 0; i < POSTS; i++) {
+            if (sendPost("big-" + i).statusCode() == 502) {
+                badGateway++;
+            }
+        }
+        int atBroken = broken.findAll(postRequestedFor(urlEqualTo("/posts"))).size();
+        assertTrue(atBroken > 0, "precondition: some POSTs went to the broken backend");
+        assertEquals(atBroken, badGateway, "a body that was not kept cannot be replayed");
+        assertEquals(POSTS, atBroken + good.findAll(postRequestedFor(urlEqualTo("/posts"))).size());
     }
 
     @ParameterizedTest
