@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * A backend dies under load and comes back: no client sees an error, active checks mark it down,
@@ -95,6 +96,10 @@ class BackendFailureTest {
             assertEquals(0, after.failures(), after.toString());
             assertTrue(backends[1].requests() > 0, "the restarted backend takes traffic again");
             assertEquals(5000, before.total() + duringResult.total() + after.total());
+            LoggerFactory.getLogger(BackendFailureTest.class).info(
+                    "5000 requests, 0 errors; b2 ejections {}, served by b1 {}, b3 {}, restarted b2 {}; failed tries at b2 {}",
+                    state("b2").ejections(), backends[0].requests(), backends[2].requests(), backends[1].requests(),
+                    state("b2").errors());
         }
     }
 }

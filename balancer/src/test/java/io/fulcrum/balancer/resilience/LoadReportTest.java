@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The load a backend reports in its health answer steers traffic away from it. */
 class LoadReportTest {
@@ -40,6 +41,8 @@ class LoadReportTest {
         double busy = pool.backends[0].requests() / (double) requests;
         double light1 = pool.backends[1].requests() / (double) requests;
         double light2 = pool.backends[2].requests() / (double) requests;
+        LoggerFactory.getLogger(LoadReportTest.class).info("shares by reported load 0.9/0.1/0.1: {} {} {}",
+                busy, light1, light2);
         // An equal share is 1/3 each.
         assertTrue(busy < 0.2, "the busy backend's share: " + busy);
         assertTrue(light1 > 0.3 && light2 > 0.3, "the light backends' shares: " + light1 + ", " + light2);
