@@ -18,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * checks in a row (Envoy's {@code unhealthy_threshold} / {@code healthy_threshold}, HAProxy's
  * {@code fall} / {@code rise}).
  *
+ * <p>The first check of a backend is the exception: a backend starts up (so a fresh balancer
+ * serves at once), but if its very first check fails it goes down on that one failure rather
+ * than after {@code fall}, so that once the first round is complete the health flags mean
+ * something and readiness can rely on them (HAProxy treats its first check the same way).
+ *
  * <p>On a flip it sets the backend's health flag, logs the flip once at INFO and tells its
  * subscribers. The caller rebuilds the snapshot ({@code BackendRegistry.refresh()}).
  *
@@ -55,7 +60,12 @@ public final class HealthTracker {
      * @return the flip, or {@code null} when the flag stays as it was
      */
     public HealthTransition observe(Backend backend, HealthCheckResult result) {
-        Streak streak = streaks.computeIfAbsent(backend.id(), id -> new Streak());
+        Streak streak = streaks.get(backend.id());
+        boolean first = streak == null;
+        if (first) {
+            streak = new Streak();
+            streaks.put(backend.id(), streak);
+        }
         boolean up = backend.state().healthy();
         if (result.healthy()) {
             streak.failures = 0;
@@ -66,7 +76,7 @@ public final class HealthTracker {
         } else {
             streak.successes = 0;
             streak.failures++;
-            if (!up || streak.failures < fall) {
+            if (!up || (streak.failures < fall && !first)) {
                 return null;
             }
         }

@@ -25,8 +25,25 @@ class HealthTrackerTest {
         tracker.subscribe(seen::add);
     }
 
+    /** Past the first check, which has a rule of its own. */
+    private void firstCheckPassed() {
+        assertNull(tracker.observe(backend, ok()));
+    }
+
+    @Test
+    void aFailedFirstCheckTakesTheBackendDownAtOnce() {
+        HealthTransition t = tracker.observe(backend, bad());
+        assertNotNull(t);
+        assertFalse(t.healthy());
+        assertEquals(1, t.consecutive());
+        assertFalse(backend.state().healthy());
+        assertNull(tracker.observe(backend, ok()), "coming back still takes `rise` checks");
+        assertNotNull(tracker.observe(backend, ok()));
+    }
+
     @Test
     void goesDownOnlyAfterFallFailuresInARow() {
+        firstCheckPassed();
         assertNull(tracker.observe(backend, bad()));
         assertNull(tracker.observe(backend, bad()));
         assertTrue(backend.state().healthy());
@@ -40,6 +57,7 @@ class HealthTrackerTest {
 
     @Test
     void aSuccessInBetweenRestartsTheFailureCount() {
+        firstCheckPassed();
         tracker.observe(backend, bad());
         tracker.observe(backend, bad());
         tracker.observe(backend, ok());
@@ -51,6 +69,7 @@ class HealthTrackerTest {
 
     @Test
     void comesBackOnlyAfterRiseSuccessesInARow() {
+        firstCheckPassed();
         for (int i = 0; i < 3; i++) {
             tracker.observe(backend, bad());
         }
@@ -82,6 +101,7 @@ class HealthTrackerTest {
 
     @Test
     void comingBackStartsSlowStart() {
+        firstCheckPassed();
         long before = backend.state().recoveredAtNanos();
         for (int i = 0; i < 3; i++) {
             tracker.observe(backend, bad());
@@ -96,11 +116,11 @@ class HealthTrackerTest {
 
     @Test
     void forgottenBackendsStartAFreshCount() {
+        firstCheckPassed();
         tracker.observe(backend, bad());
         tracker.observe(backend, bad());
         tracker.forget("b1");
-        assertNull(tracker.observe(backend, bad()));
-        assertTrue(backend.state().healthy());
+        assertNotNull(tracker.observe(backend, bad()), "a forgotten backend's next check is a first check");
     }
 
     @Test

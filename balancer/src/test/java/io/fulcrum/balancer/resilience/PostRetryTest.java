@@ -15,7 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
-import java.net.ServerSocket;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -113,17 +116,21 @@ class PostRetryTest {
 
     @Test
     void aPostThatNeverReachedABackendIsRetriedWithoutAKey() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            NettyBackend dead = new NettyBackend("dead", group, 0);
+            start(dead.port(), "");
+            // Killed after its first health check passed; with fall: 1000 it stays routable.
+            dead.close();
+            for (int i = 0; i < POSTS; i++) {
+                assertEquals(201, sendPost(null).statusCode(), "connection refused is retried whatever the method");
+            }
+            assertTrue(balancer.registry().current().byId("broken").state().errors() > 0,
+                    "precondition: some POSTs met the dead backend first");
+            good.verify(POSTS, postRequestedFor(urlEqualTo("/posts")).withRequestBody(equalToJson(BODY)));
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        start(closedPort, "");
-        for (int i = 0; i < POSTS; i++) {
-            assertEquals(201, sendPost(null).statusCode(), "connection refused is retried whatever the method");
-        }
-        assertTrue(balancer.registry().current().byId("broken").state().errors() > 0,
-                "precondition: some POSTs met the dead backend first");
-        good.verify(POSTS, postRequestedFor(urlEqualTo("/posts")).withRequestBody(equalToJson(BODY)));
     }
 
     @Test
