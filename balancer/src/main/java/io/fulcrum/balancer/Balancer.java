@@ -5,6 +5,10 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.admin.AdminServer;
 import io.fulcrum.balancer.admin.AdminServices;
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.health.HealthCheckScheduler;
+import io.fulcrum.balancer.health.HealthTracker;
+import io.fulcrum.balancer.health.HttpHealthChecker;
+import io.fulcrum.balancer.health.OutlierDetector;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.fulcrum.balancer.proxy.AccessLog;
 import io.fulcrum.balancer.proxy.ProxyContext;
@@ -13,7 +17,7 @@ import io.fulcrum.balancer.proxy.ProxySettings;
 import io.fulcrum.balancer.proxy.RetryBudget;
 import io.fulcrum.balancer.proxy.Transport;
 import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.OutcomeListener;
+import io.fulcrum.balancer.routing.NanoClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
@@ -21,6 +25,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +51,12 @@ public final class Balancer implements AutoCloseable {
     private EventLoopGroup acceptGroup;
     private EventLoopGroup workerGroup;
     private EventLoopGroup adminGroup;
+    /** Probe I/O only; never carries proxied traffic. */
+    private EventLoopGroup healthGroup;
+    /** The control thread: health decisions, ejections, reloads and snapshot rebuilds (STYLE rule 16). */
     private ScheduledExecutorService control;
+    private HealthCheckScheduler healthChecks;
+    private OutlierDetector outlierDetector;
     private BackendRegistry registry;
     private ProxyContext proxy;
     private ProxyServer server;
@@ -78,9 +88,18 @@ public final class Balancer implements AutoCloseable {
     public Balancer start() throws InterruptedException {
         acceptGroup = transport.newGroup("fulcrum-accept", 1);
         workerGroup = transport.newGroup("fulcrum-io", workerThreads);
+        healthGroup = transport.newGroup("fulcrum-health", 1);
+        control = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("fulcrum-control", true));
         registry = new BackendRegistry(config.region(), config.routing(), config.backends());
+        outlierDetector = new OutlierDetector(registry, config.outlier(), control, NanoClock.SYSTEM);
+        HealthTracker tracker = new HealthTracker(config.health().rise(), config.health().fall());
+        tracker.subscribe(outlierDetector::onHealthTransition);
+        healthChecks = new HealthCheckScheduler(registry,
+                new HttpHealthChecker(healthGroup, transport.socketChannel(), config.health().path(),
+                        config.health().timeout()),
+                tracker, config.health(), control, new SplittableRandom());
         proxy = new ProxyContext(registry, ProxySettings.from(config), config.limits().maxConnections(),
-                new RetryBudget(config.retry().budgetPercent()), OutcomeListener.NOOP);
+                new RetryBudget(config.retry().budgetPercent()), outlierDetector);
         proxy.setAccessLog(AccessLog.create(config.accessLog()));
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics = new BalancerMetrics(meterRegistry)
@@ -90,7 +109,6 @@ public final class Balancer implements AutoCloseable {
                 .bindActiveRetries(proxy.retryBudget()::activeRetries);
         metrics.bindPanicSelections(registry::panicSelections);
         proxy.setRequestMetrics(metrics.requests());
-        control = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("fulcrum-control", true));
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {
             server.start();
@@ -100,6 +118,7 @@ public final class Balancer implements AutoCloseable {
             adminGroup = transport.newGroup("fulcrum-admin", 1);
             admin = new AdminServer(config.admin(), new AdminServices(registry, proxy, meterRegistry, reloader, control),
                     transport, adminGroup);
+            admin.setReadiness(this::ready);
             admin.start();
             if (reloader != null) {
                 reloader.watch(RELOAD_DEBOUNCE);
@@ -111,7 +130,25 @@ public final class Balancer implements AutoCloseable {
             stop(Duration.ZERO);
             throw new IllegalStateException("cannot watch " + configFile + ": " + e.getMessage(), e);
         }
+        healthChecks.start();
         return this;
+    }
+
+    /**
+     * Readiness: the first round of health checks has answered and at least one backend is
+     * routable. Thread-safe; for the admin server's {@code /ready}.
+     */
+    public boolean ready() {
+        return healthChecks != null && healthChecks.firstRoundComplete()
+                && registry.current().backends().stream().anyMatch(b -> b.state().routable());
+    }
+
+    public HealthCheckScheduler healthChecks() {
+        return healthChecks;
+    }
+
+    public OutlierDetector outlierDetector() {
+        return outlierDetector;
     }
 
     /** The admin port actually bound. */
@@ -165,6 +202,9 @@ public final class Balancer implements AutoCloseable {
         if (reloader != null) {
             reloader.close();
         }
+        if (healthChecks != null) {
+            healthChecks.close();
+        }
         if (server != null) {
             server.stop(drain);
         }
@@ -192,6 +232,9 @@ public final class Balancer implements AutoCloseable {
     private void shutdownGroups() {
         if (adminGroup != null) {
             adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (healthGroup != null) {
+            healthGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
         if (acceptGroup != null) {
             acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -50,6 +50,8 @@ public final class BackendState {
     private volatile long ejectedUntilNanos;
     private volatile boolean ejected;
     private volatile double reportedLoad;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private final AtomicInteger ejections = new AtomicInteger();
 
     /** State on the system clock. */
     public BackendState() {
@@ -206,6 +208,32 @@ public final class BackendState {
     public void eject(long untilNanos) {
         this.ejectedUntilNanos = untilNanos;
         this.ejected = true;
+        ejections.incrementAndGet();
+    }
+
+    /** How many times this backend was ejected so far. */
+    public int ejections() {
+        return ejections.get();
+    }
+
+    /**
+     * Failed requests in a row (outcomes that {@link Outcome#isFailure() count}), for outlier
+     * detection. Thread-safe.
+     */
+    public int consecutiveFailures() {
+        return consecutiveFailures.get();
+    }
+
+    /** Counts one more failure in a row and returns the new count. Thread-safe, lock-free. */
+    public int incrementConsecutiveFailures() {
+        return consecutiveFailures.incrementAndGet();
+    }
+
+    /** A success ends the run of failures. Skips the write when already 0, to spare the cache line. */
+    public void resetConsecutiveFailures() {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
     }
 
     /** Ends an ejection; the backend then ramps up through slow start. Control thread only. */

@@ -1,0 +1,146 @@
+package io.fulcrum.balancer.health;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.NanoClock;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class HttpHealthCheckerTest {
+    @RegisterExtension
+    static final WireMockExtension wm = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+    private static EventLoopGroup group;
+
+    @BeforeAll
+    static void startGroup() {
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    }
+
+    @AfterAll
+    static void stopGroup() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static HealthCheckResult check(Duration timeout, int port) throws Exception {
+        HttpHealthChecker checker = new HttpHealthChecker(group, NioSocketChannel.class, "/health", timeout);
+        Backend b = HealthFixtures.backend("b1", port, NanoClock.SYSTEM);
+        return checker.check(b).get(10, TimeUnit.SECONDS);
+    }
+
+    private static HealthCheckResult check() throws Exception {
+        return check(Duration.ofSeconds(2), wm.getPort());
+    }
+
+    @Test
+    void a2xxWithAJsonLoadIsHealthyAndCarriesTheLoad() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json")
+                .withBody("{\"status\":\"UP\",\"node\":\"n1\",\"inFlight\":3,\"load\":0.42}")));
+        HealthCheckResult r = check();
+        assertTrue(r.healthy());
+        assertEquals(200, r.status());
+        assertTrue(r.hasLoad());
+        assertEquals(0.42, r.load(), 1e-9);
+        wm.verify(1, getRequestedFor(urlEqualTo("/health"))
+                .withHeader("Host", equalTo("127.0.0.1:" + wm.getPort())));
+    }
+
+    @Test
+    void a204WithoutABodyIsHealthyWithoutALoad() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(204)));
+        HealthCheckResult r = check();
+        assertTrue(r.healthy());
+        assertFalse(r.hasLoad());
+    }
+
+    @Test
+    void aPlainTextBodyIsJudgedByItsStatus() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(200).withBody("OK")));
+        HealthCheckResult r = check();
+        assertTrue(r.healthy());
+        assertFalse(r.hasLoad());
+    }
+
+    @Test
+    void aLoadThatIsNotANumberIsIgnored() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(200).withBody("{\"load\":\"high\"}")));
+        HealthCheckResult r = check();
+        assertTrue(r.healthy());
+        assertFalse(r.hasLoad());
+    }
+
+    @Test
+    void a5xxIsUnhealthy() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(503)
+                .withBody("{\"status\":\"DOWN\",\"load\":1.0}")));
+        HealthCheckResult r = check();
+        assertFalse(r.healthy());
+        assertEquals(503, r.status());
+    }
+
+    @Test
+    void a3xxIsUnhealthy() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(302).withHeader("Location", "/elsewhere")));
+        assertFalse(check().healthy());
+    }
+
+    @Test
+    void noAnswerWithinTheTimeoutIsUnhealthy() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(200).withFixedDelay(1_500)));
+        HealthCheckResult r = check(Duration.ofMillis(200), wm.getPort());
+        assertFalse(r.healthy());
+        assertEquals(0, r.status());
+        assertTrue(r.detail().contains("timed out"), r.detail());
+    }
+
+    @Test
+    void aResetConnectionIsUnhealthy() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+        assertFalse(check().healthy());
+    }
+
+    @Test
+    void garbageInsteadOfHttpIsUnhealthy() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)));
+        assertFalse(check().healthy());
+    }
+
+    @Test
+    void anOversizedBodyIsUnhealthy() throws Exception {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(200)
+                .withBody("x".repeat(HttpHealthChecker.MAX_BODY_BYTES + 1))));
+        assertFalse(check().healthy());
+    }
+
+    @Test
+    void aRefusedConnectionIsUnhealthy() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        HealthCheckResult r = check(Duration.ofSeconds(2), closedPort);
+        assertFalse(r.healthy());
+        assertTrue(r.detail().startsWith("connect failed"), r.detail());
+    }
+}

@@ -1,0 +1,126 @@
+package io.fulcrum.balancer.resilience;
+
+import static io.fulcrum.balancer.resilience.BackendPoolFixture.WAIT;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * With every backend failing, the attempts the backends see stay within {@code attempts} per
+ * request and the retry budget. Backends hold each request until the test releases it, so the
+ * number of retries does not depend on timing.
+ */
+class RetryBudgetTest {
+    private BackendPoolFixture pool;
+
+    @AfterEach
+    void stop() throws Exception {
+        pool.close();
+    }
+
+    private int attemptsAtBackends() {
+        int n = 0;
+        for (NettyBackend b : pool.backends) {
+            n += b.requests();
+        }
+        return n;
+    }
+
+    private int held() {
+        int n = 0;
+        for (NettyBackend b : pool.backends) {
+            n += b.heldCount();
+        }
+        return n;
+    }
+
+    private void releaseAll() {
+        for (NettyBackend b : pool.backends) {
+            b.release();
+        }
+    }
+
+    @Test
+    void eachRequestIsTriedAtMostOncePlusAttemptsEachTimeOnAnotherBackend() throws Exception {
+        pool = new BackendPoolFixture(3).start("""
+                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
+                outlier: { consecutive-failures: 1000 }
+                retry: { attempts: 2, budget-percent: 100 }
+                """);
+        for (NettyBackend b : pool.backends) {
+            b.status = 503;
+        }
+        int requests = 20;
+        try (Resilience.Load load = new Resilience.Load(pool.balancer.port(), "/items", 1)) {
+            Resilience.LoadResult r = load.run(requests);
+            assertEquals(requests, r.count(503), "the last 503 reaches the client: " + r);
+        }
+        assertEquals(requests * 3, attemptsAtBackends(), "1 + attempts tries per request");
+        for (NettyBackend b : pool.backends) {
+            assertEquals(requests, b.requests(), "each try of a request on a different backend: " + b.name);
+        }
+    }
+
+    @Test
+    void aZeroBudgetMeansNoRetries() throws Exception {
+        pool = new BackendPoolFixture(3).start("""
+                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
+                outlier: { consecutive-failures: 1000 }
+                retry: { attempts: 2, budget-percent: 0 }
+                """);
+        for (NettyBackend b : pool.backends) {
+            b.status = 503;
+        }
+        int requests = 40;
+        try (Resilience.Load load = new Resilience.Load(pool.balancer.port(), "/items", 4)) {
+            Resilience.LoadResult r = load.run(requests);
+            assertEquals(requests, r.count(503), r.toString());
+        }
+        assertEquals(requests, attemptsAtBackends());
+    }
+
+    @Test
+    void concurrentRetriesStayWithinTheBudget() throws Exception {
+        pool = new BackendPoolFixture(3).start("""
+                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
+                outlier: { consecutive-failures: 1000 }
+                retry: { attempts: 2, budget-percent: 20 }
+                """);
+        for (NettyBackend b : pool.backends) {
+            b.status = 503;
+            b.hold = true;
+        }
+        int requests = 16;
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<CompletableFuture<HttpResponse<Void>>> responses = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            responses.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + pool.balancer.port() + "/items/" + i)).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.discarding()));
+        }
+        await().atMost(WAIT).until(() -> held() == requests);
+        // 16 live requests × 20% is 3 retries at once (also the floor): 3 first tries are retried.
+        releaseAll();
+        await().atMost(WAIT).until(() -> held() == 3);
+        // Those 3 keep their retry slot for their second retry.
+        releaseAll();
+        await().atMost(WAIT).until(() -> held() == 3);
+        releaseAll();
+        for (CompletableFuture<HttpResponse<Void>> f : responses) {
+            assertEquals(503, f.get(20, TimeUnit.SECONDS).statusCode());
+        }
+        assertEquals(requests + 3 + 3, attemptsAtBackends(), "16 first tries and 2 retries for 3 of them");
+        assertEquals(0, pool.balancer.proxy().retryBudget().activeRetries());
+    }
+}
