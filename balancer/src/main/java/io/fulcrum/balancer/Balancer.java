@@ -106,7 +106,8 @@ public final class Balancer implements AutoCloseable {
                 .bindJvm()
                 .bindBackends(registry)
                 .bindConnections(proxy::clientConnections)
-                .bindActiveRetries(proxy.retryBudget()::activeRetries);
+                .bindActiveRetries(proxy.retryBudget()::activeRetries)
+                .bindRetries(proxy.retryBudget()::totalRetries);
         metrics.bindPanicSelections(registry::panicSelections);
         proxy.setRequestMetrics(metrics.requests());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
@@ -118,7 +119,8 @@ public final class Balancer implements AutoCloseable {
             adminGroup = transport.newGroup("fulcrum-admin", 1);
             admin = new AdminServer(config.admin(), new AdminServices(registry, proxy, meterRegistry, reloader, control),
                     transport, adminGroup);
-            admin.setReadiness(this::ready);
+            // The admin server adds "at least one backend routable" to this itself.
+            admin.setReadiness(healthChecks::firstRoundComplete);
             admin.start();
             if (reloader != null) {
                 reloader.watch(RELOAD_DEBOUNCE);

@@ -41,6 +41,8 @@ public final class HealthCheckScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HealthCheckScheduler.class);
     /** Jitter added to each interval, as a share of it. */
     static final double JITTER = 0.1;
+    /** However long the interval, a new backend is first checked within this. */
+    private static final long MAX_FIRST_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     private final BackendRegistry registry;
     private final HealthChecker checker;
@@ -117,8 +119,9 @@ public final class HealthCheckScheduler implements AutoCloseable {
             if (probe == null) {
                 probe = new Probe(b);
                 probes.put(b.id(), probe);
-                // The first check soon, still jittered so a large pool does not probe in one burst.
-                probe.schedule(jitter());
+                // The first check soon (readiness waits for it), still jittered so a large pool does
+                // not probe in one burst.
+                probe.schedule(Math.min(jitter(), MAX_FIRST_DELAY_NANOS));
             } else {
                 // A reload may keep the id but change the URL; probe the current one.
                 probe.backend = b;

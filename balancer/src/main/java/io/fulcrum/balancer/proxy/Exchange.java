@@ -511,6 +511,7 @@ final class Exchange implements ChannelFutureListener, Runnable {
             tried.add(failed);
         }
         attempt++;
+        proxy.retryBudget().recordRetry();
         bodyWritten = 0;
         tryBackend();
     }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Caps retries at a share of the requests in flight, so that a failing pool is not hammered by a
@@ -12,6 +13,7 @@ public final class RetryBudget {
 
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final AtomicInteger activeRetries = new AtomicInteger();
+    private final LongAdder retries = new LongAdder();
     private volatile int budgetPercent;
 
     public RetryBudget(int budgetPercent) {
@@ -56,6 +58,16 @@ public final class RetryBudget {
 
     public void retryEnded() {
         activeRetries.decrementAndGet();
+    }
+
+    /** Counts one more try of a request on another backend. */
+    public void recordRetry() {
+        retries.increment();
+    }
+
+    /** Retries since start-up. */
+    public long totalRetries() {
+        return retries.sum();
     }
 
     public int activeRequests() {

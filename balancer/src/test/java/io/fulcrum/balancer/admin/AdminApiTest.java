@@ -45,6 +45,7 @@ class AdminApiTest {
     void start() throws Exception {
         for (WireMockExtension backend : List.of(A, B)) {
             backend.stubFor(get("/ok").willReturn(aResponse().withStatus(200).withBody("ok")));
+            backend.stubFor(get(AdminTestSupport.HEALTH_PATH).willReturn(aResponse().withStatus(200)));
             backend.stubFor(get("/missing").willReturn(aResponse().withStatus(404).withBody("no")));
             backend.stubFor(get("/boom").willReturn(aResponse().withStatus(500).withBody("boom")));
         }
@@ -52,6 +53,7 @@ class AdminApiTest {
         balancer = new Balancer(ConfigLoader.parse(yaml, "test.yaml"), 1).start();
         admin = balancer.adminPort();
         traffic = balancer.port();
+        await().atMost(AdminTestSupport.TIMEOUT).until(balancer::ready);
     }
 
     @AfterEach
@@ -60,7 +62,9 @@ class AdminApiTest {
     }
 
     private int backendHits(WireMockExtension backend) {
-        return backend.findAll(getRequestedFor(anyUrl())).size();
+        // Proxied requests only: the health probes go to AdminTestSupport.HEALTH_PATH.
+        return backend.findAll(getRequestedFor(anyUrl())).size()
+                - backend.findAll(getRequestedFor(urlEqualTo(AdminTestSupport.HEALTH_PATH))).size();
     }
 
     @Test

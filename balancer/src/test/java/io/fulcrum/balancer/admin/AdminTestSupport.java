@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 /** HTTP helpers for the admin tests: a bounded HTTP/1.1 client and JSON and Prometheus readers. */
 final class AdminTestSupport {
     static final Duration TIMEOUT = Duration.ofSeconds(10);
+    static final String HEALTH_PATH = "/_hc";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpClient client = HttpClient.newBuilder()
@@ -31,6 +32,9 @@ final class AdminTestSupport {
                 .append("listen: { host: 127.0.0.1, port: 0 }\n")
                 .append("admin: { host: 127.0.0.1, port: 0 }\n")
                 .append("routing: { policy: round-robin, slow-start: 0s }\n")
+                // One health round at start-up on a path the tests' backends answer (HEALTH_PATH);
+                // the admin tests drive flags themselves.
+                .append("health: { path: " + HEALTH_PATH + ", interval: 1h }\n")
                 .append(extra)
                 .append("backends:\n");
         for (String b : backends) {

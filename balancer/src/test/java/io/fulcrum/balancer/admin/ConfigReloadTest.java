@@ -3,6 +3,7 @@ package io.fulcrum.balancer.admin;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static io.fulcrum.balancer.admin.AdminTestSupport.backend;
@@ -55,12 +56,14 @@ class ConfigReloadTest {
     void start() throws Exception {
         for (WireMockExtension backend : List.of(A, B, C)) {
             backend.stubFor(get("/ok").willReturn(aResponse().withStatus(200).withBody("ok")));
+            backend.stubFor(get(AdminTestSupport.HEALTH_PATH).willReturn(aResponse().withStatus(200)));
         }
         file = dir.resolve("balancer.yaml");
         Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort(), "b=" + B.getPort()));
         balancer = new Balancer(ConfigLoader.load(file), 1, file).start();
         admin = balancer.adminPort();
         traffic = balancer.port();
+        await().atMost(AdminTestSupport.TIMEOUT).until(balancer::ready);
     }
 
     @AfterEach
@@ -69,7 +72,9 @@ class ConfigReloadTest {
     }
 
     private static int hits(WireMockExtension backend) {
-        return backend.findAll(getRequestedFor(anyUrl())).size();
+        // Proxied requests only: the health probes go to AdminTestSupport.HEALTH_PATH.
+        return backend.findAll(getRequestedFor(anyUrl())).size()
+                - backend.findAll(getRequestedFor(urlEqualTo(AdminTestSupport.HEALTH_PATH))).size();
     }
 
     /** Replaces the file in one step, as editors and config managers do (write aside, rename). */
@@ -123,7 +128,7 @@ class ConfigReloadTest {
         JsonNode body = json(r);
         assertTrue(body.get("error").asText().contains("previous config"));
         String problem = body.get("problems").get(0).asText();
-        assertTrue(problem.contains("backends[1].url") && problem.contains("(line 6)"), problem);
+        assertTrue(problem.contains("backends[1].url") && problem.contains("(line 7)"), problem);
 
         assertEquals(List.of("a", "b"), ids(json(http.get(admin, "/backends"))), "old pool still in force");
         sendTraffic(4);
