@@ -436,6 +436,8 @@ final class Exchange implements ChannelFutureListener, Runnable {
         } else {
             ch.close();
         }
+        // The backend handler is unbound now, so its read-complete no longer flushes for us.
+        frontend.flushToClient();
         finish();
     }
 
