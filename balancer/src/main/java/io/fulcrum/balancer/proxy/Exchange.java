@@ -159,6 +159,13 @@ final class Exchange implements ChannelFutureListener, Runnable {
         }
     }
 
+    /** The request body's framing broke (e.g. an invalid chunk size): cancel and answer 400. */
+    void onMalformedRequestBody() {
+        if (!done) {
+            abort(HttpResponseStatus.BAD_REQUEST, "malformed request body");
+        }
+    }
+
     /** The client connection closed before the exchange ended: cancel the backend request. */
     void onClientClosed() {
         if (done) {

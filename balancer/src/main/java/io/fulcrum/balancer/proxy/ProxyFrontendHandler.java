@@ -125,10 +125,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (ex != null && !ex.isDone()) {
             if (content.decoderResult().isFailure()) {
                 // Broken chunking or framing in the request body: nothing more can be trusted.
+                // The client gets a 400 unless its response has begun; either way the connection
+                // closes (RFC 9112 section 7.1).
                 content.release();
                 discardingBody = true;
-                ex.onClientClosed();
-                closeNow();
+                ex.onMalformedRequestBody();
                 return;
             }
             ex.onRequestContent(content);
