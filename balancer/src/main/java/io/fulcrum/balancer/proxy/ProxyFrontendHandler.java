@@ -114,8 +114,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
-        HeaderRules.prepareRequest(request, clientAddress, requestId);
+        // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
         Exchange ex = new Exchange(this, ctx, proxy, settings, request, requestId, region);
+        HeaderRules.prepareRequest(request, clientAddress, requestId);
         exchange = ex;
         ex.start();
     }
