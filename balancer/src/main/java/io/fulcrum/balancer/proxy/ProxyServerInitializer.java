@@ -49,6 +49,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
                 .setStrictLineParsing(true)
                 .setValidateHeaders(true);
         ch.pipeline()
+                .addLast("obs-fold", new ObsFoldRejectingHandler())
                 .addLast("codec", new HttpServerCodec(decoder, MAX_PIPELINE_DEPTH))
                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
                 .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS))
