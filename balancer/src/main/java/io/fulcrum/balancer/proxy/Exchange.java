@@ -72,6 +72,12 @@ final class Exchange implements ChannelFutureListener, Runnable {
     private int responseStatus;
     private ScheduledFuture<?> timeout;
     private boolean done;
+    /**
+     * Inside {@link #start()}, called from the client's read: a pooled connection is written at
+     * once but flushed only at the read's end, so a request whose body turns out malformed in the
+     * same read never reaches the backend (the frontend flushes after every read and drain).
+     */
+    private boolean starting;
 
     Exchange(ProxyFrontendHandler frontend, ChannelHandlerContext client, ProxyContext proxy, ProxySettings settings,
             HttpRequest request, String requestId, String clientRegion) {
@@ -127,7 +133,12 @@ final class Exchange implements ChannelFutureListener, Runnable {
     /** Starts the first try. {@code request} was already rewritten by {@link HeaderRules}. */
     void start() {
         proxy.retryBudget().requestStarted();
-        tryBackend();
+        starting = true;
+        try {
+            tryBackend();
+        } finally {
+            starting = false;
+        }
     }
 
     // ---- client side ----
@@ -251,7 +262,9 @@ final class Exchange implements ChannelFutureListener, Runnable {
         ch.write(request, ch.voidPromise());
         bodyWritten = 0;
         writePendingBody();
-        ch.flush();
+        if (!starting) {
+            ch.flush();
+        }
         if (requestComplete) {
             onRequestSent();
         }
