@@ -72,9 +72,8 @@ public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
                 k -> LeakAppender.install(), LeakAppender.class);
     }
 
-    /** Captures leak reports; detached when the test run ends. */
-    static final class LeakAppender extends AppenderBase<ILoggingEvent>
-            implements ExtensionContext.Store.CloseableResource {
+    /** Captures leak reports; detached when the test run ends (the root store closes it). */
+    static final class LeakAppender extends AppenderBase<ILoggingEvent> implements AutoCloseable {
         private final List<String> reports = new ArrayList<>();
         private Logger logger;
 
