@@ -380,6 +380,10 @@ final class Exchange implements ChannelFutureListener, Runnable {
         boolean bodyless = head || code == 204 || code == 304;
         HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId, settings.backendHeader(),
                 backend.id());
+        if (proxy.draining()) {
+            // The connection closes after this response; say so (RFC 9112 section 9.6).
+            HttpUtil.setKeepAlive(response, false);
+        }
         responseStarted = true;
         frontend.writeResponse(response);
     }
