@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 
 /**
@@ -72,6 +73,7 @@ public final class TestBackend implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicLong streamedBytes = new AtomicLong();
     private final ConcurrentLinkedQueue<HttpRequest> received = new ConcurrentLinkedQueue<>();
     private final Channel serverChannel;
 
@@ -121,6 +123,11 @@ public final class TestBackend implements AutoCloseable {
     /** Request heads received so far. */
     public int requests() {
         return requests.get();
+    }
+
+    /** Bytes of generated ({@code bytes=N}) responses handed to the connection so far. */
+    public long streamedBytes() {
+        return streamedBytes.get();
     }
 
     /** The request heads received, in order (the header objects as decoded). */
@@ -251,7 +258,7 @@ public final class TestBackend implements AutoCloseable {
             }
             HttpUtil.setKeepAlive(response, HttpUtil.isKeepAlive(req));
             ctx.write(response);
-            ctx.writeAndFlush(new HttpChunkedInput(new GeneratedInput(n)));
+            ctx.writeAndFlush(new HttpChunkedInput(new GeneratedInput(n, streamedBytes)));
         }
 
         @Override
@@ -280,9 +287,11 @@ public final class TestBackend implements AutoCloseable {
         private final long length;
         private long offset;
         private final byte[] scratch = new byte[STREAM_CHUNK];
+        private final AtomicLong produced;
 
-        GeneratedInput(long length) {
+        GeneratedInput(long length, AtomicLong produced) {
             this.length = length;
+            this.produced = produced;
         }
 
         @Override
@@ -308,6 +317,7 @@ public final class TestBackend implements AutoCloseable {
             int len = (int) Math.min(scratch.length, length - offset);
             fill(scratch, len, offset);
             offset += len;
+            produced.addAndGet(len);
             ByteBuf buf = allocator.buffer(len);
             buf.writeBytes(scratch, 0, len);
             return buf;
