@@ -36,9 +36,9 @@ public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        LeakAppender appender = appender(context);
-        // Leaks from an earlier class that surface only now are still reported there, not here.
-        appender.drain();
+        // Installs the appender before the class allocates anything. Reports that arrive late,
+        // after an earlier class's check, stay captured and fail the next check rather than vanish.
+        appender(context);
     }
 
     @Override
@@ -50,8 +50,9 @@ public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
         }
         List<String> leaks = appender.drain();
         if (!leaks.isEmpty()) {
-            throw new AssertionError(leaks.size() + " Netty buffer leak(s) reported during "
-                    + context.getDisplayName() + ":\n" + String.join("\n\n", leaks));
+            throw new AssertionError(leaks.size() + " Netty buffer leak(s) reported by the end of "
+                    + context.getDisplayName() + " (the record shows where each buffer was used):\n"
+                    + String.join("\n\n", leaks));
         }
     }
 
