@@ -12,7 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code balancer} command: loads and validates the YAML config, starts the balancer and
@@ -32,6 +34,10 @@ public final class BalancerMain implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N", description = "event loop threads (default: one per core)")
     int threads;
+
+    /** Gives access to the writers passed to {@link #run}, so problems go where the caller asked. */
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
@@ -60,11 +66,15 @@ public final class BalancerMain implements Callable<Integer> {
         try {
             loaded = ConfigLoader.load(config);
         } catch (ConfigException e) {
-            e.problems().forEach(System.err::println);
+            PrintWriter err = spec.commandLine().getErr();
+            e.problems().forEach(err::println);
+            err.flush();
             return 2;
         }
         if (check) {
-            System.out.println(config + ": OK (" + loaded.backends().size() + " backends)");
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(config + ": OK (" + loaded.backends().size() + " backends)");
+            out.flush();
             return 0;
         }
         Balancer balancer = new Balancer(loaded, threads, config).start();

@@ -166,8 +166,8 @@ final class Exchange implements ChannelFutureListener, Runnable {
         }
     }
 
-    /** The request body could not be decoded (bad chunking): 400 if still possible, and close. */
-    void onRequestBodyMalformed() {
+    /** The request body's framing broke (e.g. an invalid chunk size): cancel and answer 400. */
+    void onMalformedRequestBody() {
         if (!done) {
             abort(HttpResponseStatus.BAD_REQUEST, "malformed request body");
         }
@@ -383,6 +383,10 @@ final class Exchange implements ChannelFutureListener, Runnable {
         boolean bodyless = head || code == 204 || code == 304;
         HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId, settings.backendHeader(),
                 backend.id());
+        if (proxy.draining()) {
+            // The connection closes after this response; say so (RFC 9112 section 9.6).
+            HttpUtil.setKeepAlive(response, false);
+        }
         responseStarted = true;
         clientStatus = code;
         servedBy = backend.id();
@@ -461,6 +465,8 @@ final class Exchange implements ChannelFutureListener, Runnable {
         } else {
             ch.close();
         }
+        // The backend handler is unbound now, so its read-complete no longer flushes for us.
+        frontend.flushToClient();
         finish();
     }
 

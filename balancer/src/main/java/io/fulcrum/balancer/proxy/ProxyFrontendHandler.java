@@ -121,8 +121,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
-        HeaderRules.prepareRequest(request, clientAddress, requestId);
+        // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
         Exchange ex = new Exchange(this, ctx, proxy, settings, request, requestId, region, clientAddress);
+        HeaderRules.prepareRequest(request, clientAddress, requestId);
         exchange = ex;
         ex.start();
     }
@@ -132,10 +133,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (ex != null && !ex.isDone()) {
             if (content.decoderResult().isFailure()) {
                 // Broken chunking or framing in the request body: nothing more can be trusted.
+                // The client gets a 400 unless its response has begun; either way the connection
+                // closes (RFC 9112 section 7.1).
                 content.release();
                 discardingBody = true;
-                ex.onRequestBodyMalformed();
-                closeAfterFlush();
+                ex.onMalformedRequestBody();
                 return;
             }
             ex.onRequestContent(content);

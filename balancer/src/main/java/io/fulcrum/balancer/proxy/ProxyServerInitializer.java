@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProxyServerInitializer extends ChannelInitializer<SocketChannel> {
     private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 34\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 33\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
             + "{\"error\":\"too many connections\"}\n").getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_CHUNK = 65536;
     /** Pipelined requests decoded ahead of their responses before the decoder refuses more. */
@@ -52,6 +52,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
                 .setStrictLineParsing(true)
                 .setValidateHeaders(true);
         ch.pipeline()
+                .addLast("obs-fold", new ObsFoldRejectingHandler())
                 .addLast("codec", new HttpServerCodec(decoder, MAX_PIPELINE_DEPTH))
                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
                 .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
