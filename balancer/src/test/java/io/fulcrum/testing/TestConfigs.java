@@ -112,7 +112,8 @@ public final class TestConfigs {
                 new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()),
                         Duration.ZERO),
                 backends,
-                new HealthConfig("/health", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3),
+                // Active checks off: tests count every request and connection at their backends.
+                new HealthConfig("/health", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3, false),
                 new OutlierConfig(5, Duration.ofSeconds(10), Duration.ofSeconds(300), 50),
                 new RetryConfig(retryAttempts, 100, replayBodyBytes, null),
                 new TimeoutsConfig(connect, response, clientIdle, backendIdle, drain),

@@ -61,7 +61,7 @@ public final class ConfigLoader {
     private static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
     private static final List<String> SPILLOVER_KEYS = List.of("saturation", "order");
     private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
-    private static final List<String> HEALTH_KEYS = List.of("path", "interval", "timeout", "rise", "fall");
+    private static final List<String> HEALTH_KEYS = List.of("enabled", "path", "interval", "timeout", "rise", "fall");
     private static final List<String> OUTLIER_KEYS =
             List.of("consecutive-failures", "base-ejection", "max-ejection", "max-ejected-percent");
     private static final List<String> RETRY_KEYS =
@@ -396,7 +396,8 @@ public final class ConfigLoader {
             Duration timeout = duration(s, "timeout", Duration.ofSeconds(1), true);
             int rise = integer(s, "rise", 2, 1, Integer.MAX_VALUE);
             int fall = integer(s, "fall", 3, 1, Integer.MAX_VALUE);
-            return new HealthConfig(path, interval, timeout, rise, fall);
+            boolean enabled = bool(s, "enabled", true);
+            return new HealthConfig(path, interval, timeout, rise, fall, enabled);
         }
 
         OutlierConfig outlier(Section top) {
@@ -592,6 +593,20 @@ public final class ConfigLoader {
                 return null;
             }
             return text;
+        }
+
+        boolean bool(Section s, String key, boolean def) {
+            Entry e = s.get(key);
+            if (e == null || !checkTag(e.path(), e.value())) {
+                return def;
+            }
+            Node v = e.value();
+            if (v instanceof ScalarNode sn && sn.getTag().equals(Tag.BOOL)
+                    && (sn.getValue().equals("true") || sn.getValue().equals("false"))) {
+                return sn.getValue().equals("true");
+            }
+            problem(e.path(), v, "expected true or false, got " + describe(v));
+            return def;
         }
 
         int integer(Section s, String key, int def, int min, int max) {

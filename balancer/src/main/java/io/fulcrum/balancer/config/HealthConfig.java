@@ -12,8 +12,16 @@ import java.time.Duration;
  * @param timeout a check that has not answered by then fails
  * @param rise consecutive successes before a down backend is up again
  * @param fall consecutive failures before an up backend is down
+ * @param enabled {@code false} turns active checks off: every backend counts as healthy and only
+ *     passive outlier ejection judges it (like a server without {@code check} in HAProxy)
  */
-public record HealthConfig(String path, Duration interval, Duration timeout, int rise, int fall) {
+public record HealthConfig(String path, Duration interval, Duration timeout, int rise, int fall, boolean enabled) {
+
+    /** Active checks on. */
+    public HealthConfig(String path, Duration interval, Duration timeout, int rise, int fall) {
+        this(path, interval, timeout, rise, fall, true);
+    }
+
     public HealthConfig {
         requireNonNull(path, "path");
         requireNonNull(interval, "interval");

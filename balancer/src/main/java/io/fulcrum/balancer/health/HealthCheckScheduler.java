@@ -53,6 +53,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
     private final Map<String, Probe> probes = new HashMap<>();
     /** Backends of the first snapshot whose first check has not answered yet; control thread only. */
     private Set<String> awaitingFirst;
+    private final boolean enabled;
     private volatile boolean firstRoundComplete;
     private volatile boolean closed;
 
@@ -64,10 +65,17 @@ public final class HealthCheckScheduler implements AutoCloseable {
         this.control = requireNonNull(control, "control");
         this.random = requireNonNull(random, "random");
         this.intervalNanos = requireNonNull(config, "config").interval().toNanos();
+        this.enabled = config.enabled();
     }
 
     /** Starts probing the current pool and following the registry's changes. Any thread. */
     public void start() {
+        if (!enabled) {
+            // health.enabled: false — backends stay healthy; passive ejection still applies.
+            firstRoundComplete = true;
+            log.info("active health checks are off");
+            return;
+        }
         registry.subscribe(snapshot -> handOff(() -> sync(snapshot)));
         handOff(() -> sync(registry.current()));
     }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,6 +39,14 @@ class ConfigLoaderTest {
     }
 
     // ---- valid configs -----------------------------------------------------------------------
+
+    @Test
+    void healthChecksCanBeTurnedOff() throws ConfigException {
+        assertTrue(parse(ONE_BACKEND).health().enabled());
+        assertFalse(parse("health: { enabled: false }\n" + ONE_BACKEND).health().enabled());
+        assertEquals(List.of("health.enabled: expected true or false, got \"nope\" (line 1)"),
+                problems("health: { enabled: nope }\n" + ONE_BACKEND));
+    }
 
     @Test
     void appliesEveryDefaultWhenOnlyBackendsAreGiven() throws ConfigException {

@@ -46,8 +46,8 @@ final class E2eFixtures {
     }
 
     /**
-     * A config on 127.0.0.1 with ephemeral ports, no access log, and health checks that will not run
-     * during a test (1 h interval), so the tests alone decide backend health.
+     * A config on 127.0.0.1 with ephemeral ports, no access log, and active health checks off
+     * (health.enabled: false), so the tests alone decide backend health.
      *
      * @param routing the body of the {@code routing} section in flow style, for example
      *     {@code "policy: round-robin"}
@@ -58,7 +58,7 @@ final class E2eFixtures {
                 .append("admin: {host: 127.0.0.1, port: 0}\n")
                 .append("region: ").append(region).append('\n')
                 .append("access-log: \"off\"\n")
-                .append("health: {interval: 1h}\n")
+                .append("health: {enabled: false}\n")
                 .append("routing: {").append(routing).append("}\n")
                 .append("backends:\n");
         backends.forEach(b -> yaml.append(b.yaml()));
