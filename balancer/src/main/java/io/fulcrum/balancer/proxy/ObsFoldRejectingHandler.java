@@ -32,6 +32,10 @@ final class ObsFoldRejectingHandler extends ChannelInboundHandlerAdapter {
     private boolean atLineStart = true;
     private final StringBuilder line = new StringBuilder(64);
     private boolean lineTruncated;
+    /** Whether the current line is kept as text (it may frame a body). */
+    private boolean keepLine;
+    private long lineLength;
+    private byte lastByte;
     private long contentLength = -1;
     private boolean chunked;
     private boolean framingInDoubt;
@@ -60,41 +64,69 @@ final class ObsFoldRejectingHandler extends ChannelInboundHandlerAdapter {
                     }
                 }
                 default -> {
-                    byte b = buf.getByte(i);
-                    if (atLineStart && (b == ' ' || b == '\t')
-                            && ((state == State.HEAD && lineIndex > 0) || state == State.TRAILERS)) {
-                        buf.setByte(i, POISON);
-                        state = State.PASS_THROUGH;
-                        return;
+                    if (atLineStart) {
+                        byte b = buf.getByte(i);
+                        if ((b == ' ' || b == '\t')
+                                && ((state == State.HEAD && lineIndex > 0) || state == State.TRAILERS)) {
+                            buf.setByte(i, POISON);
+                            state = State.PASS_THROUGH;
+                            return;
+                        }
+                        atLineStart = false;
+                        // Only the lines that frame a body are kept as text; the rest are skipped
+                        // with a fast scan for their end.
+                        int lower = b | 0x20;
+                        keepLine = state == State.CHUNK_SIZE
+                                || (state == State.HEAD && lineIndex > 0 && (lower == 'c' || lower == 't'));
                     }
-                    atLineStart = false;
-                    i++;
-                    if (b == '\n') {
-                        endOfLine();
-                    } else if (line.length() < MAX_KEPT_LINE) {
-                        line.append((char) (b & 0xFF));
+                    int lf = buf.indexOf(i, end, (byte) '\n');
+                    int stop = lf < 0 ? end : lf;
+                    if (stop > i) {
+                        lineLength += stop - i;
+                        lastByte = buf.getByte(stop - 1);
+                        if (keepLine) {
+                            keep(buf, i, stop);
+                        }
+                    }
+                    if (lf < 0) {
+                        i = end;
                     } else {
-                        lineTruncated = true;
+                        i = lf + 1;
+                        endOfLine();
                     }
                 }
             }
         }
     }
 
-    private void endOfLine() {
-        int len = line.length();
-        if (len > 0 && line.charAt(len - 1) == '\r') {
-            line.setLength(len - 1);
+    private void keep(ByteBuf buf, int from, int to) {
+        for (int k = from; k < to; k++) {
+            if (line.length() >= MAX_KEPT_LINE) {
+                lineTruncated = true;
+                return;
+            }
+            line.append((char) (buf.getByte(k) & 0xFF));
         }
-        String text = line.toString();
+    }
+
+    private void endOfLine() {
+        boolean empty = lineLength == 0 || (lineLength == 1 && lastByte == '\r');
+        String text = null;
+        if (keepLine) {
+            int len = line.length();
+            if (len > 0 && line.charAt(len - 1) == '\r') {
+                line.setLength(len - 1);
+            }
+            text = line.toString();
+        }
         boolean truncated = lineTruncated;
         resetLine();
         switch (state) {
-            case HEAD -> headLine(text, truncated);
+            case HEAD -> headLine(empty, text, truncated);
             case CHUNK_SIZE -> chunkSizeLine(text, truncated);
             case CHUNK_END -> state = State.CHUNK_SIZE;
             case TRAILERS -> {
-                if (text.isEmpty()) {
+                if (empty) {
                     state = State.HEAD;
                 }
             }
@@ -102,16 +134,17 @@ final class ObsFoldRejectingHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void headLine(String text, boolean truncated) {
-        if (text.isEmpty()) {
+    /** One line of a request head; {@code text} is null for lines that do not frame the body. */
+    private void headLine(boolean empty, String text, boolean truncated) {
+        if (empty) {
             if (lineIndex == 0) {
                 return; // empty lines before a request line are ignored (RFC 9112 section 2.2)
             }
             startBody();
             return;
         }
-        if (lineIndex++ == 0) {
-            return; // the request line
+        if (lineIndex++ == 0 || text == null) {
+            return; // the request line, or a field that does not frame the body
         }
         int colon = text.indexOf(':');
         if (colon <= 0) {
@@ -190,5 +223,8 @@ final class ObsFoldRejectingHandler extends ChannelInboundHandlerAdapter {
         line.setLength(0);
         lineTruncated = false;
         atLineStart = true;
+        keepLine = false;
+        lineLength = 0;
+        lastByte = 0;
     }
 }
