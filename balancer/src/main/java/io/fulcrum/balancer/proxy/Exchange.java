@@ -19,10 +19,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One client request and its way to a response: backend choice, connection, streaming both ways,
@@ -35,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Not thread safe: confined to the client channel's event loop, which also runs the backend
  * connection.
  */
-final class Exchange implements ChannelFutureListener, Runnable {
+final class Exchange implements ChannelFutureListener {
     private final ProxyFrontendHandler frontend;
     private final ChannelHandlerContext client;
     private final ProxyContext proxy;
@@ -75,7 +73,8 @@ final class Exchange implements ChannelFutureListener, Runnable {
     private boolean responseStarted;
     private boolean backendReusable;
     private int responseStatus;
-    private ScheduledFuture<?> timeout;
+    /** When the response headers of this try are due (System.nanoTime), or 0 when not waiting. */
+    private long responseDeadline;
     private boolean done;
     private boolean hostFromBackend;
 
@@ -307,9 +306,15 @@ final class Exchange implements ChannelFutureListener, Runnable {
     }
 
     private void onRequestSent() {
-        if (timeout == null && settings.responseTimeoutNanos() > 0) {
-            timeout = client.executor().schedule(this, settings.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
+        if (responseDeadline == 0 && settings.responseTimeoutNanos() > 0) {
+            responseDeadline = System.nanoTime() + settings.responseTimeoutNanos();
+            frontend.armResponseTimer(responseDeadline);
         }
+    }
+
+    /** When the response headers are due, or 0 when this exchange is not waiting for them. */
+    long responseDeadline() {
+        return done || responseStarted ? 0 : responseDeadline;
     }
 
     /** Flushes what the client side wrote to the backend during one read. */
@@ -319,10 +324,9 @@ final class Exchange implements ChannelFutureListener, Runnable {
         }
     }
 
-    /** The response timeout fired. */
-    @Override
-    public void run() {
-        timeout = null;
+    /** The response headers did not come in time (the frontend's timer found the deadline past). */
+    void onResponseTimeout() {
+        responseDeadline = 0;
         if (done || responseStarted) {
             return;
         }
@@ -579,11 +583,9 @@ final class Exchange implements ChannelFutureListener, Runnable {
     }
 
     private void cancelTimeout() {
-        ScheduledFuture<?> t = timeout;
-        if (t != null) {
-            timeout = null;
-            t.cancel(false);
-        }
+        // The frontend's timer is shared by the connection's requests; it finds no deadline and
+        // re-arms for the next one, so nothing is scheduled or cancelled per request.
+        responseDeadline = 0;
     }
 
     private void finish() {

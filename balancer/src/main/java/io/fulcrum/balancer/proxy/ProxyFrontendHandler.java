@@ -18,7 +18,9 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +51,10 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean discardingBody;
     private boolean closing;
     private boolean inReadBatch;
+    /** One response timer per connection, re-armed lazily rather than scheduled per request. */
+    private ScheduledFuture<?> responseTimer;
+    private long responseTimerAt;
+    private final Runnable onResponseTimer = this::onResponseTimer;
 
     ProxyFrontendHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -188,9 +194,43 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
+    /**
+     * Makes sure the connection's timer fires no later than {@code deadline}. A timer that fires
+     * early finds the current exchange's deadline and re-arms for it.
+     */
+    void armResponseTimer(long deadline) {
+        if (responseTimer != null && responseTimerAt <= deadline) {
+            return;
+        }
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+        }
+        responseTimerAt = deadline;
+        responseTimer = ctx.executor().schedule(onResponseTimer, Math.max(0, deadline - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void onResponseTimer() {
+        responseTimer = null;
+        Exchange ex = exchange;
+        long deadline = ex == null ? 0 : ex.responseDeadline();
+        if (deadline == 0 || closing) {
+            return;
+        }
+        if (System.nanoTime() - deadline >= 0) {
+            ex.onResponseTimeout();
+        } else {
+            armResponseTimer(deadline);
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
         Exchange ex = exchange;
         if (ex != null) {
             ex.onClientClosed();
