@@ -6,6 +6,8 @@ import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -25,6 +27,12 @@ public final class ProxyServer {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
     /** Idle backend connections kept per backend and event loop. */
     private static final int MAX_IDLE_PER_LOOP = 256;
+    /**
+     * Netty's pooled allocator: on the proxy's pattern (small request and response heads, buffers
+     * released on the same loop soon after) it measured about 20% more requests per second than
+     * the adaptive default of Netty 4.2 (docs/benchmarks.md).
+     */
+    private static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
     private final BalancerConfig config;
@@ -50,6 +58,7 @@ public final class ProxyServer {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
                 .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos()));
@@ -62,6 +71,7 @@ public final class ProxyServer {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
                         config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos()));
