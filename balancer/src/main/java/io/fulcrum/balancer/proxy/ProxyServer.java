@@ -29,8 +29,8 @@ public final class ProxyServer {
     private static final int MAX_IDLE_PER_LOOP = 256;
     /**
      * Netty's pooled allocator: on the proxy's pattern (small request and response heads, buffers
-     * released on the same loop soon after) it measured about 20% more requests per second than
-     * the adaptive default of Netty 4.2 (docs/benchmarks.md).
+     * released on the same loop soon after) the adaptive default of Netty 4.2 spent about 9% of
+     * the event loops' time in its shared queues (docs/benchmarks.md).
      */
     private static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
