@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -83,6 +84,7 @@ public final class HttpHealthChecker implements HealthChecker {
         ChannelFuture connect;
         try {
             connect = bootstrap.clone()
+                    .resolver(NoopAddressResolverGroup.INSTANCE)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -90,7 +92,7 @@ public final class HttpHealthChecker implements HealthChecker {
                                     probe);
                         }
                     })
-                    .connect(backend.host(), backend.port());
+                    .connect(backend.address());
         } catch (RuntimeException e) {
             // The group is shutting down.
             result.complete(HealthCheckResult.failed("probe not started: " + e));

@@ -8,9 +8,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -43,7 +45,7 @@ public final class ConnectionPool {
      *     are closed on release
      */
     public ConnectionPool(Bootstrap bootstrap, int maxIdlePerLoop) {
-        this.bootstrap = requireNonNull(bootstrap, "bootstrap");
+        this.bootstrap = requireNonNull(bootstrap, "bootstrap").clone().resolver(NoopAddressResolverGroup.INSTANCE);
         if (maxIdlePerLoop < 0) {
             throw new IllegalArgumentException("maxIdlePerLoop: " + maxIdlePerLoop + " (expected: >= 0)");
         }
@@ -69,9 +71,13 @@ public final class ConnectionPool {
         return null;
     }
 
-    /** Opens a new connection to {@code host:port} on {@code loop}, remembered under {@code key}. */
-    public ChannelFuture connect(String key, String host, int port, EventLoop loop) {
-        ChannelFuture future = bootstrap.clone(loop).attr(POOL_KEY, key).connect(host, port);
+    /**
+     * Opens a new connection to {@code address} on {@code loop}, remembered under {@code key}. The
+     * address must be resolved already: no name is looked up on an event loop (an unresolved one
+     * fails the connect at once).
+     */
+    public ChannelFuture connect(String key, InetSocketAddress address, EventLoop loop) {
+        ChannelFuture future = bootstrap.clone(loop).attr(POOL_KEY, key).connect(address);
         Channel ch = future.channel();
         all.add(ch);
         ch.closeFuture().addListener(f -> forget(ch));

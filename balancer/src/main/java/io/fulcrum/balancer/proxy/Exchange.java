@@ -44,6 +44,10 @@ final class Exchange implements ChannelFutureListener {
     private final boolean head;
     private final boolean retryableAfterSend;
     private final boolean bodyless;
+    /** The client asked to keep the connection (read before the hop-by-hop headers go). */
+    private final boolean clientKeepAlive;
+    /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
+    private boolean closeDelimited;
     private final RequestInfo routingInfo;
     private final String clientAddress;
     private final long startNanos = System.nanoTime();
@@ -91,6 +95,7 @@ final class Exchange implements ChannelFutureListener {
         this.head = HttpMethod.HEAD.equals(request.method());
         this.retryableAfterSend = isRetryableAfterSend(request);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.routingInfo = clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of());
     }
 
@@ -118,6 +123,14 @@ final class Exchange implements ChannelFutureListener {
 
     boolean requestComplete() {
         return requestComplete;
+    }
+
+    /**
+     * Whether the connection must close after this exchange (RFC 9112 section 9.6): the client
+     * said so, or the response had to be close-delimited. Pipelined requests after it are dropped.
+     */
+    boolean closesConnection() {
+        return !clientKeepAlive || closeDelimited;
     }
 
     /** Whether the request announced no body, so only an empty last part is still to come. */
@@ -219,7 +232,7 @@ final class Exchange implements ChannelFutureListener {
             return;
         }
         connecting = true;
-        ChannelFuture connect = proxy.pool().connect(chosen.id(), chosen.host(), chosen.port(), client.channel().eventLoop());
+        ChannelFuture connect = proxy.pool().connect(chosen.id(), chosen.address(), client.channel().eventLoop());
         backendChannel = connect.channel();
         connect.addListener(this);
     }
@@ -324,6 +337,32 @@ final class Exchange implements ChannelFutureListener {
         }
     }
 
+    /**
+     * The backend connection read nothing for {@code backend-idle}. Before the response that is
+     * the response timeout's business; after it began, a backend that stalls mid-body while the
+     * client could take more is given up on: the client sees a truncated response and a close.
+     */
+    void onBackendIdle() {
+        if (done || !responseStarted || !client.channel().isWritable()) {
+            return;
+        }
+        Channel ch = backendChannel;
+        detachBackend();
+        if (ch != null) {
+            ch.close();
+        }
+        endTry(Outcome.TIMEOUT);
+        frontend.abortResponse(this);
+        finish();
+    }
+
+    /** The client sent nothing for {@code client-idle} while its request body was awaited: 408. */
+    void onClientIdleMidRequest() {
+        if (!done) {
+            abort(HttpResponseStatus.REQUEST_TIMEOUT, "request body timed out");
+        }
+    }
+
     /** The response headers did not come in time (the frontend's timer found the deadline past). */
     void onResponseTimeout() {
         responseDeadline = 0;
@@ -387,6 +426,8 @@ final class Exchange implements ChannelFutureListener {
         boolean bodyless = head || code == 204 || code == 304;
         HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId, settings.backendHeader(),
                 backend.id());
+        closeDelimited = !bodyless && !HttpUtil.isContentLengthSet(response)
+                && !HttpUtil.isTransferEncodingChunked(response);
         if (proxy.draining()) {
             // The connection closes after this response; say so (RFC 9112 section 9.6).
             HttpUtil.setKeepAlive(response, false);

@@ -79,10 +79,13 @@ final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            // Reader idle: only a pooled connection is closed; a busy one is governed by the
-            // response timeout of its exchange.
-            if (exchange == null) {
+            // Reader idle: a pooled connection is closed; a busy one is its exchange's to judge
+            // (the response timeout before the response, a stalled body after).
+            Exchange current = exchange;
+            if (current == null) {
                 ctx.close();
+            } else {
+                current.onBackendIdle();
             }
             return;
         }

@@ -242,10 +242,14 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent || evt == DRAIN) {
-            // client-idle or shutdown: only a connection with no request in progress is closed
-            // now; one in progress closes after its response (or by the response timeout).
-            if (exchange == null) {
+            // client-idle or shutdown: a connection with no request in progress is closed now;
+            // one waiting for its response closes after it (or by the response timeout); one
+            // whose client stopped sending the body it announced gets 408.
+            Exchange ex = exchange;
+            if (ex == null) {
                 closeNow();
+            } else if (evt instanceof IdleStateEvent && ex.wantsRequestData()) {
+                ex.onClientIdleMidRequest();
             }
             return;
         }
@@ -316,11 +320,30 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             discardingBody = true;
         }
-        if (proxy.draining()) {
+        if (proxy.draining() || ex.closesConnection()) {
+            // No request after this one is processed (RFC 9112 section 9.6).
             closeAfterFlush();
             return;
         }
         if (dispatching) {
+            return;
+        }
+        if (queued != null && !queued.isEmpty()) {
+            // Serve the next pipelined request on a later turn of the loop: the backend
+            // connection just pooled may still be inside its read, with bytes its decoder holds.
+            ctx.executor().execute(this::serveQueued);
+            return;
+        }
+        if (exchange == null || exchange.wantsRequestData()) {
+            if (exchange != null) {
+                exchange.flushToBackend();
+            }
+            readRequest();
+        }
+    }
+
+    private void serveQueued() {
+        if (closing || exchange != null) {
             return;
         }
         drainQueued();

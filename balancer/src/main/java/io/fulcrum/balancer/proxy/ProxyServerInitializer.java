@@ -24,8 +24,11 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
             + "Content-Type: application/json\r\nContent-Length: 33\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
             + "{\"error\":\"too many connections\"}\n").getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_CHUNK = 65536;
-    /** Pipelined requests decoded ahead of their responses before the decoder refuses more. */
-    private static final int MAX_PIPELINE_DEPTH = 64;
+    /**
+     * Pipelined requests decoded ahead of their responses before the decoder refuses more. One
+     * read is at most 64 KiB, so this bounds what a connection can queue.
+     */
+    private static final int MAX_PIPELINE_DEPTH = 1024;
 
     private final ProxyContext proxy;
     private final int maxHeaderBytes;

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.routing;
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BackendConfig;
+import java.net.InetSocketAddress;
 
 /**
  * A backend as the routing layer sees it: its configuration plus its live {@link BackendState}.
@@ -12,10 +13,22 @@ import io.fulcrum.balancer.config.BackendConfig;
 public final class Backend {
     private final BackendConfig config;
     private final BackendState state;
+    private final InetSocketAddress address;
 
+    /**
+     * Resolves the host name now, on the calling (control) thread, so that connecting never looks
+     * up a name on an event loop. A name that does not resolve gives an unresolved address, which
+     * fails to connect until a reload resolves it again.
+     */
     public Backend(BackendConfig config, BackendState state) {
         this.config = requireNonNull(config, "config");
         this.state = requireNonNull(state, "state");
+        this.address = new InetSocketAddress(config.host(), config.port());
+    }
+
+    /** The backend's socket address, resolved when this object was built (start-up or reload). */
+    public InetSocketAddress address() {
+        return address;
     }
 
     public String id() {
