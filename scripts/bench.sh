@@ -62,7 +62,7 @@ Benchmarks Fulcrum, HAProxy and nginx side by side with wrk on 127.0.0.1.
   --policy NAME         Fulcrum routing policy (default $FULCRUM_POLICY, like the others)
   --node-jar PATH       post server jar for --scenario node (default backend-node/target/backend-node.jar)
   --node-configs A,B    post server configs (default config/node-us-1.yaml,config/node-us-2.yaml)
-  --node-urls U1,U2     base URLs of those nodes (default: http://127.0.0.1:<port: in the config>)
+  --node-urls U1,U2     base URLs of those nodes (default: each started on a free port with --port)
   --haproxy-threads N   HAProxy nbthread (default $HAPROXY_THREADS)
   --nginx-workers N     nginx proxy worker_processes (default $NGINX_WORKERS)
   --label TEXT          note added to the heading of the docs section
@@ -291,11 +291,15 @@ start_nginx_backend() {
 }
 
 start_node_backend() {
-    local name=$1 cfg=$2 url=$3
+    local name=$1 cfg=$2 url=$3 port=${4:-}
     [[ -f "$NODE_JAR" ]] || die "post server jar not found: $NODE_JAR (build it with: mvn -B -q -pl backend-node -am package -DskipTests)"
     [[ -f "$cfg" ]] || die "post server config not found: $cfg"
+    local args=(--config "$cfg")
+    [[ -n "$port" ]] && args+=(--port "$port")
+    # Run from the work folder so that a relative SQLite path (data/posts.db) lands there,
+    # shared by the nodes of this run and removed with it.
     # shellcheck disable=SC2086
-    start "$name" java $NODE_JVM_OPTS -jar "$NODE_JAR" --config "$cfg"
+    start "$name" bash -c 'cd "$1" && shift && exec "$@"' _ "$WORK" java $NODE_JVM_OPTS -jar "$NODE_JAR" "${args[@]}"
     BACKEND_PIDS+=("$STARTED_PID")
     wait_ready "$name" "$url/health" "" "$STARTED_PID" || die "post server $name failed to start"
     BACKENDS+=("$url")
@@ -317,12 +321,14 @@ else
     IFS=',' read -r -a urls <<<"$NODE_URLS"
     for i in "${!cfgs[@]}"; do
         url=${urls[$i]:-}
+        port=""
         if [[ -z "$url" ]]; then
-            port=$(awk '/^[[:space:]]*port:/ { gsub(/[^0-9]/, "", $2); print $2; exit }' "${cfgs[$i]}" 2>/dev/null || true)
-            [[ -n "$port" ]] || die "cannot find the port in ${cfgs[$i]}; pass --node-urls"
+            # A free port of this run's own, so a local cluster on 9001-9003 is left alone.
+            free_port
+            port=$PORT
             url="http://127.0.0.1:$port"
         fi
-        start_node_backend "node$((i + 1))" "${cfgs[$i]}" "$url"
+        start_node_backend "node$((i + 1))" "${cfgs[$i]}" "$url" "$port"
     done
 fi
 (( ${#BACKENDS[@]} >= 1 )) || die "no backends"
