@@ -1,7 +1,7 @@
 package io.fulcrum.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -53,7 +53,7 @@ public final class PostgresSupport implements AutoCloseable {
         if ("1".equals(System.getenv("FULCRUM_REQUIRE_POSTGRES"))) {
             fail(message + "; FULCRUM_REQUIRE_POSTGRES=1 makes this a failure");
         }
-        assumeTrue(false, "Skipping: " + message + "; set FULCRUM_REQUIRE_POSTGRES=1 to make this a failure");
+        abort("Skipping: " + message + "; set FULCRUM_REQUIRE_POSTGRES=1 to make this a failure");
         throw new IllegalStateException("unreachable");
     }
 
