@@ -1,6 +1,9 @@
 package io.fulcrum.balancer.proxy;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -36,6 +39,7 @@ import org.slf4j.LoggerFactory;
 final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
     private static final int MAX_REQUEST_ID_LENGTH = 200;
+    private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
     static final Object DRAIN = new Object();
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -51,6 +55,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean discardingBody;
     private boolean closing;
     private boolean inReadBatch;
+    /** After a final error: reading and dropping input until the client stops or time is up. */
+    private boolean lingering;
     /** One response timer per connection, re-armed lazily rather than scheduled per request. */
     private ScheduledFuture<?> responseTimer;
     private long responseTimerAt;
@@ -177,6 +183,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     /** Asks for more request bytes if the current state wants them. */
     void readRequest() {
         if (closing) {
+            if (lingering) {
+                ctx.read();
+            }
             return;
         }
         Exchange ex = exchange;
@@ -293,7 +302,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (retryAfter) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         }
-        if (closeAfter) {
+        if (close) {
+            writeAndLinger(response);
+        } else if (closeAfter) {
             closing = true;
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         } else {
@@ -366,6 +377,36 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.flushToBackend();
         }
+    }
+
+    /**
+     * Sends a final error and closes lingeringly (nginx's lingering_close): the client may still
+     * be sending the body of the request being refused, and closing a socket with unread input
+     * makes the kernel send a reset that can destroy the response before the client reads it.
+     * So: write, shut down output (FIN after the response), read and drop whatever still arrives
+     * for at most {@link #LINGER_MILLIS}, then close.
+     */
+    private void writeAndLinger(FullHttpResponse response) {
+        closing = true;
+        releaseQueued();
+        if (ctx.pipeline().get(HttpServerKeepAliveHandler.class) != null) {
+            // It would close the connection as soon as the response is written.
+            ctx.pipeline().remove(HttpServerKeepAliveHandler.class);
+        }
+        ctx.writeAndFlush(response).addListener(written -> {
+            Channel ch = ctx.channel();
+            if (!written.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {
+                ch.close();
+                return;
+            }
+            ((DuplexChannel) ch).shutdownOutput().addListener(shut -> {
+                lingering = true;
+                ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                ctx.read();
+            });
+        });
     }
 
     /** Closes at once, with whatever was written flushed first. */

@@ -64,6 +64,26 @@ class StalledPeersAndPipeliningTest {
     }
 
     @Test
+    void aClientThatSendsItsWholeBodyBeforeReadingStillGetsThe413() throws Exception {
+        backend = TestBackend.start("only");
+        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).maxBodyBytes(64 * 1024).build(), 1)
+                .start();
+        // Many simple clients write the whole request before reading anything. Closing at once
+        // after the 413 would leave their body unread, reset the connection and break their
+        // write; the balancer reads and drops it for a while instead (lingering close).
+        byte[] body = new byte[16 * 1024 * 1024];
+        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
+            c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length + "\r\n\r\n");
+            c.output().write(body);
+            c.output().flush();
+            RawHttpClient.Response r = c.readResponse();
+            assertEquals(413, r.status(), r.bodyText());
+            assertTrue(c.isClosedByPeer());
+        }
+        assertEquals(0, backend.requests(), "nothing of a refused request reaches the backend");
+    }
+
+    @Test
     void requestsPipelinedAfterConnectionCloseAreNotForwarded() throws Exception {
         backend = TestBackend.start("only");
         balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
