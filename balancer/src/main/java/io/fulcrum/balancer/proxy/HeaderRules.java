@@ -51,9 +51,7 @@ public final class HeaderRules {
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        String forwardedFor = headers.get(X_FORWARDED_FOR);
-        headers.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isEmpty()
-                ? clientAddress : forwardedFor + ", " + clientAddress);
+        headers.set(X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, clientAddress));
         headers.set(X_FORWARDED_PROTO, HTTP);
         if (host != null) {
             headers.set(X_FORWARDED_HOST, host);
@@ -135,7 +133,28 @@ public final class HeaderRules {
     }
 
     private static void appendVia(HttpHeaders headers, String hop) {
-        String via = headers.get(VIA);
-        headers.set(VIA, via == null || via.isEmpty() ? hop : via + ", " + hop);
+        headers.set(VIA, appendToList(headers, VIA, hop));
+    }
+
+    /**
+     * The field's values as one comma-separated list with {@code last} appended. Several lines of
+     * a list field are one list (RFC 9110 section 5.3), so none of them is dropped.
+     */
+    private static String appendToList(HttpHeaders headers, CharSequence name, String last) {
+        String first = headers.get(name);
+        if (first == null || first.isEmpty()) {
+            return last;
+        }
+        List<String> all = headers.getAll(name);
+        if (all.size() == 1) {
+            return first + ", " + last;
+        }
+        StringBuilder joined = new StringBuilder();
+        for (String value : all) {
+            if (!value.isEmpty()) {
+                joined.append(value).append(", ");
+            }
+        }
+        return joined.append(last).toString();
     }
 }

@@ -95,6 +95,15 @@ class HeaderRulesTest {
         assertEquals(List.of(expected), r.headers().getAll("x-forwarded-for"));
     }
 
+    @Test
+    void keepsEveryLineOfAMultiLineXForwardedFor() {
+        HttpRequest r = request(HttpVersion.HTTP_1_1, "Host", "a");
+        r.headers().add("X-Forwarded-For", "203.0.113.9");
+        r.headers().add("X-Forwarded-For", "198.51.100.2");
+        HeaderRules.prepareRequest(r, "10.0.0.1", "id");
+        assertEquals(List.of("203.0.113.9, 198.51.100.2, 10.0.0.1"), r.headers().getAll("x-forwarded-for"));
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', nullValues = "-", value = {
             "HTTP/1.1 | -          | 1.1 fulcrum",
