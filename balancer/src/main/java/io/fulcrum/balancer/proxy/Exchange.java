@@ -424,10 +424,8 @@ final class Exchange implements ChannelFutureListener {
         }
         backendReusable = HttpUtil.isKeepAlive(response);
         boolean bodyless = head || code == 204 || code == 304;
-        HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId, settings.backendHeader(),
-                backend.id());
-        closeDelimited = !bodyless && !HttpUtil.isContentLengthSet(response)
-                && !HttpUtil.isTransferEncodingChunked(response);
+        closeDelimited = HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId,
+                settings.backendHeader(), backend.id());
         if (proxy.draining()) {
             // The connection closes after this response; say so (RFC 9112 section 9.6).
             HttpUtil.setKeepAlive(response, false);
@@ -510,8 +508,7 @@ final class Exchange implements ChannelFutureListener {
         } else {
             ch.close();
         }
-        // The backend handler is unbound now, so its read-complete no longer flushes for us.
-        frontend.flushToClient();
+        // finish() ends in ProxyFrontendHandler.exchangeDone, which flushes the response's end.
         finish();
     }
 

@@ -68,8 +68,10 @@ public final class HeaderRules {
      *     framing, they get a close-delimited body instead
      * @param bodyless the response has no body whatever its headers say (HEAD, 1xx, 204, 304)
      * @param backendHeader header naming the backend, or {@code null} when off
+     * @return whether the body sent to the client is close-delimited (an HTTP/1.0 client and no
+     *     Content-Length), so the client connection must close after it
      */
-    public static void prepareResponse(HttpResponse response, HttpVersion clientVersion, boolean bodyless,
+    public static boolean prepareResponse(HttpResponse response, HttpVersion clientVersion, boolean bodyless,
             String requestId, CharSequence backendHeader, String backendId) {
         HttpHeaders headers = response.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
@@ -96,6 +98,7 @@ public final class HeaderRules {
             headers.set(backendHeader, backendId);
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        return clientVersion == HttpVersion.HTTP_1_0 && !bodyless && (chunked || !lengthKnown);
     }
 
     /** Removes the hop-by-hop fields and every field named in Connection. */

@@ -176,7 +176,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (ex != null) {
             ex.flushToBackend();
         }
-        ctx.flush();
+        // Nothing for the client is left unflushed here: responses are written from backend reads
+        // and flushed at their end or in exchangeDone, and the balancer's own errors are written
+        // with writeAndFlush.
         readRequest();
     }
 

@@ -157,8 +157,11 @@ class HeaderRulesTest {
         } else if (framing.equals("length")) {
             r.headers().add("Content-Length", "10");
         }
-        HeaderRules.prepareResponse(r, HttpVersion.valueOf(client), bodyless, "id", null, "b1");
+        boolean closeDelimited = HeaderRules.prepareResponse(r, HttpVersion.valueOf(client), bodyless, "id", null,
+                "b1");
         assertEquals(te, r.headers().get("transfer-encoding"));
+        assertEquals(!bodyless && te == null && !r.headers().contains("content-length"), closeDelimited,
+                "close-delimited exactly when a body has neither length nor chunking");
         assertEquals(connection, r.headers().get("connection"));
         assertEquals(HttpVersion.HTTP_1_1, r.protocolVersion());
     }
