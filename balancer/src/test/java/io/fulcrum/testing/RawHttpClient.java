@@ -81,6 +81,7 @@ public final class RawHttpClient implements AutoCloseable {
      * Reads one response. The body is framed by Content-Length, chunked encoding, or the close of
      * the connection; responses to HEAD must be read with {@link #readResponse(boolean)}.
      *
+     * @throws TruncatedResponseException when the connection ends inside the body
      * @throws IOException also when the connection ends before a complete status line and headers
      */
     public Response readResponse() throws IOException {
@@ -104,6 +105,14 @@ public final class RawHttpClient implements AutoCloseable {
         if (line == null) {
             throw new IOException("connection closed inside the response headers");
         }
+        try {
+            return new Response(statusLine, status, headers, readBody(status, headers, headRequest));
+        } catch (IOException e) {
+            throw new TruncatedResponseException(statusLine, e);
+        }
+    }
+
+    private byte[] readBody(int status, Map<String, List<String>> headers, boolean headRequest) throws IOException {
         byte[] body;
         List<String> te = headers.get("transfer-encoding");
         List<String> cl = headers.get("content-length");
@@ -116,7 +125,24 @@ public final class RawHttpClient implements AutoCloseable {
         } else {
             body = in.readAllBytes();
         }
-        return new Response(statusLine, status, headers, body);
+        return body;
+    }
+
+    /**
+     * The connection ended, or failed, inside a response body: the head had arrived, so the
+     * response had visibly begun, and it was cut before its framing said it was complete.
+     */
+    public static final class TruncatedResponseException extends IOException {
+        private final String statusLine;
+
+        TruncatedResponseException(String statusLine, IOException cause) {
+            super("response '" + statusLine + "' cut: " + cause.getMessage(), cause);
+            this.statusLine = statusLine;
+        }
+
+        public String statusLine() {
+            return statusLine;
+        }
     }
 
     /**
