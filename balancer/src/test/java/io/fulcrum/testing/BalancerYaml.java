@@ -2,6 +2,7 @@ package io.fulcrum.testing;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
@@ -27,6 +28,15 @@ public final class BalancerYaml {
         public Backend {
             requireNonNull(id, "id");
             requireNonNull(host, "host");
+        }
+
+        /** {@code server} under its name in {@code region}, default weight and max-in-flight. */
+        public static Backend of(ScriptedBackend server, String region) {
+            return of(server, region, 0, 0);
+        }
+
+        public static Backend of(ScriptedBackend server, String region, int weight, int maxInFlight) {
+            return new Backend(server.name(), "127.0.0.1", server.port(), region, weight, maxInFlight);
         }
     }
 
@@ -75,6 +85,21 @@ public final class BalancerYaml {
     /** Adds a backend on 127.0.0.1 in {@code region} ({@code null}: the balancer's). */
     public BalancerYaml backend(String id, int port, String region) {
         return backend(new Backend(id, "127.0.0.1", port, region, 1, 0));
+    }
+
+    /**
+     * A config for routing tests: the balancer in {@code region}, the {@code routing} section's
+     * body in flow style (e.g. {@code "policy: least-busy"}), and these backends.
+     */
+    public static BalancerYaml routing(String region, String routing, List<Backend> backends) {
+        BalancerYaml yaml = create().set("region", region).set("routing", "{" + routing + "}");
+        backends.forEach(yaml::backend);
+        return yaml;
+    }
+
+    /** Starts a balancer from this config with two event loops; the caller stops it. */
+    public Balancer start() throws InterruptedException {
+        return new Balancer(config(), 2).start();
     }
 
     /** Adds a backend; a weight or max-in-flight of 0 leaves the default. */

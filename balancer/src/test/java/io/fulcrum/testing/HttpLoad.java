@@ -156,6 +156,17 @@ public final class HttpLoad {
             return this;
         }
 
+        /** Every request a {@code GET /} with these headers. */
+        public Builder headers(Map<String, String> headers) {
+            Request r = new Request("GET", "/", headers, null);
+            return script(seq -> r);
+        }
+
+        /** Starts the load and waits until it ends (at most a minute past its duration). */
+        public Result run() throws InterruptedException {
+            return start().await(duration.plusMinutes(1));
+        }
+
         /** The request to send as number {@code seq}; called on the connection threads. */
         public Builder script(LongFunction<Request> s) {
             this.script = requireNonNull(s, "s");
@@ -305,6 +316,52 @@ public final class HttpLoad {
             return outcomes.stream().filter(o -> o.kind() == Kind.ANSWERED)
                     .collect(Collectors.groupingBy(o -> o.backend() == null ? "-" : o.backend(), TreeMap::new,
                             Collectors.counting()));
+        }
+
+        /** Requests per status code; -1 counts requests without a complete answer. */
+        public Map<Integer, Integer> statuses() {
+            Map<Integer, Integer> m = new TreeMap<>();
+            for (Outcome o : outcomes) {
+                m.merge(o.kind() == Kind.ANSWERED ? o.status() : -1, 1, Integer::sum);
+            }
+            return m;
+        }
+
+        public int count(int status) {
+            return statuses().getOrDefault(status, 0);
+        }
+
+        /** 200 answers per backend (from the backend header). */
+        public Map<String, Integer> servedBy() {
+            Map<String, Integer> m = new TreeMap<>();
+            for (Outcome o : outcomes) {
+                if (o.kind() == Kind.ANSWERED && o.status() == 200 && o.backend() != null) {
+                    m.merge(o.backend(), 1, Integer::sum);
+                }
+            }
+            return m;
+        }
+
+        public int servedBy(String backend) {
+            return servedBy().getOrDefault(backend, 0);
+        }
+
+        /** The first few errors of requests without a complete answer. */
+        public List<String> errors() {
+            return outcomes.stream().filter(o -> o.error() != null).limit(10).map(Outcome::toString).toList();
+        }
+
+        /** From the first request's start to the last one's end. */
+        public long elapsedNanos() {
+            long start = outcomes.stream().mapToLong(Outcome::startNanos).min().orElse(0);
+            long end = outcomes.stream().mapToLong(Outcome::endNanos).max().orElse(0);
+            return end - start;
+        }
+
+        /** Throughput, for reports (never asserted). */
+        public double requestsPerSecond() {
+            long elapsed = elapsedNanos();
+            return elapsed == 0 ? 0 : total() * 1e9 / elapsed;
         }
 
         /** Outcomes per kind and status, e.g. {@code ANSWERED 200=1990, NO_RESPONSE -1=10}. */

@@ -64,6 +64,11 @@ public final class RawHttpClient implements AutoCloseable {
         return this;
     }
 
+    /** Sends {@code GET path} with a Host header and reads the response. */
+    public Response get(String path) throws IOException {
+        return send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readResponse();
+    }
+
     public OutputStream output() {
         return out;
     }

@@ -40,18 +40,23 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A backend whose misbehaviour a test scripts while traffic runs, on 127.0.0.1 with its own event
  * loop. It answers {@code /health} with {@code {"status":"UP","load":...}} (counted apart from
- * traffic) and every other request with {@link #status()} and a body of {@link #bodyBytes()} bytes
- * that starts with its name ({@link #expectedBody}); the {@code X-Backend-Name} response header
- * names it too. Faults, any of which may be switched at any time:
+ * traffic; {@link #healthStatus(int)}) and every other request with {@link #status()} and a body
+ * of {@link #bodyBytes()} bytes that starts with its name ({@link #expectedBody}), after an
+ * optional {@link #delay} and an optional gate the test opens ({@link #closeGate()}); the
+ * {@code X-Backend-Name} response header names it too. Faults, any of which may be switched at
+ * any time:
  * <ul>
  *   <li>{@link #kill()}: like SIGKILL, the listening socket closes (new connects are refused)
  *       and every open connection is reset; {@link #restart()} binds the same port again;</li>
@@ -80,11 +85,17 @@ public final class ScriptedBackend implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Map<String, AtomicInteger> requestsByRoute = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger answered = new AtomicInteger();
+    private final AtomicInteger holding = new AtomicInteger();
+    private final AtomicInteger maxHolding = new AtomicInteger();
+    private final AtomicReference<CompletableFuture<Void>> gate =
+            new AtomicReference<>(CompletableFuture.completedFuture(null));
     private final AtomicInteger healthChecks = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger resetsMidResponse = new AtomicInteger();
     private final AtomicInteger resetsBeforeResponse = new AtomicInteger();
     private final AtomicLong faultSequence = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<String> idempotencyKeys = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Long> loadSeqs = new ConcurrentLinkedQueue<>();
     private final int port;
@@ -93,6 +104,8 @@ public final class ScriptedBackend implements AutoCloseable {
     private volatile int status = 200;
     private volatile int bodyBytes;
     private volatile double load = 0.1;
+    private volatile int healthStatus = 200;
+    private volatile long delayMillis;
     private volatile ScheduledFuture<?> flapping;
 
     private ScriptedBackend(String name, int port) throws InterruptedException {
@@ -130,9 +143,9 @@ public final class ScriptedBackend implements AutoCloseable {
         return this;
     }
 
-    /** Length of every answer's body; at least the name and a newline. */
+    /** Length of every answer's body; at least the name. */
     public int bodyBytes() {
-        return Math.max(bodyBytes, name.length() + 1);
+        return Math.max(bodyBytes, name.length());
     }
 
     public ScriptedBackend bodyBytes(int n) {
@@ -146,11 +159,48 @@ public final class ScriptedBackend implements AutoCloseable {
         return this;
     }
 
-    /** The body of every normal answer: the name, a newline, then dots up to {@link #bodyBytes()}. */
+    /** The status of health answers. */
+    public ScriptedBackend healthStatus(int s) {
+        this.healthStatus = s;
+        return this;
+    }
+
+    /** Answers (those without a fault) only after this delay, scheduled on the event loop. */
+    public ScriptedBackend delay(Duration d) {
+        this.delayMillis = d.toMillis();
+        return this;
+    }
+
+    /**
+     * Holds every answer from now on until the returned future is completed (by the test);
+     * answers already held stay held until their own gate opens.
+     */
+    public CompletableFuture<Void> closeGate() {
+        CompletableFuture<Void> g = new CompletableFuture<>();
+        gate.set(g);
+        return g;
+    }
+
+    /** Requests answered (faults aside). */
+    public int answered() {
+        return answered.get();
+    }
+
+    /** Requests received and not yet answered, while a delay or a gate holds them. */
+    public int holding() {
+        return holding.get();
+    }
+
+    /** The most requests held at once since start. */
+    public int maxHolding() {
+        return maxHolding.get();
+    }
+
+    /** The body of every normal answer: the name, then dots up to {@link #bodyBytes()}. */
     public byte[] expectedBody() {
         byte[] b = new byte[bodyBytes()];
         Arrays.fill(b, (byte) '.');
-        byte[] n = (name + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(n, 0, b, 0, n.length);
         return b;
     }
@@ -276,8 +326,12 @@ public final class ScriptedBackend implements AutoCloseable {
                 .bind("127.0.0.1", p);
     }
 
+    /** Stops the backend for good: listener and connections closed, event loop shut down. Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         ScheduledFuture<?> f = flapping;
         if (f != null) {
             f.cancel(false);
@@ -304,7 +358,7 @@ public final class ScriptedBackend implements AutoCloseable {
                 healthChecks.incrementAndGet();
                 byte[] body = ("{\"status\":\"UP\",\"node\":\"" + name + "\",\"load\":" + load + "}")
                         .getBytes(StandardCharsets.UTF_8);
-                write(ctx, 200, body, keepAlive, "application/json");
+                write(ctx, healthStatus, body, keepAlive, "application/json");
                 return;
             }
             requests.incrementAndGet();
@@ -324,8 +378,28 @@ public final class ScriptedBackend implements AutoCloseable {
                 }
                 case ERROR_5XX -> write(ctx, 503, expectedBody(), keepAlive, "text/plain");
                 case RESET_HALF -> resetHalf(ctx, keepAlive, path.contains("chunked=true"));
-                default -> write(ctx, status, expectedBody(), keepAlive, "text/plain");
+                default -> answer(ctx, keepAlive);
             }
+        }
+
+        /** Answers after the gate opens and the delay passes, never blocking the event loop. */
+        private void answer(ChannelHandlerContext ctx, boolean keepAlive) {
+            maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
+            Runnable respond = () -> {
+                // Counted before the write: the balancer sees the answer only after this point,
+                // so "holding" never lags behind what the balancer believes is in flight here.
+                holding.decrementAndGet();
+                answered.incrementAndGet();
+                write(ctx, status, expectedBody(), keepAlive, "text/plain");
+            };
+            long delay = delayMillis;
+            gate.get().thenRun(() -> {
+                if (delay > 0) {
+                    ctx.executor().schedule(respond, delay, TimeUnit.MILLISECONDS);
+                } else {
+                    ctx.executor().execute(respond);
+                }
+            });
         }
 
         private void resetHalf(ChannelHandlerContext ctx, boolean keepAlive, boolean chunked) {
