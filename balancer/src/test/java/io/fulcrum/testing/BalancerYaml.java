@@ -6,10 +6,19 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
+import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Builds a balancer's YAML file for tests, the same text an operator writes, so that a test goes
@@ -55,6 +64,65 @@ public final class BalancerYaml {
     /** A config with the test defaults and no backends yet. */
     public static BalancerYaml create() {
         return new BalancerYaml();
+    }
+
+    /**
+     * For tests of health checks, ejection and retries: active health checks on (at their
+     * defaults unless set), connect timeout 500 ms, response timeout 5 s, idle backend connections
+     * closed after 10 s, a 1 s drain.
+     */
+    public static BalancerYaml activeChecks() {
+        return create().set("health.enabled", null)
+                .set("timeouts.connect", "500ms").set("timeouts.response", "5s")
+                .set("timeouts.client-idle", "30s").set("timeouts.backend-idle", "10s").set("timeouts.drain", "1s");
+    }
+
+    /**
+     * Merges YAML sections into this config, key by key (scalars as written, lists in flow style),
+     * e.g. {@code "health: { interval: 100ms, rise: 2 }\nretry: { attempts: 2 }"}.
+     */
+    @SuppressWarnings("unchecked")
+    public BalancerYaml merge(String sections) {
+        Node root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(sections));
+        if (root != null) {
+            mergeInto(tree, (Map<String, Object>) toTree(root));
+        }
+        return this;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void mergeInto(Map<String, Object> into, Map<String, Object> from) {
+        from.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> m && into.get(k) instanceof Map<?, ?> existing) {
+                mergeInto((Map<String, Object>) existing, (Map<String, Object>) m);
+            } else {
+                into.put(k, v);
+            }
+        });
+    }
+
+    private static Object toTree(Node node) {
+        if (node instanceof MappingNode m) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            for (NodeTuple t : m.getValue()) {
+                map.put(((ScalarNode) t.getKeyNode()).getValue(), toTree(t.getValueNode()));
+            }
+            return map;
+        }
+        if (node instanceof SequenceNode seq) {
+            List<String> items = new ArrayList<>();
+            seq.getValue().forEach(n -> items.add(String.valueOf(toTree(n))));
+            return "[" + String.join(", ", items) + "]";
+        }
+        return ((ScalarNode) node).getValue();
+    }
+
+    /** Adds each server under its name, in the balancer's region. */
+    public BalancerYaml backends(ScriptedBackend... servers) {
+        for (ScriptedBackend b : servers) {
+            backend(b.name(), b.port());
+        }
+        return this;
     }
 
     /**
@@ -148,6 +216,9 @@ public final class BalancerYaml {
     @SuppressWarnings("unchecked")
     private static void render(Map<String, Object> node, String indent, StringBuilder out) {
         for (Map.Entry<String, Object> e : node.entrySet()) {
+            if (e.getValue() instanceof Map<?, ?> child && child.isEmpty()) {
+                continue;
+            }
             out.append(indent).append(e.getKey()).append(':');
             if (e.getValue() instanceof Map<?, ?> child) {
                 out.append('\n');

@@ -1,6 +1,7 @@
 package io.fulcrum.testing;
 
 import static java.util.Objects.requireNonNull;
+import static org.awaitility.Awaitility.await;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.ConfigReloader;
@@ -31,8 +32,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
     /** The response header naming the backend, as {@link BalancerYaml} configures it. */
     public static final String BACKEND_HEADER = "X-Fulcrum-Backend";
+    /** How long a test waits for a condition that should come about within seconds. */
+    public static final Duration WAIT = Duration.ofSeconds(20);
     /** How long a reload may take before a test fails. */
     private static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final int workerThreads;
@@ -90,6 +94,15 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
         return closeAfter(ScriptedBackend.start(name));
     }
 
+    /** Starts {@code n} scripted backends named b1, b2, ... */
+    public ScriptedBackend[] backends(int n) throws InterruptedException {
+        ScriptedBackend[] backends = new ScriptedBackend[n];
+        for (int i = 0; i < n; i++) {
+            backends[i] = backend("b" + (i + 1));
+        }
+        return backends;
+    }
+
     /** Starts a post server child process on the SQLite file {@code db}. */
     public NodeProcess node(String id, String region, Path db) throws IOException {
         return closeAfter(NodeProcess.start(id, region, db, dir));
@@ -106,6 +119,13 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
         closeAfter(b);
         balancer = b.start();
         return balancer;
+    }
+
+    /** {@link #balancer(BalancerYaml)}, then waits until it reports ready (first health round passed). */
+    public Balancer readyBalancer(BalancerYaml yaml) throws IOException, InterruptedException {
+        Balancer b = balancer(yaml);
+        await("balancer ready").atMost(READY_TIMEOUT).until(b::ready);
+        return b;
     }
 
     /** Starts a balancer without a config file (reload unavailable). */

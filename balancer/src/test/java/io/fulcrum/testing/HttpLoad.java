@@ -379,6 +379,11 @@ public final class HttpLoad {
             return ms[(int) Math.min(ms.length - 1, Math.ceil(ms.length * 0.99) - 1)];
         }
 
+        @Override
+        public String toString() {
+            return summary();
+        }
+
         /** One line for assertion messages: totals, statuses, backends, p99 and the first failures. */
         public String summary() {
             List<Outcome> failures = failures();

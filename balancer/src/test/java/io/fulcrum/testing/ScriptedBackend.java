@@ -40,21 +40,19 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A backend whose misbehaviour a test scripts while traffic runs, on 127.0.0.1 with its own event
  * loop. It answers {@code /health} with {@code {"status":"UP","load":...}} (counted apart from
  * traffic; {@link #healthStatus(int)}) and every other request with {@link #status()} and a body
  * of {@link #bodyBytes()} bytes that starts with its name ({@link #expectedBody}), after an
- * optional {@link #delay} and an optional gate the test opens ({@link #closeGate()}); the
+ * optional {@link #delay}, or once the test releases it ({@link #hold}, {@link #release()}); the
  * {@code X-Backend-Name} response header names it too. Faults, any of which may be switched at
  * any time:
  * <ul>
@@ -88,8 +86,7 @@ public final class ScriptedBackend implements AutoCloseable {
     private final AtomicInteger answered = new AtomicInteger();
     private final AtomicInteger holding = new AtomicInteger();
     private final AtomicInteger maxHolding = new AtomicInteger();
-    private final AtomicReference<CompletableFuture<Void>> gate =
-            new AtomicReference<>(CompletableFuture.completedFuture(null));
+    private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
     private final AtomicInteger healthChecks = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger resetsMidResponse = new AtomicInteger();
@@ -106,6 +103,7 @@ public final class ScriptedBackend implements AutoCloseable {
     private volatile double load = 0.1;
     private volatile int healthStatus = 200;
     private volatile long delayMillis;
+    private volatile boolean hold;
     private volatile ScheduledFuture<?> flapping;
 
     private ScriptedBackend(String name, int port) throws InterruptedException {
@@ -172,13 +170,20 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     /**
-     * Holds every answer from now on until the returned future is completed (by the test);
-     * answers already held stay held until their own gate opens.
+     * While on, every request is held unanswered until {@link #release()}; turning it off does not
+     * answer the requests already held.
      */
-    public CompletableFuture<Void> closeGate() {
-        CompletableFuture<Void> g = new CompletableFuture<>();
-        gate.set(g);
-        return g;
+    public ScriptedBackend hold(boolean on) {
+        this.hold = on;
+        return this;
+    }
+
+    /** Answers every request held so far, with the status in force now. */
+    public void release() {
+        Runnable r;
+        while ((r = held.poll()) != null) {
+            r.run();
+        }
     }
 
     /** Requests answered (faults aside). */
@@ -186,7 +191,7 @@ public final class ScriptedBackend implements AutoCloseable {
         return answered.get();
     }
 
-    /** Requests received and not yet answered, while a delay or a gate holds them. */
+    /** Requests received and not yet answered, while a delay or {@link #hold} keeps them. */
     public int holding() {
         return holding.get();
     }
@@ -382,7 +387,7 @@ public final class ScriptedBackend implements AutoCloseable {
             }
         }
 
-        /** Answers after the gate opens and the delay passes, never blocking the event loop. */
+        /** Answers once released and after the delay, never blocking the event loop. */
         private void answer(ChannelHandlerContext ctx, boolean keepAlive) {
             maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
             Runnable respond = () -> {
@@ -393,13 +398,13 @@ public final class ScriptedBackend implements AutoCloseable {
                 write(ctx, status, expectedBody(), keepAlive, "text/plain");
             };
             long delay = delayMillis;
-            gate.get().thenRun(() -> {
-                if (delay > 0) {
-                    ctx.executor().schedule(respond, delay, TimeUnit.MILLISECONDS);
-                } else {
-                    ctx.executor().execute(respond);
-                }
-            });
+            if (hold) {
+                held.add(() -> ctx.executor().execute(respond));
+            } else if (delay > 0) {
+                ctx.executor().schedule(respond, delay, TimeUnit.MILLISECONDS);
+            } else {
+                respond.run();
+            }
         }
 
         private void resetHalf(ChannelHandlerContext ctx, boolean keepAlive, boolean chunked) {

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,10 +34,10 @@ class AdmissionE2eTest {
                 ScriptedBackend b = ScriptedBackend.start("b");
                 Balancer balancer = BalancerYaml.routing("local", "policy: least-busy",
                         List.of(Backend.of(a, "local", 1, 1), Backend.of(b, "local", 1, 2))).start()) {
-            CompletableFuture<Void> gateA = a.closeGate();
-            CompletableFuture<Void> gateB = b.closeGate();
+            a.hold(true);
+            b.hold(true);
 
-            // Fill every slot: 1 at a, 2 at b, each request on its own connection, held by the gates.
+            // Fill every slot: 1 at a, 2 at b, each request on its own connection, held while the backends hold them.
             List<Future<RawHttpClient.Response>> held = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 held.add(clients.submit(() -> {
@@ -68,8 +67,10 @@ class AdmissionE2eTest {
             }
 
             // Drain: the held requests complete and new ones are served again.
-            gateA.complete(null);
-            gateB.complete(null);
+            a.hold(false);
+            a.release();
+            b.hold(false);
+            b.release();
             for (Future<RawHttpClient.Response> f : held) {
                 RawHttpClient.Response r = f.get(10, TimeUnit.SECONDS);
                 assertEquals(200, r.status());
