@@ -89,6 +89,7 @@ public final class ScriptedBackend implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
     private final AtomicInteger healthChecks = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger hung = new AtomicInteger();
     private final AtomicInteger resetsMidResponse = new AtomicInteger();
     private final AtomicInteger resetsBeforeResponse = new AtomicInteger();
     private final AtomicLong faultSequence = new AtomicLong();
@@ -235,6 +236,11 @@ public final class ScriptedBackend implements AutoCloseable {
         return connections.size();
     }
 
+    /** Requests received under {@link Fault#HANG}, never answered. */
+    public int hungRequests() {
+        return hung.get();
+    }
+
     public int resetsMidResponse() {
         return resetsMidResponse.get();
     }
@@ -378,9 +384,7 @@ public final class ScriptedBackend implements AutoCloseable {
                 loadSeqs.add(Long.parseLong(seq));
             }
             switch (fault) {
-                case HANG -> {
-                    // Read, never answer: the request stays open until the peer gives up.
-                }
+                case HANG -> hung.incrementAndGet(); // read, never answer: open until the peer gives up
                 case ERROR_5XX -> write(ctx, 503, expectedBody(), keepAlive, "text/plain");
                 case RESET_HALF -> resetHalf(ctx, keepAlive, path.contains("chunked=true"));
                 default -> answer(ctx, keepAlive);
