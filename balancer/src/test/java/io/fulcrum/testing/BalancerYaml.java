@@ -7,6 +7,7 @@ import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
 import java.io.StringReader;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,9 +73,38 @@ public final class BalancerYaml {
      * closed after 10 s, a 1 s drain.
      */
     public static BalancerYaml activeChecks() {
-        return create().set("health.enabled", null)
+        return create().unset("health.enabled")
                 .set("timeouts.connect", "500ms").set("timeouts.response", "5s")
                 .set("timeouts.client-idle", "30s").set("timeouts.backend-idle", "10s").set("timeouts.drain", "1s");
+    }
+
+    /**
+     * For proxy tests: round-robin without slow start, no retries (a retry budget of 100% when a
+     * test turns them on), connect 2 s, response 10 s, idle connections 30 s, drain 2 s, at most
+     * 1000 client connections, and no backend header.
+     */
+    public static BalancerYaml forProxy() {
+        return create().set("routing.policy", "round-robin").set("routing.slow-start", "0s")
+                .set("retry.attempts", "0").set("retry.budget-percent", "100")
+                .set("timeouts.connect", "2s").set("timeouts.response", "10s").set("timeouts.client-idle", "30s")
+                .set("timeouts.backend-idle", "30s").set("timeouts.drain", "2s")
+                .set("limits.max-connections", "1000")
+                .unset("backend-header");
+    }
+
+    /** Removes a key, so that the loader's default applies. */
+    public BalancerYaml unset(String path) {
+        return set(path, (String) null);
+    }
+
+    /** Sets a duration key, written in milliseconds. */
+    public BalancerYaml set(String path, Duration value) {
+        return set(path, value.toMillis() + "ms");
+    }
+
+    /** Sets a numeric key. */
+    public BalancerYaml set(String path, long value) {
+        return set(path, Long.toString(value));
     }
 
     /**
@@ -143,6 +173,16 @@ public final class BalancerYaml {
             node.put(parts[parts.length - 1], value);
         }
         return this;
+    }
+
+    /** Adds a backend on 127.0.0.1 named {@code b<n>}, n counting from 1. */
+    public BalancerYaml backend(int port) {
+        return backend("b" + (backends.size() + 1), port);
+    }
+
+    /** Adds a backend at {@code host:port} in the balancer's region. */
+    public BalancerYaml backend(String id, String host, int port) {
+        return backend(new Backend(id, host, port, null, 0, 0));
     }
 
     /** Adds a backend on 127.0.0.1 in the balancer's region. */

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -31,7 +31,7 @@ class BackpressureTest {
     @BeforeEach
     void start() throws Exception {
         backend = TestBackend.start("fast");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
     }
 
     @AfterEach

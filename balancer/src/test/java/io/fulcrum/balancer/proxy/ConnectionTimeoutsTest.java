@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.BalancerYaml;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,9 +25,9 @@ class ConnectionTimeoutsTest {
     @BeforeEach
     void start() throws Exception {
         backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port())
-                .clientIdle(Duration.ofMillis(400)).backendIdle(Duration.ofMillis(400))
-                .responseTimeout(Duration.ofSeconds(10)).build(), 1).start();
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
+                .set("timeouts.client-idle", Duration.ofMillis(400)).set("timeouts.backend-idle", Duration.ofMillis(400))
+                .set("timeouts.response", Duration.ofSeconds(10)).config(), 1).start();
     }
 
     @AfterEach

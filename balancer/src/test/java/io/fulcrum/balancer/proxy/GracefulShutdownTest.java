@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -32,7 +32,7 @@ class GracefulShutdownTest {
     @Test
     void letsARequestInProgressFinishThenCloses() throws Exception {
         backend = TestBackend.start("only");
-        Balancer balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        Balancer balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
         int port = balancer.port();
         try (RawHttpClient busy = RawHttpClient.connect(port, 10_000);
                 RawHttpClient idle = RawHttpClient.connect(port, 10_000)) {

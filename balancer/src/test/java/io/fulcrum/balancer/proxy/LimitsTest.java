@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -29,8 +29,9 @@ class LimitsTest {
     @BeforeEach
     void start() throws Exception {
         backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port())
-                .maxHeaderBytes(4096).maxUriBytes(1024).maxBodyBytes(MAX_BODY).maxConnections(3).build(), 1).start();
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
+                .set("limits.max-header-bytes", 4096).set("limits.max-uri-bytes", 1024)
+                .set("limits.max-body-bytes", MAX_BODY).set("limits.max-connections", 3).config(), 1).start();
     }
 
     @AfterEach

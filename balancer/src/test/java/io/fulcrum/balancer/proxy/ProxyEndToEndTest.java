@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -67,13 +67,13 @@ class ProxyEndToEndTest {
 
         @BeforeEach
         void start() throws Exception {
-            TestConfigs config = TestConfigs.builder();
+            BalancerYaml config = BalancerYaml.forProxy();
             for (int i = 1; i <= 3; i++) {
                 TestBackend b = TestBackend.start("n" + i);
                 backends.add(b);
                 config.backend(b.port());
             }
-            balancer = new Balancer(config.build(), loops).start();
+            balancer = new Balancer(config.config(), loops).start();
             http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
         }

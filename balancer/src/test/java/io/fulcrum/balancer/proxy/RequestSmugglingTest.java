@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
@@ -34,7 +34,7 @@ class RequestSmugglingTest {
     @BeforeAll
     static void start() throws Exception {
         backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
     }
 
     @AfterAll
