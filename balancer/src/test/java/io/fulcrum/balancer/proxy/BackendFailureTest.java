@@ -17,7 +17,7 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawBackend;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
+import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -45,7 +45,7 @@ class BackendFailureTest {
             .options(wireMockConfig().dynamicPort()).build();
 
     private Balancer balancer;
-    private TestBackend good;
+    private ScriptedBackend good;
     private RawBackend rawBackend;
 
     @AfterEach
@@ -103,7 +103,7 @@ class BackendFailureTest {
 
     @Test
     void retriesARefusedConnectionOnAnotherBackend() throws Exception {
-        good = TestBackend.start("good");
+        good = ScriptedBackend.echo("good");
         start(BalancerYaml.forProxy().backend(closedPort()).backend(good.port()).set("retry.attempts", 1));
         try (RawHttpClient c = raw()) {
             for (int i = 0; i < 4; i++) {
@@ -209,7 +209,7 @@ class BackendFailureTest {
 
     @Test
     void cancelsTheBackendRequestWhenTheClientDisconnectsWhileWaiting() throws Exception {
-        good = TestBackend.start("good");
+        good = ScriptedBackend.echo("good");
         start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send("GET /wait?hang=true HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -224,7 +224,7 @@ class BackendFailureTest {
 
     @Test
     void cancelsTheBackendRequestWhenTheClientDisconnectsMidBody() throws Exception {
-        good = TestBackend.start("good");
+        good = ScriptedBackend.echo("good");
         start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + "z".repeat(30_000));
@@ -239,7 +239,7 @@ class BackendFailureTest {
 
     @Test
     void cancelsTheBackendRequestWhenTheClientDisconnectsMidResponse() throws Exception {
-        good = TestBackend.start("good");
+        good = ScriptedBackend.echo("good");
         start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send("GET /big?bytes=" + (512L * 1024 * 1024) + " HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
+import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.testing.BalancerYaml;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Test;
  * progress is not cut by the client-idle timer.
  */
 class ConnectionTimeoutsTest {
-    private TestBackend backend;
+    private ScriptedBackend backend;
     private Balancer balancer;
 
     @BeforeEach
     void start() throws Exception {
-        backend = TestBackend.start("only");
+        backend = ScriptedBackend.echo("only");
         balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
                 .set("timeouts.client-idle", Duration.ofMillis(400)).set("timeouts.backend-idle", Duration.ofMillis(400))
                 .set("timeouts.response", Duration.ofSeconds(10)).config(), 1).start();

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawBackend;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
+import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.testing.BalancerYaml;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class StalledPeersAndPipeliningTest {
     private Balancer balancer;
-    private TestBackend backend;
+    private ScriptedBackend backend;
     private RawBackend rawBackend;
 
     @AfterEach
@@ -52,7 +52,7 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void aClientThatStallsMidBodyGets408AndTheBackendSlotIsFreed() throws Exception {
-        backend = TestBackend.start("only");
+        backend = ScriptedBackend.echo("only");
         balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
                 .set("timeouts.client-idle", Duration.ofMillis(300)).config(), 1).start();
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
@@ -66,7 +66,7 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void aClientThatSendsItsWholeBodyBeforeReadingStillGetsThe413() throws Exception {
-        backend = TestBackend.start("only");
+        backend = ScriptedBackend.echo("only");
         balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).set("limits.max-body-bytes", 64 * 1024).config(), 1)
                 .start();
         // Many simple clients write the whole request before reading anything. Closing at once
@@ -86,7 +86,7 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void requestsPipelinedAfterConnectionCloseAreNotForwarded() throws Exception {
-        backend = TestBackend.start("only");
+        backend = ScriptedBackend.echo("only");
         balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
             c.send("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
@@ -102,7 +102,7 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void seventyPipelinedRequestsInOneWriteAreAllAnsweredInOrder() throws Exception {
-        backend = TestBackend.start("only");
+        backend = ScriptedBackend.echo("only");
         balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
         StringBuilder pipeline = new StringBuilder();
         for (int i = 0; i < 70; i++) {
