@@ -4,20 +4,21 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.pool.ConnectionPool;
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendSnapshot;
+import io.fulcrum.balancer.pool.PerLoopConnectionPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,7 @@ public final class ProxyServer {
     private final Transport transport;
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup workerGroup;
-    private Channel serverChannel;
+    private final List<Channel> serverChannels = new ArrayList<>();
 
     public ProxyServer(BalancerConfig config, ProxyContext proxy, Transport transport, EventLoopGroup acceptGroup,
             EventLoopGroup workerGroup) {
@@ -55,8 +56,11 @@ public final class ProxyServer {
         this.workerGroup = requireNonNull(workerGroup, "workerGroup");
     }
 
-    /** Binds the listen address; throws if it cannot. */
-    public void start() throws InterruptedException {
+    /**
+     * The pool of backend connections for {@code config}: channel options, connect timeout and the
+     * backend pipeline ({@link BackendChannelInitializer}). Connections open on the caller's loop.
+     */
+    public static ConnectionPool backendPool(BalancerConfig config, Transport transport) {
         Bootstrap backends = new Bootstrap()
                 .channel(transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -66,15 +70,44 @@ public final class ProxyServer {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
                 .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos()));
-        ConnectionPool pool = new ConnectionPool(backends, MAX_IDLE_PER_LOOP);
-        proxy.setPool(pool);
-        // Connections follow addresses: a backend removed or re-addressed by a reload loses its
-        // idle pooled connections at the swap (requests in progress finish).
-        pool.retainOnly(poolKeys(proxy.registry().current()));
-        proxy.registry().subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
+        return new PerLoopConnectionPool(backends, MAX_IDLE_PER_LOOP);
+    }
 
-        ServerBootstrap server = new ServerBootstrap()
-                .group(acceptGroup, workerGroup)
+    /**
+     * Binds the listen address; throws if it cannot.
+     *
+     * <p>With the epoll transport every worker loop gets a listening socket of its own on the same
+     * address ({@code SO_REUSEPORT}, as nginx's {@code reuseport} and Envoy's per-worker listeners):
+     * the kernel spreads new connections over them, and each connection is accepted, set up and
+     * served on one thread, with no hand-over from an acceptor thread. Elsewhere (NIO, or
+     * {@code -Dfulcrum.acceptor=shared}) one acceptor loop hands connections to the workers.
+     */
+    public void start() throws InterruptedException {
+        ProxyServerInitializer initializer = new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
+                config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos());
+        boolean perLoop = transport.supportsReusePort() && !"shared".equals(System.getProperty("fulcrum.acceptor"));
+        if (!perLoop) {
+            serverChannels.add(bind(new ServerBootstrap().group(acceptGroup, workerGroup), initializer,
+                    config.listen().port()));
+        } else {
+            int port = config.listen().port();
+            for (EventExecutor executor : workerGroup) {
+                EventLoop loop = (EventLoop) executor;
+                ServerBootstrap perLoopServer = new ServerBootstrap().group(loop, loop)
+                        .option(transport.reusePortOption(), true);
+                Channel ch = bind(perLoopServer, initializer, port);
+                serverChannels.add(ch);
+                // Port 0 picks a port on the first bind; the other loops share it.
+                port = ((InetSocketAddress) ch.localAddress()).getPort();
+            }
+        }
+        log.info("listening on {} ({}, {})", serverChannels.get(0).localAddress(), transport.name(),
+                perLoop ? serverChannels.size() + " listening sockets, one per event loop" : "one acceptor");
+    }
+
+    private Channel bind(ServerBootstrap server, ProxyServerInitializer initializer, int port)
+            throws InterruptedException {
+        return server
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -82,23 +115,13 @@ public final class ProxyServer {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .childHandler(new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
-                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos()));
-        serverChannel = server.bind(config.listen().host(), config.listen().port()).sync().channel();
-        log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
-    }
-
-    private static Set<String> poolKeys(BackendSnapshot snapshot) {
-        Set<String> keys = new HashSet<>();
-        for (Backend b : snapshot.backends()) {
-            keys.add(b.poolKey());
-        }
-        return keys;
+                .childHandler(initializer)
+                .bind(config.listen().host(), port).sync().channel();
     }
 
     /** The bound port (useful with port 0). */
     public int port() {
-        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        return ((InetSocketAddress) serverChannels.get(0).localAddress()).getPort();
     }
 
     /**
@@ -106,8 +129,8 @@ public final class ProxyServer {
      * finish for up to {@code drain}, then close everything. Blocks the calling (control) thread.
      */
     public void stop(Duration drain) throws InterruptedException {
-        if (serverChannel != null) {
-            serverChannel.close().await(5, TimeUnit.SECONDS);
+        for (Channel ch : serverChannels) {
+            ch.close().await(5, TimeUnit.SECONDS);
         }
         proxy.startDraining();
         proxy.clientChannels().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyFrontendHandler.DRAIN));
@@ -121,8 +144,6 @@ public final class ProxyServer {
                     proxy.clientConnections());
         }
         proxy.clientChannels().close().await(5, TimeUnit.SECONDS);
-        if (proxy.pool() != null) {
-            proxy.pool().closeAll();
-        }
+        proxy.pool().closeAll();
     }
 }
