@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 import static org.awaitility.Awaitility.await;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.ConfigReloader;
+import io.fulcrum.balancer.admin.ReloadResult;
 import io.fulcrum.balancer.config.BalancerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -141,10 +141,10 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
      *
      * @throws AssertionError when the reload was rejected
      */
-    public ConfigReloader.Result reload(BalancerYaml yaml) throws Exception {
+    public ReloadResult reload(BalancerYaml yaml) throws Exception {
         requireNonNull(balancer, "balancer (start one first)");
         writeConfig(yaml);
-        ConfigReloader.Result r = balancer.reloader().reload("test").get(RELOAD_TIMEOUT.toMillis(),
+        ReloadResult r = balancer.reloader().reload("test").get(RELOAD_TIMEOUT.toMillis(),
                 TimeUnit.MILLISECONDS);
         if (!r.applied()) {
             throw new AssertionError("reload rejected: " + r.problems() + "\n" + yaml.yaml());
