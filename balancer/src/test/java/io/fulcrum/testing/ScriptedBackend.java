@@ -297,7 +297,20 @@ public final class ScriptedBackend implements AutoCloseable {
 
     /** Closes the listening socket and resets every open connection. Idempotent. */
     public void kill() {
+        stopListening();
+        resetConnections();
+    }
+
+    /**
+     * The first half of {@link #kill()}: new connects are refused from now on. For killing several
+     * backends at one instant: stop all their listeners, then reset all their connections.
+     */
+    public void stopListening() {
         server.close().syncUninterruptibly();
+    }
+
+    /** The second half of {@link #kill()}: every open connection is reset, at once. */
+    public void resetConnections() {
         resetAll();
     }
 
