@@ -173,7 +173,8 @@ final class ScriptedBackendHandler extends ChannelInboundHandlerAdapter {
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
                 .set("X-Backend-Name", backend.name())
                 // The CRC is only worth computing for small streams; large ones are checked by the test.
-                .set("X-Stream-Crc32", n <= 4L * 1024 * 1024 ? Long.toString(GeneratedBody.expectedCrc32(n)) : "unknown");
+                .set("X-Stream-Crc32",
+                        n <= 4L * 1024 * 1024 ? Long.toString(GeneratedBody.expectedCrc32(n)) : "unknown");
         if (chunked) {
             HttpUtil.setTransferEncodingChunked(response, true);
         } else {

@@ -51,7 +51,9 @@ class BackendKilledTest {
         n2.kill();
         HttpLoad.Result result = load.await(Duration.ofSeconds(50));
 
-        assertTrue(result.failures().isEmpty(), result.summary());
+        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
+                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
+                + balancer.proxy().retryBudget().refusedRetries());
         assertEquals(1500, result.total(), result.summary());
         long creates = result.matching(o -> o.request().method().equals("POST")).size();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);

@@ -38,7 +38,9 @@ class FlappingBackendTest {
         HttpLoad.Result result = load.await(Duration.ofSeconds(40));
         flapping.stopFlapping();
 
-        assertTrue(result.failures().isEmpty(), result.summary());
+        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
+                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
+                + balancer.proxy().retryBudget().refusedRetries());
         assertTrue(flapping.requests() > 0, "the flapping backend served while up: " + flapping);
     }
 }

@@ -42,7 +42,9 @@ class HungBackendTest {
         hung.fault(Fault.HANG);
         HttpLoad.Result result = load.await(Duration.ofSeconds(50));
 
-        assertTrue(result.failures().isEmpty(), result.summary());
+        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
+                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
+                + balancer.proxy().retryBudget().refusedRetries());
         assertEquals(1500, result.total(), result.summary());
         assertTrue(hung.hungRequests() > 0, "the hung backend was tried: " + hung + "; " + result.summary());
     }
@@ -80,6 +82,7 @@ class HungBackendTest {
                 "every request the hung backend took ends as a 504, since the response timeout is the whole"
                         + " deadline (an answer from a retry after it would come late): " + hung + "; "
                         + result.summary());
-        assertEquals(afterEjection, later, "requests reaching the hung backend after its ejection; " + result.summary());
+        assertEquals(afterEjection, later,
+                "requests reaching the hung backend after its ejection; " + result.summary());
     }
 }

@@ -46,9 +46,12 @@ class LocalRegionLostTest {
         long killedAt = System.nanoTime();
         HttpLoad.Result result = load.await(Duration.ofSeconds(50));
 
-        assertTrue(result.failures().isEmpty(), result.summary());
+        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
+                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
+                + balancer.proxy().retryBudget().refusedRetries());
         assertEquals(2000, result.total(), result.summary());
-        List<HttpLoad.Outcome> elsewhere = result.matching(o -> o.startNanos() > killedAt && !"eu-1".equals(o.backend()));
+        List<HttpLoad.Outcome> elsewhere =
+                result.matching(o -> o.startNanos() > killedAt && !"eu-1".equals(o.backend()));
         assertTrue(elsewhere.isEmpty(), "requests started after the kill and not served by eu-1: " + elsewhere.size()
                 + " " + elsewhere.subList(0, Math.min(5, elsewhere.size())) + "; " + result.summary());
         assertTrue(result.matching(o -> o.startNanos() < killedAt && o.backend() != null
