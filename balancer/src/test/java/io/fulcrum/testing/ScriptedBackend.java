@@ -23,6 +23,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -197,10 +198,23 @@ public final class ScriptedBackend implements AutoCloseable {
 
     /** Answers every request held so far, with the status in force now. */
     public void release() {
-        Runnable r;
-        while ((r = held.poll()) != null) {
-            r.run();
+        takeHeld().forEach(Runnable::run);
+    }
+
+    /**
+     * Takes the answers of the requests held now, without running them; requests that arrive
+     * later stay held. Lets a test release several backends' requests as one wave.
+     */
+    public List<Runnable> takeHeld() {
+        List<Runnable> taken = new ArrayList<>();
+        for (int n = held.size(); n > 0; n--) {
+            Runnable r = held.poll();
+            if (r == null) {
+                break;
+            }
+            taken.add(r);
         }
+        return taken;
     }
 
     /** Requests answered (faults aside). */

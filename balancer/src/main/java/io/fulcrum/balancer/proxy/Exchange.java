@@ -99,8 +99,8 @@ final class Exchange implements FutureListener<Channel> {
     private int tries;
     /** Retries after tries that reached a backend; bounded by {@code retry.attempts}. */
     private int retriesAfterSend;
-    /** Tries that failed before reaching a backend (connect failures). */
-    private int unsentFailures;
+    /** Tries whose connection was lost before any response byte (refused, reset, closed). */
+    private int lostConnections;
     private boolean holdingRetrySlot;
     /** The next try opens a new connection instead of reusing an idle one. */
     private boolean freshConnection;
@@ -299,7 +299,7 @@ final class Exchange implements FutureListener<Channel> {
     private void connected(Attempt a, Future<Channel> connection) {
         a.pending = null;
         if (!connection.isSuccess()) {
-            tryFailed(Outcome.CONNECT_FAILURE);
+            tryFailed(Outcome.CONNECT_FAILURE, true);
             return;
         }
         a.attach(connection.getNow(), this);
@@ -392,7 +392,7 @@ final class Exchange implements FutureListener<Channel> {
             fail(UpstreamFailure.RESPONSE_TIMEOUT);
             return;
         }
-        tryFailed(Outcome.TIMEOUT);
+        tryFailed(Outcome.TIMEOUT, false);
     }
 
     // ---- backend side ----
@@ -404,7 +404,7 @@ final class Exchange implements FutureListener<Channel> {
                 abortStreaming(Outcome.RESET);
             } else {
                 closeBackend();
-                tryFailed(Outcome.RESET);
+                tryFailed(Outcome.RESET, false);
             }
             return;
         }
@@ -413,7 +413,7 @@ final class Exchange implements FutureListener<Channel> {
             if (code == 101) {
                 // Fulcrum never asks for an upgrade (Upgrade is hop-by-hop and removed).
                 closeBackend();
-                tryFailed(Outcome.RESET);
+                tryFailed(Outcome.RESET, false);
                 return;
             }
             a.interim = true;
@@ -426,7 +426,7 @@ final class Exchange implements FutureListener<Channel> {
             // RFC 9110 section 15: a status is three digits, 100 to 599; anything else is a
             // malformed response (the codec already refuses other than three digits).
             closeBackend();
-            tryFailed(Outcome.RESET);
+            tryFailed(Outcome.RESET, false);
             return;
         }
         if (a.firstByteNanos == 0) {
@@ -511,7 +511,7 @@ final class Exchange implements FutureListener<Channel> {
             abortStreaming(Outcome.RESET);
             return;
         }
-        tryFailed(Outcome.RESET);
+        tryFailed(Outcome.RESET, true);
     }
 
     /**
@@ -549,16 +549,21 @@ final class Exchange implements FutureListener<Channel> {
 
     // ---- failures and retries ----
 
-    private void tryFailed(Outcome outcome) {
+    /**
+     * The current try failed without a response reaching the client.
+     *
+     * @param connectionLost the connection was refused, reset or closed before any response byte,
+     *     as opposed to a timeout, an error status or a malformed response
+     */
+    private void tryFailed(Outcome outcome, boolean connectionLost) {
         if (state == State.DONE) {
             return;
         }
         boolean sent = attempt != null && attempt.reached;
-        if (!sent) {
-            unsentFailures++;
+        if (connectionLost) {
+            lostConnections++;
         }
         Backend failed = attempt == null ? null : attempt.backend;
-        boolean connectionLost = outcome == Outcome.CONNECT_FAILURE || outcome == Outcome.RESET;
         closeBackend();
         endTry(outcome);
         if (retryAllowed(sent, connectionLost)) {
@@ -591,10 +596,9 @@ final class Exchange implements FutureListener<Channel> {
         List<Backend> pool = proxy.registry().current().backends();
         RetryPolicy.Decision decision = RetryPolicy.decide(new RetryPolicy.Failure(sent, connectionLost),
                 state == State.STREAMING, repeatable && body.replayable(), retriesAfterSend, settings.retryAttempts(),
-                unsentFailures, pool.size());
+                lostConnections, pool.size());
         switch (decision) {
             case RETRY_FREE:
-            case RETRY_UNBUDGETED:
                 return true;
             case RETRY:
                 if (!holdingRetrySlot) {

@@ -7,17 +7,18 @@ package io.fulcrum.balancer.proxy;
  * <ul>
  *   <li>Nothing is retried once response bytes reached the client, and nothing at all with
  *       {@code retry.attempts: 0}.</li>
- *   <li>A try whose request never reached the backend (the connection was refused or timed out)
- *       is retried whatever the method, and the retry is <em>free</em>: it spends neither one of
- *       {@code retry.attempts} nor a retry-budget slot, since the backend did no work and the
- *       connect failure holds it down at once. A request makes at most as many such retries as
- *       there are backends.</li>
- *   <li>A try that reached the backend is retried only when the request is safe to repeat
- *       (idempotent method, or POST/PATCH with an Idempotency-Key) and its body is still held, at
- *       most {@code retry.attempts} times. Such a retry needs no budget slot when the backend lost
- *       the connection before answering (reset or closed: it died, and its work went with it);
- *       after a timeout or a 5xx it needs a slot of the retry budget, which keeps a brown-out from
- *       being multiplied.</li>
+ *   <li>A try whose connection was lost before any response byte (refused, timed out while
+ *       connecting, reset or closed) says the backend is dead or dying: its work went with it. The
+ *       request is retried on another backend, whatever its method when it never reached the
+ *       backend, and only when it is safe to repeat (idempotent method, or POST/PATCH with an
+ *       Idempotency-Key, body still held) when it did. Such a retry is <em>free</em>: it spends
+ *       neither one of {@code retry.attempts} nor a retry-budget slot, so a region that dies at
+ *       once does not use up the attempts before the next region is reached. A request makes at
+ *       most as many such retries as there are backends, each at another one (nginx's
+ *       {@code proxy_next_upstream error} with its default of every server).</li>
+ *   <li>A try that timed out, got a 502/503/504 or a malformed response is retried only when the
+ *       request is safe to repeat, at most {@code retry.attempts} times, and only with a slot of
+ *       the retry budget, which keeps a brown-out from being multiplied.</li>
  * </ul>
  */
 final class RetryPolicy {
@@ -30,8 +31,6 @@ final class RetryPolicy {
         GIVE_UP,
         /** Try another backend; spends no attempt and no budget slot. */
         RETRY_FREE,
-        /** Try another backend; spends one attempt but no budget slot. */
-        RETRY_UNBUDGETED,
         /** Try another backend if the retry budget grants a slot; spends one attempt. */
         RETRY
     }
@@ -40,7 +39,8 @@ final class RetryPolicy {
     record Failure(
             /* Whether any byte of the request was written to the failed backend. */
             boolean reachedBackend,
-            /* Whether the connection was lost before any response byte (refused, reset, closed). */
+            /* Whether the connection was lost before any response byte (refused, reset, closed),
+               rather than the backend answering late, with an error or with garbage. */
             boolean connectionLost) {
     }
 
@@ -51,22 +51,22 @@ final class RetryPolicy {
      *     Idempotency-Key rules, and its body still held for replay)
      * @param retriesAfterSend retries already made after tries that reached a backend
      * @param attempts {@code retry.attempts}: the most such retries
-     * @param unsentFailures tries of this request that failed before reaching a backend, this one
-     *     included
+     * @param lostConnections tries of this request whose connection was lost before any response
+     *     byte, this one included
      * @param poolSize backends in the pool
      */
     static Decision decide(Failure failure, boolean responseStarted, boolean repeatable, int retriesAfterSend,
-            int attempts, int unsentFailures, int poolSize) {
+            int attempts, int lostConnections, int poolSize) {
         if (responseStarted || attempts == 0) {
             // attempts: 0 is the operator turning retries off, connect failures included.
             return Decision.GIVE_UP;
         }
-        if (!failure.reachedBackend()) {
-            return unsentFailures < poolSize ? Decision.RETRY_FREE : Decision.GIVE_UP;
+        if (failure.connectionLost()) {
+            if (failure.reachedBackend() && !repeatable) {
+                return Decision.GIVE_UP;
+            }
+            return lostConnections < poolSize ? Decision.RETRY_FREE : Decision.GIVE_UP;
         }
-        if (!repeatable || retriesAfterSend >= attempts) {
-            return Decision.GIVE_UP;
-        }
-        return failure.connectionLost() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
+        return repeatable && retriesAfterSend < attempts ? Decision.RETRY : Decision.GIVE_UP;
     }
 }
