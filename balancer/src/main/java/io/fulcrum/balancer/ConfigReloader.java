@@ -285,7 +285,11 @@ public final class ConfigReloader implements AutoCloseable {
      * platforms (Windows, {@code -Xrs}), and a direct reference draws an unsuppressible compiler
      * warning.
      *
-     * @return whether the handler was installed
+     * <p>A process started with SIGHUP ignored (under {@code nohup}, or by a supervisor that sets it
+     * so) cannot take it back: the JVM keeps the signal ignored and a handler would never run. That
+     * is said in the log at start, instead of a handler that never fires.
+     *
+     * @return whether the handler was installed and SIGHUP will reach it
      */
     public boolean installSignalHandler() {
         try {
@@ -294,7 +298,13 @@ public final class ConfigReloader implements AutoCloseable {
             Object hup = signalClass.getConstructor(String.class).newInstance("HUP");
             Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
                     (self, method, args) -> onSignalHandlerCall(self, method, args));
-            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
+            Object previous = signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
+            if (previous != null && previous == handlerClass.getField("SIG_IGN").get(null)) {
+                log.warn("SIGHUP is ignored by this process (started under nohup?), so it cannot trigger a reload;"
+                        + " use POST /reload on the admin port or edit the config file");
+                return false;
+            }
+            log.info("SIGHUP reloads the config");
             return true;
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             log.warn("SIGHUP reload not available here ({}); use POST /reload or edit the file", e.toString());

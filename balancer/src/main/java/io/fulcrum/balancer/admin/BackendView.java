@@ -5,7 +5,8 @@ import io.fulcrum.balancer.routing.BackendState;
 
 /**
  * One backend as {@code GET /backends} shows it: its configuration and a reading of its live
- * state. Immutable; the live fields are read one by one, so they are each current but not a
+ * state as selection uses it now ({@code heldDown}: out of selection for a while after a connect
+ * failure). Immutable; the live fields are read one by one, so they are each current but not a
  * consistent cut across fields.
  */
 record BackendView(
@@ -18,6 +19,7 @@ record BackendView(
         boolean ejected,
         boolean draining,
         boolean routable,
+        boolean heldDown,
         int inFlight,
         double reportedLoad,
         double latencyEwmaMs,
@@ -26,8 +28,10 @@ record BackendView(
 
     static BackendView of(Backend backend) {
         BackendState s = backend.state();
+        long now = System.nanoTime();
+        // The values selection uses at this instant: latency decayed, an expired load report as 0.
         return new BackendView(backend.id(), backend.config().url(), backend.region(), backend.weight(),
-                backend.maxInFlight(), s.healthy(), s.ejected(), s.draining(), s.routable(), s.inFlight(),
-                s.reportedLoad(), s.latencyEwmaNanos() / 1_000_000.0, s.requests(), s.errors());
+                backend.maxInFlight(), s.healthy(), s.ejected(), s.draining(), s.routable(), s.heldDown(now),
+                s.inFlight(), s.reportedLoad(now), s.latencyEwmaNanos(now) / 1_000_000.0, s.requests(), s.errors());
     }
 }

@@ -63,7 +63,8 @@ public final class ConfigLoader {
     private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
     private static final List<String> HEALTH_KEYS = List.of("enabled", "path", "interval", "timeout", "rise", "fall");
     private static final List<String> OUTLIER_KEYS =
-            List.of("consecutive-failures", "base-ejection", "max-ejection", "max-ejected-percent");
+            List.of("consecutive-failures", "base-ejection", "max-ejection", "max-ejected-percent", "hold-down",
+                    "max-hold-down");
     private static final List<String> RETRY_KEYS =
             List.of("attempts", "budget-percent", "replay-body-bytes", "per-try-timeout");
     private static final List<String> TIMEOUT_KEYS =
@@ -413,7 +414,16 @@ public final class ConfigLoader {
                         + " (expected: max-ejection >= base-ejection)");
                 max = base;
             }
-            return new OutlierConfig(failures, base, max, percent);
+            Duration holdDown = duration(s, "hold-down", OutlierConfig.DEFAULT_HOLD_DOWN, false);
+            Duration maxHoldDown = duration(s, "max-hold-down", OutlierConfig.DEFAULT_MAX_HOLD_DOWN, false);
+            if (maxHoldDown.compareTo(holdDown) < 0) {
+                Entry at = s.get("max-hold-down") != null ? s.get("max-hold-down") : s.get("hold-down");
+                problem(at.path(), at.value(), "max-hold-down " + Durations.format(maxHoldDown)
+                        + " is shorter than hold-down " + Durations.format(holdDown)
+                        + " (expected: max-hold-down >= hold-down)");
+                maxHoldDown = holdDown;
+            }
+            return new OutlierConfig(failures, base, max, percent, holdDown, maxHoldDown);
         }
 
         RetryConfig retry(Section top) {

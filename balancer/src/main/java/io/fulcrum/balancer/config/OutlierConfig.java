@@ -11,11 +11,26 @@ import java.time.Duration;
  * @param baseEjection ejection time, multiplied by the number of times the backend was ejected
  * @param maxEjection cap on one ejection's length
  * @param maxEjectedPercent never eject more than this share of the pool at once
+ * @param holdDown how long a connect failure keeps a backend out of selection; doubles with each
+ *     further connect failure in a row; zero turns hold-down off
+ * @param maxHoldDown cap on one hold-down
  */
-public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection, int maxEjectedPercent) {
+public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection, int maxEjectedPercent,
+        Duration holdDown, Duration maxHoldDown) {
+    public static final Duration DEFAULT_HOLD_DOWN = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_MAX_HOLD_DOWN = Duration.ofSeconds(30);
+
     public OutlierConfig {
         requireNonNull(baseEjection, "baseEjection");
         requireNonNull(maxEjection, "maxEjection");
+        requireNonNull(holdDown, "holdDown");
+        requireNonNull(maxHoldDown, "maxHoldDown");
+        if (holdDown.isNegative()) {
+            throw new IllegalArgumentException("holdDown: " + holdDown + " (expected: >= 0)");
+        }
+        if (maxHoldDown.compareTo(holdDown) < 0) {
+            throw new IllegalArgumentException("maxHoldDown: " + maxHoldDown + " (expected: >= holdDown " + holdDown + ")");
+        }
         if (consecutiveFailures < 1) {
             throw new IllegalArgumentException("consecutiveFailures: " + consecutiveFailures + " (expected: >= 1)");
         }
@@ -28,5 +43,10 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
         if (maxEjectedPercent < 0 || maxEjectedPercent > 100) {
             throw new IllegalArgumentException("maxEjectedPercent: " + maxEjectedPercent + " (expected: 0-100)");
         }
+    }
+
+    /** With the default hold-down (1s, at most 30s). */
+    public OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection, int maxEjectedPercent) {
+        this(consecutiveFailures, baseEjection, maxEjection, maxEjectedPercent, DEFAULT_HOLD_DOWN, DEFAULT_MAX_HOLD_DOWN);
     }
 }

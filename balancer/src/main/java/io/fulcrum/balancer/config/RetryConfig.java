@@ -1,7 +1,5 @@
 package io.fulcrum.balancer.config;
 
-import static java.util.Objects.requireNonNull;
-
 import java.time.Duration;
 
 /**
@@ -10,7 +8,8 @@ import java.time.Duration;
  * @param attempts extra tries after the first
  * @param budgetPercent retries never exceed this share of live requests
  * @param replayBodyBytes request bodies up to this size are kept so they can be replayed
- * @param perTryTimeout response timeout of one try; {@code null} means the whole response timeout
+ * @param perTryTimeout the wait of one try for its response head, inside {@code timeouts.response};
+ *     {@code null} means tries share the whole response timeout with no limit of their own
  */
 public record RetryConfig(int attempts, int budgetPercent, int replayBodyBytes, Duration perTryTimeout) {
     public RetryConfig {
@@ -26,10 +25,5 @@ public record RetryConfig(int attempts, int budgetPercent, int replayBodyBytes, 
         if (perTryTimeout != null && (perTryTimeout.isNegative() || perTryTimeout.isZero())) {
             throw new IllegalArgumentException("perTryTimeout: " + perTryTimeout + " (expected: > 0 or null)");
         }
-    }
-
-    /** The response timeout of one try given the overall response timeout. */
-    public Duration perTryTimeoutOr(Duration response) {
-        return perTryTimeout == null ? requireNonNull(response, "response") : perTryTimeout;
     }
 }

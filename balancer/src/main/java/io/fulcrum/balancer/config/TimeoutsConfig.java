@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * @param connect connecting to a backend
- * @param response from the request's last byte sent to the response's first byte
+ * @param response the client's whole wait, from its request complete to the response head, all tries
+ *     together
  * @param clientIdle an idle client connection is closed after this
  * @param backendIdle an idle pooled backend connection is closed after this
  * @param drain how long in-flight requests may take to finish at shutdown

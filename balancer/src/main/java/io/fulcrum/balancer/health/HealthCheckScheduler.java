@@ -43,6 +43,8 @@ public final class HealthCheckScheduler implements AutoCloseable {
     static final double JITTER = 0.1;
     /** However long the interval, a new backend is first checked within this. */
     private static final long MAX_FIRST_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** A reported load counts for this many intervals (plus a probe timeout) unless reported again. */
+    static final int LOAD_VALID_ROUNDS = 3;
 
     private final BackendRegistry registry;
     private final HealthChecker checker;
@@ -50,6 +52,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
     private final ScheduledExecutorService control;
     private final RandomGenerator random;
     private final long intervalNanos;
+    private final long timeoutNanos;
     private final Map<String, Probe> probes = new HashMap<>();
     /** Backends of the first snapshot whose first check has not answered yet; control thread only. */
     private Set<String> awaitingFirst;
@@ -65,6 +68,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
         this.control = requireNonNull(control, "control");
         this.random = requireNonNull(random, "random");
         this.intervalNanos = requireNonNull(config, "config").interval().toNanos();
+        this.timeoutNanos = config.timeout().toNanos();
         this.enabled = config.enabled();
     }
 
@@ -208,7 +212,9 @@ public final class HealthCheckScheduler implements AutoCloseable {
                 return;
             }
             if (result.hasLoad()) {
-                target.state().setReportedLoad(result.load());
+                // Valid for a few rounds: a backend that stops reporting is not judged on an old figure.
+                target.state().setReportedLoad(result.load(), System.nanoTime() + LOAD_VALID_ROUNDS * intervalNanos
+                        + timeoutNanos);
             }
             if (tracker.observe(target, result) != null) {
                 registry.refresh();

@@ -39,6 +39,13 @@ import org.slf4j.LoggerFactory;
  * to a down-to-up flip so that a backend with a healthy health endpoint and a failing application
  * is not let back in by every probe).
  *
+ * <p>Hold-down: a connect failure (refused, or no connection within {@code timeouts.connect}) holds
+ * the backend out of selection at once for {@code outlier.hold-down}, doubling with each further
+ * connect failure in a row up to {@code outlier.max-hold-down}. Unlike ejection it needs no run of
+ * failures and is not limited by {@code max-ejected-percent}: a backend that refuses connections
+ * costs a retry nothing but time, and the next request should not spend it there. It ends when its
+ * time is up, when a request connects, or when health checks bring the backend up.
+ *
  * <p>Threading: {@link #onOutcome} runs on the event loops, costs an atomic increment and never
  * blocks; reaching the threshold hands the decision to the single control thread with
  * {@code execute()}. Ejection, un-ejection and the snapshot rebuild happen only there, as do the
@@ -54,6 +61,9 @@ public final class OutlierDetector implements OutcomeListener {
     private final long baseNanos;
     private final long maxNanos;
     private final int maxEjectedPercent;
+    private final long holdDownNanos;
+    private final long maxHoldDownNanos;
+    private final LongAdder holdDowns = new LongAdder();
     /** Backends with an ejection decision queued on the control thread; one task per backend at most. */
     private final Set<BackendState> pending = ConcurrentHashMap.newKeySet();
     /** Per backend: the ejection multiplier and when it last returned. Control thread only. */
@@ -70,9 +80,20 @@ public final class OutlierDetector implements OutcomeListener {
         this.baseNanos = config.baseEjection().toNanos();
         this.maxNanos = config.maxEjection().toNanos();
         this.maxEjectedPercent = config.maxEjectedPercent();
+        this.holdDownNanos = config.holdDown().toNanos();
+        this.maxHoldDownNanos = config.maxHoldDown().toNanos();
     }
 
-    /** Event loop: counts the outcome; never blocks. */
+    /** Hold-downs started by connect failures since start-up. */
+    public long holdDowns() {
+        return holdDowns.sum();
+    }
+
+    /**
+     * Event loop: counts the outcome; never blocks. A connect failure also holds the backend down
+     * at once (see {@link BackendState#holdDown}); any outcome that proves a connection could be
+     * made ends the hold-down.
+     */
     @Override
     public void onOutcome(Backend backend, Outcome outcome) {
         if (outcome == Outcome.CANCELLED) {
@@ -80,6 +101,16 @@ public final class OutlierDetector implements OutcomeListener {
             return;
         }
         BackendState state = backend.state();
+        if (outcome == Outcome.CONNECT_FAILURE) {
+            if (holdDownNanos > 0) {
+                long length = state.holdDown(clock.nanoTime(), holdDownNanos, maxHoldDownNanos);
+                holdDowns.increment();
+                log.debug("backend {} held down for {} ms after a connect failure", backend,
+                        TimeUnit.NANOSECONDS.toMillis(length));
+            }
+        } else {
+            state.clearHoldDown();
+        }
         if (!outcome.isFailure()) {
             state.resetConsecutiveFailures();
             return;
@@ -183,6 +214,10 @@ public final class OutlierDetector implements OutcomeListener {
             return;
         }
         Backend b = registry.current().byId(transition.backendId());
+        if (b != null) {
+            // Probes connect again: whatever held it down is over.
+            b.state().clearHoldDown();
+        }
         if (b != null && b.state().ejected()) {
             unEject(b, clock.nanoTime(), "health checks pass again");
             registry.refresh();

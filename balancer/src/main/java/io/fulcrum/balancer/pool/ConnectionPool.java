@@ -16,14 +16,20 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Keep-alive connections to backends, pooled per backend and per event loop (as in Zuul's
+ * Keep-alive connections to backends, pooled per backend address and per event loop (as in Zuul's
  * per-server, per-loop pools). A connection is only ever used and pooled on the event loop that
  * opened it, so a request never crosses threads and the idle lists need no locks.
  *
+ * <p>Keys are backend addresses ({@code Backend.poolKey()}). When the set of addresses in use
+ * changes ({@link #retainOnly}: a backend removed, or its URL changed by a reload), idle
+ * connections to addresses no longer in use are closed, and busy ones are closed when their
+ * exchange gives them back instead of being pooled; requests in progress finish.
+ *
  * <p>{@link #poll}, {@link #connect} and {@link #release} must be called on {@code loop}; they are
- * confined to it. {@link #closeAll()} is thread-safe.
+ * confined to it. {@link #retainOnly} and {@link #closeAll()} are thread-safe.
  */
 public final class ConnectionPool {
     private static final AttributeKey<String> POOL_KEY = AttributeKey.valueOf("fulcrum.pool.key");
@@ -31,6 +37,8 @@ public final class ConnectionPool {
     private final Bootstrap bootstrap;
     private final int maxIdlePerLoop;
     private final ChannelGroup all = new DefaultChannelGroup("backend-connections", GlobalEventExecutor.INSTANCE);
+    /** The addresses in use, or {@code null} before the first {@link #retainOnly} (all are). */
+    private volatile Set<String> liveKeys;
     private final FastThreadLocal<Map<String, ArrayDeque<Channel>>> idle = new FastThreadLocal<>() {
         @Override
         protected Map<String, ArrayDeque<Channel>> initialValue() {
@@ -90,7 +98,8 @@ public final class ConnectionPool {
      */
     public void release(Channel ch) {
         String key = ch.attr(POOL_KEY).get();
-        if (key == null || !ch.isActive()) {
+        Set<String> live = liveKeys;
+        if (key == null || !ch.isActive() || (live != null && !live.contains(key))) {
             ch.close();
             return;
         }
@@ -104,11 +113,28 @@ public final class ConnectionPool {
         ch.read();
     }
 
-    /** Whether {@code ch} is currently idle in this loop's pool. Confined to the channel's loop. */
-    public boolean isIdle(Channel ch) {
-        String key = ch.attr(POOL_KEY).get();
-        ArrayDeque<Channel> deque = key == null ? null : idle.get().get(key);
-        return deque != null && deque.contains(ch);
+    /**
+     * Keeps pooling only connections to {@code keys}: idle connections to any other address are
+     * closed (each on its own loop), and busy ones will be closed when released. Thread-safe;
+     * called on the control thread after each snapshot swap.
+     */
+    public void retainOnly(Set<String> keys) {
+        Set<String> live = Set.copyOf(keys);
+        liveKeys = live;
+        for (Channel ch : all) {
+            String key = ch.attr(POOL_KEY).get();
+            if (key != null && !live.contains(key)) {
+                ch.eventLoop().execute(() -> closeIfIdle(ch, key));
+            }
+        }
+    }
+
+    /** On the channel's loop: closes it if it sits in this loop's idle list. */
+    private void closeIfIdle(Channel ch, String key) {
+        ArrayDeque<Channel> deque = idle.get().get(key);
+        if (deque != null && deque.remove(ch)) {
+            ch.close();
+        }
     }
 
     /** Number of backend connections open now, idle or busy, on every loop. */

@@ -2,13 +2,12 @@ package io.fulcrum.balancer.proxy;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Pipeline of a backend connection: the HTTP/1.1 client codec with strict parsing (a response
+ * Pipeline of a backend connection: the HTTP/1.1 client codec ({@link BackendHttpCodec}) with strict parsing (a response
  * whose framing is in doubt fails decoding and the connection is never reused), reader-idle
  * detection for pooled connections, and the {@link ProxyBackendHandler}.
  */
@@ -31,7 +30,7 @@ final class BackendChannelInitializer extends ChannelInitializer<Channel> {
                 .setMaxChunkSize(MAX_CHUNK)
                 .setStrictLineParsing(true)
                 .setValidateHeaders(true);
-        ch.pipeline().addLast("codec", new HttpClientCodec(decoder, false, false));
+        ch.pipeline().addLast("codec", new BackendHttpCodec(decoder));
         ch.pipeline().addLast("idle", new IdleStateHandler(backendIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
         ch.pipeline().addLast("proxy", new ProxyBackendHandler());
     }

@@ -26,6 +26,11 @@ import java.util.List;
  * One client request and its way to a response: backend choice, connection, streaming both ways,
  * the response timeout, and retries on another backend where DESIGN.md's rules allow them.
  *
+ * <p>Deadlines: {@code timeouts.response} bounds the client's whole wait, from its request complete
+ * to the response head, whatever the number of tries; each retry gets what remains, and when it
+ * runs out the client has its 504. {@code retry.per-try-timeout} bounds one try inside it, from its
+ * request sent to the response head.
+ *
  * <p>Body parts that may have to be sent again are kept (retained) while the body stays under the
  * replay limit; past it they are sent once and dropped, and the request is no longer retried once
  * any of it reached a backend.
@@ -63,13 +68,22 @@ final class Exchange implements ChannelFutureListener {
     private boolean requestComplete;
 
     private List<Backend> tried = List.of();
-    private int attempt;
+    /** Tries made so far, the current one included (for the access log). */
+    private int tries;
+    /** Retries after tries that reached a backend; bounded by {@code retry.attempts}. */
+    private int retriesAfterSend;
+    /** Tries that failed before reaching a backend (connect failures). */
+    private int unsentFailures;
     private boolean holdingRetrySlot;
+    /** When the client's whole wait ends (System.nanoTime), or 0 before the request is complete. */
+    private long overallDeadline;
 
     private Backend backend;
     private Channel backendChannel;
     private ProxyBackendHandler backendHandler;
     private long tryStartNanos;
+    /** When this try's request was completely written, or 0 before. */
+    private long sentNanos;
     private long firstByteNanos;
     private boolean connecting;
     private boolean reachedBackend;
@@ -77,8 +91,8 @@ final class Exchange implements ChannelFutureListener {
     private boolean responseStarted;
     private boolean backendReusable;
     private int responseStatus;
-    /** When the response headers of this try are due (System.nanoTime), or 0 when not waiting. */
-    private long responseDeadline;
+    /** When this try's response head is due by the per-try timeout, or 0 when none applies. */
+    private long tryDeadline;
     private boolean done;
     private boolean hostFromBackend;
 
@@ -165,6 +179,7 @@ final class Exchange implements ChannelFutureListener {
         }
         if (content instanceof LastHttpContent) {
             requestComplete = true;
+            armOverallDeadline();
         }
         if (replayable && bodyBytes > settings.replayBodyBytes()) {
             stopKeepingBody();
@@ -222,17 +237,20 @@ final class Exchange implements ChannelFutureListener {
             return;
         }
         backend = chosen;
+        tries++;
         tryStartNanos = System.nanoTime();
+        sentNanos = 0;
         firstByteNanos = 0;
+        tryDeadline = 0;
         reachedBackend = false;
-        Channel pooled = proxy.pool().poll(chosen.id());
+        Channel pooled = proxy.pool().poll(chosen.poolKey());
         if (pooled != null) {
             attach(pooled);
             writeRequest();
             return;
         }
         connecting = true;
-        ChannelFuture connect = proxy.pool().connect(chosen.id(), chosen.address(), client.channel().eventLoop());
+        ChannelFuture connect = proxy.pool().connect(chosen.poolKey(), chosen.address(), client.channel().eventLoop());
         backendChannel = connect.channel();
         connect.addListener(this);
     }
@@ -318,16 +336,41 @@ final class Exchange implements ChannelFutureListener {
         }
     }
 
+    /** This try's request is completely written: latency is measured from here; per-try timer. */
     private void onRequestSent() {
-        if (responseDeadline == 0 && settings.responseTimeoutNanos() > 0) {
-            responseDeadline = System.nanoTime() + settings.responseTimeoutNanos();
-            frontend.armResponseTimer(responseDeadline);
+        if (sentNanos != 0) {
+            return;
+        }
+        sentNanos = System.nanoTime();
+        long perTry = settings.perTryTimeoutNanos();
+        if (perTry > 0) {
+            tryDeadline = sentNanos + perTry;
+            if (overallDeadline == 0 || tryDeadline - overallDeadline < 0) {
+                frontend.armResponseTimer(tryDeadline);
+            }
         }
     }
 
-    /** When the response headers are due, or 0 when this exchange is not waiting for them. */
+    /** The client's request is complete: its whole wait for a response head starts now. */
+    private void armOverallDeadline() {
+        if (overallDeadline == 0 && !done) {
+            overallDeadline = System.nanoTime() + settings.responseTimeoutNanos();
+            frontend.armResponseTimer(overallDeadline);
+        }
+    }
+
+    /**
+     * When the next response deadline falls (the per-try one or the client's whole wait, whichever
+     * is first), or 0 when this exchange is not waiting for a response head.
+     */
     long responseDeadline() {
-        return done || responseStarted ? 0 : responseDeadline;
+        if (done || responseStarted) {
+            return 0;
+        }
+        if (tryDeadline == 0) {
+            return overallDeadline;
+        }
+        return overallDeadline == 0 || tryDeadline - overallDeadline < 0 ? tryDeadline : overallDeadline;
     }
 
     /** Flushes what the client side wrote to the backend during one read. */
@@ -363,16 +406,30 @@ final class Exchange implements ChannelFutureListener {
         }
     }
 
-    /** The response headers did not come in time (the frontend's timer found the deadline past). */
+    /**
+     * A response deadline passed (the frontend's timer found {@link #responseDeadline()} due). Past
+     * the client's whole wait the client gets its 504 now; past only the per-try timeout, the try
+     * fails and may be retried with the time that remains.
+     */
     void onResponseTimeout() {
-        responseDeadline = 0;
         if (done || responseStarted) {
             return;
         }
+        boolean overall = overallDeadline != 0 && System.nanoTime() - overallDeadline >= 0;
+        tryDeadline = 0;
+        boolean wasConnecting = connecting;
         Channel ch = backendChannel;
         detachBackend();
         if (ch != null) {
             ch.close();
+        }
+        if (overall) {
+            if (backend != null) {
+                // A try cut short while still connecting says nothing about the backend's answers.
+                endTry(wasConnecting ? Outcome.CANCELLED : Outcome.TIMEOUT);
+            }
+            fail(UpstreamFailure.RESPONSE_TIMEOUT);
+            return;
         }
         tryFailed(Outcome.TIMEOUT);
     }
@@ -409,19 +466,28 @@ final class Exchange implements ChannelFutureListener {
             }
             return;
         }
-        cancelTimeout();
+        if (code > 599 || code < 100) {
+            // RFC 9110 section 15: a status is three digits, 100 to 599; anything else is a
+            // malformed response (the codec already refuses other than three digits).
+            Channel ch = backendChannel;
+            detachBackend();
+            ch.close();
+            tryFailed(Outcome.RESET);
+            return;
+        }
         if (firstByteNanos == 0) {
             firstByteNanos = System.nanoTime();
         }
         responseStatus = code;
-        if ((code == 502 || code == 503 || code == 504) && canRetry(true)) {
+        if ((code == 502 || code == 503 || code == 504) && retryAllowed(true)) {
             // Drop this answer and its connection; another backend gets the request.
             Channel ch = backendChannel;
             detachBackend();
             ch.close();
-            retry(Outcome.SERVER_ERROR);
+            retry(Outcome.SERVER_ERROR, true);
             return;
         }
+        tryDeadline = 0;
         backendReusable = HttpUtil.isKeepAlive(response);
         boolean bodyless = head || code == 204 || code == 304;
         closeDelimited = HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId,
@@ -518,47 +584,61 @@ final class Exchange implements ChannelFutureListener {
         if (done) {
             return;
         }
-        if (canRetry(reachedBackend)) {
-            retry(outcome);
+        boolean sent = reachedBackend;
+        if (!sent) {
+            unsentFailures++;
+        }
+        if (retryAllowed(sent)) {
+            retry(outcome, sent);
             return;
         }
         endTry(outcome);
         fail(switch (outcome) {
             case CONNECT_FAILURE -> UpstreamFailure.CONNECT_FAILED;
             case TIMEOUT -> UpstreamFailure.RESPONSE_TIMEOUT;
-            default -> reachedBackend ? UpstreamFailure.RESET_BEFORE_RESPONSE : UpstreamFailure.CONNECT_FAILED;
+            default -> sent ? UpstreamFailure.RESET_BEFORE_RESPONSE : UpstreamFailure.CONNECT_FAILED;
         });
     }
 
     /**
-     * Whether another try is allowed. Takes a retry-budget slot when it answers {@code true}.
+     * Whether another try is allowed after the current one failed ({@link RetryPolicy}), within the
+     * client's deadline. Takes a retry-budget slot when a retry needs one; a request keeps its slot
+     * for its later retries.
      *
      * @param sent whether the request (any byte of it) reached the failed backend
      */
-    private boolean canRetry(boolean sent) {
-        if (responseStarted || attempt >= settings.retryAttempts()) {
+    private boolean retryAllowed(boolean sent) {
+        if (overallDeadline != 0 && System.nanoTime() - overallDeadline >= 0) {
             return false;
         }
-        if (sent && !(retryableAfterSend && replayable)) {
-            return false;
+        int poolSize = proxy.registry().current().backends().size();
+        RetryPolicy.Decision decision = RetryPolicy.decide(sent, responseStarted, retryableAfterSend && replayable,
+                retriesAfterSend, settings.retryAttempts(), unsentFailures, poolSize);
+        switch (decision) {
+            case RETRY_FREE:
+                return true;
+            case RETRY:
+                if (!holdingRetrySlot) {
+                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(poolSize);
+                }
+                return holdingRetrySlot;
+            default:
+                return false;
         }
-        if (holdingRetrySlot) {
-            return true;
-        }
-        holdingRetrySlot = proxy.retryBudget().tryStartRetry();
-        return holdingRetrySlot;
     }
 
-    private void retry(Outcome outcome) {
+    private void retry(Outcome outcome, boolean sent) {
         Backend failed = backend;
         endTry(outcome);
         if (tried.isEmpty()) {
-            tried = new ArrayList<>(settings.retryAttempts());
+            tried = new ArrayList<>(settings.retryAttempts() + 2);
         }
         if (failed != null) {
             tried.add(failed);
         }
-        attempt++;
+        if (sent) {
+            retriesAfterSend++;
+        }
         proxy.retryBudget().recordRetry();
         bodyWritten = 0;
         tryBackend();
@@ -572,9 +652,11 @@ final class Exchange implements ChannelFutureListener {
         }
         backend = null;
         long end = firstByteNanos != 0 ? firstByteNanos : System.nanoTime();
-        b.state().onRequestEnd(end - tryStartNanos, outcome);
+        // Latency runs from the request completely sent to the response's first byte, so neither
+        // connecting nor a slow client's upload counts against the backend.
+        b.state().onRequestEnd(end - (sentNanos != 0 ? sentNanos : tryStartNanos), outcome);
         proxy.outcomeListener().onOutcome(b, outcome);
-        cancelTimeout();
+        tryDeadline = 0;
     }
 
     private void detachBackend() {
@@ -620,18 +702,13 @@ final class Exchange implements ChannelFutureListener {
         finish();
     }
 
-    private void cancelTimeout() {
-        // The frontend's timer is shared by the connection's requests; it finds no deadline and
-        // re-arms for the next one, so nothing is scheduled or cancelled per request.
-        responseDeadline = 0;
-    }
-
     private void finish() {
         if (done) {
             return;
         }
+        // The frontend's timer is shared by the connection's requests; it finds no deadline here
+        // and re-arms for the next one, so nothing is scheduled or cancelled per request.
         done = true;
-        cancelTimeout();
         for (int i = 0; i < body.size(); i++) {
             ReferenceCountUtil.release(body.get(i));
         }
@@ -643,7 +720,7 @@ final class Exchange implements ChannelFutureListener {
         proxy.retryBudget().requestEnded();
         AccessLog accessLog = proxy.accessLog();
         if (accessLog.enabled()) {
-            accessLog.log(clientAddress, request.method().name(), request.uri(), clientStatus, servedBy, attempt + 1,
+            accessLog.log(clientAddress, request.method().name(), request.uri(), clientStatus, servedBy, tries,
                     System.nanoTime() - startNanos, requestId);
         }
         frontend.exchangeDone(this);

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.BackendSnapshot;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -14,6 +16,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +66,12 @@ public final class ProxyServer {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
                 .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos()));
-        proxy.setPool(new ConnectionPool(backends, MAX_IDLE_PER_LOOP));
+        ConnectionPool pool = new ConnectionPool(backends, MAX_IDLE_PER_LOOP);
+        proxy.setPool(pool);
+        // Connections follow addresses: a backend removed or re-addressed by a reload loses its
+        // idle pooled connections at the swap (requests in progress finish).
+        pool.retainOnly(poolKeys(proxy.registry().current()));
+        proxy.registry().subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
 
         ServerBootstrap server = new ServerBootstrap()
                 .group(acceptGroup, workerGroup)
@@ -77,6 +86,14 @@ public final class ProxyServer {
                         config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos()));
         serverChannel = server.bind(config.listen().host(), config.listen().port()).sync().channel();
         log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
+    }
+
+    private static Set<String> poolKeys(BackendSnapshot snapshot) {
+        Set<String> keys = new HashSet<>();
+        for (Backend b : snapshot.backends()) {
+            keys.add(b.poolKey());
+        }
+        return keys;
     }
 
     /** The bound port (useful with port 0). */

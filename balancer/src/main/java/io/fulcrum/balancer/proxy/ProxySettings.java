@@ -2,6 +2,7 @@ package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.netty.util.AsciiString;
+import java.time.Duration;
 
 /**
  * The values the request path needs, precomputed from one {@link BalancerConfig}. Immutable;
@@ -9,7 +10,9 @@ import io.netty.util.AsciiString;
  *
  * @param regionHeader header carrying the client's region, or {@code null}
  * @param backendHeader response header naming the backend, or {@code null}
- * @param responseTimeoutNanos time allowed for the response headers of one try
+ * @param responseTimeoutNanos the client's whole wait for the response head, all tries together
+ * @param perTryTimeoutNanos the wait of one try for its response head, or 0 when only the whole
+ *     wait applies
  * @param maxBodyBytes request bodies past this get 413
  * @param retryAttempts extra tries after the first
  * @param replayBodyBytes request bodies up to this size are kept for a retry
@@ -18,6 +21,7 @@ public record ProxySettings(
         AsciiString regionHeader,
         AsciiString backendHeader,
         long responseTimeoutNanos,
+        long perTryTimeoutNanos,
         long maxBodyBytes,
         int retryAttempts,
         int replayBodyBytes) {
@@ -26,9 +30,16 @@ public record ProxySettings(
         return new ProxySettings(
                 config.routing().regionHeader() == null ? null : AsciiString.cached(config.routing().regionHeader()),
                 config.backendHeader() == null ? null : AsciiString.cached(config.backendHeader()),
-                config.retry().perTryTimeoutOr(config.timeouts().response()).toNanos(),
+                config.timeouts().response().toNanos(),
+                perTry(config),
                 config.limits().maxBodyBytes(),
                 config.retry().attempts(),
                 config.retry().replayBodyBytes());
+    }
+
+    /** The per-try timeout when it is shorter than the whole response timeout, else 0. */
+    private static long perTry(BalancerConfig config) {
+        Duration perTry = config.retry().perTryTimeout();
+        return perTry == null || perTry.compareTo(config.timeouts().response()) >= 0 ? 0 : perTry.toNanos();
     }
 }

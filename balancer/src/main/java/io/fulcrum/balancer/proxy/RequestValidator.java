@@ -46,6 +46,9 @@ final class RequestValidator {
         }
         HttpHeaders headers = request.headers();
         String uri = request.uri();
+        if (!isValidTarget(uri)) {
+            return new Rejection(HttpResponseStatus.BAD_REQUEST, "invalid request target");
+        }
         if (!uri.isEmpty() && uri.charAt(0) != '/') {
             Rejection r = toOriginForm(request, uri, method);
             if (r != null) {
@@ -72,6 +75,21 @@ final class RequestValidator {
             return new Rejection(HttpResponseStatus.EXPECTATION_FAILED, "unsupported expectation");
         }
         return null;
+    }
+
+    /**
+     * A request-target is printable US-ASCII without a fragment (RFC 9112 section 3.2, RFC 3986):
+     * no NUL or other control character, no space, no DEL, no {@code #}. Bytes past ASCII are
+     * refused too: forwarded as they came they are not a URI, and re-encoded they would change.
+     */
+    static boolean isValidTarget(String uri) {
+        for (int i = 0, n = uri.length(); i < n; i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c >= 0x7F || c == '#') {
+                return false;
+            }
+        }
+        return true;
     }
 
     static Rejection decoderFailure(Throwable cause) {

@@ -4,16 +4,31 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Caps retries at a share of the requests in flight, so that a failing pool is not hammered by a
- * retry storm (Envoy's retry budget, Finagle's RetryBudget). A small floor lets a quiet balancer
- * still retry. Thread-safe and lock-free.
+ * Caps the retries in progress, so that a failing pool is not hammered by a retry storm (Envoy's
+ * retry budget, Finagle's RetryBudget), while the burst that one dying backend causes by itself
+ * always fits.
+ *
+ * <p>Retries in progress may reach the largest of:
+ * <ul>
+ *   <li>a floor of {@value #MIN_CONCURRENT_RETRIES}, so a quiet balancer still retries;</li>
+ *   <li>{@code budget-percent} of the requests in progress;</li>
+ *   <li>the share of one backend: requests in progress ÷ backends in the pool (with at least two
+ *       backends). When one backend of N dies, about that many requests were on it and all need a
+ *       retry at once.</li>
+ * </ul>
+ * So in a pool-wide brown-out, where every try fails, retries add at most the larger of
+ * {@code budget-percent} and 1/N to the load. Retries of requests that never reached a backend
+ * (see {@link RetryPolicy}) take no slot.
+ *
+ * <p>Thread-safe and lock-free.
  */
 public final class RetryBudget {
-    private static final int MIN_CONCURRENT_RETRIES = 3;
+    static final int MIN_CONCURRENT_RETRIES = 3;
 
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final AtomicInteger activeRetries = new AtomicInteger();
     private final LongAdder retries = new LongAdder();
+    private final LongAdder refused = new LongAdder();
     private volatile int budgetPercent;
 
     public RetryBudget(int budgetPercent) {
@@ -36,18 +51,30 @@ public final class RetryBudget {
         activeRequests.decrementAndGet();
     }
 
+    /** The most retries in progress allowed now; see the class comment. 0 when the budget is 0%. */
+    int allowed(int poolSize) {
+        int percent = budgetPercent;
+        if (percent == 0) {
+            return 0;
+        }
+        int active = activeRequests.get();
+        int byShare = active * percent / 100;
+        int byPool = poolSize >= 2 ? (active + poolSize - 1) / poolSize : 0;
+        return Math.max(MIN_CONCURRENT_RETRIES, Math.max(byShare, byPool));
+    }
+
     /**
      * Takes a retry slot if the budget allows one now; a successful call must be paired with
      * {@link #retryEnded()}.
+     *
+     * @param poolSize backends in the pool, which sizes the burst allowance
      */
-    public boolean tryStartRetry() {
-        int allowed = Math.max(MIN_CONCURRENT_RETRIES, activeRequests.get() * budgetPercent / 100);
-        if (budgetPercent == 0) {
-            return false;
-        }
+    public boolean tryStartRetry(int poolSize) {
+        int allowed = allowed(poolSize);
         while (true) {
             int current = activeRetries.get();
             if (current >= allowed) {
+                refused.increment();
                 return false;
             }
             if (activeRetries.compareAndSet(current, current + 1)) {
@@ -65,9 +92,14 @@ public final class RetryBudget {
         retries.increment();
     }
 
-    /** Retries since start-up. */
+    /** Retries since start-up, free ones included. */
     public long totalRetries() {
         return retries.sum();
+    }
+
+    /** Retries the budget refused since start-up. */
+    public long refusedRetries() {
+        return refused.sum();
     }
 
     public int activeRequests() {

@@ -36,10 +36,13 @@ final class Admission {
         return new Admission(false, saturation, true, avoidExcluded);
     }
 
-    /** Whether {@code b} may be chosen in this pass. Allocation-free. */
-    boolean admits(Backend b, List<Backend> excluded) {
+    /**
+     * Whether {@code b} may be chosen in this pass at {@code nowNanos}. Allocation-free. Outside
+     * panic mode a backend held down after a connect failure is not admitted.
+     */
+    boolean admits(Backend b, List<Backend> excluded, long nowNanos) {
         BackendState s = b.state();
-        if (panic ? s.draining() : !s.routable()) {
+        if (panic ? s.draining() : !s.routable() || s.heldDown(nowNanos)) {
             return false;
         }
         int inFlight = s.inFlight();

@@ -14,6 +14,7 @@ public final class Backend {
     private final BackendConfig config;
     private final BackendState state;
     private final InetSocketAddress address;
+    private final String poolKey;
 
     /**
      * Resolves the host name now, on the calling (control) thread, so that connecting never looks
@@ -24,6 +25,22 @@ public final class Backend {
         this.config = requireNonNull(config, "config");
         this.state = requireNonNull(state, "state");
         this.address = new InetSocketAddress(config.host(), config.port());
+        this.poolKey = poolKey(address);
+    }
+
+    /**
+     * The key of this backend's pooled connections: its resolved address, so a backend whose URL
+     * (or resolved address) changes never reuses connections to the old one, while backends that
+     * share an address share connections.
+     */
+    public static String poolKey(InetSocketAddress address) {
+        String host = address.isUnresolved() ? address.getHostString() : address.getAddress().getHostAddress();
+        return host + ":" + address.getPort();
+    }
+
+    /** See {@link #poolKey(InetSocketAddress)}; computed once. */
+    public String poolKey() {
+        return poolKey;
     }
 
     /** The backend's socket address, resolved when this object was built (start-up or reload). */

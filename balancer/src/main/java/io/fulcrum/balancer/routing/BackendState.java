@@ -15,14 +15,27 @@ import java.util.concurrent.atomic.AtomicLong;
  * least-loaded balancers): a sample above the current estimate replaces it at once, so a backend
  * that turns slow is avoided on its first slow answer, while lower samples pull the estimate down
  * with time constant {@link #DEFAULT_DECAY_NANOS}. Reads decay the estimate toward zero for the time
- * since the last sample, so an idle backend that was slow is tried again eventually.
+ * since the last latency sample, so a backend that was slow and then got no traffic (it was down,
+ * or too costly to be picked) is tried again and judged on what it does now. Each estimator keeps
+ * its own timestamp: failures that carry no latency (connect failures) never hold the latency
+ * estimate at its old value.
+ *
+ * <p>Hold-down: a refused or timed-out connect makes the backend unroutable at once for a short
+ * time that doubles with each further connect failure in a row (nginx's {@code max_fails} /
+ * {@code fail_timeout}, HAProxy's {@code observe layer4}); the first request that connects ends it.
+ * It is read by selection against the clock, so it needs no snapshot rebuild and is independent of
+ * the outlier detector's ejection cap.
+ *
+ * <p>Reported load: the figure from the backend's health response is valid until a deadline given
+ * with it; a backend that stops reporting is treated as reporting nothing rather than its last
+ * figure forever.
  *
  * <p>Slow start: when a backend becomes routable again (health up, un-ejected, undrained, or added
  * by a reload) its recovery time is recorded, and {@link #slowStartFactor} ramps its effective
  * weight from {@link #MIN_SLOW_START_FACTOR} to 1 over the configured window.
  *
  * <p>Thread-safe. Reads are plain volatile or atomic reads. The two estimators (latency, error
- * rate) are each updated with a CAS loop; their shared timestamp is written separately, so two
+ * rate) are each updated with a CAS loop; each one's timestamp is written separately, so two
  * samples finishing at the same instant on different loops may decay by a slightly wrong interval.
  * That error is bounded by the time between the two samples and harmless for a load heuristic.
  */
@@ -39,11 +52,20 @@ public final class BackendState {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
-    /** {@link Double} bits of the latency estimate as of {@link #stampNanos}. */
+    /** {@link Double} bits of the latency estimate as of {@link #latencyStampNanos}. */
     private final AtomicLong latencyBits = new AtomicLong(Double.doubleToRawLongBits(0));
-    /** {@link Double} bits of the failure-rate estimate as of {@link #stampNanos}. */
+    /** {@link Double} bits of the failure-rate estimate as of {@link #errorStampNanos}. */
     private final AtomicLong errorRateBits = new AtomicLong(Double.doubleToRawLongBits(0));
-    private volatile long stampNanos;
+    /** When the latency estimate was last sampled. */
+    private volatile long latencyStampNanos;
+    /** When the error-rate estimate was last sampled. */
+    private volatile long errorStampNanos;
+    /** Unroutable until this {@link NanoClock} time while {@link #heldDown} is set. */
+    private volatile long holdDownUntilNanos;
+    private volatile boolean heldDown;
+    private final AtomicInteger connectFailures = new AtomicInteger();
+    /** The reported load is ignored from this time on. */
+    private volatile long reportedLoadUntilNanos;
     private volatile long recoveredAtNanos = NOT_RECOVERING;
     private volatile boolean healthy = true;
     private volatile boolean draining;
@@ -69,7 +91,9 @@ public final class BackendState {
             throw new IllegalArgumentException("decayNanos: " + decayNanos + " (expected: > 0)");
         }
         this.decayNanos = decayNanos;
-        this.stampNanos = clock.nanoTime();
+        long now = clock.nanoTime();
+        this.latencyStampNanos = now;
+        this.errorStampNanos = now;
     }
 
     boolean tryAcquire(int maxInFlight) {
@@ -108,20 +132,23 @@ public final class BackendState {
         if (failure) {
             errors.incrementAndGet();
         }
-        double w = decayWeight(nowNanos);
         if (outcome != Outcome.CONNECT_FAILURE && outcome != Outcome.CANCELLED) {
+            double w = decayWeight(nowNanos, latencyStampNanos);
             double sample = Math.max(0, latencyNanos);
             while (true) {
                 long bits = latencyBits.get();
-                double prev = Double.longBitsToDouble(bits);
-                // Peak-sensitive: a higher sample wins at once; a lower one is averaged in by elapsed time.
-                double next = sample > prev ? sample : prev * w + sample * (1 - w);
+                double decayed = Double.longBitsToDouble(bits) * w;
+                // Peak-sensitive: a sample above the decayed estimate wins at once; a lower one is
+                // averaged in by elapsed time.
+                double next = sample > decayed ? sample : decayed + sample * (1 - w);
                 if (latencyBits.compareAndSet(bits, Double.doubleToRawLongBits(next))) {
                     break;
                 }
             }
+            latencyStampNanos = later(latencyStampNanos, nowNanos);
         }
         if (outcome != Outcome.CANCELLED) {
+            double w = decayWeight(nowNanos, errorStampNanos);
             double x = failure ? 1 : 0;
             while (true) {
                 long bits = errorRateBits.get();
@@ -130,14 +157,16 @@ public final class BackendState {
                     break;
                 }
             }
-        }
-        if (nowNanos - stampNanos > 0) {
-            stampNanos = nowNanos;
+            errorStampNanos = later(errorStampNanos, nowNanos);
         }
     }
 
-    /** exp(-elapsed / decay): how much of the stored estimates still counts at {@code nowNanos}. */
-    private double decayWeight(long nowNanos) {
+    private static long later(long a, long b) {
+        return b - a > 0 ? b : a;
+    }
+
+    /** exp(-elapsed / decay): how much of an estimate stamped at {@code stamp} still counts at {@code now}. */
+    private double decayWeight(long nowNanos, long stampNanos) {
         long elapsed = nowNanos - stampNanos;
         return elapsed <= 0 ? 1 : Math.exp(-elapsed / decayNanos);
     }
@@ -156,14 +185,14 @@ public final class BackendState {
         return errors.get();
     }
 
-    /** The latency estimate as of the last sample, without decay; 0 before any sample. */
+    /** The latency estimate selection uses now: decayed to the clock's current time; 0 before any sample. */
     public double latencyEwmaNanos() {
-        return Double.longBitsToDouble(latencyBits.get());
+        return latencyEwmaNanos(clock.nanoTime());
     }
 
     /** The latency estimate decayed to {@code nowNanos}; 0 before any sample. */
     public double latencyEwmaNanos(long nowNanos) {
-        return Double.longBitsToDouble(latencyBits.get()) * decayWeight(nowNanos);
+        return Double.longBitsToDouble(latencyBits.get()) * decayWeight(nowNanos, latencyStampNanos);
     }
 
     /**
@@ -171,7 +200,7 @@ public final class BackendState {
      * decay period, decayed to {@code nowNanos}. Cancelled requests do not count either way.
      */
     public double recentErrorRate(long nowNanos) {
-        return Double.longBitsToDouble(errorRateBits.get()) * decayWeight(nowNanos);
+        return Double.longBitsToDouble(errorRateBits.get()) * decayWeight(nowNanos, errorStampNanos);
     }
 
     public boolean healthy() {
@@ -243,14 +272,70 @@ public final class BackendState {
         startSlowStartIfBecameRoutable(wasRoutable);
     }
 
-    /** The load the backend last reported in its health response, in [0, 1]. */
+    /** The load the backend reported that selection uses now, in [0, 1]; 0 once the report expired. */
     public double reportedLoad() {
-        return reportedLoad;
+        return reportedLoad(clock.nanoTime());
     }
 
-    /** Records the backend's own load figure; values outside [0, 1] (or NaN) are clamped. */
-    public void setReportedLoad(double load) {
+    /** The reported load as of {@code nowNanos}: 0 when none is valid then. */
+    public double reportedLoad(long nowNanos) {
+        double load = reportedLoad;
+        return load == 0 || nowNanos - reportedLoadUntilNanos >= 0 ? 0 : load;
+    }
+
+    /**
+     * Records the backend's own load figure, valid until {@code validUntilNanos} (the health checks
+     * give it a few of their intervals); values outside [0, 1] (or NaN) are clamped.
+     */
+    public void setReportedLoad(double load, long validUntilNanos) {
+        this.reportedLoadUntilNanos = validUntilNanos;
         this.reportedLoad = load > 1 ? 1 : load > 0 ? load : 0;
+    }
+
+    /**
+     * Whether a connect failure holds the backend down at {@code nowNanos}. Cheap enough for every
+     * selection: one volatile read in the common case.
+     */
+    public boolean heldDown(long nowNanos) {
+        return heldDown && nowNanos - holdDownUntilNanos < 0;
+    }
+
+    /** The end of the current hold-down, meaningful while {@link #heldDown(long)}. */
+    public long holdDownUntilNanos() {
+        return holdDownUntilNanos;
+    }
+
+    /**
+     * Counts a connect failure and holds the backend down for {@code base} × 2^(failures in a row − 1),
+     * at most {@code max}. Returns the length chosen. Event loops; thread-safe.
+     */
+    public long holdDown(long nowNanos, long baseNanos, long maxNanos) {
+        int n = connectFailures.incrementAndGet();
+        long length = Math.min(baseNanos, maxNanos);
+        for (int i = 1; i < n && length < maxNanos; i++) {
+            length = length > maxNanos / 2 ? maxNanos : length * 2;
+        }
+        long until = nowNanos + length;
+        if (!heldDown || until - holdDownUntilNanos > 0) {
+            holdDownUntilNanos = until;
+        }
+        heldDown = true;
+        return length;
+    }
+
+    /** A connection succeeded (or health checks pass again): no hold-down, and the doubling starts over. */
+    public void clearHoldDown() {
+        if (heldDown) {
+            heldDown = false;
+        }
+        if (connectFailures.get() != 0) {
+            connectFailures.set(0);
+        }
+    }
+
+    /** Connect failures in a row; reset by {@link #clearHoldDown()}. */
+    public int connectFailures() {
+        return connectFailures.get();
     }
 
     /** Healthy, not ejected and not draining. */

@@ -38,7 +38,7 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
             return null;
         }
         if (n == 1) {
-            return admission.admits(backends[0], excluded) ? backends[0] : null;
+            return admission.admits(backends[0], excluded, nowNanos) ? backends[0] : null;
         }
         int i = random.nextInt(n);
         int j = random.nextInt(n - 1);
@@ -47,15 +47,15 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         }
         Backend a = backends[i];
         Backend b = backends[j];
-        boolean okA = admission.admits(a, excluded);
-        boolean okB = admission.admits(b, excluded);
+        boolean okA = admission.admits(a, excluded, nowNanos);
+        boolean okB = admission.admits(b, excluded, nowNanos);
         if (!okA && !okB) {
             // Rare: both draws full or down. Fall back to the first two admitted ones from a's slot.
-            a = firstAdmitted(admission, excluded, i);
+            a = firstAdmitted(admission, excluded, i, nowNanos);
             if (a == null) {
                 return null;
             }
-            b = secondAdmitted(admission, excluded, a, i);
+            b = secondAdmitted(admission, excluded, a, i, nowNanos);
             okA = true;
             okB = b != null;
         }
@@ -76,12 +76,13 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         } else {
             base = inFlight == 0 ? 1 : UNKNOWN_LATENCY_PENALTY + inFlight;
         }
-        double load = 1 / (1 - LOAD_SENSITIVITY * s.reportedLoad());
+        double load = 1 / (1 - LOAD_SENSITIVITY * s.reportedLoad(nowNanos));
         double weight = backend.weight() * s.slowStartFactor(nowNanos, slowStartNanos);
         return base * load / weight;
     }
 
-    private Backend secondAdmitted(Admission admission, List<Backend> excluded, Backend first, int start) {
+    private Backend secondAdmitted(Admission admission, List<Backend> excluded, Backend first, int start,
+            long nowNanos) {
         int n = backends.length;
         boolean seenFirst = false;
         for (int k = 0; k < n; k++) {
@@ -89,7 +90,7 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
             Backend b = backends[idx >= n ? idx - n : idx];
             if (b == first) {
                 seenFirst = true;
-            } else if (seenFirst && admission.admits(b, excluded)) {
+            } else if (seenFirst && admission.admits(b, excluded, nowNanos)) {
                 return b;
             }
         }

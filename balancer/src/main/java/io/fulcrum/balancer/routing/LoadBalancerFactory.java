@@ -20,9 +20,10 @@ import java.util.random.RandomGenerator;
  *
  * <p>Spill-over plans. For a client region R the order is: R; then the balancer's own region when R
  * is another one (the header named a region, its backends are busy, the nearest remaining capacity
- * is the balancer's own); then the regions of {@code spillover.order}, or every other region in
- * the order they first appear in the backend list when no order is given. Regions not in an explicit
- * order are used only in panic mode. A client region that no backend has uses the local plan.
+ * is the balancer's own); then the regions of {@code spillover.order}; then every other region in
+ * the order they first appear in the backend list. {@code spillover.order} only decides which
+ * regions come first: a healthy region it does not list is still used before panic mode. A client
+ * region that no backend has uses the local plan.
  */
 public final class LoadBalancerFactory {
     private LoadBalancerFactory() {
@@ -83,11 +84,8 @@ public final class LoadBalancerFactory {
         Set<String> order = new LinkedHashSet<>();
         order.add(clientRegion);
         order.add(localRegion);
-        if (spillOrder.isEmpty()) {
-            allRegions.forEach(order::add);
-        } else {
-            order.addAll(spillOrder);
-        }
+        order.addAll(spillOrder);
+        allRegions.forEach(order::add);
         return List.copyOf(order);
     }
 

@@ -45,12 +45,12 @@ abstract class PolicyLoadBalancer implements LoadBalancer, CandidatePicker {
     }
 
     /** The first admitted candidate at or after {@code start}, wrapping around; {@code null} if none. */
-    final Backend firstAdmitted(Admission admission, List<Backend> excluded, int start) {
+    final Backend firstAdmitted(Admission admission, List<Backend> excluded, int start, long nowNanos) {
         int n = backends.length;
         for (int k = 0; k < n; k++) {
             int i = start + k;
             Backend b = backends[i >= n ? i - n : i];
-            if (admission.admits(b, excluded)) {
+            if (admission.admits(b, excluded, nowNanos)) {
                 return b;
             }
         }

@@ -36,11 +36,11 @@ final class RandomLoadBalancer extends PolicyLoadBalancer {
         for (int d = 0; d < DRAWS; d++) {
             index = indexOf(random.nextLong(total));
             Backend b = backends[index];
-            if (admission.admits(b, excluded) && passesSlowStart(b, nowNanos)) {
+            if (admission.admits(b, excluded, nowNanos) && passesSlowStart(b, nowNanos)) {
                 return b;
             }
         }
-        return firstAdmitted(admission, excluded, index);
+        return firstAdmitted(admission, excluded, index, nowNanos);
     }
 
     /** The first index whose cumulative weight exceeds {@code ticket}. */

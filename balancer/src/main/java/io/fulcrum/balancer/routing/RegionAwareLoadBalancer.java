@@ -10,15 +10,18 @@ import java.util.concurrent.atomic.LongAdder;
  * The routing of DESIGN.md ("How a request is routed") around one policy per region.
  *
  * <p>For the client's region (from the request, else the balancer's own) a precomputed
- * <em>plan</em> lists region pickers: the client's region first, then the spill-over regions. A
+ * <em>plan</em> lists region pickers: the client's region first, then the spill-over regions, then
+ * every other region that has backends ({@link LoadBalancerFactory#regionOrder}). Since the plan
+ * covers every region, "no routable backend in the plan" means none anywhere. A
  * selection makes these passes, stopping at the first that finds a backend:
  * <ol>
  *   <li>each region in plan order, only backends below {@code saturation} × max-in-flight: a region
  *       is used while at least one of its backends is below saturation, else the next one;</li>
  *   <li>each region in plan order, any backend below max-in-flight: when everything is saturated,
  *       near capacity still beats far capacity;</li>
- *   <li>when no backend of the plan is routable at all: panic mode, every backend that is not
- *       draining (unhealthy and ejected ones included), counted in {@link #panicSelections()}.</li>
+ *   <li>when no backend of the plan is routable at all (healthy, not ejected, not held down after a
+ *       connect failure): panic mode, every backend that is not draining (unhealthy, ejected and
+ *       held-down ones included), counted in {@link #panicSelections()}.</li>
  * </ol>
  * Passes 1 and 2 run first avoiding the request's excluded backends, then allowing them. A backend
  * at max-in-flight is never returned; when routable backends exist but all are full the result is
@@ -64,7 +67,7 @@ final class RegionAwareLoadBalancer implements LoadBalancer {
         if (b == null) {
             b = inPlan(plan, belowSaturation, Admission.CAPACITY, excluded, now);
         }
-        if (b != null || anyRoutable(plan)) {
+        if (b != null || anyRoutable(plan, now)) {
             return b;
         }
         b = anyExcluded ? panic.pick(Admission.PANIC_AVOIDING, excluded, now) : null;
@@ -113,12 +116,17 @@ final class RegionAwareLoadBalancer implements LoadBalancer {
         return null;
     }
 
-    /** Slow path only: whether any candidate of the plan is routable right now. */
-    private static boolean anyRoutable(CandidatePicker[] plan) {
+    /**
+     * Slow path only: whether any candidate of the plan is routable right now, neither flagged
+     * down nor held down after a connect failure. When one is, the request waits for capacity
+     * (503) instead of going to backends known to be failing.
+     */
+    private static boolean anyRoutable(CandidatePicker[] plan, long now) {
         for (CandidatePicker p : plan) {
             List<Backend> candidates = p.candidates();
             for (int i = 0, n = candidates.size(); i < n; i++) {
-                if (candidates.get(i).state().routable()) {
+                BackendState s = candidates.get(i).state();
+                if (s.routable() && !s.heldDown(now)) {
                     return true;
                 }
             }

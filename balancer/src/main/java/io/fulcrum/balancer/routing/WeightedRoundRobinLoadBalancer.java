@@ -52,11 +52,11 @@ final class WeightedRoundRobinLoadBalancer extends PolicyLoadBalancer {
         for (int k = 0; k < probes; k++) {
             int s = slot + k;
             Backend b = backends[schedule[s >= period ? s - period : s]];
-            if (admission.admits(b, excluded) && passesSlowStart(b, nowNanos)) {
+            if (admission.admits(b, excluded, nowNanos) && passesSlowStart(b, nowNanos)) {
                 return b;
             }
         }
-        return firstAdmitted(admission, excluded, schedule[slot]);
+        return firstAdmitted(admission, excluded, schedule[slot], nowNanos);
     }
 
     /** One period of nginx's smooth weighted round-robin over the backends' weights. */

@@ -188,4 +188,43 @@ class OutlierDetectorTest {
         detector.expireEjections();
         assertFalse(b("b1").state().ejected());
     }
+
+    @Test
+    void aConnectFailureHoldsTheBackendDownAtOnceWhateverTheEjectionCap() throws Exception {
+        OutlierDetector strict = new OutlierDetector(registry, new OutlierConfig(5, BASE, MAX, 0,
+                Duration.ofSeconds(1), Duration.ofSeconds(4)), control, clock);
+        Backend b1 = b("b1");
+
+        strict.onOutcome(b1, Outcome.CONNECT_FAILURE);
+        assertTrue(b1.state().heldDown(clock.nanoTime()), "one refused connect is enough");
+        assertFalse(b1.state().ejected(), "hold-down is not ejection and needs no snapshot rebuild");
+        assertEquals(1, strict.holdDowns());
+
+        clock.advance(Duration.ofSeconds(1));
+        assertFalse(b1.state().heldDown(clock.nanoTime()));
+        strict.onOutcome(b1, Outcome.CONNECT_FAILURE);
+        clock.advance(Duration.ofMillis(1999));
+        assertTrue(b1.state().heldDown(clock.nanoTime()), "the second in a row holds it down twice as long");
+
+        strict.onOutcome(b1, Outcome.SERVER_ERROR);
+        assertFalse(b1.state().heldDown(clock.nanoTime()), "an answer, even a 5xx, proves it accepts connections");
+    }
+
+    @Test
+    void healthChecksComingUpEndAHoldDown() throws Exception {
+        Backend b2 = b("b2");
+        detector.onOutcome(b2, Outcome.CONNECT_FAILURE);
+        assertTrue(b2.state().heldDown(clock.nanoTime()));
+
+        control.submit(() -> detector.onHealthTransition(new HealthTransition("b2", true, 2, "up"))).get();
+        assertFalse(b2.state().heldDown(clock.nanoTime()));
+    }
+
+    @Test
+    void holdDownZeroTurnsItOff() {
+        OutlierDetector off = new OutlierDetector(registry, new OutlierConfig(5, BASE, MAX, 50, Duration.ZERO,
+                Duration.ZERO), control, clock);
+        off.onOutcome(b("b3"), Outcome.CONNECT_FAILURE);
+        assertFalse(b("b3").state().heldDown(clock.nanoTime()));
+    }
 }

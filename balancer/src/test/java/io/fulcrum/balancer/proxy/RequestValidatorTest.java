@@ -92,6 +92,20 @@ class RequestValidatorTest {
         }
     }
 
+    /** RFC 9112 section 3.2: a request-target with a control character, space or fragment is refused. */
+    @ParameterizedTest
+    @ValueSource(strings = {"/a\u0000b", "/a\u0001b", "/a\u001fb", "/a\u007fb", "/a\tb", "/a b", "/a#frag", "/#",
+            "/caf\u00e9", "http://b.example/a\u0000"})
+    void refusesARequestTargetWithControlCharactersSpaceOrFragment(String target) {
+        assertEquals(400, statusOf("GET " + target + " HTTP/1.1|Host: a||"), target);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/a%00b", "/a%23b", "/a?b=%20", "/~a-b._c!$&'()*+,;=:@/?", "/a?x=%C3%A9"})
+    void forwardsAPrintableTarget(String target) {
+        assertEquals(0, statusOf("GET " + target + " HTTP/1.1|Host: a||"), target);
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {300, 2000})
     void mapsOversizedRequestLinesAndHeadersTo414And431(int size) {

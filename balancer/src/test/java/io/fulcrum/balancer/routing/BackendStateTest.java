@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class BackendStateTest {
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
     private static final long SLOW_START = TimeUnit.SECONDS.toNanos(10);
 
     private final FakeClock clock = new FakeClock();
@@ -102,14 +103,71 @@ class BackendStateTest {
 
     @Test
     void reportedLoadIsClampedToUnitInterval() {
-        state.setReportedLoad(1.7);
+        long until = clock.nanoTime() + SECOND;
+        state.setReportedLoad(1.7, until);
         assertEquals(1, state.reportedLoad());
-        state.setReportedLoad(-0.2);
+        state.setReportedLoad(-0.2, until);
         assertEquals(0, state.reportedLoad());
-        state.setReportedLoad(Double.NaN);
+        state.setReportedLoad(Double.NaN, until);
         assertEquals(0, state.reportedLoad());
-        state.setReportedLoad(0.35);
+        state.setReportedLoad(0.35, until);
         assertEquals(0.35, state.reportedLoad());
+    }
+
+    @Test
+    void reportedLoadExpiresWhenNotReportedAgain() {
+        state.setReportedLoad(0.9, clock.nanoTime() + SECOND);
+        clock.advance(999, TimeUnit.MILLISECONDS);
+        assertEquals(0.9, state.reportedLoad());
+        clock.advance(1, TimeUnit.MILLISECONDS);
+        assertEquals(0, state.reportedLoad(), "a figure the backend stopped reporting no longer counts");
+
+        state.setReportedLoad(0.4, clock.nanoTime() + SECOND);
+        assertEquals(0.4, state.reportedLoad(), "a new report counts again");
+    }
+
+    @Test
+    void connectFailuresDoNotHoldTheLatencyEstimateAtItsOldValue() {
+        acquireAndEnd(40 * MS, Outcome.SUCCESS);
+        // The backend dies: requests fail to connect for a while, and it is then left alone.
+        for (int i = 0; i < 20; i++) {
+            clock.advance(1, TimeUnit.SECONDS);
+            acquireAndEnd(0, Outcome.CONNECT_FAILURE);
+        }
+        // 20 s after its last answer the slow estimate has decayed as for a backend with no traffic.
+        assertEquals(40 * MS * Math.exp(-2), state.latencyEwmaNanos(), 1000);
+    }
+
+    @Test
+    void aSampleIsComparedWithTheDecayedEstimate() {
+        acquireAndEnd(100 * MS, Outcome.SUCCESS);
+        clock.advance(30, TimeUnit.SECONDS);
+        // Decayed to about 5 ms; a 10 ms answer is now the peak and replaces it.
+        acquireAndEnd(10 * MS, Outcome.SUCCESS);
+        assertEquals(10 * MS, state.latencyEwmaNanos(), 1);
+    }
+
+    @Test
+    void aConnectFailureHoldsTheBackendDownForAGrowingTime() {
+        long base = SECOND;
+        long max = 8 * SECOND;
+        assertFalse(state.heldDown(clock.nanoTime()));
+        assertEquals(base, state.holdDown(clock.nanoTime(), base, max));
+        assertTrue(state.heldDown(clock.nanoTime()));
+        clock.advance(base, TimeUnit.NANOSECONDS);
+        assertFalse(state.heldDown(clock.nanoTime()), "over when its time is up");
+
+        assertEquals(2 * base, state.holdDown(clock.nanoTime(), base, max));
+        assertEquals(4 * base, state.holdDown(clock.nanoTime(), base, max));
+        assertEquals(8 * base, state.holdDown(clock.nanoTime(), base, max));
+        assertEquals(max, state.holdDown(clock.nanoTime(), base, max), "capped");
+        for (int i = 0; i < 100; i++) {
+            assertEquals(max, state.holdDown(clock.nanoTime(), base, max), "no overflow after many failures");
+        }
+
+        state.clearHoldDown();
+        assertFalse(state.heldDown(clock.nanoTime()), "a connection that succeeds ends it");
+        assertEquals(base, state.holdDown(clock.nanoTime(), base, max), "and the doubling starts over");
     }
 
     @Test

@@ -55,7 +55,7 @@ class LeastBusyLoadBalancerTest {
     @Test
     void avoidsABackendThatReportsHighLoad() {
         List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
-        a.state().setReportedLoad(0.95);
+        a.state().setReportedLoad(0.95, clock.nanoTime() + TimeUnit.HOURS.toNanos(1));
         LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
         LoadSimulation sim = new LoadSimulation(clock, lb);
 
@@ -170,7 +170,7 @@ class LeastBusyLoadBalancerTest {
 
         occupy(x, 1);
         assertEquals(2 * base, lb.cost(x, now), 1e-6);
-        x.state().setReportedLoad(1);
+        x.state().setReportedLoad(1, clock.nanoTime() + TimeUnit.HOURS.toNanos(1));
         assertEquals(20 * base, lb.cost(x, now), 1e-3);
 
         Backend heavy = backend("heavy", 4, clock);

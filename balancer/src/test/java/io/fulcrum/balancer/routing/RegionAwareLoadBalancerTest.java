@@ -87,19 +87,61 @@ class RegionAwareLoadBalancerTest {
 
     @ParameterizedTest
     @EnumSource(Policy.class)
-    void explicitOrderDecidesWhereToSpill(Policy policy) {
+    void explicitOrderComesFirstThenEveryOtherRegion(Policy policy) {
         LoadBalancer lb = build(policy, List.of("ap-south"));
         occupy(us1, 8);
         occupy(us2, 8);
 
-        assertEquals(Map.of("ap-1", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)));
+        assertEquals(Map.of("ap-1", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)), "the listed region first");
 
-        occupy(ap1, 10);
-        assertTrue(lb.select(RequestInfo.DEFAULT).region().equals("us-east"),
-                "saturated local capacity beats a region outside the order");
-        occupy(us1, 2);
-        occupy(us2, 2);
-        assertNull(lb.select(RequestInfo.DEFAULT), "eu-west is outside the order and not in panic");
+        occupy(ap1, 8);
+        assertEquals(Map.of("eu-1", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)),
+                "then a region the order does not list, while it has room below saturation");
+        assertEquals(0, lb.panicSelections());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void aHealthyRegionOutsideTheOrderIsUsedBeforePanic(Policy policy) {
+        us1.state().setHealthy(false);
+        us2.state().setHealthy(false);
+        ap1.state().setHealthy(false);
+        LoadBalancer lb = build(policy, List.of("ap-south"));
+
+        assertEquals(Map.of("eu-1", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)));
+        assertEquals(0, lb.panicSelections(), "panic only when no healthy backend exists anywhere");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void aBackendHeldDownAfterAConnectFailureIsSkippedAndTheRegionSpillsWhenAllAre(Policy policy) {
+        LoadBalancer lb = build(policy, List.of());
+        long second = 1_000_000_000L;
+        us1.state().holdDown(clock.nanoTime(), second, second);
+
+        assertEquals(Map.of("us-2", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)));
+
+        us2.state().holdDown(clock.nanoTime(), second, second);
+        assertEquals(Map.of("eu-1", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)),
+                "the next region at once, with no health check or ejection needed");
+        assertEquals(0, lb.panicSelections());
+
+        clock.advance(second, java.util.concurrent.TimeUnit.NANOSECONDS);
+        Map<String, Integer> back = tally(100, () -> lb.select(RequestInfo.DEFAULT));
+        assertEquals(100, back.getOrDefault("us-1", 0) + back.getOrDefault("us-2", 0),
+                "local again once the hold-down is over: " + back);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void everyBackendHeldDownIsPanic(Policy policy) {
+        LoadBalancer lb = build(policy, List.of());
+        for (Backend b : all) {
+            b.state().holdDown(clock.nanoTime(), 1_000_000_000L, 1_000_000_000L);
+        }
+
+        assertTrue(lb.select(RequestInfo.DEFAULT) != null, "panic mode still tries something");
+        assertEquals(1, lb.panicSelections());
     }
 
     @ParameterizedTest
@@ -249,7 +291,7 @@ class RegionAwareLoadBalancerTest {
     }
 
     @Test
-    void regionOrderPutsClientThenLocalThenSpillOrder() {
+    void regionOrderPutsClientThenLocalThenSpillOrderThenTheRest() {
         List<String> regions = List.of("us-east", "eu-west", "ap-south");
         assertEquals(List.of("us-east", "eu-west", "ap-south"),
                 LoadBalancerFactory.regionOrder("us-east", "us-east", List.of(), regions));
@@ -257,6 +299,9 @@ class RegionAwareLoadBalancerTest {
                 LoadBalancerFactory.regionOrder("ap-south", "us-east", List.of(), regions));
         assertEquals(List.of("eu-west", "us-east", "ap-south"),
                 LoadBalancerFactory.regionOrder("eu-west", "us-east", List.of("ap-south", "eu-west"), regions));
+        assertEquals(List.of("us-east", "ap-south", "eu-west"),
+                LoadBalancerFactory.regionOrder("us-east", "us-east", List.of("ap-south"), regions),
+                "regions the order does not list come after it, not never");
     }
 
     private LoadBalancer build(Policy policy, List<String> order) {

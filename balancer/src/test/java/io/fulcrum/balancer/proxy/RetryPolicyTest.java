@@ -1,0 +1,103 @@
+package io.fulcrum.balancer.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.proxy.RetryPolicy.Decision;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** The retry rules as a table, and the retry budget's sizing. */
+class RetryPolicyTest {
+
+    @ParameterizedTest(name = "{7}")
+    @CsvSource(delimiter = '|', textBlock = """
+            false | false | false | 0 | 2 | 1 | 4 | RETRY_FREE | connect failure: free whatever the method
+            false | false | false | 2 | 2 | 3 | 4 | RETRY_FREE | connect failures spend no attempt
+            false | false | true  | 0 | 2 | 4 | 4 | GIVE_UP    | every backend refused: bounded by the pool
+            false | false | true  | 0 | 2 | 1 | 1 | GIVE_UP    | a pool of one has nowhere else to go
+            false | false | true  | 0 | 0 | 1 | 4 | GIVE_UP    | attempts 0 turns retries off
+            false | true  | true  | 0 | 2 | 1 | 4 | GIVE_UP    | nothing after the response began
+            true  | false | true  | 0 | 2 | 0 | 4 | RETRY      | sent, repeatable: costs an attempt
+            true  | false | true  | 1 | 2 | 0 | 4 | RETRY      | second retry
+            true  | false | true  | 2 | 2 | 0 | 4 | GIVE_UP    | attempts spent
+            true  | false | false | 0 | 2 | 0 | 4 | GIVE_UP    | sent and not repeatable (POST without key, body not kept)
+            true  | true  | true  | 0 | 2 | 0 | 4 | GIVE_UP    | sent, response began
+            """)
+    void decides(boolean sent, boolean responseStarted, boolean repeatable, int retriesAfterSend, int attempts,
+            int unsentFailures, int poolSize, Decision expected, String why) {
+        assertEquals(expected, RetryPolicy.decide(sent, responseStarted, repeatable, retriesAfterSend, attempts,
+                unsentFailures, poolSize), why);
+    }
+
+    @Test
+    void theBudgetAlwaysFitsTheRetriesOfOneDeadBackend() {
+        RetryBudget budget = new RetryBudget(20);
+        for (int i = 0; i < 30; i++) {
+            budget.requestStarted();
+        }
+        // 30 requests over 3 backends: about 10 were on the one that died; 20% would allow only 6.
+        assertEquals(10, budget.allowed(3));
+        int granted = 0;
+        while (budget.tryStartRetry(3)) {
+            granted++;
+        }
+        assertEquals(10, granted);
+        assertEquals(1, budget.refusedRetries());
+    }
+
+    @Test
+    void theBudgetIsTheLargestOfFloorShareAndPercent() {
+        RetryBudget budget = new RetryBudget(50);
+        assertEquals(RetryBudget.MIN_CONCURRENT_RETRIES, budget.allowed(10), "a quiet balancer still retries");
+        for (int i = 0; i < 100; i++) {
+            budget.requestStarted();
+        }
+        assertEquals(50, budget.allowed(10), "the percentage when it is larger than one backend's share");
+        assertEquals(50, budget.allowed(1), "a single backend gives no share: a retry goes back to it");
+        budget.setBudgetPercent(0);
+        assertEquals(0, budget.allowed(10), "0% means no retries");
+        assertFalse(budget.tryStartRetry(10));
+    }
+
+    @Test
+    void concurrentRetryStartsNeverExceedTheBudget() throws Exception {
+        RetryBudget budget = new RetryBudget(20);
+        for (int i = 0; i < 40; i++) {
+            budget.requestStarted();
+        }
+        int allowed = budget.allowed(4);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicInteger granted = new AtomicInteger();
+        try {
+            for (int t = 0; t < 4; t++) {
+                pool.execute(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int i = 0; i < 100; i++) {
+                        if (budget.tryStartRetry(4)) {
+                            granted.incrementAndGet();
+                        }
+                    }
+                });
+            }
+            go.countDown();
+        } finally {
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+        }
+        assertEquals(allowed, granted.get());
+        assertEquals(allowed, budget.activeRetries());
+    }
+}
