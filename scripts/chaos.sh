@@ -74,6 +74,7 @@ NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-Xms32m -Xmx128m -XX:+UseSerialGC -XX:TieredSt
 BALANCER_JAVA_OPTS=${BALANCER_JAVA_OPTS:-"-Xms128m -Xmx256m -XX:+UseParallelGC"}
 LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx256m -XX:+UseSerialGC"}
 BACKEND_HEADER=X-Fulcrum-Backend
+RETRY_BUDGET=${CHAOS_RETRY_BUDGET:-20} # retry.budget-percent of the balancer (20 is its default)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fulcrum-chaos.XXXXXX")
 mkdir -p "$WORK/logs"
 T0=$EPOCHREALTIME
@@ -194,7 +195,7 @@ EOF
     cat <<EOF
 health: { path: /health, interval: 250ms, timeout: 500ms, rise: 2, fall: 2 }
 outlier: { consecutive-failures: 3, base-ejection: 2s, max-ejection: 10s, max-ejected-percent: 50 }
-retry: { attempts: 2, budget-percent: 50, per-try-timeout: 1s }
+retry: { attempts: 2, budget-percent: $RETRY_BUDGET, per-try-timeout: 1s }
 timeouts: { connect: 250ms, response: 5s, client-idle: 60s, backend-idle: 30s, drain: 5s }
 access-log: $WORK/access.log
 backend-header: $BACKEND_HEADER
