@@ -588,11 +588,14 @@ final class Exchange implements ChannelFutureListener {
         if (!sent) {
             unsentFailures++;
         }
+        // The outcome is reported before the retry is decided: a backend that just lost its
+        // connection counts among the dead ones that size the retry budget's burst.
+        Backend failed = backend;
+        endTry(outcome);
         if (retryAllowed(sent)) {
-            retry(outcome, sent);
+            retryAfter(failed, sent);
             return;
         }
-        endTry(outcome);
         fail(switch (outcome) {
             case CONNECT_FAILURE -> UpstreamFailure.CONNECT_FAILED;
             case TIMEOUT -> UpstreamFailure.RESPONSE_TIMEOUT;
@@ -611,7 +614,8 @@ final class Exchange implements ChannelFutureListener {
         if (overallDeadline != 0 && System.nanoTime() - overallDeadline >= 0) {
             return false;
         }
-        int poolSize = proxy.registry().current().backends().size();
+        List<Backend> pool = proxy.registry().current().backends();
+        int poolSize = pool.size();
         RetryPolicy.Decision decision = RetryPolicy.decide(sent, responseStarted, retryableAfterSend && replayable,
                 retriesAfterSend, settings.retryAttempts(), unsentFailures, poolSize);
         switch (decision) {
@@ -619,7 +623,7 @@ final class Exchange implements ChannelFutureListener {
                 return true;
             case RETRY:
                 if (!holdingRetrySlot) {
-                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(poolSize);
+                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(poolSize, unreachable(pool));
                 }
                 return holdingRetrySlot;
             default:
@@ -627,9 +631,26 @@ final class Exchange implements ChannelFutureListener {
         }
     }
 
+    /** Slow path (a retry is being decided): backends whose last try lost its connection. */
+    private static int unreachable(List<Backend> pool) {
+        int n = 0;
+        for (int i = 0, size = pool.size(); i < size; i++) {
+            if (pool.get(i).state().unreachable()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Ends the current try with {@code outcome} and starts the next one. */
     private void retry(Outcome outcome, boolean sent) {
         Backend failed = backend;
         endTry(outcome);
+        retryAfter(failed, sent);
+    }
+
+    /** Starts the next try after the one at {@code failed} ended. */
+    private void retryAfter(Backend failed, boolean sent) {
         if (tried.isEmpty()) {
             tried = new ArrayList<>(settings.retryAttempts() + 2);
         }

@@ -5,20 +5,22 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Caps the retries in progress, so that a failing pool is not hammered by a retry storm (Envoy's
- * retry budget, Finagle's RetryBudget), while the burst that one dying backend causes by itself
+ * retry budget, Finagle's RetryBudget), while the burst that dying backends cause by themselves
  * always fits.
  *
  * <p>Retries in progress may reach the largest of:
  * <ul>
  *   <li>a floor of {@value #MIN_CONCURRENT_RETRIES}, so a quiet balancer still retries;</li>
  *   <li>{@code budget-percent} of the requests in progress;</li>
- *   <li>the share of one backend: requests in progress ÷ backends in the pool (with at least two
- *       backends). When one backend of N dies, about that many requests were on it and all need a
- *       retry at once.</li>
+ *   <li>the share of the backends that died: requests in progress × D ÷ N, where N is the pool
+ *       size (at least two) and D the number of its backends whose last try lost its connection
+ *       without an answer (at least one). When D backends of N die, about that many requests were
+ *       on them and all need a retry at once; their load went with them, so moving it to the
+ *       survivors multiplies nothing.</li>
  * </ul>
- * So in a pool-wide brown-out, where every try fails, retries add at most the larger of
- * {@code budget-percent} and 1/N to the load. Retries of requests that never reached a backend
- * (see {@link RetryPolicy}) take no slot.
+ * A brown-out, where backends answer 5xx or time out, marks none as died: retries then add at most
+ * the larger of {@code budget-percent} and 1/N to the load. Retries of requests that never reached
+ * a backend (see {@link RetryPolicy}) take no slot.
  *
  * <p>Thread-safe and lock-free.
  */
@@ -51,16 +53,21 @@ public final class RetryBudget {
         activeRequests.decrementAndGet();
     }
 
-    /** The most retries in progress allowed now; see the class comment. 0 when the budget is 0%. */
-    int allowed(int poolSize) {
+    /**
+     * The most retries in progress allowed now; see the class comment. 0 when the budget is 0%.
+     *
+     * @param poolSize backends in the pool
+     * @param died backends of the pool whose last try lost its connection without an answer
+     */
+    int allowed(int poolSize, int died) {
         int percent = budgetPercent;
         if (percent == 0) {
             return 0;
         }
-        int active = activeRequests.get();
-        int byShare = active * percent / 100;
-        int byPool = poolSize >= 2 ? (active + poolSize - 1) / poolSize : 0;
-        return Math.max(MIN_CONCURRENT_RETRIES, Math.max(byShare, byPool));
+        long active = activeRequests.get();
+        long byShare = active * percent / 100;
+        long byPool = poolSize >= 2 ? (active * Math.max(1, Math.min(died, poolSize)) + poolSize - 1) / poolSize : 0;
+        return (int) Math.max(MIN_CONCURRENT_RETRIES, Math.max(byShare, byPool));
     }
 
     /**
@@ -68,9 +75,10 @@ public final class RetryBudget {
      * {@link #retryEnded()}.
      *
      * @param poolSize backends in the pool, which sizes the burst allowance
+     * @param died backends of the pool whose last try lost its connection without an answer
      */
-    public boolean tryStartRetry(int poolSize) {
-        int allowed = allowed(poolSize);
+    public boolean tryStartRetry(int poolSize, int died) {
+        int allowed = allowed(poolSize, died);
         while (true) {
             int current = activeRetries.get();
             if (current >= allowed) {

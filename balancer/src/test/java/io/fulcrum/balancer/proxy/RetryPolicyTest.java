@@ -44,9 +44,9 @@ class RetryPolicyTest {
             budget.requestStarted();
         }
         // 30 requests over 3 backends: about 10 were on the one that died; 20% would allow only 6.
-        assertEquals(10, budget.allowed(3));
+        assertEquals(10, budget.allowed(3, 1));
         int granted = 0;
-        while (budget.tryStartRetry(3)) {
+        while (budget.tryStartRetry(3, 1)) {
             granted++;
         }
         assertEquals(10, granted);
@@ -54,17 +54,30 @@ class RetryPolicyTest {
     }
 
     @Test
+    void theBudgetGrowsWithTheBackendsThatDied() {
+        RetryBudget budget = new RetryBudget(20);
+        for (int i = 0; i < 16; i++) {
+            budget.requestStarted();
+        }
+        // A region of 3 of 4 backends lost at once: 12 of 16 requests need a retry.
+        assertEquals(4, budget.allowed(4, 0), "a failing (not dead) backend: one backend's share");
+        assertEquals(4, budget.allowed(4, 1));
+        assertEquals(12, budget.allowed(4, 3));
+        assertEquals(16, budget.allowed(4, 9), "never more than the requests in progress");
+    }
+
+    @Test
     void theBudgetIsTheLargestOfFloorShareAndPercent() {
         RetryBudget budget = new RetryBudget(50);
-        assertEquals(RetryBudget.MIN_CONCURRENT_RETRIES, budget.allowed(10), "a quiet balancer still retries");
+        assertEquals(RetryBudget.MIN_CONCURRENT_RETRIES, budget.allowed(10, 0), "a quiet balancer still retries");
         for (int i = 0; i < 100; i++) {
             budget.requestStarted();
         }
-        assertEquals(50, budget.allowed(10), "the percentage when it is larger than one backend's share");
-        assertEquals(50, budget.allowed(1), "a single backend gives no share: a retry goes back to it");
+        assertEquals(50, budget.allowed(10, 0), "the percentage when it is larger than one backend's share");
+        assertEquals(50, budget.allowed(1, 1), "a single backend gives no share: a retry goes back to it");
         budget.setBudgetPercent(0);
-        assertEquals(0, budget.allowed(10), "0% means no retries");
-        assertFalse(budget.tryStartRetry(10));
+        assertEquals(0, budget.allowed(10, 0), "0% means no retries");
+        assertFalse(budget.tryStartRetry(10, 0));
     }
 
     @Test
@@ -73,7 +86,7 @@ class RetryPolicyTest {
         for (int i = 0; i < 40; i++) {
             budget.requestStarted();
         }
-        int allowed = budget.allowed(4);
+        int allowed = budget.allowed(4, 1);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         CountDownLatch go = new CountDownLatch(1);
         AtomicInteger granted = new AtomicInteger();
@@ -86,7 +99,7 @@ class RetryPolicyTest {
                         return;
                     }
                     for (int i = 0; i < 100; i++) {
-                        if (budget.tryStartRetry(4)) {
+                        if (budget.tryStartRetry(4, 1)) {
                             granted.incrementAndGet();
                         }
                     }
