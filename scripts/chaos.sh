@@ -15,8 +15,10 @@
 #                   us-east serves >= 90% of the requests in the 3 s that end 5 s after they answer
 #   hang            kill -STOP one node for half the run, then kill -CONT: 0 failed GETs
 #                   (retry.per-try-timeout 1s < timeouts.response 5s)
-#   flap            for 1.5 x duration, one node is killed -9 1-2 s after it answers (or after 5 s
-#                   of JVM start), and started again 1-2 s later: 0 failed GETs
+#   flap            for 1.5 x duration, one node is killed -9, started again 1-2 s later, and
+#                   killed again 1-2 s after it answers (or after 5 s of JVM start): 0 failed GETs
+# kill-one, hang and flap break the us-east node that served the most requests in the second
+# before the fault; a victim that served none breaks the promise (the scenario tested nothing).
 #   reload          reloads under load (POST /reload) that add a node, remove one, move one to a
 #                   new port, and put the first set back: 0 failed requests, 0 duplicates
 # Failures: any answer but 200 to a GET /posts/{id}, or but 201/200 to a POST, an exception or a
@@ -257,6 +259,21 @@ ensure_cluster() {
   wait_backends routable 60 "${ACTIVE[@]}"
 }
 
+# The busiest of some nodes over the next second, by the balancer's request counts: VICTIM, VICTIM_RATE.
+pick_victim() {
+  local id best="" rate=-1 d
+  declare -A before
+  while read -r id n; do before[$id]=$n; done < <(backends_json | jq -r '.[] | "\(.id) \(.requests)"')
+  sleep 1
+  while read -r id n; do
+    [[ " $* " == *" $id "* ]] || continue
+    d=$((n - ${before[$id]:-0}))
+    if (( d > rate )); then best=$id; rate=$d; fi
+  done < <(backends_json | jq -r '.[] | "\(.id) \(.requests)"')
+  VICTIM=${best:-$1}
+  VICTIM_RATE=$((rate < 0 ? 0 : rate))
+}
+
 # ---- the load -----------------------------------------------------------------------------------------
 LOAD_PID=""
 LOAD_START_MS=0
@@ -360,17 +377,19 @@ no_mutations_lost() { [[ $(field failures) == 0 && $(field duplicates 0) == 0 &&
 # ---- scenarios -----------------------------------------------------------------------------------------
 scenario_kill_one() {
   ensure_cluster
-  local r0 k
+  local r0 k v
   r0=$(access_mark)
   start_load kill-one "$POST_PERCENT" "$DURATION"
-  at "$((DURATION / 3))"
+  at "$((DURATION / 3 - 1))"
+  pick_victim us-1 us-2 us-3
+  v=$VICTIM
   k=$(now_ms)
-  say "kill-one: kill -9 us-1 (pid ${NODE_PID[us-1]})"
-  kill_node KILL us-1
+  say "kill-one: kill -9 $v (pid ${NODE_PID[$v]}; it served $VICTIM_RATE requests in the last second)"
+  kill_node KILL "$v"
   end_load kill-one
   local held=0
-  no_mutations_lost && held=1
-  record kill-one "$held" "us-1 killed at +$(((k - LOAD_START_MS) / 1000))s; $(retried_since "$r0") requests retried"
+  no_mutations_lost && (( VICTIM_RATE > 0 )) && held=1
+  record kill-one "$held" "$v killed at +$(((k - LOAD_START_MS) / 1000)) s ($VICTIM_RATE req/s before); $(retried_since "$r0") requests retried"
 }
 
 scenario_region_loss() {
@@ -415,48 +434,57 @@ scenario_region_restore() {
   back=$(first_second_at "$WORK/region-restore.timeline" "$s" '^us-' 90)
   last=$(share "$WORK/region-restore.timeline" "$((end - 3000))" "$end" '^us-')
   no_mutations_lost && [[ $last != - && $last -ge 90 ]] && held=1
-  record region-restore "$held" "nodes answering ${up} s after the restart; us-east >= 90% of a second after ${back} s; last 3 s: ${last}% us-east"
+  local each=""
+  for id in us-1 us-2 us-3; do
+    each+="${each:+ }$id $(share "$WORK/region-restore.timeline" "$((end - 3000))" "$end" "^$id\$")%"
+  done
+  record region-restore "$held" "nodes answering ${up} s after the restart; us-east >= 90% of a second after ${back} s; last 3 s: ${last}% us-east ($each)"
 }
 
 scenario_hang() {
   ensure_cluster
-  local r0
+  local r0 v
   r0=$(access_mark)
   start_load hang 0 "$DURATION"
-  at "$((DURATION / 4))"
-  say "hang: kill -STOP us-1"
-  kill_node STOP us-1
+  at "$((DURATION / 4 - 1))"
+  pick_victim us-1 us-2 us-3
+  v=$VICTIM
+  say "hang: kill -STOP $v (it served $VICTIM_RATE requests in the last second)"
+  kill_node STOP "$v"
   at "$((DURATION * 3 / 4))"
-  say "hang: kill -CONT us-1"
-  kill_node CONT us-1
+  say "hang: kill -CONT $v"
+  kill_node CONT "$v"
   end_load hang
   local held=0
-  [[ $(field get_failures) == 0 ]] && held=1
-  record hang "$held" "us-1 stopped for $((DURATION / 2))s; $(retried_since "$r0") requests retried"
+  [[ $(field get_failures) == 0 ]] && (( VICTIM_RATE > 0 )) && held=1
+  record hang "$held" "$v stopped for $((DURATION / 2)) s ($VICTIM_RATE req/s before); $(retried_since "$r0") requests retried"
 }
 
 scenario_flap() {
   # us-2 lives 1-2 s once it answers /health (long enough for the balancer to send it traffic;
   # at most 5 s are given to a JVM start), is killed -9, stays dead 1-2 s, and is started again.
   ensure_cluster
-  local seconds=$((DURATION * 3 / 2)) flaps=0 r0
+  local seconds=$((DURATION * 3 / 2)) flaps=0 r0 v
   r0=$(access_mark)
   start_load flap 0 "$seconds"
-  at 1
+  pick_victim us-1 us-2 us-3
+  v=$VICTIM
+  say "flap: $v (it served $VICTIM_RATE requests in the last second)"
   local until_ms=$((LOAD_START_MS + (seconds - 3) * 1000))
   while (( $(now_ms) < until_ms )); do
-    sleep "1.$((RANDOM % 10))"
-    kill_node KILL us-2
+    kill_node KILL "$v"
     flaps=$((flaps + 1))
     sleep "1.$((RANDOM % 10))"
-    start_node us-2 "${NODE_PORT[us-2]}" us-east
-    node_answers us-2 5 || say "flap: us-2 not answering 5 s after its start; killing it anyway"
+    start_node "$v" "${NODE_PORT[$v]}" us-east
+    node_answers "$v" 5 || say "flap: $v not answering 5 s after its start; killing it anyway"
+    sleep "1.$((RANDOM % 10))"
   done
-  say "flap: us-2 killed $flaps times"
+  say "flap: $v killed $flaps times"
   end_load flap
-  local held=0
-  [[ $(field get_failures) == 0 ]] && held=1
-  record flap "$held" "us-2 killed -9 and restarted $flaps times; $(retried_since "$r0") requests retried"
+  local held=0 served
+  served=$(tr ' ' '\n' <<<"$(field backends)" | tr ',' '\n' | sed -n "s/^$v://p")
+  [[ $(field get_failures) == 0 ]] && (( VICTIM_RATE > 0 )) && held=1
+  record flap "$held" "$v killed -9 and restarted $flaps times ($VICTIM_RATE req/s before, ${served:-0} requests in all); $(retried_since "$r0") requests retried"
 }
 
 scenario_reload() {
