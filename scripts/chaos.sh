@@ -467,6 +467,7 @@ scenario_flap() {
   local seconds=$((DURATION * 3 / 2)) flaps=0 r0 v
   r0=$(access_mark)
   start_load flap 0 "$seconds"
+  at 1
   pick_victim us-1 us-2 us-3
   v=$VICTIM
   say "flap: $v (it served $VICTIM_RATE requests in the last second)"
