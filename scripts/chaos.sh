@@ -119,8 +119,8 @@ finish() {
   exit "$rc"
 }
 trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'say interrupted; exit 130' INT
+trap 'say terminated; exit 143' TERM
 
 start_node() { # id port region
   local id=$1 port=$2 region=$3
