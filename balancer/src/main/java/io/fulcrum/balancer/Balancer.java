@@ -16,7 +16,10 @@ import io.fulcrum.balancer.proxy.ProxyServer;
 import io.fulcrum.balancer.proxy.ProxySettings;
 import io.fulcrum.balancer.proxy.RetryBudget;
 import io.fulcrum.balancer.proxy.Transport;
+import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.routing.BackendSnapshot;
 import io.fulcrum.balancer.routing.NanoClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -25,6 +28,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -98,18 +103,21 @@ public final class Balancer implements AutoCloseable {
                 new HttpHealthChecker(healthGroup, transport.socketChannel(), config.health().path(),
                         config.health().timeout()),
                 tracker, config.health(), control, new SplittableRandom());
-        proxy = new ProxyContext(registry, ProxySettings.from(config), config.limits().maxConnections(),
-                new RetryBudget(config.retry().budgetPercent()), outlierDetector);
-        proxy.setAccessLog(AccessLog.create(config.accessLog()));
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        metrics = new BalancerMetrics(meterRegistry)
-                .bindJvm()
+        metrics = new BalancerMetrics(meterRegistry);
+        ConnectionPool pool = ProxyServer.backendPool(config, transport);
+        // Connections follow addresses: a backend removed or re-addressed by a reload loses its
+        // idle pooled connections at the swap (requests in progress finish).
+        pool.retainOnly(poolKeys(registry.current()));
+        registry.subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
+        proxy = new ProxyContext(registry, pool, ProxySettings.from(config), new RetryBudget(), outlierDetector,
+                AccessLog.create(config.accessLog()), metrics.requests(), NanoClock.SYSTEM);
+        metrics.bindJvm()
                 .bindBackends(registry)
                 .bindConnections(proxy::clientConnections)
                 .bindActiveRetries(proxy.retryBudget()::activeRetries)
                 .bindRetries(proxy.retryBudget()::totalRetries);
         metrics.bindPanicSelections(registry::panicSelections);
-        proxy.setRequestMetrics(metrics.requests());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {
             server.start();
@@ -134,6 +142,14 @@ public final class Balancer implements AutoCloseable {
         }
         healthChecks.start();
         return this;
+    }
+
+    private static Set<String> poolKeys(BackendSnapshot snapshot) {
+        Set<String> keys = new HashSet<>();
+        for (Backend b : snapshot.backends()) {
+            keys.add(b.poolKey());
+        }
+        return keys;
     }
 
     /**

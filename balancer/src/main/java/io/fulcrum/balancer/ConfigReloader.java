@@ -147,9 +147,7 @@ public final class ConfigReloader implements AutoCloseable {
         }
         try {
             registry.update(next.region(), next.routing(), next.backends());
-            proxy.setSettings(ProxySettings.from(next));
-            proxy.retryBudget().setBudgetPercent(next.retry().budgetPercent());
-            proxy.setMaxConnections(next.limits().maxConnections());
+            proxy.apply(ProxySettings.from(next));
         } catch (RuntimeException e) {
             // Validation passed, so this is a bug in applying it; say so rather than half-apply silently.
             return failed(trigger, List.of(file + ": could not apply: " + e));

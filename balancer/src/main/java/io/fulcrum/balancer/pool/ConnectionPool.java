@@ -1,160 +1,38 @@
 package io.fulcrum.balancer.pool;
 
-import static java.util.Objects.requireNonNull;
-
-import io.netty.bootstrap.Bootstrap;
+import io.fulcrum.balancer.routing.Backend;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.resolver.NoopAddressResolverGroup;
-import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.FastThreadLocal;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
+import io.netty.util.concurrent.Future;
 import java.util.Set;
 
 /**
- * Keep-alive connections to backends, pooled per backend address and per event loop (as in Zuul's
- * per-server, per-loop pools). A connection is only ever used and pooled on the event loop that
- * opened it, so a request never crosses threads and the idle lists need no locks.
+ * Connections to backends, kept open between requests. The proxy acquires a connection for each
+ * try and gives it back when the response ended cleanly; connections are keyed by backend address
+ * ({@link Backend#poolKey()}) and live on the event loop they were opened on.
  *
- * <p>Keys are backend addresses ({@code Backend.poolKey()}). When the set of addresses in use
- * changes ({@link #retainOnly}: a backend removed, or its URL changed by a reload), idle
- * connections to addresses no longer in use are closed, and busy ones are closed when their
- * exchange gives them back instead of being pooled; requests in progress finish.
- *
- * <p>{@link #poll}, {@link #connect} and {@link #release} must be called on {@code loop}; they are
- * confined to it. {@link #retainOnly} and {@link #closeAll()} are thread-safe.
+ * <p>{@link #acquire} and {@link #release} are called on the loop concerned; the other methods are
+ * thread-safe.
  */
-public final class ConnectionPool {
-    private static final AttributeKey<String> POOL_KEY = AttributeKey.valueOf("fulcrum.pool.key");
-
-    private final Bootstrap bootstrap;
-    private final int maxIdlePerLoop;
-    private final ChannelGroup all = new DefaultChannelGroup("backend-connections", GlobalEventExecutor.INSTANCE);
-    /** The addresses in use, or {@code null} before the first {@link #retainOnly} (all are). */
-    private volatile Set<String> liveKeys;
-    private final FastThreadLocal<Map<String, ArrayDeque<Channel>>> idle = new FastThreadLocal<>() {
-        @Override
-        protected Map<String, ArrayDeque<Channel>> initialValue() {
-            return new HashMap<>();
-        }
-    };
+public interface ConnectionPool {
+    /**
+     * A connection to {@code backend} on {@code loop}: an idle one (as an already completed future)
+     * or a new one. The future fails when the connection cannot be made.
+     */
+    Future<Channel> acquire(Backend backend, EventLoop loop);
 
     /**
-     * @param bootstrap channel type, options and handler of backend connections; its group is set
-     *     per connect to the caller's event loop
-     * @param maxIdlePerLoop idle connections kept per backend and event loop (the waterline); more
-     *     are closed on release
+     * Gives back a connection whose last exchange ended cleanly; the caller must not use it
+     * afterwards. A connection that is closed, or whose address is no longer in use, is closed.
      */
-    public ConnectionPool(Bootstrap bootstrap, int maxIdlePerLoop) {
-        this.bootstrap = requireNonNull(bootstrap, "bootstrap").clone().resolver(NoopAddressResolverGroup.INSTANCE);
-        if (maxIdlePerLoop < 0) {
-            throw new IllegalArgumentException("maxIdlePerLoop: " + maxIdlePerLoop + " (expected: >= 0)");
-        }
-        this.maxIdlePerLoop = maxIdlePerLoop;
-    }
+    void release(Channel ch);
 
-    /**
-     * Takes an idle connection to {@code key}'s backend opened on the calling loop, or returns
-     * {@code null} when there is none. The most recently used connection comes first (LIFO), so
-     * surplus connections age out.
-     */
-    public Channel poll(String key) {
-        ArrayDeque<Channel> deque = idle.get().get(key);
-        if (deque == null) {
-            return null;
-        }
-        Channel ch;
-        while ((ch = deque.pollFirst()) != null) {
-            if (ch.isActive()) {
-                return ch;
-            }
-        }
-        return null;
-    }
+    /** Keeps pooling only connections to these addresses; idle ones to others are closed. */
+    void retainOnly(Set<String> keys);
 
-    /**
-     * Opens a new connection to {@code address} on {@code loop}, remembered under {@code key}. The
-     * address must be resolved already: no name is looked up on an event loop (an unresolved one
-     * fails the connect at once).
-     */
-    public ChannelFuture connect(String key, InetSocketAddress address, EventLoop loop) {
-        ChannelFuture future = bootstrap.clone(loop).attr(POOL_KEY, key).connect(address);
-        Channel ch = future.channel();
-        all.add(ch);
-        ch.closeFuture().addListener(f -> forget(ch));
-        return future;
-    }
-
-    /**
-     * Returns a connection whose last exchange ended cleanly. Must be called on the channel's own
-     * loop. The caller must not use the channel afterwards.
-     */
-    public void release(Channel ch) {
-        String key = ch.attr(POOL_KEY).get();
-        Set<String> live = liveKeys;
-        if (key == null || !ch.isActive() || (live != null && !live.contains(key))) {
-            ch.close();
-            return;
-        }
-        ArrayDeque<Channel> deque = idle.get().computeIfAbsent(key, k -> new ArrayDeque<>());
-        if (deque.size() >= maxIdlePerLoop) {
-            ch.close();
-            return;
-        }
-        deque.addFirst(ch);
-        // Keep a read pending so that a close or stray bytes from the backend are seen while idle.
-        ch.read();
-    }
-
-    /**
-     * Keeps pooling only connections to {@code keys}: idle connections to any other address are
-     * closed (each on its own loop), and busy ones will be closed when released. Thread-safe;
-     * called on the control thread after each snapshot swap.
-     */
-    public void retainOnly(Set<String> keys) {
-        Set<String> live = Set.copyOf(keys);
-        liveKeys = live;
-        for (Channel ch : all) {
-            String key = ch.attr(POOL_KEY).get();
-            if (key != null && !live.contains(key)) {
-                ch.eventLoop().execute(() -> closeIfIdle(ch, key));
-            }
-        }
-    }
-
-    /** On the channel's loop: closes it if it sits in this loop's idle list. */
-    private void closeIfIdle(Channel ch, String key) {
-        ArrayDeque<Channel> deque = idle.get().get(key);
-        if (deque != null && deque.remove(ch)) {
-            ch.close();
-        }
-    }
-
-    /** Number of backend connections open now, idle or busy, on every loop. */
-    public int openConnections() {
-        return all.size();
-    }
+    /** Backend connections open now, idle or busy. */
+    int openConnections();
 
     /** Closes every connection, idle or busy. */
-    public void closeAll() {
-        all.close();
-    }
-
-    private void forget(Channel ch) {
-        if (!ch.eventLoop().inEventLoop()) {
-            return;
-        }
-        String key = ch.attr(POOL_KEY).get();
-        ArrayDeque<Channel> deque = key == null ? null : idle.get().get(key);
-        if (deque != null) {
-            deque.remove(ch);
-        }
-    }
+    void closeAll();
 }

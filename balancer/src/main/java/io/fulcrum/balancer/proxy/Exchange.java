@@ -5,9 +5,6 @@ import io.fulcrum.balancer.routing.LoadBalancer;
 import io.fulcrum.balancer.routing.Outcome;
 import io.fulcrum.balancer.routing.RequestInfo;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -18,55 +15,85 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.FutureListener;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One client request and its way to a response: backend choice, connection, streaming both ways,
- * the response timeout, and retries on another backend where DESIGN.md's rules allow them.
+ * One client request and its way to a response, as an explicit state machine:
+ *
+ * <pre>
+ *   SELECTING ──► CONNECTING ──► SENDING ──► AWAITING_HEAD ──► STREAMING ──► DONE
+ *       │  ▲           │            │  │            │                          ▲
+ *       │  └───────────┴────────────┘  └────────────┼── (early response) ──►   │
+ *       │        retry: a new Attempt                │                          │
+ *       └───────────────── failure, cancel, or no backend ──────────────────────┘
+ * </pre>
+ *
+ * Each try is one {@link Attempt} (backend, connection, timings, outcome); a retry is a new one.
+ * The request body lives in a {@link ReplayBuffer}, the retry rules in {@link RetryPolicy}, and the
+ * client connection is reached only through {@link ClientSide}. Transitions are checked with
+ * {@code assert}, so an impossible one fails the tests loudly and costs nothing in production.
  *
  * <p>Deadlines: {@code timeouts.response} bounds the client's whole wait, from its request complete
  * to the response head, whatever the number of tries; each retry gets what remains, and when it
  * runs out the client has its 504. {@code retry.per-try-timeout} bounds one try inside it, from its
  * request sent to the response head.
  *
- * <p>Body parts that may have to be sent again are kept (retained) while the body stays under the
- * replay limit; past it they are sent once and dropped, and the request is no longer retried once
- * any of it reached a backend.
- *
  * <p>Not thread safe: confined to the client channel's event loop, which also runs the backend
  * connection.
  */
-final class Exchange implements ChannelFutureListener {
-    private final ProxyFrontendHandler frontend;
-    private final ChannelHandlerContext client;
+final class Exchange implements FutureListener<Channel> {
+    /** Where an exchange stands; see the class comment for the transitions. */
+    enum State {
+        /** Choosing a backend (first try or retry). */
+        SELECTING,
+        /** Waiting for a new connection to the chosen backend. */
+        CONNECTING,
+        /** The request head is written; its body may still be coming from the client. */
+        SENDING,
+        /** The request is completely written; waiting for the final response head. */
+        AWAITING_HEAD,
+        /** The response head went to the client; its body is being relayed. Nothing is retried now. */
+        STREAMING,
+        /** Answered, failed or cancelled; every resource is released. */
+        DONE;
+
+        /** Whether {@code next} may follow this state. */
+        boolean canGoTo(State next) {
+            return switch (this) {
+                // SELECTING again: a connection that failed at once (no listener turn) is retried at once.
+                case SELECTING -> next == CONNECTING || next == SENDING || next == SELECTING || next == DONE;
+                case CONNECTING -> next == SENDING || next == SELECTING || next == DONE;
+                case SENDING -> next == AWAITING_HEAD || next == STREAMING || next == SELECTING || next == DONE;
+                case AWAITING_HEAD -> next == STREAMING || next == SELECTING || next == DONE;
+                case STREAMING -> next == DONE;
+                case DONE -> false;
+            };
+        }
+    }
+
+    private final ClientSide client;
     private final ProxyContext proxy;
     private final ProxySettings settings;
     private final HttpRequest request;
     private final String requestId;
     private final HttpVersion clientVersion;
     private final boolean head;
-    private final boolean retryableAfterSend;
+    /** The method (or an Idempotency-Key) allows sending the request again after a backend saw it. */
+    private final boolean repeatable;
     private final boolean bodyless;
     /** The client asked to keep the connection (read before the hop-by-hop headers go). */
     private final boolean clientKeepAlive;
-    /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
-    private boolean closeDelimited;
     private final RequestInfo routingInfo;
     private final String clientAddress;
-    private final long startNanos = System.nanoTime();
-    /** The status the client got (499 when it left first), for the access log. */
-    private int clientStatus = 499;
-    private String servedBy;
+    private final long startNanos;
+    private final ReplayBuffer body;
 
-    /** Body parts not yet released: all of them while replayable, else only those not yet sent. */
-    private final List<HttpContent> body = new ArrayList<>(2);
-    private int bodyWritten;
-    private boolean replayable = true;
-    private long bodyBytes;
-    private boolean requestComplete;
-
+    private State state = State.SELECTING;
+    /** The current try; {@code null} between tries and once done. */
+    private Attempt attempt;
     private List<Backend> tried = List.of();
     /** Tries made so far, the current one included (for the access log). */
     private int tries;
@@ -75,46 +102,35 @@ final class Exchange implements ChannelFutureListener {
     /** Tries that failed before reaching a backend (connect failures). */
     private int unsentFailures;
     private boolean holdingRetrySlot;
-    /** When the client's whole wait ends (System.nanoTime), or 0 before the request is complete. */
+    /** When the client's whole wait ends, or 0 before its request is complete. */
     private long overallDeadline;
-
-    private Backend backend;
-    private Channel backendChannel;
-    private ProxyBackendHandler backendHandler;
-    private long tryStartNanos;
-    /** When this try's request was completely written, or 0 before. */
-    private long sentNanos;
-    private long firstByteNanos;
-    private boolean connecting;
-    private boolean reachedBackend;
-    private boolean interim;
-    private boolean responseStarted;
-    private boolean backendReusable;
-    private int responseStatus;
-    /** When this try's response head is due by the per-try timeout, or 0 when none applies. */
-    private long tryDeadline;
-    private boolean done;
     private boolean hostFromBackend;
+    /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
+    private boolean closeDelimited;
+    /** The status the client got (499 when it left first), for the access log. */
+    private int clientStatus = 499;
+    private String servedBy;
 
-    Exchange(ProxyFrontendHandler frontend, ChannelHandlerContext client, ProxyContext proxy, ProxySettings settings,
-            HttpRequest request, String requestId, String clientRegion, String clientAddress) {
-        this.clientAddress = clientAddress;
-        this.frontend = frontend;
+    Exchange(ClientSide client, ProxyContext proxy, ProxySettings settings, HttpRequest request, String requestId,
+            String clientRegion, String clientAddress) {
         this.client = client;
         this.proxy = proxy;
         this.settings = settings;
         this.request = request;
         this.requestId = requestId;
+        this.clientAddress = clientAddress;
         this.clientVersion = request.protocolVersion();
         this.head = HttpMethod.HEAD.equals(request.method());
-        this.retryableAfterSend = isRetryableAfterSend(request);
+        this.repeatable = isRepeatable(request);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.routingInfo = clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of());
+        this.startNanos = proxy.clock().nanoTime();
+        this.body = new ReplayBuffer(settings.replayBodyBytes());
     }
 
     /** GET, HEAD, PUT, DELETE, OPTIONS, TRACE, and POST/PATCH carrying an Idempotency-Key. */
-    private static boolean isRetryableAfterSend(HttpRequest request) {
+    private static boolean isRepeatable(HttpRequest request) {
         HttpMethod m = request.method();
         if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.PUT || m == HttpMethod.DELETE
                 || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE) {
@@ -123,20 +139,25 @@ final class Exchange implements ChannelFutureListener {
         return request.headers().contains("idempotency-key");
     }
 
+    private void transition(State next) {
+        assert state.canGoTo(next) : "exchange " + requestId + ": " + state + " -> " + next;
+        state = next;
+    }
+
+    State state() {
+        return state;
+    }
+
     String requestId() {
         return requestId;
     }
 
-    HttpVersion clientVersion() {
-        return clientVersion;
-    }
-
     boolean isDone() {
-        return done;
+        return state == State.DONE;
     }
 
     boolean requestComplete() {
-        return requestComplete;
+        return body.complete();
     }
 
     /**
@@ -154,74 +175,82 @@ final class Exchange implements ChannelFutureListener {
 
     /** Whether the frontend should read more of the request body now. */
     boolean wantsRequestData() {
-        return !done && !requestComplete && backendChannel != null && !connecting && backendChannel.isWritable();
+        return state != State.DONE && !body.complete() && attempt != null && attempt.connected()
+                && attempt.channel.isWritable();
     }
 
     /** Starts the first try. {@code request} was already rewritten by {@link HeaderRules}. */
     void start() {
         proxy.retryBudget().requestStarted();
-        tryBackend();
+        select();
     }
 
     // ---- client side ----
 
     /** A part of the request body; ownership passes to this exchange. */
     void onRequestContent(HttpContent content) {
-        if (done) {
+        if (state == State.DONE) {
             content.release();
             return;
         }
-        bodyBytes += content.content().readableBytes();
-        if (bodyBytes > settings.maxBodyBytes()) {
+        if (body.bytesWith(content) > settings.maxBodyBytes()) {
             content.release();
             abort(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large");
             return;
         }
-        if (content instanceof LastHttpContent) {
-            requestComplete = true;
+        body.add(content);
+        if (body.complete()) {
             armOverallDeadline();
         }
-        if (replayable && bodyBytes > settings.replayBodyBytes()) {
-            stopKeepingBody();
-        }
-        body.add(content);
-        if (backendChannel != null && !connecting) {
-            writePendingBody();
-            if (requestComplete) {
-                onRequestSent();
+        if (attempt != null && attempt.connected()) {
+            body.writeTo(attempt.channel);
+            if (body.complete()) {
+                requestSent();
             }
         }
     }
 
     /** The request body's framing broke (e.g. an invalid chunk size): cancel and answer 400. */
     void onMalformedRequestBody() {
-        if (!done) {
+        if (state != State.DONE) {
             abort(HttpResponseStatus.BAD_REQUEST, "malformed request body");
         }
     }
 
     /** The client connection closed before the exchange ended: cancel the backend request. */
     void onClientClosed() {
-        if (done) {
+        if (state == State.DONE) {
             return;
         }
-        if (backend != null) {
-            endTry(Outcome.CANCELLED);
-            closeBackend();
-        }
+        closeBackend();
+        endTry(Outcome.CANCELLED);
         finish();
     }
 
     /** The client can take more response bytes. */
     void onClientWritable() {
-        if (responseStarted && backendChannel != null && !done) {
-            backendChannel.read();
+        if (state == State.STREAMING && attempt != null && attempt.connected()) {
+            attempt.channel.read();
+        }
+    }
+
+    /** The client sent nothing for {@code client-idle} while its request body was awaited: 408. */
+    void onClientIdleMidRequest() {
+        if (state != State.DONE) {
+            abort(HttpResponseStatus.REQUEST_TIMEOUT, "request body timed out");
+        }
+    }
+
+    /** Flushes what the client side wrote to the backend during one read. */
+    void flushToBackend() {
+        if (attempt != null && attempt.connected()) {
+            attempt.channel.flush();
         }
     }
 
     // ---- backend choice and connection ----
 
-    private void tryBackend() {
+    private void select() {
         LoadBalancer lb = proxy.registry().current().loadBalancer();
         RequestInfo info = tried.isEmpty() ? routingInfo : new RequestInfo(routingInfo.clientRegion(), tried);
         Backend chosen = lb.select(info);
@@ -236,126 +265,92 @@ final class Exchange implements ChannelFutureListener {
             fail(UpstreamFailure.NO_BACKEND);
             return;
         }
-        backend = chosen;
         tries++;
-        tryStartNanos = System.nanoTime();
-        sentNanos = 0;
-        firstByteNanos = 0;
-        tryDeadline = 0;
-        reachedBackend = false;
-        Channel pooled = proxy.pool().poll(chosen.poolKey());
-        if (pooled != null) {
-            attach(pooled);
-            writeRequest();
+        Attempt a = new Attempt(chosen, proxy.clock().nanoTime());
+        attempt = a;
+        body.rewind();
+        Future<Channel> connection = proxy.pool().acquire(chosen, client.eventLoop());
+        if (connection.isDone()) {
+            // A pooled connection: no listener, no extra turn of the loop.
+            connected(a, connection);
             return;
         }
-        connecting = true;
-        ChannelFuture connect = proxy.pool().connect(chosen.poolKey(), chosen.address(), client.channel().eventLoop());
-        backendChannel = connect.channel();
-        connect.addListener(this);
+        transition(State.CONNECTING);
+        a.pending = connection;
+        connection.addListener(this);
     }
 
-    /** Connect completion (this object is its own listener to save an allocation per connect). */
+    /** Completion of a new connection (this object is its own listener, to save an allocation). */
     @Override
-    public void operationComplete(ChannelFuture future) {
-        if (future.channel() != backendChannel || !connecting) {
-            future.channel().close();
+    public void operationComplete(Future<Channel> connection) {
+        Attempt a = attempt;
+        if (a == null || a.pending != connection) {
+            // This try was given up while connecting; the pool keeps the connection if it was made.
             return;
         }
-        connecting = false;
-        if (done) {
-            future.channel().close();
-            return;
-        }
-        if (!future.isSuccess()) {
-            backendChannel = null;
+        connected(a, connection);
+    }
+
+    private void connected(Attempt a, Future<Channel> connection) {
+        a.pending = null;
+        if (!connection.isSuccess()) {
             tryFailed(Outcome.CONNECT_FAILURE);
             return;
         }
-        attach(future.channel());
-        writeRequest();
+        a.attach(connection.getNow(), this);
+        transition(State.SENDING);
+        writeRequest(a);
     }
 
-    private void attach(Channel ch) {
-        backendChannel = ch;
-        backendHandler = (ProxyBackendHandler) ch.pipeline().last();
-        backendHandler.bind(this);
-    }
-
-    private void writeRequest() {
-        Channel ch = backendChannel;
-        reachedBackend = true;
+    private void writeRequest(Attempt a) {
+        Channel ch = a.channel;
+        a.reached = true;
         if (hostFromBackend || !request.headers().contains(HttpHeaderNames.HOST)) {
             // An HTTP/1.0 client may omit Host; the HTTP/1.1 request to the backend must not.
             hostFromBackend = true;
-            request.headers().set(HttpHeaderNames.HOST, backend.config().url().substring("http://".length()));
+            request.headers().set(HttpHeaderNames.HOST, a.backend.config().url().substring("http://".length()));
         }
+        // Retained: a retry sends the same head again; the last owner releases nothing (no buffer).
         ch.write(request, ch.voidPromise());
-        bodyWritten = 0;
-        writePendingBody();
-        if (!frontend.inReadBatch()) {
+        body.writeTo(ch);
+        if (!client.inReadBatch()) {
             // Inside a client read the flush waits for channelReadComplete: one write for head and
             // body, and nothing sent at all if the same read turns out to be malformed.
             ch.flush();
         }
-        if (requestComplete) {
-            onRequestSent();
+        if (body.complete()) {
+            requestSent();
         }
         ch.read();
-        if (!requestComplete && ch.isWritable()) {
-            frontend.readRequest();
+        if (!body.complete() && ch.isWritable()) {
+            client.readRequest();
         }
     }
 
-    /** Writes the body parts the current backend has not had yet. */
-    private void writePendingBody() {
-        Channel ch = backendChannel;
-        if (replayable) {
-            for (int i = bodyWritten; i < body.size(); i++) {
-                ch.write(body.get(i).retainedDuplicate(), ch.voidPromise());
-            }
-            bodyWritten = body.size();
-        } else {
-            for (int i = 0; i < body.size(); i++) {
-                ch.write(body.get(i), ch.voidPromise());
-            }
-            body.clear();
-            bodyWritten = 0;
-        }
-    }
-
-    /** The body grew past the replay limit: parts already sent are dropped, the rest kept until sent. */
-    private void stopKeepingBody() {
-        replayable = false;
-        if (backendChannel != null && !connecting) {
-            for (int i = 0; i < bodyWritten; i++) {
-                body.get(i).release();
-            }
-            body.subList(0, bodyWritten).clear();
-            bodyWritten = 0;
-        }
-    }
-
-    /** This try's request is completely written: latency is measured from here; per-try timer. */
-    private void onRequestSent() {
-        if (sentNanos != 0) {
+    /** The current try's request is completely written: latency counts from here; per-try timer. */
+    private void requestSent() {
+        Attempt a = attempt;
+        if (a.sentNanos != 0) {
             return;
         }
-        sentNanos = System.nanoTime();
+        a.sentNanos = proxy.clock().nanoTime();
+        if (state == State.SENDING) {
+            transition(State.AWAITING_HEAD);
+        }
         long perTry = settings.perTryTimeoutNanos();
-        if (perTry > 0) {
-            tryDeadline = sentNanos + perTry;
-            if (overallDeadline == 0 || tryDeadline - overallDeadline < 0) {
-                frontend.armResponseTimer(tryDeadline);
+        if (perTry > 0 && state == State.AWAITING_HEAD) {
+            a.deadline = a.sentNanos + perTry;
+            if (overallDeadline == 0 || a.deadline - overallDeadline < 0) {
+                client.armResponseTimer(a.deadline);
             }
         }
     }
 
     /** The client's request is complete: its whole wait for a response head starts now. */
     private void armOverallDeadline() {
-        if (overallDeadline == 0 && !done) {
-            overallDeadline = System.nanoTime() + settings.responseTimeoutNanos();
-            frontend.armResponseTimer(overallDeadline);
+        if (overallDeadline == 0 && state != State.DONE) {
+            overallDeadline = proxy.clock().nanoTime() + settings.responseTimeoutNanos();
+            client.armResponseTimer(overallDeadline);
         }
     }
 
@@ -364,46 +359,14 @@ final class Exchange implements ChannelFutureListener {
      * is first), or 0 when this exchange is not waiting for a response head.
      */
     long responseDeadline() {
-        if (done || responseStarted) {
+        if (state == State.DONE || state == State.STREAMING) {
             return 0;
         }
-        if (tryDeadline == 0) {
+        long perTry = attempt == null ? 0 : attempt.deadline;
+        if (perTry == 0) {
             return overallDeadline;
         }
-        return overallDeadline == 0 || tryDeadline - overallDeadline < 0 ? tryDeadline : overallDeadline;
-    }
-
-    /** Flushes what the client side wrote to the backend during one read. */
-    void flushToBackend() {
-        if (backendChannel != null && !connecting) {
-            backendChannel.flush();
-        }
-    }
-
-    /**
-     * The backend connection read nothing for {@code backend-idle}. Before the response that is
-     * the response timeout's business; after it began, a backend that stalls mid-body while the
-     * client could take more is given up on: the client sees a truncated response and a close.
-     */
-    void onBackendIdle() {
-        if (done || !responseStarted || !client.channel().isWritable()) {
-            return;
-        }
-        Channel ch = backendChannel;
-        detachBackend();
-        if (ch != null) {
-            ch.close();
-        }
-        endTry(Outcome.TIMEOUT);
-        frontend.abortResponse(this);
-        finish();
-    }
-
-    /** The client sent nothing for {@code client-idle} while its request body was awaited: 408. */
-    void onClientIdleMidRequest() {
-        if (!done) {
-            abort(HttpResponseStatus.REQUEST_TIMEOUT, "request body timed out");
-        }
+        return overallDeadline == 0 || perTry - overallDeadline < 0 ? perTry : overallDeadline;
     }
 
     /**
@@ -412,22 +375,15 @@ final class Exchange implements ChannelFutureListener {
      * fails and may be retried with the time that remains.
      */
     void onResponseTimeout() {
-        if (done || responseStarted) {
+        if (state == State.DONE || state == State.STREAMING || attempt == null) {
             return;
         }
-        boolean overall = overallDeadline != 0 && System.nanoTime() - overallDeadline >= 0;
-        tryDeadline = 0;
-        boolean wasConnecting = connecting;
-        Channel ch = backendChannel;
-        detachBackend();
-        if (ch != null) {
-            ch.close();
-        }
+        boolean overall = overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0;
+        boolean wasConnecting = state == State.CONNECTING;
+        closeBackend();
         if (overall) {
-            if (backend != null) {
-                // A try cut short while still connecting says nothing about the backend's answers.
-                endTry(wasConnecting ? Outcome.CANCELLED : Outcome.TIMEOUT);
-            }
+            // A try cut short while still connecting says nothing about the backend's answers.
+            endTry(wasConnecting ? Outcome.CANCELLED : Outcome.TIMEOUT);
             fail(UpstreamFailure.RESPONSE_TIMEOUT);
             return;
         }
@@ -437,15 +393,12 @@ final class Exchange implements ChannelFutureListener {
     // ---- backend side ----
 
     void onResponseHead(HttpResponse response) {
+        Attempt a = attempt;
         if (response.decoderResult().isFailure()) {
-            Channel ch = backendChannel;
-            detachBackend();
-            ch.close();
-            if (responseStarted) {
-                endTry(Outcome.RESET);
-                frontend.abortResponse(this);
-                finish();
+            if (state == State.STREAMING) {
+                abortStreaming(Outcome.RESET);
             } else {
+                closeBackend();
                 tryFailed(Outcome.RESET);
             }
             return;
@@ -454,143 +407,155 @@ final class Exchange implements ChannelFutureListener {
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             if (code == 101) {
                 // Fulcrum never asks for an upgrade (Upgrade is hop-by-hop and removed).
-                Channel ch = backendChannel;
-                detachBackend();
-                ch.close();
+                closeBackend();
                 tryFailed(Outcome.RESET);
                 return;
             }
-            interim = true;
+            a.interim = true;
             if (code == 100 && HttpUtil.is100ContinueExpected(request) && clientVersion == HttpVersion.HTTP_1_1) {
-                frontend.writeInterim(response);
+                client.writeInterim(response);
             }
             return;
         }
         if (code > 599 || code < 100) {
             // RFC 9110 section 15: a status is three digits, 100 to 599; anything else is a
             // malformed response (the codec already refuses other than three digits).
-            Channel ch = backendChannel;
-            detachBackend();
-            ch.close();
+            closeBackend();
             tryFailed(Outcome.RESET);
             return;
         }
-        if (firstByteNanos == 0) {
-            firstByteNanos = System.nanoTime();
+        if (a.firstByteNanos == 0) {
+            a.firstByteNanos = proxy.clock().nanoTime();
         }
-        responseStatus = code;
+        a.status = code;
         if ((code == 502 || code == 503 || code == 504) && retryAllowed(true)) {
             // Drop this answer and its connection; another backend gets the request.
-            Channel ch = backendChannel;
-            detachBackend();
-            ch.close();
-            retry(Outcome.SERVER_ERROR, true);
+            closeBackend();
+            Backend failed = a.backend;
+            endTry(Outcome.SERVER_ERROR);
+            retryAfter(failed, true);
             return;
         }
-        tryDeadline = 0;
-        backendReusable = HttpUtil.isKeepAlive(response);
-        boolean bodyless = head || code == 204 || code == 304;
-        closeDelimited = HeaderRules.prepareResponse(response, clientVersion, bodyless, requestId,
-                settings.backendHeader(), backend.id());
+        a.deadline = 0;
+        a.reusable = HttpUtil.isKeepAlive(response);
+        boolean noBody = head || code == 204 || code == 304;
+        closeDelimited = HeaderRules.prepareResponse(response, clientVersion, noBody, requestId,
+                settings.backendHeader(), a.backend.id());
         if (proxy.draining()) {
             // The connection closes after this response; say so (RFC 9112 section 9.6).
             HttpUtil.setKeepAlive(response, false);
         }
-        responseStarted = true;
+        transition(State.STREAMING);
         clientStatus = code;
-        servedBy = backend.id();
-        frontend.writeResponse(response);
+        servedBy = a.backend.id();
+        client.writeResponse(response);
     }
 
     void onResponseContent(HttpContent content) {
-        if (interim) {
+        Attempt a = attempt;
+        if (a != null && a.interim) {
             // The end of a 1xx interim response; the final response follows.
             content.release();
             if (content instanceof LastHttpContent) {
-                interim = false;
+                a.interim = false;
             }
             return;
         }
-        if (done || !responseStarted) {
+        if (state != State.STREAMING) {
             content.release();
             return;
         }
         if (content.decoderResult().isFailure()) {
             content.release();
-            Channel ch = backendChannel;
-            detachBackend();
-            ch.close();
-            endTry(Outcome.RESET);
-            frontend.abortResponse(this);
-            finish();
+            abortStreaming(Outcome.RESET);
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        frontend.writeResponse(content);
+        client.writeResponse(content);
         if (last) {
             completeTry();
         }
     }
 
     void onBackendReadComplete() {
-        if (done) {
+        if (state == State.DONE) {
             return;
         }
-        frontend.flushToClient();
-        if (backendChannel != null && (!responseStarted || client.channel().isWritable())) {
-            backendChannel.read();
+        client.flushToClient();
+        Attempt a = attempt;
+        if (a != null && a.connected() && (state != State.STREAMING || client.isWritable())) {
+            a.channel.read();
         }
     }
 
     void onBackendWritable() {
-        if (!requestComplete && !done) {
-            frontend.readRequest();
+        if (!body.complete() && state != State.DONE) {
+            client.readRequest();
         }
     }
 
     /** The backend connection closed under this exchange. */
     void onBackendClosed(Channel ch) {
-        if (ch != backendChannel || done) {
+        Attempt a = attempt;
+        if (a == null || a.channel != ch || state == State.DONE) {
             return;
         }
-        detachBackend();
-        if (responseStarted) {
+        a.detach();
+        if (state == State.STREAMING) {
             // Part of the response reached the client; the only honest remedy is to close.
-            endTry(Outcome.RESET);
-            frontend.abortResponse(this);
-            finish();
+            abortStreaming(Outcome.RESET);
             return;
         }
         tryFailed(Outcome.RESET);
     }
 
+    /**
+     * The backend connection read nothing for {@code backend-idle}. Before the response that is
+     * the response timeout's business; after it began, a backend that stalls mid-body while the
+     * client could take more is given up on: the client sees a truncated response and a close.
+     */
+    void onBackendIdle() {
+        if (state == State.STREAMING && client.isWritable()) {
+            abortStreaming(Outcome.TIMEOUT);
+        }
+    }
+
     private void completeTry() {
-        Channel ch = backendChannel;
-        boolean reuse = backendReusable && requestComplete;
-        detachBackend();
-        endTry(responseStatus >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS);
+        Attempt a = attempt;
+        boolean reuse = a.reusable && body.complete();
+        Channel ch = a.detach();
+        endTry(a.status >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS);
         if (reuse) {
             proxy.pool().release(ch);
         } else {
             ch.close();
         }
-        // finish() ends in ProxyFrontendHandler.exchangeDone, which flushes the response's end.
+        // finish() ends in exchangeDone, which flushes the response's end.
+        finish();
+    }
+
+    /** The response broke after it began: close both sides; the client sees a cut response. */
+    private void abortStreaming(Outcome outcome) {
+        closeBackend();
+        endTry(outcome);
+        client.abortResponse(this);
         finish();
     }
 
     // ---- failures and retries ----
 
     private void tryFailed(Outcome outcome) {
-        if (done) {
+        if (state == State.DONE) {
             return;
         }
-        boolean sent = reachedBackend;
+        boolean sent = attempt != null && attempt.reached;
         if (!sent) {
             unsentFailures++;
         }
         // The outcome is reported before the retry is decided: a backend that just lost its
         // connection counts among the dead ones that size the retry budget's burst.
-        Backend failed = backend;
+        Backend failed = attempt == null ? null : attempt.backend;
+        closeBackend();
         endTry(outcome);
         if (retryAllowed(sent)) {
             retryAfter(failed, sent);
@@ -611,19 +576,20 @@ final class Exchange implements ChannelFutureListener {
      * @param sent whether the request (any byte of it) reached the failed backend
      */
     private boolean retryAllowed(boolean sent) {
-        if (overallDeadline != 0 && System.nanoTime() - overallDeadline >= 0) {
+        if (overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0) {
             return false;
         }
         List<Backend> pool = proxy.registry().current().backends();
-        int poolSize = pool.size();
-        RetryPolicy.Decision decision = RetryPolicy.decide(sent, responseStarted, retryableAfterSend && replayable,
-                retriesAfterSend, settings.retryAttempts(), unsentFailures, poolSize);
+        RetryPolicy.Decision decision = RetryPolicy.decide(sent, state == State.STREAMING,
+                repeatable && body.replayable(), retriesAfterSend, settings.retryAttempts(), unsentFailures,
+                pool.size());
         switch (decision) {
             case RETRY_FREE:
                 return true;
             case RETRY:
                 if (!holdingRetrySlot) {
-                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(poolSize, unreachable(pool));
+                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(settings.retryBudgetPercent(), pool.size(),
+                            unreachable(pool));
                 }
                 return holdingRetrySlot;
             default:
@@ -642,13 +608,6 @@ final class Exchange implements ChannelFutureListener {
         return n;
     }
 
-    /** Ends the current try with {@code outcome} and starts the next one. */
-    private void retry(Outcome outcome, boolean sent) {
-        Backend failed = backend;
-        endTry(outcome);
-        retryAfter(failed, sent);
-    }
-
     /** Starts the next try after the one at {@code failed} ended. */
     private void retryAfter(Backend failed, boolean sent) {
         if (tried.isEmpty()) {
@@ -661,79 +620,70 @@ final class Exchange implements ChannelFutureListener {
             retriesAfterSend++;
         }
         proxy.retryBudget().recordRetry();
-        bodyWritten = 0;
-        tryBackend();
+        transition(State.SELECTING);
+        select();
     }
 
-    /** Ends the current try at its backend: frees the in-flight slot and reports the outcome. */
+    /** Ends the current try: frees its backend's in-flight slot and reports the outcome. */
     private void endTry(Outcome outcome) {
-        Backend b = backend;
-        if (b == null) {
+        Attempt a = attempt;
+        if (a == null) {
             return;
         }
-        backend = null;
-        long end = firstByteNanos != 0 ? firstByteNanos : System.nanoTime();
-        // Latency runs from the request completely sent to the response's first byte, so neither
-        // connecting nor a slow client's upload counts against the backend.
-        b.state().onRequestEnd(end - (sentNanos != 0 ? sentNanos : tryStartNanos), outcome);
-        proxy.outcomeListener().onOutcome(b, outcome);
-        tryDeadline = 0;
-    }
-
-    private void detachBackend() {
-        if (backendHandler != null) {
-            backendHandler.unbind();
-            backendHandler = null;
+        attempt = null;
+        if (a.pending != null) {
+            // Still connecting: the pool keeps the connection if it is made.
+            Future<Channel> pending = a.pending;
+            a.pending = null;
+            pending.cancel(false);
         }
-        backendChannel = null;
-        connecting = false;
+        if (a.end(outcome, proxy.clock().nanoTime())) {
+            proxy.outcomeListener().onOutcome(a.backend, outcome);
+        }
     }
 
+    /** Detaches the current try's connection, if any, and closes it. */
     private void closeBackend() {
-        Channel ch = backendChannel;
-        detachBackend();
+        Attempt a = attempt;
+        Channel ch = a == null ? null : a.detach();
         if (ch != null) {
             ch.close();
         }
     }
 
     private void fail(UpstreamFailure failure) {
-        if (done) {
+        if (state == State.DONE) {
             return;
         }
         closeBackend();
+        endTry(Outcome.CANCELLED);
         clientStatus = failure.status().code();
-        frontend.writeError(this, failure.status(), failure.message(), !requestComplete && !bodyless,
+        client.writeError(this, failure.status(), failure.message(), !body.complete() && !bodyless,
                 failure == UpstreamFailure.NO_BACKEND);
         finish();
     }
 
-    /** Ends the exchange with an error of the balancer's own (body too large). */
+    /** Ends the exchange with an error of the balancer's own (body too large, 400, 408). */
     private void abort(HttpResponseStatus status, String message) {
-        if (backend != null) {
-            endTry(Outcome.CANCELLED);
-        }
         closeBackend();
-        if (responseStarted) {
-            frontend.abortResponse(this);
+        endTry(Outcome.CANCELLED);
+        if (state == State.STREAMING) {
+            client.abortResponse(this);
         } else {
             clientStatus = status.code();
-            frontend.writeError(this, status, message, true, false);
+            client.writeError(this, status, message, true, false);
         }
         finish();
     }
 
     private void finish() {
-        if (done) {
+        if (state == State.DONE) {
             return;
         }
         // The frontend's timer is shared by the connection's requests; it finds no deadline here
         // and re-arms for the next one, so nothing is scheduled or cancelled per request.
-        done = true;
-        for (int i = 0; i < body.size(); i++) {
-            ReferenceCountUtil.release(body.get(i));
-        }
-        body.clear();
+        transition(State.DONE);
+        body.release();
         if (holdingRetrySlot) {
             holdingRetrySlot = false;
             proxy.retryBudget().retryEnded();
@@ -742,14 +692,13 @@ final class Exchange implements ChannelFutureListener {
         AccessLog accessLog = proxy.accessLog();
         if (accessLog.enabled()) {
             accessLog.log(clientAddress, request.method().name(), request.uri(), clientStatus, servedBy, tries,
-                    System.nanoTime() - startNanos, requestId);
+                    proxy.clock().nanoTime() - startNanos, requestId);
         }
-        frontend.exchangeDone(this);
+        client.exchangeDone(this);
     }
 
     @Override
     public String toString() {
-        return request.method() + " " + request.uri() + " [" + requestId + "]"
-                + (request.headers().contains(HttpHeaderNames.HOST) ? "" : " (no host)");
+        return request.method() + " " + request.uri() + " [" + requestId + ", " + state + "]";
     }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.routing.NanoClock;
 import io.fulcrum.balancer.routing.OutcomeListener;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
@@ -14,30 +15,47 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What every proxied connection shares: the backend registry, the connection pool, the settings
- * in force, the retry budget and the outcome listener. Thread-safe: settings are an immutable
- * record behind a volatile field, everything else is thread-safe itself.
+ * in force, the retry budget, the outcome listener, the access log, the request meters and the
+ * clock. Everything is given at construction; the only thing that changes afterwards is the
+ * settings record, swapped whole by a reload ({@link #apply}), and the drain flag.
+ *
+ * <p>Thread-safe: settings are an immutable record behind a volatile field, everything else is
+ * thread-safe itself.
  */
 public final class ProxyContext {
     private final BackendRegistry registry;
+    private final ConnectionPool pool;
     private final RetryBudget retryBudget;
     private final OutcomeListener outcomeListener;
+    private final AccessLog accessLog;
+    private final RequestMetrics requestMetrics;
+    private final NanoClock clock;
     private final ChannelGroup clientChannels =
             new DefaultChannelGroup("client-connections", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger clientConnections = new AtomicInteger();
-    private volatile ConnectionPool pool;
     private volatile ProxySettings settings;
-    private volatile int maxConnections;
     private volatile boolean draining;
-    private volatile AccessLog accessLog = AccessLog.OFF;
-    private volatile RequestMetrics requestMetrics;
 
-    public ProxyContext(BackendRegistry registry, ProxySettings settings, int maxConnections,
-            RetryBudget retryBudget, OutcomeListener outcomeListener) {
+    /**
+     * @param requestMetrics the client request meters, or {@code null} when metrics are off
+     * @param clock the clock of deadlines and timings on the request path
+     */
+    public ProxyContext(BackendRegistry registry, ConnectionPool pool, ProxySettings settings,
+            RetryBudget retryBudget, OutcomeListener outcomeListener, AccessLog accessLog,
+            RequestMetrics requestMetrics, NanoClock clock) {
         this.registry = requireNonNull(registry, "registry");
+        this.pool = requireNonNull(pool, "pool");
         this.settings = requireNonNull(settings, "settings");
-        this.maxConnections = maxConnections;
         this.retryBudget = requireNonNull(retryBudget, "retryBudget");
         this.outcomeListener = requireNonNull(outcomeListener, "outcomeListener");
+        this.accessLog = requireNonNull(accessLog, "accessLog");
+        this.requestMetrics = requestMetrics;
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    /** The clock of deadlines and timings on the request path. */
+    public NanoClock clock() {
+        return clock;
     }
 
     public BackendRegistry registry() {
@@ -48,41 +66,26 @@ public final class ProxyContext {
         return pool;
     }
 
-    /** Set once at start-up, before the server accepts connections. */
-    public void setPool(ConnectionPool pool) {
-        this.pool = requireNonNull(pool, "pool");
-    }
-
     /** The client request meters, or {@code null} when metrics are off. */
     public RequestMetrics requestMetrics() {
         return requestMetrics;
     }
 
-    /** Set once at start-up, before the server accepts connections. */
-    public void setRequestMetrics(RequestMetrics requestMetrics) {
-        this.requestMetrics = requireNonNull(requestMetrics, "requestMetrics");
-    }
-
+    /** The settings in force, read once per request. */
     public ProxySettings settings() {
         return settings;
     }
 
-    public void setSettings(ProxySettings settings) {
-        this.settings = requireNonNull(settings, "settings");
-    }
-
-    /** Applies a reloaded {@code max-connections}; connections already open stay open. */
-    public void setMaxConnections(int maxConnections) {
-        this.maxConnections = maxConnections;
+    /**
+     * Puts a reloaded config's request-path settings in force at once: new requests read them,
+     * requests in progress keep the ones they started with, connections already open stay open.
+     */
+    public void apply(ProxySettings next) {
+        this.settings = requireNonNull(next, "next");
     }
 
     public AccessLog accessLog() {
         return accessLog;
-    }
-
-    /** Swaps the access log; the previous one is closed by the caller. */
-    public void setAccessLog(AccessLog accessLog) {
-        this.accessLog = requireNonNull(accessLog, "accessLog");
     }
 
     public RetryBudget retryBudget() {
@@ -98,7 +101,7 @@ public final class ProxyContext {
      * open already. An admitted channel is tracked until it closes.
      */
     boolean admit(Channel client) {
-        if (clientConnections.incrementAndGet() > maxConnections) {
+        if (clientConnections.incrementAndGet() > settings.maxConnections()) {
             clientConnections.decrementAndGet();
             return false;
         }

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread safe: confined to the client channel's event loop.
  */
-final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
+final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
     private static final int MAX_REQUEST_ID_LENGTH = 200;
     private static final long LINGER_MILLIS = 2000;
@@ -134,7 +135,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
-        Exchange ex = new Exchange(this, ctx, proxy, settings, request, requestId, region, clientAddress);
+        Exchange ex = new Exchange(this, proxy, settings, request, requestId, region, clientAddress);
         HeaderRules.prepareRequest(request, clientAddress, requestId);
         exchange = ex;
         ex.start();
@@ -164,8 +165,19 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
     /** Whether a client read is under way, so writes to the backend are flushed at its end. */
-    boolean inReadBatch() {
+    @Override
+    public boolean inReadBatch() {
         return inReadBatch;
     }
 
@@ -183,7 +195,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Asks for more request bytes if the current state wants them. */
-    void readRequest() {
+    @Override
+    public void readRequest() {
         if (closing) {
             if (lingering) {
                 ctx.read();
@@ -209,7 +222,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
      * Makes sure the connection's timer fires no later than {@code deadline}. A timer that fires
      * early finds the current exchange's deadline and re-arms for it.
      */
-    void armResponseTimer(long deadline) {
+    @Override
+    public void armResponseTimer(long deadline) {
         if (responseTimer != null && responseTimerAt <= deadline) {
             return;
         }
@@ -217,7 +231,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             responseTimer.cancel(false);
         }
         responseTimerAt = deadline;
-        responseTimer = ctx.executor().schedule(onResponseTimer, Math.max(0, deadline - System.nanoTime()),
+        responseTimer = ctx.executor().schedule(onResponseTimer, Math.max(0, deadline - proxy.clock().nanoTime()),
                 TimeUnit.NANOSECONDS);
     }
 
@@ -228,7 +242,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (deadline == 0 || closing) {
             return;
         }
-        if (System.nanoTime() - deadline >= 0) {
+        if (proxy.clock().nanoTime() - deadline >= 0) {
             ex.onResponseTimeout();
         } else {
             armResponseTimer(deadline);
@@ -275,25 +289,30 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     // ---- called by Exchange ----
 
-    void writeResponse(HttpObject msg) {
+    @Override
+    public void writeResponse(HttpObject msg) {
         ctx.write(msg, ctx.voidPromise());
     }
 
-    void writeInterim(HttpResponse interim) {
+    @Override
+    public void writeInterim(HttpResponse interim) {
         FullHttpResponse copy = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, interim.status(), Unpooled.EMPTY_BUFFER);
         ctx.writeAndFlush(copy, ctx.voidPromise());
     }
 
-    void flushToClient() {
+    @Override
+    public void flushToClient() {
         ctx.flush();
     }
 
     /** The response broke after it began: the client sees a truncated response and a close. */
-    void abortResponse(Exchange ex) {
+    @Override
+    public void abortResponse(Exchange ex) {
         closeNow();
     }
 
-    void writeError(Exchange ex, HttpResponseStatus status, String message, boolean close, boolean retryAfter) {
+    @Override
+    public void writeError(Exchange ex, HttpResponseStatus status, String message, boolean close, boolean retryAfter) {
         writeError(ex, ex.requestId(), status, message, close, retryAfter);
     }
 
@@ -315,7 +334,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The exchange ended (response complete, failed or cancelled): serve the next request. */
-    void exchangeDone(Exchange ex) {
+    @Override
+    public void exchangeDone(Exchange ex) {
         if (exchange != ex) {
             return;
         }

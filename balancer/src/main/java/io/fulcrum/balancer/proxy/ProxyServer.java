@@ -4,8 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.pool.ConnectionPool;
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendSnapshot;
+import io.fulcrum.balancer.pool.PerLoopConnectionPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -16,8 +15,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,8 +52,11 @@ public final class ProxyServer {
         this.workerGroup = requireNonNull(workerGroup, "workerGroup");
     }
 
-    /** Binds the listen address; throws if it cannot. */
-    public void start() throws InterruptedException {
+    /**
+     * The pool of backend connections for {@code config}: channel options, connect timeout and the
+     * backend pipeline ({@link BackendChannelInitializer}). Connections open on the caller's loop.
+     */
+    public static ConnectionPool backendPool(BalancerConfig config, Transport transport) {
         Bootstrap backends = new Bootstrap()
                 .channel(transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -66,13 +66,11 @@ public final class ProxyServer {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
                 .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos()));
-        ConnectionPool pool = new ConnectionPool(backends, MAX_IDLE_PER_LOOP);
-        proxy.setPool(pool);
-        // Connections follow addresses: a backend removed or re-addressed by a reload loses its
-        // idle pooled connections at the swap (requests in progress finish).
-        pool.retainOnly(poolKeys(proxy.registry().current()));
-        proxy.registry().subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
+        return new PerLoopConnectionPool(backends, MAX_IDLE_PER_LOOP);
+    }
 
+    /** Binds the listen address; throws if it cannot. */
+    public void start() throws InterruptedException {
         ServerBootstrap server = new ServerBootstrap()
                 .group(acceptGroup, workerGroup)
                 .channel(transport.serverChannel())
@@ -86,14 +84,6 @@ public final class ProxyServer {
                         config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos()));
         serverChannel = server.bind(config.listen().host(), config.listen().port()).sync().channel();
         log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
-    }
-
-    private static Set<String> poolKeys(BackendSnapshot snapshot) {
-        Set<String> keys = new HashSet<>();
-        for (Backend b : snapshot.backends()) {
-            keys.add(b.poolKey());
-        }
-        return keys;
     }
 
     /** The bound port (useful with port 0). */
@@ -121,8 +111,6 @@ public final class ProxyServer {
                     proxy.clientConnections());
         }
         proxy.clientChannels().close().await(5, TimeUnit.SECONDS);
-        if (proxy.pool() != null) {
-            proxy.pool().closeAll();
-        }
+        proxy.pool().closeAll();
     }
 }

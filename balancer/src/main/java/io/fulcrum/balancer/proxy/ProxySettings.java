@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param maxBodyBytes request bodies past this get 413
  * @param retryAttempts extra tries after the first
  * @param replayBodyBytes request bodies up to this size are kept for a retry
+ * @param retryBudgetPercent {@code retry.budget-percent}
+ * @param maxConnections client connections past this are refused
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -24,7 +26,9 @@ public record ProxySettings(
         long perTryTimeoutNanos,
         long maxBodyBytes,
         int retryAttempts,
-        int replayBodyBytes) {
+        int replayBodyBytes,
+        int retryBudgetPercent,
+        int maxConnections) {
 
     public static ProxySettings from(BalancerConfig config) {
         return new ProxySettings(
@@ -34,7 +38,9 @@ public record ProxySettings(
                 perTry(config),
                 config.limits().maxBodyBytes(),
                 config.retry().attempts(),
-                config.retry().replayBodyBytes());
+                config.retry().replayBodyBytes(),
+                config.retry().budgetPercent(),
+                config.limits().maxConnections());
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */

@@ -31,18 +31,6 @@ public final class RetryBudget {
     private final AtomicInteger activeRetries = new AtomicInteger();
     private final LongAdder retries = new LongAdder();
     private final LongAdder refused = new LongAdder();
-    private volatile int budgetPercent;
-
-    public RetryBudget(int budgetPercent) {
-        setBudgetPercent(budgetPercent);
-    }
-
-    public void setBudgetPercent(int budgetPercent) {
-        if (budgetPercent < 0 || budgetPercent > 100) {
-            throw new IllegalArgumentException("budgetPercent: " + budgetPercent + " (expected: 0-100)");
-        }
-        this.budgetPercent = budgetPercent;
-    }
 
     /** A request starts; pair with {@link #requestEnded()}. */
     public void requestStarted() {
@@ -56,11 +44,11 @@ public final class RetryBudget {
     /**
      * The most retries in progress allowed now; see the class comment. 0 when the budget is 0%.
      *
+     * @param percent {@code retry.budget-percent} in force
      * @param poolSize backends in the pool
      * @param died backends of the pool whose last try lost its connection without an answer
      */
-    int allowed(int poolSize, int died) {
-        int percent = budgetPercent;
+    int allowed(int percent, int poolSize, int died) {
         if (percent == 0) {
             return 0;
         }
@@ -74,11 +62,12 @@ public final class RetryBudget {
      * Takes a retry slot if the budget allows one now; a successful call must be paired with
      * {@link #retryEnded()}.
      *
+     * @param percent {@code retry.budget-percent} in force
      * @param poolSize backends in the pool, which sizes the burst allowance
      * @param died backends of the pool whose last try lost its connection without an answer
      */
-    public boolean tryStartRetry(int poolSize, int died) {
-        int allowed = allowed(poolSize, died);
+    public boolean tryStartRetry(int percent, int poolSize, int died) {
+        int allowed = allowed(percent, poolSize, died);
         while (true) {
             int current = activeRetries.get();
             if (current >= allowed) {

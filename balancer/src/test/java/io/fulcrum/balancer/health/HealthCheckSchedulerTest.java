@@ -114,7 +114,9 @@ class HealthCheckSchedulerTest {
     @Test
     void followsBackendsAddedAndRemovedByAReload() {
         httpScheduler();
-        await().atMost(WAIT).untilAsserted(() -> two.verify(2, getRequestedFor(urlEqualTo("/health"))));
+        // At least two: on a busy machine more probes may land before the condition is polled.
+        await().atMost(WAIT).untilAsserted(() -> assertTrue(
+                two.findAll(getRequestedFor(urlEqualTo("/health"))).size() >= 2, "b2 is probed"));
         List<BackendConfig> next = List.of(HealthFixtures.config("b1", one.getPort()),
                 HealthFixtures.config("b3", three.getPort()));
         registry.update("local", HealthFixtures.routing(Duration.ZERO), next);

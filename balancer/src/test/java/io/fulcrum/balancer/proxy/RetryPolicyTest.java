@@ -39,14 +39,14 @@ class RetryPolicyTest {
 
     @Test
     void theBudgetAlwaysFitsTheRetriesOfOneDeadBackend() {
-        RetryBudget budget = new RetryBudget(20);
+        RetryBudget budget = new RetryBudget();
         for (int i = 0; i < 30; i++) {
             budget.requestStarted();
         }
         // 30 requests over 3 backends: about 10 were on the one that died; 20% would allow only 6.
-        assertEquals(10, budget.allowed(3, 1));
+        assertEquals(10, budget.allowed(20, 3, 1));
         int granted = 0;
-        while (budget.tryStartRetry(3, 1)) {
+        while (budget.tryStartRetry(20, 3, 1)) {
             granted++;
         }
         assertEquals(10, granted);
@@ -55,38 +55,37 @@ class RetryPolicyTest {
 
     @Test
     void theBudgetGrowsWithTheBackendsThatDied() {
-        RetryBudget budget = new RetryBudget(20);
+        RetryBudget budget = new RetryBudget();
         for (int i = 0; i < 16; i++) {
             budget.requestStarted();
         }
         // A region of 3 of 4 backends lost at once: 12 of 16 requests need a retry.
-        assertEquals(4, budget.allowed(4, 0), "a failing (not dead) backend: one backend's share");
-        assertEquals(4, budget.allowed(4, 1));
-        assertEquals(12, budget.allowed(4, 3));
-        assertEquals(16, budget.allowed(4, 9), "never more than the requests in progress");
+        assertEquals(4, budget.allowed(20, 4, 0), "a failing (not dead) backend: one backend's share");
+        assertEquals(4, budget.allowed(20, 4, 1));
+        assertEquals(12, budget.allowed(20, 4, 3));
+        assertEquals(16, budget.allowed(20, 4, 9), "never more than the requests in progress");
     }
 
     @Test
     void theBudgetIsTheLargestOfFloorShareAndPercent() {
-        RetryBudget budget = new RetryBudget(50);
-        assertEquals(RetryBudget.MIN_CONCURRENT_RETRIES, budget.allowed(10, 0), "a quiet balancer still retries");
+        RetryBudget budget = new RetryBudget();
+        assertEquals(RetryBudget.MIN_CONCURRENT_RETRIES, budget.allowed(50, 10, 0), "a quiet balancer still retries");
         for (int i = 0; i < 100; i++) {
             budget.requestStarted();
         }
-        assertEquals(50, budget.allowed(10, 0), "the percentage when it is larger than one backend's share");
-        assertEquals(50, budget.allowed(1, 1), "a single backend gives no share: a retry goes back to it");
-        budget.setBudgetPercent(0);
-        assertEquals(0, budget.allowed(10, 0), "0% means no retries");
-        assertFalse(budget.tryStartRetry(10, 0));
+        assertEquals(50, budget.allowed(50, 10, 0), "the percentage when it is larger than one backend's share");
+        assertEquals(50, budget.allowed(50, 1, 1), "a single backend gives no share: a retry goes back to it");
+        assertEquals(0, budget.allowed(0, 10, 0), "0% means no retries");
+        assertFalse(budget.tryStartRetry(0, 10, 0));
     }
 
     @Test
     void concurrentRetryStartsNeverExceedTheBudget() throws Exception {
-        RetryBudget budget = new RetryBudget(20);
+        RetryBudget budget = new RetryBudget();
         for (int i = 0; i < 40; i++) {
             budget.requestStarted();
         }
-        int allowed = budget.allowed(4, 1);
+        int allowed = budget.allowed(20, 4, 1);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         CountDownLatch go = new CountDownLatch(1);
         AtomicInteger granted = new AtomicInteger();
@@ -99,7 +98,7 @@ class RetryPolicyTest {
                         return;
                     }
                     for (int i = 0; i < 100; i++) {
-                        if (budget.tryStartRetry(4, 1)) {
+                        if (budget.tryStartRetry(20, 4, 1)) {
                             granted.incrementAndGet();
                         }
                     }

@@ -1,0 +1,451 @@
+package io.fulcrum.balancer.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.RoutingConfig;
+import io.fulcrum.balancer.config.SpilloverConfig;
+import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.balancer.proxy.Exchange.State;
+import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.routing.Outcome;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.Promise;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The exchange's state machine without sockets: the client is a recording {@link ClientSide}, each
+ * backend connection an {@link EmbeddedChannel} with the real backend codec and handler, the clock
+ * a field. Covers streaming, 1xx, retries after a reset, a refused connect and a malformed status,
+ * the per-try and overall deadlines, a response cut mid-body and backpressure toward the backend.
+ */
+class ExchangeTest {
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
+    private long now = 1_000 * SECOND;
+    private final NanoClock clock = () -> now;
+    private final FakePool pool = new FakePool();
+    private final RecordingClient client = new RecordingClient();
+    private final List<Outcome> outcomes = new ArrayList<>();
+    private final BackendRegistry registry = new BackendRegistry("local",
+            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
+            List.of(backend("b1", 9001), backend("b2", 9002), backend("b3", 9003)), clock, new SplittableRandom(1));
+
+    private static BackendConfig backend(String id, int port) {
+        return new BackendConfig(id, "127.0.0.1", port, "local", 1, 100);
+    }
+
+    @AfterEach
+    void release() {
+        client.releaseAll();
+        for (EmbeddedChannel ch : pool.opened) {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    private ProxySettings settings(long responseNanos, long perTryNanos, int attempts) {
+        return new ProxySettings(null, null, responseNanos, perTryNanos, 1_000_000, attempts, 65536, 20, 100);
+    }
+
+    private Exchange exchange(HttpRequest request, ProxySettings settings) {
+        ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
+                (backend, outcome) -> outcomes.add(outcome), AccessLog.OFF, null, clock);
+        Exchange ex = new Exchange(client, proxy, settings, request, "req-1", null, "127.0.0.1");
+        client.exchange = ex;
+        return ex;
+    }
+
+    private static HttpRequest request(HttpMethod method, String... headers) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, "/x");
+        r.headers().set(HttpHeaderNames.HOST, "example");
+        for (int i = 0; i < headers.length; i += 2) {
+            r.headers().set(headers[i], headers[i + 1]);
+        }
+        return r;
+    }
+
+    /** Starts a bodyless GET and completes its (empty) body, as the frontend does. */
+    private Exchange startGet(ProxySettings settings) {
+        Exchange ex = exchange(request(HttpMethod.GET), settings);
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.flushToBackend();
+        return ex;
+    }
+
+    private static void respond(EmbeddedChannel backend, String raw) {
+        backend.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+    }
+
+    private static String sent(EmbeddedChannel backend) {
+        StringBuilder out = new StringBuilder();
+        ByteBuf b;
+        while ((b = backend.readOutbound()) != null) {
+            out.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return out.toString();
+    }
+
+    @Test
+    void aGetGoesToABackendAndItsResponseStreamsBack() {
+        Exchange ex = startGet(settings(30 * SECOND, 0, 2));
+        assertEquals(State.AWAITING_HEAD, ex.state());
+        EmbeddedChannel b1 = pool.last();
+        assertTrue(sent(b1).startsWith("GET /x HTTP/1.1\r\n"));
+
+        respond(b1, "HTTP/1.1 200 OK|Content-Length: 2||ok");
+
+        assertEquals(State.DONE, ex.state());
+        assertEquals(200, client.status());
+        assertEquals("ok", client.body.toString());
+        assertTrue(client.done);
+        assertEquals(List.of(b1), pool.released, "a clean keep-alive response gives the connection back");
+        assertEquals(List.of(Outcome.SUCCESS), outcomes);
+        assertEquals(0, backendState("b1").inFlight());
+    }
+
+    @Test
+    void anExpected100ContinueIsForwardedAndOtherInterimResponsesAreNot() {
+        Exchange ex = exchange(request(HttpMethod.POST, "content-length", "2", "expect", "100-continue"),
+                settings(30 * SECOND, 0, 2));
+        ex.start();
+        EmbeddedChannel b1 = pool.last();
+        assertEquals(State.SENDING, ex.state(), "the body has not come yet");
+
+        respond(b1, "HTTP/1.1 100 Continue||HTTP/1.1 103 Early Hints|Link: </a>||");
+        assertEquals(List.of(100), client.interim);
+
+        ex.onRequestContent(new DefaultLastHttpContent(Unpooled.copiedBuffer("hi", StandardCharsets.US_ASCII)));
+        ex.flushToBackend();
+        assertEquals(State.AWAITING_HEAD, ex.state());
+        assertTrue(sent(b1).endsWith("\r\n\r\nhi"));
+
+        respond(b1, "HTTP/1.1 201 Created|Content-Length: 0||");
+        assertEquals(201, client.status());
+        assertEquals(State.DONE, ex.state());
+    }
+
+    @Test
+    void aResetBeforeTheResponseIsRetriedOnAnotherBackend() {
+        Exchange ex = startGet(settings(30 * SECOND, 0, 2));
+        EmbeddedChannel b1 = pool.last();
+        b1.close();
+
+        assertEquals(2, pool.opened.size(), "a second try, on a new connection");
+        assertEquals("b2", pool.backends.get(1));
+        assertEquals(State.AWAITING_HEAD, ex.state());
+        respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 0||");
+        assertEquals(200, client.status());
+        assertEquals(List.of(Outcome.RESET, Outcome.SUCCESS), outcomes);
+    }
+
+    @Test
+    void aRefusedConnectionIsRetriedForFreeEvenForAPostWithoutKey() {
+        pool.refuse.add(9001);
+        Exchange ex = exchange(request(HttpMethod.POST, "content-length", "0"), settings(30 * SECOND, 0, 1));
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.flushToBackend();
+
+        assertEquals(List.of("b1", "b2"), pool.backends);
+        respond(pool.last(), "HTTP/1.1 201 Created|Content-Length: 0||");
+        assertEquals(201, client.status());
+        assertEquals(List.of(Outcome.CONNECT_FAILURE, Outcome.SUCCESS), outcomes);
+    }
+
+    @Test
+    void aPostWithoutKeyIsNotRetriedOnceItWasSent() {
+        Exchange ex = exchange(request(HttpMethod.POST, "content-length", "0"), settings(30 * SECOND, 0, 2));
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        pool.last().close();
+
+        assertEquals(1, pool.opened.size());
+        assertEquals(List.of(502), client.errors);
+        assertEquals(State.DONE, ex.state());
+    }
+
+    @Test
+    void aStatusThatIsNotThreeDigitsOrOutOfRangeIsRetriedLikeAReset() {
+        Exchange ex = startGet(settings(30 * SECOND, 0, 2));
+        respond(pool.last(), "HTTP/1.1 2000 OK|Content-Length: 0||");
+        respond(pool.last(), "HTTP/1.1 600 Weird|Content-Length: 0||");
+        respond(pool.last(), "HTTP/1.1 204 No Content||");
+
+        assertEquals(List.of("b1", "b2", "b3"), pool.backends);
+        assertEquals(204, client.status());
+        assertEquals(List.of(Outcome.RESET, Outcome.RESET, Outcome.SUCCESS), outcomes);
+        assertEquals(State.DONE, ex.state());
+    }
+
+    @Test
+    void triesShareTheResponseTimeoutAndEachHasItsPerTryTimeout() {
+        Exchange ex = startGet(settings(3 * SECOND, SECOND, 2));
+        long start = now;
+        assertEquals(start + SECOND, ex.responseDeadline(), "the per-try deadline comes first");
+
+        now = start + SECOND;
+        ex.onResponseTimeout();
+        assertEquals(List.of("b1", "b2"), pool.backends, "a try past its own timeout is retried");
+        assertEquals(start + 2 * SECOND, ex.responseDeadline());
+
+        now = start + 2 * SECOND;
+        ex.onResponseTimeout();
+        assertEquals(start + 3 * SECOND, ex.responseDeadline(), "the last try gets only what remains");
+
+        now = start + 3 * SECOND;
+        ex.onResponseTimeout();
+        assertEquals(List.of(504), client.errors, "the client's whole wait is over");
+        assertEquals(3, pool.opened.size());
+        assertEquals(List.of(Outcome.TIMEOUT, Outcome.TIMEOUT, Outcome.TIMEOUT), outcomes);
+        assertFalse(pool.last().isOpen(), "the backend connection of a timed-out try is closed");
+        assertEquals(0, ex.responseDeadline());
+    }
+
+    @Test
+    void withoutPerTryTimeoutOneTryWaitsTheWholeResponseTimeoutAndNoMore() {
+        Exchange ex = startGet(settings(SECOND, 0, 2));
+        assertEquals(now + SECOND, ex.responseDeadline());
+        now += SECOND;
+        ex.onResponseTimeout();
+
+        assertEquals(1, pool.opened.size(), "no retry once the client's wait is over");
+        assertEquals(List.of(504), client.errors);
+    }
+
+    @Test
+    void aResponseCutMidBodyEndsVisiblyCutAndIsNotRetried() {
+        Exchange ex = startGet(settings(30 * SECOND, 0, 2));
+        EmbeddedChannel b1 = pool.last();
+        respond(b1, "HTTP/1.1 200 OK|Content-Length: 10||abc");
+        assertEquals(State.STREAMING, ex.state());
+        b1.close();
+
+        assertEquals(State.DONE, ex.state());
+        assertTrue(client.aborted, "the client connection is closed, short of the announced length");
+        assertEquals(1, pool.opened.size());
+        assertEquals("abc", client.body.toString());
+        assertEquals(List.of(Outcome.RESET), outcomes);
+    }
+
+    @Test
+    void theRequestBodyIsReadOnlyWhileTheBackendCanTakeIt() {
+        Exchange ex = exchange(request(HttpMethod.PUT, "content-length", "100000"), settings(30 * SECOND, 0, 2));
+        pool.waterMark = new WriteBufferWaterMark(1024, 2048);
+        ex.start();
+        assertTrue(ex.wantsRequestData());
+        ex.onRequestContent(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[4096])));
+        assertFalse(ex.wantsRequestData(), "a backend past its high water mark stops the client's reads");
+        ex.flushToBackend();
+        sent(pool.last());
+        assertTrue(ex.wantsRequestData(), "and reading resumes once it drained");
+        ex.onClientClosed();
+        assertEquals(State.DONE, ex.state());
+        assertEquals(List.of(Outcome.CANCELLED), outcomes);
+    }
+
+    @Test
+    void theClientLeavingCancelsAConnectInProgress() {
+        pool.hold.add(9001);
+        Exchange ex = startGet(settings(30 * SECOND, 0, 2));
+        assertEquals(State.CONNECTING, ex.state());
+        ex.onClientClosed();
+
+        assertEquals(State.DONE, ex.state());
+        assertTrue(pool.pending.get(0).isCancelled(), "the pool keeps the connection if it is made");
+        assertEquals(0, backendState("b1").inFlight());
+    }
+
+    @ParameterizedTest
+    @EnumSource(State.class)
+    void onlyTheDocumentedTransitionsAreAllowed(State from) {
+        Map<State, Set<State>> allowed = Map.of(
+                State.SELECTING, EnumSet.of(State.CONNECTING, State.SENDING, State.SELECTING, State.DONE),
+                State.CONNECTING, EnumSet.of(State.SENDING, State.SELECTING, State.DONE),
+                State.SENDING, EnumSet.of(State.AWAITING_HEAD, State.STREAMING, State.SELECTING, State.DONE),
+                State.AWAITING_HEAD, EnumSet.of(State.STREAMING, State.SELECTING, State.DONE),
+                State.STREAMING, EnumSet.of(State.DONE),
+                State.DONE, EnumSet.noneOf(State.class));
+        for (State to : State.values()) {
+            assertEquals(allowed.get(from).contains(to), from.canGoTo(to), from + " -> " + to);
+        }
+    }
+
+    private io.fulcrum.balancer.routing.BackendState backendState(String id) {
+        return registry.current().byId(id).state();
+    }
+
+    /** Hands out EmbeddedChannels with the real backend pipeline; some ports refuse or hang. */
+    private static final class FakePool implements ConnectionPool {
+        final List<EmbeddedChannel> opened = new ArrayList<>();
+        final List<String> backends = new ArrayList<>();
+        final List<Channel> released = new ArrayList<>();
+        final List<Promise<Channel>> pending = new ArrayList<>();
+        final Set<Integer> refuse = new java.util.HashSet<>();
+        final Set<Integer> hold = new java.util.HashSet<>();
+        WriteBufferWaterMark waterMark;
+
+        EmbeddedChannel last() {
+            return opened.get(opened.size() - 1);
+        }
+
+        @Override
+        public Future<Channel> acquire(Backend backend, EventLoop loop) {
+            backends.add(backend.id());
+            if (refuse.contains(backend.port())) {
+                return ImmediateEventExecutor.INSTANCE.newFailedFuture(new ConnectException("refused"));
+            }
+            if (hold.contains(backend.port())) {
+                Promise<Channel> p = ImmediateEventExecutor.INSTANCE.newPromise();
+                pending.add(p);
+                return p;
+            }
+            EmbeddedChannel ch = new EmbeddedChannel(
+                    new BackendHttpCodec(new HttpDecoderConfig().setStrictLineParsing(true)), new ProxyBackendHandler());
+            if (waterMark != null) {
+                ch.config().setWriteBufferWaterMark(waterMark);
+            }
+            opened.add(ch);
+            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(ch);
+        }
+
+        @Override
+        public void release(Channel ch) {
+            released.add(ch);
+        }
+
+        @Override
+        public void retainOnly(Set<String> keys) {
+        }
+
+        @Override
+        public int openConnections() {
+            return opened.size();
+        }
+
+        @Override
+        public void closeAll() {
+        }
+    }
+
+    /** Records what the exchange asks of the client connection. */
+    private static final class RecordingClient implements ClientSide {
+        final EmbeddedChannel loop = new EmbeddedChannel();
+        final List<HttpResponse> heads = new ArrayList<>();
+        final StringBuilder body = new StringBuilder();
+        final List<Integer> interim = new ArrayList<>();
+        final List<Integer> errors = new ArrayList<>();
+        final Map<String, Long> timers = new HashMap<>();
+        Exchange exchange;
+        boolean aborted;
+        boolean done;
+
+        int status() {
+            return heads.get(heads.size() - 1).status().code();
+        }
+
+        void releaseAll() {
+            loop.finishAndReleaseAll();
+        }
+
+        @Override
+        public EventLoop eventLoop() {
+            return loop.eventLoop();
+        }
+
+        @Override
+        public boolean isWritable() {
+            return true;
+        }
+
+        @Override
+        public boolean inReadBatch() {
+            return false;
+        }
+
+        @Override
+        public void readRequest() {
+        }
+
+        @Override
+        public void writeResponse(HttpObject part) {
+            if (part instanceof HttpResponse) {
+                heads.add((HttpResponse) part);
+            }
+            if (part instanceof HttpContent) {
+                body.append(((HttpContent) part).content().toString(StandardCharsets.ISO_8859_1));
+            }
+            ReferenceCountUtil.release(part);
+        }
+
+        @Override
+        public void writeInterim(HttpResponse response) {
+            interim.add(response.status().code());
+        }
+
+        @Override
+        public void flushToClient() {
+        }
+
+        @Override
+        public void abortResponse(Exchange ex) {
+            aborted = true;
+        }
+
+        @Override
+        public void writeError(Exchange ex, HttpResponseStatus status, String message, boolean close,
+                boolean retryAfter) {
+            errors.add(status.code());
+        }
+
+        @Override
+        public void armResponseTimer(long deadlineNanos) {
+            timers.put("last", deadlineNanos);
+        }
+
+        @Override
+        public void exchangeDone(Exchange ex) {
+            done = true;
+        }
+    }
+}
