@@ -568,6 +568,9 @@ for s in "${SCENARIOS[@]}"; do
 done
 
 echo
+printf 'chaos.sh at %s (balancer.jar of %s), --duration %s --conns %s, retry budget %s%%, %s\n\n' \
+  "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$(date -r "$BALANCER_JAR" '+%F %T')" \
+  "$DURATION" "$CONNS" "$RETRY_BUDGET" "$(date '+%F %T %Z')"
 print_table
 echo
 if (( BROKEN )); then
