@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
-import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.proxy.Exchange.State;
-import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
 import io.fulcrum.balancer.routing.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -23,7 +20,6 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
@@ -33,10 +29,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ImmediateEventExecutor;
-import io.netty.util.concurrent.Promise;
-import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +55,7 @@ class ExchangeTest {
 
     private long now = 1_000 * SECOND;
     private final NanoClock clock = () -> now;
-    private final FakePool pool = new FakePool();
+    private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
     private final RecordingClient client = new RecordingClient();
     private final List<Outcome> outcomes = new ArrayList<>();
     private final BackendRegistry registry = new BackendRegistry("local",
@@ -313,59 +305,6 @@ class ExchangeTest {
 
     private io.fulcrum.balancer.routing.BackendState backendState(String id) {
         return registry.current().byId(id).state();
-    }
-
-    /** Hands out EmbeddedChannels with the real backend pipeline; some ports refuse or hang. */
-    private static final class FakePool implements ConnectionPool {
-        final List<EmbeddedChannel> opened = new ArrayList<>();
-        final List<String> backends = new ArrayList<>();
-        final List<Channel> released = new ArrayList<>();
-        final List<Promise<Channel>> pending = new ArrayList<>();
-        final Set<Integer> refuse = new java.util.HashSet<>();
-        final Set<Integer> hold = new java.util.HashSet<>();
-        WriteBufferWaterMark waterMark;
-
-        EmbeddedChannel last() {
-            return opened.get(opened.size() - 1);
-        }
-
-        @Override
-        public Future<Channel> acquire(Backend backend, EventLoop loop) {
-            backends.add(backend.id());
-            if (refuse.contains(backend.port())) {
-                return ImmediateEventExecutor.INSTANCE.newFailedFuture(new ConnectException("refused"));
-            }
-            if (hold.contains(backend.port())) {
-                Promise<Channel> p = ImmediateEventExecutor.INSTANCE.newPromise();
-                pending.add(p);
-                return p;
-            }
-            EmbeddedChannel ch = new EmbeddedChannel(
-                    new BackendHttpCodec(new HttpDecoderConfig().setStrictLineParsing(true)), new ProxyBackendHandler());
-            if (waterMark != null) {
-                ch.config().setWriteBufferWaterMark(waterMark);
-            }
-            opened.add(ch);
-            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(ch);
-        }
-
-        @Override
-        public void release(Channel ch) {
-            released.add(ch);
-        }
-
-        @Override
-        public void retainOnly(Set<String> keys) {
-        }
-
-        @Override
-        public int openConnections() {
-            return opened.size();
-        }
-
-        @Override
-        public void closeAll() {
-        }
     }
 
     /** Records what the exchange asks of the client connection. */

@@ -1,0 +1,74 @@
+package io.fulcrum.balancer.proxy;
+
+import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.balancer.routing.Backend;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.Promise;
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A {@link ConnectionPool} for tests without sockets: each acquire opens an {@link EmbeddedChannel}
+ * with the real backend codec and handler; ports in {@link #refuse} fail at once, ports in
+ * {@link #hold} stay pending. Records what was acquired and released. Test thread only.
+ */
+final class EmbeddedBackendPool implements ConnectionPool {
+    final List<EmbeddedChannel> opened = new ArrayList<>();
+    final List<String> backends = new ArrayList<>();
+    final List<Channel> released = new ArrayList<>();
+    final List<Promise<Channel>> pending = new ArrayList<>();
+    final Set<Integer> refuse = new HashSet<>();
+    final Set<Integer> hold = new HashSet<>();
+    WriteBufferWaterMark waterMark;
+
+    EmbeddedChannel last() {
+        return opened.get(opened.size() - 1);
+    }
+
+    @Override
+    public Future<Channel> acquire(Backend backend, EventLoop loop) {
+        backends.add(backend.id());
+        if (refuse.contains(backend.port())) {
+            return ImmediateEventExecutor.INSTANCE.newFailedFuture(new ConnectException("refused"));
+        }
+        if (hold.contains(backend.port())) {
+            Promise<Channel> p = ImmediateEventExecutor.INSTANCE.newPromise();
+            pending.add(p);
+            return p;
+        }
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new BackendHttpCodec(new HttpDecoderConfig().setStrictLineParsing(true)), new ProxyBackendHandler());
+        if (waterMark != null) {
+            ch.config().setWriteBufferWaterMark(waterMark);
+        }
+        opened.add(ch);
+        return ImmediateEventExecutor.INSTANCE.newSucceededFuture(ch);
+    }
+
+    @Override
+    public void release(Channel ch) {
+        released.add(ch);
+    }
+
+    @Override
+    public void retainOnly(Set<String> keys) {
+    }
+
+    @Override
+    public int openConnections() {
+        return opened.size();
+    }
+
+    @Override
+    public void closeAll() {
+    }
+}
