@@ -2,6 +2,8 @@ package io.fulcrum.balancer;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.admin.ConfigReloads;
+import io.fulcrum.balancer.admin.ReloadResult;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
@@ -24,12 +26,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,39 +50,19 @@ import org.slf4j.LoggerFactory;
  * changes ({@link #watch}). Every reload runs on the single control thread, so reloads never
  * overlap. Thread-safe.
  */
-public final class ConfigReloader implements AutoCloseable {
+public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
-
-    /**
-     * How one reload ended.
-     *
-     * @param applied whether the new config is in force (also {@code true} when it was unchanged)
-     * @param generation the backend snapshot generation in force afterwards
-     * @param problems why the file was rejected, one line each; empty when applied
-     * @param restartNeeded settings that differ from the ones the process started with and only
-     *     take effect after a restart
-     * @param trigger what started the reload ({@code admin}, {@code SIGHUP}, {@code file change})
-     * @param at when it finished
-     */
-    public record Result(boolean applied, long generation, List<String> problems, List<String> restartNeeded,
-            String trigger, Instant at) {
-        public Result {
-            problems = List.copyOf(problems);
-            restartNeeded = List.copyOf(restartNeeded);
-        }
-    }
 
     private final Path file;
     private final BackendRegistry registry;
     private final ProxyContext proxy;
     private final BalancerMetrics metrics;
     private final ScheduledExecutorService control;
-    private final List<Consumer<BalancerConfig>> listeners = new CopyOnWriteArrayList<>();
     /** The config the process started with: what its sockets and pipelines were built from. */
     private final BalancerConfig startup;
     /** Written only on the control thread. */
     private volatile BalancerConfig current;
-    private volatile Result lastResult;
+    private volatile ReloadResult lastResult;
     /** Last failure's problems, so a file that stays broken is logged once (control thread only). */
     private List<String> lastLoggedProblems = List.of();
     private final Object watchLock = new Object();
@@ -101,6 +81,7 @@ public final class ConfigReloader implements AutoCloseable {
     }
 
     /** The config file this reloader reads. */
+    @Override
     public Path file() {
         return file;
     }
@@ -111,20 +92,14 @@ public final class ConfigReloader implements AutoCloseable {
     }
 
     /** How the last reload ended, or {@code null} before the first. */
-    public Result lastResult() {
+    @Override
+    public ReloadResult lastResult() {
         return lastResult;
     }
 
-    /**
-     * Called on the control thread with each newly applied config (for components that take
-     * their settings from it, such as health checking).
-     */
-    public void subscribe(Consumer<BalancerConfig> listener) {
-        listeners.add(requireNonNull(listener, "listener"));
-    }
-
     /** Queues a reload on the control thread; the future completes with its result. */
-    public CompletableFuture<Result> reload(String trigger) {
+    @Override
+    public CompletableFuture<ReloadResult> reload(String trigger) {
         requireNonNull(trigger, "trigger");
         try {
             return CompletableFuture.supplyAsync(() -> reloadNow(trigger), control);
@@ -133,7 +108,7 @@ public final class ConfigReloader implements AutoCloseable {
         }
     }
 
-    private Result reloadNow(String trigger) {
+    private ReloadResult reloadNow(String trigger) {
         BalancerConfig next;
         try {
             next = ConfigLoader.load(file);
@@ -160,32 +135,27 @@ public final class ConfigReloader implements AutoCloseable {
         }
         log.info("config reload ({}): applied {} ({} backends, generation {})", trigger, file,
                 next.backends().size(), registry.current().generation());
-        for (Consumer<BalancerConfig> listener : listeners) {
-            try {
-                listener.accept(next);
-            } catch (RuntimeException e) {
-                log.warn("config reload listener failed: {}", e.toString());
-            }
-        }
         return succeeded(trigger, restart);
     }
 
-    private Result succeeded(String trigger, List<String> restart) {
+    private ReloadResult succeeded(String trigger, List<String> restart) {
         lastLoggedProblems = List.of();
         metrics.reloadSucceeded();
-        Result r = new Result(true, registry.current().generation(), List.of(), restart, trigger, Instant.now());
+        ReloadResult r = new ReloadResult(true, registry.current().generation(), List.of(), restart, trigger,
+                Instant.now());
         lastResult = r;
         return r;
     }
 
-    private Result failed(String trigger, List<String> problems) {
+    private ReloadResult failed(String trigger, List<String> problems) {
         metrics.reloadFailed();
         if (!problems.equals(lastLoggedProblems)) {
             log.warn("config reload ({}) rejected, keeping the previous config: {}", trigger,
                     String.join("; ", problems));
             lastLoggedProblems = problems;
         }
-        Result r = new Result(false, registry.current().generation(), problems, List.of(), trigger, Instant.now());
+        ReloadResult r = new ReloadResult(false, registry.current().generation(), problems, List.of(), trigger,
+                Instant.now());
         lastResult = r;
         return r;
     }

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.balancer.ConfigReloader;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.BackendSnapshot;
@@ -166,11 +165,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Reply configStatus() {
-        ConfigReloader reloader = services.reloader();
+        ConfigReloads reloader = services.reloader();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("generation", services.registry().current().generation());
         body.put("file", reloader == null ? null : reloader.file().toString());
-        ConfigReloader.Result last = reloader == null ? null : reloader.lastResult();
+        ReloadResult last = reloader == null ? null : reloader.lastResult();
         if (last != null) {
             Map<String, Object> lastReload = new LinkedHashMap<>();
             lastReload.put("applied", last.applied());
@@ -187,7 +186,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private CompletableFuture<Reply> reload() {
-        ConfigReloader reloader = services.reloader();
+        ConfigReloads reloader = services.reloader();
         if (reloader == null) {
             return CompletableFuture.completedFuture(problemReply("no config file to reload", List.of()));
         }

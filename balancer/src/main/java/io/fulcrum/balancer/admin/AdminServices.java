@@ -2,7 +2,6 @@ package io.fulcrum.balancer.admin;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.ConfigReloader;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -14,12 +13,12 @@ import java.util.concurrent.Executor;
  * @param registry the backend pool ({@code /backends}, {@code /ready}, drain and enable)
  * @param proxy the traffic side (draining flag for {@code /ready})
  * @param meters the registry {@code /metrics} scrapes
- * @param reloader the config reloader, or {@code null} when the balancer runs without a config file
+ * @param reloader config reloading, or {@code null} when the balancer runs without a config file
  * @param control the control thread: snapshot swaps (drain, enable, reload) run there, never on
  *     the admin event loop
  */
 public record AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
-        ConfigReloader reloader, Executor control) {
+        ConfigReloads reloader, Executor control) {
     public AdminServices {
         requireNonNull(registry, "registry");
         requireNonNull(proxy, "proxy");

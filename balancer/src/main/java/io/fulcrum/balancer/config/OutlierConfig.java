@@ -29,7 +29,8 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
             throw new IllegalArgumentException("holdDown: " + holdDown + " (expected: >= 0)");
         }
         if (maxHoldDown.compareTo(holdDown) < 0) {
-            throw new IllegalArgumentException("maxHoldDown: " + maxHoldDown + " (expected: >= holdDown " + holdDown + ")");
+            throw new IllegalArgumentException(
+                    "maxHoldDown: " + maxHoldDown + " (expected: >= holdDown " + holdDown + ")");
         }
         if (consecutiveFailures < 1) {
             throw new IllegalArgumentException("consecutiveFailures: " + consecutiveFailures + " (expected: >= 1)");
@@ -46,7 +47,9 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
     }
 
     /** With the default hold-down (1s, at most 30s). */
-    public OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection, int maxEjectedPercent) {
-        this(consecutiveFailures, baseEjection, maxEjection, maxEjectedPercent, DEFAULT_HOLD_DOWN, DEFAULT_MAX_HOLD_DOWN);
+    public OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection,
+            int maxEjectedPercent) {
+        this(consecutiveFailures, baseEjection, maxEjection, maxEjectedPercent, DEFAULT_HOLD_DOWN,
+                DEFAULT_MAX_HOLD_DOWN);
     }
 }

@@ -92,10 +92,6 @@ public final class HealthCheckScheduler implements AutoCloseable {
         return firstRoundComplete;
     }
 
-    public HealthTracker tracker() {
-        return tracker;
-    }
-
     /** Stops scheduling probes; probes in flight are ignored when they answer. Any thread. */
     @Override
     public void close() {
