@@ -5,6 +5,12 @@
 # runs, and the resident memory (VmRSS) of each proxy, as a markdown table; it
 # also writes a dated section into docs/benchmarks.md.
 #
+# --matrix measures several loads (16, 64 and 256 keep-alive connections, and
+# 64 with Connection: close) against HAProxy and nginx at one and at two
+# threads or workers, adds the proxy's CPU time per request, compares Fulcrum
+# with the best peer of each row, checks that Fulcrum still answers with 10,000
+# idle connections open, and draws docs/bench-matrix.svg.
+#
 # Everything listens on 127.0.0.1 on ports found free at runtime, and every
 # process the script starts is stopped on exit. See docs/benchmarks.md for the
 # method and for how to read the numbers.
@@ -14,10 +20,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEMPLATES="$ROOT/scripts/bench"
 
 # ---- defaults ---------------------------------------------------------------
+MATRIX=0
 RUNS=3
 DURATION=10
-CONNECTIONS=64
-THREADS=2
+CONNECTIONS=""       # single run: 64; --matrix: shorthand for --loads C
+THREADS=""           # single run: 2; --matrix: 1
 WARMUP=15
 ONLY="direct,fulcrum,haproxy,nginx"
 SCENARIO=static
@@ -27,15 +34,20 @@ DOCS="$ROOT/docs/benchmarks.md"
 WRITE_DOCS=1
 INSTALL=0
 FULCRUM_JAR="$ROOT/balancer/target/balancer.jar"
-FULCRUM_JVM_OPTS=${FULCRUM_JVM_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC"}
+FULCRUM_LAUNCHER="$ROOT/bin/fulcrum"
+SINGLE_JVM_OPTS="-Xms256m -Xmx512m -XX:+UseParallelGC"
+FULCRUM_JVM_OPTS=${FULCRUM_JVM_OPTS:-}
 FULCRUM_POLICY=round-robin
 NODE_JAR="$ROOT/backend-node/target/backend-node.jar"
 NODE_CONFIGS="$ROOT/config/node-us-1.yaml,$ROOT/config/node-us-2.yaml"
 NODE_JVM_OPTS=${NODE_JVM_OPTS:-"-Xms256m -Xmx512m"}
 NODE_URLS=""
 BACKEND_URLS=""
-HAPROXY_THREADS=2
-NGINX_WORKERS=2
+HAPROXY_THREADS=""   # single run: 2; --matrix: 1,2
+NGINX_WORKERS=""     # single run: 2; --matrix: 1,2
+LOADS=""             # --matrix: 16,64,256,64:close
+IDLE_CONNS=10000
+OUT_DIR=""
 READY_TIMEOUT=60
 ARGS_SHOWN=$( (( $# )) && printf "%q " "$@" || true)
 ARGS_SHOWN=${ARGS_SHOWN% }
@@ -43,30 +55,60 @@ ARGS_SHOWN=${ARGS_SHOWN% }
 usage() {
     cat <<EOF
 Usage: scripts/bench.sh [options]
+       scripts/bench.sh --matrix [options]
 
 Benchmarks Fulcrum, HAProxy and nginx side by side with wrk on 127.0.0.1.
 
-  --runs N              measured runs per target; medians are reported (default $RUNS)
+Without --matrix: one load (wrk -t2 -c64 keep-alive) against each target.
+With --matrix: every load of --loads against every target, interleaved: each
+round runs each load row against each target in turn, medians of --runs rounds.
+Targets are the direct baseline, Fulcrum (through bin/fulcrum, the launcher's
+JVM flags, unless --jvm-opts is given), HAProxy at nbthread 1 and 2 and nginx at
+1 and 2 worker processes, all in front of one nginx backend listening on 3
+ports. Reports requests/s, p50, p99, CPU per request and RSS per row and
+target; Fulcrum against the best peer of each row; and Fulcrum's answer and RSS
+with --idle-conns idle keep-alive connections open. Writes results.csv,
+summary.csv, results.json and matrix.svg to the run folder, and (unless
+--no-docs) a section of docs/benchmarks.md and docs/bench-matrix.svg.
+Takes about runs x loads x targets x duration = 3 x 4 x 6 x 10 s = 12 minutes,
+plus 6 x 15 s of warm-up.
+
+  --matrix              measure the load matrix described above
+  --loads LIST          --matrix rows: connection counts, N for keep-alive or
+                        N:close for a Connection: close request (default
+                        16,64,256,64:close)
+  --idle-conns N        --matrix: idle keep-alive connections held open against
+                        Fulcrum for the idle check, 0 to skip (default $IDLE_CONNS)
+  --runs N              measured runs (rounds) per target; medians are reported (default $RUNS)
   --duration S          seconds per measured run (default $DURATION)
-  --connections C       keep-alive connections held by wrk (default $CONNECTIONS)
-  --threads T           wrk threads (default $THREADS)
-  --warmup S            unmeasured warm-up seconds per target, 0 to skip (default $WARMUP)
+  --connections C       keep-alive connections held by wrk (default 64; with
+                        --matrix the same as --loads C)
+  --threads T           wrk threads (default 2; with --matrix 1)
+  --warmup S            unmeasured warm-up seconds per target before the first
+                        round, at 64 keep-alive connections, 0 to skip (default $WARMUP)
   --only LIST           comma list of targets: direct,fulcrum,haproxy,nginx (default all)
-  --scenario NAME       static (default): two nginx instances answering "hello\\n";
+  --scenario NAME       static (default): nginx answering "hello\\n" (two instances,
+                        or with --matrix one instance on 3 ports);
                         node: two Fulcrum post servers (backend-node jar) reading one post
   --backend-urls U1,U2  benchmark against backends that are already running instead
   --path PATH           request path (default / for static, a seeded /posts/{id} for node)
   --fulcrum-jar PATH    balancer jar (default balancer/target/balancer.jar)
-  --jvm-opts "OPTS"     JVM flags for Fulcrum (default "$FULCRUM_JVM_OPTS";
-                        also read from \$FULCRUM_JVM_OPTS)
+  --jvm-opts "OPTS"     JVM flags for Fulcrum, run as java OPTS -jar (also read
+                        from \$FULCRUM_JVM_OPTS). Default without --matrix:
+                        "$SINGLE_JVM_OPTS"; with --matrix: bin/fulcrum's defaults
   --policy NAME         Fulcrum routing policy (default $FULCRUM_POLICY, like the others)
   --node-jar PATH       post server jar for --scenario node (default backend-node/target/backend-node.jar)
   --node-configs A,B    post server configs (default config/node-us-1.yaml,config/node-us-2.yaml)
   --node-urls U1,U2     base URLs of those nodes (default: each started on a free port with --port)
-  --haproxy-threads N   HAProxy nbthread (default $HAPROXY_THREADS)
-  --nginx-workers N     nginx proxy worker_processes (default $NGINX_WORKERS)
+  --haproxy-threads L   HAProxy nbthread, a comma list runs one HAProxy per entry
+                        (default 2; with --matrix 1,2)
+  --nginx-workers L     nginx proxy worker_processes, a comma list likewise
+                        (default 2; with --matrix 1,2)
+  --out DIR             run folder for wrk outputs, logs and results files
+                        (default target/bench/<UTC time>-<scenario>)
   --label TEXT          note added to the heading of the docs section
-  --docs FILE           markdown file to update (default docs/benchmarks.md)
+  --docs FILE           markdown file to update (default docs/benchmarks.md);
+                        --matrix draws bench-matrix.svg next to it
   --no-docs             print the table only, leave the docs alone
   --install             apt-get install wrk, haproxy, nginx and curl if missing (needs root)
   -h, --help            this text
@@ -74,10 +116,18 @@ EOF
 }
 
 die() { echo "bench: $*" >&2; exit 1; }
+# when FLAG TEXT: prints TEXT when FLAG is not 0, and succeeds either way (for
+# use inside "$(...)" under set -e).
+when() { if (( $1 )); then printf '%s' "$2"; fi; }
 log() { echo "bench: $*" >&2; }
 
+JVM_OPTS_GIVEN=0
+[[ -n "$FULCRUM_JVM_OPTS" ]] && JVM_OPTS_GIVEN=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
+        --matrix) MATRIX=1; shift ;;
+        --loads) LOADS=$2; shift 2 ;;
+        --idle-conns) IDLE_CONNS=$2; shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --duration) DURATION=${2%s}; shift 2 ;;
         --connections) CONNECTIONS=$2; shift 2 ;;
@@ -88,13 +138,14 @@ while [[ $# -gt 0 ]]; do
         --backend-urls) BACKEND_URLS=$2; shift 2 ;;
         --path) REQ_PATH=$2; shift 2 ;;
         --fulcrum-jar) FULCRUM_JAR=$2; shift 2 ;;
-        --jvm-opts) FULCRUM_JVM_OPTS=$2; shift 2 ;;
+        --jvm-opts) FULCRUM_JVM_OPTS=$2; JVM_OPTS_GIVEN=1; shift 2 ;;
         --policy) FULCRUM_POLICY=$2; shift 2 ;;
         --node-jar) NODE_JAR=$2; shift 2 ;;
         --node-configs) NODE_CONFIGS=$2; shift 2 ;;
         --node-urls) NODE_URLS=$2; shift 2 ;;
         --haproxy-threads) HAPROXY_THREADS=$2; shift 2 ;;
         --nginx-workers) NGINX_WORKERS=$2; shift 2 ;;
+        --out) OUT_DIR=$2; shift 2 ;;
         --label) LABEL=$2; shift 2 ;;
         --docs) DOCS=$2; shift 2 ;;
         --no-docs) WRITE_DOCS=0; shift ;;
@@ -104,10 +155,47 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-for n in "$RUNS" "$DURATION" "$CONNECTIONS" "$THREADS" "$WARMUP" "$HAPROXY_THREADS" "$NGINX_WORKERS"; do
+# Mode-dependent defaults.
+if (( MATRIX )); then
+    [[ -n "$CONNECTIONS" && -z "$LOADS" ]] && LOADS=$CONNECTIONS
+    LOADS=${LOADS:-16,64,256,64:close}
+    THREADS=${THREADS:-1}
+    HAPROXY_THREADS=${HAPROXY_THREADS:-1,2}
+    NGINX_WORKERS=${NGINX_WORKERS:-1,2}
+else
+    [[ -z "$LOADS" ]] || die "--loads needs --matrix (a single run takes --connections)"
+    CONNECTIONS=${CONNECTIONS:-64}
+    LOADS=$CONNECTIONS
+    THREADS=${THREADS:-2}
+    HAPROXY_THREADS=${HAPROXY_THREADS:-2}
+    NGINX_WORKERS=${NGINX_WORKERS:-2}
+    (( JVM_OPTS_GIVEN )) || FULCRUM_JVM_OPTS=$SINGLE_JVM_OPTS
+fi
+# Warm-up load: the single run's own; for the matrix 64 keep-alive connections.
+WARM_CONNS=${CONNECTIONS:-64}
+
+for n in "$RUNS" "$DURATION" "$THREADS" "$WARMUP" "$WARM_CONNS" "$IDLE_CONNS"; do
     [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
 done
-(( RUNS >= 1 && DURATION >= 1 && CONNECTIONS >= THREADS && THREADS >= 1 )) \
+IFS=',' read -r -a HAPROXY_VARIANTS <<<"$HAPROXY_THREADS"
+IFS=',' read -r -a NGINX_VARIANTS <<<"$NGINX_WORKERS"
+for n in "${HAPROXY_VARIANTS[@]}" "${NGINX_VARIANTS[@]}"; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a thread or worker count: $n"
+done
+# Load rows: "CONNS CLOSE NAME", e.g. "64 1 64 close".
+LOAD_ROWS=()
+IFS=',' read -r -a load_list <<<"$LOADS"
+for l in "${load_list[@]}"; do
+    if [[ "$l" =~ ^([0-9]+)$ ]]; then
+        LOAD_ROWS+=("${BASH_REMATCH[1]} 0")
+    elif [[ "$l" =~ ^([0-9]+):close$ ]]; then
+        LOAD_ROWS+=("${BASH_REMATCH[1]} 1")
+    else
+        die "not a load: $l (N for keep-alive connections, N:close for Connection: close)"
+    fi
+    (( BASH_REMATCH[1] >= THREADS )) || die "a load needs at least --threads ($THREADS) connections: $l"
+done
+(( RUNS >= 1 && DURATION >= 1 && THREADS >= 1 && WARM_CONNS >= THREADS )) \
     || die "need --runs >= 1, --duration >= 1 and --connections >= --threads >= 1"
 case "$SCENARIO" in static|node) ;; *) die "unknown scenario: $SCENARIO (static or node)" ;; esac
 
@@ -126,12 +214,13 @@ need_tools=(wrk curl ss)
 [[ -z "$BACKEND_URLS" && "$SCENARIO" == static ]] && need_tools+=(nginx)
 wanted nginx && need_tools+=(nginx)
 wanted haproxy && need_tools+=(haproxy)
+(( MATRIX )) && need_tools+=(python3)
 missing=()
 for tool in "${need_tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if (( ${#missing[@]} > 0 )); then
-    pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^ss$/iproute2/' | sort -u | tr '\n' ' ')
+    pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^ss$/iproute2/; s/^python3$/python3-minimal/' | sort -u | tr '\n' ' ')
     if (( INSTALL )); then
         log "installing: $pkgs"
         # shellcheck disable=SC2086
@@ -143,10 +232,21 @@ or run this script again with --install."
     fi
 fi
 
+# Many connections need many descriptors: the idle check holds $IDLE_CONNS in
+# the client and as many in Fulcrum, which inherits this limit.
+if (( MATRIX && IDLE_CONNS > 0 )); then
+    hard=$(ulimit -Hn)
+    if [[ "$hard" != unlimited ]] && (( hard < IDLE_CONNS + 1024 )); then
+        die "the open-files hard limit ($hard) is too low for --idle-conns $IDLE_CONNS; raise it (ulimit -Hn) or lower --idle-conns"
+    fi
+    ulimit -Sn "$hard" 2>/dev/null || ulimit -Sn $(( IDLE_CONNS + 1024 ))
+fi
+
 # ---- process bookkeeping ----------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fulcrum-bench.XXXXXX")
 chmod 755 "$WORK"   # nginx workers may run as an unprivileged user
 PIDS=()
+WRK_PID=""
 
 descendants() {
     local child
@@ -172,11 +272,21 @@ stop_pid() {
 
 cleanup() {
     local pid
+    [[ -n "$WRK_PID" ]] && stop_pid "$WRK_PID"
     for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    # Keep the servers' logs with the results, then drop the configs and temp files.
+    if [[ -n "${RUN_DIR:-}" && -d "$RUN_DIR" ]]; then
+        mkdir -p "$RUN_DIR/logs"
+        cp "$WORK"/*.log "$WORK"/*.conf "$WORK"/*.cfg "$WORK"/*.yaml "$RUN_DIR/logs/" 2>/dev/null || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# A closed output pipe or a lost terminal must stop the servers too; untrapped,
+# those signals kill the shell without running the EXIT trap.
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 # Starts "$@" in the background with output to $WORK/$name.log and records its
 # pid in STARTED_PID (and in PIDS for the exit trap).
@@ -258,6 +368,20 @@ rss_kib() {
     echo "$total"
 }
 
+# CPU time (utime + stime, in clock ticks) of a process and its descendants:
+# every thread of a JVM or of HAProxy, nginx's master and its workers. The
+# fields after the parenthesised command name are counted from there, since
+# the name itself may hold spaces.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() {
+    local pid=$1 total=0 p t
+    for p in "$pid" $(descendants "$pid"); do
+        t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || true)
+        total=$(( total + ${t:-0} ))
+    done
+    echo "$total"
+}
+
 median() {
     sort -g | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print ""; exit }
@@ -274,20 +398,32 @@ to_ms() {
         else print "" }'
 }
 
+# ---- run folder ---------------------------------------------------------------
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RUN_DIR=${OUT_DIR:-"$ROOT/target/bench/$STAMP-$SCENARIO$(when "$MATRIX" -matrix)"}
+mkdir -p "$RUN_DIR/wrk"
+RUN_DIR=$(cd "$RUN_DIR" && pwd)
+log "run folder: $RUN_DIR"
+
 # ---- backends ---------------------------------------------------------------
 BACKENDS=()          # base URLs, e.g. http://127.0.0.1:23456
 BACKEND_PIDS=()
 HEALTH_PATH=/
 EXPECT_BODY=""
 
+# start_nginx_backend NAME PORT...: one nginx (one worker) listening on every PORT.
 start_nginx_backend() {
-    local name=$1 port=$2
+    local name=$1; shift
+    local listen="" port
+    for port in "$@"; do listen+="        listen 127.0.0.1:$port reuseport;"$'\n'; done
     mkdir -p "$WORK/$name.tmp"
-    render "$TEMPLATES/nginx-backend.conf.tmpl" "$WORK/$name.conf" DIR="$WORK" NAME="$name" PORT="$port"
+    render "$TEMPLATES/nginx-backend.conf.tmpl" "$WORK/$name.conf" DIR="$WORK" NAME="$name" LISTEN="${listen%$'\n'}"
     start "$name" nginx -p "$WORK" -e "$WORK/$name.error.log" -c "$WORK/$name.conf"
     BACKEND_PIDS+=("$STARTED_PID")
-    wait_ready "$name" "http://127.0.0.1:$port/" "hello" "$STARTED_PID" || die "backend $name failed to start"
-    BACKENDS+=("http://127.0.0.1:$port")
+    for port in "$@"; do
+        wait_ready "$name" "http://127.0.0.1:$port/" "hello" "$STARTED_PID" || die "backend $name failed to start"
+        BACKENDS+=("http://127.0.0.1:$port")
+    done
 }
 
 start_node_backend() {
@@ -312,8 +448,15 @@ if [[ -n "$BACKEND_URLS" ]]; then
     done
     [[ "$SCENARIO" == node ]] && HEALTH_PATH=/health
 elif [[ "$SCENARIO" == static ]]; then
-    free_port; start_nginx_backend backend1 "$PORT"
-    free_port; start_nginx_backend backend2 "$PORT"
+    if (( MATRIX )); then
+        # One nginx process on three ports: three backends to balance over, one
+        # backend process whose CPU use is the same whichever port a request hits.
+        free_port; p1=$PORT; free_port; p2=$PORT; free_port; p3=$PORT
+        start_nginx_backend backend "$p1" "$p2" "$p3"
+    else
+        free_port; start_nginx_backend backend1 "$PORT"
+        free_port; start_nginx_backend backend2 "$PORT"
+    fi
     EXPECT_BODY="hello"
 else
     HEALTH_PATH=/health
@@ -351,47 +494,33 @@ fi
 log "backends: ${BACKENDS[*]}; request path: $REQ_PATH"
 
 # ---- proxies ----------------------------------------------------------------
-declare -A URL=() PID_OF=() SKIPPED=()
+# Targets have ids (direct, fulcrum, haproxy-t2, nginx-w1, ...), a kind (direct,
+# fulcrum, haproxy, nginx), a name for the tables, a URL and the pid whose CPU
+# and memory are measured.
+declare -A URL=() PID_OF=() SKIPPED=() KIND=() NAME=()
+TARGETS=()
+FULCRUM_CMDLINE=""
+
+add_target() {   # add_target ID KIND NAME
+    TARGETS+=("$1"); KIND[$1]=$2; NAME[$1]=$3
+}
 
 if wanted direct; then
+    add_target direct direct "direct to one backend (baseline)"
     URL[direct]="${BACKENDS[0]}"
     if (( ${#BACKEND_PIDS[@]} > 0 )); then PID_OF[direct]=${BACKEND_PIDS[0]}; fi
 fi
 
-if wanted haproxy; then
-    free_port; port=$PORT
-    servers=""
-    for i in "${!BACKENDS[@]}"; do
-        servers+="    server b$((i + 1)) ${BACKENDS[$i]#http://} check inter 2s"$'\n'
-    done
-    render "$TEMPLATES/haproxy.cfg.tmpl" "$WORK/haproxy.cfg" PORT="$port" THREADS="$HAPROXY_THREADS" \
-        HEALTH_PATH="$HEALTH_PATH" HAPROXY_SERVERS="${servers%$'\n'}"
-    haproxy -c -q -f "$WORK/haproxy.cfg" || die "haproxy rejected $WORK/haproxy.cfg"
-    start haproxy haproxy -db -f "$WORK/haproxy.cfg"
-    PID_OF[haproxy]=$STARTED_PID
-    URL[haproxy]="http://127.0.0.1:$port"
-    wait_ready haproxy "${URL[haproxy]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "haproxy failed to start"
-fi
-
-if wanted nginx; then
-    free_port; port=$PORT
-    servers=""
-    for b in "${BACKENDS[@]}"; do servers+="        server ${b#http://};"$'\n'; done
-    mkdir -p "$WORK/nginx-proxy.tmp"
-    render "$TEMPLATES/nginx-proxy.conf.tmpl" "$WORK/nginx-proxy.conf" DIR="$WORK" NAME=nginx-proxy \
-        PORT="$port" WORKERS="$NGINX_WORKERS" NGINX_SERVERS="${servers%$'\n'}"
-    start nginx-proxy nginx -p "$WORK" -e "$WORK/nginx-proxy.error.log" -c "$WORK/nginx-proxy.conf"
-    PID_OF[nginx]=$STARTED_PID
-    URL[nginx]="http://127.0.0.1:$port"
-    wait_ready nginx-proxy "${URL[nginx]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "nginx proxy failed to start"
-fi
-
 if wanted fulcrum; then
+    add_target fulcrum fulcrum "Fulcrum"
     if [[ ! -f "$FULCRUM_JAR" ]]; then
         SKIPPED[fulcrum]="balancer jar not found at ${FULCRUM_JAR#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
         log "skipping fulcrum: ${SKIPPED[fulcrum]}"
     elif ! command -v java >/dev/null 2>&1; then
         SKIPPED[fulcrum]="java not found on PATH (Java 17 or newer is needed)"
+        log "skipping fulcrum: ${SKIPPED[fulcrum]}"
+    elif (( ! JVM_OPTS_GIVEN )) && [[ -z "$FULCRUM_JVM_OPTS" && ! -x "$FULCRUM_LAUNCHER" ]]; then
+        SKIPPED[fulcrum]="launcher ${FULCRUM_LAUNCHER#"$ROOT"/} not found; pass --jvm-opts to run java directly"
         log "skipping fulcrum: ${SKIPPED[fulcrum]}"
     else
         free_port; port=$PORT
@@ -402,8 +531,13 @@ if wanted fulcrum; then
         done
         render "$TEMPLATES/fulcrum.yaml.tmpl" "$WORK/fulcrum.yaml" PORT="$port" ADMIN_PORT="$admin" \
             POLICY="$FULCRUM_POLICY" HEALTH_PATH="$HEALTH_PATH" FULCRUM_BACKENDS="${entries%$'\n'}"
-        # shellcheck disable=SC2086
-        start fulcrum java $FULCRUM_JVM_OPTS -jar "$FULCRUM_JAR" --config "$WORK/fulcrum.yaml"
+        if [[ -n "$FULCRUM_JVM_OPTS" ]]; then
+            # shellcheck disable=SC2086
+            start fulcrum java $FULCRUM_JVM_OPTS -jar "$FULCRUM_JAR" --config "$WORK/fulcrum.yaml"
+        else
+            # The launcher execs java, so the pid is the JVM's.
+            start fulcrum env FULCRUM_JAR="$FULCRUM_JAR" "$FULCRUM_LAUNCHER" --config "$WORK/fulcrum.yaml"
+        fi
         PID_OF[fulcrum]=$STARTED_PID
         URL[fulcrum]="http://127.0.0.1:$port"
         # Ready means a request through the traffic port reaches a backend;
@@ -411,51 +545,191 @@ if wanted fulcrum; then
         wait_ready fulcrum "${URL[fulcrum]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "fulcrum does not proxy"
         [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$admin/ready")" == 200 ]] \
             || log "warning: fulcrum proxies but its admin /ready does not answer 200"
+        FULCRUM_CMDLINE=$(tr '\0' ' ' <"/proc/$STARTED_PID/cmdline" | sed "s|$WORK/||g; s|$ROOT/||g; s/ $//")
+        log "fulcrum: $FULCRUM_CMDLINE"
     fi
 fi
 
+if wanted haproxy; then
+    servers=""
+    for i in "${!BACKENDS[@]}"; do
+        servers+="    server b$((i + 1)) ${BACKENDS[$i]#http://} check inter 2s"$'\n'
+    done
+    for n in "${HAPROXY_VARIANTS[@]}"; do
+        id="haproxy-t$n"
+        name="HAProxy"
+        (( MATRIX || ${#HAPROXY_VARIANTS[@]} > 1 )) && name="HAProxy nbthread $n"
+        add_target "$id" haproxy "$name"
+        free_port; port=$PORT
+        render "$TEMPLATES/haproxy.cfg.tmpl" "$WORK/$id.cfg" PORT="$port" THREADS="$n" \
+            HEALTH_PATH="$HEALTH_PATH" HAPROXY_SERVERS="${servers%$'\n'}"
+        haproxy -c -q -f "$WORK/$id.cfg" || die "haproxy rejected $WORK/$id.cfg"
+        start "$id" haproxy -db -f "$WORK/$id.cfg"
+        PID_OF[$id]=$STARTED_PID
+        URL[$id]="http://127.0.0.1:$port"
+        wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+    done
+fi
+
+if wanted nginx; then
+    servers=""
+    for b in "${BACKENDS[@]}"; do servers+="        server ${b#http://};"$'\n'; done
+    for n in "${NGINX_VARIANTS[@]}"; do
+        id="nginx-w$n"
+        name="nginx"
+        (( MATRIX || ${#NGINX_VARIANTS[@]} > 1 )) && name="nginx $n worker$(when $(( n > 1 )) s)"
+        add_target "$id" nginx "$name"
+        free_port; port=$PORT
+        mkdir -p "$WORK/$id.tmp"
+        render "$TEMPLATES/nginx-proxy.conf.tmpl" "$WORK/$id.conf" DIR="$WORK" NAME="$id" \
+            PORT="$port" WORKERS="$n" NGINX_SERVERS="${servers%$'\n'}"
+        start "$id" nginx -p "$WORK" -e "$WORK/$id.error.log" -c "$WORK/$id.conf"
+        PID_OF[$id]=$STARTED_PID
+        URL[$id]="http://127.0.0.1:$port"
+        wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+    done
+fi
+
 ORDER=()
-for t in direct fulcrum haproxy nginx; do
-    wanted "$t" && [[ -n "${URL[$t]:-}" ]] && ORDER+=("$t")
+for t in "${TARGETS[@]}"; do
+    [[ -n "${URL[$t]:-}" ]] && ORDER+=("$t")
 done
 (( ${#ORDER[@]} > 0 )) || die "nothing to benchmark"
 
 # ---- measurement ------------------------------------------------------------
-# Rounds are interleaved (each target once per round) so that a slow stretch on
-# a shared machine hits every target alike instead of one of them.
+# Rounds are interleaved (each load row against each target once per round) so
+# that a slow stretch on a shared machine hits every target alike instead of
+# one of them.
+
+# run_wrk TARGET CONNS CLOSE SECS OUT: wrk in the background, its pid in WRK_PID.
 run_wrk() {
-    local target=$1 secs=$2 out=$3
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "${URL[$target]}$REQ_PATH" >"$out" 2>&1 \
-        || { log "wrk failed against $target:"; cat "$out" >&2; return 1; }
+    local target=$1 conns=$2 close=$3 secs=$4 out=$5
+    local args=(-t"$THREADS" -c"$conns" -d"${secs}s" --latency)
+    (( close )) && args+=(-H 'Connection: close')
+    wrk "${args[@]}" "${URL[$target]}$REQ_PATH" >"$out" 2>&1 &
+    WRK_PID=$!
 }
+
+wait_wrk() {
+    local target=$1 out=$2 rc=0
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=""
+    if (( rc != 0 )); then log "wrk failed against $target:"; cat "$out" >&2; return 1; fi
+}
+
+load_name() { if (( $2 )); then echo "$1 close"; else echo "$1"; fi; }
 
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 START_EPOCH=$(date +%s)
 
 if (( WARMUP > 0 )); then
     for t in "${ORDER[@]}"; do
-        log "warm-up: $t for ${WARMUP}s"
-        run_wrk "$t" "$WARMUP" "$WORK/warmup-$t.txt"
+        log "warm-up: $t for ${WARMUP}s at $WARM_CONNS connections"
+        run_wrk "$t" "$WARM_CONNS" 0 "$WARMUP" "$RUN_DIR/wrk/warmup-$t.txt"
+        wait_wrk "$t" "$RUN_DIR/wrk/warmup-$t.txt"
     done
 fi
 
+RAW="$RUN_DIR/results.csv"
+echo "round,load,connections,close,target,kind,name,rps,requests,p50_ms,p99_ms,errors,cpu_us_per_req,rss_kib" >"$RAW"
+HALF=$(awk -v d="$DURATION" 'BEGIN { printf "%.1f\n", d / 2 }')
+
 for r in $(seq 1 "$RUNS"); do
-    for t in "${ORDER[@]}"; do
-        out="$WORK/run-$t-$r.txt"
-        run_wrk "$t" "$DURATION" "$out"
-        rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-        p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-        p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-        errs=$(awk '/Non-2xx or 3xx responses:/ { e += $NF }
-                    /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
-                    END { print e + 0 }' "$out")
-        rss=""
-        [[ -n "${PID_OF[$t]:-}" ]] && rss=$(rss_kib "${PID_OF[$t]}")
-        echo "$rps $p50 $p99 $errs ${rss:--}" >>"$WORK/results-$t.txt"
-        log "round $r/$RUNS $t: ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors ${errs}, rss ${rss:-?} KiB"
+    for row in "${LOAD_ROWS[@]}"; do
+        read -r conns close <<<"$row"
+        lname=$(load_name "$conns" "$close")
+        for t in "${ORDER[@]}"; do
+            out="$RUN_DIR/wrk/run-$r-c$conns$(when "$close" -close)-$t.txt"
+            pid=${PID_OF[$t]:-}
+            ticks0=""; [[ -n "$pid" ]] && ticks0=$(cpu_ticks "$pid")
+            run_wrk "$t" "$conns" "$close" "$DURATION" "$out"
+            rss=""
+            if (( MATRIX )); then
+                # RSS under load: sampled half way through the run.
+                sleep "$HALF"
+                [[ -n "$pid" ]] && rss=$(rss_kib "$pid")
+                wait_wrk "$t" "$out"
+            else
+                # The single run's table has always shown RSS right after the run.
+                wait_wrk "$t" "$out"
+                [[ -n "$pid" ]] && rss=$(rss_kib "$pid")
+            fi
+            ticks1=""; [[ -n "$pid" ]] && ticks1=$(cpu_ticks "$pid")
+            rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+            reqs=$(awk '/ requests in / { print $1 }' "$out")
+            p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+            p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+            errs=$(awk '/Non-2xx or 3xx responses:/ { e += $NF }
+                        /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+                        END { print e + 0 }' "$out")
+            cpu=""
+            if [[ -n "$ticks0" && -n "$ticks1" && "${reqs:-0}" -gt 0 ]]; then
+                cpu=$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$CLK_TCK" -v n="$reqs" \
+                    'BEGIN { printf "%.2f\n", (b - a) * 1e6 / hz / n }')
+            fi
+            echo "$r,$lname,$conns,$close,$t,${KIND[$t]},${NAME[$t]},$rps,$reqs,$p50,$p99,$errs,$cpu,$rss" >>"$RAW"
+            echo "$rps $p50 $p99 $errs ${rss:--}" >>"$WORK/results-$t-c$conns-$close.txt"
+            log "round $r/$RUNS, $lname: $t ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors ${errs}, cpu ${cpu:-?} us/req, rss ${rss:-?} KiB"
+        done
     done
 done
 ELAPSED=$(( $(date +%s) - START_EPOCH ))
+
+# ---- idle connections (--matrix) ----------------------------------------------
+# Fulcrum with $IDLE_CONNS idle keep-alive client connections open: does a
+# normal request still get answered, how fast, and what does the JVM hold.
+IDLE_FILE="$RUN_DIR/idle.txt"
+# probe N: N sequential requests to Fulcrum on fresh connections; prints
+# "answered median_ms max_ms".
+probe() {
+    local n=$1 i code_time ok=0
+    : >"$WORK/probe.txt"
+    for i in $(seq 1 "$n"); do
+        code_time=$(curl -s -o /dev/null --max-time 5 -w '%{http_code} %{time_total}' "${URL[fulcrum]}$REQ_PATH" || true)
+        if [[ "${code_time%% *}" == 200 ]]; then
+            ok=$(( ok + 1 ))
+            echo "${code_time#* }" >>"$WORK/probe.txt"
+        fi
+    done
+    echo "$ok $(awk '{ print $1 * 1000 }' "$WORK/probe.txt" | median) $(awk '{ v = $1 * 1000; if (v > m) m = v } END { print m + 0 }' "$WORK/probe.txt")"
+}
+
+if (( MATRIX && IDLE_CONNS > 0 )) && [[ -n "${URL[fulcrum]:-}" ]]; then
+    log "idle check: opening $IDLE_CONNS idle keep-alive connections to fulcrum"
+    fport=${URL[fulcrum]##*:}
+    read -r b_ok b_med b_max <<<"$(probe 20)"
+    b_rss=$(rss_kib "${PID_OF[fulcrum]}")
+    start idle-client python3 "$TEMPLATES/idle_conns.py" --port "$fport" --path "$REQ_PATH" \
+        --count "$IDLE_CONNS" --ready-file "$WORK/idle.ready" --release-file "$WORK/idle.release"
+    idle_pid=$STARTED_PID
+    deadline=$(( $(date +%s) + 120 ))
+    while [[ ! -f "$WORK/idle.ready" ]] && kill -0 "$idle_pid" 2>/dev/null && (( $(date +%s) < deadline )); do
+        sleep 0.2
+    done
+    if [[ -f "$WORK/idle.ready" ]]; then
+        held_line=$(cat "$WORK/idle.ready")
+        sleep 1
+        w_rss=$(rss_kib "${PID_OF[fulcrum]}")
+        read -r w_ok w_med w_max <<<"$(probe 20)"
+        touch "$WORK/idle.release"
+        wait "$idle_pid" || true
+        final_line=$(tail -n 1 "$WORK/idle-client.log")
+        {
+            echo "idle_conns=$IDLE_CONNS"
+            echo "open_line=$held_line"
+            echo "close_line=$final_line"
+            echo "before_answered=$b_ok/20 before_p50_ms=$b_med before_max_ms=$b_max before_rss_kib=$b_rss"
+            echo "with_answered=$w_ok/20 with_p50_ms=$w_med with_max_ms=$w_max with_rss_kib=$w_rss"
+        } >"$IDLE_FILE"
+        log "idle check: $held_line; then $final_line; probes answered $w_ok/20, median ${w_med} ms; rss $b_rss -> $w_rss KiB"
+    else
+        log "idle check: the client did not report its connections; last lines of its log:"
+        tail -n 5 "$WORK/idle-client.log" >&2 || true
+        echo "idle_conns=$IDLE_CONNS" >"$IDLE_FILE"
+        echo "error=the idle client did not get its connections open within 120 s" >>"$IDLE_FILE"
+    fi
+    stop_pid "$idle_pid"
+fi
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report -----------------------------------------------------------------
@@ -463,44 +737,51 @@ fmt_rps() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%d\n", x
 fmt_ms()  { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x < 10) printf "%.2f ms\n", x; else printf "%.1f ms\n", x }'; }
 fmt_mib() { awk -v x="$1" 'BEGIN { if (x == "" || x == "-") print "-"; else printf "%.1f MiB\n", x / 1024 }'; }
 
-describe() {
-    case "$1" in
-        direct)  echo "direct to one backend (baseline)" ;;
-        fulcrum) echo "Fulcrum" ;;
-        haproxy) echo "HAProxy" ;;
-        nginx)   echo "nginx" ;;
-    esac
-}
-
-TABLE="| target | requests/s (median) | requests/s (min–max) | p50 | p99 | RSS | errors |
+if (( MATRIX )); then
+    report_args=(--raw "$RAW" --summary "$RUN_DIR/summary.csv" --json "$RUN_DIR/results.json")
+    [[ -f "$IDLE_FILE" ]] && report_args+=(--idle "$IDLE_FILE")
+    for t in "${!SKIPPED[@]}"; do report_args+=(--skipped "${NAME[$t]}: ${SKIPPED[$t]}"); done
+    TABLE=$(python3 "$TEMPLATES/matrix_report.py" "${report_args[@]}")
+else
+    TABLE="| target | requests/s (median) | requests/s (min–max) | p50 | p99 | RSS | errors |
 |---|---:|---:|---:|---:|---:|---:|"
-for t in direct fulcrum haproxy nginx; do
-    wanted "$t" || continue
-    if [[ -n "${SKIPPED[$t]:-}" ]]; then
-        TABLE+=$'\n'"| $(describe "$t") | skipped | | | | | |"
-        continue
-    fi
-    f="$WORK/results-$t.txt"
-    [[ -f "$f" ]] || continue
-    rps=$(awk '{ print $1 }' "$f" | median)
-    lo=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$f")
-    hi=$(awk 'NR == 1 || $1 > m { m = $1 } END { print m }' "$f")
-    p50=$(awk '{ print $2 }' "$f" | median)
-    p99=$(awk '{ print $3 }' "$f" | median)
-    errs=$(awk '{ e += $4 } END { print e + 0 }' "$f")
-    rss=$(awk '$5 != "-" { print $5 }' "$f" | median)
-    TABLE+=$'\n'"| $(describe "$t") | $(fmt_rps "$rps") | $(fmt_rps "$lo")–$(fmt_rps "$hi") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(fmt_mib "$rss") | $errs |"
-done
+    for t in "${TARGETS[@]}"; do
+        if [[ -n "${SKIPPED[$t]:-}" ]]; then
+            TABLE+=$'\n'"| ${NAME[$t]} | skipped | | | | | |"
+            continue
+        fi
+        f="$WORK/results-$t-c$CONNECTIONS-0.txt"
+        [[ -f "$f" ]] || continue
+        rps=$(awk '{ print $1 }' "$f" | median)
+        lo=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$f")
+        hi=$(awk 'NR == 1 || $1 > m { m = $1 } END { print m }' "$f")
+        p50=$(awk '{ print $2 }' "$f" | median)
+        p99=$(awk '{ print $3 }' "$f" | median)
+        errs=$(awk '{ e += $4 } END { print e + 0 }' "$f")
+        rss=$(awk '$5 != "-" { print $5 }' "$f" | median)
+        TABLE+=$'\n'"| ${NAME[$t]} | $(fmt_rps "$rps") | $(fmt_rps "$lo")–$(fmt_rps "$hi") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(fmt_mib "$rss") | $errs |"
+    done
+fi
 
 echo
 echo "$TABLE"
-for t in "${!SKIPPED[@]}"; do echo; echo "$(describe "$t") skipped: ${SKIPPED[$t]}"; done
+if (( ! MATRIX )); then
+    for t in "${!SKIPPED[@]}"; do echo; echo "${NAME[$t]} skipped: ${SKIPPED[$t]}"; done
+fi
+echo "$TABLE" >"$RUN_DIR/table.md"
+
+if (( MATRIX )); then
+    python3 "$ROOT/scripts/bench-chart.py" "$RUN_DIR/summary.csv" -o "$RUN_DIR/matrix.svg" \
+        --title "Fulcrum beside HAProxy and nginx, $(date -u +%Y-%m-%d) ($(nproc) cores, static backends)" \
+        || log "warning: the chart could not be drawn"
+fi
+log "results: $RUN_DIR"
 
 (( WRITE_DOCS )) || exit 0
 
 # ---- docs/benchmarks.md -----------------------------------------------------
 DAY=$(date -u +%Y-%m-%d)
-KEY="$DAY-$SCENARIO"
+KEY="$DAY-$SCENARIO$(when "$MATRIX" -matrix)"
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 V_WRK=$( (wrk -v 2>&1 || true) | head -n1 | awk '{ print $2 }')   # wrk -v exits 1
@@ -510,32 +791,62 @@ V_JAVA=$( (java -version 2>&1 || true) | awk -F'"' 'NR == 1 { print $2 }')
 V_FULCRUM=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "-")
 
 if [[ "$SCENARIO" == static ]]; then
-    BACKEND_TEXT="two nginx $V_NGINX instances (1 worker each) answering every request with \`200 hello\\n\`"
+    if (( MATRIX )); then
+        BACKEND_TEXT="one nginx $V_NGINX process (1 worker) listening on 3 ports, answering every request with \`200 hello\\n\`"
+    else
+        BACKEND_TEXT="two nginx $V_NGINX instances (1 worker each) answering every request with \`200 hello\\n\`"
+    fi
 else
     BACKEND_TEXT="two Fulcrum post servers (\`backend-node.jar\`), reading one seeded post"
 fi
 [[ -n "$BACKEND_URLS" ]] && BACKEND_TEXT="already running backends ${BACKEND_URLS}"
+if [[ -n "$FULCRUM_JVM_OPTS" ]]; then FULCRUM_TEXT="\`$FULCRUM_JVM_OPTS\`"; else FULCRUM_TEXT="\`bin/fulcrum\` (\`$FULCRUM_CMDLINE\`)"; fi
+(( MATRIX )) || FULCRUM_TEXT="\`$FULCRUM_JVM_OPTS\`"
 
 SECTION="$WORK/section.md"
+CHART_FILE="$(dirname "$DOCS")/bench-matrix.svg"
 {
     echo "<!-- bench-run: $KEY -->"
-    echo "### $DAY — $SCENARIO backends${LABEL:+ ($LABEL)}"
+    if (( MATRIX )); then
+        echo "### $DAY — load matrix, $SCENARIO backends${LABEL:+ ($LABEL)}"
+    else
+        echo "### $DAY — $SCENARIO backends${LABEL:+ ($LABEL)}"
+    fi
     echo
     echo "- Command: \`scripts/bench.sh${ARGS_SHOWN:+ $ARGS_SHOWN}\` (Fulcrum at commit \`$V_FULCRUM\`)"
     echo "- Machine: $(nproc) cores, $CPU, $MEM RAM, Linux $(uname -r); load average $LOADAVG at start, $LOADAVG_END at end"
     echo "- Tools: wrk $V_WRK, HAProxy $V_HAPROXY, nginx $V_NGINX, Java $V_JAVA"
-    echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` on \`GET $REQ_PATH\`, ${WARMUP}s warm-up per target, then medians of $RUNS interleaved runs (${ELAPSED}s measuring)"
+    if (( MATRIX )); then
+        rows=""
+        for row in "${LOAD_ROWS[@]}"; do
+            read -r conns close <<<"$row"
+            rows+="\`-c$conns$(when "$close" " -H 'Connection: close'")\`, "
+        done
+        echo "- Load: \`wrk -t$THREADS -d${DURATION}s --latency\` on \`GET $REQ_PATH\` with ${rows%, }; ${WARMUP}s warm-up per target at $WARM_CONNS connections, then $RUNS round$(when $(( RUNS > 1 )) s), each running every load row against every target in turn; medians of the rounds (${ELAPSED}s in all)"
+    else
+        echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` on \`GET $REQ_PATH\`, ${WARMUP}s warm-up per target, then medians of $RUNS interleaved runs (${ELAPSED}s measuring)"
+    fi
     echo "- Backends: $BACKEND_TEXT"
-    echo "- Proxies: HAProxy nbthread $HAPROXY_THREADS; nginx worker_processes $NGINX_WORKERS; Fulcrum with \`$FULCRUM_JVM_OPTS\`, policy $FULCRUM_POLICY"
+    echo "- Proxies: HAProxy nbthread $HAPROXY_THREADS; nginx worker_processes $NGINX_WORKERS; Fulcrum with $FULCRUM_TEXT, policy $FULCRUM_POLICY"
     echo "- wrk, the proxy and the backends share the same $(nproc) cores, so every number here is lower than the proxy alone would reach."
     echo
     echo "$TABLE"
-    for t in "${!SKIPPED[@]}"; do
+    if (( ! MATRIX )); then
+        for t in "${!SKIPPED[@]}"; do
+            echo
+            echo "${NAME[$t]} was not measured: ${SKIPPED[$t]}."
+        done
+    elif [[ -f "$RUN_DIR/matrix.svg" ]]; then
         echo
-        echo "$(describe "$t") was not measured: ${SKIPPED[$t]}."
-    done
+        echo "![Requests/s and p99 by load, Fulcrum beside each peer]($(basename "$CHART_FILE"))"
+    fi
     echo "<!-- /bench-run: $KEY -->"
 } >"$SECTION"
+
+if (( MATRIX )) && [[ -f "$RUN_DIR/matrix.svg" ]]; then
+    cp "$RUN_DIR/matrix.svg" "$CHART_FILE"
+    log "drew ${CHART_FILE#"$ROOT"/}"
+fi
 
 if [[ ! -f "$DOCS" ]]; then
     mkdir -p "$(dirname "$DOCS")"
