@@ -24,8 +24,12 @@ public final class RawHttpClient implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
-    /** A parsed response: status code, headers (names lower-cased, all values) and the body. */
-    public record Response(String statusLine, int status, Map<String, List<String>> headers, byte[] body) {
+    /**
+     * A parsed response: status code, headers (names lower-cased, all values) and the body;
+     * {@code complete} is false when the connection ended inside the body (the body is then empty).
+     */
+    public record Response(String statusLine, int status, Map<String, List<String>> headers, byte[] body,
+            boolean complete) {
         public String header(String name) {
             List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
             return v == null || v.isEmpty() ? null : v.get(0);
@@ -64,6 +68,23 @@ public final class RawHttpClient implements AutoCloseable {
         return this;
     }
 
+    /** Sends {@code GET path} with a Host header and reads the response. */
+    public Response get(String path) throws IOException {
+        return send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readResponse();
+    }
+
+    /**
+     * Sends {@code GET path} and reads the response; one cut inside its body comes back with
+     * {@link Response#complete()} false instead of as an exception.
+     */
+    public Response getAllowingCut(String path) throws IOException {
+        try {
+            return get(path);
+        } catch (TruncatedResponseException e) {
+            return e.head();
+        }
+    }
+
     public OutputStream output() {
         return out;
     }
@@ -81,6 +102,7 @@ public final class RawHttpClient implements AutoCloseable {
      * Reads one response. The body is framed by Content-Length, chunked encoding, or the close of
      * the connection; responses to HEAD must be read with {@link #readResponse(boolean)}.
      *
+     * @throws TruncatedResponseException when the connection ends inside the body
      * @throws IOException also when the connection ends before a complete status line and headers
      */
     public Response readResponse() throws IOException {
@@ -104,6 +126,14 @@ public final class RawHttpClient implements AutoCloseable {
         if (line == null) {
             throw new IOException("connection closed inside the response headers");
         }
+        try {
+            return new Response(statusLine, status, headers, readBody(status, headers, headRequest), true);
+        } catch (IOException e) {
+            throw new TruncatedResponseException(new Response(statusLine, status, headers, new byte[0], false), e);
+        }
+    }
+
+    private byte[] readBody(int status, Map<String, List<String>> headers, boolean headRequest) throws IOException {
         byte[] body;
         List<String> te = headers.get("transfer-encoding");
         List<String> cl = headers.get("content-length");
@@ -116,7 +146,29 @@ public final class RawHttpClient implements AutoCloseable {
         } else {
             body = in.readAllBytes();
         }
-        return new Response(statusLine, status, headers, body);
+        return body;
+    }
+
+    /**
+     * The connection ended, or failed, inside a response body: the head had arrived, so the
+     * response had visibly begun, and it was cut before its framing said it was complete.
+     */
+    public static final class TruncatedResponseException extends IOException {
+        private final transient Response head;
+
+        TruncatedResponseException(Response head, IOException cause) {
+            super("response '" + head.statusLine() + "' cut: " + cause.getMessage(), cause);
+            this.head = head;
+        }
+
+        public String statusLine() {
+            return head.statusLine();
+        }
+
+        /** The status and headers that arrived, without a body, {@code complete} false. */
+        public Response head() {
+            return head;
+        }
     }
 
     /**

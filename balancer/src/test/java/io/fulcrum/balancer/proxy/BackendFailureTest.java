@@ -17,8 +17,8 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawBackend;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -45,7 +45,7 @@ class BackendFailureTest {
             .options(wireMockConfig().dynamicPort()).build();
 
     private Balancer balancer;
-    private TestBackend good;
+    private ScriptedBackend good;
     private RawBackend rawBackend;
 
     @AfterEach
@@ -61,8 +61,8 @@ class BackendFailureTest {
         }
     }
 
-    private Balancer start(TestConfigs config) throws InterruptedException {
-        balancer = new Balancer(config.build(), 1).start();
+    private Balancer start(BalancerYaml config) throws InterruptedException {
+        balancer = new Balancer(config.config(), 1).start();
         return balancer;
     }
 
@@ -90,7 +90,7 @@ class BackendFailureTest {
 
     @Test
     void returns502WithJsonWhenTheBackendRefusesConnections() throws Exception {
-        start(TestConfigs.builder().backend(closedPort()));
+        start(BalancerYaml.forProxy().backend(closedPort()));
         try (RawHttpClient c = raw()) {
             RawHttpClient.Response r = c.send("GET /x HTTP/1.1\r\nHost: a\r\nX-Request-Id: req-1\r\n\r\n")
                     .readResponse();
@@ -103,8 +103,8 @@ class BackendFailureTest {
 
     @Test
     void retriesARefusedConnectionOnAnotherBackend() throws Exception {
-        good = TestBackend.start("good");
-        start(TestConfigs.builder().backend(closedPort()).backend(good.port()).retryAttempts(1));
+        good = ScriptedBackend.echo("good");
+        start(BalancerYaml.forProxy().backend(closedPort()).backend(good.port()).set("retry.attempts", 1));
         try (RawHttpClient c = raw()) {
             for (int i = 0; i < 4; i++) {
                 assertEquals(200, c.send("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi")
@@ -118,7 +118,7 @@ class BackendFailureTest {
     void returns504WhenTheBackendIsSlowerThanTheResponseTimeout() throws Exception {
         wiremock.stubFor(get(urlEqualTo("/slow")).willReturn(aResponse().withStatus(200).withBody("late")
                 .withFixedDelay(2000)));
-        start(TestConfigs.builder().backend(wiremock.getPort()).responseTimeout(Duration.ofMillis(300)));
+        start(BalancerYaml.forProxy().backend(wiremock.getPort()).set("timeouts.response", Duration.ofMillis(300)));
         try (RawHttpClient c = raw()) {
             assertJsonError(fetch(c, "/slow"), 504);
         }
@@ -137,7 +137,7 @@ class BackendFailureTest {
     void aBrokenBackendGivesACleanErrorOrACloseNeverAMixedResponse(Fault fault) throws Exception {
         wiremock.stubFor(get(urlEqualTo("/broken")).willReturn(aResponse().withFault(fault)));
         wiremock.stubFor(get(urlEqualTo("/fine")).willReturn(aResponse().withStatus(200).withBody("fine")));
-        start(TestConfigs.builder().backend(wiremock.getPort()));
+        start(BalancerYaml.forProxy().backend(wiremock.getPort()));
         try (RawHttpClient c = raw()) {
             c.send("GET /broken HTTP/1.1\r\nHost: a\r\n\r\n");
             RawHttpClient.Response r;
@@ -189,7 +189,7 @@ class BackendFailureTest {
     void aMalformedResponseGives502OrACloseAndTheConnectionIsNotReused(String name, String response)
             throws Exception {
         rawBackend = RawBackend.start(response, false);
-        start(TestConfigs.builder().backend(rawBackend.port()));
+        start(BalancerYaml.forProxy().backend(rawBackend.port()));
         for (int i = 0; i < 2; i++) {
             try (RawHttpClient c = raw()) {
                 c.send("GET /bad HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -209,8 +209,8 @@ class BackendFailureTest {
 
     @Test
     void cancelsTheBackendRequestWhenTheClientDisconnectsWhileWaiting() throws Exception {
-        good = TestBackend.start("good");
-        start(TestConfigs.builder().backend(good.port()));
+        good = ScriptedBackend.echo("good");
+        start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send("GET /wait?hang=true HTTP/1.1\r\nHost: a\r\n\r\n");
             await().atMost(Duration.ofSeconds(5)).until(() -> good.requests() == 1);
@@ -224,8 +224,8 @@ class BackendFailureTest {
 
     @Test
     void cancelsTheBackendRequestWhenTheClientDisconnectsMidBody() throws Exception {
-        good = TestBackend.start("good");
-        start(TestConfigs.builder().backend(good.port()));
+        good = ScriptedBackend.echo("good");
+        start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + "z".repeat(30_000));
             await().atMost(Duration.ofSeconds(5)).until(() -> good.requests() == 1);
@@ -239,8 +239,8 @@ class BackendFailureTest {
 
     @Test
     void cancelsTheBackendRequestWhenTheClientDisconnectsMidResponse() throws Exception {
-        good = TestBackend.start("good");
-        start(TestConfigs.builder().backend(good.port()));
+        good = ScriptedBackend.echo("good");
+        start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send("GET /big?bytes=" + (512L * 1024 * 1024) + " HTTP/1.1\r\nHost: a\r\n\r\n");
             // read a little of the response, then walk away

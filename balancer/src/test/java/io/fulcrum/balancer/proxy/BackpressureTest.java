@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -25,13 +25,13 @@ class BackpressureTest {
     private static final long RESPONSE = 1024L * 1024 * 1024;
     /** Far above socket buffers plus watermarks, far below the response. */
     private static final long BOUND = 64L * 1024 * 1024;
-    private TestBackend backend;
+    private ScriptedBackend backend;
     private Balancer balancer;
 
     @BeforeEach
     void start() throws Exception {
-        backend = TestBackend.start("fast");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        backend = ScriptedBackend.echo("fast");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
     }
 
     @AfterEach

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,15 +19,15 @@ import org.junit.jupiter.api.Test;
  * progress is not cut by the client-idle timer.
  */
 class ConnectionTimeoutsTest {
-    private TestBackend backend;
+    private ScriptedBackend backend;
     private Balancer balancer;
 
     @BeforeEach
     void start() throws Exception {
-        backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port())
-                .clientIdle(Duration.ofMillis(400)).backendIdle(Duration.ofMillis(400))
-                .responseTimeout(Duration.ofSeconds(10)).build(), 1).start();
+        backend = ScriptedBackend.echo("only");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
+                .set("timeouts.client-idle", Duration.ofMillis(400)).set("timeouts.backend-idle", Duration.ofMillis(400))
+                .set("timeouts.response", Duration.ofSeconds(10)).config(), 1).start();
     }
 
     @AfterEach

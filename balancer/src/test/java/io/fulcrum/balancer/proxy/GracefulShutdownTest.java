@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * completes within the drain time, with {@code Connection: close} on its response.
  */
 class GracefulShutdownTest {
-    private TestBackend backend;
+    private ScriptedBackend backend;
 
     @AfterEach
     void stop() {
@@ -31,8 +31,8 @@ class GracefulShutdownTest {
 
     @Test
     void letsARequestInProgressFinishThenCloses() throws Exception {
-        backend = TestBackend.start("only");
-        Balancer balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        backend = ScriptedBackend.echo("only");
+        Balancer balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
         int port = balancer.port();
         try (RawHttpClient busy = RawHttpClient.connect(port, 10_000);
                 RawHttpClient idle = RawHttpClient.connect(port, 10_000)) {

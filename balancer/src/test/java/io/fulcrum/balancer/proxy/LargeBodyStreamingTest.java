@@ -3,7 +3,7 @@ package io.fulcrum.balancer.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.testing.TestBackend;
+import io.fulcrum.testing.ScriptedBackend;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,13 +37,13 @@ class LargeBodyStreamingTest {
 
     @TempDir
     Path dir;
-    private TestBackend backend;
+    private ScriptedBackend backend;
     private Process balancer;
     private final List<String> balancerLog = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
-        backend = TestBackend.start("big");
+        backend = ScriptedBackend.echo("big");
         Path config = dir.resolve("balancer.yaml");
         Files.writeString(config, "listen: { host: 127.0.0.1, port: 0 }\n"
                 + "admin: { host: 127.0.0.1, port: 0 }\n"
@@ -117,7 +117,7 @@ class LargeBodyStreamingTest {
             }
         }
         assertEquals(200, up.getResponseCode());
-        long expectedCrc = TestBackend.expectedCrc32(SIZE);
+        long expectedCrc = ScriptedBackend.expectedCrc32(SIZE);
         assertEquals(String.valueOf(SIZE), up.getHeaderField("X-Echo-Body-Length"));
         assertEquals(String.valueOf(expectedCrc), up.getHeaderField("X-Echo-Body-Crc32"));
         up.getInputStream().readAllBytes();
@@ -145,7 +145,7 @@ class LargeBodyStreamingTest {
         }
     }
 
-    /** The same byte pattern as {@link TestBackend}'s generated stream. */
+    /** The same byte pattern as {@link ScriptedBackend}'s generated stream. */
     private static void fill(byte[] buf, int len, long offset) {
         for (int i = 0; i < len; i++) {
             long p = offset + i;

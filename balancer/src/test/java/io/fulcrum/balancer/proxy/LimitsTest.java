@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -23,14 +23,15 @@ import org.junit.jupiter.api.Test;
 class LimitsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 64 * 1024;
-    private TestBackend backend;
+    private ScriptedBackend backend;
     private Balancer balancer;
 
     @BeforeEach
     void start() throws Exception {
-        backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port())
-                .maxHeaderBytes(4096).maxUriBytes(1024).maxBodyBytes(MAX_BODY).maxConnections(3).build(), 1).start();
+        backend = ScriptedBackend.echo("only");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
+                .set("limits.max-header-bytes", 4096).set("limits.max-uri-bytes", 1024)
+                .set("limits.max-body-bytes", MAX_BODY).set("limits.max-connections", 3).config(), 1).start();
     }
 
     @AfterEach

@@ -12,8 +12,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * End-to-end proxying over real loopback sockets: the balancer in front of three
- * {@link TestBackend}s, driven by {@link HttpClient} and by a raw socket client. The same cases
+ * {@link ScriptedBackend}s, driven by {@link HttpClient} and by a raw socket client. The same cases
  * run with one event loop (every client and backend connection on one thread) and with several.
  */
 class ProxyEndToEndTest {
@@ -57,7 +57,7 @@ class ProxyEndToEndTest {
 
     abstract static class Cases {
         private final int loops;
-        private final List<TestBackend> backends = new ArrayList<>();
+        private final List<ScriptedBackend> backends = new ArrayList<>();
         private Balancer balancer;
         private HttpClient http;
 
@@ -67,13 +67,13 @@ class ProxyEndToEndTest {
 
         @BeforeEach
         void start() throws Exception {
-            TestConfigs config = TestConfigs.builder();
+            BalancerYaml config = BalancerYaml.forProxy();
             for (int i = 1; i <= 3; i++) {
-                TestBackend b = TestBackend.start("n" + i);
+                ScriptedBackend b = ScriptedBackend.echo("n" + i);
                 backends.add(b);
                 config.backend(b.port());
             }
-            balancer = new Balancer(config.build(), loops).start();
+            balancer = new Balancer(config.config(), loops).start();
             http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
         }
@@ -83,7 +83,7 @@ class ProxyEndToEndTest {
             if (balancer != null) {
                 balancer.stop(Duration.ZERO);
             }
-            backends.forEach(TestBackend::close);
+            backends.forEach(ScriptedBackend::close);
         }
 
         private URI uri(String path) {
@@ -95,11 +95,11 @@ class ProxyEndToEndTest {
         }
 
         private int backendRequests() {
-            return backends.stream().mapToInt(TestBackend::requests).sum();
+            return backends.stream().mapToInt(ScriptedBackend::requests).sum();
         }
 
         private int backendConnections() {
-            return backends.stream().mapToInt(TestBackend::connections).sum();
+            return backends.stream().mapToInt(ScriptedBackend::connections).sum();
         }
 
         private static long crc(byte[] b) {
@@ -175,7 +175,7 @@ class ProxyEndToEndTest {
                 assertEquals(200, r.status());
                 assertEquals("chunked", r.header("transfer-encoding"));
                 assertEquals(n, r.body().length);
-                assertEquals(TestBackend.expectedCrc32(n), crc(r.body()));
+                assertEquals(ScriptedBackend.expectedCrc32(n), crc(r.body()));
                 // the connection is still usable afterwards
                 RawHttpClient.Response second = c.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
                 assertEquals(200, second.status());
@@ -189,7 +189,7 @@ class ProxyEndToEndTest {
                     HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, r.statusCode());
             assertEquals(String.valueOf(n), r.headers().firstValue("content-length").orElseThrow());
-            assertEquals(TestBackend.expectedCrc32(n), crc(r.body()));
+            assertEquals(ScriptedBackend.expectedCrc32(n), crc(r.body()));
         }
 
         @Test
@@ -239,7 +239,7 @@ class ProxyEndToEndTest {
                 assertEquals(200, r.status());
                 assertNull(r.header("transfer-encoding"));
                 assertEquals(n, r.body().length);
-                assertEquals(TestBackend.expectedCrc32(n), crc(r.body()));
+                assertEquals(ScriptedBackend.expectedCrc32(n), crc(r.body()));
             }
         }
 

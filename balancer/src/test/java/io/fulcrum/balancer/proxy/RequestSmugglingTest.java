@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
@@ -28,13 +28,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RequestSmugglingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static TestBackend backend;
+    private static ScriptedBackend backend;
     private static Balancer balancer;
 
     @BeforeAll
     static void start() throws Exception {
-        backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        backend = ScriptedBackend.echo("only");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
     }
 
     @AfterAll

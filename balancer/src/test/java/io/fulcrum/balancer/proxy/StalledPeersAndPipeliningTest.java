@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.RawBackend;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.TestBackend;
-import io.fulcrum.testing.TestConfigs;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.BalancerYaml;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class StalledPeersAndPipeliningTest {
     private Balancer balancer;
-    private TestBackend backend;
+    private ScriptedBackend backend;
     private RawBackend rawBackend;
 
     @AfterEach
@@ -39,8 +39,9 @@ class StalledPeersAndPipeliningTest {
     void aBackendThatStallsMidBodyEndsTheResponseWithAClose() throws Exception {
         // Announces ten bytes, sends three, then keeps the connection open and silent.
         rawBackend = RawBackend.start("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false);
-        balancer = new Balancer(TestConfigs.builder().backend(rawBackend.port())
-                .responseTimeout(Duration.ofSeconds(30)).backendIdle(Duration.ofMillis(300)).build(), 1).start();
+        balancer = new Balancer(BalancerYaml.forProxy().backend(rawBackend.port())
+                .set("timeouts.response", Duration.ofSeconds(30))
+                .set("timeouts.backend-idle", Duration.ofMillis(300)).config(), 1).start();
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
             c.send("GET /stall HTTP/1.1\r\nHost: a\r\n\r\n");
             assertTrue(c.isClosedByPeer(), "the truncated response ends with a close, not a hang");
@@ -51,9 +52,9 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void aClientThatStallsMidBodyGets408AndTheBackendSlotIsFreed() throws Exception {
-        backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port())
-                .clientIdle(Duration.ofMillis(300)).build(), 1).start();
+        backend = ScriptedBackend.echo("only");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
+                .set("timeouts.client-idle", Duration.ofMillis(300)).config(), 1).start();
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
             c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
             RawHttpClient.Response r = c.readResponse();
@@ -65,8 +66,8 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void aClientThatSendsItsWholeBodyBeforeReadingStillGetsThe413() throws Exception {
-        backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).maxBodyBytes(64 * 1024).build(), 1)
+        backend = ScriptedBackend.echo("only");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).set("limits.max-body-bytes", 64 * 1024).config(), 1)
                 .start();
         // Many simple clients write the whole request before reading anything. Closing at once
         // after the 413 would leave their body unread, reset the connection and break their
@@ -85,8 +86,8 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void requestsPipelinedAfterConnectionCloseAreNotForwarded() throws Exception {
-        backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        backend = ScriptedBackend.echo("only");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
             c.send("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
                     + "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
@@ -101,8 +102,8 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void seventyPipelinedRequestsInOneWriteAreAllAnsweredInOrder() throws Exception {
-        backend = TestBackend.start("only");
-        balancer = new Balancer(TestConfigs.builder().backend(backend.port()).build(), 1).start();
+        backend = ScriptedBackend.echo("only");
+        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
         StringBuilder pipeline = new StringBuilder();
         for (int i = 0; i < 70; i++) {
             pipeline.append("GET /p").append(i).append(" HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -13,8 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.RawHttpClient;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,11 +37,11 @@ class BackendFaultTest {
     @BeforeAll
     static void start() throws Exception {
         wm.stubFor(get("/health").willReturn(aResponse().withStatus(200)));
-        balancer = Resilience.start(Resilience.config(Map.of("b1", wm.getPort()), """
+        balancer = BalancerYaml.activeChecks().backend("b1", wm.getPort()).merge("""
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 1, fall: 1000 }
                 outlier: { consecutive-failures: 1000 }
                 retry: { attempts: 1, budget-percent: 100, per-try-timeout: 300ms }
-                """));
+                """).start();
         await().atMost(Duration.ofSeconds(20)).until(balancer::ready);
     }
 
@@ -60,13 +61,13 @@ class BackendFaultTest {
         String path = "/fault/" + fault;
         wm.stubFor(get(path).willReturn(aResponse().withFault(fault)));
         wm.stubFor(get("/ok").willReturn(aResponse().withStatus(200).withBody("fine")));
-        try (RawHttpConnection c = new RawHttpConnection(balancer.port())) {
-            RawHttpConnection.Response r = c.get(path);
+        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
+            RawHttpClient.Response r = c.getAllowingCut(path);
             assertEquals(status, r.status());
             assertTrue(r.complete(), "a complete error response");
-            RawHttpConnection.Response next = c.get("/ok");
+            RawHttpClient.Response next = c.getAllowingCut("/ok");
             assertEquals(200, next.status(), "the same connection serves the next request");
-            assertEquals("fine", next.body());
+            assertEquals("fine", next.bodyText());
         }
         wm.verify(2, getRequestedFor(urlEqualTo(path))); // a GET is retried once (attempts: 1)
     }
@@ -75,11 +76,11 @@ class BackendFaultTest {
     void noResponseWithinThePerTryTimeoutIs504AndTheClientConnectionStaysUsable() throws Exception {
         wm.stubFor(get("/slow").willReturn(aResponse().withStatus(200).withFixedDelay(1_500)));
         wm.stubFor(get("/ok").willReturn(aResponse().withStatus(200).withBody("fine")));
-        try (RawHttpConnection c = new RawHttpConnection(balancer.port())) {
-            RawHttpConnection.Response r = c.get("/slow");
+        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
+            RawHttpClient.Response r = c.getAllowingCut("/slow");
             assertEquals(504, r.status());
             assertTrue(r.complete());
-            assertEquals(200, c.get("/ok").status());
+            assertEquals(200, c.getAllowingCut("/ok").status());
         }
     }
 
@@ -87,15 +88,15 @@ class BackendFaultTest {
     void aBrokenBodyAfterTheResponseBeganClosesTheClientConnection() throws Exception {
         wm.stubFor(get("/chunk").willReturn(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)));
         wm.stubFor(get("/ok").willReturn(aResponse().withStatus(200).withBody("fine")));
-        try (RawHttpConnection c = new RawHttpConnection(balancer.port())) {
-            RawHttpConnection.Response r = c.get("/chunk");
+        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
+            RawHttpClient.Response r = c.getAllowingCut("/chunk");
             assertEquals(200, r.status(), "the status line was already on its way");
             assertFalse(r.complete(), "the body is cut short: the only honest signal left");
-            assertTrue(c.closedByPeer());
+            assertTrue(c.isClosedByPeer());
         }
         wm.verify(1, getRequestedFor(urlEqualTo("/chunk"))); // never retried once the response began
-        try (RawHttpConnection c = new RawHttpConnection(balancer.port())) {
-            assertEquals(200, c.get("/ok").status(), "a new connection works");
+        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
+            assertEquals(200, c.getAllowingCut("/ok").status(), "a new connection works");
         }
     }
 }

@@ -1,46 +1,53 @@
 package io.fulcrum.balancer.resilience;
 
-import static io.fulcrum.balancer.resilience.BackendPoolFixture.WAIT;
+import static io.fulcrum.testing.Fixtures.WAIT;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.routing.BackendState;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /** The load a backend reports in its health answer steers traffic away from it. */
 class LoadReportTest {
-    private BackendPoolFixture pool;
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+    private ScriptedBackend[] backends;
+    private Balancer balancer;
 
-    @AfterEach
-    void stop() throws Exception {
-        pool.close();
+    private BackendState state(String id) {
+        return balancer.registry().current().byId(id).state();
     }
 
     @Test
     void aBackendReportingHighLoadGetsClearlyLessTraffic() throws Exception {
-        pool = new BackendPoolFixture(3);
-        pool.backends[0].load = 0.9;
-        pool.backends[1].load = 0.1;
-        pool.backends[2].load = 0.1;
-        pool.start("""
+        backends = fx.backends(3);
+        backends[0].load(0.9);
+        backends[1].load(0.1);
+        backends[2].load(0.1);
+        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
                 routing: { slow-start: 0s }
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 retry: { attempts: 2, budget-percent: 20 }
-                """);
-        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.9, pool.state("b1").reportedLoad(), 1e-9));
-        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, pool.state("b2").reportedLoad(), 1e-9));
-        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, pool.state("b3").reportedLoad(), 1e-9));
+                """));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.9, state("b1").reportedLoad(), 1e-9));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, state("b2").reportedLoad(), 1e-9));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, state("b3").reportedLoad(), 1e-9));
 
         int requests = 600;
-        try (Resilience.Load load = new Resilience.Load(pool.balancer.port(), "/items", 8)) {
-            Resilience.LoadResult r = load.run(requests);
-            assertEquals(0, r.failures(), r.toString());
-        }
-        double busy = pool.backends[0].requests() / (double) requests;
-        double light1 = pool.backends[1].requests() / (double) requests;
-        double light2 = pool.backends[2].requests() / (double) requests;
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8)
+                .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
+        assertEquals(0, r.failures().size(), r.summary());
+        double busy = backends[0].requests() / (double) requests;
+        double light1 = backends[1].requests() / (double) requests;
+        double light2 = backends[2].requests() / (double) requests;
         LoggerFactory.getLogger(LoadReportTest.class).info("shares by reported load 0.9/0.1/0.1: {} {} {}",
                 busy, light1, light2);
         // An equal share is 1/3 each.

@@ -15,17 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.ScriptedBackend;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,16 +59,13 @@ class PostRetryTest {
         if (balancer != null) {
             balancer.close();
         }
-        Map<String, Integer> ports = new LinkedHashMap<>();
-        ports.put("broken", brokenPort);
-        ports.put("good", good.getPort());
         // fall: 1000 keeps a dead backend routable, so requests keep meeting it.
-        balancer = Resilience.start(Resilience.config(ports, """
+        balancer = BalancerYaml.activeChecks().backend("broken", brokenPort).backend("good", good.getPort()).merge("""
                 routing: { slow-start: 0s }
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 1, fall: 1000 }
                 outlier: { consecutive-failures: 1000 }
                 retry: { attempts: 2, budget-percent: 100 RETRY }
-                """.replace(" RETRY", retry)));
+                """.replace(" RETRY", retry)).start();
         await().atMost(Duration.ofSeconds(20)).until(balancer::ready);
     }
 
@@ -116,20 +109,16 @@ class PostRetryTest {
 
     @Test
     void aPostThatNeverReachedABackendIsRetriedWithoutAKey() throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try {
-            NettyBackend dead = new NettyBackend("dead", group, 0);
+        try (ScriptedBackend dead = ScriptedBackend.start("dead")) {
             start(dead.port(), "");
             // Killed after its first health check passed; with fall: 1000 it stays routable.
-            dead.close();
+            dead.kill();
             for (int i = 0; i < POSTS; i++) {
                 assertEquals(201, sendPost(null).statusCode(), "connection refused is retried whatever the method");
             }
             assertTrue(balancer.registry().current().byId("broken").state().errors() > 0,
                     "precondition: some POSTs met the dead backend first");
             good.verify(POSTS, postRequestedFor(urlEqualTo("/posts")).withRequestBody(equalToJson(BODY)));
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 

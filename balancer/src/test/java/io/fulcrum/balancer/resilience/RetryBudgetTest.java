@@ -1,9 +1,15 @@
 package io.fulcrum.balancer.resilience;
 
-import static io.fulcrum.balancer.resilience.BackendPoolFixture.WAIT;
+import static io.fulcrum.testing.Fixtures.WAIT;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.routing.BackendState;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * With every backend failing, the attempts the backends see stay within {@code attempts} per
@@ -22,16 +28,18 @@ import org.junit.jupiter.api.Test;
  * number of retries does not depend on timing.
  */
 class RetryBudgetTest {
-    private BackendPoolFixture pool;
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+    private ScriptedBackend[] backends;
+    private Balancer balancer;
 
-    @AfterEach
-    void stop() throws Exception {
-        pool.close();
+    private BackendState state(String id) {
+        return balancer.registry().current().byId(id).state();
     }
 
     private int attemptsAtBackends() {
         int n = 0;
-        for (NettyBackend b : pool.backends) {
+        for (ScriptedBackend b : backends) {
             n += b.requests();
         }
         return n;
@@ -39,74 +47,75 @@ class RetryBudgetTest {
 
     private int held() {
         int n = 0;
-        for (NettyBackend b : pool.backends) {
-            n += b.heldCount();
+        for (ScriptedBackend b : backends) {
+            n += b.holding();
         }
         return n;
     }
 
     private void releaseAll() {
-        for (NettyBackend b : pool.backends) {
+        for (ScriptedBackend b : backends) {
             b.release();
         }
     }
 
     @Test
     void eachRequestIsTriedAtMostOncePlusAttemptsEachTimeOnAnotherBackend() throws Exception {
-        pool = new BackendPoolFixture(3).start("""
+        backends = fx.backends(3);
+        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 outlier: { consecutive-failures: 1000 }
                 retry: { attempts: 2, budget-percent: 100 }
-                """);
-        for (NettyBackend b : pool.backends) {
-            b.status = 503;
+                """));
+        for (ScriptedBackend b : backends) {
+            b.status(503);
         }
         int requests = 20;
-        try (Resilience.Load load = new Resilience.Load(pool.balancer.port(), "/items", 1)) {
-            Resilience.LoadResult r = load.run(requests);
-            assertEquals(requests, r.count(503), "the last 503 reaches the client: " + r);
-        }
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(1)
+                .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
+        assertEquals(requests, r.count(503), "the last 503 reaches the client: " + r);
         assertEquals(requests * 3, attemptsAtBackends(), "1 + attempts tries per request");
-        for (NettyBackend b : pool.backends) {
-            assertEquals(requests, b.requests(), "each try of a request on a different backend: " + b.name);
+        for (ScriptedBackend b : backends) {
+            assertEquals(requests, b.requests(), "each try of a request on a different backend: " + b.name());
         }
     }
 
     @Test
     void aZeroBudgetMeansNoRetries() throws Exception {
-        pool = new BackendPoolFixture(3).start("""
+        backends = fx.backends(3);
+        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 outlier: { consecutive-failures: 1000 }
                 retry: { attempts: 2, budget-percent: 0 }
-                """);
-        for (NettyBackend b : pool.backends) {
-            b.status = 503;
+                """));
+        for (ScriptedBackend b : backends) {
+            b.status(503);
         }
         int requests = 40;
-        try (Resilience.Load load = new Resilience.Load(pool.balancer.port(), "/items", 4)) {
-            Resilience.LoadResult r = load.run(requests);
-            assertEquals(requests, r.count(503), r.toString());
-        }
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(4)
+                .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
+        assertEquals(requests, r.count(503), r.summary());
         assertEquals(requests, attemptsAtBackends());
     }
 
     @Test
     void concurrentRetriesStayWithinTheBudget() throws Exception {
-        pool = new BackendPoolFixture(3).start("""
+        backends = fx.backends(3);
+        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 outlier: { consecutive-failures: 1000 }
                 retry: { attempts: 2, budget-percent: 20 }
-                """);
-        for (NettyBackend b : pool.backends) {
-            b.status = 503;
-            b.hold = true;
+                """));
+        for (ScriptedBackend b : backends) {
+            b.status(503);
+            b.hold(true);
         }
         int requests = 16;
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         List<CompletableFuture<HttpResponse<Void>>> responses = new ArrayList<>();
         for (int i = 0; i < requests; i++) {
             responses.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + pool.balancer.port() + "/items/" + i)).timeout(Duration.ofSeconds(30)).build(),
+                    + balancer.port() + "/items/" + i)).timeout(Duration.ofSeconds(30)).build(),
                     HttpResponse.BodyHandlers.discarding()));
         }
         await().atMost(WAIT).until(() -> held() == requests);
@@ -122,6 +131,6 @@ class RetryBudgetTest {
             assertEquals(503, f.get(20, TimeUnit.SECONDS).statusCode());
         }
         assertEquals(requests + 6 + 6, attemptsAtBackends(), "16 first tries and 2 retries for 6 of them");
-        assertEquals(0, pool.balancer.proxy().retryBudget().activeRetries());
+        assertEquals(0, balancer.proxy().retryBudget().activeRetries());
     }
 }

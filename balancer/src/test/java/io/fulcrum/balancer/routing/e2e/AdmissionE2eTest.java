@@ -1,7 +1,5 @@
 package io.fulcrum.balancer.routing.e2e;
 
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.config;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.load;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,13 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.BackendSpec;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.LoadResult;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.RawHttpClient;
+import io.fulcrum.testing.ScriptedBackend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -30,19 +30,19 @@ class AdmissionE2eTest {
     @Test
     void allBackendsFullFailsFastWith503AndRecoversWhenTheyDrain() throws Exception {
         ExecutorService clients = Executors.newFixedThreadPool(3);
-        try (TestBackend a = TestBackend.start("a", 0);
-                TestBackend b = TestBackend.start("b", 0);
-                Balancer balancer = E2eFixtures.start(config("local", "policy: least-busy",
-                        List.of(new BackendSpec(a, "local", 1, 1), new BackendSpec(b, "local", 1, 2))))) {
-            CompletableFuture<Void> gateA = a.closeGate();
-            CompletableFuture<Void> gateB = b.closeGate();
+        try (ScriptedBackend a = ScriptedBackend.start("a");
+                ScriptedBackend b = ScriptedBackend.start("b");
+                Balancer balancer = BalancerYaml.routing("local", "policy: least-busy",
+                        List.of(Backend.of(a, "local", 1, 1), Backend.of(b, "local", 1, 2))).start()) {
+            a.hold(true);
+            b.hold(true);
 
-            // Fill every slot: 1 at a, 2 at b, each request on its own connection, held by the gates.
-            List<Future<KeepAliveClient.Response>> held = new ArrayList<>();
+            // Fill every slot: 1 at a, 2 at b, each request on its own connection, held while the backends hold them.
+            List<Future<RawHttpClient.Response>> held = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 held.add(clients.submit(() -> {
-                    try (KeepAliveClient c = new KeepAliveClient(balancer.port(), Map.of())) {
-                        return c.get();
+                    try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
+                        return c.get("/");
                     }
                 }));
             }
@@ -52,31 +52,33 @@ class AdmissionE2eTest {
             });
 
             // Full: the answer comes while the backends still hold their requests, so it was not queued.
-            KeepAliveClient.Response rejected;
-            try (KeepAliveClient c = new KeepAliveClient(balancer.port(), Map.of())) {
-                rejected = c.get();
+            RawHttpClient.Response rejected;
+            try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
+                rejected = c.get("/");
             }
             assertEquals(503, rejected.status());
-            assertNotNull(rejected.retryAfter(), "503 for a full pool carries Retry-After");
-            assertTrue(Integer.parseInt(rejected.retryAfter()) >= 0, rejected.retryAfter());
+            assertNotNull(rejected.header("Retry-After"), "503 for a full pool carries Retry-After");
+            assertTrue(Integer.parseInt(rejected.header("Retry-After")) >= 0, rejected.header("Retry-After"));
             assertEquals(1, a.holding());
             assertEquals(2, b.holding());
-            assertEquals(3, a.received() + b.received(), "the rejected request reached no backend");
-            for (Future<KeepAliveClient.Response> f : held) {
+            assertEquals(3, a.requests() + b.requests(), "the rejected request reached no backend");
+            for (Future<RawHttpClient.Response> f : held) {
                 assertFalse(f.isDone(), "held requests are still held");
             }
 
             // Drain: the held requests complete and new ones are served again.
-            gateA.complete(null);
-            gateB.complete(null);
-            for (Future<KeepAliveClient.Response> f : held) {
-                KeepAliveClient.Response r = f.get(10, TimeUnit.SECONDS);
+            a.hold(false);
+            a.release();
+            b.hold(false);
+            b.release();
+            for (Future<RawHttpClient.Response> f : held) {
+                RawHttpClient.Response r = f.get(10, TimeUnit.SECONDS);
                 assertEquals(200, r.status());
             }
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertEquals(0, balancer.registry().current().byId("a").state().inFlight()
                             + balancer.registry().current().byId("b").state().inFlight()));
-            LoadResult after = load(balancer, 3, 60, Map.of());
+            HttpLoad.Result after = HttpLoad.to(balancer.port()).connections(3).requests(60).run();
             assertEquals(Map.of(200, 60), after.statuses(), () -> "errors: " + after.errors());
         } finally {
             clients.shutdownNow();

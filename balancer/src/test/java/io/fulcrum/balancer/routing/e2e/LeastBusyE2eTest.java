@@ -1,13 +1,14 @@
 package io.fulcrum.balancer.routing.e2e;
 
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.backend;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.config;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.load;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.LoadResult;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -34,25 +35,25 @@ class LeastBusyE2eTest {
 
     @Test
     void slowBackendGetsWellUnderItsEqualShareAndAllRequestsSucceed() throws Exception {
-        try (TestBackend fast1 = TestBackend.start("fast1", FAST_MS);
-                TestBackend fast2 = TestBackend.start("fast2", FAST_MS);
-                TestBackend slow = TestBackend.start("slow", SLOW_MS)) {
+        try (ScriptedBackend fast1 = ScriptedBackend.start("fast1").delay(Duration.ofMillis(FAST_MS));
+                ScriptedBackend fast2 = ScriptedBackend.start("fast2").delay(Duration.ofMillis(FAST_MS));
+                ScriptedBackend slow = ScriptedBackend.start("slow").delay(Duration.ofMillis(SLOW_MS))) {
 
             // JIT warm-up on a throwaway balancer: each measured run starts with fresh live state,
             // so warm-up latency spikes cannot linger in the measured runs' latency estimates.
-            try (Balancer balancer = E2eFixtures.start(config("local", "policy: least-busy",
-                    List.of(backend(fast1, "local"), backend(fast2, "local"))))) {
-                load(balancer, CLIENTS, WARMUP, Map.of());
+            try (Balancer balancer = BalancerYaml.routing("local", "policy: least-busy",
+                    List.of(Backend.of(fast1, "local"), Backend.of(fast2, "local"))).start()) {
+                HttpLoad.to(balancer.port()).connections(CLIENTS).requests(WARMUP).run();
             }
-            LoadResult withSlow;
-            try (Balancer balancer = E2eFixtures.start(config("local", "policy: least-busy",
-                    List.of(backend(fast1, "local"), backend(fast2, "local"), backend(slow, "local"))))) {
-                withSlow = load(balancer, CLIENTS, REQUESTS, Map.of());
+            HttpLoad.Result withSlow;
+            try (Balancer balancer = BalancerYaml.routing("local", "policy: least-busy",
+                    List.of(Backend.of(fast1, "local"), Backend.of(fast2, "local"), Backend.of(slow, "local"))).start()) {
+                withSlow = HttpLoad.to(balancer.port()).connections(CLIENTS).requests(REQUESTS).run();
             }
-            LoadResult fastOnly;
-            try (Balancer balancer = E2eFixtures.start(config("local", "policy: least-busy",
-                    List.of(backend(fast1, "local"), backend(fast2, "local"))))) {
-                fastOnly = load(balancer, CLIENTS, REQUESTS, Map.of());
+            HttpLoad.Result fastOnly;
+            try (Balancer balancer = BalancerYaml.routing("local", "policy: least-busy",
+                    List.of(Backend.of(fast1, "local"), Backend.of(fast2, "local"))).start()) {
+                fastOnly = HttpLoad.to(balancer.port()).connections(CLIENTS).requests(REQUESTS).run();
             }
 
             System.out.printf("least-busy with slow backend: %s, %.0f req/s; two fast alone: %s, %.0f req/s;"

@@ -1,14 +1,14 @@
 package io.fulcrum.balancer.routing.e2e;
 
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.backend;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.config;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.load;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.LoadResult;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -22,11 +22,11 @@ class PanicModeE2eTest {
 
     @Test
     void noRoutableBackendAnywhereStillServesFromNonDrainingOnesAndCountsPanic() throws Exception {
-        try (TestBackend us1 = TestBackend.start("us1", 0);
-                TestBackend eu1 = TestBackend.start("eu1", 0);
-                TestBackend drained = TestBackend.start("drained", 0);
-                Balancer balancer = E2eFixtures.start(config("us-east", "policy: least-busy",
-                        List.of(backend(us1, "us-east"), backend(eu1, "eu-west"), backend(drained, "us-east"))))) {
+        try (ScriptedBackend us1 = ScriptedBackend.start("us1");
+                ScriptedBackend eu1 = ScriptedBackend.start("eu1");
+                ScriptedBackend drained = ScriptedBackend.start("drained");
+                Balancer balancer = BalancerYaml.routing("us-east", "policy: least-busy",
+                        List.of(Backend.of(us1, "us-east"), Backend.of(eu1, "eu-west"), Backend.of(drained, "us-east"))).start()) {
             BackendRegistry registry = balancer.registry();
             registry.current().byId("us1").state().setHealthy(false);
             registry.current().byId("eu1").state().setHealthy(false);
@@ -34,13 +34,13 @@ class PanicModeE2eTest {
             registry.refresh();
             long panicBefore = registry.panicSelections();
 
-            LoadResult r = load(balancer, 4, REQUESTS, Map.of());
+            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(4).requests(REQUESTS).run();
 
             assertEquals(Map.of(200, REQUESTS), r.statuses(), () -> "errors: " + r.errors());
             assertEquals(REQUESTS, r.servedBy("us1") + r.servedBy("eu1"), () -> "served by " + r.servedBy());
             assertTrue(r.servedBy("us1") > 0 && r.servedBy("eu1") > 0,
                     () -> "panic mode spreads over every region: " + r.servedBy());
-            assertEquals(0, drained.received(), "a draining backend gets nothing, even in panic mode");
+            assertEquals(0, drained.requests(), "a draining backend gets nothing, even in panic mode");
             long panics = registry.panicSelections() - panicBefore;
             assertTrue(panics >= REQUESTS, () -> "panic selections counted: " + panics);
         }

@@ -1,15 +1,15 @@
 package io.fulcrum.balancer.routing.e2e;
 
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.backend;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.config;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.load;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.BackendSpec;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.LoadResult;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -24,34 +24,34 @@ import org.junit.jupiter.api.Test;
 class RegionRoutingE2eTest {
     private static final String ROUTING = "policy: least-busy, region-header: X-Client-Region";
 
-    private TestBackend us1;
-    private TestBackend us2;
-    private TestBackend eu1;
-    private TestBackend eu2;
+    private ScriptedBackend us1;
+    private ScriptedBackend us2;
+    private ScriptedBackend eu1;
+    private ScriptedBackend eu2;
 
     @BeforeEach
     void startBackends() throws InterruptedException {
-        us1 = TestBackend.start("us1", 0);
-        us2 = TestBackend.start("us2", 0);
-        eu1 = TestBackend.start("eu1", 0);
-        eu2 = TestBackend.start("eu2", 0);
+        us1 = ScriptedBackend.start("us1");
+        us2 = ScriptedBackend.start("us2");
+        eu1 = ScriptedBackend.start("eu1");
+        eu2 = ScriptedBackend.start("eu2");
     }
 
     @AfterEach
     void stopBackends() {
-        for (TestBackend b : new TestBackend[] {us1, us2, eu1, eu2}) {
+        for (ScriptedBackend b : new ScriptedBackend[] {us1, us2, eu1, eu2}) {
             if (b != null) {
                 b.close();
             }
         }
     }
 
-    private List<BackendSpec> pool() {
-        return List.of(backend(us1, "us-east"), backend(us2, "us-east"), backend(eu1, "eu-west"),
-                backend(eu2, "eu-west"));
+    private List<Backend> pool() {
+        return List.of(Backend.of(us1, "us-east"), Backend.of(us2, "us-east"), Backend.of(eu1, "eu-west"),
+                Backend.of(eu2, "eu-west"));
     }
 
-    private static int sum(LoadResult r, String... ids) {
+    private static int sum(HttpLoad.Result r, String... ids) {
         int n = 0;
         for (String id : ids) {
             n += r.servedBy(id);
@@ -61,13 +61,13 @@ class RegionRoutingE2eTest {
 
     @Test
     void healthyLocalBackendsBelowSaturationTakeEveryRequest() throws Exception {
-        try (Balancer balancer = E2eFixtures.start(config("us-east", ROUTING, pool()))) {
-            LoadResult r = load(balancer, 8, 400, Map.of());
+        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
+            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
             assertEquals(Map.of(200, 400), r.statuses(), () -> "errors: " + r.errors());
             assertEquals(400, sum(r, "us1", "us2"), () -> "served by " + r.servedBy());
             assertTrue(r.servedBy("us1") > 0 && r.servedBy("us2") > 0, () -> "both local ones serve: " + r.servedBy());
-            assertEquals(0, eu1.received() + eu2.received());
+            assertEquals(0, eu1.requests() + eu2.requests());
         }
     }
 
@@ -76,13 +76,13 @@ class RegionRoutingE2eTest {
         // Local backends are slow and small: 4 slots each, saturated from 2 (0.5 × 4) in flight.
         us1.close();
         us2.close();
-        us1 = TestBackend.start("us1", 20);
-        us2 = TestBackend.start("us2", 20);
-        List<BackendSpec> pool = List.of(new BackendSpec(us1, "us-east", 1, 4), new BackendSpec(us2, "us-east", 1, 4),
-                backend(eu1, "eu-west"), backend(eu2, "eu-west"));
-        try (Balancer balancer = E2eFixtures.start(config("us-east",
-                ROUTING + ", spillover: {saturation: 0.5}", pool))) {
-            LoadResult r = load(balancer, 16, 800, Map.of());
+        us1 = ScriptedBackend.start("us1").delay(Duration.ofMillis(20));
+        us2 = ScriptedBackend.start("us2").delay(Duration.ofMillis(20));
+        List<Backend> pool = List.of(Backend.of(us1, "us-east", 1, 4), Backend.of(us2, "us-east", 1, 4),
+                Backend.of(eu1, "eu-west"), Backend.of(eu2, "eu-west"));
+        try (Balancer balancer = BalancerYaml.routing("us-east",
+                ROUTING + ", spillover: {saturation: 0.5}", pool).start()) {
+            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(16).requests(800).run();
 
             assertEquals(Map.of(200, 800), r.statuses(), () -> "errors: " + r.errors());
             int local = sum(r, "us1", "us2");
@@ -98,12 +98,12 @@ class RegionRoutingE2eTest {
 
     @Test
     void stoppedLocalBackendsAreRetriedElsewhereAndNothingFails() throws Exception {
-        try (Balancer balancer = E2eFixtures.start(config("us-east", ROUTING, pool()))) {
+        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
             us1.close();
             us2.close();
             // Health checks are off: each request meets connection refused in us-east and is retried,
             // which DESIGN.md allows for any method because no byte reached a backend.
-            LoadResult r = load(balancer, 2, 100, Map.of());
+            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(2).requests(100).run();
 
             assertEquals(Map.of(200, 100), r.statuses(), () -> "errors: " + r.errors());
             assertEquals(100, sum(r, "eu1", "eu2"), () -> "served by " + r.servedBy());
@@ -112,26 +112,26 @@ class RegionRoutingE2eTest {
 
     @Test
     void unhealthyLocalBackendsSendEverythingToTheOtherRegion() throws Exception {
-        try (Balancer balancer = E2eFixtures.start(config("us-east", ROUTING, pool()))) {
+        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
             BackendRegistry registry = balancer.registry();
             registry.current().byId("us1").state().setHealthy(false);
             registry.current().byId("us2").state().setHealthy(false);
             registry.refresh();
 
-            LoadResult r = load(balancer, 8, 400, Map.of());
+            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
             assertEquals(Map.of(200, 400), r.statuses(), () -> "errors: " + r.errors());
             assertEquals(400, sum(r, "eu1", "eu2"), () -> "served by " + r.servedBy());
-            assertEquals(0, us1.received() + us2.received());
+            assertEquals(0, us1.requests() + us2.requests());
             assertEquals(0, registry.panicSelections(), "eu-west is routable, so this is not panic mode");
         }
     }
 
     @Test
     void regionHeaderRoutesToThatRegionFirst() throws Exception {
-        try (Balancer balancer = E2eFixtures.start(config("us-east", ROUTING, pool()))) {
-            LoadResult eu = load(balancer, 8, 400, Map.of("X-Client-Region", "eu-west"));
-            LoadResult plain = load(balancer, 8, 400, Map.of());
+        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
+            HttpLoad.Result eu = HttpLoad.to(balancer.port()).connections(8).requests(400).headers(Map.of("X-Client-Region", "eu-west")).run();
+            HttpLoad.Result plain = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
             assertEquals(Map.of(200, 400), eu.statuses(), () -> "errors: " + eu.errors());
             assertEquals(400, sum(eu, "eu1", "eu2"), () -> "with the header: " + eu.servedBy());

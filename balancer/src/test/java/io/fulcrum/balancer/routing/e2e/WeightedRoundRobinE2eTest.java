@@ -1,12 +1,12 @@
 package io.fulcrum.balancer.routing.e2e;
 
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.config;
-import static io.fulcrum.balancer.routing.e2e.E2eFixtures.load;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.BackendSpec;
-import io.fulcrum.balancer.routing.e2e.E2eFixtures.LoadResult;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -17,14 +17,14 @@ class WeightedRoundRobinE2eTest {
 
     @Test
     void weightsOneTwoThreeGiveProportionalShares() throws Exception {
-        try (TestBackend w1 = TestBackend.start("w1", 0);
-                TestBackend w2 = TestBackend.start("w2", 0);
-                TestBackend w3 = TestBackend.start("w3", 0);
-                Balancer balancer = E2eFixtures.start(config("local", "policy: round-robin", List.of(
-                        new BackendSpec(w1, "local", 1, 512),
-                        new BackendSpec(w2, "local", 2, 512),
-                        new BackendSpec(w3, "local", 3, 512))))) {
-            LoadResult result = load(balancer, 1, REQUESTS, Map.of());
+        try (ScriptedBackend w1 = ScriptedBackend.start("w1");
+                ScriptedBackend w2 = ScriptedBackend.start("w2");
+                ScriptedBackend w3 = ScriptedBackend.start("w3");
+                Balancer balancer = BalancerYaml.routing("local", "policy: round-robin", List.of(
+                        Backend.of(w1, "local", 1, 512),
+                        Backend.of(w2, "local", 2, 512),
+                        Backend.of(w3, "local", 3, 512))).start()) {
+            HttpLoad.Result result = HttpLoad.to(balancer.port()).connections(1).requests(REQUESTS).run();
 
             assertEquals(Map.of(200, REQUESTS), result.statuses(), () -> "errors: " + result.errors());
             assertShare(result, "w1", 1.0 / 6);
@@ -36,7 +36,7 @@ class WeightedRoundRobinE2eTest {
         }
     }
 
-    private static void assertShare(LoadResult result, String id, double expected) {
+    private static void assertShare(HttpLoad.Result result, String id, double expected) {
         double share = (double) result.servedBy(id) / REQUESTS;
         assertEquals(expected, share, 0.05, () -> id + " share " + share + " of " + result.servedBy());
     }

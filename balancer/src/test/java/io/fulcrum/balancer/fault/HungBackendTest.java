@@ -1,0 +1,88 @@
+package io.fulcrum.balancer.fault;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.ScriptedBackend.Fault;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 8, third row: a backend hangs under load (it accepts connections and requests and never
+ * answers, as a stopped process looks from outside). With a per-try timeout below the response
+ * timeout the balancer gives up on the hung try and retries elsewhere in time, so no GET fails.
+ * Without one, each client gets its answer or its 504 within the response timeout, and the hung
+ * backend stops receiving requests once {@code outlier.consecutive-failures} of them timed out.
+ */
+class HungBackendTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    @Test
+    void noGetFailsWhenThePerTryTimeoutIsBelowTheResponseTimeout() throws Exception {
+        ScriptedBackend b1 = fx.backend("b1");
+        ScriptedBackend hung = fx.backend("b2");
+        ScriptedBackend b3 = fx.backend("b3");
+        Balancer balancer = fx.balancer(BalancerYaml.create()
+                .set("routing.policy", "least-busy")
+                .set("retry.attempts", "2").set("retry.per-try-timeout", "300ms")
+                .set("timeouts.response", "5s")
+                .backend("b1", b1.port()).backend("b2", hung.port()).backend("b3", b3.port()));
+
+        HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
+                .duration(Duration.ofSeconds(40)).script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= 300);
+        hung.fault(Fault.HANG);
+        HttpLoad.Result result = load.await(Duration.ofSeconds(50));
+
+        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
+                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
+                + balancer.proxy().retryBudget().refusedRetries());
+        assertEquals(1500, result.total(), result.summary());
+        assertTrue(hung.hungRequests() > 0, "the hung backend was tried: " + hung + "; " + result.summary());
+    }
+
+    @Test
+    void everyClientGetsItsAnswerOrItsTimeoutAndTheHungBackendIsEjected() throws Exception {
+        ScriptedBackend b1 = fx.backend("b1");
+        ScriptedBackend hung = fx.backend("b2");
+        ScriptedBackend b3 = fx.backend("b3");
+        Balancer balancer = fx.balancer(BalancerYaml.create()
+                .set("routing.policy", "least-busy")
+                .set("retry.attempts", "2")
+                .set("timeouts.response", "1s")
+                .set("outlier.consecutive-failures", "3").set("outlier.base-ejection", "60s")
+                .set("outlier.max-ejected-percent", "50")
+                .backend("b1", b1.port()).backend("b2", hung.port()).backend("b3", b3.port()));
+
+        // A client waits at most the response timeout plus a margin for a loaded machine; a
+        // request without any answer by then shows as NO_RESPONSE.
+        HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
+                .duration(Duration.ofSeconds(40)).readTimeout(Duration.ofSeconds(3))
+                .script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= 300);
+        hung.fault(Fault.HANG);
+        await("b2 ejected").atMost(Duration.ofSeconds(20))
+                .until(() -> balancer.registry().current().byId("b2").state().ejected());
+        int afterEjection = hung.hungRequests();
+        int done = load.completed();
+        await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= Math.min(1500, done + 400));
+        int later = hung.hungRequests();
+        HttpLoad.Result result = load.await(Duration.ofSeconds(50));
+
+        assertTrue(result.matching(o -> o.status() != 200 && o.status() != 504).isEmpty(), result.summary());
+        assertEquals(hung.hungRequests(), result.matching(o -> o.status() == 504).size(),
+                "every request the hung backend took ends as a 504, since the response timeout is the whole"
+                        + " deadline (an answer from a retry after it would come late): " + hung + "; "
+                        + result.summary());
+        assertEquals(afterEjection, later,
+                "requests reaching the hung backend after its ejection; " + result.summary());
+    }
+}

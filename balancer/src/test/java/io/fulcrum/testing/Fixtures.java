@@ -1,0 +1,174 @@
+package io.fulcrum.testing;
+
+import static java.util.Objects.requireNonNull;
+import static org.awaitility.Awaitility.await;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.admin.ReloadResult;
+import io.fulcrum.balancer.config.BalancerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * What one end-to-end test runs against, created through this extension and torn down after each
+ * test whatever its outcome, last created first: {@link ScriptedBackend}s, post-server child
+ * processes ({@link NodeProcess}, always killed), the balancer (bound to port 0, stopped) and a
+ * working folder for config files and databases (deleted). Register it per test instance:
+ * <pre>{@code @RegisterExtension final Fixtures fx = new Fixtures();}</pre>
+ *
+ * <p>Not thread safe: call it from the test thread.
+ */
+public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
+    /** The response header naming the backend, as {@link BalancerYaml} configures it. */
+    public static final String BACKEND_HEADER = "X-Fulcrum-Backend";
+    /** How long a test waits for a condition that should come about within seconds. */
+    public static final Duration WAIT = Duration.ofSeconds(20);
+    /** How long a reload may take before a test fails. */
+    private static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
+
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final int workerThreads;
+    private Path dir;
+    private Balancer balancer;
+
+    /** Balancers with two event loops, so that retries may cross loops. */
+    public Fixtures() {
+        this(2);
+    }
+
+    public Fixtures(int workerThreads) {
+        this.workerThreads = workerThreads;
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        dir = Files.createTempDirectory("fulcrum-test-");
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        Exception first = null;
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        balancer = null;
+        deleteRecursively(dir);
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** The test's working folder (deleted after the test). */
+    public Path dir() {
+        return dir;
+    }
+
+    /** Closes {@code resource} after the test, before anything created earlier. */
+    public <T extends AutoCloseable> T closeAfter(T resource) {
+        resources.push(requireNonNull(resource, "resource"));
+        return resource;
+    }
+
+    /** Starts a scripted backend on a free port. */
+    public ScriptedBackend backend(String name) throws InterruptedException {
+        return closeAfter(ScriptedBackend.start(name));
+    }
+
+    /** Starts {@code n} scripted backends named b1, b2, ... */
+    public ScriptedBackend[] backends(int n) throws InterruptedException {
+        ScriptedBackend[] backends = new ScriptedBackend[n];
+        for (int i = 0; i < n; i++) {
+            backends[i] = backend("b" + (i + 1));
+        }
+        return backends;
+    }
+
+    /** Starts a post server child process on the SQLite file {@code db}. */
+    public NodeProcess node(String id, String region, Path db) throws IOException {
+        return closeAfter(NodeProcess.start(id, region, db, dir));
+    }
+
+    /**
+     * Writes {@code yaml} to {@code balancer.yaml} in the working folder and starts a balancer from
+     * it, with that file as its reloadable config.
+     */
+    public Balancer balancer(BalancerYaml yaml) throws IOException, InterruptedException {
+        Path file = writeConfig(yaml);
+        BalancerConfig config = yaml.config();
+        Balancer b = new Balancer(config, workerThreads, file);
+        closeAfter(b);
+        balancer = b.start();
+        return balancer;
+    }
+
+    /** {@link #balancer(BalancerYaml)}, then waits until it reports ready (first health round passed). */
+    public Balancer readyBalancer(BalancerYaml yaml) throws IOException, InterruptedException {
+        Balancer b = balancer(yaml);
+        await("balancer ready").atMost(READY_TIMEOUT).until(b::ready);
+        return b;
+    }
+
+    /** Starts a balancer without a config file (reload unavailable). */
+    public Balancer balancer(BalancerConfig config) throws InterruptedException {
+        Balancer b = new Balancer(config, workerThreads);
+        closeAfter(b);
+        balancer = b.start();
+        return balancer;
+    }
+
+    /**
+     * Writes the next config and reloads the running balancer from it, waiting for the result.
+     *
+     * @throws AssertionError when the reload was rejected
+     */
+    public ReloadResult reload(BalancerYaml yaml) throws Exception {
+        requireNonNull(balancer, "balancer (start one first)");
+        writeConfig(yaml);
+        ReloadResult r = balancer.reloader().reload("test").get(RELOAD_TIMEOUT.toMillis(),
+                TimeUnit.MILLISECONDS);
+        if (!r.applied()) {
+            throw new AssertionError("reload rejected: " + r.problems() + "\n" + yaml.yaml());
+        }
+        return r;
+    }
+
+    /** Replaces the config file in one step, so that the file watcher never reads half of it. */
+    private Path writeConfig(BalancerYaml yaml) throws IOException {
+        Path file = dir.resolve("balancer.yaml");
+        Path tmp = dir.resolve("balancer.yaml.tmp");
+        Files.writeString(tmp, yaml.yaml());
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return file;
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        if (root == null || !Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
