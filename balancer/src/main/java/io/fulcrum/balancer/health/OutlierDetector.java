@@ -101,7 +101,6 @@ public final class OutlierDetector implements OutcomeListener {
             return;
         }
         BackendState state = backend.state();
-        state.setUnreachable(outcome == Outcome.CONNECT_FAILURE || outcome == Outcome.RESET);
         if (outcome == Outcome.CONNECT_FAILURE) {
             if (holdDownNanos > 0) {
                 long length = state.holdDown(clock.nanoTime(), holdDownNanos, maxHoldDownNanos);

@@ -21,6 +21,9 @@ public interface ConnectionPool {
      */
     Future<Channel> acquire(Backend backend, EventLoop loop);
 
+    /** A new connection to {@code backend} on {@code loop}, never an idle one. */
+    Future<Channel> connect(Backend backend, EventLoop loop);
+
     /**
      * Gives back a connection whose last exchange ended cleanly; the caller must not use it
      * afterwards. A connection that is closed, or whose address is no longer in use, is closed.

@@ -75,6 +75,12 @@ public final class PerLoopConnectionPool implements ConnectionPool {
         if (idleChannel != null) {
             return loop.newSucceededFuture(idleChannel);
         }
+        return connect(backend, loop);
+    }
+
+    /** A new connection; when the caller cancels the future, it is pooled once established. */
+    @Override
+    public Future<Channel> connect(Backend backend, EventLoop loop) {
         ChannelFuture connect = connect(backend.poolKey(), backend.address(), loop);
         Promise<Channel> promise = loop.newPromise();
         connect.addListener(f -> {

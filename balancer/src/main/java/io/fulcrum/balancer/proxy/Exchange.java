@@ -102,6 +102,8 @@ final class Exchange implements FutureListener<Channel> {
     /** Tries that failed before reaching a backend (connect failures). */
     private int unsentFailures;
     private boolean holdingRetrySlot;
+    /** The next try opens a new connection instead of reusing an idle one. */
+    private boolean freshConnection;
     /** When the client's whole wait ends, or 0 before its request is complete. */
     private long overallDeadline;
     private boolean hostFromBackend;
@@ -269,7 +271,10 @@ final class Exchange implements FutureListener<Channel> {
         Attempt a = new Attempt(chosen, proxy.clock().nanoTime());
         attempt = a;
         body.rewind();
-        Future<Channel> connection = proxy.pool().acquire(chosen, client.eventLoop());
+        Future<Channel> connection = freshConnection
+                ? proxy.pool().connect(chosen, client.eventLoop())
+                : proxy.pool().acquire(chosen, client.eventLoop());
+        freshConnection = false;
         if (connection.isDone()) {
             // A pooled connection: no listener, no extra turn of the loop.
             connected(a, connection);
@@ -428,7 +433,7 @@ final class Exchange implements FutureListener<Channel> {
             a.firstByteNanos = proxy.clock().nanoTime();
         }
         a.status = code;
-        if ((code == 502 || code == 503 || code == 504) && retryAllowed(true)) {
+        if ((code == 502 || code == 503 || code == 504) && retryAllowed(a.backend, true, false)) {
             // Drop this answer and its connection; another backend gets the request.
             closeBackend();
             Backend failed = a.backend;
@@ -552,12 +557,17 @@ final class Exchange implements FutureListener<Channel> {
         if (!sent) {
             unsentFailures++;
         }
-        // The outcome is reported before the retry is decided: a backend that just lost its
-        // connection counts among the dead ones that size the retry budget's burst.
+        // The outcome is reported before the retry is decided, so the failed backend's own
+        // failure counts when the pool's failing share is judged.
         Backend failed = attempt == null ? null : attempt.backend;
+        boolean connectionLost = outcome == Outcome.CONNECT_FAILURE || outcome == Outcome.RESET;
         closeBackend();
         endTry(outcome);
-        if (retryAllowed(sent)) {
+        if (retryAllowed(failed, sent, connectionLost)) {
+            // After a lost connection the next try opens a new one: idle connections may be as
+            // dead as the one just lost (a region killed at once), and a refused connect costs
+            // nothing, while a reset on a reused one would cost an attempt.
+            freshConnection = connectionLost;
             retryAfter(failed, sent);
             return;
         }
@@ -569,27 +579,29 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     /**
-     * Whether another try is allowed after the current one failed ({@link RetryPolicy}), within the
-     * client's deadline. Takes a retry-budget slot when a retry needs one; a request keeps its slot
-     * for its later retries.
+     * Whether another try is allowed after the current one at {@code failed} failed
+     * ({@link RetryPolicy}), within the client's deadline. Takes a retry-budget slot when the retry
+     * needs one; a request keeps its slot for its later retries.
      *
      * @param sent whether the request (any byte of it) reached the failed backend
+     * @param connectionLost whether the connection was lost before any response byte
      */
-    private boolean retryAllowed(boolean sent) {
+    private boolean retryAllowed(Backend failed, boolean sent, boolean connectionLost) {
         if (overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0) {
             return false;
         }
         List<Backend> pool = proxy.registry().current().backends();
-        RetryPolicy.Decision decision = RetryPolicy.decide(sent, state == State.STREAMING,
-                repeatable && body.replayable(), retriesAfterSend, settings.retryAttempts(), unsentFailures,
-                pool.size());
+        boolean outlier = sent && !connectionLost && isOutlier(failed, pool);
+        RetryPolicy.Decision decision = RetryPolicy.decide(new RetryPolicy.Failure(sent, connectionLost, outlier),
+                state == State.STREAMING, repeatable && body.replayable(), retriesAfterSend, settings.retryAttempts(),
+                unsentFailures, pool.size());
         switch (decision) {
             case RETRY_FREE:
+            case RETRY_UNBUDGETED:
                 return true;
             case RETRY:
                 if (!holdingRetrySlot) {
-                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(settings.retryBudgetPercent(), pool.size(),
-                            unreachable(pool));
+                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(settings.retryBudgetPercent(), pool.size());
                 }
                 return holdingRetrySlot;
             default:
@@ -597,15 +609,30 @@ final class Exchange implements FutureListener<Channel> {
         }
     }
 
-    /** Slow path (a retry is being decided): backends whose last try lost its connection. */
-    private static int unreachable(List<Backend> pool) {
-        int n = 0;
-        for (int i = 0, size = pool.size(); i < size; i++) {
-            if (pool.get(i).state().unreachable()) {
-                n++;
+    /**
+     * Slow path (a retry is being decided): whether {@code failed} is failing while at most half
+     * the pool is, so that moving its requests elsewhere shifts load rather than adding it. The
+     * others count as failing when their last two outcomes were failures: one slow answer on a
+     * busy machine does not make a brown-out.
+     */
+    private static boolean isOutlier(Backend failed, List<Backend> pool) {
+        if (failed == null || pool.size() < 2) {
+            return false;
+        }
+        int failing = 0;
+        boolean counted = false;
+        for (int i = 0, n = pool.size(); i < n; i++) {
+            Backend b = pool.get(i);
+            boolean self = b.state() == failed.state();
+            if (self || b.state().consecutiveFailures() >= 2) {
+                failing++;
+                counted |= self;
             }
         }
-        return n;
+        if (!counted) {
+            failing++;
+        }
+        return failing * 2 <= pool.size();
     }
 
     /** Starts the next try after the one at {@code failed} ended. */

@@ -4,23 +4,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Caps the retries in progress, so that a failing pool is not hammered by a retry storm (Envoy's
- * retry budget, Finagle's RetryBudget), while the burst that dying backends cause by themselves
- * always fits.
+ * Caps the retries in progress that {@link RetryPolicy} puts under the budget (after timeouts and
+ * 5xx while much of the pool fails: a brown-out), so that a failing pool is not hammered by a retry
+ * storm (Envoy's retry budget, Finagle's RetryBudget).
  *
- * <p>Retries in progress may reach the largest of:
- * <ul>
- *   <li>a floor of {@value #MIN_CONCURRENT_RETRIES}, so a quiet balancer still retries;</li>
- *   <li>{@code budget-percent} of the requests in progress;</li>
- *   <li>the share of the backends that died: requests in progress × D ÷ N, where N is the pool
- *       size (at least two) and D the number of its backends whose last try lost its connection
- *       without an answer (at least one). When D backends of N die, about that many requests were
- *       on them and all need a retry at once; their load went with them, so moving it to the
- *       survivors multiplies nothing.</li>
- * </ul>
- * A brown-out, where backends answer 5xx or time out, marks none as died: retries then add at most
- * the larger of {@code budget-percent} and 1/N to the load. Retries of requests that never reached
- * a backend (see {@link RetryPolicy}) take no slot.
+ * <p>Retries in progress may reach the largest of: a floor of {@value #MIN_CONCURRENT_RETRIES}, so
+ * a quiet balancer still retries; {@code budget-percent} of the requests in progress; and one
+ * backend's share of them (requests in progress ÷ backends, with at least two backends). So in a
+ * brown-out retries add at most the larger of {@code budget-percent} and 1/N to the load.
  *
  * <p>Thread-safe and lock-free.
  */
@@ -46,15 +37,14 @@ public final class RetryBudget {
      *
      * @param percent {@code retry.budget-percent} in force
      * @param poolSize backends in the pool
-     * @param died backends of the pool whose last try lost its connection without an answer
      */
-    int allowed(int percent, int poolSize, int died) {
+    int allowed(int percent, int poolSize) {
         if (percent == 0) {
             return 0;
         }
         long active = activeRequests.get();
         long byShare = active * percent / 100;
-        long byPool = poolSize >= 2 ? (active * Math.max(1, Math.min(died, poolSize)) + poolSize - 1) / poolSize : 0;
+        long byPool = poolSize >= 2 ? (active + poolSize - 1) / poolSize : 0;
         return (int) Math.max(MIN_CONCURRENT_RETRIES, Math.max(byShare, byPool));
     }
 
@@ -64,10 +54,9 @@ public final class RetryBudget {
      *
      * @param percent {@code retry.budget-percent} in force
      * @param poolSize backends in the pool, which sizes the burst allowance
-     * @param died backends of the pool whose last try lost its connection without an answer
      */
-    public boolean tryStartRetry(int percent, int poolSize, int died) {
-        int allowed = allowed(percent, poolSize, died);
+    public boolean tryStartRetry(int percent, int poolSize) {
+        int allowed = allowed(percent, poolSize);
         while (true) {
             int current = activeRetries.get();
             if (current >= allowed) {

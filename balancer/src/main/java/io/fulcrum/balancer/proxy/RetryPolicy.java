@@ -5,17 +5,20 @@ package io.fulcrum.balancer.proxy;
  * and what that retry costs. Stateless; the exchange keeps the counts and the retry budget.
  *
  * <ul>
- *   <li>Nothing can be retried once response bytes reached the client.</li>
+ *   <li>Nothing is retried once response bytes reached the client, and nothing at all with
+ *       {@code retry.attempts: 0}.</li>
  *   <li>A try whose request never reached the backend (the connection was refused or timed out)
- *       is retried whatever the method. Such a retry is <em>free</em>: it takes neither one of
- *       {@code retry.attempts} nor a retry-budget slot, since the failed backend did no work and
- *       the connect failure holds it down at once, so the next try goes elsewhere. Free retries
- *       are bounded by the pool: a request makes at most as many of them as there are backends.
- *       {@code retry.attempts: 0} turns every retry off, these included.</li>
- *   <li>A try that reached the backend (reset, timeout, 502/503/504) is retried only when the
- *       request is safe to repeat (idempotent method, or POST/PATCH with an Idempotency-Key) and
- *       its body is still held, at most {@code retry.attempts} times, and only when the retry
- *       budget grants a slot.</li>
+ *       is retried whatever the method, and the retry is <em>free</em>: it spends neither one of
+ *       {@code retry.attempts} nor a retry-budget slot, since the backend did no work and the
+ *       connect failure holds it down at once. A request makes at most as many such retries as
+ *       there are backends.</li>
+ *   <li>A try that reached the backend is retried only when the request is safe to repeat
+ *       (idempotent method, or POST/PATCH with an Idempotency-Key) and its body is still held, at
+ *       most {@code retry.attempts} times. Such a retry needs no budget slot when the backend lost
+ *       the connection before answering (reset or closed: it died, and its work went with it), or
+ *       when the backend is an outlier among healthy ones (it is failing while at most half the
+ *       pool is: the others count as failing after two failures in a row). Otherwise (timeouts and 5xx while much of the pool fails: a brown-out) it needs
+ *       a slot of the retry budget.</li>
  * </ul>
  */
 final class RetryPolicy {
@@ -26,14 +29,26 @@ final class RetryPolicy {
     enum Decision {
         /** Answer the client with the failure. */
         GIVE_UP,
-        /** Try another backend without spending an attempt or a budget slot. */
+        /** Try another backend; spends no attempt and no budget slot. */
         RETRY_FREE,
+        /** Try another backend; spends one attempt but no budget slot. */
+        RETRY_UNBUDGETED,
         /** Try another backend if the retry budget grants a slot; spends one attempt. */
         RETRY
     }
 
+    /** What is known of a failed try, for {@link #decide}. */
+    record Failure(
+            /* Whether any byte of the request was written to the failed backend. */
+            boolean reachedBackend,
+            /* Whether the connection was lost before any response byte (refused, reset, closed). */
+            boolean connectionLost,
+            /* Whether the failed backend is failing while at most half the pool is. */
+            boolean outlier) {
+    }
+
     /**
-     * @param reachedBackend whether any byte of the request was written to the failed backend
+     * @param failure the failed try
      * @param responseStarted whether part of a response already reached the client
      * @param repeatable the request may be sent again after a backend saw it (method and
      *     Idempotency-Key rules, and its body still held for replay)
@@ -43,15 +58,18 @@ final class RetryPolicy {
      *     included
      * @param poolSize backends in the pool
      */
-    static Decision decide(boolean reachedBackend, boolean responseStarted, boolean repeatable, int retriesAfterSend,
+    static Decision decide(Failure failure, boolean responseStarted, boolean repeatable, int retriesAfterSend,
             int attempts, int unsentFailures, int poolSize) {
         if (responseStarted || attempts == 0) {
             // attempts: 0 is the operator turning retries off, connect failures included.
             return Decision.GIVE_UP;
         }
-        if (!reachedBackend) {
+        if (!failure.reachedBackend()) {
             return unsentFailures < poolSize ? Decision.RETRY_FREE : Decision.GIVE_UP;
         }
-        return repeatable && retriesAfterSend < attempts ? Decision.RETRY : Decision.GIVE_UP;
+        if (!repeatable || retriesAfterSend >= attempts) {
+            return Decision.GIVE_UP;
+        }
+        return failure.connectionLost() || failure.outlier() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
     }
 }

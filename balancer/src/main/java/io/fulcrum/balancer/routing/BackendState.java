@@ -64,8 +64,6 @@ public final class BackendState {
     private volatile long holdDownUntilNanos;
     private volatile boolean heldDown;
     private final AtomicInteger connectFailures = new AtomicInteger();
-    /** The last try ended with the connection refused, reset or closed before an answer. */
-    private volatile boolean unreachable;
     /** The reported load is ignored from this time on. */
     private volatile long reportedLoadUntilNanos;
     private volatile long recoveredAtNanos = NOT_RECOVERING;
@@ -332,22 +330,6 @@ public final class BackendState {
         }
         if (connectFailures.get() != 0) {
             connectFailures.set(0);
-        }
-    }
-
-    /**
-     * Whether the last try at this backend lost its connection without an answer (refused, reset
-     * or closed before the response): the sign of a backend that died rather than one that is
-     * slow or failing. The retry budget sizes its burst from how many backends show it.
-     */
-    public boolean unreachable() {
-        return unreachable;
-    }
-
-    /** Records whether the last try reached an answer; writes only on change. Thread-safe. */
-    public void setUnreachable(boolean unreachable) {
-        if (this.unreachable != unreachable) {
-            this.unreachable = unreachable;
         }
     }
 

@@ -24,6 +24,8 @@ import java.util.Set;
 final class EmbeddedBackendPool implements ConnectionPool {
     final List<EmbeddedChannel> opened = new ArrayList<>();
     final List<String> backends = new ArrayList<>();
+    /** Backends a new connection was asked for explicitly (no idle one allowed). */
+    final List<String> fresh = new ArrayList<>();
     final List<Channel> released = new ArrayList<>();
     final List<Promise<Channel>> pending = new ArrayList<>();
     final Set<Integer> refuse = new HashSet<>();
@@ -52,6 +54,12 @@ final class EmbeddedBackendPool implements ConnectionPool {
         }
         opened.add(ch);
         return ImmediateEventExecutor.INSTANCE.newSucceededFuture(ch);
+    }
+
+    @Override
+    public Future<Channel> connect(Backend backend, EventLoop loop) {
+        fresh.add(backend.id());
+        return acquire(backend, loop);
     }
 
     @Override

@@ -163,8 +163,9 @@ class ExchangeTest {
         EmbeddedChannel b1 = pool.last();
         b1.close();
 
-        assertEquals(2, pool.opened.size(), "a second try, on a new connection");
+        assertEquals(2, pool.opened.size(), "a second try");
         assertEquals("b2", pool.backends.get(1));
+        assertEquals(List.of("b2"), pool.fresh, "after a lost connection the retry does not reuse an idle one");
         assertEquals(State.AWAITING_HEAD, ex.state());
         respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 0||");
         assertEquals(200, client.status());

@@ -17,36 +17,37 @@ import org.junit.jupiter.api.Test;
 /** The retry rules as a table, and the retry budget's sizing. */
 class RetryPolicyTest {
 
-    @ParameterizedTest(name = "{7}")
+    @ParameterizedTest(name = "{9}")
     @CsvSource(delimiter = '|', textBlock = """
-            false | false | false | 0 | 2 | 1 | 4 | RETRY_FREE | connect failure: free whatever the method
-            false | false | false | 2 | 2 | 3 | 4 | RETRY_FREE | connect failures spend no attempt
-            false | false | true  | 0 | 2 | 4 | 4 | GIVE_UP    | every backend refused: bounded by the pool
-            false | false | true  | 0 | 2 | 1 | 1 | GIVE_UP    | a pool of one has nowhere else to go
-            false | false | true  | 0 | 0 | 1 | 4 | GIVE_UP    | attempts 0 turns retries off
-            false | true  | true  | 0 | 2 | 1 | 4 | GIVE_UP    | nothing after the response began
-            true  | false | true  | 0 | 2 | 0 | 4 | RETRY      | sent, repeatable: costs an attempt
-            true  | false | true  | 1 | 2 | 0 | 4 | RETRY      | second retry
-            true  | false | true  | 2 | 2 | 0 | 4 | GIVE_UP    | attempts spent
-            true  | false | false | 0 | 2 | 0 | 4 | GIVE_UP    | sent and not repeatable (POST without key, body not kept)
-            true  | true  | true  | 0 | 2 | 0 | 4 | GIVE_UP    | sent, response began
+            false | false | false | false | false | 0 | 2 | 1 | 4 | RETRY_FREE       | connect failure: free whatever the method
+            false | false | false | false | false | 2 | 2 | 3 | 4 | RETRY_FREE       | connect failures spend no attempt
+            false | false | false | false | true  | 0 | 2 | 4 | 4 | GIVE_UP          | every backend refused: bounded by the pool
+            false | false | false | false | true  | 0 | 2 | 1 | 1 | GIVE_UP          | a pool of one has nowhere else to go
+            false | false | false | false | true  | 0 | 0 | 1 | 4 | GIVE_UP          | attempts 0 turns retries off
+            false | false | false | true  | true  | 0 | 2 | 1 | 4 | GIVE_UP          | nothing after the response began
+            true  | true  | false | false | true  | 0 | 2 | 0 | 4 | RETRY_UNBUDGETED | reset after send: the backend died, its work with it
+            true  | false | true  | false | true  | 1 | 2 | 0 | 4 | RETRY_UNBUDGETED | an outlier among healthy backends
+            true  | false | false | false | true  | 0 | 2 | 0 | 4 | RETRY            | a timeout or 5xx in a brown-out needs the budget
+            true  | false | false | false | true  | 2 | 2 | 0 | 4 | GIVE_UP          | attempts spent
+            true  | true  | false | false | false | 0 | 2 | 0 | 4 | GIVE_UP          | not repeatable (POST without key, body not kept)
+            true  | false | false | true  | true  | 0 | 2 | 0 | 4 | GIVE_UP          | sent, response began
             """)
-    void decides(boolean sent, boolean responseStarted, boolean repeatable, int retriesAfterSend, int attempts,
-            int unsentFailures, int poolSize, Decision expected, String why) {
-        assertEquals(expected, RetryPolicy.decide(sent, responseStarted, repeatable, retriesAfterSend, attempts,
-                unsentFailures, poolSize), why);
+    void decides(boolean sent, boolean lost, boolean outlier, boolean responseStarted, boolean repeatable,
+            int retriesAfterSend, int attempts, int unsentFailures, int poolSize, Decision expected, String why) {
+        assertEquals(expected, RetryPolicy.decide(new RetryPolicy.Failure(sent, lost, outlier), responseStarted,
+                repeatable, retriesAfterSend, attempts, unsentFailures, poolSize), why);
     }
 
     @Test
-    void theBudgetAlwaysFitsTheRetriesOfOneDeadBackend() {
+    void theBudgetFitsOneBackendsShareOfTheRequests() {
         RetryBudget budget = new RetryBudget();
         for (int i = 0; i < 30; i++) {
             budget.requestStarted();
         }
-        // 30 requests over 3 backends: about 10 were on the one that died; 20% would allow only 6.
-        assertEquals(10, budget.allowed(20, 3, 1));
+        // 30 requests over 3 backends: about 10 are on each; 20% would allow only 6.
+        assertEquals(10, budget.allowed(20, 3));
         int granted = 0;
-        while (budget.tryStartRetry(20, 3, 1)) {
+        while (budget.tryStartRetry(20, 3)) {
             granted++;
         }
         assertEquals(10, granted);
@@ -54,29 +55,16 @@ class RetryPolicyTest {
     }
 
     @Test
-    void theBudgetGrowsWithTheBackendsThatDied() {
-        RetryBudget budget = new RetryBudget();
-        for (int i = 0; i < 16; i++) {
-            budget.requestStarted();
-        }
-        // A region of 3 of 4 backends lost at once: 12 of 16 requests need a retry.
-        assertEquals(4, budget.allowed(20, 4, 0), "a failing (not dead) backend: one backend's share");
-        assertEquals(4, budget.allowed(20, 4, 1));
-        assertEquals(12, budget.allowed(20, 4, 3));
-        assertEquals(16, budget.allowed(20, 4, 9), "never more than the requests in progress");
-    }
-
-    @Test
     void theBudgetIsTheLargestOfFloorShareAndPercent() {
         RetryBudget budget = new RetryBudget();
-        assertEquals(RetryBudget.MIN_CONCURRENT_RETRIES, budget.allowed(50, 10, 0), "a quiet balancer still retries");
+        assertEquals(RetryBudget.MIN_CONCURRENT_RETRIES, budget.allowed(50, 10), "a quiet balancer still retries");
         for (int i = 0; i < 100; i++) {
             budget.requestStarted();
         }
-        assertEquals(50, budget.allowed(50, 10, 0), "the percentage when it is larger than one backend's share");
-        assertEquals(50, budget.allowed(50, 1, 1), "a single backend gives no share: a retry goes back to it");
-        assertEquals(0, budget.allowed(0, 10, 0), "0% means no retries");
-        assertFalse(budget.tryStartRetry(0, 10, 0));
+        assertEquals(50, budget.allowed(50, 10), "the percentage when it is larger than one backend's share");
+        assertEquals(50, budget.allowed(50, 1), "a single backend gives no share: a retry goes back to it");
+        assertEquals(0, budget.allowed(0, 10), "0% means no retries");
+        assertFalse(budget.tryStartRetry(0, 10));
     }
 
     @Test
@@ -85,7 +73,7 @@ class RetryPolicyTest {
         for (int i = 0; i < 40; i++) {
             budget.requestStarted();
         }
-        int allowed = budget.allowed(20, 4, 1);
+        int allowed = budget.allowed(20, 4);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         CountDownLatch go = new CountDownLatch(1);
         AtomicInteger granted = new AtomicInteger();
@@ -98,7 +86,7 @@ class RetryPolicyTest {
                         return;
                     }
                     for (int i = 0; i < 100; i++) {
-                        if (budget.tryStartRetry(20, 4, 1)) {
+                        if (budget.tryStartRetry(20, 4)) {
                             granted.incrementAndGet();
                         }
                     }
