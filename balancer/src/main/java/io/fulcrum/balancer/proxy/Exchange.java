@@ -433,7 +433,7 @@ final class Exchange implements FutureListener<Channel> {
             a.firstByteNanos = proxy.clock().nanoTime();
         }
         a.status = code;
-        if ((code == 502 || code == 503 || code == 504) && retryAllowed(a.backend, true, false)) {
+        if ((code == 502 || code == 503 || code == 504) && retryAllowed(true, false)) {
             // Drop this answer and its connection; another backend gets the request.
             closeBackend();
             Backend failed = a.backend;
@@ -557,13 +557,11 @@ final class Exchange implements FutureListener<Channel> {
         if (!sent) {
             unsentFailures++;
         }
-        // The outcome is reported before the retry is decided, so the failed backend's own
-        // failure counts when the pool's failing share is judged.
         Backend failed = attempt == null ? null : attempt.backend;
         boolean connectionLost = outcome == Outcome.CONNECT_FAILURE || outcome == Outcome.RESET;
         closeBackend();
         endTry(outcome);
-        if (retryAllowed(failed, sent, connectionLost)) {
+        if (retryAllowed(sent, connectionLost)) {
             // After a lost connection the next try opens a new one: idle connections may be as
             // dead as the one just lost (a region killed at once), and a refused connect costs
             // nothing, while a reset on a reused one would cost an attempt.
@@ -579,20 +577,19 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     /**
-     * Whether another try is allowed after the current one at {@code failed} failed
-     * ({@link RetryPolicy}), within the client's deadline. Takes a retry-budget slot when the retry
+     * Whether another try is allowed after the current one failed ({@link RetryPolicy}), within
+     * the client's deadline. Takes a retry-budget slot when the retry
      * needs one; a request keeps its slot for its later retries.
      *
      * @param sent whether the request (any byte of it) reached the failed backend
      * @param connectionLost whether the connection was lost before any response byte
      */
-    private boolean retryAllowed(Backend failed, boolean sent, boolean connectionLost) {
+    private boolean retryAllowed(boolean sent, boolean connectionLost) {
         if (overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0) {
             return false;
         }
         List<Backend> pool = proxy.registry().current().backends();
-        boolean outlier = sent && !connectionLost && isOutlier(failed, pool);
-        RetryPolicy.Decision decision = RetryPolicy.decide(new RetryPolicy.Failure(sent, connectionLost, outlier),
+        RetryPolicy.Decision decision = RetryPolicy.decide(new RetryPolicy.Failure(sent, connectionLost),
                 state == State.STREAMING, repeatable && body.replayable(), retriesAfterSend, settings.retryAttempts(),
                 unsentFailures, pool.size());
         switch (decision) {
@@ -607,32 +604,6 @@ final class Exchange implements FutureListener<Channel> {
             default:
                 return false;
         }
-    }
-
-    /**
-     * Slow path (a retry is being decided): whether {@code failed} is failing while at most half
-     * the pool is, so that moving its requests elsewhere shifts load rather than adding it. The
-     * others count as failing when their last two outcomes were failures: one slow answer on a
-     * busy machine does not make a brown-out.
-     */
-    private static boolean isOutlier(Backend failed, List<Backend> pool) {
-        if (failed == null || pool.size() < 2) {
-            return false;
-        }
-        int failing = 0;
-        boolean counted = false;
-        for (int i = 0, n = pool.size(); i < n; i++) {
-            Backend b = pool.get(i);
-            boolean self = b.state() == failed.state();
-            if (self || b.state().consecutiveFailures() >= 2) {
-                failing++;
-                counted |= self;
-            }
-        }
-        if (!counted) {
-            failing++;
-        }
-        return failing * 2 <= pool.size();
     }
 
     /** Starts the next try after the one at {@code failed} ended. */

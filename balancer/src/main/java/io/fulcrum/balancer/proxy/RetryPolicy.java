@@ -15,10 +15,9 @@ package io.fulcrum.balancer.proxy;
  *   <li>A try that reached the backend is retried only when the request is safe to repeat
  *       (idempotent method, or POST/PATCH with an Idempotency-Key) and its body is still held, at
  *       most {@code retry.attempts} times. Such a retry needs no budget slot when the backend lost
- *       the connection before answering (reset or closed: it died, and its work went with it), or
- *       when the backend is an outlier among healthy ones (it is failing while at most half the
- *       pool is: the others count as failing after two failures in a row). Otherwise (timeouts and 5xx while much of the pool fails: a brown-out) it needs
- *       a slot of the retry budget.</li>
+ *       the connection before answering (reset or closed: it died, and its work went with it);
+ *       after a timeout or a 5xx it needs a slot of the retry budget, which keeps a brown-out from
+ *       being multiplied.</li>
  * </ul>
  */
 final class RetryPolicy {
@@ -42,9 +41,7 @@ final class RetryPolicy {
             /* Whether any byte of the request was written to the failed backend. */
             boolean reachedBackend,
             /* Whether the connection was lost before any response byte (refused, reset, closed). */
-            boolean connectionLost,
-            /* Whether the failed backend is failing while at most half the pool is. */
-            boolean outlier) {
+            boolean connectionLost) {
     }
 
     /**
@@ -70,6 +67,6 @@ final class RetryPolicy {
         if (!repeatable || retriesAfterSend >= attempts) {
             return Decision.GIVE_UP;
         }
-        return failure.connectionLost() || failure.outlier() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
+        return failure.connectionLost() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
     }
 }

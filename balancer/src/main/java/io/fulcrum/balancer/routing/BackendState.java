@@ -56,6 +56,12 @@ public final class BackendState {
     private final AtomicLong latencyBits = new AtomicLong(Double.doubleToRawLongBits(0));
     /** {@link Double} bits of the failure-rate estimate as of {@link #errorStampNanos}. */
     private final AtomicLong errorRateBits = new AtomicLong(Double.doubleToRawLongBits(0));
+    /**
+     * When the backend last made progress while busy: its in-flight count rose from zero, or a
+     * request to it ended. While requests are in flight, the time since then is a lower bound on
+     * how long the oldest of them has waited.
+     */
+    private volatile long progressNanos;
     /** When the latency estimate was last sampled. */
     private volatile long latencyStampNanos;
     /** When the error-rate estimate was last sampled. */
@@ -103,6 +109,9 @@ public final class BackendState {
                 return false;
             }
             if (inFlight.compareAndSet(current, current + 1)) {
+                if (current == 0) {
+                    progressNanos = clock.nanoTime();
+                }
                 return true;
             }
         }
@@ -126,6 +135,7 @@ public final class BackendState {
      * @param nowNanos the {@link NanoClock} time at which the request ended
      */
     public void onRequestEnd(long latencyNanos, Outcome outcome, long nowNanos) {
+        progressNanos = nowNanos;
         inFlight.decrementAndGet();
         requests.incrementAndGet();
         boolean failure = outcome.isFailure();
@@ -188,6 +198,19 @@ public final class BackendState {
     /** The latency estimate selection uses now: decayed to the clock's current time; 0 before any sample. */
     public double latencyEwmaNanos() {
         return latencyEwmaNanos(clock.nanoTime());
+    }
+
+    /**
+     * How long the backend has been busy without finishing any request, as of {@code nowNanos}; 0
+     * while nothing is in flight. A backend that stopped answering (hung, paused) shows it growing
+     * long before its first request times out, while its latency average still shows the past.
+     */
+    public long stalledNanos(long nowNanos) {
+        if (inFlight.get() == 0) {
+            return 0;
+        }
+        long stalled = nowNanos - progressNanos;
+        return stalled > 0 ? stalled : 0;
     }
 
     /** The latency estimate decayed to {@code nowNanos}; 0 before any sample. */

@@ -13,7 +13,9 @@ import java.util.random.RandomGenerator;
  *   latency-EWMA × (in-flight + 1) × 1 / (1 − 0.9 × reported-load) / (weight × slow-start-factor)
  * </pre>
  * Latency times queue length estimates how long a new request would wait (Finagle's and Linkerd's
- * peak-EWMA cost); the reported-load term makes a backend that says it is fully loaded ten times as
+ * peak-EWMA cost). The latency used is the larger of the average and the time the backend has been
+ * busy without finishing anything: a backend that stops answering becomes costly within
+ * milliseconds instead of collecting requests until the first of them times out; the reported-load term makes a backend that says it is fully loaded ten times as
  * costly; dividing by the effective weight makes in-flight requests settle in proportion to weight.
  * A backend that has never answered is free while idle, so it gets tried, and very expensive once it
  * holds a request, so it is not flooded before its first answer (Finagle's penalty rule).
@@ -72,6 +74,7 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         double latency = s.latencyEwmaNanos(nowNanos);
         double base;
         if (latency > 0) {
+            latency = Math.max(latency, s.stalledNanos(nowNanos));
             base = latency * (inFlight + 1);
         } else {
             base = inFlight == 0 ? 1 : UNKNOWN_LATENCY_PENALTY + inFlight;

@@ -194,4 +194,28 @@ class LeastBusyLoadBalancerTest {
     private LoadBalancer leastBusy(List<Backend> backends, long slowStartNanos) {
         return new LeastBusyLoadBalancer(backends, clock, new SplittableRandom(11), slowStartNanos);
     }
+
+    @Test
+    void aBackendThatStopsAnsweringBecomesCostlyBeforeAnyTimeout() {
+        List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(5), 0);
+        long now = clock.nanoTime();
+        occupy(b, 1);
+        double busy = lb.cost(b, now);
+        assertEquals(2 * lb.cost(a, now), busy, 1e-6, "just busy: judged on its average");
+
+        // b finishes nothing for 50 ms while a and c keep answering.
+        clock.advance(50, TimeUnit.MILLISECONDS);
+        answered(a, 2 * MS);
+        answered(c, 2 * MS);
+        long later = clock.nanoTime();
+        assertTrue(lb.cost(b, later) > 10 * lb.cost(a, later), "stalled for 50 ms with a 2 ms average");
+        int toB = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (lb.pick(Admission.CAPACITY, List.of(), later) == b) {
+                toB++;
+            }
+        }
+        assertEquals(0, toB, "no new request goes to the stalled backend while others answer");
+    }
 }
