@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -65,6 +66,8 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String TAG_RESULT = "result";
 
     private final MeterRegistry registry;
+    /** The objects read by function-based meters, held here so they are never collected. */
+    private final List<Object> sources = new CopyOnWriteArrayList<>();
     private final RequestMetrics requests;
     private final Counter reloadSuccess;
     private final Counter reloadFailure;
@@ -110,15 +113,25 @@ public final class BalancerMetrics implements AutoCloseable {
     /** Open client connections, read when scraped. */
     public BalancerMetrics bindConnections(IntSupplier activeConnections) {
         requireNonNull(activeConnections, "activeConnections");
-        Gauge.builder(CONNECTIONS_ACTIVE, activeConnections, IntSupplier::getAsInt)
+        Gauge.builder(CONNECTIONS_ACTIVE, keep(activeConnections), IntSupplier::getAsInt)
                 .description("Client connections open on the traffic port").register(registry);
         return this;
+    }
+
+    /**
+     * Holds {@code source} for as long as these meters live: Micrometer keeps only a weak
+     * reference to a gauge's or function counter's object, and a method reference or lambda
+     * passed in has no other owner, so it would be collected and the meter would read NaN or 0.
+     */
+    private <T> T keep(T source) {
+        sources.add(source);
+        return source;
     }
 
     /** Retries holding a retry-budget slot now, read when scraped. */
     public BalancerMetrics bindActiveRetries(IntSupplier activeRetries) {
         requireNonNull(activeRetries, "activeRetries");
-        Gauge.builder(RETRIES_ACTIVE, activeRetries, IntSupplier::getAsInt)
+        Gauge.builder(RETRIES_ACTIVE, keep(activeRetries), IntSupplier::getAsInt)
                 .description("Requests currently being retried (holding a retry-budget slot)").register(registry);
         return this;
     }
@@ -129,7 +142,7 @@ public final class BalancerMetrics implements AutoCloseable {
      */
     public BalancerMetrics bindRetries(LongSupplier totalRetries) {
         requireNonNull(totalRetries, "totalRetries");
-        FunctionCounter.builder(RETRIES, totalRetries, LongSupplier::getAsLong)
+        FunctionCounter.builder(RETRIES, keep(totalRetries), LongSupplier::getAsLong)
                 .description("Retries of a request on another try").register(registry);
         return this;
     }
@@ -141,7 +154,7 @@ public final class BalancerMetrics implements AutoCloseable {
      */
     public BalancerMetrics bindPanicSelections(LongSupplier panicSelections) {
         requireNonNull(panicSelections, "panicSelections");
-        FunctionCounter.builder(ROUTING_PANIC, panicSelections, LongSupplier::getAsLong)
+        FunctionCounter.builder(ROUTING_PANIC, keep(panicSelections), LongSupplier::getAsLong)
                 .description("Selections made in panic mode over every non-draining backend").register(registry);
         return this;
     }

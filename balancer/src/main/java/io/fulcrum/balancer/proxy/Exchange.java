@@ -433,7 +433,7 @@ final class Exchange implements FutureListener<Channel> {
             a.firstByteNanos = proxy.clock().nanoTime();
         }
         a.status = code;
-        if ((code == 502 || code == 503 || code == 504) && retryAllowed(true, false)) {
+        if ((code == 502 || code == 503 || code == 504) && retryAllowed(true, false, false)) {
             // Drop this answer and its connection; another backend gets the request.
             closeBackend();
             Backend failed = a.backend;
@@ -564,9 +564,14 @@ final class Exchange implements FutureListener<Channel> {
             lostConnections++;
         }
         Backend failed = attempt == null ? null : attempt.backend;
+        // Judged before the try ends: a backend that answered nothing since this try was sent is
+        // hung, not slow, and moving its requests elsewhere adds no load to a brown-out.
+        long now = proxy.clock().nanoTime();
+        boolean stalled = outcome == Outcome.TIMEOUT && failed != null && attempt.sentNanos != 0
+                && failed.state().stalledNanos(now) >= now - attempt.sentNanos;
         closeBackend();
         endTry(outcome);
-        if (retryAllowed(sent, connectionLost)) {
+        if (retryAllowed(sent, connectionLost, stalled)) {
             // After a lost connection the next try opens a new one: idle connections may be as
             // dead as the one just lost (a region killed at once), and a refused connect costs
             // nothing, while a reset on a reused one would cost an attempt.
@@ -588,17 +593,19 @@ final class Exchange implements FutureListener<Channel> {
      *
      * @param sent whether the request (any byte of it) reached the failed backend
      * @param connectionLost whether the connection was lost before any response byte
+     * @param stalled whether the try timed out at a backend that answered nothing meanwhile
      */
-    private boolean retryAllowed(boolean sent, boolean connectionLost) {
+    private boolean retryAllowed(boolean sent, boolean connectionLost, boolean stalled) {
         if (overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0) {
             return false;
         }
         List<Backend> pool = proxy.registry().current().backends();
-        RetryPolicy.Decision decision = RetryPolicy.decide(new RetryPolicy.Failure(sent, connectionLost),
+        RetryPolicy.Decision decision = RetryPolicy.decide(new RetryPolicy.Failure(sent, connectionLost, stalled),
                 state == State.STREAMING, repeatable && body.replayable(), retriesAfterSend, settings.retryAttempts(),
                 lostConnections, pool.size());
         switch (decision) {
             case RETRY_FREE:
+            case RETRY_UNBUDGETED:
                 return true;
             case RETRY:
                 if (!holdingRetrySlot) {

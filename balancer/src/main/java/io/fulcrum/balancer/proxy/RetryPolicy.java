@@ -14,11 +14,14 @@ package io.fulcrum.balancer.proxy;
  *       Idempotency-Key, body still held) when it did. Such a retry is <em>free</em>: it spends
  *       neither one of {@code retry.attempts} nor a retry-budget slot, so a region that dies at
  *       once does not use up the attempts before the next region is reached. A request makes at
- *       most as many such retries as there are backends, each at another one (nginx's
- *       {@code proxy_next_upstream error} with its default of every server).</li>
+ *       most one such retry per backend of the pool, each at another one when there is one
+ *       (nginx's {@code proxy_next_upstream error} with its default of every server), plus one, so
+ *       that a pool of one backend gets a new connection after a stale idle one.</li>
  *   <li>A try that timed out, got a 502/503/504 or a malformed response is retried only when the
- *       request is safe to repeat, at most {@code retry.attempts} times, and only with a slot of
- *       the retry budget, which keeps a brown-out from being multiplied.</li>
+ *       request is safe to repeat, at most {@code retry.attempts} times, and with a slot of the
+ *       retry budget, which keeps a brown-out from being multiplied. A timeout at a backend that
+ *       answered nothing at all while the try waited is no brown-out but a hung backend: its
+ *       retry needs no budget slot.</li>
  * </ul>
  */
 final class RetryPolicy {
@@ -31,6 +34,8 @@ final class RetryPolicy {
         GIVE_UP,
         /** Try another backend; spends no attempt and no budget slot. */
         RETRY_FREE,
+        /** Try another backend; spends one attempt but no budget slot. */
+        RETRY_UNBUDGETED,
         /** Try another backend if the retry budget grants a slot; spends one attempt. */
         RETRY
     }
@@ -41,7 +46,9 @@ final class RetryPolicy {
             boolean reachedBackend,
             /* Whether the connection was lost before any response byte (refused, reset, closed),
                rather than the backend answering late, with an error or with garbage. */
-            boolean connectionLost) {
+            boolean connectionLost,
+            /* A timeout at a backend that answered nothing at all since this try was sent. */
+            boolean backendStalled) {
     }
 
     /**
@@ -65,8 +72,12 @@ final class RetryPolicy {
             if (failure.reachedBackend() && !repeatable) {
                 return Decision.GIVE_UP;
             }
-            return lostConnections < poolSize ? Decision.RETRY_FREE : Decision.GIVE_UP;
+            // One more than the pool: a pool of one still gets a new connection after a stale one.
+            return lostConnections <= poolSize ? Decision.RETRY_FREE : Decision.GIVE_UP;
         }
-        return repeatable && retriesAfterSend < attempts ? Decision.RETRY : Decision.GIVE_UP;
+        if (!repeatable || retriesAfterSend >= attempts) {
+            return Decision.GIVE_UP;
+        }
+        return failure.backendStalled() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
     }
 }

@@ -57,8 +57,8 @@ public final class BackendState {
     /** {@link Double} bits of the failure-rate estimate as of {@link #errorStampNanos}. */
     private final AtomicLong errorRateBits = new AtomicLong(Double.doubleToRawLongBits(0));
     /**
-     * When the backend last made progress while busy: its in-flight count rose from zero, or a
-     * request to it ended. While requests are in flight, the time since then is a lower bound on
+     * When the backend last made progress while busy: its in-flight count rose from zero, or it
+     * answered a request. While requests are in flight, the time since then is a lower bound on
      * how long the oldest of them has waited.
      */
     private volatile long progressNanos;
@@ -135,7 +135,10 @@ public final class BackendState {
      * @param nowNanos the {@link NanoClock} time at which the request ended
      */
     public void onRequestEnd(long latencyNanos, Outcome outcome, long nowNanos) {
-        progressNanos = nowNanos;
+        if (outcome == Outcome.SUCCESS || outcome == Outcome.SERVER_ERROR) {
+            // An answer is progress; a timeout, reset or cancellation is not.
+            progressNanos = nowNanos;
+        }
         inFlight.decrementAndGet();
         requests.incrementAndGet();
         boolean failure = outcome.isFailure();
@@ -201,7 +204,7 @@ public final class BackendState {
     }
 
     /**
-     * How long the backend has been busy without finishing any request, as of {@code nowNanos}; 0
+     * How long the backend has been busy without answering any request, as of {@code nowNanos}; 0
      * while nothing is in flight. A backend that stopped answering (hung, paused) shows it growing
      * long before its first request times out, while its latency average still shows the past.
      */

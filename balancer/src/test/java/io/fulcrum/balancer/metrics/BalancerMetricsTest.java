@@ -15,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -99,5 +100,27 @@ class BalancerMetricsTest {
             assertTrue(text.contains("process_uptime_seconds"), "uptime");
             assertTrue(metrics.registry() == prometheus);
         }
+    }
+
+    private BalancerMetrics bound;
+
+    @Test
+    void functionMetersKeepReadingAfterTheirSourcesLostEveryOtherReference() {
+        AtomicLong retries = new AtomicLong(7);
+        // Held like the balancer holds its metrics, for as long as it runs.
+        bound = new BalancerMetrics(prometheus)
+                .bindRetries(retries::get)
+                .bindActiveRetries(() -> 2)
+                .bindConnections(() -> 3)
+                .bindPanicSelections(() -> 4);
+        // The method references and lambdas above are referenced by nothing but the meters.
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        retries.set(9);
+        assertEquals(9.0, prometheus.get(BalancerMetrics.RETRIES).functionCounter().count());
+        assertEquals(2.0, prometheus.get(BalancerMetrics.RETRIES_ACTIVE).gauge().value());
+        assertEquals(3.0, prometheus.get(BalancerMetrics.CONNECTIONS_ACTIVE).gauge().value());
+        assertEquals(4.0, prometheus.get(BalancerMetrics.ROUTING_PANIC).functionCounter().count());
     }
 }

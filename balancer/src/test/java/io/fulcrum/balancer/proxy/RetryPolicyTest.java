@@ -17,25 +17,28 @@ import org.junit.jupiter.api.Test;
 /** The retry rules as a table, and the retry budget's sizing. */
 class RetryPolicyTest {
 
-    @ParameterizedTest(name = "{8}")
+    @ParameterizedTest(name = "{9}")
     @CsvSource(delimiter = '|', textBlock = """
-            false | true  | false | false | 0 | 2 | 1 | 4 | RETRY_FREE | connect failure: free whatever the method
-            false | true  | false | false | 2 | 2 | 3 | 4 | RETRY_FREE | lost connections spend no attempt
-            false | true  | false | true  | 0 | 2 | 4 | 4 | GIVE_UP    | every backend lost: bounded by the pool
-            false | true  | false | true  | 0 | 2 | 1 | 1 | GIVE_UP    | a pool of one has nowhere else to go
-            false | true  | false | true  | 0 | 0 | 1 | 4 | GIVE_UP    | attempts 0 turns retries off
-            false | true  | true  | true  | 0 | 2 | 1 | 4 | GIVE_UP    | nothing after the response began
-            true  | true  | false | true  | 0 | 2 | 1 | 4 | RETRY_FREE | reset after send: the backend died, its work with it
-            true  | true  | false | true  | 2 | 2 | 3 | 4 | RETRY_FREE | a region dying at once: still free
-            true  | true  | false | false | 0 | 2 | 1 | 4 | GIVE_UP    | reset after send, not repeatable (POST without key)
-            true  | false | false | true  | 0 | 2 | 0 | 4 | RETRY      | a timeout, 5xx or malformed answer needs the budget
-            true  | false | false | true  | 2 | 2 | 0 | 4 | GIVE_UP    | attempts spent
-            true  | false | false | false | 0 | 2 | 0 | 4 | GIVE_UP    | not repeatable (POST without key, body not kept)
-            true  | false | true  | true  | 0 | 2 | 0 | 4 | GIVE_UP    | sent, response began
+            false | true  | false | false | false | 0 | 2 | 1 | 4 | RETRY_FREE       | connect failure: free whatever the method
+            false | true  | false | false | false | 2 | 2 | 3 | 4 | RETRY_FREE       | lost connections spend no attempt
+            false | true  | false | false | true  | 0 | 2 | 5 | 4 | GIVE_UP          | every backend lost: bounded by the pool
+            false | true  | false | false | true  | 0 | 2 | 1 | 1 | RETRY_FREE       | a pool of one: once more, on a new connection
+            false | true  | false | false | true  | 0 | 2 | 2 | 1 | GIVE_UP          | a pool of one: not twice
+            false | true  | false | false | true  | 0 | 0 | 1 | 4 | GIVE_UP          | attempts 0 turns retries off
+            false | true  | false | true  | true  | 0 | 2 | 1 | 4 | GIVE_UP          | nothing after the response began
+            true  | true  | false | false | true  | 0 | 2 | 1 | 4 | RETRY_FREE       | reset after send: the backend died, its work with it
+            true  | true  | false | false | true  | 2 | 2 | 3 | 4 | RETRY_FREE       | a region dying at once: still free
+            true  | true  | false | false | false | 0 | 2 | 1 | 4 | GIVE_UP          | reset after send, not repeatable (POST without key)
+            true  | false | false | false | true  | 0 | 2 | 0 | 4 | RETRY            | a timeout, 5xx or malformed answer needs the budget
+            true  | false | true  | false | true  | 0 | 2 | 0 | 4 | RETRY_UNBUDGETED | a timeout at a hung backend needs no budget
+            true  | false | true  | false | true  | 2 | 2 | 0 | 4 | GIVE_UP          | but still spends an attempt
+            true  | false | false | false | true  | 2 | 2 | 0 | 4 | GIVE_UP          | attempts spent
+            true  | false | false | false | false | 0 | 2 | 0 | 4 | GIVE_UP          | not repeatable (POST without key, body not kept)
+            true  | false | false | true  | true  | 0 | 2 | 0 | 4 | GIVE_UP          | sent, response began
             """)
-    void decides(boolean sent, boolean lost, boolean responseStarted, boolean repeatable, int retriesAfterSend,
-            int attempts, int lostConnections, int poolSize, Decision expected, String why) {
-        assertEquals(expected, RetryPolicy.decide(new RetryPolicy.Failure(sent, lost), responseStarted,
+    void decides(boolean sent, boolean lost, boolean stalled, boolean responseStarted, boolean repeatable,
+            int retriesAfterSend, int attempts, int lostConnections, int poolSize, Decision expected, String why) {
+        assertEquals(expected, RetryPolicy.decide(new RetryPolicy.Failure(sent, lost, stalled), responseStarted,
                 repeatable, retriesAfterSend, attempts, lostConnections, poolSize), why);
     }
 
