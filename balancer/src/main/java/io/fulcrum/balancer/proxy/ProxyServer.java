@@ -11,14 +11,10 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +41,7 @@ public final class ProxyServer {
     private final Transport transport;
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup workerGroup;
-    private final List<Channel> serverChannels = new ArrayList<>();
+    private Channel serverChannel;
 
     public ProxyServer(BalancerConfig config, ProxyContext proxy, Transport transport, EventLoopGroup acceptGroup,
             EventLoopGroup workerGroup) {
@@ -73,41 +69,10 @@ public final class ProxyServer {
         return new PerLoopConnectionPool(backends, MAX_IDLE_PER_LOOP);
     }
 
-    /**
-     * Binds the listen address; throws if it cannot.
-     *
-     * <p>With the epoll transport every worker loop gets a listening socket of its own on the same
-     * address ({@code SO_REUSEPORT}, as nginx's {@code reuseport} and Envoy's per-worker listeners):
-     * the kernel spreads new connections over them, and each connection is accepted, set up and
-     * served on one thread, with no hand-over from an acceptor thread. Elsewhere (NIO, or
-     * {@code -Dfulcrum.acceptor=shared}) one acceptor loop hands connections to the workers.
-     */
+    /** Binds the listen address; throws if it cannot. */
     public void start() throws InterruptedException {
-        ProxyServerInitializer initializer = new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
-                config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos());
-        boolean perLoop = transport.supportsReusePort() && !"shared".equals(System.getProperty("fulcrum.acceptor"));
-        if (!perLoop) {
-            serverChannels.add(bind(new ServerBootstrap().group(acceptGroup, workerGroup), initializer,
-                    config.listen().port()));
-        } else {
-            int port = config.listen().port();
-            for (EventExecutor executor : workerGroup) {
-                EventLoop loop = (EventLoop) executor;
-                ServerBootstrap perLoopServer = new ServerBootstrap().group(loop, loop)
-                        .option(transport.reusePortOption(), true);
-                Channel ch = bind(perLoopServer, initializer, port);
-                serverChannels.add(ch);
-                // Port 0 picks a port on the first bind; the other loops share it.
-                port = ((InetSocketAddress) ch.localAddress()).getPort();
-            }
-        }
-        log.info("listening on {} ({}, {})", serverChannels.get(0).localAddress(), transport.name(),
-                perLoop ? serverChannels.size() + " listening sockets, one per event loop" : "one acceptor");
-    }
-
-    private Channel bind(ServerBootstrap server, ProxyServerInitializer initializer, int port)
-            throws InterruptedException {
-        return server
+        ServerBootstrap server = new ServerBootstrap()
+                .group(acceptGroup, workerGroup)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -115,13 +80,15 @@ public final class ProxyServer {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .childHandler(initializer)
-                .bind(config.listen().host(), port).sync().channel();
+                .childHandler(new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
+                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos()));
+        serverChannel = server.bind(config.listen().host(), config.listen().port()).sync().channel();
+        log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
     }
 
     /** The bound port (useful with port 0). */
     public int port() {
-        return ((InetSocketAddress) serverChannels.get(0).localAddress()).getPort();
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
     /**
@@ -129,8 +96,8 @@ public final class ProxyServer {
      * finish for up to {@code drain}, then close everything. Blocks the calling (control) thread.
      */
     public void stop(Duration drain) throws InterruptedException {
-        for (Channel ch : serverChannels) {
-            ch.close().await(5, TimeUnit.SECONDS);
+        if (serverChannel != null) {
+            serverChannel.close().await(5, TimeUnit.SECONDS);
         }
         proxy.startDraining();
         proxy.clientChannels().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyFrontendHandler.DRAIN));

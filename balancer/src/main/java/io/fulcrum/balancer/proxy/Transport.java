@@ -1,13 +1,11 @@
 package io.fulcrum.balancer.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -31,19 +29,6 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                     EpollSocketChannel.class);
         }
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
-    }
-
-    /** Whether several listening sockets can share one address ({@code SO_REUSEPORT}): epoll only. */
-    public boolean supportsReusePort() {
-        return "epoll".equals(name);
-    }
-
-    /** The {@code SO_REUSEPORT} option of this transport; see {@link #supportsReusePort()}. */
-    public ChannelOption<Boolean> reusePortOption() {
-        if (!supportsReusePort()) {
-            throw new IllegalStateException("SO_REUSEPORT is not available with " + name);
-        }
-        return EpollChannelOption.SO_REUSEPORT;
     }
 
     /** A new group of {@code threads} named event loops. */
