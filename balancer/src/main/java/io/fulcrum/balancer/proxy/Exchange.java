@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -86,22 +85,14 @@ final class Exchange implements FutureListener<Channel> {
     private final boolean bodyless;
     /** The client asked to keep the connection (read before the hop-by-hop headers go). */
     private final boolean clientKeepAlive;
-    private final RequestInfo routingInfo;
     private final String clientAddress;
     private final long startNanos;
     private final ReplayBuffer body;
 
     private State state = State.SELECTING;
+    private final Tries tries;
     /** The current try; {@code null} between tries and once done. */
     private Attempt attempt;
-    private List<Backend> tried = List.of();
-    /** Tries made so far, the current one included (for the access log). */
-    private int tries;
-    /** Retries after tries that reached a backend; bounded by {@code retry.attempts}. */
-    private int retriesAfterSend;
-    /** Tries whose connection was lost before any response byte (refused, reset, closed). */
-    private int lostConnections;
-    private boolean holdingRetrySlot;
     /** The next try opens a new connection instead of reusing an idle one. */
     private boolean freshConnection;
     /** When the client's whole wait ends, or 0 before its request is complete. */
@@ -126,7 +117,7 @@ final class Exchange implements FutureListener<Channel> {
         this.repeatable = isRepeatable(request);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
-        this.routingInfo = clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of());
+        this.tries = new Tries(clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of()));
         this.startNanos = proxy.clock().nanoTime();
         this.body = new ReplayBuffer(settings.replayBodyBytes());
     }
@@ -254,7 +245,7 @@ final class Exchange implements FutureListener<Channel> {
 
     private void select() {
         LoadBalancer lb = proxy.registry().current().loadBalancer();
-        RequestInfo info = tried.isEmpty() ? routingInfo : new RequestInfo(routingInfo.clientRegion(), tried);
+        RequestInfo info = tries.routing();
         Backend chosen = lb.select(info);
         if (chosen != null && !chosen.tryAcquire()) {
             // Lost a race for the last slot; one more choice before giving up.
@@ -267,7 +258,7 @@ final class Exchange implements FutureListener<Channel> {
             fail(UpstreamFailure.NO_BACKEND);
             return;
         }
-        tries++;
+        tries.started();
         Attempt a = new Attempt(chosen, proxy.clock().nanoTime());
         attempt = a;
         body.rewind();
@@ -433,13 +424,15 @@ final class Exchange implements FutureListener<Channel> {
             a.firstByteNanos = proxy.clock().nanoTime();
         }
         a.status = code;
-        if ((code == 502 || code == 503 || code == 504) && retryAllowed(true, false, false)) {
-            // Drop this answer and its connection; another backend gets the request.
-            closeBackend();
-            Backend failed = a.backend;
-            endTry(Outcome.SERVER_ERROR);
-            retryAfter(failed, true);
-            return;
+        if (code == 502 || code == 503 || code == 504) {
+            RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false));
+            if (retry != RetryPolicy.Decision.GIVE_UP) {
+                // Drop this answer and its connection; another backend gets the request.
+                closeBackend();
+                endTry(Outcome.SERVER_ERROR);
+                retryAfter(a.backend, retry);
+                return;
+            }
         }
         a.deadline = 0;
         a.reusable = HttpUtil.isKeepAlive(response);
@@ -560,9 +553,6 @@ final class Exchange implements FutureListener<Channel> {
             return;
         }
         boolean sent = attempt != null && attempt.reached;
-        if (connectionLost) {
-            lostConnections++;
-        }
         Backend failed = attempt == null ? null : attempt.backend;
         // Judged before the try ends: a backend that answered nothing since this try was sent is
         // hung, not slow, and moving its requests elsewhere adds no load to a brown-out.
@@ -571,12 +561,12 @@ final class Exchange implements FutureListener<Channel> {
                 && failed.state().stalledNanos(now) >= now - attempt.sentNanos;
         closeBackend();
         endTry(outcome);
-        if (retryAllowed(sent, connectionLost, stalled)) {
+        RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(sent, connectionLost, stalled));
+        if (retry != RetryPolicy.Decision.GIVE_UP) {
             // After a lost connection the next try opens a new one: idle connections may be as
-            // dead as the one just lost (a region killed at once), and a refused connect costs
-            // nothing, while a reset on a reused one would cost an attempt.
+            // dead as the one just lost (a region killed at once).
             freshConnection = connectionLost;
-            retryAfter(failed, sent);
+            retryAfter(failed, retry);
             return;
         }
         fail(switch (outcome) {
@@ -587,47 +577,20 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     /**
-     * Whether another try is allowed after the current one failed ({@link RetryPolicy}), within
-     * the client's deadline. Takes a retry-budget slot when the retry
-     * needs one; a request keeps its slot for its later retries.
-     *
-     * @param sent whether the request (any byte of it) reached the failed backend
-     * @param connectionLost whether the connection was lost before any response byte
-     * @param stalled whether the try timed out at a backend that answered nothing meanwhile
+     * Whether another try may follow the failed one ({@link RetryPolicy}, the retry budget), within
+     * the client's deadline.
      */
-    private boolean retryAllowed(boolean sent, boolean connectionLost, boolean stalled) {
+    private RetryPolicy.Decision decideRetry(RetryPolicy.Failure failure) {
         if (overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0) {
-            return false;
+            return RetryPolicy.Decision.GIVE_UP;
         }
-        List<Backend> pool = proxy.registry().current().backends();
-        RetryPolicy.Decision decision = RetryPolicy.decide(new RetryPolicy.Failure(sent, connectionLost, stalled),
-                state == State.STREAMING, repeatable && body.replayable(), retriesAfterSend, settings.retryAttempts(),
-                lostConnections, pool.size());
-        switch (decision) {
-            case RETRY_FREE:
-            case RETRY_UNBUDGETED:
-                return true;
-            case RETRY:
-                if (!holdingRetrySlot) {
-                    holdingRetrySlot = proxy.retryBudget().tryStartRetry(settings.retryBudgetPercent(), pool.size());
-                }
-                return holdingRetrySlot;
-            default:
-                return false;
-        }
+        return tries.decide(failure, state == State.STREAMING, repeatable && body.replayable(), settings,
+                proxy.registry().current().backends().size(), proxy.retryBudget());
     }
 
-    /** Starts the next try after the one at {@code failed} ended. */
-    private void retryAfter(Backend failed, boolean sent) {
-        if (tried.isEmpty()) {
-            tried = new ArrayList<>(settings.retryAttempts() + 2);
-        }
-        if (failed != null) {
-            tried.add(failed);
-        }
-        if (sent) {
-            retriesAfterSend++;
-        }
+    /** Starts the next try after the one at {@code failed} ended, as {@code retry} allowed. */
+    private void retryAfter(Backend failed, RetryPolicy.Decision retry) {
+        tries.retrying(failed, retry);
         proxy.retryBudget().recordRetry();
         transition(State.SELECTING);
         select();
@@ -693,14 +656,11 @@ final class Exchange implements FutureListener<Channel> {
         // and re-arms for the next one, so nothing is scheduled or cancelled per request.
         transition(State.DONE);
         body.release();
-        if (holdingRetrySlot) {
-            holdingRetrySlot = false;
-            proxy.retryBudget().retryEnded();
-        }
+        tries.release(proxy.retryBudget());
         proxy.retryBudget().requestEnded();
         AccessLog accessLog = proxy.accessLog();
         if (accessLog.enabled()) {
-            accessLog.log(clientAddress, request.method().name(), request.uri(), clientStatus, servedBy, tries,
+            accessLog.log(clientAddress, request.method().name(), request.uri(), clientStatus, servedBy, tries.count(),
                     proxy.clock().nanoTime() - startNanos, requestId);
         }
         client.exchangeDone(this);

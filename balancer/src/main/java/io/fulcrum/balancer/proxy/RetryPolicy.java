@@ -56,13 +56,13 @@ final class RetryPolicy {
      * @param responseStarted whether part of a response already reached the client
      * @param repeatable the request may be sent again after a backend saw it (method and
      *     Idempotency-Key rules, and its body still held for replay)
-     * @param retriesAfterSend retries already made after tries that reached a backend
+     * @param attemptsSpent retries so far that spent {@code retry.attempts} (free ones do not)
      * @param attempts {@code retry.attempts}: the most such retries
      * @param lostConnections tries of this request whose connection was lost before any response
      *     byte, this one included
      * @param poolSize backends in the pool
      */
-    static Decision decide(Failure failure, boolean responseStarted, boolean repeatable, int retriesAfterSend,
+    static Decision decide(Failure failure, boolean responseStarted, boolean repeatable, int attemptsSpent,
             int attempts, int lostConnections, int poolSize) {
         if (responseStarted || attempts == 0) {
             // attempts: 0 is the operator turning retries off, connect failures included.
@@ -75,7 +75,7 @@ final class RetryPolicy {
             // One more than the pool: a pool of one still gets a new connection after a stale one.
             return lostConnections <= poolSize ? Decision.RETRY_FREE : Decision.GIVE_UP;
         }
-        if (!repeatable || retriesAfterSend >= attempts) {
+        if (!repeatable || attemptsSpent >= attempts) {
             return Decision.GIVE_UP;
         }
         return failure.backendStalled() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
