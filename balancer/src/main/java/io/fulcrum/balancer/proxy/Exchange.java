@@ -93,8 +93,6 @@ final class Exchange implements FutureListener<Channel> {
     private final Tries tries;
     /** The current try; {@code null} between tries and once done. */
     private Attempt attempt;
-    /** The next try opens a new connection instead of reusing an idle one. */
-    private boolean freshConnection;
     /** When the client's whole wait ends, or 0 before its request is complete. */
     private long overallDeadline;
     private boolean hostFromBackend;
@@ -175,7 +173,7 @@ final class Exchange implements FutureListener<Channel> {
     /** Starts the first try. {@code request} was already rewritten by {@link HeaderRules}. */
     void start() {
         proxy.retryBudget().requestStarted();
-        select();
+        select(false);
     }
 
     // ---- client side ----
@@ -243,7 +241,12 @@ final class Exchange implements FutureListener<Channel> {
 
     // ---- backend choice and connection ----
 
-    private void select() {
+    /**
+     * Chooses a backend for the next try and gets it a connection.
+     *
+     * @param freshConnection open a new connection instead of reusing an idle one
+     */
+    private void select(boolean freshConnection) {
         LoadBalancer lb = proxy.registry().current().loadBalancer();
         RequestInfo info = tries.routing();
         Backend chosen = lb.select(info);
@@ -265,7 +268,6 @@ final class Exchange implements FutureListener<Channel> {
         Future<Channel> connection = freshConnection
                 ? proxy.pool().connect(chosen, client.eventLoop())
                 : proxy.pool().acquire(chosen, client.eventLoop());
-        freshConnection = false;
         if (connection.isDone()) {
             // A pooled connection: no listener, no extra turn of the loop.
             connected(a, connection);
@@ -430,7 +432,7 @@ final class Exchange implements FutureListener<Channel> {
                 // Drop this answer and its connection; another backend gets the request.
                 closeBackend();
                 endTry(Outcome.SERVER_ERROR);
-                retryAfter(a.backend, retry);
+                retryAfter(a.backend, retry, false);
                 return;
             }
         }
@@ -565,8 +567,7 @@ final class Exchange implements FutureListener<Channel> {
         if (retry != RetryPolicy.Decision.GIVE_UP) {
             // After a lost connection the next try opens a new one: idle connections may be as
             // dead as the one just lost (a region killed at once).
-            freshConnection = connectionLost;
-            retryAfter(failed, retry);
+            retryAfter(failed, retry, connectionLost);
             return;
         }
         fail(switch (outcome) {
@@ -589,11 +590,11 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     /** Starts the next try after the one at {@code failed} ended, as {@code retry} allowed. */
-    private void retryAfter(Backend failed, RetryPolicy.Decision retry) {
+    private void retryAfter(Backend failed, RetryPolicy.Decision retry, boolean freshConnection) {
         tries.retrying(failed, retry);
         proxy.retryBudget().recordRetry();
         transition(State.SELECTING);
-        select();
+        select(freshConnection);
     }
 
     /** Ends the current try: frees its backend's in-flight slot and reports the outcome. */
