@@ -1,15 +1,16 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.http1.Http1Codec;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Pipeline of a backend connection: the HTTP/1.1 client codec ({@link BackendHttpCodec}) with strict parsing (a response
- * whose framing is in doubt fails decoding and the connection is never reused), reader-idle
- * detection for pooled connections, and the {@link ProxyBackendHandler}.
+ * Pipeline of a backend connection: Fulcrum's strict HTTP/1.1 decoder for responses (one whose
+ * framing is in doubt fails decoding and the connection is never reused) and encoder for requests,
+ * sharing the methods sent so that a response to HEAD is known to have no body; reader-idle
+ * detection for pooled connections; and the {@link ProxyBackendHandler}.
  */
 final class BackendChannelInitializer extends ChannelInitializer<Channel> {
     private static final int MAX_RESPONSE_LINE = 8192;
@@ -24,13 +25,7 @@ final class BackendChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
-        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                .setMaxInitialLineLength(MAX_RESPONSE_LINE)
-                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
-                .setMaxChunkSize(MAX_CHUNK)
-                .setStrictLineParsing(true)
-                .setValidateHeaders(true);
-        ch.pipeline().addLast("codec", new BackendHttpCodec(decoder));
+        Http1Codec.addClient(ch.pipeline(), MAX_RESPONSE_LINE, MAX_RESPONSE_HEADERS, MAX_CHUNK);
         ch.pipeline().addLast("idle", new IdleStateHandler(backendIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
         ch.pipeline().addLast("proxy", new ProxyBackendHandler());
     }

@@ -441,7 +441,7 @@ final class Exchange implements FutureListener<Channel> {
         boolean noBody = head || code == 204 || code == 304;
         closeDelimited = HeaderRules.prepareResponse(response, clientVersion, noBody, requestId,
                 settings.backendHeader(), a.backend.id());
-        if (proxy.draining()) {
+        if (proxy.draining() || closesConnection()) {
             // The connection closes after this response; say so (RFC 9112 section 9.6).
             HttpUtil.setKeepAlive(response, false);
         }

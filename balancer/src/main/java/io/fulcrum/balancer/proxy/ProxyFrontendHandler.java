@@ -3,7 +3,6 @@ package io.fulcrum.balancer.proxy;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -318,7 +317,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     private void writeError(Exchange ex, String requestId, HttpResponseStatus status, String message, boolean close,
             boolean retryAfter) {
-        boolean closeAfter = close || proxy.draining();
+        // The connection closes after the error when the client asked for that (RFC 9112 section 9.6).
+        boolean closeAfter = close || proxy.draining() || (ex != null && ex.closesConnection());
         FullHttpResponse response = ErrorResponses.json(ctx.alloc(), status, message, requestId, closeAfter);
         if (retryAfter) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
@@ -411,10 +411,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private void writeAndLinger(FullHttpResponse response) {
         closing = true;
         releaseQueued();
-        if (ctx.pipeline().get(HttpServerKeepAliveHandler.class) != null) {
-            // It would close the connection as soon as the response is written.
-            ctx.pipeline().remove(HttpServerKeepAliveHandler.class);
-        }
         ctx.writeAndFlush(response).addListener(written -> {
             Channel ch = ctx.channel();
             if (!written.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {

@@ -1,12 +1,13 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.http1.Http1Codec;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.routing.Backend;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
@@ -47,8 +48,8 @@ final class EmbeddedBackendPool implements ConnectionPool {
             pending.add(p);
             return p;
         }
-        EmbeddedChannel ch = new EmbeddedChannel(
-                new BackendHttpCodec(new HttpDecoderConfig().setStrictLineParsing(true)), new ProxyBackendHandler());
+        ChannelHandler[] codec = Http1Codec.client(8192, 65536, 65536);
+        EmbeddedChannel ch = new EmbeddedChannel(codec[0], codec[1], new ProxyBackendHandler());
         if (waterMark != null) {
             ch.config().setWriteBufferWaterMark(waterMark);
         }

@@ -10,11 +10,11 @@ import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
 import io.fulcrum.balancer.routing.OutcomeListener;
+import io.fulcrum.balancer.http1.Http1Codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -42,8 +42,12 @@ class ProxyFrontendHandlerTest {
             new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100);
     private final ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
             OutcomeListener.NOOP, AccessLog.OFF, null, NanoClock.SYSTEM);
-    private final EmbeddedChannel client = new EmbeddedChannel(new HttpServerCodec(),
-            new HttpServerKeepAliveHandler(), new ProxyFrontendHandler(proxy));
+    private final EmbeddedChannel client = clientChannel();
+
+    private EmbeddedChannel clientChannel() {
+        ChannelHandler[] codec = Http1Codec.server(8192, 8192, 65536);
+        return new EmbeddedChannel(codec[0], codec[1], new ProxyFrontendHandler(proxy));
+    }
 
     @AfterEach
     void release() {

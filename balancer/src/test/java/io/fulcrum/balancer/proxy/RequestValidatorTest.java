@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.fulcrum.balancer.http1.Http1Codec;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,12 +24,7 @@ class RequestValidatorTest {
     private static final long MAX_BODY = 1000;
 
     private static EmbeddedChannel channel() {
-        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                .setMaxInitialLineLength(256)
-                .setMaxHeaderSize(1024)
-                .setStrictLineParsing(true)
-                .setValidateHeaders(true);
-        return new EmbeddedChannel(new ObsFoldRejectingHandler(), new HttpServerCodec(decoder, 64));
+        return new EmbeddedChannel(Http1Codec.server(256, 1024, 65536));
     }
 
     /** Decodes {@code head} and validates the first request; returns the status or 0. */

@@ -1,4 +1,4 @@
-package io.fulcrum.balancer.proxy;
+package io.fulcrum.balancer.http1;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +9,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
@@ -21,10 +20,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The backend connection's codec: strict status codes, and no body expected after HEAD. */
-class BackendHttpCodecTest {
+class BackendCodecTest {
 
     private static EmbeddedChannel channel() {
-        return new EmbeddedChannel(new BackendHttpCodec(new HttpDecoderConfig().setStrictLineParsing(true)));
+        return new EmbeddedChannel(Http1Codec.client(8192, 65536, 65536));
     }
 
     private static void send(EmbeddedChannel ch, HttpMethod method) {

@@ -1,0 +1,668 @@
+package io.fulcrum.balancer.http1;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * A strict HTTP/1.1 message decoder (RFC 9112) for either direction: requests from clients or
+ * responses from backends. Each head is found, copied once into a byte array and validated in one
+ * pass: start line, field names ({@code token}), field values (no control character but HTAB),
+ * CRLF line endings only (a bare CR or LF is refused), no whitespace before a colon, no line
+ * folding (obs-fold). The fields stay bytes ({@link RawHeaders}). Bodies are passed on as slices
+ * of the received buffers, never copied.
+ *
+ * <p>Framing follows RFC 9112 section 6: for requests, Transfer-Encoding with Content-Length,
+ * Transfer-Encoding in HTTP/1.0, a Transfer-Encoding whose final coding is not chunked, and a
+ * Content-Length that is not one plain number are refused (each could smuggle a second request).
+ * For responses, chunked framing wins over Content-Length (which is then dropped), any other
+ * Transfer-Encoding or no length at all means the body ends when the connection closes, and
+ * responses to HEAD, 1xx, 204 and 304 have no body.
+ *
+ * <p>A message that fails to parse is passed on with a failed {@link DecoderResult} (the head, or
+ * the body's last part), after which everything else the connection sends is ignored: its framing
+ * can no longer be trusted.
+ *
+ * <p>Output: a {@link RawRequest} or {@link RawResponse}, then zero or more {@code HttpContent},
+ * then one {@code LastHttpContent}. Not thread safe: one per channel.
+ */
+public final class Http1Decoder extends ByteToMessageDecoder {
+    private static final int HEAD = 0;
+    private static final int FIXED = 1;
+    private static final int CHUNK_SIZE = 2;
+    private static final int CHUNK_DATA = 3;
+    private static final int CHUNK_END = 4;
+    private static final int TRAILERS = 5;
+    private static final int UNTIL_CLOSE = 6;
+    private static final int BAD = 7;
+
+    /** The longest chunk-size line, extensions included, that is read. */
+    private static final int MAX_CHUNK_LINE = 4096;
+    private static final int STRIDE = 5;
+
+    static final boolean[] TCHAR = new boolean[256];
+    /** Bytes allowed in a field value: HTAB, SP, VCHAR and obs-text. */
+    static final boolean[] FIELD_BYTE = new boolean[256];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            TCHAR[c] = true;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            TCHAR[c] = true;
+            TCHAR[c - 32] = true;
+        }
+        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+            TCHAR[c] = true;
+        }
+        FIELD_BYTE['\t'] = true;
+        for (int b = 0x20; b < 0x7F; b++) {
+            FIELD_BYTE[b] = true;
+        }
+        for (int b = 0x80; b < 0x100; b++) {
+            FIELD_BYTE[b] = true;
+        }
+    }
+
+    private static final byte[] HTTP_1_1 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HTTP_1_0 = "HTTP/1.0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TRAILER = "trailer".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CHUNKED = "chunked".getBytes(StandardCharsets.US_ASCII);
+    private static final HttpMethod[] COMMON_METHODS = {
+        HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.HEAD, HttpMethod.DELETE,
+        HttpMethod.PATCH, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.CONNECT,
+    };
+
+    private final boolean requests;
+    private final int maxLineBytes;
+    private final int maxHeaderBytes;
+    private final int maxChunkBytes;
+    /**
+     * Requests: the method of each request decoded is added. Responses: the method of the request
+     * whose response comes next is taken when a final response head arrives.
+     */
+    private final ArrayDeque<HttpMethod> methods;
+
+    private int state = HEAD;
+    private long remaining;
+    /** Head scanning, relative to the reader index: where the current line starts, and the first line's end. */
+    private int scanLineStart;
+    private int scanFirstLineEnd = -1;
+
+    /** Parse results of the head being read; valid only inside {@link #parseFields}. */
+    private int[] fieldAt;
+    private int fieldCount;
+    private int contentLengthFields;
+    private long contentLength;
+    private boolean badContentLength;
+    private boolean transferEncoding;
+    private boolean finalCodingChunked;
+    /** How many times chunked appears among the transfer codings. */
+    private int chunkedCount;
+
+    /**
+     * @param requests decode requests (a server's side) rather than responses
+     * @param maxLineBytes the longest request or status line
+     * @param maxHeaderBytes the largest header section (and trailer section)
+     * @param maxChunkBytes the largest body part passed on at once
+     */
+    public Http1Decoder(boolean requests, int maxLineBytes, int maxHeaderBytes, int maxChunkBytes,
+            ArrayDeque<HttpMethod> methods) {
+        this.requests = requests;
+        this.maxLineBytes = maxLineBytes;
+        this.maxHeaderBytes = maxHeaderBytes;
+        this.maxChunkBytes = maxChunkBytes;
+        this.methods = methods;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        try {
+            while (in.isReadable()) {
+                int before = in.readerIndex();
+                int outBefore = out.size();
+                switch (state) {
+                    case HEAD -> readHead(in, out);
+                    case FIXED, CHUNK_DATA, UNTIL_CLOSE -> readBody(in, out);
+                    case CHUNK_SIZE -> readChunkSize(in, out);
+                    case CHUNK_END -> readChunkEnd(in);
+                    case TRAILERS -> readTrailers(in, out);
+                    default -> in.skipBytes(in.readableBytes());
+                }
+                if (in.readerIndex() == before && out.size() == outBefore) {
+                    return;
+                }
+            }
+        } catch (DecoderException e) {
+            fail(in, out, e);
+        }
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        if (in.isReadable()) {
+            decode(ctx, in, out);
+        }
+        if (state == UNTIL_CLOSE) {
+            // The body ended with the connection, as announced (RFC 9112 section 6.3).
+            state = HEAD;
+            out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        // Closed inside a head or a framed body: nothing complete to pass on; the handler sees
+        // the connection close.
+    }
+
+    private void fail(ByteBuf in, List<Object> out, DecoderException cause) {
+        boolean inHead = state == HEAD;
+        state = BAD;
+        in.skipBytes(in.readableBytes());
+        if (!inHead) {
+            LastContent failed = new LastContent(io.netty.buffer.Unpooled.EMPTY_BUFFER);
+            failed.setDecoderResult(DecoderResult.failure(cause));
+            out.add(failed);
+        } else if (requests) {
+            methods.add(HttpMethod.GET);
+            out.add(RawRequest.failed(cause));
+        } else {
+            out.add(RawResponse.failed(cause));
+        }
+    }
+
+    private static DecoderException malformed(String why) {
+        return new DecoderException(why);
+    }
+
+    // ---- heads ----
+
+    private void readHead(ByteBuf in, List<Object> out) {
+        if (scanLineStart == 0) {
+            // Empty lines before a message are ignored (RFC 9112 section 2.2).
+            while (in.readableBytes() >= 2 && in.getByte(in.readerIndex()) == '\r'
+                    && in.getByte(in.readerIndex() + 1) == '\n') {
+                in.skipBytes(2);
+            }
+        }
+        int end = findSectionEnd(in, true);
+        if (end < 0) {
+            return;
+        }
+        int start = in.readerIndex();
+        byte[] head = new byte[end - start];
+        in.readBytes(head);
+        int firstLineEnd = scanFirstLineEnd;
+        scanLineStart = 0;
+        scanFirstLineEnd = -1;
+        parseFields(head, firstLineEnd);
+        if (requests) {
+            parseRequest(head, firstLineEnd, out);
+        } else {
+            parseResponse(head, firstLineEnd, out);
+        }
+    }
+
+    /**
+     * Finds the end of a head (start line, fields, empty line) or of a trailer section (fields,
+     * empty line) starting at the reader index, checking line endings and size limits as bytes
+     * arrive. Returns the index after the empty line, or -1 when more bytes are needed.
+     */
+    private int findSectionEnd(ByteBuf in, boolean startLine) {
+        int start = in.readerIndex();
+        int limit = in.writerIndex();
+        int lineStart = start + scanLineStart;
+        int firstLineEnd = scanFirstLineEnd < 0 ? (startLine ? -1 : 0) : start + scanFirstLineEnd;
+        while (true) {
+            int lf = in.indexOf(lineStart, limit, (byte) '\n');
+            if (lf < 0) {
+                scanLineStart = lineStart - start;
+                scanFirstLineEnd = firstLineEnd < 0 ? -1 : firstLineEnd - start;
+                if (firstLineEnd < 0 && limit - lineStart > maxLineBytes + 1) {
+                    throw new TooLongHttpLineException("start line longer than " + maxLineBytes + " bytes");
+                }
+                if (limit - Math.max(start, firstLineEnd) > maxHeaderBytes + 2) {
+                    throw new TooLongHttpHeaderException("header section larger than " + maxHeaderBytes + " bytes");
+                }
+                return -1;
+            }
+            if (lf == lineStart || in.getByte(lf - 1) != '\r') {
+                throw malformed("line not ended by CRLF");
+            }
+            if (firstLineEnd < 0) {
+                if (lf - 1 - lineStart > maxLineBytes) {
+                    throw new TooLongHttpLineException("start line longer than " + maxLineBytes + " bytes");
+                }
+                firstLineEnd = lf + 1;
+            } else {
+                if (lf + 1 - Math.max(start, firstLineEnd) > maxHeaderBytes + 2) {
+                    throw new TooLongHttpHeaderException("header section larger than " + maxHeaderBytes + " bytes");
+                }
+                if (lf - 1 == lineStart) {
+                    scanLineStart = 0;
+                    scanFirstLineEnd = startLine ? firstLineEnd - start : -1;
+                    return lf + 1;
+                }
+            }
+            lineStart = lf + 1;
+        }
+    }
+
+    /**
+     * Parses and validates the field lines of {@code head} from {@code from} to the final empty
+     * line, recording their offsets and what frames the body.
+     */
+    private void parseFields(byte[] head, int from) {
+        int[] at = new int[STRIDE * 12];
+        int count = 0;
+        contentLengthFields = 0;
+        contentLength = -1;
+        badContentLength = false;
+        transferEncoding = false;
+        finalCodingChunked = false;
+        chunkedCount = 0;
+        int pos = from;
+        int end = head.length - 2;
+        while (pos < end) {
+            int lineEnd = pos;
+            while (head[lineEnd] != '\r') {
+                lineEnd++;
+            }
+            if (head[lineEnd + 1] != '\n') {
+                throw malformed("bare CR in a header field");
+            }
+            byte first = head[pos];
+            if (first == ' ' || first == '\t') {
+                // RFC 9112 section 5.2: obs-fold may be rejected, and is.
+                throw malformed("folded header line");
+            }
+            int nameEnd = pos;
+            while (nameEnd < lineEnd && TCHAR[head[nameEnd] & 0xFF]) {
+                nameEnd++;
+            }
+            if (nameEnd == pos || nameEnd == lineEnd || head[nameEnd] != ':') {
+                throw malformed("invalid header field name");
+            }
+            int valueStart = nameEnd + 1;
+            while (valueStart < lineEnd && (head[valueStart] == ' ' || head[valueStart] == '\t')) {
+                valueStart++;
+            }
+            for (int i = valueStart; i < lineEnd; i++) {
+                if (!FIELD_BYTE[head[i] & 0xFF]) {
+                    throw malformed("invalid header field value");
+                }
+            }
+            int valueEnd = lineEnd;
+            while (valueEnd > valueStart && (head[valueEnd - 1] == ' ' || head[valueEnd - 1] == '\t')) {
+                valueEnd--;
+            }
+            if (count * STRIDE == at.length) {
+                at = java.util.Arrays.copyOf(at, at.length * 2);
+            }
+            int k = count * STRIDE;
+            at[k] = pos;
+            at[k + 1] = nameEnd;
+            at[k + 2] = valueStart;
+            at[k + 3] = valueEnd;
+            at[k + 4] = lineEnd + 2;
+            count++;
+            noteFraming(head, pos, nameEnd, valueStart, valueEnd);
+            pos = lineEnd + 2;
+        }
+        fieldAt = at;
+        fieldCount = count;
+    }
+
+    private void noteFraming(byte[] head, int nameStart, int nameEnd, int valueStart, int valueEnd) {
+        int nameLength = nameEnd - nameStart;
+        if (nameLength == CONTENT_LENGTH.length && equalsLower(head, nameStart, CONTENT_LENGTH)) {
+            contentLengthFields++;
+            long length = 0;
+            int digits = valueEnd - valueStart;
+            if (digits == 0 || digits > 18) {
+                badContentLength = true;
+            }
+            for (int i = valueStart; i < valueEnd && !badContentLength; i++) {
+                byte b = head[i];
+                if (b < '0' || b > '9') {
+                    badContentLength = true;
+                }
+                length = length * 10 + (b - '0');
+            }
+            contentLength = length;
+        } else if (nameLength == TRANSFER_ENCODING.length && equalsLower(head, nameStart, TRANSFER_ENCODING)) {
+            transferEncoding = true;
+            // Each list element in turn; the final coding is the last element of the last line.
+            int s = valueStart;
+            while (s <= valueEnd) {
+                int e = s;
+                while (e < valueEnd && head[e] != ',') {
+                    e++;
+                }
+                int ts = s;
+                int te = e;
+                while (ts < te && (head[ts] == ' ' || head[ts] == '\t')) {
+                    ts++;
+                }
+                while (te > ts && (head[te - 1] == ' ' || head[te - 1] == '\t')) {
+                    te--;
+                }
+                boolean chunked = te - ts == CHUNKED.length && equalsLower(head, ts, CHUNKED);
+                if (chunked) {
+                    chunkedCount++;
+                }
+                if (te > ts || e == valueEnd) {
+                    finalCodingChunked = chunked;
+                }
+                s = e + 1;
+            }
+        }
+    }
+
+    private static boolean equalsLower(byte[] bytes, int start, byte[] lower) {
+        for (int i = 0; i < lower.length; i++) {
+            byte b = bytes[start + i];
+            if (b >= 'A' && b <= 'Z') {
+                b += 32;
+            }
+            if (b != lower[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void parseRequest(byte[] head, int firstLineEnd, List<Object> out) {
+        int lineEnd = firstLineEnd - 2;
+        int sp1 = 0;
+        while (sp1 < lineEnd && TCHAR[head[sp1] & 0xFF]) {
+            sp1++;
+        }
+        if (sp1 == 0 || sp1 == lineEnd || head[sp1] != ' ') {
+            throw malformed("invalid request line");
+        }
+        int sp2 = lineEnd - 1;
+        while (sp2 > sp1 && head[sp2] != ' ') {
+            sp2--;
+        }
+        if (sp2 <= sp1 + 1) {
+            throw malformed("invalid request line");
+        }
+        HttpVersion version = version(head, sp2 + 1, lineEnd);
+        if (version == null) {
+            throw malformed("invalid HTTP version");
+        }
+        HttpMethod method = method(head, sp1);
+        String uri = new String(head, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
+        if (transferEncoding) {
+            if (version == HttpVersion.HTTP_1_0) {
+                throw malformed("Transfer-Encoding in an HTTP/1.0 request");
+            }
+            if (contentLengthFields > 0) {
+                throw malformed("both Transfer-Encoding and Content-Length");
+            }
+            if (!finalCodingChunked || chunkedCount > 1) {
+                // RFC 9112 section 6.1: chunked is the final coding, applied once.
+                throw malformed("Transfer-Encoding whose final coding is not chunked once");
+            }
+        } else if (contentLengthFields > 1 || badContentLength) {
+            throw malformed("invalid Content-Length");
+        }
+        byte[] line = java.util.Arrays.copyOf(head, firstLineEnd);
+        RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
+        methods.add(method);
+        out.add(new RawRequest(line, method, uri, version, headers));
+        startBody(out, transferEncoding, contentLengthFields == 1 ? contentLength : 0);
+    }
+
+    private void parseResponse(byte[] head, int firstLineEnd, List<Object> out) {
+        int lineEnd = firstLineEnd - 2;
+        if (lineEnd < 12 || head[8] != ' ') {
+            throw malformed("invalid status line");
+        }
+        HttpVersion version = version(head, 0, 8);
+        if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+            throw malformed("invalid HTTP version");
+        }
+        int code = 0;
+        for (int i = 9; i < 12; i++) {
+            byte b = head[i];
+            if (b < '0' || b > '9') {
+                // RFC 9112 section 4: status-code = 3DIGIT.
+                throw malformed("status code is not three digits");
+            }
+            code = code * 10 + (b - '0');
+        }
+        if (lineEnd > 12 && head[12] != ' ') {
+            throw malformed("status code is not three digits");
+        }
+        int reasonStart = Math.min(13, lineEnd);
+        for (int i = reasonStart; i < lineEnd; i++) {
+            if (!FIELD_BYTE[head[i] & 0xFF]) {
+                throw malformed("invalid reason phrase");
+            }
+        }
+        HttpResponseStatus status = status(code, head, reasonStart, lineEnd);
+        boolean interim = code >= 100 && code < 200;
+        HttpMethod method = interim ? null : methods.poll();
+        if (transferEncoding && contentLengthFields > 0) {
+            // RFC 9112 section 6.3: a sign of response splitting, "ought to be handled as an error".
+            throw malformed("both Transfer-Encoding and Content-Length");
+        }
+        if (contentLengthFields > 1 || badContentLength || chunkedCount > 1) {
+            throw malformed(chunkedCount > 1 ? "chunked applied more than once" : "invalid Content-Length");
+        }
+        byte[] line = java.util.Arrays.copyOf(head, firstLineEnd);
+        RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
+        out.add(new RawResponse(line, version, status, headers));
+        if (interim || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
+            out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            return;
+        }
+        if (transferEncoding && !finalCodingChunked) {
+            state = UNTIL_CLOSE;
+            return;
+        }
+        if (!transferEncoding && contentLengthFields == 0) {
+            state = UNTIL_CLOSE;
+            return;
+        }
+        startBody(out, transferEncoding, contentLength);
+    }
+
+    private void startBody(List<Object> out, boolean chunked, long length) {
+        if (chunked) {
+            state = CHUNK_SIZE;
+        } else if (length > 0) {
+            remaining = length;
+            state = FIXED;
+        } else {
+            state = HEAD;
+            out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    private static HttpVersion version(byte[] bytes, int start, int end) {
+        int length = end - start;
+        if (length != 8) {
+            return null;
+        }
+        if (java.util.Arrays.equals(bytes, start, end, HTTP_1_1, 0, 8)) {
+            return HttpVersion.HTTP_1_1;
+        }
+        if (java.util.Arrays.equals(bytes, start, end, HTTP_1_0, 0, 8)) {
+            return HttpVersion.HTTP_1_0;
+        }
+        if (java.util.Arrays.equals(bytes, start, start + 5, HTTP_1_1, 0, 5) && isDigit(bytes[start + 5])
+                && bytes[start + 6] == '.' && isDigit(bytes[start + 7])) {
+            return HttpVersion.valueOf(new String(bytes, start, length, StandardCharsets.US_ASCII));
+        }
+        return null;
+    }
+
+    private static boolean isDigit(byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    private static HttpMethod method(byte[] head, int length) {
+        for (HttpMethod m : COMMON_METHODS) {
+            byte[] name = m.asciiName().array();
+            int offset = m.asciiName().arrayOffset();
+            if (m.asciiName().length() == length && java.util.Arrays.equals(head, 0, length, name, offset, offset + length)) {
+                return m;
+            }
+        }
+        return HttpMethod.valueOf(new String(head, 0, length, StandardCharsets.US_ASCII));
+    }
+
+    private static HttpResponseStatus status(int code, byte[] head, int reasonStart, int reasonEnd) {
+        HttpResponseStatus standard = HttpResponseStatus.valueOf(code);
+        String phrase = standard.reasonPhrase();
+        int length = reasonEnd - reasonStart;
+        if (phrase.length() == length) {
+            boolean same = true;
+            for (int i = 0; i < length && same; i++) {
+                same = head[reasonStart + i] == phrase.charAt(i);
+            }
+            if (same) {
+                return standard;
+            }
+        }
+        return new HttpResponseStatus(code, new String(head, reasonStart, length, StandardCharsets.ISO_8859_1));
+    }
+
+    // ---- bodies ----
+
+    private void readBody(ByteBuf in, List<Object> out) {
+        int readable = in.readableBytes();
+        if (state == UNTIL_CLOSE) {
+            out.add(new DefaultHttpContent(in.readRetainedSlice(Math.min(readable, maxChunkBytes))));
+            return;
+        }
+        int n = (int) Math.min(Math.min(remaining, readable), maxChunkBytes);
+        ByteBuf part = in.readRetainedSlice(n);
+        remaining -= n;
+        if (remaining > 0) {
+            out.add(new DefaultHttpContent(part));
+        } else if (state == FIXED) {
+            state = HEAD;
+            out.add(new LastContent(part));
+        } else {
+            state = CHUNK_END;
+            out.add(new DefaultHttpContent(part));
+        }
+    }
+
+    private void readChunkSize(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        int limit = Math.min(in.writerIndex(), start + MAX_CHUNK_LINE + 2);
+        int lf = in.indexOf(start, limit, (byte) '\n');
+        if (lf < 0) {
+            if (limit - start >= MAX_CHUNK_LINE + 2) {
+                throw malformed("chunk size line too long");
+            }
+            return;
+        }
+        if (lf == start || in.getByte(lf - 1) != '\r') {
+            throw malformed("chunk size line not ended by CRLF");
+        }
+        int end = lf - 1;
+        long size = 0;
+        int i = start;
+        while (i < end) {
+            int digit = Character.digit((char) in.getByte(i), 16);
+            if (digit < 0) {
+                break;
+            }
+            if (i - start >= 15) {
+                throw malformed("chunk size too large");
+            }
+            size = size * 16 + digit;
+            i++;
+        }
+        if (i == start) {
+            throw malformed("invalid chunk size");
+        }
+        if (i < end) {
+            // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): no control characters.
+            int j = i;
+            while (j < end && (in.getByte(j) == ' ' || in.getByte(j) == '\t')) {
+                j++;
+            }
+            if (j == end || in.getByte(j) != ';') {
+                throw malformed("invalid chunk size");
+            }
+            for (; j < end; j++) {
+                if (!FIELD_BYTE[in.getByte(j) & 0xFF]) {
+                    throw malformed("invalid chunk extension");
+                }
+            }
+        }
+        in.readerIndex(lf + 1);
+        if (size == 0) {
+            state = TRAILERS;
+        } else {
+            remaining = size;
+            state = CHUNK_DATA;
+        }
+    }
+
+    private void readChunkEnd(ByteBuf in) {
+        if (in.readableBytes() < 2) {
+            if (in.getByte(in.readerIndex()) != '\r') {
+                throw malformed("chunk data not followed by CRLF");
+            }
+            return;
+        }
+        if (in.getByte(in.readerIndex()) != '\r' || in.getByte(in.readerIndex() + 1) != '\n') {
+            throw malformed("chunk data not followed by CRLF");
+        }
+        in.skipBytes(2);
+        state = CHUNK_SIZE;
+    }
+
+    private void readTrailers(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        if (scanLineStart == 0 && in.readableBytes() >= 2 && in.getByte(start) == '\r' && in.getByte(start + 1) == '\n') {
+            in.skipBytes(2);
+            state = HEAD;
+            out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            return;
+        }
+        int end = findSectionEnd(in, false);
+        if (end < 0) {
+            return;
+        }
+        byte[] section = new byte[end - start];
+        in.readBytes(section);
+        parseFields(section, 0);
+        HttpHeaders trailers = DefaultHttpHeadersFactory.trailersFactory().newHeaders();
+        for (int f = 0; f < fieldCount; f++) {
+            int k = f * STRIDE;
+            int nameLength = fieldAt[k + 1] - fieldAt[k];
+            boolean framing = (nameLength == CONTENT_LENGTH.length && equalsLower(section, fieldAt[k], CONTENT_LENGTH))
+                    || (nameLength == TRANSFER_ENCODING.length && equalsLower(section, fieldAt[k], TRANSFER_ENCODING))
+                    || (nameLength == TRAILER.length && equalsLower(section, fieldAt[k], TRAILER));
+            if (!framing) {
+                // RFC 9110 section 6.5.1: fields that frame the message are not allowed as trailers.
+                trailers.add(new String(section, fieldAt[k], nameLength, StandardCharsets.ISO_8859_1),
+                        new String(section, fieldAt[k + 2], fieldAt[k + 3] - fieldAt[k + 2], StandardCharsets.ISO_8859_1));
+            }
+        }
+        state = HEAD;
+        out.add(new LastContent(io.netty.buffer.Unpooled.EMPTY_BUFFER, trailers));
+    }
+}
