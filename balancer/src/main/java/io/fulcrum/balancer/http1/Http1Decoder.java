@@ -401,6 +401,12 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         if (sp2 <= sp1 + 1) {
             throw malformed("invalid request line");
         }
+        for (int i = sp1 + 1; i < sp2; i++) {
+            if (head[i] == ' ') {
+                // request-line = method SP request-target SP HTTP-version, one space each.
+                throw malformed("invalid request line");
+            }
+        }
         HttpVersion version = version(head, sp2 + 1, lineEnd);
         if (version == null) {
             throw malformed("invalid HTTP version");
