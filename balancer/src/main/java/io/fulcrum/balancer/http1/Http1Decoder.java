@@ -104,6 +104,10 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     /** Head scanning, relative to the reader index: where the current line starts, and the first line's end. */
     private int scanLineStart;
     private int scanFirstLineEnd = -1;
+    /** Field lines seen so far in the section being scanned. */
+    private int scanFields;
+    /** Field lines of the section just found. */
+    private int sectionFields;
 
     /** Parse results of the head being read; valid only inside {@link #parseFields}. */
     private int[] fieldAt;
@@ -254,8 +258,11 @@ public final class Http1Decoder extends ByteToMessageDecoder {
                 if (lf - 1 == lineStart) {
                     scanLineStart = 0;
                     scanFirstLineEnd = startLine ? firstLineEnd - start : -1;
+                    sectionFields = scanFields;
+                    scanFields = 0;
                     return lf + 1;
                 }
+                scanFields++;
             }
             lineStart = lf + 1;
         }
@@ -266,7 +273,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
      * line, recording their offsets and what frames the body.
      */
     private void parseFields(byte[] head, int from) {
-        int[] at = new int[STRIDE * 12];
+        int[] at = new int[STRIDE * Math.max(1, sectionFields)];
         int count = 0;
         contentLengthFields = 0;
         contentLength = -1;
@@ -427,10 +434,9 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         } else if (contentLengthFields > 1 || badContentLength) {
             throw malformed("invalid Content-Length");
         }
-        byte[] line = java.util.Arrays.copyOf(head, firstLineEnd);
         RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
         methods.add(method);
-        out.add(new RawRequest(line, method, uri, version, headers));
+        out.add(new RawRequest(head, firstLineEnd, method, uri, version, headers));
         startBody(out, transferEncoding, contentLengthFields == 1 ? contentLength : 0);
     }
 
@@ -471,9 +477,8 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         if (contentLengthFields > 1 || badContentLength || chunkedCount > 1) {
             throw malformed(chunkedCount > 1 ? "chunked applied more than once" : "invalid Content-Length");
         }
-        byte[] line = java.util.Arrays.copyOf(head, firstLineEnd);
         RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
-        out.add(new RawResponse(line, version, status, headers));
+        out.add(new RawResponse(head, firstLineEnd, version, status, headers));
         if (interim || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
             out.add(LastHttpContent.EMPTY_LAST_CONTENT);
             return;

@@ -80,10 +80,7 @@ public final class Http1Encoder extends ChannelOutboundHandlerAdapter {
             boolean interim = code >= 100 && code < 200;
             HttpMethod method = interim ? null : methods.poll();
             bodyless = interim || code == 204 || code == 304 || HttpMethod.HEAD.equals(method);
-            byte[] line = r instanceof RawResponse ? ((RawResponse) r).receivedLine() : null;
-            if (line != null) {
-                buf.writeBytes(line);
-            } else {
+            if (!(r instanceof RawResponse) || !((RawResponse) r).writeReceivedLine(buf)) {
                 ByteBufUtil.writeAscii(buf, r.protocolVersion().text());
                 buf.writeByte(' ');
                 ByteBufUtil.writeAscii(buf, r.status().codeAsText());
@@ -95,10 +92,7 @@ public final class Http1Encoder extends ChannelOutboundHandlerAdapter {
             HttpRequest r = (HttpRequest) m;
             methods.add(r.method());
             bodyless = false;
-            byte[] line = r instanceof RawRequest ? ((RawRequest) r).receivedLine() : null;
-            if (line != null) {
-                buf.writeBytes(line);
-            } else {
+            if (!(r instanceof RawRequest) || !((RawRequest) r).writeReceivedLine(buf)) {
                 ByteBufUtil.writeAscii(buf, r.method().asciiName());
                 buf.writeByte(' ');
                 ByteBufUtil.writeAscii(buf, r.uri());

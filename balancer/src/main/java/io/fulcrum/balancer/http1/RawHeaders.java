@@ -3,11 +3,12 @@ package io.fulcrum.balancer.http1;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.DateFormatter;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
+import io.netty.util.AsciiString;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -23,7 +24,7 @@ import java.util.Set;
  * what a proxy does with most of them.
  *
  * <p>Changes are kept beside the received bytes: a removed field is marked, an added or set field
- * goes to a small ordinary header map written after the received ones. Order among fields of the
+ * goes to a short list written after the received ones (validated as a received field would be). Order among fields of the
  * same name is kept; the received fields come first.
  *
  * <p>Name comparisons are case-insensitive (RFC 9110 section 5.1). Not thread safe.
@@ -45,8 +46,10 @@ public final class RawHeaders extends HttpHeaders {
     /** Bit i set: received field i was removed. Allocated on the first removal. */
     private long[] removed;
     private int removedCount;
-    /** Fields added or set after receipt; {@code null} until the first. */
-    private HttpHeaders extra;
+    /** Fields added or set after receipt, in order; the arrays are {@code null} until the first. */
+    private CharSequence[] extraNames;
+    private CharSequence[] extraValues;
+    private int extraCount;
 
     RawHeaders(byte[] bytes, int[] at, int count) {
         this.bytes = bytes;
@@ -100,11 +103,63 @@ public final class RawHeaders extends HttpHeaders {
         return new String(bytes, start, at[i * STRIDE + 1] - start, StandardCharsets.ISO_8859_1);
     }
 
-    private HttpHeaders extra() {
-        if (extra == null) {
-            extra = DefaultHttpHeadersFactory.headersFactory().newHeaders();
+    private void addExtra(CharSequence name, Object value) {
+        CharSequence text = value instanceof CharSequence ? (CharSequence) value
+                : value instanceof Date ? DateFormatter.format((Date) value) : String.valueOf(value);
+        validate(name, text);
+        if (extraNames == null) {
+            extraNames = new CharSequence[6];
+            extraValues = new CharSequence[6];
+        } else if (extraCount == extraNames.length) {
+            extraNames = Arrays.copyOf(extraNames, extraCount * 2);
+            extraValues = Arrays.copyOf(extraValues, extraCount * 2);
         }
-        return extra;
+        extraNames[extraCount] = name;
+        extraValues[extraCount] = text;
+        extraCount++;
+    }
+
+    /** A field added by code must be as valid as a received one: a token name, a value without CR, LF or NUL. */
+    private static void validate(CharSequence name, CharSequence value) {
+        if (name.length() == 0) {
+            throw new IllegalArgumentException("empty header name");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c > 0xFF || !Http1Decoder.TCHAR[c]) {
+                throw new IllegalArgumentException("invalid header name: " + name);
+            }
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c > 0xFF || !Http1Decoder.FIELD_BYTE[c]) {
+                throw new IllegalArgumentException("invalid value for header " + name);
+            }
+        }
+    }
+
+    private void removeExtraAll() {
+        for (int i = 0; i < extraCount; i++) {
+            extraNames[i] = null;
+            extraValues[i] = null;
+        }
+        extraCount = 0;
+    }
+
+    private void removeExtra(CharSequence name) {
+        int kept = 0;
+        for (int i = 0; i < extraCount; i++) {
+            if (!AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
+                extraNames[kept] = extraNames[i];
+                extraValues[kept] = extraValues[i];
+                kept++;
+            }
+        }
+        for (int i = kept; i < extraCount; i++) {
+            extraNames[i] = null;
+            extraValues[i] = null;
+        }
+        extraCount = kept;
     }
 
     /**
@@ -131,8 +186,11 @@ public final class RawHeaders extends HttpHeaders {
         if (runStart >= 0) {
             out.writeBytes(bytes, runStart, runEnd - runStart);
         }
-        if (extra != null && !extra.isEmpty()) {
-            encodeFields(extra, out);
+        for (int i = 0; i < extraCount; i++) {
+            ByteBufUtil.writeAscii(out, extraNames[i]);
+            out.writeByte(':').writeByte(' ');
+            ByteBufUtil.writeAscii(out, extraValues[i]);
+            out.writeByte('\r').writeByte('\n');
         }
     }
 
@@ -151,7 +209,11 @@ public final class RawHeaders extends HttpHeaders {
     /** An upper bound guess of {@link #encode}'s output size, to size the buffer once. */
     public int encodedSizeHint() {
         int received = count == 0 ? 0 : at[(count - 1) * STRIDE + 4] - at[0];
-        return received + (extra == null ? 0 : extra.size() * 64);
+        int added = 0;
+        for (int i = 0; i < extraCount; i++) {
+            added += extraNames[i].length() + extraValues[i].length() + 4;
+        }
+        return received + added;
     }
 
     // ---- HttpHeaders ----
@@ -163,7 +225,12 @@ public final class RawHeaders extends HttpHeaders {
                 return value(i);
             }
         }
-        return extra == null ? null : extra.get(name);
+        for (int i = 0; i < extraCount; i++) {
+            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
+                return extraValues[i].toString();
+            }
+        }
+        return null;
     }
 
     @Override
@@ -218,8 +285,10 @@ public final class RawHeaders extends HttpHeaders {
                 all.add(value(i));
             }
         }
-        if (extra != null) {
-            all.addAll(extra.getAll(name));
+        for (int i = 0; i < extraCount; i++) {
+            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
+                all.add(extraValues[i].toString());
+            }
         }
         return all;
     }
@@ -232,8 +301,8 @@ public final class RawHeaders extends HttpHeaders {
                 all.add(new AbstractMap.SimpleImmutableEntry<>(name(i), value(i)));
             }
         }
-        if (extra != null) {
-            all.addAll(extra.entries());
+        for (int i = 0; i < extraCount; i++) {
+            all.add(new AbstractMap.SimpleImmutableEntry<>(extraNames[i].toString(), extraValues[i].toString()));
         }
         return all;
     }
@@ -245,7 +314,12 @@ public final class RawHeaders extends HttpHeaders {
                 return true;
             }
         }
-        return extra != null && extra.contains(name);
+        for (int i = 0; i < extraCount; i++) {
+            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -269,7 +343,7 @@ public final class RawHeaders extends HttpHeaders {
 
     @Override
     public int size() {
-        return count - removedCount + (extra == null ? 0 : extra.size());
+        return count - removedCount + extraCount;
     }
 
     @Override
@@ -280,79 +354,137 @@ public final class RawHeaders extends HttpHeaders {
                 names.add(name(i));
             }
         }
-        if (extra != null) {
-            names.addAll(extra.names());
+        for (int i = 0; i < extraCount; i++) {
+            names.add(extraNames[i].toString());
         }
         return names;
     }
 
     @Override
     public HttpHeaders add(String name, Object value) {
-        extra().add(name, value);
+        addExtra(name, value);
+        return this;
+    }
+
+    @Override
+    public HttpHeaders add(CharSequence name, Object value) {
+        addExtra(name, value);
         return this;
     }
 
     @Override
     public HttpHeaders add(String name, Iterable<?> values) {
-        extra().add(name, values);
+        for (Object value : values) {
+            addExtra(name, value);
+        }
         return this;
     }
 
     @Override
     public HttpHeaders addInt(CharSequence name, int value) {
-        extra().addInt(name, value);
+        addExtra(name, Integer.toString(value));
         return this;
     }
 
     @Override
     public HttpHeaders addShort(CharSequence name, short value) {
-        extra().addShort(name, value);
+        addExtra(name, Short.toString(value));
         return this;
     }
 
     @Override
     public HttpHeaders set(String name, Object value) {
-        removeReceived(name);
-        extra().set(name, value);
+        return set((CharSequence) name, value);
+    }
+
+    @Override
+    public HttpHeaders set(CharSequence name, Object value) {
+        remove(name);
+        addExtra(name, value);
         return this;
     }
 
     @Override
     public HttpHeaders set(String name, Iterable<?> values) {
-        removeReceived(name);
-        extra().set(name, values);
-        return this;
+        remove(name);
+        return add(name, values);
     }
 
     @Override
     public HttpHeaders setInt(CharSequence name, int value) {
-        removeReceived(name);
-        extra().setInt(name, value);
-        return this;
+        return set(name, Integer.toString(value));
     }
 
     @Override
     public HttpHeaders setShort(CharSequence name, short value) {
-        removeReceived(name);
-        extra().setShort(name, value);
-        return this;
+        return set(name, Short.toString(value));
     }
 
     @Override
     public HttpHeaders remove(String name) {
-        removeReceived(name);
-        if (extra != null) {
-            extra.remove(name);
-        }
-        return this;
+        return remove((CharSequence) name);
     }
 
-    private void removeReceived(CharSequence name) {
+    @Override
+    public HttpHeaders remove(CharSequence name) {
         for (int i = 0; i < count; i++) {
             if (nameIs(i, name)) {
                 markRemoved(i);
             }
         }
+        removeExtra(name);
+        return this;
+    }
+
+    @Override
+    public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name) && live(i) && listContains(bytes, at[i * STRIDE + 2], at[i * STRIDE + 3], value, ignoreCase)) {
+                return true;
+            }
+        }
+        for (int i = 0; i < extraCount; i++) {
+            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
+                CharSequence v = extraValues[i];
+                byte[] b = v.toString().getBytes(StandardCharsets.ISO_8859_1);
+                if (listContains(b, 0, b.length, value, ignoreCase)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether the comma-separated list in {@code bytes[start, end)} has {@code value} as an element (trimmed). */
+    private static boolean listContains(byte[] bytes, int start, int end, CharSequence value, boolean ignoreCase) {
+        int s = start;
+        while (s <= end) {
+            int e = s;
+            while (e < end && bytes[e] != ',') {
+                e++;
+            }
+            int ts = s;
+            int te = e;
+            while (ts < te && (bytes[ts] == ' ' || bytes[ts] == '\t')) {
+                ts++;
+            }
+            while (te > ts && (bytes[te - 1] == ' ' || bytes[te - 1] == '\t')) {
+                te--;
+            }
+            if (te - ts == value.length()) {
+                boolean same = true;
+                for (int k = 0; k < te - ts && same; k++) {
+                    int b = bytes[ts + k] & 0xFF;
+                    char c = value.charAt(k);
+                    same = ignoreCase ? c <= 0xFF && LOWER[b] == LOWER[c] : b == c;
+                }
+                if (same) {
+                    return true;
+                }
+            }
+            s = e + 1;
+        }
+        return false;
     }
 
     @Override
@@ -360,9 +492,7 @@ public final class RawHeaders extends HttpHeaders {
         for (int i = 0; i < count; i++) {
             markRemoved(i);
         }
-        if (extra != null) {
-            extra.clear();
-        }
+        removeExtraAll();
         return this;
     }
 }

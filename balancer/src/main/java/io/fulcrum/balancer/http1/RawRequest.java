@@ -13,7 +13,9 @@ import io.netty.handler.codec.http.HttpVersion;
  * again as the bytes it came in. Not thread safe.
  */
 public final class RawRequest implements HttpRequest {
-    private final byte[] line;
+    /** The received head; its first {@code lineLength} bytes are the start line with its CRLF. */
+    private final byte[] head;
+    private final int lineLength;
     private final RawHeaders headers;
     private HttpMethod method;
     private String uri;
@@ -22,11 +24,12 @@ public final class RawRequest implements HttpRequest {
     private DecoderResult result = DecoderResult.SUCCESS;
 
     /**
-     * @param line the bytes of the request line with its CRLF, written out again while method,
-     *     target and version stay as they are
+     * @param head the received head, whose first {@code lineLength} bytes (the request line with
+     *     its CRLF) are written out again while method, target and version stay as they are
      */
-    RawRequest(byte[] line, HttpMethod method, String uri, HttpVersion version, RawHeaders headers) {
-        this.line = line;
+    RawRequest(byte[] head, int lineLength, HttpMethod method, String uri, HttpVersion version, RawHeaders headers) {
+        this.head = head;
+        this.lineLength = lineLength;
         this.method = method;
         this.uri = uri;
         this.version = version;
@@ -35,15 +38,19 @@ public final class RawRequest implements HttpRequest {
 
     /** A request that could not be parsed: the decoder result says why. */
     static RawRequest failed(Throwable cause) {
-        RawRequest r = new RawRequest(null, HttpMethod.GET, "/bad-request", HttpVersion.HTTP_1_1, RawHeaders.empty());
+        RawRequest r = new RawRequest(null, 0, HttpMethod.GET, "/bad-request", HttpVersion.HTTP_1_1, RawHeaders.empty());
         r.lineChanged = true;
         r.result = DecoderResult.failure(cause);
         return r;
     }
 
-    /** The received request line with its CRLF, or {@code null} once method, target or version changed. */
-    byte[] receivedLine() {
-        return lineChanged ? null : line;
+    /** Writes the received start line with its CRLF and returns true, or returns false once it changed. */
+    boolean writeReceivedLine(io.netty.buffer.ByteBuf out) {
+        if (lineChanged) {
+            return false;
+        }
+        out.writeBytes(head, 0, lineLength);
+        return true;
     }
 
     @Override

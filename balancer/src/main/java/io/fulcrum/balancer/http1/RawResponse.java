@@ -13,15 +13,18 @@ import io.netty.handler.codec.http.HttpVersion;
  * bytes it came in. Not thread safe.
  */
 public final class RawResponse implements HttpResponse {
-    private final byte[] line;
+    /** The received head; its first {@code lineLength} bytes are the start line with its CRLF. */
+    private final byte[] head;
+    private final int lineLength;
     private final RawHeaders headers;
     private HttpResponseStatus status;
     private HttpVersion version;
     private boolean lineChanged;
     private DecoderResult result = DecoderResult.SUCCESS;
 
-    RawResponse(byte[] line, HttpVersion version, HttpResponseStatus status, RawHeaders headers) {
-        this.line = line;
+    RawResponse(byte[] head, int lineLength, HttpVersion version, HttpResponseStatus status, RawHeaders headers) {
+        this.head = head;
+        this.lineLength = lineLength;
         this.version = version;
         this.status = status;
         this.headers = headers;
@@ -29,15 +32,19 @@ public final class RawResponse implements HttpResponse {
 
     /** A response that could not be parsed: the decoder result says why. */
     static RawResponse failed(Throwable cause) {
-        RawResponse r = new RawResponse(null, HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(999), RawHeaders.empty());
+        RawResponse r = new RawResponse(null, 0, HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(999), RawHeaders.empty());
         r.lineChanged = true;
         r.result = DecoderResult.failure(cause);
         return r;
     }
 
-    /** The received status line with its CRLF, or {@code null} once version or status changed. */
-    byte[] receivedLine() {
-        return lineChanged ? null : line;
+    /** Writes the received start line with its CRLF and returns true, or returns false once it changed. */
+    boolean writeReceivedLine(io.netty.buffer.ByteBuf out) {
+        if (lineChanged) {
+            return false;
+        }
+        out.writeBytes(head, 0, lineLength);
+        return true;
     }
 
     @Override
