@@ -455,6 +455,96 @@ public final class RawHeaders extends HttpHeaders {
         return false;
     }
 
+    /**
+     * Removes, in one pass over the received fields, those named in {@code names} and those named
+     * by a token of any field called {@code connection} (RFC 9110 section 7.6.1), except fields
+     * for which {@code kept} is true. The forwarding proxy's hop-by-hop rule without building a
+     * string per field.
+     */
+    public void removeHopByHop(CharSequence connection, CharSequence[] names, CharSequence[] kept) {
+        for (int i = 0; i < count; i++) {
+            if (!nameIs(i, connection) || !live(i)) {
+                continue;
+            }
+            int k = i * STRIDE;
+            int s = at[k + 2];
+            int end = at[k + 3];
+            while (s <= end) {
+                int e = s;
+                while (e < end && bytes[e] != ',') {
+                    e++;
+                }
+                int ts = s;
+                int te = e;
+                while (ts < te && (bytes[ts] == ' ' || bytes[ts] == '\t')) {
+                    ts++;
+                }
+                while (te > ts && (bytes[te - 1] == ' ' || bytes[te - 1] == '\t')) {
+                    te--;
+                }
+                if (te > ts && !rangeIsOneOf(ts, te, kept)) {
+                    removeNamed(ts, te);
+                }
+                s = e + 1;
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            int k = i * STRIDE;
+            if (live(i) && rangeIsOneOf(at[k], at[k + 1], names)) {
+                markRemoved(i);
+            }
+        }
+        for (CharSequence name : names) {
+            if (extraCount > 0) {
+                removeExtra(name);
+            }
+        }
+    }
+
+    /** Whether {@code bytes[start, end)} equals one of {@code names}, ignoring case. */
+    private boolean rangeIsOneOf(int start, int end, CharSequence[] names) {
+        for (CharSequence name : names) {
+            if (rangeIs(start, end, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean rangeIs(int start, int end, CharSequence name) {
+        if (end - start != name.length()) {
+            return false;
+        }
+        for (int k = 0; k < name.length(); k++) {
+            char c = name.charAt(k);
+            if (c > 0xFF || LOWER[bytes[start + k] & 0xFF] != LOWER[c]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Removes every field (received or added) whose name is {@code bytes[start, end)}. */
+    private void removeNamed(int start, int end) {
+        int length = end - start;
+        for (int i = 0; i < count; i++) {
+            int k = i * STRIDE;
+            if (at[k + 1] - at[k] != length) {
+                continue;
+            }
+            boolean same = true;
+            for (int j = 0; j < length && same; j++) {
+                same = LOWER[bytes[at[k] + j] & 0xFF] == LOWER[bytes[start + j] & 0xFF];
+            }
+            if (same) {
+                markRemoved(i);
+            }
+        }
+        if (extraCount > 0) {
+            removeExtra(new String(bytes, start, length, StandardCharsets.ISO_8859_1));
+        }
+    }
+
     /** Whether the comma-separated list in {@code bytes[start, end)} has {@code value} as an element (trimmed). */
     private static boolean listContains(byte[] bytes, int start, int end, CharSequence value, boolean ignoreCase) {
         int s = start;

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.http1.RawHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -31,6 +32,9 @@ public final class HeaderRules {
     private static final List<AsciiString> HOP_BY_HOP = List.of(
             HttpHeaderNames.CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE,
             HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
+    private static final CharSequence[] HOP_BY_HOP_NAMES = HOP_BY_HOP.toArray(new CharSequence[0]);
+    /** Fields that Connection may not remove: they frame or address the message. */
+    private static final CharSequence[] FRAMING = {HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH};
 
     private HeaderRules() {
     }
@@ -103,6 +107,10 @@ public final class HeaderRules {
 
     /** Removes the hop-by-hop fields and every field named in Connection. */
     static void removeHopByHop(HttpHeaders headers) {
+        if (headers instanceof RawHeaders) {
+            ((RawHeaders) headers).removeHopByHop(HttpHeaderNames.CONNECTION, HOP_BY_HOP_NAMES, FRAMING);
+            return;
+        }
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
             removeConnectionOptions(headers);
         }

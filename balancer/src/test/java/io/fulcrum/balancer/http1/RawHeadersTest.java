@@ -81,4 +81,15 @@ class RawHeadersTest {
         assertThrows(IllegalArgumentException.class, () -> h.add("Bad Name", "v"));
         assertEquals("Host: a|", encoded(h));
     }
+
+    @Test
+    void hopByHopFieldsAndThoseNamedInConnectionGoInOnePass() {
+        RawHeaders h = headers("Host: a|Connection: keep-alive, X-Secret ,host|X-Secret: s|x-secret: t|Keep-Alive: 5"
+                + "|TE: trailers|Upgrade: h2c|Proxy-Connection: x|Trailer: y|X-Kept: k|");
+        h.add("X-Secret", "added");
+        h.removeHopByHop("connection", new CharSequence[] {"connection", "keep-alive", "proxy-connection", "te",
+            "trailer", "transfer-encoding", "upgrade"}, new CharSequence[] {"host", "content-length"});
+        assertEquals("Host: a|X-Kept: k|", encoded(h));
+        assertEquals(2, h.size());
+    }
 }
