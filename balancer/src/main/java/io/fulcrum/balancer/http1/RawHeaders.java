@@ -47,8 +47,7 @@ public final class RawHeaders extends HttpHeaders {
     private long[] removed;
     private int removedCount;
     /** Fields added or set after receipt, in order; the arrays are {@code null} until the first. */
-    private CharSequence[] extraNames;
-    private CharSequence[] extraValues;
+    private CharSequence[] extra;
     private int extraCount;
 
     RawHeaders(byte[] bytes, int[] at, int count) {
@@ -107,15 +106,14 @@ public final class RawHeaders extends HttpHeaders {
         CharSequence text = value instanceof CharSequence ? (CharSequence) value
                 : value instanceof Date ? DateFormatter.format((Date) value) : String.valueOf(value);
         validate(name, text);
-        if (extraNames == null) {
-            extraNames = new CharSequence[6];
-            extraValues = new CharSequence[6];
-        } else if (extraCount == extraNames.length) {
-            extraNames = Arrays.copyOf(extraNames, extraCount * 2);
-            extraValues = Arrays.copyOf(extraValues, extraCount * 2);
+        if (extra == null) {
+            // Room for the five fields a forwarded request gets.
+            extra = new CharSequence[10];
+        } else if (2 * extraCount == extra.length) {
+            extra = Arrays.copyOf(extra, extra.length * 2);
         }
-        extraNames[extraCount] = name;
-        extraValues[extraCount] = text;
+        extra[2 * extraCount] = name;
+        extra[2 * extraCount + 1] = text;
         extraCount++;
     }
 
@@ -139,9 +137,8 @@ public final class RawHeaders extends HttpHeaders {
     }
 
     private void removeExtraAll() {
-        for (int i = 0; i < extraCount; i++) {
-            extraNames[i] = null;
-            extraValues[i] = null;
+        if (extra != null) {
+            Arrays.fill(extra, null);
         }
         extraCount = 0;
     }
@@ -149,16 +146,13 @@ public final class RawHeaders extends HttpHeaders {
     private void removeExtra(CharSequence name) {
         int kept = 0;
         for (int i = 0; i < extraCount; i++) {
-            if (!AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
-                extraNames[kept] = extraNames[i];
-                extraValues[kept] = extraValues[i];
+            if (!AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
+                extra[2 * kept] = extra[2 * i];
+                extra[2 * kept + 1] = extra[2 * i + 1];
                 kept++;
             }
         }
-        for (int i = kept; i < extraCount; i++) {
-            extraNames[i] = null;
-            extraValues[i] = null;
-        }
+        Arrays.fill(extra, 2 * kept, 2 * extraCount, null);
         extraCount = kept;
     }
 
@@ -187,9 +181,9 @@ public final class RawHeaders extends HttpHeaders {
             out.writeBytes(bytes, runStart, runEnd - runStart);
         }
         for (int i = 0; i < extraCount; i++) {
-            ByteBufUtil.writeAscii(out, extraNames[i]);
+            ByteBufUtil.writeAscii(out, extra[2 * i]);
             out.writeByte(':').writeByte(' ');
-            ByteBufUtil.writeAscii(out, extraValues[i]);
+            ByteBufUtil.writeAscii(out, extra[2 * i + 1]);
             out.writeByte('\r').writeByte('\n');
         }
     }
@@ -211,7 +205,7 @@ public final class RawHeaders extends HttpHeaders {
         int received = count == 0 ? 0 : at[(count - 1) * STRIDE + 4] - at[0];
         int added = 0;
         for (int i = 0; i < extraCount; i++) {
-            added += extraNames[i].length() + extraValues[i].length() + 4;
+            added += extra[2 * i].length() + extra[2 * i + 1].length() + 4;
         }
         return received + added;
     }
@@ -226,8 +220,8 @@ public final class RawHeaders extends HttpHeaders {
             }
         }
         for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
-                return extraValues[i].toString();
+            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
+                return extra[2 * i + 1].toString();
             }
         }
         return null;
@@ -286,8 +280,8 @@ public final class RawHeaders extends HttpHeaders {
             }
         }
         for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
-                all.add(extraValues[i].toString());
+            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
+                all.add(extra[2 * i + 1].toString());
             }
         }
         return all;
@@ -302,7 +296,7 @@ public final class RawHeaders extends HttpHeaders {
             }
         }
         for (int i = 0; i < extraCount; i++) {
-            all.add(new AbstractMap.SimpleImmutableEntry<>(extraNames[i].toString(), extraValues[i].toString()));
+            all.add(new AbstractMap.SimpleImmutableEntry<>(extra[2 * i].toString(), extra[2 * i + 1].toString()));
         }
         return all;
     }
@@ -315,7 +309,7 @@ public final class RawHeaders extends HttpHeaders {
             }
         }
         for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
+            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
                 return true;
             }
         }
@@ -355,7 +349,7 @@ public final class RawHeaders extends HttpHeaders {
             }
         }
         for (int i = 0; i < extraCount; i++) {
-            names.add(extraNames[i].toString());
+            names.add(extra[2 * i].toString());
         }
         return names;
     }
@@ -444,8 +438,8 @@ public final class RawHeaders extends HttpHeaders {
             }
         }
         for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extraNames[i], name)) {
-                CharSequence v = extraValues[i];
+            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
+                CharSequence v = extra[2 * i + 1];
                 byte[] b = v.toString().getBytes(StandardCharsets.ISO_8859_1);
                 if (listContains(b, 0, b.length, value, ignoreCase)) {
                     return true;

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.net.SocketAddress;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
@@ -42,7 +43,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
     static final Object DRAIN = new Object();
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final ProxyContext proxy;
     private ChannelHandlerContext ctx;
@@ -457,13 +458,13 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             return id;
         }
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        char[] out = new char[32];
+        byte[] out = new byte[32];
         long hi = random.nextLong();
         long lo = random.nextLong();
         for (int i = 0; i < 16; i++) {
             out[i] = HEX[(int) (hi >>> (60 - 4 * i)) & 0xF];
             out[16 + i] = HEX[(int) (lo >>> (60 - 4 * i)) & 0xF];
         }
-        return new String(out);
+        return new String(out, StandardCharsets.ISO_8859_1);
     }
 }
