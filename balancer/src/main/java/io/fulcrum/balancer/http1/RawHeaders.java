@@ -144,6 +144,9 @@ public final class RawHeaders extends HttpHeaders {
     }
 
     private void removeExtra(CharSequence name) {
+        if (extraCount == 0) {
+            return;
+        }
         int kept = 0;
         for (int i = 0; i < extraCount; i++) {
             if (!AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
