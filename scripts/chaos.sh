@@ -209,7 +209,7 @@ EOF
 RELOAD_FAILURES=0
 reload() { # POST /reload; a rejected or failed reload is counted and breaks the reload promise
   local code
-  code=$(curl -sS -o "$WORK/reload.json" -w '%{http_code}' --max-time 10 -XPOST "$ADMIN_URL/reload" 2>/dev/null) || code=000
+  code=$(curl -sS -o "$WORK/reload.json" -w '%{http_code}' --max-time 10 -XPOST -H 'Content-Type: application/json' "$ADMIN_URL/reload" 2>/dev/null) || code=000
   if [[ $code != 200 ]]; then
     RELOAD_FAILURES=$((RELOAD_FAILURES + 1))
     say "reload answered $code: $(cat "$WORK/reload.json" 2>/dev/null)"
