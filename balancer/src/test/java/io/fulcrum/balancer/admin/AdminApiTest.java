@@ -234,8 +234,10 @@ class AdminApiTest {
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/html"));
         String page = r.body();
-        assertTrue(page.contains("fetch(\"/backends\""), "polls /backends");
-        assertTrue(page.contains("setInterval(refresh, 1000)"), "every second");
+        assertTrue(page.contains("get(\"/backends\")"), "polls /backends");
+        assertTrue(page.contains("get(\"/metrics\", true)"), "and /metrics, for the p99 charts");
+        assertTrue(page.contains("const POLL_MS = 1000") && page.contains("setInterval(refresh, POLL_MS)"),
+                "every second");
         assertFalse(page.matches("(?s).*(src|href)=\"https?:.*"), "no external resources");
     }
 
