@@ -53,6 +53,7 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String BACKEND_ERRORS = "fulcrum.backend.errors";
     public static final String BACKEND_HEALTHY = "fulcrum.backend.healthy";
     public static final String BACKEND_EJECTED = "fulcrum.backend.ejected";
+    public static final String BACKEND_ROUTABLE = "fulcrum.backend.routable";
     public static final String BACKEND_DRAINING = "fulcrum.backend.draining";
     public static final String BACKEND_LATENCY_EWMA = "fulcrum.backend.latency.ewma";
     public static final String BACKEND_LOAD_REPORTED = "fulcrum.backend.load.reported";
@@ -284,6 +285,10 @@ public final class BalancerMetrics implements AutoCloseable {
                 .register(registry));
         meters.add(Gauge.builder(BACKEND_HEALTHY, state, s -> s.healthy() ? 1 : 0).tag(TAG_BACKEND, id)
                 .description("1 when active health checks pass").register(registry));
+        meters.add(Gauge.builder(BACKEND_ROUTABLE, state, s -> s.routable() && !s.heldDown(System.nanoTime()) ? 1 : 0)
+                .tag(TAG_BACKEND, id)
+                .description("1 when selection may choose the backend: healthy, not ejected, draining or held down")
+                .register(registry));
         meters.add(Gauge.builder(BACKEND_EJECTED, state, s -> s.ejected() ? 1 : 0).tag(TAG_BACKEND, id)
                 .description("1 while ejected by outlier detection").register(registry));
         meters.add(Gauge.builder(BACKEND_DRAINING, state, s -> s.draining() ? 1 : 0).tag(TAG_BACKEND, id)
