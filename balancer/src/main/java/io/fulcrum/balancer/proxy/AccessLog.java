@@ -238,7 +238,7 @@ public final class AccessLog {
     }
 
     /**
-     * The logfmt line: the keys of the JSON format, tries as
+     * The logfmt line: the keys of the JSON format plus {@code attempts} (the number of tries), tries as
      * {@code tries="us-1:reset:-:-:0 us-2:success:0.120:1.804:200"}.
      */
     static void logfmt(RequestRecord r, StringBuilder line) {
@@ -257,6 +257,7 @@ public final class AccessLog {
         line.append(" ttfb_ms=").append(r.firstByteNanos() < 0 ? "-" : millis(r.firstByteNanos()));
         pair(line, "user_agent", r.userAgent());
         pair(line, "backend", r.backend());
+        line.append(" attempts=").append(r.tries().size());
         StringBuilder tries = new StringBuilder();
         for (RequestRecord.Try t : r.tries()) {
             if (tries.length() > 0) {

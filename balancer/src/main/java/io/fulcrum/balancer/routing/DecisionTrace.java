@@ -41,6 +41,9 @@ public final class DecisionTrace {
             double latencyMillis, double reportedLoad, int weight, double slowStartFactor, double cost) {
     }
 
+    /** Candidates listed in {@link #detailed()}. */
+    static final int MAX_DETAILED = 32;
+
     private final boolean full;
     private final boolean explain;
     private String clientRegion;
@@ -149,11 +152,17 @@ public final class DecisionTrace {
     /**
      * The compact line followed by every candidate with its state and cost terms, separated by
      * {@code ; } so that it fits one header value: {@code id[region state in-flight/max lat=ms
-     * load=x w=n ss=f cost=c]}.
+     * load=x w=n ss=f cost=c]}. At most {@value #MAX_DETAILED} candidates, so the header stays a few
+     * kilobytes at most.
      */
     public String detailed() {
         StringBuilder s = new StringBuilder(compact());
+        int shown = 0;
         for (Candidate c : candidates) {
+            if (shown++ == MAX_DETAILED) {
+                s.append("; ").append(candidates.size() - MAX_DETAILED).append(" more (see GET /explain)");
+                break;
+            }
             s.append("; ").append(c.id()).append('[').append(c.region()).append(' ').append(c.state())
                     .append(" inflight=").append(c.inFlight()).append('/').append(c.maxInFlight())
                     .append(String.format(Locale.ROOT, " lat=%.3fms load=%.2f w=%d ss=%.2f", c.latencyMillis(),

@@ -13,6 +13,7 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -272,6 +273,41 @@ class ObservabilityE2eTest {
         assertEquals("held-down", us.get("state").asText());
         assertTrue(us.get("stateReason").asText().startsWith("connect failed"), us.toString());
         assertEquals(1, us.get("holdDowns").asInt());
+    }
+
+    @Test
+    void theBalancersOwnAnswersAndClientsThatLeaveAreCountedAndLogged() throws Exception {
+        start("");
+        try (RawHttpClient raw = RawHttpClient.connect(balancer.port(), 10_000)) {
+            RawHttpClient.Response r = raw.send("GET /two-hosts HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
+                    + "User-Agent: raw/1\r\n\r\n").readResponse();
+            assertEquals(400, r.status());
+        }
+        // A client that leaves while its request is held at the backend: 499, aborted.
+        us1.hold(true);
+        try (RawHttpClient raw = RawHttpClient.connect(balancer.port(), 10_000)) {
+            raw.send("GET /held HTTP/1.1\r\nHost: a\r\n\r\n");
+            await().atMost(WAIT).until(() -> us1.holding() == 1);
+        }
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(1.0,
+                sample(scrape(), "fulcrum_requests_total{backend=\"none\",method=\"GET\",outcome=\"aborted\","
+                        + "status_class=\"none\"}")));
+        us1.hold(false);
+        us1.release();
+
+        String text = scrape();
+        assertEquals(1.0, sample(text, requests("none", "GET", "4xx")), text);
+        List<JsonNode> log = logLines(2);
+        JsonNode refused = log.get(0);
+        assertEquals(400, refused.get("status").asInt());
+        assertTrue(refused.get("backend").isNull(), "the balancer answered");
+        assertEquals("more than one Host header", refused.get("error").asText());
+        assertEquals("raw/1", refused.get("user_agent").asText());
+        assertEquals(0, refused.get("tries").size());
+        JsonNode left = log.get(1);
+        assertEquals(499, left.get("status").asInt());
+        assertEquals("aborted", left.get("outcome").asText());
+        assertEquals("cancelled", left.get("tries").get(0).get("outcome").asText());
     }
 
     @Test
