@@ -1,8 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.http1.Http1Codec;
-import io.fulcrum.balancer.metrics.MetricsHandler;
-import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
@@ -13,9 +11,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client-side pipeline, assembled only here: Fulcrum's strict HTTP/1.1 decoder and encoder
- * with the configured limits, client-idle detection, request metrics, and the proxy handler, which
- * also decides when a connection closes. Pipelined requests are read no faster than they are
- * answered (reading is explicit), so one read of at most 64 KiB bounds what a connection queues.
+ * with the configured limits, client-idle detection, and the proxy handler, which also decides
+ * when a connection closes and records each request's metrics. Pipelined requests are read no
+ * faster than they are answered (reading is explicit), so one read of at most 64 KiB bounds what a
+ * connection queues.
  * Connections past {@code max-connections} get a 503 and are closed at once.
  */
 public final class ProxyServerInitializer extends ChannelInitializer<SocketChannel> {
@@ -44,10 +43,6 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         }
         Http1Codec.addServer(ch.pipeline(), maxUriBytes, maxHeaderBytes, MAX_CHUNK)
                 .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
-        RequestMetrics metrics = proxy.requestMetrics();
-        if (metrics != null) {
-            ch.pipeline().addLast("metrics", new MetricsHandler(metrics));
-        }
         ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy));
     }
 }
