@@ -23,6 +23,9 @@ import io.fulcrum.balancer.routing.BackendSnapshot;
 import io.fulcrum.balancer.routing.NanoClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.fulcrum.balancer.config.TlsConfig;
+import io.fulcrum.balancer.tls.TlsContexts;
+import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -46,6 +49,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Balancer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Balancer.class);
+    /** How often the TLS certificate and key files are checked for changes. */
+    private static final Duration CERTIFICATE_CHECK = Duration.ofSeconds(5);
     /** Editors write a file in several steps; changes this close together give one reload. */
     private static final Duration RELOAD_DEBOUNCE = Duration.ofMillis(200);
 
@@ -136,16 +141,54 @@ public final class Balancer implements AutoCloseable {
             admin.start();
             if (reloader != null) {
                 reloader.watch(RELOAD_DEBOUNCE);
+                TlsTerminator tls = server.tls();
+                if (tls != null) {
+                    reloader.addApplier(next -> {
+                        if (next.tls() != null) {
+                            tls.update(next.tls());
+                        }
+                    });
+                    control.scheduleWithFixedDelay(this::reloadIfCertificatesChanged, CERTIFICATE_CHECK.toMillis(),
+                            CERTIFICATE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+                }
             }
         } catch (RuntimeException | InterruptedException e) {
             stop(Duration.ZERO);
             throw e;
+        } catch (javax.net.ssl.SSLException e) {
+            stop(Duration.ZERO);
+            throw new IllegalStateException("cannot use the TLS certificates: " + e.getMessage(), e);
         } catch (IOException e) {
             stop(Duration.ZERO);
             throw new IllegalStateException("cannot watch " + configFile + ": " + e.getMessage(), e);
         }
         healthChecks.start();
         return this;
+    }
+
+    /**
+     * Reloads when a certificate or key file of the config in force changed (renewed in place, as
+     * certbot and cert-manager do), so new connections get the new certificate without a restart.
+     * Runs on the control thread.
+     */
+    private void reloadIfCertificatesChanged() {
+        TlsConfig tls = reloader.current().tls();
+        if (tls == null) {
+            return;
+        }
+        for (TlsConfig.Certificate c : tls.certificates()) {
+            String now;
+            try {
+                now = TlsContexts.fingerprint(c.chain(), c.key());
+            } catch (IOException e) {
+                // Being replaced, or gone: the reload that follows a complete file reports it.
+                continue;
+            }
+            if (!now.equals(c.fingerprint())) {
+                reloader.reload("certificate files changed");
+                return;
+            }
+        }
     }
 
     private static Set<String> poolKeys(BackendSnapshot snapshot) {
@@ -196,6 +239,11 @@ public final class Balancer implements AutoCloseable {
     /** The traffic port actually bound. */
     public int port() {
         return server.port();
+    }
+
+    /** The bound HTTPS port, or -1 when the config has no {@code tls} listener. */
+    public int tlsPort() {
+        return server.tlsPort();
     }
 
     public BackendRegistry registry() {

@@ -80,6 +80,22 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         this.control = requireNonNull(control, "control");
     }
 
+    /**
+     * A part of the balancer that applies a new config itself and may refuse it: appliers run
+     * before anything else is changed, in the order added, and one that throws rejects the reload.
+     */
+    @FunctionalInterface
+    public interface Applier {
+        void apply(BalancerConfig next) throws Exception;
+    }
+
+    private final List<Applier> appliers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a part that applies each new config before the routing and proxy settings change. */
+    public void addApplier(Applier applier) {
+        appliers.add(requireNonNull(applier, "applier"));
+    }
+
     /** The config file this reloader reads. */
     @Override
     public Path file() {
@@ -119,6 +135,13 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         if (next.equals(old)) {
             log.info("config reload ({}): {} unchanged", trigger, file);
             return succeeded(trigger, restartNeeded(startup, next));
+        }
+        for (Applier applier : appliers) {
+            try {
+                applier.apply(next);
+            } catch (Exception e) {
+                return failed(trigger, List.of(file + ": " + e.getMessage()));
+            }
         }
         try {
             registry.update(next.region(), next.routing(), next.backends());
@@ -174,6 +197,8 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         addIfChanged(changed, "health", old.health(), next.health());
         addIfChanged(changed, "outlier", old.outlier(), next.outlier());
         addIfChanged(changed, "access-log", old.accessLog(), next.accessLog());
+        addIfChanged(changed, "tls.listen", old.tls() == null ? null : old.tls().listen(),
+                next.tls() == null ? null : next.tls().listen());
         return changed;
     }
 

@@ -139,12 +139,30 @@ public final class BalancerYaml {
             }
             return map;
         }
-        if (node instanceof SequenceNode seq) {
-            List<String> items = new ArrayList<>();
-            seq.getValue().forEach(n -> items.add(String.valueOf(toTree(n))));
-            return "[" + String.join(", ", items) + "]";
+        if (node instanceof SequenceNode) {
+            return flow(node);
         }
         return ((ScalarNode) node).getValue();
+    }
+
+    /** A node in YAML flow style; scalars quoted when plain text would read as something else. */
+    private static String flow(Node node) {
+        if (node instanceof SequenceNode seq) {
+            List<String> items = new ArrayList<>();
+            seq.getValue().forEach(n -> items.add(flow(n)));
+            return "[" + String.join(", ", items) + "]";
+        }
+        if (node instanceof MappingNode m) {
+            List<String> fields = new ArrayList<>();
+            for (NodeTuple t : m.getValue()) {
+                fields.add(((ScalarNode) t.getKeyNode()).getValue() + ": " + flow(t.getValueNode()));
+            }
+            return "{ " + String.join(", ", fields) + " }";
+        }
+        String text = ((ScalarNode) node).getValue();
+        boolean plain = !text.isEmpty() && "*&!%@`'\"{[|>#".indexOf(text.charAt(0)) < 0
+                && !text.contains(": ") && !text.contains(",") && !text.contains("]") && !text.contains("}");
+        return plain ? text : "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     /** Adds each server under its name, in the balancer's region. */

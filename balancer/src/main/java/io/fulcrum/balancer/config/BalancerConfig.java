@@ -26,6 +26,7 @@ import java.util.List;
  * @param accessLogFormat {@code json} (default) or {@code logfmt}
  * @param adminToken the bearer token of the admin API's state-changing endpoints
  * @param decisionHeader the opt-in debug header that returns the decision trace, or {@code null}
+ * @param tls the HTTPS listener and its certificates, or {@code null} when there is none
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -42,14 +43,15 @@ public record BalancerConfig(
         String backendHeader,
         String accessLogFormat,
         AdminTokenConfig adminToken,
-        DecisionHeaderConfig decisionHeader) {
+        DecisionHeaderConfig decisionHeader,
+        TlsConfig tls) {
 
     /** A config with the JSON access log, no admin token and no decision header. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
             List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
             TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader) {
         this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
-                backendHeader, "json", AdminTokenConfig.NONE, null);
+                backendHeader, "json", AdminTokenConfig.NONE, null, null);
     }
 
     public BalancerConfig {

@@ -56,7 +56,10 @@ public final class ConfigLoader {
             Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
-            "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header");
+            "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
+            "tls");
+    private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
+    private static final List<String> SNI_KEYS = List.of("names", "cert", "key");
     private static final List<String> LISTEN_KEYS = List.of("host", "port");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "token-file");
     private static final List<String> DECISION_HEADER_KEYS = List.of("request", "trusted");
@@ -218,11 +221,12 @@ public final class ConfigLoader {
             String backendHeader = headerName(top, "backend-header");
             String accessLogFormat = accessLogFormat(top);
             DecisionHeaderConfig decisionHeader = decisionHeader(top);
+            TlsConfig tls = tls(top, listen);
             if (!problems.isEmpty()) {
                 return null;
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
-                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader);
+                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls);
         }
 
         // ---- sections -------------------------------------------------------------------------
@@ -561,6 +565,142 @@ public final class ConfigLoader {
                 }
             }
             return new DecisionHeaderConfig(request, trusted);
+        }
+
+        /**
+         * The optional {@code tls} section: an HTTPS listener with its certificates. Each chain and
+         * key is loaded here, so a file that is missing or not a valid certificate and key is a
+         * problem of the config (and a reload with it is refused while the old one keeps serving).
+         */
+        TlsConfig tls(Section top, ListenConfig traffic) {
+            Entry e = top.get("tls");
+            if (e == null || isNull(e.value())) {
+                return null;
+            }
+            Section s = subsection(top, "tls", TLS_KEYS);
+            ListenConfig listen = listen(s, "listen", new ListenConfig(traffic.host(), 8443));
+            if (s.get("listen") == null) {
+                problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
+            } else if (listen.port() != 0 && listen.port() == traffic.port()) {
+                problem(s.child("listen.port"), s.get("listen").value(), "the same port as listen.port: TLS needs a port of its own");
+            }
+            List<String> protocols = TlsConfig.DEFAULT_PROTOCOLS;
+            Entry pe = s.get("protocols");
+            if (pe != null && checkTag(pe.path(), pe.value()) && !isNull(pe.value())) {
+                if (!(pe.value() instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+                    problem(pe.path(), pe.value(), "expected a list of TLS versions (TLSv1.3, TLSv1.2)");
+                } else {
+                    protocols = new ArrayList<>();
+                    for (int i = 0; i < seq.getValue().size(); i++) {
+                        Entry item = new Entry(pe.path() + "[" + i + "]", pe.key(), seq.getValue().get(i));
+                        String text = scalarText(item, "a TLS version");
+                        if (text != null && !TlsConfig.DEFAULT_PROTOCOLS.contains(text)) {
+                            problem(item.path(), item.value(), "unsupported TLS version \"" + text
+                                    + "\" (expected: TLSv1.3 or TLSv1.2)" + hint(text, TlsConfig.DEFAULT_PROTOCOLS));
+                        } else if (text != null && !protocols.contains(text)) {
+                            protocols.add(text);
+                        }
+                    }
+                }
+            }
+            TlsConfig.Certificate certificate = certificate(s, e);
+            List<TlsConfig.SniCertificate> sni = new ArrayList<>();
+            Entry se = s.get("sni");
+            if (se != null && checkTag(se.path(), se.value()) && !isNull(se.value())) {
+                if (!(se.value() instanceof SequenceNode seq)) {
+                    problem(se.path(), se.value(), "expected a list of { names: [...], cert: ..., key: ... }");
+                } else {
+                    for (int i = 0; i < seq.getValue().size(); i++) {
+                        Node item = seq.getValue().get(i);
+                        String path = se.path() + "[" + i + "]";
+                        Section is = section(item, path, SNI_KEYS);
+                        if (is == null) {
+                            continue;
+                        }
+                        List<String> names = serverNames(is, item);
+                        TlsConfig.Certificate c = certificate(is, new Entry(path, se.key(), item));
+                        if (!names.isEmpty() && c != null) {
+                            sni.add(new TlsConfig.SniCertificate(names, c));
+                        }
+                    }
+                }
+            }
+            if (certificate == null || !problems.isEmpty()) {
+                return null;
+            }
+            TlsConfig tls = new TlsConfig(listen, certificate, sni, protocols);
+            try {
+                io.fulcrum.balancer.tls.TlsContexts.mapping(tls);
+            } catch (javax.net.ssl.SSLException | RuntimeException ex) {
+                problem(s.child("cert"), s.get("cert").value(), "the certificates cannot be used: " + ex.getMessage());
+                return null;
+            }
+            return tls;
+        }
+
+        private List<String> serverNames(Section s, Node at) {
+            Entry n = s.get("names");
+            List<String> names = new ArrayList<>();
+            if (n == null) {
+                problem(s.child("names"), at, "required (expected: a list of server names such as api.example.com or *.example.com)");
+                return names;
+            }
+            if (!checkTag(n.path(), n.value()) || !(n.value() instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+                problem(n.path(), n.value(), "expected a list of server names");
+                return names;
+            }
+            for (int i = 0; i < seq.getValue().size(); i++) {
+                Entry item = new Entry(n.path() + "[" + i + "]", n.key(), seq.getValue().get(i));
+                String text = scalarText(item, "a server name");
+                if (text == null) {
+                    continue;
+                }
+                String host = text.startsWith("*.") ? text.substring(2) : text;
+                if (!HostSyntax.isValid(host) || host.contains(":")) {
+                    problem(item.path(), item.value(), "not a valid server name: \"" + text + "\"");
+                } else {
+                    names.add(text.toLowerCase(Locale.ROOT));
+                }
+            }
+            return names;
+        }
+
+        /** {@code cert} and {@code key} of a section: readable PEM files, fingerprinted. */
+        private TlsConfig.Certificate certificate(Section s, Entry at) {
+            Path chain = readableFile(s, "cert", at, "a PEM file with the certificate chain");
+            Path key = readableFile(s, "key", at, "a PEM file with the private key (PKCS#8)");
+            if (chain == null || key == null) {
+                return null;
+            }
+            try {
+                return new TlsConfig.Certificate(chain, key, io.fulcrum.balancer.tls.TlsContexts.fingerprint(chain, key));
+            } catch (IOException ex) {
+                problem(s.child("cert"), s.get("cert").value(), "cannot read: " + ex.getMessage());
+                return null;
+            }
+        }
+
+        private Path readableFile(Section s, String key, Entry parent, String expected) {
+            Entry e = s.get(key);
+            if (e == null) {
+                problem(s.child(key), parent.value(), "required (expected: " + expected + ")");
+                return null;
+            }
+            String text = scalarText(e, expected);
+            if (text == null) {
+                return null;
+            }
+            try {
+                Path p = Path.of(text);
+                if (!Files.isReadable(p) || Files.isDirectory(p)) {
+                    problem(e.path(), e.value(), "cannot read \"" + text + "\" (expected: " + expected + ")");
+                    return null;
+                }
+                return p;
+            } catch (InvalidPathException ex) {
+                problem(e.path(), e.value(), "not a valid file path: \"" + text + "\"");
+                return null;
+            }
         }
 
         String accessLog(Section top) {

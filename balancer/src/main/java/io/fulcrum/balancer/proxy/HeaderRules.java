@@ -25,6 +25,7 @@ public final class HeaderRules {
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final String VIA_11 = "1.1 fulcrum";
     private static final String VIA_10 = "1.0 fulcrum";
 
@@ -47,6 +48,14 @@ public final class HeaderRules {
      * @param requestId the request id, already taken from the request or generated
      */
     public static void prepareRequest(HttpRequest request, String clientAddress, String requestId) {
+        prepareRequest(request, clientAddress, requestId, false);
+    }
+
+    /**
+     * As {@link #prepareRequest(HttpRequest, String, String)}, for a request that came in over TLS
+     * when {@code tls} is true ({@code X-Forwarded-Proto: https}).
+     */
+    public static void prepareRequest(HttpRequest request, String clientAddress, String requestId, boolean tls) {
         HttpHeaders headers = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         HttpVersion clientVersion = request.protocolVersion();
@@ -56,7 +65,7 @@ public final class HeaderRules {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         headers.set(X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, clientAddress));
-        headers.set(X_FORWARDED_PROTO, HTTP);
+        headers.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
         if (host != null) {
             headers.set(X_FORWARDED_HOST, host);
         }

@@ -49,6 +49,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final ProxyContext proxy;
+    private final boolean tls;
     private ChannelHandlerContext ctx;
     private String clientAddress;
     private InetAddress remoteAddress;
@@ -68,7 +69,13 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private final Runnable onResponseTimer = this::onResponseTimer;
 
     ProxyFrontendHandler(ProxyContext proxy) {
+        this(proxy, false);
+    }
+
+    /** @param tls the connection came in over TLS (X-Forwarded-Proto: https) */
+    ProxyFrontendHandler(ProxyContext proxy, boolean tls) {
         this.proxy = proxy;
+        this.tls = tls;
     }
 
     @Override
@@ -139,7 +146,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
         Exchange ex = new Exchange(this, proxy, settings, request, requestId, region, clientAddress);
         ex.facts(facts);
-        HeaderRules.prepareRequest(request, clientAddress, requestId);
+        HeaderRules.prepareRequest(request, clientAddress, requestId, tls);
         if (facts.spanId() != null) {
             // No valid traceparent came in: this request starts a trace (its tracestate goes too).
             request.headers().remove(TraceContext.TRACESTATE);

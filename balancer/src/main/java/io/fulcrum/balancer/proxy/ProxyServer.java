@@ -1,5 +1,9 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.config.ListenConfig;
+import io.fulcrum.balancer.tls.TlsTerminator;
+import javax.net.ssl.SSLException;
+
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
@@ -42,6 +46,8 @@ public final class ProxyServer {
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup workerGroup;
     private Channel serverChannel;
+    private Channel tlsChannel;
+    private TlsTerminator tls;
 
     public ProxyServer(BalancerConfig config, ProxyContext proxy, Transport transport, EventLoopGroup acceptGroup,
             EventLoopGroup workerGroup) {
@@ -69,8 +75,21 @@ public final class ProxyServer {
         return new PerLoopConnectionPool(backends, MAX_IDLE_PER_LOOP);
     }
 
-    /** Binds the listen address; throws if it cannot. */
-    public void start() throws InterruptedException {
+    /**
+     * Binds the listen address, and the TLS listener when the config has one; throws if either
+     * cannot be bound or the certificates cannot be used.
+     */
+    public void start() throws InterruptedException, SSLException {
+        serverChannel = bind(config.listen(), null);
+        log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
+        if (config.tls() != null) {
+            tls = new TlsTerminator(config.tls());
+            tlsChannel = bind(config.tls().listen(), tls);
+            log.info("listening for HTTPS on {}", tlsChannel.localAddress());
+        }
+    }
+
+    private Channel bind(ListenConfig listen, TlsTerminator terminator) throws InterruptedException {
         ServerBootstrap server = new ServerBootstrap()
                 .group(acceptGroup, workerGroup)
                 .channel(transport.serverChannel())
@@ -81,9 +100,18 @@ public final class ProxyServer {
                 .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
-                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos()));
-        serverChannel = server.bind(config.listen().host(), config.listen().port()).sync().channel();
-        log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
+                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos(), terminator));
+        return server.bind(listen.host(), listen.port()).sync().channel();
+    }
+
+    /** The HTTPS listener's certificates, or {@code null} when there is no TLS listener. */
+    public TlsTerminator tls() {
+        return tls;
+    }
+
+    /** The bound TLS port (useful with port 0), or -1 when there is no TLS listener. */
+    public int tlsPort() {
+        return tlsChannel == null ? -1 : ((InetSocketAddress) tlsChannel.localAddress()).getPort();
     }
 
     /** The bound port (useful with port 0). */
@@ -98,6 +126,9 @@ public final class ProxyServer {
     public void stop(Duration drain) throws InterruptedException {
         if (serverChannel != null) {
             serverChannel.close().await(5, TimeUnit.SECONDS);
+        }
+        if (tlsChannel != null) {
+            tlsChannel.close().await(5, TimeUnit.SECONDS);
         }
         proxy.startDraining();
         proxy.clientChannels().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyFrontendHandler.DRAIN));

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.http1.Http1Codec;
+import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
@@ -27,9 +28,20 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     private final int maxHeaderBytes;
     private final int maxUriBytes;
     private final long clientIdleNanos;
+    private final TlsTerminator tls;
 
     public ProxyServerInitializer(ProxyContext proxy, int maxHeaderBytes, int maxUriBytes, long clientIdleNanos) {
+        this(proxy, maxHeaderBytes, maxUriBytes, clientIdleNanos, null);
+    }
+
+    /**
+     * @param tls the HTTPS listener's certificates, which put TLS first in every pipeline, or
+     *     {@code null} for cleartext
+     */
+    public ProxyServerInitializer(ProxyContext proxy, int maxHeaderBytes, int maxUriBytes, long clientIdleNanos,
+            TlsTerminator tls) {
         this.proxy = proxy;
+        this.tls = tls;
         this.maxHeaderBytes = maxHeaderBytes;
         this.maxUriBytes = maxUriBytes;
         this.clientIdleNanos = clientIdleNanos;
@@ -41,8 +53,11 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
             ch.writeAndFlush(Unpooled.wrappedBuffer(OVERLOADED)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        if (tls != null) {
+            ch.pipeline().addLast("tls", tls.newHandler());
+        }
         Http1Codec.addServer(ch.pipeline(), maxUriBytes, maxHeaderBytes, MAX_CHUNK)
                 .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
-        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy));
+        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy, tls != null));
     }
 }

@@ -1,0 +1,209 @@
+package io.fulcrum.balancer.tls;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.admin.ReloadResult;
+import io.fulcrum.balancer.config.ConfigException;
+import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.ScriptedBackend;
+import io.netty.handler.codec.http.HttpRequest;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The HTTPS listener over real sockets with the JDK's TLS client: requests proxied with
+ * X-Forwarded-Proto https, certificates chosen by SNI, the protocol list honoured, certificate
+ * files renewed in place picked up without a restart, a broken renewal refused while the old
+ * certificate keeps serving, and configs with unusable certificates refused with the field named.
+ */
+class TlsTerminationTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    private Path certs;
+    private SSLContext trustingTestCa;
+    private TrustManagerFactory testCa;
+
+    @BeforeEach
+    void copyCertificates() throws Exception {
+        certs = Files.createDirectories(fx.dir().resolve("certs"));
+        for (String name : List.of("ca.pem", "localhost.pem", "localhost.key", "a-test.pem", "a-test.key",
+                "b-test.pem", "b-test.key")) {
+            try (InputStream in = getClass().getResourceAsStream("/tls/" + name)) {
+                Files.copy(in, certs.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(certs.resolve("ca.pem"))) {
+            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        testCa = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        testCa.init(trust);
+        trustingTestCa = newClientContext();
+    }
+
+    private SSLContext newClientContext() throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, testCa.getTrustManagers(), null);
+        return context;
+    }
+
+    private String tlsSection(String protocols) {
+        return "tls:\n"
+                + "  listen: { host: 127.0.0.1, port: 0 }\n"
+                + "  cert: " + certs.resolve("localhost.pem") + "\n"
+                + "  key: " + certs.resolve("localhost.key") + "\n"
+                + (protocols == null ? "" : "  protocols: " + protocols + "\n")
+                + "  sni:\n"
+                + "    - { names: [a.test, '*.a.test'], cert: " + certs.resolve("a-test.pem") + ", key: "
+                + certs.resolve("a-test.key") + " }\n"
+                + "    - { names: [b.test], cert: " + certs.resolve("b-test.pem") + ", key: " + certs.resolve("b-test.key")
+                + " }\n";
+    }
+
+    private Balancer balancer(ScriptedBackend backend, String protocols) throws Exception {
+        return fx.balancer(BalancerYaml.create().backend("b1", backend.port()).merge(tlsSection(protocols)));
+    }
+
+    /** The subject CN of the certificate the balancer presents for {@code serverName} (none: null). */
+    private String presentedName(int port, String serverName, String... protocols) throws Exception {
+        // A client context of its own each time: a cached session would be resumed, and report the
+        // certificate of the handshake it came from.
+        try (SSLSocket socket = (SSLSocket) newClientContext().getSocketFactory().createSocket("127.0.0.1", port)) {
+            SSLParameters params = socket.getSSLParameters();
+            // The test CA signs for the names; the check here is which certificate came back.
+            params.setEndpointIdentificationAlgorithm(null);
+            params.setServerNames(serverName == null ? List.of() : List.of(new SNIHostName(serverName)));
+            if (protocols.length > 0) {
+                params.setProtocols(protocols);
+            }
+            socket.setSSLParameters(params);
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            Certificate[] chain = socket.getSession().getPeerCertificates();
+            String dn = ((X509Certificate) chain[0]).getSubjectX500Principal().getName();
+            return dn.replace("CN=", "");
+        }
+    }
+
+    @Test
+    void requestsOverTlsAreProxiedAndMarkedHttps() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer balancer = balancer(backend, null);
+        HttpClient client = HttpClient.newBuilder().sslContext(trustingTestCa).version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+
+        HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+                URI.create("https://localhost:" + balancer.tlsPort() + "/secure")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(200, r.statusCode());
+        HttpRequest seen = backend.received().get(backend.received().size() - 1);
+        assertEquals("/secure", seen.uri());
+        assertEquals("https", seen.headers().get("X-Forwarded-Proto"));
+        assertTrue(balancer.port() != balancer.tlsPort(), "cleartext and TLS listen on ports of their own");
+    }
+
+    @Test
+    void theCertificateIsChosenByServerName() throws Exception {
+        Balancer balancer = balancer(fx.backend("b1"), null);
+        int port = balancer.tlsPort();
+        assertEquals("b.test", presentedName(port, "b.test"));
+        assertEquals("a.test", presentedName(port, "a.test"));
+        assertEquals("a.test", presentedName(port, "api.a.test"), "wildcard names match one label");
+        assertEquals("localhost", presentedName(port, "unknown.test"), "no match: the default certificate");
+        assertEquals("localhost", presentedName(port, null), "no SNI: the default certificate");
+    }
+
+    @Test
+    void onlyTheConfiguredProtocolsAreOffered() throws Exception {
+        Balancer balancer = balancer(fx.backend("b1"), "[TLSv1.3]");
+        assertEquals("localhost", presentedName(balancer.tlsPort(), null, "TLSv1.3"));
+        assertThrows(javax.net.ssl.SSLException.class, () -> presentedName(balancer.tlsPort(), null, "TLSv1.2"));
+    }
+
+    @Test
+    void renewedCertificateFilesAreServedWithoutARestart() throws Exception {
+        Balancer balancer = balancer(fx.backend("b1"), null);
+        int port = balancer.tlsPort();
+        assertEquals("localhost", presentedName(port, null));
+
+        // Renewed in place, key first then chain, as certificate tools do.
+        Files.copy(certs.resolve("b-test.key"), certs.resolve("localhost.key"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(certs.resolve("b-test.pem"), certs.resolve("localhost.pem"), StandardCopyOption.REPLACE_EXISTING);
+
+        await("renewed certificate served").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> presentedName(port, null).equals("b.test"));
+    }
+
+    @Test
+    void aBrokenCertificateIsRefusedAndTheOldOneKeepsServing() throws Exception {
+        Balancer balancer = balancer(fx.backend("b1"), null);
+        int port = balancer.tlsPort();
+        // A key that does not belong to the chain.
+        Files.copy(certs.resolve("a-test.key"), certs.resolve("localhost.key"), StandardCopyOption.REPLACE_EXISTING);
+
+        ReloadResult result = balancer.reloader().reload("test").get(20, TimeUnit.SECONDS);
+
+        assertFalse(result.applied(), "refused: " + result);
+        assertTrue(result.problems().toString().contains("tls.cert"), result.problems().toString());
+        assertEquals("localhost", presentedName(port, null), "the previous certificate still serves");
+        assertEquals("b.test", presentedName(port, "b.test"));
+    }
+
+    @Test
+    void unusableCertificatesAreConfigErrorsNamingTheField() throws Exception {
+        String base = "backends: [ { id: b1, url: \"http://127.0.0.1:9\" } ]\n";
+        ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
+                + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("nope.pem") + ", key: "
+                + certs.resolve("localhost.key") + " }\n", "test.yaml"));
+        assertTrue(missing.problems().get(0).startsWith("tls.cert: cannot read"), missing.problems().toString());
+        assertTrue(missing.problems().get(0).contains("(line 2)"), missing.problems().toString());
+
+        ConfigException mismatched = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
+                + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: "
+                + certs.resolve("b-test.key") + " }\n", "test.yaml"));
+        assertTrue(mismatched.problems().get(0).startsWith("tls.cert: the certificates cannot be used"),
+                mismatched.problems().toString());
+
+        ConfigException oldProtocol = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
+                + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: "
+                + certs.resolve("localhost.key") + ", protocols: [TLSv1.1] }\n", "test.yaml"));
+        assertTrue(oldProtocol.problems().get(0).startsWith("tls.protocols[0]: unsupported TLS version"),
+                oldProtocol.problems().toString());
+
+        ConfigException samePort = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
+                + "listen: { port: 8080 }\ntls: { listen: { port: 8080 }, cert: " + certs.resolve("localhost.pem")
+                + ", key: " + certs.resolve("localhost.key") + " }\n", "test.yaml"));
+        assertTrue(samePort.problems().get(0).startsWith("tls.listen.port"), samePort.problems().toString());
+    }
+}
