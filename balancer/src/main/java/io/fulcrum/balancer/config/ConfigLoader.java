@@ -73,7 +73,7 @@ public final class ConfigLoader {
     private static final List<String> RETRY_KEYS =
             List.of("attempts", "budget-percent", "replay-body-bytes", "per-try-timeout");
     private static final List<String> TIMEOUT_KEYS =
-            List.of("connect", "response", "client-idle", "backend-idle", "drain");
+            List.of("connect", "response", "client-idle", "backend-idle", "drain", "tunnel-idle");
     private static final List<String> LIMIT_KEYS =
             List.of("max-header-bytes", "max-uri-bytes", "max-body-bytes", "max-connections");
 
@@ -459,7 +459,8 @@ public final class ConfigLoader {
                     duration(s, "response", Duration.ofSeconds(30), true),
                     duration(s, "client-idle", Duration.ofSeconds(60), true),
                     duration(s, "backend-idle", Duration.ofSeconds(30), true),
-                    duration(s, "drain", Duration.ofSeconds(30), true));
+                    duration(s, "drain", Duration.ofSeconds(30), true),
+                    duration(s, "tunnel-idle", TimeoutsConfig.DEFAULT_TUNNEL_IDLE, true));
         }
 
         LimitsConfig limits(Section top) {

@@ -11,9 +11,21 @@ import java.time.Duration;
  * @param clientIdle an idle client connection is closed after this
  * @param backendIdle an idle pooled backend connection is closed after this
  * @param drain how long in-flight requests may take to finish at shutdown
+ * @param tunnelIdle a tunnel (a connection switched to another protocol, such as a WebSocket) that
+ *     carries nothing either way for this long is closed
  */
-public record TimeoutsConfig(Duration connect, Duration response, Duration clientIdle, Duration backendIdle, Duration drain) {
+public record TimeoutsConfig(Duration connect, Duration response, Duration clientIdle, Duration backendIdle, Duration drain,
+        Duration tunnelIdle) {
+    public static final Duration DEFAULT_TUNNEL_IDLE = Duration.ofHours(1);
+
+    /** Timeouts with the default tunnel-idle. */
+    public TimeoutsConfig(Duration connect, Duration response, Duration clientIdle, Duration backendIdle, Duration drain) {
+        this(connect, response, clientIdle, backendIdle, drain, DEFAULT_TUNNEL_IDLE);
+    }
+
     public TimeoutsConfig {
+        requireNonNull(tunnelIdle, "tunnelIdle");
+        requirePositive(tunnelIdle, "tunnelIdle");
         requireNonNull(connect, "connect");
         requireNonNull(response, "response");
         requireNonNull(clientIdle, "clientIdle");

@@ -49,6 +49,10 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     private static final int TRAILERS = 5;
     private static final int UNTIL_CLOSE = 6;
     private static final int BAD = 7;
+    /** After an upgrade request: nothing more is parsed until the answer shows whether it switched. */
+    private static final int UPGRADE_WAIT = 8;
+    /** After a 101: the bytes that follow are another protocol's, for whoever replaces this decoder. */
+    private static final int UPGRADED = 9;
 
     /** The longest chunk-size line, extensions included, that is read. */
     private static final int MAX_CHUNK_LINE = 4096;
@@ -147,6 +151,9 @@ public final class Http1Decoder extends ByteToMessageDecoder {
                     case CHUNK_SIZE -> readChunkSize(in, out);
                     case CHUNK_END -> readChunkEnd(in);
                     case TRAILERS -> readTrailers(in, out);
+                    case UPGRADE_WAIT, UPGRADED -> {
+                        return;
+                    }
                     default -> in.skipBytes(in.readableBytes());
                 }
                 if (in.readerIndex() == before && out.size() == outBefore) {
@@ -155,6 +162,16 @@ public final class Http1Decoder extends ByteToMessageDecoder {
             }
         } catch (DecoderException e) {
             fail(in, out, e);
+        }
+    }
+
+    /**
+     * The upgrade request just decoded was answered without switching protocols: parsing goes on
+     * with the next request (bytes already received are parsed when more arrive).
+     */
+    public void resume() {
+        if (state == UPGRADE_WAIT) {
+            state = HEAD;
         }
     }
 
@@ -436,8 +453,12 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
         RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
         methods.add(method);
-        out.add(new RawRequest(head, firstLineEnd, method, uri, version, headers));
+        RawRequest request = new RawRequest(head, firstLineEnd, method, uri, version, headers);
+        out.add(request);
         startBody(out, transferEncoding, contentLengthFields == 1 ? contentLength : 0);
+        if (state == HEAD && Upgrades.requested(request) != null) {
+            state = UPGRADE_WAIT;
+        }
     }
 
     private void parseResponse(byte[] head, int firstLineEnd, List<Object> out) {
@@ -479,6 +500,11 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
         RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
         out.add(new RawResponse(head, firstLineEnd, version, status, headers));
+        if (code == 101) {
+            // Switching protocols: whatever follows is not HTTP/1.1.
+            state = UPGRADED;
+            return;
+        }
         if (interim || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
             out.add(LastHttpContent.EMPTY_LAST_CONTENT);
             return;

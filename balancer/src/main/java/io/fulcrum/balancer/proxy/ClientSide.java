@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -48,6 +49,19 @@ interface ClientSide {
 
     /** Makes sure {@link Exchange#onResponseTimeout()} is called no later than {@code deadlineNanos}. */
     void armResponseTimer(long deadlineNanos);
+
+    /**
+     * The backend switched protocols (101) for an upgrade request: writes and flushes
+     * {@code switching}, and from then on the connection carries bytes both ways
+     * ({@link #writeTunnel}) instead of HTTP messages.
+     */
+    void startTunnel(HttpResponse switching);
+
+    /** Writes bytes the backend sent through the tunnel; flushed by {@link #flushToClient()}. */
+    void writeTunnel(ByteBuf data);
+
+    /** The upgrade request was answered without switching: the next request may be parsed. */
+    void upgradeRefused();
 
     /** The exchange ended (response complete, failed or cancelled); the next request may be served. */
     void exchangeDone(Exchange exchange);

@@ -7,6 +7,10 @@ import io.fulcrum.balancer.routing.DecisionTrace;
 import io.fulcrum.balancer.routing.LoadBalancer;
 import io.fulcrum.balancer.routing.Outcome;
 import io.fulcrum.balancer.routing.RequestInfo;
+import io.fulcrum.balancer.http1.Http1Decoder;
+import io.fulcrum.balancer.http1.Http1Encoder;
+import io.fulcrum.balancer.http1.Upgrades;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -30,6 +34,7 @@ import java.util.Locale;
  *
  * <pre>
  *   SELECTING ──► CONNECTING ──► SENDING ──► AWAITING_HEAD ──► STREAMING ──► DONE
+ *                                                  └──── 101 ────► TUNNELING ───┘
  *       │  ▲           │            │  │            │                          ▲
  *       │  └───────────┴────────────┘  └────────────┼── (early response) ──►   │
  *       │        retry: a new Attempt                │                          │
@@ -65,6 +70,8 @@ final class Exchange implements FutureListener<Channel> {
         AWAITING_HEAD,
         /** The response head went to the client; its body is being relayed. Nothing is retried now. */
         STREAMING,
+        /** The backend switched protocols (101): bytes are relayed both ways until either side closes. */
+        TUNNELING,
         /** Answered, failed or cancelled; every resource is released. */
         DONE;
 
@@ -75,8 +82,8 @@ final class Exchange implements FutureListener<Channel> {
                 case SELECTING -> next == CONNECTING || next == SENDING || next == SELECTING || next == DONE;
                 case CONNECTING -> next == SENDING || next == SELECTING || next == DONE;
                 case SENDING -> next == AWAITING_HEAD || next == STREAMING || next == SELECTING || next == DONE;
-                case AWAITING_HEAD -> next == STREAMING || next == SELECTING || next == DONE;
-                case STREAMING -> next == DONE;
+                case AWAITING_HEAD -> next == STREAMING || next == TUNNELING || next == SELECTING || next == DONE;
+                case STREAMING, TUNNELING -> next == DONE;
                 case DONE -> false;
             };
         }
@@ -94,6 +101,8 @@ final class Exchange implements FutureListener<Channel> {
     private final boolean bodyless;
     /** The client asked to keep the connection (read before the hop-by-hop headers go). */
     private final boolean clientKeepAlive;
+    /** The protocols an upgrade request asks for ({@link Upgrades}), or {@code null}. */
+    private final String upgrade;
     private final String clientAddress;
     private final long startNanos;
     private final ReplayBuffer body;
@@ -137,6 +146,7 @@ final class Exchange implements FutureListener<Channel> {
         this.repeatable = isRepeatable(request);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.upgrade = Upgrades.requested(request);
         this.tries = new Tries(clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of()));
         this.startNanos = proxy.clock().nanoTime();
         this.body = new ReplayBuffer(settings.replayBodyBytes());
@@ -193,12 +203,19 @@ final class Exchange implements FutureListener<Channel> {
 
     /** Whether the frontend should read more of the request body now. */
     boolean wantsRequestData() {
+        if (state == State.TUNNELING) {
+            return attempt != null && attempt.connected() && attempt.channel.isWritable();
+        }
         return state != State.DONE && !body.complete() && attempt != null && attempt.connected()
                 && attempt.channel.isWritable();
     }
 
     /** Starts the first try. {@code request} was already rewritten by {@link HeaderRules}. */
     void start() {
+        if (upgrade != null) {
+            // The hop-by-hop rewrite removed them; an upgrade is asked of the backend hop by hop.
+            request.headers().set(HttpHeaderNames.UPGRADE, upgrade).set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
+        }
         proxy.retryBudget().requestStarted();
         select(false);
     }
@@ -242,14 +259,15 @@ final class Exchange implements FutureListener<Channel> {
             return;
         }
         closeBackend();
-        endTry(Outcome.CANCELLED);
-        clientAborted = true;
+        // A tunnel ends when either side closes; that is its normal end, not a cancellation.
+        endTry(state == State.TUNNELING ? Outcome.SUCCESS : Outcome.CANCELLED);
+        clientAborted = state != State.TUNNELING;
         finish();
     }
 
     /** The client can take more response bytes. */
     void onClientWritable() {
-        if (state == State.STREAMING && attempt != null && attempt.connected()) {
+        if ((state == State.STREAMING || state == State.TUNNELING) && attempt != null && attempt.connected()) {
             attempt.channel.read();
         }
     }
@@ -395,7 +413,7 @@ final class Exchange implements FutureListener<Channel> {
      * is first), or 0 when this exchange is not waiting for a response head.
      */
     long responseDeadline() {
-        if (state == State.DONE || state == State.STREAMING) {
+        if (state == State.DONE || state == State.STREAMING || state == State.TUNNELING) {
             return 0;
         }
         long perTry = attempt == null ? 0 : attempt.deadline;
@@ -411,7 +429,7 @@ final class Exchange implements FutureListener<Channel> {
      * fails and may be retried with the time that remains.
      */
     void onResponseTimeout() {
-        if (state == State.DONE || state == State.STREAMING || attempt == null) {
+        if (state == State.DONE || state == State.STREAMING || state == State.TUNNELING || attempt == null) {
             return;
         }
         boolean overall = overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0;
@@ -442,9 +460,13 @@ final class Exchange implements FutureListener<Channel> {
         int code = response.status().code();
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             if (code == 101) {
-                // Fulcrum never asks for an upgrade (Upgrade is hop-by-hop and removed).
-                closeBackend();
-                tryFailed(Outcome.RESET, false);
+                if (upgrade == null || state != State.AWAITING_HEAD) {
+                    // Switching protocols without having been asked (Upgrade is hop-by-hop).
+                    closeBackend();
+                    tryFailed(Outcome.RESET, false);
+                    return;
+                }
+                startTunnel(a, response);
                 return;
             }
             a.interim = true;
@@ -464,6 +486,10 @@ final class Exchange implements FutureListener<Channel> {
             a.firstByteNanos = proxy.clock().nanoTime();
         }
         a.status = code;
+        if (upgrade != null) {
+            // Answered without switching: the client connection goes on with HTTP.
+            client.upgradeRefused();
+        }
         if (code == 502 || code == 503 || code == 504) {
             RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false));
             if (retry != RetryPolicy.Decision.GIVE_UP) {
@@ -491,6 +517,55 @@ final class Exchange implements FutureListener<Channel> {
         servedBy = a.backend.id();
         responseHeadNanos = proxy.clock().nanoTime();
         client.writeResponse(response);
+    }
+
+    /**
+     * The backend switched protocols: the 101 goes to the client with the protocol it names, both
+     * connections drop their HTTP codecs, and from now on bytes are relayed both ways with the
+     * same backpressure as a body. The try holds its backend's in-flight slot until the tunnel
+     * ends, so a backend's load counts its open tunnels.
+     */
+    private void startTunnel(Attempt a, HttpResponse response) {
+        a.firstByteNanos = proxy.clock().nanoTime();
+        a.status = 101;
+        a.deadline = 0;
+        a.reusable = false;
+        String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
+        HeaderRules.prepareResponse(response, clientVersion, true, requestId, settings.backendHeader(), a.backend.id());
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
+        if (protocol != null) {
+            response.headers().set(HttpHeaderNames.UPGRADE, protocol);
+        }
+        transition(State.TUNNELING);
+        clientStatus = 101;
+        servedBy = a.backend.id();
+        responseHeadNanos = proxy.clock().nanoTime();
+        Channel ch = a.channel;
+        // Removed while it decodes, the decoder hands the bytes after the 101 to the next handler.
+        ch.pipeline().remove(Http1Encoder.class);
+        ch.pipeline().remove(Http1Decoder.class);
+        client.startTunnel(response);
+    }
+
+    /** Bytes through the tunnel; ownership passes here. */
+    void onTunnelData(boolean fromBackend, ByteBuf data) {
+        Attempt a = attempt;
+        if (state != State.TUNNELING || a == null || !a.connected()) {
+            data.release();
+            return;
+        }
+        if (fromBackend) {
+            bytesOut += data.readableBytes();
+            client.writeTunnel(data);
+        } else {
+            bytesIn += data.readableBytes();
+            a.channel.write(data, a.channel.voidPromise());
+        }
+    }
+
+    /** Whether the exchange relays a switched protocol's bytes. */
+    boolean tunneling() {
+        return state == State.TUNNELING;
     }
 
     void onResponseContent(HttpContent content) {
@@ -526,13 +601,14 @@ final class Exchange implements FutureListener<Channel> {
         }
         client.flushToClient();
         Attempt a = attempt;
-        if (a != null && a.connected() && (state != State.STREAMING || client.isWritable())) {
+        boolean relaying = state == State.STREAMING || state == State.TUNNELING;
+        if (a != null && a.connected() && (!relaying || client.isWritable())) {
             a.channel.read();
         }
     }
 
     void onBackendWritable() {
-        if (!body.complete() && state != State.DONE) {
+        if ((!body.complete() || state == State.TUNNELING) && state != State.DONE) {
             client.readRequest();
         }
     }
@@ -544,6 +620,13 @@ final class Exchange implements FutureListener<Channel> {
             return;
         }
         a.detach();
+        if (state == State.TUNNELING) {
+            // The backend ended the tunnel: what it sent last goes out, then the client closes.
+            endTry(Outcome.SUCCESS);
+            client.abortResponse(this);
+            finish();
+            return;
+        }
         if (state == State.STREAMING) {
             // Part of the response reached the client; the only honest remedy is to close.
             abortStreaming(Outcome.RESET);
@@ -558,6 +641,7 @@ final class Exchange implements FutureListener<Channel> {
      * client could take more is given up on: the client sees a truncated response and a close.
      */
     void onBackendIdle() {
+        // A tunnel's idle time is judged on the client connection, where both directions show.
         if (state == State.STREAMING && client.isWritable()) {
             abortStreaming(Outcome.TIMEOUT);
         }

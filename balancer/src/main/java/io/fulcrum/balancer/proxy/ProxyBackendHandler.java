@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
@@ -36,6 +37,11 @@ final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
             // Bytes on an idle connection: the framing is off; never reuse it.
             ReferenceCountUtil.release(msg);
             ctx.close();
+            return;
+        }
+        if (msg instanceof ByteBuf) {
+            // A switched protocol's bytes (the codec is gone once the backend answered 101).
+            current.onTunnelData(true, (ByteBuf) msg);
             return;
         }
         if (msg instanceof HttpResponse) {

@@ -1,6 +1,11 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.http1.Http1Decoder;
+import io.fulcrum.balancer.http1.Http1Encoder;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.ChannelFutureListener;
@@ -50,6 +55,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     private final ProxyContext proxy;
     private final boolean tls;
+    private final long tunnelIdleNanos;
     private ChannelHandlerContext ctx;
     private String clientAddress;
     private InetAddress remoteAddress;
@@ -69,13 +75,17 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private final Runnable onResponseTimer = this::onResponseTimer;
 
     ProxyFrontendHandler(ProxyContext proxy) {
-        this(proxy, false);
+        this(proxy, false, TimeUnit.HOURS.toNanos(1));
     }
 
-    /** @param tls the connection came in over TLS (X-Forwarded-Proto: https) */
-    ProxyFrontendHandler(ProxyContext proxy, boolean tls) {
+    /**
+     * @param tls the connection came in over TLS (X-Forwarded-Proto: https)
+     * @param tunnelIdleNanos how long a tunnel (after a 101) may carry nothing either way
+     */
+    ProxyFrontendHandler(ProxyContext proxy, boolean tls, long tunnelIdleNanos) {
         this.proxy = proxy;
         this.tls = tls;
+        this.tunnelIdleNanos = tunnelIdleNanos;
     }
 
     @Override
@@ -99,6 +109,16 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         inReadBatch = true;
         if (closing) {
             ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof ByteBuf) {
+            // A switched protocol's bytes (the codec is gone once the backend answered 101).
+            Exchange ex = exchange;
+            if (ex != null && ex.tunneling()) {
+                ex.onTunnelData(false, (ByteBuf) msg);
+            } else {
+                ((ByteBuf) msg).release();
+            }
             return;
         }
         if ((queued != null && !queued.isEmpty()) || (exchange != null && exchange.requestComplete())) {
@@ -312,6 +332,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && exchange != null && exchange.tunneling()) {
+            // Nothing went either way through the tunnel for tunnel-idle.
+            closeNow();
+            return;
+        }
         if (evt instanceof IdleStateEvent || evt == DRAIN) {
             // client-idle or shutdown: a connection with no request in progress is closed now;
             // one waiting for its response closes after it (or by the response timeout); one
@@ -344,6 +369,37 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     public void writeInterim(HttpResponse interim) {
         FullHttpResponse copy = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, interim.status(), Unpooled.EMPTY_BUFFER);
         ctx.writeAndFlush(copy, ctx.voidPromise());
+    }
+
+    @Override
+    public void startTunnel(HttpResponse switching) {
+        ctx.writeAndFlush(switching, ctx.voidPromise());
+        ChannelPipeline p = ctx.pipeline();
+        p.remove(Http1Encoder.class);
+        // Both directions count as activity from now on.
+        IdleStateHandler idle = new IdleStateHandler(0, 0, tunnelIdleNanos, TimeUnit.NANOSECONDS);
+        if (p.get(IdleStateHandler.class) != null) {
+            p.replace(IdleStateHandler.class, "tunnel-idle", idle);
+        } else {
+            p.addBefore(ctx.name(), "tunnel-idle", idle);
+        }
+        // Removed last: bytes the client sent after its request come to channelRead, for the tunnel.
+        p.remove(Http1Decoder.class);
+        // Reading stopped when the request was complete; the tunnel reads as long as the backend can take it.
+        ctx.read();
+    }
+
+    @Override
+    public void writeTunnel(ByteBuf data) {
+        ctx.write(data, ctx.voidPromise());
+    }
+
+    @Override
+    public void upgradeRefused() {
+        Http1Decoder decoder = ctx.pipeline().get(Http1Decoder.class);
+        if (decoder != null) {
+            decoder.resume();
+        }
     }
 
     @Override

@@ -100,7 +100,8 @@ public final class ProxyServer {
                 .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
-                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos(), terminator));
+                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos(),
+                        config.timeouts().tunnelIdle().toNanos(), terminator));
         return server.bind(listen.host(), listen.port()).sync().channel();
     }
 

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.config.TimeoutsConfig;
 import io.fulcrum.balancer.http1.Http1Codec;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.buffer.Unpooled;
@@ -29,9 +30,10 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     private final int maxUriBytes;
     private final long clientIdleNanos;
     private final TlsTerminator tls;
+    private final long tunnelIdleNanos;
 
     public ProxyServerInitializer(ProxyContext proxy, int maxHeaderBytes, int maxUriBytes, long clientIdleNanos) {
-        this(proxy, maxHeaderBytes, maxUriBytes, clientIdleNanos, null);
+        this(proxy, maxHeaderBytes, maxUriBytes, clientIdleNanos, TimeoutsConfig.DEFAULT_TUNNEL_IDLE.toNanos(), null);
     }
 
     /**
@@ -39,8 +41,9 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
      *     {@code null} for cleartext
      */
     public ProxyServerInitializer(ProxyContext proxy, int maxHeaderBytes, int maxUriBytes, long clientIdleNanos,
-            TlsTerminator tls) {
+            long tunnelIdleNanos, TlsTerminator tls) {
         this.proxy = proxy;
+        this.tunnelIdleNanos = tunnelIdleNanos;
         this.tls = tls;
         this.maxHeaderBytes = maxHeaderBytes;
         this.maxUriBytes = maxUriBytes;
@@ -58,6 +61,6 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         }
         Http1Codec.addServer(ch.pipeline(), maxUriBytes, maxHeaderBytes, MAX_CHUNK)
                 .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
-        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy, tls != null));
+        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy, tls != null, tunnelIdleNanos));
     }
 }

@@ -296,8 +296,9 @@ class ExchangeTest {
                 State.SELECTING, EnumSet.of(State.CONNECTING, State.SENDING, State.SELECTING, State.DONE),
                 State.CONNECTING, EnumSet.of(State.SENDING, State.SELECTING, State.DONE),
                 State.SENDING, EnumSet.of(State.AWAITING_HEAD, State.STREAMING, State.SELECTING, State.DONE),
-                State.AWAITING_HEAD, EnumSet.of(State.STREAMING, State.SELECTING, State.DONE),
+                State.AWAITING_HEAD, EnumSet.of(State.STREAMING, State.TUNNELING, State.SELECTING, State.DONE),
                 State.STREAMING, EnumSet.of(State.DONE),
+                State.TUNNELING, EnumSet.of(State.DONE),
                 State.DONE, EnumSet.noneOf(State.class));
         for (State to : State.values()) {
             assertEquals(allowed.get(from).contains(to), from.canGoTo(to), from + " -> " + to);
@@ -309,6 +310,63 @@ class ExchangeTest {
     }
 
     /** Records what the exchange asks of the client connection. */
+    @Test
+    void aWebSocketUpgradeBecomesATunnelHoldingItsBackendUntilItCloses() {
+        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade",
+                "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+        Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
+        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.flushToBackend();
+        EmbeddedChannel b1 = pool.last();
+        String sent = sent(b1).toLowerCase();
+        assertTrue(sent.contains("upgrade: websocket") && sent.contains("connection: upgrade"), sent);
+
+        respond(b1, "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade|"
+                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=||first-frame");
+
+        assertEquals(State.TUNNELING, ex.state());
+        assertEquals(101, client.status());
+        assertEquals("websocket", client.heads.get(0).headers().get("Upgrade"));
+        assertEquals("first-frame", client.body.toString(), "bytes after the 101 are relayed");
+        assertEquals(1, backendState("b1").inFlight(), "an open tunnel counts in its backend's load");
+        assertEquals(0, ex.responseDeadline(), "no response timeout inside a tunnel");
+
+        ex.onTunnelData(false, Unpooled.copiedBuffer("from-client", StandardCharsets.ISO_8859_1));
+        b1.flushOutbound();
+        assertEquals("from-client", sent(b1));
+
+        b1.close();
+        assertEquals(State.DONE, ex.state());
+        assertTrue(client.aborted, "the client connection closes with the tunnel");
+        assertEquals(List.of(Outcome.SUCCESS), outcomes);
+        assertEquals(0, backendState("b1").inFlight());
+    }
+
+    @Test
+    void anUpgradeAnsweredWithoutSwitchingIsAnOrdinaryResponse() {
+        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
+        Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
+        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.flushToBackend();
+        respond(pool.last(), "HTTP/1.1 426 Upgrade Required|Content-Length: 2||no");
+        assertEquals(State.DONE, ex.state());
+        assertEquals(426, client.status());
+        assertEquals("no", client.body.toString());
+        assertEquals(1, client.upgradesRefused);
+    }
+
+    @Test
+    void aSwitchNobodyAskedForIsAMalformedAnswer() {
+        Exchange ex = startGet(settings(30 * SECOND, 0, 0));
+        respond(pool.last(), "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
+        assertEquals(State.DONE, ex.state());
+        assertEquals(List.of(502), client.errors);
+    }
+
     private static final class RecordingClient implements ClientSide {
         final EmbeddedChannel loop = new EmbeddedChannel();
         final List<HttpResponse> heads = new ArrayList<>();
@@ -319,6 +377,7 @@ class ExchangeTest {
         Exchange exchange;
         boolean aborted;
         boolean done;
+        int upgradesRefused;
 
         int status() {
             return heads.get(heads.size() - 1).status().code();
@@ -381,6 +440,22 @@ class ExchangeTest {
         @Override
         public void armResponseTimer(long deadlineNanos) {
             timers.put("last", deadlineNanos);
+        }
+
+        @Override
+        public void startTunnel(HttpResponse switching) {
+            heads.add(switching);
+        }
+
+        @Override
+        public void writeTunnel(ByteBuf data) {
+            body.append(data.toString(StandardCharsets.ISO_8859_1));
+            data.release();
+        }
+
+        @Override
+        public void upgradeRefused() {
+            upgradesRefused++;
         }
 
         @Override
