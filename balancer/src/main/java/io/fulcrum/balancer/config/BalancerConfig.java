@@ -27,6 +27,7 @@ import java.util.List;
  * @param adminToken the bearer token of the admin API's state-changing endpoints
  * @param decisionHeader the opt-in debug header that returns the decision trace, or {@code null}
  * @param tls the HTTPS listener and its certificates, or {@code null} when there is none
+ * @param http2 whether and how HTTP/2 is offered to clients
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -44,14 +45,15 @@ public record BalancerConfig(
         String accessLogFormat,
         AdminTokenConfig adminToken,
         DecisionHeaderConfig decisionHeader,
-        TlsConfig tls) {
+        TlsConfig tls,
+        Http2Config http2) {
 
     /** A config with the JSON access log, no admin token and no decision header. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
             List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
             TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader) {
         this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
-                backendHeader, "json", AdminTokenConfig.NONE, null, null);
+                backendHeader, "json", AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT);
     }
 
     public BalancerConfig {
@@ -68,6 +70,7 @@ public record BalancerConfig(
         requireNonNull(accessLog, "accessLog");
         requireNonNull(accessLogFormat, "accessLogFormat");
         requireNonNull(adminToken, "adminToken");
+        requireNonNull(http2, "http2");
         if (backends.stream().map(BackendConfig::id).distinct().count() != backends.size()) {
             throw new IllegalArgumentException("backends: duplicate ids in " + backends);
         }

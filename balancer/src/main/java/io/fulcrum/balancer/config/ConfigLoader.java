@@ -57,7 +57,8 @@ public final class ConfigLoader {
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
             "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls");
+            "tls", "http2");
+    private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
     private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
     private static final List<String> SNI_KEYS = List.of("names", "cert", "key");
     private static final List<String> LISTEN_KEYS = List.of("host", "port");
@@ -222,11 +223,14 @@ public final class ConfigLoader {
             String accessLogFormat = accessLogFormat(top);
             DecisionHeaderConfig decisionHeader = decisionHeader(top);
             TlsConfig tls = tls(top, listen);
+            Section h2 = subsection(top, "http2", HTTP2_KEYS);
+            Http2Config http2 = new Http2Config(bool(h2, "enabled", Http2Config.DEFAULT.enabled()),
+                    integer(h2, "max-concurrent-streams", Http2Config.DEFAULT.maxConcurrentStreams(), 1, 10_000));
             if (!problems.isEmpty()) {
                 return null;
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
-                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls);
+                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2);
         }
 
         // ---- sections -------------------------------------------------------------------------
@@ -631,7 +635,7 @@ public final class ConfigLoader {
             }
             TlsConfig tls = new TlsConfig(listen, certificate, sni, protocols);
             try {
-                io.fulcrum.balancer.tls.TlsContexts.mapping(tls);
+                io.fulcrum.balancer.tls.TlsContexts.mapping(tls, true);
             } catch (javax.net.ssl.SSLException | RuntimeException ex) {
                 problem(s.child("cert"), s.get("cert").value(), "the certificates cannot be used: " + ex.getMessage());
                 return null;

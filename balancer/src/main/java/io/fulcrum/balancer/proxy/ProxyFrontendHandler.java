@@ -13,6 +13,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -22,6 +25,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.fulcrum.balancer.metrics.RequestRecord;
@@ -56,6 +60,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private final ProxyContext proxy;
     private final boolean tls;
     private final long tunnelIdleNanos;
+    private final boolean h2;
     private ChannelHandlerContext ctx;
     private String clientAddress;
     private InetAddress remoteAddress;
@@ -83,25 +88,42 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
      * @param tunnelIdleNanos how long a tunnel (after a 101) may carry nothing either way
      */
     ProxyFrontendHandler(ProxyContext proxy, boolean tls, long tunnelIdleNanos) {
+        this(proxy, tls, tunnelIdleNanos, false);
+    }
+
+    /** @param h2 this handler serves one HTTP/2 stream, whose frames came as HTTP/1.1 messages */
+    ProxyFrontendHandler(ProxyContext proxy, boolean tls, long tunnelIdleNanos, boolean h2) {
         this.proxy = proxy;
         this.tls = tls;
         this.tunnelIdleNanos = tunnelIdleNanos;
+        this.h2 = h2;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            // Added once the protocol was known (after the TLS handshake or the HTTP/2 preface check).
+            activate(ctx);
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        activate(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void activate(ChannelHandlerContext ctx) {
+        if (clientAddress != null) {
+            return;
+        }
         SocketAddress remote = ctx.channel().remoteAddress();
         clientAddress = remote instanceof InetSocketAddress
                 ? ((InetSocketAddress) remote).getAddress().getHostAddress()
                 : String.valueOf(remote);
         remoteAddress = remote instanceof InetSocketAddress i ? i.getAddress() : null;
         ctx.read();
-        ctx.fireChannelActive();
     }
 
     @Override
@@ -138,6 +160,15 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private void dispatch(Object msg) {
         dispatching = true;
         try {
+            if (msg instanceof FullHttpRequest) {
+                // A whole request in one object (an HTTP/2 stream whose headers ended it): the
+                // exchange keeps head and body apart, the head to send to each try and the body
+                // to replay.
+                FullHttpRequest full = (FullHttpRequest) msg;
+                onRequest(new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers()));
+                onContent(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+                return;
+            }
             if (msg instanceof HttpRequest) {
                 onRequest((HttpRequest) msg);
             }
@@ -166,6 +197,12 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
         Exchange ex = new Exchange(this, proxy, settings, request, requestId, region, clientAddress);
         ex.facts(facts);
+        if (h2) {
+            // Netty's HTTP/2-to-HTTP/1.1 conversion adds fields of its own; they are not the client's.
+            for (HttpConversionUtil.ExtensionHeaderNames name : HttpConversionUtil.ExtensionHeaderNames.values()) {
+                request.headers().remove(name.text());
+            }
+        }
         HeaderRules.prepareRequest(request, clientAddress, requestId, tls);
         if (facts.spanId() != null) {
             // No valid traceparent came in: this request starts a trace (its tracestate goes too).

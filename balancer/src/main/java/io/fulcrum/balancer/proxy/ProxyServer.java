@@ -83,7 +83,7 @@ public final class ProxyServer {
         serverChannel = bind(config.listen(), null);
         log.info("listening on {} ({})", serverChannel.localAddress(), transport.name());
         if (config.tls() != null) {
-            tls = new TlsTerminator(config.tls());
+            tls = new TlsTerminator(config.tls(), config.http2().enabled());
             tlsChannel = bind(config.tls().listen(), tls);
             log.info("listening for HTTPS on {}", tlsChannel.localAddress());
         }
@@ -99,9 +99,7 @@ public final class ProxyServer {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .childHandler(new ProxyServerInitializer(proxy, config.limits().maxHeaderBytes(),
-                        config.limits().maxUriBytes(), config.timeouts().clientIdle().toNanos(),
-                        config.timeouts().tunnelIdle().toNanos(), terminator));
+                .childHandler(new ProxyServerInitializer(proxy, config, terminator));
         return server.bind(listen.host(), listen.port()).sync().channel();
     }
 

@@ -1,23 +1,40 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.config.TimeoutsConfig;
+import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.http1.Http1Codec;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client-side pipeline, assembled only here: Fulcrum's strict HTTP/1.1 decoder and encoder
- * with the configured limits, client-idle detection, and the proxy handler, which also decides
- * when a connection closes and records each request's metrics. Pipelined requests are read no
- * faster than they are answered (reading is explicit), so one read of at most 64 KiB bounds what a
- * connection queues.
- * Connections past {@code max-connections} get a 503 and are closed at once.
+ * The client-side pipelines, assembled only here. Connections past {@code max-connections} get a
+ * 503 and are closed at once. The others start with what decides their protocol
+ * ({@link ProtocolSwitch}): TLS and ALPN on the TLS port, HTTP/2's connection preface on the
+ * cleartext port, unless HTTP/2 is off. Then:
+ *
+ * <ul>
+ *   <li>HTTP/1.1: Fulcrum's strict decoder and encoder with the configured limits, client-idle
+ *       detection, and the proxy handler, which also decides when a connection closes. Pipelined
+ *       requests are read no faster than they are answered (reading is explicit), so one read of
+ *       at most 64 KiB bounds what a connection queues.
+ *   <li>HTTP/2: Netty's frame codec (header validation, flow control, stream limits, and its
+ *       limit on streams reset by the client, against the "rapid reset" attack) and a child
+ *       channel per stream, whose frames become HTTP/1.1 messages for a proxy handler of its own:
+ *       each stream is one request through the same routing, retries, limits and timeouts, with
+ *       HTTP/2 flow control as its backpressure.
+ * </ul>
  */
 public final class ProxyServerInitializer extends ChannelInitializer<SocketChannel> {
     private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
@@ -29,25 +46,26 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     private final int maxHeaderBytes;
     private final int maxUriBytes;
     private final long clientIdleNanos;
-    private final TlsTerminator tls;
     private final long tunnelIdleNanos;
-
-    public ProxyServerInitializer(ProxyContext proxy, int maxHeaderBytes, int maxUriBytes, long clientIdleNanos) {
-        this(proxy, maxHeaderBytes, maxUriBytes, clientIdleNanos, TimeoutsConfig.DEFAULT_TUNNEL_IDLE.toNanos(), null);
-    }
+    private final long drainMillis;
+    private final boolean h2;
+    private final int maxConcurrentStreams;
+    private final TlsTerminator tls;
 
     /**
      * @param tls the HTTPS listener's certificates, which put TLS first in every pipeline, or
-     *     {@code null} for cleartext
+     *     {@code null} for the cleartext port
      */
-    public ProxyServerInitializer(ProxyContext proxy, int maxHeaderBytes, int maxUriBytes, long clientIdleNanos,
-            long tunnelIdleNanos, TlsTerminator tls) {
+    public ProxyServerInitializer(ProxyContext proxy, BalancerConfig config, TlsTerminator tls) {
         this.proxy = proxy;
-        this.tunnelIdleNanos = tunnelIdleNanos;
+        this.maxHeaderBytes = config.limits().maxHeaderBytes();
+        this.maxUriBytes = config.limits().maxUriBytes();
+        this.clientIdleNanos = config.timeouts().clientIdle().toNanos();
+        this.tunnelIdleNanos = config.timeouts().tunnelIdle().toNanos();
+        this.drainMillis = config.timeouts().drain().toMillis();
+        this.h2 = config.http2().enabled();
+        this.maxConcurrentStreams = config.http2().maxConcurrentStreams();
         this.tls = tls;
-        this.maxHeaderBytes = maxHeaderBytes;
-        this.maxUriBytes = maxUriBytes;
-        this.clientIdleNanos = clientIdleNanos;
     }
 
     @Override
@@ -56,11 +74,48 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
             ch.writeAndFlush(Unpooled.wrappedBuffer(OVERLOADED)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        ChannelPipeline p = ch.pipeline();
+        // First, so that it also covers a client that connects and never finishes a handshake or
+        // its first bytes (reads of encrypted bytes count as reads).
+        p.addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
         if (tls != null) {
-            ch.pipeline().addLast("tls", tls.newHandler());
+            p.addLast("tls", tls.newHandler());
+            p.addLast("alpn", new ProtocolSwitch.AlpnSwitch(this));
+        } else if (h2) {
+            p.addLast("preface", new ProtocolSwitch.PrefaceSniffer(this));
+        } else {
+            addHttp1(p);
         }
-        Http1Codec.addServer(ch.pipeline(), maxUriBytes, maxHeaderBytes, MAX_CHUNK)
-                .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
-        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy, tls != null, tunnelIdleNanos));
+    }
+
+    /** Completes a connection's pipeline for HTTP/1.1. */
+    void addHttp1(ChannelPipeline p) {
+        Http1Codec.addServer(p, maxUriBytes, maxHeaderBytes, MAX_CHUNK)
+                .addLast("proxy", new ProxyFrontendHandler(proxy, tls != null, tunnelIdleNanos));
+    }
+
+    /** Completes a connection's pipeline for HTTP/2. */
+    void addHttp2(ChannelPipeline p) {
+        // Frames of every stream arrive on this connection: it reads as long as it is open, and
+        // each stream's flow-control window bounds what it may send unread.
+        p.channel().config().setAutoRead(true);
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(maxConcurrentStreams)
+                        .maxHeaderListSize(maxHeaderBytes))
+                .validateHeaders(true)
+                .gracefulShutdownTimeoutMillis(drainMillis)
+                .build();
+        p.addLast("h2", codec)
+                .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        stream.config().setAutoRead(false);
+                        stream.pipeline()
+                                .addLast("h2-http", new Http2StreamFrameToHttpObjectCodec(true, true))
+                                .addLast("proxy", new ProxyFrontendHandler(proxy, tls != null, tunnelIdleNanos, true));
+                    }
+                }))
+                .addLast("h2-connection", new ProtocolSwitch.Http2Connection(codec));
     }
 }

@@ -1,6 +1,8 @@
 package io.fulcrum.balancer.tls;
 
 import io.fulcrum.balancer.config.TlsConfig;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -52,13 +54,22 @@ public final class TlsContexts {
     /**
      * A server context for one certificate.
      *
+     * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
      * @throws SSLException or {@link IllegalArgumentException} when the files are not a valid
      *     chain and matching key
      */
-    public static SslContext server(TlsConfig.Certificate certificate, List<String> protocols) throws SSLException {
+    public static SslContext server(TlsConfig.Certificate certificate, List<String> protocols, boolean h2)
+            throws SSLException {
         checkKeyMatchesChain(certificate);
+        // ALPN: h2 first when offered, else HTTP/1.1; a client that names neither gets HTTP/1.1.
+        ApplicationProtocolConfig alpn = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                h2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                        : List.of(ApplicationProtocolNames.HTTP_1_1));
         return SslContextBuilder.forServer(certificate.chain().toFile(), certificate.key().toFile())
                 .sslProvider(provider())
+                .applicationProtocolConfig(alpn)
                 .protocols(protocols)
                 .ciphers(TLS12_CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .sessionCacheSize(SESSION_CACHE_SIZE)
@@ -66,12 +77,16 @@ public final class TlsContexts {
                 .build();
     }
 
-    /** The default context and one per SNI entry, as a mapping from the requested server name. */
-    public static Mapping<String, SslContext> mapping(TlsConfig tls) throws SSLException {
+    /**
+     * The default context and one per SNI entry, as a mapping from the requested server name.
+     *
+     * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
+     */
+    public static Mapping<String, SslContext> mapping(TlsConfig tls, boolean h2) throws SSLException {
         DomainWildcardMappingBuilder<SslContext> builder =
-                new DomainWildcardMappingBuilder<>(server(tls.certificate(), tls.protocols()));
+                new DomainWildcardMappingBuilder<>(server(tls.certificate(), tls.protocols(), h2));
         for (TlsConfig.SniCertificate sni : tls.sni()) {
-            SslContext context = server(sni.certificate(), tls.protocols());
+            SslContext context = server(sni.certificate(), tls.protocols(), h2);
             for (String name : sni.names()) {
                 builder.add(name, context);
             }

@@ -24,9 +24,12 @@ public final class TlsTerminator {
 
     private volatile Mapping<String, SslContext> contexts;
     private volatile TlsConfig config;
+    private final boolean h2;
 
-    public TlsTerminator(TlsConfig config) throws SSLException {
-        this.contexts = TlsContexts.mapping(requireNonNull(config, "config"));
+    /** @param h2 offer HTTP/2 by ALPN besides HTTP/1.1 */
+    public TlsTerminator(TlsConfig config, boolean h2) throws SSLException {
+        this.h2 = h2;
+        this.contexts = TlsContexts.mapping(requireNonNull(config, "config"), h2);
         this.config = config;
         log.info("TLS on {}:{} with {} ({} certificate(s))", config.listen().host(), config.listen().port(),
                 TlsContexts.providerName(), config.certificates().size());
@@ -41,7 +44,7 @@ public final class TlsTerminator {
         if (next.equals(config)) {
             return;
         }
-        contexts = TlsContexts.mapping(next);
+        contexts = TlsContexts.mapping(next, h2);
         config = next;
         log.info("TLS certificates reloaded ({} certificate(s))", next.certificates().size());
     }

@@ -1,0 +1,252 @@
+package io.fulcrum.balancer.tls;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.ScriptedBackend;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * HTTP/2 from clients over real sockets: the JDK's client over TLS (ALPN h2), many streams on one
+ * connection, request bodies, cleartext prior knowledge with Netty's HTTP/2 client, HTTP/1.1
+ * still spoken on both ports, and a client that opens and resets streams in a flood is cut off
+ * while the balancer keeps serving others.
+ */
+class Http2Test {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    private Path certs;
+    private SSLContext trustingTestCa;
+    private EventLoopGroup clientGroup;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        certs = Files.createDirectories(fx.dir().resolve("certs"));
+        for (String name : List.of("ca.pem", "localhost.pem", "localhost.key")) {
+            try (InputStream in = getClass().getResourceAsStream("/tls/" + name)) {
+                Files.copy(in, certs.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(certs.resolve("ca.pem"))) {
+            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        trustingTestCa = SSLContext.getInstance("TLS");
+        trustingTestCa.init(null, tmf.getTrustManagers(), null);
+        clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    }
+
+    @AfterEach
+    void tearDown() {
+        clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private Balancer balancer(ScriptedBackend backend) throws Exception {
+        return fx.balancer(BalancerYaml.create().backend("b1", backend.port()).merge("tls:\n"
+                + "  listen: { host: 127.0.0.1, port: 0 }\n"
+                + "  cert: " + certs.resolve("localhost.pem") + "\n"
+                + "  key: " + certs.resolve("localhost.key") + "\n"));
+    }
+
+    private HttpClient h2Client() {
+        return HttpClient.newBuilder().sslContext(trustingTestCa).version(HttpClient.Version.HTTP_2)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    @Test
+    void manyStreamsOverOneTlsConnectionAreEachProxied() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer balancer = balancer(backend);
+        HttpClient client = h2Client();
+        String base = "https://localhost:" + balancer.tlsPort();
+
+        // The first request opens the connection; the JDK's client then multiplexes on it.
+        assertEquals(200, client.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "/first")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            answers.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(URI.create(base + "/s/" + i))
+                    .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> a : answers) {
+            HttpResponse<String> r = a.get(30, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode());
+            assertEquals(HttpClient.Version.HTTP_2, r.version());
+        }
+        assertEquals(21, backend.requests());
+        HttpRequest seen = backend.received().get(0);
+        assertEquals("https", seen.headers().get("X-Forwarded-Proto"));
+        assertEquals("localhost:" + balancer.tlsPort(), seen.headers().get("Host"), ":authority becomes Host");
+        assertNull(seen.headers().get(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text()));
+        assertEquals(1, balancer.proxy().clientConnections(), "one connection carried every stream");
+    }
+
+    @Test
+    void requestBodiesStreamThroughAStream() throws Exception {
+        ScriptedBackend backend = ScriptedBackend.echo("echo");
+        fx.closeAfter(backend);
+        Balancer balancer = balancer(backend);
+        byte[] body = new byte[300_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) ('a' + i % 26);
+        }
+        HttpResponse<String> r = h2Client().send(java.net.http.HttpRequest.newBuilder(
+                URI.create("https://localhost:" + balancer.tlsPort() + "/upload"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertEquals(HttpClient.Version.HTTP_2, r.version());
+        assertTrue(r.body().contains("\"bodyLength\":300000"), r.body());
+    }
+
+    @Test
+    void http11StillWorksOnTheTlsPortForClientsWithoutH2() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer balancer = balancer(backend);
+        HttpResponse<String> r = HttpClient.newBuilder().sslContext(trustingTestCa).version(HttpClient.Version.HTTP_1_1)
+                .build().send(java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + balancer.tlsPort() + "/one"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertEquals(HttpClient.Version.HTTP_1_1, r.version());
+    }
+
+    /** Connects to the cleartext port with HTTP/2 prior knowledge. */
+    private Channel h2cConnection(int port) throws InterruptedException {
+        return new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                                    @Override
+                                    protected void initChannel(Channel ch) {
+                                    }
+                                }));
+                    }
+                }).connect("127.0.0.1", port).sync().channel();
+    }
+
+    @Test
+    void cleartextPriorKnowledgeIsServedBesideHttp11() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer balancer = balancer(backend);
+        Channel connection = h2cConnection(balancer.port());
+        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new HttpObjectAggregator(1 << 20),
+                        new SimpleChannelInboundHandler<FullHttpResponse>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
+                                answer.complete(r.retainedDuplicate());
+                            }
+                        });
+            }
+        }).open().sync().getNow();
+        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/h2c");
+        request.headers().set("host", "127.0.0.1:" + balancer.port());
+        request.headers().set(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(), "http");
+        stream.writeAndFlush(request).sync();
+
+        FullHttpResponse r = answer.get(20, TimeUnit.SECONDS);
+        try {
+            assertEquals(200, r.status().code());
+        } finally {
+            ReferenceCountUtil.release(r);
+        }
+        assertEquals("http", backend.received().get(0).headers().get("X-Forwarded-Proto"));
+        connection.close().sync();
+
+        HttpResponse<String> plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + balancer.port() + "/h1")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, plain.statusCode(), "HTTP/1.1 on the same port");
+    }
+
+    @Test
+    void aClientResettingStreamsInAFloodIsCutOff() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        backend.delay(Duration.ofSeconds(5));
+        Balancer balancer = balancer(backend);
+        Channel connection = h2cConnection(balancer.port());
+        // Open a stream and cancel it at once, again and again (CVE-2023-44487).
+        for (int i = 0; i < 1000 && connection.isActive(); i++) {
+            io.netty.util.concurrent.Future<Http2StreamChannel> opened = new Http2StreamChannelBootstrap(connection)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                        }
+                    }).open().await();
+            if (!opened.isSuccess()) {
+                break;
+            }
+            Http2StreamChannel stream = opened.getNow();
+            DefaultHttp2Headers headers = new DefaultHttp2Headers();
+            headers.method("GET").path("/flood/" + i).scheme("http").authority("127.0.0.1");
+            stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
+            stream.close();
+        }
+        await("the flooding connection is closed").atMost(Fixtures.WAIT).until(() -> !connection.isActive());
+
+        backend.delay(Duration.ZERO);
+        HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + balancer.port() + "/after"))
+                        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), "other clients are still served");
+        await("cancelled requests released their backends").atMost(Fixtures.WAIT)
+                .until(() -> balancer.registry().current().byId("b1").state().inFlight() == 0);
+    }
+}
