@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.StoreConfig;
+import io.fulcrum.node.http.AdminHandler;
 import io.fulcrum.node.http.JsonCodec;
 import io.fulcrum.node.http.NodeMetrics;
 import io.fulcrum.node.http.NodeServer;
@@ -36,13 +37,18 @@ public final class Node implements AutoCloseable {
     private final StoreWorkers workers;
     private final NodeServer server;
     private final int port;
+    private final NodeServer admin;
+    private final int adminPort;
 
-    private Node(NodeConfig config, PostStore store, StoreWorkers workers, NodeServer server, int port) {
+    private Node(NodeConfig config, PostStore store, StoreWorkers workers, NodeServer server, int port,
+            NodeServer admin, int adminPort) {
         this.config = config;
         this.store = store;
         this.workers = workers;
         this.server = server;
         this.port = port;
+        this.admin = admin;
+        this.adminPort = adminPort;
     }
 
     /** Opens the configured store and starts serving. */
@@ -74,11 +80,17 @@ public final class Node implements AutoCloseable {
                 metrics, config.limits().maxBodyBytes());
         int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         NodeServer server = new NodeServer(config.listen().host(), config.listen().port(), ioThreads, initializer);
+        NodeServer admin = config.admin() == null ? null : new NodeServer(config.admin().host(),
+                config.admin().port(), 1, AdminHandler.initializer(metrics, json), "node-admin");
         try {
+            int adminPort = admin == null ? -1 : admin.start();
             int port = server.start();
-            return new Node(config, store, workers, server, port);
+            return new Node(config, store, workers, server, port, admin, adminPort);
         } catch (InterruptedException | RuntimeException e) {
             server.close();
+            if (admin != null) {
+                admin.close();
+            }
             workers.close();
             store.close();
             throw e;
@@ -90,6 +102,11 @@ public final class Node implements AutoCloseable {
         return port;
     }
 
+    /** The port of the admin server ({@code /metrics}), or -1 when the node has none. */
+    public int adminPort() {
+        return adminPort;
+    }
+
     /** The configuration the node runs with. */
     public NodeConfig config() {
         return config;
@@ -99,6 +116,9 @@ public final class Node implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        if (admin != null) {
+            admin.close();
+        }
         workers.close();
         store.close();
     }
