@@ -20,6 +20,7 @@
 #   STARTUP_TIMEOUT     seconds to wait for /health      (default: 60)
 #   FULCRUM_CONFIG_DIR  the balancer.yaml and node-*.yaml to run (default: config/)
 #   FULCRUM_DATA_DIR    logs and pid files               (default: data/)
+#   FULCRUM_SKIP_BUILD  1: run the jars as they are, never build
 set -euo pipefail
 SAY_AS=run-local
 # shellcheck source=lib/local-cluster.sh
@@ -38,7 +39,7 @@ needs_build() {
   [[ -f $jar ]] || return 0
   [[ -n $(find "$module/src" "$module/pom.xml" pom.xml -newer "$jar" -print -quit 2>/dev/null) ]]
 }
-if needs_build "$NODE_JAR" backend-node || needs_build "$BALANCER_JAR" balancer; then
+if [[ ${FULCRUM_SKIP_BUILD:-} != 1 ]] && { needs_build "$NODE_JAR" backend-node || needs_build "$BALANCER_JAR" balancer; }; then
   mkdir -p "$LOGS"
   say "building (mvn -B -q -DskipTests package; output in $LOGS/build.log)..."
   if ! mvn -B -q -Dstyle.color=never -DskipTests package >>"$LOGS/build.log" 2>&1; then
