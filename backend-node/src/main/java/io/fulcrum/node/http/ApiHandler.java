@@ -119,7 +119,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         boolean wrote = false;
         while (!pending.isEmpty() && pending.peek().response != null) {
             Pending next = pending.poll();
-            metrics.finished(next.route, next.method, next.response.status().code(), System.nanoTime() - next.started);
+            metrics.finished(next.route, next.method, wireStatus(next), System.nanoTime() - next.started);
             if (closing || !ctx.channel().isActive()) {
                 continue;
             }
@@ -144,10 +144,20 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
      * headers of the GET, Content-Length included, and no body (RFC 9110 section 9.3.2); the codec
      * knows the request was a HEAD and writes no content.
      */
+    private static boolean notModified(Pending p) {
+        return p.response.status().code() == 200
+                && Conditional.notModified(p.ifNoneMatch, p.response.headers().get(ETAG));
+    }
+
+    /** The status that goes on the wire (and into the metrics): 304 where a conditional GET matched. */
+    private static int wireStatus(Pending p) {
+        return notModified(p) ? HttpResponseStatus.NOT_MODIFIED.code() : p.response.status().code();
+    }
+
     private static FullHttpResponse toNetty(Pending p) {
         ApiResponse r = p.response;
         String etag = r.headers().get(ETAG);
-        if (r.status().code() == 200 && Conditional.notModified(p.ifNoneMatch, etag)) {
+        if (notModified(p)) {
             FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED,
                     Unpooled.EMPTY_BUFFER);
             out.headers().set(HttpHeaderNames.ETAG, etag);
