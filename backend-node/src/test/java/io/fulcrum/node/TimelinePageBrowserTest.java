@@ -19,12 +19,14 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -73,22 +75,22 @@ class TimelinePageBrowserTest {
         api.postJson("/posts", "{\"author\":\"linus\",\"text\":\"Two nodes, one SQLite file, WAL mode.\"}");
 
         open("");
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals(2, posts().size()));
+        pageWait().untilAsserted(() -> assertEquals(2, posts().size()));
         assertFalse(browser.findElement(By.id("load-older")).isDisplayed(), "no older page yet");
-        await().atMost(Chromium.WAIT).untilAsserted(() ->
+        pageWait().untilAsserted(() ->
                 assertTrue(browser.findElement(By.id("served-by")).getText().contains("page-node")));
 
         browser.findElement(By.id("author")).sendKeys("frank");
         browser.findElement(By.id("text")).sendKeys("hello from Chromium");
         browser.findElement(By.id("submit")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals("hello from Chromium", texts().get(0)));
+        pageWait().untilAsserted(() -> assertEquals("hello from Chromium", texts().get(0)));
         assertTrue(status().contains("Posted (node page-node)"), status());
         long id = Long.parseLong(posts().get(0).getAttribute("data-id"));
         assertEquals(200, api.get("/posts/" + id).statusCode());
 
         // A post written elsewhere (another tab, another node) shows up without a reload.
         api.postJson("/posts", "{\"author\":\"ada\",\"text\":\"written through the API\"}");
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals("written through the API", texts().get(0)));
+        pageWait().untilAsserted(() -> assertEquals("written through the API", texts().get(0)));
 
         assertTrue(postWithId(id).findElements(By.cssSelector(".edited")).isEmpty(), "not edited yet");
         postWithId(id).findElement(By.cssSelector("button.edit")).click();
@@ -96,7 +98,7 @@ class TimelinePageBrowserTest {
         area.clear();
         area.sendKeys("hello again, edited");
         postWithId(id).findElement(By.cssSelector("button.save")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() ->
+        pageWait().untilAsserted(() ->
                 assertEquals("hello again, edited", postWithId(id).findElement(By.cssSelector(".post-text")).getText()));
         JsonNode edited = JSON.readTree(api.get("/posts/" + id).body());
         assertEquals(2, edited.get("version").asInt());
@@ -108,10 +110,10 @@ class TimelinePageBrowserTest {
 
         browser.findElement(By.id("text")).sendKeys("this one will be deleted");
         browser.findElement(By.id("submit")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals("this one will be deleted", texts().get(0)));
+        pageWait().untilAsserted(() -> assertEquals("this one will be deleted", texts().get(0)));
         long doomed = Long.parseLong(posts().get(0).getAttribute("data-id"));
         deleteFromPage(doomed);
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertFalse(texts().contains("this one will be deleted")));
+        pageWait().untilAsserted(() -> assertFalse(texts().contains("this one will be deleted")));
         assertEquals(404, api.get("/posts/" + doomed).statusCode());
         assertEquals(List.of("written through the API", "hello again, edited",
                 "Two nodes, one SQLite file, WAL mode.", "Balancers should fail fast, not queue forever."), texts());
@@ -123,11 +125,11 @@ class TimelinePageBrowserTest {
             api.postJson("/posts", "{\"author\":\"bulk\",\"text\":\"bulk " + i + "\"}");
         }
         browser.navigate().refresh();
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals(20, posts().size()));
+        pageWait().untilAsserted(() -> assertEquals(20, posts().size()));
         WebElement older = browser.findElement(By.id("load-older"));
         assertTrue(older.isDisplayed());
         older.click();
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals(24, posts().size()));
+        pageWait().untilAsserted(() -> assertEquals(24, posts().size()));
         assertEquals("Balancers should fail fast, not queue forever.", texts().get(23));
         assertFalse(browser.findElement(By.id("load-older")).isDisplayed(), "the last page has no cursor");
     }
@@ -138,18 +140,18 @@ class TimelinePageBrowserTest {
         long edited = create("bob", "first words");
         long deleted = create("cy", "about to vanish");
         open("?poll=" + POLL_MS);
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals(3, posts().size()));
+        pageWait().untilAsserted(() -> assertEquals(3, posts().size()));
         // While nothing changes the page's polls are answered 304, without a body.
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertTrue(timelineAnswers(304) >= 3,
+        pageWait().untilAsserted(() -> assertTrue(timelineAnswers(304) >= 3,
                 "304s so far: " + timelineAnswers(304)));
 
         api.putJson("/posts/" + edited, "{\"text\":\"second words\"}");
-        await().atMost(Chromium.WAIT).untilAsserted(() ->
+        pageWait().untilAsserted(() ->
                 assertEquals("second words", postWithId(edited).findElement(By.cssSelector(".post-text")).getText()));
         assertEquals(1, postWithId(edited).findElements(By.cssSelector("time.edited")).size());
 
         assertEquals(204, api.delete("/posts/" + deleted).statusCode());
-        await().atMost(Chromium.WAIT).untilAsserted(() ->
+        pageWait().untilAsserted(() ->
                 assertTrue(browser.findElements(By.cssSelector("#timeline li.post[data-id='" + deleted + "']")).isEmpty()));
         assertEquals(List.of("second words", "kept as it is"), texts());
         assertEquals(String.valueOf(kept), posts().get(1).getAttribute("data-id"));
@@ -160,7 +162,7 @@ class TimelinePageBrowserTest {
         setAuthor("frank");
         long id = create("frank", "the original");
         open("?poll=" + POLL_MS);
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals(1, posts().size()));
+        pageWait().untilAsserted(() -> assertEquals(1, posts().size()));
 
         postWithId(id).findElement(By.cssSelector("button.edit")).click();
         WebElement area = postWithId(id).findElement(By.cssSelector("textarea.edit-text"));
@@ -170,7 +172,7 @@ class TimelinePageBrowserTest {
         assertEquals(200, api.putJson("/posts/" + id, "{\"text\":\"their quick fix\"}").statusCode());
         postWithId(id).findElement(By.cssSelector("button.save")).click();
 
-        await().atMost(Chromium.WAIT).untilAsserted(() ->
+        pageWait().untilAsserted(() ->
                 assertEquals("their quick fix", postWithId(id).findElement(By.cssSelector(".conflict .theirs")).getText()));
         assertEquals("my careful rewrite",
                 postWithId(id).findElement(By.cssSelector("textarea.edit-text")).getAttribute("value"),
@@ -178,7 +180,7 @@ class TimelinePageBrowserTest {
         assertEquals("their quick fix", text(id), "nothing was overwritten");
 
         postWithId(id).findElement(By.cssSelector("button.reapply")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() ->
+        pageWait().untilAsserted(() ->
                 assertEquals("my careful rewrite", postWithId(id).findElement(By.cssSelector(".post-text")).getText()));
         JsonNode now = JSON.readTree(api.get("/posts/" + id).body());
         assertEquals("my careful rewrite", now.get("text").asText());
@@ -190,18 +192,18 @@ class TimelinePageBrowserTest {
         setAuthor("frank");
         long id = create("frank", "think twice");
         open("");
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals(1, posts().size()));
+        pageWait().untilAsserted(() -> assertEquals(1, posts().size()));
 
         postWithId(id).findElement(By.cssSelector("button.delete")).click();
         WebElement confirm = postWithId(id).findElement(By.cssSelector(".confirm"));
         assertTrue(confirm.getText().contains("Delete this post?"), confirm.getText());
         confirm.findElement(By.cssSelector("button.keep")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() ->
+        pageWait().untilAsserted(() ->
                 assertFalse(postWithId(id).findElements(By.cssSelector("button.edit")).isEmpty()));
         assertEquals(200, api.get("/posts/" + id).statusCode(), "Keep deletes nothing");
 
         deleteFromPage(id);
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertTrue(posts().isEmpty()));
+        pageWait().untilAsserted(() -> assertTrue(posts().isEmpty()));
         assertEquals(404, api.get("/posts/" + id).statusCode());
     }
 
@@ -209,7 +211,7 @@ class TimelinePageBrowserTest {
     void aBannerWithRetryShowsWhileTheApiIsUnreachableAndTypedTextSurvives() throws Exception {
         create("ann", "before the outage");
         open("?poll=60000"); // only Retry asks again, so the test decides when
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals(1, posts().size()));
+        pageWait().untilAsserted(() -> assertEquals(1, posts().size()));
         WebElement banner = browser.findElement(By.id("offline"));
         assertFalse(banner.isDisplayed());
 
@@ -219,7 +221,7 @@ class TimelinePageBrowserTest {
         browser.findElement(By.id("author")).sendKeys("frank");
         browser.findElement(By.id("text")).sendKeys("written during the outage");
         browser.findElement(By.id("submit")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertTrue(banner.isDisplayed()));
+        pageWait().untilAsserted(() -> assertTrue(banner.isDisplayed()));
         assertTrue(banner.getText().contains("cannot be reached"), banner.getText());
         assertFalse(banner.getText().contains("Failed to fetch"), "a sentence for people, not the browser's error");
         assertTrue(browser.findElement(By.id("retry")).isDisplayed());
@@ -228,9 +230,9 @@ class TimelinePageBrowserTest {
 
         node = Node.start(TestNodes.sqlite("page-node", dir.resolve("posts.db")).withPort(port));
         browser.findElement(By.id("retry")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertFalse(banner.isDisplayed()));
+        pageWait().untilAsserted(() -> assertFalse(banner.isDisplayed()));
         browser.findElement(By.id("submit")).click();
-        await().atMost(Chromium.WAIT).untilAsserted(() -> assertEquals("written during the outage", texts().get(0)));
+        pageWait().untilAsserted(() -> assertEquals("written during the outage", texts().get(0)));
         assertEquals(2, JSON.readTree(api.get("/timeline").body()).get("posts").size());
     }
 
@@ -295,5 +297,13 @@ class TimelinePageBrowserTest {
         Path out = Path.of(target).toAbsolutePath();
         Files.createDirectories(out.getParent());
         Files.copy(shot.toPath(), out, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Waits for the page to reach a state. The page redraws a post when it changes, so an element
+     * found a moment ago may be gone: that is a reason to look again, not a failure.
+     */
+    private static ConditionFactory pageWait() {
+        return await().atMost(Chromium.WAIT).ignoreException(StaleElementReferenceException.class);
     }
 }

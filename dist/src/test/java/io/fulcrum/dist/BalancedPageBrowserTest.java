@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 
 /**
@@ -50,7 +52,7 @@ class BalancedPageBrowserTest {
             browser.findElement(By.id("author")).sendKeys("frank");
             browser.findElement(By.id("text")).sendKeys("which node took this?");
             browser.findElement(By.id("submit")).click();
-            await().atMost(Chromium.WAIT).untilAsserted(() ->
+            pageWait().untilAsserted(() ->
                     assertTrue(status(browser).startsWith("Posted (node "), status(browser)));
             String first = servedBy(browser);
             assertTrue(List.of("us-1", "us-2").contains(first), first);
@@ -63,7 +65,7 @@ class BalancedPageBrowserTest {
             served.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             browser.findElement(By.id("text")).sendKeys("and this one?");
             browser.findElement(By.id("submit")).click();
-            await().atMost(Chromium.WAIT).untilAsserted(() -> {
+            pageWait().untilAsserted(() -> {
                 assertEquals("Posted (node " + other + ").", status(browser));
                 assertEquals(other, servedBy(browser));
             });
@@ -77,5 +79,13 @@ class BalancedPageBrowserTest {
 
     private static String servedBy(WebDriver browser) {
         return browser.findElement(By.id("served-by")).getAttribute("data-node");
+    }
+
+    /**
+     * Waits for the page to reach a state. The page redraws a post when it changes, so an element
+     * found a moment ago may be gone: that is a reason to look again, not a failure.
+     */
+    private static ConditionFactory pageWait() {
+        return await().atMost(Chromium.WAIT).ignoreException(StaleElementReferenceException.class);
     }
 }
