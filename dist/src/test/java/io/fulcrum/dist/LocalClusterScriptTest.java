@@ -9,10 +9,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -56,6 +59,20 @@ class LocalClusterScriptTest {
                 assertEquals(201, post.statusCode(), post.body());
                 assertTrue(post.headers().firstValue("X-Fulcrum-Backend").isPresent(), "the local config names the node");
                 assertEquals(404, files.get(ports.balancer(), "/metrics").statusCode());
+                // Conditional GET and HEAD pass through the balancer.
+                HttpResponse<String> timeline = files.get(ports.balancer(), "/timeline");
+                String etag = timeline.headers().firstValue("ETag").orElseThrow();
+                HttpResponse<String> unchanged = files.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + ports.balancer() + "/timeline"))
+                        .timeout(Duration.ofSeconds(20)).header("If-None-Match", etag).GET().build());
+                assertEquals(304, unchanged.statusCode());
+                assertEquals("", unchanged.body());
+                HttpResponse<String> head = files.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + ports.balancer() + "/timeline"))
+                        .timeout(Duration.ofSeconds(20)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+                assertEquals(200, head.statusCode());
+                assertEquals(etag, head.headers().firstValue("ETag").orElseThrow());
+                assertEquals("", head.body());
 
                 LocalFiles.Result kill = LocalFiles.run(root, env, "scripts/node.sh", "kill", "us-2");
                 assertEquals(0, kill.status(), kill.output());
