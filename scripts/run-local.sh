@@ -41,8 +41,10 @@ needs_build() {
 }
 if [[ ${FULCRUM_SKIP_BUILD:-} != 1 ]] && { needs_build "$NODE_JAR" backend-node || needs_build "$BALANCER_JAR" balancer; }; then
   mkdir -p "$LOGS"
-  say "building (mvn -B -q -DskipTests package; output in $LOGS/build.log)..."
-  if ! mvn -B -q -Dstyle.color=never -DskipTests package >>"$LOGS/build.log" 2>&1; then
+  say "building (mvn -B -q -DskipTests package -pl backend-node,balancer; output in $LOGS/build.log)..."
+  printf '\n===== %s: build =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$LOGS/build.log"
+  # Maven writes a few terminal colour codes even in batch mode; the log keeps plain text.
+  if ! mvn -B -q -Dstyle.color=never -DskipTests package -pl backend-node,balancer 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >>"$LOGS/build.log"; then
     say "the build failed; last lines of $LOGS/build.log:"
     tail -n 30 "$LOGS/build.log" >&2
     exit 1
