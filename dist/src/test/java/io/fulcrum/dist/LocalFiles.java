@@ -141,18 +141,31 @@ final class LocalFiles implements AutoCloseable {
                 .until(() -> get(port, path).statusCode() == 200);
     }
 
-    /** Stops every process started here: SIGTERM, then SIGKILL after a bounded wait. */
+    /**
+     * Stops every process started here: SIGTERM, then SIGKILL after a bounded wait (at once when the
+     * test thread is interrupted, whose interrupt is kept).
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         for (Process p : processes) {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
         }
+        boolean interrupted = false;
         for (Process p : processes) {
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            try {
+                if (interrupted || !p.waitFor(60, TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                p.destroyForcibly();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }
