@@ -22,7 +22,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running post server: the wiring point that opens the store, creates the store workers, the
@@ -32,6 +35,10 @@ import java.util.function.Function;
  * <p>{@link #start} and {@link #close()} block and are called by the owning thread (main or a test).
  */
 public final class Node implements AutoCloseable {
+    /** How long {@link #close()} waits for requests in progress. */
+    public static final Duration DRAIN = Duration.ofSeconds(10);
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+
     private final NodeConfig config;
     private final PostStore store;
     private final StoreWorkers workers;
@@ -39,9 +46,10 @@ public final class Node implements AutoCloseable {
     private final int port;
     private final NodeServer admin;
     private final int adminPort;
+    private final NodeMetrics metrics;
 
     private Node(NodeConfig config, PostStore store, StoreWorkers workers, NodeServer server, int port,
-            NodeServer admin, int adminPort) {
+            NodeServer admin, int adminPort, NodeMetrics metrics) {
         this.config = config;
         this.store = store;
         this.workers = workers;
@@ -49,6 +57,7 @@ public final class Node implements AutoCloseable {
         this.port = port;
         this.admin = admin;
         this.adminPort = adminPort;
+        this.metrics = metrics;
     }
 
     /** Opens the configured store and starts serving. */
@@ -85,7 +94,7 @@ public final class Node implements AutoCloseable {
         try {
             int adminPort = admin == null ? -1 : admin.start();
             int port = server.start();
-            return new Node(config, store, workers, server, port, admin, adminPort);
+            return new Node(config, store, workers, server, port, admin, adminPort, metrics);
         } catch (InterruptedException | RuntimeException e) {
             server.close();
             if (admin != null) {
@@ -112,14 +121,35 @@ public final class Node implements AutoCloseable {
         return config;
     }
 
-    /** Stops accepting, lets running store calls finish, and closes the store's pools. */
+    /**
+     * Stops gracefully: stops accepting connections, waits up to {@link #DRAIN} for the requests in
+     * progress to be answered (a write the store commits is not lost to a closed connection), then
+     * closes the connections, lets any store call still running finish, and closes the store's pools.
+     */
     @Override
     public void close() {
+        server.stopAccepting();
+        long deadline = System.nanoTime() + DRAIN.toNanos();
+        boolean interrupted = false;
+        // The wiring thread polls a counter: nothing to wake it exists, and 10 ms is far below a request.
+        while (metrics.inFlight() > 0 && System.nanoTime() < deadline && !interrupted) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (metrics.inFlight() > 0) {
+            log.warn("Stopping with {} requests still in progress after {}", metrics.inFlight(), DRAIN);
+        }
         server.close();
         if (admin != null) {
             admin.close();
         }
         workers.close();
         store.close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -69,6 +69,16 @@ public final class NodeServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
+    /**
+     * Stops accepting new connections; connections already open keep being served until
+     * {@link #close()}. The first step of a drain.
+     */
+    public synchronized void stopAccepting() {
+        if (channel != null) {
+            channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (channel != null) {
