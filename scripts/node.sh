@@ -3,7 +3,7 @@
 #
 #   scripts/node.sh status            every node: running or not, and its /health
 #   scripts/node.sh kill us-2         SIGKILL, as a crash would (the balancer routes around it)
-#   scripts/node.sh stop us-2         SIGTERM: the node finishes its store calls, then exits
+#   scripts/node.sh stop us-2         SIGTERM: the node answers the requests in progress, then exits
 #   scripts/node.sh start us-2        start it again (its output is appended to data/logs/node-us-2.log)
 #   scripts/node.sh restart us-2      stop, then start
 #
