@@ -370,28 +370,14 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         } else if (nameLength == TRANSFER_ENCODING.length && equalsLower(head, nameStart, TRANSFER_ENCODING)) {
             transferEncoding = true;
             // Each list element in turn; the final coding is the last element of the last line.
-            int s = valueStart;
-            while (s <= valueEnd) {
-                int e = s;
-                while (e < valueEnd && head[e] != ',') {
-                    e++;
-                }
-                int ts = s;
-                int te = e;
-                while (ts < te && (head[ts] == ' ' || head[ts] == '\t')) {
-                    ts++;
-                }
-                while (te > ts && (head[te - 1] == ' ' || head[te - 1] == '\t')) {
-                    te--;
-                }
-                boolean chunked = te - ts == CHUNKED.length && equalsLower(head, ts, CHUNKED);
-                if (chunked) {
+            ListElements codings = new ListElements(head, valueStart, valueEnd);
+            finalCodingChunked = false;
+            while (codings.next()) {
+                finalCodingChunked = codings.end - codings.start == CHUNKED.length
+                        && equalsLower(head, codings.start, CHUNKED);
+                if (finalCodingChunked) {
                     chunkedCount++;
                 }
-                if (te > ts || e == valueEnd) {
-                    finalCodingChunked = chunked;
-                }
-                s = e + 1;
             }
         }
     }

@@ -463,26 +463,11 @@ public final class RawHeaders extends HttpHeaders {
             if (!nameIs(i, connection) || !live(i)) {
                 continue;
             }
-            int k = i * STRIDE;
-            int s = at[k + 2];
-            int end = at[k + 3];
-            while (s <= end) {
-                int e = s;
-                while (e < end && bytes[e] != ',') {
-                    e++;
+            ListElements options = new ListElements(bytes, at[i * STRIDE + 2], at[i * STRIDE + 3]);
+            while (options.next()) {
+                if (!rangeIsOneOf(options.start, options.end, kept)) {
+                    removeNamed(options.start, options.end);
                 }
-                int ts = s;
-                int te = e;
-                while (ts < te && (bytes[ts] == ' ' || bytes[ts] == '\t')) {
-                    ts++;
-                }
-                while (te > ts && (bytes[te - 1] == ' ' || bytes[te - 1] == '\t')) {
-                    te--;
-                }
-                if (te > ts && !rangeIsOneOf(ts, te, kept)) {
-                    removeNamed(ts, te);
-                }
-                s = e + 1;
             }
         }
         for (int i = 0; i < count; i++) {
@@ -542,26 +527,14 @@ public final class RawHeaders extends HttpHeaders {
         }
     }
 
-    /** Whether the comma-separated list in {@code bytes[start, end)} has {@code value} as an element (trimmed). */
+    /** Whether the comma-separated list in {@code bytes[start, end)} has {@code value} as an element. */
     private static boolean listContains(byte[] bytes, int start, int end, CharSequence value, boolean ignoreCase) {
-        int s = start;
-        while (s <= end) {
-            int e = s;
-            while (e < end && bytes[e] != ',') {
-                e++;
-            }
-            int ts = s;
-            int te = e;
-            while (ts < te && (bytes[ts] == ' ' || bytes[ts] == '\t')) {
-                ts++;
-            }
-            while (te > ts && (bytes[te - 1] == ' ' || bytes[te - 1] == '\t')) {
-                te--;
-            }
-            if (te - ts == value.length()) {
+        ListElements elements = new ListElements(bytes, start, end);
+        while (elements.next()) {
+            if (elements.end - elements.start == value.length()) {
                 boolean same = true;
-                for (int k = 0; k < te - ts && same; k++) {
-                    int b = bytes[ts + k] & 0xFF;
+                for (int k = 0; k < value.length() && same; k++) {
+                    int b = bytes[elements.start + k] & 0xFF;
                     char c = value.charAt(k);
                     same = ignoreCase ? c <= 0xFF && LOWER[b] == LOWER[c] : b == c;
                 }
@@ -569,7 +542,6 @@ public final class RawHeaders extends HttpHeaders {
                     return true;
                 }
             }
-            s = e + 1;
         }
         return false;
     }

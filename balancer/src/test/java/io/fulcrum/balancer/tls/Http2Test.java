@@ -33,22 +33,16 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,21 +64,8 @@ class Http2Test {
 
     @BeforeEach
     void setUp() throws Exception {
-        certs = Files.createDirectories(fx.dir().resolve("certs"));
-        for (String name : List.of("ca.pem", "localhost.pem", "localhost.key")) {
-            try (InputStream in = getClass().getResourceAsStream("/tls/" + name)) {
-                Files.copy(in, certs.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(certs.resolve("ca.pem"))) {
-            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        trustingTestCa = SSLContext.getInstance("TLS");
-        trustingTestCa.init(null, tmf.getTrustManagers(), null);
+        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
+        trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
         clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     }
 

@@ -14,16 +14,13 @@ import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.ScriptedBackend;
 import io.netty.handler.codec.http.HttpRequest;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -54,27 +51,14 @@ class TlsTerminationTest {
 
     @BeforeEach
     void copyCertificates() throws Exception {
-        certs = Files.createDirectories(fx.dir().resolve("certs"));
-        for (String name : List.of("ca.pem", "localhost.pem", "localhost.key", "a-test.pem", "a-test.key",
-                "b-test.pem", "b-test.key")) {
-            try (InputStream in = getClass().getResourceAsStream("/tls/" + name)) {
-                Files.copy(in, certs.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(certs.resolve("ca.pem"))) {
-            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        testCa = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        testCa.init(trust);
+        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key",
+                "a-test.pem", "a-test.key", "b-test.pem", "b-test.key");
+        testCa = TestCertificates.testCa();
         trustingTestCa = newClientContext();
     }
 
     private SSLContext newClientContext() throws Exception {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, testCa.getTrustManagers(), null);
-        return context;
+        return TestCertificates.clientContext(testCa);
     }
 
     private String tlsSection(String protocols) {

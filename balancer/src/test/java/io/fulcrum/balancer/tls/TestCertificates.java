@@ -1,0 +1,50 @@
+package io.fulcrum.balancer.tls;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The test certificates under {@code src/test/resources/tls}: a test CA ({@code ca.pem}) and leaf
+ * certificates it signed for {@code localhost} (and 127.0.0.1), {@code a.test} (and
+ * {@code *.a.test}) and {@code b.test}, each with its PKCS#8 key, valid until 2126.
+ */
+final class TestCertificates {
+    private TestCertificates() {
+    }
+
+    /** Copies the named files into {@code dir} (so a test may overwrite them) and returns it. */
+    static Path copyTo(Path dir, String... names) throws Exception {
+        Files.createDirectories(dir);
+        for (String name : names) {
+            try (InputStream in = TestCertificates.class.getResourceAsStream("/tls/" + name)) {
+                Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return dir;
+    }
+
+    /** Trust managers that trust the test CA only. */
+    static TrustManagerFactory testCa() throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = TestCertificates.class.getResourceAsStream("/tls/ca.pem")) {
+            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        return tmf;
+    }
+
+    /** A new client TLS context that trusts the test CA (its own session cache). */
+    static SSLContext clientContext(TrustManagerFactory testCa) throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, testCa.getTrustManagers(), null);
+        return context;
+    }
+}
