@@ -24,6 +24,7 @@ import io.fulcrum.balancer.routing.NanoClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.fulcrum.balancer.config.TlsConfig;
+import io.fulcrum.balancer.tls.BackendTls;
 import io.fulcrum.balancer.tls.TlsContexts;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.channel.EventLoopGroup;
@@ -106,7 +107,7 @@ public final class Balancer implements AutoCloseable {
         tracker.subscribe(outlierDetector::onHealthTransition);
         healthChecks = new HealthCheckScheduler(registry,
                 new HttpHealthChecker(healthGroup, transport.socketChannel(), config.health().path(),
-                        config.health().timeout()),
+                        config.health().timeout(), new BackendTls(config.backendCaFile())),
                 tracker, config.health(), control, new SplittableRandom());
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics = new BalancerMetrics(meterRegistry);

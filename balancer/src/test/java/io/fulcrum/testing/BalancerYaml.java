@@ -33,11 +33,15 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * <p>Not thread safe; build on one thread.
  */
 public final class BalancerYaml {
-    /** One line of {@code backends}. */
-    public record Backend(String id, String host, int port, String region, int weight, int maxInFlight) {
+    /** One line of {@code backends}; {@code tls} makes its URL {@code https://}. */
+    public record Backend(String id, String host, int port, String region, int weight, int maxInFlight, boolean tls) {
         public Backend {
             requireNonNull(id, "id");
             requireNonNull(host, "host");
+        }
+
+        public Backend(String id, String host, int port, String region, int weight, int maxInFlight) {
+            this(id, host, port, region, weight, maxInFlight, false);
         }
 
         /** {@code server} under its name in {@code region}, default weight and max-in-flight. */
@@ -246,7 +250,8 @@ public final class BalancerYaml {
         render(tree, "", out);
         out.append("backends:\n");
         for (Backend b : backends) {
-            out.append("  - { id: ").append(b.id()).append(", url: \"http://").append(b.host()).append(':')
+            out.append("  - { id: ").append(b.id()).append(", url: \"").append(b.tls() ? "https://" : "http://")
+                    .append(b.host()).append(':')
                     .append(b.port()).append('"');
             if (b.region() != null) {
                 out.append(", region: ").append(b.region());

@@ -11,8 +11,15 @@ import static java.util.Objects.requireNonNull;
  * @param region the backend's region (the balancer's own region when omitted)
  * @param weight relative share, at least 1
  * @param maxInFlight requests in flight at which the backend is never chosen, at least 1
+ * @param tls whether the backend is reached over TLS ({@code https://} URL)
  */
-public record BackendConfig(String id, String host, int port, String region, int weight, int maxInFlight) {
+public record BackendConfig(String id, String host, int port, String region, int weight, int maxInFlight,
+        boolean tls) {
+    /** A plain-HTTP backend. */
+    public BackendConfig(String id, String host, int port, String region, int weight, int maxInFlight) {
+        this(id, host, port, region, weight, maxInFlight, false);
+    }
+
     public BackendConfig {
         requireNonNull(id, "id");
         requireNonNull(host, "host");
@@ -28,8 +35,13 @@ public record BackendConfig(String id, String host, int port, String region, int
         }
     }
 
-    /** The backend's base URL, {@code http://host:port}. */
+    /** The backend's base URL, {@code http://host:port} or {@code https://host:port}. */
     public String url() {
-        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        return (tls ? "https://" : "http://") + authority();
+    }
+
+    /** {@code host:port}, as a Host header names the backend (IPv6 in brackets). */
+    public String authority() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 }

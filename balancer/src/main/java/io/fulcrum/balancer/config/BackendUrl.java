@@ -3,14 +3,15 @@ package io.fulcrum.balancer.config;
 import java.util.Locale;
 
 /**
- * A backend URL as the config accepts it: {@code http://host[:port]} with an optional trailing
- * {@code /} and nothing else. Backends are plain-HTTP origins; a path, query or user info would be
+ * A backend URL as the config accepts it: {@code http://host[:port]} or {@code https://host[:port]}
+ * with an optional trailing {@code /} and nothing else. A path, query or user info would be
  * silently ignored by the proxy, so they are rejected instead. Immutable and thread-safe.
  *
  * @param host host name or address, IPv6 without brackets
- * @param port the URL's port, 80 when it names none
+ * @param port the URL's port, 80 (http) or 443 (https) when it names none
+ * @param tls whether the backend is reached over TLS ({@code https})
  */
-record BackendUrl(String host, int port) {
+record BackendUrl(String host, int port, boolean tls) {
 
     /** Why a URL was rejected; the message completes {@code "backends[i].url: "}. */
     static final class InvalidUrlException extends Exception {
@@ -23,15 +24,13 @@ record BackendUrl(String host, int port) {
 
     static BackendUrl parse(String url) throws InvalidUrlException {
         int schemeEnd = url.indexOf("://");
-        String expected = "(expected: http://host[:port])";
+        String expected = "(expected: http://host[:port] or https://host[:port])";
         if (schemeEnd < 0) {
             throw new InvalidUrlException("not an http URL: \"" + url + "\" " + expected);
         }
         String scheme = url.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
-        if (scheme.equals("https")) {
-            throw new InvalidUrlException("https backends are not supported: \"" + url + "\" " + expected);
-        }
-        if (!scheme.equals("http")) {
+        boolean tls = scheme.equals("https");
+        if (!tls && !scheme.equals("http")) {
             throw new InvalidUrlException("not an http URL: \"" + url + "\" " + expected);
         }
         String rest = url.substring(schemeEnd + 3);
@@ -79,7 +78,7 @@ record BackendUrl(String host, int port) {
                 throw new InvalidUrlException("not a valid host name or address: \"" + host + "\" in \"" + url + "\"");
             }
         }
-        int port = 80;
+        int port = tls ? 443 : 80;
         if (portText != null) {
             if (!portText.matches("[0-9]{1,5}")) {
                 throw new InvalidUrlException("not a valid port: \"" + portText + "\" in \"" + url + "\" (expected: 1-65535)");
@@ -89,7 +88,7 @@ record BackendUrl(String host, int port) {
                 throw new InvalidUrlException("port: " + port + " in \"" + url + "\" (expected: 1-65535)");
             }
         }
-        return new BackendUrl(host, port);
+        return new BackendUrl(host, port, tls);
     }
 
     private static int indexOfAny(String s, String chars) {

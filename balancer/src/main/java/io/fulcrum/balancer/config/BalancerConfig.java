@@ -2,6 +2,7 @@ package io.fulcrum.balancer.config;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -28,6 +29,8 @@ import java.util.List;
  * @param decisionHeader the opt-in debug header that returns the decision trace, or {@code null}
  * @param tls the HTTPS listener and its certificates, or {@code null} when there is none
  * @param http2 whether and how HTTP/2 is offered to clients
+ * @param backendCaFile the CA certificates (PEM) that {@code https://} backends' certificates are
+ *     verified against, or {@code null} for the JDK's trust store
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -46,14 +49,15 @@ public record BalancerConfig(
         AdminTokenConfig adminToken,
         DecisionHeaderConfig decisionHeader,
         TlsConfig tls,
-        Http2Config http2) {
+        Http2Config http2,
+        Path backendCaFile) {
 
     /** A config with the JSON access log, no admin token and no decision header. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
             List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
             TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader) {
         this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
-                backendHeader, "json", AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT);
+                backendHeader, "json", AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT, null);
     }
 
     public BalancerConfig {

@@ -42,7 +42,7 @@ import org.yaml.snakeyaml.nodes.Tag;
  * <p>The file is composed into a SnakeYAML node tree (never constructed into arbitrary Java objects)
  * and mapped explicitly into the config records, so every problem can name its YAML path and line.
  * All problems are collected and reported together, in file order, one line each, for example
- * {@code backends[2].url: not an http URL: "ftp://x" (expected: http://host[:port]) (line 14)}.
+ * {@code backends[2].url: not an http URL: "ftp://x" (expected: http://host[:port] or https://host[:port]) (line 14)}.
  * Unknown and duplicate keys, YAML tags, wrong types and out-of-range values are all errors: a
  * config either applies completely or not at all.
  */
@@ -57,7 +57,8 @@ public final class ConfigLoader {
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
             "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2");
+            "tls", "http2", "backend-tls");
+    private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
     private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
     private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
     private static final List<String> SNI_KEYS = List.of("names", "cert", "key");
@@ -226,11 +227,16 @@ public final class ConfigLoader {
             Section h2 = subsection(top, "http2", HTTP2_KEYS);
             Http2Config http2 = new Http2Config(bool(h2, "enabled", Http2Config.DEFAULT.enabled()),
                     integer(h2, "max-concurrent-streams", Http2Config.DEFAULT.maxConcurrentStreams(), 1, 10_000));
+            Section backendTls = subsection(top, "backend-tls", BACKEND_TLS_KEYS);
+            Entry caFile = backendTls.get("ca-file");
+            Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
+                    : readableFile(backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
             if (!problems.isEmpty()) {
                 return null;
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
-                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2);
+                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
+                    backendCaFile);
         }
 
         // ---- sections -------------------------------------------------------------------------
@@ -365,7 +371,7 @@ public final class ConfigLoader {
                 BackendUrl url = null;
                 Entry urlEntry = b.get("url");
                 if (urlEntry == null) {
-                    problem(b.child("url"), item, "required (expected: http://host[:port])");
+                    problem(b.child("url"), item, "required (expected: http://host[:port] or https://host[:port])");
                 } else {
                     String text = scalarText(urlEntry, "a URL");
                     if (text != null) {
@@ -381,7 +387,7 @@ public final class ConfigLoader {
                 int weight = integer(b, "weight", 1, 1, Integer.MAX_VALUE);
                 int maxInFlight = integer(b, "max-in-flight", 512, 1, Integer.MAX_VALUE);
                 if (id != null && url != null) {
-                    result.add(new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight));
+                    result.add(new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight, url.tls()));
                 }
             }
             return result;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.tls.BackendTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.Channel;
@@ -29,6 +30,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import javax.net.ssl.SSLException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -53,6 +55,7 @@ public final class HttpHealthChecker implements HealthChecker {
     private final String path;
     private final long timeoutNanos;
     private final ObjectMapper json = new ObjectMapper();
+    private final BackendTls tls;
 
     /**
      * @param group the event loops of the probes (one thread is plenty)
@@ -62,7 +65,14 @@ public final class HttpHealthChecker implements HealthChecker {
      */
     public HttpHealthChecker(EventLoopGroup group, Class<? extends Channel> channelType, String path,
             Duration timeout) {
+        this(group, channelType, path, timeout, new BackendTls(null));
+    }
+
+    /** @param tls how {@code https://} backends are probed: over TLS, as requests reach them */
+    public HttpHealthChecker(EventLoopGroup group, Class<? extends Channel> channelType, String path,
+            Duration timeout, BackendTls tls) {
         requireNonNull(group, "group");
+        this.tls = requireNonNull(tls, "tls");
         requireNonNull(channelType, "channelType");
         this.path = requireNonNull(path, "path");
         this.timeoutNanos = requireNonNull(timeout, "timeout").toNanos();
@@ -87,7 +97,10 @@ public final class HttpHealthChecker implements HealthChecker {
                     .resolver(NoopAddressResolverGroup.INSTANCE)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
-                        protected void initChannel(Channel ch) {
+                        protected void initChannel(Channel ch) throws SSLException {
+                            if (backend.config().tls()) {
+                                ch.pipeline().addLast(tls.newHandler(ch.alloc(), backend.host(), backend.port()));
+                            }
                             ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_BODY_BYTES),
                                     probe);
                         }

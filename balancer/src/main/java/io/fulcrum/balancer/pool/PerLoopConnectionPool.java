@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
@@ -36,6 +37,11 @@ import java.util.Set;
  */
 public final class PerLoopConnectionPool implements ConnectionPool {
     private static final AttributeKey<String> POOL_KEY = AttributeKey.valueOf("fulcrum.pool.key");
+    /**
+     * Set on a connection to an {@code https://} backend before its pipeline is built: the host
+     * name (unresolved) and port its TLS handshake names and verifies.
+     */
+    public static final AttributeKey<InetSocketAddress> TLS_PEER = AttributeKey.valueOf("fulcrum.tls.peer");
 
     private final Bootstrap bootstrap;
     private final int maxIdlePerLoop;
@@ -81,15 +87,30 @@ public final class PerLoopConnectionPool implements ConnectionPool {
     /** A new connection; when the caller cancels the future, it is pooled once established. */
     @Override
     public Future<Channel> connect(Backend backend, EventLoop loop) {
-        ChannelFuture connect = connect(backend.poolKey(), backend.address(), loop);
+        InetSocketAddress tlsPeer = backend.config().tls()
+                ? InetSocketAddress.createUnresolved(backend.host(), backend.port()) : null;
+        ChannelFuture connect = connect(backend.poolKey(), backend.address(), loop, tlsPeer);
         Promise<Channel> promise = loop.newPromise();
         connect.addListener(f -> {
             Channel ch = connect.channel();
             if (!f.isSuccess()) {
                 promise.tryFailure(f.cause());
-            } else if (!promise.trySuccess(ch)) {
-                release(ch);
+                return;
             }
+            SslHandler tls = ch.pipeline().get(SslHandler.class);
+            if (tls == null) {
+                completed(promise, ch);
+                return;
+            }
+            // An https backend is connected once its handshake (and certificate check) is done.
+            tls.handshakeFuture().addListener(h -> {
+                if (h.isSuccess()) {
+                    completed(promise, ch);
+                } else {
+                    ch.close();
+                    promise.tryFailure(h.cause());
+                }
+            });
         });
         return promise;
     }
@@ -118,8 +139,19 @@ public final class PerLoopConnectionPool implements ConnectionPool {
      * address must be resolved already: no name is looked up on an event loop (an unresolved one
      * fails the connect at once).
      */
-    private ChannelFuture connect(String key, InetSocketAddress address, EventLoop loop) {
-        ChannelFuture future = bootstrap.clone(loop).attr(POOL_KEY, key).connect(address);
+    private void completed(Promise<Channel> promise, Channel ch) {
+        if (!promise.trySuccess(ch)) {
+            // Given up while connecting: the connection is kept for the next request.
+            release(ch);
+        }
+    }
+
+    private ChannelFuture connect(String key, InetSocketAddress address, EventLoop loop, InetSocketAddress tlsPeer) {
+        Bootstrap b = bootstrap.clone(loop).attr(POOL_KEY, key);
+        if (tlsPeer != null) {
+            b.attr(TLS_PEER, tlsPeer);
+        }
+        ChannelFuture future = b.connect(address);
         Channel ch = future.channel();
         all.add(ch);
         ch.closeFuture().addListener(f -> forget(ch));

@@ -362,7 +362,7 @@ final class Exchange implements FutureListener<Channel> {
         if (hostFromBackend || !request.headers().contains(HttpHeaderNames.HOST)) {
             // An HTTP/1.0 client may omit Host; the HTTP/1.1 request to the backend must not.
             hostFromBackend = true;
-            request.headers().set(HttpHeaderNames.HOST, a.backend.config().url().substring("http://".length()));
+            request.headers().set(HttpHeaderNames.HOST, a.backend.config().authority());
         }
         // Retained: a retry sends the same head again; the last owner releases nothing (no buffer).
         ch.write(request, ch.voidPromise());

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.ListenConfig;
+import io.fulcrum.balancer.tls.BackendTls;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import javax.net.ssl.SSLException;
 
@@ -71,7 +72,8 @@ public final class ProxyServer {
                 .option(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
-                .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos()));
+                .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos(),
+                        new BackendTls(config.backendCaFile())));
         return new PerLoopConnectionPool(backends, MAX_IDLE_PER_LOOP);
     }
 

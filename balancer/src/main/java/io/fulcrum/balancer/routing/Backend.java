@@ -25,13 +25,13 @@ public final class Backend {
         this.config = requireNonNull(config, "config");
         this.state = requireNonNull(state, "state");
         this.address = new InetSocketAddress(config.host(), config.port());
-        this.poolKey = poolKey(address);
+        this.poolKey = (config.tls() ? "tls:" : "") + poolKey(address);
     }
 
     /**
      * The key of this backend's pooled connections: its resolved address, so a backend whose URL
      * (or resolved address) changes never reuses connections to the old one, while backends that
-     * share an address share connections.
+     * share an address share connections. TLS backends' keys carry a {@code tls:} prefix.
      */
     public static String poolKey(InetSocketAddress address) {
         String host = address.isUnresolved() ? address.getHostString() : address.getAddress().getHostAddress();

@@ -269,7 +269,7 @@ class ConfigLoaderTest {
                 arguments("backends: []\n", "backends: at least one backend is required (line 1)"),
                 arguments("backends:\n", "backends: expected a list of backends, got nothing (null) (line 1)"),
                 arguments("backends: [{url: \"http://h\"}]\n", "backends[0].id: required (line 1)"),
-                arguments("backends: [{id: a}]\n", "backends[0].url: required (expected: http://host[:port]) (line 1)"),
+                arguments("backends: [{id: a}]\n", "backends[0].url: required (expected: http://host[:port] or https://host[:port]) (line 1)"),
                 arguments("backends: [{id: 'a b', url: \"http://h\"}]\n",
                         "backends[0].id: not a valid id: \"a b\" (expected: letters, digits, '.', '_' or '-') (line 1)"),
                 arguments("backends:\n  - {id: a, url: \"http://h:1\"}\n  - {id: b, url: \"http://h:2\"}\n  - {id: a, url: \"http://h:3\"}\n",
@@ -385,15 +385,14 @@ class ConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "https://h:443 | https backends are not supported: \"https://h:443\" (expected: http://host[:port])",
-        "ftp://h | not an http URL: \"ftp://h\" (expected: http://host[:port])",
-        "h:80 | not an http URL: \"h:80\" (expected: http://host[:port])",
-        "http://h/api | a backend URL has no path: \"http://h/api\" (expected: http://host[:port])",
-        "http://h?x=1 | a backend URL has no query: \"http://h?x=1\" (expected: http://host[:port])",
-        "http://h#top | a backend URL has no fragment: \"http://h#top\" (expected: http://host[:port])",
-        "http://user@h | a backend URL has no user info: \"http://user@h\" (expected: http://host[:port])",
-        "http://:80 | a backend URL needs a host: \"http://:80\" (expected: http://host[:port])",
-        "http:// | a backend URL needs a host: \"http://\" (expected: http://host[:port])",
+        "ftp://h | not an http URL: \"ftp://h\" (expected: http://host[:port] or https://host[:port])",
+        "h:80 | not an http URL: \"h:80\" (expected: http://host[:port] or https://host[:port])",
+        "http://h/api | a backend URL has no path: \"http://h/api\" (expected: http://host[:port] or https://host[:port])",
+        "http://h?x=1 | a backend URL has no query: \"http://h?x=1\" (expected: http://host[:port] or https://host[:port])",
+        "http://h#top | a backend URL has no fragment: \"http://h#top\" (expected: http://host[:port] or https://host[:port])",
+        "http://user@h | a backend URL has no user info: \"http://user@h\" (expected: http://host[:port] or https://host[:port])",
+        "http://:80 | a backend URL needs a host: \"http://:80\" (expected: http://host[:port] or https://host[:port])",
+        "http:// | a backend URL needs a host: \"http://\" (expected: http://host[:port] or https://host[:port])",
         "http://h:0 | port: 0 in \"http://h:0\" (expected: 1-65535)",
         "http://h:65536 | port: 65536 in \"http://h:65536\" (expected: 1-65535)",
         "http://h:x | not a valid port: \"x\" in \"http://h:x\" (expected: 1-65535)",
@@ -401,7 +400,7 @@ class ConfigLoaderTest {
         "http://h_b | not a valid host name or address: \"h_b\" in \"http://h_b\"",
         "http://999.1.1.1 | not a valid host name or address: \"999.1.1.1\" in \"http://999.1.1.1\"",
         "http://-h | not a valid host name or address: \"-h\" in \"http://-h\"",
-        "http://[::1 | not an http URL: \"http://[::1\" (expected: http://host[:port])",
+        "http://[::1 | not an http URL: \"http://[::1\" (expected: http://host[:port] or https://host[:port])",
         "http://[zz::1]:80 | not a valid IPv6 address: \"zz::1\" in \"http://[zz::1]:80\"",
         "http://[1:2:3:4:5:6:7:8:9] | not a valid IPv6 address: \"1:2:3:4:5:6:7:8:9\" in \"http://[1:2:3:4:5:6:7:8:9]\"",
     })
@@ -445,10 +444,8 @@ class ConfigLoaderTest {
                 "routing.polcy: unknown key, did you mean \"policy\"? (line 4)",
                 "routing.spillover.order[0]: no backend is in region \"mars\" (line 6)",
                 "backends[1].id: duplicate id \"us-1\", already used by backends[0] (line 10)",
-                "backends[1].url: https backends are not supported: \"https://127.0.0.1:9002\" "
-                        + "(expected: http://host[:port]) (line 11)",
                 "backends[2].url: a backend URL has no path: \"http://127.0.0.1:9003/api\" "
-                        + "(expected: http://host[:port]) (line 13)",
+                        + "(expected: http://host[:port] or https://host[:port]) (line 13)",
                 "backends[2].weight: expected an integer, got \"heavy\" (line 14)",
                 "health.interval: \"2\" is not a duration like 250ms, 2s, 1m (line 16)",
                 "timeouts.connect: \"1.5s\" is not a duration like 250ms, 2s, 1m (line 17)",

@@ -1,0 +1,131 @@
+package io.fulcrum.balancer.tls;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code https://} backends over real sockets: requests and health checks reach a TLS backend
+ * whose certificate the configured CA file vouches for, with the backend's name as SNI; a backend
+ * whose certificate is not trusted (the JDK's trust store does not know the test CA) is never
+ * sent a request, and its health checks fail.
+ */
+class HttpsBackendTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    private Path certs;
+    private EventLoopGroup group;
+    private Channel server;
+    private final List<String> seen = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void startTlsBackend() throws Exception {
+        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
+        SslContext context = SslContextBuilder.forServer(certs.resolve("localhost.pem").toFile(),
+                certs.resolve("localhost.key").toFile()).build();
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(context.newHandler(ch.alloc()), new HttpServerCodec(),
+                                new HttpServerKeepAliveHandler(), new HttpObjectAggregator(65536),
+                                new SimpleChannelInboundHandler<FullHttpRequest>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest r) {
+                                        seen.add(r.uri() + " host=" + r.headers().get("host"));
+                                        byte[] body = ("secure " + r.uri()).getBytes(StandardCharsets.US_ASCII);
+                                        DefaultFullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                                HttpResponseStatus.OK, ctx.alloc().buffer().writeBytes(body));
+                                        out.headers().setInt("content-length", body.length);
+                                        ctx.writeAndFlush(out);
+                                    }
+                                });
+                    }
+                }).bind("127.0.0.1", 0).sync().channel();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** The TLS backend by its name, so SNI and the certificate check use {@code localhost}. */
+    private BalancerYaml.Backend secure() {
+        return new BalancerYaml.Backend("secure", "localhost", port(), null, 0, 0, true);
+    }
+
+    private static HttpResponse<String> get(Balancer balancer, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + balancer.port() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void requestsAndHealthChecksReachATrustedHttpsBackend() throws Exception {
+        Balancer balancer = fx.readyBalancer(BalancerYaml.activeChecks()
+                .merge("backend-tls: { ca-file: " + certs.resolve("ca.pem") + " }\n")
+                .merge("health: { path: /health }\n")
+                .backend(secure()));
+
+        HttpResponse<String> r = get(balancer, "/hello");
+        assertEquals(200, r.statusCode());
+        assertEquals("secure /hello", r.body());
+        // The client's Host is forwarded, as for any backend.
+        assertTrue(seen.contains("/hello host=127.0.0.1:" + balancer.port()), seen.toString());
+        assertTrue(seen.stream().anyMatch(s -> s.startsWith("/health")), "health checks go over TLS too: " + seen);
+    }
+
+    @Test
+    void anUntrustedCertificateIsNeverSentARequest() throws Exception {
+        Balancer balancer = fx.balancer(BalancerYaml.create().backend(secure()));
+
+        HttpResponse<String> r = get(balancer, "/secret");
+        assertEquals(502, r.statusCode(), r.body());
+        assertTrue(seen.isEmpty(), "nothing was sent to a server whose certificate failed: " + seen);
+        await("held down after the failed handshake").atMost(Fixtures.WAIT)
+                .until(() -> balancer.registry().current().byId("secure").state().heldDown(System.nanoTime()));
+    }
+}
