@@ -1,5 +1,8 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.http1.Http1Decoder;
+import io.fulcrum.balancer.http1.Http1Encoder;
+import io.fulcrum.balancer.http1.Upgrades;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.routing.Backend;
@@ -7,9 +10,6 @@ import io.fulcrum.balancer.routing.DecisionTrace;
 import io.fulcrum.balancer.routing.LoadBalancer;
 import io.fulcrum.balancer.routing.Outcome;
 import io.fulcrum.balancer.routing.RequestInfo;
-import io.fulcrum.balancer.http1.Http1Decoder;
-import io.fulcrum.balancer.http1.Http1Encoder;
-import io.fulcrum.balancer.http1.Upgrades;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;

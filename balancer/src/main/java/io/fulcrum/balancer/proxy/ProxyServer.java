@@ -1,15 +1,13 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.config.ListenConfig;
-import io.fulcrum.balancer.tls.BackendTls;
-import io.fulcrum.balancer.tls.TlsTerminator;
-import javax.net.ssl.SSLException;
-
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.ListenConfig;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.pool.PerLoopConnectionPool;
+import io.fulcrum.balancer.tls.BackendTls;
+import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -21,6 +19,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
