@@ -31,9 +31,19 @@ public final class Http1Codec {
     /** A client connection's codec: requests in, responses out. */
     public static ChannelPipeline addServer(ChannelPipeline pipeline, int maxLineBytes, int maxHeaderBytes,
             int maxChunkBytes) {
+        return addServer(pipeline, maxLineBytes, maxHeaderBytes, maxChunkBytes, null);
+    }
+
+    /**
+     * A client connection's codec, which hands a connection that starts with HTTP/2's preface to
+     * {@code onHttp2Preface} (see {@link Http1Decoder}).
+     */
+    public static ChannelPipeline addServer(ChannelPipeline pipeline, int maxLineBytes, int maxHeaderBytes,
+            int maxChunkBytes, java.util.function.Consumer<ChannelPipeline> onHttp2Preface) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
         return pipeline
-                .addLast("decoder", new Http1Decoder(true, maxLineBytes, maxHeaderBytes, maxChunkBytes, methods))
+                .addLast("decoder", new Http1Decoder(true, maxLineBytes, maxHeaderBytes, maxChunkBytes, methods,
+                        onHttp2Preface))
                 .addLast("encoder", new Http1Encoder(true, methods));
     }
 

@@ -2,6 +2,7 @@ package io.fulcrum.balancer.http1;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A strict HTTP/1.1 message decoder (RFC 9112) for either direction: requests from clients or
@@ -83,6 +85,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     }
 
     private static final byte[] HTTP_1_1 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] HTTP_1_0 = "HTTP/1.0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
@@ -104,6 +107,9 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     private final ArrayDeque<HttpMethod> methods;
 
     private int state = HEAD;
+    private final Consumer<ChannelPipeline> onHttp2Preface;
+    /** No byte of the connection has been parsed yet (the HTTP/2 preface is looked for then). */
+    private boolean firstBytes = true;
     private long remaining;
     /** Head scanning, relative to the reader index: where the current line starts, and the first line's end. */
     private int scanLineStart;
@@ -132,6 +138,19 @@ public final class Http1Decoder extends ByteToMessageDecoder {
      */
     public Http1Decoder(boolean requests, int maxLineBytes, int maxHeaderBytes, int maxChunkBytes,
             ArrayDeque<HttpMethod> methods) {
+        this(requests, maxLineBytes, maxHeaderBytes, maxChunkBytes, methods, null);
+    }
+
+    /**
+     * @param onHttp2Preface when not {@code null}, a connection that starts with HTTP/2's
+     *     connection preface (RFC 9113 section 3.4) is handed to HTTP/2: this is called with the
+     *     pipeline to put HTTP/2's handlers after this decoder (and take out HTTP/1.1's), and the
+     *     decoder then leaves, passing on the bytes received, preface included. HTTP/1.1
+     *     connections pay nothing for the check but a look at their first bytes.
+     */
+    public Http1Decoder(boolean requests, int maxLineBytes, int maxHeaderBytes, int maxChunkBytes,
+            ArrayDeque<HttpMethod> methods, Consumer<ChannelPipeline> onHttp2Preface) {
+        this.onHttp2Preface = onHttp2Preface;
         this.requests = requests;
         this.maxLineBytes = maxLineBytes;
         this.maxHeaderBytes = maxHeaderBytes;
@@ -146,7 +165,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
                 int before = in.readerIndex();
                 int outBefore = out.size();
                 switch (state) {
-                    case HEAD -> readHead(in, out);
+                    case HEAD -> readHead(ctx, in, out);
                     case FIXED, CHUNK_DATA, UNTIL_CLOSE -> readBody(in, out);
                     case CHUNK_SIZE -> readChunkSize(in, out);
                     case CHUNK_END -> readChunkEnd(in);
@@ -211,7 +230,26 @@ public final class Http1Decoder extends ByteToMessageDecoder {
 
     // ---- heads ----
 
-    private void readHead(ByteBuf in, List<Object> out) {
+    private void readHead(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (firstBytes && onHttp2Preface != null) {
+            int n = Math.min(in.readableBytes(), HTTP2_PREFACE.length);
+            for (int i = 0; i < n; i++) {
+                if (in.getByte(in.readerIndex() + i) != HTTP2_PREFACE[i]) {
+                    firstBytes = false;
+                    break;
+                }
+            }
+            if (firstBytes) {
+                if (n < HTTP2_PREFACE.length) {
+                    return;
+                }
+                // HTTP/2 with prior knowledge: nothing here is parsed; the bytes go to HTTP/2.
+                state = UPGRADED;
+                onHttp2Preface.accept(ctx.pipeline());
+                ctx.pipeline().remove(this);
+                return;
+            }
+        }
         if (scanLineStart == 0) {
             // Empty lines before a message are ignored (RFC 9112 section 2.2).
             while (in.readableBytes() >= 2 && in.getByte(in.readerIndex()) == '\r'

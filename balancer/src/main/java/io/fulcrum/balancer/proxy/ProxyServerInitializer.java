@@ -81,10 +81,10 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         if (tls != null) {
             p.addLast("tls", tls.newHandler());
             p.addLast("alpn", new ProtocolSwitch.AlpnSwitch(this));
-        } else if (h2) {
-            p.addLast("preface", new ProtocolSwitch.PrefaceSniffer(this));
         } else {
-            addHttp1(p);
+            // HTTP/1.1, unless the decoder finds HTTP/2's preface first.
+            Http1Codec.addServer(p, maxUriBytes, maxHeaderBytes, MAX_CHUNK, h2 ? this::fromHttp1ToHttp2 : null)
+                    .addLast("proxy", new ProxyFrontendHandler(proxy, false, tunnelIdleNanos));
         }
     }
 
@@ -92,6 +92,13 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     void addHttp1(ChannelPipeline p) {
         Http1Codec.addServer(p, maxUriBytes, maxHeaderBytes, MAX_CHUNK)
                 .addLast("proxy", new ProxyFrontendHandler(proxy, tls != null, tunnelIdleNanos));
+    }
+
+    /** A cleartext connection began with HTTP/2's preface: its HTTP/1.1 handlers make way. */
+    private void fromHttp1ToHttp2(ChannelPipeline p) {
+        p.remove("proxy");
+        p.remove("encoder");
+        addHttp2(p);
     }
 
     /** Completes a connection's pipeline for HTTP/2. */

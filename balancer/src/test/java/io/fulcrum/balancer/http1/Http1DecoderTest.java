@@ -254,4 +254,29 @@ class Http1DecoderTest {
         HttpResponse head = ch.readInbound();
         assertTrue(head.decoderResult().isFailure(), raw);
     }
+
+    @Test
+    void aConnectionStartingWithTheHttp2PrefaceIsHandedOverWithItsBytes() {
+        List<String> handedOver = new ArrayList<>();
+        ch = new EmbeddedChannel(new Http1Decoder(true, 64, 256, 16, methods, p -> handedOver.add("h2")));
+        ch.writeInbound(bytes("PRI * HTTP/2.0||SM"));
+        assertTrue(handedOver.isEmpty(), "a part of the preface waits for the rest");
+        ch.writeInbound(bytes("||frames"));
+        assertEquals(List.of("h2"), handedOver);
+        ByteBuf passed = ch.readInbound();
+        assertEquals("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\nframes", passed.toString(StandardCharsets.ISO_8859_1));
+        passed.release();
+        assertNull(ch.pipeline().get(Http1Decoder.class), "the decoder left");
+    }
+
+    @Test
+    void anHttp11ConnectionIsNotTakenForHttp2() {
+        List<String> handedOver = new ArrayList<>();
+        ch = new EmbeddedChannel(new Http1Decoder(true, 64, 256, 16, methods, p -> handedOver.add("h2")));
+        ch.writeInbound(bytes("POST / HTTP/1.1|Host: h|Content-Length: 0||PRI * HTTP/2.0||SM||"));
+        List<Object> out = decoded();
+        assertTrue(handedOver.isEmpty());
+        assertSame(HttpMethod.POST, ((HttpRequest) out.get(0)).method());
+        assertTrue(((HttpRequest) out.get(2)).decoderResult().isSuccess(), "PRI later is only an unknown method");
+    }
 }
