@@ -58,43 +58,8 @@ public final class Http1Decoder extends ByteToMessageDecoder {
 
     /** The longest chunk-size line, extensions included, that is read. */
     private static final int MAX_CHUNK_LINE = 4096;
-    private static final int STRIDE = 5;
 
-    static final boolean[] TCHAR = new boolean[256];
-    /** Bytes allowed in a field value: HTAB, SP, VCHAR and obs-text. */
-    static final boolean[] FIELD_BYTE = new boolean[256];
-
-    static {
-        for (char c = '0'; c <= '9'; c++) {
-            TCHAR[c] = true;
-        }
-        for (char c = 'a'; c <= 'z'; c++) {
-            TCHAR[c] = true;
-            TCHAR[c - 32] = true;
-        }
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-            TCHAR[c] = true;
-        }
-        FIELD_BYTE['\t'] = true;
-        for (int b = 0x20; b < 0x7F; b++) {
-            FIELD_BYTE[b] = true;
-        }
-        for (int b = 0x80; b < 0x100; b++) {
-            FIELD_BYTE[b] = true;
-        }
-    }
-
-    private static final byte[] HTTP_1_1 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] HTTP_1_0 = "HTTP/1.0".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] TRAILER = "trailer".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CHUNKED = "chunked".getBytes(StandardCharsets.US_ASCII);
-    private static final HttpMethod[] COMMON_METHODS = {
-        HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.HEAD, HttpMethod.DELETE,
-        HttpMethod.PATCH, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.CONNECT,
-    };
 
     private final boolean requests;
     private final int maxLineBytes;
@@ -107,6 +72,8 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     private final ArrayDeque<HttpMethod> methods;
 
     private int state = HEAD;
+    /** The fields of the head (or trailer section) just found. */
+    private final FieldParser fields = new FieldParser();
     private final Consumer<ChannelPipeline> onHttp2Preface;
     /** No byte of the connection has been parsed yet (the HTTP/2 preface is looked for then). */
     private boolean firstBytes = true;
@@ -118,17 +85,6 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     private int scanFields;
     /** Field lines of the section just found. */
     private int sectionFields;
-
-    /** Parse results of the head being read; valid only inside {@link #parseFields}. */
-    private int[] fieldAt;
-    private int fieldCount;
-    private int contentLengthFields;
-    private long contentLength;
-    private boolean badContentLength;
-    private boolean transferEncoding;
-    private boolean finalCodingChunked;
-    /** How many times chunked appears among the transfer codings. */
-    private int chunkedCount;
 
     /**
      * @param requests decode requests (a server's side) rather than responses
@@ -224,7 +180,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
     }
 
-    private static DecoderException malformed(String why) {
+    static DecoderException malformed(String why) {
         return new DecoderException(why);
     }
 
@@ -267,7 +223,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         int firstLineEnd = scanFirstLineEnd;
         scanLineStart = 0;
         scanFirstLineEnd = -1;
-        parseFields(head, firstLineEnd);
+        fields.parse(head, firstLineEnd, sectionFields);
         if (requests) {
             parseRequest(head, firstLineEnd, out);
         } else {
@@ -323,120 +279,10 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
     }
 
-    /**
-     * Parses and validates the field lines of {@code head} from {@code from} to the final empty
-     * line, recording their offsets and what frames the body.
-     */
-    private void parseFields(byte[] head, int from) {
-        int[] at = new int[STRIDE * Math.max(1, sectionFields)];
-        int count = 0;
-        contentLengthFields = 0;
-        contentLength = -1;
-        badContentLength = false;
-        transferEncoding = false;
-        finalCodingChunked = false;
-        chunkedCount = 0;
-        int pos = from;
-        int end = head.length - 2;
-        while (pos < end) {
-            int lineEnd = pos;
-            while (head[lineEnd] != '\r') {
-                lineEnd++;
-            }
-            if (head[lineEnd + 1] != '\n') {
-                throw malformed("bare CR in a header field");
-            }
-            byte first = head[pos];
-            if (first == ' ' || first == '\t') {
-                // RFC 9112 section 5.2: obs-fold may be rejected, and is.
-                throw malformed("folded header line");
-            }
-            int nameEnd = pos;
-            while (nameEnd < lineEnd && TCHAR[head[nameEnd] & 0xFF]) {
-                nameEnd++;
-            }
-            if (nameEnd == pos || nameEnd == lineEnd || head[nameEnd] != ':') {
-                throw malformed("invalid header field name");
-            }
-            int valueStart = nameEnd + 1;
-            while (valueStart < lineEnd && (head[valueStart] == ' ' || head[valueStart] == '\t')) {
-                valueStart++;
-            }
-            for (int i = valueStart; i < lineEnd; i++) {
-                if (!FIELD_BYTE[head[i] & 0xFF]) {
-                    throw malformed("invalid header field value");
-                }
-            }
-            int valueEnd = lineEnd;
-            while (valueEnd > valueStart && (head[valueEnd - 1] == ' ' || head[valueEnd - 1] == '\t')) {
-                valueEnd--;
-            }
-            if (count * STRIDE == at.length) {
-                at = java.util.Arrays.copyOf(at, at.length * 2);
-            }
-            int k = count * STRIDE;
-            at[k] = pos;
-            at[k + 1] = nameEnd;
-            at[k + 2] = valueStart;
-            at[k + 3] = valueEnd;
-            at[k + 4] = lineEnd + 2;
-            count++;
-            noteFraming(head, pos, nameEnd, valueStart, valueEnd);
-            pos = lineEnd + 2;
-        }
-        fieldAt = at;
-        fieldCount = count;
-    }
-
-    private void noteFraming(byte[] head, int nameStart, int nameEnd, int valueStart, int valueEnd) {
-        int nameLength = nameEnd - nameStart;
-        if (nameLength == CONTENT_LENGTH.length && equalsLower(head, nameStart, CONTENT_LENGTH)) {
-            contentLengthFields++;
-            long length = 0;
-            int digits = valueEnd - valueStart;
-            if (digits == 0 || digits > 18) {
-                badContentLength = true;
-            }
-            for (int i = valueStart; i < valueEnd && !badContentLength; i++) {
-                byte b = head[i];
-                if (b < '0' || b > '9') {
-                    badContentLength = true;
-                }
-                length = length * 10 + (b - '0');
-            }
-            contentLength = length;
-        } else if (nameLength == TRANSFER_ENCODING.length && equalsLower(head, nameStart, TRANSFER_ENCODING)) {
-            transferEncoding = true;
-            // Each list element in turn; the final coding is the last element of the last line.
-            ListElements codings = new ListElements(head, valueStart, valueEnd);
-            finalCodingChunked = false;
-            while (codings.next()) {
-                finalCodingChunked = codings.end - codings.start == CHUNKED.length
-                        && equalsLower(head, codings.start, CHUNKED);
-                if (finalCodingChunked) {
-                    chunkedCount++;
-                }
-            }
-        }
-    }
-
-    private static boolean equalsLower(byte[] bytes, int start, byte[] lower) {
-        for (int i = 0; i < lower.length; i++) {
-            byte b = bytes[start + i];
-            if (b >= 'A' && b <= 'Z') {
-                b += 32;
-            }
-            if (b != lower[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void parseRequest(byte[] head, int firstLineEnd, List<Object> out) {
         int lineEnd = firstLineEnd - 2;
         int sp1 = 0;
-        while (sp1 < lineEnd && TCHAR[head[sp1] & 0xFF]) {
+        while (sp1 < lineEnd && FieldParser.TCHAR[head[sp1] & 0xFF]) {
             sp1++;
         }
         if (sp1 == 0 || sp1 == lineEnd || head[sp1] != ' ') {
@@ -455,31 +301,31 @@ public final class Http1Decoder extends ByteToMessageDecoder {
                 throw malformed("invalid request line");
             }
         }
-        HttpVersion version = version(head, sp2 + 1, lineEnd);
+        HttpVersion version = StartLines.version(head, sp2 + 1, lineEnd);
         if (version == null) {
             throw malformed("invalid HTTP version");
         }
-        HttpMethod method = method(head, sp1);
+        HttpMethod method = StartLines.method(head, sp1);
         String uri = new String(head, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
-        if (transferEncoding) {
+        if (fields.transferEncoding) {
             if (version == HttpVersion.HTTP_1_0) {
                 throw malformed("Transfer-Encoding in an HTTP/1.0 request");
             }
-            if (contentLengthFields > 0) {
+            if (fields.contentLengthFields > 0) {
                 throw malformed("both Transfer-Encoding and Content-Length");
             }
-            if (!finalCodingChunked || chunkedCount > 1) {
+            if (!fields.finalCodingChunked || fields.chunkedCount > 1) {
                 // RFC 9112 section 6.1: chunked is the final coding, applied once.
                 throw malformed("Transfer-Encoding whose final coding is not chunked once");
             }
-        } else if (contentLengthFields > 1 || badContentLength) {
+        } else if (fields.contentLengthFields > 1 || fields.badContentLength) {
             throw malformed("invalid Content-Length");
         }
-        RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
+        RawHeaders headers = new RawHeaders(head, fields.at, fields.count);
         methods.add(method);
         RawRequest request = new RawRequest(head, firstLineEnd, method, uri, version, headers);
         out.add(request);
-        startBody(out, transferEncoding, contentLengthFields == 1 ? contentLength : 0);
+        startBody(out, fields.transferEncoding, fields.contentLengthFields == 1 ? fields.contentLength : 0);
         if (state == HEAD && Upgrades.requested(request) != null) {
             state = UPGRADE_WAIT;
         }
@@ -490,7 +336,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         if (lineEnd < 12 || head[8] != ' ') {
             throw malformed("invalid status line");
         }
-        HttpVersion version = version(head, 0, 8);
+        HttpVersion version = StartLines.version(head, 0, 8);
         if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
             throw malformed("invalid HTTP version");
         }
@@ -508,21 +354,21 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
         int reasonStart = Math.min(13, lineEnd);
         for (int i = reasonStart; i < lineEnd; i++) {
-            if (!FIELD_BYTE[head[i] & 0xFF]) {
+            if (!FieldParser.FIELD_BYTE[head[i] & 0xFF]) {
                 throw malformed("invalid reason phrase");
             }
         }
-        HttpResponseStatus status = status(code, head, reasonStart, lineEnd);
+        HttpResponseStatus status = StartLines.status(code, head, reasonStart, lineEnd);
         boolean interim = code >= 100 && code < 200;
         HttpMethod method = interim ? null : methods.poll();
-        if (transferEncoding && contentLengthFields > 0) {
+        if (fields.transferEncoding && fields.contentLengthFields > 0) {
             // RFC 9112 section 6.3: a sign of response splitting, "ought to be handled as an error".
             throw malformed("both Transfer-Encoding and Content-Length");
         }
-        if (contentLengthFields > 1 || badContentLength || chunkedCount > 1) {
-            throw malformed(chunkedCount > 1 ? "chunked applied more than once" : "invalid Content-Length");
+        if (fields.contentLengthFields > 1 || fields.badContentLength || fields.chunkedCount > 1) {
+            throw malformed(fields.chunkedCount > 1 ? "chunked applied more than once" : "invalid Content-Length");
         }
-        RawHeaders headers = new RawHeaders(head, fieldAt, fieldCount);
+        RawHeaders headers = new RawHeaders(head, fields.at, fields.count);
         out.add(new RawResponse(head, firstLineEnd, version, status, headers));
         if (code == 101) {
             // Switching protocols: whatever follows is not HTTP/1.1.
@@ -533,15 +379,15 @@ public final class Http1Decoder extends ByteToMessageDecoder {
             out.add(LastHttpContent.EMPTY_LAST_CONTENT);
             return;
         }
-        if (transferEncoding && !finalCodingChunked) {
+        if (fields.transferEncoding && !fields.finalCodingChunked) {
             state = UNTIL_CLOSE;
             return;
         }
-        if (!transferEncoding && contentLengthFields == 0) {
+        if (!fields.transferEncoding && fields.contentLengthFields == 0) {
             state = UNTIL_CLOSE;
             return;
         }
-        startBody(out, transferEncoding, contentLength);
+        startBody(out, fields.transferEncoding, fields.contentLength);
     }
 
     private void startBody(List<Object> out, boolean chunked, long length) {
@@ -554,55 +400,6 @@ public final class Http1Decoder extends ByteToMessageDecoder {
             state = HEAD;
             out.add(LastHttpContent.EMPTY_LAST_CONTENT);
         }
-    }
-
-    private static HttpVersion version(byte[] bytes, int start, int end) {
-        int length = end - start;
-        if (length != 8) {
-            return null;
-        }
-        if (java.util.Arrays.equals(bytes, start, end, HTTP_1_1, 0, 8)) {
-            return HttpVersion.HTTP_1_1;
-        }
-        if (java.util.Arrays.equals(bytes, start, end, HTTP_1_0, 0, 8)) {
-            return HttpVersion.HTTP_1_0;
-        }
-        if (java.util.Arrays.equals(bytes, start, start + 5, HTTP_1_1, 0, 5) && isDigit(bytes[start + 5])
-                && bytes[start + 6] == '.' && isDigit(bytes[start + 7])) {
-            return HttpVersion.valueOf(new String(bytes, start, length, StandardCharsets.US_ASCII));
-        }
-        return null;
-    }
-
-    private static boolean isDigit(byte b) {
-        return b >= '0' && b <= '9';
-    }
-
-    private static HttpMethod method(byte[] head, int length) {
-        for (HttpMethod m : COMMON_METHODS) {
-            byte[] name = m.asciiName().array();
-            int offset = m.asciiName().arrayOffset();
-            if (m.asciiName().length() == length && java.util.Arrays.equals(head, 0, length, name, offset, offset + length)) {
-                return m;
-            }
-        }
-        return HttpMethod.valueOf(new String(head, 0, length, StandardCharsets.US_ASCII));
-    }
-
-    private static HttpResponseStatus status(int code, byte[] head, int reasonStart, int reasonEnd) {
-        HttpResponseStatus standard = HttpResponseStatus.valueOf(code);
-        String phrase = standard.reasonPhrase();
-        int length = reasonEnd - reasonStart;
-        if (phrase.length() == length) {
-            boolean same = true;
-            for (int i = 0; i < length && same; i++) {
-                same = head[reasonStart + i] == phrase.charAt(i);
-            }
-            if (same) {
-                return standard;
-            }
-        }
-        return new HttpResponseStatus(code, new String(head, reasonStart, length, StandardCharsets.ISO_8859_1));
     }
 
     // ---- bodies ----
@@ -667,7 +464,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
                 throw malformed("invalid chunk size");
             }
             for (; j < end; j++) {
-                if (!FIELD_BYTE[in.getByte(j) & 0xFF]) {
+                if (!FieldParser.FIELD_BYTE[in.getByte(j) & 0xFF]) {
                     throw malformed("invalid chunk extension");
                 }
             }
@@ -709,18 +506,16 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
         byte[] section = new byte[end - start];
         in.readBytes(section);
-        parseFields(section, 0);
+        fields.parse(section, 0, sectionFields);
         HttpHeaders trailers = DefaultHttpHeadersFactory.trailersFactory().newHeaders();
-        for (int f = 0; f < fieldCount; f++) {
-            int k = f * STRIDE;
-            int nameLength = fieldAt[k + 1] - fieldAt[k];
-            boolean framing = (nameLength == CONTENT_LENGTH.length && equalsLower(section, fieldAt[k], CONTENT_LENGTH))
-                    || (nameLength == TRANSFER_ENCODING.length && equalsLower(section, fieldAt[k], TRANSFER_ENCODING))
-                    || (nameLength == TRAILER.length && equalsLower(section, fieldAt[k], TRAILER));
-            if (!framing) {
+        for (int f = 0; f < fields.count; f++) {
+            int k = f * FieldParser.STRIDE;
+            int[] at = fields.at;
+            int nameLength = at[k + 1] - at[k];
+            if (!fields.frames(section, f)) {
                 // RFC 9110 section 6.5.1: fields that frame the message are not allowed as trailers.
-                trailers.add(new String(section, fieldAt[k], nameLength, StandardCharsets.ISO_8859_1),
-                        new String(section, fieldAt[k + 2], fieldAt[k + 3] - fieldAt[k + 2], StandardCharsets.ISO_8859_1));
+                trailers.add(new String(section, at[k], nameLength, StandardCharsets.ISO_8859_1),
+                        new String(section, at[k + 2], at[k + 3] - at[k + 2], StandardCharsets.ISO_8859_1));
             }
         }
         state = HEAD;

@@ -124,13 +124,13 @@ public final class RawHeaders extends HttpHeaders {
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            if (c > 0xFF || !Http1Decoder.TCHAR[c]) {
+            if (c > 0xFF || !FieldParser.TCHAR[c]) {
                 throw new IllegalArgumentException("invalid header name: " + name);
             }
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
-            if (c > 0xFF || !Http1Decoder.FIELD_BYTE[c]) {
+            if (c > 0xFF || !FieldParser.FIELD_BYTE[c]) {
                 throw new IllegalArgumentException("invalid value for header " + name);
             }
         }
