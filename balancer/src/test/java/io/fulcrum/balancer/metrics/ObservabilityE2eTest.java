@@ -219,7 +219,10 @@ class ObservabilityE2eTest {
         String text = scrape();
         assertEquals(4.0, sample(text, "fulcrum_routing_spillover_total{from=\"us-east\",to=\"eu-west\"}"), text);
         assertEquals(2.0, sum(text, "fulcrum_routing_panic_total", "from=\"us-east\""), text);
-        assertEquals(4.0, sample(text, requests("eu1", "GET", "2xx")), text);
+        // Panic mode picks among both backends: eu1 has the four spilled requests and its panic share.
+        assertEquals(4.0 + sample(text, "fulcrum_routing_panic_total{from=\"us-east\",to=\"eu-west\"}"),
+                sample(text, requests("eu1", "GET", "2xx")), text);
+        assertEquals(6.0, sum(text, "fulcrum_requests_total", "method=\"GET\"", "status_class=\"2xx\""), text);
 
         List<JsonNode> log = logLines(6);
         JsonNode spill = log.get(0);
@@ -227,8 +230,11 @@ class ObservabilityE2eTest {
         assertEquals("eu1", spill.get("backend").asText());
         assertTrue(spill.get("decision").asText().contains("pass=spillover to=eu-west backend=eu1"),
                 spill.toString());
-        assertTrue(eu1.received().stream().allMatch(h -> h.headers().get("traceparent")
+        // The four spilled requests came first; panic mode may have sent eu1 more, without a traceparent.
+        assertTrue(eu1.received().stream().limit(4).allMatch(h -> h.headers().get("traceparent")
                 .equals("00-" + TRACE_ID + "-00f067aa0ba902b7-01")), "a valid traceparent is forwarded unchanged");
+        assertTrue(eu1.received().stream().skip(4).allMatch(h -> h.headers().get("traceparent")
+                .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00")), "the others carry a trace started by the balancer");
         assertTrue(log.get(4).get("decision").asText().contains("pass=panic"), log.get(4).toString());
     }
 
