@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
@@ -112,7 +113,7 @@ public final class Balancer implements AutoCloseable {
         registry.subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
         proxy = new ProxyContext(registry, pool, ProxySettings.from(config), new RetryBudget(), outlierDetector,
                 AccessLog.create(config.accessLog(), AccessLog.Format.valueOf(config.accessLogFormat().toUpperCase(
-                        java.util.Locale.ROOT))), metrics.requests(), NanoClock.SYSTEM);
+                        Locale.ROOT))), metrics.requests(), NanoClock.SYSTEM);
         metrics.bindJvm()
                 .bindBackends(registry)
                 .bindConnections(proxy::clientConnections)

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.routing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Why a request went where it went: the client's region and where it came from (the region header
@@ -177,7 +178,7 @@ public final class DecisionTrace {
 
     /** Builds the candidate rows; {@code cost} is the policy's cost or NaN when it has none. */
     static List<Candidate> describe(List<Backend> backends, long nowNanos, long slowStartNanos,
-            java.util.function.ToDoubleFunction<Backend> cost) {
+            ToDoubleFunction<Backend> cost) {
         List<Candidate> out = new ArrayList<>(backends.size());
         for (Backend b : backends) {
             BackendState s = b.state();
