@@ -53,6 +53,7 @@ public final class DecisionTrace {
     private Pass pass = Pass.NONE;
     private Backend chosen;
     private int excluded;
+    private int heldDown;
     private List<Candidate> candidates = List.of();
 
     private DecisionTrace(boolean full, boolean explain) {
@@ -96,6 +97,11 @@ public final class DecisionTrace {
         this.pass = backend == null ? Pass.NONE : pass;
     }
 
+    /** Backends of the plan's own region that a failed connect held down at selection time. */
+    void heldDown(int count) {
+        this.heldDown = count;
+    }
+
     void candidates(List<Candidate> candidates) {
         this.candidates = List.copyOf(candidates);
     }
@@ -128,6 +134,11 @@ public final class DecisionTrace {
         return excluded;
     }
 
+    /** Backends of the plan's own region held down after a failed connect when the selection was made. */
+    public int heldDown() {
+        return heldDown;
+    }
+
     /** Every candidate of the plan, in plan order (full traces only; empty otherwise). */
     public List<Candidate> candidates() {
         return candidates;
@@ -135,7 +146,9 @@ public final class DecisionTrace {
 
     /**
      * One short line for the access log, e.g.
-     * {@code region=eu-west(header) pass=spillover to=us-east backend=us-1}.
+     * {@code region=eu-west(header) pass=spillover to=us-east backend=us-1}, with {@code avoided=n}
+     * when a retry avoided backends already tried and {@code held-down=n} when backends of the
+     * client's region were held down after failed connects.
      */
     public String compact() {
         StringBuilder s = new StringBuilder(80)
@@ -146,6 +159,9 @@ public final class DecisionTrace {
         }
         if (excluded > 0) {
             s.append(" avoided=").append(excluded);
+        }
+        if (heldDown > 0) {
+            s.append(" held-down=").append(heldDown);
         }
         return s.toString();
     }

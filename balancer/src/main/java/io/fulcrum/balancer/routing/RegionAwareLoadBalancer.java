@@ -135,6 +135,18 @@ final class RegionAwareLoadBalancer implements LoadBalancer {
             long now) {
         trace.request(request, plan.region());
         trace.chose(chosen, pass);
+        int heldDown = 0;
+        for (CandidatePicker p : plan.pickers()) {
+            List<Backend> candidates = p.candidates();
+            if (!candidates.isEmpty() && candidates.get(0).region().equals(plan.region())) {
+                for (int i = 0, n = candidates.size(); i < n; i++) {
+                    if (candidates.get(i).state().heldDown(now)) {
+                        heldDown++;
+                    }
+                }
+            }
+        }
+        trace.heldDown(heldDown);
         if (!trace.wantsCandidates()) {
             return;
         }

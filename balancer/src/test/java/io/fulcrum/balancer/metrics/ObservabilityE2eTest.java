@@ -271,6 +271,10 @@ class ObservabilityE2eTest {
         assertEquals("success", tries.get(1).get("outcome").asText());
         assertTrue(tries.get(1).get("connect_ms").asDouble() >= 0);
         assertTrue(retried.get("decision").asText().contains("avoided=1"), retried.toString());
+        JsonNode refusedRetry = log.get(1);
+        assertEquals(503, refusedRetry.get("status").asInt());
+        assertTrue(refusedRetry.get("decision").asText().endsWith("pass=spillover to=eu-west backend=eu1 held-down=1"),
+                refusedRetry.toString());
 
         JsonNode backendState = JSON.readTree(http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + balancer.adminPort() + "/backends")).build(),
