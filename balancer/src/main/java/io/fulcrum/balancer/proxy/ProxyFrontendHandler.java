@@ -143,7 +143,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (facts.spanId() != null) {
             // No valid traceparent came in: this request starts a trace (its tracestate goes too).
             request.headers().remove(TraceContext.TRACESTATE);
-            request.headers().set(TraceContext.TRACEPARENT, "00-" + facts.traceId() + "-" + facts.spanId() + "-00");
+            request.headers().set(TraceContext.TRACEPARENT, TraceContext.traceparent(facts.traceId(), facts.spanId()));
         }
         exchange = ex;
         ex.start();
@@ -158,9 +158,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         String traceId = TraceContext.traceId(traceparent);
         String spanId = null;
         if (traceId == null) {
-            String started = TraceContext.start();
-            traceId = started.substring(3, 35);
-            spanId = started.substring(36, 52);
+            traceId = TraceContext.newTraceId();
+            spanId = TraceContext.newParentId();
         }
         DebugAccess debug = settings.debug();
         return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
