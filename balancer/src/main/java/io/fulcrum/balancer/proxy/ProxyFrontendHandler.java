@@ -361,6 +361,10 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (retryAfter) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         }
+        String decision = ex == null ? null : ex.decisionForClient();
+        if (decision != null) {
+            response.headers().set(Exchange.DECISION_HEADER, decision);
+        }
         if (close) {
             writeAndLinger(response);
         } else if (closeAfter) {

@@ -215,6 +215,16 @@ class ObservabilityE2eTest {
         assertTrue(decision.contains("eu1[eu-west down"), decision);
         HttpResponse<String> noHeader = send("GET", "/panic", null);
         assertTrue(noHeader.headers().firstValue("X-Fulcrum-Decision").isEmpty(), "only when asked");
+        // Nothing can take a request when every backend is drained: the 503 says so, when asked.
+        registry.current().byId("us1").state().setDraining(true);
+        registry.current().byId("eu1").state().setDraining(true);
+        registry.refresh();
+        HttpResponse<String> none = send("GET", "/none", null, "X-Fulcrum-Debug", "1");
+        assertEquals(503, none.statusCode());
+        assertEquals("region=us-east(default) pass=none", none.headers().firstValue("X-Fulcrum-Decision").orElse(null));
+        registry.current().byId("us1").state().setDraining(false);
+        registry.current().byId("eu1").state().setDraining(false);
+        registry.refresh();
 
         String text = scrape();
         assertEquals(4.0, sample(text, "fulcrum_routing_spillover_total{from=\"us-east\",to=\"eu-west\"}"), text);
