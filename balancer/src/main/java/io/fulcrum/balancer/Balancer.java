@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
@@ -97,6 +98,9 @@ public final class Balancer implements AutoCloseable {
     }
 
     public Balancer start() throws InterruptedException {
+        // First, so that an access-log file that cannot be opened stops the start with nothing to undo.
+        AccessLog accessLog = AccessLog.create(config.accessLog(),
+                AccessLog.Format.valueOf(config.accessLogFormat().toUpperCase(Locale.ROOT)));
         acceptGroup = transport.newGroup("fulcrum-accept", 1);
         workerGroup = transport.newGroup("fulcrum-io", workerThreads);
         healthGroup = transport.newGroup("fulcrum-health", 1);
@@ -117,8 +121,7 @@ public final class Balancer implements AutoCloseable {
         pool.retainOnly(poolKeys(registry.current()));
         registry.subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
         proxy = new ProxyContext(registry, pool, ProxySettings.from(config), new RetryBudget(), outlierDetector,
-                AccessLog.create(config.accessLog(), AccessLog.Format.valueOf(config.accessLogFormat().toUpperCase(
-                        java.util.Locale.ROOT))), metrics.requests(), NanoClock.SYSTEM);
+                accessLog, metrics.requests(), NanoClock.SYSTEM);
         metrics.bindJvm()
                 .bindBackends(registry)
                 .bindConnections(proxy::clientConnections)

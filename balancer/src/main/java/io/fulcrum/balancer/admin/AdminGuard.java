@@ -20,7 +20,10 @@ import java.util.Locale;
  *       cannot be sent cross-site without a CORS preflight, which this server never grants.</li>
  *   <li>With {@code admin.token} (or {@code admin.token-file}) set, {@code Authorization: Bearer
  *       <token>} is required (401 with {@code WWW-Authenticate} otherwise); without one, such
- *       requests are refused (403) unless the admin port is bound to a loopback address.</li>
+ *       requests are refused (403) unless the admin port is bound to a loopback address and the
+ *       request's {@code Host} names a loopback address or {@code localhost}: a page whose own
+ *       name was re-pointed at 127.0.0.1 (DNS rebinding) is same-origin with itself, not with
+ *       this port.</li>
  * </ol>
  * Reads ({@code GET}) are not guarded.
  *
@@ -64,7 +67,37 @@ final class AdminGuard {
             return new Refusal(HttpResponseStatus.FORBIDDEN, "state-changing admin requests need admin.token or "
                     + "admin.token-file when the admin port is not on a loopback address");
         }
+        String host = headers.get(HttpHeaderNames.HOST);
+        if (!loopbackHost(host)) {
+            return new Refusal(HttpResponseStatus.FORBIDDEN, "without admin.token, state-changing requests must name "
+                    + "a loopback address or localhost in Host (got: " + (host == null ? "none" : host) + ")");
+        }
         return null;
+    }
+
+    /** Whether a {@code Host} value names {@code localhost} or a loopback literal, with any port. */
+    static boolean loopbackHost(String host) {
+        if (host == null) {
+            return false;
+        }
+        URI h;
+        try {
+            h = new URI("http://" + host);
+        } catch (URISyntaxException e) {
+            return false;
+        }
+        String name = h.getHost();
+        if (name == null) {
+            return false;
+        }
+        if (name.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (name.startsWith("[") && name.endsWith("]")) {
+            return name.equals("[::1]") || name.equalsIgnoreCase("[0:0:0:0:0:0:0:1]");
+        }
+        // Literal IPv4 only: a name is never resolved here.
+        return name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     /** Whether the origin's host and port are the request's {@code Host} (default ports filled in). */

@@ -17,7 +17,9 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -102,14 +104,14 @@ public final class AdminServer {
     /** Whether {@code host} is a loopback address or a name that resolves only to loopback ones. */
     static boolean isLoopback(String host) {
         try {
-            java.net.InetAddress[] all = java.net.InetAddress.getAllByName(host);
-            for (java.net.InetAddress a : all) {
+            InetAddress[] all = InetAddress.getAllByName(host);
+            for (InetAddress a : all) {
                 if (!a.isLoopbackAddress()) {
                     return false;
                 }
             }
             return all.length > 0;
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             return false;
         }
     }

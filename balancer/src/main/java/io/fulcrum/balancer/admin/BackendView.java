@@ -2,6 +2,7 @@ package io.fulcrum.balancer.admin;
 
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendState;
+import java.time.Instant;
 
 /**
  * One backend as {@code GET /backends} shows it: its configuration and a reading of its live
@@ -40,7 +41,7 @@ record BackendView(
                 backend.maxInFlight(), s.healthy(), s.ejected(), s.draining(), s.routable(), s.heldDown(now),
                 s.inFlight(), s.reportedLoad(now), s.latencyEwmaNanos(now) / 1_000_000.0, s.requests(), s.errors(),
                 state(s, now), s.lastChange().reason(),
-                java.time.Instant.ofEpochMilli(s.lastChange().atEpochMillis()).toString(), s.ejections(), s.holdDowns());
+                Instant.ofEpochMilli(s.lastChange().atEpochMillis()).toString(), s.ejections(), s.holdDowns());
     }
 
     /** The state selection sees now: draining, down, ejected, held-down or up. */

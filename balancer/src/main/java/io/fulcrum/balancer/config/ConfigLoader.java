@@ -2,6 +2,7 @@ package io.fulcrum.balancer.config;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -515,8 +515,8 @@ public final class ConfigLoader {
                 }
                 String token;
                 try {
-                    token = java.nio.file.Files.readString(Path.of(file)).strip();
-                } catch (java.io.IOException | InvalidPathException | java.io.UncheckedIOException ex) {
+                    token = Files.readString(Path.of(file)).strip();
+                } catch (IOException | InvalidPathException | UncheckedIOException ex) {
                     problem(f.path(), f.value(), "cannot read \"" + file + "\": " + ex.getMessage());
                     return AdminTokenConfig.NONE;
                 }

@@ -118,7 +118,7 @@ public final class BalancerMetrics implements AutoCloseable {
         return registry;
     }
 
-    /** The pre-resolved meters {@link MetricsHandler} records into. */
+    /** The request meters, recorded from one {@link RequestRecord} per finished request. */
     public RequestMetrics requests() {
         return requests;
     }

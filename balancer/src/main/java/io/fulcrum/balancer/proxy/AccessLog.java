@@ -6,6 +6,7 @@ import io.fulcrum.balancer.metrics.RequestRecord;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -177,7 +178,7 @@ public final class AccessLog {
     }
 
     static void json(RequestRecord r, StringBuilder line) throws IOException {
-        java.io.StringWriter buffer = new java.io.StringWriter(512);
+        StringWriter buffer = new StringWriter(512);
         try (JsonGenerator g = JSON.createGenerator(buffer)) {
             g.writeStartObject();
             g.writeStringField("time", Instant.ofEpochMilli(r.startEpochMillis()).toString());

@@ -157,6 +157,14 @@ final class Exchange implements FutureListener<Channel> {
         this.facts = facts;
     }
 
+    /**
+     * The full decision trace of the last selection when this client asked for it and may see it,
+     * else {@code null}; for the balancer's own error responses (a 503 says why nothing was chosen).
+     */
+    String decisionForClient() {
+        return facts.debug() && trace != null ? trace.detailed() : null;
+    }
+
     /** GET, HEAD, PUT, DELETE, OPTIONS, TRACE, and POST/PATCH carrying an Idempotency-Key. */
     private static boolean isRepeatable(HttpRequest request) {
         HttpMethod m = request.method();

@@ -207,7 +207,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (facts.spanId() != null) {
             // No valid traceparent came in: this request starts a trace (its tracestate goes too).
             request.headers().remove(TraceContext.TRACESTATE);
-            request.headers().set(TraceContext.TRACEPARENT, "00-" + facts.traceId() + "-" + facts.spanId() + "-00");
+            request.headers().set(TraceContext.TRACEPARENT, TraceContext.traceparent(facts.traceId(), facts.spanId()));
         }
         exchange = ex;
         ex.start();
@@ -222,9 +222,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         String traceId = TraceContext.traceId(traceparent);
         String spanId = null;
         if (traceId == null) {
-            String started = TraceContext.start();
-            traceId = started.substring(3, 35);
-            spanId = started.substring(36, 52);
+            traceId = TraceContext.newTraceId();
+            spanId = TraceContext.newParentId();
         }
         DebugAccess debug = settings.debug();
         return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
@@ -462,6 +461,10 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         FullHttpResponse response = ErrorResponses.json(ctx.alloc(), status, message, requestId, closeAfter);
         if (retryAfter) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        String decision = ex == null ? null : ex.decisionForClient();
+        if (decision != null) {
+            response.headers().set(Exchange.DECISION_HEADER, decision);
         }
         if (close) {
             writeAndLinger(response);

@@ -48,28 +48,38 @@ final class TraceContext {
 
     /** A new {@code traceparent}: version 00, random trace and parent ids, flags 00 (not sampled). */
     static String start() {
+        return traceparent(newTraceId(), newParentId());
+    }
+
+    /** The {@code traceparent} of a trace started here: version 00, flags 00 (not sampled). */
+    static String traceparent(String traceId, String parentId) {
+        return "00-" + traceId + "-" + parentId + "-00";
+    }
+
+    /** 32 random lower-case hex digits, never all zero. */
+    static String newTraceId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        char[] out = new char[55];
-        out[0] = '0';
-        out[1] = '0';
-        out[2] = '-';
         long hi;
         long lo;
         do {
             hi = random.nextLong();
             lo = random.nextLong();
         } while (hi == 0 && lo == 0);
-        hex(hi, out, 3);
-        hex(lo, out, 19);
-        out[35] = '-';
-        long parent;
+        char[] out = new char[32];
+        hex(hi, out, 0);
+        hex(lo, out, 16);
+        return new String(out);
+    }
+
+    /** 16 random lower-case hex digits, never all zero. */
+    static String newParentId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long id;
         do {
-            parent = random.nextLong();
-        } while (parent == 0);
-        hex(parent, out, 36);
-        out[52] = '-';
-        out[53] = '0';
-        out[54] = '0';
+            id = random.nextLong();
+        } while (id == 0);
+        char[] out = new char[16];
+        hex(id, out, 0);
         return new String(out);
     }
 

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.routing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Why a request went where it went: the client's region and where it came from (the region header
@@ -52,6 +53,7 @@ public final class DecisionTrace {
     private Pass pass = Pass.NONE;
     private Backend chosen;
     private int excluded;
+    private int heldDown;
     private List<Candidate> candidates = List.of();
 
     private DecisionTrace(boolean full, boolean explain) {
@@ -95,6 +97,11 @@ public final class DecisionTrace {
         this.pass = backend == null ? Pass.NONE : pass;
     }
 
+    /** Backends of the plan's own region that a failed connect held down at selection time. */
+    void heldDown(int count) {
+        this.heldDown = count;
+    }
+
     void candidates(List<Candidate> candidates) {
         this.candidates = List.copyOf(candidates);
     }
@@ -127,6 +134,11 @@ public final class DecisionTrace {
         return excluded;
     }
 
+    /** Backends of the plan's own region held down after a failed connect when the selection was made. */
+    public int heldDown() {
+        return heldDown;
+    }
+
     /** Every candidate of the plan, in plan order (full traces only; empty otherwise). */
     public List<Candidate> candidates() {
         return candidates;
@@ -134,7 +146,9 @@ public final class DecisionTrace {
 
     /**
      * One short line for the access log, e.g.
-     * {@code region=eu-west(header) pass=spillover to=us-east backend=us-1}.
+     * {@code region=eu-west(header) pass=spillover to=us-east backend=us-1}, with {@code avoided=n}
+     * when a retry avoided backends already tried and {@code held-down=n} when backends of the
+     * client's region were held down after failed connects.
      */
     public String compact() {
         StringBuilder s = new StringBuilder(80)
@@ -145,6 +159,9 @@ public final class DecisionTrace {
         }
         if (excluded > 0) {
             s.append(" avoided=").append(excluded);
+        }
+        if (heldDown > 0) {
+            s.append(" held-down=").append(heldDown);
         }
         return s.toString();
     }
@@ -177,7 +194,7 @@ public final class DecisionTrace {
 
     /** Builds the candidate rows; {@code cost} is the policy's cost or NaN when it has none. */
     static List<Candidate> describe(List<Backend> backends, long nowNanos, long slowStartNanos,
-            java.util.function.ToDoubleFunction<Backend> cost) {
+            ToDoubleFunction<Backend> cost) {
         List<Candidate> out = new ArrayList<>(backends.size());
         for (Backend b : backends) {
             BackendState s = b.state();

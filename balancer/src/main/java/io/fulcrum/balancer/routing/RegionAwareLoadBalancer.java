@@ -29,12 +29,13 @@ import java.util.concurrent.atomic.LongAdder;
  * at max-in-flight is never returned; when routable backends exist but all are full the result is
  * {@code null} (the proxy answers 503 with Retry-After) rather than panic.
  *
- * Selections that leave the client's region are counted in {@link RoutingCounters}: spill-over
+ * <p>Selections that leave the client's region are counted in {@link RoutingCounters}: spill-over
  * (passes 1 and 2 finding a backend outside the plan's first region) and panic mode, by source and
  * destination region. A {@link DecisionTrace}, when given, records the pass and the choice.
  *
- * <p>Thread-safe and allocation-free on {@link #select(RequestInfo)}: the plans are arrays built once, region
- * lookup is one {@link Map#get} on an immutable map.
+ * <p>Thread-safe and allocation-free on {@link #select(RequestInfo)}: the plans are arrays built
+ * once, region lookup is one {@link Map#get} on an immutable map, and counting a selection outside
+ * the client's region one more. A trace costs what it records.
  */
 final class RegionAwareLoadBalancer implements LoadBalancer {
     /**
@@ -135,6 +136,18 @@ final class RegionAwareLoadBalancer implements LoadBalancer {
             long now) {
         trace.request(request, plan.region());
         trace.chose(chosen, pass);
+        int heldDown = 0;
+        for (CandidatePicker p : plan.pickers()) {
+            List<Backend> candidates = p.candidates();
+            if (!candidates.isEmpty() && candidates.get(0).region().equals(plan.region())) {
+                for (int i = 0, n = candidates.size(); i < n; i++) {
+                    if (candidates.get(i).state().heldDown(now)) {
+                        heldDown++;
+                    }
+                }
+            }
+        }
+        trace.heldDown(heldDown);
         if (!trace.wantsCandidates()) {
             return;
         }

@@ -117,7 +117,7 @@ class AdminSecurityTest {
 
     @Test
     void withoutATokenOnlyALoopbackAdminPortAcceptsStateChanges() {
-        HttpHeaders headers = new DefaultHttpHeaders().set("Content-Type", "application/json");
+        HttpHeaders headers = new DefaultHttpHeaders().set("Content-Type", "application/json").set("Host", "127.0.0.1");
         assertNull(AdminGuard.check(headers, AdminTokenConfig.NONE, true));
         AdminGuard.Refusal refusal = AdminGuard.check(headers, AdminTokenConfig.NONE, false);
         assertEquals(403, refusal.status().code());
@@ -127,6 +127,23 @@ class AdminSecurityTest {
         assertTrue(AdminServer.isLoopback("127.0.0.1"));
         assertTrue(AdminServer.isLoopback("::1"));
         assertFalse(AdminServer.isLoopback("0.0.0.0"));
+    }
+
+    @Test
+    void withoutATokenTheHostMustBeLoopbackAgainstDnsRebinding() {
+        HttpHeaders rebound = new DefaultHttpHeaders().set("Content-Type", "application/json")
+                .set("Host", "evil.example:8081").set("Origin", "http://evil.example:8081");
+        AdminGuard.Refusal refusal = AdminGuard.check(rebound, AdminTokenConfig.NONE, true);
+        assertEquals(403, refusal.status().code());
+        assertTrue(refusal.message().contains("Host"), refusal.message());
+        assertNull(AdminGuard.check(rebound.set("Authorization", "Bearer " + TOKEN),
+                new AdminTokenConfig(TOKEN, "admin.token"), true), "a page cannot know the token");
+        assertTrue(AdminGuard.loopbackHost("127.0.0.1:8081"));
+        assertTrue(AdminGuard.loopbackHost("localhost"));
+        assertTrue(AdminGuard.loopbackHost("[::1]:8081"));
+        assertFalse(AdminGuard.loopbackHost("127.0.0.1.evil.example"));
+        assertFalse(AdminGuard.loopbackHost("10.0.0.1:8081"));
+        assertFalse(AdminGuard.loopbackHost(null));
     }
 
     @Test

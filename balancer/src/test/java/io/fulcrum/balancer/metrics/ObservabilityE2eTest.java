@@ -215,11 +215,24 @@ class ObservabilityE2eTest {
         assertTrue(decision.contains("eu1[eu-west down"), decision);
         HttpResponse<String> noHeader = send("GET", "/panic", null);
         assertTrue(noHeader.headers().firstValue("X-Fulcrum-Decision").isEmpty(), "only when asked");
+        // Nothing can take a request when every backend is drained: the 503 says so, when asked.
+        registry.current().byId("us1").state().setDraining(true);
+        registry.current().byId("eu1").state().setDraining(true);
+        registry.refresh();
+        HttpResponse<String> none = send("GET", "/none", null, "X-Fulcrum-Debug", "1");
+        assertEquals(503, none.statusCode());
+        assertEquals("region=us-east(default) pass=none", none.headers().firstValue("X-Fulcrum-Decision").orElse(null));
+        registry.current().byId("us1").state().setDraining(false);
+        registry.current().byId("eu1").state().setDraining(false);
+        registry.refresh();
 
         String text = scrape();
         assertEquals(4.0, sample(text, "fulcrum_routing_spillover_total{from=\"us-east\",to=\"eu-west\"}"), text);
         assertEquals(2.0, sum(text, "fulcrum_routing_panic_total", "from=\"us-east\""), text);
-        assertEquals(4.0, sample(text, requests("eu1", "GET", "2xx")), text);
+        // Panic mode picks among both backends: eu1 has the four spilled requests and its panic share.
+        assertEquals(4.0 + sample(text, "fulcrum_routing_panic_total{from=\"us-east\",to=\"eu-west\"}"),
+                sample(text, requests("eu1", "GET", "2xx")), text);
+        assertEquals(6.0, sum(text, "fulcrum_requests_total", "method=\"GET\"", "status_class=\"2xx\""), text);
 
         List<JsonNode> log = logLines(6);
         JsonNode spill = log.get(0);
@@ -227,8 +240,11 @@ class ObservabilityE2eTest {
         assertEquals("eu1", spill.get("backend").asText());
         assertTrue(spill.get("decision").asText().contains("pass=spillover to=eu-west backend=eu1"),
                 spill.toString());
-        assertTrue(eu1.received().stream().allMatch(h -> h.headers().get("traceparent")
+        // The four spilled requests came first; panic mode may have sent eu1 more, without a traceparent.
+        assertTrue(eu1.received().stream().limit(4).allMatch(h -> h.headers().get("traceparent")
                 .equals("00-" + TRACE_ID + "-00f067aa0ba902b7-01")), "a valid traceparent is forwarded unchanged");
+        assertTrue(eu1.received().stream().skip(4).allMatch(h -> h.headers().get("traceparent")
+                .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00")), "the others carry a trace started by the balancer");
         assertTrue(log.get(4).get("decision").asText().contains("pass=panic"), log.get(4).toString());
     }
 
@@ -265,6 +281,10 @@ class ObservabilityE2eTest {
         assertEquals("success", tries.get(1).get("outcome").asText());
         assertTrue(tries.get(1).get("connect_ms").asDouble() >= 0);
         assertTrue(retried.get("decision").asText().contains("avoided=1"), retried.toString());
+        JsonNode refusedRetry = log.get(1);
+        assertEquals(503, refusedRetry.get("status").asInt());
+        assertTrue(refusedRetry.get("decision").asText().endsWith("pass=spillover to=eu-west backend=eu1 held-down=1"),
+                refusedRetry.toString());
 
         JsonNode backendState = JSON.readTree(http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + balancer.adminPort() + "/backends")).build(),

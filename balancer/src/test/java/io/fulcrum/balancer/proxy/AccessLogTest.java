@@ -4,11 +4,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.metrics.RequestRecord;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,6 +87,13 @@ class AccessLogTest {
         } finally {
             log.close();
         }
+    }
+
+    @Test
+    void aFileThatCannotBeOpenedNamesTheKey() {
+        Path missing = dir.resolve("no-such-dir").resolve("access.log");
+        var e = assertThrows(UncheckedIOException.class, () -> AccessLog.create(missing.toString(), AccessLog.Format.JSON));
+        assertTrue(e.getMessage().startsWith("access-log: cannot open " + missing), e.getMessage());
     }
 
     @Test

@@ -76,6 +76,15 @@ class DecisionTraceTest {
     }
 
     @Test
+    void aHoldDownInTheClientsRegionIsShown() {
+        LoadBalancer lb = build();
+        us1.state().holdDown(clock.nanoTime(), 1_000_000_000L, 1_000_000_000L);
+        DecisionTrace trace = DecisionTrace.compactTrace();
+        assertEquals(eu1, lb.select(RequestInfo.DEFAULT, trace));
+        assertEquals("region=us-east(default) pass=spillover to=eu-west backend=eu-1 held-down=1", trace.compact());
+    }
+
+    @Test
     void anExplainedSelectionCountsNothing() {
         LoadBalancer lb = build();
         occupy(us1, 8);
