@@ -3,6 +3,7 @@ package io.fulcrum.node.http;
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.node.post.InvalidInputException;
+import io.fulcrum.node.store.PrimaryUnavailableException;
 import io.fulcrum.node.store.StoreOverloadedException;
 import io.fulcrum.node.store.StoreUnavailableException;
 import io.netty.buffer.Unpooled;
@@ -165,6 +166,11 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         if (cause instanceof StoreOverloadedException e) {
             return ApiResponse.json(ApiError.OVERLOADED.status(), json.error(ApiError.OVERLOADED,
                     "the node is busy: " + e.getMessage(), null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "1"));
+        }
+        if (cause instanceof PrimaryUnavailableException e) {
+            log.warn("Primary unavailable: {}", e.getMessage());
+            return ApiResponse.json(ApiError.PRIMARY_UNAVAILABLE.status(), json.error(ApiError.PRIMARY_UNAVAILABLE,
+                    e.getMessage(), null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "2"));
         }
         if (cause instanceof StoreUnavailableException e) {
             log.warn("Store unavailable: {}", e.getMessage());
