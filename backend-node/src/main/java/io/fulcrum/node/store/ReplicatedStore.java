@@ -2,6 +2,7 @@ package io.fulcrum.node.store;
 
 import static java.util.Objects.requireNonNull;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.fulcrum.node.config.ReplicaConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -114,7 +115,7 @@ public final class ReplicatedStore implements StoreTopology {
             observe(position, primaryPool, PRIMARY_POSITION, required);
             return result;
         } catch (StoreUnavailableException e) {
-            primaryDown(e);
+            checkPrimary();
             long replayed = lag.replayed();
             if (replicaUp && !WalPosition.after(required, replayed)) {
                 // The primary failed under this very read; the replica has what the client needs.
@@ -142,7 +143,8 @@ public final class ReplicatedStore implements StoreTopology {
         } catch (PrimaryUnavailableException e) {
             throw e;
         } catch (StoreUnavailableException e) {
-            primaryDown(e);
+            // One broken pooled connection is no outage: only a failing fresh check stops the writes.
+            checkPrimary();
             throw new PrimaryUnavailableException("the primary failed: " + e.getMessage(), e);
         }
         // The write is committed: a failing position query must not turn it into an error.
@@ -199,12 +201,15 @@ public final class ReplicatedStore implements StoreTopology {
         }
     }
 
+    /** Samples the primary's position; marks it up or down. Also called by a worker after a failed call. */
     private void checkPrimary() {
         try {
             long at = query(primaryPool, PRIMARY_POSITION);
             lag.primaryAt(at, System.nanoTime());
             if (!primaryUp) {
                 log.info("The primary answers again at {}; writes resume", WalPosition.format(at));
+                // Connections opened before the outage are dead: replace them before writes use them.
+                evict(primaryPool);
                 primaryUp = true;
             }
         } catch (SQLException | RuntimeException e) {
@@ -218,6 +223,7 @@ public final class ReplicatedStore implements StoreTopology {
             lag.replicaAt(at);
             if (!replicaUp) {
                 log.info("The replica answers at {}; reads use it while it is fresh enough", WalPosition.format(at));
+                evict(replicaPool);
                 replicaUp = true;
             }
         } catch (SQLException | RuntimeException e) {
@@ -236,6 +242,16 @@ public final class ReplicatedStore implements StoreTopology {
         if (replicaUp) {
             log.warn("The replica cannot be reached; reads go to the primary until it does ({})", e.getMessage());
             replicaUp = false;
+        }
+    }
+
+    private static void evict(DataSource pool) {
+        try {
+            if (pool.isWrapperFor(HikariDataSource.class)) {
+                pool.unwrap(HikariDataSource.class).getHikariPoolMXBean().softEvictConnections();
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.debug("Could not evict the pool's connections: {}", e.getMessage());
         }
     }
 
