@@ -14,6 +14,7 @@ import io.fulcrum.node.config.ListenConfig;
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.ReplicaConfig;
 import io.fulcrum.node.config.StoreConfig;
+import io.fulcrum.node.store.WalPosition;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.PostgresCluster;
@@ -124,6 +125,9 @@ class ReplicatedPostServiceTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, mine.statusCode(), mine.body());
             assertTrue(servedBy(mine).startsWith("eu-"), servedBy(mine));
+            String readToken = mine.headers().firstValue(TOKEN).orElseThrow();
+            assertTrue(WalPosition.parse(readToken) >= WalPosition.parse(token),
+                    "a read's token covers what the client had seen: " + readToken + " < " + token);
             HttpResponse<String> myTimeline = writer.send(get(balancer, "/timeline?author=" + author, "eu-west",
                     null), HttpResponse.BodyHandlers.ofString());
             assertEquals(1, JSON.readTree(myTimeline.body()).get("posts").size(), myTimeline.body());
@@ -254,6 +258,11 @@ class ReplicatedPostServiceTest {
             primaryDown.set(true);
             await("reads served and writes refused during the outage").atMost(WAIT)
                     .until(() -> readsDuringOutage.get() >= 50 && refusedDuringOutage.get() >= 20);
+            HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + NODES.get("us-1").port() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), "reads still work, so the node is ready: " + health.body());
+            assertEquals("DOWN", JSON.readTree(health.body()).get("replication").get("primary").asText(),
+                    health.body());
             primaryDown.set(false);
             cluster.startPrimary();
             int okBefore = writesOk.get();
@@ -292,6 +301,47 @@ class ReplicatedPostServiceTest {
         }
         assertEquals(attempted, rows.keySet(), "every attempted write exists once its key was replayed");
         assertTrue(rows.values().stream().allMatch(n -> n == 1), "no key has two posts: " + rows);
+    }
+
+    @Test
+    void aTokenTheReplicaLacksIsRefusedWhileThePrimaryIsDownNotAnsweredWithoutTheWrite() throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        int eu = NODES.get("eu-1").port();
+        cluster.pauseReplay("eu-west");
+        try {
+            HttpResponse<String> created = client.send(direct(eu, "/posts")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"author\":\"fence\",\"text\":\"t\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, created.statusCode(), created.body());
+            String token = created.headers().firstValue(TOKEN).orElseThrow();
+            long id = JSON.readTree(created.body()).get("id").asLong();
+            cluster.stopPrimary();
+            try {
+                await("eu-1 sees the primary down").atMost(WAIT).until(() -> "DOWN".equals(JSON.readTree(client.send(
+                        direct(eu, "/health").build(), HttpResponse.BodyHandlers.ofString()).body())
+                        .get("replication").get("primary").asText()));
+                HttpResponse<String> withToken = client.send(direct(eu, "/posts/" + id).header(TOKEN, token).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(503, withToken.statusCode(), withToken.body());
+                assertEquals("primary_unavailable", JSON.readTree(withToken.body()).get("error").asText());
+                assertTrue(withToken.headers().firstValue("Retry-After").isPresent());
+                HttpResponse<String> withoutToken = client.send(direct(eu, "/timeline?limit=1").build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, withoutToken.statusCode(), "reads without a token go on: " + withoutToken.body());
+            } finally {
+                cluster.startPrimary();
+            }
+            await("the primary serves the token's read again").atMost(WAIT).until(() -> client.send(
+                    direct(eu, "/posts/" + id).header(TOKEN, token).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        } finally {
+            cluster.resumeReplay("eu-west");
+        }
+    }
+
+    private static HttpRequest.Builder direct(int port, String target) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + target)).timeout(Duration.ofSeconds(10));
     }
 
     private static void assertServedFrom(HttpClient client, Balancer balancer, String prefix) throws Exception {
