@@ -125,10 +125,14 @@ public final class PostgresCluster implements AutoCloseable {
 
     /** Stops every server and deletes the folder. */
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         List<String> down = new ArrayList<>(baseArgs);
         down.add("pg-down");
-        run(script, down);
+        try {
+            run(script, down);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

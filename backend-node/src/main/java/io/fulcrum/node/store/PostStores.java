@@ -105,7 +105,7 @@ public final class PostStores {
         }
         PostStore replica = new JdbcPostStore(new PostgresDialect(), replicaPool, replicaPool, clock,
                 replicaPool::close);
-        return new ReplicatedStore(primary, primaryPool, replica, replicaPool, rc, nodeId);
+        return new ReplicatedStore(primary, primaryPool, replica, replicaPool, rc, nodeId, registry);
     }
 
     private static PostStore openPostgres(StoreConfig config, String nodeId, MeterRegistry registry, Clock clock) {

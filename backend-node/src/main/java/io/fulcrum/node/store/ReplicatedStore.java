@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.fulcrum.node.config.ReplicaConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -50,6 +52,10 @@ public final class ReplicatedStore implements StoreTopology {
     /** A promoted replica has no replay position; its own position then counts. */
     private static final String REPLICA_POSITION = "SELECT (CASE WHEN pg_is_in_recovery() "
             + "THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text";
+    /** Gauge: the replica's lag in seconds (as in {@code /health}). */
+    public static final String REPLICA_LAG = "fulcrum.node.replica.lag";
+    /** Gauge per {@code copy} (primary, replica): 1 while its last check answered. */
+    public static final String COPY_UP = "fulcrum.node.store.up";
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final PostStore primary;
@@ -70,7 +76,7 @@ public final class ReplicatedStore implements StoreTopology {
      * @param replica the store over {@code replicaPool}, which must never be written through
      */
     public ReplicatedStore(PostStore primary, DataSource primaryPool, PostStore replica, DataSource replicaPool,
-            ReplicaConfig config, String nodeId) {
+            ReplicaConfig config, String nodeId, MeterRegistry registry) {
         this.primary = requireNonNull(primary, "primary");
         this.primaryPool = requireNonNull(primaryPool, "primaryPool");
         this.replica = requireNonNull(replica, "replica");
@@ -83,6 +89,13 @@ public final class ReplicatedStore implements StoreTopology {
             t.setDaemon(true);
             return t;
         });
+        Gauge.builder(REPLICA_LAG, this, s -> s.lag.lagNanos(System.nanoTime()) / 1e9)
+                .description("How long the replica has been behind the primary").baseUnit("seconds")
+                .register(registry);
+        Gauge.builder(COPY_UP, this, s -> s.primaryUp ? 1 : 0).tag("copy", "primary")
+                .description("1 while the copy answers its checks").register(registry);
+        Gauge.builder(COPY_UP, this, s -> s.replicaUp ? 1 : 0).tag("copy", "replica")
+                .description("1 while the copy answers its checks").register(registry);
         long interval = config.checkInterval().toMillis();
         checks.scheduleWithFixedDelay(this::checkPrimary, 0, interval, TimeUnit.MILLISECONDS);
         checks.scheduleWithFixedDelay(this::checkReplica, 0, interval, TimeUnit.MILLISECONDS);
