@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Reads</b> run on the replica when it has replayed the client's token (the last replay position
  * seen by the checks tells, without a query) and lags by at most {@code max-lag}; a replica behind the
- * token is polled for up to {@code read-your-writes-wait}; otherwise the primary serves. While the primary
+ * token is polled for up to {@code read-your-writes-wait} (unless it already lags by more than that,
+ * when waiting would only hold a reader thread); otherwise the primary serves. While the primary
  * is down the replica serves whatever its lag, except a read whose token it has not reached: that one is
  * refused with 503 rather than answered without the client's own write. After a read the copy's
  * position is read again: replay only moves forward, so that position covers everything the read saw,
@@ -106,7 +107,9 @@ public final class ReplicatedStore implements StoreTopology {
         long required = position.required();
         if (replicaUp && (!stale() || !primaryUp)) {
             long replayed = lag.replayed();
-            if (WalPosition.after(required, replayed)) {
+            // A replica already further behind than the wait will not reach a newer token within it.
+            if (WalPosition.after(required, replayed)
+                    && lag.lagNanos(System.nanoTime()) <= config.catchUpWait().toNanos()) {
                 replayed = awaitReplay(required);
             }
             if (!WalPosition.after(required, replayed)) {
