@@ -52,16 +52,30 @@ public final class PostgresCluster implements AutoCloseable {
         this.replicaPorts = replicaPorts;
     }
 
+    /**
+     * Why no cluster can be made here (the server binaries are missing), or null when one can. With
+     * {@code FULCRUM_REQUIRE_POSTGRES=1} a missing binary fails the calling test instead.
+     */
+    public static String unavailableReason() throws IOException, InterruptedException {
+        Result bin = run(findScript(), List.of("pg-bin"));
+        if (bin.exitCode() != SCRIPT_MISSING_BINARIES) {
+            return null;
+        }
+        String message = "PostgreSQL server binaries not found (" + bin.output().strip() + ")";
+        if ("1".equals(System.getenv("FULCRUM_REQUIRE_POSTGRES"))) {
+            fail(message + "; FULCRUM_REQUIRE_POSTGRES=1 makes this a failure");
+        }
+        String reason = "Skipping: " + message + "; set FULCRUM_REQUIRE_POSTGRES=1 to make this a failure";
+        System.err.println(reason);
+        return reason;
+    }
+
     /** Initialises and starts a primary and one replica for each of {@code regions}, or skips. */
     public static PostgresCluster start(List<String> regions) throws IOException, InterruptedException {
         Path script = findScript();
-        Result bin = run(script, List.of("pg-bin"));
-        if (bin.exitCode() == SCRIPT_MISSING_BINARIES) {
-            String message = "PostgreSQL server binaries not found (" + bin.output().strip() + ")";
-            if ("1".equals(System.getenv("FULCRUM_REQUIRE_POSTGRES"))) {
-                fail(message + "; FULCRUM_REQUIRE_POSTGRES=1 makes this a failure");
-            }
-            abort("Skipping: " + message + "; set FULCRUM_REQUIRE_POSTGRES=1 to make this a failure");
+        String unavailable = unavailableReason();
+        if (unavailable != null) {
+            abort(unavailable);
         }
         // The servers run as an unprivileged user when the tests run as root: the folder must be theirs to enter.
         Path dir = Files.createTempDirectory("fulcrum-cluster");

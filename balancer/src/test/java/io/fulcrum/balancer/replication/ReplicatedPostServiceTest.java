@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,6 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -64,8 +66,15 @@ class ReplicatedPostServiceTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
+    /** Set when this machine cannot run PostgreSQL: every test is then skipped with it. */
+    private static String skipped;
+
     @BeforeAll
     static void startCluster() throws Exception {
+        skipped = PostgresCluster.unavailableReason();
+        if (skipped != null) {
+            return;
+        }
         cluster = PostgresCluster.start(List.of("us-east", "eu-west"));
         startNode("us-1", "us-east", Duration.ofSeconds(3));
         startNode("us-2", "us-east", Duration.ofSeconds(3));
@@ -89,6 +98,11 @@ class ReplicatedPostServiceTest {
         if (cluster != null) {
             cluster.close();
         }
+    }
+
+    @BeforeEach
+    void needsTheCluster() {
+        assumeTrue(skipped == null, skipped);
     }
 
     private Balancer balancer() throws Exception {
