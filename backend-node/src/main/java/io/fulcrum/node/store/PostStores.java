@@ -9,8 +9,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
 
 /**
  * Opens the configured store: creates the HikariCP pools, migrates the schema and returns a ready
@@ -105,7 +108,28 @@ public final class PostStores {
         }
         PostStore replica = new JdbcPostStore(new PostgresDialect(), replicaPool, replicaPool, clock,
                 replicaPool::close);
-        return new ReplicatedStore(primary, primaryPool, replica, replicaPool, rc, nodeId, registry);
+        return new ReplicatedStore(
+                new ReplicatedStore.Copy(primary, primaryPool,
+                        direct(config.url(), config.user(), config.password(), config.connectionTimeout())),
+                new ReplicatedStore.Copy(replica, replicaPool,
+                        direct(rc.url(), rc.user(), rc.password(), config.connectionTimeout())),
+                rc, nodeId, registry);
+    }
+
+    /** Unpooled connections with the pool's timeout, which fail at once when the server refuses them. */
+    private static ReplicatedStore.Connector direct(String url, String user, String password, Duration timeout) {
+        Properties props = new Properties();
+        if (user != null) {
+            props.setProperty("user", user);
+        }
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        String seconds = String.valueOf(Math.max(1, timeout.toSeconds()));
+        props.setProperty("connectTimeout", seconds);
+        props.setProperty("loginTimeout", seconds);
+        props.setProperty("socketTimeout", String.valueOf(Math.max(1, 2 * timeout.toSeconds())));
+        return () -> DriverManager.getConnection(url, props);
     }
 
     private static PostStore openPostgres(StoreConfig config, String nodeId, MeterRegistry registry, Clock clock) {

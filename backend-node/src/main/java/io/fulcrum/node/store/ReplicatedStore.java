@@ -61,8 +61,10 @@ public final class ReplicatedStore implements StoreTopology {
 
     private final PostStore primary;
     private final DataSource primaryPool;
+    private final Connector primaryDirect;
     private final PostStore replica;
     private final DataSource replicaPool;
+    private final Connector replicaDirect;
     private final ReplicaConfig config;
     private final long maxLagNanos;
     private final ReplicaLag lag = new ReplicaLag();
@@ -71,17 +73,42 @@ public final class ReplicatedStore implements StoreTopology {
     private volatile boolean replicaUp;
 
     /**
+     * One copy of the posts: its store, the pool behind the store, and a way to open a connection of
+     * its own, outside the pool.
+     *
+     * @param direct opens a new connection that fails at once when the server refuses it; the checks
+     *     use it while the copy is down and right after a failed call, where the pool would wait for
+     *     its connection timeout first
+     */
+    public record Copy(PostStore store, DataSource pool, Connector direct) {
+        /** Validates the copy. */
+        public Copy {
+            requireNonNull(store, "store");
+            requireNonNull(pool, "pool");
+            requireNonNull(direct, "direct");
+        }
+    }
+
+    /** Opens a connection; see {@link Copy#direct()}. */
+    @FunctionalInterface
+    public interface Connector {
+        /** Opens a new connection, which the caller closes. */
+        Connection open() throws SQLException;
+    }
+
+    /**
      * Creates the topology and starts its checks.
      *
-     * @param primary the store over {@code primaryPool}, migrated
-     * @param replica the store over {@code replicaPool}, which must never be written through
+     * @param primary the primary, migrated
+     * @param replica the replica, which is never written through
      */
-    public ReplicatedStore(PostStore primary, DataSource primaryPool, PostStore replica, DataSource replicaPool,
-            ReplicaConfig config, String nodeId, MeterRegistry registry) {
-        this.primary = requireNonNull(primary, "primary");
-        this.primaryPool = requireNonNull(primaryPool, "primaryPool");
-        this.replica = requireNonNull(replica, "replica");
-        this.replicaPool = requireNonNull(replicaPool, "replicaPool");
+    public ReplicatedStore(Copy primary, Copy replica, ReplicaConfig config, String nodeId, MeterRegistry registry) {
+        this.primary = requireNonNull(primary, "primary").store();
+        this.primaryPool = primary.pool();
+        this.primaryDirect = primary.direct();
+        this.replica = requireNonNull(replica, "replica").store();
+        this.replicaPool = replica.pool();
+        this.replicaDirect = replica.direct();
         this.config = requireNonNull(config, "config");
         this.maxLagNanos = config.maxLag().toNanos();
         AtomicInteger n = new AtomicInteger();
@@ -98,8 +125,8 @@ public final class ReplicatedStore implements StoreTopology {
         Gauge.builder(COPY_UP, this, s -> s.replicaUp ? 1 : 0).tag("copy", "replica")
                 .description("1 while the copy answers its checks").register(registry);
         long interval = config.checkInterval().toMillis();
-        checks.scheduleWithFixedDelay(this::checkPrimary, 0, interval, TimeUnit.MILLISECONDS);
-        checks.scheduleWithFixedDelay(this::checkReplica, 0, interval, TimeUnit.MILLISECONDS);
+        checks.scheduleWithFixedDelay(() -> checkPrimary(!primaryUp), 0, interval, TimeUnit.MILLISECONDS);
+        checks.scheduleWithFixedDelay(() -> checkReplica(!replicaUp), 0, interval, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -131,7 +158,7 @@ public final class ReplicatedStore implements StoreTopology {
             observe(position, primaryPool, PRIMARY_POSITION, required);
             return result;
         } catch (StoreUnavailableException e) {
-            checkPrimary();
+            checkPrimary(true);
             long replayed = lag.replayed();
             if (replicaUp && !WalPosition.after(required, replayed)) {
                 // The primary failed under this very read; the replica has what the client needs.
@@ -160,7 +187,7 @@ public final class ReplicatedStore implements StoreTopology {
             throw e;
         } catch (StoreUnavailableException e) {
             // One broken pooled connection is no outage: only a failing fresh check stops the writes.
-            checkPrimary();
+            checkPrimary(true);
             throw new PrimaryUnavailableException("the primary failed: " + e.getMessage(), e);
         }
         // The write is committed: a failing position query must not turn it into an error.
@@ -217,10 +244,13 @@ public final class ReplicatedStore implements StoreTopology {
         }
     }
 
-    /** Samples the primary's position; marks it up or down. Also called by a worker after a failed call. */
-    private void checkPrimary() {
+    /**
+     * Samples the primary's position and marks it up or down: through the pool while it is up, on a
+     * connection of its own while it is down and when a worker calls this after a failed call.
+     */
+    private void checkPrimary(boolean direct) {
         try {
-            long at = query(primaryPool, PRIMARY_POSITION);
+            long at = direct ? query(primaryDirect, PRIMARY_POSITION) : query(primaryPool, PRIMARY_POSITION);
             lag.primaryAt(at, System.nanoTime());
             if (!primaryUp) {
                 log.info("The primary answers again at {}; writes resume", WalPosition.format(at));
@@ -233,9 +263,9 @@ public final class ReplicatedStore implements StoreTopology {
         }
     }
 
-    private void checkReplica() {
+    private void checkReplica(boolean direct) {
         try {
-            long at = query(replicaPool, REPLICA_POSITION);
+            long at = direct ? query(replicaDirect, REPLICA_POSITION) : query(replicaPool, REPLICA_POSITION);
             lag.replicaAt(at);
             if (!replicaUp) {
                 log.info("The replica answers at {}; reads use it while it is fresh enough", WalPosition.format(at));
@@ -272,7 +302,11 @@ public final class ReplicatedStore implements StoreTopology {
     }
 
     private static long query(DataSource pool, String sql) throws SQLException {
-        try (Connection c = pool.getConnection();
+        return query(pool::getConnection, sql);
+    }
+
+    private static long query(Connector connector, String sql) throws SQLException {
+        try (Connection c = connector.open();
                 PreparedStatement st = c.prepareStatement(sql);
                 ResultSet rs = st.executeQuery()) {
             if (!rs.next() || rs.getString(1) == null) {

@@ -15,8 +15,11 @@ package io.fulcrum.node.store;
 public record StoreHealth(boolean primaryUp, boolean replicaUp, long lagMillis, long maxLagMillis,
         long primaryPosition, long replicaPosition) {
 
-    /** Whether the replica lags past {@code max-lag}: the node then asks the balancer to route around it. */
+    /**
+     * Whether the replica answers but lags past {@code max-lag}: the node then asks the balancer to
+     * route around it. A replica that does not answer is not stale: the primary serves the reads.
+     */
     public boolean stale() {
-        return lagMillis > maxLagMillis;
+        return replicaUp && lagMillis > maxLagMillis;
     }
 }
