@@ -192,6 +192,11 @@ class ReplicatedPostServiceTest {
             });
             await("the balancer moves the region's traffic to eu-west").atMost(WAIT)
                     .untilAsserted(() -> assertServedFrom(client, balancer, "eu-"));
+            // A request that still reaches a stale node is served by the primary: the new post is there.
+            long id = JSON.readTree(created.body()).get("id").asLong();
+            HttpResponse<String> stillThere = direct.send(direct(NODES.get("us-2").port(), "/posts/" + id).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, stillThere.statusCode(), stillThere.body());
         } finally {
             cluster.resumeReplay("us-east");
         }
