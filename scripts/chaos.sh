@@ -200,6 +200,7 @@ outlier: { consecutive-failures: 3, base-ejection: 2s, max-ejection: 10s, max-ej
 retry: { attempts: 2, budget-percent: $RETRY_BUDGET, per-try-timeout: 1s }
 timeouts: { connect: 250ms, response: 5s, client-idle: 60s, backend-idle: 30s, drain: 5s }
 access-log: $WORK/access.log
+access-log-format: logfmt
 backend-header: $BACKEND_HEADER
 EOF
   } >"$CONFIG.tmp"
@@ -209,7 +210,7 @@ EOF
 RELOAD_FAILURES=0
 reload() { # POST /reload; a rejected or failed reload is counted and breaks the reload promise
   local code
-  code=$(curl -sS -o "$WORK/reload.json" -w '%{http_code}' --max-time 10 -XPOST "$ADMIN_URL/reload" 2>/dev/null) || code=000
+  code=$(curl -sS -o "$WORK/reload.json" -w '%{http_code}' --max-time 10 -XPOST -H 'Content-Type: application/json' "$ADMIN_URL/reload" 2>/dev/null) || code=000
   if [[ $code != 200 ]]; then
     RELOAD_FAILURES=$((RELOAD_FAILURES + 1))
     say "reload answered $code: $(cat "$WORK/reload.json" 2>/dev/null)"
@@ -237,8 +238,8 @@ wait_backends() { # routable|down timeout id...: until the balancer sees each id
   done
 }
 
-# Requests the balancer tried more than once, from its access log (lines since a mark). The access
-# log, not fulcrum_retries_total: that counter read 0 in every run so far while the log showed retries.
+# Requests the balancer tried more than once, from its access log (lines since a mark; logfmt, whose
+# attempts= is the number of tries).
 access_mark() { wc -l <"$WORK/access.log" 2>/dev/null || echo 0; }
 retried_since() {
   sleep 0.5 # the access log is written through a queue

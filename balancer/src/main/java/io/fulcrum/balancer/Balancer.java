@@ -111,13 +111,16 @@ public final class Balancer implements AutoCloseable {
         pool.retainOnly(poolKeys(registry.current()));
         registry.subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
         proxy = new ProxyContext(registry, pool, ProxySettings.from(config), new RetryBudget(), outlierDetector,
-                AccessLog.create(config.accessLog()), metrics.requests(), NanoClock.SYSTEM);
+                AccessLog.create(config.accessLog(), AccessLog.Format.valueOf(config.accessLogFormat().toUpperCase(
+                        java.util.Locale.ROOT))), metrics.requests(), NanoClock.SYSTEM);
         metrics.bindJvm()
                 .bindBackends(registry)
                 .bindConnections(proxy::clientConnections)
+                .bindBackendConnections(pool::openConnections)
                 .bindActiveRetries(proxy.retryBudget()::activeRetries)
-                .bindRetries(proxy.retryBudget()::totalRetries);
-        metrics.bindPanicSelections(registry::panicSelections);
+                .bindBudgetRefusals(proxy.retryBudget()::refusedRetries)
+                .bindAccessLogDrops(proxy.accessLog()::dropped)
+                .configLoaded(config.hash());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {
             server.start();
@@ -125,7 +128,8 @@ public final class Balancer implements AutoCloseable {
                 reloader = new ConfigReloader(configFile, config, registry, proxy, metrics, control);
             }
             adminGroup = transport.newGroup("fulcrum-admin", 1);
-            admin = new AdminServer(config.admin(), new AdminServices(registry, proxy, meterRegistry, reloader, control),
+            admin = new AdminServer(config.admin(), new AdminServices(registry, proxy, meterRegistry, reloader, control,
+                    this::config),
                     transport, adminGroup);
             // The admin server adds "at least one backend routable" to this itself.
             admin.setReadiness(healthChecks::firstRoundComplete);

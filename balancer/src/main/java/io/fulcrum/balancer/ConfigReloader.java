@@ -141,6 +141,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private ReloadResult succeeded(String trigger, List<String> restart) {
         lastLoggedProblems = List.of();
         metrics.reloadSucceeded();
+        metrics.configLoaded(current.hash());
         ReloadResult r = new ReloadResult(true, registry.current().generation(), List.of(), restart, trigger,
                 Instant.now());
         lastResult = r;

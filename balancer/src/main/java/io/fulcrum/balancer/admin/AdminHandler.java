@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.BackendSnapshot;
+import io.fulcrum.balancer.routing.DecisionTrace;
+import io.fulcrum.balancer.routing.RequestInfo;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -26,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
@@ -49,10 +52,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String HTML = "text/html; charset=utf-8";
 
-    /** One answer: status, body and, for 405, the allowed methods. */
-    record Reply(HttpResponseStatus status, String contentType, byte[] body, String allow) {
+    /** One answer: status, body, for 405 the allowed methods, for 401 the authentication scheme. */
+    record Reply(HttpResponseStatus status, String contentType, byte[] body, String allow, String authenticate) {
         Reply(HttpResponseStatus status, String contentType, byte[] body) {
-            this(status, contentType, body, null);
+            this(status, contentType, body, null, null);
         }
     }
 
@@ -61,7 +64,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final byte[] statusPage;
     private final ObjectMapper json = new ObjectMapper();
 
-    AdminHandler(AdminServices services, BooleanSupplier readiness, byte[] statusPage) {
+    private final boolean loopback;
+
+    /** @param loopback whether the admin port is bound to a loopback address */
+    AdminHandler(AdminServices services, BooleanSupplier readiness, byte[] statusPage, boolean loopback) {
+        this.loopback = loopback;
         this.services = requireNonNull(services, "services");
         this.readiness = requireNonNull(readiness, "readiness");
         this.statusPage = requireNonNull(statusPage, "statusPage");
@@ -75,9 +82,26 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        String path = new QueryStringDecoder(request.uri()).path();
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String path = query.path();
         HttpMethod method = request.method();
         try {
+            if (method.equals(HttpMethod.POST)) {
+                AdminGuard.Refusal refusal = AdminGuard.check(request.headers(), services.config().get().adminToken(),
+                        loopback);
+                if (refusal != null) {
+                    log.warn("admin {} {} refused: {}", method, path, refusal.message());
+                    Reply r = error(refusal.status(), refusal.message());
+                    write(ctx, refusal.status().equals(HttpResponseStatus.UNAUTHORIZED)
+                            ? new Reply(r.status(), r.contentType(), r.body(), null, "Bearer realm=\"fulcrum-admin\"")
+                            : r);
+                    return;
+                }
+            }
+            if (path.equals("/explain")) {
+                get(ctx, method, () -> explain(query));
+                return;
+            }
             route(ctx, method, path);
         } catch (RuntimeException e) {
             log.warn("admin {} {} failed: {}", method, path, e.toString());
@@ -155,6 +179,31 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return jsonReply(HttpResponseStatus.SERVICE_UNAVAILABLE, Map.of("status", "NOT_READY", "reason", reason));
     }
 
+    /**
+     * What the balancer would choose now for a client of {@code region} (default: its own), and
+     * why; the selection is only shown, never used nor counted.
+     */
+    private Reply explain(QueryStringDecoder query) {
+        List<String> regions = query.parameters().get("region");
+        String region = regions == null || regions.isEmpty() || regions.get(0).isEmpty() ? null : regions.get(0);
+        if (region != null && (region.length() > 64 || !region.matches("[A-Za-z0-9._-]+"))) {
+            return error(HttpResponseStatus.BAD_REQUEST, "region: not a region name (expected: letters, digits, '.', '_' or '-')");
+        }
+        DecisionTrace trace = DecisionTrace.explainTrace();
+        Backend chosen = services.registry().current().loadBalancer()
+                .select(new RequestInfo(region, List.of()), trace);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("clientRegion", trace.clientRegion());
+        body.put("regionSource", region == null ? "default" : "query");
+        body.put("planRegion", trace.planRegion());
+        body.put("pass", trace.pass().name().toLowerCase(Locale.ROOT));
+        body.put("chosen", chosen == null ? null : chosen.id());
+        body.put("chosenRegion", chosen == null ? null : chosen.region());
+        body.put("summary", trace.compact());
+        body.put("candidates", trace.candidates());
+        return jsonReply(HttpResponseStatus.OK, body);
+    }
+
     private Reply backends() {
         BackendSnapshot snapshot = services.registry().current();
         List<BackendView> views = new ArrayList<>(snapshot.backends().size());
@@ -167,6 +216,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private Reply configStatus() {
         ConfigReloads reloader = services.reloader();
         Map<String, Object> body = new LinkedHashMap<>();
+        body.put("hash", services.config().get().hash());
         body.put("generation", services.registry().current().generation());
         body.put("file", reloader == null ? null : reloader.file().toString());
         ReloadResult last = reloader == null ? null : reloader.lastResult();
@@ -238,7 +288,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private Reply methodNotAllowed(String allow) {
         Reply r = error(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed (expected: " + allow + ")");
-        return new Reply(r.status(), r.contentType(), r.body(), allow);
+        return new Reply(r.status(), r.contentType(), r.body(), allow, null);
     }
 
     private Reply error(HttpResponseStatus status, String message) {
@@ -266,6 +316,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         if (reply.allow() != null) {
             response.headers().set(HttpHeaderNames.ALLOW, reply.allow());
+        }
+        if (reply.authenticate() != null) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, reply.authenticate());
         }
         return response;
     }

@@ -65,7 +65,8 @@ public final class AdminServer {
 
     /** Binds the admin address; throws if it cannot. */
     public void start() throws InterruptedException {
-        AdminHandler handler = new AdminHandler(services, () -> readiness.getAsBoolean(), loadStatusPage());
+        AdminHandler handler = new AdminHandler(services, () -> readiness.getAsBoolean(), loadStatusPage(),
+                isLoopback(address.host()));
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -95,6 +96,21 @@ public final class AdminServer {
     public void stop() throws InterruptedException {
         if (serverChannel != null) {
             serverChannel.close().await(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Whether {@code host} is a loopback address or a name that resolves only to loopback ones. */
+    static boolean isLoopback(String host) {
+        try {
+            java.net.InetAddress[] all = java.net.InetAddress.getAllByName(host);
+            for (java.net.InetAddress a : all) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return all.length > 0;
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 

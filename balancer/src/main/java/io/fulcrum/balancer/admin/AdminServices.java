@@ -2,10 +2,12 @@ package io.fulcrum.balancer.admin;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 /**
  * What the admin API reads and acts on. Immutable; every part is thread-safe itself.
@@ -16,10 +18,12 @@ import java.util.concurrent.Executor;
  * @param reloader config reloading, or {@code null} when the balancer runs without a config file
  * @param control the control thread: snapshot swaps (drain, enable, reload) run there, never on
  *     the admin event loop
+ * @param config the config in force (the admin token, the config hash); read per request
  */
 public record AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
-        ConfigReloads reloader, Executor control) {
+        ConfigReloads reloader, Executor control, Supplier<BalancerConfig> config) {
     public AdminServices {
+        requireNonNull(config, "config");
         requireNonNull(registry, "registry");
         requireNonNull(proxy, "proxy");
         requireNonNull(meters, "meters");

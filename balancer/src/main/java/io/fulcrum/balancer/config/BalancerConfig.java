@@ -23,6 +23,9 @@ import java.util.List;
  * @param limits header, body and connection limits
  * @param accessLog {@code stdout}, {@code off} or a file path
  * @param backendHeader response header naming the backend that served it, or {@code null} when off
+ * @param accessLogFormat {@code json} (default) or {@code logfmt}
+ * @param adminToken the bearer token of the admin API's state-changing endpoints
+ * @param decisionHeader the opt-in debug header that returns the decision trace, or {@code null}
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -36,7 +39,18 @@ public record BalancerConfig(
         TimeoutsConfig timeouts,
         LimitsConfig limits,
         String accessLog,
-        String backendHeader) {
+        String backendHeader,
+        String accessLogFormat,
+        AdminTokenConfig adminToken,
+        DecisionHeaderConfig decisionHeader) {
+
+    /** A config with the JSON access log, no admin token and no decision header. */
+    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
+            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader) {
+        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
+                backendHeader, "json", AdminTokenConfig.NONE, null);
+    }
 
     public BalancerConfig {
         requireNonNull(listen, "listen");
@@ -50,8 +64,25 @@ public record BalancerConfig(
         requireNonNull(timeouts, "timeouts");
         requireNonNull(limits, "limits");
         requireNonNull(accessLog, "accessLog");
+        requireNonNull(accessLogFormat, "accessLogFormat");
+        requireNonNull(adminToken, "adminToken");
         if (backends.stream().map(BackendConfig::id).distinct().count() != backends.size()) {
             throw new IllegalArgumentException("backends: duplicate ids in " + backends);
+        }
+    }
+
+    /**
+     * A short fingerprint of the values in force (the first 16 hex digits of the SHA-256 of this
+     * record's text form): equal for two files that say the same thing, whatever their layout or
+     * comments. The admin token is not part of it.
+     */
+    public String hash() {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
         }
     }
 }

@@ -56,8 +56,10 @@ public final class ConfigLoader {
             Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
-            "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header");
+            "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header");
     private static final List<String> LISTEN_KEYS = List.of("host", "port");
+    private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "token-file");
+    private static final List<String> DECISION_HEADER_KEYS = List.of("request", "trusted");
     private static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
     private static final List<String> SPILLOVER_KEYS = List.of("saturation", "order");
     private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
@@ -200,7 +202,9 @@ public final class ConfigLoader {
                 return null;
             }
             ListenConfig listen = listen(top, "listen", new ListenConfig("0.0.0.0", 8080));
-            ListenConfig admin = listen(top, "admin", new ListenConfig("127.0.0.1", 8081));
+            Section adminSection = subsection(top, "admin", ADMIN_KEYS);
+            ListenConfig admin = listen(adminSection, new ListenConfig("127.0.0.1", 8081));
+            AdminTokenConfig adminToken = adminToken(adminSection);
             String region = name(top, "region", DEFAULT_REGION);
             RoutingConfig routing = routing(top);
             List<BackendConfig> backends = backends(top, region);
@@ -212,17 +216,22 @@ public final class ConfigLoader {
             LimitsConfig limits = limits(top);
             String accessLog = accessLog(top);
             String backendHeader = headerName(top, "backend-header");
+            String accessLogFormat = accessLogFormat(top);
+            DecisionHeaderConfig decisionHeader = decisionHeader(top);
             if (!problems.isEmpty()) {
                 return null;
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
-                    timeouts, limits, accessLog, backendHeader);
+                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader);
         }
 
         // ---- sections -------------------------------------------------------------------------
 
         ListenConfig listen(Section parent, String key, ListenConfig defaults) {
-            Section s = subsection(parent, key, LISTEN_KEYS);
+            return listen(subsection(parent, key, LISTEN_KEYS), defaults);
+        }
+
+        ListenConfig listen(Section s, ListenConfig defaults) {
             String host = string(s, "host", defaults.host());
             Entry h = s.get("host");
             if (h != null && !host.equals(defaults.host()) && !HostSyntax.isValid(host)) {
@@ -463,6 +472,95 @@ public final class ConfigLoader {
             long maxBody = longInteger(s, "max-body-bytes", 10_485_760L, 0, Long.MAX_VALUE);
             int maxConnections = integer(s, "max-connections", 10_000, 1, Integer.MAX_VALUE);
             return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections);
+        }
+
+        /** {@code admin.token} or {@code admin.token-file} (read now; surrounding white space dropped). */
+        AdminTokenConfig adminToken(Section admin) {
+            Entry t = admin.get("token");
+            Entry f = admin.get("token-file");
+            if (t != null && f != null) {
+                problem(f.path(), f.value(), "set either admin.token or admin.token-file, not both");
+                return AdminTokenConfig.NONE;
+            }
+            if (t != null) {
+                String token = scalarText(t, "a token");
+                if (token == null) {
+                    return AdminTokenConfig.NONE;
+                }
+                if (token.strip().length() < 16) {
+                    problem(t.path(), t.value(), "too short (expected: at least 16 characters)");
+                    return AdminTokenConfig.NONE;
+                }
+                return new AdminTokenConfig(token.strip(), "admin.token");
+            }
+            if (f != null) {
+                String file = scalarText(f, "a file path");
+                if (file == null) {
+                    return AdminTokenConfig.NONE;
+                }
+                String token;
+                try {
+                    token = java.nio.file.Files.readString(Path.of(file)).strip();
+                } catch (java.io.IOException | InvalidPathException | java.io.UncheckedIOException ex) {
+                    problem(f.path(), f.value(), "cannot read \"" + file + "\": " + ex.getMessage());
+                    return AdminTokenConfig.NONE;
+                }
+                if (token.length() < 16) {
+                    problem(f.path(), f.value(), "the token in \"" + file + "\" is too short (expected: at least 16 characters)");
+                    return AdminTokenConfig.NONE;
+                }
+                return new AdminTokenConfig(token, file);
+            }
+            return AdminTokenConfig.NONE;
+        }
+
+        String accessLogFormat(Section top) {
+            String value = string(top, "access-log-format", "json");
+            Entry e = top.get("access-log-format");
+            if (e != null && !value.equals("json") && !value.equals("logfmt")) {
+                problem(e.path(), e.value(), "unknown format \"" + value + "\" (expected: json or logfmt)");
+                return "json";
+            }
+            return value;
+        }
+
+        /** The optional {@code decision-header: { request: X-Fulcrum-Debug, trusted: [127.0.0.0/8] }}. */
+        DecisionHeaderConfig decisionHeader(Section top) {
+            Entry e = top.get("decision-header");
+            if (e == null || isNull(e.value())) {
+                return null;
+            }
+            Section s = subsection(top, "decision-header", DECISION_HEADER_KEYS);
+            String request = headerName(s, "request");
+            if (request == null) {
+                if (s.get("request") == null) {
+                    problem(s.child("request"), e.value(), "required (expected: a header name such as X-Fulcrum-Debug)");
+                }
+                return null;
+            }
+            List<Cidr> trusted = DecisionHeaderConfig.LOOPBACK;
+            Entry t = s.get("trusted");
+            if (t != null && checkTag(t.path(), t.value()) && !isNull(t.value())) {
+                if (!(t.value() instanceof SequenceNode seq)) {
+                    problem(t.path(), t.value(), "expected a list of networks, got " + describe(t.value()));
+                    return null;
+                }
+                trusted = new ArrayList<>();
+                List<Node> items = seq.getValue();
+                for (int i = 0; i < items.size(); i++) {
+                    Entry item = new Entry(t.path() + "[" + i + "]", t.key(), items.get(i));
+                    String text = scalarText(item, "a network such as 10.0.0.0/8");
+                    if (text == null) {
+                        continue;
+                    }
+                    try {
+                        trusted.add(Cidr.parse(text));
+                    } catch (IllegalArgumentException ex) {
+                        problem(item.path(), item.value(), ex.getMessage());
+                    }
+                }
+            }
+            return new DecisionHeaderConfig(request, trusted);
         }
 
         String accessLog(Section top) {

@@ -6,6 +6,7 @@ import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.BackendSnapshot;
 import io.fulcrum.balancer.routing.BackendState;
+import io.fulcrum.balancer.routing.RoutingCounters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -24,13 +25,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
  * Every meter the balancer publishes, named in this one class (lowercase, dot-separated; the
  * Prometheus registry renders {@code fulcrum.requests} as {@code fulcrum_requests_total}). Tags are
- * low-cardinality only: {@code backend}, {@code outcome}, {@code status.class}, {@code result}.
+ * low-cardinality only: {@code backend}, {@code method} (standard methods only), {@code outcome},
+ * {@code status.class}, {@code result}, {@code reason}, and the regions {@code from} and {@code to}.
  *
  * <p>Per-backend meters are function gauges and counters that read {@link BackendState} when
  * scraped, so the request path pays nothing for them. They are re-bound whenever the registry
@@ -50,20 +53,38 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String BACKEND_ERRORS = "fulcrum.backend.errors";
     public static final String BACKEND_HEALTHY = "fulcrum.backend.healthy";
     public static final String BACKEND_EJECTED = "fulcrum.backend.ejected";
+    public static final String BACKEND_ROUTABLE = "fulcrum.backend.routable";
     public static final String BACKEND_DRAINING = "fulcrum.backend.draining";
     public static final String BACKEND_LATENCY_EWMA = "fulcrum.backend.latency.ewma";
     public static final String BACKEND_LOAD_REPORTED = "fulcrum.backend.load.reported";
+    public static final String BACKEND_FIRST_BYTE = "fulcrum.backend.first.byte";
+    public static final String BACKEND_HOLD_DOWNS = "fulcrum.backend.hold.downs";
+    public static final String BACKEND_EJECTIONS = "fulcrum.backend.ejections";
+    public static final String BACKEND_CONNECTIONS = "fulcrum.backend.connections";
+    public static final String CLIENT_RECEIVED = "fulcrum.client.received";
+    public static final String CLIENT_SENT = "fulcrum.client.sent";
     public static final String RETRIES = "fulcrum.retries";
     public static final String RETRIES_ACTIVE = "fulcrum.retries.active";
+    public static final String RETRY_BUDGET_REFUSED = "fulcrum.retry.budget.refused";
     public static final String ROUTING_PANIC = "fulcrum.routing.panic";
+    public static final String ROUTING_SPILLOVER = "fulcrum.routing.spillover";
     public static final String CONFIG_RELOAD = "fulcrum.config.reload";
-    public static final String CONFIG_RELOAD_FAILURES = "fulcrum.config.reload.failures";
+    public static final String CONFIG_INFO = "fulcrum.config.info";
+    public static final String ACCESS_LOG_DROPPED = "fulcrum.access.log.dropped";
     public static final String BACKENDS = "fulcrum.backends";
 
     public static final String TAG_BACKEND = "backend";
+    public static final String TAG_METHOD = "method";
     public static final String TAG_OUTCOME = "outcome";
     public static final String TAG_STATUS_CLASS = "status.class";
     public static final String TAG_RESULT = "result";
+    public static final String TAG_REASON = "reason";
+    public static final String TAG_FROM = "from";
+    public static final String TAG_TO = "to";
+    public static final String TAG_HASH = "hash";
+
+    /** How a try can end; the values of {@code fulcrum.retries}' {@code reason} tag. */
+    public static final List<String> RETRY_REASONS = List.of("connect_failure", "reset", "timeout", "server_error");
 
     private final MeterRegistry registry;
     /** The objects read by function-based meters, held here so they are never collected. */
@@ -71,7 +92,11 @@ public final class BalancerMetrics implements AutoCloseable {
     private final RequestMetrics requests;
     private final Counter reloadSuccess;
     private final Counter reloadFailure;
-    private final Counter reloadFailures;
+    /** The info gauge of the config in force, replaced when its hash changes. */
+    private Meter configInfo;
+    private String configHash;
+    /** Spill-over and panic counters already bound, so that each is registered once. */
+    private final Set<RoutingCounters.Key> boundRoutes = new HashSet<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     /** Backend id → the state object its meters read, and those meters. */
     private final Map<String, BoundBackend> bound = new HashMap<>();
@@ -86,8 +111,7 @@ public final class BalancerMetrics implements AutoCloseable {
                 .description("Config reloads, by result").register(registry);
         this.reloadFailure = Counter.builder(CONFIG_RELOAD).tag(TAG_RESULT, "failure")
                 .description("Config reloads, by result").register(registry);
-        this.reloadFailures = Counter.builder(CONFIG_RELOAD_FAILURES)
-                .description("Config reloads rejected; the previous config stayed in force").register(registry);
+        requests.declareRetryReasons(RETRY_REASONS);
     }
 
     public MeterRegistry registry() {
@@ -136,27 +160,51 @@ public final class BalancerMetrics implements AutoCloseable {
         return this;
     }
 
-    /**
-     * Hook for the total of retries (second and later tries of a request), a monotonic count kept
-     * by the retry path; read when scraped.
-     */
-    public BalancerMetrics bindRetries(LongSupplier totalRetries) {
-        requireNonNull(totalRetries, "totalRetries");
-        FunctionCounter.builder(RETRIES, keep(totalRetries), LongSupplier::getAsLong)
-                .description("Retries of a request on another try").register(registry);
+    /** Retries the retry budget refused (the request got the failed try's answer), read when scraped. */
+    public BalancerMetrics bindBudgetRefusals(LongSupplier refusedRetries) {
+        requireNonNull(refusedRetries, "refusedRetries");
+        FunctionCounter.builder(RETRY_BUDGET_REFUSED, keep(refusedRetries), LongSupplier::getAsLong)
+                .description("Retries refused by the retry budget").register(registry);
+        return this;
+    }
+
+    /** Backend connections open, idle or busy, read when scraped. */
+    public BalancerMetrics bindBackendConnections(IntSupplier openConnections) {
+        requireNonNull(openConnections, "openConnections");
+        Gauge.builder(BACKEND_CONNECTIONS, keep(openConnections), IntSupplier::getAsInt)
+                .description("Connections open to backends, idle or busy").register(registry);
+        return this;
+    }
+
+    /** Access-log lines dropped because the writer fell behind, read when scraped. */
+    public BalancerMetrics bindAccessLogDrops(LongSupplier dropped) {
+        requireNonNull(dropped, "dropped");
+        FunctionCounter.builder(ACCESS_LOG_DROPPED, keep(dropped), LongSupplier::getAsLong)
+                .description("Access-log lines dropped because the writer fell behind").register(registry);
         return this;
     }
 
     /**
-     * Hook for the load balancer's panic-mode count (requests routed over every non-draining
-     * backend because no region had a candidate). Bind it where the routing layer exposes a
-     * monotonic total; read when scraped.
+     * The config in force: {@code fulcrum_config_info{hash="..."} 1}, the hash being the one
+     * {@code /config/status} shows. Called at start and after every applied reload.
      */
-    public BalancerMetrics bindPanicSelections(LongSupplier panicSelections) {
-        requireNonNull(panicSelections, "panicSelections");
-        FunctionCounter.builder(ROUTING_PANIC, keep(panicSelections), LongSupplier::getAsLong)
-                .description("Selections made in panic mode over every non-draining backend").register(registry);
+    public synchronized BalancerMetrics configLoaded(String hash) {
+        requireNonNull(hash, "hash");
+        if (hash.equals(configHash)) {
+            return this;
+        }
+        if (configInfo != null) {
+            registry.remove(configInfo);
+        }
+        configHash = hash;
+        configInfo = Gauge.builder(CONFIG_INFO, this, m -> 1).tag(TAG_HASH, hash)
+                .description("The config in force, by its hash (always 1)").register(registry);
         return this;
+    }
+
+    /** The hash of the config in force, as in {@code fulcrum_config_info}. */
+    public synchronized String configHash() {
+        return configHash;
     }
 
     /**
@@ -177,13 +225,13 @@ public final class BalancerMetrics implements AutoCloseable {
         reloadSuccess.increment();
     }
 
-    /** Counts one rejected reload (both the tagged total and {@code fulcrum.config.reload.failures}). */
+    /** Counts one rejected reload. */
     public void reloadFailed() {
         reloadFailure.increment();
-        reloadFailures.increment();
     }
 
     private synchronized void rebind(BackendSnapshot snapshot) {
+        bindRoutes(snapshot.loadBalancer().counters());
         Set<String> present = new HashSet<>();
         for (Backend backend : snapshot.backends()) {
             present.add(backend.id());
@@ -195,13 +243,34 @@ public final class BalancerMetrics implements AutoCloseable {
                 existing.meters().forEach(registry::remove);
             }
             bound.put(backend.id(), new BoundBackend(backend.state(), register(backend.id(), backend.state())));
+            requests.declare(backend.id());
         }
         bound.entrySet().removeIf(e -> {
             if (present.contains(e.getKey())) {
                 return false;
             }
             e.getValue().meters().forEach(registry::remove);
+            requests.forget(e.getKey());
             return true;
+        });
+    }
+
+    /** Registers the spill-over and panic counters created since the last snapshot. */
+    private void bindRoutes(RoutingCounters counters) {
+        if (counters == null) {
+            return;
+        }
+        counters.all().forEach((key, adder) -> {
+            if (!boundRoutes.add(key)) {
+                return;
+            }
+            boolean panic = key.kind() == RoutingCounters.Kind.PANIC;
+            FunctionCounter.builder(panic ? ROUTING_PANIC : ROUTING_SPILLOVER, adder, LongAdder::sum)
+                    .tag(TAG_FROM, key.from()).tag(TAG_TO, key.to())
+                    .description(panic
+                            ? "Selections in panic mode (no routable backend), by client region and chosen backend's region"
+                            : "Selections that spilled to another region, by client region and chosen backend's region")
+                    .register(registry);
         });
     }
 
@@ -216,6 +285,10 @@ public final class BalancerMetrics implements AutoCloseable {
                 .register(registry));
         meters.add(Gauge.builder(BACKEND_HEALTHY, state, s -> s.healthy() ? 1 : 0).tag(TAG_BACKEND, id)
                 .description("1 when active health checks pass").register(registry));
+        meters.add(Gauge.builder(BACKEND_ROUTABLE, state, s -> s.routable() && !s.heldDown(System.nanoTime()) ? 1 : 0)
+                .tag(TAG_BACKEND, id)
+                .description("1 when selection may choose the backend: healthy, not ejected, draining or held down")
+                .register(registry));
         meters.add(Gauge.builder(BACKEND_EJECTED, state, s -> s.ejected() ? 1 : 0).tag(TAG_BACKEND, id)
                 .description("1 while ejected by outlier detection").register(registry));
         meters.add(Gauge.builder(BACKEND_DRAINING, state, s -> s.draining() ? 1 : 0).tag(TAG_BACKEND, id)
@@ -223,6 +296,10 @@ public final class BalancerMetrics implements AutoCloseable {
         meters.add(Gauge.builder(BACKEND_LATENCY_EWMA, state, s -> s.latencyEwmaNanos() / 1e9)
                 .tag(TAG_BACKEND, id).baseUnit("seconds")
                 .description("Decaying average of the backend's time to response headers").register(registry));
+        meters.add(FunctionCounter.builder(BACKEND_EJECTIONS, state, BackendState::ejections).tag(TAG_BACKEND, id)
+                .description("Ejections by outlier detection").register(registry));
+        meters.add(FunctionCounter.builder(BACKEND_HOLD_DOWNS, state, BackendState::holdDowns).tag(TAG_BACKEND, id)
+                .description("Hold-downs after a failed connect").register(registry));
         meters.add(Gauge.builder(BACKEND_LOAD_REPORTED, state, BackendState::reportedLoad).tag(TAG_BACKEND, id)
                 .description("Load the backend reports in its health response (0..1)").register(registry));
         return meters;

@@ -1,73 +1,190 @@
 package io.fulcrum.balancer.metrics;
 
+import static java.util.Objects.requireNonNull;
+
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The client-facing request meters, resolved once so that recording a request is an array index
- * and an increment: no tag lookup and no allocation per request.
+ * The request meters, recorded from one {@link RequestRecord} per finished client request:
+ * <ul>
+ *   <li>{@code fulcrum.requests}: by {@code backend} (the one that answered, or {@code none} when the
+ *       balancer did), {@code method} (the standard ones, else {@code OTHER}), {@code status.class}
+ *       ({@code 1xx}..{@code 5xx}, {@code none} when the client left before any response) and
+ *       {@code outcome} ({@code completed} or {@code aborted});</li>
+ *   <li>{@code fulcrum.request.duration}: request head to the end of the response, a Prometheus
+ *       histogram per {@code backend}; the overall one is their sum by {@code le};</li>
+ *   <li>{@code fulcrum.backend.first.byte}: per try, request sent to the response's first byte, a
+ *       histogram per {@code backend};</li>
+ *   <li>{@code fulcrum.client.received} / {@code fulcrum.client.sent}: request and response body
+ *       bytes, by {@code backend};</li>
+ *   <li>{@code fulcrum.retries}: tries followed by another, by {@code reason} (how the try ended).</li>
+ * </ul>
+ * Meters are resolved once per backend and kept in arrays, so recording is a map lookup, array
+ * indexes and increments. Only the standard methods get their own tag value, so a client cannot
+ * grow the series.
  *
- * <p>{@code fulcrum.requests} is tagged with {@code status.class} ({@code 1xx}..{@code 5xx}, or
- * {@code none} when the client left before any response) and {@code outcome}: {@code completed}
- * when the whole response was written, {@code aborted} when the connection closed first.
- * {@code fulcrum.request.duration} runs from the request head to the last byte of its response
- * and publishes a Prometheus histogram, so p50/p99 come from {@code histogram_quantile}.
- *
- * <p>Thread-safe: Micrometer meters are.
+ * <p>Thread-safe: Micrometer meters are; the per-backend holders are created with
+ * {@link ConcurrentHashMap#computeIfAbsent} and their lazily resolved counters through an
+ * {@link AtomicReferenceArray} (a race registers the same meter twice, which Micrometer answers
+ * with the one instance).
  */
 public final class RequestMetrics {
-    /** Index of the "no response" class; 1..5 are the status classes. */
-    static final int NO_RESPONSE = 0;
+    /** The {@code backend} tag of requests the balancer answered itself. */
+    public static final String NO_BACKEND = "none";
     private static final String[] CLASS_TAGS = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+        "CONNECT", "OTHER"};
+    private static final String[] OUTCOMES = {RequestRecord.COMPLETED, RequestRecord.ABORTED};
 
-    private final Counter[] completed = new Counter[CLASS_TAGS.length];
-    private final Counter[] aborted = new Counter[CLASS_TAGS.length];
-    private final Timer duration;
+    private final MeterRegistry registry;
+    private final Map<String, PerBackend> backends = new ConcurrentHashMap<>();
+    private final Map<String, Counter> retries = new ConcurrentHashMap<>();
 
     RequestMetrics(MeterRegistry registry) {
-        for (int i = 1; i < CLASS_TAGS.length; i++) {
-            completed[i] = counter(registry, "completed", CLASS_TAGS[i]);
-        }
-        // A completed exchange always had a response; the slot is never used.
-        completed[NO_RESPONSE] = aborted[NO_RESPONSE] = counter(registry, "aborted", CLASS_TAGS[NO_RESPONSE]);
-        for (int i = 1; i < CLASS_TAGS.length; i++) {
-            aborted[i] = counter(registry, "aborted", CLASS_TAGS[i]);
-        }
-        duration = Timer.builder(BalancerMetrics.REQUEST_DURATION)
-                .description("Time from the request head to the last byte of the response")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(60))
-                .register(registry);
+        this.registry = requireNonNull(registry, "registry");
+        // Present from the start, so dashboards and alerts find them before the first request.
+        perBackend(NO_BACKEND);
     }
 
-    private static Counter counter(MeterRegistry registry, String outcome, String statusClass) {
-        return Counter.builder(BalancerMetrics.REQUESTS)
-                .tag(BalancerMetrics.TAG_STATUS_CLASS, statusClass)
-                .tag(BalancerMetrics.TAG_OUTCOME, outcome)
-                .description("Client requests, by response status class and outcome")
-                .register(registry);
-    }
-
-    /** The class index (1..5) of a status code; codes outside 100..599 count as 5xx. */
+    /** The class index (1..5) of a status code; codes outside 100..599 count as 5xx; 0 for none. */
     static int statusClass(int code) {
+        if (code == 0) {
+            return 0;
+        }
         int c = code / 100;
         return c < 1 ? 5 : Math.min(c, 5);
     }
 
-    /** A response was fully written. */
-    void completed(int statusClass, long durationNanos) {
-        completed[statusClass].increment();
-        if (durationNanos >= 0) {
-            duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    static int methodIndex(String method) {
+        for (int i = 0; i < METHODS.length - 1; i++) {
+            if (METHODS[i].equals(method)) {
+                return i;
+            }
+        }
+        return METHODS.length - 1;
+    }
+
+    /** Records one finished request. */
+    public void record(RequestRecord r) {
+        PerBackend answered = perBackend(r.backend() == null ? NO_BACKEND : r.backend());
+        int outcome = RequestRecord.ABORTED.equals(r.outcome()) ? 1 : 0;
+        // A client that left gets 499 in the log; no response reached it.
+        int statusClass = r.status() == 499 && outcome == 1 ? 0 : statusClass(r.status());
+        answered.requests(methodIndex(r.method()), statusClass, outcome).increment();
+        answered.duration.record(r.durationNanos(), TimeUnit.NANOSECONDS);
+        if (r.bytesIn() > 0) {
+            answered.received.increment(r.bytesIn());
+        }
+        if (r.bytesOut() > 0) {
+            answered.sent.increment(r.bytesOut());
+        }
+        List<RequestRecord.Try> tries = r.tries();
+        for (int i = 0, n = tries.size(); i < n; i++) {
+            RequestRecord.Try t = tries.get(i);
+            if (t.firstByteNanos() >= 0) {
+                perBackend(t.backend()).firstByte.record(t.firstByteNanos(), TimeUnit.NANOSECONDS);
+            }
+            if (i < n - 1) {
+                retries.computeIfAbsent(t.outcome(), this::retryCounter).increment();
+            }
         }
     }
 
-    /** The connection closed before the response ended ({@link #NO_RESPONSE} if none began). */
-    void aborted(int statusClass) {
-        aborted[statusClass].increment();
+    private Counter retryCounter(String reason) {
+        return Counter.builder(BalancerMetrics.RETRIES).tag(BalancerMetrics.TAG_REASON, reason)
+                .description("Tries followed by another try of the same request, by how the try ended")
+                .register(registry);
+    }
+
+    /** Declares the retry reasons up front, so that every series exists at 0 before the first retry. */
+    void declareRetryReasons(List<String> reasons) {
+        reasons.forEach(reason -> retries.computeIfAbsent(reason, this::retryCounter));
+    }
+
+    private PerBackend perBackend(String id) {
+        PerBackend p = backends.get(id);
+        return p != null ? p : backends.computeIfAbsent(id, PerBackend::new);
+    }
+
+    /** Registers a backend's meters now (its series read 0 until its first request). */
+    void declare(String id) {
+        perBackend(id);
+    }
+
+    /** Removes the meters of a backend that left the configuration. */
+    void forget(String id) {
+        PerBackend p = backends.remove(id);
+        if (p != null) {
+            p.meters.forEach(registry::remove);
+        }
+    }
+
+    /** The meters of one backend (or of {@link #NO_BACKEND}). */
+    private final class PerBackend {
+        final String id;
+        final List<Meter> meters = new CopyOnWriteArrayList<>();
+        final AtomicReferenceArray<Counter> requests =
+                new AtomicReferenceArray<>(METHODS.length * CLASS_TAGS.length * OUTCOMES.length);
+        final Timer duration;
+        final Timer firstByte;
+        final Counter received;
+        final Counter sent;
+
+        PerBackend(String id) {
+            this.id = id;
+            duration = keep(Timer.builder(BalancerMetrics.REQUEST_DURATION).tag(BalancerMetrics.TAG_BACKEND, id)
+                    .description("Time from the request head to the end of the response, by the backend that answered")
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(60))
+                    .register(registry));
+            firstByte = keep(Timer.builder(BalancerMetrics.BACKEND_FIRST_BYTE).tag(BalancerMetrics.TAG_BACKEND, id)
+                    .description("Per try: time from the request completely sent to the response's first byte")
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(60))
+                    .register(registry));
+            received = keep(Counter.builder(BalancerMetrics.CLIENT_RECEIVED).baseUnit("bytes")
+                    .tag(BalancerMetrics.TAG_BACKEND, id)
+                    .description("Request body bytes read from clients").register(registry));
+            sent = keep(Counter.builder(BalancerMetrics.CLIENT_SENT).baseUnit("bytes")
+                    .tag(BalancerMetrics.TAG_BACKEND, id)
+                    .description("Response body bytes written to clients").register(registry));
+            // The completed 2xx..5xx GET series exist from the start; the rest appear when used.
+            for (int c = 2; c < CLASS_TAGS.length; c++) {
+                requests(0, c, 0);
+            }
+        }
+
+        private <M extends Meter> M keep(M meter) {
+            meters.add(meter);
+            return meter;
+        }
+
+        Counter requests(int method, int statusClass, int outcome) {
+            int i = (method * CLASS_TAGS.length + statusClass) * OUTCOMES.length + outcome;
+            Counter c = requests.get(i);
+            if (c == null) {
+                c = keep(Counter.builder(BalancerMetrics.REQUESTS)
+                        .tag(BalancerMetrics.TAG_BACKEND, id)
+                        .tag(BalancerMetrics.TAG_METHOD, METHODS[method])
+                        .tag(BalancerMetrics.TAG_STATUS_CLASS, CLASS_TAGS[statusClass])
+                        .tag(BalancerMetrics.TAG_OUTCOME, OUTCOMES[outcome])
+                        .description("Client requests, by the backend that answered, method, status class and outcome")
+                        .register(registry));
+                requests.set(i, c);
+            }
+            return c;
+        }
     }
 }

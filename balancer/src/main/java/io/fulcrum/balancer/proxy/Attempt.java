@@ -32,6 +32,8 @@ final class Attempt {
     /** Whether the backend allows the connection to be reused after the response. */
     boolean reusable;
     int status;
+    /** Time to get the connection (about 0 for a pooled one), or -1 while none is had. */
+    long connectNanos = -1;
     private boolean ended;
 
     Attempt(Backend backend, long startNanos) {

@@ -1,6 +1,9 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.metrics.RequestMetrics;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.DecisionTrace;
 import io.fulcrum.balancer.routing.LoadBalancer;
 import io.fulcrum.balancer.routing.Outcome;
 import io.fulcrum.balancer.routing.RequestInfo;
@@ -15,9 +18,12 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One client request and its way to a response, as an explicit state machine:
@@ -44,6 +50,9 @@ import java.util.List;
  * connection.
  */
 final class Exchange implements FutureListener<Channel> {
+    /** The response header of the full decision trace, for trusted clients that ask for it. */
+    static final AsciiString DECISION_HEADER = AsciiString.cached("X-Fulcrum-Decision");
+
     /** Where an exchange stands; see the class comment for the transitions. */
     enum State {
         /** Choosing a backend (first try or retry). */
@@ -101,6 +110,19 @@ final class Exchange implements FutureListener<Channel> {
     /** The status the client got (499 when it left first), for the access log. */
     private int clientStatus = 499;
     private String servedBy;
+    // What the access log and the request meters are told when the exchange ends.
+    private RequestFacts facts = RequestFacts.UNKNOWN;
+    private long bytesIn;
+    private long bytesOut;
+    /** When the response head went to the client, or 0 before. */
+    private long responseHeadNanos;
+    private boolean clientAborted;
+    private String error;
+    /** The tries made, for the access log (allocated at the first try's end). */
+    private List<RequestRecord.Try> tryLog;
+    /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
+    private DecisionTrace trace;
+    private String lastDecision;
 
     Exchange(ClientSide client, ProxyContext proxy, ProxySettings settings, HttpRequest request, String requestId,
             String clientRegion, String clientAddress) {
@@ -118,6 +140,11 @@ final class Exchange implements FutureListener<Channel> {
         this.tries = new Tries(clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of()));
         this.startNanos = proxy.clock().nanoTime();
         this.body = new ReplayBuffer(settings.replayBodyBytes());
+    }
+
+    /** The request's facts for the access log and the meters; set by the frontend before {@link #start()}. */
+    void facts(RequestFacts facts) {
+        this.facts = facts;
     }
 
     /** GET, HEAD, PUT, DELETE, OPTIONS, TRACE, and POST/PATCH carrying an Idempotency-Key. */
@@ -189,6 +216,7 @@ final class Exchange implements FutureListener<Channel> {
             abort(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large");
             return;
         }
+        bytesIn += content.content().readableBytes();
         body.add(content);
         if (body.complete()) {
             armOverallDeadline();
@@ -215,6 +243,7 @@ final class Exchange implements FutureListener<Channel> {
         }
         closeBackend();
         endTry(Outcome.CANCELLED);
+        clientAborted = true;
         finish();
     }
 
@@ -249,13 +278,21 @@ final class Exchange implements FutureListener<Channel> {
     private void select(boolean freshConnection) {
         LoadBalancer lb = proxy.registry().current().loadBalancer();
         RequestInfo info = tries.routing();
-        Backend chosen = lb.select(info);
+        if (facts.debug()) {
+            trace = DecisionTrace.fullTrace();
+        } else if (proxy.accessLog().enabled()) {
+            trace = DecisionTrace.compactTrace();
+        }
+        Backend chosen = lb.select(info, trace);
         if (chosen != null && !chosen.tryAcquire()) {
             // Lost a race for the last slot; one more choice before giving up.
-            chosen = lb.select(info);
+            chosen = lb.select(info, trace);
             if (chosen != null && !chosen.tryAcquire()) {
                 chosen = null;
             }
+        }
+        if (trace != null) {
+            lastDecision = trace.compact();
         }
         if (chosen == null) {
             fail(UpstreamFailure.NO_BACKEND);
@@ -295,6 +332,7 @@ final class Exchange implements FutureListener<Channel> {
             tryFailed(Outcome.CONNECT_FAILURE, true);
             return;
         }
+        a.connectNanos = proxy.clock().nanoTime() - a.startNanos;
         a.attach(connection.getNow(), this);
         transition(State.SENDING);
         writeRequest(a);
@@ -445,9 +483,13 @@ final class Exchange implements FutureListener<Channel> {
             // The connection closes after this response; say so (RFC 9112 section 9.6).
             HttpUtil.setKeepAlive(response, false);
         }
+        if (facts.debug() && trace != null) {
+            response.headers().set(DECISION_HEADER, trace.detailed());
+        }
         transition(State.STREAMING);
         clientStatus = code;
         servedBy = a.backend.id();
+        responseHeadNanos = proxy.clock().nanoTime();
         client.writeResponse(response);
     }
 
@@ -471,6 +513,7 @@ final class Exchange implements FutureListener<Channel> {
             return;
         }
         boolean last = content instanceof LastHttpContent;
+        bytesOut += content.content().readableBytes();
         client.writeResponse(content);
         if (last) {
             completeTry();
@@ -538,6 +581,7 @@ final class Exchange implements FutureListener<Channel> {
     private void abortStreaming(Outcome outcome) {
         closeBackend();
         endTry(outcome);
+        clientAborted = true;
         client.abortResponse(this);
         finish();
     }
@@ -612,6 +656,11 @@ final class Exchange implements FutureListener<Channel> {
         }
         if (a.end(outcome, proxy.clock().nanoTime())) {
             proxy.outcomeListener().onOutcome(a.backend, outcome);
+            if (tryLog == null) {
+                tryLog = new ArrayList<>(2);
+            }
+            tryLog.add(new RequestRecord.Try(a.backend.id(), outcome.name().toLowerCase(Locale.ROOT), a.connectNanos,
+                    a.firstByteNanos != 0 && a.sentNanos != 0 ? a.firstByteNanos - a.sentNanos : -1, a.status));
         }
     }
 
@@ -631,6 +680,7 @@ final class Exchange implements FutureListener<Channel> {
         closeBackend();
         endTry(Outcome.CANCELLED);
         clientStatus = failure.status().code();
+        error = failure.message();
         client.writeError(this, failure.status(), failure.message(), !body.complete() && !bodyless,
                 failure == UpstreamFailure.NO_BACKEND);
         finish();
@@ -641,8 +691,10 @@ final class Exchange implements FutureListener<Channel> {
         closeBackend();
         endTry(Outcome.CANCELLED);
         if (state == State.STREAMING) {
+            clientAborted = true;
             client.abortResponse(this);
         } else {
+            error = message;
             clientStatus = status.code();
             client.writeError(this, status, message, true, false);
         }
@@ -659,12 +711,27 @@ final class Exchange implements FutureListener<Channel> {
         body.release();
         tries.release(proxy.retryBudget());
         proxy.retryBudget().requestEnded();
-        AccessLog accessLog = proxy.accessLog();
-        if (accessLog.enabled()) {
-            accessLog.log(clientAddress, request.method().name(), request.uri(), clientStatus, servedBy, tries.count(),
-                    proxy.clock().nanoTime() - startNanos, requestId);
-        }
+        record(proxy.clock().nanoTime());
         client.exchangeDone(this);
+    }
+
+    /** Tells the request meters and the access log what happened, in one record. */
+    private void record(long nowNanos) {
+        AccessLog accessLog = proxy.accessLog();
+        RequestMetrics metrics = proxy.requestMetrics();
+        if (metrics == null && !accessLog.enabled()) {
+            return;
+        }
+        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), clientAddress,
+                facts.method(), facts.host(), facts.target(), facts.protocol(), clientStatus,
+                clientAborted ? RequestRecord.ABORTED : RequestRecord.COMPLETED, bytesIn, bytesOut,
+                nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos, facts.userAgent(),
+                clientAborted && clientStatus == 499 ? null : servedBy, tryLog == null ? List.of() : tryLog,
+                lastDecision, error);
+        if (metrics != null) {
+            metrics.record(r);
+        }
+        accessLog.log(r);
     }
 
     @Override

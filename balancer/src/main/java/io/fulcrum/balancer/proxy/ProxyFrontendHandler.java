@@ -20,7 +20,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.fulcrum.balancer.metrics.RequestRecord;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.net.SocketAddress;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
@@ -48,6 +51,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private final ProxyContext proxy;
     private ChannelHandlerContext ctx;
     private String clientAddress;
+    private InetAddress remoteAddress;
     private Exchange exchange;
     /** Pipelined messages that arrived while an earlier request was still being answered. */
     private ArrayDeque<Object> queued;
@@ -78,6 +82,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         clientAddress = remote instanceof InetSocketAddress
                 ? ((InetSocketAddress) remote).getAddress().getHostAddress()
                 : String.valueOf(remote);
+        remoteAddress = remote instanceof InetSocketAddress i ? i.getAddress() : null;
         ctx.read();
         ctx.fireChannelActive();
     }
@@ -123,22 +128,56 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         ProxySettings settings = proxy.settings();
         RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
         String requestId = requestId(request);
+        RequestFacts facts = facts(request, settings);
         if (rejection != null) {
             discardingBody = true;
-            AccessLog accessLog = proxy.accessLog();
-            if (accessLog.enabled()) {
-                accessLog.log(clientAddress, request.method().name(), request.uri(), rejection.status().code(), null, 0,
-                        0, requestId);
-            }
+            recordRejection(facts, requestId, rejection);
             writeError(null, requestId, rejection.status(), rejection.message(), true, false);
             return;
         }
         String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
         Exchange ex = new Exchange(this, proxy, settings, request, requestId, region, clientAddress);
+        ex.facts(facts);
         HeaderRules.prepareRequest(request, clientAddress, requestId);
+        if (facts.spanId() != null) {
+            // No valid traceparent came in: this request starts a trace (its tracestate goes too).
+            request.headers().remove(TraceContext.TRACESTATE);
+            request.headers().set(TraceContext.TRACEPARENT, "00-" + facts.traceId() + "-" + facts.spanId() + "-00");
+        }
         exchange = ex;
         ex.start();
+    }
+
+    /**
+     * The request's facts as plain values, read before the head is rewritten; a request without a
+     * valid {@code traceparent} gets a new trace id here.
+     */
+    private RequestFacts facts(HttpRequest request, ProxySettings settings) {
+        String traceparent = request.headers().get(TraceContext.TRACEPARENT);
+        String traceId = TraceContext.traceId(traceparent);
+        String spanId = null;
+        if (traceId == null) {
+            String started = TraceContext.start();
+            traceId = started.substring(3, 35);
+            spanId = started.substring(36, 52);
+        }
+        DebugAccess debug = settings.debug();
+        return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
+                request.headers().get(HttpHeaderNames.HOST), request.headers().get(HttpHeaderNames.USER_AGENT),
+                request.protocolVersion().text(), traceId, spanId,
+                debug != null && debug.allows(request.headers().contains(debug.header()), remoteAddress));
+    }
+
+    /** A request refused before any exchange began (malformed, too large): metered and logged here. */
+    private void recordRejection(RequestFacts facts, String requestId, RequestValidator.Rejection rejection) {
+        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), clientAddress,
+                facts.method(), facts.host(), facts.target(), facts.protocol(), rejection.status().code(),
+                RequestRecord.COMPLETED, 0, 0, 0, 0, facts.userAgent(), null, List.of(), null, rejection.message());
+        if (proxy.requestMetrics() != null) {
+            proxy.requestMetrics().record(r);
+        }
+        proxy.accessLog().log(r);
     }
 
     private void onContent(HttpContent content) {

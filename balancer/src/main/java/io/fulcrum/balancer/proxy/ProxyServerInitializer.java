@@ -1,7 +1,5 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.metrics.MetricsHandler;
-import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
@@ -15,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client-side pipeline, assembled only here: the HTTP/1.1 server codec with strict parsing
- * and the configured limits, keep-alive handling, client-idle detection, request metrics, and the
+ * and the configured limits, keep-alive handling, client-idle detection and the
  * proxy handler.
  * Connections past {@code max-connections} get a 503 and are closed at once.
  */
@@ -59,10 +57,6 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
                 .addLast("codec", new HttpServerCodec(decoder, MAX_PIPELINE_DEPTH))
                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
                 .addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
-        RequestMetrics metrics = proxy.requestMetrics();
-        if (metrics != null) {
-            ch.pipeline().addLast("metrics", new MetricsHandler(metrics));
-        }
         ch.pipeline().addLast("proxy", new ProxyFrontendHandler(proxy));
     }
 }

@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param replayBodyBytes request bodies up to this size are kept for a retry
  * @param retryBudgetPercent {@code retry.budget-percent}
  * @param maxConnections client connections past this are refused
+ * @param debug who may ask for the full decision trace, or {@code null} when nobody may
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -28,7 +29,16 @@ public record ProxySettings(
         int retryAttempts,
         int replayBodyBytes,
         int retryBudgetPercent,
-        int maxConnections) {
+        int maxConnections,
+        DebugAccess debug) {
+
+    /** Settings without the decision header. */
+    public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
+            long perTryTimeoutNanos, long maxBodyBytes, int retryAttempts, int replayBodyBytes, int retryBudgetPercent,
+            int maxConnections) {
+        this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
+                replayBodyBytes, retryBudgetPercent, maxConnections, null);
+    }
 
     public static ProxySettings from(BalancerConfig config) {
         return new ProxySettings(
@@ -40,7 +50,8 @@ public record ProxySettings(
                 config.retry().attempts(),
                 config.retry().replayBodyBytes(),
                 config.retry().budgetPercent(),
-                config.limits().maxConnections());
+                config.limits().maxConnections(),
+                config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()));
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */

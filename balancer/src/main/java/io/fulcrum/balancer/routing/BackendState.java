@@ -80,6 +80,19 @@ public final class BackendState {
     private volatile double reportedLoad;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
+    private final AtomicLong holdDowns = new AtomicLong();
+    /** The last change of the backend's routability flags, for people (status page, /backends). */
+    private volatile StateChange lastChange = new StateChange("up", "configured", System.currentTimeMillis());
+
+    /**
+     * A change of state as an operator reads it.
+     *
+     * @param state {@code up}, {@code down}, {@code ejected}, {@code held-down} or {@code draining}
+     * @param reason why, in a few words
+     * @param atEpochMillis when, on the wall clock
+     */
+    public record StateChange(String state, String reason, long atEpochMillis) {
+    }
 
     /** State on the system clock. */
     public BackendState() {
@@ -236,6 +249,9 @@ public final class BackendState {
     /** Sets the health flag; going from down to up starts slow start. Control thread only. */
     public void setHealthy(boolean healthy) {
         boolean wasRoutable = routable();
+        if (this.healthy != healthy) {
+            changed(healthy ? "up" : "down", healthy ? "health checks pass" : "health checks fail");
+        }
         this.healthy = healthy;
         startSlowStartIfBecameRoutable(wasRoutable);
     }
@@ -247,6 +263,9 @@ public final class BackendState {
     /** Sets the drain flag; leaving drain starts slow start. Control thread only. */
     public void setDraining(boolean draining) {
         boolean wasRoutable = routable();
+        if (this.draining != draining) {
+            changed(draining ? "draining" : "up", draining ? "drained through the admin API" : "enabled through the admin API");
+        }
         this.draining = draining;
         startSlowStartIfBecameRoutable(wasRoutable);
     }
@@ -263,7 +282,8 @@ public final class BackendState {
     public void eject(long untilNanos) {
         this.ejectedUntilNanos = untilNanos;
         this.ejected = true;
-        ejections.incrementAndGet();
+        int n = ejections.incrementAndGet();
+        changed("ejected", "outlier detection: failures in a row (ejection " + n + ")");
     }
 
     /** How many times this backend was ejected so far. */
@@ -294,6 +314,9 @@ public final class BackendState {
     /** Ends an ejection; the backend then ramps up through slow start. Control thread only. */
     public void unEject() {
         boolean wasRoutable = routable();
+        if (ejected) {
+            changed(healthy ? "up" : "down", "ejection ended");
+        }
         this.ejected = false;
         startSlowStartIfBecameRoutable(wasRoutable);
     }
@@ -342,6 +365,10 @@ public final class BackendState {
             length = length > maxNanos / 2 ? maxNanos : length * 2;
         }
         long until = nowNanos + length;
+        if (!heldDown(nowNanos)) {
+            holdDowns.incrementAndGet();
+            changed("held-down", "connect failed (" + n + " in a row); held down " + length / 1_000_000 + "ms");
+        }
         if (!heldDown || until - holdDownUntilNanos > 0) {
             holdDownUntilNanos = until;
         }
@@ -353,10 +380,27 @@ public final class BackendState {
     public void clearHoldDown() {
         if (heldDown) {
             heldDown = false;
+            if ("held-down".equals(lastChange.state())) {
+                changed("up", "connected again after a hold-down");
+            }
         }
         if (connectFailures.get() != 0) {
             connectFailures.set(0);
         }
+    }
+
+    /** Hold-downs started since this state was created (a failure while held down extends one). */
+    public long holdDowns() {
+        return holdDowns.get();
+    }
+
+    /** The last change of state, its reason and time. */
+    public StateChange lastChange() {
+        return lastChange;
+    }
+
+    private void changed(String state, String reason) {
+        lastChange = new StateChange(state, reason, System.currentTimeMillis());
     }
 
     /** Connect failures in a row; reset by {@link #clearHoldDown()}. */

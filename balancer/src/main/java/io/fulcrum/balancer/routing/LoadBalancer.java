@@ -13,6 +13,24 @@ public interface LoadBalancer {
     Backend select(RequestInfo request);
 
     /**
+     * As {@link #select(RequestInfo)}, recording why in {@code trace} when it is not {@code null}.
+     * Policies without regions record only the choice.
+     */
+    default Backend select(RequestInfo request, DecisionTrace trace) {
+        Backend b = select(request);
+        if (trace != null) {
+            trace.request(request, request.clientRegion());
+            trace.chose(b, DecisionTrace.Pass.LOCAL);
+        }
+        return b;
+    }
+
+    /** The spill-over and panic counters, or {@code null} for a policy without regions. */
+    default RoutingCounters counters() {
+        return null;
+    }
+
+    /**
      * Selections made in panic mode (no routable backend in reach, so any non-draining one was
      * used), since the registry was created; the count carries over snapshot swaps. For metrics.
      */

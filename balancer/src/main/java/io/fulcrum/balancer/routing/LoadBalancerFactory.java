@@ -69,13 +69,23 @@ public final class LoadBalancerFactory {
         CandidatePicker panic = picker(routing.policy(), notDraining, clock, random, slowStartNanos,
                 before == null ? null : before.panicPicker());
 
-        Map<String, CandidatePicker[]> plans = new HashMap<>();
+        RoutingCounters counters = before == null ? new RoutingCounters() : before.counters();
+        Map<String, RegionAwareLoadBalancer.Plan> plans = new HashMap<>();
         for (String region : routableByRegion.keySet()) {
-            plans.put(region, plan(region, localRegion, routing, routableByRegion.keySet(), byRegion));
+            Map<String, LongAdder> spillTo = new HashMap<>();
+            Map<String, LongAdder> panicTo = new HashMap<>();
+            for (String to : routableByRegion.keySet()) {
+                if (!to.equals(region)) {
+                    spillTo.put(to, counters.counter(RoutingCounters.Kind.SPILLOVER, region, to));
+                }
+                panicTo.put(to, counters.counter(RoutingCounters.Kind.PANIC, region, to));
+            }
+            plans.put(region, new RegionAwareLoadBalancer.Plan(region,
+                    plan(region, localRegion, routing, routableByRegion.keySet(), byRegion),
+                    Map.copyOf(spillTo), Map.copyOf(panicTo)));
         }
-        LongAdder panicCounter = before == null ? new LongAdder() : before.panicCounter();
         return new RegionAwareLoadBalancer(clock, byRegion, plans, plans.get(localRegion), panic,
-                routing.spillover().saturation(), panicCounter);
+                routing.spillover().saturation(), counters);
     }
 
     /** The region order for clients of {@code clientRegion}; see the class comment. */

@@ -2,6 +2,8 @@ package io.fulcrum.balancer.routing;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,67 +29,141 @@ import java.util.concurrent.atomic.LongAdder;
  * at max-in-flight is never returned; when routable backends exist but all are full the result is
  * {@code null} (the proxy answers 503 with Retry-After) rather than panic.
  *
- * <p>Thread-safe and allocation-free on {@link #select}: the plans are arrays built once, region
+ * Selections that leave the client's region are counted in {@link RoutingCounters}: spill-over
+ * (passes 1 and 2 finding a backend outside the plan's first region) and panic mode, by source and
+ * destination region. A {@link DecisionTrace}, when given, records the pass and the choice.
+ *
+ * <p>Thread-safe and allocation-free on {@link #select(RequestInfo)}: the plans are arrays built once, region
  * lookup is one {@link Map#get} on an immutable map.
  */
 final class RegionAwareLoadBalancer implements LoadBalancer {
+    /**
+     * The selection order for clients of one region, with the counters of its spill-over and panic
+     * selections by destination region, all resolved when the load balancer is built.
+     */
+    record Plan(String region, CandidatePicker[] pickers, Map<String, LongAdder> spillTo,
+            Map<String, LongAdder> panicTo) {
+    }
+
     private final NanoClock clock;
-    private final Map<String, CandidatePicker[]> plans;
-    private final CandidatePicker[] localPlan;
+    private final Map<String, Plan> plans;
+    private final Plan localPlan;
     private final CandidatePicker panic;
     private final Admission belowSaturationAvoiding;
     private final Admission belowSaturation;
-    private final LongAdder panicSelections;
+    private final RoutingCounters counters;
     /** Region name → picker, kept so the next snapshot can take over round-robin positions. */
     private final Map<String, CandidatePicker> byRegion;
 
-    RegionAwareLoadBalancer(NanoClock clock, Map<String, CandidatePicker> byRegion,
-            Map<String, CandidatePicker[]> plans, CandidatePicker[] localPlan, CandidatePicker panic,
-            double saturation, LongAdder panicSelections) {
+    RegionAwareLoadBalancer(NanoClock clock, Map<String, CandidatePicker> byRegion, Map<String, Plan> plans,
+            Plan localPlan, CandidatePicker panic, double saturation, RoutingCounters counters) {
         this.clock = requireNonNull(clock, "clock");
         this.byRegion = Map.copyOf(byRegion);
         this.plans = Map.copyOf(plans);
-        this.localPlan = localPlan.clone();
+        this.localPlan = requireNonNull(localPlan, "localPlan");
         this.panic = requireNonNull(panic, "panic");
         this.belowSaturationAvoiding = Admission.belowSaturation(saturation, true);
         this.belowSaturation = Admission.belowSaturation(saturation, false);
-        this.panicSelections = requireNonNull(panicSelections, "panicSelections");
+        this.counters = requireNonNull(counters, "counters");
     }
 
     @Override
     public Backend select(RequestInfo request) {
+        return select(request, null);
+    }
+
+    @Override
+    public Backend select(RequestInfo request, DecisionTrace trace) {
         long now = clock.nanoTime();
         String region = request.clientRegion();
-        CandidatePicker[] plan = region == null ? localPlan : plans.getOrDefault(region, localPlan);
+        Plan plan = region == null ? localPlan : plans.getOrDefault(region, localPlan);
+        CandidatePicker[] pickers = plan.pickers();
         List<Backend> excluded = request.excluded();
         boolean anyExcluded = !excluded.isEmpty();
-        Backend b = anyExcluded
-                ? inPlan(plan, belowSaturationAvoiding, Admission.CAPACITY_AVOIDING, excluded, now)
-                : null;
-        if (b == null) {
-            b = inPlan(plan, belowSaturation, Admission.CAPACITY, excluded, now);
+        DecisionTrace.Pass pass = DecisionTrace.Pass.LOCAL;
+        Backend b = null;
+        if (anyExcluded) {
+            b = first(pickers, belowSaturationAvoiding, excluded, now);
+            if (b == null) {
+                b = first(pickers, Admission.CAPACITY_AVOIDING, excluded, now);
+                pass = DecisionTrace.Pass.SATURATED;
+            }
         }
-        if (b != null || anyRoutable(plan, now)) {
-            return b;
-        }
-        b = anyExcluded ? panic.pick(Admission.PANIC_AVOIDING, excluded, now) : null;
         if (b == null) {
-            b = panic.pick(Admission.PANIC, excluded, now);
+            pass = DecisionTrace.Pass.LOCAL;
+            b = first(pickers, belowSaturation, excluded, now);
+            if (b == null) {
+                b = first(pickers, Admission.CAPACITY, excluded, now);
+                pass = DecisionTrace.Pass.SATURATED;
+            }
+        }
+        if (b == null && !anyRoutable(pickers, now)) {
+            pass = DecisionTrace.Pass.PANIC;
+            b = anyExcluded ? panic.pick(Admission.PANIC_AVOIDING, excluded, now) : null;
+            if (b == null) {
+                b = panic.pick(Admission.PANIC, excluded, now);
+            }
         }
         if (b != null) {
-            panicSelections.increment();
+            if (pass == DecisionTrace.Pass.LOCAL && !b.region().equals(plan.region())) {
+                pass = DecisionTrace.Pass.SPILLOVER;
+            }
+            if (trace == null || !trace.explain()) {
+                count(plan, b, pass);
+            }
+        }
+        if (trace != null) {
+            trace(trace, request, plan, b, pass, now);
         }
         return b;
     }
 
-    @Override
-    public long panicSelections() {
-        return panicSelections.sum();
+    /** Counts a panic selection, and a selection outside the plan's region (one map lookup). */
+    private static void count(Plan plan, Backend b, DecisionTrace.Pass pass) {
+        LongAdder c = null;
+        if (pass == DecisionTrace.Pass.PANIC) {
+            c = plan.panicTo().get(b.region());
+        } else if (!b.region().equals(plan.region())) {
+            c = plan.spillTo().get(b.region());
+        }
+        if (c != null) {
+            c.increment();
+        }
     }
 
-    /** The shared panic counter, handed on to the next snapshot's balancer so it never resets. */
-    LongAdder panicCounter() {
-        return panicSelections;
+    private void trace(DecisionTrace trace, RequestInfo request, Plan plan, Backend chosen, DecisionTrace.Pass pass,
+            long now) {
+        trace.request(request, plan.region());
+        trace.chose(chosen, pass);
+        if (!trace.wantsCandidates()) {
+            return;
+        }
+        // Every non-draining backend, the plan's regions first and in plan order.
+        List<String> order = new ArrayList<>();
+        order.add(plan.region());
+        for (CandidatePicker p : plan.pickers()) {
+            if (!p.candidates().isEmpty() && !order.contains(p.candidates().get(0).region())) {
+                order.add(p.candidates().get(0).region());
+            }
+        }
+        List<Backend> all = new ArrayList<>(panic.candidates());
+        all.sort(Comparator.comparingInt(b -> {
+            int i = order.indexOf(b.region());
+            return i < 0 ? order.size() : i;
+        }));
+        long slowStart = panic instanceof PolicyLoadBalancer p ? p.slowStartNanos : 0;
+        trace.candidates(DecisionTrace.describe(all, now, slowStart,
+                panic instanceof LeastBusyLoadBalancer lb ? b -> lb.cost(b, now) : b -> Double.NaN));
+    }
+
+    @Override
+    public long panicSelections() {
+        return counters.total(RoutingCounters.Kind.PANIC);
+    }
+
+    @Override
+    public RoutingCounters counters() {
+        return counters;
     }
 
     /** The picker of a region, or {@code null}; for carrying state over a swap. */
@@ -99,16 +175,10 @@ final class RegionAwareLoadBalancer implements LoadBalancer {
         return panic;
     }
 
-    private static Backend inPlan(CandidatePicker[] plan, Admission spill, Admission full,
-            List<Backend> excluded, long now) {
+    /** The first backend a picker of the plan returns under {@code admission}, in plan order. */
+    private static Backend first(CandidatePicker[] plan, Admission admission, List<Backend> excluded, long now) {
         for (CandidatePicker p : plan) {
-            Backend b = p.pick(spill, excluded, now);
-            if (b != null) {
-                return b;
-            }
-        }
-        for (CandidatePicker p : plan) {
-            Backend b = p.pick(full, excluded, now);
+            Backend b = p.pick(admission, excluded, now);
             if (b != null) {
                 return b;
             }

@@ -9,6 +9,7 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMoc
 import static io.fulcrum.balancer.admin.AdminTestSupport.backend;
 import static io.fulcrum.balancer.admin.AdminTestSupport.json;
 import static io.fulcrum.balancer.admin.AdminTestSupport.sample;
+import static io.fulcrum.balancer.admin.AdminTestSupport.sum;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -110,10 +111,10 @@ class AdminApiTest {
             assertEquals(200, r.statusCode());
             assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain; version=0.0.4"));
             String text = r.body();
-            assertEquals(3.0, sample(text, "fulcrum_requests_total{outcome=\"completed\",status_class=\"2xx\"}"));
-            assertEquals(2.0, sample(text, "fulcrum_requests_total{outcome=\"completed\",status_class=\"4xx\"}"));
-            assertEquals(1.0, sample(text, "fulcrum_requests_total{outcome=\"completed\",status_class=\"5xx\"}"));
-            assertEquals(6.0, sample(text, "fulcrum_request_duration_seconds_count"));
+            assertEquals(3.0, sum(text, "fulcrum_requests_total", "status_class=\"2xx\"", "method=\"GET\""));
+            assertEquals(2.0, sum(text, "fulcrum_requests_total", "status_class=\"4xx\"", "method=\"GET\""));
+            assertEquals(1.0, sum(text, "fulcrum_requests_total", "status_class=\"5xx\"", "method=\"GET\""));
+            assertEquals(6.0, sum(text, "fulcrum_request_duration_seconds_count"));
             double a = sample(text, "fulcrum_backend_requests_total{backend=\"a\"}");
             double b = sample(text, "fulcrum_backend_requests_total{backend=\"b\"}");
             assertEquals(6.0, a + b);
@@ -233,8 +234,10 @@ class AdminApiTest {
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/html"));
         String page = r.body();
-        assertTrue(page.contains("fetch(\"/backends\""), "polls /backends");
-        assertTrue(page.contains("setInterval(refresh, 1000)"), "every second");
+        assertTrue(page.contains("get(\"/backends\")"), "polls /backends");
+        assertTrue(page.contains("get(\"/metrics\", true)"), "and /metrics, for the p99 charts");
+        assertTrue(page.contains("const POLL_MS = 1000") && page.contains("setInterval(refresh, POLL_MS)"),
+                "every second");
         assertFalse(page.matches("(?s).*(src|href)=\"https?:.*"), "no external resources");
     }
 

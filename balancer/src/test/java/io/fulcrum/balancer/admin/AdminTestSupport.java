@@ -33,8 +33,9 @@ final class AdminTestSupport {
                 .append("admin: { host: 127.0.0.1, port: 0 }\n")
                 .append("routing: { policy: round-robin, slow-start: 0s }\n")
                 // One health round at start-up on a path the tests' backends answer (HEALTH_PATH);
-                // the admin tests drive flags themselves.
-                .append("health: { path: " + HEALTH_PATH + ", interval: 1h }\n")
+                // the admin tests drive flags themselves. A generous timeout: the one round must not fail on a
+                // backend that is still warming up on a loaded machine.
+                .append("health: { path: " + HEALTH_PATH + ", interval: 1h, timeout: 10s }\n")
                 .append(extra)
                 .append("backends:\n");
         for (String b : backends) {
@@ -49,9 +50,19 @@ final class AdminTestSupport {
         return send(HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT).GET().build());
     }
 
+    /** A POST as an operator's tool sends it: a JSON content type, from no web page. */
     HttpResponse<String> post(int port, String path) {
-        return send(HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT)
-                .POST(HttpRequest.BodyPublishers.noBody()).build());
+        return post(port, path, "Content-Type", "application/json");
+    }
+
+    /** A POST with exactly these headers (name, value, name, value...) and an empty body. */
+    HttpResponse<String> post(int port, String path, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT)
+                .POST(HttpRequest.BodyPublishers.noBody());
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return send(b.build());
     }
 
     CompletableFuture<HttpResponse<String>> getAsync(int port, String path) {
@@ -97,6 +108,23 @@ final class AdminTestSupport {
             }
         }
         throw new AssertionError("no backend " + id + " in " + backends);
+    }
+
+    /** The sum of every sample of {@code name} (labelled or not) whose labels include all of {@code labels}. */
+    static double sum(String text, String name, String... labels) {
+        double total = 0;
+        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{([^}]*)\\})? (\\S+)$", Pattern.MULTILINE)
+                .matcher(text);
+        while (m.find()) {
+            boolean all = true;
+            for (String l : labels) {
+                all &= m.group(1) != null && m.group(1).contains(l);
+            }
+            if (all) {
+                total += Double.parseDouble(m.group(2));
+            }
+        }
+        return total;
     }
 
     /** The value of one sample line in Prometheus text, or {@code null} when absent. */

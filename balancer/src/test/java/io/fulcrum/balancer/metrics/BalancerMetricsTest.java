@@ -76,18 +76,31 @@ class BalancerMetricsTest {
     void prometheusTextUsesTheDocumentedNames() {
         BackendRegistry registry = new BackendRegistry("default", ROUTING, List.of(backend("a", 9001)));
         BalancerMetrics metrics = new BalancerMetrics(prometheus).bindBackends(registry).bindConnections(() -> 3)
-                .bindActiveRetries(() -> 0).bindRetries(() -> 7).bindPanicSelections(() -> 2);
-        metrics.requests().completed(2, 1_000_000);
+                .bindActiveRetries(() -> 0).bindBudgetRefusals(() -> 7).bindBackendConnections(() -> 2)
+                .configLoaded("0123456789abcdef");
+        metrics.requests().record(new RequestRecord(0, "id", null, "127.0.0.1", "GET", null, "/", "HTTP/1.1", 200,
+                RequestRecord.COMPLETED, 0, 5, 1_000_000, 500_000, null, "a",
+                List.of(new RequestRecord.Try("a", "reset", 0, -1, 0), new RequestRecord.Try("a", "success", 0, 400_000, 200)),
+                null, null));
         metrics.reloadFailed();
         String text = prometheus.scrape();
-        assertTrue(text.contains("fulcrum_requests_total{outcome=\"completed\",status_class=\"2xx\"} 1.0"), text);
-        assertTrue(text.contains("fulcrum_request_duration_seconds_bucket{"), "percentile histogram published");
+        assertTrue(text.contains("fulcrum_requests_total{backend=\"a\",method=\"GET\",outcome=\"completed\",status_class=\"2xx\"} 1.0"), text);
+        assertTrue(text.contains("fulcrum_request_duration_seconds_bucket{backend=\"a\","), "percentile histogram published");
+        assertTrue(text.contains("fulcrum_backend_first_byte_seconds_count{backend=\"a\"} 1"), text);
+        assertTrue(text.contains("fulcrum_client_sent_bytes_total{backend=\"a\"} 5.0"), text);
         assertTrue(text.contains("fulcrum_connections_active 3.0"), text);
+        assertTrue(text.contains("fulcrum_backend_connections 2.0"), text);
         assertTrue(text.contains("fulcrum_backend_in_flight{backend=\"a\"} 0.0"), text);
-        assertTrue(text.contains("fulcrum_retries_total 7.0"), text);
-        assertTrue(text.contains("fulcrum_routing_panic_total 2.0"), text);
+        assertTrue(text.contains("fulcrum_retries_total{reason=\"reset\"} 1.0"), text);
+        assertTrue(text.contains("fulcrum_retries_total{reason=\"timeout\"} 0.0"), "every reason from the start");
+        assertTrue(text.contains("fulcrum_retry_budget_refused_total 7.0"), text);
         assertTrue(text.contains("fulcrum_config_reload_total{result=\"failure\"} 1.0"), text);
-        assertTrue(text.contains("fulcrum_config_reload_failures_total 1.0"), text);
+        assertTrue(text.contains("fulcrum_config_info{hash=\"0123456789abcdef\"} 1"), text);
+        assertTrue(!text.contains("fulcrum_config_reload_failures_total"), "one name for reload failures");
+        metrics.configLoaded("fedcba9876543210");
+        String after = prometheus.scrape();
+        assertTrue(after.contains("fulcrum_config_info{hash=\"fedcba9876543210\"} 1"), after);
+        assertTrue(!after.contains("0123456789abcdef"), "the old hash is gone");
         metrics.close();
     }
 
@@ -106,21 +119,22 @@ class BalancerMetricsTest {
 
     @Test
     void functionMetersKeepReadingAfterTheirSourcesLostEveryOtherReference() {
-        AtomicLong retries = new AtomicLong(7);
+        AtomicLong refused = new AtomicLong(7);
         // Held like the balancer holds its metrics, for as long as it runs.
         bound = new BalancerMetrics(prometheus)
-                .bindRetries(retries::get)
+                .bindBudgetRefusals(refused::get)
                 .bindActiveRetries(() -> 2)
                 .bindConnections(() -> 3)
-                .bindPanicSelections(() -> 4);
+                .bindBackendConnections(() -> 4);
         // The method references and lambdas above are referenced by nothing but the meters.
         for (int i = 0; i < 3; i++) {
             System.gc();
         }
-        retries.set(9);
-        assertEquals(9.0, prometheus.get(BalancerMetrics.RETRIES).functionCounter().count());
+        refused.set(9);
+        assertEquals(9.0, prometheus.get(BalancerMetrics.RETRY_BUDGET_REFUSED).functionCounter().count());
         assertEquals(2.0, prometheus.get(BalancerMetrics.RETRIES_ACTIVE).gauge().value());
         assertEquals(3.0, prometheus.get(BalancerMetrics.CONNECTIONS_ACTIVE).gauge().value());
-        assertEquals(4.0, prometheus.get(BalancerMetrics.ROUTING_PANIC).functionCounter().count());
+        assertEquals(4.0, prometheus.get(BalancerMetrics.BACKEND_CONNECTIONS).gauge().value());
+        assertTrue(!prometheus.scrape().contains("NaN"), "no meter reads NaN");
     }
 }

@@ -1,0 +1,196 @@
+package io.fulcrum.balancer.routing;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Why a request went where it went: the client's region and where it came from (the region header
+ * or the balancer's own), which pass of the selection found the backend (its own region, a
+ * spill-over region, any capacity once everything was saturated, or panic mode), and, in full mode,
+ * every candidate of the client's plan with the terms of its cost.
+ *
+ * <p>A {@link LoadBalancer} fills it during {@link LoadBalancer#select(RequestInfo, DecisionTrace)};
+ * the proxy writes {@link #compact()} to the access log and {@link #detailed()} to a debug response
+ * header, and the admin API's {@code /explain} shows it. An <em>explain</em> trace asks for a
+ * selection without counting it in the spill-over and panic counters.
+ *
+ * <p>Not thread safe: one instance per selection, confined to the thread that selects.
+ */
+public final class DecisionTrace {
+    /** Which pass of the selection found the backend. */
+    public enum Pass {
+        /** A backend of the client's region below saturation. */
+        LOCAL,
+        /** A backend of another region, the nearer ones being saturated or unroutable. */
+        SPILLOVER,
+        /** Every region was saturated: any backend below max-in-flight, nearest region first. */
+        SATURATED,
+        /** No routable backend anywhere: any backend that is not draining. */
+        PANIC,
+        /** Nothing could take the request. */
+        NONE;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** One candidate as selection saw it. */
+    public record Candidate(String id, String region, String state, int inFlight, int maxInFlight,
+            double latencyMillis, double reportedLoad, int weight, double slowStartFactor, double cost) {
+    }
+
+    /** Candidates listed in {@link #detailed()}. */
+    static final int MAX_DETAILED = 32;
+
+    private final boolean full;
+    private final boolean explain;
+    private String clientRegion;
+    private boolean regionFromHeader;
+    private String planRegion;
+    private Pass pass = Pass.NONE;
+    private Backend chosen;
+    private int excluded;
+    private List<Candidate> candidates = List.of();
+
+    private DecisionTrace(boolean full, boolean explain) {
+        this.full = full;
+        this.explain = explain;
+    }
+
+    /** A trace for the access log: region, pass and choice only. */
+    public static DecisionTrace compactTrace() {
+        return new DecisionTrace(false, false);
+    }
+
+    /** A trace with every candidate and its cost terms (the debug header). */
+    public static DecisionTrace fullTrace() {
+        return new DecisionTrace(true, false);
+    }
+
+    /** A full trace of a selection that is only shown, never used nor counted ({@code /explain}). */
+    public static DecisionTrace explainTrace() {
+        return new DecisionTrace(true, true);
+    }
+
+    boolean wantsCandidates() {
+        return full;
+    }
+
+    /** Whether this selection is only explained: counters stay as they are. */
+    boolean explain() {
+        return explain;
+    }
+
+    void request(RequestInfo request, String planRegion) {
+        this.clientRegion = request.clientRegion() == null ? planRegion : request.clientRegion();
+        this.regionFromHeader = request.clientRegion() != null;
+        this.planRegion = planRegion;
+        this.excluded = request.excluded().size();
+    }
+
+    void chose(Backend backend, Pass pass) {
+        this.chosen = backend;
+        this.pass = backend == null ? Pass.NONE : pass;
+    }
+
+    void candidates(List<Candidate> candidates) {
+        this.candidates = List.copyOf(candidates);
+    }
+
+    public String clientRegion() {
+        return clientRegion;
+    }
+
+    /** {@code header} when the region header named the client's region, else {@code default}. */
+    public String regionSource() {
+        return regionFromHeader ? "header" : "default";
+    }
+
+    /** The region whose plan was used (the balancer's own when the client's region has no backends). */
+    public String planRegion() {
+        return planRegion;
+    }
+
+    public Pass pass() {
+        return pass;
+    }
+
+    /** The chosen backend, or {@code null} when none could take the request. */
+    public Backend chosen() {
+        return chosen;
+    }
+
+    /** Backends avoided because this request already tried them. */
+    public int excluded() {
+        return excluded;
+    }
+
+    /** Every candidate of the plan, in plan order (full traces only; empty otherwise). */
+    public List<Candidate> candidates() {
+        return candidates;
+    }
+
+    /**
+     * One short line for the access log, e.g.
+     * {@code region=eu-west(header) pass=spillover to=us-east backend=us-1}.
+     */
+    public String compact() {
+        StringBuilder s = new StringBuilder(80)
+                .append("region=").append(clientRegion).append('(').append(regionSource()).append(')')
+                .append(" pass=").append(pass.label());
+        if (chosen != null) {
+            s.append(" to=").append(chosen.region()).append(" backend=").append(chosen.id());
+        }
+        if (excluded > 0) {
+            s.append(" avoided=").append(excluded);
+        }
+        return s.toString();
+    }
+
+    /**
+     * The compact line followed by every candidate with its state and cost terms, separated by
+     * {@code ; } so that it fits one header value: {@code id[region state in-flight/max lat=ms
+     * load=x w=n ss=f cost=c]}. At most {@value #MAX_DETAILED} candidates, so the header stays a few
+     * kilobytes at most.
+     */
+    public String detailed() {
+        StringBuilder s = new StringBuilder(compact());
+        int shown = 0;
+        for (Candidate c : candidates) {
+            if (shown++ == MAX_DETAILED) {
+                s.append("; ").append(candidates.size() - MAX_DETAILED).append(" more (see GET /explain)");
+                break;
+            }
+            s.append("; ").append(c.id()).append('[').append(c.region()).append(' ').append(c.state())
+                    .append(" inflight=").append(c.inFlight()).append('/').append(c.maxInFlight())
+                    .append(String.format(Locale.ROOT, " lat=%.3fms load=%.2f w=%d ss=%.2f", c.latencyMillis(),
+                            c.reportedLoad(), c.weight(), c.slowStartFactor()));
+            if (!Double.isNaN(c.cost())) {
+                s.append(String.format(Locale.ROOT, " cost=%.4g", c.cost()));
+            }
+            s.append(']');
+        }
+        return s.toString();
+    }
+
+    /** Builds the candidate rows; {@code cost} is the policy's cost or NaN when it has none. */
+    static List<Candidate> describe(List<Backend> backends, long nowNanos, long slowStartNanos,
+            java.util.function.ToDoubleFunction<Backend> cost) {
+        List<Candidate> out = new ArrayList<>(backends.size());
+        for (Backend b : backends) {
+            BackendState s = b.state();
+            String state = s.draining() ? "draining"
+                    : !s.healthy() ? "down"
+                    : s.ejected() ? "ejected"
+                    : s.heldDown(nowNanos) ? "held-down"
+                    : s.inFlight() >= b.maxInFlight() ? "full"
+                    : "routable";
+            out.add(new Candidate(b.id(), b.region(), state, s.inFlight(), b.maxInFlight(),
+                    s.latencyEwmaNanos(nowNanos) / 1e6, s.reportedLoad(nowNanos), b.weight(),
+                    s.slowStartFactor(nowNanos, slowStartNanos), cost.applyAsDouble(b)));
+        }
+        return out;
+    }
+}
