@@ -14,6 +14,9 @@
 #   --pg-ports P0,P1,.. primary port, then one per region (default: 15432,15433,...)
 #   --fresh             remove the work folder's PostgreSQL data first
 #
+# A work folder keeps its data between runs; the replicas remember the primary's port from the first
+# pg-up, so use the same --pg-ports with a folder (or --fresh). Servers already running are left as
+# they are.
 # pg-up prints one line per server, "primary <port>" and "replica <region> <port>", and is what the
 # tests use. The servers run as the user who runs this script, or as "postgres" when that is root
 # (initdb refuses root); the work folder's pg/ is then theirs. Database "fulcrum", user "postgres",
@@ -95,6 +98,7 @@ server_port() { # name
 pg_start() { # name
   local dir port
   dir=$(server_dir "$1"); port=$(server_port "$1")
+  if as_pg "$BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then return; fi
   as_pg "$BIN/pg_ctl" -D "$dir" -l "$PG/$1.log" -w -t "$STARTUP_TIMEOUT" \
     -o "-p $port -k $PG/sock -c listen_addresses=127.0.0.1" start >/dev/null
 }
