@@ -133,7 +133,8 @@ public final class NodeConfigLoader {
             problems.add("store.kind: " + kind + " (expected: sqlite or postgres)");
         }
         if (replicaGiven && replicaUrl == null) {
-            problems.add("store.replica.url: required when store.replica is given (or set " + ENV_DB_REPLICA_URL + ")");
+            problems.add("store.replica.url: required when store.replica is given (or set " + ENV_DB_REPLICA_URL
+                    + ")");
         }
         if (replicaGiven && storeKind == StoreConfig.Kind.SQLITE) {
             problems.add("store.replica: only with store.kind postgres (SQLite has no replicas)");

@@ -170,7 +170,9 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         if (cause instanceof PrimaryUnavailableException e) {
             log.warn("Primary unavailable: {}", e.getMessage());
             return ApiResponse.json(ApiError.PRIMARY_UNAVAILABLE.status(), json.error(ApiError.PRIMARY_UNAVAILABLE,
-                    e.getMessage(), null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "2"));
+                    "the primary database cannot be reached; writes, and reads only it can serve, resume when"
+                            + " it answers", null),
+                    Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "2"));
         }
         if (cause instanceof StoreUnavailableException e) {
             log.warn("Store unavailable: {}", e.getMessage());

@@ -76,7 +76,8 @@ class ReplicaConfigLoaderTest {
     void rejectsBadTopologiesNamingTheField() throws Exception {
         assertTrue(problems("store: { kind: sqlite, replica: { url: 'jdbc:postgresql://copy/posts' } }\n")
                 .contains("store.replica: only with store.kind postgres (SQLite has no replicas)"));
-        assertTrue(problems("store: { kind: postgres, url: 'jdbc:postgresql://a/p', primary: { url: 'jdbc:postgresql://b/p' } }\n")
+        assertTrue(problems("store: { kind: postgres, url: 'jdbc:postgresql://a/p',"
+                + " primary: { url: 'jdbc:postgresql://b/p' } }\n")
                 .get(0).startsWith("store.url: give the primary either"));
         assertTrue(problems("store: { kind: postgres, primary: { user: app } }\n")
                 .contains("store.primary.url: required when store.kind is postgres (or set FULCRUM_DB_URL)"));
