@@ -1,138 +1,169 @@
 #!/usr/bin/env bash
-# Fulcrum local cluster: three post servers (us-1 and us-2 in us-east, eu-1 in eu-west) sharing one
-# SQLite file under data/, and the balancer in front of them on :8080 (admin :8081).
+# Fulcrum local cluster: the post servers of config/node-*.yaml (us-1 and us-2 in us-east, eu-1 in
+# eu-west) sharing one SQLite file under data/, and the balancer in front of them on :8080 (admin :8081).
 #
 #   scripts/run-local.sh          build if needed, start everything, Ctrl-C stops everything
 #
-# Posts live in data/posts.db and survive restarts. Logs go to data/logs/. Environment:
+# While it runs, a post server may die or be stopped: the balancer routes around it, this script says
+# so, and `scripts/node.sh restart ID` (or `start ID`) brings it back. If the balancer itself exits,
+# the script stops the post servers and exits.
+#
+# Ctrl-C (or SIGTERM) stops the balancer first and waits while it drains the requests in progress (up
+# to timeouts.drain of its config, plus a margin), then stops the post servers.
+#
+# Posts live in data/posts.db and survive restarts. Each process appends to data/logs/NAME.log after a
+# line marking the start. Everything listens on 127.0.0.1 only. Environment:
+#   LISTEN_HOST         the balancer's traffic address   (default: 127.0.0.1; 0.0.0.0 opens it to
+#                       the network, with open edit and delete)
 #   NODE_JAVA_OPTS      JVM options for each node        (default: -Xms64m -Xmx256m)
 #   BALANCER_JAVA_OPTS  JVM options for the balancer     (default: -Xms128m -Xmx512m)
 #   STARTUP_TIMEOUT     seconds to wait for /health      (default: 60)
+#   FULCRUM_CONFIG_DIR  the balancer.yaml and node-*.yaml to run (default: config/)
+#   FULCRUM_DATA_DIR    logs and pid files               (default: data/)
+#   FULCRUM_SKIP_BUILD  1: run the jars as they are, never build
 set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SAY_AS=run-local
+# shellcheck source=lib/local-cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/local-cluster.sh"
 cd "$ROOT"
 
-NODE_JAR=backend-node/target/backend-node.jar
-BALANCER_JAR=balancer/target/balancer.jar
-BALANCER_CONFIG=config/balancer.yaml
-NODES=(us-1 us-2 eu-1)
-NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-Xms64m -Xmx256m"}
-BALANCER_JAVA_OPTS=${BALANCER_JAVA_OPTS:-"-Xms128m -Xmx512m"}
-STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-60}
-LOGS=data/logs
-
-say() { printf '[run-local] %s\n' "$*"; }
+LISTEN_HOST=${LISTEN_HOST:-127.0.0.1}
+BALANCER_CONFIG=$CONFIG_DIR/balancer.yaml
+mapfile -t NODES < <(node_ids)
+(( ${#NODES[@]} )) || { say "no post servers: $CONFIG_DIR/node-*.yaml"; exit 2; }
 
 # ---- build when a jar is missing or older than any source or pom ----------------------------------
 needs_build() {
   local jar=$1 module=$2
+  [[ -d $module/src ]] || return 1
   [[ -f $jar ]] || return 0
   [[ -n $(find "$module/src" "$module/pom.xml" pom.xml -newer "$jar" -print -quit 2>/dev/null) ]]
 }
-if needs_build "$NODE_JAR" backend-node || { [[ -d balancer/src ]] && needs_build "$BALANCER_JAR" balancer; }; then
-  say "building (mvn -B -q -DskipTests package)..."
-  mvn -B -q -DskipTests package
+if [[ ${FULCRUM_SKIP_BUILD:-} != 1 ]] && { needs_build "$NODE_JAR" backend-node || needs_build "$BALANCER_JAR" balancer; }; then
+  mkdir -p "$LOGS"
+  say "building (mvn -B -q -DskipTests package -pl backend-node,balancer; output in $LOGS/build.log)..."
+  printf '\n===== %s: build =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$LOGS/build.log"
+  # Maven writes a few terminal colour codes even in batch mode; the log keeps plain text.
+  if ! mvn -B -q -Dstyle.color=never -DskipTests package -pl backend-node,balancer 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >>"$LOGS/build.log"; then
+    say "the build failed; last lines of $LOGS/build.log:"
+    tail -n 30 "$LOGS/build.log" >&2
+    exit 1
+  fi
 fi
 
-# ---- children: started here, stopped here ---------------------------------------------------------
-PIDS=()
-NAMES=()
+# The balancer's ports and drain time, from its config.
+BALANCER_PORT=$(port_in "$BALANCER_CONFIG" listen)
+ADMIN_PORT=$(port_in "$BALANCER_CONFIG" admin)
+drain_seconds() { # timeouts.drain in whole seconds, rounded up (default 30s)
+  local value
+  value=$(grep -o 'drain: *[0-9][0-9]*\(ms\|s\|m\)' "$BALANCER_CONFIG" | head -n 1 | sed 's/drain: *//')
+  case $value in
+    *ms) echo $(( (${value%ms} + 999) / 1000 )) ;;
+    *s) echo "${value%s}" ;;
+    *m) echo $(( ${value%m} * 60 )) ;;
+    *) echo 30 ;;
+  esac
+}
+DRAIN=$(drain_seconds)
+
+# Another address than the file's: run a copy of the file with that listen host.
+RUN_CONFIG=$BALANCER_CONFIG
+file_host=$(sed -n 's/^ *listen: *{ *host: *\([^ ,}]*\).*/\1/p' "$BALANCER_CONFIG" | head -n 1)
+if [[ $LISTEN_HOST != "$file_host" ]]; then
+  mkdir -p "$RUN_DIR"
+  RUN_CONFIG=$RUN_DIR/balancer.yaml
+  sed "s/^\( *listen: *{ *host: *\)[^ ,}]*/\1$LISTEN_HOST/" "$BALANCER_CONFIG" >"$RUN_CONFIG"
+  say "the balancer listens on $LISTEN_HOST (LISTEN_HOST), using a copy of $BALANCER_CONFIG in $RUN_CONFIG"
+fi
+
+# ---- stopping: the balancer drains first, then the post servers ------------------------------------
 stopping=0
 stop_all() {
   (( stopping )) && return
   stopping=1
   trap - INT TERM
-  if (( ${#PIDS[@]} )); then
-    say "stopping ${NAMES[*]}..."
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    # The JVMs run their shutdown hooks (close sockets, finish store calls); give them 15 s.
-    local deadline=$((SECONDS + 15))
-    for pid in "${PIDS[@]}"; do
-      while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-      kill -KILL "$pid" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
+  if pid_of balancer >/dev/null; then
+    say "stopping the balancer: it drains requests in progress for up to ${DRAIN}s (timeouts.drain)..."
+    stop_process balancer $((DRAIN + 10))
   fi
+  local id
+  for id in "${NODES[@]}"; do
+    if pid_of "node-$id" >/dev/null; then
+      say "stopping node $id..."
+      stop_process "node-$id" "$NODE_STOP_TIMEOUT"
+    fi
+    rm -f "$RUN_DIR/node-$id.pid"
+  done
   say "stopped."
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap 'stop_all' EXIT
 
-start() { # name logfile command...
-  local name=$1 log=$2
-  shift 2
-  "$@" >"$log" 2>&1 &
-  PIDS+=($!)
-  NAMES+=("$name")
-}
-
-port_of() { sed -n 's/^ *listen: *{.*port: *\([0-9]*\).*/\1/p' "config/node-$1.yaml"; }
-
-mkdir -p data "$LOGS"
 for id in "${NODES[@]}"; do
-  # shellcheck disable=SC2086 # NODE_JAVA_OPTS is a list of options
-  start "node $id" "$LOGS/node-$id.log" java $NODE_JAVA_OPTS -jar "$NODE_JAR" --config "config/node-$id.yaml"
+  if pid_of "node-$id" >/dev/null; then
+    say "node $id is already running (pid $(pid_of "node-$id")); stop it first (scripts/node.sh stop $id)"
+    exit 1
+  fi
+done
+for id in "${NODES[@]}"; do
+  start_node "$id"
+done
+for id in "${NODES[@]}"; do
+  wait_healthy "node-$id" "http://127.0.0.1:$(node_port "$id")/health" || exit 1
+  say "node $id is up: http://127.0.0.1:$(node_port "$id")/ (metrics: http://127.0.0.1:$(node_admin_port "$id")/metrics)"
 done
 
-# ---- wait until every node answers /health with 200, within STARTUP_TIMEOUT -----------------------
-deadline=$((SECONDS + STARTUP_TIMEOUT))
-for i in "${!NODES[@]}"; do
-  id=${NODES[$i]}
-  port=$(port_of "$id")
-  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health" 2>/dev/null; do
-    if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then
-      say "node $id exited during start-up; last lines of $LOGS/node-$id.log:"
-      tail -n 20 "$LOGS/node-$id.log" >&2
-      exit 1
+# shellcheck disable=SC2086 # BALANCER_JAVA_OPTS is a list of options
+launch balancer java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$RUN_CONFIG"
+wait_healthy balancer "http://127.0.0.1:$ADMIN_PORT/health" || exit 1
+say "balancer is up:   http://$LISTEN_HOST:$BALANCER_PORT/   (admin: http://127.0.0.1:$ADMIN_PORT/)"
+echo
+say "Open http://127.0.0.1:$BALANCER_PORT/ for the timeline through the balancer,"
+say "and http://127.0.0.1:$ADMIN_PORT/ for the balancer's status page."
+say "Try: scripts/node.sh kill us-2, watch the status page, then scripts/node.sh restart us-2."
+say "Logs are in $LOGS/. Press Ctrl-C to stop everything (the balancer drains first)."
+
+# ---- watch: report processes that exit or come back, and what the balancer thinks of each node ----
+declare -A reported_pid=() health=()
+backend_health() { # prints "ID true|false" per backend, from the admin API's /backends
+  curl -fsS --max-time 2 "http://127.0.0.1:$ADMIN_PORT/backends" 2>/dev/null | tr '{' '\n' \
+    | sed -n 's/.*"id":"\([^"]*\)".*"healthy":\(true\|false\).*/\1 \2/p'
+}
+while :; do
+  if ! pid_of balancer >/dev/null; then
+    say "the balancer exited; last lines of $LOGS/balancer.log:"
+    tail -n 20 "$LOGS/balancer.log" >&2
+    exit 1
+  fi
+  for id in "${NODES[@]}"; do
+    file=$RUN_DIR/node-$id.pid
+    pid=$( [[ -f $file ]] && cat "$file" || true )
+    if [[ -z $pid ]]; then
+      if [[ ${reported_pid[$id]:-} != stopped ]]; then
+        say "node $id is stopped; start it again: scripts/node.sh start $id"
+        reported_pid[$id]=stopped
+      fi
+    elif ! kill -0 "$pid" 2>/dev/null; then
+      if [[ ${reported_pid[$id]:-} != "dead $pid" ]]; then
+        say "node $id exited (see $LOGS/node-$id.log); the balancer routes around it. Restart it: scripts/node.sh restart $id"
+        reported_pid[$id]="dead $pid"
+      fi
+    elif [[ -n ${reported_pid[$id]:-} && ${reported_pid[$id]} != "alive $pid" ]]; then
+      say "node $id runs again (pid $pid)"
+      reported_pid[$id]="alive $pid"
     fi
-    if (( SECONDS >= deadline )); then
-      say "node $id did not answer http://127.0.0.1:$port/health within ${STARTUP_TIMEOUT}s; see $LOGS/node-$id.log"
-      exit 1
-    fi
-    sleep 0.5
   done
-  say "node $id is up: http://127.0.0.1:$port/ (health: http://127.0.0.1:$port/health)"
+  while read -r id healthy; do
+    [[ -n $id ]] || continue
+    if [[ ${health[$id]:-true} != "$healthy" ]]; then
+      if [[ $healthy == true ]]; then
+        say "balancer: backend $id is healthy again and gets traffic"
+      else
+        say "balancer: backend $id is down (failed its health checks); its requests go to the others"
+      fi
+    fi
+    health[$id]=$healthy
+  done < <(backend_health)
+  sleep 1
 done
-
-# ---- the balancer, when it has been built -----------------------------------------------------------
-if [[ -f $BALANCER_JAR && -f $BALANCER_CONFIG ]]; then
-  # shellcheck disable=SC2086
-  start "balancer" "$LOGS/balancer.log" java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$BALANCER_CONFIG"
-  bpid=${PIDS[-1]}
-  deadline=$((SECONDS + STARTUP_TIMEOUT))
-  # Up when its admin port says so, or (admin API not there yet) when it routes /health to a node.
-  balancer_up() {
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:8081/health" 2>/dev/null \
-      || curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:8080/health" 2>/dev/null
-  }
-  until balancer_up; do
-    if ! kill -0 "$bpid" 2>/dev/null; then
-      say "the balancer exited during start-up; last lines of $LOGS/balancer.log:"
-      tail -n 20 "$LOGS/balancer.log" >&2
-      exit 1
-    fi
-    if (( SECONDS >= deadline )); then
-      say "the balancer answered neither :8081/health nor :8080/health within ${STARTUP_TIMEOUT}s; see $LOGS/balancer.log"
-      exit 1
-    fi
-    sleep 0.5
-  done
-  say "balancer is up:   http://127.0.0.1:8080/   (admin: http://127.0.0.1:8081/)"
-  echo
-  say "Open http://127.0.0.1:8080/ for the timeline through the balancer."
-else
-  say "NOT starting the balancer: $BALANCER_JAR or $BALANCER_CONFIG is missing."
-  say "Only the post servers run; open http://127.0.0.1:$(port_of us-1)/ to use one directly."
-fi
-say "posts are stored in data/posts.db; logs are in $LOGS/. Press Ctrl-C to stop everything."
-
-# Run until Ctrl-C, or until any child dies (then stop the rest, so nothing is left half-running).
-set +e
-wait -n "${PIDS[@]}"
-status=$?
-if (( ! stopping )); then
-  say "a process exited (status $status); stopping the others"
-fi
-exit "$status"

@@ -4,19 +4,36 @@
   'use strict';
 
   var PAGE_SIZE = 20;
-  var REFRESH_MS = 5000;
+  // How often the page asks whether the newest posts changed. The question is a conditional GET
+  // (If-None-Match with the last ETag): while nothing changed the answer is a 304 without a body.
+  // ?poll=MS overrides it.
+  var POLL_MS = Number(new URLSearchParams(location.search).get('poll')) || 3000;
+  // The balancer names the node that served each answer in this header when its config says
+  // `backend-header: X-Fulcrum-Backend` (config/balancer.yaml of the local cluster does).
+  var BACKEND_HEADER = 'X-Fulcrum-Backend';
+  // Answers that mean the API behind the page is not there (the balancer has no node, or a proxy
+  // lost it), as opposed to an answer about the request.
+  var UNREACHABLE = [502, 503, 504];
 
-  var form = document.getElementById('post-form');
-  var authorInput = document.getElementById('author');
-  var textInput = document.getElementById('text');
-  var statusLine = document.getElementById('status');
-  var timeline = document.getElementById('timeline');
-  var olderButton = document.getElementById('load-older');
-  var emptyNote = document.getElementById('empty');
-  var servedBy = document.getElementById('served-by');
+  function $(id) { return document.getElementById(id); }
+  var form = $('post-form');
+  var authorInput = $('author');
+  var textInput = $('text');
+  var statusLine = $('status');
+  var timeline = $('timeline');
+  var olderButton = $('load-older');
+  var emptyNote = $('empty');
+  var servedBy = $('served-by');
+  var offline = $('offline');
+  var offlineText = $('offline-text');
+  var retryButton = $('retry');
 
-  var nextCursor = null;
-  var posts = new Map(); // id -> post currently shown
+  var posts = new Map();   // id -> the post as shown
+  var nextCursor = null;   // the cursor of the next older page, or null
+  var loaded = false;      // the first page arrived
+  var newestEtag = null;   // ETag of the newest page, as last seen
+  var directNode = null;   // the node's own id from /health, for answers without the balancer's header
+  var unsent = null;       // {author, text, key} of a post whose answer never came: a retry reuses the key
 
   authorInput.value = localStorage.getItem('fulcrum.author') || '';
 
@@ -32,28 +49,80 @@
     return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
   }
 
+  // ---- the API: every request notes which node answered, and whether the API is reachable ----------
+
+  function ApiError(message, status, unreachable) {
+    this.message = message;
+    this.status = status;
+    this.unreachable = unreachable;
+  }
+
   function api(method, path, body, headers) {
-    var init = { method: method, headers: Object.assign({}, headers || {}) };
+    // no-store: the page's own If-None-Match decides, the browser cache does not answer for it.
+    var init = { method: method, headers: Object.assign({}, headers || {}), cache: 'no-store' };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
     return fetch(path, init).then(function (response) {
-      if (response.status === 204) { return { status: 204, body: null }; }
-      return response.json().then(function (json) {
+      var node = noteServedBy(response, method + ' ' + path.split('?')[0]);
+      if (UNREACHABLE.indexOf(response.status) >= 0) {
+        return response.json().catch(function () { return null; }).then(function (json) {
+          var why = 'HTTP ' + response.status + (json && json.detail ? ': ' + json.detail : '');
+          showOffline(why);
+          throw new ApiError(why, response.status, true);
+        });
+      }
+      hideOffline();
+      var answer = { status: response.status, body: null, etag: response.headers.get('ETag'), node: node };
+      if (response.status === 204 || response.status === 304) { return answer; }
+      return response.json().catch(function () { return null; }).then(function (json) {
         if (!response.ok) {
-          var err = new Error((json && json.detail) || response.statusText);
-          err.status = response.status;
-          throw err;
+          throw new ApiError((json && json.detail) || response.statusText, response.status, false);
         }
-        return { status: response.status, body: json };
+        answer.body = json;
+        return answer;
       });
+    }, function () {
+      // The browser's own words ("Failed to fetch", "NetworkError...") tell a person nothing more.
+      showOffline('no answer from the server');
+      throw new ApiError('the API cannot be reached', 0, true);
     });
   }
 
-  function when(iso) {
-    var d = new Date(iso);
-    return d.toLocaleString();
+  function noteServedBy(response, action) {
+    var node = response.headers.get(BACKEND_HEADER);
+    if (node) {
+      servedBy.textContent = 'Last answer (' + action + ') from node ' + node + ', through the balancer';
+    } else if (directNode) {
+      node = directNode;
+      servedBy.textContent = 'Served directly by node ' + node + ' (no balancer in front)';
+    }
+    if (node) { servedBy.dataset.node = node; }
+    return node;
+  }
+
+  function by(answer) { return answer.node ? ' (node ' + answer.node + ')' : ''; }
+
+  function showOffline(why) {
+    offlineText.textContent = 'The Fulcrum API cannot be reached (' + why + '). Nothing you typed is lost; '
+      + 'the page tries again every ' + Math.round(POLL_MS / 1000) + ' s.';
+    offline.hidden = false;
+  }
+
+  function hideOffline() { offline.hidden = true; }
+
+  // ---- rendering ----------------------------------------------------------------------------------------
+
+  function when(iso) { return new Date(iso).toLocaleString(); }
+
+  function button(className, label, onClick) {
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = className;
+    b.textContent = label;
+    b.addEventListener('click', onClick);
+    return b;
   }
 
   function render(post) {
@@ -67,150 +136,262 @@
     var author = document.createElement('span');
     author.className = 'author';
     author.textContent = post.author;
-    var time = document.createElement('span');
-    time.className = 'muted';
-    time.textContent = when(post.createdAt) + (post.version > 1 ? ' (edited)' : '');
+    var times = document.createElement('span');
+    times.className = 'muted';
+    var created = document.createElement('time');
+    created.className = 'created';
+    created.dateTime = post.createdAt;
+    created.textContent = when(post.createdAt);
+    times.appendChild(created);
+    if (post.version > 1) {
+      var edited = document.createElement('time');
+      edited.className = 'edited';
+      edited.dateTime = post.updatedAt;
+      edited.textContent = '(edited ' + when(post.updatedAt) + ')';
+      times.appendChild(edited);
+    }
     meta.appendChild(author);
-    meta.appendChild(time);
+    meta.appendChild(times);
 
     var text = document.createElement('p');
     text.className = 'post-text';
     text.textContent = post.text;
-
     li.appendChild(meta);
     li.appendChild(text);
 
     if (post.author === me()) {
       var actions = document.createElement('div');
       actions.className = 'actions';
-      var edit = document.createElement('button');
-      edit.type = 'button';
-      edit.className = 'link edit';
-      edit.textContent = 'Edit';
-      edit.addEventListener('click', function () { startEdit(li, post); });
-      var del = document.createElement('button');
-      del.type = 'button';
-      del.className = 'link delete';
-      del.textContent = 'Delete';
-      del.addEventListener('click', function () { remove(li, post); });
-      actions.appendChild(edit);
-      actions.appendChild(del);
+      actions.appendChild(button('link edit', 'Edit', function () { startEdit(li, post.id, null); }));
+      actions.appendChild(button('link delete', 'Delete', function () { confirmDelete(li, post.id); }));
       li.appendChild(actions);
     }
     return li;
   }
 
-  function show(post, atTop) {
+  function item(id) { return timeline.querySelector('li[data-id="' + id + '"]'); }
+
+  // Shows (or replaces) a post at its place: newest, that is highest id, first.
+  function show(post) {
     posts.set(post.id, post);
-    var existing = timeline.querySelector('li[data-id="' + post.id + '"]');
     var li = render(post);
+    var existing = item(post.id);
     if (existing) {
       timeline.replaceChild(li, existing);
-    } else if (atTop) {
-      timeline.insertBefore(li, timeline.firstChild);
     } else {
-      timeline.appendChild(li);
+      var after = Array.prototype.find.call(timeline.children, function (other) {
+        return Number(other.dataset.id) < post.id;
+      });
+      timeline.insertBefore(li, after || null);
     }
     emptyNote.hidden = posts.size > 0;
   }
 
-  function startEdit(li, post) {
+  function forget(id) {
+    posts.delete(id);
+    var li = item(id);
+    if (li) { li.remove(); }
+    emptyNote.hidden = posts.size > 0;
+  }
+
+  // ---- edit, with the user's text kept on a conflict ------------------------------------------------------
+
+  function startEdit(li, id, keptText) {
+    var base = posts.get(id);
+    li.dataset.editing = 'true';
     var area = document.createElement('textarea');
     area.className = 'edit-text';
     area.rows = 3;
-    area.value = post.text;
-    var save = document.createElement('button');
-    save.type = 'button';
-    save.className = 'save';
-    save.textContent = 'Save';
-    var cancel = document.createElement('button');
-    cancel.type = 'button';
-    cancel.className = 'link cancel';
-    cancel.textContent = 'Cancel';
-    var textP = li.querySelector('.post-text');
-    var actions = li.querySelector('.actions');
-    textP.replaceWith(area);
-    actions.replaceChildren(save, cancel);
-    cancel.addEventListener('click', function () { show(posts.get(post.id) || post, false); });
-    save.addEventListener('click', function () {
-      // If-Match makes a concurrent edit elsewhere fail with 412 instead of being overwritten.
-      api('PUT', '/posts/' + post.id, { text: area.value }, { 'If-Match': '"' + post.version + '"' })
-        .then(function (r) { show(r.body, false); setStatus('Saved.', false); })
-        .catch(function (e) {
-          setStatus(e.status === 412 ? 'Someone changed this post meanwhile; reloaded it.' : 'Edit failed: ' + e.message, true);
-          if (e.status === 412) { reloadPost(post.id); }
-        });
-    });
+    area.value = keptText === null ? base.text : keptText;
+    var bar = document.createElement('div');
+    bar.className = 'edit-actions';
+    bar.appendChild(button('save', 'Save', function () { save(li, id, area, base); }));
+    bar.appendChild(button('link cancel', 'Cancel', function () { show(posts.get(id)); }));
+    li.querySelector('.post-text').replaceWith(area);
+    li.querySelector('.actions').replaceWith(bar);
     area.focus();
   }
 
-  function reloadPost(id) {
-    api('GET', '/posts/' + id).then(function (r) { show(r.body, false); }).catch(function () {});
+  function save(li, id, area, base) {
+    // If-Match: an edit made elsewhere since `base` makes this a 412 instead of being overwritten.
+    api('PUT', '/posts/' + id, { text: area.value }, { 'If-Match': '"' + base.version + '"' })
+      .then(function (r) { show(r.body); setStatus('Saved' + by(r) + '.', false); })
+      .catch(function (e) {
+        if (e.status === 412) {
+          conflict(li, id, area);
+        } else if (e.status === 404) {
+          // Deleted elsewhere: the text moves to the post box, so it can be posted again.
+          textInput.value = area.value;
+          forget(id);
+          setStatus('That post was deleted elsewhere; your text is in the post box above.', true);
+        } else {
+          setStatus('Not saved: ' + e.message + '. Your text is kept; press Save again.', true);
+        }
+      });
   }
 
-  function remove(li, post) {
-    api('DELETE', '/posts/' + post.id, undefined, { 'If-Match': '"' + post.version + '"' })
-      .then(function () {
-        posts.delete(post.id);
-        li.remove();
-        emptyNote.hidden = posts.size > 0;
-        setStatus('Deleted.', false);
-      })
-      .catch(function (e) { setStatus('Delete failed: ' + e.message, true); });
+  // Someone saved another version meanwhile: show theirs, keep ours, and offer to reapply ours on top.
+  function conflict(li, id, area) {
+    api('GET', '/posts/' + id).then(function (r) {
+      var theirs = r.body;
+      posts.set(id, theirs);
+      var box = li.querySelector('.conflict') || document.createElement('div');
+      box.className = 'conflict';
+      box.replaceChildren();
+      var note = document.createElement('div');
+      note.textContent = 'Someone else changed this post while you were editing (edited '
+        + when(theirs.updatedAt) + '). Their text:';
+      var theirText = document.createElement('p');
+      theirText.className = 'theirs';
+      theirText.textContent = theirs.text;
+      var keep = document.createElement('div');
+      keep.textContent = 'Your text is kept below.';
+      box.appendChild(note);
+      box.appendChild(theirText);
+      box.appendChild(keep);
+      box.appendChild(button('reapply', 'Reapply my text', function () { save(li, id, area, theirs); }));
+      box.appendChild(button('link discard', 'Keep theirs', function () { show(theirs); }));
+      li.insertBefore(box, area);
+      setStatus('Not saved: the post changed meanwhile. Your text is kept.', true);
+    }).catch(function (e) {
+      if (e.status === 404) {
+        textInput.value = area.value;
+        forget(id);
+        setStatus('That post was deleted elsewhere; your text is in the post box above.', true);
+      } else {
+        setStatus('Not saved, and the new version could not be loaded: ' + e.message, true);
+      }
+    });
   }
+
+  // ---- delete, after a confirmation ----------------------------------------------------------------------
+
+  function confirmDelete(li, id) {
+    var ask = document.createElement('div');
+    ask.className = 'confirm';
+    var question = document.createElement('span');
+    question.textContent = 'Delete this post?';
+    ask.appendChild(question);
+    ask.appendChild(button('confirm-delete', 'Delete', function () { remove(id); }));
+    ask.appendChild(button('link keep', 'Keep', function () { show(posts.get(id)); }));
+    li.querySelector('.actions').replaceWith(ask);
+  }
+
+  function remove(id) {
+    var post = posts.get(id);
+    api('DELETE', '/posts/' + id, undefined, { 'If-Match': '"' + post.version + '"' })
+      .then(function (r) { forget(id); setStatus('Deleted' + by(r) + '.', false); })
+      .catch(function (e) {
+        if (e.status === 404) {
+          forget(id);
+          setStatus('That post had already been deleted elsewhere.', false);
+        } else if (e.status === 412) {
+          reloadPost(id);
+          setStatus('Not deleted: the post changed meanwhile. Read the new text, then delete again if you want.', true);
+        } else {
+          show(posts.get(id));
+          setStatus('Not deleted: ' + e.message, true);
+        }
+      });
+  }
+
+  function reloadPost(id) {
+    api('GET', '/posts/' + id).then(function (r) { show(r.body); }).catch(function (e) {
+      if (e.status === 404) { forget(id); }
+    });
+  }
+
+  // ---- the timeline: pages, and the poll that follows changes made elsewhere --------------------------
 
   function loadPage(cursor) {
     var url = '/timeline?limit=' + PAGE_SIZE + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
     return api('GET', url).then(function (r) {
-      r.body.posts.forEach(function (p) { show(p, false); });
+      if (!cursor) { newestEtag = r.etag; }
+      r.body.posts.forEach(show);
       nextCursor = r.body.nextCursor;
       olderButton.hidden = !nextCursor;
+      loaded = true;
       emptyNote.hidden = posts.size > 0;
     });
   }
 
-  // Picks up posts written elsewhere (other tabs, other nodes) without reloading the page.
+  // Asks whether the newest page changed. When it did: new posts appear, edited ones are redrawn, and
+  // those that vanished from its range were deleted elsewhere. A post being edited is left alone;
+  // saving it meets the change as a 412.
   function refreshNewest() {
-    return api('GET', '/timeline?limit=' + PAGE_SIZE).then(function (r) {
-      var newest = 0;
-      posts.forEach(function (_, id) { newest = Math.max(newest, id); });
-      r.body.posts.slice().reverse().forEach(function (p) {
-        if (p.id > newest) { show(p, true); }
+    if (!loaded) { return loadPage(null); }
+    var headers = newestEtag ? { 'If-None-Match': newestEtag } : {};
+    return api('GET', '/timeline?limit=' + PAGE_SIZE, undefined, headers).then(function (r) {
+      if (r.status === 304) { return; }
+      newestEtag = r.etag;
+      var fresh = new Map(r.body.posts.map(function (p) { return [p.id, p]; }));
+      // The page covers every id down to its oldest post (everything, when there is no older page).
+      var oldest = r.body.nextCursor ? Math.min.apply(null, r.body.posts.map(function (p) { return p.id; })) : 0;
+      posts.forEach(function (p, id) {
+        var li = item(id);
+        if (id >= oldest && !fresh.has(id) && li && !li.dataset.editing) { forget(id); }
       });
-    }).catch(function () { /* the next tick retries */ });
+      r.body.posts.forEach(function (p) {
+        var shown = posts.get(p.id);
+        var li = item(p.id);
+        if (!shown || (shown.version !== p.version && !(li && li.dataset.editing))) { show(p); }
+      });
+    });
   }
+
+  function poll() {
+    refreshNewest().catch(function () { /* the banner says so; the next tick retries */ });
+  }
+
+  // ---- posting ------------------------------------------------------------------------------------------
 
   form.addEventListener('submit', function (event) {
     event.preventDefault();
     var author = me();
     var text = textInput.value;
     localStorage.setItem('fulcrum.author', author);
+    // The key makes a retry safe: a post whose answer was lost is not written twice. A new text is
+    // a new post, with a new key (the API refuses a key reused with another body).
+    if (!unsent || unsent.author !== author || unsent.text !== text) {
+      unsent = { author: author, text: text, key: newKey() };
+    }
     setStatus('Posting...', false);
-    // The key makes a retried submit (for example through the balancer after a node failed) safe.
-    api('POST', '/posts', { author: author, text: text }, { 'Idempotency-Key': newKey() })
+    api('POST', '/posts', { author: author, text: text }, { 'Idempotency-Key': unsent.key })
       .then(function (r) {
+        unsent = null;
         textInput.value = '';
-        show(r.body, true);
-        setStatus('Posted.', false);
+        show(r.body);
+        setStatus('Posted' + by(r) + '.', false);
       })
-      .catch(function (e) { setStatus('Post failed: ' + e.message, true); });
+      .catch(function (e) {
+        setStatus('Not posted: ' + e.message + '. Your text is kept; press Post again.', true);
+      });
   });
 
   authorInput.addEventListener('change', function () {
     localStorage.setItem('fulcrum.author', me());
-    var all = Array.from(posts.values()).sort(function (a, b) { return b.id - a.id; });
+    var all = Array.from(posts.values());
     timeline.replaceChildren();
-    all.forEach(function (p) { show(p, false); });
+    all.forEach(show);
   });
 
   olderButton.addEventListener('click', function () {
-    if (nextCursor) { loadPage(nextCursor).catch(function (e) { setStatus('Loading failed: ' + e.message, true); }); }
+    if (nextCursor) {
+      loadPage(nextCursor).catch(function (e) { setStatus('Loading failed: ' + e.message, true); });
+    }
   });
 
+  retryButton.addEventListener('click', poll);
+
+  // /health names the node itself: the fallback when no balancer header names one.
   api('GET', '/health').then(function (r) {
-    servedBy.textContent = 'Served by node ' + r.body.node + ' in ' + r.body.region;
+    if (!r.node) {
+      directNode = r.body.node;
+      servedBy.textContent = 'Served directly by node ' + directNode + ' (no balancer in front)';
+      servedBy.dataset.node = directNode;
+    }
   }).catch(function () {});
 
   loadPage(null).catch(function (e) { setStatus('Loading failed: ' + e.message, true); });
-  setInterval(refreshNewest, REFRESH_MS);
+  setInterval(poll, POLL_MS);
 })();

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.StoreConfig;
+import io.fulcrum.node.http.AdminHandler;
 import io.fulcrum.node.http.JsonCodec;
 import io.fulcrum.node.http.NodeMetrics;
 import io.fulcrum.node.http.NodeServer;
@@ -22,7 +23,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running post server: the wiring point that opens the store, creates the store workers, the
@@ -32,18 +36,29 @@ import java.util.function.Function;
  * <p>{@link #start} and {@link #close()} block and are called by the owning thread (main or a test).
  */
 public final class Node implements AutoCloseable {
+    /** How long {@link #close()} waits for requests in progress. */
+    public static final Duration DRAIN = Duration.ofSeconds(10);
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+
     private final NodeConfig config;
     private final StoreTopology store;
     private final StoreWorkers workers;
     private final NodeServer server;
     private final int port;
+    private final NodeServer admin;
+    private final int adminPort;
+    private final NodeMetrics metrics;
 
-    private Node(NodeConfig config, StoreTopology store, StoreWorkers workers, NodeServer server, int port) {
+    private Node(NodeConfig config, StoreTopology store, StoreWorkers workers, NodeServer server, int port,
+            NodeServer admin, int adminPort, NodeMetrics metrics) {
         this.config = config;
         this.store = store;
         this.workers = workers;
         this.server = server;
         this.port = port;
+        this.admin = admin;
+        this.adminPort = adminPort;
+        this.metrics = metrics;
     }
 
     /** Opens the configured store and starts serving. */
@@ -87,11 +102,17 @@ public final class Node implements AutoCloseable {
                 metrics, config.limits().maxBodyBytes());
         int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         NodeServer server = new NodeServer(config.listen().host(), config.listen().port(), ioThreads, initializer);
+        NodeServer admin = config.admin() == null ? null : new NodeServer(config.admin().host(),
+                config.admin().port(), 1, AdminHandler.initializer(metrics, json), "node-admin");
         try {
+            int adminPort = admin == null ? -1 : admin.start();
             int port = server.start();
-            return new Node(config, store, workers, server, port);
+            return new Node(config, store, workers, server, port, admin, adminPort, metrics);
         } catch (InterruptedException | RuntimeException e) {
             server.close();
+            if (admin != null) {
+                admin.close();
+            }
             workers.close();
             store.close();
             throw e;
@@ -103,16 +124,45 @@ public final class Node implements AutoCloseable {
         return port;
     }
 
+    /** The port of the admin server ({@code /metrics}), or -1 when the node has none. */
+    public int adminPort() {
+        return adminPort;
+    }
+
     /** The configuration the node runs with. */
     public NodeConfig config() {
         return config;
     }
 
-    /** Stops accepting, lets running store calls finish, and closes the store's pools. */
+    /**
+     * Stops gracefully: stops accepting connections, waits up to {@link #DRAIN} for the requests in
+     * progress to be answered (a write the store commits is not lost to a closed connection), then
+     * closes the connections, lets any store call still running finish, and closes the store's pools.
+     */
     @Override
     public void close() {
+        server.stopAccepting();
+        long deadline = System.nanoTime() + DRAIN.toNanos();
+        boolean interrupted = false;
+        // The wiring thread polls a counter: nothing to wake it exists, and 10 ms is far below a request.
+        while (metrics.inFlight() > 0 && System.nanoTime() < deadline && !interrupted) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (metrics.inFlight() > 0) {
+            log.warn("Stopping with {} requests still in progress after {}", metrics.inFlight(), DRAIN);
+        }
         server.close();
+        if (admin != null) {
+            admin.close();
+        }
         workers.close();
         store.close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
  * <p>Runs on the main thread, which waits until the shutdown hook has closed the node.
  */
 @Command(name = "fulcrum-node", mixinStandardHelpOptions = true, versionProvider = NodeMain.Version.class,
-        description = "Runs a Fulcrum post server: the REST API for posts, the timeline page, /health and /metrics.")
+        description = "Runs a Fulcrum post server: the REST API for posts, the timeline page and /health; "
+                + "/metrics on the admin port.")
 public final class NodeMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(NodeMain.class);
 
@@ -71,6 +72,11 @@ public final class NodeMain implements Callable<Integer> {
         }, "node-shutdown"));
         log.info("Node {} ({}) listening on http://{}:{} with {} store", nodeConfig.id(), nodeConfig.region(),
                 nodeConfig.listen().host(), node.port(), nodeConfig.store().kind().name().toLowerCase(java.util.Locale.ROOT));
+        if (nodeConfig.admin() == null) {
+            log.info("No admin port configured (admin.port): /metrics is not served");
+        } else {
+            log.info("Metrics on http://{}:{}/metrics", nodeConfig.admin().host(), node.adminPort());
+        }
         stopped.await();
         return 0;
     }

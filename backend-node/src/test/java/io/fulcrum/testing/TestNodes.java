@@ -16,9 +16,9 @@ public final class TestNodes {
     private TestNodes() {
     }
 
-    /** A node named {@code id} in us-east over the SQLite file {@code file}. */
+    /** A node named {@code id} in us-east over the SQLite file {@code file}, with an admin port for /metrics. */
     public static NodeConfig sqlite(String id, Path file) {
         return new NodeConfig(id, "us-east", new ListenConfig("127.0.0.1", 0), StoreConfig.sqlite(file),
-                new LimitsConfig(MAX_BODY_BYTES, MAX_TEXT_CHARS, 50, 10));
+                new LimitsConfig(MAX_BODY_BYTES, MAX_TEXT_CHARS, 50, 10), new ListenConfig("127.0.0.1", 0));
     }
 }

@@ -9,10 +9,13 @@ import java.util.regex.Pattern;
  *
  * @param id the node's name, reported by {@code /health} (for example {@code us-1})
  * @param region the region the node runs in, reported by {@code /health} (for example {@code us-east})
+ * @param admin where the node serves {@code /metrics}, apart from the API port that the balancer
+ *     exposes; null when the node serves no metrics
  *
  * <p>Immutable and thread-safe.
  */
-public record NodeConfig(String id, String region, ListenConfig listen, StoreConfig store, LimitsConfig limits) {
+public record NodeConfig(String id, String region, ListenConfig listen, StoreConfig store, LimitsConfig limits,
+        ListenConfig admin) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
     /** Validates the configuration. */
@@ -30,18 +33,28 @@ public record NodeConfig(String id, String region, ListenConfig listen, StoreCon
         }
     }
 
+    /** A node without an admin port (no {@code /metrics}). */
+    public NodeConfig(String id, String region, ListenConfig listen, StoreConfig store, LimitsConfig limits) {
+        this(id, region, listen, store, limits, null);
+    }
+
     /** Returns a copy listening on {@code port}. */
     public NodeConfig withPort(int port) {
-        return new NodeConfig(id, region, listen.withPort(port), store, limits);
+        return new NodeConfig(id, region, listen.withPort(port), store, limits, admin);
     }
 
     /** Returns a copy with another store. */
     public NodeConfig withStore(StoreConfig newStore) {
-        return new NodeConfig(id, region, listen, newStore, limits);
+        return new NodeConfig(id, region, listen, newStore, limits, admin);
     }
 
     /** Returns a copy with other limits. */
     public NodeConfig withLimits(LimitsConfig newLimits) {
-        return new NodeConfig(id, region, listen, store, newLimits);
+        return new NodeConfig(id, region, listen, store, newLimits, admin);
+    }
+
+    /** Returns a copy serving {@code /metrics} on {@code newAdmin} (null: nowhere). */
+    public NodeConfig withAdmin(ListenConfig newAdmin) {
+        return new NodeConfig(id, region, listen, store, limits, newAdmin);
     }
 }

@@ -40,7 +40,7 @@ public final class NodeConfigLoader {
     /** Environment variable overriding {@code store.replica.url}. */
     public static final String ENV_DB_REPLICA_URL = "FULCRUM_DB_REPLICA_URL";
 
-    private static final Set<String> TOP_KEYS = Set.of("id", "region", "listen", "store", "limits");
+    private static final Set<String> TOP_KEYS = Set.of("id", "region", "listen", "admin", "store", "limits");
     private static final Set<String> LISTEN_KEYS = Set.of("host", "port");
     private static final Set<String> STORE_KEYS = Set.of("kind", "path", "busy-timeout", "url", "user", "password",
             "pool-size", "queue-capacity", "connection-timeout", "primary", "replica");
@@ -77,6 +77,10 @@ public final class NodeConfigLoader {
         Fields listen = top.section("listen", LISTEN_KEYS);
         String host = listen.string("host", "0.0.0.0");
         int port = listen.integer("port", -1);
+        boolean hasAdmin = top.has("admin");
+        Fields admin = top.section("admin", LISTEN_KEYS);
+        String adminHost = admin.string("host", "127.0.0.1");
+        int adminPort = admin.integer("port", -1);
         Fields store = top.section("store", STORE_KEYS);
         String kind = store.string("kind", "sqlite");
         String path = store.string("path", "data/posts.db");
@@ -118,6 +122,9 @@ public final class NodeConfigLoader {
         if (port < 0) {
             problems.add("listen.port: required (expected: 0-65535)");
         }
+        if (hasAdmin && adminPort < 0) {
+            problems.add("admin.port: required when admin is set (expected: 0-65535)");
+        }
         StoreConfig.Kind storeKind = null;
         if (env.containsKey(ENV_DB_URL) && env.get(ENV_DB_URL).startsWith("jdbc:postgresql:")) {
             storeKind = StoreConfig.Kind.POSTGRES;
@@ -145,10 +152,21 @@ public final class NodeConfigLoader {
         StoreConfig storeConfig = null;
         LimitsConfig limitsConfig = null;
         ListenConfig listenConfig = null;
+        ListenConfig adminConfig = null;
         try {
             listenConfig = new ListenConfig(host, port);
         } catch (IllegalArgumentException e) {
             problems.add("listen." + e.getMessage());
+        }
+        if (hasAdmin) {
+            try {
+                adminConfig = new ListenConfig(adminHost, adminPort);
+            } catch (IllegalArgumentException e) {
+                problems.add("admin." + e.getMessage());
+            }
+            if (adminConfig != null && port != 0 && adminPort == port) {
+                problems.add("admin.port: " + adminPort + " (expected: not listen.port; metrics stay off the API port)");
+            }
         }
         ReplicaConfig replicaConfig = null;
         if (replicaGiven) {
@@ -172,7 +190,7 @@ public final class NodeConfigLoader {
         }
         if (problems.isEmpty()) {
             try {
-                return new NodeConfig(id, region, listenConfig, storeConfig, limitsConfig);
+                return new NodeConfig(id, region, listenConfig, storeConfig, limitsConfig, adminConfig);
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
             }
@@ -216,7 +234,7 @@ public final class NodeConfigLoader {
         }
 
         boolean has(String key) {
-            return values.containsKey(key);
+            return values.get(key) != null;
         }
 
         Fields section(String key, Set<String> allowed) {

@@ -22,6 +22,8 @@ public enum ApiError {
     METHOD_NOT_ALLOWED(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed"),
     /** {@code If-Match} named a version that is no longer current. */
     PRECONDITION_FAILED(HttpResponseStatus.PRECONDITION_FAILED, "precondition_failed"),
+    /** An {@code Idempotency-Key} was used before with another request body. */
+    IDEMPOTENCY_KEY_REUSED(HttpResponseStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
     /** The body is larger than the configured limit. */
     PAYLOAD_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large"),
     /** The body is not {@code application/json}. */

@@ -2,6 +2,7 @@ package io.fulcrum.node.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.node.post.IdempotencyKeyReusedException;
 import io.fulcrum.node.post.InvalidInputException;
 import io.fulcrum.node.store.PrimaryUnavailableException;
 import io.fulcrum.node.store.StoreOverloadedException;
@@ -15,9 +16,12 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+    private static final String ETAG = HttpHeaderNames.ETAG.toString();
+    private static final String CACHE_CONTROL = HttpHeaderNames.CACHE_CONTROL.toString();
 
     private final Router router;
     private final PostRoutes routes;
@@ -99,7 +105,10 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     }
 
     private Pending start(Route route, FullHttpRequest request, boolean keepAlive) {
-        Pending p = new Pending(route, request.method().name(), keepAlive, System.nanoTime());
+        HttpMethod method = request.method();
+        boolean conditional = HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
+        Pending p = new Pending(route, method.name(), keepAlive, System.nanoTime(), HttpMethod.HEAD.equals(method),
+                conditional ? request.headers().get(HttpHeaderNames.IF_NONE_MATCH) : null);
         metrics.started();
         pending.add(p);
         return p;
@@ -111,7 +120,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         boolean wrote = false;
         while (!pending.isEmpty() && pending.peek().response != null) {
             Pending next = pending.poll();
-            metrics.finished(next.route, next.method, next.response.status().code(), System.nanoTime() - next.started);
+            metrics.finished(next.route, next.method, wireStatus(next), System.nanoTime() - next.started);
             if (closing || !ctx.channel().isActive()) {
                 continue;
             }
@@ -130,10 +139,38 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
     }
 
+    /**
+     * The wire form of {@code p}'s answer. A 200 whose ETag matches the request's If-None-Match becomes
+     * a 304 with the validator headers only (RFC 9110 section 15.4.5). A HEAD answer carries the
+     * headers of the GET, Content-Length included, and no body (RFC 9110 section 9.3.2); the codec
+     * knows the request was a HEAD and writes no content.
+     */
+    private static boolean notModified(Pending p) {
+        return p.response.status().code() == 200
+                && Conditional.notModified(p.ifNoneMatch, p.response.headers().get(ETAG));
+    }
+
+    /** The status that goes on the wire (and into the metrics): 304 where a conditional GET matched. */
+    private static int wireStatus(Pending p) {
+        return notModified(p) ? HttpResponseStatus.NOT_MODIFIED.code() : p.response.status().code();
+    }
+
     private static FullHttpResponse toNetty(Pending p) {
         ApiResponse r = p.response;
+        String etag = r.headers().get(ETAG);
+        if (notModified(p)) {
+            FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED,
+                    Unpooled.EMPTY_BUFFER);
+            out.headers().set(HttpHeaderNames.ETAG, etag);
+            String cacheControl = r.headers().get(CACHE_CONTROL);
+            if (cacheControl != null) {
+                out.headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl);
+            }
+            return out;
+        }
+        boolean empty = p.head || r.body().length == 0;
         FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
-                r.body().length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body()));
+                empty ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body()));
         if (r.contentType() != null) {
             out.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
         }
@@ -144,7 +181,13 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.warn("Closing {} after an unexpected error", ctx.channel().id().asShortText(), cause);
+        if (cause instanceof IOException) {
+            // The peer reset or abandoned the connection (a client that stops sending after a 413, a
+            // browser tab closed): ordinary on the Internet, not worth a stack trace.
+            log.debug("Closing {}: {}", ctx.channel().id().asShortText(), cause.toString());
+        } else {
+            log.warn("Closing {} after an unexpected error", ctx.channel().id().asShortText(), cause);
+        }
         ctx.close();
     }
 
@@ -153,6 +196,9 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
                 ? failure.getCause() : failure;
         if (cause instanceof InvalidInputException e) {
             return error(ApiError.INVALID_FIELD, e.field() + " " + e.getMessage(), e.field());
+        }
+        if (cause instanceof IdempotencyKeyReusedException e) {
+            return error(ApiError.IDEMPOTENCY_KEY_REUSED, e.getMessage(), "Idempotency-Key");
         }
         if (cause instanceof JsonCodec.UnknownFieldException e) {
             return error(ApiError.UNKNOWN_FIELD, e.getMessage(), e.field());
@@ -193,13 +239,18 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         final String method;
         final boolean keepAlive;
         final long started;
+        final boolean head;
+        /** The request's If-None-Match, kept for GET and HEAD only; null when absent. */
+        final String ifNoneMatch;
         ApiResponse response;
 
-        Pending(Route route, String method, boolean keepAlive, long started) {
+        Pending(Route route, String method, boolean keepAlive, long started, boolean head, String ifNoneMatch) {
             this.route = route;
             this.method = method;
             this.keepAlive = keepAlive;
             this.started = started;
+            this.head = head;
+            this.ifNoneMatch = ifNoneMatch;
         }
     }
 }

@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
 public final class PostRoutes {
     private static final Pattern ENTITY_TAG = Pattern.compile("\\s*\"(\\d{1,18})\"\\s*");
     private static final String ETAG = HttpHeaderNames.ETAG.toString();
+    private static final String CACHE_CONTROL = HttpHeaderNames.CACHE_CONTROL.toString();
 
     private final PostService service;
     private final JsonCodec json;
@@ -78,7 +79,8 @@ public final class PostRoutes {
                 return create(request, position);
             case GET_POST:
                 return service.get(found.postId(), position).thenApply(post -> post
-                        .map(p -> ApiResponse.json(HttpResponseStatus.OK, json.post(p), Map.of(ETAG, p.etag())))
+                        .map(p -> ApiResponse.json(HttpResponseStatus.OK, json.post(p),
+                                Map.of(ETAG, p.etag(), CACHE_CONTROL, "no-cache")))
                         .orElseGet(() -> notFound(found.postId())));
             case UPDATE_POST:
                 requireJson(request);
@@ -90,7 +92,13 @@ public final class PostRoutes {
                         .thenApply(r -> written(found.postId(), r, HttpResponseStatus.NO_CONTENT));
             case TIMELINE:
                 return service.timeline(param(uri, "author"), intParam(uri, "limit"), param(uri, "cursor"), position)
-                        .thenApply(page -> ApiResponse.json(HttpResponseStatus.OK, json.page(page), Map.of()));
+                        .thenApply(page -> {
+                            byte[] body = json.page(page);
+                            // no-cache: a browser may keep the page but must revalidate it each time,
+                            // which is what makes polling cheap (a 304 carries no body).
+                            return ApiResponse.json(HttpResponseStatus.OK, body,
+                                    Map.of(ETAG, Conditional.etagOf(body), CACHE_CONTROL, "no-cache"));
+                        });
             default:
                 throw new IllegalStateException("not a post route: " + found.route());
         }
@@ -100,10 +108,6 @@ public final class PostRoutes {
         switch (found.route()) {
             case HEALTH:
                 return health();
-            case METRICS:
-                return CompletableFuture.completedFuture(new ApiResponse(HttpResponseStatus.OK,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                        metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of()));
             case PAGE:
                 return asset("index.html");
             case ASSET:

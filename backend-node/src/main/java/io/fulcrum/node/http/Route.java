@@ -21,8 +21,6 @@ public enum Route {
     TIMELINE("/timeline"),
     /** GET /health. */
     HEALTH("/health"),
-    /** GET /metrics. */
-    METRICS("/metrics"),
     /** Any request that matched no route (404, 405, unparseable). */
     UNMATCHED("unmatched");
 

@@ -5,7 +5,8 @@ import java.util.Set;
 
 /**
  * Maps a method and a path to a {@link Route}. A known path with another method is a 405 with the
- * methods the path does allow (RFC 9110 section 15.5.6); an unknown path is a 404.
+ * methods the path does allow (RFC 9110 section 15.5.6); an unknown path is a 404. HEAD is allowed
+ * wherever GET is and matches the GET route (RFC 9110 section 9.3.2); the handler drops the body.
  *
  * <p>Stateless and thread-safe; no I/O.
  */
@@ -41,7 +42,8 @@ public final class Router {
     }
 
     /** Matches {@code path} (without the query string). */
-    public Match match(HttpMethod method, String path) {
+    public Match match(HttpMethod requested, String path) {
+        HttpMethod method = HttpMethod.HEAD.equals(requested) ? HttpMethod.GET : requested;
         switch (path) {
             case "/":
                 return only(method, HttpMethod.GET, new Found(Route.PAGE, 0, null));
@@ -51,8 +53,6 @@ public final class Router {
                 return only(method, HttpMethod.GET, new Found(Route.TIMELINE, 0, null));
             case "/health":
                 return only(method, HttpMethod.GET, new Found(Route.HEALTH, 0, null));
-            case "/metrics":
-                return only(method, HttpMethod.GET, new Found(Route.METRICS, 0, null));
             default:
                 break;
         }
@@ -70,7 +70,7 @@ public final class Router {
             if (HttpMethod.DELETE.equals(method)) {
                 return new Found(Route.DELETE_POST, id, null);
             }
-            return new MethodNotAllowed("GET, PUT, DELETE");
+            return new MethodNotAllowed("GET, HEAD, PUT, DELETE");
         }
         String name = path.substring(1);
         if (assets.contains(name)) {
@@ -80,7 +80,10 @@ public final class Router {
     }
 
     private static Match only(HttpMethod actual, HttpMethod allowed, Found found) {
-        return allowed.equals(actual) ? found : new MethodNotAllowed(allowed.name());
+        if (allowed.equals(actual)) {
+            return found;
+        }
+        return new MethodNotAllowed(HttpMethod.GET.equals(allowed) ? "GET, HEAD" : allowed.name());
     }
 
     /** Parses a positive decimal id of at most 18 digits, or returns -1. */

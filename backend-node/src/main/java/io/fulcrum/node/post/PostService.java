@@ -65,7 +65,28 @@ public final class PostService {
         } catch (InvalidInputException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return workers.write(() -> stores.write(position, s -> s.create(author, text, idempotencyKey)));
+        CompletableFuture<CreateResult> created = workers.write(
+                () -> stores.write(position, s -> s.create(author, text, idempotencyKey)));
+        return idempotencyKey == null ? created : created.thenApply(result -> checkReplay(result, author, text));
+    }
+
+    /**
+     * A replay must carry the body of the request that used the key first. The store keeps the post,
+     * not that body, so the post stands in for it: the author never changes, and the text only by an
+     * edit. Once the post was edited (version above 1) its first text is gone, and a replay is judged
+     * by its author alone rather than refused for the edit.
+     */
+    private static CreateResult checkReplay(CreateResult result, String author, String text) {
+        Post first = result.post();
+        if (result.created()) {
+            return result;
+        }
+        boolean same = first.author().equals(author) && (first.version() > 1 || first.text().equals(text));
+        if (!same) {
+            throw new IdempotencyKeyReusedException(first.id(), "this Idempotency-Key was used for post "
+                    + first.id() + " with another body; send the same body to replay it, or use a new key");
+        }
+        return result;
     }
 
     /** Finds a post. */
@@ -160,6 +181,7 @@ public final class PostService {
         if (author == null || author.isBlank()) {
             throw new InvalidInputException("author", "must not be empty");
         }
+        checkControls("author", author, false);
         if (author.length() > MAX_AUTHOR_CHARS) {
             throw new InvalidInputException("author", "must be at most " + MAX_AUTHOR_CHARS + " characters");
         }
@@ -171,6 +193,23 @@ public final class PostService {
         }
         if (text.codePointCount(0, text.length()) > limits.maxTextChars()) {
             throw new InvalidInputException("text", "must be at most " + limits.maxTextChars() + " characters");
+        }
+        checkControls("text", text, true);
+    }
+
+    /**
+     * Refuses control characters (Unicode category Cc: U+0000-U+001F and U+007F-U+009F), which no
+     * reader can see and which break logs, terminals and other clients; a text may keep newlines and
+     * tabs, an author nothing. Carriage returns are refused too: line breaks are {@code \n}.
+     */
+    private static void checkControls(String field, String value, boolean allowLineBreaks) {
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            if (Character.getType(ch) != Character.CONTROL || (allowLineBreaks && (ch == '\n' || ch == '\t'))) {
+                continue;
+            }
+            throw new InvalidInputException(field, String.format("must not contain control characters (U+%04X at "
+                    + "character %d)%s", (int) ch, i + 1, allowLineBreaks ? "; only newline and tab are allowed" : ""));
         }
     }
 }

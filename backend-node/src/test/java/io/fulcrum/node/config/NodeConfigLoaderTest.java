@@ -43,6 +43,24 @@ class NodeConfigLoaderTest {
     }
 
     @Test
+    void theAdminPortIsOptionalDefaultsToLoopbackAndNeverSharesTheApiPort() throws Exception {
+        assertEquals(null, load("id: a\nregion: r\nlisten: { port: 9001 }\n", Map.of()).admin());
+        assertEquals(new ListenConfig("127.0.0.1", 9101),
+                load("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 9101 }\n", Map.of()).admin());
+        assertEquals(new ListenConfig("0.0.0.0", 9101),
+                load("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { host: 0.0.0.0, port: 9101 }\n", Map.of())
+                        .admin());
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { host: 127.0.0.1 }\n").get(0)
+                .startsWith("admin.port: required"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 9001 }\n").get(0)
+                .startsWith("admin.port: 9001 (expected: not listen.port"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 70000 }\n").get(0)
+                .startsWith("admin.port: 70000"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 1, path: /m }\n").get(0)
+                .startsWith("admin.path: unknown key"));
+    }
+
+    @Test
     void readsAPostgresNodeAndLetsTheEnvironmentOverrideSecrets() throws Exception {
         String yaml = "id: eu-1\nregion: eu-west\nlisten: { host: 127.0.0.1, port: 9003 }\n"
                 + "store: { kind: postgres, url: 'jdbc:postgresql://db:5432/posts', user: app, password: file-secret,"

@@ -256,8 +256,9 @@ class PostApiTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"DELETE,/timeline,GET", "GET,/posts,POST", "PUT,/posts,POST", "PATCH,/posts/1,'GET, PUT, DELETE'",
-        "POST,/posts/1,'GET, PUT, DELETE'", "POST,/health,GET", "DELETE,/metrics,GET", "POST,/,GET"})
+    @CsvSource({"DELETE,/timeline,'GET, HEAD'", "GET,/posts,POST", "PUT,/posts,POST",
+        "PATCH,/posts/1,'GET, HEAD, PUT, DELETE'", "POST,/posts/1,'GET, HEAD, PUT, DELETE'", "POST,/health,'GET, HEAD'",
+        "POST,/,'GET, HEAD'"})
     void wrongMethodIs405WithAllow(String method, String path, String allow) throws IOException {
         HttpResponse<String> r = http.send(http.request(path).method(method, HttpRequest.BodyPublishers.noBody())
                 .build());
@@ -322,10 +323,12 @@ class PostApiTest {
     }
 
     @Test
-    void metricsExposeRequestsByRouteAndStatusAndStorePools() {
+    void metricsExposeRequestsByRouteAndStatusAndStorePoolsOnTheAdminPortOnly() throws IOException {
         create("frank", "counted");
         http.get("/posts/999");
-        HttpResponse<String> r = http.get("/metrics");
+        assertError(http.get("/metrics"), 404, "not_found", null);
+        assertTrue(node.adminPort() > 0 && node.adminPort() != node.port());
+        HttpResponse<String> r = new TestHttp(node.adminPort()).get("/metrics");
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
         String text = r.body();

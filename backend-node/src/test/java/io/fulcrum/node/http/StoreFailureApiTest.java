@@ -14,6 +14,7 @@ import io.fulcrum.node.store.PostStore;
 import io.fulcrum.node.store.PostStores;
 import io.fulcrum.node.store.StoreUnavailableException;
 import io.fulcrum.node.store.WriteResult;
+import io.fulcrum.testing.BlockingCreateStore;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.io.IOException;
@@ -178,65 +179,6 @@ class StoreFailureApiTest {
         @Override
         public void ping() {
             check();
-            delegate.ping();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
-    }
-
-    /** A real store whose creates wait for {@code release}, to hold the writer thread busy. */
-    private static final class BlockingCreateStore implements PostStore {
-        private final PostStore delegate;
-        private final CountDownLatch release;
-
-        BlockingCreateStore(PostStore delegate, CountDownLatch release) {
-            this.delegate = delegate;
-            this.release = release;
-        }
-
-        @Override
-        public CreateResult create(String author, String text, String idempotencyKey) {
-            try {
-                if (!release.await(30, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("test never released the writer");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            return delegate.create(author, text, idempotencyKey);
-        }
-
-        @Override
-        public Optional<Post> find(long id) {
-            return delegate.find(id);
-        }
-
-        @Override
-        public WriteResult update(long id, String text, OptionalLong expectedVersion) {
-            return delegate.update(id, text, expectedVersion);
-        }
-
-        @Override
-        public WriteResult delete(long id, OptionalLong expectedVersion) {
-            return delegate.delete(id, expectedVersion);
-        }
-
-        @Override
-        public List<Post> timeline(String author, long beforeId, int limit) {
-            return delegate.timeline(author, beforeId, limit);
-        }
-
-        @Override
-        public long count() {
-            return delegate.count();
-        }
-
-        @Override
-        public void ping() {
             delegate.ping();
         }
 

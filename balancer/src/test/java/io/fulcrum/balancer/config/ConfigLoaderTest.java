@@ -122,8 +122,9 @@ class ConfigLoaderTest {
     @Test
     void loadsTheLocalClusterConfig() throws ConfigException {
         BalancerConfig c = ConfigLoader.load(repoFile("balancer.yaml"));
-        assertEquals(new ListenConfig("0.0.0.0", 8080), c.listen());
+        assertEquals(new ListenConfig("127.0.0.1", 8080), c.listen(), "the local cluster stays on this machine");
         assertEquals(new ListenConfig("127.0.0.1", 8081), c.admin());
+        assertEquals("X-Fulcrum-Backend", c.backendHeader(), "the timeline page names the node from it");
         assertEquals("us-east", c.region());
         assertEquals(List.of(
                 new BackendConfig("us-1", "127.0.0.1", 9001, "us-east", 1, 512),
