@@ -15,6 +15,7 @@ import io.fulcrum.node.http.StaticAssets;
 import io.fulcrum.node.post.PostService;
 import io.fulcrum.node.store.PostStore;
 import io.fulcrum.node.store.PostStores;
+import io.fulcrum.node.store.StoreTopology;
 import io.fulcrum.node.store.StoreWorkers;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -40,7 +41,7 @@ public final class Node implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Node.class);
 
     private final NodeConfig config;
-    private final PostStore store;
+    private final StoreTopology store;
     private final StoreWorkers workers;
     private final NodeServer server;
     private final int port;
@@ -48,7 +49,7 @@ public final class Node implements AutoCloseable {
     private final int adminPort;
     private final NodeMetrics metrics;
 
-    private Node(NodeConfig config, PostStore store, StoreWorkers workers, NodeServer server, int port,
+    private Node(NodeConfig config, StoreTopology store, StoreWorkers workers, NodeServer server, int port,
             NodeServer admin, int adminPort, NodeMetrics metrics) {
         this.config = config;
         this.store = store;
@@ -62,7 +63,8 @@ public final class Node implements AutoCloseable {
 
     /** Opens the configured store and starts serving. */
     public static Node start(NodeConfig config) throws InterruptedException {
-        return start(config, registry -> PostStores.open(config.store(), config.id(), registry, Clock.systemUTC()));
+        return startOver(config, registry -> PostStores.openTopology(config.store(), config.id(), registry,
+                Clock.systemUTC()));
     }
 
     /**
@@ -71,15 +73,26 @@ public final class Node implements AutoCloseable {
      */
     public static Node start(NodeConfig config, Function<MeterRegistry, PostStore> openStore)
             throws InterruptedException {
+        requireNonNull(openStore, "openStore");
+        return startOver(config, registry -> StoreTopology.single(openStore.apply(registry)));
+    }
+
+    private static Node startOver(NodeConfig config, Function<MeterRegistry, StoreTopology> openStore)
+            throws InterruptedException {
         requireNonNull(config, "config");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
-        PostStore store = openStore.apply(registry);
+        StoreTopology store = openStore.apply(registry);
         StoreConfig sc = config.store();
-        StoreWorkers workers = sc.kind() == StoreConfig.Kind.SQLITE
-                ? StoreWorkers.split(config.id(), sc.poolSize(), sc.queueCapacity())
-                : StoreWorkers.shared(config.id(), sc.poolSize(), sc.queueCapacity());
+        StoreWorkers workers;
+        if (sc.kind() == StoreConfig.Kind.SQLITE) {
+            workers = StoreWorkers.split(config.id(), sc.poolSize(), sc.queueCapacity());
+        } else if (sc.replica() != null) {
+            workers = StoreWorkers.separate(config.id(), sc.poolSize(), sc.poolSize(), sc.queueCapacity());
+        } else {
+            workers = StoreWorkers.shared(config.id(), sc.poolSize(), sc.queueCapacity());
+        }
         JsonCodec json = new JsonCodec();
         StaticAssets assets = StaticAssets.load();
         NodeMetrics metrics = new NodeMetrics(registry, workers);

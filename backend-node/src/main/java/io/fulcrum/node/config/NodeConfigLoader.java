@@ -22,7 +22,11 @@ import org.yaml.snakeyaml.error.YAMLException;
  * <p>Unknown keys are errors, every problem names its YAML path, and all problems are reported together.
  * Secrets need not live in the file: {@code FULCRUM_DB_URL}, {@code FULCRUM_DB_USER} and
  * {@code FULCRUM_DB_PASSWORD} override the PostgreSQL settings (a {@code FULCRUM_DB_URL} of
- * {@code jdbc:postgresql:...} also switches an SQLite node to PostgreSQL).
+ * {@code jdbc:postgresql:...} also switches an SQLite node to PostgreSQL), and
+ * {@code FULCRUM_DB_REPLICA_URL} sets {@code store.replica.url}.
+ *
+ * <p>The primary is given either as {@code store.url}/{@code user}/{@code password} or as the section
+ * {@code store.primary}, not both; {@code store.replica} names the node's streaming replica.
  *
  * <p>Stateless and thread-safe; the environment is passed in so tests need not mutate the process's.
  */
@@ -33,11 +37,16 @@ public final class NodeConfigLoader {
     public static final String ENV_DB_USER = "FULCRUM_DB_USER";
     /** Environment variable overriding {@code store.password}. */
     public static final String ENV_DB_PASSWORD = "FULCRUM_DB_PASSWORD";
+    /** Environment variable overriding {@code store.replica.url}. */
+    public static final String ENV_DB_REPLICA_URL = "FULCRUM_DB_REPLICA_URL";
 
     private static final Set<String> TOP_KEYS = Set.of("id", "region", "listen", "admin", "store", "limits");
     private static final Set<String> LISTEN_KEYS = Set.of("host", "port");
     private static final Set<String> STORE_KEYS = Set.of("kind", "path", "busy-timeout", "url", "user", "password",
-            "pool-size", "queue-capacity", "connection-timeout");
+            "pool-size", "queue-capacity", "connection-timeout", "primary", "replica");
+    private static final Set<String> PRIMARY_KEYS = Set.of("url", "user", "password");
+    private static final Set<String> REPLICA_KEYS = Set.of("url", "user", "password", "max-lag",
+            "read-your-writes-wait", "check-interval");
     private static final Set<String> LIMIT_KEYS = Set.of("max-body-bytes", "max-text-chars", "max-timeline-limit",
             "default-timeline-limit");
 
@@ -76,9 +85,23 @@ public final class NodeConfigLoader {
         String kind = store.string("kind", "sqlite");
         String path = store.string("path", "data/posts.db");
         Duration busyTimeout = store.duration("busy-timeout", Duration.ofSeconds(5));
-        String url = env.getOrDefault(ENV_DB_URL, store.string("url", null));
-        String user = env.getOrDefault(ENV_DB_USER, store.string("user", null));
-        String password = env.getOrDefault(ENV_DB_PASSWORD, store.string("password", null));
+        boolean primarySection = store.has("primary");
+        Fields primary = primarySection ? store.section("primary", PRIMARY_KEYS) : store;
+        if (primarySection && (store.has("url") || store.has("user") || store.has("password"))) {
+            store.problems.add("store.url: give the primary either as store.url/user/password or as store.primary,"
+                    + " not both");
+        }
+        String url = env.getOrDefault(ENV_DB_URL, primary.string("url", null));
+        String user = env.getOrDefault(ENV_DB_USER, primary.string("user", null));
+        String password = env.getOrDefault(ENV_DB_PASSWORD, primary.string("password", null));
+        boolean replicaGiven = store.has("replica") || env.containsKey(ENV_DB_REPLICA_URL);
+        Fields replica = store.section("replica", REPLICA_KEYS);
+        String replicaUrl = env.getOrDefault(ENV_DB_REPLICA_URL, replica.string("url", null));
+        String replicaUser = replica.string("user", user);
+        String replicaPassword = replica.string("password", password);
+        Duration maxLag = replica.duration("max-lag", ReplicaConfig.DEFAULT_MAX_LAG);
+        Duration catchUpWait = replica.duration("read-your-writes-wait", ReplicaConfig.DEFAULT_CATCH_UP_WAIT);
+        Duration checkInterval = replica.duration("check-interval", ReplicaConfig.DEFAULT_CHECK_INTERVAL);
         int poolSize = store.integer("pool-size", 4);
         int queueCapacity = store.integer("queue-capacity", 64);
         Duration connectionTimeout = store.duration("connection-timeout", Duration.ofSeconds(2));
@@ -110,10 +133,18 @@ public final class NodeConfigLoader {
         } else if ("postgres".equals(kind)) {
             storeKind = StoreConfig.Kind.POSTGRES;
             if (url == null) {
-                problems.add("store.url: required when store.kind is postgres (or set " + ENV_DB_URL + ")");
+                problems.add((primarySection ? "store.primary.url" : "store.url")
+                        + ": required when store.kind is postgres (or set " + ENV_DB_URL + ")");
             }
         } else {
             problems.add("store.kind: " + kind + " (expected: sqlite or postgres)");
+        }
+        if (replicaGiven && replicaUrl == null) {
+            problems.add("store.replica.url: required when store.replica is given (or set " + ENV_DB_REPLICA_URL
+                    + ")");
+        }
+        if (replicaGiven && storeKind == StoreConfig.Kind.SQLITE) {
+            problems.add("store.replica: only with store.kind postgres (SQLite has no replicas)");
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -137,9 +168,18 @@ public final class NodeConfigLoader {
                 problems.add("admin.port: " + adminPort + " (expected: not listen.port; metrics stay off the API port)");
             }
         }
+        ReplicaConfig replicaConfig = null;
+        if (replicaGiven) {
+            try {
+                replicaConfig = new ReplicaConfig(replicaUrl, replicaUser, replicaPassword, maxLag, catchUpWait,
+                        checkInterval);
+            } catch (IllegalArgumentException e) {
+                problems.add("store.replica." + e.getMessage());
+            }
+        }
         try {
             storeConfig = new StoreConfig(storeKind, Path.of(path), busyTimeout, url, user, password, poolSize,
-                    queueCapacity, connectionTimeout);
+                    queueCapacity, connectionTimeout, replicaConfig);
         } catch (IllegalArgumentException e) {
             problems.add("store." + e.getMessage());
         }

@@ -25,7 +25,8 @@ public record StoreConfig(
         String password,
         int poolSize,
         int queueCapacity,
-        Duration connectionTimeout) {
+        Duration connectionTimeout,
+        ReplicaConfig replica) {
 
     /** The two supported engines. */
     public enum Kind {
@@ -48,6 +49,9 @@ public record StoreConfig(
                 throw new IllegalArgumentException("url: " + url + " (expected: jdbc:postgresql://...)");
             }
         }
+        if (replica != null && kind != Kind.POSTGRES) {
+            throw new IllegalArgumentException("replica: only with kind postgres");
+        }
         if (poolSize < 1 || poolSize > 256) {
             throw new IllegalArgumentException("pool-size: " + poolSize + " (expected: 1-256)");
         }
@@ -57,6 +61,12 @@ public record StoreConfig(
         if (connectionTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("connection-timeout: " + connectionTimeout + " (expected: >= 250ms)");
         }
+    }
+
+    /** A store without a replica. */
+    public StoreConfig(Kind kind, Path sqlitePath, Duration busyTimeout, String url, String user, String password,
+            int poolSize, int queueCapacity, Duration connectionTimeout) {
+        this(kind, sqlitePath, busyTimeout, url, user, password, poolSize, queueCapacity, connectionTimeout, null);
     }
 
     /** An SQLite store at {@code path} with the default pool, queue and timeouts. */
@@ -74,13 +84,19 @@ public record StoreConfig(
     /** Returns a copy with another pool size and queue capacity. */
     public StoreConfig withWorkers(int newPoolSize, int newQueueCapacity) {
         return new StoreConfig(kind, sqlitePath, busyTimeout, url, user, password, newPoolSize, newQueueCapacity,
-                connectionTimeout);
+                connectionTimeout, replica);
+    }
+
+    /** Returns a copy reading from {@code newReplica} (null: all reads on the primary). */
+    public StoreConfig withReplica(ReplicaConfig newReplica) {
+        return new StoreConfig(kind, sqlitePath, busyTimeout, url, user, password, poolSize, queueCapacity,
+                connectionTimeout, newReplica);
     }
 
     @Override
     public String toString() {
         return "StoreConfig[kind=" + kind + ", sqlitePath=" + sqlitePath + ", url=" + url + ", user=" + user
                 + ", password=" + (password == null ? "(none)" : "(hidden)") + ", poolSize=" + poolSize
-                + ", queueCapacity=" + queueCapacity + "]";
+                + ", queueCapacity=" + queueCapacity + ", replica=" + replica + "]";
     }
 }

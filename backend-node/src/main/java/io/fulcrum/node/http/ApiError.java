@@ -30,6 +30,8 @@ public enum ApiError {
     UNSUPPORTED_MEDIA_TYPE(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
     /** The store cannot be reached. */
     STORE_UNAVAILABLE(HttpResponseStatus.SERVICE_UNAVAILABLE, "store_unavailable"),
+    /** The primary database cannot be reached: writes (and reads only it could serve) are refused. */
+    PRIMARY_UNAVAILABLE(HttpResponseStatus.SERVICE_UNAVAILABLE, "primary_unavailable"),
     /** The store's work queue is full; retry shortly. */
     OVERLOADED(HttpResponseStatus.SERVICE_UNAVAILABLE, "overloaded"),
     /** A bug; logged with its stack trace. */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.node.post.IdempotencyKeyReusedException;
 import io.fulcrum.node.post.InvalidInputException;
+import io.fulcrum.node.store.PrimaryUnavailableException;
 import io.fulcrum.node.store.StoreOverloadedException;
 import io.fulcrum.node.store.StoreUnavailableException;
 import io.netty.buffer.Unpooled;
@@ -211,6 +212,13 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         if (cause instanceof StoreOverloadedException e) {
             return ApiResponse.json(ApiError.OVERLOADED.status(), json.error(ApiError.OVERLOADED,
                     "the node is busy: " + e.getMessage(), null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "1"));
+        }
+        if (cause instanceof PrimaryUnavailableException e) {
+            log.warn("Primary unavailable: {}", e.getMessage());
+            return ApiResponse.json(ApiError.PRIMARY_UNAVAILABLE.status(), json.error(ApiError.PRIMARY_UNAVAILABLE,
+                    "the primary database cannot be reached; writes, and reads only it can serve, resume when"
+                            + " it answers", null),
+                    Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "2"));
         }
         if (cause instanceof StoreUnavailableException e) {
             log.warn("Store unavailable: {}", e.getMessage());

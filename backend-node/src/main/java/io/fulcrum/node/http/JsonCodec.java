@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fulcrum.node.post.InvalidInputException;
 import io.fulcrum.node.post.Post;
+import io.fulcrum.node.store.StoreHealth;
+import io.fulcrum.node.store.WalPosition;
 import io.fulcrum.node.post.TimelinePage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
@@ -101,6 +103,12 @@ public final class JsonCodec {
 
     /** Renders the health report. */
     public byte[] health(String status, String node, String region, int inFlight, double load) {
+        return health(status, node, region, inFlight, load, null);
+    }
+
+    /** Renders the health report with the replication state, when the node has a replica (else null). */
+    public byte[] health(String status, String node, String region, int inFlight, double load,
+            StoreHealth replication) {
         ObjectNode root = mapper.createObjectNode();
         root.put("status", status);
         root.put("node", node);
@@ -108,6 +116,15 @@ public final class JsonCodec {
         root.put("inFlight", inFlight);
         // Two decimals are plenty for routing and keep the report readable.
         root.put("load", Math.round(load * 100) / 100.0);
+        if (replication != null) {
+            ObjectNode r = root.putObject("replication");
+            r.put("primary", replication.primaryUp() ? "UP" : "DOWN");
+            r.put("replica", replication.replicaUp() ? "UP" : "DOWN");
+            r.put("lagMs", replication.lagMillis());
+            r.put("maxLagMs", replication.maxLagMillis());
+            r.put("primaryPosition", WalPosition.format(replication.primaryPosition()));
+            r.put("replicaPosition", WalPosition.format(replication.replicaPosition()));
+        }
         return bytes(root);
     }
 

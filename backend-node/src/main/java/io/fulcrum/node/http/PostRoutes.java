@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.node.post.InvalidInputException;
 import io.fulcrum.node.post.PostService;
+import io.fulcrum.node.store.ClientPosition;
+import io.fulcrum.node.store.StoreHealth;
 import io.fulcrum.node.store.StoreOverloadedException;
 import io.fulcrum.node.store.StoreWorkers;
 import io.fulcrum.node.store.WriteResult;
@@ -57,22 +59,39 @@ public final class PostRoutes {
     public CompletableFuture<ApiResponse> handle(Router.Found found, FullHttpRequest request, QueryStringDecoder uri) {
         switch (found.route()) {
             case CREATE_POST:
-                return create(request);
             case GET_POST:
-                return service.get(found.postId()).thenApply(post -> post
+            case UPDATE_POST:
+            case DELETE_POST:
+            case TIMELINE:
+                ConsistencyTokens.Token token = ConsistencyTokens.of(request.headers());
+                return posts(found, request, uri, token.position())
+                        .thenApply(response -> ConsistencyTokens.stamp(response, token));
+            default:
+                return other(found);
+        }
+    }
+
+    /** The post API; {@code position} carries the client's consistency token in and the next one out. */
+    private CompletableFuture<ApiResponse> posts(Router.Found found, FullHttpRequest request, QueryStringDecoder uri,
+            ClientPosition position) {
+        switch (found.route()) {
+            case CREATE_POST:
+                return create(request, position);
+            case GET_POST:
+                return service.get(found.postId(), position).thenApply(post -> post
                         .map(p -> ApiResponse.json(HttpResponseStatus.OK, json.post(p),
                                 Map.of(ETAG, p.etag(), CACHE_CONTROL, "no-cache")))
                         .orElseGet(() -> notFound(found.postId())));
             case UPDATE_POST:
                 requireJson(request);
                 String text = json.readEdit(request.content());
-                return service.update(found.postId(), text, ifMatch(request))
+                return service.update(found.postId(), text, ifMatch(request), position)
                         .thenApply(r -> written(found.postId(), r, HttpResponseStatus.OK));
             case DELETE_POST:
-                return service.delete(found.postId(), ifMatch(request))
+                return service.delete(found.postId(), ifMatch(request), position)
                         .thenApply(r -> written(found.postId(), r, HttpResponseStatus.NO_CONTENT));
             case TIMELINE:
-                return service.timeline(param(uri, "author"), intParam(uri, "limit"), param(uri, "cursor"))
+                return service.timeline(param(uri, "author"), intParam(uri, "limit"), param(uri, "cursor"), position)
                         .thenApply(page -> {
                             byte[] body = json.page(page);
                             // no-cache: a browser may keep the page but must revalidate it each time,
@@ -80,6 +99,13 @@ public final class PostRoutes {
                             return ApiResponse.json(HttpResponseStatus.OK, body,
                                     Map.of(ETAG, Conditional.etagOf(body), CACHE_CONTROL, "no-cache"));
                         });
+            default:
+                throw new IllegalStateException("not a post route: " + found.route());
+        }
+    }
+
+    private CompletableFuture<ApiResponse> other(Router.Found found) {
+        switch (found.route()) {
             case HEALTH:
                 return health();
             case PAGE:
@@ -91,11 +117,11 @@ public final class PostRoutes {
         }
     }
 
-    private CompletableFuture<ApiResponse> create(FullHttpRequest request) {
+    private CompletableFuture<ApiResponse> create(FullHttpRequest request, ClientPosition position) {
         requireJson(request);
         JsonCodec.NewPostBody body = json.readNewPost(request.content());
         String key = request.headers().get("Idempotency-Key");
-        return service.create(body.author(), body.text(), key).thenApply(result -> {
+        return service.create(body.author(), body.text(), key, position).thenApply(result -> {
             var post = result.post();
             // A replay answers 200, not 201: nothing was created this time.
             return ApiResponse.json(result.created() ? HttpResponseStatus.CREATED : HttpResponseStatus.OK,
@@ -128,19 +154,25 @@ public final class PostRoutes {
         return service.ping().handle((ok, failure) -> {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
+            StoreHealth replication = service.storeHealth().orElse(null);
+            if (cause == null && replication != null && replication.stale()) {
+                // The replica lags past max-lag: not ready, so the balancer routes around this copy.
+                return healthResponse(HttpResponseStatus.SERVICE_UNAVAILABLE, "STALE", inFlight, 1.0, replication);
+            }
             if (cause == null) {
-                return healthResponse(HttpResponseStatus.OK, "UP", inFlight, load);
+                return healthResponse(HttpResponseStatus.OK, "UP", inFlight, load, replication);
             }
             if (cause instanceof StoreOverloadedException) {
                 // Alive but saturated: the balancer should prefer other nodes, not mark this one down.
-                return healthResponse(HttpResponseStatus.OK, "UP", inFlight, 1.0);
+                return healthResponse(HttpResponseStatus.OK, "UP", inFlight, 1.0, replication);
             }
-            return healthResponse(HttpResponseStatus.SERVICE_UNAVAILABLE, "DOWN", inFlight, load);
+            return healthResponse(HttpResponseStatus.SERVICE_UNAVAILABLE, "DOWN", inFlight, load, replication);
         });
     }
 
-    private ApiResponse healthResponse(HttpResponseStatus status, String state, int inFlight, double load) {
-        return ApiResponse.json(status, json.health(state, nodeId, region, Math.max(0, inFlight), load),
+    private ApiResponse healthResponse(HttpResponseStatus status, String state, int inFlight, double load,
+            StoreHealth replication) {
+        return ApiResponse.json(status, json.health(state, nodeId, region, Math.max(0, inFlight), load, replication),
                 Map.of(HttpHeaderNames.CACHE_CONTROL.toString(), "no-store"));
     }
 

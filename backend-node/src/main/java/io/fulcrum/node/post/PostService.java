@@ -3,8 +3,11 @@ package io.fulcrum.node.post;
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.node.config.LimitsConfig;
+import io.fulcrum.node.store.ClientPosition;
 import io.fulcrum.node.store.CreateResult;
 import io.fulcrum.node.store.PostStore;
+import io.fulcrum.node.store.StoreHealth;
+import io.fulcrum.node.store.StoreTopology;
 import io.fulcrum.node.store.StoreWorkers;
 import io.fulcrum.node.store.WriteResult;
 import java.util.List;
@@ -15,7 +18,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The business rules of posts: validates input, then runs the store call on a {@link StoreWorkers}
  * thread and completes the returned future there. Validation failures complete the future with
- * {@link InvalidInputException} without touching the store.
+ * {@link InvalidInputException} without touching the store. The {@link StoreTopology} picks the copy
+ * that serves each call; the {@link ClientPosition} of a request carries the client's consistency
+ * token in and the next one out.
  *
  * <p>Thread-safe; every method returns at once and never blocks, so it may be called from an event loop.
  */
@@ -25,19 +30,30 @@ public final class PostService {
     /** Longest accepted {@code Idempotency-Key}, in characters. */
     public static final int MAX_IDEMPOTENCY_KEY_CHARS = 200;
 
-    private final PostStore store;
+    private final StoreTopology stores;
     private final StoreWorkers workers;
     private final LimitsConfig limits;
 
-    /** Creates the service over {@code store}, running its calls on {@code workers}. */
+    /** Creates the service over the single store {@code store}, running its calls on {@code workers}. */
     public PostService(PostStore store, StoreWorkers workers, LimitsConfig limits) {
-        this.store = requireNonNull(store, "store");
+        this(StoreTopology.single(requireNonNull(store, "store")), workers, limits);
+    }
+
+    /** Creates the service over {@code stores}, running its calls on {@code workers}. */
+    public PostService(StoreTopology stores, StoreWorkers workers, LimitsConfig limits) {
+        this.stores = requireNonNull(stores, "stores");
         this.workers = requireNonNull(workers, "workers");
         this.limits = requireNonNull(limits, "limits");
     }
 
     /** Creates a post; a repeated {@code idempotencyKey} (may be null) returns the first post instead. */
     public CompletableFuture<CreateResult> create(String author, String text, String idempotencyKey) {
+        return create(author, text, idempotencyKey, ClientPosition.none());
+    }
+
+    /** Creates a post as {@link #create(String, String, String)}, recording the write in {@code position}. */
+    public CompletableFuture<CreateResult> create(String author, String text, String idempotencyKey,
+            ClientPosition position) {
         try {
             checkAuthor(author);
             checkText(text);
@@ -49,7 +65,8 @@ public final class PostService {
         } catch (InvalidInputException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<CreateResult> created = workers.write(() -> store.create(author, text, idempotencyKey));
+        CompletableFuture<CreateResult> created = workers.write(
+                () -> stores.write(position, s -> s.create(author, text, idempotencyKey)));
         return idempotencyKey == null ? created : created.thenApply(result -> checkReplay(result, author, text));
     }
 
@@ -74,22 +91,38 @@ public final class PostService {
 
     /** Finds a post. */
     public CompletableFuture<Optional<Post>> get(long id) {
-        return workers.read(() -> store.find(id));
+        return get(id, ClientPosition.none());
+    }
+
+    /** Finds a post in a copy holding at least what {@code position} requires. */
+    public CompletableFuture<Optional<Post>> get(long id, ClientPosition position) {
+        return workers.read(() -> stores.read(position, s -> s.find(id)));
     }
 
     /** Replaces a post's text; with {@code expectedVersion} only if the post is still at that version. */
     public CompletableFuture<WriteResult> update(long id, String text, OptionalLong expectedVersion) {
+        return update(id, text, expectedVersion, ClientPosition.none());
+    }
+
+    /** Replaces a post's text as {@link #update(long, String, OptionalLong)}, recording it in {@code position}. */
+    public CompletableFuture<WriteResult> update(long id, String text, OptionalLong expectedVersion,
+            ClientPosition position) {
         try {
             checkText(text);
         } catch (InvalidInputException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return workers.write(() -> store.update(id, text, expectedVersion));
+        return workers.write(() -> stores.write(position, s -> s.update(id, text, expectedVersion)));
     }
 
     /** Deletes a post; with {@code expectedVersion} only if the post is still at that version. */
     public CompletableFuture<WriteResult> delete(long id, OptionalLong expectedVersion) {
-        return workers.write(() -> store.delete(id, expectedVersion));
+        return delete(id, expectedVersion, ClientPosition.none());
+    }
+
+    /** Deletes a post as {@link #delete(long, OptionalLong)}, recording it in {@code position}. */
+    public CompletableFuture<WriteResult> delete(long id, OptionalLong expectedVersion, ClientPosition position) {
+        return workers.write(() -> stores.write(position, s -> s.delete(id, expectedVersion)));
     }
 
     /**
@@ -100,6 +133,12 @@ public final class PostService {
      * @param cursor the previous page's {@code nextCursor}, or null for the newest page
      */
     public CompletableFuture<TimelinePage> timeline(String author, Integer limit, String cursor) {
+        return timeline(author, limit, cursor, ClientPosition.none());
+    }
+
+    /** Returns a page of the timeline from a copy holding at least what {@code position} requires. */
+    public CompletableFuture<TimelinePage> timeline(String author, Integer limit, String cursor,
+            ClientPosition position) {
         long beforeId;
         int size;
         try {
@@ -115,21 +154,27 @@ public final class PostService {
             return CompletableFuture.failedFuture(e);
         }
         // One extra row tells whether an older page exists, so the last page has no cursor.
-        return workers.read(() -> store.timeline(author, beforeId, size + 1)).thenApply(rows -> {
-            if (rows.size() <= size) {
-                return new TimelinePage(rows, null);
-            }
-            List<Post> page = rows.subList(0, size);
-            return new TimelinePage(page, TimelineCursor.encode(page.get(size - 1).id()));
-        });
+        return workers.read(() -> stores.read(position, s -> s.timeline(author, beforeId, size + 1)))
+                .thenApply(rows -> {
+                    if (rows.size() <= size) {
+                        return new TimelinePage(rows, null);
+                    }
+                    List<Post> page = rows.subList(0, size);
+                    return new TimelinePage(page, TimelineCursor.encode(page.get(size - 1).id()));
+                });
     }
 
     /** Completes normally when the store answers a trivial query. */
     public CompletableFuture<Void> ping() {
-        return workers.read(() -> {
-            store.ping();
+        return workers.read(() -> stores.read(ClientPosition.none(), s -> {
+            s.ping();
             return null;
-        });
+        }));
+    }
+
+    /** The replication state, empty without a replica. Never blocks. */
+    public Optional<StoreHealth> storeHealth() {
+        return stores.health();
     }
 
     private void checkAuthor(String author) {

@@ -3,13 +3,17 @@ package io.fulcrum.node.store;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.fulcrum.node.config.ReplicaConfig;
 import io.fulcrum.node.config.StoreConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
 
 /**
  * Opens the configured store: creates the HikariCP pools, migrates the schema and returns a ready
@@ -77,21 +81,89 @@ public final class PostStores {
         return hc;
     }
 
+    /**
+     * Opens the configured store with its topology: a {@link ReplicatedStore} when a replica is
+     * configured, else the single store of {@link #open}. The replica need not be up: until it answers,
+     * the primary serves the reads.
+     */
+    public static StoreTopology openTopology(StoreConfig config, String nodeId, MeterRegistry registry,
+            Clock clock) {
+        ReplicaConfig rc = config.replica();
+        if (rc == null) {
+            return StoreTopology.single(open(config, nodeId, registry, clock));
+        }
+        HikariDataSource primaryPool = postgresPool(config, nodeId + "-postgres", config.url(), config.user(),
+                config.password(), registry);
+        PostStore primary = migrated(config, primaryPool, clock);
+        HikariConfig hc = pgConfig(config, nodeId + "-replica", rc.url(), rc.user(), rc.password(), registry);
+        // Start even while the replica is down or still being cloned: the primary serves until it answers.
+        hc.setInitializationFailTimeout(-1);
+        hc.setReadOnly(true);
+        HikariDataSource replicaPool;
+        try {
+            replicaPool = new HikariDataSource(hc);
+        } catch (RuntimeException e) {
+            primary.close();
+            throw new StoreUnavailableException("cannot configure the replica " + rc.url() + ": " + e.getMessage(), e);
+        }
+        PostStore replica = new JdbcPostStore(new PostgresDialect(), replicaPool, replicaPool, clock,
+                replicaPool::close);
+        return new ReplicatedStore(
+                new ReplicatedStore.Copy(primary, primaryPool,
+                        direct(config.url(), config.user(), config.password(), config.connectionTimeout())),
+                new ReplicatedStore.Copy(replica, replicaPool,
+                        direct(rc.url(), rc.user(), rc.password(), config.connectionTimeout())),
+                rc, nodeId, registry);
+    }
+
+    /** Unpooled connections with the pool's timeout, which fail at once when the server refuses them. */
+    private static ReplicatedStore.Connector direct(String url, String user, String password, Duration timeout) {
+        Properties props = new Properties();
+        if (user != null) {
+            props.setProperty("user", user);
+        }
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        String seconds = String.valueOf(Math.max(1, timeout.toSeconds()));
+        props.setProperty("connectTimeout", seconds);
+        props.setProperty("loginTimeout", seconds);
+        props.setProperty("socketTimeout", String.valueOf(Math.max(1, 2 * timeout.toSeconds())));
+        return () -> DriverManager.getConnection(url, props);
+    }
+
     private static PostStore openPostgres(StoreConfig config, String nodeId, MeterRegistry registry, Clock clock) {
-        HikariConfig hc = base(config, nodeId + "-postgres", config.poolSize(), registry);
-        hc.setJdbcUrl(config.url());
-        if (config.user() != null) {
-            hc.setUsername(config.user());
+        HikariDataSource pool = postgresPool(config, nodeId + "-postgres", config.url(), config.user(),
+                config.password(), registry);
+        return migrated(config, pool, clock);
+    }
+
+    private static HikariConfig pgConfig(StoreConfig config, String poolName, String url, String user,
+            String password, MeterRegistry registry) {
+        HikariConfig hc = base(config, poolName, config.poolSize(), registry);
+        hc.setJdbcUrl(url);
+        if (user != null) {
+            hc.setUsername(user);
         }
-        if (config.password() != null) {
-            hc.setPassword(config.password());
+        if (password != null) {
+            hc.setPassword(password);
         }
+        return hc;
+    }
+
+    private static HikariDataSource postgresPool(StoreConfig config, String poolName, String url, String user,
+            String password, MeterRegistry registry) {
+        HikariConfig hc = pgConfig(config, poolName, url, user, password, registry);
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(hc);
         } catch (RuntimeException e) {
-            throw new StoreUnavailableException("cannot connect to " + config.url() + ": " + e.getMessage(), e);
+            throw new StoreUnavailableException("cannot connect to " + url + ": " + e.getMessage(), e);
         }
+        return pool;
+    }
+
+    private static PostStore migrated(StoreConfig config, HikariDataSource pool, Clock clock) {
         try {
             SqlDialect dialect = new PostgresDialect();
             new SchemaMigrator(dialect).migrate(pool);

@@ -7,7 +7,7 @@ package io.fulcrum.node.store;
  *
  * <p>Immutable and thread-safe.
  */
-public final class StoreUnavailableException extends RuntimeException {
+public class StoreUnavailableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** Wraps the failure that made the store unusable. */

@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * queue is full the call is refused at once with {@link StoreOverloadedException} (the HTTP layer
  * answers 503) rather than queued without bound. For SQLite, writes go to a single writer thread,
  * since SQLite admits one writer at a time, and reads to {@code pool-size} reader threads; for
- * PostgreSQL one pool runs both.
+ * PostgreSQL one pool runs both, or two when the node reads from a replica.
  *
  * <p>Thread-safe.
  */
@@ -35,6 +35,15 @@ public final class StoreWorkers implements AutoCloseable {
     /** One writer thread and {@code readers} reader threads, each pool with its own bounded queue. */
     public static StoreWorkers split(String nodeId, int readers, int queueCapacity) {
         return new StoreWorkers(pool(nodeId + "-store-writer", 1, queueCapacity),
+                pool(nodeId + "-store-reader", readers, queueCapacity), queueCapacity);
+    }
+
+    /**
+     * {@code writers} writer threads and {@code readers} reader threads (a primary and a replica): reads
+     * keep their own threads while writes to an unreachable primary fail or wait.
+     */
+    public static StoreWorkers separate(String nodeId, int writers, int readers, int queueCapacity) {
+        return new StoreWorkers(pool(nodeId + "-store-writer", writers, queueCapacity),
                 pool(nodeId + "-store-reader", readers, queueCapacity), queueCapacity);
     }
 

@@ -1,0 +1,69 @@
+package io.fulcrum.node.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulcrum.node.Node;
+import io.fulcrum.testing.TestHttp;
+import io.fulcrum.testing.TestNodes;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The consistency token's edges on a node without a replica (SQLite): a malformed header is the
+ * client's 400, a malformed cookie is ignored, and a node that reads from its only store gives no
+ * token and needs none. The replicated behaviour is proven against real PostgreSQL replicas in the
+ * balancer's {@code ReplicatedPostServiceTest}.
+ */
+class ConsistencyTokenApiTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    private Node node;
+    private TestHttp http;
+
+    @BeforeEach
+    void start() throws Exception {
+        node = Node.start(TestNodes.sqlite("n1", dir.resolve("posts.db")));
+        http = new TestHttp(node.port());
+    }
+
+    @AfterEach
+    void stop() {
+        node.close();
+    }
+
+    @Test
+    void aMalformedTokenHeaderIsA400NamingIt() throws Exception {
+        HttpResponse<String> res = http.send(http.request("/timeline").header("X-Post-Version", "yesterday").build());
+        assertEquals(400, res.statusCode(), res.body());
+        JsonNode body = JSON.readTree(res.body());
+        assertEquals("invalid_field", body.get("error").asText());
+        assertEquals("X-Post-Version", body.get("field").asText());
+    }
+
+    @Test
+    void aMalformedCookieIsIgnored() {
+        HttpResponse<String> res = http.send(http.request("/timeline")
+                .header("Cookie", "other=1; fulcrum-post-version=not-a-position").build());
+        assertEquals(200, res.statusCode(), res.body());
+    }
+
+    @Test
+    void aNodeWithoutAReplicaAcceptsTokensAndGivesNone() {
+        HttpResponse<String> created = http.postJson("/posts", "{\"author\":\"a\",\"text\":\"t\"}");
+        assertEquals(201, created.statusCode());
+        assertTrue(created.headers().firstValue("X-Post-Version").isEmpty());
+        assertTrue(created.headers().firstValue("Set-Cookie").isEmpty());
+        HttpResponse<String> read = http.send(http.request("/posts/1").header("X-Post-Version", "FF/0").build());
+        assertEquals(200, read.statusCode(), "its only store has everything: " + read.body());
+        assertTrue(read.headers().firstValue("X-Post-Version").isEmpty());
+    }
+}

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# Fulcrum replicated cluster on loopback: a PostgreSQL primary and one streaming replica per region,
+# two post servers per region reading from their region's replica, and the balancer in front.
+#
+#   scripts/run-cluster.sh [options] [up]       everything; Ctrl-C stops everything it started
+#   scripts/run-cluster.sh [options] pg-up      only the primary and the replicas (left running)
+#   scripts/run-cluster.sh [options] pg-down    stop the PostgreSQL servers of the work folder
+#   scripts/run-cluster.sh [options] pg-stop NAME | pg-start NAME    one server: primary, replica-<region>
+#   scripts/run-cluster.sh pg-bin               print where the PostgreSQL server binaries are
+#
+# Options:
+#   --dir DIR           work folder (default: data/cluster); data, configs and logs live under it
+#   --regions A,B       regions, one replica and two nodes each (default: us-east,eu-west)
+#   --pg-ports P0,P1,.. primary port, then one per region (default: 15432,15433,...)
+#   --fresh             remove the work folder's PostgreSQL data first
+#
+# A work folder keeps its data between runs; the replicas remember the primary's port from the first
+# pg-up, so use the same --pg-ports with a folder (or --fresh). Servers already running are left as
+# they are.
+# pg-up prints one line per server, "primary <port>" and "replica <region> <port>", and is what the
+# tests use. The servers run as the user who runs this script, or as "postgres" when that is root
+# (initdb refuses root); the work folder's pg/ is then theirs. Database "fulcrum", user "postgres",
+# trust authentication on 127.0.0.1 only. Data is initialised with --no-sync: this is a local cluster.
+# Environment: PG_BIN (the server binaries' folder), NODE_JAVA_OPTS, BALANCER_JAVA_OPTS,
+# STARTUP_TIMEOUT (seconds, default 60), LISTEN_PORT (8080), ADMIN_PORT (8081), NODE_BASE_PORT (9101).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+DIR=data/cluster
+REGIONS=us-east,eu-west
+PG_PORTS=
+FRESH=0
+COMMAND=up
+NAME=
+while (( $# )); do
+  case $1 in
+    --dir) DIR=$2; shift 2 ;;
+    --regions) REGIONS=$2; shift 2 ;;
+    --pg-ports) PG_PORTS=$2; shift 2 ;;
+    --fresh) FRESH=1; shift ;;
+    up|pg-up|pg-down|pg-bin) COMMAND=$1; shift ;;
+    pg-stop|pg-start) COMMAND=$1; NAME=${2:?"$1 needs a server name: primary or replica-<region>"}; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "run-cluster: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+PG=$DIR/pg
+IFS=, read -r -a REGION_LIST <<<"$REGIONS"
+if [[ -z $PG_PORTS ]]; then
+  PG_PORTS=15432
+  for i in "${!REGION_LIST[@]}"; do PG_PORTS+=",$((15433 + i))"; done
+fi
+IFS=, read -r -a PORT_LIST <<<"$PG_PORTS"
+if (( ${#PORT_LIST[@]} != ${#REGION_LIST[@]} + 1 )); then
+  echo "run-cluster: --pg-ports needs $(( ${#REGION_LIST[@]} + 1 )) ports (the primary, then one per region)" >&2
+  exit 2
+fi
+STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-60}
+
+say() { printf '[run-cluster] %s\n' "$*" >&2; }
+
+# ---- PostgreSQL server binaries (Debian's postgresql package keeps them out of PATH) ----------------
+find_pg_bin() {
+  if [[ -n ${PG_BIN:-} ]]; then echo "$PG_BIN"; return; fi
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [[ -n $d && -x $d/initdb ]]; then echo "$d"; return; fi
+  if command -v initdb >/dev/null 2>&1; then dirname "$(readlink -f "$(command -v initdb)")"; return; fi
+  return 1
+}
+if ! BIN=$(find_pg_bin) || [[ ! -x $BIN/initdb || ! -x $BIN/pg_ctl || ! -x $BIN/pg_basebackup ]]; then
+  say "PostgreSQL server binaries not found (initdb, pg_ctl, pg_basebackup): install Debian's postgresql package or set PG_BIN"
+  exit 3
+fi
+if [[ $COMMAND == pg-bin ]]; then echo "$BIN"; exit 0; fi
+
+# initdb and postgres refuse to run as root: run them as "postgres" then.
+if (( EUID == 0 )); then
+  id postgres >/dev/null 2>&1 || { say "running as root needs a 'postgres' user for the servers"; exit 3; }
+  as_pg() { runuser -u postgres -- "$@"; }
+else
+  as_pg() { "$@"; }
+fi
+
+server_dir() { echo "$PG/$1"; }
+server_port() { # name
+  if [[ $1 == primary ]]; then echo "${PORT_LIST[0]}"; return; fi
+  local i
+  for i in "${!REGION_LIST[@]}"; do
+    [[ $1 == "replica-${REGION_LIST[$i]}" ]] && { echo "${PORT_LIST[$((i + 1))]}"; return; }
+  done
+  say "no server named $1 (primary, or replica-<region> of: ${REGION_LIST[*]})"; exit 2
+}
+pg_start() { # name
+  local dir port
+  dir=$(server_dir "$1"); port=$(server_port "$1")
+  if as_pg "$BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then return; fi
+  as_pg "$BIN/pg_ctl" -D "$dir" -l "$PG/$1.log" -w -t "$STARTUP_TIMEOUT" \
+    -o "-p $port -k $PG/sock -c listen_addresses=127.0.0.1" start >/dev/null
+}
+pg_stop() { # name; fast shutdown: the primary hands its remaining WAL to the replicas first
+  local dir
+  dir=$(server_dir "$1")
+  if [[ -f $dir/postmaster.pid ]]; then
+    as_pg "$BIN/pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null || true
+  fi
+}
+all_servers() { echo primary; for r in "${REGION_LIST[@]}"; do echo "replica-$r"; done; }
+
+pg_down() {
+  local s
+  # Replicas first, so the primary's shutdown does not leave them retrying.
+  for s in $(all_servers | tac); do pg_stop "$s"; done
+}
+
+pg_up() {
+  if (( FRESH )); then pg_down; rm -rf "$PG"; fi
+  mkdir -p "$PG/sock"
+  (( EUID == 0 )) && chown -R postgres: "$PG"
+  if ! as_pg test -w "$PG"; then
+    say "$PG is not writable by the server user (is a parent folder private?)"; exit 3
+  fi
+  local primary=$PG/primary port=${PORT_LIST[0]}
+  if [[ ! -f $primary/PG_VERSION ]]; then
+    say "initdb primary (port $port)"
+    as_pg "$BIN/initdb" -D "$primary" -U postgres --auth=trust --no-sync -E UTF8 >"$PG/initdb.log" 2>&1
+    cat >>"$primary/postgresql.conf" <<CONF
+# Fulcrum cluster: streaming replication to one replica per region.
+wal_level = replica
+max_wal_senders = 16
+max_replication_slots = 16
+hot_standby = on
+wal_keep_size = 256MB
+max_connections = 200
+CONF
+    cat >"$primary/pg_hba.conf" <<HBA
+local all all trust
+host all all 127.0.0.1/32 trust
+host replication all 127.0.0.1/32 trust
+HBA
+  fi
+  pg_start primary
+  if ! as_pg "$BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='fulcrum'" postgres | grep -q 1; then
+    as_pg "$BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE fulcrum" postgres
+  fi
+  echo "primary $port"
+  local i region replica rport slot
+  for i in "${!REGION_LIST[@]}"; do
+    region=${REGION_LIST[$i]}; replica=$PG/replica-$region; rport=${PORT_LIST[$((i + 1))]}
+    slot=replica_${region//[^a-zA-Z0-9]/_}
+    if [[ ! -f $replica/PG_VERSION ]]; then
+      say "pg_basebackup replica-$region (port $rport)"
+      # -R writes standby.signal and primary_conninfo; the slot keeps the WAL the replica still needs.
+      as_pg "$BIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$replica" -R -X stream \
+        -C -S "$slot" --checkpoint=fast --no-sync >>"$PG/basebackup.log" 2>&1
+    fi
+    pg_start "replica-$region"
+    echo "replica $region $rport"
+  done
+}
+
+case $COMMAND in
+  pg-up) pg_up; exit 0 ;;
+  pg-down) pg_down; exit 0 ;;
+  pg-stop) pg_stop "$NAME"; exit 0 ;;
+  pg-start) pg_start "$NAME"; exit 0 ;;
+esac
+
+# ---- up: PostgreSQL, two nodes per region, the balancer; everything stopped on exit ----------------
+NODE_JAR=backend-node/target/backend-node.jar
+BALANCER_JAR=balancer/target/balancer.jar
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-Xms64m -Xmx256m"}
+BALANCER_JAVA_OPTS=${BALANCER_JAVA_OPTS:-"-Xms128m -Xmx512m"}
+LISTEN_PORT=${LISTEN_PORT:-8080}
+ADMIN_PORT=${ADMIN_PORT:-8081}
+NODE_BASE_PORT=${NODE_BASE_PORT:-9101}
+LOGS=$DIR/logs
+CONF=$DIR/config
+mkdir -p "$LOGS" "$CONF"
+
+if [[ ! -f $NODE_JAR || ! -f $BALANCER_JAR ]] \
+    || [[ -n $(find backend-node/src balancer/src pom.xml -newer "$NODE_JAR" -print -quit 2>/dev/null) ]]; then
+  say "building (mvn -B -q -DskipTests package)..."
+  mvn -B -q -DskipTests package
+fi
+
+PIDS=()
+NAMES=()
+stopping=0
+stop_all() {
+  (( stopping )) && return
+  stopping=1
+  trap - INT TERM
+  if (( ${#PIDS[@]} )); then
+    say "stopping ${NAMES[*]}..."
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    local deadline=$((SECONDS + 15)) pid
+    for pid in "${PIDS[@]}"; do
+      while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+      kill -KILL "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+  fi
+  say "stopping PostgreSQL..."
+  pg_down
+  say "stopped."
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap 'stop_all' EXIT
+
+pg_up >/dev/null
+
+wait_http() { # name pid url
+  local deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until curl -fsS -o /dev/null --max-time 2 "$3" 2>/dev/null; do
+    if ! kill -0 "$2" 2>/dev/null; then say "$1 exited during start-up; see $LOGS"; exit 1; fi
+    if (( SECONDS >= deadline )); then say "$1 did not answer $3 within ${STARTUP_TIMEOUT}s; see $LOGS"; exit 1; fi
+    sleep 0.5
+  done
+}
+
+backends=""
+n=0
+for i in "${!REGION_LIST[@]}"; do
+  region=${REGION_LIST[$i]}
+  for k in 1 2; do
+    id=${region%%-*}-$k
+    port=$((NODE_BASE_PORT + n)); n=$((n + 1))
+    cat >"$CONF/node-$id.yaml" <<YAML
+# Written by scripts/run-cluster.sh: post server $id of region $region.
+id: $id
+region: $region
+listen: { host: 127.0.0.1, port: $port }
+store:
+  kind: postgres
+  primary: { url: "jdbc:postgresql://127.0.0.1:${PORT_LIST[0]}/fulcrum", user: postgres }
+  replica:
+    url: "jdbc:postgresql://127.0.0.1:${PORT_LIST[$((i + 1))]}/fulcrum"
+    max-lag: 5s
+    read-your-writes-wait: 250ms
+YAML
+    # shellcheck disable=SC2086 # NODE_JAVA_OPTS is a list of options
+    java $NODE_JAVA_OPTS -jar "$NODE_JAR" --config "$CONF/node-$id.yaml" >"$LOGS/node-$id.log" 2>&1 &
+    PIDS+=($!); NAMES+=("node-$id")
+    wait_http "node $id" "${PIDS[-1]}" "http://127.0.0.1:$port/health"
+    say "node $id ($region) is up on :$port"
+    backends+="  - { id: $id, url: \"http://127.0.0.1:$port\", region: $region }"$'\n'
+  done
+done
+
+cat >"$CONF/balancer.yaml" <<YAML
+# Written by scripts/run-cluster.sh.
+listen: { host: 127.0.0.1, port: $LISTEN_PORT }
+admin: { host: 127.0.0.1, port: $ADMIN_PORT }
+region: ${REGION_LIST[0]}
+backends:
+$backends
+health: { path: /health, interval: 1s, timeout: 1s, rise: 2, fall: 2 }
+YAML
+# shellcheck disable=SC2086
+java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$CONF/balancer.yaml" >"$LOGS/balancer.log" 2>&1 &
+PIDS+=($!); NAMES+=(balancer)
+wait_http balancer "${PIDS[-1]}" "http://127.0.0.1:$ADMIN_PORT/health"
+say "balancer is up: http://127.0.0.1:$LISTEN_PORT/ (admin http://127.0.0.1:$ADMIN_PORT/backends)"
+say "PostgreSQL: primary :${PORT_LIST[0]}, replicas $(for i in "${!REGION_LIST[@]}"; do printf '%s:%s ' "${REGION_LIST[$i]}" "${PORT_LIST[$((i + 1))]}"; done)"
+say "Ctrl-C stops everything"
+wait -n "${PIDS[@]}" || true
+say "a process exited; stopping the rest"
