@@ -36,7 +36,8 @@ class FlappingBackendTest {
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(20000)
                 .duration(Duration.ofSeconds(6)).script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
         int before = flapping.requests();
-        flapping.flap(Duration.ofMillis(500));
+        // Up phases long enough for two health checks (rise) even on a busy machine.
+        flapping.flap(Duration.ofSeconds(1));
         HttpLoad.Result result = load.await(Duration.ofSeconds(40));
         flapping.stopFlapping();
 
