@@ -49,11 +49,6 @@ public final class TlsTerminator {
         log.info("TLS certificates reloaded ({} certificate(s))", next.certificates().size());
     }
 
-    /** The config whose certificates are in force. */
-    public TlsConfig config() {
-        return config;
-    }
-
     /** The first handler of a new HTTPS connection. */
     public SniHandler newHandler() {
         return new SniHandler(name -> contexts.map(name), MAX_CLIENT_HELLO, HANDSHAKE_TIMEOUT_MILLIS);
