@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.admin.AdminServer;
 import io.fulcrum.balancer.admin.AdminServices;
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.ConfigException;
+import io.fulcrum.balancer.discovery.Discovery;
 import io.fulcrum.balancer.config.TlsConfig;
 import io.fulcrum.balancer.health.HealthCheckScheduler;
 import io.fulcrum.balancer.health.HealthTracker;
@@ -75,6 +77,8 @@ public final class Balancer implements AutoCloseable {
     private PrometheusMeterRegistry meterRegistry;
     private BalancerMetrics metrics;
     private ConfigReloader reloader;
+    /** The pool's backends from DNS or a watched file, when configured. */
+    private Discovery discovery;
     private AdminServer admin;
 
     /**
@@ -105,7 +109,17 @@ public final class Balancer implements AutoCloseable {
         workerGroup = transport.newGroup("fulcrum-io", workerThreads);
         healthGroup = transport.newGroup("fulcrum-health", 1);
         control = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("fulcrum-control", true));
-        registry = new BackendRegistry(config.region(), config.routing(), config.backends());
+        discovery = new Discovery(control, backends -> {
+            BalancerConfig inForce = config();
+            registry.update(inForce.region(), inForce.routing(), backends);
+        });
+        try {
+            discovery.configure(config, config.backends());
+        } catch (ConfigException | IOException e) {
+            stop(Duration.ZERO);
+            throw new IllegalStateException("cannot discover backends: " + e.getMessage(), e);
+        }
+        registry = new BackendRegistry(config.region(), config.routing(), discovery.backends(config));
         outlierDetector = new OutlierDetector(registry, config.outlier(), control, NanoClock.SYSTEM);
         HealthTracker tracker = new HealthTracker(config.health().rise(), config.health().fall());
         tracker.subscribe(outlierDetector::onHealthTransition);
@@ -115,6 +129,7 @@ public final class Balancer implements AutoCloseable {
                 tracker, config.health(), control, new SplittableRandom());
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics = new BalancerMetrics(meterRegistry);
+        discovery.bindMetrics(meterRegistry);
         ConnectionPool pool = ProxyServer.backendPool(config, transport);
         // Connections follow addresses: a backend removed or re-addressed by a reload loses its
         // idle pooled connections at the swap (requests in progress finish).
@@ -135,6 +150,9 @@ public final class Balancer implements AutoCloseable {
             server.start();
             if (configFile != null) {
                 reloader = new ConfigReloader(configFile, config, registry, proxy, metrics, control);
+                reloader.backendSource(discovery::backends);
+                reloader.addApplier(next -> discovery.configure(next,
+                        registry.current().backends().stream().map(Backend::config).toList()));
             }
             adminGroup = transport.newGroup("fulcrum-admin", 1);
             admin = new AdminServer(config.admin(), new AdminServices(registry, proxy, meterRegistry, reloader, control,
@@ -167,6 +185,12 @@ public final class Balancer implements AutoCloseable {
             throw new IllegalStateException("cannot watch " + configFile + ": " + e.getMessage(), e);
         }
         healthChecks.start();
+        try {
+            discovery.start();
+        } catch (IOException e) {
+            stop(Duration.ZERO);
+            throw new IllegalStateException("cannot watch the backends file: " + e.getMessage(), e);
+        }
         return this;
     }
 
@@ -250,6 +274,11 @@ public final class Balancer implements AutoCloseable {
         return server.tlsPort();
     }
 
+    /** The backend discovery (idle unless the config has {@code discovery}). */
+    public Discovery discovery() {
+        return discovery;
+    }
+
     public BackendRegistry registry() {
         return registry;
     }
@@ -278,6 +307,9 @@ public final class Balancer implements AutoCloseable {
         }
         if (healthChecks != null) {
             healthChecks.close();
+        }
+        if (discovery != null) {
+            discovery.close();
         }
         if (server != null) {
             server.stop(drain);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.admin.ConfigReloads;
 import io.fulcrum.balancer.admin.ReloadResult;
+import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
@@ -90,6 +91,14 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     }
 
     private final List<Applier> appliers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The backends a config gives the pool: its static list unless discovery supplies them. */
+    private volatile java.util.function.Function<BalancerConfig, List<BackendConfig>> backends =
+            BalancerConfig::backends;
+
+    /** Where the pool's backends come from on reload (backend discovery); the config's list by default. */
+    public void backendSource(java.util.function.Function<BalancerConfig, List<BackendConfig>> source) {
+        this.backends = requireNonNull(source, "source");
+    }
 
     /** Adds a part that applies each new config before the routing and proxy settings change. */
     public void addApplier(Applier applier) {
@@ -144,7 +153,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             }
         }
         try {
-            registry.update(next.region(), next.routing(), next.backends());
+            registry.update(next.region(), next.routing(), backends.apply(next));
             proxy.apply(ProxySettings.from(next));
         } catch (RuntimeException e) {
             // Validation passed, so this is a bug in applying it; say so rather than half-apply silently.

@@ -35,6 +35,8 @@ import java.util.List;
  * @param http2 whether and how HTTP/2 is offered to clients
  * @param backendCaFile the CA certificates (PEM) that {@code https://} backends' certificates are
  *     verified against, or {@code null} for the JDK's trust store
+ * @param discovery where the backends come from instead of {@code backends} (then empty), or
+ *     {@code null} for the static list
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -54,14 +56,25 @@ public record BalancerConfig(
         DecisionHeaderConfig decisionHeader,
         TlsConfig tls,
         Http2Config http2,
-        Path backendCaFile) {
+        Path backendCaFile,
+        DiscoveryConfig discovery) {
+
+    /** A config with the static {@code backends} list. */
+    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
+            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader,
+            String accessLogFormat, AdminTokenConfig adminToken, DecisionHeaderConfig decisionHeader, TlsConfig tls,
+            Http2Config http2, Path backendCaFile) {
+        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
+                backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2, backendCaFile, null);
+    }
 
     /** A config with the JSON access log, no admin token and no decision header. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
             List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
             TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader) {
         this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
-                backendHeader, "json", AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT, null);
+                backendHeader, "json", AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT, null, null);
     }
 
     public BalancerConfig {

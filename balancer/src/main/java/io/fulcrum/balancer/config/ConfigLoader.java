@@ -57,7 +57,7 @@ public final class ConfigLoader {
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
             "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2", "backend-tls", "affinity");
+            "tls", "http2", "backend-tls", "affinity", "discovery");
     private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
     private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
     private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
@@ -98,6 +98,25 @@ public final class ConfigLoader {
 
     /** Parses and validates YAML text; {@code source} names it in messages about the file as a whole. */
     public static BalancerConfig parse(String yaml, String source) throws ConfigException {
+        Composed composed = compose(yaml, source);
+        Node root = composed.root();
+        if (root == null || Mapper.isNull(root)) {
+            throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
+        }
+        Mapper mapper = new Mapper(composed.tagged());
+        BalancerConfig config = mapper.balancer(root);
+        if (!mapper.problems.isEmpty() || config == null) {
+            throw new ConfigException(mapper.sortedProblems());
+        }
+        return config;
+    }
+
+    /** A composed YAML document and the start indexes of its explicitly tagged nodes. */
+    record Composed(Node root, Set<Integer> tagged) {
+    }
+
+    /** Composes YAML text into a node tree (never Java objects); syntax errors name {@code source}. */
+    static Composed compose(String yaml, String source) throws ConfigException {
         Yaml parser = new Yaml(new SafeConstructor(new LoaderOptions()));
         Set<Integer> tagged = new HashSet<>();
         Node root;
@@ -123,15 +142,7 @@ public final class ConfigLoader {
         } catch (YAMLException e) {
             throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(e.getMessage())));
         }
-        if (root == null || Mapper.isNull(root)) {
-            throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
-        }
-        Mapper mapper = new Mapper(tagged);
-        BalancerConfig config = mapper.balancer(root);
-        if (!mapper.problems.isEmpty() || config == null) {
-            throw new ConfigException(mapper.sortedProblems());
-        }
-        return config;
+        return new Composed(root, tagged);
     }
 
     private static String oneLine(String s) {
@@ -212,7 +223,9 @@ public final class ConfigLoader {
             AdminTokenConfig adminToken = adminToken(adminSection);
             String region = name(top, "region", DEFAULT_REGION);
             RoutingConfig routing = routing(top).withAffinity(AffinityConfigLoader.affinity(this, top, "affinity"));
-            List<BackendConfig> backends = backends(top, region);
+            DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(this, top, "discovery", region);
+            List<BackendConfig> backends = DiscoveryConfigLoader.replacesBackends(top, "discovery") ? List.of()
+                    : backends(top, region);
             checkSpilloverRegions();
             HealthConfig health = health(top);
             OutlierConfig outlier = outlier(top);
@@ -236,7 +249,7 @@ public final class ConfigLoader {
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
                     timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile);
+                    backendCaFile, discovery);
         }
 
         // ---- sections -------------------------------------------------------------------------
