@@ -78,8 +78,8 @@ public final class Discovery implements AutoCloseable {
                 .description("backend discovery attempts that failed (the last known set stayed)").register(registry);
         FunctionCounter.builder("fulcrum.discovery.failures", fileFailures, AtomicLong::get).tag("source", "file")
                 .description("backend discovery attempts that failed (the last known set stayed)").register(registry);
-        Gauge.builder("fulcrum.discovery.backends", this, d -> d.active == null ? Double.NaN : d.current.size())
-                .description("backends in the last discovered set").register(registry);
+        Gauge.builder("fulcrum.discovery.backends", this, d -> d.active == null ? 0 : d.current.size())
+                .description("backends in the discovered set in force (0 without discovery)").register(registry);
         return this;
     }
 
