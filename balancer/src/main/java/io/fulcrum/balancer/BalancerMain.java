@@ -1,5 +1,6 @@
 package io.fulcrum.balancer;
 
+import io.fulcrum.balancer.config.BackendsFile;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
@@ -73,7 +74,21 @@ public final class BalancerMain implements Callable<Integer> {
         }
         if (check) {
             PrintWriter out = spec.commandLine().getOut();
-            out.println(config + ": OK (" + loaded.backends().size() + " backends)");
+            if (loaded.discovery() == null) {
+                out.println(config + ": OK (" + loaded.backends().size() + " backends)");
+            } else if (loaded.discovery().file() != null) {
+                try {
+                    int n = BackendsFile.load(loaded.discovery().file(), loaded.region()).size();
+                    out.println(config + ": OK (" + n + " backends in " + loaded.discovery().file() + ")");
+                } catch (ConfigException e) {
+                    PrintWriter err = spec.commandLine().getErr();
+                    e.problems().forEach(err::println);
+                    err.flush();
+                    return 2;
+                }
+            } else {
+                out.println(config + ": OK (backends from DNS " + loaded.discovery().dns().name() + ")");
+            }
             out.flush();
             return 0;
         }
@@ -90,7 +105,7 @@ public final class BalancerMain implements Callable<Integer> {
             stopped.countDown();
         }, "fulcrum-shutdown"));
         log.info("Fulcrum balancer on port {} with {} backends; admin API on port {}", balancer.port(),
-                loaded.backends().size(), balancer.adminPort());
+                balancer.registry().current().backends().size(), balancer.adminPort());
         stopped.await();
         return 0;
     }
