@@ -158,7 +158,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
                     String.join(", ", restart));
         }
         log.info("config reload ({}): applied {} ({} backends, generation {})", trigger, file,
-                next.backends().size(), generation());
+                next.allBackends().size(), generation());
         return succeeded(trigger, restart);
     }
 

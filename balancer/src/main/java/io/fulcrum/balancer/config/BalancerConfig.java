@@ -20,7 +20,8 @@ import java.util.List;
  * @param admin the admin port (health, readiness, metrics, backend status)
  * @param region the region this balancer runs in; its backends are preferred
  * @param routing policy, region header and spillover
- * @param backends the backend pool, at least one, ids unique
+ * @param backends the top-level {@code backends}: the pool {@value PoolConfig#DEFAULT}; empty when the
+ *     file has only {@code pools}
  * @param health active health checks
  * @param outlier passive outlier ejection
  * @param retry retry attempts and budget
@@ -127,6 +128,11 @@ public record BalancerConfig(
                 throw new IllegalArgumentException(r.name() + ".pool: no pool " + to.pool());
             }
         }
+    }
+
+    /** Every backend of every pool, pool by pool in file order. */
+    public List<BackendConfig> allBackends() {
+        return pools.stream().flatMap(p -> p.backends().stream()).toList();
     }
 
     /** The pool named {@code name}, or {@code null}. */

@@ -247,9 +247,7 @@ public final class ConfigLoader {
             if (!problems.isEmpty()) {
                 return null;
             }
-            List<BackendConfig> allBackends = new ArrayList<>();
-            pools.forEach(p -> allBackends.addAll(p.backends()));
-            return new BalancerConfig(listen, admin, region, routing, allBackends, health, outlier, retry,
+            return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
                     timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
                     backendCaFile, pools, routes, defaultPool);
         }

@@ -81,7 +81,8 @@ class PoolsRoutesConfigTest {
         assertEquals(c.health(), stat.health());
         assertEquals(c.timeouts(), stat.timeouts());
         assertEquals(c.routing(), stat.routing());
-        assertEquals(List.of("w1", "s1"), c.backends().stream().map(BackendConfig::id).toList());
+        assertEquals(List.of("w1", "s1"), c.allBackends().stream().map(BackendConfig::id).toList());
+        assertEquals(List.of(), c.backends(), "no top-level backends: no pool default");
         assertEquals("web", c.defaultPool());
     }
 
