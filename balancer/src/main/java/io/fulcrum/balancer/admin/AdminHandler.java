@@ -188,8 +188,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (region != null && (region.length() > 64 || !region.matches("[A-Za-z0-9._-]+"))) {
             return error(HttpResponseStatus.BAD_REQUEST, "region: not a region name (expected: letters, digits, '.', '_' or '-')");
         }
+        List<String> pools = query.parameters().get("pool");
+        String poolName = pools == null || pools.isEmpty() || pools.get(0).isEmpty() ? null : pools.get(0);
+        BackendRegistry registry = poolName == null ? services.registry() : services.pools().get().get(poolName);
+        if (registry == null) {
+            return error(HttpResponseStatus.NOT_FOUND, "pool: no such pool (expected: one of "
+                    + String.join(", ", services.pools().get().keySet()) + ")");
+        }
         DecisionTrace trace = DecisionTrace.explainTrace();
-        Backend chosen = services.registry().current().loadBalancer()
+        Backend chosen = registry.current().loadBalancer()
                 .select(new RequestInfo(region, List.of()), trace);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("clientRegion", trace.clientRegion());

@@ -316,6 +316,8 @@ class RoutesE2eTest {
         assertEquals("b1", servedBy(get("/b", "h")));
         assertTrue(fx.adminGet(balancer, "/backends").contains("\"pool\":\"b\""));
 
+        assertTrue(fx.adminGet(balancer, "/explain?pool=b").contains("\"chosen\":\"b1\""));
+        assertTrue(fx.adminGet(balancer, "/explain").contains("\"chosen\":\"a1\""), "the first pool");
         fx.reload(yaml.clearAppended().append(pools(b) + """
                 routes:
                   - { match: { path: { prefix: /b } }, pool: b }
@@ -327,6 +329,35 @@ class RoutesE2eTest {
         String metrics = fx.adminGet(balancer, "/metrics");
         assertTrue(metrics.contains("fulcrum_backend_pool{backend=\"b1\",pool=\"b\"} 1.0"), metrics);
         assertFalse(metrics.contains("backend=\"a1\""), "the removed pool's meters are gone");
+    }
+
+    @Test
+    void reloadAppliesAPoolsNewRetrySettingsAndBackends() throws Exception {
+        ScriptedBackend bad = fx.backend("bad").fault(ScriptedBackend.Fault.ERROR_5XX);
+        ScriptedBackend good = fx.backend("good");
+        ScriptedBackend added = fx.backend("added");
+        String pool = """
+                pools:
+                  api:
+                    backends:
+                      - { id: bad, url: "http://127.0.0.1:%d" }
+                      - { id: good, url: "http://127.0.0.1:%d" }
+                %s    retry: { attempts: %d }
+                default-pool: api
+                """;
+        BalancerYaml yaml = BalancerYaml.forProxy().append(pool.formatted(bad.port(), good.port(), "", 0));
+        balancer = fx.balancer(yaml);
+        int failed = 0;
+        for (int i = 0; i < 4; i++) {
+            failed += get("/", "h").status() == 503 ? 1 : 0;
+        }
+        assertEquals(2, failed, "no retries yet");
+        fx.reload(yaml.clearAppended().append(pool.formatted(bad.port(), good.port(),
+                "      - { id: added, url: \"http://127.0.0.1:" + added.port() + "\" }\n", 2)));
+        for (int i = 0; i < 6; i++) {
+            assertEquals(200, get("/", "h").status(), "the pool's new retry.attempts is in force");
+        }
+        assertTrue(added.requests() > 0, "the added backend serves");
     }
 
     @Test
