@@ -4,6 +4,7 @@ import io.fulcrum.balancer.config.BackendsFile;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.balancer.config.PoolConfig;
 import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -74,21 +75,23 @@ public final class BalancerMain implements Callable<Integer> {
         }
         if (check) {
             PrintWriter out = spec.commandLine().getOut();
-            if (loaded.discovery() == null) {
-                out.println(config + ": OK (" + loaded.backends().size() + " backends)");
-            } else if (loaded.discovery().file() != null) {
-                try {
-                    int n = BackendsFile.load(loaded.discovery().file(), loaded.region()).size();
-                    out.println(config + ": OK (" + n + " backends in " + loaded.discovery().file() + ")");
-                } catch (ConfigException e) {
-                    PrintWriter err = spec.commandLine().getErr();
-                    e.problems().forEach(err::println);
-                    err.flush();
-                    return 2;
+            int backends = 0;
+            for (PoolConfig p : loaded.pools()) {
+                if (p.discovery() != null && p.discovery().file() != null) {
+                    try {
+                        backends += BackendsFile.load(p.discovery().file(), loaded.region()).size();
+                    } catch (ConfigException e) {
+                        PrintWriter err = spec.commandLine().getErr();
+                        e.problems().forEach(err::println);
+                        err.flush();
+                        return 2;
+                    }
+                } else {
+                    backends += p.backends().size();
                 }
-            } else {
-                out.println(config + ": OK (backends from DNS " + loaded.discovery().dns().name() + ")");
             }
+            boolean dns = loaded.pools().stream().anyMatch(p -> p.discovery() != null && p.discovery().dns() != null);
+            out.println(config + ": OK (" + backends + " backends" + (dns ? ", more from DNS" : "") + ")");
             out.flush();
             return 0;
         }
@@ -105,7 +108,7 @@ public final class BalancerMain implements Callable<Integer> {
             stopped.countDown();
         }, "fulcrum-shutdown"));
         log.info("Fulcrum balancer on port {} with {} backends; admin API on port {}", balancer.port(),
-                balancer.registry().current().backends().size(), balancer.adminPort());
+                balancer.backendCount(), balancer.adminPort());
         stopped.await();
         return 0;
     }

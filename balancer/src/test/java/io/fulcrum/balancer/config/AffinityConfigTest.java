@@ -80,6 +80,26 @@ class AffinityConfigTest {
                 .equals(affinity("affinity: { cookie: { secret: \"0123456789abcdeF\" } }\n")));
     }
 
+    @Test
+    void poolsInheritTheTopLevelAffinityOrSetTheirOwn() throws ConfigException {
+        BalancerConfig c = ConfigLoader.parse("""
+                backends: [{id: a, url: "http://h:1"}]
+                affinity: { cookie: { name: SRV } }
+                pools:
+                  inherits: { backends: [{id: b, url: "http://h:2"}], routing: { policy: random } }
+                  hashed: { backends: [{id: c, url: "http://h:3"}], affinity: { hash: { on: path } } }
+                  none: { backends: [{id: d, url: "http://h:4"}], affinity: ~ }
+                default-pool: default
+                """, "test.yaml");
+        assertEquals("SRV", c.pool("default").routing().affinity().cookie().name());
+        assertEquals("SRV", c.pool("inherits").routing().affinity().cookie().name());
+        assertEquals(RoutingConfig.Policy.RANDOM, c.pool("inherits").routing().policy());
+        assertEquals(AffinityConfig.Hash.Source.PATH, c.pool("hashed").routing().affinity().hash().on());
+        assertNull(c.pool("none").routing().affinity());
+        assertEquals(List.of("pools.p.affinity.hash.on: required (expected: header:NAME, cookie:NAME, path or client-address) (line 3)"),
+                problems("pools:\n  p: { backends: [{id: b, url: \"http://h:2\"}], affinity: { hash: {} } }\ndefault-pool: p\n"));
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '\'', value = {
         "affinity: 5|affinity: expected a mapping, got 5 (line 2)",

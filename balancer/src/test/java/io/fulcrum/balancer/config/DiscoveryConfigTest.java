@@ -28,8 +28,8 @@ class DiscoveryConfigTest {
         BalancerConfig c = parse("region: us-east\ndiscovery: { dns: { name: api.internal, port: 8080 } }\n");
         assertEquals(List.of(), c.backends());
         assertEquals(new DiscoveryConfig.Dns("api.internal", DiscoveryConfig.Type.A, 8080, null, Duration.ofSeconds(1),
-                Duration.ofMinutes(5), "us-east", 1, 512), c.discovery().dns());
-        assertNull(parse("backends: [{id: a, url: \"http://h:1\"}]\n").discovery());
+                Duration.ofMinutes(5), "us-east", 1, 512), c.pool("default").discovery().dns());
+        assertNull(parse("backends: [{id: a, url: \"http://h:1\"}]\n").pool("default").discovery());
         assertEquals(List.of(), parse("discovery: { dns: { name: a.b, port: 1 } }\nbackends:\n").backends(),
                 "an empty backends key goes with discovery");
     }
@@ -40,18 +40,40 @@ class DiscoveryConfigTest {
                 discovery:
                   dns: { name: _http._tcp.api.internal., type: SRV, server: "[::1]:5353", min-ttl: 2s, max-ttl: 1m,
                          region: eu-west, max-in-flight: 64 }
-                """).discovery().dns();
+                """).pool("default").discovery().dns();
         assertEquals(new DiscoveryConfig.Dns("_http._tcp.api.internal.", DiscoveryConfig.Type.SRV, 0, "[::1]:5353",
                 Duration.ofSeconds(2), Duration.ofMinutes(1), "eu-west", 1, 64), d);
         assertEquals("10.0.0.2:53", parse("discovery: { dns: { name: a.b, type: AAAA, port: 80, server: 10.0.0.2 } }\n")
-                .discovery().dns().server());
+                .pool("default").discovery().dns().server());
     }
 
     @Test
     void readsAFileSection(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("backends.yaml");
         Files.writeString(f, "backends: []\n");
-        assertEquals(f.toAbsolutePath(), parse("discovery: { file: \"" + f + "\" }\n").discovery().file());
+        assertEquals(f.toAbsolutePath(), parse("discovery: { file: \"" + f + "\" }\n").pool("default").discovery().file());
+    }
+
+    @Test
+    void aPoolHasItsOwnDiscoveryInsteadOfBackends(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("static.yaml");
+        Files.writeString(f, "backends: []\n");
+        BalancerConfig c = parse("""
+                backends: [{id: a, url: "http://h:1"}]
+                pools:
+                  api: { discovery: { dns: { name: api.internal, port: 80 } } }
+                  static: { discovery: { file: "%s" } }
+                default-pool: default
+                """.formatted(f));
+        assertNull(c.pool("default").discovery());
+        assertEquals("api.internal", c.pool("api").discovery().dns().name());
+        assertEquals(List.of(), c.pool("api").backends());
+        assertEquals(f.toAbsolutePath(), c.pool("static").discovery().file());
+        assertEquals(List.of("pools.api.discovery: set either pools.api.backends or pools.api.discovery, not both (line 2)"),
+                problems("pools:\n  api: { backends: [{id: a, url: \"http://h:1\"}], discovery: { dns: { name: a.b, port: 1 } } }\n"
+                        + "default-pool: api\n"));
+        assertEquals("pools.api.discovery.dns.port: required with type A (expected: 1-65535) (line 2)",
+                problems("pools:\n  api: { discovery: { dns: { name: a.b } } }\ndefault-pool: api\n").get(0));
     }
 
     @ParameterizedTest
