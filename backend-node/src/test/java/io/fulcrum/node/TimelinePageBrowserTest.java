@@ -33,8 +33,9 @@ import org.openqa.selenium.WebElement;
 
 /**
  * Drives the timeline page in headless Chromium against a real node: writes, edits and deletes posts;
- * follows posts written, edited and deleted elsewhere through its conditional poll (the node answers
- * 304 while nothing changed); keeps the user's text on an edit conflict and reapplies it; asks before
+ * follows posts written, edited and deleted elsewhere live, through its event stream, without a
+ * single poll; with {@code ?feed=poll}, through its conditional poll (the node answers 304 while
+ * nothing changed); keeps the user's text on an edit conflict and reapplies it; asks before
  * deleting; shows a banner with a retry while the API cannot be reached; shows the edit time. Skipped,
  * naming what is missing, without Chromium and its driver (see {@link Chromium}). With
  * {@code -Dfulcrum.screenshot=FILE} it saves a screenshot.
@@ -135,11 +136,30 @@ class TimelinePageBrowserTest {
     }
 
     @Test
+    void postsEditsAndDeletesMadeElsewhereArriveLiveWithoutAPoll() throws Exception {
+        long edited = create("bob", "first words");
+        long deleted = create("cy", "about to vanish");
+        // A page that polled would ask every 300 ms.
+        open("?poll=" + POLL_MS);
+        pageWait().untilAsserted(() -> assertEquals("live", browser.findElement(By.tagName("body")).getAttribute("data-feed")));
+        assertEquals("Live", browser.findElement(By.id("feed")).getText());
+        pageWait().untilAsserted(() -> assertEquals(2, posts().size()));
+
+        create("ann", "new elsewhere");
+        api.putJson("/posts/" + edited, "{\"text\":\"second words\"}");
+        assertEquals(204, api.delete("/posts/" + deleted).statusCode());
+        pageWait().untilAsserted(() -> assertEquals(List.of("new elsewhere", "second words"), texts()));
+        assertEquals(1, postWithId(edited).findElements(By.cssSelector("time.edited")).size());
+        assertEquals(1, timelineAnswers(200) + timelineAnswers(304), "the first page, and no poll");
+    }
+
+    @Test
     void editsAndDeletesMadeElsewhereShowUpThroughAConditionalPoll() throws Exception {
         long kept = create("ann", "kept as it is");
         long edited = create("bob", "first words");
         long deleted = create("cy", "about to vanish");
-        open("?poll=" + POLL_MS);
+        open("?feed=poll&poll=" + POLL_MS);
+        assertEquals("polling", browser.findElement(By.tagName("body")).getAttribute("data-feed"));
         pageWait().untilAsserted(() -> assertEquals(3, posts().size()));
         // While nothing changes the page's polls are answered 304, without a body.
         pageWait().untilAsserted(() -> assertTrue(timelineAnswers(304) >= 3,
