@@ -323,9 +323,16 @@ public final class ScriptedBackend implements AutoCloseable {
         server.close().syncUninterruptibly();
     }
 
-    /** The second half of {@link #kill()}: every open connection is reset, at once. */
+    /**
+     * The second half of {@link #kill()}: every open connection is reset, at once. Returns once
+     * every one is closed, so nothing sent after this call is answered by this backend.
+     */
     public void resetConnections() {
-        resetAll();
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (Channel c : connections) {
+            closing.add(reset(c));
+        }
+        closing.forEach(ChannelFuture::awaitUninterruptibly);
     }
 
     /** Listens on the same port again after {@link #kill()}. */
@@ -497,8 +504,8 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     /** Closes with SO_LINGER 0, so that the peer gets a RST rather than a FIN. */
-    static void reset(Channel c) {
+    static ChannelFuture reset(Channel c) {
         c.config().setOption(ChannelOption.SO_LINGER, 0);
-        c.close();
+        return c.close();
     }
 }
