@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulcrum.node.config.EventsConfig;
 import io.fulcrum.testing.Chromium;
+import io.fulcrum.testing.EventStreamClient;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.io.File;
@@ -15,7 +17,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -175,6 +179,26 @@ class TimelinePageBrowserTest {
                 assertTrue(browser.findElements(By.cssSelector("#timeline li.post[data-id='" + deleted + "']")).isEmpty()));
         assertEquals(List.of("second words", "kept as it is"), texts());
         assertEquals(String.valueOf(kept), posts().get(1).getAttribute("data-id"));
+    }
+
+    @Test
+    void aPageWhoseStreamIsRefusedAgainAndAgainFallsBackToPolling() throws Exception {
+        node.close();
+        node = Node.start(TestNodes.sqlite("page-node", dir.resolve("posts.db"))
+                .withEvents(new EventsConfig(Duration.ofMillis(100), Duration.ofSeconds(15), 1)));
+        api = new TestHttp(node.port());
+        create("ann", "before");
+        // The node's only stream is taken: the page's streams are refused (503).
+        try (EventStreamClient taken = EventStreamClient.open(node.port(), Map.of())) {
+            open("?poll=" + POLL_MS);
+            pageWait().untilAsserted(() -> assertEquals(1, posts().size()));
+            pageWait().untilAsserted(() -> assertEquals("polling",
+                    browser.findElement(By.tagName("body")).getAttribute("data-feed")));
+            assertTrue(browser.findElement(By.id("feed")).getText().startsWith("Checking for changes every"));
+            create("bob", "found by a poll");
+            pageWait().untilAsserted(() -> assertEquals(List.of("found by a poll", "before"), texts()));
+            assertTrue(timelineAnswers(200) >= 2, "polled");
+        }
     }
 
     @Test
