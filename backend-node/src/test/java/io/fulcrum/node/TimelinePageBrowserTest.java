@@ -190,6 +190,7 @@ class TimelinePageBrowserTest {
         create("ann", "before");
         // The node's only stream is taken: the page's streams are refused (503).
         try (EventStreamClient taken = EventStreamClient.open(node.port(), Map.of())) {
+            assertEquals(200, taken.response().statusCode());
             open("?poll=" + POLL_MS);
             pageWait().untilAsserted(() -> assertEquals(1, posts().size()));
             pageWait().untilAsserted(() -> assertEquals("polling",
