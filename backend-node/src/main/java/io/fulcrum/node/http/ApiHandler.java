@@ -156,7 +156,8 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             var values = uri.parameters().get("lastEventId");
             value = values == null || values.isEmpty() ? null : values.get(0);
         }
-        if (value == null || value.isEmpty() || value.length() > 18 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (value == null || value.isEmpty() || value.length() > 18
+                || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
             return -1;
         }
         return Long.parseLong(value);
