@@ -9,13 +9,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.node.Node;
 import io.fulcrum.node.config.EventsConfig;
 import io.fulcrum.node.config.NodeConfig;
+import io.fulcrum.node.store.PostStore;
+import io.fulcrum.node.store.PostStores;
 import io.fulcrum.testing.EventStreamClient;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * one node reaches a stream held by the other, as {@code post} and {@code delete} events whose ids
  * are change-log seqs; a reconnect with {@code Last-Event-ID} gets what it missed (from either
  * node), or a {@code reset} when that is older than the node knows; heartbeats flow while nothing
- * happens; streams past {@code events.max-streams} are refused with 503.
+ * happens; streams past {@code events.max-streams} are refused with 503; and however many streams
+ * are open, only the node's one watcher reads the store's change log.
  */
 class EventStreamApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -141,6 +150,46 @@ class EventStreamApiTest {
         try (EventStreamClient again = EventStreamClient.open(a.port(), Map.of())) {
             assertEquals(200, again.response().statusCode());
         }
+    }
+
+    @Test
+    void streamsCostTheStoreNothingTheNodesOneWatcherReadsForThemAll() throws Exception {
+        AtomicInteger feedReads = new AtomicInteger();
+        // Polls an hour apart: after the first, any read of the change log would be a stream's own.
+        NodeConfig config = TestNodes.sqlite("a", dir.resolve("posts.db"))
+                .withEvents(new EventsConfig(Duration.ofHours(1), Duration.ofSeconds(30), 50));
+        a = Node.start(config, registry -> counting(PostStores.open(config.store(), config.id(), registry,
+                Clock.systemUTC()), feedReads));
+        await().atMost(WAIT).until(() -> feedReads.get() >= 2); // the first poll: lastChange, changesSince
+        int before = feedReads.get();
+        List<EventStreamClient> streams = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                streams.add(EventStreamClient.open(a.port(), Map.of()));
+            }
+            for (EventStreamClient s : streams) {
+                await().atMost(WAIT).until(() -> !s.events(":").isEmpty());
+            }
+            assertEquals(20, metric(a, "fulcrum_node_event_streams"));
+            assertEquals(before, feedReads.get(), "no stream read the change log");
+        } finally {
+            streams.forEach(EventStreamClient::close);
+        }
+    }
+
+    /** {@code store}, counting its reads of the change log in {@code reads}. */
+    private static PostStore counting(PostStore store, AtomicInteger reads) {
+        return (PostStore) Proxy.newProxyInstance(PostStore.class.getClassLoader(), new Class<?>[] {PostStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("changesSince") || method.getName().equals("lastChange")) {
+                        reads.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     /** A gauge's value from the node's /metrics. */
