@@ -1,6 +1,9 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.PoolConfig;
+import io.fulcrum.balancer.config.RetryConfig;
+import io.fulcrum.balancer.config.TimeoutsConfig;
 import io.netty.util.AsciiString;
 import java.time.Duration;
 
@@ -41,22 +44,34 @@ public record ProxySettings(
     }
 
     public static ProxySettings from(BalancerConfig config) {
+        return from(config, config.retry(), config.timeouts());
+    }
+
+    /**
+     * The settings of requests routed to {@code pool}: its retries and response timeout, the rest
+     * from the top level.
+     */
+    public static ProxySettings from(BalancerConfig config, PoolConfig pool) {
+        return from(config, pool.retry(), pool.timeouts());
+    }
+
+    private static ProxySettings from(BalancerConfig config, RetryConfig retry, TimeoutsConfig timeouts) {
         return new ProxySettings(
                 config.routing().regionHeader() == null ? null : AsciiString.cached(config.routing().regionHeader()),
                 config.backendHeader() == null ? null : AsciiString.cached(config.backendHeader()),
-                config.timeouts().response().toNanos(),
-                perTry(config),
+                timeouts.response().toNanos(),
+                perTry(retry, timeouts),
                 config.limits().maxBodyBytes(),
-                config.retry().attempts(),
-                config.retry().replayBodyBytes(),
-                config.retry().budgetPercent(),
+                retry.attempts(),
+                retry.replayBodyBytes(),
+                retry.budgetPercent(),
                 config.limits().maxConnections(),
                 config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()));
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */
-    private static long perTry(BalancerConfig config) {
-        Duration perTry = config.retry().perTryTimeout();
-        return perTry == null || perTry.compareTo(config.timeouts().response()) >= 0 ? 0 : perTry.toNanos();
+    private static long perTry(RetryConfig retry, TimeoutsConfig timeouts) {
+        Duration perTry = retry.perTryTimeout();
+        return perTry == null || perTry.compareTo(timeouts.response()) >= 0 ? 0 : perTry.toNanos();
     }
 }
