@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.config.AffinityConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
@@ -80,6 +81,35 @@ class AffinityLoadBalancerTest {
         LoadBalancer fresh = build(cookieAffinity(null), null);
         assertEquals(generated.affinity().cookieValue(a), swapped.affinity().cookieValue(a));
         assertNotEquals(generated.affinity().cookieValue(a), fresh.affinity().cookieValue(a));
+    }
+
+    private Backend sink;
+
+    @Test
+    void affineSelectionAllocatesNothing() {
+        LoadBalancer hashed = build(new AffinityConfig(null,
+                new AffinityConfig.Hash(AffinityConfig.Hash.Source.HEADER, "X-User", 1.25)), null);
+        LoadBalancer pinned = build(cookieAffinity(null), null);
+        RequestInfo[] keyed = new RequestInfo[64];
+        for (int i = 0; i < keyed.length; i++) {
+            keyed[i] = new RequestInfo(null, List.of(), null, Affinity.hash("user-" + i), true);
+        }
+        RequestInfo withCookie = cookie(pinned.affinity().cookieValue(backends.get(2)));
+        for (int i = 0; i < 20_000; i++) {
+            sink = hashed.select(keyed[i & 63]);
+            sink = pinned.select(withCookie);
+        }
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+        long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 100_000; i++) {
+            sink = hashed.select(keyed[i & 63]);
+            sink = pinned.select(withCookie);
+        }
+        long allocated = threads.getThreadAllocatedBytes(id) - before;
+        assertSame(backends.get(2), sink);
+        assertTrue(allocated < 4096, "selection allocated " + allocated + " bytes over 200,000 calls");
     }
 
     @Test
