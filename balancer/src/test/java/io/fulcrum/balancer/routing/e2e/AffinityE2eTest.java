@@ -133,8 +133,6 @@ class AffinityE2eTest {
         HttpLoad.Result served = load.snapshot();
         assertEquals(List.of(), served.failures(), served.summary());
         assertEquals(0, served.servedBy(ownerName), "the rest went elsewhere: " + served.servedBy());
-        int mostByOne = served.servedBy().values().stream().mapToInt(Integer::intValue).max().orElse(0);
-        assertTrue(mostByOne * 2 > served.total(), "mostly to the next backend on the ring: " + served.servedBy());
 
         owner.hold(false);
         owner.release();
