@@ -18,6 +18,7 @@ import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.handler.codec.dns.DnsSection;
 import io.netty.resolver.dns.DnsNameResolver;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.NoopAuthoritativeDnsServerCache;
 import io.netty.resolver.dns.NoopDnsCache;
@@ -121,7 +122,10 @@ final class DnsSource implements AutoCloseable {
             return;
         }
         if (!f.isSuccess()) {
-            fail("no answer for " + name + " " + config.type() + ": " + f.cause().getMessage());
+            // Without the query id the resolver puts in its messages, so that a repeated failure reads the same.
+            Throwable cause = f.cause();
+            fail("no answer for " + name + " " + config.type() + ": " + (cause instanceof DnsNameResolverTimeoutException
+                    ? "timed out" : cause.getClass().getSimpleName()));
             return;
         }
         AddressedEnvelope<DnsResponse, InetSocketAddress> envelope = f.getNow();
