@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A tiny authoritative DNS server for tests, on UDP 127.0.0.1 and a free port, built on Netty's DNS
- * codec: it answers A and SRV questions from records the test sets and changes while it runs (an
+ * codec: it answers A, AAAA and SRV questions from records the test sets and changes while it runs (an
  * SRV answer carries its targets' A records in the additional section), with the TTL the test
  * sets, and can be made to answer SERVFAIL. Thread-safe.
  */
@@ -75,7 +75,7 @@ public final class TestDnsServer implements AutoCloseable {
         return "127.0.0.1:" + ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
-    /** Sets the A records of {@code name} (none: the name has none). */
+    /** Sets the addresses of {@code name}: IPv4 ones answer A questions, IPv6 ones AAAA (none: it has none). */
     public TestDnsServer a(String name, String... addresses) {
         a.put(key(name), List.of(addresses));
         return this;
@@ -120,15 +120,15 @@ public final class TestDnsServer implements AutoCloseable {
             String name = key(question.name());
             if (failing) {
                 response.setCode(DnsResponseCode.SERVFAIL);
-            } else if (question.type() == DnsRecordType.A) {
-                addA(response, DnsSection.ANSWER, name);
+            } else if (question.type() == DnsRecordType.A || question.type() == DnsRecordType.AAAA) {
+                addAddresses(response, DnsSection.ANSWER, name, question.type());
             } else if (question.type() == DnsRecordType.SRV) {
                 for (Srv s : srv.getOrDefault(name, List.of())) {
                     ByteBuf content = Unpooled.buffer();
                     content.writeShort(s.priority()).writeShort(s.weight()).writeShort(s.port());
                     writeName(content, key(s.target()));
                     response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.SRV, ttl, content));
-                    addA(response, DnsSection.ADDITIONAL, key(s.target()));
+                    addAddresses(response, DnsSection.ADDITIONAL, key(s.target()), DnsRecordType.A);
                 }
             }
             if (!failing && response.count(DnsSection.ANSWER) == 0) {
@@ -137,10 +137,14 @@ public final class TestDnsServer implements AutoCloseable {
             ctx.writeAndFlush(response);
         }
 
-        private void addA(DatagramDnsResponse response, DnsSection section, String name) throws UnknownHostException {
+        /** The name's IPv4 addresses as A records, or its IPv6 ones as AAAA records. */
+        private void addAddresses(DatagramDnsResponse response, DnsSection section, String name, DnsRecordType type)
+                throws UnknownHostException {
             for (String address : a.getOrDefault(name, List.of())) {
-                response.addRecord(section, new DefaultDnsRawRecord(name, DnsRecordType.A, ttl,
-                        Unpooled.wrappedBuffer(InetAddress.getByName(address).getAddress())));
+                byte[] bytes = InetAddress.getByName(address).getAddress();
+                if ((bytes.length == 4) == (type == DnsRecordType.A)) {
+                    response.addRecord(section, new DefaultDnsRawRecord(name, type, ttl, Unpooled.wrappedBuffer(bytes)));
+                }
             }
         }
 

@@ -84,6 +84,21 @@ class DnsDiscoveryTest {
     }
 
     @Test
+    void aaaaRecordsGiveIpv6Backends() throws Exception {
+        ScriptedBackend v6 = fx.closeAfter(ScriptedBackend.start("v6", "::1", 0));
+        ScriptedBackend v4 = fx.closeAfter(ScriptedBackend.start("v4", "127.0.0.1", v6.port()));
+        TestDnsServer dns = fx.closeAfter(TestDnsServer.start()).ttl(1).a("api.test", "127.0.0.1", "::1");
+        Balancer balancer = fx.balancer(BalancerYaml.create().merge(
+                "discovery: { dns: { name: api.test, type: AAAA, port: " + v6.port() + ", server: \"" + dns.address()
+                + "\", min-ttl: 200ms } }\n"));
+        await().atMost(WAIT).until(() -> ids(balancer).equals(Set.of("0_0_0_0_0_0_0_1-" + v6.port())));
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(1).requests(10).run();
+        assertEquals(List.of(), r.failures(), r.summary());
+        assertEquals(10, v6.requests());
+        assertEquals(0, v4.requests(), "AAAA only");
+    }
+
+    @Test
     void srvRecordsGivePortsAndWeights() throws Exception {
         ScriptedBackend[] b = fx.backends(3);
         TestDnsServer dns = fx.closeAfter(TestDnsServer.start()).ttl(1)
