@@ -18,6 +18,7 @@ import io.fulcrum.balancer.proxy.ProxyServer;
 import io.fulcrum.balancer.proxy.ProxySettings;
 import io.fulcrum.balancer.proxy.RetryBudget;
 import io.fulcrum.balancer.proxy.Transport;
+import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.BackendSnapshot;
@@ -129,6 +130,10 @@ public final class Balancer implements AutoCloseable {
                 .bindActiveRetries(proxy.retryBudget()::activeRetries)
                 .bindBudgetRefusals(proxy.retryBudget()::refusedRetries)
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
+                .bindEdge(proxy::rateLimited, () -> {
+                    RateLimiter limiter = proxy.settings().rateLimiter();
+                    return limiter == null ? 0 : limiter.keys();
+                }, proxy::proxyHeadersRefused)
                 .configLoaded(config.hash());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {

@@ -35,6 +35,9 @@ import java.util.List;
  * @param http2 whether and how HTTP/2 is offered to clients
  * @param backendCaFile the CA certificates (PEM) that {@code https://} backends' certificates are
  *     verified against, or {@code null} for the JDK's trust store
+ * @param trustedEdges the proxies in front whose word about the client address is taken, or
+ *     {@code null} when none is
+ * @param rateLimit the rate limit of every request, or {@code null} when there is none
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -54,7 +57,9 @@ public record BalancerConfig(
         DecisionHeaderConfig decisionHeader,
         TlsConfig tls,
         Http2Config http2,
-        Path backendCaFile) {
+        Path backendCaFile,
+        TrustedEdgesConfig trustedEdges,
+        RateLimitConfig rateLimit) {
 
     /** A config with the JSON access log, no admin token and no decision header. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
@@ -62,6 +67,16 @@ public record BalancerConfig(
             TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader) {
         this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
                 backendHeader, "json", AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT, null);
+    }
+
+    /** A config without trusted edges and without a rate limit. */
+    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
+            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader,
+            String accessLogFormat, AdminTokenConfig adminToken, DecisionHeaderConfig decisionHeader, TlsConfig tls,
+            Http2Config http2, Path backendCaFile) {
+        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
+                backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2, backendCaFile, null, null);
     }
 
     public BalancerConfig {

@@ -49,7 +49,7 @@ import org.yaml.snakeyaml.nodes.Tag;
 public final class ConfigLoader {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
     /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
-    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** Plain decimal integers only: YAML 1.1 octal ({@code 010}), hex and {@code 1_000} are refused. */
     private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)");
     private static final Pattern DECIMAL_FRACTION =
@@ -57,7 +57,7 @@ public final class ConfigLoader {
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
             "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2", "backend-tls");
+            "tls", "http2", "backend-tls", "trusted-edges", "rate-limit");
     private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
     private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
     private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
@@ -142,14 +142,14 @@ public final class ConfigLoader {
     }
 
     /** One key-value pair in a mapping, with its YAML path. */
-    private record Entry(String path, Node key, Node value) {
+    record Entry(String path, Node key, Node value) {
     }
 
     /**
      * The checked keys of one YAML mapping. An absent, null or wrongly typed section is an empty one,
      * so its defaults apply and mapping goes on to find further problems.
      */
-    private static final class Section {
+    static final class Section {
         final String path;
         final Node node;
         final Map<String, Entry> entries;
@@ -170,7 +170,7 @@ public final class ConfigLoader {
     }
 
     /** Maps one composed document; single use, confined to the calling thread. */
-    private static final class Mapper {
+    static final class Mapper {
         final Set<Integer> tagged;
         final List<Problem> problems = new ArrayList<>();
         /** Valid entries of routing.spillover.order, checked against the backends' regions at the end. */
@@ -231,12 +231,14 @@ public final class ConfigLoader {
             Entry caFile = backendTls.get("ca-file");
             Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
                     : readableFile(backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
+            TrustedEdgesConfig trustedEdges = EdgeSections.trustedEdges(this, top);
+            RateLimitConfig rateLimit = EdgeSections.rateLimit(this, top, "rate-limit");
             if (!problems.isEmpty()) {
                 return null;
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
                     timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile);
+                    backendCaFile, trustedEdges, rateLimit);
         }
 
         // ---- sections -------------------------------------------------------------------------

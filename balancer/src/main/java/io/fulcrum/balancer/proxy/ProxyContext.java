@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
 import io.fulcrum.balancer.routing.OutcomeListener;
@@ -12,6 +13,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What every proxied connection shares: the backend registry, the connection pool, the settings
@@ -33,6 +35,8 @@ public final class ProxyContext {
     private final ChannelGroup clientChannels =
             new DefaultChannelGroup("client-connections", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger clientConnections = new AtomicInteger();
+    private final LongAdder rateLimited = new LongAdder();
+    private final LongAdder proxyHeadersRefused = new LongAdder();
     private volatile ProxySettings settings;
     private volatile boolean draining;
 
@@ -81,7 +85,33 @@ public final class ProxyContext {
      * requests in progress keep the ones they started with, connections already open stay open.
      */
     public void apply(ProxySettings next) {
-        this.settings = requireNonNull(next, "next");
+        requireNonNull(next, "next");
+        RateLimiter old = settings.rateLimiter();
+        if (old != null && next.rateLimiter() != null && old.config().equals(next.rateLimiter().config())) {
+            // The same limit: its buckets go on, so a reload is no way around it.
+            next = next.withRateLimiter(old);
+        }
+        this.settings = next;
+    }
+
+    /** Counts a request refused by a rate limit. */
+    void rateLimitedRequest() {
+        rateLimited.increment();
+    }
+
+    /** Requests refused by a rate limit since start. */
+    public long rateLimited() {
+        return rateLimited.sum();
+    }
+
+    /** Counts a connection closed for a PROXY header it may not send. */
+    void proxyHeaderRefused() {
+        proxyHeadersRefused.increment();
+    }
+
+    /** Connections closed since start for a PROXY header they may not send. */
+    public long proxyHeadersRefused() {
+        return proxyHeadersRefused.sum();
     }
 
     public AccessLog accessLog() {

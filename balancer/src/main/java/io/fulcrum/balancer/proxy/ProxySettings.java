@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.netty.util.AsciiString;
 import java.time.Duration;
 
@@ -19,6 +20,9 @@ import java.time.Duration;
  * @param retryBudgetPercent {@code retry.budget-percent}
  * @param maxConnections client connections past this are refused
  * @param debug who may ask for the full decision trace, or {@code null} when nobody may
+ * @param trustedEdges whose word about the client address is taken, or {@code null} for nobody's
+ * @param rateLimiter the rate limit of every request, or {@code null} for none; its buckets
+ *     survive a reload that keeps the same {@code rate-limit} ({@link ProxyContext#apply})
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -30,14 +34,22 @@ public record ProxySettings(
         int replayBodyBytes,
         int retryBudgetPercent,
         int maxConnections,
-        DebugAccess debug) {
+        DebugAccess debug,
+        TrustedEdges trustedEdges,
+        RateLimiter rateLimiter) {
 
     /** Settings without the decision header. */
     public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
             long perTryTimeoutNanos, long maxBodyBytes, int retryAttempts, int replayBodyBytes, int retryBudgetPercent,
             int maxConnections) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
-                replayBodyBytes, retryBudgetPercent, maxConnections, null);
+                replayBodyBytes, retryBudgetPercent, maxConnections, null, null, null);
+    }
+
+    /** These settings with {@code limiter} instead of theirs (a reload keeps buckets that did not change). */
+    ProxySettings withRateLimiter(RateLimiter limiter) {
+        return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
+                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limiter);
     }
 
     public static ProxySettings from(BalancerConfig config) {
@@ -51,7 +63,9 @@ public record ProxySettings(
                 config.retry().replayBodyBytes(),
                 config.retry().budgetPercent(),
                 config.limits().maxConnections(),
-                config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()));
+                config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
+                config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
+                config.rateLimit() == null ? null : new RateLimiter(config.rateLimit()));
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */
