@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
@@ -35,6 +36,9 @@ final class EdgeSections {
             return null;
         }
         Section s = m.subsection(top, "trusted-edges", TRUSTED_EDGES_KEYS);
+        if (!(e.value() instanceof MappingNode)) {
+            return null;
+        }
         List<Cidr> networks = networks(m, s, "networks", e.value());
         boolean forwardedFor = m.bool(s, "forwarded-for", true);
         TrustedEdgesConfig.ProxyProtocol proxyProtocol = TrustedEdgesConfig.ProxyProtocol.OFF;
@@ -105,6 +109,9 @@ final class EdgeSections {
             return null;
         }
         Section s = m.subsection(parent, key, RATE_LIMIT_KEYS);
+        if (!(e.value() instanceof MappingNode)) {
+            return null;
+        }
         int before = m.problems.size();
         String rateText = null;
         double perSecond = 0;
