@@ -27,7 +27,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One client request and its way to a response, as an explicit state machine:
@@ -751,7 +750,7 @@ final class Exchange implements FutureListener<Channel> {
             if (tryLog == null) {
                 tryLog = new ArrayList<>(2);
             }
-            tryLog.add(new RequestRecord.Try(a.backend.id(), outcome.name().toLowerCase(Locale.ROOT), a.connectNanos,
+            tryLog.add(new RequestRecord.Try(a.backend.id(), outcome.label(), a.connectNanos,
                     a.firstByteNanos != 0 && a.sentNanos != 0 ? a.firstByteNanos - a.sentNanos : -1, a.status));
         }
     }

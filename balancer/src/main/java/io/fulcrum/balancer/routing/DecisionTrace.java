@@ -32,8 +32,10 @@ public final class DecisionTrace {
         /** Nothing could take the request. */
         NONE;
 
+        private final String label = name().toLowerCase(Locale.ROOT);
+
         String label() {
-            return name().toLowerCase(Locale.ROOT);
+            return label;
         }
     }
 

@@ -15,6 +15,13 @@ public enum Outcome {
     /** The client went away first; says nothing about the backend. */
     CANCELLED;
 
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
+    /** The lower-case name, as the access log and metrics write it. */
+    public String label() {
+        return label;
+    }
+
     /** Whether this outcome counts against the backend for outlier detection. */
     public boolean isFailure() {
         return this != SUCCESS && this != CANCELLED;

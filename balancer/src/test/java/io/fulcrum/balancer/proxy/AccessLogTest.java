@@ -35,9 +35,10 @@ class AccessLogTest {
 
     @Test
     void jsonLineHasEveryFieldAndEachTry() throws Exception {
-        StringBuilder line = new StringBuilder();
-        AccessLog.json(record("/posts/1?q=\"x\"", "curl/8.5 \"quoted\"\n"), line);
-        JsonNode n = JSON.readTree(line.toString());
+        String line = AccessLog.format(record("/posts/1?q=\"x\"", "curl/8.5 \"quoted\"\n"), AccessLog.Format.JSON);
+        assertTrue(line.endsWith("}\n"), line);
+        line = line.substring(0, line.length() - 1);
+        JsonNode n = JSON.readTree(line);
         assertEquals("2025-11-30T10:53:20.123Z", n.get("time").asText());
         assertEquals("req-1", n.get("request_id").asText());
         assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", n.get("trace_id").asText());
@@ -54,14 +55,46 @@ class AccessLogTest {
         assertEquals(200, n.get("tries").get(1).get("status").asInt());
         assertTrue(n.get("decision").asText().contains("avoided=1"));
         assertFalse(n.has("error"), "only for the balancer's own answers");
-        assertFalse(line.toString().contains("\n"), "one line");
+        assertFalse(line.contains("\n"), "one line");
+    }
+
+    @Test
+    void jsonStringsSurviveAnyTextIntact() throws Exception {
+        List<String> samples = List.of("", "plain", "tab\tcr\rnul\u0000del\u007f", "back\\slash \"q\"",
+                "caf\u00e9 \u20ac \u4e2d\u6587", "emoji \ud83d\ude80 end", "\u2028line\u2029sep", "</script>");
+        for (String s : samples) {
+            String line = AccessLog.format(record(s, s), AccessLog.Format.JSON);
+            JsonNode n = JSON.readTree(line);
+            assertEquals(s, n.get("path").asText(), "path " + s);
+            assertEquals(s, n.get("user_agent").asText(), "user agent " + s);
+        }
+        JsonNode lone = JSON.readTree(AccessLog.format(record("a\ud800b", null), AccessLog.Format.JSON));
+        assertEquals("a\ufffdb", lone.get("path").asText(), "a lone surrogate becomes U+FFFD");
+        assertTrue(lone.get("user_agent").isNull());
+    }
+
+    @Test
+    void timesAlwaysHaveSecondsAndMillisecondsAndDurationsRoundToTheMicrosecond() throws Exception {
+        RequestRecord r = new RequestRecord(1_764_500_040_000L, "r", null, "c", "GET", null, "/", "HTTP/1.1", 200,
+                RequestRecord.COMPLETED, 0, 0, 1_999_999_500L, -1, null, null, List.of(), null, "no backend");
+        String line = AccessLog.format(r, AccessLog.Format.JSON);
+        JsonNode n = JSON.readTree(line);
+        assertEquals("2025-11-30T10:54:00.000Z", n.get("time").asText());
+        assertEquals(java.time.Instant.ofEpochMilli(1_764_500_040_000L), java.time.Instant.parse(n.get("time").asText()));
+        assertTrue(line.contains("\"duration_ms\":2000.000,"), line);
+        assertTrue(n.get("ttfb_ms").isNull());
+        assertTrue(n.get("host").isNull());
+        assertEquals(0, n.get("tries").size());
+        assertEquals("no backend", n.get("error").asText());
+        String logfmt = AccessLog.format(r, AccessLog.Format.LOGFMT);
+        assertTrue(logfmt.contains(" ttfb_ms=- "), logfmt);
+        assertTrue(logfmt.contains(" attempts=0 tries=\"\" "), logfmt);
+        assertTrue(logfmt.contains(" error=\"no backend\"\n"), logfmt);
     }
 
     @Test
     void logfmtKeepsTheKeysAndQuotesValuesWithSpaces() {
-        StringBuilder line = new StringBuilder();
-        AccessLog.logfmt(record("/a b", null), line);
-        String s = line.toString();
+        String s = AccessLog.format(record("/a b", null), AccessLog.Format.LOGFMT);
         assertTrue(s.startsWith("time=2025-11-30T10:53:20.123Z request_id=req-1 "), s);
         assertTrue(s.contains(" client=10.0.0.7 method=GET "), s);
         assertTrue(s.contains(" path=\"/a b\" "), s);
@@ -69,6 +102,17 @@ class AccessLogTest {
         assertTrue(s.contains(" duration_ms=1.204 "), s);
         assertTrue(s.contains(" user_agent=- backend=us-2 attempts=2 "), s);
         assertTrue(s.contains(" tries=\"us-1:reset:0.120:-:0 us-2:success:0.000:0.804:200\" "), s);
+        assertTrue(s.endsWith(" decision=\"region=us-east(default) pass=local to=us-east backend=us-2 avoided=1\"\n"), s);
+    }
+
+    @Test
+    void logfmtLeavesOneTryUnquotedAndEscapesQuotesAndControls() {
+        RequestRecord r = new RequestRecord(1_764_500_000_123L, "r", null, "c", "GET", null, "/x", "HTTP/1.1", 200,
+                RequestRecord.COMPLETED, 0, 0, 1_000, 1_000, "say \"hi\"\n", "us-1",
+                List.of(new RequestRecord.Try("us-1", "success", 0, 500, 200)), null, null);
+        String s = AccessLog.format(r, AccessLog.Format.LOGFMT);
+        assertTrue(s.contains(" user_agent=\"say \\\"hi\\\"\\u000a\" "), s);
+        assertTrue(s.contains(" tries=us-1:success:0.000:0.001:200 decision=-\n"), s);
     }
 
     @Test
@@ -83,6 +127,16 @@ class AccessLogTest {
             List<String> lines = Files.readAllLines(file);
             assertEquals("/1", JSON.readTree(lines.get(0)).get("path").asText());
             assertEquals("/2", JSON.readTree(lines.get(1)).get("path").asText());
+            // A burst larger than a batch and than the write buffer: every line whole and in order.
+            int burst = 5000;
+            for (int i = 0; i < burst; i++) {
+                log.log(record("/burst/" + i, "b"));
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> Files.readAllLines(file).size() == burst + 2);
+            lines = Files.readAllLines(file);
+            for (int i = 0; i < burst; i++) {
+                assertEquals("/burst/" + i, JSON.readTree(lines.get(i + 2)).get("path").asText());
+            }
             assertEquals(0, log.dropped());
         } finally {
             log.close();
