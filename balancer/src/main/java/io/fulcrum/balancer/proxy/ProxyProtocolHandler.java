@@ -171,8 +171,15 @@ final class ProxyProtocolHandler extends ByteToMessageDecoder {
             }
         }
 
+        /** The decoder may report one bad header more than once; it is counted once. */
+        private boolean refused;
+
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (refused) {
+                return;
+            }
+            refused = true;
             onRefused.run();
             log.debug("{}: bad PROXY header ({}), closing", ctx.channel().remoteAddress(), cause.getMessage());
             ctx.close();

@@ -1,0 +1,87 @@
+package io.fulcrum.balancer.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.ScriptedBackend;
+import io.netty.handler.codec.http.HttpRequest;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A PROXY header from a trusted edge comes before the TLS handshake on the HTTPS listener. */
+class ProxyProtocolTlsTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    private Path certs;
+    private SSLContext trustingTestCa;
+
+    @BeforeEach
+    void copyCertificates() throws Exception {
+        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
+        trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
+    }
+
+    private Balancer balancer(ScriptedBackend backend) throws Exception {
+        return fx.balancer(BalancerYaml.forProxy().backends(backend)
+                .merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
+                        + "\n  key: " + certs.resolve("localhost.key") + "\n")
+                .merge("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }"));
+    }
+
+    /** Sends {@code proxyHeader} in clear, then a request over TLS on the same connection; the status line. */
+    private String getOverTls(int port, String proxyHeader) throws Exception {
+        try (Socket plain = new Socket("127.0.0.1", port)) {
+            plain.setSoTimeout(10_000);
+            if (proxyHeader != null) {
+                OutputStream out = plain.getOutputStream();
+                out.write(proxyHeader.getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+            try (SSLSocket tls = (SSLSocket) trustingTestCa.getSocketFactory().createSocket(plain, "localhost", port,
+                    true)) {
+                SSLParameters params = tls.getSSLParameters();
+                params.setApplicationProtocols(new String[] {"http/1.1"});
+                tls.setSSLParameters(params);
+                tls.startHandshake();
+                tls.getOutputStream().write("GET /tls HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                tls.getOutputStream().flush();
+                return new BufferedReader(new InputStreamReader(tls.getInputStream(), StandardCharsets.US_ASCII))
+                        .readLine();
+            }
+        }
+    }
+
+    @Test
+    void theHeaderBeforeTheHandshakeNamesTheClient() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = balancer(backend);
+        assertEquals("HTTP/1.1 200 OK", getOverTls(b.tlsPort(), "PROXY TCP4 203.0.113.60 127.0.0.1 50000 443\r\n"));
+        List<HttpRequest> seen = backend.received();
+        HttpRequest last = seen.get(seen.size() - 1);
+        assertEquals("203.0.113.60", last.headers().get("X-Real-IP"));
+        assertEquals("203.0.113.60", last.headers().get("X-Forwarded-For"));
+        assertEquals("https", last.headers().get("X-Forwarded-Proto"));
+
+        // Without a header the handshake goes on as usual and the peer is the client.
+        assertEquals("HTTP/1.1 200 OK", getOverTls(b.tlsPort(), null));
+        seen = backend.received();
+        assertEquals("127.0.0.1", seen.get(seen.size() - 1).headers().get("X-Real-IP"));
+        assertTrue(b.proxy().proxyHeadersRefused() == 0);
+    }
+}
