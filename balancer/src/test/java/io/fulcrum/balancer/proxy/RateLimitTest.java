@@ -1,0 +1,138 @@
+package io.fulcrum.balancer.proxy;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.ratelimit.RateLimiter;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.RawHttpClient;
+import io.fulcrum.testing.ScriptedBackend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code rate-limit} over real sockets: 429 with Retry-After before any backend is chosen, recovery
+ * after refill, keys independent of each other, header keys, the client address found through
+ * trusted edges as the key, the metric, and reloads that change the limit or keep it.
+ */
+class RateLimitTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    private static RawHttpClient.Response get(RawHttpClient c, String headers) throws Exception {
+        return c.send("GET /r HTTP/1.1\r\nHost: app\r\n" + headers + "\r\n").readResponse();
+    }
+
+    private Balancer balancer(ScriptedBackend backend, String rateLimit) throws Exception {
+        return fx.balancer(yaml(backend, rateLimit));
+    }
+
+    private static BalancerYaml yaml(ScriptedBackend backend, String rateLimit) {
+        return BalancerYaml.forProxy().backends(backend).merge(rateLimit);
+    }
+
+    @Test
+    void pastTheBurstTheAnswerIs429WithRetryAfterAndNoBackendSeesIt() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        // Two at once, then one every two seconds.
+        Balancer b = balancer(backend, "rate-limit: { rate: 30/m, burst: 2 }");
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            assertEquals(200, get(c, "").status());
+            assertEquals(200, get(c, "").status());
+            RawHttpClient.Response limited = get(c, "");
+            assertEquals(429, limited.status());
+            int retryAfter = Integer.parseInt(limited.header("Retry-After"));
+            assertTrue(retryAfter >= 1 && retryAfter <= 2, "seconds to the next token, rounded up: " + retryAfter);
+            assertTrue(limited.bodyText().contains("rate limit exceeded"), limited.bodyText());
+            assertEquals("application/json", limited.header("Content-Type"));
+            assertEquals(2, backend.requests(), "the limited request never reached a backend");
+
+            // The connection stays open, and the bucket refills.
+            await().atMost(Fixtures.WAIT).until(() -> get(c, "").status() == 200);
+        }
+        assertTrue(b.proxy().rateLimited() >= 1);
+        String scrape = b.meterRegistry().scrape();
+        assertTrue(scrape.contains("fulcrum_rate_limited_total " + b.proxy().rateLimited() + ".0"), scrape);
+        assertTrue(scrape.contains("fulcrum_rate_limit_keys 1.0"), "one client address tracked");
+    }
+
+    @Test
+    void aLimitedRequestWithABodyClosesTheConnectionAfterTheAnswer() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1 }");
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            assertEquals(200, get(c, "").status());
+            RawHttpClient.Response r = c.send("POST /r HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello")
+                    .readResponse();
+            assertEquals(429, r.status());
+            assertEquals("3600", r.header("Retry-After"), "an hour for the next token");
+            assertEquals("close", r.header("Connection"));
+        }
+        assertEquals(1, backend.requests());
+    }
+
+    @Test
+    void headerKeysHaveBucketsOfTheirOwnAndNoHeaderMeansTheClientAddress() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1, key: header:X-Api-Key }");
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            assertEquals(200, get(c, "X-Api-Key: alice\r\n").status());
+            assertEquals(429, get(c, "X-Api-Key: alice\r\n").status());
+            assertEquals(200, get(c, "X-Api-Key: bob\r\n").status(), "bob is not alice");
+            assertEquals(429, get(c, "X-Api-Key: bob\r\n").status());
+            assertEquals(200, get(c, "").status(), "no key: the client address's own bucket");
+            assertEquals(429, get(c, "").status());
+        }
+        assertEquals(3, backend.requests());
+        assertEquals(3, b.proxy().rateLimited());
+    }
+
+    @Test
+    void theClientAddressFoundThroughTrustedEdgesIsTheKey() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1 }\n"
+                + "trusted-edges: { networks: [127.0.0.0/8] }");
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            assertEquals(200, get(c, "X-Forwarded-For: 203.0.113.1\r\n").status());
+            assertEquals(429, get(c, "X-Forwarded-For: 203.0.113.1\r\n").status());
+            assertEquals(200, get(c, "X-Forwarded-For: 203.0.113.2\r\n").status(),
+                    "another client behind the same edge");
+        }
+    }
+
+    @Test
+    void aReloadThatChangesTheLimitAppliesItAndOneThatKeepsItKeepsTheBuckets() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1 }");
+        RateLimiter first = b.proxy().settings().rateLimiter();
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            assertEquals(200, get(c, "").status());
+            assertEquals(429, get(c, "").status());
+
+            // Something else changes: the limit and its buckets stay.
+            fx.reload(yaml(backend, "rate-limit: { rate: 1/h, burst: 1 }").set("timeouts.response", "9s"));
+            assertSame(first, b.proxy().settings().rateLimiter());
+            assertEquals(429, get(c, "").status(), "a reload is no way around the limit");
+
+            // A bigger burst: a new table, applied at once.
+            fx.reload(yaml(backend, "rate-limit: { rate: 1/h, burst: 3 }"));
+            assertNotEquals(first, b.proxy().settings().rateLimiter());
+            assertEquals(200, get(c, "").status());
+            assertEquals(200, get(c, "").status());
+            assertEquals(200, get(c, "").status());
+            assertEquals(429, get(c, "").status());
+
+            // No limit at all.
+            fx.reload(yaml(backend, ""));
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, get(c, "").status());
+            }
+        }
+        assertEquals(3, b.proxy().rateLimited(), "the counter spans reloads");
+    }
+}
