@@ -125,6 +125,17 @@ class EdgeConfigTest {
     }
 
     @Test
+    void theReferenceConfigDocumentsBoth() throws Exception {
+        java.nio.file.Path file = java.nio.file.Path.of("../config/balancer-reference.yaml");
+        BalancerConfig c = ConfigLoader.load(java.nio.file.Files.exists(file) ? file
+                : java.nio.file.Path.of("config/balancer-reference.yaml"));
+        assertEquals(TrustedEdgesConfig.ProxyProtocol.OFF, c.trustedEdges().proxyProtocol());
+        assertTrue(c.trustedEdges().forwardedFor());
+        assertEquals(100_000, c.rateLimit().maxKeys());
+        assertEquals("client-address", c.rateLimit().key());
+    }
+
+    @Test
     void equalSectionsMakeEqualConfigs() throws Exception {
         assertEquals(parse("rate-limit: { rate: 10/s }\ntrusted-edges: { networks: [10.0.0.0/8] }\n"),
                 parse("rate-limit:\n  rate: 10/s\n  burst: 10\ntrusted-edges:\n  networks: [\"10.0.0.0/8\"]\n"),

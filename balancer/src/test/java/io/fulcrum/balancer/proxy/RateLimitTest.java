@@ -59,6 +59,8 @@ class RateLimitTest {
         String scrape = b.meterRegistry().scrape();
         assertTrue(scrape.contains("fulcrum_rate_limited_total " + b.proxy().rateLimited() + ".0"), scrape);
         assertTrue(scrape.contains("fulcrum_rate_limit_keys 1.0"), "one client address tracked");
+        assertTrue(scrape.lines().anyMatch(l -> l.startsWith("fulcrum_requests_total{") && l.contains("backend=\"none\"")
+                && l.contains("status_class=\"4xx\"")), "a limited request is a request the balancer answered");
     }
 
     @Test
