@@ -57,6 +57,12 @@ final class EdgeSections {
                 }
             }
         }
+        if (!forwardedFor && proxyProtocol == TrustedEdgesConfig.ProxyProtocol.OFF && s.get("forwarded-for") != null) {
+            Entry f = s.get("forwarded-for");
+            m.problem(f.path(), f.value(), "false with proxy-protocol off: no peer's word would be taken "
+                    + "(expected: forwarded-for true, a proxy-protocol, or no trusted-edges)");
+            return null;
+        }
         return networks == null ? null : new TrustedEdgesConfig(networks, forwardedFor, proxyProtocol);
     }
 

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Token buckets per key in a table of fixed capacity: {@code max-keys} slots, allocated once, so
- * memory is bounded whatever the number of clients (about 40 bytes a slot plus the key strings it
+ * memory is bounded whatever the number of clients (24 to 28 bytes a slot plus the key strings it
  * holds).
  *
  * <p>The table is split into segments, each with its own small lock held for a few arithmetic

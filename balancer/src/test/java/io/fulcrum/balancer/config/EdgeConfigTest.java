@@ -70,6 +70,9 @@ class EdgeConfigTest {
                 problems("trusted-edges: { networks: [10.0.0.0/8], proxy-protocol: v3 }\n"));
         assertTrue(problems("trusted-edges: { networks: [10.0.0.0/8], trusted: [1.2.3.4] }\n").get(0)
                 .startsWith("trusted-edges.trusted: unknown key"));
+        assertEquals(List.of("trusted-edges.forwarded-for: false with proxy-protocol off: no peer's word would be taken "
+                + "(expected: forwarded-for true, a proxy-protocol, or no trusted-edges) (line 2)"),
+                problems("trusted-edges: { networks: [10.0.0.0/8], forwarded-for: false }\n"));
         assertEquals(List.of("trusted-edges: expected a mapping, got a list (line 2)"),
                 problems("trusted-edges: [10.0.0.0/8]\n"));
     }

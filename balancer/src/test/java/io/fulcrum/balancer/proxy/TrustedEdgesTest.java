@@ -67,6 +67,19 @@ class TrustedEdgesTest {
         }
     }
 
+    private static byte[] local() {
+        EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
+        encoder.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL,
+                HAProxyProxiedProtocol.UNKNOWN, null, null, 0, 0));
+        ByteBuf out = encoder.readOutbound();
+        try {
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+            encoder.finishAndReleaseAll();
+        }
+    }
+
     private static byte[] concat(byte[] a, String b) {
         byte[] tail = b.getBytes(StandardCharsets.ISO_8859_1);
         byte[] all = new byte[a.length + tail.length];
@@ -135,6 +148,13 @@ class TrustedEdgesTest {
         }
         assertEquals("198.51.100.20", logged("v2-b").get("client").asText());
         assertEquals("198.51.100.20", lastRequest(backend).headers().get("X-Forwarded-For"));
+
+        // LOCAL: the edge speaking for itself (its health check); the peer is the client.
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            c.send(concat(local(), GET + "X-Request-Id: v2-local\r\n\r\n"));
+            assertEquals(200, c.readResponse().status());
+        }
+        assertEquals("127.0.0.1", logged("v2-local").get("client").asText());
     }
 
     @Test
