@@ -198,10 +198,12 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         long retryAfter = RateLimits.check(settings.rateLimiter(), request, client, proxy);
         if (retryAfter > 0) {
             // Refused before any backend is chosen: no backend load, nothing to retry.
-            boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+            // The connection stays unless a body is coming (not worth reading) or the client said close.
+            boolean stays = HttpUtil.isKeepAlive(request) && !HttpUtil.isTransferEncodingChunked(request)
+                    && HttpUtil.getContentLength(request, 0L) == 0;
             discardingBody = true;
             recordRejection(facts, client, requestId, RateLimits.REJECTION);
-            writeError(null, requestId, RateLimits.REJECTION.status(), RateLimits.REJECTION.message(), !bodyless,
+            writeError(null, requestId, RateLimits.REJECTION.status(), RateLimits.REJECTION.message(), !stays,
                     Long.toString(retryAfter));
             return;
         }

@@ -64,7 +64,7 @@ class RateLimitTest {
     }
 
     @Test
-    void aLimitedRequestWithABodyClosesTheConnectionAfterTheAnswer() throws Exception {
+    void aLimitedRequestWithABodyOrConnectionCloseClosesTheConnectionAfterTheAnswer() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1 }");
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
@@ -74,6 +74,11 @@ class RateLimitTest {
             assertEquals(429, r.status());
             assertEquals("3600", r.header("Retry-After"), "an hour for the next token");
             assertEquals("close", r.header("Connection"));
+        }
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            RawHttpClient.Response r = get(c, "Connection: close\r\n");
+            assertEquals(429, r.status());
+            assertEquals("close", r.header("Connection"), "the client asked to close");
         }
         assertEquals(1, backend.requests());
     }
