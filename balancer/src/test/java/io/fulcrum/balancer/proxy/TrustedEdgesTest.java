@@ -271,6 +271,38 @@ class TrustedEdgesTest {
         assertEquals("192.0.2.44", logged("both").get("client").asText());
     }
 
+    @Test
+    void aReloadChangesWhoIsTrustedForNewConnections() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = balancer(backend, "trusted-edges: { networks: [10.0.0.0/8], proxy-protocol: v1 }");
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            c.send("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
+            assertClosedWithoutAnswer(c);
+        }
+        fx.reload(BalancerYaml.forProxy().backends(backend).set("access-log", accessLog.toString())
+                .merge("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v1 }"));
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            c.send("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "X-Request-Id: reloaded\r\n\r\n");
+            assertEquals(200, c.readResponse().status());
+        }
+        assertEquals("203.0.113.7", logged("reloaded").get("client").asText());
+    }
+
+    @Test
+    void aConnectionThatSendsNothingIsClosedAfterClientIdle() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = fx.balancer(BalancerYaml.forProxy().backends(backend).set("timeouts.client-idle", "300ms")
+                .merge("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }"));
+        try (RawHttpClient silent = RawHttpClient.connect(b.port(), 10_000);
+                RawHttpClient partial = RawHttpClient.connect(b.port(), 10_000)) {
+            // Half a v2 signature: still waiting for the rest when client-idle comes.
+            partial.send(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D});
+            assertEquals(-1, silent.input().read(), "closed by the balancer");
+            assertEquals(-1, partial.input().read(), "closed by the balancer");
+        }
+        assertEquals(0, backend.requests());
+    }
+
     // ---- the X-Forwarded-For rule on its own ----
 
     private static String client(String networks, boolean forwardedFor, String peer, String... xff) throws Exception {
