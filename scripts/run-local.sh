@@ -2,7 +2,10 @@
 # Fulcrum local cluster: the post servers of config/node-*.yaml (us-1 and us-2 in us-east, eu-1 in
 # eu-west) sharing one SQLite file under data/, and the balancer in front of them on :8080 (admin :8081).
 #
-#   scripts/run-local.sh          build if needed, start everything, Ctrl-C stops everything
+#   scripts/run-local.sh                 build if needed, start everything, Ctrl-C stops everything
+#   scripts/run-local.sh --two-services  the same with config/balancer-two-services.yaml: the post
+#                                        servers under /, and a static file server (python3 -m
+#                                        http.server on 127.0.0.1:9100, serving STATIC_DIR) under /static
 #
 # While it runs, a post server may die or be stopped: the balancer routes around it, this script says
 # so, and `scripts/node.sh restart ID` (or `start ID`) brings it back. If the balancer itself exits,
@@ -21,6 +24,8 @@
 #   FULCRUM_CONFIG_DIR  the balancer.yaml and node-*.yaml to run (default: config/)
 #   FULCRUM_DATA_DIR    logs and pid files               (default: data/)
 #   FULCRUM_SKIP_BUILD  1: run the jars as they are, never build
+#   STATIC_DIR          what the static file server serves with --two-services (default: docs/)
+#   STATIC_PORT         its port (default: 9100, as in balancer-two-services.yaml)
 set -euo pipefail
 SAY_AS=run-local
 # shellcheck source=lib/local-cluster.sh
@@ -29,6 +34,19 @@ cd "$ROOT"
 
 LISTEN_HOST=${LISTEN_HOST:-127.0.0.1}
 BALANCER_CONFIG=$CONFIG_DIR/balancer.yaml
+TWO_SERVICES=0
+case ${1:-} in
+  "") ;;
+  --two-services)
+    TWO_SERVICES=1
+    BALANCER_CONFIG=$CONFIG_DIR/balancer-two-services.yaml
+    STATIC_DIR=${STATIC_DIR:-$ROOT/docs}
+    STATIC_PORT=${STATIC_PORT:-9100}
+    command -v python3 >/dev/null || { say "--two-services needs python3 for its static file server"; exit 2; }
+    [[ -d $STATIC_DIR ]] || { say "STATIC_DIR is not a directory: $STATIC_DIR"; exit 2; }
+    ;;
+  *) say "unknown option: $1 (expected: nothing or --two-services)"; exit 2 ;;
+esac
 mapfile -t NODES < <(node_ids)
 (( ${#NODES[@]} )) || { say "no post servers: $CONFIG_DIR/node-*.yaml"; exit 2; }
 
@@ -87,6 +105,10 @@ stop_all() {
     stop_process balancer $((DRAIN + 10))
   fi
   local id
+  if (( TWO_SERVICES )) && pid_of static >/dev/null; then
+    say "stopping the static file server..."
+    stop_process static 5
+  fi
   for id in "${NODES[@]}"; do
     if pid_of "node-$id" >/dev/null; then
       say "stopping node $id..."
@@ -114,6 +136,16 @@ for id in "${NODES[@]}"; do
   say "node $id is up: http://127.0.0.1:$(node_port "$id")/ (metrics: http://127.0.0.1:$(node_admin_port "$id")/metrics)"
 done
 
+if (( TWO_SERVICES )); then
+  if pid_of static >/dev/null; then
+    say "the static file server is already running (pid $(pid_of static)); stop it first"
+    exit 1
+  fi
+  launch static python3 -m http.server "$STATIC_PORT" --bind 127.0.0.1 --directory "$STATIC_DIR"
+  wait_healthy static "http://127.0.0.1:$STATIC_PORT/" || exit 1
+  say "static file server is up: http://127.0.0.1:$STATIC_PORT/ serving $STATIC_DIR"
+fi
+
 # shellcheck disable=SC2086 # BALANCER_JAVA_OPTS is a list of options
 launch balancer java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$RUN_CONFIG"
 wait_healthy balancer "http://127.0.0.1:$ADMIN_PORT/health" || exit 1
@@ -122,6 +154,9 @@ echo
 say "Open http://127.0.0.1:$BALANCER_PORT/ for the timeline through the balancer,"
 say "and http://127.0.0.1:$ADMIN_PORT/ for the balancer's status page."
 say "Try: scripts/node.sh kill us-2, watch the status page, then scripts/node.sh restart us-2."
+if (( TWO_SERVICES )); then
+  say "Two services: http://127.0.0.1:$BALANCER_PORT/static/ is $STATIC_DIR (pool static), the rest the post servers."
+fi
 say "Logs are in $LOGS/. Press Ctrl-C to stop everything (the balancer drains first)."
 
 # ---- watch: report processes that exit or come back, and what the balancer thinks of each node ----
@@ -135,6 +170,10 @@ while :; do
     say "the balancer exited; last lines of $LOGS/balancer.log:"
     tail -n 20 "$LOGS/balancer.log" >&2
     exit 1
+  fi
+  if (( TWO_SERVICES )) && ! pid_of static >/dev/null && [[ ${reported_pid[static]:-} != dead ]]; then
+    say "the static file server exited (see $LOGS/static.log); /static/ answers 503 until it runs again"
+    reported_pid[static]=dead
   fi
   for id in "${NODES[@]}"; do
     file=$RUN_DIR/node-$id.pid

@@ -7,8 +7,6 @@ import io.fulcrum.balancer.admin.AdminServices;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.TlsConfig;
 import io.fulcrum.balancer.health.HealthCheckScheduler;
-import io.fulcrum.balancer.health.HealthTracker;
-import io.fulcrum.balancer.health.HttpHealthChecker;
 import io.fulcrum.balancer.health.OutlierDetector;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
@@ -21,9 +19,7 @@ import io.fulcrum.balancer.proxy.Transport;
 import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.BackendSnapshot;
 import io.fulcrum.balancer.routing.NanoClock;
-import io.fulcrum.balancer.tls.BackendTls;
 import io.fulcrum.balancer.tls.TlsContexts;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -36,7 +32,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -68,9 +63,7 @@ public final class Balancer implements AutoCloseable {
     private EventLoopGroup healthGroup;
     /** The control thread: health decisions, ejections, reloads and snapshot rebuilds (STYLE rule 16). */
     private ScheduledExecutorService control;
-    private HealthCheckScheduler healthChecks;
-    private OutlierDetector outlierDetector;
-    private BackendRegistry registry;
+    private Pools pools;
     private ProxyContext proxy;
     private ProxyServer server;
     private PrometheusMeterRegistry meterRegistry;
@@ -106,29 +99,31 @@ public final class Balancer implements AutoCloseable {
         workerGroup = transport.newGroup("fulcrum-io", workerThreads);
         healthGroup = transport.newGroup("fulcrum-health", 1);
         control = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("fulcrum-control", true));
-        registry = new BackendRegistry(config.region(), config.routing(), config.backends());
-        outlierDetector = new OutlierDetector(registry, config.outlier(), control, NanoClock.SYSTEM);
-        HealthTracker tracker = new HealthTracker(config.health().rise(), config.health().fall());
-        tracker.subscribe(outlierDetector::onHealthTransition);
-        healthChecks = new HealthCheckScheduler(registry,
-                new HttpHealthChecker(healthGroup, transport.socketChannel(), config.health().path(),
-                        config.health().timeout(), new BackendTls(config.backendCaFile())),
-                tracker, config.health(), control, new SplittableRandom());
+        pools = new Pools(config, control, healthGroup, transport);
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics = new BalancerMetrics(meterRegistry);
         ConnectionPool pool = ProxyServer.backendPool(config, transport);
         // Connections follow addresses: a backend removed or re-addressed by a reload loses its
-        // idle pooled connections at the swap (requests in progress finish).
-        pool.retainOnly(poolKeys(registry.current()));
-        registry.subscribe(snapshot -> pool.retainOnly(poolKeys(snapshot)));
-        proxy = new ProxyContext(registry, pool, ProxySettings.from(config), new RetryBudget(), outlierDetector,
-                accessLog, metrics.requests(), NanoClock.SYSTEM);
+        // idle pooled connections at the swap (requests in progress finish). The addresses kept
+        // are those of every pool.
+        Runnable retain = () -> pool.retainOnly(poolKeys(pools));
+        pools.onAdded(live -> {
+            live.registry().subscribe(snapshot -> retain.run());
+            metrics.bindPool(live.config().name(), live.registry());
+        });
+        pools.onRemoved(live -> {
+            metrics.unbindPool(live.config().name());
+            retain.run();
+        });
+        retain.run();
+        proxy = new ProxyContext(pools.first().proxy(), pool, ProxySettings.from(config), accessLog,
+                metrics.requests(), NanoClock.SYSTEM);
+        proxy.apply(pools.router(config));
         metrics.bindJvm()
-                .bindBackends(registry)
                 .bindConnections(proxy::clientConnections)
                 .bindBackendConnections(pool::openConnections)
-                .bindActiveRetries(proxy.retryBudget()::activeRetries)
-                .bindBudgetRefusals(proxy.retryBudget()::refusedRetries)
+                .bindActiveRetries(() -> (int) sum(pools, RetryBudget::activeRetries))
+                .bindBudgetRefusals(() -> sum(pools, RetryBudget::refusedRetries))
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
                 .bindEdge(proxy::rateLimited, () -> {
                     RateLimiter limiter = proxy.settings().rateLimiter();
@@ -139,14 +134,14 @@ public final class Balancer implements AutoCloseable {
         try {
             server.start();
             if (configFile != null) {
-                reloader = new ConfigReloader(configFile, config, registry, proxy, metrics, control);
+                reloader = new ConfigReloader(configFile, config, pools, proxy, metrics, control);
             }
             adminGroup = transport.newGroup("fulcrum-admin", 1);
-            admin = new AdminServer(config.admin(), new AdminServices(registry, proxy, meterRegistry, reloader, control,
-                    this::config),
+            admin = new AdminServer(config.admin(), new AdminServices(registry(), proxy, meterRegistry, reloader, control,
+                    this::config, pools::registries),
                     transport, adminGroup);
             // The admin server adds "at least one backend routable" to this itself.
-            admin.setReadiness(healthChecks::firstRoundComplete);
+            admin.setReadiness(pools::firstRoundComplete);
             admin.start();
             if (reloader != null) {
                 reloader.watch(RELOAD_DEBOUNCE);
@@ -171,7 +166,7 @@ public final class Balancer implements AutoCloseable {
             stop(Duration.ZERO);
             throw new IllegalStateException("cannot watch " + configFile + ": " + e.getMessage(), e);
         }
-        healthChecks.start();
+        pools.start();
         return this;
     }
 
@@ -200,12 +195,22 @@ public final class Balancer implements AutoCloseable {
         }
     }
 
-    private static Set<String> poolKeys(BackendSnapshot snapshot) {
+    private static Set<String> poolKeys(Pools pools) {
         Set<String> keys = new HashSet<>();
-        for (Backend b : snapshot.backends()) {
-            keys.add(b.poolKey());
+        for (Pools.Live live : pools.all().values()) {
+            for (Backend b : live.registry().current().backends()) {
+                keys.add(b.poolKey());
+            }
         }
         return keys;
+    }
+
+    private static long sum(Pools pools, java.util.function.ToLongFunction<RetryBudget> f) {
+        long total = 0;
+        for (Pools.Live live : pools.all().values()) {
+            total += f.applyAsLong(live.proxy().retryBudget());
+        }
+        return total;
     }
 
     /**
@@ -213,16 +218,30 @@ public final class Balancer implements AutoCloseable {
      * routable. Thread-safe; for the admin server's {@code /ready}.
      */
     public boolean ready() {
-        return healthChecks != null && healthChecks.firstRoundComplete()
-                && registry.current().backends().stream().anyMatch(b -> b.state().routable());
+        return pools != null && pools.firstRoundComplete() && pools.all().values().stream()
+                .anyMatch(p -> p.registry().current().backends().stream().anyMatch(b -> b.state().routable()));
     }
 
+    /** The first pool's health checks. */
     public HealthCheckScheduler healthChecks() {
-        return healthChecks;
+        return pools == null ? null : pools.first().health();
     }
 
+    /** The first pool's outlier detector. */
     public OutlierDetector outlierDetector() {
-        return outlierDetector;
+        return pools == null ? null : pools.first().outlier();
+    }
+
+    /** The registry of the pool named {@code name}, or {@code null} when there is none. */
+    public BackendRegistry registry(String name) {
+        Pools.Live live = pools.all().get(name);
+        return live == null ? null : live.registry();
+    }
+
+    /** The outlier detector of the pool named {@code name}, or {@code null} when there is none. */
+    public OutlierDetector outlierDetector(String name) {
+        Pools.Live live = pools.all().get(name);
+        return live == null ? null : live.outlier();
     }
 
     /** The admin port actually bound. */
@@ -255,8 +274,9 @@ public final class Balancer implements AutoCloseable {
         return server.tlsPort();
     }
 
+    /** The first pool's registry (the pool {@code default} of a file without {@code pools}). */
     public BackendRegistry registry() {
-        return registry;
+        return pools.first().registry();
     }
 
     public ProxyContext proxy() {
@@ -281,8 +301,8 @@ public final class Balancer implements AutoCloseable {
         if (reloader != null) {
             reloader.close();
         }
-        if (healthChecks != null) {
-            healthChecks.close();
+        if (pools != null) {
+            pools.close();
         }
         if (server != null) {
             server.stop(drain);

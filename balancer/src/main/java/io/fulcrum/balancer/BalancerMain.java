@@ -73,7 +73,7 @@ public final class BalancerMain implements Callable<Integer> {
         }
         if (check) {
             PrintWriter out = spec.commandLine().getOut();
-            out.println(config + ": OK (" + loaded.backends().size() + " backends)");
+            out.println(config + ": OK (" + loaded.allBackends().size() + " backends)");
             out.flush();
             return 0;
         }
@@ -90,7 +90,7 @@ public final class BalancerMain implements Callable<Integer> {
             stopped.countDown();
         }, "fulcrum-shutdown"));
         log.info("Fulcrum balancer on port {} with {} backends; admin API on port {}", balancer.port(),
-                loaded.backends().size(), balancer.adminPort());
+                loaded.allBackends().size(), balancer.adminPort());
         stopped.await();
         return 0;
     }

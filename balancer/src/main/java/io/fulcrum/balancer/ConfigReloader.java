@@ -10,7 +10,7 @@ import io.fulcrum.balancer.config.ConfigLoader;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.proxy.ProxySettings;
-import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.config.PoolConfig;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * and counted in {@code fulcrum.config.reload.failures}, and its problems (each naming the YAML
  * path and line) are kept for {@code POST /reload} and {@code GET /config/status}.
  *
- * <p>What a reload applies live: the backend pool, region and routing (a new snapshot; backends
+ * <p>What a reload applies live: the pools (added and removed ones too) and routes, each pool's
+ * backends, region and routing (a new snapshot; backends
  * that keep their id keep their live state, and requests in flight finish on the backend they
  * hold), the request-path settings (timeouts, body limit, retries, headers), the retry budget and
  * {@code max-connections}. Sockets and pipeline shapes fixed at start-up (listen and admin
@@ -54,7 +55,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
 
     private final Path file;
-    private final BackendRegistry registry;
+    private final Pools pools;
     private final ProxyContext proxy;
     private final BalancerMetrics metrics;
     private final ScheduledExecutorService control;
@@ -69,12 +70,12 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private WatchService watchService;
     private ScheduledFuture<?> pendingFileReload;
 
-    public ConfigReloader(Path file, BalancerConfig initial, BackendRegistry registry, ProxyContext proxy,
+    ConfigReloader(Path file, BalancerConfig initial, Pools pools, ProxyContext proxy,
             BalancerMetrics metrics, ScheduledExecutorService control) {
         this.file = requireNonNull(file, "file").toAbsolutePath();
         this.startup = requireNonNull(initial, "initial");
         this.current = initial;
-        this.registry = requireNonNull(registry, "registry");
+        this.pools = requireNonNull(pools, "pools");
         this.proxy = requireNonNull(proxy, "proxy");
         this.metrics = requireNonNull(metrics, "metrics");
         this.control = requireNonNull(control, "control");
@@ -144,7 +145,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             }
         }
         try {
-            registry.update(next.region(), next.routing(), next.backends());
+            proxy.apply(pools.apply(next));
             proxy.apply(ProxySettings.from(next));
         } catch (RuntimeException e) {
             // Validation passed, so this is a bug in applying it; say so rather than half-apply silently.
@@ -157,15 +158,20 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
                     String.join(", ", restart));
         }
         log.info("config reload ({}): applied {} ({} backends, generation {})", trigger, file,
-                next.backends().size(), registry.current().generation());
+                next.allBackends().size(), generation());
         return succeeded(trigger, restart);
+    }
+
+    /** The first pool's snapshot generation: it changes with every applied reload. */
+    private long generation() {
+        return pools.first().registry().current().generation();
     }
 
     private ReloadResult succeeded(String trigger, List<String> restart) {
         lastLoggedProblems = List.of();
         metrics.reloadSucceeded();
         metrics.configLoaded(current.hash());
-        ReloadResult r = new ReloadResult(true, registry.current().generation(), List.of(), restart, trigger,
+        ReloadResult r = new ReloadResult(true, generation(), List.of(), restart, trigger,
                 Instant.now());
         lastResult = r;
         return r;
@@ -178,7 +184,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
                     String.join("; ", problems));
             lastLoggedProblems = problems;
         }
-        ReloadResult r = new ReloadResult(false, registry.current().generation(), problems, List.of(), trigger,
+        ReloadResult r = new ReloadResult(false, generation(), problems, List.of(), trigger,
                 Instant.now());
         lastResult = r;
         return r;
@@ -196,6 +202,14 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         addIfChanged(changed, "limits.max-uri-bytes", old.limits().maxUriBytes(), next.limits().maxUriBytes());
         addIfChanged(changed, "health", old.health(), next.health());
         addIfChanged(changed, "outlier", old.outlier(), next.outlier());
+        for (PoolConfig p : next.pools()) {
+            PoolConfig before = old.pool(p.name());
+            if (before != null && !p.name().equals(PoolConfig.DEFAULT)) {
+                // A pool's own checks and ejection are set up when the pool is; a new pool gets its own.
+                addIfChanged(changed, "pools." + p.name() + ".health", before.health(), p.health());
+                addIfChanged(changed, "pools." + p.name() + ".outlier", before.outlier(), p.outlier());
+            }
+        }
         addIfChanged(changed, "access-log", old.accessLog(), next.accessLog());
         addIfChanged(changed, "tls.listen", old.tls() == null ? null : old.tls().listen(),
                 next.tls() == null ? null : next.tls().listen());

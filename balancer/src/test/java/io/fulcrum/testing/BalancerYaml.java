@@ -56,6 +56,8 @@ public final class BalancerYaml {
 
     private final Map<String, Object> tree = new LinkedHashMap<>();
     private final List<Backend> backends = new ArrayList<>();
+    /** Sections written as they are after the others (pools, routes). */
+    private final StringBuilder sections = new StringBuilder();
 
     private BalancerYaml() {
         set("listen.host", "127.0.0.1").set("listen.port", "0");
@@ -244,10 +246,30 @@ public final class BalancerYaml {
         return this;
     }
 
+    /**
+     * Appends top-level sections written as they are, in block style, e.g. {@code pools:} and
+     * {@code routes:} with their contents; with no {@link #backend} added, the file then has no
+     * top-level {@code backends}.
+     */
+    public BalancerYaml append(String yaml) {
+        sections.append(yaml.endsWith("\n") ? yaml : yaml + "\n");
+        return this;
+    }
+
+    /** Removes what {@link #append} added (to build the next config of a reload). */
+    public BalancerYaml clearAppended() {
+        sections.setLength(0);
+        return this;
+    }
+
     /** The YAML text. */
     public String yaml() {
         StringBuilder out = new StringBuilder(512);
         render(tree, "", out);
+        out.append(sections);
+        if (backends.isEmpty() && sections.length() > 0) {
+            return out.toString();
+        }
         out.append("backends:\n");
         for (Backend b : backends) {
             out.append("  - { id: ").append(b.id()).append(", url: \"").append(b.tls() ? "https://" : "http://")

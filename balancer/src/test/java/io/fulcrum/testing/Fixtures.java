@@ -152,6 +152,17 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
         return r;
     }
 
+    /** The body of {@code GET path} on the balancer's admin port, which must answer 200. */
+    public String adminGet(Balancer b, String path) throws IOException {
+        try (RawHttpClient client = RawHttpClient.connect(b.adminPort(), (int) WAIT.toMillis())) {
+            RawHttpClient.Response r = client.get(path);
+            if (r.status() != 200) {
+                throw new AssertionError("GET " + path + " on the admin port: " + r.statusLine() + " " + r.bodyText());
+            }
+            return r.bodyText();
+        }
+    }
+
     /** Replaces the config file in one step, so that the file watcher never reads half of it. */
     private Path writeConfig(BalancerYaml yaml) throws IOException {
         Path file = dir.resolve("balancer.yaml");

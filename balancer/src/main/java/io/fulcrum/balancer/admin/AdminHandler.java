@@ -164,10 +164,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private Reply ready() {
         boolean anyRoutable = false;
-        for (Backend b : services.registry().current().backends()) {
-            if (b.state().routable()) {
-                anyRoutable = true;
-                break;
+        for (BackendRegistry pool : services.pools().get().values()) {
+            for (Backend b : pool.current().backends()) {
+                anyRoutable |= b.state().routable();
             }
         }
         String reason = services.proxy().draining() ? "shutting down"
@@ -189,8 +188,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (region != null && (region.length() > 64 || !region.matches("[A-Za-z0-9._-]+"))) {
             return error(HttpResponseStatus.BAD_REQUEST, "region: not a region name (expected: letters, digits, '.', '_' or '-')");
         }
+        List<String> pools = query.parameters().get("pool");
+        String poolName = pools == null || pools.isEmpty() || pools.get(0).isEmpty() ? null : pools.get(0);
+        BackendRegistry registry = poolName == null ? services.registry() : services.pools().get().get(poolName);
+        if (registry == null) {
+            return error(HttpResponseStatus.NOT_FOUND, "pool: no such pool (expected: one of "
+                    + String.join(", ", services.pools().get().keySet()) + ")");
+        }
         DecisionTrace trace = DecisionTrace.explainTrace();
-        Backend chosen = services.registry().current().loadBalancer()
+        Backend chosen = registry.current().loadBalancer()
                 .select(new RequestInfo(region, List.of()), trace);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("clientRegion", trace.clientRegion());
@@ -205,11 +211,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Reply backends() {
-        BackendSnapshot snapshot = services.registry().current();
-        List<BackendView> views = new ArrayList<>(snapshot.backends().size());
-        for (Backend b : snapshot.backends()) {
-            views.add(BackendView.of(b));
-        }
+        List<BackendView> views = new ArrayList<>();
+        services.pools().get().forEach((pool, registry) -> {
+            for (Backend b : registry.current().backends()) {
+                views.add(BackendView.of(b, pool));
+            }
+        });
         return jsonReply(HttpResponseStatus.OK, views);
     }
 
@@ -253,9 +260,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private CompletableFuture<Reply> setDraining(String id, boolean draining) {
-        BackendRegistry registry = services.registry();
         return CompletableFuture.supplyAsync(() -> {
-            Backend backend = registry.current().byId(id);
+            Backend backend = null;
+            BackendRegistry registry = null;
+            String pool = null;
+            for (Map.Entry<String, BackendRegistry> e : services.pools().get().entrySet()) {
+                Backend b = e.getValue().current().byId(id);
+                if (b != null) {
+                    backend = b;
+                    registry = e.getValue();
+                    pool = e.getKey();
+                }
+            }
             if (backend == null) {
                 return error(HttpResponseStatus.NOT_FOUND, "no such backend: " + id);
             }
@@ -263,7 +279,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             // A new snapshot, so that the load balancer is rebuilt without (or with) the backend.
             registry.refresh();
             log.info("backend {} {}", id, draining ? "draining: no new requests" : "enabled");
-            return jsonReply(HttpResponseStatus.OK, BackendView.of(backend));
+            return jsonReply(HttpResponseStatus.OK, BackendView.of(backend, pool));
         }, services.control());
     }
 

@@ -6,6 +6,7 @@ import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
@@ -19,10 +20,20 @@ import java.util.function.Supplier;
  * @param control the control thread: snapshot swaps (drain, enable, reload) run there, never on
  *     the admin event loop
  * @param config the config in force (the admin token, the config hash); read per request
+ * @param pools every pool's registry by pool name, in file order; read per request
  */
 public record AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
-        ConfigReloads reloader, Executor control, Supplier<BalancerConfig> config) {
+        ConfigReloads reloader, Executor control, Supplier<BalancerConfig> config,
+        Supplier<Map<String, BackendRegistry>> pools) {
+    /** Services of a balancer with one pool, {@code default}, of {@code registry}. */
+    public AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
+            ConfigReloads reloader, Executor control, Supplier<BalancerConfig> config) {
+        this(registry, proxy, meters, reloader, control, config,
+                () -> Map.of(io.fulcrum.balancer.config.PoolConfig.DEFAULT, registry));
+    }
+
     public AdminServices {
+        requireNonNull(pools, "pools");
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
         requireNonNull(proxy, "proxy");

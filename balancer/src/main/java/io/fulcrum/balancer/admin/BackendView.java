@@ -9,7 +9,7 @@ import java.time.Instant;
  * state as selection uses it now ({@code heldDown}: out of selection for a while after a connect
  * failure), with the last change of state, its reason and time ({@code stateReason},
  * {@code stateSince}, ISO-8601 UTC). Immutable; the live fields are read one by one, so they are each current but not a
- * consistent cut across fields.
+ * consistent cut across fields. {@code pool} names the pool the backend is in.
  */
 record BackendView(
         String id,
@@ -31,9 +31,10 @@ record BackendView(
         String stateReason,
         String stateSince,
         long ejections,
-        long holdDowns) {
+        long holdDowns,
+        String pool) {
 
-    static BackendView of(Backend backend) {
+    static BackendView of(Backend backend, String pool) {
         BackendState s = backend.state();
         long now = System.nanoTime();
         // The values selection uses at this instant: latency decayed, an expired load report as 0.
@@ -41,7 +42,7 @@ record BackendView(
                 backend.maxInFlight(), s.healthy(), s.ejected(), s.draining(), s.routable(), s.heldDown(now),
                 s.inFlight(), s.reportedLoad(now), s.latencyEwmaNanos(now) / 1_000_000.0, s.requests(), s.errors(),
                 state(s, now), s.lastChange().reason(),
-                Instant.ofEpochMilli(s.lastChange().atEpochMillis()).toString(), s.ejections(), s.holdDowns());
+                Instant.ofEpochMilli(s.lastChange().atEpochMillis()).toString(), s.ejections(), s.holdDowns(), pool);
     }
 
     /** The state selection sees now: draining, down, ejected, held-down or up. */

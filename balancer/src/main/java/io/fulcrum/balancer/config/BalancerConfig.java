@@ -20,7 +20,8 @@ import java.util.List;
  * @param admin the admin port (health, readiness, metrics, backend status)
  * @param region the region this balancer runs in; its backends are preferred
  * @param routing policy, region header and spillover
- * @param backends the backend pool, at least one, ids unique
+ * @param backends the top-level {@code backends}: the pool {@value PoolConfig#DEFAULT}; empty when the
+ *     file has only {@code pools}
  * @param health active health checks
  * @param outlier passive outlier ejection
  * @param retry retry attempts and budget
@@ -35,6 +36,11 @@ import java.util.List;
  * @param http2 whether and how HTTP/2 is offered to clients
  * @param backendCaFile the CA certificates (PEM) that {@code https://} backends' certificates are
  *     verified against, or {@code null} for the JDK's trust store
+ * @param pools the named pools, in file order; a file without {@code pools} has the one pool
+ *     {@value PoolConfig#DEFAULT} made of the top-level {@code backends} and sections
+ * @param routes the routes in file order, first match wins; empty sends everything to
+ *     {@code defaultPool}
+ * @param defaultPool the pool of requests no route matches, or {@code null} for a 404
  * @param trustedEdges the proxies in front whose word about the client address is taken, or
  *     {@code null} when none is
  * @param rateLimit the rate limit of every request, or {@code null} when there is none
@@ -58,8 +64,34 @@ public record BalancerConfig(
         TlsConfig tls,
         Http2Config http2,
         Path backendCaFile,
+        List<PoolConfig> pools,
+        List<RouteConfig> routes,
+        String defaultPool,
         TrustedEdgesConfig trustedEdges,
         RateLimitConfig rateLimit) {
+
+    /** A config without trusted edges and without a rate limit. */
+    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
+            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader,
+            String accessLogFormat, AdminTokenConfig adminToken, DecisionHeaderConfig decisionHeader, TlsConfig tls,
+            Http2Config http2, Path backendCaFile, List<PoolConfig> pools, List<RouteConfig> routes,
+            String defaultPool) {
+        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
+                backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2, backendCaFile, pools, routes,
+                defaultPool, null, null);
+    }
+
+    /** A config with one pool, {@value PoolConfig#DEFAULT}, of {@code backends} and no routes. */
+    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
+            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader,
+            String accessLogFormat, AdminTokenConfig adminToken, DecisionHeaderConfig decisionHeader, TlsConfig tls,
+            Http2Config http2, Path backendCaFile) {
+        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
+                backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2, backendCaFile, List.of(),
+                List.of(), PoolConfig.DEFAULT);
+    }
 
     /** A config with the JSON access log, no admin token and no decision header. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
@@ -67,16 +99,6 @@ public record BalancerConfig(
             TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader) {
         this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
                 backendHeader, "json", AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT, null);
-    }
-
-    /** A config without trusted edges and without a rate limit. */
-    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
-            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
-            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader,
-            String accessLogFormat, AdminTokenConfig adminToken, DecisionHeaderConfig decisionHeader, TlsConfig tls,
-            Http2Config http2, Path backendCaFile) {
-        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
-                backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2, backendCaFile, null, null);
     }
 
     public BalancerConfig {
@@ -97,6 +119,47 @@ public record BalancerConfig(
         if (backends.stream().map(BackendConfig::id).distinct().count() != backends.size()) {
             throw new IllegalArgumentException("backends: duplicate ids in " + backends);
         }
+        if (requireNonNull(pools, "pools").isEmpty()) {
+            pools = List.of(new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts));
+        } else {
+            pools = List.copyOf(pools);
+        }
+        routes = List.copyOf(requireNonNull(routes, "routes"));
+        java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (PoolConfig p : pools) {
+            if (!names.add(p.name())) {
+                throw new IllegalArgumentException("pools: duplicate name " + p.name());
+            }
+            for (BackendConfig b : p.backends()) {
+                if (!ids.add(b.id())) {
+                    throw new IllegalArgumentException("pools: backend id " + b.id() + " is in two pools");
+                }
+            }
+        }
+        if (defaultPool != null && !names.contains(defaultPool)) {
+            throw new IllegalArgumentException("defaultPool: no pool " + defaultPool + " (expected: one of " + names + ")");
+        }
+        for (RouteConfig r : routes) {
+            if (r.action() instanceof RouteAction.ToPool to && !names.contains(to.pool())) {
+                throw new IllegalArgumentException(r.name() + ".pool: no pool " + to.pool());
+            }
+        }
+    }
+
+    /** Every backend of every pool, pool by pool in file order. */
+    public List<BackendConfig> allBackends() {
+        return pools.stream().flatMap(p -> p.backends().stream()).toList();
+    }
+
+    /** The pool named {@code name}, or {@code null}. */
+    public PoolConfig pool(String name) {
+        for (PoolConfig p : pools) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        return null;
     }
 
     /**

@@ -47,7 +47,7 @@ import org.yaml.snakeyaml.nodes.Tag;
  * config either applies completely or not at all.
  */
 public final class ConfigLoader {
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
     /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
     static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** Plain decimal integers only: YAML 1.1 octal ({@code 010}), hex and {@code 1_000} are refused. */
@@ -57,7 +57,7 @@ public final class ConfigLoader {
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
             "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2", "backend-tls", "trusted-edges", "rate-limit");
+            "tls", "http2", "backend-tls", "pools", "routes", "default-pool", "trusted-edges", "rate-limit");
     private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
     private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
     private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
@@ -68,11 +68,11 @@ public final class ConfigLoader {
     private static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
     private static final List<String> SPILLOVER_KEYS = List.of("saturation", "order");
     private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
-    private static final List<String> HEALTH_KEYS = List.of("enabled", "path", "interval", "timeout", "rise", "fall");
-    private static final List<String> OUTLIER_KEYS =
+    static final List<String> HEALTH_KEYS = List.of("enabled", "path", "interval", "timeout", "rise", "fall");
+    static final List<String> OUTLIER_KEYS =
             List.of("consecutive-failures", "base-ejection", "max-ejection", "max-ejected-percent", "hold-down",
                     "max-hold-down");
-    private static final List<String> RETRY_KEYS =
+    static final List<String> RETRY_KEYS =
             List.of("attempts", "budget-percent", "replay-body-bytes", "per-try-timeout");
     private static final List<String> TIMEOUT_KEYS =
             List.of("connect", "response", "client-idle", "backend-idle", "drain", "tunnel-idle");
@@ -138,7 +138,7 @@ public final class ConfigLoader {
         return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
     }
 
-    private record Problem(int line, int column, int seq, String text) {
+    record Problem(int line, int column, int seq, String text) {
     }
 
     /** One key-value pair in a mapping, with its YAML path. */
@@ -212,12 +212,25 @@ public final class ConfigLoader {
             AdminTokenConfig adminToken = adminToken(adminSection);
             String region = name(top, "region", DEFAULT_REGION);
             RoutingConfig routing = routing(top);
-            List<BackendConfig> backends = backends(top, region);
-            checkSpilloverRegions();
+            Map<String, String> backendIds = new HashMap<>();
+            // With `pools`, the top-level `backends` (the pool "default") are optional.
+            List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null ? List.of()
+                    : backends(top, region, backendIds);
             HealthConfig health = health(top);
             OutlierConfig outlier = outlier(top);
             RetryConfig retry = retry(top);
             TimeoutsConfig timeouts = timeouts(top);
+            List<PoolConfig> pools = new PoolsSection(this,
+                    new PoolsSection.Inherited(routing, health, outlier, retry, timeouts)).read(top, region,
+                    backends.isEmpty() ? null
+                            : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts),
+                    backendIds);
+            checkSpilloverRegions();
+            Set<String> poolNames = new java.util.LinkedHashSet<>();
+            pools.forEach(p -> poolNames.add(p.name()));
+            RoutesSection routesSection = new RoutesSection(this, poolNames);
+            List<RouteConfig> routes = routesSection.routes(top);
+            String defaultPool = routesSection.defaultPool(top, top.get("routes") != null);
             LimitsConfig limits = limits(top);
             String accessLog = accessLog(top);
             String backendHeader = headerName(top, "backend-header");
@@ -238,7 +251,7 @@ public final class ConfigLoader {
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
                     timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, trustedEdges, rateLimit);
+                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit);
         }
 
         // ---- sections -------------------------------------------------------------------------
@@ -259,8 +272,12 @@ public final class ConfigLoader {
         }
 
         RoutingConfig routing(Section top) {
-            Section s = subsection(top, "routing", ROUTING_KEYS);
-            RoutingConfig.Policy policy = RoutingConfig.Policy.LEAST_BUSY;
+            return routing(subsection(top, "routing", ROUTING_KEYS), RoutingConfig.DEFAULT);
+        }
+
+        /** A routing section; every key it does not set keeps its value in {@code defaults}. */
+        RoutingConfig routing(Section s, RoutingConfig defaults) {
+            RoutingConfig.Policy policy = defaults.policy();
             Entry p = s.get("policy");
             if (p != null) {
                 String text = scalarText(p, "a policy name");
@@ -277,9 +294,9 @@ public final class ConfigLoader {
                     }
                 }
             }
-            String regionHeader = headerName(s, "region-header");
+            String regionHeader = s.get("region-header") == null ? defaults.regionHeader() : headerName(s, "region-header");
             Section sp = subsection(s, "spillover", SPILLOVER_KEYS);
-            double saturation = 0.8;
+            double saturation = defaults.spillover().saturation();
             Entry sat = sp.get("saturation");
             if (sat != null) {
                 Double v = number(sat);
@@ -291,9 +308,10 @@ public final class ConfigLoader {
                     }
                 }
             }
-            List<String> order = new ArrayList<>();
+            List<String> order = new ArrayList<>(inheritedOrder(sp, defaults));
             Entry o = sp.get("order");
             if (o != null && checkTag(o.path(), o.value()) && !isNull(o.value())) {
+                order.clear();
                 if (o.value() instanceof SequenceNode seq) {
                     Set<String> seen = new HashSet<>();
                     List<Node> items = seq.getValue();
@@ -313,14 +331,27 @@ public final class ConfigLoader {
                     problem(o.path(), o.value(), "expected a list of region names, got " + describe(o.value()));
                 }
             }
-            Duration slowStart = duration(s, "slow-start", Duration.ofSeconds(10), false);
+            Duration slowStart = duration(s, "slow-start", defaults.slowStart(), false);
             return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart);
         }
 
+        /** The inherited spillover order, unless the section sets its own (even to nothing). */
+        private static List<String> inheritedOrder(Section sp, RoutingConfig defaults) {
+            return sp.get("order") == null ? defaults.spillover().order() : List.of();
+        }
+
         List<BackendConfig> backends(Section top, String defaultRegion) {
+            return backends(top, defaultRegion, new HashMap<>());
+        }
+
+        /**
+         * The {@code backends} list of a section; {@code idToPath} holds the ids already used (in
+         * other pools) and gets this list's ids.
+         */
+        List<BackendConfig> backends(Section top, String defaultRegion, Map<String, String> idToPath) {
             Entry e = top.get("backends");
             if (e == null) {
-                problem("backends", top.node, "required (expected: a list of at least one backend)");
+                problem(top.child("backends"), top.node, "required (expected: a list of at least one backend)");
                 return List.of();
             }
             if (!checkTag(e.path(), e.value())) {
@@ -335,10 +366,9 @@ public final class ConfigLoader {
                 return List.of();
             }
             List<BackendConfig> result = new ArrayList<>();
-            Map<String, String> idToPath = new HashMap<>();
             List<Node> items = seq.getValue();
             for (int i = 0; i < items.size(); i++) {
-                String path = "backends[" + i + "]";
+                String path = top.child("backends") + "[" + i + "]";
                 Node item = items.get(i);
                 if (!checkTag(path, item)) {
                     continue;
@@ -410,28 +440,36 @@ public final class ConfigLoader {
         }
 
         HealthConfig health(Section top) {
-            Section s = subsection(top, "health", HEALTH_KEYS);
-            String path = string(s, "path", "/health");
+            return health(subsection(top, "health", HEALTH_KEYS), HealthConfig.DEFAULT);
+        }
+
+        /** A health section; every key it does not set keeps its value in {@code defaults}. */
+        HealthConfig health(Section s, HealthConfig defaults) {
+            String path = string(s, "path", defaults.path());
             Entry p = s.get("path");
-            if (p != null && !path.equals("/health") && !isRequestTarget(path)) {
+            if (p != null && !path.equals(defaults.path()) && !isRequestTarget(path)) {
                 problem(p.path(), p.value(), "not a request path: \"" + path
                         + "\" (expected: starting with / and without spaces or control characters)");
-                path = "/health";
+                path = defaults.path();
             }
-            Duration interval = duration(s, "interval", Duration.ofSeconds(2), true);
-            Duration timeout = duration(s, "timeout", Duration.ofSeconds(1), true);
-            int rise = integer(s, "rise", 2, 1, Integer.MAX_VALUE);
-            int fall = integer(s, "fall", 3, 1, Integer.MAX_VALUE);
-            boolean enabled = bool(s, "enabled", true);
+            Duration interval = duration(s, "interval", defaults.interval(), true);
+            Duration timeout = duration(s, "timeout", defaults.timeout(), true);
+            int rise = integer(s, "rise", defaults.rise(), 1, Integer.MAX_VALUE);
+            int fall = integer(s, "fall", defaults.fall(), 1, Integer.MAX_VALUE);
+            boolean enabled = bool(s, "enabled", defaults.enabled());
             return new HealthConfig(path, interval, timeout, rise, fall, enabled);
         }
 
         OutlierConfig outlier(Section top) {
-            Section s = subsection(top, "outlier", OUTLIER_KEYS);
-            int failures = integer(s, "consecutive-failures", 5, 1, Integer.MAX_VALUE);
-            Duration base = duration(s, "base-ejection", Duration.ofSeconds(10), false);
-            Duration max = duration(s, "max-ejection", Duration.ofSeconds(300), false);
-            int percent = integer(s, "max-ejected-percent", 50, 0, 100);
+            return outlier(subsection(top, "outlier", OUTLIER_KEYS), OutlierConfig.DEFAULT);
+        }
+
+        /** An outlier section; every key it does not set keeps its value in {@code defaults}. */
+        OutlierConfig outlier(Section s, OutlierConfig defaults) {
+            int failures = integer(s, "consecutive-failures", defaults.consecutiveFailures(), 1, Integer.MAX_VALUE);
+            Duration base = duration(s, "base-ejection", defaults.baseEjection(), false);
+            Duration max = duration(s, "max-ejection", defaults.maxEjection(), false);
+            int percent = integer(s, "max-ejected-percent", defaults.maxEjectedPercent(), 0, 100);
             if (max.compareTo(base) < 0) {
                 Entry at = s.get("max-ejection") != null ? s.get("max-ejection") : s.get("base-ejection");
                 problem(at.path(), at.value(), "max-ejection " + Durations.format(max)
@@ -439,8 +477,8 @@ public final class ConfigLoader {
                         + " (expected: max-ejection >= base-ejection)");
                 max = base;
             }
-            Duration holdDown = duration(s, "hold-down", OutlierConfig.DEFAULT_HOLD_DOWN, false);
-            Duration maxHoldDown = duration(s, "max-hold-down", OutlierConfig.DEFAULT_MAX_HOLD_DOWN, false);
+            Duration holdDown = duration(s, "hold-down", defaults.holdDown(), false);
+            Duration maxHoldDown = duration(s, "max-hold-down", defaults.maxHoldDown(), false);
             if (maxHoldDown.compareTo(holdDown) < 0) {
                 Entry at = s.get("max-hold-down") != null ? s.get("max-hold-down") : s.get("hold-down");
                 problem(at.path(), at.value(), "max-hold-down " + Durations.format(maxHoldDown)
@@ -452,27 +490,36 @@ public final class ConfigLoader {
         }
 
         RetryConfig retry(Section top) {
-            Section s = subsection(top, "retry", RETRY_KEYS);
-            int attempts = integer(s, "attempts", 2, 0, 10);
-            int budget = integer(s, "budget-percent", 20, 0, 100);
-            int replay = integer(s, "replay-body-bytes", 65536, 0, Integer.MAX_VALUE);
-            Duration perTry = null;
+            return retry(subsection(top, "retry", RETRY_KEYS), RetryConfig.DEFAULT);
+        }
+
+        /** A retry section; every key it does not set keeps its value in {@code defaults}. */
+        RetryConfig retry(Section s, RetryConfig defaults) {
+            int attempts = integer(s, "attempts", defaults.attempts(), 0, 10);
+            int budget = integer(s, "budget-percent", defaults.budgetPercent(), 0, 100);
+            int replay = integer(s, "replay-body-bytes", defaults.replayBodyBytes(), 0, Integer.MAX_VALUE);
+            Duration perTry = defaults.perTryTimeout();
             Entry e = s.get("per-try-timeout");
-            if (e != null && checkTag(e.path(), e.value()) && !isNull(e.value())) {
-                perTry = duration(s, "per-try-timeout", null, true);
+            if (e != null && checkTag(e.path(), e.value())) {
+                // An explicit null turns an inherited per-try timeout off.
+                perTry = isNull(e.value()) ? null : duration(s, "per-try-timeout", defaults.perTryTimeout(), true);
             }
             return new RetryConfig(attempts, budget, replay, perTry);
         }
 
         TimeoutsConfig timeouts(Section top) {
-            Section s = subsection(top, "timeouts", TIMEOUT_KEYS);
+            return timeouts(subsection(top, "timeouts", TIMEOUT_KEYS), TimeoutsConfig.DEFAULT);
+        }
+
+        /** A timeouts section; every key it does not set keeps its value in {@code defaults}. */
+        TimeoutsConfig timeouts(Section s, TimeoutsConfig defaults) {
             return new TimeoutsConfig(
-                    duration(s, "connect", Duration.ofSeconds(1), true),
-                    duration(s, "response", Duration.ofSeconds(30), true),
-                    duration(s, "client-idle", Duration.ofSeconds(60), true),
-                    duration(s, "backend-idle", Duration.ofSeconds(30), true),
-                    duration(s, "drain", Duration.ofSeconds(30), true),
-                    duration(s, "tunnel-idle", TimeoutsConfig.DEFAULT_TUNNEL_IDLE, true));
+                    duration(s, "connect", defaults.connect(), true),
+                    duration(s, "response", defaults.response(), true),
+                    duration(s, "client-idle", defaults.clientIdle(), true),
+                    duration(s, "backend-idle", defaults.backendIdle(), true),
+                    duration(s, "drain", defaults.drain(), true),
+                    duration(s, "tunnel-idle", defaults.tunnelIdle(), true));
         }
 
         LimitsConfig limits(Section top) {
@@ -764,7 +811,10 @@ public final class ConfigLoader {
             return s == null ? new Section(path, e.value(), Map.of()) : s;
         }
 
-        /** Checks keys of a mapping: scalar, untagged, known and unique. Returns null when tagged. */
+        /**
+         * Checks keys of a mapping: scalar, untagged, known and unique ({@code keys} null: any name).
+         * Returns null when tagged.
+         */
         Section section(Node node, String path, List<String> keys) {
             if (!checkTag(path.isEmpty() ? "(top level)" : path, node)) {
                 return null;
@@ -782,7 +832,7 @@ public final class ConfigLoader {
                 if (!checkTag(keyPath, k)) {
                     continue;
                 }
-                if (!keys.contains(name)) {
+                if (keys != null && !keys.contains(name)) {
                     String message = name.equals("<<") ? "merge keys are not supported" : "unknown key" + hint(name, keys);
                     problem(keyPath, k, message);
                     continue;

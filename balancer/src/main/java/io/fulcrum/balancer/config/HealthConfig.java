@@ -22,6 +22,10 @@ public record HealthConfig(String path, Duration interval, Duration timeout, int
         this(path, interval, timeout, rise, fall, true);
     }
 
+    /** Every field at its default: GET /health every 2s, 1s timeout, rise 2, fall 3. */
+    public static final HealthConfig DEFAULT = new HealthConfig("/health", Duration.ofSeconds(2), Duration.ofSeconds(1),
+            2, 3, true);
+
     public HealthConfig {
         requireNonNull(path, "path");
         requireNonNull(interval, "interval");

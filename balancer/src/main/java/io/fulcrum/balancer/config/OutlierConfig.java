@@ -20,6 +20,10 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
     public static final Duration DEFAULT_HOLD_DOWN = Duration.ofSeconds(1);
     public static final Duration DEFAULT_MAX_HOLD_DOWN = Duration.ofSeconds(30);
 
+    /** Every field at its default. */
+    public static final OutlierConfig DEFAULT = new OutlierConfig(5, Duration.ofSeconds(10), Duration.ofSeconds(300), 50,
+            DEFAULT_HOLD_DOWN, DEFAULT_MAX_HOLD_DOWN);
+
     public OutlierConfig {
         requireNonNull(baseEjection, "baseEjection");
         requireNonNull(maxEjection, "maxEjection");

@@ -12,6 +12,9 @@ import java.time.Duration;
  *     {@code null} means tries share the whole response timeout with no limit of their own
  */
 public record RetryConfig(int attempts, int budgetPercent, int replayBodyBytes, Duration perTryTimeout) {
+    /** Every field at its default: 2 extra tries, 20% budget, 64 KiB replayed, no per-try timeout. */
+    public static final RetryConfig DEFAULT = new RetryConfig(2, 20, 65536, null);
+
     public RetryConfig {
         if (attempts < 0) {
             throw new IllegalArgumentException("attempts: " + attempts + " (expected: >= 0)");

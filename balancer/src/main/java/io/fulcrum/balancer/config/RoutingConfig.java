@@ -32,6 +32,10 @@ public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig 
         }
     }
 
+    /** Every field at its default: least-busy, spillover at 0.8 to every other region, 10s slow start. */
+    public static final RoutingConfig DEFAULT = new RoutingConfig(Policy.LEAST_BUSY, null,
+            new SpilloverConfig(0.8, java.util.List.of()), Duration.ofSeconds(10));
+
     public RoutingConfig {
         requireNonNull(policy, "policy");
         requireNonNull(spillover, "spillover");

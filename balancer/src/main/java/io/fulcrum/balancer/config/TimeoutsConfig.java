@@ -23,6 +23,10 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration clien
         this(connect, response, clientIdle, backendIdle, drain, DEFAULT_TUNNEL_IDLE);
     }
 
+    /** Every field at its default. */
+    public static final TimeoutsConfig DEFAULT = new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(30),
+            Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30), DEFAULT_TUNNEL_IDLE);
+
     public TimeoutsConfig {
         requireNonNull(tunnelIdle, "tunnelIdle");
         requirePositive(tunnelIdle, "tunnelIdle");

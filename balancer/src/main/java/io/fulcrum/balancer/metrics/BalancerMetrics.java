@@ -77,6 +77,11 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String PROXY_PROTOCOL_REFUSED = "fulcrum.proxy.protocol.refused";
 
     public static final String TAG_BACKEND = "backend";
+    public static final String TAG_POOL = "pool";
+    /** Always 1, one series per backend: which pool it is in (join on {@code backend}). */
+    public static final String BACKEND_POOL = "fulcrum.backend.pool";
+    /** Backends configured in each pool. */
+    public static final String POOL_BACKENDS = "fulcrum.pool.backends";
     public static final String TAG_METHOD = "method";
     public static final String TAG_OUTCOME = "outcome";
     public static final String TAG_STATUS_CLASS = "status.class";
@@ -102,7 +107,12 @@ public final class BalancerMetrics implements AutoCloseable {
     private final Set<RoutingCounters.Key> boundRoutes = new HashSet<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     /** Backend id → the state object its meters read, and those meters. */
-    private final Map<String, BoundBackend> bound = new HashMap<>();
+    /** Per pool, per backend id: the meters bound to its state. */
+    private final Map<String, Map<String, BoundBackend>> boundPools = new HashMap<>();
+    /** The registries bound, by pool name, for the gauges of all pools together. */
+    private final Map<String, BackendRegistry> poolRegistries = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Gauge> poolGauges = new HashMap<>();
+    private boolean backendsGauge;
 
     private record BoundBackend(BackendState state, List<Meter> meters) {
     }
@@ -234,12 +244,47 @@ public final class BalancerMetrics implements AutoCloseable {
      * later snapshot.
      */
     public BalancerMetrics bindBackends(BackendRegistry backends) {
+        return bindPool(io.fulcrum.balancer.config.PoolConfig.DEFAULT, backends);
+    }
+
+    /**
+     * Binds the per-backend meters of the pool {@code pool} to its registry's current snapshot and
+     * re-binds them on every later snapshot, until {@link #unbindPool}. Each backend's meters keep
+     * their {@code backend} tag only; {@code fulcrum_backend_pool{backend,pool}} says which pool it
+     * is in.
+     */
+    public synchronized BalancerMetrics bindPool(String pool, BackendRegistry backends) {
+        requireNonNull(pool, "pool");
         requireNonNull(backends, "backends");
-        backends.subscribe(this::rebind);
-        rebind(backends.current());
-        Gauge.builder(BACKENDS, backends, r -> r.current().backends().size())
-                .description("Backends configured").register(registry);
+        boundPools.put(pool, new HashMap<>());
+        poolRegistries.put(pool, backends);
+        backends.subscribe(snapshot -> rebind(pool, snapshot));
+        rebind(pool, backends.current());
+        poolGauges.put(pool, Gauge.builder(POOL_BACKENDS, backends, r -> r.current().backends().size())
+                .tag(TAG_POOL, pool).description("Backends configured in the pool").register(registry));
+        if (!backendsGauge) {
+            backendsGauge = true;
+            Gauge.builder(BACKENDS, poolRegistries, m -> m.values().stream()
+                            .mapToInt(r -> r.current().backends().size()).sum())
+                    .description("Backends configured").register(registry);
+        }
         return this;
+    }
+
+    /** Removes the meters of a pool that a reload removed. */
+    public synchronized void unbindPool(String pool) {
+        Map<String, BoundBackend> bound = boundPools.remove(pool);
+        poolRegistries.remove(pool);
+        Gauge g = poolGauges.remove(pool);
+        if (g != null) {
+            registry.remove(g);
+        }
+        if (bound != null) {
+            bound.forEach((id, b) -> {
+                b.meters().forEach(registry::remove);
+                requests.forget(id);
+            });
+        }
     }
 
     /** Counts one reload attempt. */
@@ -252,7 +297,11 @@ public final class BalancerMetrics implements AutoCloseable {
         reloadFailure.increment();
     }
 
-    private synchronized void rebind(BackendSnapshot snapshot) {
+    private synchronized void rebind(String pool, BackendSnapshot snapshot) {
+        Map<String, BoundBackend> bound = boundPools.get(pool);
+        if (bound == null) {
+            return; // the pool was removed
+        }
         bindRoutes(snapshot.loadBalancer().counters());
         Set<String> present = new HashSet<>();
         for (Backend backend : snapshot.backends()) {
@@ -264,7 +313,10 @@ public final class BalancerMetrics implements AutoCloseable {
             if (existing != null) {
                 existing.meters().forEach(registry::remove);
             }
-            bound.put(backend.id(), new BoundBackend(backend.state(), register(backend.id(), backend.state())));
+            List<Meter> meters = register(backend.id(), backend.state());
+            meters.add(Gauge.builder(BACKEND_POOL, () -> 1).tag(TAG_BACKEND, backend.id()).tag(TAG_POOL, pool)
+                    .description("Always 1: the pool the backend is in").register(registry));
+            bound.put(backend.id(), new BoundBackend(backend.state(), meters));
             requests.declare(backend.id());
         }
         bound.entrySet().removeIf(e -> {

@@ -5,6 +5,7 @@ import io.fulcrum.balancer.http1.Http1Encoder;
 import io.fulcrum.balancer.http1.Upgrades;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.metrics.RequestRecord;
+import io.fulcrum.balancer.route.Route;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.DecisionTrace;
 import io.fulcrum.balancer.routing.LoadBalancer;
@@ -90,6 +91,10 @@ final class Exchange implements FutureListener<Channel> {
 
     private final ClientSide client;
     private final ProxyContext proxy;
+    /** The pool the request's route chose; every try stays in it. */
+    private final ProxyPool pool;
+    /** The route that chose it (its response header edits), or {@code null} for none. */
+    private final Route<ProxyPool> route;
     private final ProxySettings settings;
     private final HttpRequest request;
     private final String requestId;
@@ -134,8 +139,20 @@ final class Exchange implements FutureListener<Channel> {
 
     Exchange(ClientSide client, ProxyContext proxy, ProxySettings settings, HttpRequest request, String requestId,
             String clientRegion, String clientAddress) {
+        this(client, proxy, proxy.firstPool(), null, settings, request, requestId, clientRegion, clientAddress);
+    }
+
+    /**
+     * @param pool the pool {@code route} chose
+     * @param route the route of the request, or {@code null} when there are no route edits
+     * @param settings the pool's settings
+     */
+    Exchange(ClientSide client, ProxyContext proxy, ProxyPool pool, Route<ProxyPool> route, ProxySettings settings,
+            HttpRequest request, String requestId, String clientRegion, String clientAddress) {
         this.client = client;
         this.proxy = proxy;
+        this.pool = pool;
+        this.route = route;
         this.settings = settings;
         this.request = request;
         this.requestId = requestId;
@@ -223,7 +240,7 @@ final class Exchange implements FutureListener<Channel> {
             // The hop-by-hop rewrite removed them; an upgrade is asked of the backend hop by hop.
             request.headers().set(HttpHeaderNames.UPGRADE, upgrade).set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
         }
-        proxy.retryBudget().requestStarted();
+        pool.retryBudget().requestStarted();
         select(false);
     }
 
@@ -301,7 +318,7 @@ final class Exchange implements FutureListener<Channel> {
      * @param freshConnection open a new connection instead of reusing an idle one
      */
     private void select(boolean freshConnection) {
-        LoadBalancer lb = proxy.registry().current().loadBalancer();
+        LoadBalancer lb = pool.registry().current().loadBalancer();
         RequestInfo info = tries.routing();
         if (facts.debug()) {
             trace = DecisionTrace.fullTrace();
@@ -512,6 +529,9 @@ final class Exchange implements FutureListener<Channel> {
         boolean noBody = head || code == 204 || code == 304;
         closeDelimited = HeaderRules.prepareResponse(response, clientVersion, noBody, requestId,
                 settings.backendHeader(), a.backend.id());
+        if (route != null) {
+            route.editResponse(response.headers());
+        }
         if (proxy.draining() || closesConnection()) {
             // The connection closes after this response; say so (RFC 9112 section 9.6).
             HttpUtil.setKeepAlive(response, false);
@@ -539,6 +559,9 @@ final class Exchange implements FutureListener<Channel> {
         a.reusable = false;
         String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
         HeaderRules.prepareResponse(response, clientVersion, true, requestId, settings.backendHeader(), a.backend.id());
+        if (route != null) {
+            route.editResponse(response.headers());
+        }
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
         if (protocol != null) {
             response.headers().set(HttpHeaderNames.UPGRADE, protocol);
@@ -721,13 +744,13 @@ final class Exchange implements FutureListener<Channel> {
             return RetryPolicy.Decision.GIVE_UP;
         }
         return tries.decide(failure, state == State.STREAMING, repeatable && body.replayable(), settings,
-                proxy.registry().current().backends().size(), proxy.retryBudget());
+                pool.registry().current().backends().size(), pool.retryBudget());
     }
 
     /** Starts the next try after the one at {@code failed} ended, as {@code retry} allowed. */
     private void retryAfter(Backend failed, RetryPolicy.Decision retry, boolean freshConnection) {
         tries.retrying(failed, retry);
-        proxy.retryBudget().recordRetry();
+        pool.retryBudget().recordRetry();
         transition(State.SELECTING);
         select(freshConnection);
     }
@@ -746,7 +769,7 @@ final class Exchange implements FutureListener<Channel> {
             pending.cancel(false);
         }
         if (a.end(outcome, proxy.clock().nanoTime())) {
-            proxy.outcomeListener().onOutcome(a.backend, outcome);
+            pool.outcomeListener().onOutcome(a.backend, outcome);
             if (tryLog == null) {
                 tryLog = new ArrayList<>(2);
             }
@@ -800,8 +823,8 @@ final class Exchange implements FutureListener<Channel> {
         // and re-arms for the next one, so nothing is scheduled or cancelled per request.
         transition(State.DONE);
         body.release();
-        tries.release(proxy.retryBudget());
-        proxy.retryBudget().requestEnded();
+        tries.release(pool.retryBudget());
+        pool.retryBudget().requestEnded();
         record(proxy.clock().nanoTime());
         client.exchangeDone(this);
     }

@@ -2,9 +2,11 @@ package io.fulcrum.balancer.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.ratelimit.RateLimiter;
+import io.fulcrum.balancer.route.Router;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
 import io.fulcrum.balancer.routing.OutcomeListener;
@@ -16,19 +18,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What every proxied connection shares: the backend registry, the connection pool, the settings
- * in force, the retry budget, the outcome listener, the access log, the request meters and the
- * clock. Everything is given at construction; the only thing that changes afterwards is the
- * settings record, swapped whole by a reload ({@link #apply}), and the drain flag.
+ * What every proxied connection shares: the router and its pools, the connection pool, the
+ * settings in force, the access log, the request meters and the clock. What changes afterwards is
+ * swapped whole by a reload: the settings record ({@link #apply}) and the router with the pools
+ * it sends to ({@link #apply(Router)}); and the drain flag.
  *
- * <p>Thread-safe: settings are an immutable record behind a volatile field, everything else is
+ * <p>The single-pool accessors ({@link #registry()}, {@link #retryBudget()},
+ * {@link #outcomeListener()}) are those of the first pool the context was made with (the pool
+ * {@code default} of a file without {@code pools}).
+ *
+ * <p>Thread-safe: settings and router are immutable behind volatile fields, everything else is
  * thread-safe itself.
  */
 public final class ProxyContext {
-    private final BackendRegistry registry;
+    private final ProxyPool firstPool;
     private final ConnectionPool pool;
-    private final RetryBudget retryBudget;
-    private final OutcomeListener outcomeListener;
     private final AccessLog accessLog;
     private final RequestMetrics requestMetrics;
     private final NanoClock clock;
@@ -38,6 +42,7 @@ public final class ProxyContext {
     private final LongAdder rateLimited = new LongAdder();
     private final LongAdder proxyHeadersRefused = new LongAdder();
     private volatile ProxySettings settings;
+    private volatile Router<ProxyPool> router;
     private volatile boolean draining;
 
     /**
@@ -47,11 +52,23 @@ public final class ProxyContext {
     public ProxyContext(BackendRegistry registry, ConnectionPool pool, ProxySettings settings,
             RetryBudget retryBudget, OutcomeListener outcomeListener, AccessLog accessLog,
             RequestMetrics requestMetrics, NanoClock clock) {
-        this.registry = requireNonNull(registry, "registry");
+        this(new ProxyPool(PoolConfig.DEFAULT, registry, retryBudget, outcomeListener, settings), pool, settings,
+                accessLog, requestMetrics, clock);
+    }
+
+    /**
+     * A context whose router sends every request to {@code first} until {@link #apply(Router)}
+     * installs another.
+     *
+     * @param requestMetrics the client request meters, or {@code null} when metrics are off
+     * @param clock the clock of deadlines and timings on the request path
+     */
+    public ProxyContext(ProxyPool first, ConnectionPool pool, ProxySettings settings, AccessLog accessLog,
+            RequestMetrics requestMetrics, NanoClock clock) {
+        this.firstPool = requireNonNull(first, "first");
+        this.router = Router.everythingTo(first);
         this.pool = requireNonNull(pool, "pool");
         this.settings = requireNonNull(settings, "settings");
-        this.retryBudget = requireNonNull(retryBudget, "retryBudget");
-        this.outcomeListener = requireNonNull(outcomeListener, "outcomeListener");
         this.accessLog = requireNonNull(accessLog, "accessLog");
         this.requestMetrics = requestMetrics;
         this.clock = requireNonNull(clock, "clock");
@@ -62,8 +79,19 @@ public final class ProxyContext {
         return clock;
     }
 
+    /** The first pool's registry. */
     public BackendRegistry registry() {
-        return registry;
+        return firstPool.registry();
+    }
+
+    /** The routes and pools in force, read once per request. */
+    public Router<ProxyPool> router() {
+        return router;
+    }
+
+    /** Puts a reloaded config's routes (and through them its pools) in force for new requests. */
+    public void apply(Router<ProxyPool> next) {
+        this.router = requireNonNull(next, "next");
     }
 
     public ConnectionPool pool() {
@@ -118,12 +146,19 @@ public final class ProxyContext {
         return accessLog;
     }
 
+    /** The first pool's retry budget. */
     public RetryBudget retryBudget() {
-        return retryBudget;
+        return firstPool.retryBudget();
     }
 
+    /** The first pool's outcome listener. */
     public OutcomeListener outcomeListener() {
-        return outcomeListener;
+        return firstPool.outcomeListener();
+    }
+
+    /** The pool the context was made with. */
+    public ProxyPool firstPool() {
+        return firstPool;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.proxy;
 import io.fulcrum.balancer.http1.Http1Decoder;
 import io.fulcrum.balancer.http1.Http1Encoder;
 import io.fulcrum.balancer.metrics.RequestRecord;
+import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -19,6 +20,9 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -55,6 +59,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
     static final Object DRAIN = new Object();
+    /** The error of the 404 that a request no route matches gets (when there is no default pool). */
+    static final String NO_ROUTE = "no route for this request";
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final ProxyContext proxy;
@@ -207,9 +213,16 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
                     Long.toString(retryAfter));
             return;
         }
+        // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
+        Route<ProxyPool> route = proxy.router().route(request, facts.host());
+        if (route.kind() != Route.Kind.POOL) {
+            respondLocally(request, client, requestId, facts, route);
+            return;
+        }
+        ProxyPool pool = route.pool();
         String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
-        Exchange ex = new Exchange(this, proxy, settings, request, requestId, region, client);
+        Exchange ex = new Exchange(this, proxy, pool, route, pool.settings(), request, requestId, region, client);
         ex.facts(facts);
         if (h2) {
             // Netty's HTTP/2-to-HTTP/1.1 conversion adds fields of its own; they are not the client's.
@@ -223,6 +236,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             request.headers().remove(TraceContext.TRACESTATE);
             request.headers().set(TraceContext.TRACEPARENT, TraceContext.traceparent(facts.traceId(), facts.spanId()));
         }
+        if (route.rewrites()) {
+            request.setUri(route.rewrite(request.uri()));
+        }
+        // After the balancer's own forwarding headers, so that a route may replace them.
+        route.editRequest(request.headers());
         exchange = ex;
         ex.start();
     }
@@ -245,6 +263,67 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
                 request.protocolVersion().text(), traceId, spanId,
                 debug != null && debug.allows(request.headers().contains(debug.header()),
                         client == clientAddress ? remoteAddress : TrustedEdges.parse(client)));
+    }
+
+    /**
+     * Answers a request whose route does not go to a pool: its redirect or fixed response, or the
+     * 404 of no route. The request's body, if any, is not read: the connection closes after the
+     * answer (lingering), as after any early answer.
+     */
+    private void respondLocally(HttpRequest request, String client, String requestId, RequestFacts facts,
+            Route<ProxyPool> route) {
+        boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+        boolean close = !bodyless || !HttpUtil.isKeepAlive(request) || proxy.draining();
+        discardingBody = true;
+        HttpResponseStatus status = HttpResponseStatus.valueOf(route.status());
+        ByteBuf body;
+        FullHttpResponse response;
+        String error = null;
+        if (route.kind() == Route.Kind.NO_ROUTE) {
+            error = NO_ROUTE;
+            response = ErrorResponses.json(ctx.alloc(), status, NO_ROUTE, requestId, false);
+            body = response.content();
+        } else if (route.kind() == Route.Kind.REDIRECT) {
+            body = Unpooled.EMPTY_BUFFER;
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+            response.headers().set(HttpHeaderNames.LOCATION,
+                    route.location(tls ? "https" : "http", facts.host(), request.uri()));
+        } else {
+            byte[] bytes = route.body().getBytes(StandardCharsets.UTF_8);
+            body = HttpMethod.HEAD.equals(request.method()) ? Unpooled.EMPTY_BUFFER : ctx.alloc().buffer(bytes.length)
+                    .writeBytes(bytes);
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, route.contentType())
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        }
+        if (route.kind() == Route.Kind.REDIRECT) {
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        }
+        response.headers().set(HeaderRules.X_REQUEST_ID, requestId);
+        route.editResponse(response.headers());
+        recordLocal(facts, client, requestId, status.code(), body.readableBytes(), error);
+        if (close) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        if (!bodyless) {
+            writeAndLinger(response);
+        } else if (close) {
+            closing = true;
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(response, ctx.voidPromise());
+        }
+    }
+
+    private void recordLocal(RequestFacts facts, String client, String requestId, int status, long bytesOut,
+            String error) {
+        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
+                facts.method(), facts.host(), facts.target(), facts.protocol(), status,
+                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error);
+        if (proxy.requestMetrics() != null) {
+            proxy.requestMetrics().record(r);
+        }
+        proxy.accessLog().log(r);
     }
 
     /** A request refused before any exchange began (malformed, too large): metered and logged here. */

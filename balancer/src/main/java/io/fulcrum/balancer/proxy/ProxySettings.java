@@ -1,6 +1,9 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.PoolConfig;
+import io.fulcrum.balancer.config.RetryConfig;
+import io.fulcrum.balancer.config.TimeoutsConfig;
 import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.netty.util.AsciiString;
 import java.time.Duration;
@@ -20,9 +23,11 @@ import java.time.Duration;
  * @param retryBudgetPercent {@code retry.budget-percent}
  * @param maxConnections client connections past this are refused
  * @param debug who may ask for the full decision trace, or {@code null} when nobody may
- * @param trustedEdges whose word about the client address is taken, or {@code null} for nobody's
- * @param rateLimiter the rate limit of every request, or {@code null} for none; its buckets
- *     survive a reload that keeps the same {@code rate-limit} ({@link ProxyContext#apply})
+ * @param trustedEdges whose word about the client address is taken, or {@code null} for nobody's;
+ *     only in the top-level settings ({@link ProxyContext#settings()}), a pool's have {@code null}
+ * @param rateLimiter the top-level rate limit, or {@code null} for none; its buckets survive a
+ *     reload that keeps the same {@code rate-limit} ({@link ProxyContext#apply}); only in the
+ *     top-level settings, a pool's have {@code null}
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -52,25 +57,39 @@ public record ProxySettings(
                 retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limiter);
     }
 
+    /** The top-level settings: the client side's (trusted edges, rate limit) and the default pool's. */
     public static ProxySettings from(BalancerConfig config) {
+        return from(config, config.retry(), config.timeouts(), true);
+    }
+
+    /**
+     * The settings of requests routed to {@code pool}: its retries and response timeout, the rest
+     * from the top level.
+     */
+    public static ProxySettings from(BalancerConfig config, PoolConfig pool) {
+        return from(config, pool.retry(), pool.timeouts(), false);
+    }
+
+    private static ProxySettings from(BalancerConfig config, RetryConfig retry, TimeoutsConfig timeouts,
+            boolean top) {
         return new ProxySettings(
                 config.routing().regionHeader() == null ? null : AsciiString.cached(config.routing().regionHeader()),
                 config.backendHeader() == null ? null : AsciiString.cached(config.backendHeader()),
-                config.timeouts().response().toNanos(),
-                perTry(config),
+                timeouts.response().toNanos(),
+                perTry(retry, timeouts),
                 config.limits().maxBodyBytes(),
-                config.retry().attempts(),
-                config.retry().replayBodyBytes(),
-                config.retry().budgetPercent(),
+                retry.attempts(),
+                retry.replayBodyBytes(),
+                retry.budgetPercent(),
                 config.limits().maxConnections(),
                 config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
-                config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
-                config.rateLimit() == null ? null : new RateLimiter(config.rateLimit()));
+                !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
+                !top || config.rateLimit() == null ? null : new RateLimiter(config.rateLimit()));
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */
-    private static long perTry(BalancerConfig config) {
-        Duration perTry = config.retry().perTryTimeout();
-        return perTry == null || perTry.compareTo(config.timeouts().response()) >= 0 ? 0 : perTry.toNanos();
+    private static long perTry(RetryConfig retry, TimeoutsConfig timeouts) {
+        Duration perTry = retry.perTryTimeout();
+        return perTry == null || perTry.compareTo(timeouts.response()) >= 0 ? 0 : perTry.toNanos();
     }
 }

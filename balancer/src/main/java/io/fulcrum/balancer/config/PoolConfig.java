@@ -1,0 +1,38 @@
+package io.fulcrum.balancer.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+
+/**
+ * One named pool of interchangeable backends with its own selection, health checks, outlier
+ * ejection, retries and response timeout. Every section a pool does not set is inherited, field
+ * by field, from the top level of the file, so the values here are the ones in force. Immutable.
+ *
+ * <p>A file without {@code pools} has exactly one pool, {@value #DEFAULT}, made of the top-level
+ * {@code backends} and sections.
+ *
+ * @param name the pool's name (the same syntax as a backend id)
+ * @param backends at least one backend; ids are unique across all pools
+ * @param routing policy, spillover and slow start ({@code region-header} is the listener's and
+ *     always the top-level one)
+ * @param health active health checks of this pool's backends
+ * @param outlier passive outlier ejection in this pool
+ * @param retry retry attempts and budget; retries stay within the pool
+ * @param timeouts the top-level timeouts with this pool's {@code response} timeout
+ */
+public record PoolConfig(String name, List<BackendConfig> backends, RoutingConfig routing, HealthConfig health,
+        OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts) {
+    /** The name of the pool that a file's top-level {@code backends} make. */
+    public static final String DEFAULT = "default";
+
+    public PoolConfig {
+        requireNonNull(name, "name");
+        backends = List.copyOf(requireNonNull(backends, "backends"));
+        requireNonNull(routing, "routing");
+        requireNonNull(health, "health");
+        requireNonNull(outlier, "outlier");
+        requireNonNull(retry, "retry");
+        requireNonNull(timeouts, "timeouts");
+    }
+}

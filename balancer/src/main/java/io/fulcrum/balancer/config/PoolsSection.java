@@ -1,0 +1,112 @@
+package io.fulcrum.balancer.config;
+
+import io.fulcrum.balancer.config.ConfigLoader.Entry;
+import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.balancer.config.ConfigLoader.Section;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+
+/**
+ * Maps the top-level {@code pools} mapping (pool name to its {@code backends} and overrides) into
+ * {@link PoolConfig}s. A pool's {@code routing}, {@code health}, {@code outlier}, {@code retry}
+ * and {@code timeouts} start from the top-level values, key by key, so a default is written in one
+ * place. Single use, confined to the loading thread, like the {@link Mapper} it reports to.
+ */
+final class PoolsSection {
+    static final List<String> POOL_KEYS = List.of("backends", "routing", "health", "outlier", "retry", "timeouts");
+    /** {@code region-header} belongs to the listener, so it is not a pool's. */
+    static final List<String> POOL_ROUTING_KEYS = List.of("policy", "spillover", "slow-start");
+    /** The other timeouts belong to sockets and pipelines shared by every pool. */
+    static final List<String> POOL_TIMEOUT_KEYS = List.of("response");
+
+    /** The top-level sections a pool inherits from. */
+    record Inherited(RoutingConfig routing, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts) {
+    }
+
+    private final Mapper m;
+    private final Inherited top;
+
+    PoolsSection(Mapper mapper, Inherited top) {
+        this.m = mapper;
+        this.top = top;
+    }
+
+    /**
+     * Every pool of the file: {@code implicit} first (the top-level {@code backends} as pool
+     * {@value PoolConfig#DEFAULT}, or {@code null} when the file has none), then those of
+     * {@code pools} in file order.
+     *
+     * @param idToPath backend ids already used, with their paths; gets the ids of these pools
+     */
+    List<PoolConfig> read(Section file, String region, PoolConfig implicit, Map<String, String> idToPath) {
+        List<PoolConfig> pools = new ArrayList<>();
+        if (implicit != null) {
+            pools.add(implicit);
+        }
+        Entry e = file.get("pools");
+        if (e == null || !m.checkTag(e.path(), e.value())) {
+            return pools;
+        }
+        if (!(e.value() instanceof MappingNode map)) {
+            m.problem(e.path(), e.value(), "expected a mapping of pool names to pools, got " + Mapper.describe(e.value()));
+            return pools;
+        }
+        if (map.getValue().isEmpty()) {
+            m.problem(e.path(), e.value(), "at least one pool is required (or leave `pools` out)");
+            return pools;
+        }
+        // Names are checked like keys (plain, unique) but any valid name is allowed.
+        Section names = m.section(map, e.path(), null);
+        if (names == null) {
+            return pools;
+        }
+        for (NodeTuple t : map.getValue()) {
+            if (!(t.getKeyNode() instanceof ScalarNode k)) {
+                continue;
+            }
+            String name = k.getValue();
+            Entry pool = names.get(name);
+            if (pool == null || pool.key() != k) {
+                continue; // a duplicate or bad key, already reported
+            }
+            if (!ConfigLoader.ID.matcher(name).matches()) {
+                m.problem(pool.path(), k, "not a valid pool name: \"" + name
+                        + "\" (expected: letters, digits, '.', '_' or '-')");
+                continue;
+            }
+            if (implicit != null && name.equals(PoolConfig.DEFAULT)) {
+                m.problem(pool.path(), k, "pool \"" + PoolConfig.DEFAULT + "\" is already made by the top-level"
+                        + " `backends` (move them here, or name this pool otherwise)");
+                continue;
+            }
+            if (!m.checkTag(pool.path(), pool.value())) {
+                continue;
+            }
+            if (!(pool.value() instanceof MappingNode)) {
+                m.problem(pool.path(), pool.value(), "expected a mapping with `backends`, got "
+                        + Mapper.describe(pool.value()));
+                continue;
+            }
+            Section s = m.section(pool.value(), pool.path(), POOL_KEYS);
+            if (s == null) {
+                continue;
+            }
+            List<BackendConfig> backends = m.backends(s, region, idToPath);
+            RoutingConfig routing = m.routing(m.subsection(s, "routing", POOL_ROUTING_KEYS), top.routing());
+            HealthConfig health = m.health(m.subsection(s, "health", ConfigLoader.HEALTH_KEYS), top.health());
+            OutlierConfig outlier = m.outlier(m.subsection(s, "outlier", ConfigLoader.OUTLIER_KEYS), top.outlier());
+            RetryConfig retry = m.retry(m.subsection(s, "retry", ConfigLoader.RETRY_KEYS), top.retry());
+            TimeoutsConfig timeouts = m.timeouts(m.subsection(s, "timeouts", POOL_TIMEOUT_KEYS),
+                    top.timeouts());
+            if (!backends.isEmpty()) {
+                pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts));
+            }
+        }
+        return pools;
+    }
+}

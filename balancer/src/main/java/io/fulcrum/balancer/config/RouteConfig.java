@@ -1,0 +1,31 @@
+package io.fulcrum.balancer.config;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One entry of {@code routes}: what requests it matches and what is done with them. Routes are
+ * tried in file order and the first match wins. Immutable.
+ *
+ * @param name how logs and errors name the route: {@code routes[i]}
+ * @param match the conditions, all of which must hold
+ * @param action where a match goes: a pool, a redirect or a fixed response
+ * @param requestHeaders edits of the request sent to the pool's backend
+ * @param responseHeaders edits of the response sent to the client
+ * @param rewrite a change of the path prefix before the request goes to the pool, or {@code null}
+ */
+public record RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
+        HeaderEditsConfig responseHeaders, RewriteConfig rewrite) {
+    public RouteConfig {
+        requireNonNull(name, "name");
+        requireNonNull(match, "match");
+        requireNonNull(action, "action");
+        requireNonNull(requestHeaders, "requestHeaders");
+        requireNonNull(responseHeaders, "responseHeaders");
+        if (rewrite != null && !(action instanceof RouteAction.ToPool)) {
+            throw new IllegalArgumentException("rewrite: only a route to a pool rewrites (" + name + ")");
+        }
+        if (rewrite != null && (match.path() == null || match.path().kind() != PathMatchConfig.Kind.PREFIX)) {
+            throw new IllegalArgumentException("rewrite: needs a path prefix match (" + name + ")");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.fulcrum.balancer.route;
+
+import io.fulcrum.balancer.config.HeaderEditsConfig;
+import io.fulcrum.balancer.config.RouteAction;
+import io.fulcrum.balancer.config.RouteConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One compiled route: what it does with a request it matched. Built once per config snapshot;
+ * immutable and thread-safe.
+ *
+ * @param <P> what a pool is to the caller (the proxy's live pool)
+ */
+public final class Route<P> {
+    /** What the route does. */
+    public enum Kind {
+        /** Proxy to {@link #pool()}. */
+        POOL,
+        /** Answer with a redirect ({@link #location}). */
+        REDIRECT,
+        /** Answer with a fixed response ({@link #status()}, {@link #body()}, {@link #contentType()}). */
+        RESPOND,
+        /** No route matched and there is no default pool: the balancer's own 404. */
+        NO_ROUTE
+    }
+
+    private final String name;
+    private final Kind kind;
+    private final P pool;
+    private final int status;
+    private final String body;
+    private final AsciiString contentType;
+    private final RedirectTemplate redirect;
+    private final HeaderEdits requestEdits;
+    private final HeaderEdits responseEdits;
+    /** The path prefix a rewrite replaces, or {@code null} when the path goes as it came. */
+    private final String rewriteFrom;
+    private final String rewriteTo;
+
+    Route(RouteConfig config, P pool) {
+        this.name = config.name();
+        this.pool = pool;
+        RouteAction action = config.action();
+        if (action instanceof RouteAction.ToPool) {
+            kind = Kind.POOL;
+            status = 0;
+            body = null;
+            contentType = null;
+            redirect = null;
+        } else if (action instanceof RouteAction.Redirect r) {
+            kind = Kind.REDIRECT;
+            status = r.status();
+            body = null;
+            contentType = null;
+            redirect = new RedirectTemplate(r.to());
+        } else {
+            RouteAction.Respond r = (RouteAction.Respond) action;
+            kind = Kind.RESPOND;
+            status = r.status();
+            body = r.body();
+            contentType = AsciiString.cached(r.contentType());
+            redirect = null;
+        }
+        requestEdits = new HeaderEdits(config.requestHeaders());
+        responseEdits = new HeaderEdits(config.responseHeaders());
+        if (config.rewrite() != null) {
+            rewriteFrom = config.match().path().value();
+            rewriteTo = config.rewrite().replacement();
+        } else {
+            rewriteFrom = null;
+            rewriteTo = null;
+        }
+    }
+
+    /** A route of the router's own: everything to {@code pool}, or a fixed response. */
+    Route(String name, Kind kind, P pool, int status, String body) {
+        this.name = name;
+        this.kind = kind;
+        this.pool = pool;
+        this.status = status;
+        this.body = body;
+        this.contentType = body == null ? null : AsciiString.cached(RouteAction.Respond.DEFAULT_CONTENT_TYPE);
+        this.redirect = null;
+        this.requestEdits = HeaderEdits.NONE;
+        this.responseEdits = HeaderEdits.NONE;
+        this.rewriteFrom = null;
+        this.rewriteTo = null;
+    }
+
+    /** {@code routes[i]}, or {@code default-pool} / {@code no-route} for the router's own. */
+    public String name() {
+        return name;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The pool of a {@link Kind#POOL} route, else {@code null}. */
+    public P pool() {
+        return pool;
+    }
+
+    /** The status of a redirect or fixed response. */
+    public int status() {
+        return status;
+    }
+
+    /** The body of a fixed response. */
+    public String body() {
+        return body;
+    }
+
+    public AsciiString contentType() {
+        return contentType;
+    }
+
+    /** The {@code Location} of a redirect for this request. */
+    public String location(String scheme, String host, String target) {
+        return redirect.expand(scheme, host, target);
+    }
+
+    /** Applies the route's request edits (after the balancer's own forwarding headers). */
+    public void editRequest(HttpHeaders headers) {
+        requestEdits.apply(headers);
+    }
+
+    /** Applies the route's response edits. */
+    public void editResponse(HttpHeaders headers) {
+        responseEdits.apply(headers);
+    }
+
+    /** Whether {@link #rewrite} may change the target. */
+    public boolean rewrites() {
+        return rewriteFrom != null;
+    }
+
+    /**
+     * The request target with the route's path prefix replaced; the query is kept, and an empty
+     * path becomes {@code /}. An absolute-form target is sent in origin form.
+     */
+    public String rewrite(String target) {
+        int start = RequestTarget.pathStart(target);
+        if (start < 0 || !target.startsWith(rewriteFrom, start)) {
+            return target;
+        }
+        int end = RequestTarget.pathEnd(target, start);
+        String rest = target.substring(start + rewriteFrom.length(), end);
+        String path;
+        if (rewriteTo.endsWith("/") && rest.startsWith("/")) {
+            path = rewriteTo + rest.substring(1);
+        } else {
+            path = rewriteTo + rest;
+        }
+        if (!path.startsWith("/")) {
+            path = "/" + path;
+        }
+        return path + target.substring(end);
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + kind.name().toLowerCase(java.util.Locale.ROOT) + ")";
+    }
+
+    /** A route's header edits, names as {@link AsciiString}s: remove, then set, then add. */
+    static final class HeaderEdits {
+        static final HeaderEdits NONE = new HeaderEdits(HeaderEditsConfig.NONE);
+
+        private final AsciiString[] remove;
+        private final AsciiString[] setNames;
+        private final String[] setValues;
+        private final AsciiString[] addNames;
+        private final String[] addValues;
+
+        HeaderEdits(HeaderEditsConfig config) {
+            remove = config.remove().stream().map(AsciiString::cached).toArray(AsciiString[]::new);
+            setNames = names(config.set());
+            setValues = config.set().stream().map(Map.Entry::getValue).toArray(String[]::new);
+            addNames = names(config.add());
+            addValues = config.add().stream().map(Map.Entry::getValue).toArray(String[]::new);
+        }
+
+        private static AsciiString[] names(List<Map.Entry<String, String>> pairs) {
+            return pairs.stream().map(e -> AsciiString.cached(e.getKey())).toArray(AsciiString[]::new);
+        }
+
+        void apply(HttpHeaders headers) {
+            for (AsciiString name : remove) {
+                headers.remove(name);
+            }
+            for (int i = 0; i < setNames.length; i++) {
+                headers.set(setNames[i], setValues[i]);
+            }
+            for (int i = 0; i < addNames.length; i++) {
+                headers.add(addNames[i], addValues[i]);
+            }
+        }
+    }
+}
