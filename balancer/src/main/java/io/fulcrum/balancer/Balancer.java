@@ -16,7 +16,6 @@ import io.fulcrum.balancer.proxy.ProxyServer;
 import io.fulcrum.balancer.proxy.ProxySettings;
 import io.fulcrum.balancer.proxy.RetryBudget;
 import io.fulcrum.balancer.proxy.Transport;
-import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
@@ -125,10 +124,7 @@ public final class Balancer implements AutoCloseable {
                 .bindActiveRetries(() -> (int) sum(pools, RetryBudget::activeRetries))
                 .bindBudgetRefusals(() -> sum(pools, RetryBudget::refusedRetries))
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
-                .bindEdge(proxy::rateLimited, () -> {
-                    RateLimiter limiter = proxy.settings().rateLimiter();
-                    return limiter == null ? 0 : limiter.keys();
-                }, proxy::proxyHeadersRefused)
+                .bindEdge(proxy::rateLimited, () -> proxy.settings().rateLimitKeys(), proxy::proxyHeadersRefused)
                 .configLoaded(config.hash());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {

@@ -182,8 +182,8 @@ public final class BalancerMetrics implements AutoCloseable {
     }
 
     /**
-     * The edge of the balancer, read when scraped: requests refused by the rate limit, keys its
-     * table tracks now, and connections closed for a PROXY header they may not send.
+     * The edge of the balancer, read when scraped: requests refused by the rate limits, keys their
+     * tables track now, and connections closed for a PROXY header they may not send.
      */
     public BalancerMetrics bindEdge(LongSupplier rateLimited, IntSupplier rateLimitKeys,
             LongSupplier proxyHeadersRefused) {
@@ -193,7 +193,7 @@ public final class BalancerMetrics implements AutoCloseable {
         FunctionCounter.builder(RATE_LIMITED, keep(rateLimited), LongSupplier::getAsLong)
                 .description("Requests refused with 429 by the rate limit").register(registry);
         Gauge.builder(RATE_LIMIT_KEYS, keep(rateLimitKeys), IntSupplier::getAsInt)
-                .description("Keys the rate limit tracks now (at most rate-limit.max-keys)").register(registry);
+                .description("Keys the rate limits track now, top-level and per-route together").register(registry);
         FunctionCounter.builder(PROXY_PROTOCOL_REFUSED, keep(proxyHeadersRefused), LongSupplier::getAsLong)
                 .description("Connections closed for a PROXY header from an untrusted peer, of a version not accepted, or malformed")
                 .register(registry);

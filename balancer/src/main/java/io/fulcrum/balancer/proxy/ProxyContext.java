@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
-import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.fulcrum.balancer.route.Router;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
@@ -114,10 +113,9 @@ public final class ProxyContext {
      */
     public void apply(ProxySettings next) {
         requireNonNull(next, "next");
-        RateLimiter old = settings.rateLimiter();
-        if (old != null && next.rateLimiter() != null && old.config().equals(next.rateLimiter().config())) {
-            // The same limit: its buckets go on, so a reload is no way around it.
-            next = next.withRateLimiter(old);
+        if (next.rateLimits() != null && settings.rateLimits() != null) {
+            // The same limits keep their buckets, so a reload is no way around them.
+            next = next.withRateLimits(next.rateLimits().keeping(settings.rateLimits()));
         }
         this.settings = next;
     }

@@ -201,7 +201,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             writeError(null, requestId, rejection.status(), rejection.message(), true, null);
             return;
         }
-        long retryAfter = RateLimits.check(settings.rateLimiter(), request, client, proxy);
+        // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
+        Route<ProxyPool> route = proxy.router().route(request, facts.host());
+        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy);
         if (retryAfter > 0) {
             // Refused before any backend is chosen: no backend load, nothing to retry.
             // The connection stays unless a body is coming (not worth reading) or the client said close.
@@ -213,8 +215,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
                     Long.toString(retryAfter));
             return;
         }
-        // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
-        Route<ProxyPool> route = proxy.router().route(request, facts.host());
         if (route.kind() != Route.Kind.POOL) {
             respondLocally(request, client, requestId, facts, route);
             return;

@@ -25,8 +25,8 @@ import java.time.Duration;
  * @param debug who may ask for the full decision trace, or {@code null} when nobody may
  * @param trustedEdges whose word about the client address is taken, or {@code null} for nobody's;
  *     only in the top-level settings ({@link ProxyContext#settings()}), a pool's have {@code null}
- * @param rateLimiter the top-level rate limit, or {@code null} for none; its buckets survive a
- *     reload that keeps the same {@code rate-limit} ({@link ProxyContext#apply}); only in the
+ * @param rateLimits the top-level and per-route rate limits, or {@code null} for none; their
+ *     buckets survive a reload that keeps the same limit ({@link ProxyContext#apply}); only in the
  *     top-level settings, a pool's have {@code null}
  */
 public record ProxySettings(
@@ -41,7 +41,7 @@ public record ProxySettings(
         int maxConnections,
         DebugAccess debug,
         TrustedEdges trustedEdges,
-        RateLimiter rateLimiter) {
+        RateLimits rateLimits) {
 
     /** Settings without the decision header. */
     public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
@@ -51,10 +51,20 @@ public record ProxySettings(
                 replayBodyBytes, retryBudgetPercent, maxConnections, null, null, null);
     }
 
-    /** These settings with {@code limiter} instead of theirs (a reload keeps buckets that did not change). */
-    ProxySettings withRateLimiter(RateLimiter limiter) {
+    /** These settings with {@code limits} instead of theirs (a reload keeps buckets that did not change). */
+    ProxySettings withRateLimits(RateLimits limits) {
         return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
-                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limiter);
+                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limits);
+    }
+
+    /** The top-level rate limiter, or {@code null} when there is none. */
+    public RateLimiter rateLimiter() {
+        return rateLimits == null ? null : rateLimits.fallback();
+    }
+
+    /** Keys held now by every rate limit's table together (for the metrics). */
+    public int rateLimitKeys() {
+        return rateLimits == null ? 0 : rateLimits.keys();
     }
 
     /** The top-level settings: the client side's (trusted edges, rate limit) and the default pool's. */
@@ -84,7 +94,7 @@ public record ProxySettings(
                 config.limits().maxConnections(),
                 config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
                 !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
-                !top || config.rateLimit() == null ? null : new RateLimiter(config.rateLimit()));
+                top ? RateLimits.from(config) : null);
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */

@@ -128,6 +128,30 @@ class EdgeConfigTest {
     }
 
     @Test
+    void aRouteMayHaveARateLimitOfItsOwn() throws Exception {
+        BalancerConfig c = parse("""
+                rate-limit: { rate: 10/s }
+                routes:
+                  - match: { path: { prefix: /api } }
+                    pool: default
+                    rate-limit: { rate: 5/m, key: header:X-Api-Key }
+                  - { match: { path: { prefix: / } }, pool: default }
+                """);
+        assertEquals("header:X-Api-Key", c.routes().get(0).rateLimit().key());
+        assertEquals(1, c.routes().get(0).rateLimit().burst());
+        assertNull(c.routes().get(1).rateLimit(), "the top-level limit applies");
+        assertEquals(List.of("routes[0].rate-limit.rate: \"5/week\" is not a rate such as 100/s, 600/m or 1000/h (line 5)"),
+                problems("""
+                routes:
+                  - match: { path: { prefix: /api } }
+                    pool: default
+                    rate-limit: { rate: 5/week }
+                """));
+        assertTrue(problems("routes: [{ pool: default, rate-limit: { rate: 5/s, max-key: 9 } }]\n").get(0)
+                .startsWith("routes[0].rate-limit.max-key: unknown key"));
+    }
+
+    @Test
     void theReferenceConfigDocumentsBoth() throws Exception {
         java.nio.file.Path file = java.nio.file.Path.of("../config/balancer-reference.yaml");
         BalancerConfig c = ConfigLoader.load(java.nio.file.Files.exists(file) ? file

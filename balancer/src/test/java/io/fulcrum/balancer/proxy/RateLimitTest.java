@@ -112,6 +112,49 @@ class RateLimitTest {
         }
     }
 
+    private static BalancerYaml withRoutes(ScriptedBackend backend, String apiLimit) {
+        return yaml(backend, "rate-limit: { rate: 1/h, burst: 3 }").append("""
+                routes:
+                  - { match: { path: { prefix: /api } }, pool: default, rate-limit: %s }
+                  - { match: { path: { prefix: /status } }, pool: default }
+                  - { match: { path: { prefix: /gone } }, respond: { status: 410, body: gone } }
+                default-pool: default
+                """.formatted(apiLimit));
+    }
+
+    private static int status(RawHttpClient c, String target) throws Exception {
+        return c.send("GET " + target + " HTTP/1.1\r\nHost: app\r\n\r\n").readResponse().status();
+    }
+
+    @Test
+    void aRouteWithALimitOfItsOwnUsesItInPlaceOfTheTopLevelOne() throws Exception {
+        ScriptedBackend backend = fx.backend("b1");
+        Balancer b = fx.balancer(withRoutes(backend, "{ rate: 1/h, burst: 1, key: header:X-Api-Key }"));
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            assertEquals(200, status(c, "/api/a"));
+            assertEquals(429, status(c, "/api/b"), "the route's burst of one");
+            assertEquals(200, c.send("GET /api/c HTTP/1.1\r\nHost: app\r\nX-Api-Key: k2\r\n\r\n").readResponse()
+                    .status(), "the route's own key");
+            // The route's requests took nothing from the top-level table: three for the rest.
+            assertEquals(200, status(c, "/status"));
+            assertEquals(200, status(c, "/x"));
+            assertEquals(410, status(c, "/gone"), "a fixed response counts too");
+            assertEquals(429, status(c, "/status"));
+            assertEquals(429, status(c, "/gone"));
+            assertEquals(429, status(c, "/api/d"), "and the route's table is still empty");
+
+            // The same route limit survives a reload that changes something else; a new one starts afresh.
+            fx.reload(withRoutes(backend, "{ rate: 1/h, burst: 1, key: header:X-Api-Key }").set("timeouts.response", "9s"));
+            assertEquals(429, status(c, "/api/e"));
+            fx.reload(withRoutes(backend, "{ rate: 1/h, burst: 2 }"));
+            assertEquals(200, status(c, "/api/f"));
+            assertEquals(200, status(c, "/api/g"));
+            assertEquals(429, status(c, "/api/h"));
+            assertEquals(429, status(c, "/x"), "the top-level limit did not change: its buckets stayed");
+        }
+        assertEquals(6, backend.requests(), "neither limited requests nor fixed responses reached a backend");
+    }
+
     @Test
     void aReloadThatChangesTheLimitAppliesItAndOneThatKeepsItKeepsTheBuckets() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
