@@ -10,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
@@ -110,9 +111,21 @@ final class EdgeSections {
      * under {@code parent}; {@code null} when absent or after reporting a problem.
      */
     static RateLimitConfig rateLimit(Mapper m, Section parent, String key) {
+        return rateLimit(m, parent, key, false);
+    }
+
+    /**
+     * As {@link #rateLimit(Mapper, Section, String)}; with {@code offAllowed} (a route's), the
+     * word {@code off} is {@link RateLimitConfig#OFF}.
+     */
+    static RateLimitConfig rateLimit(Mapper m, Section parent, String key, boolean offAllowed) {
         Entry e = parent.get(key);
         if (e == null || Mapper.isNull(e.value())) {
             return null;
+        }
+        if (offAllowed && e.value() instanceof ScalarNode sn && sn.getValue().equals("off") && m.checkTag(e.path(),
+                e.value())) {
+            return RateLimitConfig.OFF;
         }
         Section s = m.subsection(parent, key, RATE_LIMIT_KEYS);
         if (!(e.value() instanceof MappingNode)) {

@@ -16,6 +16,13 @@ import static java.util.Objects.requireNonNull;
  */
 public record RateLimitConfig(String rate, double perSecond, long burst, String header, int maxKeys) {
     public static final int DEFAULT_MAX_KEYS = 100_000;
+    /** A route's {@code rate-limit: off}: the route's requests are not limited, whatever the top level says. */
+    public static final RateLimitConfig OFF = new RateLimitConfig("off", Double.POSITIVE_INFINITY, 1, null, 1);
+
+    /** Whether this is {@link #OFF}. */
+    public boolean off() {
+        return equals(OFF);
+    }
 
     public RateLimitConfig {
         requireNonNull(rate, "rate");

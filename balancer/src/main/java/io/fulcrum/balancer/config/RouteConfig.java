@@ -13,7 +13,8 @@ import static java.util.Objects.requireNonNull;
  * @param responseHeaders edits of the response sent to the client
  * @param rewrite a change of the path prefix before the request goes to the pool, or {@code null}
  * @param rateLimit the route's own rate limit, in place of the top-level one for the requests it
- *     matches, or {@code null} when the top-level one applies
+ *     matches; {@link RateLimitConfig#OFF} for none at all; {@code null} when the top-level one
+ *     applies
  */
 public record RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
         HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit) {

@@ -131,7 +131,7 @@ final class RoutesSection {
         HeaderEditsConfig request = edits(m.subsection(s, "request-headers", EDIT_KEYS));
         HeaderEditsConfig response = edits(m.subsection(s, "response-headers", EDIT_KEYS));
         RewriteConfig rewrite = rewrite(m.subsection(s, "rewrite", REWRITE_KEYS), s.get("rewrite"), match, action);
-        RateLimitConfig rateLimit = EdgeSections.rateLimit(m, s, "rate-limit");
+        RateLimitConfig rateLimit = EdgeSections.rateLimit(m, s, "rate-limit", true);
         if (action == null || m.problems.size() != before) {
             return null;
         }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.RateLimitConfig;
 import io.fulcrum.balancer.config.RouteConfig;
 import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.netty.handler.codec.http.HttpRequest;
@@ -10,7 +11,7 @@ import java.util.Map;
 
 /**
  * The rate limits of one config: the top-level {@code rate-limit}, the default of every request,
- * and each route's own, which replaces it for the requests that route matches. Each has a table
+ * and each route's own, which replaces it for the requests that route matches ({@code off}: none). Each has a table
  * of its own ({@link RateLimiter}). Applied before any backend is chosen. The key is the client
  * address as found ({@link TrustedEdges}), or the configured header's value; a request without that
  * header is keyed on its client address. Immutable; the limiters in it are thread-safe.
@@ -19,6 +20,9 @@ final class RateLimits {
     /** The answer to a limited request: 429 with {@code Retry-After} and a JSON body. */
     static final RequestValidator.Rejection REJECTION =
             new RequestValidator.Rejection(HttpResponseStatus.TOO_MANY_REQUESTS, "rate limit exceeded");
+
+    /** Stands for a route's {@code rate-limit: off}; never asked for a token. */
+    private static final RateLimiter UNLIMITED = new RateLimiter(RateLimitConfig.OFF);
 
     private final RateLimiter fallback;
     /** By route name ({@code routes[i]}); empty when no route has a limit of its own. */
@@ -34,7 +38,7 @@ final class RateLimits {
         Map<String, RateLimiter> byRoute = new HashMap<>();
         for (RouteConfig r : config.routes()) {
             if (r.rateLimit() != null) {
-                byRoute.put(r.name(), new RateLimiter(r.rateLimit()));
+                byRoute.put(r.name(), r.rateLimit().off() ? UNLIMITED : new RateLimiter(r.rateLimit()));
             }
         }
         if (config.rateLimit() == null && byRoute.isEmpty()) {
@@ -59,7 +63,7 @@ final class RateLimits {
     }
 
     private static RateLimiter same(RateLimiter next, RateLimiter old) {
-        return next != null && old != null && next.config().equals(old.config()) ? old : next;
+        return next != null && old != null && next != UNLIMITED && next.config().equals(old.config()) ? old : next;
     }
 
     /** The top-level limiter, or {@code null}. */
@@ -73,14 +77,14 @@ final class RateLimits {
             return fallback;
         }
         RateLimiter own = byRoute.get(route);
-        return own != null ? own : fallback;
+        return own == null ? fallback : own == UNLIMITED ? null : own;
     }
 
     /** Keys held now, over every table. */
     int keys() {
         int n = fallback == null ? 0 : fallback.keys();
         for (RateLimiter l : byRoute.values()) {
-            n += l.keys();
+            n += l == UNLIMITED ? 0 : l.keys();
         }
         return n;
     }

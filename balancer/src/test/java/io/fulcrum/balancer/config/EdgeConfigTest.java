@@ -149,6 +149,9 @@ class EdgeConfigTest {
                 """));
         assertTrue(problems("routes: [{ pool: default, rate-limit: { rate: 5/s, max-key: 9 } }]\n").get(0)
                 .startsWith("routes[0].rate-limit.max-key: unknown key"));
+        assertTrue(parse("routes: [{ pool: default, rate-limit: off }]\n").routes().get(0).rateLimit().off());
+        assertEquals(List.of("rate-limit: expected a mapping, got off (line 2)"), problems("rate-limit: off\n"),
+                "off is for routes: without a top-level rate-limit there is none");
     }
 
     @Test

@@ -117,6 +117,7 @@ class RateLimitTest {
                 routes:
                   - { match: { path: { prefix: /api } }, pool: default, rate-limit: %s }
                   - { match: { path: { prefix: /status } }, pool: default }
+                  - { match: { path: { prefix: /ping } }, pool: default, rate-limit: off }
                   - { match: { path: { prefix: /gone } }, respond: { status: 410, body: gone } }
                 default-pool: default
                 """.formatted(apiLimit));
@@ -142,6 +143,9 @@ class RateLimitTest {
             assertEquals(429, status(c, "/status"));
             assertEquals(429, status(c, "/gone"));
             assertEquals(429, status(c, "/api/d"), "and the route's table is still empty");
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, status(c, "/ping"), "rate-limit: off");
+            }
 
             // The same route limit survives a reload that changes something else; a new one starts afresh.
             fx.reload(withRoutes(backend, "{ rate: 1/h, burst: 1, key: header:X-Api-Key }").set("timeouts.response", "9s"));
@@ -152,7 +156,7 @@ class RateLimitTest {
             assertEquals(429, status(c, "/api/h"));
             assertEquals(429, status(c, "/x"), "the top-level limit did not change: its buckets stayed");
         }
-        assertEquals(6, backend.requests(), "neither limited requests nor fixed responses reached a backend");
+        assertEquals(11, backend.requests(), "neither limited requests nor fixed responses reached a backend");
     }
 
     @Test
