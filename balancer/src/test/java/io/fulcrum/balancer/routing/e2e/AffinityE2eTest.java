@@ -151,6 +151,37 @@ class AffinityE2eTest {
         assertEquals(Map.of("b1", 10, "b2", 10, "b3", 10), r.servedBy(), "round-robin");
     }
 
+    @Test
+    void clientAddressHashingUsesTheAddressTrustedEdgesName() throws Exception {
+        ScriptedBackend[] b = fx.backends(3);
+        Balancer balancer = fx.balancer(BalancerYaml.create().backends(b).merge("""
+                routing: { policy: round-robin, slow-start: 0s }
+                affinity: { hash: { on: client-address } }
+                trusted-edges: { networks: [127.0.0.0/8] }
+                """));
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(1).requests(120)
+                .script(seq -> new HttpLoad.Request("GET", "/", Map.of("X-Forwarded-For", "198.51.100." + (seq % 30)),
+                        null)).run();
+        assertEquals(List.of(), r.failures(), r.summary());
+        Map<String, Set<String>> byClient = new HashMap<>();
+        r.outcomes().forEach(o -> byClient.computeIfAbsent(o.request().headers().get("X-Forwarded-For"),
+                k -> new HashSet<>()).add(o.backend()));
+        assertEquals(30, byClient.size());
+        byClient.forEach((client, served) -> assertEquals(1, served.size(), client + " went to " + served));
+        assertEquals(3, r.servedBy().size(), "30 clients over 3 backends: " + r.servedBy());
+
+        // Without trusted edges every request comes from 127.0.0.1: one key, one backend.
+        ScriptedBackend[] c = fx.backends(3);
+        Balancer untrusting = fx.balancer(BalancerYaml.create().backends(c).merge("""
+                routing: { policy: round-robin, slow-start: 0s }
+                affinity: { hash: { on: client-address } }
+                """).config());
+        HttpLoad.Result one = HttpLoad.to(untrusting.port()).connections(1).requests(30)
+                .script(seq -> new HttpLoad.Request("GET", "/", Map.of("X-Forwarded-For", "198.51.100." + seq), null))
+                .run();
+        assertEquals(1, one.servedBy().size(), one.servedBy().toString());
+    }
+
     // ---- cookies ----
 
     private HttpResponse<String> get(Balancer balancer, String cookie) throws Exception {
