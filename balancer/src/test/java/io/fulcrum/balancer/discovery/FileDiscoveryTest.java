@@ -86,6 +86,34 @@ class FileDiscoveryTest {
     }
 
     @Test
+    void aReloadKeepsTheDiscoveredSetAndAppliesANewSource() throws Exception {
+        ScriptedBackend[] b = fx.backends(3);
+        Path one = fx.dir().resolve("one.yaml");
+        Path two = fx.dir().resolve("two.yaml");
+        write(one, yaml(b[0]));
+        write(two, yaml(b[1], b[2]));
+        BalancerYaml config = BalancerYaml.create().merge("discovery: { file: \"" + one + "\" }\n");
+        Balancer balancer = fx.balancer(config);
+        write(one, yaml(b[0], b[1]));
+        await().atMost(WAIT).until(() -> ids(balancer).equals(Set.of("b1", "b2")));
+
+        fx.reload(config.set("timeouts.response", "7s"));
+        assertEquals(Set.of("b1", "b2"), ids(balancer), "an unrelated change keeps the discovered set");
+
+        fx.reload(config.merge("discovery: { file: \"" + two + "\" }\n"));
+        assertEquals(Set.of("b2", "b3"), ids(balancer), "a new file is read at the reload");
+        write(two, yaml(b[2]));
+        await("the new file is watched").atMost(WAIT).until(() -> ids(balancer).equals(Set.of("b3")));
+
+        Path bad = fx.dir().resolve("bad.yaml");
+        write(bad, "backends: [{ id: x }]\n");
+        BalancerYaml broken = BalancerYaml.create().merge("discovery: { file: \"" + bad + "\" }\n");
+        AssertionError refused = assertThrows(AssertionError.class, () -> fx.reload(broken));
+        assertTrue(refused.getMessage().contains("backends[0].url"), refused.getMessage());
+        assertEquals(Set.of("b3"), ids(balancer), "a refused reload changes nothing");
+    }
+
+    @Test
     void aBalancerDoesNotStartOnAnInvalidBackendsFile() throws Exception {
         Path file = fx.dir().resolve("backends.yaml");
         write(file, "backends:\n  - { id: b1, url: \"ftp://x\" }\n");
