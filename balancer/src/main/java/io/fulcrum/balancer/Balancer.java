@@ -71,7 +71,7 @@ public final class Balancer implements AutoCloseable {
     private PrometheusMeterRegistry meterRegistry;
     private BalancerMetrics metrics;
     private ConfigReloader reloader;
-    /** The pool's backends from DNS or a watched file, when configured. */
+    /** The backends of pools with {@code discovery}: from DNS or a watched file. */
     private Discovery discovery;
     private AdminServer admin;
 
