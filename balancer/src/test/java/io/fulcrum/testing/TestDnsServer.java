@@ -52,6 +52,7 @@ public final class TestDnsServer implements AutoCloseable {
     private final AtomicInteger queries = new AtomicInteger();
     private volatile long ttl = 1;
     private volatile boolean failing;
+    private volatile boolean additional = true;
 
     private TestDnsServer() throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("test-dns", true), NioIoHandler.newFactory());
@@ -99,6 +100,12 @@ public final class TestDnsServer implements AutoCloseable {
         return this;
     }
 
+    /** Whether SRV answers carry their targets' addresses (on by default); off, a client asks for them. */
+    public TestDnsServer additional(boolean on) {
+        this.additional = on;
+        return this;
+    }
+
     /** Questions received so far. */
     public int queries() {
         return queries.get();
@@ -128,7 +135,9 @@ public final class TestDnsServer implements AutoCloseable {
                     content.writeShort(s.priority()).writeShort(s.weight()).writeShort(s.port());
                     writeName(content, key(s.target()));
                     response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.SRV, ttl, content));
-                    addAddresses(response, DnsSection.ADDITIONAL, key(s.target()), DnsRecordType.A);
+                    if (additional) {
+                        addAddresses(response, DnsSection.ADDITIONAL, key(s.target()), DnsRecordType.A);
+                    }
                 }
             }
             if (!failing && response.count(DnsSection.ANSWER) == 0) {

@@ -123,6 +123,13 @@ class DnsDiscoveryTest {
         await().atMost(WAIT).until(() -> ids(balancer).equals(Set.of(n2, n3)));
         assertEquals(1, balancer.registry().current().byId(n2).weight(), "a new weight applies");
         await().atMost(WAIT).until(() -> b[2].requests() > 50);
+
+        // Targets without addresses in the answer are asked for.
+        dns.additional(false).srv("_http._tcp.api.test", new Srv(10, 1, b[0].port(), "n1.test"),
+                new Srv(10, 1, b[2].port(), "n3.test"));
+        await().atMost(WAIT).until(() -> ids(balancer).equals(Set.of(n1, n3)));
+        int n1Before = b[0].requests();
+        await().atMost(WAIT).until(() -> b[0].requests() > n1Before + 20);
         load.stop();
         HttpLoad.Result r = load.await(WAIT);
         assertEquals(List.of(), r.failures(), r.summary());
