@@ -87,6 +87,21 @@ class PoolsRoutesConfigTest {
     }
 
     @Test
+    void loadsTheTwoServicesExample() throws ConfigException {
+        java.nio.file.Path file = java.nio.file.Path.of("config", "balancer-two-services.yaml");
+        if (!java.nio.file.Files.exists(file)) {
+            file = java.nio.file.Path.of("..", "config", "balancer-two-services.yaml");
+        }
+        BalancerConfig c = ConfigLoader.load(file);
+        assertEquals(List.of("default", "static"), c.pools().stream().map(PoolConfig::name).toList());
+        assertEquals("/", c.pool("static").health().path());
+        assertEquals("/health", c.pool("default").health().path());
+        assertEquals(new RouteAction.ToPool("static"), c.routes().get(0).action());
+        assertEquals(new RewriteConfig(""), c.routes().get(0).rewrite());
+        assertNull(c.defaultPool());
+    }
+
+    @Test
     void topLevelBackendsArePoolDefaultBesideOtherPools() throws ConfigException {
         BalancerConfig c = parse("backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\n" + TWO_POOLS);
         assertEquals(List.of("default", "web", "static"), c.pools().stream().map(PoolConfig::name).toList());
