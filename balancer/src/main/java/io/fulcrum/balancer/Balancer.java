@@ -110,6 +110,8 @@ public final class Balancer implements AutoCloseable {
         pools.onAdded(live -> {
             live.registry().subscribe(snapshot -> retain.run());
             metrics.bindPool(live.config().name(), live.registry());
+            // A pool added by a reload: its addresses are pooled from now on.
+            retain.run();
         });
         pools.onRemoved(live -> {
             metrics.unbindPool(live.config().name());

@@ -313,7 +313,12 @@ class RoutesE2eTest {
                   - { match: { path: { prefix: /b } }, pool: b }
                 """));
         assertEquals("a1", servedBy(get("/a", "h")));
-        assertEquals("b1", servedBy(get("/b", "h")));
+        try (RawHttpClient client = RawHttpClient.connect(balancer.port(), PATIENCE_MILLIS)) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals("b1", servedBy(client.get("/b")));
+            }
+        }
+        assertEquals(1, b.connections(), "the added pool's connections are pooled and reused");
         assertTrue(fx.adminGet(balancer, "/backends").contains("\"pool\":\"b\""));
 
         assertTrue(fx.adminGet(balancer, "/explain?pool=b").contains("\"chosen\":\"b1\""));
