@@ -4,10 +4,17 @@
   'use strict';
 
   var PAGE_SIZE = 20;
-  // How often the page asks whether the newest posts changed. The question is a conditional GET
-  // (If-None-Match with the last ETag): while nothing changed the answer is a 304 without a body.
+  var params = new URLSearchParams(location.search);
+  // Changes made elsewhere arrive live, as Server-Sent Events from /events. Only when the stream
+  // fails MAX_STREAM_FAILURES times in a row does the page poll instead (and tries the stream again
+  // every STREAM_RETRY_MS); ?feed=poll makes it poll from the start.
+  var MAX_STREAM_FAILURES = 3;
+  var STREAM_RETRY_MS = 30000;
+  var POLL_ONLY = params.get('feed') === 'poll' || !window.EventSource;
+  // How often a polling page asks whether the newest posts changed. The question is a conditional
+  // GET (If-None-Match with the last ETag): while nothing changed the answer is a 304 without a body.
   // ?poll=MS overrides it.
-  var POLL_MS = Number(new URLSearchParams(location.search).get('poll')) || 3000;
+  var POLL_MS = Number(params.get('poll')) || 3000;
   // The balancer names the node that served each answer in this header when its config says
   // `backend-header: X-Fulcrum-Backend` (config/balancer.yaml of the local cluster does).
   var BACKEND_HEADER = 'X-Fulcrum-Backend';
@@ -27,6 +34,7 @@
   var offline = $('offline');
   var offlineText = $('offline-text');
   var retryButton = $('retry');
+  var feedNote = $('feed');
 
   var posts = new Map();   // id -> the post as shown
   var nextCursor = null;   // the cursor of the next older page, or null
@@ -34,6 +42,8 @@
   var newestEtag = null;   // ETag of the newest page, as last seen
   var directNode = null;   // the node's own id from /health, for answers without the balancer's header
   var unsent = null;       // {author, text, key} of a post whose answer never came: a retry reuses the key
+  var loading = null;      // the first page's request, while it runs
+  var early = [];          // events that came before the first page, applied after it (then null)
 
   authorInput.value = localStorage.getItem('fulcrum.author') || '';
 
@@ -106,7 +116,7 @@
 
   function showOffline(why) {
     offlineText.textContent = 'The Fulcrum API cannot be reached (' + why + '). Nothing you typed is lost; '
-      + 'the page tries again every ' + Math.round(POLL_MS / 1000) + ' s.';
+      + 'the page keeps trying.';
     offline.hidden = false;
   }
 
@@ -307,12 +317,29 @@
     var url = '/timeline?limit=' + PAGE_SIZE + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
     return api('GET', url).then(function (r) {
       if (!cursor) { newestEtag = r.etag; }
-      r.body.posts.forEach(show);
+      r.body.posts.forEach(function (p) {
+        var shown = posts.get(p.id);
+        if (!shown || shown.version < p.version) { show(p); }
+      });
       nextCursor = r.body.nextCursor;
       olderButton.hidden = !nextCursor;
       loaded = true;
       emptyNote.hidden = posts.size > 0;
+      if (early) {
+        var events = early;
+        early = null;
+        events.forEach(function (apply) { apply(); });
+      }
     });
+  }
+
+  function loadFirst() {
+    if (!loaded && !loading) {
+      loading = loadPage(null).catch(function (e) {
+        loading = null;
+        setStatus('Loading failed: ' + e.message, true);
+      });
+    }
   }
 
   // Asks whether the newest page changed. When it did: new posts appear, edited ones are redrawn, and
@@ -341,6 +368,79 @@
 
   function poll() {
     refreshNewest().catch(function () { /* the banner says so; the next tick retries */ });
+  }
+
+  // ---- live: the event stream, and the poll that stands in while streams keep failing ------------
+
+  var stream = null;
+  var streamFailures = 0;  // in a row, without an open stream between
+  var lastEventId = null;  // the id of the last event seen: a new stream resumes after it
+  var pollTimer = null;
+
+  function setFeed(state, text) {
+    document.body.dataset.feed = state;
+    feedNote.textContent = text;
+  }
+
+  function startPolling() {
+    if (!pollTimer) { pollTimer = setInterval(poll, POLL_MS); }
+    setFeed('polling', 'Checking for changes every ' + Math.round(POLL_MS / 1000) + ' s');
+  }
+
+  // A post as the stream tells it (created or edited): new ones appear at their place, edited ones
+  // are redrawn, unless being edited here (saving meets the change as a 412).
+  function followPost(p) {
+    if (early) { early.push(function () { followPost(p); }); return; }
+    var shown = posts.get(p.id);
+    var li = item(p.id);
+    if (shown) {
+      if (shown.version < p.version && !(li && li.dataset.editing)) { show(p); }
+    } else if (!nextCursor || p.id > Math.min.apply(null, Array.from(posts.keys()))) {
+      show(p);
+    }
+  }
+
+  function followDelete(id) {
+    if (early) { early.push(function () { followDelete(id); }); return; }
+    var li = item(id);
+    if (li && !li.dataset.editing) { forget(id); }
+  }
+
+  function connect() {
+    stream = new EventSource('/events' + (lastEventId ? '?lastEventId=' + encodeURIComponent(lastEventId) : ''));
+    stream.addEventListener('open', function () {
+      streamFailures = 0;
+      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      setFeed('live', 'Live');
+      // The first page is asked for once the stream is open, so no change falls between the two.
+      // A page that had no stream before catches up once.
+      if (!loaded) { loadFirst(); } else if (!lastEventId) { poll(); }
+    });
+    function follow(apply) {
+      return function (e) {
+        lastEventId = e.lastEventId;
+        apply(JSON.parse(e.data));
+      };
+    }
+    stream.addEventListener('post', follow(followPost));
+    stream.addEventListener('delete', follow(function (d) { followDelete(d.id); }));
+    // What this page saw is older than the server keeps: the newest page is asked for again.
+    stream.addEventListener('reset', follow(function () { if (loaded) { poll(); } }));
+    stream.addEventListener('error', function () {
+      streamFailures++;
+      loadFirst();
+      if (stream.readyState !== EventSource.CLOSED && streamFailures < MAX_STREAM_FAILURES) {
+        setFeed('reconnecting', 'Reconnecting...'); // the browser retries by itself
+        return;
+      }
+      stream.close();
+      if (streamFailures >= MAX_STREAM_FAILURES) {
+        startPolling();
+        setTimeout(connect, STREAM_RETRY_MS);
+      } else {
+        setTimeout(connect, 1000 * streamFailures);
+      }
+    });
   }
 
   // ---- posting ------------------------------------------------------------------------------------------
@@ -392,6 +492,10 @@
     }
   }).catch(function () {});
 
-  loadPage(null).catch(function (e) { setStatus('Loading failed: ' + e.message, true); });
-  setInterval(poll, POLL_MS);
+  if (POLL_ONLY) {
+    loadFirst();
+    startPolling();
+  } else {
+    connect();
+  }
 })();

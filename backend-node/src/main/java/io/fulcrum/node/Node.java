@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.StoreConfig;
 import io.fulcrum.node.http.AdminHandler;
+import io.fulcrum.node.http.EventFeed;
 import io.fulcrum.node.http.JsonCodec;
 import io.fulcrum.node.http.NodeMetrics;
 import io.fulcrum.node.http.NodeServer;
@@ -22,8 +23,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,9 +51,10 @@ public final class Node implements AutoCloseable {
     private final NodeServer admin;
     private final int adminPort;
     private final NodeMetrics metrics;
+    private final EventFeed feed;
 
     private Node(NodeConfig config, StoreTopology store, StoreWorkers workers, NodeServer server, int port,
-            NodeServer admin, int adminPort, NodeMetrics metrics) {
+            NodeServer admin, int adminPort, NodeMetrics metrics, EventFeed feed) {
         this.config = config;
         this.store = store;
         this.workers = workers;
@@ -59,6 +63,7 @@ public final class Node implements AutoCloseable {
         this.admin = admin;
         this.adminPort = adminPort;
         this.metrics = metrics;
+        this.feed = feed;
     }
 
     /** Opens the configured store and starts serving. */
@@ -98,17 +103,23 @@ public final class Node implements AutoCloseable {
         NodeMetrics metrics = new NodeMetrics(registry, workers);
         PostRoutes routes = new PostRoutes(new PostService(store, workers, config.limits()), json, assets, metrics,
                 workers, config.id(), config.region());
+        // One watcher of the store per node, whatever the number of open pages.
+        EventFeed feed = new EventFeed(store, config.events(), json, config.id(),
+                Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("node-feed", true)));
+        metrics.bindEventStreams(feed);
         NodeServerInitializer initializer = new NodeServerInitializer(new Router(assets.rootNames()), routes, json,
-                metrics, config.limits().maxBodyBytes());
+                metrics, config.limits().maxBodyBytes(), feed);
         int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         NodeServer server = new NodeServer(config.listen().host(), config.listen().port(), ioThreads, initializer);
         NodeServer admin = config.admin() == null ? null : new NodeServer(config.admin().host(),
                 config.admin().port(), 1, AdminHandler.initializer(metrics, json), "node-admin");
         try {
             int adminPort = admin == null ? -1 : admin.start();
+            feed.start();
             int port = server.start();
-            return new Node(config, store, workers, server, port, admin, adminPort, metrics);
+            return new Node(config, store, workers, server, port, admin, adminPort, metrics, feed);
         } catch (InterruptedException | RuntimeException e) {
+            feed.close();
             server.close();
             if (admin != null) {
                 admin.close();
@@ -155,6 +166,8 @@ public final class Node implements AutoCloseable {
         if (metrics.inFlight() > 0) {
             log.warn("Stopping with {} requests still in progress after {}", metrics.inFlight(), DRAIN);
         }
+        // Event streams never finish by themselves: they end with the connections.
+        feed.close();
         server.close();
         if (admin != null) {
             admin.close();

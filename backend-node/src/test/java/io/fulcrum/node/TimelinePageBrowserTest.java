@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulcrum.node.config.EventsConfig;
 import io.fulcrum.testing.Chromium;
+import io.fulcrum.testing.EventStreamClient;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.io.File;
@@ -15,7 +17,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -33,8 +37,9 @@ import org.openqa.selenium.WebElement;
 
 /**
  * Drives the timeline page in headless Chromium against a real node: writes, edits and deletes posts;
- * follows posts written, edited and deleted elsewhere through its conditional poll (the node answers
- * 304 while nothing changed); keeps the user's text on an edit conflict and reapplies it; asks before
+ * follows posts written, edited and deleted elsewhere live, through its event stream, without a
+ * single poll; with {@code ?feed=poll}, through its conditional poll (the node answers 304 while
+ * nothing changed); keeps the user's text on an edit conflict and reapplies it; asks before
  * deleting; shows a banner with a retry while the API cannot be reached; shows the edit time. Skipped,
  * naming what is missing, without Chromium and its driver (see {@link Chromium}). With
  * {@code -Dfulcrum.screenshot=FILE} it saves a screenshot.
@@ -135,11 +140,30 @@ class TimelinePageBrowserTest {
     }
 
     @Test
+    void postsEditsAndDeletesMadeElsewhereArriveLiveWithoutAPoll() throws Exception {
+        long edited = create("bob", "first words");
+        long deleted = create("cy", "about to vanish");
+        // A page that polled would ask every 300 ms.
+        open("?poll=" + POLL_MS);
+        pageWait().untilAsserted(() -> assertEquals("live", browser.findElement(By.tagName("body")).getAttribute("data-feed")));
+        assertEquals("Live", browser.findElement(By.id("feed")).getText());
+        pageWait().untilAsserted(() -> assertEquals(2, posts().size()));
+
+        create("ann", "new elsewhere");
+        api.putJson("/posts/" + edited, "{\"text\":\"second words\"}");
+        assertEquals(204, api.delete("/posts/" + deleted).statusCode());
+        pageWait().untilAsserted(() -> assertEquals(List.of("new elsewhere", "second words"), texts()));
+        assertEquals(1, postWithId(edited).findElements(By.cssSelector("time.edited")).size());
+        assertEquals(1, timelineAnswers(200) + timelineAnswers(304), "the first page, and no poll");
+    }
+
+    @Test
     void editsAndDeletesMadeElsewhereShowUpThroughAConditionalPoll() throws Exception {
         long kept = create("ann", "kept as it is");
         long edited = create("bob", "first words");
         long deleted = create("cy", "about to vanish");
-        open("?poll=" + POLL_MS);
+        open("?feed=poll&poll=" + POLL_MS);
+        assertEquals("polling", browser.findElement(By.tagName("body")).getAttribute("data-feed"));
         pageWait().untilAsserted(() -> assertEquals(3, posts().size()));
         // While nothing changes the page's polls are answered 304, without a body.
         pageWait().untilAsserted(() -> assertTrue(timelineAnswers(304) >= 3,
@@ -155,6 +179,27 @@ class TimelinePageBrowserTest {
                 assertTrue(browser.findElements(By.cssSelector("#timeline li.post[data-id='" + deleted + "']")).isEmpty()));
         assertEquals(List.of("second words", "kept as it is"), texts());
         assertEquals(String.valueOf(kept), posts().get(1).getAttribute("data-id"));
+    }
+
+    @Test
+    void aPageWhoseStreamIsRefusedAgainAndAgainFallsBackToPolling() throws Exception {
+        node.close();
+        node = Node.start(TestNodes.sqlite("page-node", dir.resolve("posts.db"))
+                .withEvents(new EventsConfig(Duration.ofMillis(100), Duration.ofSeconds(15), 1)));
+        api = new TestHttp(node.port());
+        create("ann", "before");
+        // The node's only stream is taken: the page's streams are refused (503).
+        try (EventStreamClient taken = EventStreamClient.open(node.port(), Map.of())) {
+            assertEquals(200, taken.response().statusCode());
+            open("?poll=" + POLL_MS);
+            pageWait().untilAsserted(() -> assertEquals(1, posts().size()));
+            pageWait().untilAsserted(() -> assertEquals("polling",
+                    browser.findElement(By.tagName("body")).getAttribute("data-feed")));
+            assertTrue(browser.findElement(By.id("feed")).getText().startsWith("Checking for changes every"));
+            create("bob", "found by a poll");
+            pageWait().untilAsserted(() -> assertEquals(List.of("found by a poll", "before"), texts()));
+            assertTrue(timelineAnswers(200) >= 2, "polled");
+        }
     }
 
     @Test

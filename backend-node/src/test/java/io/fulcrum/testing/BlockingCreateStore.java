@@ -58,6 +58,16 @@ public final class BlockingCreateStore implements PostStore {
     }
 
     @Override
+    public List<io.fulcrum.node.store.PostChange> changesSince(long afterSeq, int limit) {
+        return delegate.changesSince(afterSeq, limit);
+    }
+
+    @Override
+    public long lastChange() {
+        return delegate.lastChange();
+    }
+
+    @Override
     public long count() {
         return delegate.count();
     }

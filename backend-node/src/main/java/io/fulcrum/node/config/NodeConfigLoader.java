@@ -40,7 +40,8 @@ public final class NodeConfigLoader {
     /** Environment variable overriding {@code store.replica.url}. */
     public static final String ENV_DB_REPLICA_URL = "FULCRUM_DB_REPLICA_URL";
 
-    private static final Set<String> TOP_KEYS = Set.of("id", "region", "listen", "admin", "store", "limits");
+    private static final Set<String> TOP_KEYS = Set.of("id", "region", "listen", "admin", "store", "limits",
+            "events");
     private static final Set<String> LISTEN_KEYS = Set.of("host", "port");
     private static final Set<String> STORE_KEYS = Set.of("kind", "path", "busy-timeout", "url", "user", "password",
             "pool-size", "queue-capacity", "connection-timeout", "primary", "replica");
@@ -49,6 +50,7 @@ public final class NodeConfigLoader {
             "read-your-writes-wait", "check-interval");
     private static final Set<String> LIMIT_KEYS = Set.of("max-body-bytes", "max-text-chars", "max-timeline-limit",
             "default-timeline-limit");
+    private static final Set<String> EVENT_KEYS = Set.of("poll-interval", "heartbeat", "max-streams");
 
     private final Map<String, String> env;
 
@@ -111,6 +113,11 @@ public final class NodeConfigLoader {
         int maxText = limits.integer("max-text-chars", d.maxTextChars());
         int maxLimit = limits.integer("max-timeline-limit", d.maxTimelineLimit());
         int defaultLimit = limits.integer("default-timeline-limit", Math.min(d.defaultTimelineLimit(), maxLimit));
+        Fields events = top.section("events", EVENT_KEYS);
+        EventsConfig ev = EventsConfig.DEFAULTS;
+        Duration pollInterval = events.duration("poll-interval", ev.pollInterval());
+        Duration heartbeat = events.duration("heartbeat", ev.heartbeat());
+        int maxStreams = events.integer("max-streams", ev.maxStreams());
 
         List<String> problems = top.problems;
         if (id == null) {
@@ -188,9 +195,15 @@ public final class NodeConfigLoader {
         } catch (IllegalArgumentException e) {
             problems.add("limits." + e.getMessage());
         }
+        EventsConfig eventsConfig = null;
+        try {
+            eventsConfig = new EventsConfig(pollInterval, heartbeat, maxStreams);
+        } catch (IllegalArgumentException ex) {
+            problems.add("events." + ex.getMessage());
+        }
         if (problems.isEmpty()) {
             try {
-                return new NodeConfig(id, region, listenConfig, storeConfig, limitsConfig, adminConfig);
+                return new NodeConfig(id, region, listenConfig, storeConfig, limitsConfig, adminConfig, eventsConfig);
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
             }

@@ -52,21 +52,30 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     private final PostRoutes routes;
     private final JsonCodec json;
     private final NodeMetrics metrics;
+    private final EventFeed feed;
     /** Requests of this connection whose response is not written yet, oldest first. */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     /** Set once a response closes the connection; later answers are dropped. */
     private boolean closing;
+    /** The connection carries an event stream: it answers nothing else. */
+    private boolean streaming;
 
     /** Creates the handler for one connection. */
-    public ApiHandler(Router router, PostRoutes routes, JsonCodec json, NodeMetrics metrics) {
+    public ApiHandler(Router router, PostRoutes routes, JsonCodec json, NodeMetrics metrics, EventFeed feed) {
         this.router = requireNonNull(router, "router");
         this.routes = requireNonNull(routes, "routes");
         this.json = requireNonNull(json, "json");
         this.metrics = requireNonNull(metrics, "metrics");
+        this.feed = requireNonNull(feed, "feed");
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (streaming) {
+            // A request behind an event stream can never be answered in order (RFC 9112 section 9.3.2).
+            ctx.close();
+            return;
+        }
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
             Pending p = start(Route.UNMATCHED, request, false);
@@ -75,6 +84,11 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         Router.Match match = router.match(request.method(), uri.path());
+        if (match instanceof Router.Found found && found.route() == Route.EVENTS
+                && HttpMethod.GET.equals(request.method())) {
+            startStream(ctx, request, uri);
+            return;
+        }
         if (match instanceof Router.Found found) {
             Pending p = start(found.route(), request, keepAlive);
             CompletableFuture<ApiResponse> answer;
@@ -102,6 +116,51 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         } else {
             complete(ctx, p, error(ApiError.NOT_FOUND, "no route for " + uri.path(), null));
         }
+    }
+
+    /**
+     * {@code GET /events}: the connection becomes an event stream, registered with the node's feed,
+     * which writes the response head once the stream is registered and every event after. Refused
+     * with 503 past {@code events.max-streams}, and with 400 behind other requests still unanswered
+     * on this connection (pipelined), whose answers must come first.
+     */
+    private void startStream(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
+        if (!pending.isEmpty()) {
+            Pending p = start(Route.EVENTS, request, false);
+            complete(ctx, p, error(ApiError.BAD_REQUEST, "an event stream cannot be pipelined behind other requests",
+                    null));
+            return;
+        }
+        if (!feed.tryReserve()) {
+            Pending p = start(Route.EVENTS, request, HttpUtil.isKeepAlive(request));
+            complete(ctx, p, ApiResponse.json(ApiError.OVERLOADED.status(), json.error(ApiError.OVERLOADED,
+                    "this node holds its limit of event streams (events.max-streams); try again or poll /timeline",
+                    null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "5")));
+            return;
+        }
+        streaming = true;
+        EventStream stream = new EventStream(ctx.channel(), json.error(ApiError.STORE_UNAVAILABLE,
+                "the post store cannot be reached", null));
+        ctx.channel().closeFuture().addListener(f -> feed.release(stream));
+        feed.subscribe(stream, lastEventId(request, uri));
+    }
+
+    /**
+     * The id of the last event the client saw: the {@code Last-Event-ID} header that a reconnecting
+     * EventSource sends, or the {@code lastEventId} query parameter of a page that opens a new
+     * one; -1 when absent or not a seq.
+     */
+    private static long lastEventId(FullHttpRequest request, QueryStringDecoder uri) {
+        String value = request.headers().get("Last-Event-ID");
+        if (value == null) {
+            var values = uri.parameters().get("lastEventId");
+            value = values == null || values.isEmpty() ? null : values.get(0);
+        }
+        if (value == null || value.isEmpty() || value.length() > 18
+                || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        return Long.parseLong(value);
     }
 
     private Pending start(Route route, FullHttpRequest request, boolean keepAlive) {

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Every meter of the post server, named in one place. Prometheus shows them as
  * {@code fulcrum_node_requests_seconds_*} (count, sum and histogram buckets, tagged with route, method
- * and status), {@code fulcrum_node_in_flight}, {@code fulcrum_node_load},
+ * and status), {@code fulcrum_node_in_flight}, {@code fulcrum_node_event_streams}, {@code fulcrum_node_load},
  * {@code fulcrum_node_store_queued} and, from HikariCP, {@code hikaricp_connections_*}.
  * Tags are low-cardinality: route patterns, never raw paths.
  *
@@ -26,6 +26,8 @@ public final class NodeMetrics {
     public static final String IN_FLIGHT = "fulcrum.node.in.flight";
     /** The load figure reported by /health. */
     public static final String LOAD = "fulcrum.node.load";
+    /** Event streams ({@code GET /events}) open now; not counted as requests in flight. */
+    public static final String EVENT_STREAMS = "fulcrum.node.event.streams";
     /** Store calls waiting for a worker. */
     public static final String STORE_QUEUED = "fulcrum.node.store.queued";
 
@@ -39,6 +41,11 @@ public final class NodeMetrics {
         Gauge.builder(LOAD, workers, StoreWorkers::load).register(registry);
         Gauge.builder(STORE_QUEUED, workers, StoreWorkers::queuedWrites).tag("pool", "writes").register(registry);
         Gauge.builder(STORE_QUEUED, workers, StoreWorkers::queuedReads).tag("pool", "reads").register(registry);
+    }
+
+    /** Reports the open event streams of {@code feed}. */
+    public void bindEventStreams(EventFeed feed) {
+        Gauge.builder(EVENT_STREAMS, feed, EventFeed::streams).register(registry);
     }
 
     /** Counts a request as started. */

@@ -29,15 +29,17 @@ public final class NodeServerInitializer extends ChannelInitializer<SocketChanne
     private final JsonCodec json;
     private final NodeMetrics metrics;
     private final int maxBodyBytes;
+    private final EventFeed feed;
 
-    /** Creates the initializer. */
+    /** Creates the initializer; {@code feed} serves {@code GET /events}. */
     public NodeServerInitializer(Router router, PostRoutes routes, JsonCodec json, NodeMetrics metrics,
-            int maxBodyBytes) {
+            int maxBodyBytes, EventFeed feed) {
         this.router = requireNonNull(router, "router");
         this.routes = requireNonNull(routes, "routes");
         this.json = requireNonNull(json, "json");
         this.metrics = requireNonNull(metrics, "metrics");
         this.maxBodyBytes = maxBodyBytes;
+        this.feed = requireNonNull(feed, "feed");
     }
 
     @Override
@@ -47,7 +49,7 @@ public final class NodeServerInitializer extends ChannelInitializer<SocketChanne
                 .addLast("idle", new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
                 .addLast("idle-close", new IdleCloseHandler())
                 .addLast("aggregator", new JsonBodyAggregator(maxBodyBytes, json))
-                .addLast("api", new ApiHandler(router, routes, json, metrics));
+                .addLast("api", new ApiHandler(router, routes, json, metrics, feed));
     }
 
     /** Closes a connection that was idle for too long, so idle keep-alive clients cannot pin sockets. */

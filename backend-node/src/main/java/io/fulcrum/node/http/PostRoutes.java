@@ -112,6 +112,11 @@ public final class PostRoutes {
                 return asset("index.html");
             case ASSET:
                 return asset(found.asset());
+            case EVENTS:
+                // A HEAD (a GET becomes a stream before it gets here): the head of a stream, no body.
+                return CompletableFuture.completedFuture(new ApiResponse(HttpResponseStatus.OK,
+                        "text/event-stream; charset=utf-8", new byte[0],
+                        Map.of(HttpHeaderNames.CACHE_CONTROL.toString(), "no-store")));
             default:
                 throw new IllegalStateException("unrouted " + found.route());
         }

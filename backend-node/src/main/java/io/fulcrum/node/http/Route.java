@@ -19,6 +19,8 @@ public enum Route {
     DELETE_POST("/posts/{id}"),
     /** GET /timeline. */
     TIMELINE("/timeline"),
+    /** GET /events : the live timeline, Server-Sent Events. */
+    EVENTS("/events"),
     /** GET /health. */
     HEALTH("/health"),
     /** Any request that matched no route (404, 405, unparseable). */

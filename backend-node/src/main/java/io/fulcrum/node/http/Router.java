@@ -51,6 +51,8 @@ public final class Router {
                 return only(method, HttpMethod.POST, new Found(Route.CREATE_POST, 0, null));
             case "/timeline":
                 return only(method, HttpMethod.GET, new Found(Route.TIMELINE, 0, null));
+            case "/events":
+                return only(method, HttpMethod.GET, new Found(Route.EVENTS, 0, null));
             case "/health":
                 return only(method, HttpMethod.GET, new Found(Route.HEALTH, 0, null));
             default:

@@ -25,6 +25,8 @@ import javax.sql.DataSource;
  */
 public final class JdbcPostStore implements PostStore {
     private static final String COLUMNS = "id, author, text, version, created_at, updated_at";
+    /** How many of the newest changes the log keeps; each write prunes what falls out. */
+    static final int RETAINED_CHANGES = 10_000;
 
     private final SqlDialect dialect;
     private final DataSource writes;
@@ -65,11 +67,14 @@ public final class JdbcPostStore implements PostStore {
                     st.setLong(3, now);
                     st.setLong(4, now);
                     st.setString(5, idempotencyKey);
+                    long id;
                     try (ResultSet rs = st.executeQuery()) {
                         rs.next();
-                        Instant at = Instant.ofEpochMilli(now);
-                        return new CreateResult(new Post(rs.getLong(1), author, text, 1, at, at), true);
+                        id = rs.getLong(1);
                     }
+                    logChange(c, id, false, now);
+                    Instant at = Instant.ofEpochMilli(now);
+                    return new CreateResult(new Post(id, author, text, 1, at, at), true);
                 }
             });
         } catch (SQLException e) {
@@ -115,6 +120,7 @@ public final class JdbcPostStore implements PostStore {
                                 .orElseGet(WriteResult::notFound);
                     }
                 }
+                logChange(c, id, false, now);
                 return new WriteResult(WriteResult.Status.DONE, new Post(id, before.author(), text,
                         before.version() + 1, before.createdAt(), Instant.ofEpochMilli(now)));
             });
@@ -144,6 +150,7 @@ public final class JdbcPostStore implements PostStore {
                                 .orElseGet(WriteResult::notFound);
                     }
                 }
+                logChange(c, id, true, clock.millis());
                 return new WriteResult(WriteResult.Status.DONE, before);
             });
         } catch (SQLException e) {
@@ -170,6 +177,40 @@ public final class JdbcPostStore implements PostStore {
                     }
                     return posts;
                 }
+            }
+        });
+    }
+
+    @Override
+    public List<PostChange> changesSince(long afterSeq, int limit) {
+        // LEFT JOIN: a change whose post is gone by now reads as a delete.
+        String sql = "SELECT c.seq, c.post_id, p." + COLUMNS.replace(", ", ", p.")
+                + " FROM post_changes c LEFT JOIN posts p ON p.id = c.post_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?";
+        return read(c -> {
+            try (PreparedStatement st = c.prepareStatement(sql)) {
+                st.setLong(1, afterSeq);
+                st.setInt(2, limit);
+                try (ResultSet rs = st.executeQuery()) {
+                    List<PostChange> changes = new ArrayList<>();
+                    while (rs.next()) {
+                        rs.getLong(3);
+                        Post post = rs.wasNull() ? null : new Post(rs.getLong(3), rs.getString(4), rs.getString(5),
+                                rs.getLong(6), Instant.ofEpochMilli(rs.getLong(7)), Instant.ofEpochMilli(rs.getLong(8)));
+                        changes.add(new PostChange(rs.getLong(1), rs.getLong(2), post));
+                    }
+                    return changes;
+                }
+            }
+        });
+    }
+
+    @Override
+    public long lastChange() {
+        return read(c -> {
+            try (PreparedStatement st = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM post_changes");
+                    ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
             }
         });
     }
@@ -228,6 +269,24 @@ public final class JdbcPostStore implements PostStore {
             return work.run(c);
         } catch (SQLException e) {
             throw unavailable("read", e);
+        }
+    }
+
+    /** Logs a change inside the write's transaction, and prunes the oldest changes past the ones kept. */
+    private void logChange(Connection c, long postId, boolean deleted, long now) throws SQLException {
+        dialect.lockChangeLog(c);
+        try (PreparedStatement st = c.prepareStatement(
+                "INSERT INTO post_changes (post_id, deleted, changed_at) VALUES (?, ?, ?)")) {
+            st.setLong(1, postId);
+            st.setInt(2, deleted ? 1 : 0);
+            st.setLong(3, now);
+            st.executeUpdate();
+        }
+        // A primary-key range below the newest seq: usually nothing, else the one row that fell out.
+        try (PreparedStatement st = c.prepareStatement(
+                "DELETE FROM post_changes WHERE seq <= (SELECT MAX(seq) FROM post_changes) - ?")) {
+            st.setLong(1, RETAINED_CHANGES);
+            st.executeUpdate();
         }
     }
 

@@ -36,6 +36,16 @@ public interface PostStore extends AutoCloseable {
      */
     List<Post> timeline(String author, long beforeId, int limit);
 
+    /**
+     * Returns the changes logged after {@code afterSeq}, oldest first, at most {@code limit}, each
+     * with its post as it is now. Every committed create, edit and delete is logged, in commit
+     * order; only the newest changes are kept (at least the last 10,000).
+     */
+    List<PostChange> changesSince(long afterSeq, int limit);
+
+    /** Returns the seq of the newest logged change, or 0 when none is logged. */
+    long lastChange();
+
     /** Returns the number of posts. */
     long count();
 

@@ -15,6 +15,8 @@ import java.sql.SQLException;
 public final class PostgresDialect implements SqlDialect {
     /** Arbitrary but fixed advisory lock key: "fulcrum" in ASCII, truncated to 63 bits. */
     private static final long MIGRATION_LOCK = 0x66756c6372756dL;
+    /** Advisory lock key of the change log: "fulchg" in ASCII. */
+    private static final long CHANGE_LOG_LOCK = 0x66756c636867L;
 
     @Override
     public String name() {
@@ -42,6 +44,19 @@ public final class PostgresDialect implements SqlDialect {
     public void lockForMigration(Connection connection) throws SQLException {
         try (PreparedStatement st = connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
             st.setLong(1, MIGRATION_LOCK);
+            st.execute();
+        }
+    }
+
+    /**
+     * A sequence hands out values at insert time, but transactions commit in any order: without
+     * this lock a feed could read seq 11 and then miss seq 10 committed a moment later. The lock is
+     * taken last in the transaction and held until its commit, so writers queue only for that span.
+     */
+    @Override
+    public void lockChangeLog(Connection connection) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            st.setLong(1, CHANGE_LOG_LOCK);
             st.execute();
         }
     }

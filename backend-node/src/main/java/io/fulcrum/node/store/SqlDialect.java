@@ -29,6 +29,13 @@ public interface SqlDialect {
      */
     void lockForMigration(Connection connection) throws SQLException;
 
+    /**
+     * Inside a write transaction, just before its row goes into {@code post_changes}: makes sure
+     * that change rows commit in the order of their {@code seq}, so a feed that has read up to some
+     * seq never finds a lower one committed later.
+     */
+    void lockChangeLog(Connection connection) throws SQLException;
+
     /** Whether {@code e} reports a violated unique constraint (the idempotency key was taken). */
     boolean isUniqueViolation(SQLException e);
 }

@@ -46,6 +46,11 @@ public final class SqliteDialect implements SqlDialect {
     }
 
     @Override
+    public void lockChangeLog(Connection connection) {
+        // BEGIN IMMEDIATE: one writer at a time, so seq order is already commit order.
+    }
+
+    @Override
     public boolean isUniqueViolation(SQLException e) {
         String message = e.getMessage() == null ? "" : e.getMessage().toUpperCase(Locale.ROOT);
         return (e.getErrorCode() == SQLITE_CONSTRAINT || message.contains("SQLITE_CONSTRAINT"))

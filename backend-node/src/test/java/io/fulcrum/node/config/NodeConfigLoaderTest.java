@@ -89,6 +89,23 @@ class NodeConfigLoaderTest {
     }
 
     @Test
+    void theLiveFeedHasDefaultsAndItsOwnProblems() throws Exception {
+        assertEquals(io.fulcrum.node.config.EventsConfig.DEFAULTS,
+                load("id: a\nregion: r\nlisten: { port: 9001 }\n", Map.of()).events());
+        assertEquals(new io.fulcrum.node.config.EventsConfig(Duration.ofMillis(200), Duration.ofSeconds(5), 50),
+                load("id: a\nregion: r\nlisten: { port: 9001 }\n"
+                        + "events: { poll-interval: 200ms, heartbeat: 5s, max-streams: 50 }\n", Map.of()).events());
+        List<String> problems = problems("id: a\nregion: r\nlisten: { port: 9001 }\n"
+                + "events: { heartbeat: often, max-streams: 0, colour: blue }\n");
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("events.heartbeat: not a duration")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("events.colour: unknown key")), problems.toString());
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nevents: { max-streams: 0 }\n").get(0)
+                .startsWith("events.max-streams: 0 (expected: >= 1)"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nevents: { poll-interval: 1ms }\n").get(0)
+                .startsWith("events.poll-interval: 1ms (expected: >= 10ms)"));
+    }
+
+    @Test
     void reportsEveryProblemWithItsPath() throws Exception {
         List<String> problems = problems("region: us-east\nlisten: { port: 70000, colour: blue }\n"
                 + "store: { kind: oracle, pool-size: 0, busy-timeout: soon }\nextra: 1\n");

@@ -171,6 +171,18 @@ class StoreFailureApiTest {
         }
 
         @Override
+        public List<io.fulcrum.node.store.PostChange> changesSince(long afterSeq, int limit) {
+            check();
+            return delegate.changesSince(afterSeq, limit);
+        }
+
+        @Override
+        public long lastChange() {
+            check();
+            return delegate.lastChange();
+        }
+
+        @Override
         public long count() {
             check();
             return delegate.count();

@@ -79,6 +79,32 @@ abstract class PostStoreContract {
     }
 
     @Test
+    void everyCommittedChangeIsLoggedInOrderWithThePostAsItIsNow() {
+        long before = store.lastChange();
+        assertTrue(store.changesSince(before, 10).isEmpty());
+        Post a = store.create("ann", "first", null).post();
+        Post b = store.create("bob", "second", "key-1").post();
+        assertFalse(store.create("bob", "second", "key-1").created(), "a replay");
+        store.update(a.id(), "first, edited", OptionalLong.empty());
+        store.update(b.id(), "stale", OptionalLong.of(7));
+        store.delete(b.id(), OptionalLong.empty());
+
+        List<PostChange> changes = store.changesSince(before, 10);
+        // The replay and the refused edit changed nothing, so they logged nothing.
+        assertEquals(List.of(a.id(), b.id(), a.id(), b.id()),
+                changes.stream().map(PostChange::postId).collect(Collectors.toList()));
+        for (int i = 1; i < changes.size(); i++) {
+            assertTrue(changes.get(i).seq() > changes.get(i - 1).seq(), changes.toString());
+        }
+        assertEquals("first, edited", changes.get(0).post().text(), "the post as it is now");
+        assertEquals(2, changes.get(2).post().version());
+        assertTrue(changes.get(1).deleted() && changes.get(3).deleted(), "b is gone");
+        assertEquals(changes.get(3).seq(), store.lastChange());
+        assertEquals(changes.subList(2, 4), store.changesSince(changes.get(1).seq(), 10));
+        assertEquals(changes.subList(0, 1), store.changesSince(before, 1));
+    }
+
+    @Test
     void unknownIdIsNotFound() {
         assertEquals(Optional.empty(), store.find(424242));
     }

@@ -44,6 +44,7 @@ class PostgresPostStoreTest extends PostStoreContract {
         try (Connection c = DriverManager.getConnection(postgres.url(), postgres.user(), postgres.password());
                 Statement st = c.createStatement()) {
             st.execute("DROP TABLE IF EXISTS posts");
+            st.execute("DROP TABLE IF EXISTS post_changes");
             st.execute("DROP TABLE IF EXISTS schema_version");
         }
     }

@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -60,14 +61,18 @@ public final class TlsContexts {
      */
     public static SslContext server(TlsConfig.Certificate certificate, List<String> protocols, boolean h2)
             throws SSLException {
-        checkKeyMatchesChain(certificate);
+        // Each file is read once, and the context is built from the bytes that were checked: a
+        // renewal that replaces the files meanwhile cannot pair one chain with another key.
+        byte[] chainPem = read(certificate.chain());
+        byte[] keyPem = read(certificate.key());
+        checkKeyMatchesChain(certificate, chainPem, keyPem);
         // ALPN: h2 first when offered, else HTTP/1.1; a client that names neither gets HTTP/1.1.
         ApplicationProtocolConfig alpn = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                 ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                 ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                 h2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                         : List.of(ApplicationProtocolNames.HTTP_1_1));
-        return SslContextBuilder.forServer(certificate.chain().toFile(), certificate.key().toFile())
+        return SslContextBuilder.forServer(new ByteArrayInputStream(chainPem), new ByteArrayInputStream(keyPem))
                 .sslProvider(provider())
                 .applicationProtocolConfig(alpn)
                 .protocols(protocols)
@@ -95,13 +100,14 @@ public final class TlsContexts {
     }
 
     /**
-     * Checks that the key file holds a PKCS#8 private key that belongs to the first certificate of
-     * the chain, by signing with the one and verifying with the other, so that a mismatched pair
-     * is refused when the config is read rather than on every handshake.
+     * Checks that the key file's bytes hold a PKCS#8 private key that belongs to the first
+     * certificate of the chain's bytes, by signing with the one and verifying with the other, so
+     * that a mismatched pair is refused when the config is read rather than on every handshake.
      */
-    static void checkKeyMatchesChain(TlsConfig.Certificate certificate) throws SSLException {
+    private static void checkKeyMatchesChain(TlsConfig.Certificate certificate, byte[] chainPem, byte[] keyPem)
+            throws SSLException {
         List<? extends java.security.cert.Certificate> chain;
-        try (InputStream in = Files.newInputStream(certificate.chain())) {
+        try (InputStream in = new ByteArrayInputStream(chainPem)) {
             chain = List.copyOf(java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in));
         } catch (IOException | java.security.cert.CertificateException e) {
             throw new SSLException("not a PEM certificate chain: " + certificate.chain() + " (" + e.getMessage() + ")");
@@ -109,7 +115,7 @@ public final class TlsContexts {
         if (chain.isEmpty()) {
             throw new SSLException("no certificate in " + certificate.chain());
         }
-        java.security.PrivateKey key = privateKey(certificate.key());
+        java.security.PrivateKey key = privateKey(certificate.key(), keyPem);
         java.security.PublicKey publicKey = chain.get(0).getPublicKey();
         String algorithm = switch (key.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";
@@ -136,13 +142,16 @@ public final class TlsContexts {
         }
     }
 
-    private static java.security.PrivateKey privateKey(Path file) throws SSLException {
-        String pem;
+    private static byte[] read(Path file) throws SSLException {
         try {
-            pem = Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII);
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw new SSLException("cannot read " + file + ": " + e.getMessage());
         }
+    }
+
+    private static java.security.PrivateKey privateKey(Path file, byte[] keyPem) throws SSLException {
+        String pem = new String(keyPem, java.nio.charset.StandardCharsets.US_ASCII);
         String begin = "-----BEGIN PRIVATE KEY-----";
         int start = pem.indexOf(begin);
         int end = pem.indexOf("-----END PRIVATE KEY-----");
