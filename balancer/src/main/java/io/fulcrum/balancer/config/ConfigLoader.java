@@ -65,7 +65,7 @@ public final class ConfigLoader {
     private static final List<String> LISTEN_KEYS = List.of("host", "port");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "token-file");
     private static final List<String> DECISION_HEADER_KEYS = List.of("request", "trusted");
-    private static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
+    static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
     private static final List<String> SPILLOVER_KEYS = List.of("saturation", "order");
     private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
     static final List<String> HEALTH_KEYS = List.of("enabled", "path", "interval", "timeout", "rise", "fall");
@@ -74,7 +74,7 @@ public final class ConfigLoader {
                     "max-hold-down");
     static final List<String> RETRY_KEYS =
             List.of("attempts", "budget-percent", "replay-body-bytes", "per-try-timeout");
-    private static final List<String> TIMEOUT_KEYS =
+    static final List<String> TIMEOUT_KEYS =
             List.of("connect", "response", "client-idle", "backend-idle", "drain", "tunnel-idle");
     private static final List<String> LIMIT_KEYS =
             List.of("max-header-bytes", "max-uri-bytes", "max-body-bytes", "max-connections");

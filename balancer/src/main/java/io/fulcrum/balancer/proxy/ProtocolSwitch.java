@@ -54,7 +54,8 @@ final class ProtocolSwitch {
     }
 
     /**
-     * The last handler of an HTTP/2 connection's pipeline: closes the connection when it has been idle for {@code client-idle} with no
+     * The last handler of an HTTP/2 connection's pipeline: closes the connection when it has
+     * been idle for {@code client-idle} with no
      * stream open, and on drain closes it gracefully (GOAWAY, then streams in progress may finish
      * within the drain period).
      */

@@ -46,8 +46,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
     static final Object DRAIN = new Object();
-    /** The error of the 404 that a request no route matches gets (when there is no default pool). */
-    static final String NO_ROUTE = "no route for this request";
 
     private final ProxyContext proxy;
     private final boolean tls;

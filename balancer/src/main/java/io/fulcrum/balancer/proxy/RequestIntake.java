@@ -2,16 +2,10 @@ package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.route.Route;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -76,7 +70,7 @@ final class RequestIntake {
         String client = edges == null ? hopAddress : edges.client(remoteAddress, hopAddress, request.headers());
         RequestFacts facts = facts(request, settings, client);
         if (rejection != null) {
-            record(facts, client, requestId, rejection.status().code(), 0, rejection.message());
+            record(facts, client, requestId, rejection.status().code(), 0, rejection.message(), null);
             answers.refuse(request, requestId, rejection, null);
             return null;
         }
@@ -85,14 +79,16 @@ final class RequestIntake {
         long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy);
         if (retryAfter > 0) {
             // Refused before any backend is chosen: no backend load, nothing to retry.
-            record(facts, client, requestId, RateLimits.REJECTION.status().code(), 0, RateLimits.REJECTION.message());
+            record(facts, client, requestId, RateLimits.REJECTION.status().code(), 0, RateLimits.REJECTION.message(),
+                    route);
             answers.refuse(request, requestId, RateLimits.REJECTION, Long.toString(retryAfter));
             return null;
         }
         if (route.kind() != Route.Kind.POOL) {
-            FullHttpResponse response = localResponse(request, requestId, facts, route, alloc);
+            FullHttpResponse response = RouteResponses.of(alloc, route, request, requestId, tls ? "https" : "http",
+                    facts.host());
             record(facts, client, requestId, response.status().code(), response.content().readableBytes(),
-                    route.kind() == Route.Kind.NO_ROUTE ? ProxyFrontendHandler.NO_ROUTE : null);
+                    route.kind() == Route.Kind.NO_ROUTE ? RouteResponses.NO_ROUTE : null, route);
             answers.answerLocally(request, response);
             return null;
         }
@@ -135,37 +131,18 @@ final class RequestIntake {
                         client == hopAddress ? remoteAddress : TrustedEdges.parse(client)));
     }
 
-    /** The answer of a route that does not go to a pool: its redirect or fixed response, or the 404 of no route. */
-    private FullHttpResponse localResponse(HttpRequest request, String requestId, RequestFacts facts,
-            Route<ProxyPool> route, ByteBufAllocator alloc) {
-        HttpResponseStatus status = HttpResponseStatus.valueOf(route.status());
-        FullHttpResponse response;
-        if (route.kind() == Route.Kind.NO_ROUTE) {
-            response = ErrorResponses.json(alloc, status, ProxyFrontendHandler.NO_ROUTE, requestId, false);
-        } else if (route.kind() == Route.Kind.REDIRECT) {
-            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
-            response.headers().set(HttpHeaderNames.LOCATION,
-                    route.location(tls ? "https" : "http", facts.host(), request.uri()));
-            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        } else {
-            byte[] bytes = route.body().getBytes(StandardCharsets.UTF_8);
-            ByteBuf body = HttpMethod.HEAD.equals(request.method()) ? Unpooled.EMPTY_BUFFER
-                    : alloc.buffer(bytes.length).writeBytes(bytes);
-            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, route.contentType())
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        }
-        response.headers().set(HeaderRules.X_REQUEST_ID, requestId);
-        route.editResponse(response.headers());
-        return response;
-    }
-
-    /** A request answered before any exchange began: metered and logged here. */
+    /**
+     * A request answered before any exchange began: metered and logged here.
+     *
+     * @param route the request's route, or {@code null} when it was refused before routing
+     */
     private void record(RequestFacts facts, String client, String requestId, int status, long bytesOut,
-            String error) {
+            String error, Route<ProxyPool> route) {
         RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
                 facts.method(), facts.host(), facts.target(), facts.protocol(), status,
-                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error);
+                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error,
+                route == null ? null : route.name(),
+                route == null || route.pool() == null ? null : route.pool().name());
         if (proxy.requestMetrics() != null) {
             proxy.requestMetrics().record(r);
         }
