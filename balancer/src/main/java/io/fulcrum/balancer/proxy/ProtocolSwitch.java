@@ -55,9 +55,8 @@ final class ProtocolSwitch {
 
     /**
      * The last handler of an HTTP/2 connection's pipeline: closes the connection when it has
-     * been idle for {@code client-idle} with no
-     * stream open, and on drain closes it gracefully (GOAWAY, then streams in progress may finish
-     * within the drain period).
+     * been idle for {@code client-idle} with no stream open, and on drain closes it gracefully
+     * (GOAWAY, then streams in progress may finish within the drain period).
      */
     static final class Http2Connection extends ChannelInboundHandlerAdapter {
         private final Http2ConnectionHandler codec;
