@@ -50,7 +50,7 @@ class Http2FrontendTest {
             List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 100)),
             NanoClock.SYSTEM, new SplittableRandom(1));
     private final ProxySettings settings =
-            new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100);
+            new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 2, 65536, 20, 100);
     private final ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
             OutcomeListener.NOOP, AccessLog.OFF, null, NanoClock.SYSTEM);
 
@@ -106,11 +106,12 @@ class Http2FrontendTest {
 
     @AfterEach
     void release() {
-        client.finishAndReleaseAll();
-        server.finishAndReleaseAll();
+        // Backends first: exchanges they leave answer their clients, whose output is then released.
         for (EmbeddedChannel ch : pool.opened) {
             ch.finishAndReleaseAll();
         }
+        server.finishAndReleaseAll();
+        client.finishAndReleaseAll();
     }
 
     /** Moves bytes both ways until neither side has more to say. */
@@ -295,5 +296,38 @@ class Http2FrontendTest {
         assertEquals(0, pool.opened.size());
         assertEquals(Http2Error.PROTOCOL_ERROR.code(), received.resets.get(3));
         assertTrue(server.isOpen());
+    }
+
+    @Test
+    void aRefusedRequestIsAnsweredAndTheRestOfItsBodyStopped() {
+        sendHeaders(3, request("POST", "/big").add("content-length", "2000000"), false);
+
+        assertEquals(0, pool.opened.size(), "nothing reaches a backend");
+        assertEquals("413", received.heads.get(3).status().toString());
+        assertTrue(received.body(3).contains("too large"), received.body(3));
+        assertEquals(Boolean.TRUE, received.ended.get(3));
+        assertEquals(Http2Error.NO_ERROR.code(), received.resets.get(3),
+                "the client is asked to stop sending once the answer is out");
+        assertTrue(server.isOpen());
+    }
+
+    @Test
+    void aStreamWhoseBackendIsNotReadyDoesNotStallTheOthers() {
+        pool.hold.add(9001);
+        sendHeaders(3, request("POST", "/stalled"), false);
+        pool.hold.clear();
+        sendHeaders(5, request("POST", "/moving"), false);
+        String chunk = "x".repeat(60_000);
+        sendData(3, chunk, false);
+        sendData(5, chunk, true);
+
+        assertEquals(60_000, unconsumed(3), "the stalled stream's data waits unacknowledged");
+        EmbeddedChannel moving = pool.last();
+        String sent = drain(moving);
+        assertTrue(sent.startsWith("POST /moving HTTP/1.1"), sent);
+        String body = sent.substring(sent.indexOf("\r\n\r\n"));
+        assertEquals(60_000, body.chars().filter(c -> c == 'x').count(),
+                "the other stream's body got through the connection's window");
+        assertEquals(0, unconsumed(5));
     }
 }
