@@ -22,6 +22,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The client side of an HTTP/2 connection, handled on the connection itself. Netty's connection
@@ -40,6 +42,7 @@ import java.util.concurrent.TimeUnit;
  * backend read. Not thread safe: confined to the connection's event loop.
  */
 final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameListener {
+    private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
     private final ProxyContext proxy;
     private final boolean tls;
     private final int connectionWindow;
@@ -199,7 +202,19 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
         }
         side = new Http2StreamSide(this, stream);
         stream.setProperty(sideKey, side);
-        side.onRequestHead(request, endOfStream);
+        try {
+            side.onRequestHead(request, endOfStream);
+        } catch (RuntimeException e) {
+            streamFailed(stream, e);
+        }
+    }
+
+    /** A bug met while serving one stream costs that stream, not the connection's others. */
+    private void streamFailed(Http2Stream stream, RuntimeException e) {
+        log.warn("HTTP/2 stream {} of {} failed", stream.id(), ctx.channel().id(), e);
+        if (stream.state() != Http2Stream.State.CLOSED) {
+            reset(stream, Http2Error.INTERNAL_ERROR);
+        }
     }
 
     @Override
@@ -216,7 +231,12 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
             return data.readableBytes() + padding;
         }
         // Padding is acknowledged at once; the data as the backend takes it.
-        return padding + side.onData(data, endOfStream);
+        try {
+            return padding + side.onData(data, endOfStream);
+        } catch (RuntimeException e) {
+            streamFailed(stream, e);
+            return data.readableBytes() + padding;
+        }
     }
 
     @Override

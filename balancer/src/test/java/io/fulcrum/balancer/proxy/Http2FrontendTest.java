@@ -33,7 +33,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,13 +56,28 @@ class Http2FrontendTest {
     private final ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
             OutcomeListener.NOOP, AccessLog.OFF, null, NanoClock.SYSTEM);
 
-    private final Http2Frontend frontend = Http2Frontend.create(proxy, false, 100, 8192, 1000);
-    private final EmbeddedChannel server = new EmbeddedChannel(frontend);
-    private final Received received = new Received();
-    private final Http2ConnectionHandler clientHandler = new Http2ConnectionHandlerBuilder().server(false)
-            .frameListener(received).build();
-    private final EmbeddedChannel client = new EmbeddedChannel(clientHandler);
-    private final ChannelHandlerContext clientCtx = client.pipeline().context(clientHandler);
+    private Http2Frontend frontend;
+    private EmbeddedChannel server;
+    private Received received;
+    private Http2ConnectionHandler clientHandler;
+    private EmbeddedChannel client;
+    private ChannelHandlerContext clientCtx;
+
+    @BeforeEach
+    void connect() {
+        connect(proxy);
+    }
+
+    /** A client connected to a frontend of {@code proxy}, the preface and settings exchanged. */
+    private void connect(ProxyContext proxy) {
+        frontend = Http2Frontend.create(proxy, false, 100, 8192, 1000);
+        server = new EmbeddedChannel(frontend);
+        received = new Received();
+        clientHandler = new Http2ConnectionHandlerBuilder().server(false).frameListener(received).build();
+        client = new EmbeddedChannel(clientHandler);
+        clientCtx = client.pipeline().context(clientHandler);
+        pump();
+    }
 
     /** What the client got, per stream. */
     static final class Received extends Http2FrameAdapter {
@@ -329,5 +346,32 @@ class Http2FrontendTest {
         assertEquals(60_000, body.chars().filter(c -> c == 'x').count(),
                 "the other stream's body got through the connection's window");
         assertEquals(0, unconsumed(5));
+    }
+
+    @Test
+    void aStreamWaitingPastTheResponseTimeoutGetsItsGatewayTimeoutWhileAnotherGoesOn() {
+        server.finishAndReleaseAll();
+        client.finishAndReleaseAll();
+        ProxySettings quick = new ProxySettings(null, null, TimeUnit.MILLISECONDS.toNanos(200), 0, 1_000_000, 0,
+                65536, 20, 100);
+        connect(new ProxyContext(registry, pool, quick, new RetryBudget(), OutcomeListener.NOOP, AccessLog.OFF, null,
+                NanoClock.SYSTEM));
+        sendHeaders(3, request("GET", "/hung"), true);
+        sendHeaders(5, request("GET", "/fine"), true);
+        EmbeddedChannel fine = pool.opened.get(1);
+        respond(fine, "HTTP/1.1 200 OK|Transfer-Encoding: chunked||4|part|");
+        assertEquals("200", received.heads.get(5).status().toString());
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            server.runPendingTasks();
+            pump();
+            return received.ended.containsKey(3);
+        });
+        assertEquals("504", received.heads.get(3).status().toString());
+        assertFalse(pool.opened.get(0).isOpen(), "the hung try's connection is closed");
+        assertFalse(received.ended.containsKey(5), "a stream already streaming is not timed out");
+        respond(fine, "0||");
+        assertEquals("part", received.body(5));
+        assertEquals(Boolean.TRUE, received.ended.get(5));
     }
 }
