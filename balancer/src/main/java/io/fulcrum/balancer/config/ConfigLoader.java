@@ -57,7 +57,8 @@ public final class ConfigLoader {
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
             "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2", "backend-tls", "pools", "routes", "default-pool", "trusted-edges", "rate-limit");
+            "tls", "http2", "backend-tls", "pools", "routes", "default-pool", "trusted-edges", "rate-limit",
+            "affinity", "discovery");
     private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
     private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
     private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
@@ -98,6 +99,25 @@ public final class ConfigLoader {
 
     /** Parses and validates YAML text; {@code source} names it in messages about the file as a whole. */
     public static BalancerConfig parse(String yaml, String source) throws ConfigException {
+        Composed composed = compose(yaml, source);
+        Node root = composed.root();
+        if (root == null || Mapper.isNull(root)) {
+            throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
+        }
+        Mapper mapper = new Mapper(composed.tagged());
+        BalancerConfig config = mapper.balancer(root);
+        if (!mapper.problems.isEmpty() || config == null) {
+            throw new ConfigException(mapper.sortedProblems());
+        }
+        return config;
+    }
+
+    /** A composed YAML document and the start indexes of its explicitly tagged nodes. */
+    record Composed(Node root, Set<Integer> tagged) {
+    }
+
+    /** Composes YAML text into a node tree (never Java objects); syntax errors name {@code source}. */
+    static Composed compose(String yaml, String source) throws ConfigException {
         Yaml parser = new Yaml(new SafeConstructor(new LoaderOptions()));
         Set<Integer> tagged = new HashSet<>();
         Node root;
@@ -123,15 +143,7 @@ public final class ConfigLoader {
         } catch (YAMLException e) {
             throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(e.getMessage())));
         }
-        if (root == null || Mapper.isNull(root)) {
-            throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
-        }
-        Mapper mapper = new Mapper(tagged);
-        BalancerConfig config = mapper.balancer(root);
-        if (!mapper.problems.isEmpty() || config == null) {
-            throw new ConfigException(mapper.sortedProblems());
-        }
-        return config;
+        return new Composed(root, tagged);
     }
 
     private static String oneLine(String s) {
@@ -211,10 +223,13 @@ public final class ConfigLoader {
             ListenConfig admin = listen(adminSection, new ListenConfig("127.0.0.1", 8081));
             AdminTokenConfig adminToken = adminToken(adminSection);
             String region = name(top, "region", DEFAULT_REGION);
-            RoutingConfig routing = routing(top);
+            RoutingConfig routing = routing(top).withAffinity(AffinityConfigLoader.affinity(this, top, "affinity"));
             Map<String, String> backendIds = new HashMap<>();
-            // With `pools`, the top-level `backends` (the pool "default") are optional.
-            List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null ? List.of()
+            DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(this, top, "discovery", region);
+            // With `pools`, the top-level `backends` (the pool "default") are optional; `discovery`
+            // replaces them.
+            List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null
+                    || DiscoveryConfigLoader.replacesBackends(top, "discovery") ? List.of()
                     : backends(top, region, backendIds);
             HealthConfig health = health(top);
             OutlierConfig outlier = outlier(top);
@@ -222,8 +237,9 @@ public final class ConfigLoader {
             TimeoutsConfig timeouts = timeouts(top);
             List<PoolConfig> pools = new PoolsSection(this,
                     new PoolsSection.Inherited(routing, health, outlier, retry, timeouts)).read(top, region,
-                    backends.isEmpty() ? null
-                            : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts),
+                    backends.isEmpty() && discovery == null ? null
+                            : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts,
+                                    discovery),
                     backendIds);
             checkSpilloverRegions();
             Set<String> poolNames = new java.util.LinkedHashSet<>();
@@ -332,7 +348,8 @@ public final class ConfigLoader {
                 }
             }
             Duration slowStart = duration(s, "slow-start", defaults.slowStart(), false);
-            return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart);
+            return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart,
+                    defaults.affinity());
         }
 
         /** The inherited spillover order, unless the section sets its own (even to nothing). */
