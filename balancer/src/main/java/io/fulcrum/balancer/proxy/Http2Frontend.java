@@ -50,6 +50,7 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
     private ChannelHandlerContext ctx;
     private RequestIntake intake;
     private boolean inReadBatch;
+    private boolean windowGrown;
     /** Streams whose exchanges wrote to their backends during this read batch, flushed at its end. */
     private final ArrayList<Http2StreamSide> toFlush = new ArrayList<>(4);
     /** One response timer per connection, for the earliest deadline of its streams. */
@@ -135,7 +136,23 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
         this.ctx = ctx;
         intake = ProxyFrontendHandler.newIntake(proxy, tls, ctx.channel());
         super.handlerAdded(ctx);
-        // After the preface (SETTINGS) went out: the connection's window grows to cover every stream's.
+        if (ctx.channel().isActive()) {
+            growConnectionWindow();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        super.channelActive(ctx);
+        growConnectionWindow();
+    }
+
+    /** After the preface (SETTINGS) went out: the connection's window grows to cover every stream's. */
+    private void growConnectionWindow() throws Http2Exception {
+        if (windowGrown) {
+            return;
+        }
+        windowGrown = true;
         Http2Stream connectionStream = connection().connectionStream();
         int grow = connectionWindow - decoder().flowController().windowSize(connectionStream);
         if (grow > 0) {
