@@ -44,8 +44,8 @@ final class AccessLogLine {
     void writeTo(OutputStream out) throws IOException {
         if (len > 0) {
             out.write(buf, 0, len);
-            len = 0;
         }
+        clear();
     }
 
     @Override
@@ -342,7 +342,7 @@ final class AccessLogLine {
     private void millis(long nanos) {
         long micros = (nanos + 500) / 1000;
         number(micros / 1000);
-        int frac = (int) (micros % 1000);
+        int frac = (int) (micros - micros / 1000 * 1000);
         ensure(4);
         buf[len++] = '.';
         buf[len++] = (byte) ('0' + frac / 100);
@@ -367,25 +367,25 @@ final class AccessLogLine {
     }
 
     private void number(long v) {
-        ensure(20);
-        if (v < 0) {
-            if (v == Long.MIN_VALUE) {
-                ascii(Long.toString(v));
-                return;
-            }
-            buf[len++] = '-';
-            v = -v;
+        if (v >= 0 && v <= Integer.MAX_VALUE) {
+            number((int) v);
+            return;
         }
-        int start = len;
+        ascii(Long.toString(v));
+    }
+
+    /** A non-negative int, digits written from the right (int division by 10 is a multiply). */
+    private void number(int v) {
+        int n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10_000 ? 4 : v < 100_000 ? 5
+                : v < 1_000_000 ? 6 : v < 10_000_000 ? 7 : v < 100_000_000 ? 8 : v < 1_000_000_000 ? 9 : 10;
+        ensure(n);
+        int i = len + n;
+        len = i;
         do {
-            buf[len++] = (byte) ('0' + v % 10);
-            v /= 10;
+            int q = v / 10;
+            buf[--i] = (byte) ('0' + v - q * 10);
+            v = q;
         } while (v != 0);
-        for (int i = start, j = len - 1; i < j; i++, j--) {
-            byte t = buf[i];
-            buf[i] = buf[j];
-            buf[j] = t;
-        }
     }
 
     /** A string known to be ASCII (keys and punctuation). */

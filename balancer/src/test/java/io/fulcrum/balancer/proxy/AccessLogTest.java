@@ -144,6 +144,54 @@ class AccessLogTest {
     }
 
     @Test
+    void linesOfSeveralThreadsArriveWholeAndEachThreadsInOrder() throws Exception {
+        Path file = dir.resolve("threads.log");
+        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
+        int threads = 4;
+        int each = 1500; // 6,000 lines in all: below the queue's 8,192, so none may be dropped
+        try {
+            List<Thread> started = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String name = "t" + t;
+                Thread thread = new Thread(() -> {
+                    for (int i = 0; i < each; i++) {
+                        log.log(record("/" + name + "/" + i, name));
+                    }
+                });
+                thread.start();
+                started.add(thread);
+            }
+            for (Thread thread : started) {
+                thread.join();
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> Files.readAllLines(file).size() == threads * each);
+            java.util.Map<String, Integer> next = new java.util.HashMap<>();
+            for (String line : Files.readAllLines(file)) {
+                JsonNode n = JSON.readTree(line);
+                String[] path = n.get("path").asText().split("/");
+                int expected = next.getOrDefault(path[1], 0);
+                assertEquals(expected, Integer.parseInt(path[2]), "in order within " + path[1]);
+                next.put(path[1], expected + 1);
+            }
+            assertEquals(threads, next.size());
+            assertEquals(0, log.dropped());
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
+    void closeWritesWhatIsBuffered() throws Exception {
+        Path file = dir.resolve("close.log");
+        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.LOGFMT);
+        log.log(record("/last", "a"));
+        log.close();
+        List<String> lines = Files.readAllLines(file);
+        assertEquals(1, lines.size());
+        assertTrue(lines.get(0).contains(" path=/last "), lines.get(0));
+    }
+
+    @Test
     void aFileThatCannotBeOpenedNamesTheKey() {
         Path missing = dir.resolve("no-such-dir").resolve("access.log");
         var e = assertThrows(UncheckedIOException.class, () -> AccessLog.create(missing.toString(), AccessLog.Format.JSON));
