@@ -19,7 +19,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.yaml.snakeyaml.LoaderOptions;
+import io.fulcrum.config.ConfigProblems;
+import io.fulcrum.config.YamlMapper;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
@@ -98,103 +99,33 @@ public final class ConfigLoader {
 
     /** Parses and validates YAML text; {@code source} names it in messages about the file as a whole. */
     public static BalancerConfig parse(String yaml, String source) throws ConfigException {
-        Yaml parser = new Yaml(new SafeConstructor(new LoaderOptions()));
-        Set<Integer> tagged = new HashSet<>();
-        Node root;
+        YamlMapper.Document doc;
         try {
-            // A first pass over the events finds explicit tags (`!!str`, `!foo`): the composed tree
-            // no longer tells an explicit `!!str 5` from a plain string.
-            for (Event event : parser.parse(new StringReader(yaml))) {
-                String tag = event instanceof ScalarEvent s ? s.getTag()
-                        : event instanceof CollectionStartEvent c ? c.getTag() : null;
-                if (tag != null && !tag.equals("!")) {
-                    tagged.add(event.getStartMark().getIndex());
-                }
-            }
-            root = parser.compose(new StringReader(yaml));
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String where = mark == null ? "" : " (line " + (mark.getLine() + 1) + ")";
-            String what = e.getProblem() != null ? e.getProblem() : e.getMessage();
-            if (e.getContext() != null) {
-                what = e.getContext() + ", " + what;
-            }
-            throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(what) + where));
-        } catch (YAMLException e) {
-            throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(e.getMessage())));
+            doc = YamlMapper.compose(yaml, source);
+        } catch (ConfigProblems e) {
+            throw new ConfigException(e.problems());
         }
-        if (root == null || Mapper.isNull(root)) {
+        if (doc.root() == null) {
             throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
         }
-        Mapper mapper = new Mapper(tagged);
+        Node root = doc.root();
+        Mapper mapper = new Mapper(doc.tagged());
         BalancerConfig config = mapper.balancer(root);
-        if (!mapper.problems.isEmpty() || config == null) {
+        if (mapper.hasProblems() || config == null) {
             throw new ConfigException(mapper.sortedProblems());
         }
         return config;
     }
 
-    private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
-    }
-
-    record Problem(int line, int column, int seq, String text) {
-    }
-
-    /** One key-value pair in a mapping, with its YAML path. */
-    record Entry(String path, Node key, Node value) {
-    }
-
-    /**
-     * The checked keys of one YAML mapping. An absent, null or wrongly typed section is an empty one,
-     * so its defaults apply and mapping goes on to find further problems.
-     */
-    static final class Section {
-        final String path;
-        final Node node;
-        final Map<String, Entry> entries;
-
-        Section(String path, Node node, Map<String, Entry> entries) {
-            this.path = path;
-            this.node = node;
-            this.entries = entries;
-        }
-
-        Entry get(String key) {
-            return entries.get(key);
-        }
-
-        String child(String key) {
-            return path.isEmpty() ? key : path + "." + key;
-        }
-    }
-
     /** Maps one composed document; single use, confined to the calling thread. */
-    static final class Mapper {
-        final Set<Integer> tagged;
-        final List<Problem> problems = new ArrayList<>();
+    static final class Mapper extends YamlMapper {
         /** Valid entries of routing.spillover.order, checked against the backends' regions at the end. */
         final List<Entry> spilloverOrder = new ArrayList<>();
         /** Regions of every backend entry, including entries with other problems (no false alarms). */
         final Set<String> backendRegions = new HashSet<>();
 
         Mapper(Set<Integer> tagged) {
-            this.tagged = tagged;
-        }
-
-        List<String> sortedProblems() {
-            return problems.stream()
-                    .sorted(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column)
-                            .thenComparingInt(Problem::seq))
-                    .map(Problem::text)
-                    .collect(Collectors.toList());
-        }
-
-        void problem(String path, Node at, String message) {
-            Mark mark = at.getStartMark();
-            int line = mark.getLine() + 1;
-            problems.add(new Problem(line, mark.getColumn(), problems.size(),
-                    path + ": " + message + " (line " + line + ")"));
+            super(tagged);
         }
 
         BalancerConfig balancer(Node root) {
@@ -793,202 +724,6 @@ public final class ConfigLoader {
             return text;
         }
 
-        // ---- structure ------------------------------------------------------------------------
-
-        Section subsection(Section parent, String key, List<String> keys) {
-            String path = parent.child(key);
-            Entry e = parent.get(key);
-            if (e == null || !checkTag(path, e.value()) || isNull(e.value())) {
-                return new Section(path, e == null ? parent.node : e.value(), Map.of());
-            }
-            if (!(e.value() instanceof MappingNode)) {
-                problem(path, e.value(), "expected a mapping, got " + describe(e.value()));
-                return new Section(path, e.value(), Map.of());
-            }
-            Section s = section(e.value(), path, keys);
-            return s == null ? new Section(path, e.value(), Map.of()) : s;
-        }
-
-        /**
-         * Checks keys of a mapping: scalar, untagged, known and unique ({@code keys} null: any name).
-         * Returns null when tagged.
-         */
-        Section section(Node node, String path, List<String> keys) {
-            if (!checkTag(path.isEmpty() ? "(top level)" : path, node)) {
-                return null;
-            }
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            Map<String, Integer> firstLine = new HashMap<>();
-            for (NodeTuple t : ((MappingNode) node).getValue()) {
-                Node k = t.getKeyNode();
-                if (!(k instanceof ScalarNode sk) || isNull(k)) {
-                    problem(path.isEmpty() ? "(top level)" : path, k, "keys must be plain names, got " + describe(k));
-                    continue;
-                }
-                String name = sk.getValue();
-                String keyPath = path.isEmpty() ? name : path + "." + name;
-                if (!checkTag(keyPath, k)) {
-                    continue;
-                }
-                if (keys != null && !keys.contains(name)) {
-                    String message = name.equals("<<") ? "merge keys are not supported" : "unknown key" + hint(name, keys);
-                    problem(keyPath, k, message);
-                    continue;
-                }
-                Integer first = firstLine.putIfAbsent(name, k.getStartMark().getLine() + 1);
-                if (first != null) {
-                    problem(keyPath, k, "duplicate key, first at line " + first);
-                    continue;
-                }
-                entries.put(name, new Entry(keyPath, k, t.getValueNode()));
-            }
-            return new Section(path, node, entries);
-        }
-
-        /** Reports a tagged node; false when the node must not be used. */
-        boolean checkTag(String path, Node node) {
-            if (tagged.contains(node.getStartMark().getIndex())) {
-                problem(path, node, "YAML tags are not allowed (found " + node.getTag().getValue() + ")");
-                return false;
-            }
-            return true;
-        }
-
-        // ---- scalar values --------------------------------------------------------------------
-
-        /**
-         * The text of a scalar used as a string, or null after reporting. Any plain scalar is taken
-         * by its source text, so {@code region: no} is the region "no", not YAML 1.1's boolean false.
-         */
-        String scalarText(Entry e, String expected) {
-            if (!checkTag(e.path(), e.value())) {
-                return null;
-            }
-            if (!(e.value() instanceof ScalarNode s) || isNull(e.value())) {
-                problem(e.path(), e.value(), "expected " + expected + ", got " + describe(e.value()));
-                return null;
-            }
-            if (s.getValue().isEmpty()) {
-                problem(e.path(), e.value(), "must not be empty");
-                return null;
-            }
-            return s.getValue();
-        }
-
-        String string(Section s, String key, String def) {
-            Entry e = s.get(key);
-            if (e == null) {
-                return def;
-            }
-            String text = scalarText(e, "a string");
-            return text == null ? def : text;
-        }
-
-        /** A region name: same syntax as a backend id, since both appear in metrics tags and logs. */
-        String name(Section s, String key, String def) {
-            Entry e = s.get(key);
-            if (e == null) {
-                return def;
-            }
-            String text = nameValue(e);
-            return text == null ? def : text;
-        }
-
-        String nameValue(Entry e) {
-            String text = scalarText(e, "a region name");
-            if (text != null && !ID.matcher(text).matches()) {
-                problem(e.path(), e.value(), "not a valid region name: \"" + text
-                        + "\" (expected: letters, digits, '.', '_' or '-')");
-                return null;
-            }
-            return text;
-        }
-
-        boolean bool(Section s, String key, boolean def) {
-            Entry e = s.get(key);
-            if (e == null || !checkTag(e.path(), e.value())) {
-                return def;
-            }
-            Node v = e.value();
-            if (v instanceof ScalarNode sn && sn.getTag().equals(Tag.BOOL)
-                    && (sn.getValue().equals("true") || sn.getValue().equals("false"))) {
-                return sn.getValue().equals("true");
-            }
-            problem(e.path(), v, "expected true or false, got " + describe(v));
-            return def;
-        }
-
-        int integer(Section s, String key, int def, int min, int max) {
-            return (int) longInteger(s, key, def, min, max);
-        }
-
-        long longInteger(Section s, String key, long def, long min, long max) {
-            Entry e = s.get(key);
-            if (e == null || !checkTag(e.path(), e.value())) {
-                return def;
-            }
-            Node v = e.value();
-            if (!(v instanceof ScalarNode sn) || !sn.getTag().equals(Tag.INT) || !DECIMAL.matcher(sn.getValue()).matches()) {
-                problem(e.path(), v, "expected an integer, got " + describe(v));
-                return def;
-            }
-            long value;
-            try {
-                value = Long.parseLong(sn.getValue());
-            } catch (NumberFormatException ex) {
-                problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: " + range(min, max) + ")");
-                return def;
-            }
-            if (value < min || value > max) {
-                problem(e.path(), v, "out of range: " + value + " (expected: " + range(min, max) + ")");
-                return def;
-            }
-            return value;
-        }
-
-        Double number(Entry e) {
-            if (!checkTag(e.path(), e.value())) {
-                return null;
-            }
-            Node v = e.value();
-            if (v instanceof ScalarNode sn && (sn.getTag().equals(Tag.FLOAT) || sn.getTag().equals(Tag.INT))
-                    && DECIMAL_FRACTION.matcher(sn.getValue()).matches()) {
-                return Double.parseDouble(sn.getValue());
-            }
-            problem(e.path(), v, "expected a number, got " + describe(v));
-            return null;
-        }
-
-        Duration duration(Section s, String key, Duration def, boolean positive) {
-            Entry e = s.get(key);
-            if (e == null || !checkTag(e.path(), e.value())) {
-                return def;
-            }
-            Node v = e.value();
-            if (!(v instanceof ScalarNode sn) || isNull(v)) {
-                problem(e.path(), v, "expected a duration like 250ms, 2s, 1m, got " + describe(v));
-                return def;
-            }
-            Optional<Duration> d = Durations.parse(sn.getValue());
-            if (d.isEmpty()) {
-                problem(e.path(), v, "\"" + sn.getValue() + "\" is " + Durations.EXPECTED);
-                return def;
-            }
-            if (positive && d.get().isZero()) {
-                problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: > 0)");
-                return def;
-            }
-            return d.get();
-        }
-
-        static boolean isNull(Node node) {
-            return node instanceof ScalarNode && node.getTag().equals(Tag.NULL);
-        }
-
-        static String scalar(Node node) {
-            return ((ScalarNode) node).getValue();
-        }
-
         static boolean isRequestTarget(String path) {
             if (!path.startsWith("/")) {
                 return false;
@@ -1002,73 +737,10 @@ public final class ConfigLoader {
             return true;
         }
 
-        static String range(long min, long max) {
-            if (max == Integer.MAX_VALUE || max == Long.MAX_VALUE) {
-                return ">= " + min;
-            }
-            return min + "-" + max;
-        }
-
-        static String describe(Node node) {
-            if (node instanceof MappingNode) {
-                return "a mapping";
-            }
-            if (node instanceof SequenceNode) {
-                return "a list";
-            }
-            ScalarNode s = (ScalarNode) node;
-            if (s.getTag().equals(Tag.NULL)) {
-                return "nothing (null)";
-            }
-            String v = s.getValue();
-            if (v.length() > 40) {
-                v = v.substring(0, 37) + "...";
-            }
-            return s.isPlain() && !s.getTag().equals(Tag.STR) ? v : "\"" + v + "\"";
-        }
     }
 
-    /**
-     * A "did you mean" suffix naming the candidate closest to {@code word}, when one is close: same
-     * letters ignoring case and separators ({@code maxInFlight}), or within a small edit distance.
-     */
+    /** A "did you mean" suffix naming the candidate closest to {@code word}; see {@link YamlMapper#hint}. */
     static String hint(String word, java.util.Collection<String> candidates) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        String squashed = squash(word);
-        for (String c : candidates) {
-            int d = squash(c).equals(squashed) ? 0 : editDistance(word.toLowerCase(Locale.ROOT), c);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = c;
-            }
-        }
-        int allowed = Math.max(1, Math.min(3, word.length() / 3));
-        return best != null && bestDistance <= allowed ? ", did you mean \"" + best + "\"?" : "";
-    }
-
-    private static String squash(String s) {
-        return s.replace("-", "").replace("_", "").toLowerCase(Locale.ROOT);
-    }
-
-    /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("polciy"). */
-    static int editDistance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return YamlMapper.hint(word, candidates);
     }
 }
