@@ -124,6 +124,7 @@ public final class Balancer implements AutoCloseable {
                 .bindActiveRetries(() -> (int) sum(pools, RetryBudget::activeRetries))
                 .bindBudgetRefusals(() -> sum(pools, RetryBudget::refusedRetries))
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
+                .bindEdge(proxy::rateLimited, () -> proxy.settings().rateLimitKeys(), proxy::proxyHeadersRefused)
                 .configLoaded(config.hash());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {

@@ -58,6 +58,18 @@ public final class RawHttpClient implements AutoCloseable {
         return new RawHttpClient(s);
     }
 
+    /**
+     * Connects to 127.0.0.1:{@code port} from {@code localAddress}, another loopback address such
+     * as 127.0.0.2, so that a test can be a second peer.
+     */
+    public static RawHttpClient connectFrom(String localAddress, int port, int timeoutMillis) throws IOException {
+        Socket s = new Socket(java.net.InetAddress.getByName("127.0.0.1"), port,
+                java.net.InetAddress.getByName(localAddress), 0);
+        s.setSoTimeout(timeoutMillis);
+        s.setTcpNoDelay(true);
+        return new RawHttpClient(s);
+    }
+
     public RawHttpClient send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }

@@ -41,6 +41,9 @@ import java.util.List;
  * @param routes the routes in file order, first match wins; empty sends everything to
  *     {@code defaultPool}
  * @param defaultPool the pool of requests no route matches, or {@code null} for a 404
+ * @param trustedEdges the proxies in front whose word about the client address is taken, or
+ *     {@code null} when none is
+ * @param rateLimit the rate limit of every request, or {@code null} when there is none
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -63,7 +66,21 @@ public record BalancerConfig(
         Path backendCaFile,
         List<PoolConfig> pools,
         List<RouteConfig> routes,
-        String defaultPool) {
+        String defaultPool,
+        TrustedEdgesConfig trustedEdges,
+        RateLimitConfig rateLimit) {
+
+    /** A config without trusted edges and without a rate limit. */
+    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
+            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader,
+            String accessLogFormat, AdminTokenConfig adminToken, DecisionHeaderConfig decisionHeader, TlsConfig tls,
+            Http2Config http2, Path backendCaFile, List<PoolConfig> pools, List<RouteConfig> routes,
+            String defaultPool) {
+        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
+                backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2, backendCaFile, pools, routes,
+                defaultPool, null, null);
+    }
 
     /** A config with one pool, {@value PoolConfig#DEFAULT}, of {@code backends} and no routes. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,

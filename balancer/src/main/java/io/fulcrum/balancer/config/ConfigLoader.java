@@ -58,7 +58,7 @@ public final class ConfigLoader {
 
     private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
             "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2", "backend-tls", "pools", "routes", "default-pool");
+            "tls", "http2", "backend-tls", "pools", "routes", "default-pool", "trusted-edges", "rate-limit");
     private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
     private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
     private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
@@ -175,12 +175,14 @@ public final class ConfigLoader {
             Entry caFile = backendTls.get("ca-file");
             Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
                     : readableFile(backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
+            TrustedEdgesConfig trustedEdges = EdgeSections.trustedEdges(this, top);
+            RateLimitConfig rateLimit = EdgeSections.rateLimit(this, top, "rate-limit");
             if (!problems.isEmpty()) {
                 return null;
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
                     timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, pools, routes, defaultPool);
+                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit);
         }
 
         // ---- sections -------------------------------------------------------------------------

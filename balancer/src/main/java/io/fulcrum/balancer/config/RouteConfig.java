@@ -12,9 +12,19 @@ import static java.util.Objects.requireNonNull;
  * @param requestHeaders edits of the request sent to the pool's backend
  * @param responseHeaders edits of the response sent to the client
  * @param rewrite a change of the path prefix before the request goes to the pool, or {@code null}
+ * @param rateLimit the route's own rate limit, in place of the top-level one for the requests it
+ *     matches; {@link RateLimitConfig#OFF} for none at all; {@code null} when the top-level one
+ *     applies
  */
 public record RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
-        HeaderEditsConfig responseHeaders, RewriteConfig rewrite) {
+        HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit) {
+
+    /** A route without a rate limit of its own. */
+    public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
+            HeaderEditsConfig responseHeaders, RewriteConfig rewrite) {
+        this(name, match, action, requestHeaders, responseHeaders, rewrite, null);
+    }
+
     public RouteConfig {
         requireNonNull(name, "name");
         requireNonNull(match, "match");

@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class RoutesSection {
     static final List<String> ROUTE_KEYS = List.of("match", "pool", "redirect", "respond", "request-headers",
-            "response-headers", "rewrite");
+            "response-headers", "rewrite", "rate-limit");
     static final List<String> MATCH_KEYS = List.of("host", "path", "methods", "headers");
     static final List<String> PATH_KEYS = List.of("prefix", "exact", "regex");
     static final List<String> HEADER_MATCH_KEYS = List.of("name", "value");
@@ -131,10 +131,11 @@ final class RoutesSection {
         HeaderEditsConfig request = edits(m.subsection(s, "request-headers", EDIT_KEYS));
         HeaderEditsConfig response = edits(m.subsection(s, "response-headers", EDIT_KEYS));
         RewriteConfig rewrite = rewrite(m.subsection(s, "rewrite", REWRITE_KEYS), s.get("rewrite"), match, action);
+        RateLimitConfig rateLimit = EdgeSections.rateLimit(m, s, "rate-limit", true);
         if (action == null || m.problems.size() != before) {
             return null;
         }
-        return new RouteConfig(path, match, action, request, response, rewrite);
+        return new RouteConfig(path, match, action, request, response, rewrite, rateLimit);
     }
 
     private String poolName(Entry e) {

@@ -72,6 +72,9 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String CONFIG_INFO = "fulcrum.config.info";
     public static final String ACCESS_LOG_DROPPED = "fulcrum.access.log.dropped";
     public static final String BACKENDS = "fulcrum.backends";
+    public static final String RATE_LIMITED = "fulcrum.rate.limited";
+    public static final String RATE_LIMIT_KEYS = "fulcrum.rate.limit.keys";
+    public static final String PROXY_PROTOCOL_REFUSED = "fulcrum.proxy.protocol.refused";
 
     public static final String TAG_BACKEND = "backend";
     public static final String TAG_POOL = "pool";
@@ -175,6 +178,25 @@ public final class BalancerMetrics implements AutoCloseable {
         requireNonNull(refusedRetries, "refusedRetries");
         FunctionCounter.builder(RETRY_BUDGET_REFUSED, keep(refusedRetries), LongSupplier::getAsLong)
                 .description("Retries refused by the retry budget").register(registry);
+        return this;
+    }
+
+    /**
+     * The edge of the balancer, read when scraped: requests refused by the rate limits, keys their
+     * tables track now, and connections closed for a PROXY header they may not send.
+     */
+    public BalancerMetrics bindEdge(LongSupplier rateLimited, IntSupplier rateLimitKeys,
+            LongSupplier proxyHeadersRefused) {
+        requireNonNull(rateLimited, "rateLimited");
+        requireNonNull(rateLimitKeys, "rateLimitKeys");
+        requireNonNull(proxyHeadersRefused, "proxyHeadersRefused");
+        FunctionCounter.builder(RATE_LIMITED, keep(rateLimited), LongSupplier::getAsLong)
+                .description("Requests refused with 429 by the rate limit").register(registry);
+        Gauge.builder(RATE_LIMIT_KEYS, keep(rateLimitKeys), IntSupplier::getAsInt)
+                .description("Keys the rate limits track now, top-level and per-route together").register(registry);
+        FunctionCounter.builder(PROXY_PROTOCOL_REFUSED, keep(proxyHeadersRefused), LongSupplier::getAsLong)
+                .description("Connections closed for a PROXY header from an untrusted peer, of a version not accepted, or malformed")
+                .register(registry);
         return this;
     }
 

@@ -21,6 +21,8 @@ public final class HeaderRules {
     public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
     public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    /** The client's address as the balancer found it; whatever the client sent is replaced. */
+    public static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
     private static final AsciiString VIA = AsciiString.cached("Via");
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
@@ -56,6 +58,20 @@ public final class HeaderRules {
      * when {@code tls} is true ({@code X-Forwarded-Proto: https}).
      */
     public static void prepareRequest(HttpRequest request, String clientAddress, String requestId, boolean tls) {
+        prepareRequest(request, clientAddress, clientAddress, requestId, tls);
+    }
+
+    /**
+     * As {@link #prepareRequest(HttpRequest, String, String, boolean)} when trusted edges stand in
+     * front: {@code X-Forwarded-For} gets the address the connection came from appended, as every
+     * proxy appends its own peer, and {@code X-Real-IP} names the client that the trusted edges'
+     * headers led to.
+     *
+     * @param hopAddress the address the connection came from (a trusted PROXY header's source, else the peer)
+     * @param clientAddress the client's address as found ({@link TrustedEdges})
+     */
+    public static void prepareRequest(HttpRequest request, String hopAddress, String clientAddress, String requestId,
+            boolean tls) {
         HttpHeaders headers = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         HttpVersion clientVersion = request.protocolVersion();
@@ -64,7 +80,8 @@ public final class HeaderRules {
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        headers.set(X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, clientAddress));
+        headers.set(X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, hopAddress));
+        headers.set(X_REAL_IP, clientAddress);
         headers.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
         if (host != null) {
             headers.set(X_FORWARDED_HOST, host);

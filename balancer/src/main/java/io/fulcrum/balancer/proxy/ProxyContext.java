@@ -14,6 +14,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What every proxied connection shares: the router and its pools, the connection pool, the
@@ -37,6 +38,8 @@ public final class ProxyContext {
     private final ChannelGroup clientChannels =
             new DefaultChannelGroup("client-connections", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger clientConnections = new AtomicInteger();
+    private final LongAdder rateLimited = new LongAdder();
+    private final LongAdder proxyHeadersRefused = new LongAdder();
     private volatile ProxySettings settings;
     private volatile Router<ProxyPool> router;
     private volatile boolean draining;
@@ -109,7 +112,32 @@ public final class ProxyContext {
      * requests in progress keep the ones they started with, connections already open stay open.
      */
     public void apply(ProxySettings next) {
-        this.settings = requireNonNull(next, "next");
+        requireNonNull(next, "next");
+        if (next.rateLimits() != null && settings.rateLimits() != null) {
+            // The same limits keep their buckets, so a reload is no way around them.
+            next = next.withRateLimits(next.rateLimits().keeping(settings.rateLimits()));
+        }
+        this.settings = next;
+    }
+
+    /** Counts a request refused by a rate limit. */
+    void rateLimitedRequest() {
+        rateLimited.increment();
+    }
+
+    /** Requests refused by a rate limit since start. */
+    public long rateLimited() {
+        return rateLimited.sum();
+    }
+
+    /** Counts a connection closed for a PROXY header it may not send. */
+    void proxyHeaderRefused() {
+        proxyHeadersRefused.increment();
+    }
+
+    /** Connections closed since start for a PROXY header they may not send. */
+    public long proxyHeadersRefused() {
+        return proxyHeadersRefused.sum();
     }
 
     public AccessLog accessLog() {

@@ -27,6 +27,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.HttpConversionUtil;
@@ -36,7 +37,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -124,11 +124,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (clientAddress != null) {
             return;
         }
-        SocketAddress remote = ctx.channel().remoteAddress();
-        clientAddress = remote instanceof InetSocketAddress
-                ? ((InetSocketAddress) remote).getAddress().getHostAddress()
-                : String.valueOf(remote);
-        remoteAddress = remote instanceof InetSocketAddress i ? i.getAddress() : null;
+        // The PROXY header's source when a trusted edge sent one, else the peer.
+        InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ctx.channel());
+        clientAddress = remote != null ? remote.getAddress().getHostAddress()
+                : String.valueOf(ctx.channel().remoteAddress());
+        remoteAddress = remote != null ? remote.getAddress() : null;
         ctx.read();
     }
 
@@ -192,24 +192,37 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         ProxySettings settings = proxy.settings();
         RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
         String requestId = requestId(request);
-        RequestFacts facts = facts(request, settings);
+        TrustedEdges edges = settings.trustedEdges();
+        String client = edges == null ? clientAddress : edges.client(remoteAddress, clientAddress, request.headers());
+        RequestFacts facts = facts(request, settings, client);
         if (rejection != null) {
             discardingBody = true;
-            recordRejection(facts, requestId, rejection);
-            writeError(null, requestId, rejection.status(), rejection.message(), true, false);
+            recordRejection(facts, client, requestId, rejection);
+            writeError(null, requestId, rejection.status(), rejection.message(), true, null);
             return;
         }
         // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
         Route<ProxyPool> route = proxy.router().route(request, facts.host());
+        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy);
+        if (retryAfter > 0) {
+            // Refused before any backend is chosen: no backend load, nothing to retry.
+            // The connection stays unless a body is coming (not worth reading) or the client said close.
+            boolean stays = HttpUtil.isKeepAlive(request) && !HttpUtil.isTransferEncodingChunked(request)
+                    && HttpUtil.getContentLength(request, 0L) == 0;
+            discardingBody = true;
+            recordRejection(facts, client, requestId, RateLimits.REJECTION);
+            writeError(null, requestId, RateLimits.REJECTION.status(), RateLimits.REJECTION.message(), !stays,
+                    Long.toString(retryAfter));
+            return;
+        }
         if (route.kind() != Route.Kind.POOL) {
-            respondLocally(request, requestId, facts, route);
+            respondLocally(request, client, requestId, facts, route);
             return;
         }
         ProxyPool pool = route.pool();
         String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
-        Exchange ex = new Exchange(this, proxy, pool, route, pool.settings(), request, requestId, region,
-                clientAddress);
+        Exchange ex = new Exchange(this, proxy, pool, route, pool.settings(), request, requestId, region, client);
         ex.facts(facts);
         if (h2) {
             // Netty's HTTP/2-to-HTTP/1.1 conversion adds fields of its own; they are not the client's.
@@ -217,7 +230,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
                 request.headers().remove(name.text());
             }
         }
-        HeaderRules.prepareRequest(request, clientAddress, requestId, tls);
+        HeaderRules.prepareRequest(request, clientAddress, client, requestId, tls);
         if (facts.spanId() != null) {
             // No valid traceparent came in: this request starts a trace (its tracestate goes too).
             request.headers().remove(TraceContext.TRACESTATE);
@@ -236,7 +249,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
      * The request's facts as plain values, read before the head is rewritten; a request without a
      * valid {@code traceparent} gets a new trace id here.
      */
-    private RequestFacts facts(HttpRequest request, ProxySettings settings) {
+    private RequestFacts facts(HttpRequest request, ProxySettings settings, String client) {
         String traceparent = request.headers().get(TraceContext.TRACEPARENT);
         String traceId = TraceContext.traceId(traceparent);
         String spanId = null;
@@ -248,7 +261,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
                 request.headers().get(HttpHeaderNames.HOST), request.headers().get(HttpHeaderNames.USER_AGENT),
                 request.protocolVersion().text(), traceId, spanId,
-                debug != null && debug.allows(request.headers().contains(debug.header()), remoteAddress));
+                debug != null && debug.allows(request.headers().contains(debug.header()),
+                        client == clientAddress ? remoteAddress : TrustedEdges.parse(client)));
     }
 
     /**
@@ -256,7 +270,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
      * 404 of no route. The request's body, if any, is not read: the connection closes after the
      * answer (lingering), as after any early answer.
      */
-    private void respondLocally(HttpRequest request, String requestId, RequestFacts facts, Route<ProxyPool> route) {
+    private void respondLocally(HttpRequest request, String client, String requestId, RequestFacts facts,
+            Route<ProxyPool> route) {
         boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         boolean close = !bodyless || !HttpUtil.isKeepAlive(request) || proxy.draining();
         discardingBody = true;
@@ -286,7 +301,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
         response.headers().set(HeaderRules.X_REQUEST_ID, requestId);
         route.editResponse(response.headers());
-        recordLocal(facts, requestId, status.code(), body.readableBytes(), error);
+        recordLocal(facts, client, requestId, status.code(), body.readableBytes(), error);
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
@@ -300,8 +315,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void recordLocal(RequestFacts facts, String requestId, int status, long bytesOut, String error) {
-        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), clientAddress,
+    private void recordLocal(RequestFacts facts, String client, String requestId, int status, long bytesOut,
+            String error) {
+        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
                 facts.method(), facts.host(), facts.target(), facts.protocol(), status,
                 RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error);
         if (proxy.requestMetrics() != null) {
@@ -311,8 +327,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     /** A request refused before any exchange began (malformed, too large): metered and logged here. */
-    private void recordRejection(RequestFacts facts, String requestId, RequestValidator.Rejection rejection) {
-        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), clientAddress,
+    private void recordRejection(RequestFacts facts, String client, String requestId,
+            RequestValidator.Rejection rejection) {
+        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
                 facts.method(), facts.host(), facts.target(), facts.protocol(), rejection.status().code(),
                 RequestRecord.COMPLETED, 0, 0, 0, 0, facts.userAgent(), null, List.of(), null, rejection.message());
         if (proxy.requestMetrics() != null) {
@@ -529,16 +546,17 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void writeError(Exchange ex, HttpResponseStatus status, String message, boolean close, boolean retryAfter) {
-        writeError(ex, ex.requestId(), status, message, close, retryAfter);
+        writeError(ex, ex.requestId(), status, message, close, retryAfter ? "1" : null);
     }
 
+    /** @param retryAfter the seconds of {@code Retry-After}, or {@code null} for none */
     private void writeError(Exchange ex, String requestId, HttpResponseStatus status, String message, boolean close,
-            boolean retryAfter) {
+            String retryAfter) {
         // The connection closes after the error when the client asked for that (RFC 9112 section 9.6).
         boolean closeAfter = close || proxy.draining() || (ex != null && ex.closesConnection());
         FullHttpResponse response = ErrorResponses.json(ctx.alloc(), status, message, requestId, closeAfter);
-        if (retryAfter) {
-            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        if (retryAfter != null) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
         }
         String decision = ex == null ? null : ex.decisionForClient();
         if (decision != null) {

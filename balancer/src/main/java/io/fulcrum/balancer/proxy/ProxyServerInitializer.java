@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
@@ -78,6 +79,19 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         // First, so that it also covers a client that connects and never finishes a handshake or
         // its first bytes (reads of encrypted bytes count as reads).
         p.addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
+        TrustedEdges edges = proxy.settings().trustedEdges();
+        if (edges != null && edges.proxyProtocol()) {
+            // A PROXY header comes before anything else, TLS included; the rest waits for it.
+            InetSocketAddress peer = ch.remoteAddress();
+            p.addLast("proxy-detect", new ProxyProtocolHandler(edges, peer != null && edges.trusts(peer.getAddress()),
+                    this::addFirstProtocol, proxy::proxyHeaderRefused));
+        } else {
+            addFirstProtocol(p);
+        }
+    }
+
+    /** What decides the protocol: TLS and ALPN, or the cleartext HTTP/1.1 codec that spots HTTP/2. */
+    private void addFirstProtocol(ChannelPipeline p) {
         if (tls != null) {
             p.addLast("tls", tls.newHandler());
             p.addLast("alpn", new ProtocolSwitch.AlpnSwitch(this));

@@ -4,6 +4,7 @@ import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.config.RetryConfig;
 import io.fulcrum.balancer.config.TimeoutsConfig;
+import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.netty.util.AsciiString;
 import java.time.Duration;
 
@@ -22,6 +23,11 @@ import java.time.Duration;
  * @param retryBudgetPercent {@code retry.budget-percent}
  * @param maxConnections client connections past this are refused
  * @param debug who may ask for the full decision trace, or {@code null} when nobody may
+ * @param trustedEdges whose word about the client address is taken, or {@code null} for nobody's;
+ *     only in the top-level settings ({@link ProxyContext#settings()}), a pool's have {@code null}
+ * @param rateLimits the top-level and per-route rate limits, or {@code null} for none; their
+ *     buckets survive a reload that keeps the same limit ({@link ProxyContext#apply}); only in the
+ *     top-level settings, a pool's have {@code null}
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -33,18 +39,37 @@ public record ProxySettings(
         int replayBodyBytes,
         int retryBudgetPercent,
         int maxConnections,
-        DebugAccess debug) {
+        DebugAccess debug,
+        TrustedEdges trustedEdges,
+        RateLimits rateLimits) {
 
     /** Settings without the decision header. */
     public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
             long perTryTimeoutNanos, long maxBodyBytes, int retryAttempts, int replayBodyBytes, int retryBudgetPercent,
             int maxConnections) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
-                replayBodyBytes, retryBudgetPercent, maxConnections, null);
+                replayBodyBytes, retryBudgetPercent, maxConnections, null, null, null);
     }
 
+    /** These settings with {@code limits} instead of theirs (a reload keeps buckets that did not change). */
+    ProxySettings withRateLimits(RateLimits limits) {
+        return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
+                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limits);
+    }
+
+    /** The top-level rate limiter, or {@code null} when there is none. */
+    public RateLimiter rateLimiter() {
+        return rateLimits == null ? null : rateLimits.fallback();
+    }
+
+    /** Keys held now by every rate limit's table together (for the metrics). */
+    public int rateLimitKeys() {
+        return rateLimits == null ? 0 : rateLimits.keys();
+    }
+
+    /** The top-level settings: the client side's (trusted edges, rate limit) and the default pool's. */
     public static ProxySettings from(BalancerConfig config) {
-        return from(config, config.retry(), config.timeouts());
+        return from(config, config.retry(), config.timeouts(), true);
     }
 
     /**
@@ -52,10 +77,11 @@ public record ProxySettings(
      * from the top level.
      */
     public static ProxySettings from(BalancerConfig config, PoolConfig pool) {
-        return from(config, pool.retry(), pool.timeouts());
+        return from(config, pool.retry(), pool.timeouts(), false);
     }
 
-    private static ProxySettings from(BalancerConfig config, RetryConfig retry, TimeoutsConfig timeouts) {
+    private static ProxySettings from(BalancerConfig config, RetryConfig retry, TimeoutsConfig timeouts,
+            boolean top) {
         return new ProxySettings(
                 config.routing().regionHeader() == null ? null : AsciiString.cached(config.routing().regionHeader()),
                 config.backendHeader() == null ? null : AsciiString.cached(config.backendHeader()),
@@ -66,7 +92,9 @@ public record ProxySettings(
                 retry.replayBodyBytes(),
                 retry.budgetPercent(),
                 config.limits().maxConnections(),
-                config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()));
+                config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
+                !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
+                top ? RateLimits.from(config) : null);
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */
