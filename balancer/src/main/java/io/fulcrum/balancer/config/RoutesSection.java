@@ -1,7 +1,7 @@
 package io.fulcrum.balancer.config;
 
-import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
 import java.util.HashSet;
