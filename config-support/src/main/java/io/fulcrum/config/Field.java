@@ -40,6 +40,10 @@ public record Field(String name, Type type, Object defaultValue, boolean require
         ENUM,
         /** A nested mapping described by {@link Field#section}. */
         SECTION,
+        /** A list of mappings, each described by {@link Field#section}. */
+        SECTIONS,
+        /** A mapping of names to mappings, each described by {@link Field#section}. */
+        NAMED_SECTIONS,
         /** Read by hand in the loader; {@link Field#schema} describes it. */
         CUSTOM
     }
@@ -58,7 +62,7 @@ public record Field(String name, Type type, Object defaultValue, boolean require
     public Field {
         values = values == null ? List.of() : List.copyOf(values);
         schema = schema == null ? Map.of() : Map.copyOf(schema);
-        if (type == Type.SECTION && section == null) {
+        if ((type == Type.SECTION || type == Type.SECTIONS || type == Type.NAMED_SECTIONS) && section == null) {
             throw new IllegalArgumentException(name + ": a section field needs its table");
         }
     }

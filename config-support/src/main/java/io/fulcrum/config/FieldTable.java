@@ -47,10 +47,7 @@ public record FieldTable(String description, List<Field> fields) {
         return new FieldTable(newDescription, kept);
     }
 
-    /**
-     * Every field's dotted path with its reload behaviour, nested sections included (a section
-     * that is all one way is listed as itself only when {@code collapse} holds).
-     */
+    /** Every field's dotted path with its reload behaviour, nested sections (not lists of them) included. */
     public Map<String, Field.Reload> reloadByPath() {
         Map<String, Field.Reload> out = new LinkedHashMap<>();
         collect("", out);
@@ -65,6 +62,42 @@ public record FieldTable(String description, List<Field> fields) {
                 f.section().collect(path + ".", out);
             }
         }
+    }
+
+    /**
+     * The settings a reload cannot apply, as dotted paths: a nested section whose every key needs
+     * a restart is one setting ({@code health}), otherwise each such key is ({@code timeouts.connect}).
+     * Lists and maps of sections are left to the caller.
+     */
+    public List<String> restartUnits() {
+        List<String> out = new ArrayList<>();
+        units("", out);
+        return out;
+    }
+
+    private void units(String prefix, List<String> out) {
+        for (Field f : fields) {
+            String path = prefix + f.name();
+            if (f.type() == Field.Type.SECTION) {
+                if (f.section().allRestart()) {
+                    out.add(path);
+                } else {
+                    f.section().units(path + ".", out);
+                }
+            } else if (f.reload() == Field.Reload.RESTART) {
+                out.add(path);
+            }
+        }
+    }
+
+    private boolean allRestart() {
+        for (Field f : fields) {
+            boolean restart = f.type() == Field.Type.SECTION ? f.section().allRestart() : f.reload() == Field.Reload.RESTART;
+            if (!restart) {
+                return false;
+            }
+        }
+        return !fields.isEmpty();
     }
 
     /** Starts a table. */
@@ -147,6 +180,16 @@ public record FieldTable(String description, List<Field> fields) {
         /** A nested section; its fields carry their own reload behaviour. */
         public Builder section(String name, FieldTable table, String doc) {
             return add(name, Field.Type.SECTION, null, false, 0, 0, null, table, null, doc);
+        }
+
+        /** A list of sections; the loader reads it by hand, {@code table} declares each item's keys. */
+        public Builder sections(String name, FieldTable table, String doc) {
+            return add(name, Field.Type.SECTIONS, null, false, 0, 0, null, table, null, doc);
+        }
+
+        /** A mapping of names to sections; read by hand, {@code table} declares each value's keys. */
+        public Builder namedSections(String name, FieldTable table, String doc) {
+            return add(name, Field.Type.NAMED_SECTIONS, null, false, 0, 0, null, table, null, doc);
         }
 
         /** A value the loader reads by hand; {@code schema} describes it; {@code def} documents the default. */

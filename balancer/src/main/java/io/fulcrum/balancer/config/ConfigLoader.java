@@ -56,29 +56,22 @@ public final class ConfigLoader {
     private static final Pattern DECIMAL_FRACTION =
             Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
 
-    private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
-            "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2", "backend-tls", "pools", "routes", "default-pool", "trusted-edges", "rate-limit");
-    private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
-    private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
-    private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
-    private static final List<String> SNI_KEYS = List.of("names", "cert", "key");
-    private static final List<String> LISTEN_KEYS = List.of("host", "port");
-    private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "token-file");
-    private static final List<String> DECISION_HEADER_KEYS = List.of("request", "trusted");
-    private static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
-    private static final List<String> SPILLOVER_KEYS = List.of("saturation", "order");
-    private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
-    static final List<String> HEALTH_KEYS = List.of("enabled", "path", "interval", "timeout", "rise", "fall");
-    static final List<String> OUTLIER_KEYS =
-            List.of("consecutive-failures", "base-ejection", "max-ejection", "max-ejected-percent", "hold-down",
-                    "max-hold-down");
-    static final List<String> RETRY_KEYS =
-            List.of("attempts", "budget-percent", "replay-body-bytes", "per-try-timeout");
-    private static final List<String> TIMEOUT_KEYS =
-            List.of("connect", "response", "client-idle", "backend-idle", "drain", "tunnel-idle");
-    private static final List<String> LIMIT_KEYS =
-            List.of("max-header-bytes", "max-uri-bytes", "max-body-bytes", "max-connections");
+    private static final List<String> TOP_KEYS = BalancerSchema.FILE.keys();
+    private static final List<String> BACKEND_TLS_KEYS = BalancerSchema.BACKEND_TLS.keys();
+    private static final List<String> HTTP2_KEYS = BalancerSchema.HTTP2.keys();
+    private static final List<String> TLS_KEYS = BalancerSchema.TLS.keys();
+    private static final List<String> SNI_KEYS = BalancerSchema.SNI.keys();
+    private static final List<String> LISTEN_KEYS = BalancerSchema.LISTEN.keys();
+    private static final List<String> ADMIN_KEYS = BalancerSchema.ADMIN.keys();
+    private static final List<String> DECISION_HEADER_KEYS = BalancerSchema.DECISION_HEADER.keys();
+    private static final List<String> ROUTING_KEYS = BalancerSchema.ROUTING.keys();
+    private static final List<String> SPILLOVER_KEYS = BalancerSchema.SPILLOVER.keys();
+    private static final List<String> BACKEND_KEYS = BalancerSchema.BACKEND.keys();
+    static final List<String> HEALTH_KEYS = BalancerSchema.HEALTH.keys();
+    static final List<String> OUTLIER_KEYS = BalancerSchema.OUTLIER.keys();
+    static final List<String> RETRY_KEYS = BalancerSchema.RETRY.keys();
+    private static final List<String> TIMEOUT_KEYS = BalancerSchema.TIMEOUTS.keys();
+    private static final List<String> LIMIT_KEYS = BalancerSchema.LIMITS.keys();
 
     static final String DEFAULT_REGION = "default";
     static final String DEFAULT_ACCESS_LOG = "stdout";

@@ -19,8 +19,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * numbers and wording as every other section.
  */
 final class EdgeSections {
-    static final List<String> TRUSTED_EDGES_KEYS = List.of("networks", "forwarded-for", "proxy-protocol");
-    static final List<String> RATE_LIMIT_KEYS = List.of("rate", "burst", "key", "max-keys");
+    static final List<String> TRUSTED_EDGES_KEYS = BalancerSchema.TRUSTED_EDGES.keys();
+    static final List<String> RATE_LIMIT_KEYS = BalancerSchema.RATE_LIMIT.keys();
     private static final Pattern RATE = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)/(s|m|h)");
     private static final String RATE_EXPECTED = "a rate such as 100/s, 600/m or 1000/h";
     private static final String KEY_EXPECTED = "client-address or header:NAME";

@@ -24,15 +24,14 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * {@link Mapper} it reports to.
  */
 final class RoutesSection {
-    static final List<String> ROUTE_KEYS = List.of("match", "pool", "redirect", "respond", "request-headers",
-            "response-headers", "rewrite", "rate-limit");
-    static final List<String> MATCH_KEYS = List.of("host", "path", "methods", "headers");
-    static final List<String> PATH_KEYS = List.of("prefix", "exact", "regex");
-    static final List<String> HEADER_MATCH_KEYS = List.of("name", "value");
-    static final List<String> REDIRECT_KEYS = List.of("status", "to");
-    static final List<String> RESPOND_KEYS = List.of("status", "body", "content-type");
-    static final List<String> EDIT_KEYS = List.of("set", "add", "remove");
-    static final List<String> REWRITE_KEYS = List.of("strip-prefix", "replace-prefix");
+    static final List<String> ROUTE_KEYS = BalancerSchema.ROUTE.keys();
+    static final List<String> MATCH_KEYS = BalancerSchema.MATCH.keys();
+    static final List<String> PATH_KEYS = BalancerSchema.PATH_MATCH.keys();
+    static final List<String> HEADER_MATCH_KEYS = BalancerSchema.HEADER_MATCH.keys();
+    static final List<String> REDIRECT_KEYS = BalancerSchema.REDIRECT.keys();
+    static final List<String> RESPOND_KEYS = BalancerSchema.RESPOND.keys();
+    static final List<String> EDIT_KEYS = BalancerSchema.HEADER_EDITS.keys();
+    static final List<String> REWRITE_KEYS = BalancerSchema.REWRITE.keys();
     /** The placeholders of a redirect's {@code to}. */
     static final List<String> PLACEHOLDERS = List.of("scheme", "host", "path", "query");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]*)\\}");
