@@ -494,6 +494,15 @@ public class YamlMapper {
             return section;
         }
 
+        /** The declared default of {@code key}. */
+        public Object defaultValue(String key) {
+            Field f = table.field(key);
+            if (f == null) {
+                throw new IllegalArgumentException("no field " + key + " in " + table.keys());
+            }
+            return f.defaultValue();
+        }
+
         /** Whether the file gives {@code key} (null counts as given). */
         public boolean has(String key) {
             return section.get(key) != null;

@@ -1,40 +1,26 @@
 package io.fulcrum.balancer.config;
 
+import io.fulcrum.config.ConfigProblems;
+import io.fulcrum.config.YamlMapper;
+import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import io.fulcrum.config.ConfigProblems;
-import io.fulcrum.config.YamlMapper;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.events.CollectionStartEvent;
-import org.yaml.snakeyaml.events.Event;
-import org.yaml.snakeyaml.events.ScalarEvent;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.NodeTuple;
-import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
-import org.yaml.snakeyaml.nodes.Tag;
 
 /**
  * Reads balancer YAML into a validated {@link BalancerConfig}. Stateless and thread-safe: each call
@@ -48,14 +34,9 @@ import org.yaml.snakeyaml.nodes.Tag;
  * config either applies completely or not at all.
  */
 public final class ConfigLoader {
-    static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
+    static final Pattern ID = YamlMapper.ID;
     /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
     static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-    /** Plain decimal integers only: YAML 1.1 octal ({@code 010}), hex and {@code 1_000} are refused. */
-    private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)");
-    private static final Pattern DECIMAL_FRACTION =
-            Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
-
     private static final List<String> TOP_KEYS = BalancerSchema.FILE.keys();
     private static final List<String> BACKEND_TLS_KEYS = BalancerSchema.BACKEND_TLS.keys();
     private static final List<String> HTTP2_KEYS = BalancerSchema.HTTP2.keys();
@@ -130,11 +111,12 @@ public final class ConfigLoader {
             if (top == null) {
                 return null;
             }
-            ListenConfig listen = listen(top, "listen", new ListenConfig("0.0.0.0", 8080));
-            Section adminSection = subsection(top, "admin", ADMIN_KEYS);
-            ListenConfig admin = listen(adminSection, new ListenConfig("127.0.0.1", 8081));
-            AdminTokenConfig adminToken = adminToken(adminSection);
-            String region = name(top, "region", DEFAULT_REGION);
+            Values file = read(top, BalancerSchema.FILE);
+            ListenConfig listen = listen(read(top, "listen", BalancerSchema.LISTEN), null);
+            Values adminValues = read(top, "admin", BalancerSchema.ADMIN);
+            ListenConfig admin = listen(adminValues, null);
+            AdminTokenConfig adminToken = adminToken(adminValues.section());
+            String region = file.name("region");
             RoutingConfig routing = routing(top);
             Map<String, String> backendIds = new HashMap<>();
             // With `pools`, the top-level `backends` (the pool "default") are optional.
@@ -161,9 +143,8 @@ public final class ConfigLoader {
             String accessLogFormat = accessLogFormat(top);
             DecisionHeaderConfig decisionHeader = decisionHeader(top);
             TlsConfig tls = tls(top, listen);
-            Section h2 = subsection(top, "http2", HTTP2_KEYS);
-            Http2Config http2 = new Http2Config(bool(h2, "enabled", Http2Config.DEFAULT.enabled()),
-                    integer(h2, "max-concurrent-streams", Http2Config.DEFAULT.maxConcurrentStreams(), 1, 10_000));
+            Values h2 = read(top, "http2", BalancerSchema.HTTP2);
+            Http2Config http2 = new Http2Config(h2.bool("enabled"), h2.integer("max-concurrent-streams"));
             Section backendTls = subsection(top, "backend-tls", BACKEND_TLS_KEYS);
             Entry caFile = backendTls.get("ca-file");
             Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
@@ -180,18 +161,16 @@ public final class ConfigLoader {
 
         // ---- sections -------------------------------------------------------------------------
 
-        ListenConfig listen(Section parent, String key, ListenConfig defaults) {
-            return listen(subsection(parent, key, LISTEN_KEYS), defaults);
-        }
-
-        ListenConfig listen(Section s, ListenConfig defaults) {
-            String host = string(s, "host", defaults.host());
-            Entry h = s.get("host");
-            if (h != null && !host.equals(defaults.host()) && !HostSyntax.isValid(host)) {
+        /** A listener; {@code defaults} replaces the table's defaults when not null. */
+        ListenConfig listen(Values v, ListenConfig defaults) {
+            String defaultHost = defaults == null ? (String) v.defaultValue("host") : defaults.host();
+            String host = v.string("host", defaultHost);
+            Entry h = v.section().get("host");
+            if (h != null && !host.equals(defaultHost) && !HostSyntax.isValid(host)) {
                 problem(h.path(), h.value(), "not a valid host name or address: \"" + host + "\"");
-                host = defaults.host();
+                host = defaultHost;
             }
-            int port = integer(s, "port", defaults.port(), 0, 65535);
+            int port = defaults == null ? v.integer("port") : v.integer("port", defaults.port());
             return new ListenConfig(host, port);
         }
 
@@ -340,8 +319,9 @@ public final class ConfigLoader {
                 }
                 String region = name(b, "region", defaultRegion);
                 backendRegions.add(region);
-                int weight = integer(b, "weight", 1, 1, Integer.MAX_VALUE);
-                int maxInFlight = integer(b, "max-in-flight", 512, 1, Integer.MAX_VALUE);
+                Values v = read(b, BalancerSchema.BACKEND);
+                int weight = v.integer("weight");
+                int maxInFlight = v.integer("max-in-flight");
                 if (id != null && url != null) {
                     result.add(new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight, url.tls()));
                 }
@@ -369,18 +349,19 @@ public final class ConfigLoader {
 
         /** A health section; every key it does not set keeps its value in {@code defaults}. */
         HealthConfig health(Section s, HealthConfig defaults) {
-            String path = string(s, "path", defaults.path());
+            Values v = read(s, BalancerSchema.HEALTH);
+            String path = v.string("path", defaults.path());
             Entry p = s.get("path");
             if (p != null && !path.equals(defaults.path()) && !isRequestTarget(path)) {
                 problem(p.path(), p.value(), "not a request path: \"" + path
                         + "\" (expected: starting with / and without spaces or control characters)");
                 path = defaults.path();
             }
-            Duration interval = duration(s, "interval", defaults.interval(), true);
-            Duration timeout = duration(s, "timeout", defaults.timeout(), true);
-            int rise = integer(s, "rise", defaults.rise(), 1, Integer.MAX_VALUE);
-            int fall = integer(s, "fall", defaults.fall(), 1, Integer.MAX_VALUE);
-            boolean enabled = bool(s, "enabled", defaults.enabled());
+            Duration interval = v.duration("interval", defaults.interval());
+            Duration timeout = v.duration("timeout", defaults.timeout());
+            int rise = v.integer("rise", defaults.rise());
+            int fall = v.integer("fall", defaults.fall());
+            boolean enabled = v.bool("enabled", defaults.enabled());
             return new HealthConfig(path, interval, timeout, rise, fall, enabled);
         }
 
@@ -390,10 +371,11 @@ public final class ConfigLoader {
 
         /** An outlier section; every key it does not set keeps its value in {@code defaults}. */
         OutlierConfig outlier(Section s, OutlierConfig defaults) {
-            int failures = integer(s, "consecutive-failures", defaults.consecutiveFailures(), 1, Integer.MAX_VALUE);
-            Duration base = duration(s, "base-ejection", defaults.baseEjection(), false);
-            Duration max = duration(s, "max-ejection", defaults.maxEjection(), false);
-            int percent = integer(s, "max-ejected-percent", defaults.maxEjectedPercent(), 0, 100);
+            Values v = read(s, BalancerSchema.OUTLIER);
+            int failures = v.integer("consecutive-failures", defaults.consecutiveFailures());
+            Duration base = v.duration("base-ejection", defaults.baseEjection());
+            Duration max = v.duration("max-ejection", defaults.maxEjection());
+            int percent = v.integer("max-ejected-percent", defaults.maxEjectedPercent());
             if (max.compareTo(base) < 0) {
                 Entry at = s.get("max-ejection") != null ? s.get("max-ejection") : s.get("base-ejection");
                 problem(at.path(), at.value(), "max-ejection " + Durations.format(max)
@@ -401,8 +383,8 @@ public final class ConfigLoader {
                         + " (expected: max-ejection >= base-ejection)");
                 max = base;
             }
-            Duration holdDown = duration(s, "hold-down", defaults.holdDown(), false);
-            Duration maxHoldDown = duration(s, "max-hold-down", defaults.maxHoldDown(), false);
+            Duration holdDown = v.duration("hold-down", defaults.holdDown());
+            Duration maxHoldDown = v.duration("max-hold-down", defaults.maxHoldDown());
             if (maxHoldDown.compareTo(holdDown) < 0) {
                 Entry at = s.get("max-hold-down") != null ? s.get("max-hold-down") : s.get("hold-down");
                 problem(at.path(), at.value(), "max-hold-down " + Durations.format(maxHoldDown)
@@ -419,14 +401,15 @@ public final class ConfigLoader {
 
         /** A retry section; every key it does not set keeps its value in {@code defaults}. */
         RetryConfig retry(Section s, RetryConfig defaults) {
-            int attempts = integer(s, "attempts", defaults.attempts(), 0, 10);
-            int budget = integer(s, "budget-percent", defaults.budgetPercent(), 0, 100);
-            int replay = integer(s, "replay-body-bytes", defaults.replayBodyBytes(), 0, Integer.MAX_VALUE);
+            Values v = read(s, BalancerSchema.RETRY);
+            int attempts = v.integer("attempts", defaults.attempts());
+            int budget = v.integer("budget-percent", defaults.budgetPercent());
+            int replay = v.integer("replay-body-bytes", defaults.replayBodyBytes());
             Duration perTry = defaults.perTryTimeout();
             Entry e = s.get("per-try-timeout");
             if (e != null && checkTag(e.path(), e.value())) {
                 // An explicit null turns an inherited per-try timeout off.
-                perTry = isNull(e.value()) ? null : duration(s, "per-try-timeout", defaults.perTryTimeout(), true);
+                perTry = isNull(e.value()) ? null : v.duration("per-try-timeout", defaults.perTryTimeout());
             }
             return new RetryConfig(attempts, budget, replay, perTry);
         }
@@ -437,28 +420,30 @@ public final class ConfigLoader {
 
         /** A timeouts section; every key it does not set keeps its value in {@code defaults}. */
         TimeoutsConfig timeouts(Section s, TimeoutsConfig defaults) {
+            Values v = read(s, BalancerSchema.TIMEOUTS);
             return new TimeoutsConfig(
-                    duration(s, "connect", defaults.connect(), true),
-                    duration(s, "response", defaults.response(), true),
-                    duration(s, "client-idle", defaults.clientIdle(), true),
-                    duration(s, "backend-idle", defaults.backendIdle(), true),
-                    duration(s, "drain", defaults.drain(), true),
-                    duration(s, "tunnel-idle", defaults.tunnelIdle(), true));
+                    v.duration("connect", defaults.connect()),
+                    v.duration("response", defaults.response()),
+                    v.duration("client-idle", defaults.clientIdle()),
+                    v.duration("backend-idle", defaults.backendIdle()),
+                    v.duration("drain", defaults.drain()),
+                    v.duration("tunnel-idle", defaults.tunnelIdle()));
         }
 
         LimitsConfig limits(Section top) {
-            Section s = subsection(top, "limits", LIMIT_KEYS);
-            int maxHeader = integer(s, "max-header-bytes", 16384, 1024, 1_048_576);
+            Values v = read(top, "limits", BalancerSchema.LIMITS);
+            Section s = v.section();
+            int maxHeader = v.integer("max-header-bytes");
             // The request line counts towards the header limit, so a larger URI limit could never apply.
-            int maxUri = integer(s, "max-uri-bytes", 8192, 256, 1_048_576);
+            int maxUri = v.integer("max-uri-bytes");
             if (maxUri > maxHeader) {
                 Entry at = s.get("max-uri-bytes") != null ? s.get("max-uri-bytes") : s.get("max-header-bytes");
                 problem(at.path(), at.value(), "max-uri-bytes " + maxUri + " exceeds max-header-bytes " + maxHeader
                         + " (expected: 256-" + maxHeader + ")");
                 maxUri = Math.min(256, maxHeader);
             }
-            long maxBody = longInteger(s, "max-body-bytes", 10_485_760L, 0, Long.MAX_VALUE);
-            int maxConnections = integer(s, "max-connections", 10_000, 1, Integer.MAX_VALUE);
+            long maxBody = v.longInteger("max-body-bytes");
+            int maxConnections = v.integer("max-connections");
             return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections);
         }
 
@@ -503,11 +488,12 @@ public final class ConfigLoader {
         }
 
         String accessLogFormat(Section top) {
-            String value = string(top, "access-log-format", "json");
+            String value = string(top, "access-log-format",
+                    (String) BalancerSchema.FILE.field("access-log-format").defaultValue());
             Entry e = top.get("access-log-format");
             if (e != null && !value.equals("json") && !value.equals("logfmt")) {
                 problem(e.path(), e.value(), "unknown format \"" + value + "\" (expected: json or logfmt)");
-                return "json";
+                return (String) BalancerSchema.FILE.field("access-log-format").defaultValue();
             }
             return value;
         }
@@ -562,7 +548,7 @@ public final class ConfigLoader {
                 return null;
             }
             Section s = subsection(top, "tls", TLS_KEYS);
-            ListenConfig listen = listen(s, "listen", new ListenConfig(traffic.host(), 8443));
+            ListenConfig listen = listen(read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
             if (s.get("listen") == null) {
                 problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
             } else if (listen.port() != 0 && listen.port() == traffic.port()) {
