@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -16,8 +17,11 @@ import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * Headless Chromium for page tests, from Debian's {@code chromium} and {@code chromium-driver}
- * packages (what CI installs). When either is missing the test is skipped with a message that names
- * exactly what is missing and how to install it; with {@code FULCRUM_REQUIRE_BROWSER=1} (CI) it fails.
+ * packages, with the page's console kept for the test to read. When either is missing the test is
+ * skipped with a message that names what is missing and how to install it; with
+ * {@code FULCRUM_REQUIRE_BROWSER=1} (CI) it fails instead.
+ *
+ * <p>Shared with the balancer's and the release's browser tests through this module's test jar.
  *
  * <p>Not thread safe! One instance per test.
  */
@@ -37,8 +41,11 @@ public final class Chromium implements AutoCloseable {
         this.driver = driver;
     }
 
-    /** Starts a browser with its profile in {@code profile}, or skips (fails in CI) the test. */
-    public static Chromium start(Path profile) throws IOException {
+    /**
+     * Starts a browser with its profile in {@code profile} and the extra command-line
+     * {@code arguments}, or skips (fails in CI) the test.
+     */
+    public static Chromium start(Path profile, String... arguments) throws IOException {
         List<String> missing = new ArrayList<>();
         if (!Files.isExecutable(BROWSER)) {
             missing.add(BROWSER + " (Debian package chromium)");
@@ -61,6 +68,9 @@ public final class Chromium implements AutoCloseable {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=900,1000",
                 "--user-data-dir=" + Files.createDirectories(profile));
+        options.addArguments(arguments);
+        // The console (errors of the page's script among them) stays readable through the driver.
+        options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         // The Debian driver is used as is, so Selenium never tries to download one.
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
                 .usingAnyFreePort().build();

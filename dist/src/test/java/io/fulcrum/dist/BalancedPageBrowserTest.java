@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fulcrum.testing.Chromium;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -78,6 +78,9 @@ public final class BalancerMetrics implements AutoCloseable {
 
     public static final String TAG_BACKEND = "backend";
     public static final String TAG_POOL = "pool";
+    public static final String TAG_ROUTE = "route";
+    /** Client requests by route, pool and status class. */
+    public static final String ROUTE_REQUESTS = "fulcrum.route.requests";
     /** Always 1, one series per backend: which pool it is in (join on {@code backend}). */
     public static final String BACKEND_POOL = "fulcrum.backend.pool";
     /** Backends configured in each pool. */

@@ -27,7 +27,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       histogram per {@code backend};</li>
  *   <li>{@code fulcrum.client.received} / {@code fulcrum.client.sent}: request and response body
  *       bytes, by {@code backend};</li>
- *   <li>{@code fulcrum.retries}: tries followed by another, by {@code reason} (how the try ended).</li>
+ *   <li>{@code fulcrum.retries}: tries followed by another, by {@code reason} (how the try ended);</li>
+ *   <li>{@code fulcrum.route.requests}: by {@code route} (its name, {@code default-pool} without
+ *       routes, {@code no-route} when none matched, {@code none} when the request was refused before
+ *       routing), {@code pool} ({@code none} when it went to none) and {@code status.class}. Kept
+ *       apart from {@code fulcrum.requests} so that the series are routes plus backends, not their
+ *       product.</li>
  * </ul>
  * Meters are resolved once per backend and kept in arrays, so recording is a map lookup, array
  * indexes and increments. Only the standard methods get their own tag value, so a client cannot
@@ -49,6 +54,8 @@ public final class RequestMetrics {
     private final MeterRegistry registry;
     private final Map<String, PerBackend> backends = new ConcurrentHashMap<>();
     private final Map<String, Counter> retries = new ConcurrentHashMap<>();
+    /** Pool, then route: a counter per status class, resolved when first used. */
+    private final Map<String, Map<String, AtomicReferenceArray<Counter>>> routes = new ConcurrentHashMap<>();
 
     RequestMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
@@ -88,6 +95,7 @@ public final class RequestMetrics {
         if (r.bytesOut() > 0) {
             answered.sent.increment(r.bytesOut());
         }
+        routeRequests(r.pool(), r.route(), statusClass).increment();
         List<RequestRecord.Try> tries = r.tries();
         for (int i = 0, n = tries.size(); i < n; i++) {
             RequestRecord.Try t = tries.get(i);
@@ -97,6 +105,39 @@ public final class RequestMetrics {
             if (i < n - 1) {
                 retries.computeIfAbsent(t.outcome(), this::retryCounter).increment();
             }
+        }
+    }
+
+    private Counter routeRequests(String pool, String route, int statusClass) {
+        String p = pool == null ? NO_BACKEND : pool;
+        String r = route == null ? NO_BACKEND : route;
+        Map<String, AtomicReferenceArray<Counter>> byRoute = routes.get(p);
+        if (byRoute == null) {
+            byRoute = routes.computeIfAbsent(p, k -> new ConcurrentHashMap<>());
+        }
+        AtomicReferenceArray<Counter> classes = byRoute.get(r);
+        if (classes == null) {
+            classes = byRoute.computeIfAbsent(r, k -> new AtomicReferenceArray<>(CLASS_TAGS.length));
+        }
+        Counter c = classes.get(statusClass);
+        if (c == null) {
+            c = Counter.builder(BalancerMetrics.ROUTE_REQUESTS).tag(BalancerMetrics.TAG_ROUTE, r)
+                    .tag(BalancerMetrics.TAG_POOL, p).tag(BalancerMetrics.TAG_STATUS_CLASS, CLASS_TAGS[statusClass])
+                    .description("Client requests, by the route they matched, its pool and the status class")
+                    .register(registry);
+            classes.set(statusClass, c);
+        }
+        return c;
+    }
+
+    /**
+     * Declares a route's completed 2xx..5xx series, so that they read 0 before its first request.
+     *
+     * @param pool the route's pool, or {@code null} for a redirect or fixed response
+     */
+    public void declareRoute(String route, String pool) {
+        for (int c = 2; c < CLASS_TAGS.length; c++) {
+            routeRequests(pool, route, c);
         }
     }
 

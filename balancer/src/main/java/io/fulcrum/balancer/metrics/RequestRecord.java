@@ -28,17 +28,29 @@ import java.util.List;
  * @param tries each try at a backend, in order
  * @param decision the compact decision trace of the first try, or {@code null}
  * @param error the balancer's own error message when it answered, or {@code null}
+ * @param route the name of the route the request matched ({@code default-pool} without routes,
+ *     {@code no-route} when none matched), or {@code null} when it was refused before routing
+ * @param pool the pool the route sent it to, or {@code null} when it went to none
  */
 public record RequestRecord(long startEpochMillis, String requestId, String traceId, String client, String method,
         String host, String target, String protocol, int status, String outcome, long bytesIn, long bytesOut,
         long durationNanos, long firstByteNanos, String userAgent, String backend, List<Try> tries,
-        String decision, String error) {
+        String decision, String error, String route, String pool) {
 
     public static final String COMPLETED = "completed";
     public static final String ABORTED = "aborted";
 
     public RequestRecord {
         tries = tries == null ? List.of() : tries;
+    }
+
+    /** A record of a request that no route or pool saw. */
+    public RequestRecord(long startEpochMillis, String requestId, String traceId, String client, String method,
+            String host, String target, String protocol, int status, String outcome, long bytesIn, long bytesOut,
+            long durationNanos, long firstByteNanos, String userAgent, String backend, List<Try> tries,
+            String decision, String error) {
+        this(startEpochMillis, requestId, traceId, client, method, host, target, protocol, status, outcome, bytesIn,
+                bytesOut, durationNanos, firstByteNanos, userAgent, backend, tries, decision, error, null, null);
     }
 
     /**

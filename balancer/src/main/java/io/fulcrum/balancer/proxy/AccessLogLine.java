@@ -85,6 +85,10 @@ final class AccessLogLine {
         millisOrNull(r.firstByteNanos());
         ascii(",\"user_agent\":");
         jsonString(r.userAgent());
+        ascii(",\"route\":");
+        jsonString(r.route());
+        ascii(",\"pool\":");
+        jsonString(r.pool());
         ascii(",\"backend\":");
         jsonString(r.backend());
         ascii(",\"tries\":[");
@@ -145,6 +149,8 @@ final class AccessLogLine {
         ascii(" ttfb_ms=");
         millisOrDash(r.firstByteNanos());
         pair("user_agent", r.userAgent());
+        pair("route", r.route());
+        pair("pool", r.pool());
         pair("backend", r.backend());
         ascii(" attempts=");
         number(r.tries().size());

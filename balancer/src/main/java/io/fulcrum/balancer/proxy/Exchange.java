@@ -841,7 +841,7 @@ final class Exchange implements FutureListener<Channel> {
                 clientAborted ? RequestRecord.ABORTED : RequestRecord.COMPLETED, bytesIn, bytesOut,
                 nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos, facts.userAgent(),
                 clientAborted && clientStatus == 499 ? null : servedBy, tryLog == null ? List.of() : tryLog,
-                lastDecision, error);
+                lastDecision, error, route == null ? null : route.name(), pool.name());
         if (metrics != null) {
             metrics.record(r);
         }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.balancer.route.Route;
 import io.fulcrum.balancer.route.Router;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
@@ -71,6 +72,7 @@ public final class ProxyContext {
         this.accessLog = requireNonNull(accessLog, "accessLog");
         this.requestMetrics = requestMetrics;
         this.clock = requireNonNull(clock, "clock");
+        declareRoutes(router);
     }
 
     /** The clock of deadlines and timings on the request path. */
@@ -90,7 +92,16 @@ public final class ProxyContext {
 
     /** Puts a reloaded config's routes (and through them its pools) in force for new requests. */
     public void apply(Router<ProxyPool> next) {
+        declareRoutes(next);
         this.router = requireNonNull(next, "next");
+    }
+
+    private void declareRoutes(Router<ProxyPool> next) {
+        if (requestMetrics != null) {
+            for (Route<ProxyPool> r : next.routes()) {
+                requestMetrics.declareRoute(r.name(), r.pool() == null ? null : r.pool().name());
+            }
+        }
     }
 
     public ConnectionPool pool() {

@@ -197,7 +197,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         RequestFacts facts = facts(request, settings, client);
         if (rejection != null) {
             discardingBody = true;
-            recordRejection(facts, client, requestId, rejection);
+            recordRejection(facts, client, requestId, rejection, null);
             writeError(null, requestId, rejection.status(), rejection.message(), true, null);
             return;
         }
@@ -210,7 +210,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             boolean stays = HttpUtil.isKeepAlive(request) && !HttpUtil.isTransferEncodingChunked(request)
                     && HttpUtil.getContentLength(request, 0L) == 0;
             discardingBody = true;
-            recordRejection(facts, client, requestId, RateLimits.REJECTION);
+            recordRejection(facts, client, requestId, RateLimits.REJECTION, route);
             writeError(null, requestId, RateLimits.REJECTION.status(), RateLimits.REJECTION.message(), !stays,
                     Long.toString(retryAfter));
             return;
@@ -301,7 +301,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
         response.headers().set(HeaderRules.X_REQUEST_ID, requestId);
         route.editResponse(response.headers());
-        recordLocal(facts, client, requestId, status.code(), body.readableBytes(), error);
+        recordLocal(facts, client, requestId, status.code(), body.readableBytes(), error, route);
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
@@ -316,10 +316,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     private void recordLocal(RequestFacts facts, String client, String requestId, int status, long bytesOut,
-            String error) {
+            String error, Route<ProxyPool> route) {
         RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
                 facts.method(), facts.host(), facts.target(), facts.protocol(), status,
-                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error);
+                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error,
+                route.name(), null);
         if (proxy.requestMetrics() != null) {
             proxy.requestMetrics().record(r);
         }
@@ -327,11 +328,14 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     /** A request refused before any exchange began (malformed, too large): metered and logged here. */
+    /** @param route the request's route, or {@code null} when it was refused before routing */
     private void recordRejection(RequestFacts facts, String client, String requestId,
-            RequestValidator.Rejection rejection) {
+            RequestValidator.Rejection rejection, Route<ProxyPool> route) {
         RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
                 facts.method(), facts.host(), facts.target(), facts.protocol(), rejection.status().code(),
-                RequestRecord.COMPLETED, 0, 0, 0, 0, facts.userAgent(), null, List.of(), null, rejection.message());
+                RequestRecord.COMPLETED, 0, 0, 0, 0, facts.userAgent(), null, List.of(), null, rejection.message(),
+                route == null ? null : route.name(),
+                route == null || route.pool() == null ? null : route.pool().name());
         if (proxy.requestMetrics() != null) {
             proxy.requestMetrics().record(r);
         }

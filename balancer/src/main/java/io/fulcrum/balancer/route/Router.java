@@ -111,6 +111,13 @@ public final class Router<P> {
         return pool;
     }
 
+    /** Every route in order, then the one of requests that match none. */
+    public List<Route<P>> routes() {
+        List<Route<P>> all = new ArrayList<>(List.of(routes));
+        all.add(fallback);
+        return all;
+    }
+
     /** The route of {@code request}; {@code host} is its Host field as read for the access log. */
     public Route<P> route(HttpRequest request, String host) {
         return route(request.method().name(), request.uri(), host, request.headers());

@@ -4,12 +4,11 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.Chromium;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.File;
 import java.net.URI;
@@ -31,8 +30,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * The status page in headless Chromium (Debian's chromium and chromium-driver packages): the
@@ -43,8 +40,6 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * (docs/status-page.png is made that way).
  */
 class StatusPageBrowserTest {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String TOKEN = "status-page-token-0123";
 
@@ -55,50 +50,24 @@ class StatusPageBrowserTest {
     private ScriptedBackend eu1;
     private Balancer balancer;
     private WebDriver browser;
-    private ChromeDriverService driverService;
+    private Chromium chromium;
 
     @BeforeEach
     void start() throws Exception {
-        List<String> missing = new java.util.ArrayList<>();
-        for (Path p : List.of(CHROMIUM, CHROMEDRIVER)) {
-            if (!Files.isExecutable(p)) {
-                missing.add(p.toString());
-            }
-        }
-        if (!missing.isEmpty()) {
-            String message = "Chromium not installed (missing " + String.join(", ", missing)
-                    + "); apt-get install chromium chromium-driver, or set FULCRUM_REQUIRE_BROWSER=1 to fail";
-            if ("1".equals(System.getenv("FULCRUM_REQUIRE_BROWSER"))) {
-                fail(message);
-            }
-            abort("Skipping: " + message);
-        }
+        chromium = Chromium.start(dir.resolve("chromium-profile"), "--window-size=1280,900");
+        browser = chromium.driver();
         us1 = ScriptedBackend.start("us1");
         us2 = ScriptedBackend.start("us2");
         eu1 = ScriptedBackend.start("eu1");
         balancer = BalancerYaml.routing("us-east", "policy: least-busy",
                 List.of(Backend.of(us1, "us-east"), Backend.of(us2, "us-east"), Backend.of(eu1, "eu-west")))
                 .set("admin.token", TOKEN).start();
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,900",
-                "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium-profile")));
-        // The Debian driver is used as is, so Selenium never tries to download one.
-        driverService = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort().build();
-        browser = new ChromeDriver(driverService, options);
-        browser.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
     }
 
     @AfterEach
     void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        if (driverService != null) {
-            driverService.stop();
+        if (chromium != null) {
+            chromium.close();
         }
         if (balancer != null) {
             balancer.close();

@@ -100,7 +100,7 @@ class AccessLogTest {
         assertTrue(s.contains(" path=\"/a b\" "), s);
         assertTrue(s.contains(" status=200 "), s);
         assertTrue(s.contains(" duration_ms=1.204 "), s);
-        assertTrue(s.contains(" user_agent=- backend=us-2 attempts=2 "), s);
+        assertTrue(s.contains(" user_agent=- route=- pool=- backend=us-2 attempts=2 "), s);
         assertTrue(s.contains(" tries=\"us-1:reset:0.120:-:0 us-2:success:0.000:0.804:200\" "), s);
         assertTrue(s.endsWith(" decision=\"region=us-east(default) pass=local to=us-east backend=us-2 avoided=1\"\n"), s);
     }
