@@ -291,6 +291,19 @@ public final class BalancerSchema {
     private BalancerSchema() {
     }
 
+    /**
+     * The settings of the file that a reload cannot apply: dotted paths, a section whose every key
+     * needs a restart being one ({@code health}), otherwise its keys ({@code timeouts.connect}).
+     */
+    public static List<String> restartSettings() {
+        return FILE.restartUnits();
+    }
+
+    /** The same within one named pool ({@code health}, {@code outlier}). */
+    public static List<String> poolRestartSettings() {
+        return POOL.restartUnits();
+    }
+
     static Map<String, Object> obj(Object... keyValues) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
