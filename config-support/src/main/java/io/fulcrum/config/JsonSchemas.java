@@ -3,6 +3,7 @@ package io.fulcrum.config;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -67,12 +68,15 @@ public final class JsonSchemas {
 
     private static Map<String, Object> field(Field f) {
         Map<String, Object> s = new LinkedHashMap<>();
+        boolean nested = f.type() == Field.Type.SECTION || f.type() == Field.Type.SECTIONS
+                || f.type() == Field.Type.NAMED_SECTIONS;
         String reload = switch (f.reload()) {
             case LIVE -> "a reload applies it";
             case RESTART -> "needs a restart";
             case START_ONLY -> "read at start";
         };
-        s.put("description", f.description() + " (" + reload + ")");
+        // A section's keys say for themselves whether a reload applies them.
+        s.put("description", nested ? f.description() : f.description() + " (" + reload + ")");
         switch (f.type()) {
             case STRING -> {
                 s.put("type", "string");
@@ -90,15 +94,15 @@ public final class JsonSchemas {
                 }
             }
             case DURATION -> {
-                s.put("type", f.name().equals("per-try-timeout") ? List.of("string", "null") : "string");
+                s.put("type", f.defaultValue() == null ? List.of("string", "null") : "string");
                 s.put("pattern", "^" + Durations.PATTERN + "$");
             }
             case BOOLEAN -> s.put("type", "boolean");
             case ENUM -> s.put("enum", f.values());
             case SECTION -> {
-                Map<String, Object> nested = of(f.section());
-                nested.remove("description");
-                s.putAll(nested);
+                Map<String, Object> section = of(f.section());
+                section.remove("description");
+                s.putAll(section);
             }
             case SECTIONS -> {
                 s.put("type", "array");
@@ -120,7 +124,9 @@ public final class JsonSchemas {
         if (f.defaultValue() != null) {
             s.put("default", f.defaultValue() instanceof Duration d ? Durations.format(d) : f.defaultValue());
         }
-        s.put("x-fulcrum-reload", f.reload().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        if (!nested) {
+            s.put("x-fulcrum-reload", f.reload().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        }
         return s;
     }
 
@@ -131,10 +137,81 @@ public final class JsonSchemas {
         return out;
     }
 
+    /**
+     * The key paths of {@code yaml} (as loaded by SnakeYAML: maps, lists, scalars) and whether the
+     * schema declares each: true when declared. Paths are dotted; list items add {@code []}, names
+     * of a named section ({@code pools}) read {@code *}: {@code pools.*.backends[].id}.
+     */
+    public static Map<String, Boolean> keys(Map<String, Object> schema, Object yaml) {
+        Map<String, Boolean> out = new TreeMap<>();
+        walk(schema, yaml, "", out);
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void walk(Map<String, Object> schema, Object value, String prefix, Map<String, Boolean> out) {
+        if (schema == null) {
+            return;
+        }
+        if (schema.get("oneOf") instanceof List<?> alternatives) {
+            for (Object a : alternatives) {
+                if (a instanceof Map<?, ?> m && m.containsKey("properties")) {
+                    schema = (Map<String, Object>) m;
+                }
+            }
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> props = (Map<String, Object>) schema.getOrDefault("properties", Map.of());
+            Object additional = schema.get("additionalProperties");
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String key = String.valueOf(e.getKey());
+                if (props.containsKey(key)) {
+                    out.put(prefix + key, true);
+                    walk((Map<String, Object>) props.get(key), e.getValue(), prefix + key + ".", out);
+                } else if (additional instanceof Map<?, ?> a && a.containsKey("properties")) {
+                    walk((Map<String, Object>) a, e.getValue(), prefix + "*.", out);
+                } else if (!(additional instanceof Map<?, ?>)) {
+                    out.put(prefix + key, false);
+                }
+            }
+        } else if (value instanceof List<?> list && schema.get("items") instanceof Map<?, ?> items) {
+            String listPrefix = prefix.isEmpty() ? "[]." : prefix.substring(0, prefix.length() - 1) + "[].";
+            for (Object item : list) {
+                walk((Map<String, Object>) items, item, listPrefix, out);
+            }
+        }
+    }
+
+    /** Every key path the schema declares, in the notation of {@link #keys}. */
+    public static List<String> declared(Map<String, Object> schema) {
+        List<String> out = new ArrayList<>();
+        declared(schema, "", out);
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void declared(Map<String, Object> schema, String prefix, List<String> out) {
+        if (schema.get("properties") instanceof Map<?, ?> props) {
+            for (Map.Entry<?, ?> e : props.entrySet()) {
+                String path = prefix + e.getKey();
+                out.add(path);
+                declared((Map<String, Object>) e.getValue(), path + ".", out);
+            }
+        }
+        if (schema.get("items") instanceof Map<?, ?> items && !prefix.isEmpty()) {
+            declared((Map<String, Object>) items, prefix.substring(0, prefix.length() - 1) + "[].", out);
+        }
+        if (schema.get("additionalProperties") instanceof Map<?, ?> a && a.containsKey("properties")) {
+            declared((Map<String, Object>) a, prefix + "*.", out);
+        }
+    }
+
     /** The document as pretty JSON text, ending in a newline. */
     public static String text(Map<String, Object> document) {
         try {
             DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
+                    .withSeparators(Separators.createDefaultInstance()
+                            .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
                     .withObjectIndenter(new DefaultIndenter("  ", "\n"))
                     .withArrayIndenter(new DefaultIndenter("  ", "\n"));
             return JSON.writer(printer).writeValueAsString(document) + "\n";
