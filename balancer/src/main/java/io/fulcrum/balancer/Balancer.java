@@ -38,7 +38,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running balancer: its event loops, backend registry, traffic server, metrics, admin server
+ * One running balancer: its event loops, pools (their registries, health checks and outlier
+ * detectors; {@link Pools}), router, traffic server, metrics, admin server
  * and config reloader, built from one config. The wiring lives here so that the command line and
  * the tests start exactly the same thing. {@link #start()} and {@link #stop()} are for the main
  * thread; snapshot swaps after start-up (reload, drain, enable) run on the single control thread
@@ -109,6 +110,8 @@ public final class Balancer implements AutoCloseable {
         pools.onAdded(live -> {
             live.registry().subscribe(snapshot -> retain.run());
             metrics.bindPool(live.config().name(), live.registry());
+            // A pool added by a reload: its addresses are pooled from now on.
+            retain.run();
         });
         pools.onRemoved(live -> {
             metrics.unbindPool(live.config().name());
@@ -230,13 +233,13 @@ public final class Balancer implements AutoCloseable {
 
     /** The registry of the pool named {@code name}, or {@code null} when there is none. */
     public BackendRegistry registry(String name) {
-        Pools.Live live = pools.all().get(name);
+        Pools.Live live = pools == null ? null : pools.all().get(name);
         return live == null ? null : live.registry();
     }
 
     /** The outlier detector of the pool named {@code name}, or {@code null} when there is none. */
     public OutlierDetector outlierDetector(String name) {
-        Pools.Live live = pools.all().get(name);
+        Pools.Live live = pools == null ? null : pools.all().get(name);
         return live == null ? null : live.outlier();
     }
 
@@ -272,7 +275,7 @@ public final class Balancer implements AutoCloseable {
 
     /** The first pool's registry (the pool {@code default} of a file without {@code pools}). */
     public BackendRegistry registry() {
-        return pools.first().registry();
+        return pools == null ? null : pools.first().registry();
     }
 
     public ProxyContext proxy() {

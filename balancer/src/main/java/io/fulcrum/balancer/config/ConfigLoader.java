@@ -45,13 +45,13 @@ public final class ConfigLoader {
     private static final List<String> LISTEN_KEYS = BalancerSchema.LISTEN.keys();
     private static final List<String> ADMIN_KEYS = BalancerSchema.ADMIN.keys();
     private static final List<String> DECISION_HEADER_KEYS = BalancerSchema.DECISION_HEADER.keys();
-    private static final List<String> ROUTING_KEYS = BalancerSchema.ROUTING.keys();
+    static final List<String> ROUTING_KEYS = BalancerSchema.ROUTING.keys();
     private static final List<String> SPILLOVER_KEYS = BalancerSchema.SPILLOVER.keys();
     private static final List<String> BACKEND_KEYS = BalancerSchema.BACKEND.keys();
     static final List<String> HEALTH_KEYS = BalancerSchema.HEALTH.keys();
     static final List<String> OUTLIER_KEYS = BalancerSchema.OUTLIER.keys();
     static final List<String> RETRY_KEYS = BalancerSchema.RETRY.keys();
-    private static final List<String> TIMEOUT_KEYS = BalancerSchema.TIMEOUTS.keys();
+    static final List<String> TIMEOUT_KEYS = BalancerSchema.TIMEOUTS.keys();
     private static final List<String> LIMIT_KEYS = BalancerSchema.LIMITS.keys();
 
     static final String DEFAULT_REGION = "default";

@@ -97,16 +97,36 @@ final class PoolsSection {
                 continue;
             }
             List<BackendConfig> backends = m.backends(s, region, idToPath);
-            RoutingConfig routing = m.routing(m.subsection(s, "routing", POOL_ROUTING_KEYS), top.routing());
+            Section routingSection = m.subsection(s, "routing", ConfigLoader.ROUTING_KEYS);
+            topLevelOnly(routingSection, POOL_ROUTING_KEYS, "the listener reads it, before any route is chosen");
+            RoutingConfig routing = m.routing(routingSection, top.routing());
             HealthConfig health = m.health(m.subsection(s, "health", ConfigLoader.HEALTH_KEYS), top.health());
             OutlierConfig outlier = m.outlier(m.subsection(s, "outlier", ConfigLoader.OUTLIER_KEYS), top.outlier());
             RetryConfig retry = m.retry(m.subsection(s, "retry", ConfigLoader.RETRY_KEYS), top.retry());
-            TimeoutsConfig timeouts = m.timeouts(m.subsection(s, "timeouts", POOL_TIMEOUT_KEYS),
-                    top.timeouts());
+            Section timeoutsSection = m.subsection(s, "timeouts", ConfigLoader.TIMEOUT_KEYS);
+            topLevelOnly(timeoutsSection, POOL_TIMEOUT_KEYS, "sockets and connection pools are shared by every pool");
+            TimeoutsConfig timeouts = m.timeouts(timeoutsSection, top.timeouts());
             if (!backends.isEmpty()) {
                 pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts));
             }
         }
         return pools;
+    }
+
+    /**
+     * Reports the keys of {@code s} that are valid at the top level but not in a pool, and drops
+     * them so that the top-level value applies.
+     */
+    private void topLevelOnly(Section s, List<String> poolKeys, String why) {
+        if (s.entries.isEmpty()) {
+            return; // absent or not a mapping (then immutable, and already reported)
+        }
+        s.entries.entrySet().removeIf(e -> {
+            if (poolKeys.contains(e.getKey())) {
+                return false;
+            }
+            m.problem(e.getValue().path(), e.getValue().key(), "set at the top level only (" + why + ")");
+            return true;
+        });
     }
 }

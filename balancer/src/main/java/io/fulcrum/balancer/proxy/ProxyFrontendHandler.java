@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -59,8 +58,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
     static final Object DRAIN = new Object();
-    /** The error of the 404 that a request no route matches gets (when there is no default pool). */
-    static final String NO_ROUTE = "no route for this request";
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final ProxyContext proxy;
@@ -275,33 +272,10 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         boolean close = !bodyless || !HttpUtil.isKeepAlive(request) || proxy.draining();
         discardingBody = true;
-        HttpResponseStatus status = HttpResponseStatus.valueOf(route.status());
-        ByteBuf body;
-        FullHttpResponse response;
-        String error = null;
-        if (route.kind() == Route.Kind.NO_ROUTE) {
-            error = NO_ROUTE;
-            response = ErrorResponses.json(ctx.alloc(), status, NO_ROUTE, requestId, false);
-            body = response.content();
-        } else if (route.kind() == Route.Kind.REDIRECT) {
-            body = Unpooled.EMPTY_BUFFER;
-            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-            response.headers().set(HttpHeaderNames.LOCATION,
-                    route.location(tls ? "https" : "http", facts.host(), request.uri()));
-        } else {
-            byte[] bytes = route.body().getBytes(StandardCharsets.UTF_8);
-            body = HttpMethod.HEAD.equals(request.method()) ? Unpooled.EMPTY_BUFFER : ctx.alloc().buffer(bytes.length)
-                    .writeBytes(bytes);
-            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, route.contentType())
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        }
-        if (route.kind() == Route.Kind.REDIRECT) {
-            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        }
-        response.headers().set(HeaderRules.X_REQUEST_ID, requestId);
-        route.editResponse(response.headers());
-        recordLocal(facts, client, requestId, status.code(), body.readableBytes(), error, route);
+        FullHttpResponse response = RouteResponses.of(ctx.alloc(), route, request, requestId, tls ? "https" : "http",
+                facts.host());
+        recordLocal(facts, client, requestId, response.status().code(), response.content().readableBytes(),
+                route.kind() == Route.Kind.NO_ROUTE ? RouteResponses.NO_ROUTE : null, route);
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }

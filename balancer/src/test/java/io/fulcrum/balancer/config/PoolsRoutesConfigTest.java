@@ -87,6 +87,21 @@ class PoolsRoutesConfigTest {
     }
 
     @Test
+    void loadsTheTwoServicesExample() throws ConfigException {
+        java.nio.file.Path file = java.nio.file.Path.of("config", "balancer-two-services.yaml");
+        if (!java.nio.file.Files.exists(file)) {
+            file = java.nio.file.Path.of("..", "config", "balancer-two-services.yaml");
+        }
+        BalancerConfig c = ConfigLoader.load(file);
+        assertEquals(List.of("default", "static"), c.pools().stream().map(PoolConfig::name).toList());
+        assertEquals("/", c.pool("static").health().path());
+        assertEquals("/health", c.pool("default").health().path());
+        assertEquals(new RouteAction.ToPool("static"), c.routes().get(0).action());
+        assertEquals(new RewriteConfig(""), c.routes().get(0).rewrite());
+        assertNull(c.defaultPool());
+    }
+
+    @Test
     void topLevelBackendsArePoolDefaultBesideOtherPools() throws ConfigException {
         BalancerConfig c = parse("backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\n" + TWO_POOLS);
         assertEquals(List.of("default", "web", "static"), c.pools().stream().map(PoolConfig::name).toList());
@@ -163,9 +178,11 @@ class PoolsRoutesConfigTest {
                 arguments("pools:\n  web: { backends: [{id: a, url: \"http://h:1\"}], retry: { attempts: 11 } }\ndefault-pool: web\n",
                         "pools.web.retry.attempts: out of range: 11 (expected: 0-10) (line 2)"),
                 arguments("pools:\n  web: { backends: [{id: a, url: \"http://h:1\"}], timeouts: { connect: 1s } }\ndefault-pool: web\n",
-                        "pools.web.timeouts.connect: unknown key (line 2)"),
+                        "pools.web.timeouts.connect: set at the top level only (sockets and connection pools are shared by every pool) (line 2)"),
                 arguments("pools:\n  web: { backends: [{id: a, url: \"http://h:1\"}], routing: { region-header: X-R } }\ndefault-pool: web\n",
-                        "pools.web.routing.region-header: unknown key (line 2)"),
+                        "pools.web.routing.region-header: set at the top level only (the listener reads it, before any route is chosen) (line 2)"),
+                arguments("pools:\n  web: { backends: [{id: a, url: \"http://h:1\"}], timeouts: { respnse: 1s } }\ndefault-pool: web\n",
+                        "pools.web.timeouts.respnse: unknown key, did you mean \"response\"? (line 2)"),
                 arguments("pools:\n  web: { backends: [{id: a, url: \"http://h:1\"}], health: { rise: 0 } }\ndefault-pool: web\n",
                         "pools.web.health.rise: out of range: 0 (expected: >= 1) (line 2)"),
                 arguments("pools:\n  web: { backends: [{id: a, url: \"http://h:1\"}], outlier: { max-ejected-percent: 101 } }\ndefault-pool: web\n",

@@ -261,6 +261,20 @@ class RoutesE2eTest {
     }
 
     @Test
+    void eachPoolHasItsOwnResponseTimeout() throws Exception {
+        ScriptedBackend quick = fx.backend("quick1").delay(java.time.Duration.ofMillis(800));
+        ScriptedBackend patient = fx.backend("patient1").delay(java.time.Duration.ofMillis(800));
+        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(quick, patient) + """
+                    timeouts: { response: 5s }
+                routes:
+                  - { match: { path: { prefix: /q } }, pool: quick }
+                  - { match: { path: { prefix: /p } }, pool: patient }
+                """).set("timeouts.response", "200ms"));
+        assertEquals(504, get("/q", "h").status(), "the top-level 200ms applies to the pool quick");
+        assertEquals(200, get("/p", "h").status(), "the pool patient waits up to its own 5s");
+    }
+
+    @Test
     void eachPoolHasItsOwnHealthChecks() throws Exception {
         ScriptedBackend c1 = fx.backend("c1").healthStatus(503);
         ScriptedBackend c2 = fx.backend("c2");
@@ -313,7 +327,12 @@ class RoutesE2eTest {
                   - { match: { path: { prefix: /b } }, pool: b }
                 """));
         assertEquals("a1", servedBy(get("/a", "h")));
-        assertEquals("b1", servedBy(get("/b", "h")));
+        try (RawHttpClient client = RawHttpClient.connect(balancer.port(), PATIENCE_MILLIS)) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals("b1", servedBy(client.get("/b")));
+            }
+        }
+        assertEquals(1, b.connections(), "the added pool's connections are pooled and reused");
         assertTrue(fx.adminGet(balancer, "/backends").contains("\"pool\":\"b\""));
 
         assertTrue(fx.adminGet(balancer, "/explain?pool=b").contains("\"chosen\":\"b1\""));
