@@ -157,6 +157,11 @@ public record FieldTable(String description, List<Field> fields) {
             return add(name, Field.Type.INTEGER, def, false, min, max, null, null, null, doc);
         }
 
+        /** An integer in {@code min..max} whose default the loader computes ({@code doc} says how). */
+        public Builder computedInteger(String name, long min, long max, String doc) {
+            return add(name, Field.Type.INTEGER, null, false, min, max, null, null, null, doc);
+        }
+
         /** A required integer in {@code min..max}. */
         public Builder requiredInteger(String name, long min, long max, String doc) {
             return add(name, Field.Type.INTEGER, null, true, min, max, null, null, null, doc);

@@ -155,7 +155,7 @@ public final class BalancerSchema {
     static final FieldTable RATE_LIMIT = FieldTable.builder("A token bucket per key, local to this process")
             .custom("rate", null, obj("type", "string", "pattern", "^[0-9]+(\\.[0-9]+)?/(s|m|h)$"),
                     "N/s, N/m or N/h, N > 0 (required)")
-            .custom("burst", null, obj("type", "integer", "minimum", 1, "maximum", EdgeSections.MAX_BURST),
+            .computedInteger("burst", 1, EdgeSections.MAX_BURST,
                     "Bucket size (default: one second's worth of rate, at least 1)")
             .custom("key", "client-address", obj("type", "string", "pattern", "^(client-address|header:.+)$"),
                     "client-address or header:NAME (a request without the header: its client address)")
@@ -228,9 +228,9 @@ public final class BalancerSchema {
             .build();
 
     static final FieldTable RESPOND = FieldTable.builder("Answer directly")
-            .custom("status", 200, obj("type", "integer", "minimum", 200, "maximum", 599), "Status")
+            .integer("status", 200, 200, 599, "Status")
             .custom("body", "", obj("type", "string"), "Body")
-            .custom("content-type", RouteAction.Respond.DEFAULT_CONTENT_TYPE, obj("type", "string"), "Content-Type")
+            .string("content-type", RouteAction.Respond.DEFAULT_CONTENT_TYPE, "Content-Type")
             .build();
 
     static final FieldTable HEADER_EDITS = FieldTable.builder("Remove, then set, then add; never framing headers")
@@ -242,7 +242,7 @@ public final class BalancerSchema {
             .build();
 
     static final FieldTable REWRITE = FieldTable.builder("Path rewrite, for routes with a path prefix to a pool")
-            .custom("strip-prefix", null, obj("type", "boolean"), "true: drop the matched prefix")
+            .bool("strip-prefix", false, "true: drop the matched prefix")
             .custom("replace-prefix", null, obj("type", "string", "pattern", "^/"), "Put this in place of the prefix")
             .build();
 

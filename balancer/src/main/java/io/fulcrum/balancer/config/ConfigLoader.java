@@ -234,7 +234,7 @@ public final class ConfigLoader {
                     problem(o.path(), o.value(), "expected a list of region names, got " + describe(o.value()));
                 }
             }
-            Duration slowStart = duration(s, "slow-start", defaults.slowStart(), false);
+            Duration slowStart = read(s, BalancerSchema.ROUTING).duration("slow-start", defaults.slowStart());
             return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart);
         }
 

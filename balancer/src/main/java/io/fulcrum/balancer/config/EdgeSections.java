@@ -41,7 +41,7 @@ final class EdgeSections {
             return null;
         }
         List<Cidr> networks = networks(m, s, "networks", e.value());
-        boolean forwardedFor = m.bool(s, "forwarded-for", true);
+        boolean forwardedFor = m.read(s, BalancerSchema.TRUSTED_EDGES).bool("forwarded-for");
         TrustedEdgesConfig.ProxyProtocol proxyProtocol = TrustedEdgesConfig.ProxyProtocol.OFF;
         Entry p = s.get("proxy-protocol");
         if (p != null) {
@@ -161,7 +161,8 @@ final class EdgeSections {
             }
         }
         long defaultBurst = Math.max(1, (long) Math.ceil(perSecond));
-        long burst = m.longInteger(s, "burst", defaultBurst, 1, MAX_BURST);
+        Mapper.Values v = m.read(s, BalancerSchema.RATE_LIMIT);
+        long burst = v.longInteger("burst", defaultBurst);
         String header = null;
         Entry k = s.get("key");
         if (k != null) {
@@ -181,7 +182,7 @@ final class EdgeSections {
                 }
             }
         }
-        int maxKeys = m.integer(s, "max-keys", RateLimitConfig.DEFAULT_MAX_KEYS, 1, MAX_KEYS_LIMIT);
+        int maxKeys = v.integer("max-keys");
         if (m.problems.size() != before || rateText == null) {
             return null;
         }

@@ -300,7 +300,8 @@ final class RoutesSection {
     }
 
     private RouteAction respond(Section s) {
-        int status = m.integer(s, "status", 200, 200, 599);
+        Mapper.Values v = m.read(s, BalancerSchema.RESPOND);
+        int status = v.integer("status");
         String body = "";
         Entry b = s.get("body");
         if (b != null && m.checkTag(b.path(), b.value())) {
@@ -310,7 +311,7 @@ final class RoutesSection {
                 m.problem(b.path(), b.value(), "expected a string, got " + Mapper.describe(b.value()));
             }
         }
-        String type = m.string(s, "content-type", RouteAction.Respond.DEFAULT_CONTENT_TYPE);
+        String type = v.string("content-type");
         Entry t = s.get("content-type");
         if (t != null && !validValue(type)) {
             m.problem(t.path(), t.value(), "not a valid header value: \"" + type + "\"");
@@ -425,7 +426,7 @@ final class RoutesSection {
         }
         Entry strip = s.get("strip-prefix");
         if (strip != null) {
-            return m.bool(s, "strip-prefix", false) ? new RewriteConfig("") : null;
+            return m.read(s, BalancerSchema.REWRITE).bool("strip-prefix") ? new RewriteConfig("") : null;
         }
         Entry replace = s.get("replace-prefix");
         String text = m.scalarText(replace, "a path prefix");
