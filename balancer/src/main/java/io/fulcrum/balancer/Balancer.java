@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.admin.AdminServer;
 import io.fulcrum.balancer.admin.AdminServices;
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.TlsConfig;
+import io.fulcrum.balancer.discovery.Discovery;
 import io.fulcrum.balancer.health.HealthCheckScheduler;
 import io.fulcrum.balancer.health.OutlierDetector;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
@@ -29,6 +31,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -69,6 +72,8 @@ public final class Balancer implements AutoCloseable {
     private PrometheusMeterRegistry meterRegistry;
     private BalancerMetrics metrics;
     private ConfigReloader reloader;
+    /** The backends of pools with {@code discovery}: from DNS or a watched file. */
+    private Discovery discovery;
     private AdminServer admin;
 
     /**
@@ -99,9 +104,22 @@ public final class Balancer implements AutoCloseable {
         workerGroup = transport.newGroup("fulcrum-io", workerThreads);
         healthGroup = transport.newGroup("fulcrum-health", 1);
         control = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("fulcrum-control", true));
-        pools = new Pools(config, control, healthGroup, transport);
+        discovery = new Discovery(control, (pool, backends) -> {
+            Pools.Live live = pools.all().get(pool);
+            if (live != null) {
+                live.registry().update(config().region(), live.config().routing(), backends);
+            }
+        });
+        try {
+            discovery.configure(config, name -> List.of());
+        } catch (ConfigException | IOException e) {
+            stop(Duration.ZERO);
+            throw new IllegalStateException("cannot discover backends: " + e.getMessage(), e);
+        }
+        pools = new Pools(config, control, healthGroup, transport, discovery::backends);
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics = new BalancerMetrics(meterRegistry);
+        discovery.bindMetrics(meterRegistry);
         ConnectionPool pool = ProxyServer.backendPool(config, transport);
         // Connections follow addresses: a backend removed or re-addressed by a reload loses its
         // idle pooled connections at the swap (requests in progress finish). The addresses kept
@@ -134,6 +152,11 @@ public final class Balancer implements AutoCloseable {
             server.start();
             if (configFile != null) {
                 reloader = new ConfigReloader(configFile, config, pools, proxy, metrics, control);
+                reloader.addApplier(next -> discovery.configure(next, name -> {
+                    Pools.Live live = pools.all().get(name);
+                    return live == null ? List.of()
+                            : live.registry().current().backends().stream().map(Backend::config).toList();
+                }));
             }
             adminGroup = transport.newGroup("fulcrum-admin", 1);
             admin = new AdminServer(config.admin(), new AdminServices(registry(), proxy, meterRegistry, reloader, control,
@@ -166,6 +189,12 @@ public final class Balancer implements AutoCloseable {
             throw new IllegalStateException("cannot watch " + configFile + ": " + e.getMessage(), e);
         }
         pools.start();
+        try {
+            discovery.start();
+        } catch (IOException e) {
+            stop(Duration.ZERO);
+            throw new IllegalStateException("cannot watch a backends file: " + e.getMessage(), e);
+        }
         return this;
     }
 
@@ -231,6 +260,11 @@ public final class Balancer implements AutoCloseable {
         return pools == null ? null : pools.first().outlier();
     }
 
+    /** Backends in every pool now (discovered ones included). */
+    public int backendCount() {
+        return pools.all().values().stream().mapToInt(p -> p.registry().current().backends().size()).sum();
+    }
+
     /** The registry of the pool named {@code name}, or {@code null} when there is none. */
     public BackendRegistry registry(String name) {
         Pools.Live live = pools == null ? null : pools.all().get(name);
@@ -273,6 +307,11 @@ public final class Balancer implements AutoCloseable {
         return server.tlsPort();
     }
 
+    /** The backend discovery (idle unless the config has {@code discovery}). */
+    public Discovery discovery() {
+        return discovery;
+    }
+
     /** The first pool's registry (the pool {@code default} of a file without {@code pools}). */
     public BackendRegistry registry() {
         return pools == null ? null : pools.first().registry();
@@ -302,6 +341,9 @@ public final class Balancer implements AutoCloseable {
         }
         if (pools != null) {
             pools.close();
+        }
+        if (discovery != null) {
+            discovery.close();
         }
         if (server != null) {
             server.stop(drain);

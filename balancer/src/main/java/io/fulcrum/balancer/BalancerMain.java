@@ -1,8 +1,10 @@
 package io.fulcrum.balancer;
 
+import io.fulcrum.balancer.config.BackendsFile;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.balancer.config.PoolConfig;
 import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -73,7 +75,23 @@ public final class BalancerMain implements Callable<Integer> {
         }
         if (check) {
             PrintWriter out = spec.commandLine().getOut();
-            out.println(config + ": OK (" + loaded.allBackends().size() + " backends)");
+            int backends = 0;
+            for (PoolConfig p : loaded.pools()) {
+                if (p.discovery() != null && p.discovery().file() != null) {
+                    try {
+                        backends += BackendsFile.load(p.discovery().file(), loaded.region()).size();
+                    } catch (ConfigException e) {
+                        PrintWriter err = spec.commandLine().getErr();
+                        e.problems().forEach(err::println);
+                        err.flush();
+                        return 2;
+                    }
+                } else {
+                    backends += p.backends().size();
+                }
+            }
+            boolean dns = loaded.pools().stream().anyMatch(p -> p.discovery() != null && p.discovery().dns() != null);
+            out.println(config + ": OK (" + backends + " backends" + (dns ? ", more from DNS" : "") + ")");
             out.flush();
             return 0;
         }
@@ -90,7 +108,7 @@ public final class BalancerMain implements Callable<Integer> {
             stopped.countDown();
         }, "fulcrum-shutdown"));
         log.info("Fulcrum balancer on port {} with {} backends; admin API on port {}", balancer.port(),
-                loaded.allBackends().size(), balancer.adminPort());
+                balancer.backendCount(), balancer.adminPort());
         stopped.await();
         return 0;
     }

@@ -2,6 +2,7 @@ package io.fulcrum.balancer;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.health.HealthCheckScheduler;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The live pools of a balancer: per pool its backend registry, health checks, outlier detector,
@@ -47,12 +49,22 @@ final class Pools implements AutoCloseable {
     private final EventLoopGroup healthGroup;
     private final Transport transport;
     private final BackendTls backendTls;
+    private final Function<PoolConfig, List<BackendConfig>> backends;
     private final List<Consumer<Live>> onAdded = new ArrayList<>();
     private final List<Consumer<Live>> onRemoved = new ArrayList<>();
     private volatile Map<String, Live> pools = Map.of();
     private boolean started;
 
     Pools(BalancerConfig config, ScheduledExecutorService control, EventLoopGroup healthGroup, Transport transport) {
+        this(config, control, healthGroup, transport, PoolConfig::backends);
+    }
+
+    /**
+     * @param backends a pool's backends: its static list, or what discovery found for it
+     */
+    Pools(BalancerConfig config, ScheduledExecutorService control, EventLoopGroup healthGroup, Transport transport,
+            Function<PoolConfig, List<BackendConfig>> backends) {
+        this.backends = requireNonNull(backends, "backends");
         this.control = requireNonNull(control, "control");
         this.healthGroup = requireNonNull(healthGroup, "healthGroup");
         this.transport = requireNonNull(transport, "transport");
@@ -65,7 +77,7 @@ final class Pools implements AutoCloseable {
     }
 
     private Live create(BalancerConfig config, PoolConfig p) {
-        BackendRegistry registry = new BackendRegistry(config.region(), p.routing(), p.backends());
+        BackendRegistry registry = new BackendRegistry(config.region(), p.routing(), backends.apply(p));
         OutlierDetector outlier = new OutlierDetector(registry, p.outlier(), control, NanoClock.SYSTEM);
         HealthTracker tracker = new HealthTracker(p.health().rise(), p.health().fall());
         tracker.subscribe(outlier::onHealthTransition);
@@ -142,7 +154,7 @@ final class Pools implements AutoCloseable {
                 live = create(next, p);
                 added.add(live);
             } else {
-                live.registry().update(next.region(), p.routing(), p.backends());
+                live.registry().update(next.region(), p.routing(), backends.apply(p));
                 live.proxy().apply(ProxySettings.from(next, p));
                 live = new Live(p, live.registry(), live.outlier(), live.health(), live.proxy());
             }

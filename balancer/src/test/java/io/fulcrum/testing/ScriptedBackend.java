@@ -93,6 +93,7 @@ public final class ScriptedBackend implements AutoCloseable {
     private final ConcurrentLinkedQueue<Long> loadSeqs = new ConcurrentLinkedQueue<>();
     private final int port;
     private volatile Channel server;
+    private final String host;
     private volatile Fault fault = Fault.NONE;
     private volatile int status = 200;
     private volatile int bodyBytes;
@@ -103,15 +104,24 @@ public final class ScriptedBackend implements AutoCloseable {
     private volatile boolean echo;
     private volatile ScheduledFuture<?> flapping;
 
-    private ScriptedBackend(String name, int port) throws InterruptedException {
+    private ScriptedBackend(String name, String host, int port) throws InterruptedException {
         this.name = requireNonNull(name, "name");
+        this.host = requireNonNull(host, "host");
         this.server = bind(port).sync().channel();
         this.port = ((InetSocketAddress) server.localAddress()).getPort();
     }
 
     /** Starts a backend on a free port. */
     public static ScriptedBackend start(String name) throws InterruptedException {
-        return new ScriptedBackend(name, 0);
+        return new ScriptedBackend(name, "127.0.0.1", 0);
+    }
+
+    /**
+     * Starts a backend on {@code host} (a loopback address: 127.0.0.2 is as local as 127.0.0.1 on
+     * Linux) and {@code port}, 0 for a free one; for backends that share a port on several addresses.
+     */
+    public static ScriptedBackend start(String name, String host, int port) throws InterruptedException {
+        return new ScriptedBackend(name, host, port);
     }
 
     /** Starts a backend on a free port that answers with the echo of each request ({@link #echo}). */
@@ -395,7 +405,7 @@ public final class ScriptedBackend implements AutoCloseable {
                                 new ChunkedWriteHandler(), new ScriptedBackendHandler(ScriptedBackend.this));
                     }
                 })
-                .bind("127.0.0.1", p);
+                .bind(host, p);
     }
 
     /** Stops the backend for good: listener and connections closed, event loop shut down. Idempotent. */

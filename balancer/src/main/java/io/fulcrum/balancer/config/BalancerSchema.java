@@ -192,6 +192,53 @@ public final class BalancerSchema {
                     "A PEM file of the CA certificates to trust (default: the JDK's trust store)")
             .build();
 
+    static final FieldTable AFFINITY_COOKIE = FieldTable.builder("The balancer pins each client with a cookie it sets")
+            .custom("name", AffinityConfig.Cookie.DEFAULT_NAME, headerSchema(), "The cookie's name (an RFC 9110 token)")
+            .custom("secret", null, obj("type", "string", "minLength", AffinityConfigLoader.MIN_SECRET),
+                    "HMAC key (at least 16 characters) shared by a fleet (default: random per process); not with"
+                            + " secret-file")
+            .custom("secret-file", null, obj("type", "string", "minLength", 1),
+                    "A file holding the HMAC key, read at load and reload; not with secret")
+            .duration("max-age", null, true, "The cookie's lifetime (default: none, a session cookie); > 0")
+            .build();
+
+    static final FieldTable AFFINITY_HASH = FieldTable.builder("Consistent hashing with bounded load")
+            .custom("on", null, obj("type", "string", "pattern", "^(header:.+|cookie:.+|path|client-address)$"),
+                    "header:NAME, cookie:NAME, path or client-address (required)")
+            .custom("balance-factor", AffinityConfig.Hash.DEFAULT_BALANCE_FACTOR,
+                    obj("type", "number", "minimum", 1, "maximum", 100),
+                    "No backend takes more than this times the average in-flight (1-100)")
+            .build();
+
+    static final FieldTable AFFINITY = FieldTable.builder("Session affinity: one of cookie or hash")
+            .section("cookie", AFFINITY_COOKIE, "Affinity by a cookie the balancer sets")
+            .section("hash", AFFINITY_HASH, "Affinity by consistent hashing of a request attribute")
+            .build();
+
+    static final FieldTable DISCOVERY_DNS = FieldTable.builder("A DNS name, asked again when its records' TTL runs out")
+            .custom("name", null, obj("type", "string", "minLength", 1),
+                    "The DNS name (required); for SRV e.g. _http._tcp.api.internal")
+            .custom("type", "A", obj("type", "string", "pattern", "^([Aa]|[Aa]{4}|[Ss][Rr][Vv])$"),
+                    "A, AAAA or SRV (SRV records carry port and weight)")
+            .custom("port", null, obj("type", "integer", "minimum", 1, "maximum", 65535),
+                    "The backends' port: required with A and AAAA, not allowed with SRV")
+            .custom("server", null, obj("type", "string"),
+                    "IPv4:port or [IPv6]:port (default: the system's resolvers)")
+            .duration("min-ttl", DiscoveryConfig.Dns.DEFAULT_MIN_TTL, true,
+                    "Shortest time between two asks; first retry after a failure")
+            .duration("max-ttl", DiscoveryConfig.Dns.DEFAULT_MAX_TTL, true,
+                    "Longest time an answer is used, >= min-ttl")
+            .name("region", null, "The backends' region (default: the top-level region)")
+            .integer("weight", 1, 1, Integer.MAX_VALUE, "Relative share of requests (A and AAAA only)")
+            .integer("max-in-flight", 512, 1, Integer.MAX_VALUE, "Requests in progress at once per backend")
+            .build();
+
+    static final FieldTable DISCOVERY = FieldTable.builder("Backends discovered instead of `backends`: one of dns or file")
+            .section("dns", DISCOVERY_DNS, "Backends from DNS")
+            .custom("file", null, obj("type", "string", "minLength", 1),
+                    "A watched YAML or JSON file: { backends: [ ... ] }")
+            .build();
+
     /** A named pool: its backends and overrides of the top-level sections. */
     static final FieldTable POOL = FieldTable.builder("A named pool")
             .sections("backends", BACKEND, "Required, at least one; ids unique across all pools")
@@ -200,6 +247,8 @@ public final class BalancerSchema {
             .section("outlier", OUTLIER, "Overrides of the top-level outlier, key by key")
             .section("retry", RETRY, "Overrides of the top-level retry, key by key")
             .section("timeouts", POOL_TIMEOUTS, "Overrides of the top-level timeouts (response only)")
+            .section("affinity", AFFINITY, "As the top-level affinity (default: inherit it); null turns it off")
+            .section("discovery", DISCOVERY, "As the top-level discovery, instead of backends")
             .build();
 
     static final FieldTable PATH_MATCH = FieldTable.builder("Exactly one of prefix, exact, regex; on the raw path")
@@ -286,6 +335,10 @@ public final class BalancerSchema {
                     "The pool of requests no route matches (default: a 404, or \"default\" without routes)")
             .section("trusted-edges", TRUSTED_EDGES, "The proxies in front (default: none)")
             .section("rate-limit", RATE_LIMIT, "Rate limit per key (default: none)")
+            .section("affinity", AFFINITY, "Session affinity for the pool \"default\" and pools without their own"
+                    + " (default: none)")
+            .section("discovery", DISCOVERY, "The pool \"default\"'s backends from DNS or a file, instead of"
+                    + " `backends` (default: none)")
             .build();
 
     private BalancerSchema() {

@@ -91,6 +91,20 @@ public final class ConfigLoader {
         return config;
     }
 
+    /** A composed YAML document and the start indexes of its explicitly tagged nodes. */
+    record Composed(Node root, Set<Integer> tagged) {
+    }
+
+    /** Composes YAML text into a node tree (never Java objects); syntax errors name {@code source}. */
+    static Composed compose(String yaml, String source) throws ConfigException {
+        try {
+            YamlMapper.Document doc = YamlMapper.compose(yaml, source);
+            return new Composed(doc.root(), doc.tagged());
+        } catch (ConfigProblems e) {
+            throw new ConfigException(e.problems());
+        }
+    }
+
     /** Maps one composed document; single use, confined to the calling thread. */
     static final class Mapper extends YamlMapper {
         /** Valid entries of routing.spillover.order, checked against the backends' regions at the end. */
@@ -117,10 +131,13 @@ public final class ConfigLoader {
             ListenConfig admin = listen(adminValues, null);
             AdminTokenConfig adminToken = adminToken(adminValues.section());
             String region = file.name("region");
-            RoutingConfig routing = routing(top);
+            RoutingConfig routing = routing(top).withAffinity(AffinityConfigLoader.affinity(this, top, "affinity"));
             Map<String, String> backendIds = new HashMap<>();
-            // With `pools`, the top-level `backends` (the pool "default") are optional.
-            List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null ? List.of()
+            DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(this, top, "discovery", region);
+            // With `pools`, the top-level `backends` (the pool "default") are optional; `discovery`
+            // replaces them.
+            List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null
+                    || DiscoveryConfigLoader.replacesBackends(top, "discovery") ? List.of()
                     : backends(top, region, backendIds);
             HealthConfig health = health(top);
             OutlierConfig outlier = outlier(top);
@@ -128,8 +145,9 @@ public final class ConfigLoader {
             TimeoutsConfig timeouts = timeouts(top);
             List<PoolConfig> pools = new PoolsSection(this,
                     new PoolsSection.Inherited(routing, health, outlier, retry, timeouts)).read(top, region,
-                    backends.isEmpty() ? null
-                            : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts),
+                    backends.isEmpty() && discovery == null ? null
+                            : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts,
+                                    discovery),
                     backendIds);
             checkSpilloverRegions();
             Set<String> poolNames = new java.util.LinkedHashSet<>();
@@ -235,7 +253,8 @@ public final class ConfigLoader {
                 }
             }
             Duration slowStart = read(s, BalancerSchema.ROUTING).duration("slow-start", defaults.slowStart());
-            return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart);
+            return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart,
+                    defaults.affinity());
         }
 
         /** The inherited spillover order, unless the section sets its own (even to nothing). */

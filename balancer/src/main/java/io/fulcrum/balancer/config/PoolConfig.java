@@ -13,18 +13,26 @@ import java.util.List;
  * {@code backends} and sections.
  *
  * @param name the pool's name (the same syntax as a backend id)
- * @param backends at least one backend; ids are unique across all pools
+ * @param backends at least one backend unless {@code discovery} is set; ids are unique across all pools
  * @param routing policy, spillover and slow start ({@code region-header} is the listener's and
  *     always the top-level one)
  * @param health active health checks of this pool's backends
  * @param outlier passive outlier ejection in this pool
  * @param retry retry attempts and budget; retries stay within the pool
  * @param timeouts the top-level timeouts with this pool's {@code response} timeout
+ * @param discovery where the pool's backends come from instead of {@code backends} (then empty),
+ *     or {@code null} for the static list
  */
 public record PoolConfig(String name, List<BackendConfig> backends, RoutingConfig routing, HealthConfig health,
-        OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts) {
+        OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts, DiscoveryConfig discovery) {
     /** The name of the pool that a file's top-level {@code backends} make. */
     public static final String DEFAULT = "default";
+
+    /** A pool of the static {@code backends}. */
+    public PoolConfig(String name, List<BackendConfig> backends, RoutingConfig routing, HealthConfig health,
+            OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts) {
+        this(name, backends, routing, health, outlier, retry, timeouts, null);
+    }
 
     public PoolConfig {
         requireNonNull(name, "name");

@@ -96,18 +96,24 @@ final class PoolsSection {
             if (s == null) {
                 continue;
             }
-            List<BackendConfig> backends = m.backends(s, region, idToPath);
+            DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(m, s, "discovery", region);
+            List<BackendConfig> backends = DiscoveryConfigLoader.replacesBackends(s, "discovery") ? List.of()
+                    : m.backends(s, region, idToPath);
             Section routingSection = m.subsection(s, "routing", ConfigLoader.ROUTING_KEYS);
             topLevelOnly(routingSection, POOL_ROUTING_KEYS, "the listener reads it, before any route is chosen");
             RoutingConfig routing = m.routing(routingSection, top.routing());
+            if (s.get("affinity") != null) {
+                // A whole block of its own, or `affinity: ~` to turn the inherited one off.
+                routing = routing.withAffinity(AffinityConfigLoader.affinity(m, s, "affinity"));
+            }
             HealthConfig health = m.health(m.subsection(s, "health", ConfigLoader.HEALTH_KEYS), top.health());
             OutlierConfig outlier = m.outlier(m.subsection(s, "outlier", ConfigLoader.OUTLIER_KEYS), top.outlier());
             RetryConfig retry = m.retry(m.subsection(s, "retry", ConfigLoader.RETRY_KEYS), top.retry());
             Section timeoutsSection = m.subsection(s, "timeouts", ConfigLoader.TIMEOUT_KEYS);
             topLevelOnly(timeoutsSection, POOL_TIMEOUT_KEYS, "sockets and connection pools are shared by every pool");
             TimeoutsConfig timeouts = m.timeouts(timeoutsSection, top.timeouts());
-            if (!backends.isEmpty()) {
-                pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts));
+            if (!backends.isEmpty() || discovery != null) {
+                pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts, discovery));
             }
         }
         return pools;

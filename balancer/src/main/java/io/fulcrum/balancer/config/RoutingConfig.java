@@ -12,8 +12,10 @@ import java.time.Duration;
  * @param spillover when and where to leave the client's region
  * @param slowStart window over which a backend that comes back ramps up to its full share
  *     ({@link Duration#ZERO} disables slow start)
+ * @param affinity the pool's session affinity (YAML {@code affinity}), or {@code null} for none
  */
-public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig spillover, Duration slowStart) {
+public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig spillover, Duration slowStart,
+        AffinityConfig affinity) {
 
     /** Selection policies; {@code least-busy} in YAML is {@link #LEAST_BUSY}. */
     public enum Policy {
@@ -30,6 +32,16 @@ public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig 
         public String yamlName() {
             return yamlName;
         }
+    }
+
+    /** Routing without affinity. */
+    public RoutingConfig(Policy policy, String regionHeader, SpilloverConfig spillover, Duration slowStart) {
+        this(policy, regionHeader, spillover, slowStart, null);
+    }
+
+    /** This routing with {@code affinity} instead (may be {@code null}). */
+    public RoutingConfig withAffinity(AffinityConfig affinity) {
+        return new RoutingConfig(policy, regionHeader, spillover, slowStart, affinity);
     }
 
     /** Every field at its default: least-busy, spillover at 0.8 to every other region, 10s slow start. */

@@ -6,6 +6,7 @@ import io.fulcrum.balancer.http1.Upgrades;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.route.Route;
+import io.fulcrum.balancer.routing.Affinity;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.DecisionTrace;
 import io.fulcrum.balancer.routing.LoadBalancer;
@@ -108,6 +109,8 @@ final class Exchange implements FutureListener<Channel> {
     /** The protocols an upgrade request asks for ({@link Upgrades}), or {@code null}. */
     private final String upgrade;
     private final String clientAddress;
+    /** The pool's session affinity when the request came, or {@code null}. */
+    private final Affinity affinity;
     private final long startNanos;
     private final ReplayBuffer body;
 
@@ -163,7 +166,8 @@ final class Exchange implements FutureListener<Channel> {
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.upgrade = Upgrades.requested(request);
-        this.tries = new Tries(clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of()));
+        this.affinity = pool.registry().current().loadBalancer().affinity();
+        this.tries = new Tries(AffinityRules.routing(affinity, request, clientAddress, clientRegion));
         this.startNanos = proxy.clock().nanoTime();
         this.body = new ReplayBuffer(settings.replayBodyBytes());
     }
@@ -539,6 +543,8 @@ final class Exchange implements FutureListener<Channel> {
         if (facts.debug() && trace != null) {
             response.headers().set(DECISION_HEADER, trace.detailed());
         }
+        AffinityRules.pin(affinity, tries.routing(), response, a.backend,
+                request.headers().contains(HeaderRules.X_FORWARDED_PROTO, "https", true));
         transition(State.STREAMING);
         clientStatus = code;
         servedBy = a.backend.id();

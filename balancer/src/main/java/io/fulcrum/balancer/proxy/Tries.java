@@ -29,7 +29,7 @@ final class Tries {
 
     /** What selection should know for the next try: the client's region and the backends tried. */
     RequestInfo routing() {
-        return tried.isEmpty() ? routing : new RequestInfo(routing.clientRegion(), tried);
+        return tried.isEmpty() ? routing : routing.withExcluded(tried);
     }
 
     /** A try starts. */

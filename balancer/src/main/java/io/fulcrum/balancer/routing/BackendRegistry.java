@@ -48,7 +48,9 @@ public final class BackendRegistry {
 
     /**
      * Replaces the pool; backends whose id stays keep their live state. A backend added to a running
-     * pool starts in slow start, like one that recovers; the first pool does not (all start equal).
+     * pool starts in slow start, like one that recovers; the first pool does not (all start equal), nor
+     * the first backends of a pool that had none (a discovered pool's first answer): with nothing
+     * beside them, a ramp would shift no share.
      */
     public void update(String localRegion, RoutingConfig routing, List<BackendConfig> configs) {
         notifyListeners(rebuild(localRegion, routing, configs));
@@ -71,7 +73,7 @@ public final class BackendRegistry {
                 state = before.state();
             } else {
                 state = new BackendState(clock);
-                if (old != null) {
+                if (old != null && !old.backends().isEmpty()) {
                     state.markRecovered(clock.nanoTime());
                 }
             }

@@ -29,6 +29,8 @@ public final class DecisionTrace {
         SATURATED,
         /** No routable backend anywhere: any backend that is not draining. */
         PANIC,
+        /** The request's affinity cookie or hash key named the backend. */
+        AFFINITY,
         /** Nothing could take the request. */
         NONE;
 

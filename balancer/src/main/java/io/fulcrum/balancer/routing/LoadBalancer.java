@@ -25,6 +25,14 @@ public interface LoadBalancer {
         return b;
     }
 
+    /**
+     * The pool's session affinity for this snapshot, or {@code null} when it has none; tells the
+     * proxy what to read from a request and what cookie to set.
+     */
+    default Affinity affinity() {
+        return null;
+    }
+
     /** The spill-over and panic counters, or {@code null} for a policy without regions. */
     default RoutingCounters counters() {
         return null;

@@ -47,6 +47,19 @@ public final class LoadBalancerFactory {
      */
     public static LoadBalancer create(String localRegion, RoutingConfig routing, List<Backend> backends,
             LoadBalancer previous, NanoClock clock, RandomGenerator random) {
+        AffinityLoadBalancer affinityBefore = previous instanceof AffinityLoadBalancer a ? a : null;
+        LoadBalancer policy = policy(localRegion, routing, backends,
+                affinityBefore == null ? previous : affinityBefore.policy(), clock, random);
+        if (routing.affinity() == null) {
+            return policy;
+        }
+        return new AffinityLoadBalancer(policy, Affinity.build(routing.affinity(), backends,
+                affinityBefore == null ? null : affinityBefore.affinity()), clock);
+    }
+
+    /** The region-aware policy, without affinity. */
+    private static LoadBalancer policy(String localRegion, RoutingConfig routing, List<Backend> backends,
+            LoadBalancer previous, NanoClock clock, RandomGenerator random) {
         RegionAwareLoadBalancer before = previous instanceof RegionAwareLoadBalancer r ? r : null;
         long slowStartNanos = routing.slowStart().toNanos();
 

@@ -113,11 +113,17 @@ class BackendRegistryTest {
 
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().getId();
-        long before = threads.getThreadAllocatedBytes(id);
-        for (int i = 0; i < 100_000; i++) {
-            sink = lb.select(i % 2 == 0 ? RequestInfo.DEFAULT : fromEu);
+        // Steady state is what counts: until the JIT has compiled the selection (later on a busy
+        // machine), escape analysis has not removed its temporaries. Measured in rounds until one
+        // is clean, at most 20.
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < 20 && allocated >= 4096; round++) {
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 100_000; i++) {
+                sink = lb.select(i % 2 == 0 ? RequestInfo.DEFAULT : fromEu);
+            }
+            allocated = threads.getThreadAllocatedBytes(id) - before;
         }
-        long allocated = threads.getThreadAllocatedBytes(id) - before;
 
         assertTrue(sink != null);
         // 100,000 selections: one byte each would be 100 KB. What remains is the measurement itself.
