@@ -32,6 +32,11 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * {@code backends[2].url: not an http URL: "ftp://x" (expected: http://host[:port] or https://host[:port]) (line 14)}.
  * Unknown and duplicate keys, YAML tags, wrong types and out-of-range values are all errors: a
  * config either applies completely or not at all.
+ *
+ * <p>The reading is the shared {@link YamlMapper} (also the post server's). Every section's keys,
+ * and the type, range and default of its plain values, are declared in {@link BalancerSchema}; the
+ * code here reads values whose syntax is richer (URLs, networks, header edits, certificates) and the
+ * rules between keys.
  */
 public final class ConfigLoader {
     static final Pattern ID = YamlMapper.ID;
