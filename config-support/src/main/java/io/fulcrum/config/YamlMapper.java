@@ -375,16 +375,22 @@ public class YamlMapper {
 
     /** One of {@code values}, with a "did you mean" for near misses. */
     public String oneOf(Section s, String key, String def, List<String> values) {
+        return oneOf(s, key, def, values, "value");
+    }
+
+    /** One of {@code values}; {@code noun} names what it is in messages ("unknown policy ..."). */
+    public String oneOf(Section s, String key, String def, List<String> values, String noun) {
         Entry e = s.get(key);
         if (e == null) {
             return def;
         }
-        String text = scalarText(e, "one of " + String.join(", ", values));
+        String text = scalarText(e, values.size() == 1 ? values.get(0)
+                : String.join(", ", values.subList(0, values.size() - 1)) + " or " + values.get(values.size() - 1));
         if (text == null) {
             return def;
         }
         if (!values.contains(text)) {
-            problem(e.path(), e.value(), "unknown value \"" + text + "\"" + hint(text, values)
+            problem(e.path(), e.value(), "unknown " + noun + " \"" + text + "\"" + hint(text, values)
                     + " (expected: " + String.join(", ", values) + ")");
             return def;
         }
@@ -572,8 +578,13 @@ public class YamlMapper {
         }
 
         public String oneOf(String key) {
+            return oneOf(key, (String) field(key, Field.Type.ENUM).defaultValue(), "value");
+        }
+
+        /** One of the declared words; {@code noun} names it in messages. */
+        public String oneOf(String key, String def, String noun) {
             Field f = field(key, Field.Type.ENUM);
-            return YamlMapper.this.oneOf(section, key, (String) f.defaultValue(), f.values());
+            return YamlMapper.this.oneOf(section, key, def, f.values(), noun);
         }
     }
 }

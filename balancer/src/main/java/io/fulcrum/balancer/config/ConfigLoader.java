@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -203,23 +202,9 @@ public final class ConfigLoader {
 
         /** A routing section; every key it does not set keeps its value in {@code defaults}. */
         RoutingConfig routing(Section s, RoutingConfig defaults) {
-            RoutingConfig.Policy policy = defaults.policy();
-            Entry p = s.get("policy");
-            if (p != null) {
-                String text = scalarText(p, "a policy name");
-                if (text != null) {
-                    Optional<RoutingConfig.Policy> found = java.util.Arrays.stream(RoutingConfig.Policy.values())
-                            .filter(v -> v.yamlName().equals(text)).findFirst();
-                    if (found.isPresent()) {
-                        policy = found.get();
-                    } else {
-                        List<String> names = java.util.Arrays.stream(RoutingConfig.Policy.values())
-                                .map(RoutingConfig.Policy::yamlName).toList();
-                        problem(p.path(), p.value(), "unknown policy \"" + text + "\"" + hint(text, names)
-                                + " (expected: " + String.join(", ", names) + ")");
-                    }
-                }
-            }
+            String policyName = read(s, BalancerSchema.ROUTING).oneOf("policy", defaults.policy().yamlName(), "policy");
+            RoutingConfig.Policy policy = java.util.Arrays.stream(RoutingConfig.Policy.values())
+                    .filter(v -> v.yamlName().equals(policyName)).findFirst().orElseThrow();
             String regionHeader = s.get("region-header") == null ? defaults.regionHeader() : headerName(s, "region-header");
             Section sp = subsection(s, "spillover", SPILLOVER_KEYS);
             double saturation = defaults.spillover().saturation();

@@ -42,22 +42,10 @@ final class EdgeSections {
         }
         List<Cidr> networks = networks(m, s, "networks", e.value());
         boolean forwardedFor = m.read(s, BalancerSchema.TRUSTED_EDGES).bool("forwarded-for");
-        TrustedEdgesConfig.ProxyProtocol proxyProtocol = TrustedEdgesConfig.ProxyProtocol.OFF;
-        Entry p = s.get("proxy-protocol");
-        if (p != null) {
-            String text = m.scalarText(p, "off, v1, v2 or any");
-            if (text != null) {
-                List<String> names = Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
-                        .map(TrustedEdgesConfig.ProxyProtocol::yamlName).toList();
-                int i = names.indexOf(text);
-                if (i < 0) {
-                    m.problem(p.path(), p.value(), "unknown value \"" + text + "\"" + ConfigLoader.hint(text, names)
-                            + " (expected: " + String.join(", ", names) + ")");
-                } else {
-                    proxyProtocol = TrustedEdgesConfig.ProxyProtocol.values()[i];
-                }
-            }
-        }
+        Mapper.Values v = m.read(s, BalancerSchema.TRUSTED_EDGES);
+        String protocol = v.oneOf("proxy-protocol");
+        TrustedEdgesConfig.ProxyProtocol proxyProtocol = Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
+                .filter(pp -> pp.yamlName().equals(protocol)).findFirst().orElseThrow();
         if (!forwardedFor && proxyProtocol == TrustedEdgesConfig.ProxyProtocol.OFF && s.get("forwarded-for") != null) {
             Entry f = s.get("forwarded-for");
             m.problem(f.path(), f.value(), "false with proxy-protocol off: no peer's word would be taken "
