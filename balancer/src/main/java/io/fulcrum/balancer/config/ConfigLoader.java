@@ -497,14 +497,8 @@ public final class ConfigLoader {
         }
 
         String accessLogFormat(Section top) {
-            String value = string(top, "access-log-format",
-                    (String) BalancerSchema.FILE.field("access-log-format").defaultValue());
-            Entry e = top.get("access-log-format");
-            if (e != null && !value.equals("json") && !value.equals("logfmt")) {
-                problem(e.path(), e.value(), "unknown format \"" + value + "\" (expected: json or logfmt)");
-                return (String) BalancerSchema.FILE.field("access-log-format").defaultValue();
-            }
-            return value;
+            Values v = read(top, BalancerSchema.FILE);
+            return v.oneOf("access-log-format", (String) v.defaultValue("access-log-format"), "format");
         }
 
         /** The optional {@code decision-header: { request: X-Fulcrum-Debug, trusted: [127.0.0.0/8] }}. */
