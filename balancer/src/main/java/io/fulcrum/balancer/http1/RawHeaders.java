@@ -191,6 +191,54 @@ public final class RawHeaders extends HttpHeaders {
         }
     }
 
+    /** Receives the fields of {@link #forEachField}. */
+    public interface FieldVisitor {
+        /** @param lowerCaseName the field's name in lower case, as HTTP/2 writes it */
+        void field(AsciiString lowerCaseName, CharSequence value);
+    }
+
+    /** Names a response often carries, kept once in lower case rather than copied per message. */
+    private static final AsciiString[] COMMON_NAMES = {
+        AsciiString.cached("content-type"), AsciiString.cached("content-length"), AsciiString.cached("date"),
+        AsciiString.cached("server"), AsciiString.cached("last-modified"), AsciiString.cached("etag"),
+        AsciiString.cached("accept-ranges"), AsciiString.cached("cache-control"), AsciiString.cached("vary"),
+        AsciiString.cached("via"), AsciiString.cached("x-request-id"), AsciiString.cached("content-encoding"),
+        AsciiString.cached("expires"), AsciiString.cached("location"), AsciiString.cached("set-cookie"),
+    };
+
+    /**
+     * Visits every field still present, in order, with its name in lower case; values of received
+     * fields are views of the received bytes, not copies. For writing the fields as HTTP/2 headers
+     * without going through strings.
+     */
+    public void forEachField(FieldVisitor visitor) {
+        for (int i = 0; i < count; i++) {
+            if (!live(i)) {
+                continue;
+            }
+            int valueStart = at[i * STRIDE + 2];
+            visitor.field(lowerCaseName(i), new AsciiString(bytes, valueStart, at[i * STRIDE + 3] - valueStart, false));
+        }
+        for (int i = 0; i < extraCount; i++) {
+            visitor.field(AsciiString.of(extra[2 * i]).toLowerCase(), extra[2 * i + 1]);
+        }
+    }
+
+    private AsciiString lowerCaseName(int i) {
+        int start = at[i * STRIDE];
+        int length = at[i * STRIDE + 1] - start;
+        for (AsciiString common : COMMON_NAMES) {
+            if (common.length() == length && nameIs(i, common)) {
+                return common;
+            }
+        }
+        byte[] lower = new byte[length];
+        for (int k = 0; k < length; k++) {
+            lower[k] = LOWER[bytes[start + k] & 0xFF];
+        }
+        return new AsciiString(lower, false);
+    }
+
     /** Writes ordinary header fields as {@code name: value CRLF}. */
     static void encodeFields(HttpHeaders headers, ByteBuf out) {
         Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();

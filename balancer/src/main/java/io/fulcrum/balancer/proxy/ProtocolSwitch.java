@@ -2,7 +2,7 @@ package io.fulcrum.balancer.proxy;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -54,15 +54,14 @@ final class ProtocolSwitch {
     }
 
     /**
-     * The last handler of an HTTP/2 connection's own pipeline (its streams have pipelines of
-     * their own): closes the connection when it has been idle for {@code client-idle} with no
-     * stream open, and on drain closes it gracefully (GOAWAY, then streams in progress may finish
-     * within the drain period).
+     * The last handler of an HTTP/2 connection's pipeline: closes the connection when it has
+     * been idle for {@code client-idle} with no stream open, and on drain closes it gracefully
+     * (GOAWAY, then streams in progress may finish within the drain period).
      */
     static final class Http2Connection extends ChannelInboundHandlerAdapter {
-        private final Http2FrameCodec codec;
+        private final Http2ConnectionHandler codec;
 
-        Http2Connection(Http2FrameCodec codec) {
+        Http2Connection(Http2ConnectionHandler codec) {
             this.codec = codec;
         }
 

@@ -2,8 +2,6 @@ package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.http1.Http1Decoder;
 import io.fulcrum.balancer.http1.Http1Encoder;
-import io.fulcrum.balancer.metrics.RequestRecord;
-import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -14,9 +12,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -26,20 +21,14 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,21 +41,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread safe: confined to the client channel's event loop.
  */
-final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide {
+final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide, RequestIntake.Answers {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
-    private static final int MAX_REQUEST_ID_LENGTH = 200;
     private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
     static final Object DRAIN = new Object();
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final ProxyContext proxy;
     private final boolean tls;
     private final long tunnelIdleNanos;
-    private final boolean h2;
     private ChannelHandlerContext ctx;
-    private String clientAddress;
-    private InetAddress remoteAddress;
+    /** The per-request steps shared with HTTP/2; set once the connection is active. */
+    private RequestIntake intake;
     private Exchange exchange;
     /** Pipelined messages that arrived while an earlier request was still being answered. */
     private ArrayDeque<Object> queued;
@@ -91,15 +77,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
      * @param tunnelIdleNanos how long a tunnel (after a 101) may carry nothing either way
      */
     ProxyFrontendHandler(ProxyContext proxy, boolean tls, long tunnelIdleNanos) {
-        this(proxy, tls, tunnelIdleNanos, false);
-    }
-
-    /** @param h2 this handler serves one HTTP/2 stream, whose frames came as HTTP/1.1 messages */
-    ProxyFrontendHandler(ProxyContext proxy, boolean tls, long tunnelIdleNanos, boolean h2) {
         this.proxy = proxy;
         this.tls = tls;
         this.tunnelIdleNanos = tunnelIdleNanos;
-        this.h2 = h2;
     }
 
     @Override
@@ -118,15 +98,18 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     private void activate(ChannelHandlerContext ctx) {
-        if (clientAddress != null) {
+        if (intake != null) {
             return;
         }
-        // The PROXY header's source when a trusted edge sent one, else the peer.
-        InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ctx.channel());
-        clientAddress = remote != null ? remote.getAddress().getHostAddress()
-                : String.valueOf(ctx.channel().remoteAddress());
-        remoteAddress = remote != null ? remote.getAddress() : null;
+        intake = newIntake(proxy, tls, ctx.channel());
         ctx.read();
+    }
+
+    /** The intake of a connection: its address is a trusted PROXY header's source, else the peer. */
+    static RequestIntake newIntake(ProxyContext proxy, boolean tls, Channel ch) {
+        InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ch);
+        return new RequestIntake(proxy, tls, remote != null ? remote.getAddress().getHostAddress()
+                : String.valueOf(ch.remoteAddress()), remote != null ? remote.getAddress() : null);
     }
 
     @Override
@@ -163,15 +146,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private void dispatch(Object msg) {
         dispatching = true;
         try {
-            if (msg instanceof FullHttpRequest) {
-                // A whole request in one object (an HTTP/2 stream whose headers ended it): the
-                // exchange keeps head and body apart, the head to send to each try and the body
-                // to replay.
-                FullHttpRequest full = (FullHttpRequest) msg;
-                onRequest(new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers()));
-                onContent(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
-                return;
-            }
             if (msg instanceof HttpRequest) {
                 onRequest((HttpRequest) msg);
             }
@@ -186,96 +160,32 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     private void onRequest(HttpRequest request) {
-        ProxySettings settings = proxy.settings();
-        RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
-        String requestId = requestId(request);
-        TrustedEdges edges = settings.trustedEdges();
-        String client = edges == null ? clientAddress : edges.client(remoteAddress, clientAddress, request.headers());
-        RequestFacts facts = facts(request, settings, client);
-        if (rejection != null) {
-            discardingBody = true;
-            recordRejection(facts, client, requestId, rejection, null);
-            writeError(null, requestId, rejection.status(), rejection.message(), true, null);
-            return;
+        Exchange ex = intake.admit(request, this, ctx.alloc(), this);
+        if (ex != null) {
+            exchange = ex;
+            ex.start();
         }
-        // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
-        Route<ProxyPool> route = proxy.router().route(request, facts.host());
-        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy);
-        if (retryAfter > 0) {
-            // Refused before any backend is chosen: no backend load, nothing to retry.
-            // The connection stays unless a body is coming (not worth reading) or the client said close.
-            boolean stays = HttpUtil.isKeepAlive(request) && !HttpUtil.isTransferEncodingChunked(request)
-                    && HttpUtil.getContentLength(request, 0L) == 0;
-            discardingBody = true;
-            recordRejection(facts, client, requestId, RateLimits.REJECTION, route);
-            writeError(null, requestId, RateLimits.REJECTION.status(), RateLimits.REJECTION.message(), !stays,
-                    Long.toString(retryAfter));
-            return;
-        }
-        if (route.kind() != Route.Kind.POOL) {
-            respondLocally(request, client, requestId, facts, route);
-            return;
-        }
-        ProxyPool pool = route.pool();
-        String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
-        // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
-        Exchange ex = new Exchange(this, proxy, pool, route, pool.settings(), request, requestId, region, client);
-        ex.facts(facts);
-        if (h2) {
-            // Netty's HTTP/2-to-HTTP/1.1 conversion adds fields of its own; they are not the client's.
-            for (HttpConversionUtil.ExtensionHeaderNames name : HttpConversionUtil.ExtensionHeaderNames.values()) {
-                request.headers().remove(name.text());
-            }
-        }
-        HeaderRules.prepareRequest(request, clientAddress, client, requestId, tls);
-        if (facts.spanId() != null) {
-            // No valid traceparent came in: this request starts a trace (its tracestate goes too).
-            request.headers().remove(TraceContext.TRACESTATE);
-            request.headers().set(TraceContext.TRACEPARENT, TraceContext.traceparent(facts.traceId(), facts.spanId()));
-        }
-        if (route.rewrites()) {
-            request.setUri(route.rewrite(request.uri()));
-        }
-        // After the balancer's own forwarding headers, so that a route may replace them.
-        route.editRequest(request.headers());
-        exchange = ex;
-        ex.start();
+    }
+
+    @Override
+    public void refuse(HttpRequest request, String requestId, RequestValidator.Rejection rejection,
+            String retryAfter) {
+        // A rate-limited request keeps the connection unless a body is coming (not worth reading)
+        // or the client said close; a malformed or oversized one closes it.
+        boolean stays = retryAfter != null && HttpUtil.isKeepAlive(request) && bodyless(request);
+        discardingBody = true;
+        writeError(null, requestId, rejection.status(), rejection.message(), !stays, retryAfter);
     }
 
     /**
-     * The request's facts as plain values, read before the head is rewritten; a request without a
-     * valid {@code traceparent} gets a new trace id here.
+     * Writes a route's own answer. The request's body, if any, is not read: the connection closes
+     * after the answer (lingering), as after any early answer.
      */
-    private RequestFacts facts(HttpRequest request, ProxySettings settings, String client) {
-        String traceparent = request.headers().get(TraceContext.TRACEPARENT);
-        String traceId = TraceContext.traceId(traceparent);
-        String spanId = null;
-        if (traceId == null) {
-            traceId = TraceContext.newTraceId();
-            spanId = TraceContext.newParentId();
-        }
-        DebugAccess debug = settings.debug();
-        return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
-                request.headers().get(HttpHeaderNames.HOST), request.headers().get(HttpHeaderNames.USER_AGENT),
-                request.protocolVersion().text(), traceId, spanId,
-                debug != null && debug.allows(request.headers().contains(debug.header()),
-                        client == clientAddress ? remoteAddress : TrustedEdges.parse(client)));
-    }
-
-    /**
-     * Answers a request whose route does not go to a pool: its redirect or fixed response, or the
-     * 404 of no route. The request's body, if any, is not read: the connection closes after the
-     * answer (lingering), as after any early answer.
-     */
-    private void respondLocally(HttpRequest request, String client, String requestId, RequestFacts facts,
-            Route<ProxyPool> route) {
-        boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+    @Override
+    public void answerLocally(HttpRequest request, FullHttpResponse response) {
+        boolean bodyless = bodyless(request);
         boolean close = !bodyless || !HttpUtil.isKeepAlive(request) || proxy.draining();
         discardingBody = true;
-        FullHttpResponse response = RouteResponses.of(ctx.alloc(), route, request, requestId, tls ? "https" : "http",
-                facts.host());
-        recordLocal(facts, client, requestId, response.status().code(), response.content().readableBytes(),
-                route.kind() == Route.Kind.NO_ROUTE ? RouteResponses.NO_ROUTE : null, route);
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
@@ -289,31 +199,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void recordLocal(RequestFacts facts, String client, String requestId, int status, long bytesOut,
-            String error, Route<ProxyPool> route) {
-        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
-                facts.method(), facts.host(), facts.target(), facts.protocol(), status,
-                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error,
-                route.name(), null);
-        if (proxy.requestMetrics() != null) {
-            proxy.requestMetrics().record(r);
-        }
-        proxy.accessLog().log(r);
-    }
-
-    /** A request refused before any exchange began (malformed, too large): metered and logged here. */
-    /** @param route the request's route, or {@code null} when it was refused before routing */
-    private void recordRejection(RequestFacts facts, String client, String requestId,
-            RequestValidator.Rejection rejection, Route<ProxyPool> route) {
-        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
-                facts.method(), facts.host(), facts.target(), facts.protocol(), rejection.status().code(),
-                RequestRecord.COMPLETED, 0, 0, 0, 0, facts.userAgent(), null, List.of(), null, rejection.message(),
-                route == null ? null : route.name(),
-                route == null || route.pool() == null ? null : route.pool().name());
-        if (proxy.requestMetrics() != null) {
-            proxy.requestMetrics().record(r);
-        }
-        proxy.accessLog().log(r);
+    private static boolean bodyless(HttpRequest request) {
+        return !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
     }
 
     private void onContent(HttpContent content) {
@@ -665,22 +552,5 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
                 ReferenceCountUtil.release(msg);
             }
         }
-    }
-
-    /** The client's X-Request-Id when it is sane, else a new random 128-bit id. */
-    private static String requestId(HttpRequest request) {
-        String id = request.headers().get(HeaderRules.X_REQUEST_ID);
-        if (id != null && !id.isEmpty() && id.length() <= MAX_REQUEST_ID_LENGTH) {
-            return id;
-        }
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        byte[] out = new byte[32];
-        long hi = random.nextLong();
-        long lo = random.nextLong();
-        for (int i = 0; i < 16; i++) {
-            out[i] = HEX[(int) (hi >>> (60 - 4 * i)) & 0xF];
-            out[16 + i] = HEX[(int) (lo >>> (60 - 4 * i)) & 0xF];
-        }
-        return new String(out, StandardCharsets.ISO_8859_1);
     }
 }

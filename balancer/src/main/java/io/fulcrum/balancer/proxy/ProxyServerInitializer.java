@@ -8,12 +8,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -30,9 +24,9 @@ import java.util.concurrent.TimeUnit;
  *       detection, and the proxy handler, which also decides when a connection closes. Pipelined
  *       requests are read no faster than they are answered (reading is explicit), so one read of
  *       at most 64 KiB bounds what a connection queues.
- *   <li>HTTP/2: Netty's frame codec (header validation, flow control, stream limits, and its
- *       limit on streams reset by the client, against the "rapid reset" attack) and a child
- *       channel per stream, whose frames become HTTP/1.1 messages for a proxy handler of its own:
+ *   <li>HTTP/2: one connection handler ({@link Http2Frontend}: Netty's HTTP/2 connection
+ *       handler, with header validation, flow control, stream limits and its limit on streams
+ *       reset by the client, against the "rapid reset" attack) and a small object per stream:
  *       each stream is one request through the same routing, retries, limits and timeouts, with
  *       HTTP/2 flow control as its backpressure.
  * </ul>
@@ -120,23 +114,9 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         // Frames of every stream arrive on this connection: it reads as long as it is open, and
         // each stream's flow-control window bounds what it may send unread.
         p.channel().config().setAutoRead(true);
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
-                .initialSettings(Http2Settings.defaultSettings()
-                        .maxConcurrentStreams(maxConcurrentStreams)
-                        .maxHeaderListSize(maxHeaderBytes))
-                .validateHeaders(true)
-                .gracefulShutdownTimeoutMillis(drainMillis)
-                .build();
-        p.addLast("h2", codec)
-                .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                    @Override
-                    protected void initChannel(Http2StreamChannel stream) {
-                        stream.config().setAutoRead(false);
-                        stream.pipeline()
-                                .addLast("h2-http", new Http2StreamFrameToHttpObjectCodec(true, true))
-                                .addLast("proxy", new ProxyFrontendHandler(proxy, tls != null, tunnelIdleNanos, true));
-                    }
-                }))
-                .addLast("h2-connection", new ProtocolSwitch.Http2Connection(codec));
+        Http2Frontend frontend = Http2Frontend.create(proxy, tls != null, maxConcurrentStreams, maxHeaderBytes,
+                drainMillis);
+        p.addLast("h2", frontend)
+                .addLast("h2-connection", new ProtocolSwitch.Http2Connection(frontend));
     }
 }

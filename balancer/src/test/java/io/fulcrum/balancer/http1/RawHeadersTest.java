@@ -93,4 +93,14 @@ class RawHeadersTest {
         assertEquals("Host: a|X-Kept: k|", encoded(h));
         assertEquals(2, h.size());
     }
+
+    @Test
+    void forEachFieldGivesLowerCaseNamesOfTheFieldsStillPresentInOrder() {
+        RawHeaders h = headers("Content-Type: text/plain|X-Custom-Thing: Mixed Case|Gone: x|");
+        h.remove("gone");
+        h.add("X-Added", "v");
+        StringBuilder seen = new StringBuilder();
+        h.forEachField((name, value) -> seen.append(name).append('=').append(value).append(';'));
+        assertEquals("content-type=text/plain;x-custom-thing=Mixed Case;x-added=v;", seen.toString());
+    }
 }

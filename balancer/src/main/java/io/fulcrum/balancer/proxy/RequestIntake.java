@@ -1,0 +1,168 @@
+package io.fulcrum.balancer.proxy;
+
+import io.fulcrum.balancer.metrics.RequestRecord;
+import io.fulcrum.balancer.route.Route;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * What every request goes through between its head and its exchange, whichever protocol brought
+ * it: validation and limits, the request id, the client's address (trusted edges), trace context,
+ * the route (asked once), the rate limit, a route's local answer, and the forwarding headers. The
+ * HTTP/1.1 frontend and each HTTP/2 stream call {@link #admit}; only how an answer is written
+ * differs, which they say through {@link Answers}.
+ *
+ * <p>One per client connection; confined to its event loop.
+ */
+final class RequestIntake {
+    private static final int MAX_REQUEST_ID_LENGTH = 200;
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    /** How the frontend writes an answer the balancer gives itself. */
+    interface Answers {
+        /**
+         * The request was refused before any exchange: malformed or past a limit, or rate limited
+         * ({@code retryAfter} is then the seconds of {@code Retry-After}, else {@code null}).
+         */
+        void refuse(HttpRequest request, String requestId, RequestValidator.Rejection rejection, String retryAfter);
+
+        /** A route answered the request itself (redirect, fixed response, or the 404 of no route). */
+        void answerLocally(HttpRequest request, FullHttpResponse response);
+    }
+
+    private final ProxyContext proxy;
+    private final boolean tls;
+    /** The address the connection came from: a trusted PROXY header's source, else the peer. */
+    private final String hopAddress;
+    private final InetAddress remoteAddress;
+
+    /**
+     * @param tls the connection came in over TLS ({@code X-Forwarded-Proto: https})
+     * @param hopAddress the connection's address as text
+     * @param remoteAddress the same address, or {@code null} when the channel has none
+     */
+    RequestIntake(ProxyContext proxy, boolean tls, String hopAddress, InetAddress remoteAddress) {
+        this.proxy = proxy;
+        this.tls = tls;
+        this.hopAddress = hopAddress;
+        this.remoteAddress = remoteAddress;
+    }
+
+    boolean tls() {
+        return tls;
+    }
+
+    /**
+     * Takes a request head: either answers it through {@code answers} and returns {@code null}, or
+     * rewrites it for the backend and returns its exchange, which the caller keeps and then starts.
+     */
+    Exchange admit(HttpRequest request, ClientSide side, ByteBufAllocator alloc, Answers answers) {
+        ProxySettings settings = proxy.settings();
+        RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
+        String requestId = requestId(request);
+        TrustedEdges edges = settings.trustedEdges();
+        String client = edges == null ? hopAddress : edges.client(remoteAddress, hopAddress, request.headers());
+        RequestFacts facts = facts(request, settings, client);
+        if (rejection != null) {
+            record(facts, client, requestId, rejection.status().code(), 0, rejection.message(), null);
+            answers.refuse(request, requestId, rejection, null);
+            return null;
+        }
+        // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
+        Route<ProxyPool> route = proxy.router().route(request, facts.host());
+        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy);
+        if (retryAfter > 0) {
+            // Refused before any backend is chosen: no backend load, nothing to retry.
+            record(facts, client, requestId, RateLimits.REJECTION.status().code(), 0, RateLimits.REJECTION.message(),
+                    route);
+            answers.refuse(request, requestId, RateLimits.REJECTION, Long.toString(retryAfter));
+            return null;
+        }
+        if (route.kind() != Route.Kind.POOL) {
+            FullHttpResponse response = RouteResponses.of(alloc, route, request, requestId, tls ? "https" : "http",
+                    facts.host());
+            record(facts, client, requestId, response.status().code(), response.content().readableBytes(),
+                    route.kind() == Route.Kind.NO_ROUTE ? RouteResponses.NO_ROUTE : null, route);
+            answers.answerLocally(request, response);
+            return null;
+        }
+        ProxyPool pool = route.pool();
+        String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
+        // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
+        Exchange ex = new Exchange(side, proxy, pool, route, pool.settings(), request, requestId, region, client);
+        ex.facts(facts);
+        HeaderRules.prepareRequest(request, hopAddress, client, requestId, tls);
+        if (facts.spanId() != null) {
+            // No valid traceparent came in: this request starts a trace (its tracestate goes too).
+            request.headers().remove(TraceContext.TRACESTATE);
+            request.headers().set(TraceContext.TRACEPARENT, TraceContext.traceparent(facts.traceId(), facts.spanId()));
+        }
+        if (route.rewrites()) {
+            request.setUri(route.rewrite(request.uri()));
+        }
+        // After the balancer's own forwarding headers, so that a route may replace them.
+        route.editRequest(request.headers());
+        return ex;
+    }
+
+    /**
+     * The request's facts as plain values, read before the head is rewritten; a request without a
+     * valid {@code traceparent} gets a new trace id here.
+     */
+    private RequestFacts facts(HttpRequest request, ProxySettings settings, String client) {
+        String traceparent = request.headers().get(TraceContext.TRACEPARENT);
+        String traceId = TraceContext.traceId(traceparent);
+        String spanId = null;
+        if (traceId == null) {
+            traceId = TraceContext.newTraceId();
+            spanId = TraceContext.newParentId();
+        }
+        DebugAccess debug = settings.debug();
+        return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
+                request.headers().get(HttpHeaderNames.HOST), request.headers().get(HttpHeaderNames.USER_AGENT),
+                request.protocolVersion().text(), traceId, spanId,
+                debug != null && debug.allows(request.headers().contains(debug.header()),
+                        client == hopAddress ? remoteAddress : TrustedEdges.parse(client)));
+    }
+
+    /**
+     * A request answered before any exchange began: metered and logged here.
+     *
+     * @param route the request's route, or {@code null} when it was refused before routing
+     */
+    private void record(RequestFacts facts, String client, String requestId, int status, long bytesOut,
+            String error, Route<ProxyPool> route) {
+        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
+                facts.method(), facts.host(), facts.target(), facts.protocol(), status,
+                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error,
+                route == null ? null : route.name(),
+                route == null || route.pool() == null ? null : route.pool().name());
+        if (proxy.requestMetrics() != null) {
+            proxy.requestMetrics().record(r);
+        }
+        proxy.accessLog().log(r);
+    }
+
+    /** The client's X-Request-Id when it is sane, else a new random 128-bit id. */
+    private static String requestId(HttpRequest request) {
+        String id = request.headers().get(HeaderRules.X_REQUEST_ID);
+        if (id != null && !id.isEmpty() && id.length() <= MAX_REQUEST_ID_LENGTH) {
+            return id;
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        byte[] out = new byte[32];
+        long hi = random.nextLong();
+        long lo = random.nextLong();
+        for (int i = 0; i < 16; i++) {
+            out[i] = HEX[(int) (hi >>> (60 - 4 * i)) & 0xF];
+            out[16 + i] = HEX[(int) (lo >>> (60 - 4 * i)) & 0xF];
+        }
+        return new String(out, StandardCharsets.ISO_8859_1);
+    }
+}
