@@ -15,12 +15,9 @@ import io.fulcrum.balancer.config.PoolConfig;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchEvent;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,6 +59,8 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private final Pools pools;
     private final ProxyContext proxy;
     private final BalancerMetrics metrics;
+    private static final Duration WATCH_PERIOD = Duration.ofSeconds(1);
+
     private final ScheduledExecutorService control;
     /** The config the process started with: what its sockets and pipelines were built from. */
     private final BalancerConfig startup;
@@ -71,7 +70,10 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     /** Last failure's problems, so a file that stays broken is logged once (control thread only). */
     private List<String> lastLoggedProblems = List.of();
     private final Object watchLock = new Object();
-    private WatchService watchService;
+    /** The periodic look at the file, while watching. */
+    private ScheduledFuture<?> watching;
+    /** The file as last seen by {@link #look} (control thread only). */
+    private FileState lastSeen;
     private ScheduledFuture<?> pendingFileReload;
 
     ConfigReloader(Path file, BalancerConfig initial, Pools pools, ProxyContext proxy,
@@ -257,56 +259,48 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     }
 
     /**
-     * Reloads when the file changes: a daemon thread watches the file's directory (which also
-     * sees editors that write a new file and rename it over the old one, and Kubernetes
-     * ConfigMap symlink swaps through {@code ..data}); changes within {@code debounce} of each
-     * other give one reload.
+     * Reloads when the file changes. The control thread looks at the file once a second (its
+     * modification time, size and identity, links followed, so an editor's write-and-rename and a
+     * Kubernetes ConfigMap's {@code ..data} symlink swap are seen too); a change gives one reload
+     * {@code debounce} after the last change seen. A look costs one {@code stat}: unlike a watch
+     * on the directory, files written beside the config (an access log) cost nothing.
      */
     public void watch(Duration debounce) throws IOException {
         requireNonNull(debounce, "debounce");
-        Path dir = file.getParent();
-        WatchService ws = file.getFileSystem().newWatchService();
-        dir.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
-                StandardWatchEventKinds.ENTRY_DELETE);
         synchronized (watchLock) {
-            if (watchService != null) {
-                ws.close();
+            if (watching != null) {
                 throw new IllegalStateException("already watching " + file);
             }
-            watchService = ws;
+            lastSeen = fingerprint();
+            watching = control.scheduleWithFixedDelay(() -> look(debounce), WATCH_PERIOD.toNanos(),
+                    WATCH_PERIOD.toNanos(), TimeUnit.NANOSECONDS);
         }
-        Thread watcher = new Thread(() -> watchLoop(ws, debounce), "fulcrum-config-watch");
-        watcher.setDaemon(true);
-        watcher.start();
     }
 
-    private void watchLoop(WatchService ws, Duration debounce) {
-        Path name = file.getFileName();
+    /** What the file is now, or {@code null} while it cannot be read (mid-rename). */
+    private FileState fingerprint() {
         try {
-            while (true) {
-                WatchKey key = ws.take();
-                boolean relevant = false;
-                for (WatchEvent<?> event : key.pollEvents()) {
-                    Object context = event.context();
-                    if (event.kind() == StandardWatchEventKinds.OVERFLOW
-                            || name.equals(context)
-                            || (context instanceof Path p && p.toString().startsWith(".."))) {
-                        relevant = true;
-                    }
-                }
-                key.reset();
-                if (relevant) {
-                    scheduleFileReload(debounce);
-                }
-            }
-        } catch (ClosedWatchServiceException | InterruptedException e) {
-            // closed: stop watching
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return new FileState(a.lastModifiedTime().toMillis(), a.size(), a.fileKey());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private record FileState(long modifiedMillis, long size, Object key) {
+    }
+
+    private void look(Duration debounce) {
+        FileState now = fingerprint();
+        if (now != null && !now.equals(lastSeen)) {
+            lastSeen = now;
+            scheduleFileReload(debounce);
         }
     }
 
     private void scheduleFileReload(Duration debounce) {
         synchronized (watchLock) {
-            if (watchService == null) {
+            if (watching == null) {
                 return;
             }
             if (pendingFileReload != null) {
@@ -375,13 +369,9 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             if (pendingFileReload != null) {
                 pendingFileReload.cancel(false);
             }
-            if (watchService != null) {
-                try {
-                    watchService.close();
-                } catch (IOException e) {
-                    log.debug("closing the config watcher: {}", e.toString());
-                }
-                watchService = null;
+            if (watching != null) {
+                watching.cancel(false);
+                watching = null;
             }
         }
     }

@@ -202,4 +202,38 @@ class ConfigReloadTest {
         });
         assertEquals(List.of("a", "b", "c"), ids(json(http.get(admin, "/backends"))));
     }
+
+    @Test
+    void aConfigMapStyleSymlinkSwapIsSeenAndFilesWrittenBesideTheConfigAreNot() throws Exception {
+        // Kubernetes mounts a ConfigMap as name -> ..data/name and swaps ..data to a new folder.
+        Path mount = Files.createDirectories(dir.resolve("mount"));
+        Path v1 = Files.createDirectories(mount.resolve("..v1"));
+        Files.writeString(v1.resolve("balancer.yaml"), AdminTestSupport.yaml("", "a=" + A.getPort()));
+        Files.createSymbolicLink(mount.resolve("..data"), Path.of("..v1"));
+        Path linked = Files.createSymbolicLink(mount.resolve("balancer.yaml"), Path.of("..data/balancer.yaml"));
+        try (Balancer mounted = new Balancer(ConfigLoader.load(linked), 1, linked).start()) {
+            int port = mounted.adminPort();
+            await().atMost(AdminTestSupport.TIMEOUT).until(mounted::ready);
+            long generation = json(http.get(port, "/config/status")).get("generation").asLong();
+
+            // An access log written beside the config: no reload.
+            Path beside = mount.resolve("access.log");
+            for (int i = 0; i < 50; i++) {
+                Files.writeString(beside, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            }
+            Path v2 = Files.createDirectories(mount.resolve("..v2"));
+            Files.writeString(v2.resolve("balancer.yaml"), AdminTestSupport.yaml("", "a=" + A.getPort(),
+                    "b=" + B.getPort()));
+            Path swap = mount.resolve("..data_tmp");
+            Files.createSymbolicLink(swap, Path.of("..v2"));
+            Files.move(swap, mount.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                    assertEquals(List.of("a", "b"), ids(json(http.get(port, "/backends")))));
+            JsonNode status = json(http.get(port, "/config/status"));
+            assertEquals("file change", status.get("lastReload").get("trigger").asText());
+            assertEquals(generation + 1, status.get("generation").asLong(), "one reload, for the swap only");
+        }
+    }
 }
