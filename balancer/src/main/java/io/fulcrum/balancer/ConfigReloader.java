@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.admin.ConfigReloads;
 import io.fulcrum.balancer.admin.ReloadResult;
+import io.fulcrum.balancer.config.BalancerSchema;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
@@ -21,12 +22,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -192,29 +196,59 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         return r;
     }
 
-    /** The settings that differ between the two and are only read at start-up. */
+    /**
+     * How to read each setting that needs a restart. Which settings those are is declared in
+     * {@link BalancerSchema} (each key's reload behaviour); this map only says where each is in the
+     * records, and class initialisation fails when the two disagree.
+     */
+    private static final Map<String, Function<BalancerConfig, Object>> RESTART_SETTINGS = Map.ofEntries(
+            Map.entry("listen", BalancerConfig::listen),
+            Map.entry("admin.host", c -> c.admin().host()),
+            Map.entry("admin.port", c -> c.admin().port()),
+            Map.entry("health", BalancerConfig::health),
+            Map.entry("outlier", BalancerConfig::outlier),
+            Map.entry("timeouts.connect", c -> c.timeouts().connect()),
+            Map.entry("timeouts.client-idle", c -> c.timeouts().clientIdle()),
+            Map.entry("timeouts.backend-idle", c -> c.timeouts().backendIdle()),
+            Map.entry("limits.max-header-bytes", c -> c.limits().maxHeaderBytes()),
+            Map.entry("limits.max-uri-bytes", c -> c.limits().maxUriBytes()),
+            Map.entry("access-log", BalancerConfig::accessLog),
+            Map.entry("tls.listen", c -> c.tls() == null ? null : c.tls().listen()),
+            Map.entry("backend-tls", BalancerConfig::backendCaFile));
+    /** The same within a pool: its own checks and ejection are set up when the pool is. */
+    private static final Map<String, Function<PoolConfig, Object>> POOL_RESTART_SETTINGS = Map.of(
+            "health", PoolConfig::health,
+            "outlier", PoolConfig::outlier);
+
+    static {
+        if (!RESTART_SETTINGS.keySet().equals(Set.copyOf(BalancerSchema.restartSettings()))
+                || !POOL_RESTART_SETTINGS.keySet().equals(Set.copyOf(BalancerSchema.poolRestartSettings()))) {
+            throw new IllegalStateException("ConfigReloader knows the restart settings " + RESTART_SETTINGS.keySet()
+                    + " and pools' " + POOL_RESTART_SETTINGS.keySet() + ", BalancerSchema declares "
+                    + BalancerSchema.restartSettings() + " and " + BalancerSchema.poolRestartSettings());
+        }
+    }
+
+    /**
+     * The settings that differ between the two and are only read at start-up, in file order: those
+     * {@link BalancerSchema} marks as needing a restart, then those of each pool that stays (a new
+     * pool gets its own).
+     */
     static List<String> restartNeeded(BalancerConfig old, BalancerConfig next) {
         List<String> changed = new ArrayList<>();
-        addIfChanged(changed, "listen", old.listen(), next.listen());
-        addIfChanged(changed, "admin", old.admin(), next.admin());
-        addIfChanged(changed, "timeouts.connect", old.timeouts().connect(), next.timeouts().connect());
-        addIfChanged(changed, "timeouts.client-idle", old.timeouts().clientIdle(), next.timeouts().clientIdle());
-        addIfChanged(changed, "timeouts.backend-idle", old.timeouts().backendIdle(), next.timeouts().backendIdle());
-        addIfChanged(changed, "limits.max-header-bytes", old.limits().maxHeaderBytes(), next.limits().maxHeaderBytes());
-        addIfChanged(changed, "limits.max-uri-bytes", old.limits().maxUriBytes(), next.limits().maxUriBytes());
-        addIfChanged(changed, "health", old.health(), next.health());
-        addIfChanged(changed, "outlier", old.outlier(), next.outlier());
+        for (String setting : BalancerSchema.restartSettings()) {
+            Function<BalancerConfig, Object> read = RESTART_SETTINGS.get(setting);
+            addIfChanged(changed, setting, read.apply(old), read.apply(next));
+        }
         for (PoolConfig p : next.pools()) {
             PoolConfig before = old.pool(p.name());
             if (before != null && !p.name().equals(PoolConfig.DEFAULT)) {
-                // A pool's own checks and ejection are set up when the pool is; a new pool gets its own.
-                addIfChanged(changed, "pools." + p.name() + ".health", before.health(), p.health());
-                addIfChanged(changed, "pools." + p.name() + ".outlier", before.outlier(), p.outlier());
+                for (String setting : BalancerSchema.poolRestartSettings()) {
+                    Function<PoolConfig, Object> read = POOL_RESTART_SETTINGS.get(setting);
+                    addIfChanged(changed, "pools." + p.name() + "." + setting, read.apply(before), read.apply(p));
+                }
             }
         }
-        addIfChanged(changed, "access-log", old.accessLog(), next.accessLog());
-        addIfChanged(changed, "tls.listen", old.tls() == null ? null : old.tls().listen(),
-                next.tls() == null ? null : next.tls().listen());
         return changed;
     }
 

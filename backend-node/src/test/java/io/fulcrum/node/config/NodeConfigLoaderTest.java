@@ -55,7 +55,7 @@ class NodeConfigLoaderTest {
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 9001 }\n").get(0)
                 .startsWith("admin.port: 9001 (expected: not listen.port"));
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 70000 }\n").get(0)
-                .startsWith("admin.port: 70000"));
+                .startsWith("admin.port: out of range: 70000 (expected: 0-65535) (line 4)"));
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 1, path: /m }\n").get(0)
                 .startsWith("admin.path: unknown key"));
     }
@@ -97,10 +97,10 @@ class NodeConfigLoaderTest {
                         + "events: { poll-interval: 200ms, heartbeat: 5s, max-streams: 50 }\n", Map.of()).events());
         List<String> problems = problems("id: a\nregion: r\nlisten: { port: 9001 }\n"
                 + "events: { heartbeat: often, max-streams: 0, colour: blue }\n");
-        assertTrue(problems.stream().anyMatch(p -> p.startsWith("events.heartbeat: not a duration")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.equals("events.heartbeat: \"often\" is not a duration like 250ms, 2s, 1m (line 4)")), problems.toString());
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("events.colour: unknown key")), problems.toString());
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nevents: { max-streams: 0 }\n").get(0)
-                .startsWith("events.max-streams: 0 (expected: >= 1)"));
+                .startsWith("events.max-streams: out of range: 0 (expected: >= 1) (line 4)"));
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nevents: { poll-interval: 1ms }\n").get(0)
                 .startsWith("events.poll-interval: 1ms (expected: >= 10ms)"));
     }
@@ -109,31 +109,48 @@ class NodeConfigLoaderTest {
     void reportsEveryProblemWithItsPath() throws Exception {
         List<String> problems = problems("region: us-east\nlisten: { port: 70000, colour: blue }\n"
                 + "store: { kind: oracle, pool-size: 0, busy-timeout: soon }\nextra: 1\n");
-        assertTrue(problems.contains("id: required"), problems.toString());
+        assertTrue(problems.contains("id: required (line 1)"), problems.toString());
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("listen.colour: unknown key")), problems.toString());
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("extra: unknown key")), problems.toString());
-        assertTrue(problems.stream().anyMatch(p -> p.startsWith("store.kind: oracle")), problems.toString());
-        assertTrue(problems.stream().anyMatch(p -> p.startsWith("store.busy-timeout: not a duration")),
+        assertTrue(problems.stream().anyMatch(p -> p.equals("store.kind: unknown value \"oracle\" (expected: sqlite, postgres) (line 3)")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("store.busy-timeout: \"soon\" is not a duration")),
                 problems.toString());
     }
 
     @Test
     void rejectsOutOfRangeValuesNamingTheField() throws Exception {
-        assertTrue(problems("id: a\nregion: r\nlisten: { port: 70000 }\n").get(0).startsWith("listen.port: 70000"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: 70000 }\n").get(0).startsWith("listen.port: out of range: 70000 (expected: 0-65535) (line 3)"));
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 1 }\nstore: { pool-size: 0 }\n").get(0)
-                .startsWith("store.pool-size: 0"));
+                .startsWith("store.pool-size: out of range: 0 (expected: 1-256) (line 4)"));
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 1 }\nlimits: { max-text-chars: 0 }\n").get(0)
-                .startsWith("limits.max-text-chars: 0"));
-        assertTrue(problems("id: a\nregion: r\nlisten: { port: '80' }\n").get(0).startsWith("listen.port: 80"));
-        assertTrue(problems("id: 'bad id'\nregion: r\nlisten: { port: 1 }\n").get(0).startsWith("id: bad id"));
+                .startsWith("limits.max-text-chars: out of range: 0 (expected: >= 1) (line 4)"));
+        assertTrue(problems("id: a\nregion: r\nlisten: { port: '80' }\n").get(0)
+                .equals("listen.port: expected an integer, got \"80\" (line 3)"));
+        assertTrue(problems("id: 'bad id'\nregion: r\nlisten: { port: 1 }\n").get(0)
+                .equals("id: not a valid id: \"bad id\" (expected: letters, digits, '.', '_' or '-') (line 1)"));
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 1 }\nstore: { kind: postgres }\n").get(0)
                 .startsWith("store.url: required"));
     }
 
     @Test
+    void scalarsAreReadByTheirTextAndNeverChangeType() throws Exception {
+        // YAML 1.1 would read `no` as false; the node, like the balancer, takes the text as written.
+        assertEquals("no", load("id: a\nregion: no\nlisten: { port: 9001 }\n", Map.of()).region());
+        assertEquals(List.of("admin.port: expected an integer, got 9101.5 (line 4)"),
+                problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 9101.5 }\n"));
+        assertEquals(List.of("region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)"),
+                problems("id: a\nregion: !!str r\nlisten: { port: 9001 }\n"));
+        assertEquals(List.of("listen.port: required (expected: 0-65535) (line 3)",
+                        "listen.prot: unknown key, did you mean \"port\"? (line 3)"),
+                problems("id: a\nregion: r\nlisten: { prot: 9001 }\n"));
+        assertEquals(List.of("listen: duplicate key, first at line 3 (line 4)"),
+                problems("id: a\nregion: r\nlisten: { port: 9001 }\nlisten: { port: 9002 }\n"));
+    }
+
+    @Test
     void rejectsMalformedYaml() throws Exception {
         assertTrue(problems("id: [unclosed\n").get(0).contains("not valid YAML"));
-        assertTrue(problems("- a list\n").get(0).startsWith("(root): expected a mapping"));
+        assertTrue(problems("- a list\n").get(0).equals("(top level): expected a mapping, got a list (line 1)"));
     }
 
     @Test

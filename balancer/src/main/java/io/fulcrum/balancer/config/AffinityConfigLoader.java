@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
-import io.fulcrum.balancer.config.ConfigLoader.Entry;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
-import io.fulcrum.balancer.config.ConfigLoader.Section;
+import io.fulcrum.config.YamlMapper.Entry;
+import io.fulcrum.config.YamlMapper.Section;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -23,9 +23,9 @@ import org.yaml.snakeyaml.nodes.MappingNode;
  * Stateless.
  */
 final class AffinityConfigLoader {
-    static final List<String> KEYS = List.of("cookie", "hash");
-    static final List<String> COOKIE_KEYS = List.of("name", "secret", "secret-file", "max-age");
-    static final List<String> HASH_KEYS = List.of("on", "balance-factor");
+    static final List<String> KEYS = BalancerSchema.AFFINITY.keys();
+    static final List<String> COOKIE_KEYS = BalancerSchema.AFFINITY_COOKIE.keys();
+    static final List<String> HASH_KEYS = BalancerSchema.AFFINITY_HASH.keys();
     /** Shorter HMAC keys are guessable; 16 characters is what the admin token asks too. */
     static final int MIN_SECRET = 16;
     static final String ON_EXPECTED = "header:NAME, cookie:NAME, path or client-address";
@@ -73,7 +73,7 @@ final class AffinityConfigLoader {
         byte[] secret = secret(m, s);
         Entry maxAgeEntry = s.get("max-age");
         Duration maxAge = maxAgeEntry == null || Mapper.isNull(maxAgeEntry.value()) ? null
-                : m.duration(s, "max-age", null, true);
+                : m.read(s, BalancerSchema.AFFINITY_COOKIE).duration("max-age");
         if (s.get("secret") != null || s.get("secret-file") != null) {
             if (secret == null) {
                 return null;

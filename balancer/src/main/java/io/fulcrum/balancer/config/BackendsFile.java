@@ -3,6 +3,7 @@ package io.fulcrum.balancer.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.fulcrum.config.YamlMapper.Section;
 import java.util.List;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -44,7 +45,7 @@ public final class BackendsFile {
         if (!(root instanceof MappingNode)) {
             m.problem("(top level)", root, "expected a mapping with `backends`, got " + ConfigLoader.Mapper.describe(root));
         } else {
-            ConfigLoader.Section top = m.section(root, "", KEYS);
+            Section top = m.section(root, "", KEYS);
             if (top != null) {
                 backends = m.backends(top, defaultRegion);
             }

@@ -1,39 +1,25 @@
 package io.fulcrum.balancer.config;
 
+import io.fulcrum.config.ConfigProblems;
+import io.fulcrum.config.YamlMapper;
+import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.events.CollectionStartEvent;
-import org.yaml.snakeyaml.events.Event;
-import org.yaml.snakeyaml.events.ScalarEvent;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.NodeTuple;
-import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
-import org.yaml.snakeyaml.nodes.Tag;
 
 /**
  * Reads balancer YAML into a validated {@link BalancerConfig}. Stateless and thread-safe: each call
@@ -45,40 +31,32 @@ import org.yaml.snakeyaml.nodes.Tag;
  * {@code backends[2].url: not an http URL: "ftp://x" (expected: http://host[:port] or https://host[:port]) (line 14)}.
  * Unknown and duplicate keys, YAML tags, wrong types and out-of-range values are all errors: a
  * config either applies completely or not at all.
+ *
+ * <p>The reading is the shared {@link YamlMapper} (also the post server's). Every section's keys,
+ * and the type, range and default of its plain values, are declared in {@link BalancerSchema}; the
+ * code here reads values whose syntax is richer (URLs, networks, header edits, certificates) and the
+ * rules between keys.
  */
 public final class ConfigLoader {
-    static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
+    static final Pattern ID = YamlMapper.ID;
     /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
     static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-    /** Plain decimal integers only: YAML 1.1 octal ({@code 010}), hex and {@code 1_000} are refused. */
-    private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)");
-    private static final Pattern DECIMAL_FRACTION =
-            Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
-
-    private static final List<String> TOP_KEYS = List.of("listen", "admin", "region", "routing", "backends",
-            "health", "outlier", "retry", "timeouts", "limits", "access-log", "backend-header", "access-log-format", "decision-header",
-            "tls", "http2", "backend-tls", "pools", "routes", "default-pool", "trusted-edges", "rate-limit",
-            "affinity", "discovery");
-    private static final List<String> BACKEND_TLS_KEYS = List.of("ca-file");
-    private static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
-    private static final List<String> TLS_KEYS = List.of("listen", "cert", "key", "sni", "protocols");
-    private static final List<String> SNI_KEYS = List.of("names", "cert", "key");
-    private static final List<String> LISTEN_KEYS = List.of("host", "port");
-    private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "token-file");
-    private static final List<String> DECISION_HEADER_KEYS = List.of("request", "trusted");
-    static final List<String> ROUTING_KEYS = List.of("policy", "region-header", "spillover", "slow-start");
-    private static final List<String> SPILLOVER_KEYS = List.of("saturation", "order");
-    private static final List<String> BACKEND_KEYS = List.of("id", "url", "region", "weight", "max-in-flight");
-    static final List<String> HEALTH_KEYS = List.of("enabled", "path", "interval", "timeout", "rise", "fall");
-    static final List<String> OUTLIER_KEYS =
-            List.of("consecutive-failures", "base-ejection", "max-ejection", "max-ejected-percent", "hold-down",
-                    "max-hold-down");
-    static final List<String> RETRY_KEYS =
-            List.of("attempts", "budget-percent", "replay-body-bytes", "per-try-timeout");
-    static final List<String> TIMEOUT_KEYS =
-            List.of("connect", "response", "client-idle", "backend-idle", "drain", "tunnel-idle");
-    private static final List<String> LIMIT_KEYS =
-            List.of("max-header-bytes", "max-uri-bytes", "max-body-bytes", "max-connections");
+    private static final List<String> TOP_KEYS = BalancerSchema.FILE.keys();
+    private static final List<String> BACKEND_TLS_KEYS = BalancerSchema.BACKEND_TLS.keys();
+    private static final List<String> HTTP2_KEYS = BalancerSchema.HTTP2.keys();
+    private static final List<String> TLS_KEYS = BalancerSchema.TLS.keys();
+    private static final List<String> SNI_KEYS = BalancerSchema.SNI.keys();
+    private static final List<String> LISTEN_KEYS = BalancerSchema.LISTEN.keys();
+    private static final List<String> ADMIN_KEYS = BalancerSchema.ADMIN.keys();
+    private static final List<String> DECISION_HEADER_KEYS = BalancerSchema.DECISION_HEADER.keys();
+    static final List<String> ROUTING_KEYS = BalancerSchema.ROUTING.keys();
+    private static final List<String> SPILLOVER_KEYS = BalancerSchema.SPILLOVER.keys();
+    private static final List<String> BACKEND_KEYS = BalancerSchema.BACKEND.keys();
+    static final List<String> HEALTH_KEYS = BalancerSchema.HEALTH.keys();
+    static final List<String> OUTLIER_KEYS = BalancerSchema.OUTLIER.keys();
+    static final List<String> RETRY_KEYS = BalancerSchema.RETRY.keys();
+    static final List<String> TIMEOUT_KEYS = BalancerSchema.TIMEOUTS.keys();
+    private static final List<String> LIMIT_KEYS = BalancerSchema.LIMITS.keys();
 
     static final String DEFAULT_REGION = "default";
     static final String DEFAULT_ACCESS_LOG = "stdout";
@@ -99,14 +77,19 @@ public final class ConfigLoader {
 
     /** Parses and validates YAML text; {@code source} names it in messages about the file as a whole. */
     public static BalancerConfig parse(String yaml, String source) throws ConfigException {
-        Composed composed = compose(yaml, source);
-        Node root = composed.root();
-        if (root == null || Mapper.isNull(root)) {
+        YamlMapper.Document doc;
+        try {
+            doc = YamlMapper.compose(yaml, source);
+        } catch (ConfigProblems e) {
+            throw new ConfigException(e.problems());
+        }
+        if (doc.root() == null) {
             throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
         }
-        Mapper mapper = new Mapper(composed.tagged());
+        Node root = doc.root();
+        Mapper mapper = new Mapper(doc.tagged());
         BalancerConfig config = mapper.balancer(root);
-        if (!mapper.problems.isEmpty() || config == null) {
+        if (mapper.hasProblems() || config == null) {
             throw new ConfigException(mapper.sortedProblems());
         }
         return config;
@@ -118,95 +101,23 @@ public final class ConfigLoader {
 
     /** Composes YAML text into a node tree (never Java objects); syntax errors name {@code source}. */
     static Composed compose(String yaml, String source) throws ConfigException {
-        Yaml parser = new Yaml(new SafeConstructor(new LoaderOptions()));
-        Set<Integer> tagged = new HashSet<>();
-        Node root;
         try {
-            // A first pass over the events finds explicit tags (`!!str`, `!foo`): the composed tree
-            // no longer tells an explicit `!!str 5` from a plain string.
-            for (Event event : parser.parse(new StringReader(yaml))) {
-                String tag = event instanceof ScalarEvent s ? s.getTag()
-                        : event instanceof CollectionStartEvent c ? c.getTag() : null;
-                if (tag != null && !tag.equals("!")) {
-                    tagged.add(event.getStartMark().getIndex());
-                }
-            }
-            root = parser.compose(new StringReader(yaml));
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String where = mark == null ? "" : " (line " + (mark.getLine() + 1) + ")";
-            String what = e.getProblem() != null ? e.getProblem() : e.getMessage();
-            if (e.getContext() != null) {
-                what = e.getContext() + ", " + what;
-            }
-            throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(what) + where));
-        } catch (YAMLException e) {
-            throw new ConfigException(List.of(source + ": not valid YAML: " + oneLine(e.getMessage())));
-        }
-        return new Composed(root, tagged);
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
-    }
-
-    record Problem(int line, int column, int seq, String text) {
-    }
-
-    /** One key-value pair in a mapping, with its YAML path. */
-    record Entry(String path, Node key, Node value) {
-    }
-
-    /**
-     * The checked keys of one YAML mapping. An absent, null or wrongly typed section is an empty one,
-     * so its defaults apply and mapping goes on to find further problems.
-     */
-    static final class Section {
-        final String path;
-        final Node node;
-        final Map<String, Entry> entries;
-
-        Section(String path, Node node, Map<String, Entry> entries) {
-            this.path = path;
-            this.node = node;
-            this.entries = entries;
-        }
-
-        Entry get(String key) {
-            return entries.get(key);
-        }
-
-        String child(String key) {
-            return path.isEmpty() ? key : path + "." + key;
+            YamlMapper.Document doc = YamlMapper.compose(yaml, source);
+            return new Composed(doc.root(), doc.tagged());
+        } catch (ConfigProblems e) {
+            throw new ConfigException(e.problems());
         }
     }
 
     /** Maps one composed document; single use, confined to the calling thread. */
-    static final class Mapper {
-        final Set<Integer> tagged;
-        final List<Problem> problems = new ArrayList<>();
+    static final class Mapper extends YamlMapper {
         /** Valid entries of routing.spillover.order, checked against the backends' regions at the end. */
         final List<Entry> spilloverOrder = new ArrayList<>();
         /** Regions of every backend entry, including entries with other problems (no false alarms). */
         final Set<String> backendRegions = new HashSet<>();
 
         Mapper(Set<Integer> tagged) {
-            this.tagged = tagged;
-        }
-
-        List<String> sortedProblems() {
-            return problems.stream()
-                    .sorted(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column)
-                            .thenComparingInt(Problem::seq))
-                    .map(Problem::text)
-                    .collect(Collectors.toList());
-        }
-
-        void problem(String path, Node at, String message) {
-            Mark mark = at.getStartMark();
-            int line = mark.getLine() + 1;
-            problems.add(new Problem(line, mark.getColumn(), problems.size(),
-                    path + ": " + message + " (line " + line + ")"));
+            super(tagged);
         }
 
         BalancerConfig balancer(Node root) {
@@ -218,11 +129,12 @@ public final class ConfigLoader {
             if (top == null) {
                 return null;
             }
-            ListenConfig listen = listen(top, "listen", new ListenConfig("0.0.0.0", 8080));
-            Section adminSection = subsection(top, "admin", ADMIN_KEYS);
-            ListenConfig admin = listen(adminSection, new ListenConfig("127.0.0.1", 8081));
-            AdminTokenConfig adminToken = adminToken(adminSection);
-            String region = name(top, "region", DEFAULT_REGION);
+            Values file = read(top, BalancerSchema.FILE);
+            ListenConfig listen = listen(read(top, "listen", BalancerSchema.LISTEN), null);
+            Values adminValues = read(top, "admin", BalancerSchema.ADMIN);
+            ListenConfig admin = listen(adminValues, null);
+            AdminTokenConfig adminToken = adminToken(adminValues.section());
+            String region = file.name("region");
             RoutingConfig routing = routing(top).withAffinity(AffinityConfigLoader.affinity(this, top, "affinity"));
             Map<String, String> backendIds = new HashMap<>();
             DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(this, top, "discovery", region);
@@ -253,9 +165,8 @@ public final class ConfigLoader {
             String accessLogFormat = accessLogFormat(top);
             DecisionHeaderConfig decisionHeader = decisionHeader(top);
             TlsConfig tls = tls(top, listen);
-            Section h2 = subsection(top, "http2", HTTP2_KEYS);
-            Http2Config http2 = new Http2Config(bool(h2, "enabled", Http2Config.DEFAULT.enabled()),
-                    integer(h2, "max-concurrent-streams", Http2Config.DEFAULT.maxConcurrentStreams(), 1, 10_000));
+            Values h2 = read(top, "http2", BalancerSchema.HTTP2);
+            Http2Config http2 = new Http2Config(h2.bool("enabled"), h2.integer("max-concurrent-streams"));
             Section backendTls = subsection(top, "backend-tls", BACKEND_TLS_KEYS);
             Entry caFile = backendTls.get("ca-file");
             Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
@@ -272,18 +183,16 @@ public final class ConfigLoader {
 
         // ---- sections -------------------------------------------------------------------------
 
-        ListenConfig listen(Section parent, String key, ListenConfig defaults) {
-            return listen(subsection(parent, key, LISTEN_KEYS), defaults);
-        }
-
-        ListenConfig listen(Section s, ListenConfig defaults) {
-            String host = string(s, "host", defaults.host());
-            Entry h = s.get("host");
-            if (h != null && !host.equals(defaults.host()) && !HostSyntax.isValid(host)) {
+        /** A listener; {@code defaults} replaces the table's defaults when not null. */
+        ListenConfig listen(Values v, ListenConfig defaults) {
+            String defaultHost = defaults == null ? (String) v.defaultValue("host") : defaults.host();
+            String host = v.string("host", defaultHost);
+            Entry h = v.section().get("host");
+            if (h != null && !host.equals(defaultHost) && !HostSyntax.isValid(host)) {
                 problem(h.path(), h.value(), "not a valid host name or address: \"" + host + "\"");
-                host = defaults.host();
+                host = defaultHost;
             }
-            int port = integer(s, "port", defaults.port(), 0, 65535);
+            int port = defaults == null ? v.integer("port") : v.integer("port", defaults.port());
             return new ListenConfig(host, port);
         }
 
@@ -293,23 +202,9 @@ public final class ConfigLoader {
 
         /** A routing section; every key it does not set keeps its value in {@code defaults}. */
         RoutingConfig routing(Section s, RoutingConfig defaults) {
-            RoutingConfig.Policy policy = defaults.policy();
-            Entry p = s.get("policy");
-            if (p != null) {
-                String text = scalarText(p, "a policy name");
-                if (text != null) {
-                    Optional<RoutingConfig.Policy> found = java.util.Arrays.stream(RoutingConfig.Policy.values())
-                            .filter(v -> v.yamlName().equals(text)).findFirst();
-                    if (found.isPresent()) {
-                        policy = found.get();
-                    } else {
-                        List<String> names = java.util.Arrays.stream(RoutingConfig.Policy.values())
-                                .map(RoutingConfig.Policy::yamlName).toList();
-                        problem(p.path(), p.value(), "unknown policy \"" + text + "\"" + hint(text, names)
-                                + " (expected: " + String.join(", ", names) + ")");
-                    }
-                }
-            }
+            String policyName = read(s, BalancerSchema.ROUTING).oneOf("policy", defaults.policy().yamlName(), "policy");
+            RoutingConfig.Policy policy = java.util.Arrays.stream(RoutingConfig.Policy.values())
+                    .filter(v -> v.yamlName().equals(policyName)).findFirst().orElseThrow();
             String regionHeader = s.get("region-header") == null ? defaults.regionHeader() : headerName(s, "region-header");
             Section sp = subsection(s, "spillover", SPILLOVER_KEYS);
             double saturation = defaults.spillover().saturation();
@@ -347,7 +242,7 @@ public final class ConfigLoader {
                     problem(o.path(), o.value(), "expected a list of region names, got " + describe(o.value()));
                 }
             }
-            Duration slowStart = duration(s, "slow-start", defaults.slowStart(), false);
+            Duration slowStart = read(s, BalancerSchema.ROUTING).duration("slow-start", defaults.slowStart());
             return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart,
                     defaults.affinity());
         }
@@ -433,8 +328,9 @@ public final class ConfigLoader {
                 }
                 String region = name(b, "region", defaultRegion);
                 backendRegions.add(region);
-                int weight = integer(b, "weight", 1, 1, Integer.MAX_VALUE);
-                int maxInFlight = integer(b, "max-in-flight", 512, 1, Integer.MAX_VALUE);
+                Values v = read(b, BalancerSchema.BACKEND);
+                int weight = v.integer("weight");
+                int maxInFlight = v.integer("max-in-flight");
                 if (id != null && url != null) {
                     result.add(new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight, url.tls()));
                 }
@@ -462,18 +358,19 @@ public final class ConfigLoader {
 
         /** A health section; every key it does not set keeps its value in {@code defaults}. */
         HealthConfig health(Section s, HealthConfig defaults) {
-            String path = string(s, "path", defaults.path());
+            Values v = read(s, BalancerSchema.HEALTH);
+            String path = v.string("path", defaults.path());
             Entry p = s.get("path");
             if (p != null && !path.equals(defaults.path()) && !isRequestTarget(path)) {
                 problem(p.path(), p.value(), "not a request path: \"" + path
                         + "\" (expected: starting with / and without spaces or control characters)");
                 path = defaults.path();
             }
-            Duration interval = duration(s, "interval", defaults.interval(), true);
-            Duration timeout = duration(s, "timeout", defaults.timeout(), true);
-            int rise = integer(s, "rise", defaults.rise(), 1, Integer.MAX_VALUE);
-            int fall = integer(s, "fall", defaults.fall(), 1, Integer.MAX_VALUE);
-            boolean enabled = bool(s, "enabled", defaults.enabled());
+            Duration interval = v.duration("interval", defaults.interval());
+            Duration timeout = v.duration("timeout", defaults.timeout());
+            int rise = v.integer("rise", defaults.rise());
+            int fall = v.integer("fall", defaults.fall());
+            boolean enabled = v.bool("enabled", defaults.enabled());
             return new HealthConfig(path, interval, timeout, rise, fall, enabled);
         }
 
@@ -483,10 +380,11 @@ public final class ConfigLoader {
 
         /** An outlier section; every key it does not set keeps its value in {@code defaults}. */
         OutlierConfig outlier(Section s, OutlierConfig defaults) {
-            int failures = integer(s, "consecutive-failures", defaults.consecutiveFailures(), 1, Integer.MAX_VALUE);
-            Duration base = duration(s, "base-ejection", defaults.baseEjection(), false);
-            Duration max = duration(s, "max-ejection", defaults.maxEjection(), false);
-            int percent = integer(s, "max-ejected-percent", defaults.maxEjectedPercent(), 0, 100);
+            Values v = read(s, BalancerSchema.OUTLIER);
+            int failures = v.integer("consecutive-failures", defaults.consecutiveFailures());
+            Duration base = v.duration("base-ejection", defaults.baseEjection());
+            Duration max = v.duration("max-ejection", defaults.maxEjection());
+            int percent = v.integer("max-ejected-percent", defaults.maxEjectedPercent());
             if (max.compareTo(base) < 0) {
                 Entry at = s.get("max-ejection") != null ? s.get("max-ejection") : s.get("base-ejection");
                 problem(at.path(), at.value(), "max-ejection " + Durations.format(max)
@@ -494,8 +392,8 @@ public final class ConfigLoader {
                         + " (expected: max-ejection >= base-ejection)");
                 max = base;
             }
-            Duration holdDown = duration(s, "hold-down", defaults.holdDown(), false);
-            Duration maxHoldDown = duration(s, "max-hold-down", defaults.maxHoldDown(), false);
+            Duration holdDown = v.duration("hold-down", defaults.holdDown());
+            Duration maxHoldDown = v.duration("max-hold-down", defaults.maxHoldDown());
             if (maxHoldDown.compareTo(holdDown) < 0) {
                 Entry at = s.get("max-hold-down") != null ? s.get("max-hold-down") : s.get("hold-down");
                 problem(at.path(), at.value(), "max-hold-down " + Durations.format(maxHoldDown)
@@ -512,14 +410,15 @@ public final class ConfigLoader {
 
         /** A retry section; every key it does not set keeps its value in {@code defaults}. */
         RetryConfig retry(Section s, RetryConfig defaults) {
-            int attempts = integer(s, "attempts", defaults.attempts(), 0, 10);
-            int budget = integer(s, "budget-percent", defaults.budgetPercent(), 0, 100);
-            int replay = integer(s, "replay-body-bytes", defaults.replayBodyBytes(), 0, Integer.MAX_VALUE);
+            Values v = read(s, BalancerSchema.RETRY);
+            int attempts = v.integer("attempts", defaults.attempts());
+            int budget = v.integer("budget-percent", defaults.budgetPercent());
+            int replay = v.integer("replay-body-bytes", defaults.replayBodyBytes());
             Duration perTry = defaults.perTryTimeout();
             Entry e = s.get("per-try-timeout");
             if (e != null && checkTag(e.path(), e.value())) {
                 // An explicit null turns an inherited per-try timeout off.
-                perTry = isNull(e.value()) ? null : duration(s, "per-try-timeout", defaults.perTryTimeout(), true);
+                perTry = isNull(e.value()) ? null : v.duration("per-try-timeout", defaults.perTryTimeout());
             }
             return new RetryConfig(attempts, budget, replay, perTry);
         }
@@ -530,28 +429,30 @@ public final class ConfigLoader {
 
         /** A timeouts section; every key it does not set keeps its value in {@code defaults}. */
         TimeoutsConfig timeouts(Section s, TimeoutsConfig defaults) {
+            Values v = read(s, BalancerSchema.TIMEOUTS);
             return new TimeoutsConfig(
-                    duration(s, "connect", defaults.connect(), true),
-                    duration(s, "response", defaults.response(), true),
-                    duration(s, "client-idle", defaults.clientIdle(), true),
-                    duration(s, "backend-idle", defaults.backendIdle(), true),
-                    duration(s, "drain", defaults.drain(), true),
-                    duration(s, "tunnel-idle", defaults.tunnelIdle(), true));
+                    v.duration("connect", defaults.connect()),
+                    v.duration("response", defaults.response()),
+                    v.duration("client-idle", defaults.clientIdle()),
+                    v.duration("backend-idle", defaults.backendIdle()),
+                    v.duration("drain", defaults.drain()),
+                    v.duration("tunnel-idle", defaults.tunnelIdle()));
         }
 
         LimitsConfig limits(Section top) {
-            Section s = subsection(top, "limits", LIMIT_KEYS);
-            int maxHeader = integer(s, "max-header-bytes", 16384, 1024, 1_048_576);
+            Values v = read(top, "limits", BalancerSchema.LIMITS);
+            Section s = v.section();
+            int maxHeader = v.integer("max-header-bytes");
             // The request line counts towards the header limit, so a larger URI limit could never apply.
-            int maxUri = integer(s, "max-uri-bytes", 8192, 256, 1_048_576);
+            int maxUri = v.integer("max-uri-bytes");
             if (maxUri > maxHeader) {
                 Entry at = s.get("max-uri-bytes") != null ? s.get("max-uri-bytes") : s.get("max-header-bytes");
                 problem(at.path(), at.value(), "max-uri-bytes " + maxUri + " exceeds max-header-bytes " + maxHeader
                         + " (expected: 256-" + maxHeader + ")");
                 maxUri = Math.min(256, maxHeader);
             }
-            long maxBody = longInteger(s, "max-body-bytes", 10_485_760L, 0, Long.MAX_VALUE);
-            int maxConnections = integer(s, "max-connections", 10_000, 1, Integer.MAX_VALUE);
+            long maxBody = v.longInteger("max-body-bytes");
+            int maxConnections = v.integer("max-connections");
             return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections);
         }
 
@@ -596,13 +497,8 @@ public final class ConfigLoader {
         }
 
         String accessLogFormat(Section top) {
-            String value = string(top, "access-log-format", "json");
-            Entry e = top.get("access-log-format");
-            if (e != null && !value.equals("json") && !value.equals("logfmt")) {
-                problem(e.path(), e.value(), "unknown format \"" + value + "\" (expected: json or logfmt)");
-                return "json";
-            }
-            return value;
+            Values v = read(top, BalancerSchema.FILE);
+            return v.oneOf("access-log-format", (String) v.defaultValue("access-log-format"), "format");
         }
 
         /** The optional {@code decision-header: { request: X-Fulcrum-Debug, trusted: [127.0.0.0/8] }}. */
@@ -655,7 +551,7 @@ public final class ConfigLoader {
                 return null;
             }
             Section s = subsection(top, "tls", TLS_KEYS);
-            ListenConfig listen = listen(s, "listen", new ListenConfig(traffic.host(), 8443));
+            ListenConfig listen = listen(read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
             if (s.get("listen") == null) {
                 problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
             } else if (listen.port() != 0 && listen.port() == traffic.port()) {
@@ -812,202 +708,6 @@ public final class ConfigLoader {
             return text;
         }
 
-        // ---- structure ------------------------------------------------------------------------
-
-        Section subsection(Section parent, String key, List<String> keys) {
-            String path = parent.child(key);
-            Entry e = parent.get(key);
-            if (e == null || !checkTag(path, e.value()) || isNull(e.value())) {
-                return new Section(path, e == null ? parent.node : e.value(), Map.of());
-            }
-            if (!(e.value() instanceof MappingNode)) {
-                problem(path, e.value(), "expected a mapping, got " + describe(e.value()));
-                return new Section(path, e.value(), Map.of());
-            }
-            Section s = section(e.value(), path, keys);
-            return s == null ? new Section(path, e.value(), Map.of()) : s;
-        }
-
-        /**
-         * Checks keys of a mapping: scalar, untagged, known and unique ({@code keys} null: any name).
-         * Returns null when tagged.
-         */
-        Section section(Node node, String path, List<String> keys) {
-            if (!checkTag(path.isEmpty() ? "(top level)" : path, node)) {
-                return null;
-            }
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            Map<String, Integer> firstLine = new HashMap<>();
-            for (NodeTuple t : ((MappingNode) node).getValue()) {
-                Node k = t.getKeyNode();
-                if (!(k instanceof ScalarNode sk) || isNull(k)) {
-                    problem(path.isEmpty() ? "(top level)" : path, k, "keys must be plain names, got " + describe(k));
-                    continue;
-                }
-                String name = sk.getValue();
-                String keyPath = path.isEmpty() ? name : path + "." + name;
-                if (!checkTag(keyPath, k)) {
-                    continue;
-                }
-                if (keys != null && !keys.contains(name)) {
-                    String message = name.equals("<<") ? "merge keys are not supported" : "unknown key" + hint(name, keys);
-                    problem(keyPath, k, message);
-                    continue;
-                }
-                Integer first = firstLine.putIfAbsent(name, k.getStartMark().getLine() + 1);
-                if (first != null) {
-                    problem(keyPath, k, "duplicate key, first at line " + first);
-                    continue;
-                }
-                entries.put(name, new Entry(keyPath, k, t.getValueNode()));
-            }
-            return new Section(path, node, entries);
-        }
-
-        /** Reports a tagged node; false when the node must not be used. */
-        boolean checkTag(String path, Node node) {
-            if (tagged.contains(node.getStartMark().getIndex())) {
-                problem(path, node, "YAML tags are not allowed (found " + node.getTag().getValue() + ")");
-                return false;
-            }
-            return true;
-        }
-
-        // ---- scalar values --------------------------------------------------------------------
-
-        /**
-         * The text of a scalar used as a string, or null after reporting. Any plain scalar is taken
-         * by its source text, so {@code region: no} is the region "no", not YAML 1.1's boolean false.
-         */
-        String scalarText(Entry e, String expected) {
-            if (!checkTag(e.path(), e.value())) {
-                return null;
-            }
-            if (!(e.value() instanceof ScalarNode s) || isNull(e.value())) {
-                problem(e.path(), e.value(), "expected " + expected + ", got " + describe(e.value()));
-                return null;
-            }
-            if (s.getValue().isEmpty()) {
-                problem(e.path(), e.value(), "must not be empty");
-                return null;
-            }
-            return s.getValue();
-        }
-
-        String string(Section s, String key, String def) {
-            Entry e = s.get(key);
-            if (e == null) {
-                return def;
-            }
-            String text = scalarText(e, "a string");
-            return text == null ? def : text;
-        }
-
-        /** A region name: same syntax as a backend id, since both appear in metrics tags and logs. */
-        String name(Section s, String key, String def) {
-            Entry e = s.get(key);
-            if (e == null) {
-                return def;
-            }
-            String text = nameValue(e);
-            return text == null ? def : text;
-        }
-
-        String nameValue(Entry e) {
-            String text = scalarText(e, "a region name");
-            if (text != null && !ID.matcher(text).matches()) {
-                problem(e.path(), e.value(), "not a valid region name: \"" + text
-                        + "\" (expected: letters, digits, '.', '_' or '-')");
-                return null;
-            }
-            return text;
-        }
-
-        boolean bool(Section s, String key, boolean def) {
-            Entry e = s.get(key);
-            if (e == null || !checkTag(e.path(), e.value())) {
-                return def;
-            }
-            Node v = e.value();
-            if (v instanceof ScalarNode sn && sn.getTag().equals(Tag.BOOL)
-                    && (sn.getValue().equals("true") || sn.getValue().equals("false"))) {
-                return sn.getValue().equals("true");
-            }
-            problem(e.path(), v, "expected true or false, got " + describe(v));
-            return def;
-        }
-
-        int integer(Section s, String key, int def, int min, int max) {
-            return (int) longInteger(s, key, def, min, max);
-        }
-
-        long longInteger(Section s, String key, long def, long min, long max) {
-            Entry e = s.get(key);
-            if (e == null || !checkTag(e.path(), e.value())) {
-                return def;
-            }
-            Node v = e.value();
-            if (!(v instanceof ScalarNode sn) || !sn.getTag().equals(Tag.INT) || !DECIMAL.matcher(sn.getValue()).matches()) {
-                problem(e.path(), v, "expected an integer, got " + describe(v));
-                return def;
-            }
-            long value;
-            try {
-                value = Long.parseLong(sn.getValue());
-            } catch (NumberFormatException ex) {
-                problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: " + range(min, max) + ")");
-                return def;
-            }
-            if (value < min || value > max) {
-                problem(e.path(), v, "out of range: " + value + " (expected: " + range(min, max) + ")");
-                return def;
-            }
-            return value;
-        }
-
-        Double number(Entry e) {
-            if (!checkTag(e.path(), e.value())) {
-                return null;
-            }
-            Node v = e.value();
-            if (v instanceof ScalarNode sn && (sn.getTag().equals(Tag.FLOAT) || sn.getTag().equals(Tag.INT))
-                    && DECIMAL_FRACTION.matcher(sn.getValue()).matches()) {
-                return Double.parseDouble(sn.getValue());
-            }
-            problem(e.path(), v, "expected a number, got " + describe(v));
-            return null;
-        }
-
-        Duration duration(Section s, String key, Duration def, boolean positive) {
-            Entry e = s.get(key);
-            if (e == null || !checkTag(e.path(), e.value())) {
-                return def;
-            }
-            Node v = e.value();
-            if (!(v instanceof ScalarNode sn) || isNull(v)) {
-                problem(e.path(), v, "expected a duration like 250ms, 2s, 1m, got " + describe(v));
-                return def;
-            }
-            Optional<Duration> d = Durations.parse(sn.getValue());
-            if (d.isEmpty()) {
-                problem(e.path(), v, "\"" + sn.getValue() + "\" is " + Durations.EXPECTED);
-                return def;
-            }
-            if (positive && d.get().isZero()) {
-                problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: > 0)");
-                return def;
-            }
-            return d.get();
-        }
-
-        static boolean isNull(Node node) {
-            return node instanceof ScalarNode && node.getTag().equals(Tag.NULL);
-        }
-
-        static String scalar(Node node) {
-            return ((ScalarNode) node).getValue();
-        }
-
         static boolean isRequestTarget(String path) {
             if (!path.startsWith("/")) {
                 return false;
@@ -1021,73 +721,10 @@ public final class ConfigLoader {
             return true;
         }
 
-        static String range(long min, long max) {
-            if (max == Integer.MAX_VALUE || max == Long.MAX_VALUE) {
-                return ">= " + min;
-            }
-            return min + "-" + max;
-        }
-
-        static String describe(Node node) {
-            if (node instanceof MappingNode) {
-                return "a mapping";
-            }
-            if (node instanceof SequenceNode) {
-                return "a list";
-            }
-            ScalarNode s = (ScalarNode) node;
-            if (s.getTag().equals(Tag.NULL)) {
-                return "nothing (null)";
-            }
-            String v = s.getValue();
-            if (v.length() > 40) {
-                v = v.substring(0, 37) + "...";
-            }
-            return s.isPlain() && !s.getTag().equals(Tag.STR) ? v : "\"" + v + "\"";
-        }
     }
 
-    /**
-     * A "did you mean" suffix naming the candidate closest to {@code word}, when one is close: same
-     * letters ignoring case and separators ({@code maxInFlight}), or within a small edit distance.
-     */
+    /** A "did you mean" suffix naming the candidate closest to {@code word}; see {@link YamlMapper#hint}. */
     static String hint(String word, java.util.Collection<String> candidates) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        String squashed = squash(word);
-        for (String c : candidates) {
-            int d = squash(c).equals(squashed) ? 0 : editDistance(word.toLowerCase(Locale.ROOT), c);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = c;
-            }
-        }
-        int allowed = Math.max(1, Math.min(3, word.length() / 3));
-        return best != null && bestDistance <= allowed ? ", did you mean \"" + best + "\"?" : "";
-    }
-
-    private static String squash(String s) {
-        return s.replace("-", "").replace("_", "").toLowerCase(Locale.ROOT);
-    }
-
-    /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("polciy"). */
-    static int editDistance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return YamlMapper.hint(word, candidates);
     }
 }

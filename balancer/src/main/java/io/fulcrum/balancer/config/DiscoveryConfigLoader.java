@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
-import io.fulcrum.balancer.config.ConfigLoader.Entry;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
-import io.fulcrum.balancer.config.ConfigLoader.Section;
+import io.fulcrum.config.YamlMapper.Entry;
+import io.fulcrum.config.YamlMapper.Section;
 import io.netty.util.NetUtil;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -24,9 +24,8 @@ import org.yaml.snakeyaml.nodes.MappingNode;
  * The section replaces the static {@code backends} list of the same level. Stateless.
  */
 final class DiscoveryConfigLoader {
-    static final List<String> KEYS = List.of("dns", "file");
-    static final List<String> DNS_KEYS = List.of("name", "type", "port", "server", "min-ttl", "max-ttl", "region",
-            "weight", "max-in-flight");
+    static final List<String> KEYS = BalancerSchema.DISCOVERY.keys();
+    static final List<String> DNS_KEYS = BalancerSchema.DISCOVERY_DNS.keys();
 
     /** Labels of letters, digits, '-' and '_' (SRV names such as _http._tcp.api), 1-63 characters each. */
     private static final Pattern DNS_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*");
@@ -139,20 +138,21 @@ final class DiscoveryConfigLoader {
             port = m.integer(s, "port", 0, 1, 65535);
         }
         String server = server(m, s.get("server"));
-        Duration minTtl = m.duration(s, "min-ttl", DiscoveryConfig.Dns.DEFAULT_MIN_TTL, true);
-        Duration maxTtl = m.duration(s, "max-ttl", DiscoveryConfig.Dns.DEFAULT_MAX_TTL, true);
+        Mapper.Values v = m.read(s, BalancerSchema.DISCOVERY_DNS);
+        Duration minTtl = v.duration("min-ttl");
+        Duration maxTtl = v.duration("max-ttl");
         if (maxTtl.compareTo(minTtl) < 0) {
             Entry at = s.get("max-ttl") != null ? s.get("max-ttl") : s.get("min-ttl");
             m.problem(at.path(), at.value(), "max-ttl " + Durations.format(maxTtl) + " is shorter than min-ttl "
                     + Durations.format(minTtl) + " (expected: max-ttl >= min-ttl)");
         }
         String region = m.name(s, "region", defaultRegion);
-        int weight = m.integer(s, "weight", 1, 1, Integer.MAX_VALUE);
+        int weight = v.integer("weight");
         if (type == DiscoveryConfig.Type.SRV && s.get("weight") != null) {
             Entry w = s.get("weight");
             m.problem(w.path(), w.value(), "SRV records carry their weights (expected: no weight with type SRV)");
         }
-        int maxInFlight = m.integer(s, "max-in-flight", 512, 1, Integer.MAX_VALUE);
+        int maxInFlight = v.integer("max-in-flight");
         if (m.problems.size() != before || name == null || type == null) {
             return null;
         }

@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
-import io.fulcrum.balancer.config.ConfigLoader.Entry;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
-import io.fulcrum.balancer.config.ConfigLoader.Section;
+import io.fulcrum.config.YamlMapper.Entry;
+import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,8 +19,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * numbers and wording as every other section.
  */
 final class EdgeSections {
-    static final List<String> TRUSTED_EDGES_KEYS = List.of("networks", "forwarded-for", "proxy-protocol");
-    static final List<String> RATE_LIMIT_KEYS = List.of("rate", "burst", "key", "max-keys");
+    static final List<String> TRUSTED_EDGES_KEYS = BalancerSchema.TRUSTED_EDGES.keys();
+    static final List<String> RATE_LIMIT_KEYS = BalancerSchema.RATE_LIMIT.keys();
     private static final Pattern RATE = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)/(s|m|h)");
     private static final String RATE_EXPECTED = "a rate such as 100/s, 600/m or 1000/h";
     private static final String KEY_EXPECTED = "client-address or header:NAME";
@@ -41,23 +41,11 @@ final class EdgeSections {
             return null;
         }
         List<Cidr> networks = networks(m, s, "networks", e.value());
-        boolean forwardedFor = m.bool(s, "forwarded-for", true);
-        TrustedEdgesConfig.ProxyProtocol proxyProtocol = TrustedEdgesConfig.ProxyProtocol.OFF;
-        Entry p = s.get("proxy-protocol");
-        if (p != null) {
-            String text = m.scalarText(p, "off, v1, v2 or any");
-            if (text != null) {
-                List<String> names = Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
-                        .map(TrustedEdgesConfig.ProxyProtocol::yamlName).toList();
-                int i = names.indexOf(text);
-                if (i < 0) {
-                    m.problem(p.path(), p.value(), "unknown value \"" + text + "\"" + ConfigLoader.hint(text, names)
-                            + " (expected: " + String.join(", ", names) + ")");
-                } else {
-                    proxyProtocol = TrustedEdgesConfig.ProxyProtocol.values()[i];
-                }
-            }
-        }
+        boolean forwardedFor = m.read(s, BalancerSchema.TRUSTED_EDGES).bool("forwarded-for");
+        Mapper.Values v = m.read(s, BalancerSchema.TRUSTED_EDGES);
+        String protocol = v.oneOf("proxy-protocol");
+        TrustedEdgesConfig.ProxyProtocol proxyProtocol = Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
+                .filter(pp -> pp.yamlName().equals(protocol)).findFirst().orElseThrow();
         if (!forwardedFor && proxyProtocol == TrustedEdgesConfig.ProxyProtocol.OFF && s.get("forwarded-for") != null) {
             Entry f = s.get("forwarded-for");
             m.problem(f.path(), f.value(), "false with proxy-protocol off: no peer's word would be taken "
@@ -161,7 +149,8 @@ final class EdgeSections {
             }
         }
         long defaultBurst = Math.max(1, (long) Math.ceil(perSecond));
-        long burst = m.longInteger(s, "burst", defaultBurst, 1, MAX_BURST);
+        Mapper.Values v = m.read(s, BalancerSchema.RATE_LIMIT);
+        long burst = v.longInteger("burst", defaultBurst);
         String header = null;
         Entry k = s.get("key");
         if (k != null) {
@@ -181,7 +170,7 @@ final class EdgeSections {
                 }
             }
         }
-        int maxKeys = m.integer(s, "max-keys", RateLimitConfig.DEFAULT_MAX_KEYS, 1, MAX_KEYS_LIMIT);
+        int maxKeys = v.integer("max-keys");
         if (m.problems.size() != before || rateText == null) {
             return null;
         }

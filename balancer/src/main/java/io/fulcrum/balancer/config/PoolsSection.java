@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
-import io.fulcrum.balancer.config.ConfigLoader.Entry;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
-import io.fulcrum.balancer.config.ConfigLoader.Section;
+import io.fulcrum.config.YamlMapper.Entry;
+import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,12 +17,11 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  * place. Single use, confined to the loading thread, like the {@link Mapper} it reports to.
  */
 final class PoolsSection {
-    static final List<String> POOL_KEYS = List.of("backends", "routing", "health", "outlier", "retry", "timeouts",
-            "affinity", "discovery");
+    static final List<String> POOL_KEYS = BalancerSchema.POOL.keys();
     /** {@code region-header} belongs to the listener, so it is not a pool's. */
-    static final List<String> POOL_ROUTING_KEYS = List.of("policy", "spillover", "slow-start");
+    static final List<String> POOL_ROUTING_KEYS = BalancerSchema.POOL_ROUTING.keys();
     /** The other timeouts belong to sockets and pipelines shared by every pool. */
-    static final List<String> POOL_TIMEOUT_KEYS = List.of("response");
+    static final List<String> POOL_TIMEOUT_KEYS = BalancerSchema.POOL_TIMEOUTS.keys();
 
     /** The top-level sections a pool inherits from. */
     record Inherited(RoutingConfig routing, HealthConfig health, OutlierConfig outlier, RetryConfig retry,

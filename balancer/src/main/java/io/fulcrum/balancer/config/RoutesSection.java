@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
-import io.fulcrum.balancer.config.ConfigLoader.Entry;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
-import io.fulcrum.balancer.config.ConfigLoader.Section;
+import io.fulcrum.config.YamlMapper.Entry;
+import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -24,15 +24,14 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * {@link Mapper} it reports to.
  */
 final class RoutesSection {
-    static final List<String> ROUTE_KEYS = List.of("match", "pool", "redirect", "respond", "request-headers",
-            "response-headers", "rewrite", "rate-limit");
-    static final List<String> MATCH_KEYS = List.of("host", "path", "methods", "headers");
-    static final List<String> PATH_KEYS = List.of("prefix", "exact", "regex");
-    static final List<String> HEADER_MATCH_KEYS = List.of("name", "value");
-    static final List<String> REDIRECT_KEYS = List.of("status", "to");
-    static final List<String> RESPOND_KEYS = List.of("status", "body", "content-type");
-    static final List<String> EDIT_KEYS = List.of("set", "add", "remove");
-    static final List<String> REWRITE_KEYS = List.of("strip-prefix", "replace-prefix");
+    static final List<String> ROUTE_KEYS = BalancerSchema.ROUTE.keys();
+    static final List<String> MATCH_KEYS = BalancerSchema.MATCH.keys();
+    static final List<String> PATH_KEYS = BalancerSchema.PATH_MATCH.keys();
+    static final List<String> HEADER_MATCH_KEYS = BalancerSchema.HEADER_MATCH.keys();
+    static final List<String> REDIRECT_KEYS = BalancerSchema.REDIRECT.keys();
+    static final List<String> RESPOND_KEYS = BalancerSchema.RESPOND.keys();
+    static final List<String> EDIT_KEYS = BalancerSchema.HEADER_EDITS.keys();
+    static final List<String> REWRITE_KEYS = BalancerSchema.REWRITE.keys();
     /** The placeholders of a redirect's {@code to}. */
     static final List<String> PLACEHOLDERS = List.of("scheme", "host", "path", "query");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]*)\\}");
@@ -301,7 +300,8 @@ final class RoutesSection {
     }
 
     private RouteAction respond(Section s) {
-        int status = m.integer(s, "status", 200, 200, 599);
+        Mapper.Values v = m.read(s, BalancerSchema.RESPOND);
+        int status = v.integer("status");
         String body = "";
         Entry b = s.get("body");
         if (b != null && m.checkTag(b.path(), b.value())) {
@@ -311,7 +311,7 @@ final class RoutesSection {
                 m.problem(b.path(), b.value(), "expected a string, got " + Mapper.describe(b.value()));
             }
         }
-        String type = m.string(s, "content-type", RouteAction.Respond.DEFAULT_CONTENT_TYPE);
+        String type = v.string("content-type");
         Entry t = s.get("content-type");
         if (t != null && !validValue(type)) {
             m.problem(t.path(), t.value(), "not a valid header value: \"" + type + "\"");
@@ -426,7 +426,7 @@ final class RoutesSection {
         }
         Entry strip = s.get("strip-prefix");
         if (strip != null) {
-            return m.bool(s, "strip-prefix", false) ? new RewriteConfig("") : null;
+            return m.read(s, BalancerSchema.REWRITE).bool("strip-prefix") ? new RewriteConfig("") : null;
         }
         Entry replace = s.get("replace-prefix");
         String text = m.scalarText(replace, "a path prefix");

@@ -155,7 +155,7 @@ class ConfigReloadTest {
         Files.writeString(file, yaml);
         HttpResponse<String> r = http.post(admin, "/reload");
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("admin", json(r).get("restartNeeded").get(0).asText());
+        assertEquals("admin.port", json(r).get("restartNeeded").get(0).asText());
         assertEquals(admin, balancer.adminPort(), "the admin port stays where it is until a restart");
 
         String backendId = http.get(traffic, "/ok").headers().firstValue("x-backend").orElse("");

@@ -40,8 +40,10 @@ class ObservabilityConfigTest {
     @Test
     void readsTheAccessLogFormat() throws ConfigException {
         assertEquals("logfmt", parse(ONE_BACKEND + "access-log-format: logfmt\n").accessLogFormat());
-        assertEquals(List.of("access-log-format: unknown format \"xml\" (expected: json or logfmt) (line 2)"),
+        assertEquals(List.of("access-log-format: unknown format \"xml\" (expected: json, logfmt) (line 2)"),
                 problems(ONE_BACKEND + "access-log-format: xml\n"));
+        assertEquals(List.of("access-log-format: unknown format \"jsn\", did you mean \"json\"? (expected: json, logfmt)"
+                + " (line 2)"), problems(ONE_BACKEND + "access-log-format: jsn\n"));
     }
 
     @Test

@@ -1,0 +1,375 @@
+package io.fulcrum.balancer.config;
+
+import io.fulcrum.config.Field.Reload;
+import io.fulcrum.config.FieldTable;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every key of {@code balancer.yaml}, declared once: type, default, range, whether a reload applies
+ * it live or it needs a restart, and a one-line description. {@link ConfigLoader} checks keys (and
+ * reads the plain values) through these tables, {@code ConfigReloader.restartNeeded} takes the
+ * settings that need a restart from them, and {@code config/balancer.schema.json} is generated from
+ * them ({@link io.fulcrum.config.JsonSchemas}). Cross-field rules stay in the loader.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class BalancerSchema {
+    private static final String NETWORKS = "a network such as 10.0.0.0/8 or fd00::/8";
+
+    /** The traffic listener, also {@code tls.listen}. */
+    static final FieldTable LISTEN = FieldTable.builder("A listening address")
+            .reload(Reload.RESTART)
+            .string("host", "0.0.0.0", "Address to bind (a host name or IP address)")
+            .integer("port", 8080, 0, 65535, "TCP port; 0 binds an ephemeral port")
+            .build();
+
+    static final FieldTable ADMIN = FieldTable.builder("Health, readiness, metrics, backend status and reload")
+            .reload(Reload.RESTART)
+            .string("host", "127.0.0.1", "Address to bind")
+            .integer("port", 8081, 0, 65535, "TCP port; 0 binds an ephemeral port")
+            .reload(Reload.LIVE)
+            .custom("token", null, obj("type", "string", "minLength", 16),
+                    "Bearer token for drain, enable and reload (at least 16 characters); not with token-file")
+            .custom("token-file", null, obj("type", "string", "minLength", 1),
+                    "A file holding the admin token; not with token")
+            .build();
+
+    static final FieldTable SPILLOVER = FieldTable.builder("When and where requests leave the local region")
+            .custom("saturation", 0.8, obj("type", "number", "exclusiveMinimum", 0, "maximum", 1),
+                    "A backend is busy at this fraction of its max-in-flight, in (0, 1]")
+            .custom("order", List.of(), obj("type", "array", "items", nameSchema()),
+                    "Regions to spill to, in order (empty: every other region)")
+            .build();
+
+    /** Top-level routing; a pool's routing takes {@link #POOL_ROUTING}. */
+    static final FieldTable ROUTING = FieldTable.builder("How a backend is picked")
+            .oneOf("policy", RoutingConfig.DEFAULT.policy().yamlName(),
+                    Arrays.stream(RoutingConfig.Policy.values()).map(RoutingConfig.Policy::yamlName).toList(),
+                    "Selection policy")
+            .custom("region-header", null, headerSchema(),
+                    "An edge-set request header overriding `region` (default: none)")
+            .section("spillover", SPILLOVER, "Spillover to other regions")
+            .duration("slow-start", RoutingConfig.DEFAULT.slowStart(), false,
+                    "Ramp-up of a backend that comes back; 0s disables")
+            .build();
+    static final FieldTable POOL_ROUTING = ROUTING.only("A pool's routing (region-header belongs to the listener)",
+            List.of("policy", "spillover", "slow-start"));
+
+    static final FieldTable BACKEND = FieldTable.builder("One backend")
+            .custom("id", null, nameSchema(), "Unique across all pools: letters, digits, '.', '_' or '-' (required)")
+            .custom("url", null, obj("type", "string", "pattern", "^https?://"),
+                    "http://host[:port] or https://host[:port], no path or query (required)")
+            .name("region", null, "The backend's region (default: the top-level region)")
+            .integer("weight", 1, 1, Integer.MAX_VALUE, "Relative share of requests")
+            .integer("max-in-flight", 512, 1, Integer.MAX_VALUE, "Requests in progress at once")
+            .build();
+
+    static final FieldTable HEALTH = FieldTable.builder("Active health checks")
+            .reload(Reload.RESTART)
+            .bool("enabled", HealthConfig.DEFAULT.enabled(),
+                    "false: no active checks; backends stay up unless outlier ejection acts")
+            .string("path", HealthConfig.DEFAULT.path(), "Request path, starting with /")
+            .duration("interval", HealthConfig.DEFAULT.interval(), true, "Time between checks (> 0)")
+            .duration("timeout", HealthConfig.DEFAULT.timeout(), true, "Wait for a check's answer (> 0)")
+            .integer("rise", HealthConfig.DEFAULT.rise(), 1, Integer.MAX_VALUE,
+                    "Successes before a down backend is up again")
+            .integer("fall", HealthConfig.DEFAULT.fall(), 1, Integer.MAX_VALUE,
+                    "Failures before an up backend is down")
+            .build();
+
+    static final FieldTable OUTLIER = FieldTable.builder("Passive outlier ejection")
+            .reload(Reload.RESTART)
+            .integer("consecutive-failures", OutlierConfig.DEFAULT.consecutiveFailures(), 1, Integer.MAX_VALUE,
+                    "5xx or connect/reset failures in a row that eject a backend")
+            .duration("base-ejection", OutlierConfig.DEFAULT.baseEjection(), false,
+                    "First ejection; grows with each repeat")
+            .duration("max-ejection", OutlierConfig.DEFAULT.maxEjection(), false,
+                    "Cap on one ejection, >= base-ejection")
+            .integer("max-ejected-percent", OutlierConfig.DEFAULT.maxEjectedPercent(), 0, 100,
+                    "Share of a pool that may be ejected at once")
+            .duration("hold-down", OutlierConfig.DEFAULT.holdDown(), false,
+                    "A connect failure keeps the backend out this long, doubling per failure in a row; 0s: off")
+            .duration("max-hold-down", OutlierConfig.DEFAULT.maxHoldDown(), false,
+                    "Cap on one hold-down, >= hold-down")
+            .build();
+
+    static final FieldTable RETRY = FieldTable.builder("Retries")
+            .integer("attempts", RetryConfig.DEFAULT.attempts(), 0, 10,
+                    "Retries after a timeout, 502/503/504 or malformed answer; 0 turns all off")
+            .integer("budget-percent", RetryConfig.DEFAULT.budgetPercent(), 0, 100,
+                    "In a brown-out, retries in progress stay within this share of the requests in progress")
+            .integer("replay-body-bytes", RetryConfig.DEFAULT.replayBodyBytes(), 0, Integer.MAX_VALUE,
+                    "Bodies up to this size are kept for replay")
+            .duration("per-try-timeout", null, true,
+                    "The wait of one try for its response head, inside timeouts.response (default: none); null turns"
+                            + " an inherited one off")
+            .build();
+
+    static final FieldTable TIMEOUTS = FieldTable.builder("Timeouts (all > 0)")
+            .reload(Reload.RESTART)
+            .duration("connect", TimeoutsConfig.DEFAULT.connect(), true, "Connecting to a backend")
+            .reload(Reload.LIVE)
+            .duration("response", TimeoutsConfig.DEFAULT.response(), true,
+                    "The client's whole wait for the response head, all tries together")
+            .reload(Reload.RESTART)
+            .duration("client-idle", TimeoutsConfig.DEFAULT.clientIdle(), true, "An idle client connection closes")
+            .duration("backend-idle", TimeoutsConfig.DEFAULT.backendIdle(), true,
+                    "Idle pooled connections close; a response (an SSE stream) silent this long is cut")
+            .reload(Reload.LIVE)
+            .duration("drain", TimeoutsConfig.DEFAULT.drain(), true, "How long shutdown waits for requests in progress")
+            .duration("tunnel-idle", TimeoutsConfig.DEFAULT.tunnelIdle(), true,
+                    "A WebSocket (or other 101 tunnel) silent both ways this long is closed")
+            .build();
+    static final FieldTable POOL_TIMEOUTS = TIMEOUTS.only("A pool's timeouts (the others belong to shared sockets)",
+            List.of("response"));
+
+    static final FieldTable LIMITS = FieldTable.builder("Request limits")
+            .reload(Reload.RESTART)
+            .integer("max-header-bytes", 16_384, 1024, 1_048_576, "Request line and headers together")
+            .integer("max-uri-bytes", 8192, 256, 1_048_576, "Request target, at most max-header-bytes")
+            .reload(Reload.LIVE)
+            .integer("max-body-bytes", 10_485_760L, 0, Long.MAX_VALUE, "Largest request body")
+            .integer("max-connections", 10_000, 1, Integer.MAX_VALUE, "Client connections at once")
+            .build();
+
+    static final FieldTable DECISION_HEADER = FieldTable.builder(
+            "A request carrying `request` from a trusted network gets X-Fulcrum-Decision")
+            .custom("request", null, headerSchema(), "The request header asking for the decision (required)")
+            .custom("trusted", List.of("127.0.0.0/8", "::1/128"), obj("type", "array", "items", obj("type", "string")),
+                    "Client networks whose requests may ask, each " + NETWORKS)
+            .build();
+
+    static final FieldTable TRUSTED_EDGES = FieldTable.builder("The proxies in front (CDN, L4 balancer)")
+            .custom("networks", null, obj("type", "array", "minItems", 1, "items", obj("type", "string")),
+                    "Peers whose word about the client is taken, each " + NETWORKS + " (required)")
+            .bool("forwarded-for", true,
+                    "A trusted peer's X-Forwarded-For names the client: its rightmost untrusted address")
+            .oneOf("proxy-protocol", "off", Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
+                    .map(TrustedEdgesConfig.ProxyProtocol::yamlName).toList(),
+                    "A PROXY header a trusted peer may send; one from anybody else closes the connection")
+            .build();
+
+    static final FieldTable RATE_LIMIT = FieldTable.builder("A token bucket per key, local to this process")
+            .custom("rate", null, obj("type", "string", "pattern", "^[0-9]+(\\.[0-9]+)?/(s|m|h)$"),
+                    "N/s, N/m or N/h, N > 0 (required)")
+            .computedInteger("burst", 1, EdgeSections.MAX_BURST,
+                    "Bucket size (default: one second's worth of rate, at least 1)")
+            .custom("key", "client-address", obj("type", "string", "pattern", "^(client-address|header:.+)$"),
+                    "client-address or header:NAME (a request without the header: its client address)")
+            .integer("max-keys", RateLimitConfig.DEFAULT_MAX_KEYS, 1, EdgeSections.MAX_KEYS_LIMIT,
+                    "Keys tracked at once, in a table of that many slots")
+            .build();
+
+    static final FieldTable SNI = FieldTable.builder("A certificate chosen by requested server name")
+            .custom("names", null, obj("type", "array", "minItems", 1, "items", obj("type", "string")),
+                    "Server names such as api.example.com or *.example.org (required)")
+            .custom("cert", null, obj("type", "string"), "PEM chain, leaf first (required)")
+            .custom("key", null, obj("type", "string"), "PKCS#8 PEM private key of the leaf (required)")
+            .build();
+
+    static final FieldTable TLS = FieldTable.builder("A second traffic port speaking HTTPS")
+            .section("listen", LISTEN, "The HTTPS listener (required); not the same port as listen")
+            .custom("cert", null, obj("type", "string"), "PEM chain, leaf first (required); re-read on reload")
+            .custom("key", null, obj("type", "string"), "PKCS#8 PEM private key of the leaf (required)")
+            .sections("sni", SNI, "Certificates by requested server name")
+            .custom("protocols", TlsConfig.DEFAULT_PROTOCOLS, obj("type", "array", "minItems", 1,
+                    "items", obj("enum", TlsConfig.DEFAULT_PROTOCOLS)), "TLS versions, a subset of TLSv1.3 and TLSv1.2")
+            .build();
+
+    static final FieldTable HTTP2 = FieldTable.builder("HTTP/2")
+            .bool("enabled", Http2Config.DEFAULT.enabled(),
+                    "HTTP/2 by ALPN on the TLS port and with prior knowledge on listen")
+            .integer("max-concurrent-streams", Http2Config.DEFAULT.maxConcurrentStreams(), 1, 10_000,
+                    "Streams per connection")
+            .build();
+
+    static final FieldTable BACKEND_TLS = FieldTable.builder("For https:// backends")
+            .reload(Reload.RESTART)
+            .custom("ca-file", null, obj("type", List.of("string", "null")),
+                    "A PEM file of the CA certificates to trust (default: the JDK's trust store)")
+            .build();
+
+    static final FieldTable AFFINITY_COOKIE = FieldTable.builder("The balancer pins each client with a cookie it sets")
+            .custom("name", AffinityConfig.Cookie.DEFAULT_NAME, headerSchema(), "The cookie's name (an RFC 9110 token)")
+            .custom("secret", null, obj("type", "string", "minLength", AffinityConfigLoader.MIN_SECRET),
+                    "HMAC key (at least 16 characters) shared by a fleet (default: random per process); not with"
+                            + " secret-file")
+            .custom("secret-file", null, obj("type", "string", "minLength", 1),
+                    "A file holding the HMAC key, read at load and reload; not with secret")
+            .duration("max-age", null, true, "The cookie's lifetime (default: none, a session cookie); > 0")
+            .build();
+
+    static final FieldTable AFFINITY_HASH = FieldTable.builder("Consistent hashing with bounded load")
+            .custom("on", null, obj("type", "string", "pattern", "^(header:.+|cookie:.+|path|client-address)$"),
+                    "header:NAME, cookie:NAME, path or client-address (required)")
+            .custom("balance-factor", AffinityConfig.Hash.DEFAULT_BALANCE_FACTOR,
+                    obj("type", "number", "minimum", 1, "maximum", 100),
+                    "No backend takes more than this times the average in-flight (1-100)")
+            .build();
+
+    static final FieldTable AFFINITY = FieldTable.builder("Session affinity: one of cookie or hash")
+            .section("cookie", AFFINITY_COOKIE, "Affinity by a cookie the balancer sets")
+            .section("hash", AFFINITY_HASH, "Affinity by consistent hashing of a request attribute")
+            .build();
+
+    static final FieldTable DISCOVERY_DNS = FieldTable.builder("A DNS name, asked again when its records' TTL runs out")
+            .custom("name", null, obj("type", "string", "minLength", 1),
+                    "The DNS name (required); for SRV e.g. _http._tcp.api.internal")
+            .custom("type", "A", obj("type", "string", "pattern", "^([Aa]|[Aa]{4}|[Ss][Rr][Vv])$"),
+                    "A, AAAA or SRV (SRV records carry port and weight)")
+            .custom("port", null, obj("type", "integer", "minimum", 1, "maximum", 65535),
+                    "The backends' port: required with A and AAAA, not allowed with SRV")
+            .custom("server", null, obj("type", "string"),
+                    "IPv4:port or [IPv6]:port (default: the system's resolvers)")
+            .duration("min-ttl", DiscoveryConfig.Dns.DEFAULT_MIN_TTL, true,
+                    "Shortest time between two asks; first retry after a failure")
+            .duration("max-ttl", DiscoveryConfig.Dns.DEFAULT_MAX_TTL, true,
+                    "Longest time an answer is used, >= min-ttl")
+            .name("region", null, "The backends' region (default: the top-level region)")
+            .integer("weight", 1, 1, Integer.MAX_VALUE, "Relative share of requests (A and AAAA only)")
+            .integer("max-in-flight", 512, 1, Integer.MAX_VALUE, "Requests in progress at once per backend")
+            .build();
+
+    static final FieldTable DISCOVERY = FieldTable.builder("Backends discovered instead of `backends`: one of dns or file")
+            .section("dns", DISCOVERY_DNS, "Backends from DNS")
+            .custom("file", null, obj("type", "string", "minLength", 1),
+                    "A watched YAML or JSON file: { backends: [ ... ] }")
+            .build();
+
+    /** A named pool: its backends and overrides of the top-level sections. */
+    static final FieldTable POOL = FieldTable.builder("A named pool")
+            .sections("backends", BACKEND, "Required, at least one; ids unique across all pools")
+            .section("routing", POOL_ROUTING, "Overrides of the top-level routing, key by key")
+            .section("health", HEALTH, "Overrides of the top-level health, key by key")
+            .section("outlier", OUTLIER, "Overrides of the top-level outlier, key by key")
+            .section("retry", RETRY, "Overrides of the top-level retry, key by key")
+            .section("timeouts", POOL_TIMEOUTS, "Overrides of the top-level timeouts (response only)")
+            .section("affinity", AFFINITY, "As the top-level affinity (default: inherit it); null turns it off")
+            .section("discovery", DISCOVERY, "As the top-level discovery, instead of backends")
+            .build();
+
+    static final FieldTable PATH_MATCH = FieldTable.builder("Exactly one of prefix, exact, regex; on the raw path")
+            .custom("prefix", null, obj("type", "string", "pattern", "^/"),
+                    "At a segment boundary unless it ends in /")
+            .custom("exact", null, obj("type", "string", "pattern", "^/"), "The whole path")
+            .custom("regex", null, obj("type", "string"), "Java syntax, the whole path")
+            .build();
+
+    static final FieldTable HEADER_MATCH = FieldTable.builder("A header that must be present, or equal")
+            .custom("name", null, headerSchema(), "Header name (required)")
+            .custom("value", null, obj("type", "string"), "Value it must equal (default: any)")
+            .build();
+
+    static final FieldTable MATCH = FieldTable.builder("Conditions that must all hold (default: every request)")
+            .custom("host", null, obj("type", List.of("string", "array"), "items", obj("type", "string")),
+                    "A name or a list; exact or *.suffix; case-insensitive; no port")
+            .section("path", PATH_MATCH, "Path condition")
+            .custom("methods", null, obj("type", "array", "items", headerSchema()), "Methods, case-sensitive")
+            .sections("headers", HEADER_MATCH, "Headers that must be present (or equal)")
+            .build();
+
+    static final FieldTable REDIRECT = FieldTable.builder("Answer with a redirect")
+            .custom("status", 302, obj("enum", List.of(301, 302, 307, 308)), "Redirect status")
+            .custom("to", null, obj("type", "string"), "Target; may use {scheme} {host} {path} {query} (required)")
+            .build();
+
+    static final FieldTable RESPOND = FieldTable.builder("Answer directly")
+            .integer("status", 200, 200, 599, "Status")
+            .custom("body", "", obj("type", "string"), "Body")
+            .string("content-type", RouteAction.Respond.DEFAULT_CONTENT_TYPE, "Content-Type")
+            .build();
+
+    static final FieldTable HEADER_EDITS = FieldTable.builder("Remove, then set, then add; never framing headers")
+            .custom("set", null, obj("type", "object", "additionalProperties", obj("type", "string")),
+                    "Header name to value, replacing")
+            .custom("add", null, obj("type", "object", "additionalProperties", obj("type", "string")),
+                    "Header name to value, appended")
+            .custom("remove", null, obj("type", "array", "items", headerSchema()), "Header names to remove")
+            .build();
+
+    static final FieldTable REWRITE = FieldTable.builder("Path rewrite, for routes with a path prefix to a pool")
+            .bool("strip-prefix", false, "true: drop the matched prefix")
+            .custom("replace-prefix", null, obj("type", "string", "pattern", "^/"), "Put this in place of the prefix")
+            .build();
+
+    static final FieldTable ROUTE = FieldTable.builder("A route: match, then exactly one of pool, redirect, respond")
+            .section("match", MATCH, "Conditions (default: every request)")
+            .custom("pool", null, nameSchema(), "Send to this pool")
+            .section("redirect", REDIRECT, "Answer with a redirect")
+            .section("respond", RESPOND, "Answer directly")
+            .section("request-headers", HEADER_EDITS, "Edits of the request to the backend")
+            .section("response-headers", HEADER_EDITS, "Edits of the response to the client")
+            .section("rewrite", REWRITE, "Path rewrite")
+            .custom("rate-limit", null, obj("oneOf", List.of(obj("const", "off"), io.fulcrum.config.JsonSchemas.of(RATE_LIMIT))),
+                    "In place of the top-level rate-limit for this route's requests; off: none")
+            .build();
+
+    /** The whole file. */
+    public static final FieldTable FILE = FieldTable.builder("Fulcrum balancer configuration (balancer.yaml)")
+            .section("listen", LISTEN, "The traffic listener")
+            .section("admin", ADMIN, "The admin listener: health, readiness, metrics, backend status, reload")
+            .name("region", ConfigLoader.DEFAULT_REGION, "Where this balancer runs")
+            .section("routing", ROUTING, "How a backend is picked")
+            .sections("backends", BACKEND, "The pool \"default\"; required, at least one, unless pools are given")
+            .section("health", HEALTH, "Active health checks")
+            .section("outlier", OUTLIER, "Passive outlier ejection")
+            .section("retry", RETRY, "Retries")
+            .section("timeouts", TIMEOUTS, "Timeouts")
+            .section("limits", LIMITS, "Request limits")
+            .reload(Reload.RESTART)
+            .custom("access-log", ConfigLoader.DEFAULT_ACCESS_LOG, obj("type", "string", "minLength", 1),
+                    "stdout, off or a file path")
+            .reload(Reload.LIVE)
+            .custom("backend-header", null, headerSchema(), "Response header naming the backend (default: none)")
+            .oneOf("access-log-format", "json", List.of("json", "logfmt"), "json (one object per line) or logfmt")
+            .section("decision-header", DECISION_HEADER, "Routing decisions on request (default: none)")
+            .section("tls", TLS, "HTTPS listener (default: none)")
+            .section("http2", HTTP2, "HTTP/2")
+            .section("backend-tls", BACKEND_TLS, "TLS to https:// backends")
+            .namedSections("pools", POOL, "More named pools, in this order (default: none)")
+            .sections("routes", ROUTE, "Tried in order, the first match wins (default: none)")
+            .custom("default-pool", null, nameSchema(),
+                    "The pool of requests no route matches (default: a 404, or \"default\" without routes)")
+            .section("trusted-edges", TRUSTED_EDGES, "The proxies in front (default: none)")
+            .section("rate-limit", RATE_LIMIT, "Rate limit per key (default: none)")
+            .section("affinity", AFFINITY, "Session affinity for the pool \"default\" and pools without their own"
+                    + " (default: none)")
+            .section("discovery", DISCOVERY, "The pool \"default\"'s backends from DNS or a file, instead of"
+                    + " `backends` (default: none)")
+            .build();
+
+    private BalancerSchema() {
+    }
+
+    /**
+     * The settings of the file that a reload cannot apply: dotted paths, a section whose every key
+     * needs a restart being one ({@code health}), otherwise its keys ({@code timeouts.connect}).
+     */
+    public static List<String> restartSettings() {
+        return FILE.restartUnits();
+    }
+
+    /** The same within one named pool ({@code health}, {@code outlier}). */
+    public static List<String> poolRestartSettings() {
+        return POOL.restartUnits();
+    }
+
+    static Map<String, Object> obj(Object... keyValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
+    }
+
+    private static Map<String, Object> nameSchema() {
+        return obj("type", "string", "pattern", "^[A-Za-z0-9._-]+$");
+    }
+
+    private static Map<String, Object> headerSchema() {
+        return obj("type", "string", "pattern", "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
+    }
+}

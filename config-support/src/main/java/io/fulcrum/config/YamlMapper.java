@@ -1,0 +1,590 @@
+package io.fulcrum.config;
+
+import java.io.StringReader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/**
+ * Maps one composed YAML document into config values, collecting every problem with its field
+ * path and line; shared by the balancer's and the node's loaders. Single use, confined to the
+ * calling thread; subclasses add their sections.
+ *
+ * <p>The file is composed into a SnakeYAML node tree (never constructed into arbitrary Java
+ * objects), so every problem can name its YAML path and line. Unknown and duplicate keys, YAML
+ * tags, wrong types and out-of-range values are all errors. Plain scalars used as strings are
+ * taken by their source text, so {@code region: no} is the region "no", never YAML 1.1's false.
+ * Sections declared as a {@link FieldTable} are read by {@link #read}: keys, types, ranges and
+ * defaults come from the table.
+ */
+public class YamlMapper {
+    /** Letters, digits, '.', '_' or '-': ids, regions and pool names. */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
+    /** Plain decimal integers only: YAML 1.1 octal ({@code 010}), hex and {@code 1_000} are refused. */
+    private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)");
+    private static final Pattern DECIMAL_FRACTION =
+            Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
+
+    /** A composed document and the start offsets of its explicitly tagged nodes. */
+    public record Document(Node root, Set<Integer> tagged) {
+    }
+
+    /** One problem, sortable into file order. */
+    public record Problem(int line, int column, int seq, String text) {
+    }
+
+    /** One key-value pair in a mapping, with its YAML path. */
+    public record Entry(String path, Node key, Node value) {
+    }
+
+    /**
+     * The checked keys of one YAML mapping. An absent, null or wrongly typed section is an empty one,
+     * so its defaults apply and mapping goes on to find further problems.
+     */
+    public static final class Section {
+        public final String path;
+        public final Node node;
+        public final Map<String, Entry> entries;
+
+        public Section(String path, Node node, Map<String, Entry> entries) {
+            this.path = path;
+            this.node = node;
+            this.entries = entries;
+        }
+
+        public Entry get(String key) {
+            return entries.get(key);
+        }
+
+        public String child(String key) {
+            return path.isEmpty() ? key : path + "." + key;
+        }
+    }
+
+    public final Set<Integer> tagged;
+    /** The problems so far, in the order found (see {@link #sortedProblems}). */
+    public final List<Problem> problems = new ArrayList<>();
+
+    private boolean listKnownKeys;
+
+    public YamlMapper(Set<Integer> tagged) {
+        this.tagged = tagged;
+    }
+
+    /** Unknown keys without a close match then list the known ones; returns this mapper. */
+    public YamlMapper listKnownKeys() {
+        this.listKnownKeys = true;
+        return this;
+    }
+
+    /**
+     * Composes {@code yaml} into a node tree, noting explicit tags; {@code source} names the text in
+     * messages about the file as a whole. Returns a null root for an empty document.
+     */
+    public static Document compose(String yaml, String source) throws ConfigProblems {
+        Yaml parser = new Yaml(new SafeConstructor(new LoaderOptions()));
+        Set<Integer> tagged = new HashSet<>();
+        try {
+            // A first pass over the events finds explicit tags (`!!str`, `!foo`): the composed tree
+            // no longer tells an explicit `!!str 5` from a plain string.
+            for (Event event : parser.parse(new StringReader(yaml))) {
+                String tag = event instanceof ScalarEvent s ? s.getTag()
+                        : event instanceof CollectionStartEvent c ? c.getTag() : null;
+                if (tag != null && !tag.equals("!")) {
+                    tagged.add(event.getStartMark().getIndex());
+                }
+            }
+            Node root = parser.compose(new StringReader(yaml));
+            return new Document(root == null || isNull(root) ? null : root, tagged);
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            String where = mark == null ? "" : " (line " + (mark.getLine() + 1) + ")";
+            String what = e.getProblem() != null ? e.getProblem() : e.getMessage();
+            if (e.getContext() != null) {
+                what = e.getContext() + ", " + what;
+            }
+            throw new ConfigProblems(List.of(source + ": not valid YAML: " + oneLine(what) + where));
+        } catch (YAMLException e) {
+            throw new ConfigProblems(List.of(source + ": not valid YAML: " + oneLine(e.getMessage())));
+        }
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
+    }
+
+    public boolean hasProblems() {
+        return !problems.isEmpty();
+    }
+
+    public List<String> sortedProblems() {
+        return problems.stream()
+                .sorted(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column)
+                        .thenComparingInt(Problem::seq))
+                .map(Problem::text)
+                .collect(Collectors.toList());
+    }
+
+    public void problem(String path, Node at, String message) {
+        Mark mark = at.getStartMark();
+        int line = mark.getLine() + 1;
+        problems.add(new Problem(line, mark.getColumn(), problems.size(),
+                path + ": " + message + " (line " + line + ")"));
+    }
+
+    // ---- structure ------------------------------------------------------------------------
+
+    /** The top-level mapping, checked against {@code table}; null after reporting. */
+    public Section top(Node root, FieldTable table) {
+        if (!(root instanceof MappingNode)) {
+            problem("(top level)", root, "expected a mapping, got " + describe(root));
+            return null;
+        }
+        return section(root, "", table.keys());
+    }
+
+    public Section subsection(Section parent, String key, List<String> keys) {
+        String path = parent.child(key);
+        Entry e = parent.get(key);
+        if (e == null || !checkTag(path, e.value()) || isNull(e.value())) {
+            return new Section(path, e == null ? parent.node : e.value(), Map.of());
+        }
+        if (!(e.value() instanceof MappingNode)) {
+            problem(path, e.value(), "expected a mapping, got " + describe(e.value()));
+            return new Section(path, e.value(), Map.of());
+        }
+        Section s = section(e.value(), path, keys);
+        return s == null ? new Section(path, e.value(), Map.of()) : s;
+    }
+
+    /** The nested section {@code key} of {@code parent}, read through its table. */
+    public Values read(Section parent, String key, FieldTable table) {
+        return new Values(subsection(parent, key, table.keys()), table);
+    }
+
+    /** An already checked section, read through its table. */
+    public Values read(Section s, FieldTable table) {
+        return new Values(s, table);
+    }
+
+    /**
+     * Checks keys of a mapping: scalar, untagged, known and unique ({@code keys} null: any name).
+     * Returns null when tagged.
+     */
+    public Section section(Node node, String path, List<String> keys) {
+        if (!checkTag(path.isEmpty() ? "(top level)" : path, node)) {
+            return null;
+        }
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<String, Integer> firstLine = new HashMap<>();
+        for (NodeTuple t : ((MappingNode) node).getValue()) {
+            Node k = t.getKeyNode();
+            if (!(k instanceof ScalarNode sk) || isNull(k)) {
+                problem(path.isEmpty() ? "(top level)" : path, k, "keys must be plain names, got " + describe(k));
+                continue;
+            }
+            String name = sk.getValue();
+            String keyPath = path.isEmpty() ? name : path + "." + name;
+            if (!checkTag(keyPath, k)) {
+                continue;
+            }
+            if (keys != null && !keys.contains(name)) {
+                String hint = hint(name, keys);
+                String message = name.equals("<<") ? "merge keys are not supported"
+                        : "unknown key" + (hint.isEmpty() && listKnownKeys ? " (expected one of: "
+                                + String.join(", ", keys) + ")" : hint);
+                problem(keyPath, k, message);
+                continue;
+            }
+            Integer first = firstLine.putIfAbsent(name, k.getStartMark().getLine() + 1);
+            if (first != null) {
+                problem(keyPath, k, "duplicate key, first at line " + first);
+                continue;
+            }
+            entries.put(name, new Entry(keyPath, k, t.getValueNode()));
+        }
+        return new Section(path, node, entries);
+    }
+
+    /** Reports a tagged node; false when the node must not be used. */
+    public boolean checkTag(String path, Node node) {
+        if (tagged.contains(node.getStartMark().getIndex())) {
+            problem(path, node, "YAML tags are not allowed (found " + node.getTag().getValue() + ")");
+            return false;
+        }
+        return true;
+    }
+
+    // ---- scalar values --------------------------------------------------------------------
+
+    /**
+     * The text of a scalar used as a string, or null after reporting. Any plain scalar is taken
+     * by its source text, so {@code region: no} is the region "no", not YAML 1.1's boolean false.
+     */
+    public String scalarText(Entry e, String expected) {
+        if (!checkTag(e.path(), e.value())) {
+            return null;
+        }
+        if (!(e.value() instanceof ScalarNode s) || isNull(e.value())) {
+            problem(e.path(), e.value(), "expected " + expected + ", got " + describe(e.value()));
+            return null;
+        }
+        if (s.getValue().isEmpty()) {
+            problem(e.path(), e.value(), "must not be empty");
+            return null;
+        }
+        return s.getValue();
+    }
+
+    public String string(Section s, String key, String def) {
+        Entry e = s.get(key);
+        if (e == null) {
+            return def;
+        }
+        String text = scalarText(e, "a string");
+        return text == null ? def : text;
+    }
+
+    /** A region name: same syntax as a backend id, since both appear in metrics tags and logs. */
+    public String name(Section s, String key, String def) {
+        Entry e = s.get(key);
+        if (e == null) {
+            return def;
+        }
+        String text = nameValue(e);
+        return text == null ? def : text;
+    }
+
+    public String nameValue(Entry e) {
+        return nameValue(e, "region name");
+    }
+
+    /** A name of the {@link #ID} syntax; {@code what} names it in messages ("region name"). */
+    public String nameValue(Entry e, String what) {
+        String text = scalarText(e, "a " + what);
+        if (text != null && !ID.matcher(text).matches()) {
+            problem(e.path(), e.value(), "not a valid " + what + ": \"" + text
+                    + "\" (expected: letters, digits, '.', '_' or '-')");
+            return null;
+        }
+        return text;
+    }
+
+    public boolean bool(Section s, String key, boolean def) {
+        Entry e = s.get(key);
+        if (e == null || !checkTag(e.path(), e.value())) {
+            return def;
+        }
+        Node v = e.value();
+        if (v instanceof ScalarNode sn && sn.getTag().equals(Tag.BOOL)
+                && (sn.getValue().equals("true") || sn.getValue().equals("false"))) {
+            return sn.getValue().equals("true");
+        }
+        problem(e.path(), v, "expected true or false, got " + describe(v));
+        return def;
+    }
+
+    public int integer(Section s, String key, int def, int min, int max) {
+        return (int) longInteger(s, key, def, min, max);
+    }
+
+    public long longInteger(Section s, String key, long def, long min, long max) {
+        Entry e = s.get(key);
+        if (e == null || !checkTag(e.path(), e.value())) {
+            return def;
+        }
+        Node v = e.value();
+        if (!(v instanceof ScalarNode sn) || !sn.getTag().equals(Tag.INT) || !DECIMAL.matcher(sn.getValue()).matches()) {
+            problem(e.path(), v, "expected an integer, got " + describe(v));
+            return def;
+        }
+        long value;
+        try {
+            value = Long.parseLong(sn.getValue());
+        } catch (NumberFormatException ex) {
+            problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: " + range(min, max) + ")");
+            return def;
+        }
+        if (value < min || value > max) {
+            problem(e.path(), v, "out of range: " + value + " (expected: " + range(min, max) + ")");
+            return def;
+        }
+        return value;
+    }
+
+    public Double number(Entry e) {
+        if (!checkTag(e.path(), e.value())) {
+            return null;
+        }
+        Node v = e.value();
+        if (v instanceof ScalarNode sn && (sn.getTag().equals(Tag.FLOAT) || sn.getTag().equals(Tag.INT))
+                && DECIMAL_FRACTION.matcher(sn.getValue()).matches()) {
+            return Double.parseDouble(sn.getValue());
+        }
+        problem(e.path(), v, "expected a number, got " + describe(v));
+        return null;
+    }
+
+    public Duration duration(Section s, String key, Duration def, boolean positive) {
+        Entry e = s.get(key);
+        if (e == null || !checkTag(e.path(), e.value())) {
+            return def;
+        }
+        Node v = e.value();
+        if (!(v instanceof ScalarNode sn) || isNull(v)) {
+            problem(e.path(), v, "expected a duration like 250ms, 2s, 1m, got " + describe(v));
+            return def;
+        }
+        Optional<Duration> d = Durations.parse(sn.getValue());
+        if (d.isEmpty()) {
+            problem(e.path(), v, "\"" + sn.getValue() + "\" is " + Durations.EXPECTED);
+            return def;
+        }
+        if (positive && d.get().isZero()) {
+            problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: > 0)");
+            return def;
+        }
+        return d.get();
+    }
+
+    /** One of {@code values}, with a "did you mean" for near misses. */
+    public String oneOf(Section s, String key, String def, List<String> values) {
+        return oneOf(s, key, def, values, "value");
+    }
+
+    /** One of {@code values}; {@code noun} names what it is in messages ("unknown policy ..."). */
+    public String oneOf(Section s, String key, String def, List<String> values, String noun) {
+        Entry e = s.get(key);
+        if (e == null) {
+            return def;
+        }
+        String text = scalarText(e, values.size() == 1 ? values.get(0)
+                : String.join(", ", values.subList(0, values.size() - 1)) + " or " + values.get(values.size() - 1));
+        if (text == null) {
+            return def;
+        }
+        if (!values.contains(text)) {
+            problem(e.path(), e.value(), "unknown " + noun + " \"" + text + "\"" + hint(text, values)
+                    + " (expected: " + String.join(", ", values) + ")");
+            return def;
+        }
+        return text;
+    }
+
+    public static boolean isNull(Node node) {
+        return node instanceof ScalarNode && node.getTag().equals(Tag.NULL);
+    }
+
+    public static String scalar(Node node) {
+        return ((ScalarNode) node).getValue();
+    }
+
+    public static String range(long min, long max) {
+        if (max == Integer.MAX_VALUE || max == Long.MAX_VALUE) {
+            return ">= " + min;
+        }
+        return min + "-" + max;
+    }
+
+    public static String describe(Node node) {
+        if (node instanceof MappingNode) {
+            return "a mapping";
+        }
+        if (node instanceof SequenceNode) {
+            return "a list";
+        }
+        ScalarNode s = (ScalarNode) node;
+        if (s.getTag().equals(Tag.NULL)) {
+            return "nothing (null)";
+        }
+        String v = s.getValue();
+        if (v.length() > 40) {
+            v = v.substring(0, 37) + "...";
+        }
+        return s.isPlain() && !s.getTag().equals(Tag.STR) ? v : "\"" + v + "\"";
+    }
+
+    /**
+     * A "did you mean" suffix naming the candidate closest to {@code word}, when one is close: same
+     * letters ignoring case and separators ({@code maxInFlight}), or within a small edit distance.
+     */
+    public static String hint(String word, Collection<String> candidates) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        String squashed = squash(word);
+        for (String c : candidates) {
+            int d = squash(c).equals(squashed) ? 0 : editDistance(word.toLowerCase(Locale.ROOT), c);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = c;
+            }
+        }
+        int allowed = Math.max(1, Math.min(3, word.length() / 3));
+        return best != null && bestDistance <= allowed ? ", did you mean \"" + best + "\"?" : "";
+    }
+
+    private static String squash(String s) {
+        return s.replace("-", "").replace("_", "").toLowerCase(Locale.ROOT);
+    }
+
+    /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("polciy"). */
+    public static int editDistance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
+    /**
+     * One section read through its {@link FieldTable}: each getter checks the value's type and
+     * range as declared and falls back to the declared default (or to the one passed, for
+     * sections that inherit from another). Confined to the mapper's thread.
+     */
+    public final class Values {
+        private final Section section;
+        private final FieldTable table;
+
+        Values(Section section, FieldTable table) {
+            this.section = section;
+            this.table = table;
+            for (Field f : table.fields()) {
+                if (f.required() && section.get(f.name()) == null) {
+                    String expected = f.type() == Field.Type.INTEGER ? " (expected: " + range(f.min(), f.max()) + ")"
+                            : "";
+                    problem(section.child(f.name()), section.node, "required" + expected);
+                }
+            }
+        }
+
+        /** The checked section (for hand-read fields). */
+        public Section section() {
+            return section;
+        }
+
+        /** The declared default of {@code key}. */
+        public Object defaultValue(String key) {
+            Field f = table.field(key);
+            if (f == null) {
+                throw new IllegalArgumentException("no field " + key + " in " + table.keys());
+            }
+            return f.defaultValue();
+        }
+
+        /** Whether the file gives {@code key} (null counts as given). */
+        public boolean has(String key) {
+            return section.get(key) != null;
+        }
+
+        private Field field(String key, Field.Type type) {
+            Field f = table.field(key);
+            if (f == null || f.type() != type) {
+                throw new IllegalArgumentException("no " + type + " field " + key + " in " + table.keys());
+            }
+            return f;
+        }
+
+        public String string(String key) {
+            return string(key, (String) field(key, Field.Type.STRING).defaultValue());
+        }
+
+        public String string(String key, String def) {
+            field(key, Field.Type.STRING);
+            return YamlMapper.this.string(section, key, def);
+        }
+
+        public String name(String key) {
+            Field f = field(key, Field.Type.NAME);
+            Entry e = section.get(key);
+            if (e == null) {
+                return (String) f.defaultValue();
+            }
+            String text = nameValue(e, key.equals("region") ? "region name" : key.replace('-', ' '));
+            return text == null ? (String) f.defaultValue() : text;
+        }
+
+        public int integer(String key) {
+            return (int) longInteger(key);
+        }
+
+        public int integer(String key, int def) {
+            return (int) longInteger(key, def);
+        }
+
+        public long longInteger(String key) {
+            Object def = field(key, Field.Type.INTEGER).defaultValue();
+            return longInteger(key, def == null ? -1 : ((Number) def).longValue());
+        }
+
+        public long longInteger(String key, long def) {
+            Field f = field(key, Field.Type.INTEGER);
+            return YamlMapper.this.longInteger(section, key, def, f.min(), f.max());
+        }
+
+        public Duration duration(String key) {
+            return duration(key, (Duration) field(key, Field.Type.DURATION).defaultValue());
+        }
+
+        public Duration duration(String key, Duration def) {
+            Field f = field(key, Field.Type.DURATION);
+            return YamlMapper.this.duration(section, key, def, f.min() > 0);
+        }
+
+        public boolean bool(String key) {
+            return bool(key, (Boolean) field(key, Field.Type.BOOLEAN).defaultValue());
+        }
+
+        public boolean bool(String key, boolean def) {
+            field(key, Field.Type.BOOLEAN);
+            return YamlMapper.this.bool(section, key, def);
+        }
+
+        public String oneOf(String key) {
+            return oneOf(key, (String) field(key, Field.Type.ENUM).defaultValue(), "value");
+        }
+
+        /** One of the declared words; {@code noun} names it in messages. */
+        public String oneOf(String key, String def, String noun) {
+            Field f = field(key, Field.Type.ENUM);
+            return YamlMapper.this.oneOf(section, key, def, f.values(), noun);
+        }
+    }
+}
