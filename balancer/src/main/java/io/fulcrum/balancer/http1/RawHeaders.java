@@ -368,6 +368,7 @@ public final class RawHeaders extends HttpHeaders {
     }
 
     @Override
+    @SuppressWarnings("deprecation") // Netty deprecates it for callers; a subclass must still provide it.
     public Iterator<Map.Entry<String, String>> iterator() {
         return entries().iterator();
     }

@@ -315,7 +315,7 @@ final class AccessLogLine {
     /** {@code yyyy-MM-ddTHH:mm:ss.SSSZ}; the part up to the second is formatted once per second. */
     private void time(long epochMillis) {
         long second = Math.floorDiv(epochMillis, 1000);
-        int ms = (int) Math.floorMod(epochMillis, 1000);
+        int ms = Math.floorMod(epochMillis, 1000);
         if (second != cachedSecond) {
             String prefix = LocalDateTime.ofEpochSecond(second, 0, ZoneOffset.UTC).toString();
             // LocalDateTime omits ":00" seconds; always write them.
