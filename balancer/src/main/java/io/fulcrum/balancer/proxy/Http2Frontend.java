@@ -18,10 +18,8 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,15 +52,14 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
     /** Streams whose exchanges wrote to their backends during this read batch, flushed at its end. */
     private final ArrayList<Http2StreamSide> toFlush = new ArrayList<>(4);
     /** One response timer per connection, for the earliest deadline of its streams. */
-    private ScheduledFuture<?> responseTimer;
-    private long responseTimerAt;
-    private final Runnable onResponseTimer = this::onResponseTimer;
+    private final DeadlineTimer responseTimer;
 
     private Http2Frontend(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
             ProxyContext proxy, boolean tls, int maxConcurrentStreams) {
         super(decoder, encoder, settings);
         this.proxy = proxy;
         this.tls = tls;
+        this.responseTimer = new DeadlineTimer(proxy.clock(), this::onResponseTimer);
         Integer streamWindow = settings.initialWindowSize();
         long window = (long) (streamWindow == null ? Http2CodecUtil.DEFAULT_WINDOW_SIZE : streamWindow)
                 * maxConcurrentStreams;
@@ -176,10 +173,7 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
-        }
+        responseTimer.cancel();
         // Closes every stream, which cancels their exchanges.
         super.channelInactive(ctx);
         toFlush.clear();
@@ -358,19 +352,10 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
      * early finds the streams' deadlines and re-arms for the earliest.
      */
     void armResponseTimer(long deadline) {
-        if (responseTimer != null && responseTimerAt <= deadline) {
-            return;
-        }
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-        }
-        responseTimerAt = deadline;
-        responseTimer = ctx.executor().schedule(onResponseTimer, Math.max(0, deadline - proxy.clock().nanoTime()),
-                TimeUnit.NANOSECONDS);
+        responseTimer.arm(ctx.executor(), deadline);
     }
 
     private void onResponseTimer() {
-        responseTimer = null;
         if (!ctx.channel().isActive()) {
             return;
         }

@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -64,9 +63,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     /** After a final error: reading and dropping input until the client stops or time is up. */
     private boolean lingering;
     /** One response timer per connection, re-armed lazily rather than scheduled per request. */
-    private ScheduledFuture<?> responseTimer;
-    private long responseTimerAt;
-    private final Runnable onResponseTimer = this::onResponseTimer;
+    private final DeadlineTimer responseTimer;
 
     ProxyFrontendHandler(ProxyContext proxy) {
         this(proxy, false, TimeUnit.HOURS.toNanos(1));
@@ -79,6 +76,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     ProxyFrontendHandler(ProxyContext proxy, boolean tls, long tunnelIdleNanos) {
         this.proxy = proxy;
         this.tls = tls;
+        this.responseTimer = new DeadlineTimer(proxy.clock(), this::onResponseTimer);
         this.tunnelIdleNanos = tunnelIdleNanos;
     }
 
@@ -286,19 +284,10 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
      */
     @Override
     public void armResponseTimer(long deadline) {
-        if (responseTimer != null && responseTimerAt <= deadline) {
-            return;
-        }
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-        }
-        responseTimerAt = deadline;
-        responseTimer = ctx.executor().schedule(onResponseTimer, Math.max(0, deadline - proxy.clock().nanoTime()),
-                TimeUnit.NANOSECONDS);
+        responseTimer.arm(ctx.executor(), deadline);
     }
 
     private void onResponseTimer() {
-        responseTimer = null;
         Exchange ex = exchange;
         long deadline = ex == null ? 0 : ex.responseDeadline();
         if (deadline == 0 || closing) {
@@ -314,10 +303,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
-        }
+        responseTimer.cancel();
         Exchange ex = exchange;
         if (ex != null) {
             ex.onClientClosed();
