@@ -296,6 +296,8 @@ public final class BalancerSchema {
             .build();
 
     static final FieldTable ROUTE = FieldTable.builder("A route: match, then exactly one of pool, redirect, respond")
+            .custom("name", null, nameSchema(),
+                    "How the access log, the metrics and the rate limit name the route, unique (default: routes[i])")
             .section("match", MATCH, "Conditions (default: every request)")
             .custom("pool", null, nameSchema(), "Send to this pool")
             .section("redirect", REDIRECT, "Answer with a redirect")

@@ -6,7 +6,7 @@ import static java.util.Objects.requireNonNull;
  * One entry of {@code routes}: what requests it matches and what is done with them. Routes are
  * tried in file order and the first match wins. Immutable.
  *
- * @param name how logs and errors name the route: {@code routes[i]}
+ * @param name how logs, metrics and the rate limit name the route: its {@code name}, else {@code routes[i]}
  * @param match the conditions, all of which must hold
  * @param action where a match goes: a pool, a redirect or a fixed response
  * @param requestHeaders edits of the request sent to the pool's backend

@@ -59,6 +59,7 @@ final class RoutesSection {
             return List.of();
         }
         List<RouteConfig> routes = new ArrayList<>();
+        Set<String> names = new HashSet<>();
         List<Node> items = seq.getValue();
         for (int i = 0; i < items.size(); i++) {
             String path = "routes[" + i + "]";
@@ -73,7 +74,7 @@ final class RoutesSection {
             }
             Section s = m.section(item, path, ROUTE_KEYS);
             if (s != null) {
-                RouteConfig r = route(path, item, s);
+                RouteConfig r = route(path, item, s, names);
                 if (r != null) {
                     routes.add(r);
                 }
@@ -101,8 +102,9 @@ final class RoutesSection {
         return poolName(e);
     }
 
-    private RouteConfig route(String path, Node item, Section s) {
+    private RouteConfig route(String path, Node item, Section s, Set<String> names) {
         int before = m.problems.size();
+        String name = routeName(s.get("name"), path, names);
         RouteMatchConfig match = match(m.subsection(s, "match", MATCH_KEYS));
         List<String> actions = new ArrayList<>();
         for (String k : List.of("pool", "redirect", "respond")) {
@@ -134,7 +136,33 @@ final class RoutesSection {
         if (action == null || m.problems.size() != before) {
             return null;
         }
-        return new RouteConfig(path, match, action, request, response, rewrite, rateLimit);
+        return new RouteConfig(name, match, action, request, response, rewrite, rateLimit);
+    }
+
+    /** Names the balancer gives requests no route of the file took. */
+    private static final Set<String> RESERVED_NAMES = Set.of("no-route", "default-pool", "none");
+
+    /**
+     * The route's {@code name}, unique among the routes, or its position ({@code routes[i]}) when it
+     * has none, or when the name has a problem (reported).
+     */
+    private String routeName(Entry e, String path, Set<String> names) {
+        if (e == null) {
+            return path;
+        }
+        String name = m.scalarText(e, "a route name");
+        if (name == null) {
+            return path;
+        }
+        if (!ConfigLoader.ID.matcher(name).matches()) {
+            m.problem(e.path(), e.value(), "not a valid route name: \"" + name
+                    + "\" (expected: letters, digits, '.', '_' or '-')");
+        } else if (RESERVED_NAMES.contains(name)) {
+            m.problem(e.path(), e.value(), "\"" + name + "\" names the balancer's own answers (expected: another name)");
+        } else if (!names.add(name)) {
+            m.problem(e.path(), e.value(), "another route is already named \"" + name + "\"");
+        }
+        return name;
     }
 
     private String poolName(Entry e) {

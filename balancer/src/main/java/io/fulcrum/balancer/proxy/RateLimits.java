@@ -25,7 +25,7 @@ final class RateLimits {
     private static final RateLimiter UNLIMITED = new RateLimiter(RateLimitConfig.OFF);
 
     private final RateLimiter fallback;
-    /** By route name ({@code routes[i]}); empty when no route has a limit of its own. */
+    /** By route name (its {@code name}, else {@code routes[i]}); empty when no route has a limit of its own. */
     private final Map<String, RateLimiter> byRoute;
 
     private RateLimits(RateLimiter fallback, Map<String, RateLimiter> byRoute) {

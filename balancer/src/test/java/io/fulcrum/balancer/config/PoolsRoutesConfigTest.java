@@ -160,6 +160,16 @@ class PoolsRoutesConfigTest {
         assertEquals(RouteMatchConfig.ANY, c.routes().get(1).match());
     }
 
+    @Test
+    void aRouteIsNamedByItsNameElseByItsPlace() throws ConfigException {
+        BalancerConfig c = parse(TWO_POOLS + """
+                routes:
+                  - { name: api-v1, match: { path: { prefix: /api } }, pool: web }
+                  - { pool: static }
+                """);
+        assertEquals(List.of("api-v1", "routes[1]"), c.routes().stream().map(RouteConfig::name).toList());
+    }
+
     static Stream<Arguments> errors() {
         return Stream.of(
                 arguments("pools: []\n", "pools: expected a mapping of pool names to pools, got a list (line 1)"),
@@ -194,6 +204,14 @@ class PoolsRoutesConfigTest {
                 arguments(TWO_POOLS + "routes: {}\n", "routes: expected a list of routes, got a mapping (line 6)"),
                 arguments(TWO_POOLS + "routes:\n  - pool: nope\n",
                         "routes[0].pool: no pool named \"nope\" (expected: one of web, static) (line 7)"),
+                arguments(TWO_POOLS + "routes:\n  - { name: \"a b\", pool: web }\n",
+                        "routes[0].name: not a valid route name: \"a b\" (expected: letters, digits, '.', '_' or '-') (line 7)"),
+                arguments(TWO_POOLS + "routes:\n  - { name: api, pool: web }\n  - { name: api, pool: static }\n",
+                        "routes[1].name: another route is already named \"api\" (line 8)"),
+                arguments(TWO_POOLS + "routes:\n  - { name: no-route, pool: web }\n",
+                        "routes[0].name: \"no-route\" names the balancer's own answers (expected: another name) (line 7)"),
+                arguments(TWO_POOLS + "routes:\n  - { nmae: api, pool: web }\n",
+                        "routes[0].nmae: unknown key, did you mean \"name\"? (line 7)"),
                 arguments(TWO_POOLS + "routes:\n  - match: { path: { prefix: /a } }\n",
                         "routes[0]: needs one of pool, redirect or respond (line 7)"),
                 arguments(TWO_POOLS + "routes:\n  - pool: web\n    respond: {}\n",

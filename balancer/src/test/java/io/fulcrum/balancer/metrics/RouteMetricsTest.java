@@ -53,7 +53,7 @@ class RouteMetricsTest {
                   static:
                     backends: [{ id: static1, url: "http://127.0.0.1:%d" }]
                 routes:
-                  - { match: { path: { prefix: /api } }, pool: api }
+                  - { name: api, match: { path: { prefix: /api } }, pool: api }
                   - { match: { path: { prefix: /static } }, pool: static }
                   - { match: { path: { exact: /old } }, redirect: { status: 301, to: "/new" } }
                   - { match: { path: { exact: /maintenance } }, respond: { status: 503, body: "back soon" } }
@@ -74,7 +74,7 @@ class RouteMetricsTest {
 
         String text = scrape(balancer);
         assertEquals(3.0, ObservabilityE2eTest.sample(text,
-                ROUTE_REQUESTS + "{pool=\"api\",route=\"routes[0]\",status_class=\"2xx\"}"), text);
+                ROUTE_REQUESTS + "{pool=\"api\",route=\"api\",status_class=\"2xx\"}"), text);
         assertEquals(2.0, ObservabilityE2eTest.sample(text,
                 ROUTE_REQUESTS + "{pool=\"static\",route=\"routes[1]\",status_class=\"2xx\"}"), text);
         assertEquals(1.0, ObservabilityE2eTest.sample(text,
@@ -92,7 +92,7 @@ class RouteMetricsTest {
             JsonNode n = JSON.readTree(line);
             byPath.put(n.get("path").asText(), n);
         }
-        assertEquals("routes[0]", byPath.get("/api/b").get("route").asText());
+        assertEquals("api", byPath.get("/api/b").get("route").asText(), "a named route goes by its name");
         assertEquals("api", byPath.get("/api/b").get("pool").asText());
         assertEquals("api1", byPath.get("/api/b").get("backend").asText());
         assertEquals("static", byPath.get("/static/y.js").get("pool").asText());
