@@ -220,11 +220,7 @@ final class AccessLogLine {
             } else if (c < ' ') {
                 unicodeEscape(c);
             } else {
-                utf8Char(value, i, c);
-                if (Character.isHighSurrogate(c) && i + 1 < value.length()
-                        && Character.isLowSurrogate(value.charAt(i + 1))) {
-                    i++;
-                }
+                i = utf8Char(value, i, c);
             }
         }
     }
@@ -255,11 +251,7 @@ final class AccessLogLine {
             } else if (c < ' ') {
                 unicodeEscape(c);
             } else {
-                utf8Char(value, i, c);
-                if (Character.isHighSurrogate(c) && i + 1 < value.length()
-                        && Character.isLowSurrogate(value.charAt(i + 1))) {
-                    i++;
-                }
+                i = utf8Char(value, i, c);
             }
         }
         put((byte) '"');
@@ -275,8 +267,11 @@ final class AccessLogLine {
         buf[len++] = HEX[c & 0xf];
     }
 
-    /** The UTF-8 bytes of the character at {@code i}; a lone surrogate becomes U+FFFD. */
-    private void utf8Char(String s, int i, char c) {
+    /**
+     * The UTF-8 bytes of the character {@code c} at {@code i}; a lone surrogate becomes U+FFFD.
+     * Returns the index of the last char used: {@code i + 1} after a surrogate pair, else {@code i}.
+     */
+    private int utf8Char(String s, int i, char c) {
         ensure(4);
         if (c < 0x80) {
             buf[len++] = (byte) c;
@@ -290,6 +285,7 @@ final class AccessLogLine {
                 buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3f));
                 buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3f));
                 buf[len++] = (byte) (0x80 | (cp & 0x3f));
+                return i + 1;
             } else {
                 buf[len++] = (byte) 0xef;
                 buf[len++] = (byte) 0xbf;
@@ -300,15 +296,12 @@ final class AccessLogLine {
             buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3f));
             buf[len++] = (byte) (0x80 | (c & 0x3f));
         }
+        return i;
     }
 
     private void utf8(String s) {
         for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            utf8Char(s, i, c);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-            }
+            i = utf8Char(s, i, s.charAt(i));
         }
     }
 

@@ -543,8 +543,11 @@ final class Exchange implements FutureListener<Channel> {
         if (facts.debug() && trace != null) {
             response.headers().set(DECISION_HEADER, trace.detailed());
         }
-        AffinityRules.pin(affinity, tries.routing(), response, a.backend,
-                request.headers().contains(HeaderRules.X_FORWARDED_PROTO, "https", true));
+        if (affinity != null) {
+            // The header was set from the client connection (HeaderRules): TLS makes the cookie Secure.
+            AffinityRules.pin(affinity, tries.routing(), response, a.backend,
+                    request.headers().contains(HeaderRules.X_FORWARDED_PROTO, "https", true));
+        }
         transition(State.STREAMING);
         clientStatus = code;
         servedBy = a.backend.id();
