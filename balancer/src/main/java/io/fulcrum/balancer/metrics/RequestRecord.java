@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.metrics;
 
+import io.fulcrum.balancer.routing.DecisionTrace;
 import java.util.List;
 
 /**
@@ -26,7 +27,8 @@ import java.util.List;
  * @param userAgent the client's {@code User-Agent}, or {@code null}
  * @param backend the backend whose response the client got, or {@code null} (the balancer answered)
  * @param tries each try at a backend, in order
- * @param decision the compact decision trace of the first try, or {@code null}
+ * @param decision the decision trace of the last try's selection (the access log writes its
+ *     {@link DecisionTrace#compact() compact} form), or {@code null} when none was traced
  * @param error the balancer's own error message when it answered, or {@code null}
  * @param route the name of the route the request matched ({@code default-pool} without routes,
  *     {@code no-route} when none matched), or {@code null} when it was refused before routing
@@ -35,7 +37,7 @@ import java.util.List;
 public record RequestRecord(long startEpochMillis, String requestId, String traceId, String client, String method,
         String host, String target, String protocol, int status, String outcome, long bytesIn, long bytesOut,
         long durationNanos, long firstByteNanos, String userAgent, String backend, List<Try> tries,
-        String decision, String error, String route, String pool) {
+        DecisionTrace decision, String error, String route, String pool) {
 
     public static final String COMPLETED = "completed";
     public static final String ABORTED = "aborted";
@@ -48,7 +50,7 @@ public record RequestRecord(long startEpochMillis, String requestId, String trac
     public RequestRecord(long startEpochMillis, String requestId, String traceId, String client, String method,
             String host, String target, String protocol, int status, String outcome, long bytesIn, long bytesOut,
             long durationNanos, long firstByteNanos, String userAgent, String backend, List<Try> tries,
-            String decision, String error) {
+            DecisionTrace decision, String error) {
         this(startEpochMillis, requestId, traceId, client, method, host, target, protocol, status, outcome, bytesIn,
                 bytesOut, durationNanos, firstByteNanos, userAgent, backend, tries, decision, error, null, null);
     }

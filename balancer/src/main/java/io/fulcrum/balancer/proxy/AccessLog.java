@@ -1,16 +1,15 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.metrics.RequestRecord;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -20,13 +19,15 @@ import org.slf4j.LoggerFactory;
 /**
  * One line per finished request, as a JSON object (the default) or in logfmt, to stdout or a file.
  *
- * <p>The request path only offers the finished request's {@link RequestRecord} to a bounded queue;
- * a writer thread of its own takes them in batches, formats them into one reused buffer
- * ({@link AccessLogLine}), writes each batch with one call and flushes whenever the queue runs
- * empty. The writer is never woken by the request path: it sleeps 1 ms between empty polls, up to
- * 50 ms while the log stays quiet, so a line is written at most that late. An event loop never
- * formats, waits for the disk or the terminal, makes a system call for the log, or blocks: when the
- * writer falls behind by {@value #QUEUE_SIZE} lines, new lines are dropped and counted
+ * <p>The thread that finishes a request (an event loop) formats its line at once, while the
+ * request's strings are still in that core's cache, into a buffer of its own; nothing is shared
+ * between loops but an uncontended lock on that buffer. A writer thread of the log's own sweeps
+ * every buffer every {@value #BUSY_SWEEP_MILLIS} ms while lines come (up to 50 ms while the log
+ * stays quiet), swapping each filled buffer for an empty one and writing it with one call, so a
+ * line is written at most that late and lines of one thread stay in order (lines of different
+ * threads interleave by sweep). An event loop never waits for the disk or the terminal, makes a
+ * system call for the log, wakes the writer, or blocks: when the writer falls behind by
+ * {@value #MAX_BUFFERED} bytes for one thread, that thread's new lines are dropped and counted
  * ({@link #dropped()}, published as {@code fulcrum_access_log_dropped_total}).
  *
  * <p>Thread-safe.
@@ -44,35 +45,47 @@ public final class AccessLog {
     }
 
     private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
-    private static final int QUEUE_SIZE = 8192;
-    /** Lines taken from the queue at a time. */
-    private static final int BATCH = 256;
-    /** Buffered bytes written out before the batch ends. */
-    private static final int FLUSH_BYTES = 32 * 1024;
-    private static final long MIN_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Bytes one thread may have waiting for the writer before its lines are dropped. */
+    private static final int MAX_BUFFERED = 4 * 1024 * 1024;
+    private static final int INITIAL_BUFFER = 64 * 1024;
+    private static final long BUSY_SWEEP_MILLIS = 10;
     private static final long MAX_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private final BlockingQueue<RequestRecord> queue;
     private final OutputStream out;
     private final boolean closeOut;
     private final Format format;
     private final Thread writer;
+    /** Every thread's buffer, in the order the threads first logged. */
+    private final List<Lines> buffers = new CopyOnWriteArrayList<>();
+    private final FastThreadLocal<Lines> local;
     private final LongAdder dropped = new LongAdder();
     private volatile boolean closing;
 
+    /** One thread's pending lines; the writer swaps {@link #line} for an empty buffer under its lock. */
+    private static final class Lines {
+        private AccessLogLine line = new AccessLogLine(INITIAL_BUFFER);
+    }
+
     private AccessLog() {
-        queue = null;
         out = null;
         closeOut = false;
         format = Format.JSON;
         writer = null;
+        local = null;
     }
 
     private AccessLog(OutputStream out, boolean closeOut, Format format) {
-        this.queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
         this.out = out;
         this.closeOut = closeOut;
         this.format = format;
+        this.local = new FastThreadLocal<>() {
+            @Override
+            protected Lines initialValue() {
+                Lines lines = new Lines();
+                buffers.add(lines);
+                return lines;
+            }
+        };
         this.writer = new Thread(this::run, "fulcrum-access-log");
         writer.setDaemon(true);
         writer.start();
@@ -104,27 +117,38 @@ public final class AccessLog {
     }
 
     public boolean enabled() {
-        return queue != null;
+        return writer != null;
     }
 
     public Format format() {
         return format;
     }
 
-    /** Hands one finished request to the writer; drops it (counted) when the writer is behind. */
+    /**
+     * Formats one finished request's line into the calling thread's buffer; drops it (counted) when
+     * the writer is behind.
+     */
     public void log(RequestRecord record) {
-        BlockingQueue<RequestRecord> q = queue;
-        if (q != null && !closing && !q.offer(record)) {
-            dropped.increment();
+        if (writer == null || closing) {
+            return;
+        }
+        Lines lines = local.get();
+        synchronized (lines) {
+            AccessLogLine line = lines.line;
+            if (line.length() >= MAX_BUFFERED) {
+                dropped.increment();
+                return;
+            }
+            write(record, line);
         }
     }
 
-    /** Lines dropped because the queue was full. */
+    /** Lines dropped because the writer was behind. */
     public long dropped() {
         return dropped.sum();
     }
 
-    /** Writes what is queued, flushes, and stops the writer (at most 5 s). */
+    /** Writes what is buffered, flushes, and stops the writer (at most 5 s). */
     public void close() {
         if (writer == null || closing) {
             return;
@@ -139,32 +163,37 @@ public final class AccessLog {
     }
 
     private void run() {
-        List<RequestRecord> batch = new ArrayList<>(BATCH);
-        AccessLogLine lines = new AccessLogLine(64 * 1024);
-        long idleNanos = MIN_IDLE_NANOS;
+        AccessLogLine spare = new AccessLogLine(INITIAL_BUFFER);
+        long idleNanos = TimeUnit.MILLISECONDS.toNanos(BUSY_SWEEP_MILLIS);
         try {
             while (true) {
-                queue.drainTo(batch, BATCH);
-                if (batch.isEmpty()) {
+                boolean wrote = false;
+                for (Lines lines : buffers) {
+                    AccessLogLine full;
+                    synchronized (lines) {
+                        if (lines.line.length() == 0) {
+                            continue;
+                        }
+                        full = lines.line;
+                        lines.line = spare;
+                    }
+                    full.writeTo(out);
+                    spare = full;
+                    wrote = true;
+                }
+                if (wrote) {
+                    idleNanos = TimeUnit.MILLISECONDS.toNanos(BUSY_SWEEP_MILLIS);
+                } else {
                     out.flush();
                     if (closing) {
                         break;
                     }
-                    // Nothing to write: sleep, longer while it stays quiet. The request path never
-                    // wakes this thread, so logging a line costs an event loop no system call.
-                    LockSupport.parkNanos(idleNanos);
                     idleNanos = Math.min(idleNanos * 2, MAX_IDLE_NANOS);
-                    continue;
                 }
-                idleNanos = MIN_IDLE_NANOS;
-                for (RequestRecord r : batch) {
-                    write(r, lines);
-                    if (lines.length() >= FLUSH_BYTES) {
-                        lines.writeTo(out);
-                    }
+                // Never woken by the request path: a line costs an event loop no system call.
+                if (!closing) {
+                    LockSupport.parkNanos(idleNanos);
                 }
-                batch.clear();
-                lines.writeTo(out);
             }
         } catch (IOException | RuntimeException e) {
             log.error("access log writer stopped: {}", e.toString());

@@ -1,6 +1,8 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.metrics.RequestRecord;
+import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.routing.DecisionTrace;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,17 +12,44 @@ import java.util.Arrays;
 
 /**
  * The access log's line formatter: appends lines, as UTF-8, to one growing byte array that the
- * writer thread reuses for every batch. Numbers, times and escapes are written by hand, so a line
+ * thread finishing requests fills and the log's writer empties. Numbers, times and escapes are written by hand, so a line
  * costs no allocation beyond the record it is made from: no generator, no {@code String.format}, no
  * intermediate strings.
  *
  * <p>Times are ISO 8601 UTC with milliseconds, always three digits ({@code 2026-11-30T16:01:36.120Z});
  * durations are milliseconds with three decimals ({@code 1.204}).
  *
- * <p>Not thread-safe: owned by the log's writer thread.
+ * <p>Not thread-safe: the access log guards each buffer with a lock.
  */
 final class AccessLogLine {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    // The JSON format's fixed parts, copied with one arraycopy each.
+    private static final byte[] J_TIME = "{\"time\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_REQUEST_ID = "\",\"request_id\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_TRACE_ID = ",\"trace_id\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_CLIENT = ",\"client\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_METHOD = ",\"method\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_HOST = ",\"host\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_PATH = ",\"path\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_PROTOCOL = ",\"protocol\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_STATUS = ",\"status\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_OUTCOME = ",\"outcome\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_BYTES_IN = ",\"bytes_in\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_BYTES_OUT = ",\"bytes_out\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_DURATION_MS = ",\"duration_ms\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_TTFB_MS = ",\"ttfb_ms\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_USER_AGENT = ",\"user_agent\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_ROUTE = ",\"route\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_POOL = ",\"pool\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_BACKEND = ",\"backend\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_TRIES = ",\"tries\":[".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_TRY_BACKEND = "{\"backend\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_CONNECT_MS = ",\"connect_ms\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_FIRST_BYTE_MS = ",\"first_byte_ms\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_NULL = "null".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_DECISION = "],\"decision\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_ERROR = ",\"error\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_END = "}\n".getBytes(StandardCharsets.US_ASCII);
 
     private byte[] buf;
     private int len;
@@ -55,72 +84,72 @@ final class AccessLogLine {
 
     /** Appends one JSON object and a newline. */
     void json(RequestRecord r) {
-        ascii("{\"time\":\"");
+        raw(J_TIME);
         time(r.startEpochMillis());
-        ascii("\",\"request_id\":");
+        raw(J_REQUEST_ID);
         jsonString(r.requestId());
-        ascii(",\"trace_id\":");
+        raw(J_TRACE_ID);
         jsonString(r.traceId());
-        ascii(",\"client\":");
+        raw(J_CLIENT);
         jsonString(r.client());
-        ascii(",\"method\":");
+        raw(J_METHOD);
         jsonString(r.method());
-        ascii(",\"host\":");
+        raw(J_HOST);
         jsonString(r.host());
-        ascii(",\"path\":");
+        raw(J_PATH);
         jsonString(r.target());
-        ascii(",\"protocol\":");
+        raw(J_PROTOCOL);
         jsonString(r.protocol());
-        ascii(",\"status\":");
+        raw(J_STATUS);
         number(r.status());
-        ascii(",\"outcome\":");
+        raw(J_OUTCOME);
         jsonString(r.outcome());
-        ascii(",\"bytes_in\":");
+        raw(J_BYTES_IN);
         number(r.bytesIn());
-        ascii(",\"bytes_out\":");
+        raw(J_BYTES_OUT);
         number(r.bytesOut());
-        ascii(",\"duration_ms\":");
+        raw(J_DURATION_MS);
         millis(r.durationNanos());
-        ascii(",\"ttfb_ms\":");
+        raw(J_TTFB_MS);
         millisOrNull(r.firstByteNanos());
-        ascii(",\"user_agent\":");
+        raw(J_USER_AGENT);
         jsonString(r.userAgent());
-        ascii(",\"route\":");
+        raw(J_ROUTE);
         jsonString(r.route());
-        ascii(",\"pool\":");
+        raw(J_POOL);
         jsonString(r.pool());
-        ascii(",\"backend\":");
+        raw(J_BACKEND);
         jsonString(r.backend());
-        ascii(",\"tries\":[");
+        raw(J_TRIES);
         boolean first = true;
         for (RequestRecord.Try t : r.tries()) {
             if (!first) {
                 put((byte) ',');
             }
             first = false;
-            ascii("{\"backend\":");
+            raw(J_TRY_BACKEND);
             jsonString(t.backend());
-            ascii(",\"outcome\":");
+            raw(J_OUTCOME);
             jsonString(t.outcome());
-            ascii(",\"connect_ms\":");
+            raw(J_CONNECT_MS);
             millisOrNull(t.connectNanos());
-            ascii(",\"first_byte_ms\":");
+            raw(J_FIRST_BYTE_MS);
             millisOrNull(t.firstByteNanos());
-            ascii(",\"status\":");
+            raw(J_STATUS);
             if (t.status() != 0) {
                 number(t.status());
             } else {
-                ascii("null");
+                raw(J_NULL);
             }
             put((byte) '}');
         }
-        ascii("],\"decision\":");
-        jsonString(r.decision());
+        raw(J_DECISION);
+        decision(r.decision(), true);
         if (r.error() != null) {
-            ascii(",\"error\":");
+            raw(J_ERROR);
             jsonString(r.error());
         }
-        ascii("}\n");
+        raw(J_END);
     }
 
     /**
@@ -180,7 +209,9 @@ final class AccessLogLine {
         if (quote) {
             put((byte) '"');
         }
-        pair("decision", r.decision());
+        put((byte) ' ');
+        ascii("decision=");
+        decision(r.decision(), false);
         if (r.error() != null) {
             pair("error", r.error());
         }
@@ -225,14 +256,82 @@ final class AccessLogLine {
         }
     }
 
-    /** A JSON string (RFC 8259), or {@code null}. */
-    private void jsonString(String value) {
-        if (value == null) {
-            ascii("null");
+    /**
+     * The decision trace's compact form ({@link DecisionTrace#compact()}), written from the trace
+     * without building the string: a JSON string, or a quoted logfmt value; {@code null} or {@code -}
+     * without a trace.
+     */
+    private void decision(DecisionTrace t, boolean json) {
+        if (t == null) {
+            if (json) {
+                raw(J_NULL);
+            } else {
+                put((byte) '-');
+            }
             return;
         }
         put((byte) '"');
-        for (int i = 0; i < value.length(); i++) {
+        escaped("region=", json);
+        escaped(t.clientRegion(), json);
+        escaped(t.regionSource().equals("header") ? "(header) pass=" : "(default) pass=", json);
+        escaped(t.pass().label(), json);
+        Backend chosen = t.chosen();
+        if (chosen != null) {
+            escaped(" to=", json);
+            escaped(chosen.region(), json);
+            escaped(" backend=", json);
+            escaped(chosen.id(), json);
+        }
+        if (t.excluded() > 0) {
+            escaped(" avoided=", json);
+            number(t.excluded());
+        }
+        if (t.heldDown() > 0) {
+            escaped(" held-down=", json);
+            number(t.heldDown());
+        }
+        put((byte) '"');
+    }
+
+    private void escaped(String value, boolean json) {
+        if (value == null) {
+            value = "null";
+        }
+        if (json) {
+            jsonChars(value);
+        } else {
+            logfmtEscaped(value);
+        }
+    }
+
+    /** A JSON string (RFC 8259), or {@code null}. */
+    private void jsonString(String value) {
+        if (value == null) {
+            raw(J_NULL);
+            return;
+        }
+        put((byte) '"');
+        jsonChars(value);
+        put((byte) '"');
+    }
+
+    /** The characters of a JSON string, escaped, without its quotes. */
+    private void jsonChars(String value) {
+        // Printable ASCII, the usual case, is copied without a bounds check per byte.
+        int n = value.length();
+        ensure(n);
+        byte[] b = buf;
+        int p = len;
+        int i = 0;
+        for (; i < n; i++) {
+            char c = value.charAt(i);
+            if (c < ' ' || c >= 0x7f || c == '"' || c == '\\') {
+                break;
+            }
+            b[p++] = (byte) c;
+        }
+        len = p;
+        for (; i < n; i++) {
             char c = value.charAt(i);
             if (c >= ' ' && c < 0x7f && c != '"' && c != '\\') {
                 put((byte) c);
@@ -254,7 +353,6 @@ final class AccessLogLine {
                 i = utf8Char(value, i, c);
             }
         }
-        put((byte) '"');
     }
 
     private void unicodeEscape(char c) {
@@ -345,7 +443,7 @@ final class AccessLogLine {
 
     private void millisOrNull(long nanos) {
         if (nanos < 0) {
-            ascii("null");
+            raw(J_NULL);
         } else {
             millis(nanos);
         }
@@ -388,6 +486,13 @@ final class AccessLogLine {
         for (int i = 0; i < n; i++) {
             buf[len++] = (byte) s.charAt(i);
         }
+    }
+
+    /** Bytes known to be ASCII (the JSON format's fixed parts). */
+    private void raw(byte[] bytes) {
+        ensure(bytes.length);
+        System.arraycopy(bytes, 0, buf, len, bytes.length);
+        len += bytes.length;
     }
 
     private void put(byte b) {

@@ -138,7 +138,6 @@ final class Exchange implements FutureListener<Channel> {
     private List<RequestRecord.Try> tryLog;
     /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
     private DecisionTrace trace;
-    private String lastDecision;
 
     Exchange(ClientSide client, ProxyContext proxy, ProxySettings settings, HttpRequest request, String requestId,
             String clientRegion, String clientAddress) {
@@ -336,9 +335,6 @@ final class Exchange implements FutureListener<Channel> {
             if (chosen != null && !chosen.tryAcquire()) {
                 chosen = null;
             }
-        }
-        if (trace != null) {
-            lastDecision = trace.compact();
         }
         if (chosen == null) {
             fail(UpstreamFailure.NO_BACKEND);
@@ -850,7 +846,7 @@ final class Exchange implements FutureListener<Channel> {
                 clientAborted ? RequestRecord.ABORTED : RequestRecord.COMPLETED, bytesIn, bytesOut,
                 nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos, facts.userAgent(),
                 clientAborted && clientStatus == 499 ? null : servedBy, tryLog == null ? List.of() : tryLog,
-                lastDecision, error, route == null ? null : route.name(), pool.name());
+                trace, error, route == null ? null : route.name(), pool.name());
         if (metrics != null) {
             metrics.record(r);
         }

@@ -36,7 +36,8 @@ public final class DecisionTrace {
 
         private final String label = name().toLowerCase(Locale.ROOT);
 
-        String label() {
+        /** The name in the access log and the decision header: {@code local}, {@code spillover}, ... */
+        public String label() {
             return label;
         }
     }
