@@ -151,7 +151,7 @@ class AccessLogTest {
         Path file = dir.resolve("threads.log");
         AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
         int threads = 4;
-        int each = 1500; // 6,000 lines in all: below the queue's 8,192, so none may be dropped
+        int each = 1500; // 6,000 lines in all, far below a thread's 4 MiB: none may be dropped
         try {
             List<Thread> started = new java.util.ArrayList<>();
             for (int t = 0; t < threads; t++) {
