@@ -78,7 +78,7 @@ final class Attempt {
         }
         ended = true;
         long end = firstByteNanos != 0 ? firstByteNanos : nowNanos;
-        backend.state().onRequestEnd(end - (sentNanos != 0 ? sentNanos : startNanos), outcome);
+        backend.state().onRequestEnd(end - (sentNanos != 0 ? sentNanos : startNanos), outcome, nowNanos);
         return true;
     }
 }

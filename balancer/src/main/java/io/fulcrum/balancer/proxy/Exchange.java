@@ -268,7 +268,7 @@ final class Exchange implements FutureListener<Channel> {
         if (attempt != null && attempt.connected()) {
             body.writeTo(attempt.channel);
             if (body.complete()) {
-                requestSent();
+                requestSent(proxy.clock().nanoTime());
             }
         }
     }
@@ -341,15 +341,19 @@ final class Exchange implements FutureListener<Channel> {
             return;
         }
         tries.started();
-        Attempt a = new Attempt(chosen, proxy.clock().nanoTime());
+        // Read after the backend's slot was taken: a try is sent no earlier than the backend's
+        // last sign of progress (tryAcquire starts its busy time), so "answered nothing since
+        // this try was sent" stays true of a hung backend.
+        long nowNanos = proxy.clock().nanoTime();
+        Attempt a = new Attempt(chosen, nowNanos);
         attempt = a;
         body.rewind();
         Future<Channel> connection = freshConnection
                 ? proxy.pool().connect(chosen, client.eventLoop())
                 : proxy.pool().acquire(chosen, client.eventLoop());
         if (connection.isDone()) {
-            // A pooled connection: no listener, no extra turn of the loop.
-            connected(a, connection);
+            // A pooled connection: no listener, no extra turn of the loop, no time spent getting it.
+            connected(a, connection, nowNanos);
             return;
         }
         transition(State.CONNECTING);
@@ -365,22 +369,22 @@ final class Exchange implements FutureListener<Channel> {
             // This try was given up while connecting; the pool keeps the connection if it was made.
             return;
         }
-        connected(a, connection);
+        connected(a, connection, proxy.clock().nanoTime());
     }
 
-    private void connected(Attempt a, Future<Channel> connection) {
+    private void connected(Attempt a, Future<Channel> connection, long nowNanos) {
         a.pending = null;
         if (!connection.isSuccess()) {
             tryFailed(Outcome.CONNECT_FAILURE, true);
             return;
         }
-        a.connectNanos = proxy.clock().nanoTime() - a.startNanos;
+        a.connectNanos = nowNanos - a.startNanos;
         a.attach(connection.getNow(), this);
         transition(State.SENDING);
-        writeRequest(a);
+        writeRequest(a, nowNanos);
     }
 
-    private void writeRequest(Attempt a) {
+    private void writeRequest(Attempt a, long nowNanos) {
         Channel ch = a.channel;
         a.reached = true;
         if (hostFromBackend || !request.headers().contains(HttpHeaderNames.HOST)) {
@@ -397,7 +401,7 @@ final class Exchange implements FutureListener<Channel> {
             ch.flush();
         }
         if (body.complete()) {
-            requestSent();
+            requestSent(nowNanos);
         }
         ch.read();
         if (!body.complete() && ch.isWritable()) {
@@ -406,12 +410,12 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     /** The current try's request is completely written: latency counts from here; per-try timer. */
-    private void requestSent() {
+    private void requestSent(long nowNanos) {
         Attempt a = attempt;
         if (a.sentNanos != 0) {
             return;
         }
-        a.sentNanos = proxy.clock().nanoTime();
+        a.sentNanos = nowNanos;
         if (state == State.SENDING) {
             transition(State.AWAITING_HEAD);
         }
@@ -427,7 +431,9 @@ final class Exchange implements FutureListener<Channel> {
     /** The client's request is complete: its whole wait for a response head starts now. */
     private void armOverallDeadline() {
         if (overallDeadline == 0 && state != State.DONE) {
-            overallDeadline = proxy.clock().nanoTime() + settings.responseTimeoutNanos();
+            // A request announced without a body was complete when its head was read.
+            long completeNanos = bodyless ? startNanos : proxy.clock().nanoTime();
+            overallDeadline = completeNanos + settings.responseTimeoutNanos();
             client.armResponseTimer(overallDeadline);
         }
     }
@@ -506,8 +512,9 @@ final class Exchange implements FutureListener<Channel> {
             tryFailed(Outcome.RESET, false);
             return;
         }
+        long now = proxy.clock().nanoTime();
         if (a.firstByteNanos == 0) {
-            a.firstByteNanos = proxy.clock().nanoTime();
+            a.firstByteNanos = now;
         }
         a.status = code;
         if (upgrade != null) {
@@ -547,7 +554,7 @@ final class Exchange implements FutureListener<Channel> {
         transition(State.STREAMING);
         clientStatus = code;
         servedBy = a.backend.id();
-        responseHeadNanos = proxy.clock().nanoTime();
+        responseHeadNanos = now;
         client.writeResponse(response);
     }
 
@@ -686,14 +693,15 @@ final class Exchange implements FutureListener<Channel> {
         Attempt a = attempt;
         boolean reuse = a.reusable && body.complete();
         Channel ch = a.detach();
-        endTry(a.status >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS);
+        long now = proxy.clock().nanoTime();
+        endTry(a.status >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS, now);
         if (reuse) {
             proxy.pool().release(ch);
         } else {
             ch.close();
         }
         // finish() ends in exchangeDone, which flushes the response's end.
-        finish();
+        finish(now);
     }
 
     /** The response broke after it began: close both sides; the client sees a cut response. */
@@ -762,6 +770,10 @@ final class Exchange implements FutureListener<Channel> {
 
     /** Ends the current try: frees its backend's in-flight slot and reports the outcome. */
     private void endTry(Outcome outcome) {
+        endTry(outcome, proxy.clock().nanoTime());
+    }
+
+    private void endTry(Outcome outcome, long nowNanos) {
         Attempt a = attempt;
         if (a == null) {
             return;
@@ -773,7 +785,7 @@ final class Exchange implements FutureListener<Channel> {
             a.pending = null;
             pending.cancel(false);
         }
-        if (a.end(outcome, proxy.clock().nanoTime())) {
+        if (a.end(outcome, nowNanos)) {
             pool.outcomeListener().onOutcome(a.backend, outcome);
             if (tryLog == null) {
                 tryLog = new ArrayList<>(2);
@@ -821,6 +833,10 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     private void finish() {
+        finish(proxy.clock().nanoTime());
+    }
+
+    private void finish(long nowNanos) {
         if (state == State.DONE) {
             return;
         }
@@ -830,7 +846,7 @@ final class Exchange implements FutureListener<Channel> {
         body.release();
         tries.release(pool.retryBudget());
         pool.retryBudget().requestEnded();
-        record(proxy.clock().nanoTime());
+        record(nowNanos);
         client.exchangeDone(this);
     }
 
