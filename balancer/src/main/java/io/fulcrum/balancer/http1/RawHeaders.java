@@ -106,6 +106,21 @@ public final class RawHeaders extends HttpHeaders {
         CharSequence text = value instanceof CharSequence ? (CharSequence) value
                 : value instanceof Date ? DateFormatter.format((Date) value) : String.valueOf(value);
         validate(name, text);
+        addChecked(name, text);
+    }
+
+    /**
+     * Sets a field that needs no check of its characters: a name that is a valid token by
+     * construction (a constant) and a value made only of received field values, which the parser
+     * checked, and the proxy's own text (addresses, ids, constants). The proxy's forwarding fields
+     * are set this way on every request; anything else goes through {@link #set(CharSequence, Object)}.
+     */
+    public void setChecked(AsciiString name, CharSequence value) {
+        remove(name);
+        addChecked(name, value);
+    }
+
+    private void addChecked(CharSequence name, CharSequence text) {
         if (extra == null) {
             // Room for the five fields a forwarded request gets.
             extra = new CharSequence[10];

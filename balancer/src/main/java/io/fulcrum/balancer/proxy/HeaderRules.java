@@ -80,14 +80,15 @@ public final class HeaderRules {
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        headers.set(X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, hopAddress));
-        headers.set(X_REAL_IP, clientAddress);
-        headers.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
+        // Made of received values the parser checked and of the proxy's own text.
+        setMade(headers, X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, hopAddress));
+        setMade(headers, X_REAL_IP, clientAddress);
+        setMade(headers, X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
         if (host != null) {
-            headers.set(X_FORWARDED_HOST, host);
+            setMade(headers, X_FORWARDED_HOST, host);
         }
         appendVia(headers, clientVersion == HttpVersion.HTTP_1_0 ? VIA_10 : VIA_11);
-        headers.set(X_REQUEST_ID, requestId);
+        setMade(headers, X_REQUEST_ID, requestId);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
@@ -122,13 +123,26 @@ public final class HeaderRules {
         }
         appendVia(headers, response.protocolVersion() == HttpVersion.HTTP_1_0 ? VIA_10 : VIA_11);
         if (!headers.contains(X_REQUEST_ID)) {
-            headers.set(X_REQUEST_ID, requestId);
+            setMade(headers, X_REQUEST_ID, requestId);
         }
         if (backendHeader != null) {
             headers.set(backendHeader, backendId);
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         return clientVersion == HttpVersion.HTTP_1_0 && !bodyless && (chunked || !lengthKnown);
+    }
+
+    /**
+     * Sets a forwarding field whose value holds only received field values and the proxy's own
+     * text: the received head's fields skip the per-character check ({@link RawHeaders#setChecked}),
+     * other header maps check as they always do.
+     */
+    private static void setMade(HttpHeaders headers, AsciiString name, CharSequence value) {
+        if (headers instanceof RawHeaders raw) {
+            raw.setChecked(name, value);
+        } else {
+            headers.set(name, value);
+        }
     }
 
     /** Removes the hop-by-hop fields and every field named in Connection. */
@@ -170,7 +184,7 @@ public final class HeaderRules {
     }
 
     private static void appendVia(HttpHeaders headers, String hop) {
-        headers.set(VIA, appendToList(headers, VIA, hop));
+        setMade(headers, VIA, appendToList(headers, VIA, hop));
     }
 
     /**
