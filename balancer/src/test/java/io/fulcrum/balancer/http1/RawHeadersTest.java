@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -81,6 +82,14 @@ class RawHeadersTest {
         assertThrows(IllegalArgumentException.class, () -> h.set("X-Bad", "a\r\nInjected: 1"));
         assertThrows(IllegalArgumentException.class, () -> h.add("Bad Name", "v"));
         assertEquals("Host: a|", encoded(h));
+    }
+
+    @Test
+    void aCheckedFieldReplacesEveryFieldOfItsNameLikeSet() {
+        RawHeaders h = headers("Host: a|X-Forwarded-For: 10.0.0.1|x-forwarded-for: 10.0.0.2|");
+        h.setChecked(AsciiString.cached("X-Forwarded-For"), "10.0.0.1, 10.0.0.2, 127.0.0.1");
+        assertEquals(List.of("10.0.0.1, 10.0.0.2, 127.0.0.1"), h.getAll("x-forwarded-for"));
+        assertEquals("Host: a|X-Forwarded-For: 10.0.0.1, 10.0.0.2, 127.0.0.1|", encoded(h));
     }
 
     @Test
