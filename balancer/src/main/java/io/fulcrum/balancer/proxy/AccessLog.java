@@ -60,6 +60,7 @@ public final class AccessLog {
     private final FastThreadLocal<Lines> local;
     private final LongAdder dropped = new LongAdder();
     private volatile boolean closing;
+    private volatile boolean formatFailureLogged;
 
     /** One thread's pending lines; the writer swaps {@link #line} for an empty buffer under its lock. */
     private static final class Lines {
@@ -135,15 +136,28 @@ public final class AccessLog {
         Lines lines = local.get();
         synchronized (lines) {
             AccessLogLine line = lines.line;
-            if (line.length() >= MAX_BUFFERED) {
+            int start = line.length();
+            if (start >= MAX_BUFFERED) {
                 dropped.increment();
                 return;
             }
-            write(record, line);
+            try {
+                write(record, line);
+            } catch (RuntimeException e) {
+                // A line that cannot be written is dropped whole; the request it describes is not
+                // affected (this runs on the event loop that served it).
+                line.truncate(start);
+                dropped.increment();
+                if (!formatFailureLogged) {
+                    formatFailureLogged = true;
+                    log.error("access log: a line could not be formatted and was dropped ({}); later ones are counted only",
+                            e.toString());
+                }
+            }
         }
     }
 
-    /** Lines dropped because the writer was behind. */
+    /** Lines dropped because the writer was behind (or, for a bug, because one could not be formatted). */
     public long dropped() {
         return dropped.sum();
     }

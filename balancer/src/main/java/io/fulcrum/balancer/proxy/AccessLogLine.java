@@ -69,6 +69,11 @@ final class AccessLogLine {
         len = 0;
     }
 
+    /** Drops what was appended after {@code length} bytes (a line that failed half way). */
+    void truncate(int length) {
+        len = Math.min(len, length);
+    }
+
     /** Writes what is buffered to {@code out} in one call and empties the buffer. */
     void writeTo(OutputStream out) throws IOException {
         if (len > 0) {

@@ -184,6 +184,29 @@ class AccessLogTest {
     }
 
     @Test
+    void aLineThatCannotBeFormattedIsDroppedWholeAndCountedAndTheNextOneIsIntact() throws Exception {
+        Path file = dir.resolve("broken.log");
+        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
+        try {
+            RequestRecord ok = record("/before", "a");
+            // A try missing from the list: formatting fails half way through the line.
+            RequestRecord broken = new RequestRecord(ok.startEpochMillis(), "r", null, "c", "GET", null, "/broken",
+                    "HTTP/1.1", 200, RequestRecord.COMPLETED, 0, 0, 1_000, 1_000, null, "us-1",
+                    java.util.Arrays.asList((RequestRecord.Try) null), null, null);
+            log.log(ok);
+            log.log(broken);
+            log.log(record("/after", "a"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 2);
+            List<String> lines = Files.readAllLines(file);
+            assertEquals("/before", JSON.readTree(lines.get(0)).get("path").asText());
+            assertEquals("/after", JSON.readTree(lines.get(1)).get("path").asText());
+            assertEquals(1, log.dropped());
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
     void closeWritesWhatIsBuffered() throws Exception {
         Path file = dir.resolve("close.log");
         AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.LOGFMT);
