@@ -4,6 +4,7 @@ import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.DecisionTrace;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The access log's two line formats, JSON (one object per line) and logfmt, appended to a
@@ -44,74 +45,94 @@ final class AccessLogLine extends LineBuffer {
         super(capacity);
     }
 
+    /**
+     * Room for everything of a JSON line but its strings' characters and its tries: the keys and
+     * punctuation (about 400 bytes), six numbers, the time and the decision's fixed parts.
+     */
+    private static final int JSON_FIXED = 1024;
+    /** Room for one try but its two strings' characters. */
+    private static final int JSON_TRY_FIXED = 256;
+
     /** Appends one JSON object and a newline. */
     void json(RequestRecord r) {
-        raw(J_TIME);
-        time(r.startEpochMillis());
-        raw(J_REQUEST_ID);
-        jsonString(r.requestId());
-        raw(J_TRACE_ID);
-        jsonString(r.traceId());
-        raw(J_CLIENT);
-        jsonString(r.client());
-        raw(J_METHOD);
-        jsonString(r.method());
-        raw(J_HOST);
-        jsonString(r.host());
-        raw(J_PATH);
-        jsonString(r.target());
-        raw(J_PROTOCOL);
-        jsonString(r.protocol());
-        raw(J_STATUS);
-        number(r.status());
-        raw(J_OUTCOME);
-        jsonString(r.outcome());
-        raw(J_BYTES_IN);
-        number(r.bytesIn());
-        raw(J_BYTES_OUT);
-        number(r.bytesOut());
-        raw(J_DURATION_MS);
-        millis(r.durationNanos());
-        raw(J_TTFB_MS);
-        millisOrNull(r.firstByteNanos());
-        raw(J_USER_AGENT);
-        jsonString(r.userAgent());
-        raw(J_ROUTE);
-        jsonString(r.route());
-        raw(J_POOL);
-        jsonString(r.pool());
-        raw(J_BACKEND);
-        jsonString(r.backend());
-        raw(J_TRIES);
-        boolean first = true;
-        for (RequestRecord.Try t : r.tries()) {
-            if (!first) {
-                put((byte) ',');
-            }
-            first = false;
-            raw(J_TRY_BACKEND);
-            jsonString(t.backend());
-            raw(J_OUTCOME);
-            jsonString(t.outcome());
-            raw(J_CONNECT_MS);
-            millisOrNull(t.connectNanos());
-            raw(J_FIRST_BYTE_MS);
-            millisOrNull(t.firstByteNanos());
-            raw(J_STATUS);
-            if (t.status() != 0) {
-                number(t.status());
-            } else {
-                raw(J_NULL);
-            }
-            put((byte) '}');
+        List<RequestRecord.Try> tries = r.tries();
+        int count = tries.size();
+        DecisionTrace d = r.decision();
+        int chars = length(r.requestId()) + length(r.traceId()) + length(r.client()) + length(r.method())
+                + length(r.host()) + length(r.target()) + length(r.protocol()) + length(r.outcome())
+                + length(r.userAgent()) + length(r.route()) + length(r.pool()) + length(r.backend())
+                + length(r.error());
+        for (int i = 0; i < count; i++) {
+            RequestRecord.Try t = tries.get(i);
+            chars += length(t.backend()) + length(t.outcome());
         }
-        raw(J_DECISION);
-        decision(r.decision(), true);
+        if (d != null) {
+            chars += decisionChars(d);
+        }
+        int p = length();
+        byte[] b = reserve(JSON_FIXED + count * JSON_TRY_FIXED + chars * MAX_BYTES_PER_CHAR);
+        p = copy(b, p, J_TIME);
+        p = time(b, p, r.startEpochMillis());
+        p = copy(b, p, J_REQUEST_ID);
+        p = string(b, p, r.requestId());
+        p = copy(b, p, J_TRACE_ID);
+        p = string(b, p, r.traceId());
+        p = copy(b, p, J_CLIENT);
+        p = string(b, p, r.client());
+        p = copy(b, p, J_METHOD);
+        p = string(b, p, r.method());
+        p = copy(b, p, J_HOST);
+        p = string(b, p, r.host());
+        p = copy(b, p, J_PATH);
+        p = string(b, p, r.target());
+        p = copy(b, p, J_PROTOCOL);
+        p = string(b, p, r.protocol());
+        p = copy(b, p, J_STATUS);
+        p = number(b, p, r.status());
+        p = copy(b, p, J_OUTCOME);
+        p = string(b, p, r.outcome());
+        p = copy(b, p, J_BYTES_IN);
+        p = number(b, p, r.bytesIn());
+        p = copy(b, p, J_BYTES_OUT);
+        p = number(b, p, r.bytesOut());
+        p = copy(b, p, J_DURATION_MS);
+        p = millis(b, p, r.durationNanos());
+        p = copy(b, p, J_TTFB_MS);
+        p = millisOrNull(b, p, r.firstByteNanos());
+        p = copy(b, p, J_USER_AGENT);
+        p = string(b, p, r.userAgent());
+        p = copy(b, p, J_ROUTE);
+        p = string(b, p, r.route());
+        p = copy(b, p, J_POOL);
+        p = string(b, p, r.pool());
+        p = copy(b, p, J_BACKEND);
+        p = string(b, p, r.backend());
+        p = copy(b, p, J_TRIES);
+        for (int i = 0; i < count; i++) {
+            RequestRecord.Try t = tries.get(i);
+            if (i > 0) {
+                b[p++] = ',';
+            }
+            p = copy(b, p, J_TRY_BACKEND);
+            p = string(b, p, t.backend());
+            p = copy(b, p, J_OUTCOME);
+            p = string(b, p, t.outcome());
+            p = copy(b, p, J_CONNECT_MS);
+            p = millisOrNull(b, p, t.connectNanos());
+            p = copy(b, p, J_FIRST_BYTE_MS);
+            p = millisOrNull(b, p, t.firstByteNanos());
+            p = copy(b, p, J_STATUS);
+            p = t.status() != 0 ? number(b, p, t.status()) : copy(b, p, J_NULL);
+            b[p++] = '}';
+        }
+        p = copy(b, p, J_DECISION);
+        p = d == null ? copy(b, p, J_NULL) : jsonDecision(b, p, d);
         if (r.error() != null) {
-            raw(J_ERROR);
-            jsonString(r.error());
+            p = copy(b, p, J_ERROR);
+            p = string(b, p, r.error());
         }
-        raw(J_END);
+        p = copy(b, p, J_END);
+        advance(p);
     }
 
     /**
@@ -173,7 +194,7 @@ final class AccessLogLine extends LineBuffer {
         }
         put((byte) ' ');
         ascii("decision=");
-        decision(r.decision(), false);
+        logfmtDecision(r.decision());
         if (r.error() != null) {
             pair("error", r.error());
         }
@@ -218,98 +239,104 @@ final class AccessLogLine extends LineBuffer {
         }
     }
 
+    // The decision's fixed parts (see DecisionTrace#compact()).
+    private static final byte[] D_REGION = "\"region=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_HEADER = "(header) pass=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_DEFAULT = "(default) pass=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_TO = " to=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_BACKEND = " backend=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_AVOIDED = " avoided=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_HELD_DOWN = " held-down=".getBytes(StandardCharsets.US_ASCII);
+
+    /** The characters of the decision's variable parts (its fixed parts are in JSON_FIXED). */
+    private static int decisionChars(DecisionTrace t) {
+        Backend chosen = t.chosen();
+        return nullable(t.clientRegion()) + t.pass().label().length()
+                + (chosen == null ? 0 : nullable(chosen.region()) + nullable(chosen.id()));
+    }
+
+    private static int nullable(String s) {
+        return s == null ? 4 : s.length();
+    }
+
+    private static String orNull(String s) {
+        return s == null ? "null" : s;
+    }
+
     /**
-     * The decision trace's compact form ({@link DecisionTrace#compact()}), written from the trace
-     * without building the string: a JSON string, or a quoted logfmt value; {@code null} or {@code -}
-     * without a trace.
+     * The decision trace's compact form ({@link DecisionTrace#compact()}) as a JSON string, written
+     * from the trace without building the string.
      */
-    private void decision(DecisionTrace t, boolean json) {
+    private static int jsonDecision(byte[] b, int p, DecisionTrace t) {
+        p = copy(b, p, D_REGION);
+        p = jsonChars(b, p, orNull(t.clientRegion()));
+        p = copy(b, p, t.regionSource().equals("header") ? D_HEADER : D_DEFAULT);
+        p = jsonChars(b, p, t.pass().label());
+        Backend chosen = t.chosen();
+        if (chosen != null) {
+            p = copy(b, p, D_TO);
+            p = jsonChars(b, p, orNull(chosen.region()));
+            p = copy(b, p, D_BACKEND);
+            p = jsonChars(b, p, orNull(chosen.id()));
+        }
+        if (t.excluded() > 0) {
+            p = copy(b, p, D_AVOIDED);
+            p = number(b, p, t.excluded());
+        }
+        if (t.heldDown() > 0) {
+            p = copy(b, p, D_HELD_DOWN);
+            p = number(b, p, t.heldDown());
+        }
+        b[p++] = '"';
+        return p;
+    }
+
+    /** The decision trace's compact form as a quoted logfmt value, or {@code -} without a trace. */
+    private void logfmtDecision(DecisionTrace t) {
         if (t == null) {
-            if (json) {
-                raw(J_NULL);
-            } else {
-                put((byte) '-');
-            }
+            put((byte) '-');
             return;
         }
         put((byte) '"');
-        escaped("region=", json);
-        escaped(t.clientRegion(), json);
-        escaped(t.regionSource().equals("header") ? "(header) pass=" : "(default) pass=", json);
-        escaped(t.pass().label(), json);
+        ascii("region=");
+        logfmtEscaped(orNull(t.clientRegion()));
+        ascii(t.regionSource().equals("header") ? "(header) pass=" : "(default) pass=");
+        logfmtEscaped(t.pass().label());
         Backend chosen = t.chosen();
         if (chosen != null) {
-            escaped(" to=", json);
-            escaped(chosen.region(), json);
-            escaped(" backend=", json);
-            escaped(chosen.id(), json);
+            ascii(" to=");
+            logfmtEscaped(orNull(chosen.region()));
+            ascii(" backend=");
+            logfmtEscaped(orNull(chosen.id()));
         }
         if (t.excluded() > 0) {
-            escaped(" avoided=", json);
+            ascii(" avoided=");
             number(t.excluded());
         }
         if (t.heldDown() > 0) {
-            escaped(" held-down=", json);
+            ascii(" held-down=");
             number(t.heldDown());
         }
         put((byte) '"');
     }
 
-    private void escaped(String value, boolean json) {
-        if (value == null) {
-            value = "null";
-        }
-        if (json) {
-            jsonChars(value);
-        } else {
-            logfmtEscaped(value);
-        }
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
     }
 
     /** A JSON string (RFC 8259), or {@code null}. */
-    private void jsonString(String value) {
+    private static int string(byte[] b, int p, String value) {
         if (value == null) {
-            raw(J_NULL);
-            return;
+            return copy(b, p, J_NULL);
         }
-        put((byte) '"');
-        jsonChars(value);
-        put((byte) '"');
+        b[p++] = '"';
+        p = jsonChars(b, p, value);
+        b[p++] = '"';
+        return p;
     }
 
-    /** The characters of a JSON string, escaped, without its quotes. */
-    private void jsonChars(String value) {
-        int n = value.length();
-        for (int i = plainRun(value); i < n; i++) {
-            char c = value.charAt(i);
-            if (c >= ' ' && c < 0x7f && c != '"' && c != '\\') {
-                put((byte) c);
-            } else if (c == '"' || c == '\\') {
-                put((byte) '\\');
-                put((byte) c);
-            } else if (c == '\n') {
-                put((byte) '\\');
-                put((byte) 'n');
-            } else if (c == '\r') {
-                put((byte) '\\');
-                put((byte) 'r');
-            } else if (c == '\t') {
-                put((byte) '\\');
-                put((byte) 't');
-            } else if (c < ' ') {
-                unicodeEscape(c);
-            } else {
-                i = utf8Char(value, i, c);
-            }
-        }
-    }
-
-    private void millisOrNull(long nanos) {
-        if (nanos < 0) {
-            raw(J_NULL);
-        } else {
-            millis(nanos);
-        }
+    private static int millisOrNull(byte[] b, int p, long nanos) {
+        return nanos < 0 ? copy(b, p, J_NULL) : millis(b, p, nanos);
     }
 
     private void millisOrDash(long nanos) {
