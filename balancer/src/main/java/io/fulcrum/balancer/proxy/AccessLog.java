@@ -5,7 +5,8 @@ import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -109,9 +110,9 @@ public final class AccessLog {
             return new AccessLog(System.out, false, format);
         }
         try {
-            OutputStream file = Files.newOutputStream(Path.of(target), StandardOpenOption.CREATE,
+            FileChannel file = FileChannel.open(Path.of(target), StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-            return new AccessLog(file, true, format);
+            return new AccessLog(new FileSink(file), true, format);
         } catch (IOException e) {
             throw new UncheckedIOException("access-log: cannot open " + target + ": " + e.getMessage(), e);
         }
@@ -240,5 +241,44 @@ public final class AccessLog {
             line.logfmt(r);
         }
         return line.toString();
+    }
+
+    /**
+     * A file written from one direct buffer the writer fills from its line buffers, so that a
+     * write is one copy into that buffer and one system call, without the temporary buffers a
+     * stream over a channel allocates and copies through.
+     */
+    private static final class FileSink extends OutputStream {
+        private static final int CHUNK = 256 * 1024;
+        private final FileChannel channel;
+        private final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK);
+
+        FileSink(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int off, int len) throws IOException {
+            while (len > 0) {
+                int n = Math.min(len, CHUNK);
+                chunk.clear();
+                chunk.put(bytes, off, n).flip();
+                while (chunk.hasRemaining()) {
+                    channel.write(chunk);
+                }
+                off += n;
+                len -= n;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
     }
 }
