@@ -26,6 +26,7 @@ DURATION=10
 CONNECTIONS=""       # single run: 64; --matrix: shorthand for --loads C
 THREADS=""           # single run: 2; --matrix: 1
 WARMUP=15
+SETTLE=5             # second, short warm-up run (see the warm-up below)
 ONLY="direct,fulcrum,haproxy,nginx"
 SCENARIO=static
 REQ_PATH=""
@@ -33,6 +34,8 @@ LABEL=""
 DOCS="$ROOT/docs/benchmarks.md"
 WRITE_DOCS=1
 INSTALL=0
+ACCESS_LOG=0
+LOG_DIR=""
 FULCRUM_JAR="$ROOT/balancer/target/balancer.jar"
 FULCRUM_LAUNCHER="$ROOT/bin/fulcrum"
 SINGLE_JVM_OPTS="-Xms256m -Xmx512m -XX:+UseParallelGC"
@@ -71,7 +74,7 @@ with --idle-conns idle keep-alive connections open. Writes results.csv,
 summary.csv, results.json and matrix.svg to the run folder, and (unless
 --no-docs) a section of docs/benchmarks.md and docs/bench-matrix.svg.
 Takes about runs x loads x targets x duration = 3 x 4 x 6 x 10 s = 12 minutes,
-plus 6 x 15 s of warm-up.
+plus 6 x (15 + 5) s of warm-up.
 
   --matrix              measure the load matrix described above
   --loads LIST          --matrix rows: connection counts, N for keep-alive or
@@ -85,7 +88,8 @@ plus 6 x 15 s of warm-up.
                         --matrix the same as --loads C)
   --threads T           wrk threads (default 2; with --matrix 1)
   --warmup S            unmeasured warm-up seconds per target before the first
-                        round, at 64 keep-alive connections, 0 to skip (default $WARMUP)
+                        round, at 64 keep-alive connections, then ${SETTLE}s more on
+                        new connections, 0 to skip both (default $WARMUP)
   --only LIST           comma list of targets: direct,fulcrum,haproxy,nginx (default all)
   --scenario NAME       static (default): nginx answering "hello\\n" (two instances,
                         or with --matrix one instance on 3 ports);
@@ -104,6 +108,14 @@ plus 6 x 15 s of warm-up.
                         (default 2; with --matrix 1,2)
   --nginx-workers L     nginx proxy worker_processes, a comma list likewise
                         (default 2; with --matrix 1,2)
+  --access-log          measure what each proxy's access log costs: every
+                        proxy runs twice, as is (no access log) and writing
+                        one JSON line per request to a file (Fulcrum's
+                        default format; nginx with escape=json and a 64k
+                        buffer; HAProxy a JSON log-format to stdout), and a
+                        second table gives each one's cost (not with --matrix)
+  --log-dir DIR         folder for those access logs (default: the run's temp
+                        folder; a tmpfs such as /dev/shm keeps a slow disk out)
   --out DIR             run folder for wrk outputs, logs and results files
                         (default target/bench/<UTC time>-<scenario>)
   --label TEXT          note added to the heading of the docs section
@@ -150,6 +162,8 @@ while [[ $# -gt 0 ]]; do
         --docs) DOCS=$2; shift 2 ;;
         --no-docs) WRITE_DOCS=0; shift ;;
         --install) INSTALL=1; shift ;;
+        --access-log) ACCESS_LOG=1; shift ;;
+        --log-dir) LOG_DIR=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option: $1" ;;
     esac
@@ -157,6 +171,7 @@ done
 
 # Mode-dependent defaults.
 if (( MATRIX )); then
+    (( ! ACCESS_LOG )) || die "--access-log measures one load; leave out --matrix"
     [[ -n "$CONNECTIONS" && -z "$LOADS" ]] && LOADS=$CONNECTIONS
     LOADS=${LOADS:-16,64,256,64:close}
     THREADS=${THREADS:-1}
@@ -511,63 +526,109 @@ if wanted direct; then
     if (( ${#BACKEND_PIDS[@]} > 0 )); then PID_OF[direct]=${BACKEND_PIDS[0]}; fi
 fi
 
+# With --access-log every proxy also runs as a twin that writes one JSON line
+# per request to a file in $LOG_DIR: its id is the proxy's with "-log" added.
+if (( ACCESS_LOG )); then
+    LOG_DIR=${LOG_DIR:-"$WORK/access"}
+    mkdir -p "$LOG_DIR" || die "cannot create the access-log folder $LOG_DIR"
+    LOG_DIR=$(cd "$LOG_DIR" && pwd)
+fi
+declare -A ACCESS_FILE=() TWIN_OF=()
+# variants BASE_ID: the ids to start for one proxy, itself and, with --access-log, its twin.
+variants() { echo "$1"; if (( ACCESS_LOG )); then echo "$1-log"; fi; }
+# log_file ID: sets LOG_FILE to the access-log file of a twin (empty for a
+# proxy without one), removed first so that its lines count this run's
+# requests only (called directly, not in $(...), so that ACCESS_FILE keeps it).
+log_file() {
+    LOG_FILE=""
+    if [[ "$1" == *-log ]]; then
+        LOG_FILE="$LOG_DIR/$1.access.log"
+        ACCESS_FILE[$1]=$LOG_FILE
+        TWIN_OF[$1]=${1%-log}
+        rm -f "$LOG_FILE"
+    fi
+}
+log_name() { if [[ "$1" == *-log ]]; then echo "$2, JSON access log"; else echo "$2"; fi; }
+
 if wanted fulcrum; then
-    add_target fulcrum fulcrum "Fulcrum"
+    skip=""
     if [[ ! -f "$FULCRUM_JAR" ]]; then
-        SKIPPED[fulcrum]="balancer jar not found at ${FULCRUM_JAR#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
-        log "skipping fulcrum: ${SKIPPED[fulcrum]}"
+        skip="balancer jar not found at ${FULCRUM_JAR#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
     elif ! command -v java >/dev/null 2>&1; then
-        SKIPPED[fulcrum]="java not found on PATH (Java 17 or newer is needed)"
-        log "skipping fulcrum: ${SKIPPED[fulcrum]}"
+        skip="java not found on PATH (Java 17 or newer is needed)"
     elif (( ! JVM_OPTS_GIVEN )) && [[ -z "$FULCRUM_JVM_OPTS" && ! -x "$FULCRUM_LAUNCHER" ]]; then
-        SKIPPED[fulcrum]="launcher ${FULCRUM_LAUNCHER#"$ROOT"/} not found; pass --jvm-opts to run java directly"
-        log "skipping fulcrum: ${SKIPPED[fulcrum]}"
-    else
+        skip="launcher ${FULCRUM_LAUNCHER#"$ROOT"/} not found; pass --jvm-opts to run java directly"
+    fi
+    entries=""
+    for i in "${!BACKENDS[@]}"; do
+        entries+="  - { id: b$((i + 1)), url: \"${BACKENDS[$i]}\", region: local }"$'\n'
+    done
+    for id in $(variants fulcrum); do
+        add_target "$id" fulcrum "$(log_name "$id" Fulcrum)"
+        if [[ -n "$skip" ]]; then
+            SKIPPED[$id]=$skip
+            log "skipping $id: $skip"
+            continue
+        fi
+        log_file "$id"; file=$LOG_FILE
         free_port; port=$PORT
         free_port; admin=$PORT
-        entries=""
-        for i in "${!BACKENDS[@]}"; do
-            entries+="  - { id: b$((i + 1)), url: \"${BACKENDS[$i]}\", region: local }"$'\n'
-        done
-        render "$TEMPLATES/fulcrum.yaml.tmpl" "$WORK/fulcrum.yaml" PORT="$port" ADMIN_PORT="$admin" \
-            POLICY="$FULCRUM_POLICY" HEALTH_PATH="$HEALTH_PATH" FULCRUM_BACKENDS="${entries%$'\n'}"
+        render "$TEMPLATES/fulcrum.yaml.tmpl" "$WORK/$id.yaml" PORT="$port" ADMIN_PORT="$admin" \
+            POLICY="$FULCRUM_POLICY" HEALTH_PATH="$HEALTH_PATH" FULCRUM_BACKENDS="${entries%$'\n'}" \
+            ACCESS_LOG="\"${file:-off}\""
         if [[ -n "$FULCRUM_JVM_OPTS" ]]; then
             # shellcheck disable=SC2086
-            start fulcrum java $FULCRUM_JVM_OPTS -jar "$FULCRUM_JAR" --config "$WORK/fulcrum.yaml"
+            start "$id" java $FULCRUM_JVM_OPTS -jar "$FULCRUM_JAR" --config "$WORK/$id.yaml"
         else
             # The launcher execs java, so the pid is the JVM's.
-            start fulcrum env FULCRUM_JAR="$FULCRUM_JAR" "$FULCRUM_LAUNCHER" --config "$WORK/fulcrum.yaml"
+            start "$id" env FULCRUM_JAR="$FULCRUM_JAR" "$FULCRUM_LAUNCHER" --config "$WORK/$id.yaml"
         fi
-        PID_OF[fulcrum]=$STARTED_PID
-        URL[fulcrum]="http://127.0.0.1:$port"
+        PID_OF[$id]=$STARTED_PID
+        URL[$id]="http://127.0.0.1:$port"
         # Ready means a request through the traffic port reaches a backend;
         # the admin port's /ready (a backend is routable) is checked too.
-        wait_ready fulcrum "${URL[fulcrum]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "fulcrum does not proxy"
+        wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id does not proxy"
         [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$admin/ready")" == 200 ]] \
-            || log "warning: fulcrum proxies but its admin /ready does not answer 200"
+            || log "warning: $id proxies but its admin /ready does not answer 200"
         FULCRUM_CMDLINE=$(tr '\0' ' ' <"/proc/$STARTED_PID/cmdline" | sed "s|$WORK/||g; s|$ROOT/||g; s/ $//")
-        log "fulcrum: $FULCRUM_CMDLINE"
-    fi
+        log "$id: $FULCRUM_CMDLINE"
+    done
 fi
 
+# HAProxy writes its log lines to stdout (format raw), which goes to the file.
+HAPROXY_LOG_GLOBAL="    log stdout format raw local0"
+HAPROXY_LOG_DEFAULTS="    log global
+    option dontlognull
+    log-format '{\"time\":\"%tr\",\"client\":\"%ci\",\"method\":\"%HM\",\"host\":\"%[capture.req.hdr(0),json(utf8s)]\",\"path\":\"%[capture.req.uri,json(utf8s)]\",\"protocol\":\"%HV\",\"status\":%ST,\"bytes_in\":%U,\"bytes_out\":%B,\"duration_ms\":%Ta,\"ttfb_ms\":%Tr,\"connect_ms\":%Tc,\"retries\":%rc,\"user_agent\":\"%[capture.req.hdr(1),json(utf8s)]\",\"backend\":\"%s\"}'"
+HAPROXY_LOG_FRONTEND="    http-request capture req.hdr(host) len 128
+    http-request capture req.hdr(user-agent) len 256"
 if wanted haproxy; then
     servers=""
     for i in "${!BACKENDS[@]}"; do
         servers+="    server b$((i + 1)) ${BACKENDS[$i]#http://} check inter 2s"$'\n'
     done
     for n in "${HAPROXY_VARIANTS[@]}"; do
-        id="haproxy-t$n"
         name="HAProxy"
         (( MATRIX || ${#HAPROXY_VARIANTS[@]} > 1 )) && name="HAProxy nbthread $n"
-        add_target "$id" haproxy "$name"
-        free_port; port=$PORT
-        render "$TEMPLATES/haproxy.cfg.tmpl" "$WORK/$id.cfg" PORT="$port" THREADS="$n" \
-            HEALTH_PATH="$HEALTH_PATH" HAPROXY_SERVERS="${servers%$'\n'}"
-        haproxy -c -q -f "$WORK/$id.cfg" || die "haproxy rejected $WORK/$id.cfg"
-        start "$id" haproxy -db -f "$WORK/$id.cfg"
-        PID_OF[$id]=$STARTED_PID
-        URL[$id]="http://127.0.0.1:$port"
-        wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+        for id in $(variants "haproxy-t$n"); do
+            add_target "$id" haproxy "$(log_name "$id" "$name")"
+            log_file "$id"; file=$LOG_FILE
+            lg=""; ld=""; lf=""
+            [[ -n "$file" ]] && { lg=$HAPROXY_LOG_GLOBAL; ld=$HAPROXY_LOG_DEFAULTS; lf=$HAPROXY_LOG_FRONTEND; }
+            free_port; port=$PORT
+            render "$TEMPLATES/haproxy.cfg.tmpl" "$WORK/$id.cfg" PORT="$port" THREADS="$n" \
+                HEALTH_PATH="$HEALTH_PATH" HAPROXY_SERVERS="${servers%$'\n'}" \
+                LOG_GLOBAL="$lg" LOG_DEFAULTS="$ld" LOG_FRONTEND="$lf"
+            haproxy -c -q -f "$WORK/$id.cfg" || die "haproxy rejected $WORK/$id.cfg"
+            if [[ -n "$file" ]]; then
+                start "$id" bash -c 'exec haproxy -db -f "$1" >"$2"' _ "$WORK/$id.cfg" "$file"
+            else
+                start "$id" haproxy -db -f "$WORK/$id.cfg"
+            fi
+            PID_OF[$id]=$STARTED_PID
+            URL[$id]="http://127.0.0.1:$port"
+            wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+        done
     done
 fi
 
@@ -575,18 +636,23 @@ if wanted nginx; then
     servers=""
     for b in "${BACKENDS[@]}"; do servers+="        server ${b#http://};"$'\n'; done
     for n in "${NGINX_VARIANTS[@]}"; do
-        id="nginx-w$n"
         name="nginx"
         (( MATRIX || ${#NGINX_VARIANTS[@]} > 1 )) && name="nginx $n worker$(when $(( n > 1 )) s)"
-        add_target "$id" nginx "$name"
-        free_port; port=$PORT
-        mkdir -p "$WORK/$id.tmp"
-        render "$TEMPLATES/nginx-proxy.conf.tmpl" "$WORK/$id.conf" DIR="$WORK" NAME="$id" \
-            PORT="$port" WORKERS="$n" NGINX_SERVERS="${servers%$'\n'}"
-        start "$id" nginx -p "$WORK" -e "$WORK/$id.error.log" -c "$WORK/$id.conf"
-        PID_OF[$id]=$STARTED_PID
-        URL[$id]="http://127.0.0.1:$port"
-        wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+        for id in $(variants "nginx-w$n"); do
+            add_target "$id" nginx "$(log_name "$id" "$name")"
+            log_file "$id"; file=$LOG_FILE
+            access="access_log off;"
+            [[ -n "$file" ]] && access="log_format bench_json escape=json '{\"time\":\"\$time_iso8601\",\"request_id\":\"\$request_id\",\"client\":\"\$remote_addr\",\"method\":\"\$request_method\",\"host\":\"\$host\",\"path\":\"\$request_uri\",\"protocol\":\"\$server_protocol\",\"status\":\$status,\"bytes_in\":\$request_length,\"bytes_out\":\$bytes_sent,\"duration_ms\":\$request_time,\"user_agent\":\"\$http_user_agent\",\"backend\":\"\$upstream_addr\",\"upstream_status\":\"\$upstream_status\",\"connect_s\":\"\$upstream_connect_time\",\"first_byte_s\":\"\$upstream_header_time\"}';
+    access_log $file bench_json buffer=64k flush=1s;"
+            free_port; port=$PORT
+            mkdir -p "$WORK/$id.tmp"
+            render "$TEMPLATES/nginx-proxy.conf.tmpl" "$WORK/$id.conf" DIR="$WORK" NAME="$id" \
+                PORT="$port" WORKERS="$n" NGINX_SERVERS="${servers%$'\n'}" ACCESS_LOG="$access"
+            start "$id" nginx -p "$WORK" -e "$WORK/$id.error.log" -c "$WORK/$id.conf"
+            PID_OF[$id]=$STARTED_PID
+            URL[$id]="http://127.0.0.1:$port"
+            wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+        done
     done
 fi
 
@@ -622,11 +688,16 @@ load_name() { if (( $2 )); then echo "$1 close"; else echo "$1"; fi; }
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 START_EPOCH=$(date +%s)
 
+# The warm-up is two runs: when the first one's connections close, a JVM
+# recompiles code that had only seen them open (its first connection churn),
+# which the second, short run absorbs instead of the first measured one.
 if (( WARMUP > 0 )); then
     for t in "${ORDER[@]}"; do
-        log "warm-up: $t for ${WARMUP}s at $WARM_CONNS connections"
+        log "warm-up: $t for ${WARMUP}s and then ${SETTLE}s at $WARM_CONNS connections"
         run_wrk "$t" "$WARM_CONNS" 0 "$WARMUP" "$RUN_DIR/wrk/warmup-$t.txt"
         wait_wrk "$t" "$RUN_DIR/wrk/warmup-$t.txt"
+        run_wrk "$t" "$WARM_CONNS" 0 "$SETTLE" "$RUN_DIR/wrk/warmup2-$t.txt"
+        wait_wrk "$t" "$RUN_DIR/wrk/warmup2-$t.txt"
     done
 fi
 
@@ -668,7 +739,7 @@ for r in $(seq 1 "$RUNS"); do
                     'BEGIN { printf "%.2f\n", (b - a) * 1e6 / hz / n }')
             fi
             echo "$r,$lname,$conns,$close,$t,${KIND[$t]},${NAME[$t]},$rps,$reqs,$p50,$p99,$errs,$cpu,$rss" >>"$RAW"
-            echo "$rps $p50 $p99 $errs ${rss:--}" >>"$WORK/results-$t-c$conns-$close.txt"
+            echo "$rps $p50 $p99 $errs ${rss:--} ${cpu:--}" >>"$WORK/results-$t-c$conns-$close.txt"
             log "round $r/$RUNS, $lname: $t ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors ${errs}, cpu ${cpu:-?} us/req, rss ${rss:-?} KiB"
         done
     done
@@ -735,6 +806,9 @@ LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---- report -----------------------------------------------------------------
 fmt_rps() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%d\n", x + 0.5 }' | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 fmt_ms()  { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x < 10) printf "%.2f ms\n", x; else printf "%.1f ms\n", x }'; }
+fmt_us()  { awk -v x="$1" 'BEGIN { if (x == "" || x == "-") print "-"; else printf "%.1f µs\n", x }'; }
+# fmt_change BEFORE AFTER: the relative change, e.g. -3.1 %.
+fmt_change() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == 0) print "-"; else printf "%+.1f %%\n", (b - a) * 100 / a }'; }
 fmt_mib() { awk -v x="$1" 'BEGIN { if (x == "" || x == "-") print "-"; else printf "%.1f MiB\n", x / 1024 }'; }
 
 if (( MATRIX )); then
@@ -743,11 +817,11 @@ if (( MATRIX )); then
     for t in "${!SKIPPED[@]}"; do report_args+=(--skipped "${NAME[$t]}: ${SKIPPED[$t]}"); done
     TABLE=$(python3 "$TEMPLATES/matrix_report.py" "${report_args[@]}")
 else
-    TABLE="| target | requests/s (median) | requests/s (min–max) | p50 | p99 | RSS | errors |
-|---|---:|---:|---:|---:|---:|---:|"
+    TABLE="| target | requests/s (median) | requests/s (min–max) | p50 | p99 | CPU/request | RSS | errors |
+|---|---:|---:|---:|---:|---:|---:|---:|"
     for t in "${TARGETS[@]}"; do
         if [[ -n "${SKIPPED[$t]:-}" ]]; then
-            TABLE+=$'\n'"| ${NAME[$t]} | skipped | | | | | |"
+            TABLE+=$'\n'"| ${NAME[$t]} | skipped | | | | | | |"
             continue
         fi
         f="$WORK/results-$t-c$CONNECTIONS-0.txt"
@@ -759,8 +833,32 @@ else
         p99=$(awk '{ print $3 }' "$f" | median)
         errs=$(awk '{ e += $4 } END { print e + 0 }' "$f")
         rss=$(awk '$5 != "-" { print $5 }' "$f" | median)
-        TABLE+=$'\n'"| ${NAME[$t]} | $(fmt_rps "$rps") | $(fmt_rps "$lo")–$(fmt_rps "$hi") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(fmt_mib "$rss") | $errs |"
+        cpu=$(awk '$6 != "-" { print $6 }' "$f" | median)
+        TABLE+=$'\n'"| ${NAME[$t]} | $(fmt_rps "$rps") | $(fmt_rps "$lo")–$(fmt_rps "$hi") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(fmt_us "$cpu") | $(fmt_mib "$rss") | $errs |"
     done
+fi
+
+# What each proxy's access log cost: its twin's medians against its own, and
+# how many lines the log holds for the requests the twin was sent (warm-up
+# included; the start-up probes add a few lines), which shows that every
+# request was logged.
+if (( ACCESS_LOG )); then
+    sleep 2   # nginx's buffer and Fulcrum's writer hold lines for up to a second
+    COST="| proxy | requests/s, no log | with the log | change | CPU/request, no log | with the log | change | lines / requests |
+|---|---:|---:|---:|---:|---:|---:|---:|"
+    for t in "${TARGETS[@]}"; do
+        base=${TWIN_OF[$t]:-}
+        [[ -n "$base" && -z "${SKIPPED[$t]:-}" ]] || continue
+        f0="$WORK/results-$base-c$CONNECTIONS-0.txt"
+        f1="$WORK/results-$t-c$CONNECTIONS-0.txt"
+        [[ -f "$f0" && -f "$f1" ]] || continue
+        r0=$(awk '{ print $1 }' "$f0" | median); r1=$(awk '{ print $1 }' "$f1" | median)
+        c0=$(awk '$6 != "-" { print $6 }' "$f0" | median); c1=$(awk '$6 != "-" { print $6 }' "$f1" | median)
+        lines=$(wc -l <"${ACCESS_FILE[$t]}" 2>/dev/null || echo 0)
+        sent=$(cat "$RUN_DIR"/wrk/*-"$t".txt | awk '/ requests in / { n += $1 } END { print n + 0 }')
+        COST+=$'\n'"| ${NAME[$base]} | $(fmt_rps "$r0") | $(fmt_rps "$r1") | $(fmt_change "$r0" "$r1") | $(fmt_us "$c0") | $(fmt_us "$c1") | $(fmt_change "$c0" "$c1") | $(fmt_rps "$lines") / $(fmt_rps "$sent") |"
+    done
+    TABLE+=$'\n\n'"$COST"
 fi
 
 echo
@@ -781,7 +879,7 @@ log "results: $RUN_DIR"
 
 # ---- docs/benchmarks.md -----------------------------------------------------
 DAY=$(date -u +%Y-%m-%d)
-KEY="$DAY-$SCENARIO$(when "$MATRIX" -matrix)"
+KEY="$DAY-$SCENARIO$(when "$MATRIX" -matrix)$(when "$ACCESS_LOG" -access-log)"
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 V_WRK=$( (wrk -v 2>&1 || true) | head -n1 | awk '{ print $2 }')   # wrk -v exits 1
@@ -810,7 +908,7 @@ CHART_FILE="$(dirname "$DOCS")/bench-matrix.svg"
     if (( MATRIX )); then
         echo "### $DAY — load matrix, $SCENARIO backends${LABEL:+ ($LABEL)}"
     else
-        echo "### $DAY — $SCENARIO backends${LABEL:+ ($LABEL)}"
+        echo "### $DAY — $SCENARIO backends$(when "$ACCESS_LOG" ", access log cost")${LABEL:+ ($LABEL)}"
     fi
     echo
     echo "- Command: \`scripts/bench.sh${ARGS_SHOWN:+ $ARGS_SHOWN}\` (Fulcrum at commit \`$V_FULCRUM\`)"
@@ -828,6 +926,9 @@ CHART_FILE="$(dirname "$DOCS")/bench-matrix.svg"
     fi
     echo "- Backends: $BACKEND_TEXT"
     echo "- Proxies: HAProxy nbthread $HAPROXY_THREADS; nginx worker_processes $NGINX_WORKERS; Fulcrum with $FULCRUM_TEXT, policy $FULCRUM_POLICY"
+    if (( ACCESS_LOG )); then
+        echo "- Access logs: each proxy also ran as a twin writing one JSON line per request to a file in \`$LOG_DIR\` (Fulcrum \`access-log: <file>\`, its default JSON format; nginx \`log_format escape=json\` with \`access_log … buffer=64k flush=1s\`; HAProxy a JSON \`log-format\` to \`log stdout format raw\`, stdout sent to the file)"
+    fi
     echo "- wrk, the proxy and the backends share the same $(nproc) cores, so every number here is lower than the proxy alone would reach."
     echo
     echo "$TABLE"
