@@ -920,9 +920,9 @@ CHART_FILE="$(dirname "$DOCS")/bench-matrix.svg"
             read -r conns close <<<"$row"
             rows+="\`-c$conns$(when "$close" " -H 'Connection: close'")\`, "
         done
-        echo "- Load: \`wrk -t$THREADS -d${DURATION}s --latency\` on \`GET $REQ_PATH\` with ${rows%, }; ${WARMUP}s warm-up per target at $WARM_CONNS connections, then $RUNS round$(when $(( RUNS > 1 )) s), each running every load row against every target in turn; medians of the rounds (${ELAPSED}s in all)"
+        echo "- Load: \`wrk -t$THREADS -d${DURATION}s --latency\` on \`GET $REQ_PATH\` with ${rows%, }; ${WARMUP}s + ${SETTLE}s warm-up per target at $WARM_CONNS connections, then $RUNS round$(when $(( RUNS > 1 )) s), each running every load row against every target in turn; medians of the rounds (${ELAPSED}s in all)"
     else
-        echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` on \`GET $REQ_PATH\`, ${WARMUP}s warm-up per target, then medians of $RUNS interleaved runs (${ELAPSED}s measuring)"
+        echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` on \`GET $REQ_PATH\`, ${WARMUP}s + ${SETTLE}s warm-up per target, then medians of $RUNS interleaved runs (${ELAPSED}s measuring)"
     fi
     echo "- Backends: $BACKEND_TEXT"
     echo "- Proxies: HAProxy nbthread $HAPROXY_THREADS; nginx worker_processes $NGINX_WORKERS; Fulcrum with $FULCRUM_TEXT, policy $FULCRUM_POLICY"
