@@ -51,6 +51,9 @@ class SighupUnderNohupTest {
         List<String> command = new ArrayList<>();
         if (underNohup) {
             command.add("nohup");
+        } else if (canResetSighup()) {
+            // A suite run under nohup passes SIGHUP ignored on to its children: set it back.
+            command.addAll(List.of("env", "--default-signal=HUP"));
         }
         command.addAll(List.of(java, "-cp", System.getProperty("java.class.path"),
                 "io.fulcrum.balancer.BalancerMain", "--config", config.toString(), "--threads", "1"));
@@ -68,6 +71,20 @@ class SighupUnderNohupTest {
         reader.setDaemon(true);
         reader.start();
         return p;
+    }
+
+    /** Whether this machine's env(1) can reset a signal to its default (coreutils 9 and later). */
+    private static boolean canResetSighup() {
+        try {
+            Process p = new ProcessBuilder("env", "--default-signal=HUP", "true").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private boolean logged(String text) {
