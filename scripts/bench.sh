@@ -115,7 +115,9 @@ plus 6 x (15 + 5) s of warm-up.
                         buffer; HAProxy a JSON log-format to stdout), and a
                         second table gives each one's cost (not with --matrix)
   --log-dir DIR         folder for those access logs (default: the run's temp
-                        folder; a tmpfs such as /dev/shm keeps a slow disk out)
+                        folder; a tmpfs such as /dev/shm keeps a slow disk out);
+                        they are removed at the end, their last 1,000 lines
+                        kept in the run folder
   --out DIR             run folder for wrk outputs, logs and results files
                         (default target/bench/<UTC time>-<scenario>)
   --label TEXT          note added to the heading of the docs section
@@ -258,6 +260,7 @@ if (( MATRIX && IDLE_CONNS > 0 )); then
 fi
 
 # ---- process bookkeeping ----------------------------------------------------
+declare -A ACCESS_FILE=()   # --access-log: the twins' log files, by target id
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fulcrum-bench.XXXXXX")
 chmod 755 "$WORK"   # nginx workers may run as an unprivileged user
 PIDS=()
@@ -294,6 +297,14 @@ cleanup() {
         mkdir -p "$RUN_DIR/logs"
         cp "$WORK"/*.log "$WORK"/*.conf "$WORK"/*.cfg "$WORK"/*.yaml "$RUN_DIR/logs/" 2>/dev/null || true
     fi
+    # The access logs of --access-log hold a line per request (GiBs in a long
+    # run): keep their last lines with the results and remove them.
+    for f in "${ACCESS_FILE[@]}"; do
+        if [[ -n "${RUN_DIR:-}" && -d "$RUN_DIR/logs" ]]; then
+            tail -n 1000 "$f" >"$RUN_DIR/logs/$(basename "$f")" 2>/dev/null || true
+        fi
+        rm -f "$f"
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -533,7 +544,7 @@ if (( ACCESS_LOG )); then
     mkdir -p "$LOG_DIR" || die "cannot create the access-log folder $LOG_DIR"
     LOG_DIR=$(cd "$LOG_DIR" && pwd)
 fi
-declare -A ACCESS_FILE=() TWIN_OF=()
+declare -A TWIN_OF=()
 # variants BASE_ID: the ids to start for one proxy, itself and, with --access-log, its twin.
 variants() { echo "$1"; if (( ACCESS_LOG )); then echo "$1-log"; fi; }
 # log_file ID: sets LOG_FILE to the access-log file of a twin (empty for a
