@@ -4,7 +4,6 @@ import io.fulcrum.config.ConfigProblems;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -13,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -44,11 +42,8 @@ public final class ConfigLoader {
     private static final List<String> TOP_KEYS = BalancerSchema.FILE.keys();
     private static final List<String> BACKEND_TLS_KEYS = BalancerSchema.BACKEND_TLS.keys();
     private static final List<String> HTTP2_KEYS = BalancerSchema.HTTP2.keys();
-    private static final List<String> TLS_KEYS = BalancerSchema.TLS.keys();
-    private static final List<String> SNI_KEYS = BalancerSchema.SNI.keys();
     private static final List<String> LISTEN_KEYS = BalancerSchema.LISTEN.keys();
     private static final List<String> ADMIN_KEYS = BalancerSchema.ADMIN.keys();
-    private static final List<String> DECISION_HEADER_KEYS = BalancerSchema.DECISION_HEADER.keys();
     static final List<String> ROUTING_KEYS = BalancerSchema.ROUTING.keys();
     private static final List<String> SPILLOVER_KEYS = BalancerSchema.SPILLOVER.keys();
     private static final List<String> BACKEND_KEYS = BalancerSchema.BACKEND.keys();
@@ -133,7 +128,7 @@ public final class ConfigLoader {
             ListenConfig listen = listen(read(top, "listen", BalancerSchema.LISTEN), null);
             Values adminValues = read(top, "admin", BalancerSchema.ADMIN);
             ListenConfig admin = listen(adminValues, null);
-            AdminTokenConfig adminToken = adminToken(adminValues.section());
+            AdminTokenConfig adminToken = AdminSections.adminToken(this, adminValues.section());
             String region = file.name("region");
             RoutingConfig routing = routing(top).withAffinity(AffinityConfigLoader.affinity(this, top, "affinity"));
             Map<String, String> backendIds = new HashMap<>();
@@ -163,14 +158,14 @@ public final class ConfigLoader {
             String accessLog = accessLog(top);
             String backendHeader = headerName(top, "backend-header");
             String accessLogFormat = accessLogFormat(top);
-            DecisionHeaderConfig decisionHeader = decisionHeader(top);
-            TlsConfig tls = tls(top, listen);
+            DecisionHeaderConfig decisionHeader = AdminSections.decisionHeader(this, top);
+            TlsConfig tls = TlsSection.tls(this, top, listen);
             Values h2 = read(top, "http2", BalancerSchema.HTTP2);
             Http2Config http2 = new Http2Config(h2.bool("enabled"), h2.integer("max-concurrent-streams"));
             Section backendTls = subsection(top, "backend-tls", BACKEND_TLS_KEYS);
             Entry caFile = backendTls.get("ca-file");
             Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
-                    : readableFile(backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
+                    : TlsSection.readableFile(this, backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
             TrustedEdgesConfig trustedEdges = EdgeSections.trustedEdges(this, top);
             RateLimitConfig rateLimit = EdgeSections.rateLimit(this, top, "rate-limit");
             if (!problems.isEmpty()) {
@@ -456,224 +451,9 @@ public final class ConfigLoader {
             return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections);
         }
 
-        /** {@code admin.token} or {@code admin.token-file} (read now; surrounding white space dropped). */
-        AdminTokenConfig adminToken(Section admin) {
-            Entry t = admin.get("token");
-            Entry f = admin.get("token-file");
-            if (t != null && f != null) {
-                problem(f.path(), f.value(), "set either admin.token or admin.token-file, not both");
-                return AdminTokenConfig.NONE;
-            }
-            if (t != null) {
-                String token = scalarText(t, "a token");
-                if (token == null) {
-                    return AdminTokenConfig.NONE;
-                }
-                if (token.strip().length() < 16) {
-                    problem(t.path(), t.value(), "too short (expected: at least 16 characters)");
-                    return AdminTokenConfig.NONE;
-                }
-                return new AdminTokenConfig(token.strip(), "admin.token");
-            }
-            if (f != null) {
-                String file = scalarText(f, "a file path");
-                if (file == null) {
-                    return AdminTokenConfig.NONE;
-                }
-                String token;
-                try {
-                    token = Files.readString(Path.of(file)).strip();
-                } catch (IOException | InvalidPathException | UncheckedIOException ex) {
-                    problem(f.path(), f.value(), "cannot read \"" + file + "\": " + ex.getMessage());
-                    return AdminTokenConfig.NONE;
-                }
-                if (token.length() < 16) {
-                    problem(f.path(), f.value(), "the token in \"" + file + "\" is too short (expected: at least 16 characters)");
-                    return AdminTokenConfig.NONE;
-                }
-                return new AdminTokenConfig(token, file);
-            }
-            return AdminTokenConfig.NONE;
-        }
-
         String accessLogFormat(Section top) {
             Values v = read(top, BalancerSchema.FILE);
             return v.oneOf("access-log-format", (String) v.defaultValue("access-log-format"), "format");
-        }
-
-        /** The optional {@code decision-header: { request: X-Fulcrum-Debug, trusted: [127.0.0.0/8] }}. */
-        DecisionHeaderConfig decisionHeader(Section top) {
-            Entry e = top.get("decision-header");
-            if (e == null || isNull(e.value())) {
-                return null;
-            }
-            Section s = subsection(top, "decision-header", DECISION_HEADER_KEYS);
-            String request = headerName(s, "request");
-            if (request == null) {
-                if (s.get("request") == null) {
-                    problem(s.child("request"), e.value(), "required (expected: a header name such as X-Fulcrum-Debug)");
-                }
-                return null;
-            }
-            List<Cidr> trusted = DecisionHeaderConfig.LOOPBACK;
-            Entry t = s.get("trusted");
-            if (t != null && checkTag(t.path(), t.value()) && !isNull(t.value())) {
-                if (!(t.value() instanceof SequenceNode seq)) {
-                    problem(t.path(), t.value(), "expected a list of networks, got " + describe(t.value()));
-                    return null;
-                }
-                trusted = new ArrayList<>();
-                List<Node> items = seq.getValue();
-                for (int i = 0; i < items.size(); i++) {
-                    Entry item = new Entry(t.path() + "[" + i + "]", t.key(), items.get(i));
-                    String text = scalarText(item, "a network such as 10.0.0.0/8");
-                    if (text == null) {
-                        continue;
-                    }
-                    try {
-                        trusted.add(Cidr.parse(text));
-                    } catch (IllegalArgumentException ex) {
-                        problem(item.path(), item.value(), ex.getMessage());
-                    }
-                }
-            }
-            return new DecisionHeaderConfig(request, trusted);
-        }
-
-        /**
-         * The optional {@code tls} section: an HTTPS listener with its certificates. Each chain and
-         * key is loaded here, so a file that is missing or not a valid certificate and key is a
-         * problem of the config (and a reload with it is refused while the old one keeps serving).
-         */
-        TlsConfig tls(Section top, ListenConfig traffic) {
-            Entry e = top.get("tls");
-            if (e == null || isNull(e.value())) {
-                return null;
-            }
-            Section s = subsection(top, "tls", TLS_KEYS);
-            ListenConfig listen = listen(read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
-            if (s.get("listen") == null) {
-                problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
-            } else if (listen.port() != 0 && listen.port() == traffic.port()) {
-                problem(s.child("listen.port"), s.get("listen").value(), "the same port as listen.port: TLS needs a port of its own");
-            }
-            List<String> protocols = TlsConfig.DEFAULT_PROTOCOLS;
-            Entry pe = s.get("protocols");
-            if (pe != null && checkTag(pe.path(), pe.value()) && !isNull(pe.value())) {
-                if (!(pe.value() instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
-                    problem(pe.path(), pe.value(), "expected a list of TLS versions (TLSv1.3, TLSv1.2)");
-                } else {
-                    protocols = new ArrayList<>();
-                    for (int i = 0; i < seq.getValue().size(); i++) {
-                        Entry item = new Entry(pe.path() + "[" + i + "]", pe.key(), seq.getValue().get(i));
-                        String text = scalarText(item, "a TLS version");
-                        if (text != null && !TlsConfig.DEFAULT_PROTOCOLS.contains(text)) {
-                            problem(item.path(), item.value(), "unsupported TLS version \"" + text
-                                    + "\" (expected: TLSv1.3 or TLSv1.2)" + hint(text, TlsConfig.DEFAULT_PROTOCOLS));
-                        } else if (text != null && !protocols.contains(text)) {
-                            protocols.add(text);
-                        }
-                    }
-                }
-            }
-            TlsConfig.Certificate certificate = certificate(s, e);
-            List<TlsConfig.SniCertificate> sni = new ArrayList<>();
-            Entry se = s.get("sni");
-            if (se != null && checkTag(se.path(), se.value()) && !isNull(se.value())) {
-                if (!(se.value() instanceof SequenceNode seq)) {
-                    problem(se.path(), se.value(), "expected a list of { names: [...], cert: ..., key: ... }");
-                } else {
-                    for (int i = 0; i < seq.getValue().size(); i++) {
-                        Node item = seq.getValue().get(i);
-                        String path = se.path() + "[" + i + "]";
-                        Section is = section(item, path, SNI_KEYS);
-                        if (is == null) {
-                            continue;
-                        }
-                        List<String> names = serverNames(is, item);
-                        TlsConfig.Certificate c = certificate(is, new Entry(path, se.key(), item));
-                        if (!names.isEmpty() && c != null) {
-                            sni.add(new TlsConfig.SniCertificate(names, c));
-                        }
-                    }
-                }
-            }
-            if (certificate == null || !problems.isEmpty()) {
-                return null;
-            }
-            TlsConfig tls = new TlsConfig(listen, certificate, sni, protocols);
-            try {
-                io.fulcrum.balancer.tls.TlsContexts.mapping(tls, true);
-            } catch (javax.net.ssl.SSLException | RuntimeException ex) {
-                problem(s.child("cert"), s.get("cert").value(), "the certificates cannot be used: " + ex.getMessage());
-                return null;
-            }
-            return tls;
-        }
-
-        private List<String> serverNames(Section s, Node at) {
-            Entry n = s.get("names");
-            List<String> names = new ArrayList<>();
-            if (n == null) {
-                problem(s.child("names"), at, "required (expected: a list of server names such as api.example.com or *.example.com)");
-                return names;
-            }
-            if (!checkTag(n.path(), n.value()) || !(n.value() instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
-                problem(n.path(), n.value(), "expected a list of server names");
-                return names;
-            }
-            for (int i = 0; i < seq.getValue().size(); i++) {
-                Entry item = new Entry(n.path() + "[" + i + "]", n.key(), seq.getValue().get(i));
-                String text = scalarText(item, "a server name");
-                if (text == null) {
-                    continue;
-                }
-                String host = text.startsWith("*.") ? text.substring(2) : text;
-                if (!HostSyntax.isValid(host) || host.contains(":")) {
-                    problem(item.path(), item.value(), "not a valid server name: \"" + text + "\"");
-                } else {
-                    names.add(text.toLowerCase(Locale.ROOT));
-                }
-            }
-            return names;
-        }
-
-        /** {@code cert} and {@code key} of a section: readable PEM files, fingerprinted. */
-        private TlsConfig.Certificate certificate(Section s, Entry at) {
-            Path chain = readableFile(s, "cert", at, "a PEM file with the certificate chain");
-            Path key = readableFile(s, "key", at, "a PEM file with the private key (PKCS#8)");
-            if (chain == null || key == null) {
-                return null;
-            }
-            try {
-                return new TlsConfig.Certificate(chain, key, io.fulcrum.balancer.tls.TlsContexts.fingerprint(chain, key));
-            } catch (IOException ex) {
-                problem(s.child("cert"), s.get("cert").value(), "cannot read: " + ex.getMessage());
-                return null;
-            }
-        }
-
-        private Path readableFile(Section s, String key, Entry parent, String expected) {
-            Entry e = s.get(key);
-            if (e == null) {
-                problem(s.child(key), parent.value(), "required (expected: " + expected + ")");
-                return null;
-            }
-            String text = scalarText(e, expected);
-            if (text == null) {
-                return null;
-            }
-            try {
-                Path p = Path.of(text);
-                if (!Files.isReadable(p) || Files.isDirectory(p)) {
-                    problem(e.path(), e.value(), "cannot read \"" + text + "\" (expected: " + expected + ")");
-                    return null;
-                }
-                return p;
-            } catch (InvalidPathException ex) {
-                problem(e.path(), e.value(), "not a valid file path: \"" + text + "\"");
-                return null;
-            }
         }
 
         String accessLog(Section top) {

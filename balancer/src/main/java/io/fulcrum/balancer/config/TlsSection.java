@@ -1,0 +1,163 @@
+package io.fulcrum.balancer.config;
+
+import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper.Entry;
+import io.fulcrum.config.YamlMapper.Section;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * The {@code tls} section (the HTTPS listener, its certificates and SNI names) and the readable
+ * files it and {@code backend-tls} name. Problems are reported through the {@link Mapper}, with
+ * the same paths, line numbers and wording as every other section.
+ */
+final class TlsSection {
+    private static final List<String> TLS_KEYS = BalancerSchema.TLS.keys();
+    private static final List<String> SNI_KEYS = BalancerSchema.SNI.keys();
+
+    private TlsSection() {
+    }
+
+    /**
+     * The optional {@code tls} section: an HTTPS listener with its certificates. Each chain and
+     * key is loaded here, so a file that is missing or not a valid certificate and key is a
+     * problem of the config (and a reload with it is refused while the old one keeps serving).
+     */
+    static TlsConfig tls(Mapper m, Section top, ListenConfig traffic) {
+        Entry e = top.get("tls");
+        if (e == null || Mapper.isNull(e.value())) {
+            return null;
+        }
+        Section s = m.subsection(top, "tls", TLS_KEYS);
+        ListenConfig listen = m.listen(m.read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
+        if (s.get("listen") == null) {
+            m.problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
+        } else if (listen.port() != 0 && listen.port() == traffic.port()) {
+            m.problem(s.child("listen.port"), s.get("listen").value(), "the same port as listen.port: TLS needs a port of its own");
+        }
+        List<String> protocols = TlsConfig.DEFAULT_PROTOCOLS;
+        Entry pe = s.get("protocols");
+        if (pe != null && m.checkTag(pe.path(), pe.value()) && !Mapper.isNull(pe.value())) {
+            if (!(pe.value() instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+                m.problem(pe.path(), pe.value(), "expected a list of TLS versions (TLSv1.3, TLSv1.2)");
+            } else {
+                protocols = new ArrayList<>();
+                for (int i = 0; i < seq.getValue().size(); i++) {
+                    Entry item = new Entry(pe.path() + "[" + i + "]", pe.key(), seq.getValue().get(i));
+                    String text = m.scalarText(item, "a TLS version");
+                    if (text != null && !TlsConfig.DEFAULT_PROTOCOLS.contains(text)) {
+                        m.problem(item.path(), item.value(), "unsupported TLS version \"" + text
+                                + "\" (expected: TLSv1.3 or TLSv1.2)" + ConfigLoader.hint(text, TlsConfig.DEFAULT_PROTOCOLS));
+                    } else if (text != null && !protocols.contains(text)) {
+                        protocols.add(text);
+                    }
+                }
+            }
+        }
+        TlsConfig.Certificate certificate = certificate(m, s, e);
+        List<TlsConfig.SniCertificate> sni = new ArrayList<>();
+        Entry se = s.get("sni");
+        if (se != null && m.checkTag(se.path(), se.value()) && !Mapper.isNull(se.value())) {
+            if (!(se.value() instanceof SequenceNode seq)) {
+                m.problem(se.path(), se.value(), "expected a list of { names: [...], cert: ..., key: ... }");
+            } else {
+                for (int i = 0; i < seq.getValue().size(); i++) {
+                    Node item = seq.getValue().get(i);
+                    String path = se.path() + "[" + i + "]";
+                    Section is = m.section(item, path, SNI_KEYS);
+                    if (is == null) {
+                        continue;
+                    }
+                    List<String> names = serverNames(m, is, item);
+                    TlsConfig.Certificate c = certificate(m, is, new Entry(path, se.key(), item));
+                    if (!names.isEmpty() && c != null) {
+                        sni.add(new TlsConfig.SniCertificate(names, c));
+                    }
+                }
+            }
+        }
+        if (certificate == null || m.hasProblems()) {
+            return null;
+        }
+        TlsConfig tls = new TlsConfig(listen, certificate, sni, protocols);
+        try {
+            io.fulcrum.balancer.tls.TlsContexts.mapping(tls, true);
+        } catch (javax.net.ssl.SSLException | RuntimeException ex) {
+            m.problem(s.child("cert"), s.get("cert").value(), "the certificates cannot be used: " + ex.getMessage());
+            return null;
+        }
+        return tls;
+    }
+
+    private static List<String> serverNames(Mapper m, Section s, Node at) {
+        Entry n = s.get("names");
+        List<String> names = new ArrayList<>();
+        if (n == null) {
+            m.problem(s.child("names"), at, "required (expected: a list of server names such as api.example.com or *.example.com)");
+            return names;
+        }
+        if (!m.checkTag(n.path(), n.value()) || !(n.value() instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+            m.problem(n.path(), n.value(), "expected a list of server names");
+            return names;
+        }
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Entry item = new Entry(n.path() + "[" + i + "]", n.key(), seq.getValue().get(i));
+            String text = m.scalarText(item, "a server name");
+            if (text == null) {
+                continue;
+            }
+            String host = text.startsWith("*.") ? text.substring(2) : text;
+            if (!HostSyntax.isValid(host) || host.contains(":")) {
+                m.problem(item.path(), item.value(), "not a valid server name: \"" + text + "\"");
+            } else {
+                names.add(text.toLowerCase(Locale.ROOT));
+            }
+        }
+        return names;
+    }
+
+    /** {@code cert} and {@code key} of a section: readable PEM files, fingerprinted. */
+    private static TlsConfig.Certificate certificate(Mapper m, Section s, Entry at) {
+        Path chain = readableFile(m, s, "cert", at, "a PEM file with the certificate chain");
+        Path key = readableFile(m, s, "key", at, "a PEM file with the private key (PKCS#8)");
+        if (chain == null || key == null) {
+            return null;
+        }
+        try {
+            return new TlsConfig.Certificate(chain, key, io.fulcrum.balancer.tls.TlsContexts.fingerprint(chain, key));
+        } catch (IOException ex) {
+            m.problem(s.child("cert"), s.get("cert").value(), "cannot read: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    static Path readableFile(Mapper m, Section s, String key, Entry parent, String expected) {
+        Entry e = s.get(key);
+        if (e == null) {
+            m.problem(s.child(key), parent.value(), "required (expected: " + expected + ")");
+            return null;
+        }
+        String text = m.scalarText(e, expected);
+        if (text == null) {
+            return null;
+        }
+        try {
+            Path p = Path.of(text);
+            if (!Files.isReadable(p) || Files.isDirectory(p)) {
+                m.problem(e.path(), e.value(), "cannot read \"" + text + "\" (expected: " + expected + ")");
+                return null;
+            }
+            return p;
+        } catch (InvalidPathException ex) {
+            m.problem(e.path(), e.value(), "not a valid file path: \"" + text + "\"");
+            return null;
+        }
+    }
+}
