@@ -7,8 +7,11 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -110,9 +113,7 @@ public final class AccessLog {
             return new AccessLog(System.out, false, format);
         }
         try {
-            FileChannel file = FileChannel.open(Path.of(target), StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-            return new AccessLog(new FileSink(file), true, format);
+            return new AccessLog(new FileSink(Path.of(target)), true, format);
         } catch (IOException e) {
             throw new UncheckedIOException("access-log: cannot open " + target + ": " + e.getMessage(), e);
         }
@@ -182,6 +183,9 @@ public final class AccessLog {
         long idleNanos = TimeUnit.MILLISECONDS.toNanos(BUSY_SWEEP_MILLIS);
         try {
             while (true) {
+                if (out instanceof FileSink file) {
+                    file.reopenIfMoved(System.nanoTime());
+                }
                 boolean wrote = false;
                 for (Lines lines : buffers) {
                     AccessLogLine full;
@@ -247,14 +251,69 @@ public final class AccessLog {
      * A file written from one direct buffer the writer fills from its line buffers, so that a
      * write is one copy into that buffer and one system call, without the temporary buffers a
      * stream over a channel allocates and copies through.
+     *
+     * <p>Log rotation needs no signal: at most once a second the writer looks whether the path still
+     * names the file it has open, and when the file was moved away or removed (logrotate's
+     * {@code create} mode, or a plain {@code mv}) it opens a new one there; lines already written stay
+     * in the moved file. A file truncated in place ({@code copytruncate}) is simply appended to.
      */
     private static final class FileSink extends OutputStream {
         private static final int CHUNK = 256 * 1024;
-        private final FileChannel channel;
+        private static final long CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+        private final Path path;
         private final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK);
+        private FileChannel channel;
+        /** The identity (device and inode) of the open file; {@code null} where the platform has none. */
+        private Object fileKey;
+        private long checkedNanos;
+        private boolean reopenFailureLogged;
 
-        FileSink(FileChannel channel) {
-            this.channel = channel;
+        FileSink(Path path) throws IOException {
+            this.path = path;
+            this.channel = open(path);
+            this.fileKey = fileKey(path);
+            this.checkedNanos = System.nanoTime();
+        }
+
+        private static FileChannel open(Path path) throws IOException {
+            return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        }
+
+        /** The identity of the file {@code path} names now; {@code null} when there is none. */
+        private static Object fileKey(Path path) throws IOException {
+            try {
+                return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+        }
+
+        /** Opens the path anew when it no longer names the open file; looks at most once a second. */
+        void reopenIfMoved(long nowNanos) {
+            if (fileKey == null || nowNanos - checkedNanos < CHECK_NANOS) {
+                return;
+            }
+            checkedNanos = nowNanos;
+            try {
+                if (fileKey.equals(fileKey(path))) {
+                    return;
+                }
+                FileChannel next = open(path);
+                Object nextKey = fileKey(path);
+                FileChannel moved = channel;
+                channel = next;
+                fileKey = nextKey;
+                reopenFailureLogged = false;
+                moved.close();
+                log.info("access log: {} was moved or removed; writing to a new file there", path);
+            } catch (IOException e) {
+                // Keep writing to the open file, and try again in a second.
+                if (!reopenFailureLogged) {
+                    reopenFailureLogged = true;
+                    log.warn("access log: {} was moved or removed and cannot be opened anew ({}); "
+                            + "still writing to the file it named", path, e.toString());
+                }
+            }
         }
 
         @Override

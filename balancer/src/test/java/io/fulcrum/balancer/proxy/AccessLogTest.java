@@ -207,6 +207,57 @@ class AccessLogTest {
     }
 
     @Test
+    void aRotatedFileIsFollowedByANewOneAtThePath() throws Exception {
+        Path file = dir.resolve("rotated.log");
+        Path moved = dir.resolve("rotated.log.1");
+        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
+        try {
+            log.log(record("/before", "a"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 1);
+            // logrotate's create mode: the file is renamed, and the balancer gets no signal.
+            Files.move(file, moved);
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file));
+            log.log(record("/after", "b"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(file).size() == 1);
+            assertEquals("/after", JSON.readTree(Files.readAllLines(file).get(0)).get("path").asText());
+            List<String> old = Files.readAllLines(moved);
+            assertEquals(1, old.size(), old.toString());
+            assertEquals("/before", JSON.readTree(old.get(0)).get("path").asText());
+
+            // Removed outright: a new file again.
+            Files.delete(file);
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file));
+            log.log(record("/again", "c"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(file).size() == 1);
+            assertEquals("/again", JSON.readTree(Files.readAllLines(file).get(0)).get("path").asText());
+            assertEquals(0, log.dropped());
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
+    void aFileTruncatedInPlaceIsAppendedTo() throws Exception {
+        Path file = dir.resolve("truncated.log");
+        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
+        try {
+            log.log(record("/before", "a"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 1);
+            // logrotate's copytruncate mode.
+            try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.truncate(0);
+            }
+            log.log(record("/after", "b"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(file).size() == 1);
+            String line = Files.readAllLines(file).get(0);
+            assertTrue(line.startsWith("{"), "no hole of zero bytes before the line: " + line);
+            assertEquals("/after", JSON.readTree(line).get("path").asText());
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
     void closeWritesWhatIsBuffered() throws Exception {
         Path file = dir.resolve("close.log");
         AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.LOGFMT);
