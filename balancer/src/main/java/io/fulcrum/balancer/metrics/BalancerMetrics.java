@@ -211,11 +211,11 @@ public final class BalancerMetrics implements AutoCloseable {
         return this;
     }
 
-    /** Access-log lines dropped because the writer fell behind, read when scraped. */
+    /** Access-log lines dropped because the writer fell behind or the output refused them, read when scraped. */
     public BalancerMetrics bindAccessLogDrops(LongSupplier dropped) {
         requireNonNull(dropped, "dropped");
         FunctionCounter.builder(ACCESS_LOG_DROPPED, keep(dropped), LongSupplier::getAsLong)
-                .description("Access-log lines dropped because the writer fell behind").register(registry);
+                .description("Access-log lines dropped because the writer fell behind or the output refused them").register(registry);
         return this;
     }
 

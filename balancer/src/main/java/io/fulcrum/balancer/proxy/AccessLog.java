@@ -65,6 +65,8 @@ public final class AccessLog {
     private final LongAdder dropped = new LongAdder();
     private volatile boolean closing;
     private volatile boolean formatFailureLogged;
+    /** The writer's: whether the last write failed (logged once per run of failures). */
+    private boolean failing;
 
     /** One thread's pending lines; the writer swaps {@link #line} for an empty buffer under its lock. */
     private static final class Lines {
@@ -117,6 +119,11 @@ public final class AccessLog {
         } catch (IOException e) {
             throw new UncheckedIOException("access-log: cannot open " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A log to an output of the caller's, closed with the log. */
+    static AccessLog create(OutputStream out, Format format) {
+        return new AccessLog(out, true, format);
     }
 
     public boolean enabled() {
@@ -196,14 +203,14 @@ public final class AccessLog {
                         full = lines.line;
                         lines.line = spare;
                     }
-                    full.writeTo(out);
+                    write(full);
                     spare = full;
                     wrote = true;
                 }
                 if (wrote) {
                     idleNanos = TimeUnit.MILLISECONDS.toNanos(BUSY_SWEEP_MILLIS);
                 } else {
-                    out.flush();
+                    flush();
                     if (closing) {
                         break;
                     }
@@ -214,7 +221,7 @@ public final class AccessLog {
                     LockSupport.parkNanos(idleNanos);
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             log.error("access log writer stopped: {}", e.toString());
         } finally {
             if (closeOut) {
@@ -224,6 +231,45 @@ public final class AccessLog {
                     log.warn("access log close failed: {}", e.toString());
                 }
             }
+        }
+    }
+
+    /**
+     * Writes one thread's batch. When the output fails (a full disk, a closed pipe) the batch's
+     * lines are dropped and counted, and the next batch tries again: the log comes back by itself
+     * once the output works, and lines never pile up in memory meanwhile.
+     */
+    private void write(AccessLogLine batch) {
+        try {
+            batch.writeTo(out);
+            writing();
+        } catch (IOException e) {
+            dropped.add(batch.lines());
+            batch.clear();
+            failing(e);
+        }
+    }
+
+    private void flush() {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            failing(e);
+        }
+    }
+
+    private void writing() {
+        if (failing) {
+            failing = false;
+            log.info("access log: writing again");
+        }
+    }
+
+    private void failing(IOException e) {
+        if (!failing) {
+            failing = true;
+            log.error("access log: cannot write ({}); lines are dropped and counted in "
+                    + "fulcrum_access_log_dropped_total until writing works again", e.toString());
         }
     }
 

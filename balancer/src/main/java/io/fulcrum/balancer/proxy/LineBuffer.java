@@ -79,6 +79,17 @@ class LineBuffer {
     }
 
     /** Writes what is buffered to {@code out} in one call and empties the buffer. */
+    /** How many lines (newlines) are buffered: a scan, for the rare batch that could not be written. */
+    int lines() {
+        int n = 0;
+        for (int i = 0; i < len; i++) {
+            if (buf[i] == '\n') {
+                n++;
+            }
+        }
+        return n;
+    }
+
     void writeTo(OutputStream out) throws IOException {
         if (len > 0) {
             out.write(buf, 0, len);

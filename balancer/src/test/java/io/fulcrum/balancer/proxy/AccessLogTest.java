@@ -258,6 +258,68 @@ class AccessLogTest {
     }
 
     @Test
+    void linesThatCannotBeWrittenAreCountedAndTheLogComesBackWhenTheOutputDoes() throws Exception {
+        // An output that fails while told to, as a full disk does.
+        var out = new java.io.OutputStream() {
+            final java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
+            volatile boolean failing = true;
+
+            @Override
+            public void write(int b) throws java.io.IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                if (failing) {
+                    throw new java.io.IOException("No space left on device");
+                }
+                synchronized (written) {
+                    written.write(b, off, len);
+                }
+            }
+
+            String text() {
+                synchronized (written) {
+                    return written.toString(java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }
+        };
+        AccessLog log = AccessLog.create(out, AccessLog.Format.JSON);
+        try {
+            for (int i = 0; i < 3; i++) {
+                log.log(record("/lost/" + i, "a"));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.dropped() == 3);
+            out.failing = false;
+            log.log(record("/kept", "b"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> out.text().contains("\"path\":\"/kept\""));
+            String text = out.text();
+            assertEquals(1, text.lines().count(), text);
+            assertFalse(text.contains("/lost/"), text);
+            assertEquals(3, log.dropped());
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
+    void aFullDiskCostsLinesNotTheWriter() throws Exception {
+        Path full = Path.of("/dev/full");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "/dev/full is not there to write to");
+        AccessLog log = AccessLog.create(full.toString(), AccessLog.Format.JSON);
+        try {
+            log.log(record("/1", "a"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.dropped() == 1);
+            log.log(record("/2", "a"));
+            log.log(record("/3", "a"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.dropped() == 3);
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
     void closeWritesWhatIsBuffered() throws Exception {
         Path file = dir.resolve("close.log");
         AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.LOGFMT);
