@@ -34,6 +34,21 @@ class AccessLogTest {
                 TestTraces.retryThatAvoidedOne(), null);
     }
 
+    /** Waits until {@code file} holds {@code count} lines, and returns them. */
+    private static List<String> awaitLines(Path file, int count) throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == count);
+        return Files.readAllLines(file);
+    }
+
+    /** The {@code path} of one JSON line. */
+    private static String path(String line) {
+        try {
+            return JSON.readTree(line).get("path").asText();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("not a JSON line: " + line, e);
+        }
+    }
+
     @Test
     void jsonLineHasEveryFieldAndEachTry() throws Exception {
         String line = AccessLog.format(record("/posts/1?q=\"x\"", "curl/8.5 \"quoted\"\n"), AccessLog.Format.JSON);
@@ -126,10 +141,9 @@ class AccessLogTest {
             assertTrue(log.enabled());
             log.log(record("/1", "a"));
             log.log(record("/2", "b"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 2);
-            List<String> lines = Files.readAllLines(file);
-            assertEquals("/1", JSON.readTree(lines.get(0)).get("path").asText());
-            assertEquals("/2", JSON.readTree(lines.get(1)).get("path").asText());
+            List<String> lines = awaitLines(file, 2);
+            assertEquals("/1", path(lines.get(0)));
+            assertEquals("/2", path(lines.get(1)));
             // A burst larger than a batch and than the write buffer: every line whole and in order.
             int burst = 5000;
             for (int i = 0; i < burst; i++) {
@@ -138,7 +152,7 @@ class AccessLogTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> Files.readAllLines(file).size() == burst + 2);
             lines = Files.readAllLines(file);
             for (int i = 0; i < burst; i++) {
-                assertEquals("/burst/" + i, JSON.readTree(lines.get(i + 2)).get("path").asText());
+                assertEquals("/burst/" + i, path(lines.get(i + 2)));
             }
             assertEquals(0, log.dropped());
         } finally {
@@ -196,10 +210,9 @@ class AccessLogTest {
             log.log(ok);
             log.log(broken);
             log.log(record("/after", "a"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 2);
-            List<String> lines = Files.readAllLines(file);
-            assertEquals("/before", JSON.readTree(lines.get(0)).get("path").asText());
-            assertEquals("/after", JSON.readTree(lines.get(1)).get("path").asText());
+            List<String> lines = awaitLines(file, 2);
+            assertEquals("/before", path(lines.get(0)));
+            assertEquals("/after", path(lines.get(1)));
             assertEquals(1, log.dropped());
         } finally {
             log.close();
@@ -213,23 +226,19 @@ class AccessLogTest {
         AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
         try {
             log.log(record("/before", "a"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 1);
+            awaitLines(file, 1);
             // logrotate's create mode: the file is renamed, and the balancer gets no signal.
             Files.move(file, moved);
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file));
             log.log(record("/after", "b"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(file).size() == 1);
-            assertEquals("/after", JSON.readTree(Files.readAllLines(file).get(0)).get("path").asText());
-            List<String> old = Files.readAllLines(moved);
-            assertEquals(1, old.size(), old.toString());
-            assertEquals("/before", JSON.readTree(old.get(0)).get("path").asText());
+            assertEquals("/after", path(awaitLines(file, 1).get(0)));
+            assertEquals(List.of("/before"), Files.readAllLines(moved).stream().map(AccessLogTest::path).toList());
 
             // Removed outright: a new file again.
             Files.delete(file);
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file));
             log.log(record("/again", "c"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(file).size() == 1);
-            assertEquals("/again", JSON.readTree(Files.readAllLines(file).get(0)).get("path").asText());
+            assertEquals("/again", path(awaitLines(file, 1).get(0)));
             assertEquals(0, log.dropped());
         } finally {
             log.close();
@@ -242,16 +251,15 @@ class AccessLogTest {
         AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
         try {
             log.log(record("/before", "a"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 1);
+            awaitLines(file, 1);
             // logrotate's copytruncate mode.
             try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.truncate(0);
             }
             log.log(record("/after", "b"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(file).size() == 1);
-            String line = Files.readAllLines(file).get(0);
+            String line = awaitLines(file, 1).get(0);
             assertTrue(line.startsWith("{"), "no hole of zero bytes before the line: " + line);
-            assertEquals("/after", JSON.readTree(line).get("path").asText());
+            assertEquals("/after", path(line));
         } finally {
             log.close();
         }
