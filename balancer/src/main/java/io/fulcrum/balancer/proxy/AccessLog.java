@@ -350,8 +350,8 @@ public final class AccessLog {
                 channel = next;
                 fileKey = nextKey;
                 reopenFailureLogged = false;
-                moved.close();
                 log.info("access log: {} was moved or removed; writing to a new file there", path);
+                closeQuietly(moved);
             } catch (IOException e) {
                 // Keep writing to the open file, and try again in a second.
                 if (!reopenFailureLogged) {
@@ -359,6 +359,14 @@ public final class AccessLog {
                     log.warn("access log: {} was moved or removed and cannot be opened anew ({}); "
                             + "still writing to the file it named", path, e.toString());
                 }
+            }
+        }
+
+        private static void closeQuietly(FileChannel moved) {
+            try {
+                moved.close();
+            } catch (IOException e) {
+                log.warn("access log: closing the moved file failed: {}", e.toString());
             }
         }
 
