@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class AccessLog {
+public final class AccessLog implements AutoCloseable {
     /** Logs nothing ({@code access-log: off}). */
     public static final AccessLog OFF = new AccessLog();
 
@@ -172,6 +172,7 @@ public final class AccessLog {
     }
 
     /** Writes what is buffered, flushes, and stops the writer (at most 5 s). */
+    @Override
     public void close() {
         if (writer == null || closing) {
             return;

@@ -136,8 +136,7 @@ class AccessLogTest {
     @Test
     void aFileTargetGetsOneJsonObjectPerLine() throws Exception {
         Path file = dir.resolve("access.log");
-        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
-        try {
+        try (AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON)) {
             assertTrue(log.enabled());
             log.log(record("/1", "a"));
             log.log(record("/2", "b"));
@@ -155,18 +154,15 @@ class AccessLogTest {
                 assertEquals("/burst/" + i, path(lines.get(i + 2)));
             }
             assertEquals(0, log.dropped());
-        } finally {
-            log.close();
         }
     }
 
     @Test
     void linesOfSeveralThreadsArriveWholeAndEachThreadsInOrder() throws Exception {
         Path file = dir.resolve("threads.log");
-        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
         int threads = 4;
         int each = 1500; // 6,000 lines in all, far below a thread's 4 MiB: none may be dropped
-        try {
+        try (AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON)) {
             List<Thread> started = new java.util.ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 String name = "t" + t;
@@ -192,16 +188,13 @@ class AccessLogTest {
             }
             assertEquals(threads, next.size());
             assertEquals(0, log.dropped());
-        } finally {
-            log.close();
         }
     }
 
     @Test
     void aLineThatCannotBeFormattedIsDroppedWholeAndCountedAndTheNextOneIsIntact() throws Exception {
         Path file = dir.resolve("broken.log");
-        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
-        try {
+        try (AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON)) {
             RequestRecord ok = record("/before", "a");
             // A try missing from the list: formatting fails half way through the line.
             RequestRecord broken = new RequestRecord(ok.startEpochMillis(), "r", null, "c", "GET", null, "/broken",
@@ -214,8 +207,6 @@ class AccessLogTest {
             assertEquals("/before", path(lines.get(0)));
             assertEquals("/after", path(lines.get(1)));
             assertEquals(1, log.dropped());
-        } finally {
-            log.close();
         }
     }
 
@@ -223,8 +214,7 @@ class AccessLogTest {
     void aRotatedFileIsFollowedByANewOneAtThePath() throws Exception {
         Path file = dir.resolve("rotated.log");
         Path moved = dir.resolve("rotated.log.1");
-        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
-        try {
+        try (AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON)) {
             log.log(record("/before", "a"));
             awaitLines(file, 1);
             // logrotate's create mode: the file is renamed, and the balancer gets no signal.
@@ -240,16 +230,13 @@ class AccessLogTest {
             log.log(record("/again", "c"));
             assertEquals("/again", path(awaitLines(file, 1).get(0)));
             assertEquals(0, log.dropped());
-        } finally {
-            log.close();
         }
     }
 
     @Test
     void aFileTruncatedInPlaceIsAppendedTo() throws Exception {
         Path file = dir.resolve("truncated.log");
-        AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON);
-        try {
+        try (AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON)) {
             log.log(record("/before", "a"));
             awaitLines(file, 1);
             // logrotate's copytruncate mode.
@@ -260,8 +247,6 @@ class AccessLogTest {
             String line = awaitLines(file, 1).get(0);
             assertTrue(line.startsWith("{"), "no hole of zero bytes before the line: " + line);
             assertEquals("/after", path(line));
-        } finally {
-            log.close();
         }
     }
 
@@ -293,8 +278,7 @@ class AccessLogTest {
                 }
             }
         };
-        AccessLog log = AccessLog.create(out, AccessLog.Format.JSON);
-        try {
+        try (AccessLog log = AccessLog.create(out, AccessLog.Format.JSON)) {
             for (int i = 0; i < 3; i++) {
                 log.log(record("/lost/" + i, "a"));
             }
@@ -306,8 +290,6 @@ class AccessLogTest {
             assertEquals(1, text.lines().count(), text);
             assertFalse(text.contains("/lost/"), text);
             assertEquals(3, log.dropped());
-        } finally {
-            log.close();
         }
     }
 
@@ -315,15 +297,12 @@ class AccessLogTest {
     void aFullDiskCostsLinesNotTheWriter() throws Exception {
         Path full = Path.of("/dev/full");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "/dev/full is not there to write to");
-        AccessLog log = AccessLog.create(full.toString(), AccessLog.Format.JSON);
-        try {
+        try (AccessLog log = AccessLog.create(full.toString(), AccessLog.Format.JSON)) {
             log.log(record("/1", "a"));
             await().atMost(Duration.ofSeconds(10)).until(() -> log.dropped() == 1);
             log.log(record("/2", "a"));
             log.log(record("/3", "a"));
             await().atMost(Duration.ofSeconds(10)).until(() -> log.dropped() == 3);
-        } finally {
-            log.close();
         }
     }
 
