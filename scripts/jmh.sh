@@ -14,7 +14,7 @@ cd "$root"
 classpath_file="$(mktemp)"
 trap 'rm -f "$classpath_file"' EXIT
 
-mvn -q -o -pl balancer test-compile dependency:build-classpath \
+mvn -q -o -pl balancer -am test-compile dependency:build-classpath \
     -Dmdep.outputFile="$classpath_file" -Dmdep.includeScope=test
 
 classpath="balancer/target/test-classes:balancer/target/classes:$(cat "$classpath_file")"

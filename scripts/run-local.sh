@@ -51,18 +51,22 @@ mapfile -t NODES < <(node_ids)
 (( ${#NODES[@]} )) || { say "no post servers: $CONFIG_DIR/node-*.yaml"; exit 2; }
 
 # ---- build when a jar is missing or older than any source or pom ----------------------------------
+# Both jars embed config-support (the YAML reading they share), so its sources count for both, and
+# the build makes it too (-am): a fresh clone's local Maven repository has no io.fulcrum artifact.
 needs_build() {
   local jar=$1 module=$2
   [[ -d $module/src ]] || return 1
   [[ -f $jar ]] || return 0
-  [[ -n $(find "$module/src" "$module/pom.xml" pom.xml -newer "$jar" -print -quit 2>/dev/null) ]]
+  [[ -n $(find "$module/src" "$module/pom.xml" config-support/src config-support/pom.xml pom.xml \
+    -newer "$jar" -print -quit 2>/dev/null) ]]
 }
+BUILD=(mvn -B -q -Dstyle.color=never -DskipTests package -pl backend-node,balancer -am)
 if [[ ${FULCRUM_SKIP_BUILD:-} != 1 ]] && { needs_build "$NODE_JAR" backend-node || needs_build "$BALANCER_JAR" balancer; }; then
   mkdir -p "$LOGS"
-  say "building (mvn -B -q -DskipTests package -pl backend-node,balancer; output in $LOGS/build.log)..."
+  say "building (${BUILD[*]}; output in $LOGS/build.log)..."
   printf '\n===== %s: build =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$LOGS/build.log"
   # Maven writes a few terminal colour codes even in batch mode; the log keeps plain text.
-  if ! mvn -B -q -Dstyle.color=never -DskipTests package -pl backend-node,balancer 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >>"$LOGS/build.log"; then
+  if ! "${BUILD[@]}" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >>"$LOGS/build.log"; then
     say "the build failed; last lines of $LOGS/build.log:"
     tail -n 30 "$LOGS/build.log" >&2
     exit 1
