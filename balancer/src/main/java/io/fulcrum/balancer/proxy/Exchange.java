@@ -422,6 +422,8 @@ final class Exchange implements FutureListener<Channel> {
         long perTry = settings.perTryTimeoutNanos();
         if (perTry > 0 && state == State.AWAITING_HEAD) {
             a.deadline = a.sentNanos + perTry;
+            // A per-try deadline after the client's needs no timer: the client's is armed (when
+            // its request was complete, and again before each retry) and ends this try too.
             if (overallDeadline == 0 || a.deadline - overallDeadline < 0) {
                 client.armResponseTimer(a.deadline);
             }
@@ -765,6 +767,13 @@ final class Exchange implements FutureListener<Channel> {
         tries.retrying(failed, retry);
         pool.retryBudget().recordRetry();
         transition(State.SELECTING);
+        if (overallDeadline != 0) {
+            // The connection's timer may be the one that just fired for the failed try's per-try
+            // deadline: nothing is scheduled any more. The client's deadline is armed again before
+            // the next try, which may connect for a while and whose own per-try deadline, when it
+            // falls after the client's, arms nothing (requestSent).
+            client.armResponseTimer(overallDeadline);
+        }
         select(freshConnection);
     }
 

@@ -1,32 +1,81 @@
 package io.fulcrum.balancer.fault;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.testing.ScriptedBackend.Fault;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Issue 8 finding: {@code timeouts.response} is the whole deadline of a request, shared by its
- * tries. With a 1 s response timeout, four backends that never answer and three retries allowed,
- * the client has its 504 well before four tries of 1 s each could have ended: its read gives up
- * after 2.5 s, which a deadline kept per try (4 s) would overrun, and a shared deadline (1 s)
- * meets with room to spare on a loaded machine.
+ * {@code timeouts.response} is the whole deadline of a request, shared by its tries, with or
+ * without {@code retry.per-try-timeout}. The backends here answer only after a minute (or never),
+ * so a client that gets its 504 within {@link Fixtures#WAIT} got it from the balancer's deadline,
+ * not from a backend; the access log says how each try ended.
  */
 class ResponseDeadlineTest {
     private static final int CLIENT_PATIENCE_MILLIS = 2500;
+    /** Longer than any test waits: a backend this slow has answered nothing while the test ran. */
+    private static final Duration BACKEND_DELAY = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
+    private EventLoopGroup h2Clients;
+
+    @AfterEach
+    void closeH2Clients() {
+        if (h2Clients != null) {
+            h2Clients.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
     @Test
     void theClientGetsIts504WithinTheResponseTimeoutNotOnePerTry() throws Exception {
+        // With a 1 s response timeout, four backends that never answer and three retries allowed,
+        // the client has its 504 well before four tries of 1 s each could have ended: its read gives
+        // up after 2.5 s, which a deadline kept per try (4 s) would overrun.
         BalancerYaml yaml = BalancerYaml.create().set("timeouts.response", "1s").set("retry.attempts", "3")
                 .set("retry.budget-percent", "100");
         for (int i = 1; i <= 4; i++) {
@@ -45,6 +94,178 @@ class ResponseDeadlineTest {
                         + " ms: the 1 s response timeout was not shared by the tries", e);
             }
             assertEquals(504, response.status(), response.statusLine() + " " + response.bodyText());
+        }
+    }
+
+    @Test
+    void triesCutShortByThePerTryTimeoutStillEndAtTheResponseTimeout() throws Exception {
+        // 700 ms per try within 2 s: tries at about 0, 0.7 and 1.4 s, and the last one's own
+        // deadline (2.1 s) falls after the client's. Six backends and five retries allowed: only
+        // the response timeout can end this request.
+        Balancer balancer = fx.balancer(slowBackends(6).set("timeouts.response", "2s")
+                .set("retry.per-try-timeout", "700ms").set("retry.attempts", "5"));
+
+        RawHttpClient.Response response = get(balancer, "/deadline");
+
+        assertEquals(504, response.status(), response.statusLine() + " " + response.bodyText());
+        assertTrue(response.bodyText().contains("backend response timed out"), response.bodyText());
+        JsonNode line = logLine();
+        assertEquals(504, line.get("status").asInt());
+        JsonNode tries = line.get("tries");
+        assertTrue(tries.size() >= 2 && tries.size() < 6,
+                "retried after a per-try timeout, then ended by the response timeout: " + line);
+        assertAllTimedOut(tries, line);
+    }
+
+    @Test
+    void aPerTryTimeoutLongerThanTheResponseTimeoutLeavesTheResponseTimeoutInCharge() throws Exception {
+        Balancer balancer = fx.balancer(slowBackends(3).set("timeouts.response", "1s")
+                .set("retry.per-try-timeout", "30s").set("retry.attempts", "2"));
+
+        RawHttpClient.Response response = get(balancer, "/deadline");
+
+        assertEquals(504, response.status(), response.statusLine() + " " + response.bodyText());
+        JsonNode line = logLine();
+        assertEquals(1, line.get("tries").size(), "no time is left for a retry: " + line);
+        assertAllTimedOut(line.get("tries"), line);
+    }
+
+    @Test
+    void whenTheRetriesRunOutFirstTheLastTrysTimeoutAnswersTheClient() throws Exception {
+        Balancer balancer = fx.balancer(slowBackends(3).set("timeouts.response", "30s")
+                .set("retry.per-try-timeout", "300ms").set("retry.attempts", "2"));
+
+        RawHttpClient.Response response = get(balancer, "/deadline");
+
+        assertEquals(504, response.status(), response.statusLine() + " " + response.bodyText());
+        JsonNode line = logLine();
+        assertEquals(3, line.get("tries").size(), "the first try and both retries: " + line);
+        assertAllTimedOut(line.get("tries"), line);
+    }
+
+    @Test
+    void aPostThatCannotBeRetriedGetsIts504WhenItsOnlyTryTimesOut() throws Exception {
+        // Not repeatable: the per-try timeout ends the request at once, whatever time is left.
+        Balancer balancer = fx.balancer(slowBackends(2).set("timeouts.response", "30s")
+                .set("retry.per-try-timeout", "300ms").set("retry.attempts", "2"));
+
+        RawHttpClient.Response response;
+        try (RawHttpClient client = RawHttpClient.connect(balancer.port(), (int) Fixtures.WAIT.toMillis())) {
+            response = client.send("POST /deadline HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nhi")
+                    .readResponse();
+        }
+
+        assertEquals(504, response.status(), response.statusLine() + " " + response.bodyText());
+        JsonNode line = logLine();
+        assertEquals(1, line.get("tries").size(), line.toString());
+        assertAllTimedOut(line.get("tries"), line);
+    }
+
+    @Test
+    void overHttp2TriesCutShortByThePerTryTimeoutStillEndAtTheResponseTimeout() throws Exception {
+        Balancer balancer = fx.balancer(slowBackends(6).set("timeouts.response", "2s")
+                .set("retry.per-try-timeout", "700ms").set("retry.attempts", "5"));
+
+        FullHttpResponse response = h2cGet(balancer.port(), "/deadline");
+        try {
+            assertEquals(504, response.status().code(), response.content().toString(StandardCharsets.UTF_8));
+        } finally {
+            ReferenceCountUtil.release(response);
+        }
+        JsonNode line = logLine();
+        JsonNode tries = line.get("tries");
+        assertTrue(tries.size() >= 2 && tries.size() < 6, line.toString());
+        assertAllTimedOut(tries, line);
+    }
+
+    /** {@code n} backends that answer only after {@link #BACKEND_DELAY}, access log in a file. */
+    private BalancerYaml slowBackends(int n) throws InterruptedException {
+        BalancerYaml yaml = BalancerYaml.create().set("retry.budget-percent", "100")
+                .set("access-log", accessLog().toString());
+        for (int i = 1; i <= n; i++) {
+            ScriptedBackend b = fx.backend("b" + i).delay(BACKEND_DELAY);
+            yaml.backend("b" + i, b.port());
+        }
+        return yaml;
+    }
+
+    private Path accessLog() {
+        return fx.dir().resolve("access.log");
+    }
+
+    /** A GET on a new connection; the client waits far less than the backends take. */
+    private static RawHttpClient.Response get(Balancer balancer, String path) throws IOException {
+        try (RawHttpClient client = RawHttpClient.connect(balancer.port(), (int) Fixtures.WAIT.toMillis())) {
+            client.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            try {
+                return client.readResponse();
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("no answer within " + Fixtures.WAIT + ": the response timeout was lost", e);
+            }
+        }
+    }
+
+    /** A GET over HTTP/2 with prior knowledge on the cleartext port; its aggregated response. */
+    private FullHttpResponse h2cGet(int port, String path) throws Exception {
+        h2Clients = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        Channel connection = new Bootstrap().group(h2Clients).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                                    @Override
+                                    protected void initChannel(Channel ch) {
+                                    }
+                                }));
+                    }
+                }).connect("127.0.0.1", port).sync().channel();
+        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
+        Channel stream = new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new HttpObjectAggregator(1 << 16),
+                        new SimpleChannelInboundHandler<FullHttpResponse>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
+                                if (!answer.complete(r.retainedDuplicate())) {
+                                    ReferenceCountUtil.release(r);
+                                }
+                            }
+                        });
+            }
+        }).open().sync().getNow();
+        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
+        request.headers().set("host", "127.0.0.1:" + port);
+        request.headers().set(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(), "http");
+        stream.writeAndFlush(request).sync();
+        try {
+            return answer.get(Fixtures.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("no answer within " + Fixtures.WAIT + ": the response timeout was lost", e);
+        } finally {
+            connection.close().sync();
+        }
+    }
+
+    /** The access log's one line, once written. */
+    private JsonNode logLine() {
+        List<JsonNode> lines = new ArrayList<>();
+        await("the access log line").atMost(Fixtures.WAIT).untilAsserted(() -> {
+            lines.clear();
+            if (Files.exists(accessLog())) {
+                for (String l : Files.readAllLines(accessLog())) {
+                    lines.add(JSON.readTree(l));
+                }
+            }
+            assertEquals(1, lines.size(), "access log lines");
+        });
+        return lines.get(0);
+    }
+
+    private static void assertAllTimedOut(JsonNode tries, JsonNode line) {
+        for (JsonNode t : tries) {
+            assertEquals("timeout", t.get("outcome").asText(), line.toString());
         }
     }
 }

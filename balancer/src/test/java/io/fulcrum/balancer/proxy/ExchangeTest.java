@@ -33,7 +33,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -236,6 +235,34 @@ class ExchangeTest {
     }
 
     @Test
+    void aRetryAfterAPerTryTimeoutArmsTheClientsDeadlineAgain() {
+        // The connection's one timer fired for the per-try deadline and holds nothing now. The
+        // retry's connection is still being made, and its per-try deadline (4 s) would fall after
+        // the client's (3 s) anyway: the client's deadline must be armed again.
+        Exchange ex = startGet(settings(3 * SECOND, 2 * SECOND, 2));
+        long start = now;
+        assertEquals(List.of(start + 3 * SECOND, start + 2 * SECOND), client.timers);
+        pool.hold.add(9002);
+        client.timers.clear();
+
+        now = start + 2 * SECOND;
+        ex.onResponseTimeout();
+
+        assertEquals(State.CONNECTING, ex.state());
+        assertEquals(List.of(start + 3 * SECOND), client.timers);
+        pool.hold.clear();
+        pool.pending.get(0).setSuccess(pool.acquire(registry.current().byId("b2"), client.eventLoop()).getNow());
+        assertEquals(State.AWAITING_HEAD, ex.state());
+        assertEquals(start + 3 * SECOND, ex.responseDeadline(), "the client's deadline comes first now");
+        assertEquals(List.of(start + 3 * SECOND), client.timers, "and a later per-try deadline arms nothing");
+
+        now = start + 3 * SECOND;
+        ex.onResponseTimeout();
+        assertEquals(List.of(504), client.errors);
+        assertEquals(List.of(Outcome.TIMEOUT, Outcome.TIMEOUT), outcomes);
+    }
+
+    @Test
     void withoutPerTryTimeoutOneTryWaitsTheWholeResponseTimeoutAndNoMore() {
         Exchange ex = startGet(settings(SECOND, 0, 2));
         assertEquals(now + SECOND, ex.responseDeadline());
@@ -373,7 +400,8 @@ class ExchangeTest {
         final StringBuilder body = new StringBuilder();
         final List<Integer> interim = new ArrayList<>();
         final List<Integer> errors = new ArrayList<>();
-        final Map<String, Long> timers = new HashMap<>();
+        /** The deadlines the exchange asked the connection's timer for, in order. */
+        final List<Long> timers = new ArrayList<>();
         Exchange exchange;
         boolean aborted;
         boolean done;
@@ -439,7 +467,7 @@ class ExchangeTest {
 
         @Override
         public void armResponseTimer(long deadlineNanos) {
-            timers.put("last", deadlineNanos);
+            timers.add(deadlineNanos);
         }
 
         @Override
