@@ -585,10 +585,16 @@ final class Exchange implements FutureListener<Channel> {
         servedBy = a.backend.id();
         responseHeadNanos = proxy.clock().nanoTime();
         Channel ch = a.channel;
-        // Removed while it decodes, the decoder hands the bytes after the 101 to the next handler.
         ch.pipeline().remove(Http1Encoder.class);
-        ch.pipeline().remove(Http1Decoder.class);
+        // The 101 is written to the client first. Removed, the backend's decoder hands on at once
+        // the bytes it holds past the 101 (a server may send frames right after its handshake,
+        // RFC 6455 section 4.2.2, and they often share a read with it), and those are relayed as
+        // they come: removed before the 101 is written, they would reach the client ahead of it.
         client.startTunnel(response);
+        Http1Decoder decoder = ch.pipeline().get(Http1Decoder.class);
+        if (decoder != null) {
+            ch.pipeline().remove(decoder);
+        }
     }
 
     /** Bytes through the tunnel; ownership passes here. */

@@ -14,12 +14,12 @@ import javax.net.ssl.TrustManagerFactory;
  * certificates it signed for {@code localhost} (and 127.0.0.1), {@code a.test} (and
  * {@code *.a.test}) and {@code b.test}, each with its PKCS#8 key, valid until 2126.
  */
-final class TestCertificates {
+public final class TestCertificates {
     private TestCertificates() {
     }
 
     /** Copies the named files into {@code dir} (so a test may overwrite them) and returns it. */
-    static Path copyTo(Path dir, String... names) throws Exception {
+    public static Path copyTo(Path dir, String... names) throws Exception {
         Files.createDirectories(dir);
         for (String name : names) {
             try (InputStream in = TestCertificates.class.getResourceAsStream("/tls/" + name)) {
@@ -30,7 +30,7 @@ final class TestCertificates {
     }
 
     /** Trust managers that trust the test CA only. */
-    static TrustManagerFactory testCa() throws Exception {
+    public static TrustManagerFactory testCa() throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         try (InputStream in = TestCertificates.class.getResourceAsStream("/tls/ca.pem")) {
@@ -42,7 +42,7 @@ final class TestCertificates {
     }
 
     /** A new client TLS context that trusts the test CA (its own session cache). */
-    static SSLContext clientContext(TrustManagerFactory testCa) throws Exception {
+    public static SSLContext clientContext(TrustManagerFactory testCa) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, testCa.getTrustManagers(), null);
         return context;

@@ -1,0 +1,115 @@
+package io.fulcrum.balancer.websocket;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A WebSocket backend on plain sockets, one thread per connection, for byte-exact tests: it reads
+ * the opening handshake and hands the connection to a {@link Session}, which answers it (usually
+ * with {@link #switching}) and then reads and writes raw frames. Listens on 127.0.0.1 and an
+ * ephemeral port.
+ *
+ * <p>Thread-safe; a session's failure is kept and reported by {@link #failures()}.
+ */
+final class RawWsBackend implements AutoCloseable {
+    /** What the backend does with one connection once its request head is read. */
+    interface Session {
+        void serve(String requestHead, InputStream in, OutputStream out, Socket socket) throws Exception;
+    }
+
+    private final ServerSocket server;
+    private final Session session;
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+
+    private RawWsBackend(Session session) throws IOException {
+        this.session = session;
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread acceptor = new Thread(this::acceptLoop, "raw-ws-backend-" + server.getLocalPort());
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    static RawWsBackend start(Session session) throws IOException {
+        return new RawWsBackend(session);
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    /** What sessions threw, other than the connection closing under them. */
+    List<Throwable> failures() {
+        return failures;
+    }
+
+    /** The 101 of RFC 6455 section 4.2.2 for the key in {@code requestHead}. */
+    static byte[] switching(String requestHead) {
+        String key = null;
+        for (String line : requestHead.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("sec-websocket-key")) {
+                key = line.substring(colon + 1).trim();
+            }
+        }
+        return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: " + accept(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static String accept(String key) {
+        try {
+            byte[] sha1 = MessageDigest.getInstance("SHA-1").digest(
+                    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
+            return Base64.getEncoder().encodeToString(sha1);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                sockets.add(s);
+                Thread t = new Thread(() -> serve(s), "raw-ws-backend-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket s) {
+        try (s) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(20_000);
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            session.serve(RawWsClient.readHead(in), in, s.getOutputStream(), s);
+        } catch (Exception e) {
+            if (!server.isClosed()) {
+                failures.add(e);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        for (Socket s : sockets) {
+            s.close();
+        }
+    }
+}

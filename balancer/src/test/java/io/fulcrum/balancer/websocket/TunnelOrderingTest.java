@@ -1,0 +1,101 @@
+package io.fulcrum.balancer.websocket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.tls.TestCertificates;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.netty.channel.epoll.Epoll;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Whatever a backend sends right after its 101 reaches the client after the 101, in order: a
+ * backend that greets each new WebSocket at once (chat, games, socket.io-style protocols) writes
+ * its 101 and its first frame in one go, so both arrive in one read of the backend connection.
+ * Checked on each transport the balancer can run on (epoll, NIO) and on both listeners (cleartext,
+ * TLS), over several upgrades on the same balancer (pooled and new backend connections alike).
+ */
+class TunnelOrderingTest {
+    private static final int UPGRADES = 10;
+
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    static Stream<Arguments> listeners() {
+        return Stream.of(Arguments.of("epoll", false), Arguments.of("epoll", true), Arguments.of("nio", false),
+                Arguments.of("nio", true));
+    }
+
+    @ParameterizedTest(name = "{0}, tls={1}")
+    @MethodSource("listeners")
+    void theFramesABackendSendsWithIts101FollowThe101(String transport, boolean tls) throws Exception {
+        if (transport.equals("epoll")) {
+            Assumptions.assumeTrue(Epoll.isAvailable(), "native epoll is not available here");
+        }
+        RawWsBackend backend = fx.closeAfter(RawWsBackend.start((head, in, out, socket) -> {
+            // The 101, a greeting and a second message in one write: one TCP segment on loopback.
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            all.writeBytes(RawWsBackend.switching(head));
+            all.writeBytes(WsFrame.text("welcome", null).wire());
+            all.writeBytes(WsFrame.text("second", null).wire());
+            out.write(all.toByteArray());
+            out.flush();
+            // Then an echo of each frame, so that the client's direction is checked too.
+            while (true) {
+                WsFrame f = WsFrame.read(in);
+                out.write(WsFrame.of(true, f.opcode(), f.payload(), null).wire());
+                out.flush();
+            }
+        }));
+        Balancer balancer = start(transport, tls, backend.port());
+        SSLContext clientTls = tls ? TestCertificates.clientContext(TestCertificates.testCa()) : null;
+        int port = tls ? balancer.tlsPort() : balancer.port();
+
+        for (int i = 0; i < UPGRADES; i++) {
+            try (RawWsClient client = RawWsClient.connect(port, clientTls)) {
+                String head = client.upgrade("/chat");
+                assertTrue(head.startsWith("HTTP/1.1 101 "), "upgrade " + i + ": the 101 comes first, got: " + head);
+                assertEquals("welcome", client.readFrame().text(), "upgrade " + i);
+                assertEquals("second", client.readFrame().text(), "upgrade " + i);
+                WsFrame sent = WsFrame.text("from client " + i, new byte[] {1, 2, 3, 4});
+                client.send(sent);
+                assertArrayEquals(sent.payload(), client.readFrame().payload(), "upgrade " + i);
+            }
+        }
+        assertEquals(0, backend.failures().stream().filter(e -> !(e instanceof java.io.EOFException)).count(),
+                () -> "backend sessions failed: " + backend.failures());
+    }
+
+    /** A balancer on {@code transport}, with a TLS listener when {@code tls}. */
+    private Balancer start(String transport, boolean tls, int backendPort) throws Exception {
+        BalancerYaml yaml = BalancerYaml.create().backend("ws", backendPort);
+        if (tls) {
+            Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
+            yaml.merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
+                    + "\n  key: " + certs.resolve("localhost.key") + "\n");
+        }
+        String before = System.getProperty("fulcrum.transport");
+        // Read once, when the balancer is built.
+        System.setProperty("fulcrum.transport", transport);
+        try {
+            return fx.balancer(yaml);
+        } finally {
+            if (before == null) {
+                System.clearProperty("fulcrum.transport");
+            } else {
+                System.setProperty("fulcrum.transport", before);
+            }
+        }
+    }
+}
