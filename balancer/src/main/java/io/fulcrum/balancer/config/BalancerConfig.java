@@ -44,6 +44,8 @@ import java.util.List;
  * @param trustedEdges the proxies in front whose word about the client address is taken, or
  *     {@code null} when none is
  * @param rateLimit the rate limit of every request, or {@code null} when there is none
+ * @param headers what becomes of the client-sent {@code Forwarded}, {@code X-Request-Id} and trace
+ *     context
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -68,7 +70,20 @@ public record BalancerConfig(
         List<RouteConfig> routes,
         String defaultPool,
         TrustedEdgesConfig trustedEdges,
-        RateLimitConfig rateLimit) {
+        RateLimitConfig rateLimit,
+        HeadersConfig headers) {
+
+    /** A config with the default {@link HeadersConfig}. */
+    public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
+            List<BackendConfig> backends, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
+            TimeoutsConfig timeouts, LimitsConfig limits, String accessLog, String backendHeader,
+            String accessLogFormat, AdminTokenConfig adminToken, DecisionHeaderConfig decisionHeader, TlsConfig tls,
+            Http2Config http2, Path backendCaFile, List<PoolConfig> pools, List<RouteConfig> routes,
+            String defaultPool, TrustedEdgesConfig trustedEdges, RateLimitConfig rateLimit) {
+        this(listen, admin, region, routing, backends, health, outlier, retry, timeouts, limits, accessLog,
+                backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2, backendCaFile, pools, routes,
+                defaultPool, trustedEdges, rateLimit, HeadersConfig.DEFAULT);
+    }
 
     /** A config without trusted edges and without a rate limit. */
     public BalancerConfig(ListenConfig listen, ListenConfig admin, String region, RoutingConfig routing,
@@ -116,6 +131,7 @@ public record BalancerConfig(
         requireNonNull(accessLogFormat, "accessLogFormat");
         requireNonNull(adminToken, "adminToken");
         requireNonNull(http2, "http2");
+        requireNonNull(headers, "headers");
         if (backends.stream().map(BackendConfig::id).distinct().count() != backends.size()) {
             throw new IllegalArgumentException("backends: duplicate ids in " + backends);
         }

@@ -50,7 +50,7 @@ public final class BalancerSchema {
                     Arrays.stream(RoutingConfig.Policy.values()).map(RoutingConfig.Policy::yamlName).toList(),
                     "Selection policy")
             .custom("region-header", null, headerSchema(),
-                    "An edge-set request header overriding `region` (default: none)")
+                    "A request header overriding `region`, believed from trusted-edges only (default: none)")
             .section("spillover", SPILLOVER, "Spillover to other regions")
             .duration("slow-start", RoutingConfig.DEFAULT.slowStart(), false,
                     "Ramp-up of a backend that comes back; 0s disables")
@@ -150,6 +150,19 @@ public final class BalancerSchema {
             .oneOf("proxy-protocol", "off", Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
                     .map(TrustedEdgesConfig.ProxyProtocol::yamlName).toList(),
                     "A PROXY header a trusted peer may send; one from anybody else closes the connection")
+            .build();
+
+    static final FieldTable HEADERS = FieldTable.builder("Client-sent headers the balancer could be lied to with")
+            .oneOf("forwarded", HeadersConfig.DEFAULT.forwarded().yamlName(),
+                    Arrays.stream(HeadersConfig.Forwarded.values()).map(HeadersConfig.Forwarded::yamlName).toList(),
+                    "drop: no Forwarded of the balancer's own, an untrusted peer's removed; set: the balancer's"
+                            + " own element, in place of an untrusted peer's and after a trusted edge's")
+            .oneOf("request-id", HeadersConfig.DEFAULT.requestId().yamlName(),
+                    Arrays.stream(HeadersConfig.From.values()).map(HeadersConfig.From::yamlName).toList(),
+                    "Whose X-Request-Id is kept: edges (trusted-edges only) or any; others get a new id")
+            .oneOf("trace-context", HeadersConfig.DEFAULT.traceContext().yamlName(),
+                    Arrays.stream(HeadersConfig.From.values()).map(HeadersConfig.From::yamlName).toList(),
+                    "Whose traceparent and tracestate continue a trace: edges (trusted-edges only) or any")
             .build();
 
     static final FieldTable RATE_LIMIT = FieldTable.builder("A token bucket per key, local to this process")
@@ -336,6 +349,7 @@ public final class BalancerSchema {
             .custom("default-pool", null, nameSchema(),
                     "The pool of requests no route matches (default: a 404, or \"default\" without routes)")
             .section("trusted-edges", TRUSTED_EDGES, "The proxies in front (default: none)")
+            .section("headers", HEADERS, "Client-sent Forwarded, X-Request-Id and trace context")
             .section("rate-limit", RATE_LIMIT, "Rate limit per key (default: none)")
             .section("affinity", AFFINITY, "Session affinity for the pool \"default\" and pools without their own"
                     + " (default: none)")

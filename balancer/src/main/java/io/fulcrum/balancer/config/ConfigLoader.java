@@ -168,12 +168,13 @@ public final class ConfigLoader {
                     : TlsSection.readableFile(this, backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
             TrustedEdgesConfig trustedEdges = EdgeSections.trustedEdges(this, top);
             RateLimitConfig rateLimit = EdgeSections.rateLimit(this, top, "rate-limit");
+            HeadersConfig headers = EdgeSections.headers(this, top);
             if (!problems.isEmpty()) {
                 return null;
             }
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
                     timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit);
+                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers);
         }
 
         // ---- sections -------------------------------------------------------------------------
@@ -192,7 +193,12 @@ public final class ConfigLoader {
         }
 
         RoutingConfig routing(Section top) {
-            return routing(subsection(top, "routing", ROUTING_KEYS), RoutingConfig.DEFAULT);
+            Section s = subsection(top, "routing", ROUTING_KEYS);
+            RoutingConfig routing = routing(s, RoutingConfig.DEFAULT);
+            if (routing.regionHeader() != null) {
+                EdgeSections.checkRegionHeader(this, top, s);
+            }
+            return routing;
         }
 
         /** A routing section; every key it does not set keeps its value in {@code defaults}. */

@@ -55,6 +55,41 @@ final class EdgeSections {
         return networks == null ? null : new TrustedEdgesConfig(networks, forwardedFor, proxyProtocol);
     }
 
+    /**
+     * A {@code routing.region-header} needs {@code trusted-edges}: the header is believed only from
+     * a trusted edge, so without any it would never be, and a file that sets it is refused rather
+     * than silently routing every client by {@code region}.
+     */
+    static void checkRegionHeader(Mapper m, Section top, Section routing) {
+        Entry edges = top.get("trusted-edges");
+        if (edges != null && !Mapper.isNull(edges.value())) {
+            return;
+        }
+        Entry header = routing.get("region-header");
+        if (header != null && !Mapper.isNull(header.value())) {
+            m.problem(header.path(), header.value(), "believed only from trusted edges, and there are none"
+                    + " (expected: a trusted-edges section naming the proxies that set it, or no region-header)");
+        }
+    }
+
+    /** The optional {@code headers: { forwarded: drop, request-id: edges, trace-context: edges }}. */
+    static HeadersConfig headers(Mapper m, Section top) {
+        Mapper.Values v = m.read(top, "headers", BalancerSchema.HEADERS);
+        String forwarded = v.oneOf("forwarded");
+        String requestId = v.oneOf("request-id");
+        String traceContext = v.oneOf("trace-context");
+        return new HeadersConfig(
+                Arrays.stream(HeadersConfig.Forwarded.values()).filter(f -> f.yamlName().equals(forwarded))
+                        .findFirst().orElse(HeadersConfig.DEFAULT.forwarded()),
+                from(requestId, HeadersConfig.DEFAULT.requestId()),
+                from(traceContext, HeadersConfig.DEFAULT.traceContext()));
+    }
+
+    private static HeadersConfig.From from(String yaml, HeadersConfig.From def) {
+        return Arrays.stream(HeadersConfig.From.values()).filter(f -> f.yamlName().equals(yaml)).findFirst()
+                .orElse(def);
+    }
+
     /** A required, non-empty list of networks; {@code null} after reporting a problem. */
     private static List<Cidr> networks(Mapper m, Section s, String key, Node sectionNode) {
         Entry t = s.get(key);

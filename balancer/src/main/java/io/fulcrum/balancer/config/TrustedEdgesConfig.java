@@ -10,7 +10,10 @@ import java.util.Locale;
  * address is taken. Only a peer inside {@code networks} is believed: its PROXY protocol header
  * gives the client's address, and so does its {@code X-Forwarded-For} (the rightmost address that
  * is not itself trusted, as nginx's {@code real_ip_recursive}). Anybody else's PROXY header closes
- * the connection and their {@code X-Forwarded-For} is only forwarded, never believed.
+ * the connection and their {@code X-Forwarded-For} is only forwarded, never believed. The other
+ * headers a client could forge (the region header, {@code X-Forwarded-Proto}, {@code -Host},
+ * {@code -Port}, {@code Forwarded}, {@code X-Request-Id}, trace context) are taken from the same
+ * peers only ({@link HeadersConfig}).
  *
  * @param networks the trusted peers, at least one
  * @param forwardedFor whether {@code X-Forwarded-For} from a trusted peer names the client

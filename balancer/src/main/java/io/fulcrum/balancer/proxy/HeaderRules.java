@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.http1.RawHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -21,6 +22,10 @@ public final class HeaderRules {
     public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
     public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    /** The port the client connected to; a trusted edge's is kept. */
+    public static final AsciiString X_FORWARDED_PORT = AsciiString.cached("X-Forwarded-Port");
+    /** RFC 7239; dropped from untrusted peers, and written by the balancer only when configured. */
+    public static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
     /** The client's address as the balancer found it; whatever the client sent is replaced. */
     public static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
     private static final AsciiString VIA = AsciiString.cached("Via");
@@ -40,6 +45,23 @@ public final class HeaderRules {
     private static final CharSequence[] FRAMING = {HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH};
 
     private HeaderRules() {
+    }
+
+    /**
+     * What the forwarding headers say of the connection a request came on.
+     *
+     * @param address the address the connection came from (a trusted PROXY header's source, else
+     *     the peer)
+     * @param client the client's address as found ({@link TrustedEdges})
+     * @param tls whether the connection came in over TLS
+     * @param port the port the client connected to, or -1 when unknown
+     * @param trusted whether {@code address} is a trusted edge: its {@code X-Forwarded-Proto},
+     *     {@code -Host}, {@code -Port} and {@code Forwarded} are kept, anybody else's replaced or
+     *     dropped
+     * @param forwarded whether the balancer writes a {@code Forwarded} element of its own
+     */
+    public record Hop(String address, String client, boolean tls, int port, boolean trusted,
+            HeadersConfig.Forwarded forwarded) {
     }
 
     /**
@@ -72,6 +94,21 @@ public final class HeaderRules {
      */
     public static void prepareRequest(HttpRequest request, String hopAddress, String clientAddress, String requestId,
             boolean tls) {
+        prepareRequest(request, new Hop(hopAddress, clientAddress, tls, -1, false, HeadersConfig.Forwarded.DROP),
+                requestId);
+    }
+
+    /**
+     * Rewrites a client request for the backend: always HTTP/1.1 with a persistent connection, the
+     * same body framing as received, and the forwarding headers. {@code X-Forwarded-For} gets the
+     * address the connection came from appended, as every proxy appends its own peer, and
+     * {@code X-Real-IP} names the client. {@code X-Forwarded-Proto}, {@code -Host} and
+     * {@code -Port} are the balancer's own, except that a trusted edge's are kept: the edge saw
+     * the client's connection. An untrusted peer's {@code Forwarded} is dropped or, with
+     * {@code headers.forwarded: set}, replaced by the balancer's element; a trusted edge's is
+     * kept, with the balancer's element appended when set (RFC 7239 section 4).
+     */
+    public static void prepareRequest(HttpRequest request, Hop hop, String requestId) {
         HttpHeaders headers = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         HttpVersion clientVersion = request.protocolVersion();
@@ -81,15 +118,96 @@ public final class HeaderRules {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         // Made of received values the parser checked and of the proxy's own text.
-        setMade(headers, X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, hopAddress));
-        setMade(headers, X_REAL_IP, clientAddress);
-        setMade(headers, X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
-        if (host != null) {
-            setMade(headers, X_FORWARDED_HOST, host);
+        setMade(headers, X_FORWARDED_FOR, appendToList(headers, X_FORWARDED_FOR, hop.address()));
+        setMade(headers, X_REAL_IP, hop.client());
+        boolean keep = hop.trusted();
+        if (!keep || !headers.contains(X_FORWARDED_PROTO)) {
+            setMade(headers, X_FORWARDED_PROTO, hop.tls() ? HTTPS : HTTP);
         }
+        if (!keep || !headers.contains(X_FORWARDED_HOST)) {
+            setOrRemove(headers, X_FORWARDED_HOST, host);
+        }
+        if (!keep || !headers.contains(X_FORWARDED_PORT)) {
+            setOrRemove(headers, X_FORWARDED_PORT, hop.port() > 0 ? Integer.toString(hop.port()) : null);
+        }
+        forwarded(headers, hop, host);
         appendVia(headers, clientVersion == HttpVersion.HTTP_1_0 ? VIA_10 : VIA_11);
         setMade(headers, X_REQUEST_ID, requestId);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /**
+     * {@code Forwarded} (RFC 7239): an untrusted peer's would let a client name any address to a
+     * backend that reads it, so it is removed, or replaced by the balancer's own element; a trusted
+     * edge's is kept, and the balancer's element appended after it (section 4: each proxy adds
+     * its element at the end).
+     */
+    private static void forwarded(HttpHeaders headers, Hop hop, String host) {
+        if (hop.forwarded() == HeadersConfig.Forwarded.DROP) {
+            if (!hop.trusted()) {
+                headers.remove(FORWARDED);
+            }
+            return;
+        }
+        String element = forwardedElement(hop.address(), hop.tls(), host);
+        setMade(headers, FORWARDED, hop.trusted() ? appendToList(headers, FORWARDED, element) : element);
+    }
+
+    /** Sets the balancer's value, or removes whatever came when it has none to give. */
+    private static void setOrRemove(HttpHeaders headers, AsciiString name, String value) {
+        if (value != null) {
+            setMade(headers, name, value);
+        } else {
+            headers.remove(name);
+        }
+    }
+
+    /**
+     * The balancer's {@code Forwarded} element: {@code for} the address the connection came from
+     * (an IPv6 address in brackets and quotes, section 6), {@code proto}, and {@code host} when the
+     * request had one, each value a token or else a quoted-string (section 4).
+     */
+    static String forwardedElement(String address, boolean tls, String host) {
+        StringBuilder out = new StringBuilder("for=");
+        if (address.indexOf(':') >= 0 && !address.startsWith("[")) {
+            quoted(out, "[" + address + "]");
+        } else {
+            value(out, address);
+        }
+        out.append(";proto=").append(tls ? "https" : "http");
+        if (host != null && !host.isEmpty()) {
+            out.append(";host=");
+            value(out, host);
+        }
+        return out.toString();
+    }
+
+    /** A token as is, anything else as a quoted-string (RFC 9110 section 5.6.2 and 5.6.4). */
+    private static void value(StringBuilder out, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (!isTokenChar(text.charAt(i))) {
+                quoted(out, text);
+                return;
+            }
+        }
+        out.append(text.isEmpty() ? "\"\"" : text);
+    }
+
+    private static void quoted(StringBuilder out, String text) {
+        out.append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                out.append('\\');
+            }
+            out.append(c);
+        }
+        out.append('"');
+    }
+
+    /** RFC 9110 section 5.6.2 tchar. */
+    private static boolean isTokenChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
     /**

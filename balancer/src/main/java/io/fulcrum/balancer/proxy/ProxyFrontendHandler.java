@@ -107,7 +107,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     static RequestIntake newIntake(ProxyContext proxy, boolean tls, Channel ch) {
         InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ch);
         return new RequestIntake(proxy, tls, remote != null ? remote.getAddress().getHostAddress()
-                : String.valueOf(ch.remoteAddress()), remote != null ? remote.getAddress() : null);
+                : String.valueOf(ch.remoteAddress()), remote != null ? remote.getAddress() : null,
+                ProxyProtocolHandler.connectionPort(ch));
     }
 
     @Override

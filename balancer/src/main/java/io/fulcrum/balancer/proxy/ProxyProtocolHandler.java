@@ -43,6 +43,11 @@ final class ProxyProtocolHandler extends ByteToMessageDecoder {
     private static final Logger log = LoggerFactory.getLogger(ProxyProtocolHandler.class);
     /** The source address a trusted edge's PROXY header gave; absent when none did. */
     static final AttributeKey<InetSocketAddress> SOURCE = AttributeKey.valueOf("fulcrum.proxy-protocol.source");
+    /**
+     * The destination port of the same header: the port the client connected to on the edge,
+     * which {@code X-Forwarded-Port} reports; absent when no header gave a source.
+     */
+    static final AttributeKey<Integer> DESTINATION_PORT = AttributeKey.valueOf("fulcrum.proxy-protocol.port");
 
     private final TrustedEdges edges;
     private final boolean trustedPeer;
@@ -136,6 +141,25 @@ final class ProxyProtocolHandler extends ByteToMessageDecoder {
         return ch.remoteAddress() instanceof InetSocketAddress peer ? peer : null;
     }
 
+    /**
+     * The port the client connected to: a trusted PROXY header's destination port when one gave
+     * the connection's address, else the balancer's own listening port; -1 when unknown.
+     */
+    static int connectionPort(Channel ch) {
+        Channel c = ch;
+        while (c != null) {
+            Integer port = c.hasAttr(DESTINATION_PORT) ? c.attr(DESTINATION_PORT).get() : null;
+            if (port != null) {
+                return port;
+            }
+            if (c.localAddress() instanceof InetSocketAddress local && c.parent() == null) {
+                return local.getPort();
+            }
+            c = c.parent();
+        }
+        return ch.localAddress() instanceof InetSocketAddress local ? local.getPort() : -1;
+    }
+
     /** Takes the decoded header, then makes way for the rest of the pipeline. */
     private final class SourceHandler extends ChannelInboundHandlerAdapter {
         @Override
@@ -151,6 +175,7 @@ final class ProxyProtocolHandler extends ByteToMessageDecoder {
                     InetAddress source = TrustedEdges.parse(header.sourceAddress());
                     if (source != null) {
                         ctx.channel().attr(SOURCE).set(new InetSocketAddress(source, header.sourcePort()));
+                        ctx.channel().attr(DESTINATION_PORT).set(header.destinationPort());
                     }
                 }
             } finally {

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.config.RetryConfig;
 import io.fulcrum.balancer.config.TimeoutsConfig;
@@ -28,6 +29,8 @@ import java.time.Duration;
  * @param rateLimits the top-level and per-route rate limits, or {@code null} for none; their
  *     buckets survive a reload that keeps the same limit ({@link ProxyContext#apply}); only in the
  *     top-level settings, a pool's have {@code null}
+ * @param headers what becomes of the client-sent {@code Forwarded}, {@code X-Request-Id} and trace
+ *     context; read from the top-level settings
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -41,20 +44,22 @@ public record ProxySettings(
         int maxConnections,
         DebugAccess debug,
         TrustedEdges trustedEdges,
-        RateLimits rateLimits) {
+        RateLimits rateLimits,
+        HeadersConfig headers) {
 
     /** Settings without the decision header. */
     public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
             long perTryTimeoutNanos, long maxBodyBytes, int retryAttempts, int replayBodyBytes, int retryBudgetPercent,
             int maxConnections) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
-                replayBodyBytes, retryBudgetPercent, maxConnections, null, null, null);
+                replayBodyBytes, retryBudgetPercent, maxConnections, null, null, null, HeadersConfig.DEFAULT);
     }
 
     /** These settings with {@code limits} instead of theirs (a reload keeps buckets that did not change). */
     ProxySettings withRateLimits(RateLimits limits) {
         return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
-                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limits);
+                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limits,
+                headers);
     }
 
     /** The top-level rate limiter, or {@code null} when there is none. */
@@ -94,7 +99,8 @@ public record ProxySettings(
                 config.limits().maxConnections(),
                 config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
                 !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
-                top ? RateLimits.from(config) : null);
+                top ? RateLimits.from(config) : null,
+                config.headers());
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBufAllocator;
@@ -14,7 +15,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * What every request goes through between its head and its exchange, whichever protocol brought
  * it: validation and limits, the request id, the client's address (trusted edges), trace context,
- * the route (asked once), the rate limit, a route's local answer, and the forwarding headers. The
+ * the route (asked once), the rate limit, a route's local answer, and the forwarding headers. What
+ * a client could forge (request id, trace context, region header, forwarding headers) is taken only
+ * from a trusted edge, unless {@code headers} says otherwise. The
  * HTTP/1.1 frontend and each HTTP/2 stream call {@link #admit}; only how an answer is written
  * differs, which they say through {@link Answers}.
  *
@@ -41,17 +44,21 @@ final class RequestIntake {
     /** The address the connection came from: a trusted PROXY header's source, else the peer. */
     private final String hopAddress;
     private final InetAddress remoteAddress;
+    /** The port the client connected to ({@code X-Forwarded-Port}), or -1 when unknown. */
+    private final int port;
 
     /**
      * @param tls the connection came in over TLS ({@code X-Forwarded-Proto: https})
      * @param hopAddress the connection's address as text
      * @param remoteAddress the same address, or {@code null} when the channel has none
+     * @param port the port the client connected to, or -1 when unknown
      */
-    RequestIntake(ProxyContext proxy, boolean tls, String hopAddress, InetAddress remoteAddress) {
+    RequestIntake(ProxyContext proxy, boolean tls, String hopAddress, InetAddress remoteAddress, int port) {
         this.proxy = proxy;
         this.tls = tls;
         this.hopAddress = hopAddress;
         this.remoteAddress = remoteAddress;
+        this.port = port;
     }
 
     boolean tls() {
@@ -65,10 +72,14 @@ final class RequestIntake {
     Exchange admit(HttpRequest request, ClientSide side, ByteBufAllocator alloc, Answers answers) {
         ProxySettings settings = proxy.settings();
         RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
-        String requestId = requestId(request);
         TrustedEdges edges = settings.trustedEdges();
+        // The headers a client could forge are believed only from a trusted edge: the address the
+        // connection came from, as for X-Forwarded-For (a PROXY header's source, else the peer).
+        boolean trusted = edges != null && edges.trusts(remoteAddress);
+        HeadersConfig rules = settings.headers();
+        String requestId = requestId(request, trusted || rules.requestId() == HeadersConfig.From.ANY);
         String client = edges == null ? hopAddress : edges.client(remoteAddress, hopAddress, request.headers());
-        RequestFacts facts = facts(request, settings, client);
+        RequestFacts facts = facts(request, settings, client, trusted || rules.traceContext() == HeadersConfig.From.ANY);
         if (rejection != null) {
             record(facts, client, requestId, rejection.status().code(), 0, rejection.message(), null);
             answers.refuse(request, requestId, rejection, null);
@@ -93,13 +104,17 @@ final class RequestIntake {
             return null;
         }
         ProxyPool pool = route.pool();
-        String region = settings.regionHeader() == null ? null : request.headers().get(settings.regionHeader());
+        // Anybody else's region header is ignored: a client does not choose where it is served.
+        String region = settings.regionHeader() == null || !trusted ? null
+                : request.headers().get(settings.regionHeader());
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
         Exchange ex = new Exchange(side, proxy, pool, route, pool.settings(), request, requestId, region, client);
         ex.facts(facts);
-        HeaderRules.prepareRequest(request, hopAddress, client, requestId, tls);
+        HeaderRules.prepareRequest(request, new HeaderRules.Hop(hopAddress, client, tls, port, trusted,
+                rules.forwarded()), requestId);
         if (facts.spanId() != null) {
-            // No valid traceparent came in: this request starts a trace (its tracestate goes too).
+            // No valid traceparent came in, or none that is believed: this request starts a trace
+            // (its tracestate goes too).
             request.headers().remove(TraceContext.TRACESTATE);
             request.headers().set(TraceContext.TRACEPARENT, TraceContext.traceparent(facts.traceId(), facts.spanId()));
         }
@@ -113,10 +128,11 @@ final class RequestIntake {
 
     /**
      * The request's facts as plain values, read before the head is rewritten; a request without a
-     * valid {@code traceparent} gets a new trace id here.
+     * valid {@code traceparent}, or whose {@code traceparent} is not {@code believed}, gets a new
+     * trace id here.
      */
-    private RequestFacts facts(HttpRequest request, ProxySettings settings, String client) {
-        String traceparent = request.headers().get(TraceContext.TRACEPARENT);
+    private RequestFacts facts(HttpRequest request, ProxySettings settings, String client, boolean believed) {
+        String traceparent = believed ? request.headers().get(TraceContext.TRACEPARENT) : null;
         String traceId = TraceContext.traceId(traceparent);
         String spanId = null;
         if (traceId == null) {
@@ -149,9 +165,12 @@ final class RequestIntake {
         proxy.accessLog().log(r);
     }
 
-    /** The client's X-Request-Id when it is sane, else a new random 128-bit id. */
-    private static String requestId(HttpRequest request) {
-        String id = request.headers().get(HeaderRules.X_REQUEST_ID);
+    /**
+     * The client's X-Request-Id when it is {@code believed} and sane, else a new random 128-bit id
+     * (which replaces the client's on the way to the backend).
+     */
+    private static String requestId(HttpRequest request, boolean believed) {
+        String id = believed ? request.headers().get(HeaderRules.X_REQUEST_ID) : null;
         if (id != null && !id.isEmpty() && id.length() <= MAX_REQUEST_ID_LENGTH) {
             return id;
         }

@@ -97,6 +97,8 @@ class ConfigLoaderTest {
                 limits: { max-header-bytes: 1024, max-uri-bytes: 256, max-body-bytes: 10000000000, max-connections: 1 }
                 access-log: /var/log/fulcrum/access.log
                 backend-header: X-Fulcrum-Backend
+                trusted-edges: { networks: [10.0.0.0/8] }
+                headers: { forwarded: set, request-id: any, trace-context: any }
                 """);
         assertEquals(new ListenConfig("127.0.0.1", 0), c.listen());
         assertEquals(new ListenConfig("::1", 65535), c.admin());
@@ -117,6 +119,14 @@ class ConfigLoaderTest {
         assertEquals(new LimitsConfig(1024, 256, 10_000_000_000L, 1), c.limits());
         assertEquals("/var/log/fulcrum/access.log", c.accessLog());
         assertEquals("X-Fulcrum-Backend", c.backendHeader());
+        assertEquals(new HeadersConfig(HeadersConfig.Forwarded.SET, HeadersConfig.From.ANY, HeadersConfig.From.ANY),
+                c.headers());
+    }
+
+    @Test
+    void withoutAHeadersSectionOnlyTrustedEdgesChooseIdsAndNoForwardedIsWritten() throws ConfigException {
+        assertEquals(new HeadersConfig(HeadersConfig.Forwarded.DROP, HeadersConfig.From.EDGES,
+                HeadersConfig.From.EDGES), parse(ONE_BACKEND).headers());
     }
 
     @Test
@@ -302,6 +312,11 @@ class ConfigLoaderTest {
                         "routing.spillover.order[1]: region \"default\" is listed twice (line 2)"),
                 arguments(ONE_BACKEND + "routing: {region-header: 'X Region'}\n",
                         "routing.region-header: not a valid header name: \"X Region\" (expected: an RFC 9110 token) (line 2)"),
+                arguments(ONE_BACKEND + "routing:\n  region-header: X-Client-Region\n",
+                        "routing.region-header: believed only from trusted edges, and there are none (expected: a"
+                                + " trusted-edges section naming the proxies that set it, or no region-header) (line 3)"),
+                arguments(ONE_BACKEND + "headers: {forwarded: append}\n",
+                        "headers.forwarded: unknown value \"append\" (expected: drop, set) (line 2)"),
                 // durations
                 arguments(ONE_BACKEND + "health: {interval: 2}\n",
                         "health.interval: \"2\" is not a duration like 250ms, 2s, 1m (line 2)"),

@@ -73,7 +73,7 @@ class ObservabilityE2eTest {
                 List.of(Backend.of(us1, "us-east"), Backend.of(eu1, "eu-west")))
                 .set("access-log", accessLog.toString())
                 .merge("decision-header: { request: X-Fulcrum-Debug }\noutlier: { hold-down: 1m, max-hold-down: 1m }\n"
-                        + extra);
+                        + "trusted-edges: { networks: [127.0.0.0/8] }\n" + extra);
         balancer = yaml.start();
         return balancer;
     }

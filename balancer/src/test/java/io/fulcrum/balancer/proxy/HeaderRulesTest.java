@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import io.fulcrum.balancer.config.HeadersConfig;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -93,6 +94,62 @@ class HeaderRulesTest {
         }
         HeaderRules.prepareRequest(r, "10.0.0.1", "id");
         assertEquals(List.of(expected), r.headers().getAll("x-forwarded-for"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "203.0.113.9|false|shop.example|for=203.0.113.9;proto=http;host=shop.example",
+        "2001:db8:0:0:0:0:0:5|true|shop.example|for=\"[2001:db8:0:0:0:0:0:5]\";proto=https;host=shop.example",
+        "203.0.113.9|false|shop.example:8080|for=203.0.113.9;proto=http;host=\"shop.example:8080\"",
+        "203.0.113.9|false|[::1]:8080|for=203.0.113.9;proto=http;host=\"[::1]:8080\"",
+        "203.0.113.9|false||for=203.0.113.9;proto=http",
+    })
+    void theBalancersForwardedElementQuotesWhatIsNotAToken(String address, boolean tls, String host, String expected) {
+        assertEquals(expected, HeaderRules.forwardedElement(address, tls, host));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "-", value = {
+        // trusted, mode, received, sent on
+        "false|DROP|for=1.2.3.4|-",
+        "true|DROP|for=1.2.3.4|for=1.2.3.4",
+        "false|SET|for=1.2.3.4|for=10.0.0.1;proto=http;host=a",
+        "true|SET|for=1.2.3.4|for=1.2.3.4, for=10.0.0.1;proto=http;host=a",
+        "true|SET|-|for=10.0.0.1;proto=http;host=a",
+    })
+    void forwardedIsDroppedReplacedOrAppendedToByTrust(boolean trusted, HeadersConfig.Forwarded mode, String received,
+            String expected) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        r.headers().set("Host", "a");
+        if (received != null) {
+            r.headers().set("Forwarded", received);
+        }
+        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, 8080, trusted, mode), "id");
+        assertEquals(expected, r.headers().get("Forwarded"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"false, http, a, 8080", "true, https, b.example, 443"})
+    void xForwardedProtoHostAndPortAreATrustedEdgesOrElseTheBalancers(boolean trusted, String proto, String host,
+            String port) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        r.headers().set("Host", "a").set("X-Forwarded-Proto", "https").set("X-Forwarded-Host", "b.example")
+                .set("X-Forwarded-Port", "443");
+        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, 8080, trusted,
+                HeadersConfig.Forwarded.DROP), "id");
+        assertEquals(proto, r.headers().get("X-Forwarded-Proto"));
+        assertEquals(host, r.headers().get("X-Forwarded-Host"));
+        assertEquals(port, r.headers().get("X-Forwarded-Port"));
+    }
+
+    @Test
+    void anUntrustedXForwardedHostGoesWhenTheRequestHasNoHost() {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/");
+        r.headers().set("X-Forwarded-Host", "bank.example").set("X-Forwarded-Port", "443");
+        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, -1, false,
+                HeadersConfig.Forwarded.DROP), "id");
+        assertNull(r.headers().get("X-Forwarded-Host"));
+        assertNull(r.headers().get("X-Forwarded-Port"));
     }
 
     @Test

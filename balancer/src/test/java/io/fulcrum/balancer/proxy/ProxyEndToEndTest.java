@@ -67,7 +67,7 @@ class ProxyEndToEndTest {
 
         @BeforeEach
         void start() throws Exception {
-            BalancerYaml config = BalancerYaml.forProxy();
+            BalancerYaml config = BalancerYaml.forProxy().set("headers.request-id", "any");
             for (int i = 1; i <= 3; i++) {
                 ScriptedBackend b = ScriptedBackend.echo("n" + i);
                 backends.add(b);
@@ -305,7 +305,7 @@ class ProxyEndToEndTest {
         }
 
         @Test
-        void keepsTheClientsRequestIdAndEchoesIt() throws Exception {
+        void withRequestIdAnyKeepsTheClientsRequestIdAndEchoesIt() throws Exception {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/id"))
                     .header("X-Request-Id", "abc-123").build(), HttpResponse.BodyHandlers.ofString());
             assertEquals("abc-123", JSON.readTree(r.body()).get("headers").get("x-request-id").get(0).asText());

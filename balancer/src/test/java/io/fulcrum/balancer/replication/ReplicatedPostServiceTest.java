@@ -108,6 +108,7 @@ class ReplicatedPostServiceTest {
     private Balancer balancer() throws Exception {
         BalancerYaml yaml = BalancerYaml.create().set("region", "us-east")
                 .set("routing.region-header", REGION_HEADER)
+                .merge("trusted-edges: { networks: [127.0.0.0/8, \"::1/128\"] }")
                 .set("health.enabled", "true").set("health.interval", "200ms").set("health.timeout", "1s")
                 .set("health.rise", "2").set("health.fall", "2");
         for (String id : List.of("us-1", "us-2", "eu-1", "eu-2")) {

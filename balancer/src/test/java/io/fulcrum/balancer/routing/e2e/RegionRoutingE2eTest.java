@@ -46,6 +46,11 @@ class RegionRoutingE2eTest {
         }
     }
 
+    /** The loopback clients of these tests are the trusted edges whose region header is believed. */
+    private static BalancerYaml routing(String routing, List<Backend> pool) {
+        return BalancerYaml.routing("us-east", routing, pool).merge("trusted-edges: { networks: [127.0.0.0/8] }");
+    }
+
     private List<Backend> pool() {
         return List.of(Backend.of(us1, "us-east"), Backend.of(us2, "us-east"), Backend.of(eu1, "eu-west"),
                 Backend.of(eu2, "eu-west"));
@@ -61,7 +66,7 @@ class RegionRoutingE2eTest {
 
     @Test
     void healthyLocalBackendsBelowSaturationTakeEveryRequest() throws Exception {
-        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
+        try (Balancer balancer = routing(ROUTING, pool()).start()) {
             HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
             assertEquals(Map.of(200, 400), r.statuses(), () -> "errors: " + r.errors());
@@ -80,8 +85,7 @@ class RegionRoutingE2eTest {
         us2 = ScriptedBackend.start("us2").delay(Duration.ofMillis(20));
         List<Backend> pool = List.of(Backend.of(us1, "us-east", 1, 4), Backend.of(us2, "us-east", 1, 4),
                 Backend.of(eu1, "eu-west"), Backend.of(eu2, "eu-west"));
-        try (Balancer balancer = BalancerYaml.routing("us-east",
-                ROUTING + ", spillover: {saturation: 0.5}", pool).start()) {
+        try (Balancer balancer = routing(ROUTING + ", spillover: {saturation: 0.5}", pool).start()) {
             HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(16).requests(800).run();
 
             assertEquals(Map.of(200, 800), r.statuses(), () -> "errors: " + r.errors());
@@ -98,7 +102,7 @@ class RegionRoutingE2eTest {
 
     @Test
     void stoppedLocalBackendsAreRetriedElsewhereAndNothingFails() throws Exception {
-        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
+        try (Balancer balancer = routing(ROUTING, pool()).start()) {
             us1.close();
             us2.close();
             // Health checks are off: each request meets connection refused in us-east and is retried,
@@ -112,7 +116,7 @@ class RegionRoutingE2eTest {
 
     @Test
     void unhealthyLocalBackendsSendEverythingToTheOtherRegion() throws Exception {
-        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
+        try (Balancer balancer = routing(ROUTING, pool()).start()) {
             BackendRegistry registry = balancer.registry();
             registry.current().byId("us1").state().setHealthy(false);
             registry.current().byId("us2").state().setHealthy(false);
@@ -129,7 +133,7 @@ class RegionRoutingE2eTest {
 
     @Test
     void regionHeaderRoutesToThatRegionFirst() throws Exception {
-        try (Balancer balancer = BalancerYaml.routing("us-east", ROUTING, pool()).start()) {
+        try (Balancer balancer = routing(ROUTING, pool()).start()) {
             HttpLoad.Result eu = HttpLoad.to(balancer.port()).connections(8).requests(400).headers(Map.of("X-Client-Region", "eu-west")).run();
             HttpLoad.Result plain = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
