@@ -58,6 +58,7 @@ import java.util.List;
 final class Exchange implements FutureListener<Channel> {
     /** The response header of the full decision trace, for trusted clients that ask for it. */
     static final AsciiString DECISION_HEADER = AsciiString.cached("X-Fulcrum-Decision");
+    private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream");
 
     /** Where an exchange stands; see the class comment for the transitions. */
     enum State {
@@ -123,6 +124,8 @@ final class Exchange implements FutureListener<Channel> {
     private boolean hostFromBackend;
     /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
     private boolean closeDelimited;
+    /** The response is a Server-Sent Events stream ({@code text/event-stream}), which has no end of its own. */
+    private boolean eventStream;
     /** The status the client got (499 when it left first), for the access log. */
     private int clientStatus = 499;
     private String servedBy;
@@ -553,11 +556,18 @@ final class Exchange implements FutureListener<Channel> {
             AffinityRules.pin(affinity, tries.routing(), response, a.backend,
                     request.headers().contains(HeaderRules.X_FORWARDED_PROTO, "https", true));
         }
+        eventStream = isEventStream(response);
         transition(State.STREAMING);
         clientStatus = code;
         servedBy = a.backend.id();
         responseHeadNanos = now;
         client.writeResponse(response);
+    }
+
+    /** The media type is {@code text/event-stream} (HTML Living Standard, "Server-sent events"). */
+    private static boolean isEventStream(HttpResponse response) {
+        CharSequence type = HttpUtil.getMimeType(response);
+        return type != null && AsciiString.contentEqualsIgnoreCase(EVENT_STREAM, AsciiString.of(type).trim());
     }
 
     /**
@@ -616,6 +626,32 @@ final class Exchange implements FutureListener<Channel> {
     /** Whether the exchange relays a switched protocol's bytes. */
     boolean tunneling() {
         return state == State.TUNNELING;
+    }
+
+    /**
+     * The balancer began its graceful stop. A response that has no end of its own would hold the
+     * drain to its timeout, so it ends now: an event stream with its last chunk, which an
+     * {@code EventSource} answers by reconnecting (to a balancer still running), and a tunnel with a
+     * close, as when either side closes it. Every other exchange goes on to its end.
+     */
+    void onDrain() {
+        if (state == State.TUNNELING) {
+            closeBackend();
+            endTry(Outcome.SUCCESS);
+            client.abortResponse(this);
+            finish();
+        } else if (state == State.STREAMING && eventStream) {
+            // The rest of this response will never be read: its backend connection goes too.
+            closeBackend();
+            endTry(Outcome.SUCCESS);
+            if (closeDelimited) {
+                // An HTTP/1.0 client knows the end by the close.
+                client.abortResponse(this);
+            } else {
+                client.writeResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
+            finish();
+        }
     }
 
     void onResponseContent(HttpContent content) {

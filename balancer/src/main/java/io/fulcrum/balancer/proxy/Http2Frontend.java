@@ -294,6 +294,31 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
             ByteBuf payload) {
     }
 
+    /**
+     * The balancer began its graceful stop: responses that have no end of their own (event streams)
+     * end now ({@link Exchange#onDrain()}), so that the GOAWAY that follows waits only for the others.
+     */
+    void onDrain() {
+        List<Exchange> open = new ArrayList<>(2);
+        try {
+            connection().forEachActiveStream(stream -> {
+                Http2StreamSide side = stream.getProperty(sideKey);
+                Exchange ex = side == null ? null : side.exchange();
+                if (ex != null) {
+                    open.add(ex);
+                }
+                return true;
+            });
+        } catch (Http2Exception e) {
+            onError(ctx, false, e);
+            return;
+        }
+        for (int i = 0; i < open.size(); i++) {
+            open.get(i).onDrain();
+        }
+        flush(ctx);
+    }
+
     // ---- for the streams ----
 
     ChannelHandlerContext context() {

@@ -2,7 +2,6 @@ package io.fulcrum.balancer.proxy;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -56,12 +55,13 @@ final class ProtocolSwitch {
     /**
      * The last handler of an HTTP/2 connection's pipeline: closes the connection when it has
      * been idle for {@code client-idle} with no stream open, and on drain closes it gracefully
-     * (GOAWAY, then streams in progress may finish within the drain period).
+     * (GOAWAY, then streams in progress may finish within the drain period; event streams end at
+     * once).
      */
     static final class Http2Connection extends ChannelInboundHandlerAdapter {
-        private final Http2ConnectionHandler codec;
+        private final Http2Frontend codec;
 
-        Http2Connection(Http2ConnectionHandler codec) {
+        Http2Connection(Http2Frontend codec) {
             this.codec = codec;
         }
 
@@ -74,6 +74,8 @@ final class ProtocolSwitch {
                 return;
             }
             if (evt == ProxyFrontendHandler.DRAIN) {
+                // Event streams end first: they would hold the graceful close to the drain's end.
+                codec.onDrain();
                 ctx.close();
                 return;
             }

@@ -323,12 +323,15 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (evt instanceof IdleStateEvent || evt == DRAIN) {
             // client-idle or shutdown: a connection with no request in progress is closed now;
             // one waiting for its response closes after it (or by the response timeout); one
-            // whose client stopped sending the body it announced gets 408.
+            // whose client stopped sending the body it announced gets 408. On shutdown, an event
+            // stream or a tunnel in progress, which never ends by itself, ends at once.
             Exchange ex = exchange;
             if (ex == null) {
                 closeNow();
             } else if (evt instanceof IdleStateEvent && ex.wantsRequestData()) {
                 ex.onClientIdleMidRequest();
+            } else if (evt == DRAIN) {
+                ex.onDrain();
             }
             return;
         }

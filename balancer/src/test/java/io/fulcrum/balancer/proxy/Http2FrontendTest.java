@@ -277,6 +277,32 @@ class Http2FrontendTest {
     }
 
     @Test
+    void onDrainAnEventStreamEndsAndItsBackendConnectionClosesWhileAnOrdinaryResponseGoesOn() {
+        sendHeaders(3, request("GET", "/events"), true);
+        EmbeddedChannel events = pool.last();
+        assertTrue(drain(events).startsWith("GET /events HTTP/1.1"));
+        respond(events, "HTTP/1.1 200 OK|Content-Type: Text/Event-Stream;charset=utf-8|Transfer-Encoding: chunked||"
+                + "7|data:\n\n|");
+        sendHeaders(5, request("GET", "/slow"), true);
+        EmbeddedChannel slow = pool.last();
+        respond(slow, "HTTP/1.1 200 OK|Content-Type: text/plain|Content-Length: 4||pa");
+        assertEquals("data:\n\n", received.body(3));
+        assertNull(received.ended.get(3));
+
+        frontend.onDrain();
+        pump();
+
+        assertEquals(Boolean.TRUE, received.ended.get(3), "the event stream ends with its stream");
+        assertNull(received.resets.get(3), "ended, not reset: an EventSource reconnects");
+        assertFalse(events.isOpen(), "the rest of the event stream is never read");
+        assertNull(received.ended.get(5), "a response that ends by itself is left to finish");
+        assertTrue(slow.isOpen());
+        respond(slow, "ss");
+        assertEquals("pass", received.body(5));
+        assertEquals(Boolean.TRUE, received.ended.get(5));
+    }
+
+    @Test
     void manyStreamsInterleavedOnOneConnectionEachGetTheirOwnResponse() {
         int[] ids = {3, 5, 7, 9};
         for (int id : ids) {
