@@ -27,9 +27,13 @@ final class DeadlineTimer {
         };
     }
 
-    /** Makes sure the timer fires, on {@code executor}, no later than {@code deadline}. */
+    /**
+     * Makes sure the timer fires, on {@code executor}, no later than {@code deadline}. Deadlines
+     * are {@link NanoClock} times, compared by their difference as {@link System#nanoTime()}
+     * requires: a clock near {@link Long#MAX_VALUE} has later deadlines wrap to negative numbers.
+     */
     void arm(EventExecutor executor, long deadline) {
-        if (timer != null && at <= deadline) {
+        if (timer != null && at - deadline <= 0) {
             return;
         }
         if (timer != null) {
