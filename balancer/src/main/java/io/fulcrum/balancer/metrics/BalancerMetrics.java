@@ -95,7 +95,8 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String TAG_HASH = "hash";
 
     /** How a try can end; the values of {@code fulcrum.retries}' {@code reason} tag. */
-    public static final List<String> RETRY_REASONS = List.of("connect_failure", "reset", "timeout", "server_error");
+    public static final List<String> RETRY_REASONS = List.of("connect_failure", "reset", "malformed", "timeout",
+            "server_error");
 
     private final MeterRegistry registry;
     /** The objects read by function-based meters, held here so they are never collected. */

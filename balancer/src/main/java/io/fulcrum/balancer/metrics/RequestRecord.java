@@ -60,7 +60,7 @@ public record RequestRecord(long startEpochMillis, String requestId, String trac
      *
      * @param backend the backend's id
      * @param outcome how the try ended: {@code success}, {@code server_error}, {@code connect_failure},
-     *     {@code reset}, {@code timeout} or {@code cancelled}
+     *     {@code reset}, {@code malformed}, {@code timeout} or {@code cancelled}
      * @param connectNanos time to get a connection (0 for a pooled one), or -1 when none was had
      * @param firstByteNanos from the request completely sent to the response's first byte, or -1
      * @param status the backend's status code, or 0 when it sent none

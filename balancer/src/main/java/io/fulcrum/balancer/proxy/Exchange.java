@@ -137,6 +137,8 @@ final class Exchange implements FutureListener<Channel> {
     private long responseHeadNanos;
     private boolean clientAborted;
     private String error;
+    /** What was wrong with the last malformed backend response, for the access log's error. */
+    private String malformedDetail;
     /** The tries made, for the access log (allocated at the first try's end). */
     private List<RequestRecord.Try> tryLog;
     /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
@@ -484,12 +486,7 @@ final class Exchange implements FutureListener<Channel> {
     void onResponseHead(HttpResponse response) {
         Attempt a = attempt;
         if (response.decoderResult().isFailure()) {
-            if (state == State.STREAMING) {
-                abortStreaming(Outcome.RESET);
-            } else {
-                closeBackend();
-                tryFailed(Outcome.RESET, false);
-            }
+            malformed(response.decoderResult().cause().getMessage());
             return;
         }
         int code = response.status().code();
@@ -497,8 +494,7 @@ final class Exchange implements FutureListener<Channel> {
             if (code == 101) {
                 if (upgrade == null || state != State.AWAITING_HEAD) {
                     // Switching protocols without having been asked (Upgrade is hop-by-hop).
-                    closeBackend();
-                    tryFailed(Outcome.RESET, false);
+                    malformed(upgrade == null ? "101 to a request without Upgrade" : "101 before the request was sent");
                     return;
                 }
                 startTunnel(a, response);
@@ -513,8 +509,7 @@ final class Exchange implements FutureListener<Channel> {
         if (code > 599 || code < 100) {
             // RFC 9110 section 15: a status is three digits, 100 to 599; anything else is a
             // malformed response (the codec already refuses other than three digits).
-            closeBackend();
-            tryFailed(Outcome.RESET, false);
+            malformed("status code " + code + " out of range");
             return;
         }
         long now = proxy.clock().nanoTime();
@@ -670,7 +665,7 @@ final class Exchange implements FutureListener<Channel> {
         }
         if (content.decoderResult().isFailure()) {
             content.release();
-            abortStreaming(Outcome.RESET);
+            malformed(content.decoderResult().cause().getMessage());
             return;
         }
         boolean last = content instanceof LastHttpContent;
@@ -748,6 +743,22 @@ final class Exchange implements FutureListener<Channel> {
         finish(now);
     }
 
+    /**
+     * The backend's answer could not be parsed ({@code why}, the decoder's words): before the
+     * response began, the try fails and may be retried like a 502 ({@link RetryPolicy}); after, the
+     * response is cut. Either way the connection is closed, since its framing is lost.
+     */
+    private void malformed(String why) {
+        malformedDetail = why;
+        if (state == State.STREAMING) {
+            error = UpstreamFailure.MALFORMED_RESPONSE.message() + ": " + why;
+            abortStreaming(Outcome.MALFORMED);
+            return;
+        }
+        closeBackend();
+        tryFailed(Outcome.MALFORMED, false);
+    }
+
     /** The response broke after it began: close both sides; the client sees a cut response. */
     private void abortStreaming(Outcome outcome) {
         closeBackend();
@@ -788,6 +799,7 @@ final class Exchange implements FutureListener<Channel> {
         fail(switch (outcome) {
             case CONNECT_FAILURE -> UpstreamFailure.CONNECT_FAILED;
             case TIMEOUT -> UpstreamFailure.RESPONSE_TIMEOUT;
+            case MALFORMED -> UpstreamFailure.MALFORMED_RESPONSE;
             default -> sent ? UpstreamFailure.RESET_BEFORE_RESPONSE : UpstreamFailure.CONNECT_FAILED;
         });
     }
@@ -862,7 +874,9 @@ final class Exchange implements FutureListener<Channel> {
         closeBackend();
         endTry(Outcome.CANCELLED);
         clientStatus = failure.status().code();
-        error = failure.message();
+        // The client learns what kind of failure; the log also what the backend got wrong.
+        error = failure == UpstreamFailure.MALFORMED_RESPONSE && malformedDetail != null
+                ? failure.message() + ": " + malformedDetail : failure.message();
         client.writeError(this, failure.status(), failure.message(), !body.complete() && !bodyless,
                 failure == UpstreamFailure.NO_BACKEND);
         finish();

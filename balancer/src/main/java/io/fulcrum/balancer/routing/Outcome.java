@@ -8,8 +8,13 @@ public enum Outcome {
     SERVER_ERROR,
     /** The connection could not be established (refused, timed out). */
     CONNECT_FAILURE,
-    /** The connection broke, or the response was malformed. */
+    /** The connection was closed or reset before the response was complete. */
     RESET,
+    /**
+     * The response could not be parsed (its head, or its body's framing), or was one nobody asked
+     * for (a 101 without an upgrade request): the backend is there but speaks no sound HTTP.
+     */
+    MALFORMED,
     /** No response within the response timeout. */
     TIMEOUT,
     /** The client went away first; says nothing about the backend. */

@@ -198,7 +198,7 @@ class ExchangeTest {
     }
 
     @Test
-    void aStatusThatIsNotThreeDigitsOrOutOfRangeIsRetriedLikeAReset() {
+    void aStatusThatIsNotThreeDigitsOrOutOfRangeIsAMalformedAnswerRetriedLikeA502() {
         Exchange ex = startGet(settings(30 * SECOND, 0, 2));
         respond(pool.last(), "HTTP/1.1 2000 OK|Content-Length: 0||");
         respond(pool.last(), "HTTP/1.1 600 Weird|Content-Length: 0||");
@@ -206,7 +206,7 @@ class ExchangeTest {
 
         assertEquals(List.of("b1", "b2", "b3"), pool.backends);
         assertEquals(204, client.status());
-        assertEquals(List.of(Outcome.RESET, Outcome.RESET, Outcome.SUCCESS), outcomes);
+        assertEquals(List.of(Outcome.MALFORMED, Outcome.MALFORMED, Outcome.SUCCESS), outcomes);
         assertEquals(State.DONE, ex.state());
     }
 
@@ -392,6 +392,7 @@ class ExchangeTest {
         respond(pool.last(), "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
         assertEquals(State.DONE, ex.state());
         assertEquals(List.of(502), client.errors);
+        assertEquals(List.of(Outcome.MALFORMED), outcomes);
     }
 
     private static final class RecordingClient implements ClientSide {
