@@ -1,0 +1,263 @@
+package io.fulcrum.balancer.websocket;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.balancer.tls.TestCertificates;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The whole tunnel proved with a WebSocket client and server that are not Fulcrum's: the Node
+ * {@code ws} package on both ends ({@link NodeWs}), and the JDK's client where a test needs to act
+ * between messages. On the cleartext listener and on the TLS one ({@code wss://}): a server's
+ * greeting sent with its 101, thousands of messages each way in order, messages of 16 MiB,
+ * pings, pongs, fragments and every close code with a reason passed through, 200 tunnels at once,
+ * a backend that dies mid-tunnel, and reloads with tunnels open.
+ */
+class WsThroughBalancerTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    private NodeWs.Server server;
+    private Path certs;
+
+    @BeforeEach
+    void startServer() throws Exception {
+        NodeWs.require();
+        server = fx.closeAfter(NodeWs.Server.start());
+        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
+    }
+
+    private BalancerYaml config(int... backendPorts) {
+        BalancerYaml yaml = BalancerYaml.create();
+        for (int i = 0; i < backendPorts.length; i++) {
+            yaml.backend("ws" + (i + 1), backendPorts[i]);
+        }
+        return yaml.merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
+                + "\n  key: " + certs.resolve("localhost.key") + "\n");
+    }
+
+    private JsonNode run(String scenario, boolean tls) throws Exception {
+        Balancer b = fx.balancer(config(server.port()));
+        return tls ? NodeWs.client(scenario, "wss://127.0.0.1:" + b.tlsPort(), certs.resolve("ca.pem"))
+                : NodeWs.client(scenario, "ws://127.0.0.1:" + b.port(), null);
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void aGreetingSentWithThe101ReachesTheClientAfterIt(boolean tls) throws Exception {
+        JsonNode r = run("greet", tls);
+
+        assertEquals(20, r.get("upgrades").size());
+        for (int i = 0; i < 20; i++) {
+            assertEquals(List.of("welcome", "second", "hi " + i), strings(r.get("upgrades").get(i)), "upgrade " + i);
+        }
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void thousandsOfMessagesEachWayArriveAllAndInOrder(boolean tls) throws Exception {
+        JsonNode r = run("order", tls);
+
+        assertEquals(5000, r.get("echoed").asInt(), "client to server and back");
+        assertEquals(-1, r.get("echoOutOfOrder").asInt(), "first echo out of order");
+        assertEquals(5000, r.get("burst").asInt(), "sent by the server as soon as the socket opened");
+        assertEquals(-1, r.get("burstOutOfOrder").asInt(), "first burst message out of order");
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void messagesFarLargerThanAnyBufferPassIntact(boolean tls) throws Exception {
+        JsonNode r = run("large", tls);
+
+        int size = 16 * 1024 * 1024;
+        String expected = sha256Pattern(size);
+        assertEquals(expected, r.get("sentSha256").asText(), "the client sent the pattern");
+        assertEquals(size, r.get("echoedLength").asInt());
+        assertEquals(expected, r.get("echoedSha256").asText(), "16 MiB client to server and back");
+        assertTrue(r.get("textEchoed").asBoolean(), "4 MiB of text client to server and back");
+        assertEquals(size, r.get("receivedLength").asInt());
+        assertEquals(expected, r.get("receivedSha256").asText(), "16 MiB server to client");
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void controlFramesFragmentsAndEveryCloseCodeWithItsReasonPassThrough(boolean tls) throws Exception {
+        JsonNode r = run("control", tls);
+
+        assertEquals(List.of("are you there", "between fragments"), strings(r.get("pongs")));
+        assertEquals("part1-part2-end", r.get("fragmented").asText(), "fragments with a ping between them");
+        await("the server's ping answered").atMost(Fixtures.WAIT).until(() -> server.events("pong").size() == 1);
+        assertEquals("from-server", server.events("pong").get(0).get("data").asText());
+
+        List<JsonNode> fromServer = new ArrayList<>();
+        r.get("fromServer").forEach(fromServer::add);
+        List<JsonNode> fromClient = new ArrayList<>();
+        r.get("fromClient").forEach(fromClient::add);
+        assertEquals(15, fromServer.size());
+        for (JsonNode close : fromServer) {
+            int code = close.get("code").asInt();
+            assertEquals("server " + code + " \u2713", close.get("reason").asText(), "the server's close " + code);
+        }
+        // What the server received, per code the client closed with.
+        await("every client close reached the server").atMost(Fixtures.WAIT).until(() ->
+                server.events("close").stream().filter(e -> e.get("path").asText().equals("/echo")).count() >= 16);
+        for (JsonNode sent : fromClient) {
+            int code = sent.get("code").asInt();
+            assertTrue(server.events("close").stream().anyMatch(e -> e.get("code").asInt() == code
+                    && e.get("reason").asText().equals("client " + code + " \u2713")), "client close " + code);
+        }
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void twoHundredTunnelsAtOnceEachKeepTheirOwnMessages(boolean tls) throws Exception {
+        JsonNode r = run("many", tls);
+
+        assertEquals(200, r.get("tunnels").asInt());
+        assertEquals(200, r.get("intact").asInt(), () -> "failures: " + r.get("failures"));
+    }
+
+    @Test
+    void aBackendThatDiesMidTunnelEndsItsTunnelsAndNothingElse() throws Exception {
+        NodeWs.Server doomed = fx.closeAfter(NodeWs.Server.start());
+        Balancer b = fx.balancer(config(doomed.port()));
+        Jdk survivorListener = new Jdk();
+        Jdk doomedListener = new Jdk();
+        WebSocket ws = doomedListener.open("ws://127.0.0.1:" + b.port() + "/echo");
+        ws.sendText("before", true).get(10, TimeUnit.SECONDS);
+        assertEquals("before", doomedListener.next());
+        assertEquals(1, b.registry().current().byId("ws1").state().inFlight());
+
+        doomed.kill();
+
+        // No close frame came: the client sees its connection end (1006, RFC 6455 section 7.1.5).
+        assertEquals(1006, doomedListener.closed.get(20, TimeUnit.SECONDS), "the client's tunnel ended abnormally");
+        await("the tunnel's slot freed").atMost(Fixtures.WAIT)
+                .until(() -> b.registry().current().byId("ws1").state().inFlight() == 0);
+        // The balancer goes on: a reload to a live backend, and a new tunnel works.
+        fx.reload(config(server.port()));
+        WebSocket next = survivorListener.open("ws://127.0.0.1:" + b.port() + "/echo");
+        next.sendText("after", true).get(10, TimeUnit.SECONDS);
+        assertEquals("after", survivorListener.next());
+    }
+
+    @Test
+    void openTunnelsKeepWorkingAcrossReloads() throws Exception {
+        NodeWs.Server other = fx.closeAfter(NodeWs.Server.start());
+        Balancer b = fx.balancer(config(server.port()));
+        Jdk plain = new Jdk();
+        Jdk secure = new Jdk();
+        WebSocket ws = plain.open("ws://127.0.0.1:" + b.port() + "/echo");
+        WebSocket wss = secure.open("wss://127.0.0.1:" + b.tlsPort() + "/echo");
+
+        // A reload that keeps the tunnels' backend (and adds one): they go on as if nothing happened.
+        fx.reload(config(server.port(), other.port()).set("timeouts.response", Duration.ofSeconds(7)));
+        ws.sendText("after a reload that keeps the backend", true).get(10, TimeUnit.SECONDS);
+        assertEquals("after a reload that keeps the backend", plain.next());
+        wss.sendText("over TLS too", true).get(10, TimeUnit.SECONDS);
+        assertEquals("over TLS too", secure.next());
+        assertEquals(2, b.registry().current().byId("ws1").state().inFlight(), "both tunnels still count");
+
+        // A reload that removes it: the backend drains like any other, and what it holds, its
+        // open tunnels included, goes on until either side ends it; new requests go elsewhere.
+        BalancerYaml withoutIt = BalancerYaml.create().backend("ws2", other.port());
+        fx.reload(withoutIt);
+        ws.sendText("after a reload that removes the backend", true).get(10, TimeUnit.SECONDS);
+        assertEquals("after a reload that removes the backend", plain.next());
+        Jdk fresh = new Jdk();
+        WebSocket third = fresh.open("ws://127.0.0.1:" + b.port() + "/greet");
+        assertEquals("welcome", fresh.next());
+        await("the new tunnel is on the remaining backend").atMost(Fixtures.WAIT)
+                .until(() -> b.registry().current().byId("ws2").state().inFlight() == 1);
+
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+        wss.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+        third.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+        assertEquals(1000, plain.closed.get(20, TimeUnit.SECONDS));
+        assertEquals(1000, secure.closed.get(20, TimeUnit.SECONDS));
+        assertEquals(1000, fresh.closed.get(20, TimeUnit.SECONDS));
+    }
+
+    /** The JDK's WebSocket client (java.net.http), collecting one socket's text messages. */
+    private final class Jdk implements WebSocket.Listener {
+        final LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
+        /** The close code received (1006 when the connection ended without one), or -1 on an error. */
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        private final StringBuilder partial = new StringBuilder();
+
+        WebSocket open(String url) throws Exception {
+            HttpClient client = HttpClient.newBuilder()
+                    .sslContext(TestCertificates.clientContext(TestCertificates.testCa())).build();
+            return client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+                    .buildAsync(URI.create(url), this).get(20, TimeUnit.SECONDS);
+        }
+
+        String next() throws InterruptedException {
+            String m = messages.poll(20, TimeUnit.SECONDS);
+            if (m == null) {
+                throw new AssertionError("no message within 20 s");
+            }
+            return m;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                messages.add(partial.toString());
+                partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+            closed.complete(status);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            closed.complete(-1);
+        }
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    /** The SHA-256 of the pattern both scripts send: byte i is i * 31 mod 256. */
+    private static String sha256Pattern(int size) throws Exception {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (i * 31);
+        }
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+}
