@@ -107,8 +107,11 @@ public final class BalancerMetrics implements AutoCloseable {
     /** The info gauge of the config in force, replaced when its hash changes. */
     private Meter configInfo;
     private String configHash;
-    /** Spill-over and panic counters already bound, so that each is registered once. */
-    private final Set<RoutingCounters.Key> boundRoutes = new HashSet<>();
+    /**
+     * Spill-over and panic counters already bound, per pool, so that each is registered once: each
+     * pool has counters of its own, and two pools count the same pair of regions apart.
+     */
+    private final Map<BoundRoute, RouteMeter> boundRoutes = new HashMap<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     /** Backend id → the state object its meters read, and those meters. */
     /** Per pool, per backend id: the meters bound to its state. */
@@ -119,6 +122,13 @@ public final class BalancerMetrics implements AutoCloseable {
     private boolean backendsGauge;
 
     private record BoundBackend(BackendState state, List<Meter> meters) {
+    }
+
+    private record BoundRoute(String pool, RoutingCounters.Key key) {
+    }
+
+    /** The counter a meter reads; a pool whose load balancer brought new counters is bound anew. */
+    private record RouteMeter(LongAdder adder, Meter meter) {
     }
 
     public BalancerMetrics(MeterRegistry registry) {
@@ -283,6 +293,13 @@ public final class BalancerMetrics implements AutoCloseable {
         if (g != null) {
             registry.remove(g);
         }
+        boundRoutes.entrySet().removeIf(e -> {
+            if (!e.getKey().pool().equals(pool)) {
+                return false;
+            }
+            registry.remove(e.getValue().meter());
+            return true;
+        });
         if (bound != null) {
             bound.forEach((id, b) -> {
                 b.meters().forEach(registry::remove);
@@ -306,7 +323,7 @@ public final class BalancerMetrics implements AutoCloseable {
         if (bound == null) {
             return; // the pool was removed
         }
-        bindRoutes(snapshot.loadBalancer().counters());
+        bindRoutes(pool, snapshot.loadBalancer().counters());
         Set<String> present = new HashSet<>();
         for (Backend backend : snapshot.backends()) {
             present.add(backend.id());
@@ -333,22 +350,30 @@ public final class BalancerMetrics implements AutoCloseable {
         });
     }
 
-    /** Registers the spill-over and panic counters created since the last snapshot. */
-    private void bindRoutes(RoutingCounters counters) {
+    /** Registers the spill-over and panic counters of {@code pool} created since its last snapshot. */
+    private void bindRoutes(String pool, RoutingCounters counters) {
         if (counters == null) {
             return;
         }
         counters.all().forEach((key, adder) -> {
-            if (!boundRoutes.add(key)) {
+            BoundRoute bound = new BoundRoute(pool, key);
+            RouteMeter existing = boundRoutes.get(bound);
+            if (existing != null && existing.adder() == adder) {
                 return;
             }
+            if (existing != null) {
+                registry.remove(existing.meter());
+            }
             boolean panic = key.kind() == RoutingCounters.Kind.PANIC;
-            FunctionCounter.builder(panic ? ROUTING_PANIC : ROUTING_SPILLOVER, adder, LongAdder::sum)
-                    .tag(TAG_FROM, key.from()).tag(TAG_TO, key.to())
+            Meter meter = FunctionCounter.builder(panic ? ROUTING_PANIC : ROUTING_SPILLOVER, adder, LongAdder::sum)
+                    .tag(TAG_POOL, pool).tag(TAG_FROM, key.from()).tag(TAG_TO, key.to())
                     .description(panic
-                            ? "Selections in panic mode (no routable backend), by client region and chosen backend's region"
-                            : "Selections that spilled to another region, by client region and chosen backend's region")
+                            ? "Selections in panic mode (no routable backend), by pool, client region and chosen"
+                                    + " backend's region"
+                            : "Selections that spilled to another region, by pool, client region and chosen backend's"
+                                    + " region")
                     .register(registry);
+            boundRoutes.put(bound, new RouteMeter(adder, meter));
         });
     }
 

@@ -227,10 +227,10 @@ class ObservabilityE2eTest {
         registry.refresh();
 
         String text = scrape();
-        assertEquals(4.0, sample(text, "fulcrum_routing_spillover_total{from=\"us-east\",to=\"eu-west\"}"), text);
+        assertEquals(4.0, sample(text, "fulcrum_routing_spillover_total{from=\"us-east\",pool=\"default\",to=\"eu-west\"}"), text);
         assertEquals(2.0, sum(text, "fulcrum_routing_panic_total", "from=\"us-east\""), text);
         // Panic mode picks among both backends: eu1 has the four spilled requests and its panic share.
-        assertEquals(4.0 + sample(text, "fulcrum_routing_panic_total{from=\"us-east\",to=\"eu-west\"}"),
+        assertEquals(4.0 + sample(text, "fulcrum_routing_panic_total{from=\"us-east\",pool=\"default\",to=\"eu-west\"}"),
                 sample(text, requests("eu1", "GET", "2xx")), text);
         assertEquals(6.0, sum(text, "fulcrum_requests_total", "method=\"GET\"", "status_class=\"2xx\""), text);
 
