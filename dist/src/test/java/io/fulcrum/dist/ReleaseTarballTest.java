@@ -4,11 +4,19 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The release as an operator gets it: {@code fulcrum-VERSION.tar.gz} unpacked into an empty folder,
  * with nothing but a JDK, runs {@code bin/fulcrum --check} on its example config, then starts a post
  * server with {@code bin/fulcrum-node} and the balancer with {@code bin/fulcrum}, and a post written
- * through the balancer comes back. Runs in the integration-test phase, after the tarball is built.
+ * through the balancer comes back. The tarball's README names only what the tarball holds, and the
+ * drain commands that it and the node's systemd unit give work as written against that balancer.
+ * Runs in the integration-test phase, after the tarball is built.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ReleaseTarballTest {
@@ -42,6 +52,7 @@ class ReleaseTarballTest {
             "config/balancer-reference.yaml", "config/node-us-1.yaml", "README.md", "docs/operations.md"}) {
             assertTrue(Files.isRegularFile(home.resolve(file)), file);
         }
+        assertReadmeNamesOnlyWhatIsShipped(home);
         String unit = Files.readString(home.resolve("deploy/systemd/fulcrum.service"));
         assertTrue(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"), unit);
         assertTrue(unit.contains("ExecStart=/opt/fulcrum/bin/fulcrum --config"), unit);
@@ -84,8 +95,96 @@ class ReleaseTarballTest {
             assertEquals(404, files.get(ports.balancer(), "/metrics").statusCode(),
                     "the node's metrics are not on the public port");
             assertTrue(files.get(ports.us1Admin(), "/metrics").body().contains("fulcrum_node_requests_seconds"));
+
+            // Moving traffic away from us-1 as the unit file and the README say, and back as the README says.
+            List<String> drains = new ArrayList<>();
+            drains.addAll(curlCommands(home.resolve("deploy/systemd/fulcrum-node@.service"), "/backends/us-1/drain"));
+            drains.addAll(curlCommands(home.resolve("README.md"), "/backends/us-1/drain"));
+            List<String> enables = curlCommands(home.resolve("README.md"), "/backends/us-1/enable");
+            assertEquals(2, drains.size(), "the unit's and the README's drain commands: " + drains);
+            assertEquals(1, enables.size(), "the README's enable command: " + enables);
+            for (String drain : drains) {
+                assertEquals("200", runCurl(home, drain, ports.admin()), drain);
+                assertTrue(draining(files, ports.admin(), "us-1"), drain);
+                assertEquals("200", runCurl(home, enables.get(0), ports.admin()), enables.get(0));
+                assertTrue(!draining(files, ports.admin(), "us-1"), enables.get(0));
+            }
         }
         assertTrue(Files.readString(dir.resolve("balancer.log")).contains("stopping: draining"),
                 "SIGTERM drains the balancer");
+    }
+
+    /** Paths the README may name: the tarball's folders, and the source tree's, which must not appear. */
+    private static final Pattern SHIPPED_PATH = Pattern.compile("(?<![\\w./-])(?:/opt/fulcrum/)?"
+            + "((?:bin|lib|config|deploy|docs|scripts|backend-node|balancer|config-support|dist)/[\\w.@*/-]*[\\w*])");
+    private static final Pattern LINK = Pattern.compile("\\]\\(([^)#]+)\\)");
+
+    /** Every file, folder or glob the README names (in text, commands or links) is in the release. */
+    private static void assertReadmeNamesOnlyWhatIsShipped(Path home) throws IOException {
+        String readme = Files.readString(home.resolve("README.md"));
+        List<String> named = new ArrayList<>();
+        Matcher m = SHIPPED_PATH.matcher(readme);
+        while (m.find()) {
+            named.add(m.group(1));
+        }
+        Matcher links = LINK.matcher(readme);
+        while (links.find()) {
+            if (!links.group(1).contains("://")) {
+                named.add(links.group(1));
+            }
+        }
+        assertTrue(named.contains("bin/fulcrum") && named.contains("docs/operations.md"), "paths found: " + named);
+        List<String> missing = new ArrayList<>();
+        for (String path : named) {
+            if (!exists(home, path)) {
+                missing.add(path);
+            }
+        }
+        assertEquals(List.of(), missing, "named in the release's README but not in the release");
+    }
+
+    private static boolean exists(Path home, String path) throws IOException {
+        if (!path.contains("*")) {
+            return Files.exists(home.resolve(path));
+        }
+        Path dir = home.resolve(path.substring(0, path.lastIndexOf('/')));
+        PathMatcher glob = dir.getFileSystem().getPathMatcher("glob:" + path.substring(path.lastIndexOf('/') + 1));
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.anyMatch(p -> glob.matches(p.getFileName()));
+        }
+    }
+
+    /** The {@code curl} command lines of a file (in a comment or an indented block) that name {@code path}. */
+    private static List<String> curlCommands(Path file, String path) throws IOException {
+        List<String> commands = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            String command = line.replaceFirst("^[#\\s]*", "");
+            if (command.startsWith("curl ") && command.contains(path)) {
+                commands.add(command);
+            }
+        }
+        return commands;
+    }
+
+    /** Runs a documented curl command with the admin port moved to {@code adminPort}; returns the status. */
+    private static String runCurl(Path home, String command, int adminPort) throws Exception {
+        String moved = command.replace("127.0.0.1:8081", "127.0.0.1:" + adminPort)
+                .replaceFirst("^curl ", "curl -sS -o /dev/null -w %{http_code} --max-time 10 ");
+        LocalFiles.Result r = LocalFiles.run(home, Map.of(), "bash", "-c", moved);
+        assertEquals(0, r.status(), moved + ": " + r.output());
+        return r.output().trim();
+    }
+
+    private static boolean draining(LocalFiles files, int adminPort, String id) throws IOException {
+        JsonNode backends = new ObjectMapper().readTree(files.get(adminPort, "/backends").body());
+        for (JsonNode b : backends.has("backends") ? backends.get("backends") : backends) {
+            if (id.equals(b.path("id").asText())) {
+                return b.path("draining").asBoolean();
+            }
+        }
+        throw new AssertionError("no backend " + id + " in " + backends);
     }
 }
