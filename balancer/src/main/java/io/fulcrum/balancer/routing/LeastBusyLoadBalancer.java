@@ -20,6 +20,14 @@ import java.util.random.RandomGenerator;
  * A backend that has never answered is free while idle, so it gets tried, and very expensive once it
  * holds a request, so it is not flooded before its first answer (Finagle's penalty rule).
  *
+ * <p>Slow start: when either of the two drawn is ramping up after coming back, the latency is left
+ * out. A restarted process answers its first requests slowly (a cold JVM), and a peak EWMA of those
+ * answers would keep it from traffic long after the ramp ended, so it would never warm up; the ramp
+ * is what limits its share then. The two are weighed by capacity per request in flight, (weight ×
+ * slow-start-factor × (1 − 0.9 × reported-load)) / (in-flight + 1), and one is drawn in proportion
+ * (Envoy's least-request weighting), so a backend at a tenth of its ramp gets about one request in
+ * eleven against an equal idle peer, and half at the end of the ramp.
+ *
  * <p>Thread-safe and allocation-free; the random source must be thread-safe (production uses the
  * thread-local one).
  */
@@ -62,9 +70,27 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
             okB = b != null;
         }
         if (okA && okB) {
-            return cost(a, nowNanos) <= cost(b, nowNanos) ? a : b;
+            return better(a, b, nowNanos);
         }
         return okA ? a : b;
+    }
+
+    /** The cheaper of two admitted backends, or, when one is in slow start, one drawn by capacity. */
+    private Backend better(Backend a, Backend b, long nowNanos) {
+        double rampA = a.state().slowStartFactor(nowNanos, slowStartNanos);
+        double rampB = b.state().slowStartFactor(nowNanos, slowStartNanos);
+        if (rampA < 1 || rampB < 1) {
+            double capacityA = capacity(a, rampA, nowNanos);
+            double capacityB = capacity(b, rampB, nowNanos);
+            return random.nextDouble() * (capacityA + capacityB) < capacityA ? a : b;
+        }
+        return cost(a, nowNanos) <= cost(b, nowNanos) ? a : b;
+    }
+
+    /** What a backend can take now, per request it holds, its latency left out; see the class comment. */
+    private static double capacity(Backend backend, double ramp, long nowNanos) {
+        BackendState s = backend.state();
+        return backend.weight() * ramp * (1 - LOAD_SENSITIVITY * s.reportedLoad(nowNanos)) / (s.inFlight() + 1);
     }
 
     /** The lower, the better. See the class comment. */

@@ -94,6 +94,32 @@ class LeastBusyLoadBalancerTest {
     }
 
     @Test
+    void aRestartedBackendWithColdAnswersStillGetsItsRampedShare() {
+        long window = TimeUnit.SECONDS.toNanos(10);
+        LoadBalancer lb = leastBusy(List.of(a, b), window);
+        answered(a, 2 * MS);
+        b.state().markRecovered(clock.nanoTime());
+        // The restarted process is cold: its answers take 20 times as long as the warm peer's.
+        LoadSimulation first = new LoadSimulation(clock, lb)
+                .serviceTime("a", 2, TimeUnit.MILLISECONDS)
+                .serviceTime("b", 40, TimeUnit.MILLISECONDS);
+        LoadSimulation second = new LoadSimulation(clock, lb)
+                .serviceTime("a", 2, TimeUnit.MILLISECONDS)
+                .serviceTime("b", 40, TimeUnit.MILLISECONDS);
+
+        // About 60 requests a second, mostly one at a time, as a person on the page and a script
+        // make: 300 in each half of the ramp.
+        int early = first.run(300, 16_667).picks("b");
+        int late = second.run(300, 16_667).picks("b");
+
+        // The ramp's share against an idle peer is f / (1 + f): about 22 % over the first half,
+        // about 41 % over the second.
+        assertTrue(early > 30, "first half of the ramp: " + early + " of 300");
+        assertTrue(late > 90, "second half of the ramp: " + late + " of 300");
+        assertTrue(late > early, early + " then " + late);
+    }
+
+    @Test
     void aBackendThatNeverAnsweredGetsOneRequestThenWaits() {
         List.of(a, b).forEach(x -> answered(x, 5 * MS));
         occupy(a, 3);
