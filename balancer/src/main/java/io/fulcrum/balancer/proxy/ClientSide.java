@@ -60,6 +60,12 @@ interface ClientSide {
     /** Writes bytes the backend sent through the tunnel; flushed by {@link #flushToClient()}. */
     void writeTunnel(ByteBuf data);
 
+    /**
+     * The backend sent the last byte of the tunnel: the client gets a FIN once what was written to
+     * it is out, and may go on sending. A later {@link #abortResponse} closes after those writes.
+     */
+    void shutdownTunnelOutput();
+
     /** The upgrade request was answered without switching: the next request may be parsed. */
     void upgradeRefused();
 

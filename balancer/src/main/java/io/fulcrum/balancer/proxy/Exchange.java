@@ -14,6 +14,7 @@ import io.fulcrum.balancer.routing.Outcome;
 import io.fulcrum.balancer.routing.RequestInfo;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -124,6 +125,9 @@ final class Exchange implements FutureListener<Channel> {
     private boolean hostFromBackend;
     /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
     private boolean closeDelimited;
+    /** Inside a tunnel: the client has sent all it will (its FIN came), and so has the backend. */
+    private boolean clientSentAll;
+    private boolean backendSentAll;
     /** The response is a Server-Sent Events stream ({@code text/event-stream}), which has no end of its own. */
     private boolean eventStream;
     /** The status the client got (499 when it left first), for the access log. */
@@ -591,6 +595,8 @@ final class Exchange implements FutureListener<Channel> {
         responseHeadNanos = proxy.clock().nanoTime();
         Channel ch = a.channel;
         ch.pipeline().remove(Http1Encoder.class);
+        // A FIN from the backend ends its direction only (onTunnelInputShutdown), not the tunnel.
+        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         // The 101 is written to the client first. Removed, the backend's decoder hands on at once
         // the bytes it holds past the 101 (a server may send frames right after its handshake,
         // RFC 6455 section 4.2.2, and they often share a read with it), and those are relayed as
@@ -615,6 +621,33 @@ final class Exchange implements FutureListener<Channel> {
         } else {
             bytesIn += data.readableBytes();
             a.channel.write(data, a.channel.voidPromise());
+        }
+    }
+
+    /**
+     * One side of the tunnel shut down its output (its FIN came, after all its bytes): the other
+     * side gets a FIN of its own once what was relayed to it is out, and may go on sending. A
+     * WebSocket server closes its TCP connection first (RFC 6455 section 7.1.1), and a client that
+     * half-closes still reads what the server has left to send. The tunnel is over when both have.
+     */
+    void onTunnelInputShutdown(boolean fromBackend) {
+        Attempt a = attempt;
+        if (state != State.TUNNELING || a == null || !a.connected()) {
+            return;
+        }
+        if (fromBackend) {
+            backendSentAll = true;
+            client.shutdownTunnelOutput();
+        } else {
+            clientSentAll = true;
+            HalfClose.shutdownOutput(a.channel);
+        }
+        // A connection without half-close is closed instead, which may have ended the tunnel already.
+        if (clientSentAll && backendSentAll && state == State.TUNNELING && a.connected()) {
+            HalfClose.closeAfterWrites(a.detach());
+            endTry(Outcome.SUCCESS);
+            client.abortResponse(this);
+            finish();
         }
     }
 

@@ -359,6 +359,11 @@ final class Http2StreamSide implements ClientSide, RequestIntake.Answers {
     }
 
     @Override
+    public void shutdownTunnelOutput() {
+        throw new IllegalStateException("an HTTP/2 stream cannot switch protocols");
+    }
+
+    @Override
     public void upgradeRefused() {
         // Nothing waits on an upgrade's answer here.
     }

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -84,6 +85,16 @@ final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // Only a tunnel allows half-closed connections: the backend sent its last byte.
+            Exchange current = exchange;
+            if (current != null) {
+                current.onTunnelInputShutdown(true);
+            } else {
+                ctx.close();
+            }
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             // Reader idle: a pooled connection is closed; a busy one is its exchange's to judge
             // (the response timeout before the response, a stalled body after).

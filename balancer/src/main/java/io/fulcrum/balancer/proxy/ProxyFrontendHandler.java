@@ -8,8 +8,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -60,6 +62,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private boolean discardingBody;
     private boolean closing;
     private boolean inReadBatch;
+    /** The tunnel's output to the client was shut down (the backend sent its last byte). */
+    private boolean tunnelOutputShut;
     /** After a final error: reading and dropping input until the client stops or time is up. */
     private boolean lingering;
     /** One response timer per connection, re-armed lazily rather than scheduled per request. */
@@ -315,6 +319,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && exchange != null && exchange.tunneling()) {
+            // Only a tunnel allows half-closed connections: the client sent its last byte.
+            exchange.onTunnelInputShutdown(false);
+            return;
+        }
         if (evt instanceof IdleStateEvent && exchange != null && exchange.tunneling()) {
             // Nothing went either way through the tunnel for tunnel-idle.
             closeNow();
@@ -362,6 +371,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         ctx.writeAndFlush(switching, ctx.voidPromise());
         ChannelPipeline p = ctx.pipeline();
         p.remove(Http1Encoder.class);
+        // A FIN from the client ends its direction only (Exchange.onTunnelInputShutdown).
+        ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         // Both directions count as activity from now on.
         IdleStateHandler idle = new IdleStateHandler(0, 0, tunnelIdleNanos, TimeUnit.NANOSECONDS);
         if (p.get(IdleStateHandler.class) != null) {
@@ -381,6 +392,12 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public void shutdownTunnelOutput() {
+        tunnelOutputShut = true;
+        HalfClose.shutdownOutput(ctx.channel());
+    }
+
+    @Override
     public void upgradeRefused() {
         Http1Decoder decoder = ctx.pipeline().get(Http1Decoder.class);
         if (decoder != null) {
@@ -396,7 +413,13 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     /** The response broke after it began: the client sees a truncated response and a close. */
     @Override
     public void abortResponse(Exchange ex) {
-        closeNow();
+        if (tunnelOutputShut) {
+            // The tunnel's last bytes may still be queued ahead of its FIN.
+            closing = true;
+            HalfClose.closeAfterWrites(ctx.channel());
+        } else {
+            closeNow();
+        }
     }
 
     @Override

@@ -372,6 +372,37 @@ class ExchangeTest {
     }
 
     @Test
+    void aTunnelEndsWhenBothSidesHaveSentTheirLastByteEachInTurn() {
+        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
+        Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
+        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.flushToBackend();
+        EmbeddedChannel b1 = pool.last();
+        sent(b1);
+        respond(b1, "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
+        assertEquals(State.TUNNELING, ex.state());
+
+        // The backend's FIN: the client's direction ends, the client's own goes on.
+        ex.onTunnelInputShutdown(true);
+        assertTrue(client.tunnelOutputShut, "the client is sent a FIN");
+        assertEquals(State.TUNNELING, ex.state());
+        ex.onTunnelData(false, Unpooled.copiedBuffer("still sending", StandardCharsets.ISO_8859_1));
+        ex.flushToBackend();
+        assertEquals("still sending", sent(b1));
+        assertEquals(1, backendState("b1").inFlight(), "a half-closed tunnel is still load");
+
+        // Then the client's: the tunnel is over (an embedded channel has no half-close: it closes).
+        ex.onTunnelInputShutdown(false);
+        assertEquals(State.DONE, ex.state());
+        assertFalse(b1.isOpen());
+        assertTrue(client.aborted, "the client connection closes");
+        assertEquals(List.of(Outcome.SUCCESS), outcomes);
+        assertEquals(0, backendState("b1").inFlight());
+    }
+
+    @Test
     void anUpgradeAnsweredWithoutSwitchingIsAnOrdinaryResponse() {
         HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
         Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
@@ -405,6 +436,7 @@ class ExchangeTest {
         final List<Long> timers = new ArrayList<>();
         Exchange exchange;
         boolean aborted;
+        boolean tunnelOutputShut;
         boolean done;
         int upgradesRefused;
 
@@ -484,6 +516,11 @@ class ExchangeTest {
             }
             body.append(data.toString(StandardCharsets.ISO_8859_1));
             data.release();
+        }
+
+        @Override
+        public void shutdownTunnelOutput() {
+            tunnelOutputShut = true;
         }
 
         @Override

@@ -50,11 +50,16 @@ class WsThroughBalancerTest {
         certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
     }
 
+    /** Backends ws1, ws2, ... at {@code backendPorts}, and a TLS listener. */
     private BalancerYaml config(int... backendPorts) {
         BalancerYaml yaml = BalancerYaml.create();
         for (int i = 0; i < backendPorts.length; i++) {
             yaml.backend("ws" + (i + 1), backendPorts[i]);
         }
+        return withTls(yaml);
+    }
+
+    private BalancerYaml withTls(BalancerYaml yaml) {
         return yaml.merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
                 + "\n  key: " + certs.resolve("localhost.key") + "\n");
     }
@@ -183,7 +188,7 @@ class WsThroughBalancerTest {
 
         // A reload that removes it: the backend drains like any other, and what it holds, its
         // open tunnels included, goes on until either side ends it; new requests go elsewhere.
-        BalancerYaml withoutIt = BalancerYaml.create().backend("ws2", other.port());
+        BalancerYaml withoutIt = withTls(BalancerYaml.create().backend("ws2", other.port()));
         fx.reload(withoutIt);
         ws.sendText("after a reload that removes the backend", true).get(10, TimeUnit.SECONDS);
         assertEquals("after a reload that removes the backend", plain.next());
