@@ -7,6 +7,7 @@ import io.fulcrum.node.store.StoreUnavailableException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
  * Exits 2 on a bad configuration (one line per problem on stderr), 1 when the store cannot be
  * opened, and 0 after a clean shutdown on SIGINT/SIGTERM.
  *
- * <p>Runs on the main thread, which waits until the shutdown hook has closed the node.
+ * <p>Runs on the main thread, which waits for SIGTERM or SIGINT ({@link StopSignals}), then stops
+ * the node gracefully and exits 0.
  */
 @Command(name = "fulcrum-node", mixinStandardHelpOptions = true, versionProvider = NodeMain.Version.class,
         description = "Runs a Fulcrum post server: the REST API for posts, the timeline page and /health; "
@@ -64,12 +66,18 @@ public final class NodeMain implements Callable<Integer> {
             return 1;
         }
         String id = nodeConfig.id();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("Stopping node {}", id);
-            node.close();
-            stopped.countDown();
-        }, "node-shutdown"));
+        AtomicBoolean closed = new AtomicBoolean();
+        Runnable stop = () -> {
+            if (closed.compareAndSet(false, true)) {
+                log.info("Stopping node {}", id);
+                node.close();
+            }
+        };
+        // SIGTERM and SIGINT wake this thread, which stops the node and returns 0. Any other end of
+        // the JVM (SIGHUP, a signal not taken over) still stops the node, in the hook.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        StopSignals.install(stopRequested::countDown);
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "node-shutdown"));
         log.info("Node {} ({}) listening on http://{}:{} with {} store", nodeConfig.id(), nodeConfig.region(),
                 nodeConfig.listen().host(), node.port(), nodeConfig.store().kind().name().toLowerCase(java.util.Locale.ROOT));
         if (nodeConfig.admin() == null) {
@@ -77,7 +85,8 @@ public final class NodeMain implements Callable<Integer> {
         } else {
             log.info("Metrics on http://{}:{}/metrics", nodeConfig.admin().host(), node.adminPort());
         }
-        stopped.await();
+        stopRequested.await();
+        stop.run();
         return 0;
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.store.PostStores;
 import io.fulcrum.testing.BlockingCreateStore;
+import io.fulcrum.testing.NodeProcess;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.net.ConnectException;
@@ -26,11 +27,23 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Stopping a node (SIGTERM runs {@link Node#close()}) drains it: new connections are refused at once,
  * while a request already in progress is answered before the connections close, so a write the
- * store commits reaches its client.
+ * store commits reaches its client. The process stopped so exits 0, as its README says.
  */
 class NodeStopTest {
     @TempDir
     Path dir;
+
+    @Test
+    void sigtermStopsTheProcessGracefullyWithStatusZero() throws Exception {
+        try (NodeProcess node = NodeProcess.start("n1", "us-east", dir.resolve("posts.db"), dir)) {
+            HttpResponse<String> created = new TestHttp(node.port()).postJson("/posts",
+                    "{\"author\":\"a\",\"text\":\"before the stop\"}");
+            assertEquals(201, created.statusCode(), created.body());
+
+            assertEquals(0, node.stop(), "exit status after SIGTERM:\n" + node.logText());
+            assertTrue(node.logText().contains("Stopping node n1"), node.logText());
+        }
+    }
 
     @Test
     void aRequestInProgressIsAnsweredWhileNewConnectionsAreRefused() throws Exception {

@@ -37,8 +37,8 @@ class SharedSqliteFileTest {
     void twoProcessesShareOneFileWithoutLosingWrites() throws Exception {
         Path db = dir.resolve("data/posts.db");
         long firstId;
-        try (NodeProcess a = NodeProcess.startSqlite(dir, "a", db);
-                NodeProcess b = NodeProcess.startSqlite(dir, "b", db)) {
+        try (NodeProcess a = NodeProcess.start("a", "us-east", db, dir);
+                NodeProcess b = NodeProcess.start("b", "us-east", db, dir)) {
             TestHttp viaA = new TestHttp(a.port());
             TestHttp viaB = new TestHttp(b.port());
 
@@ -58,11 +58,13 @@ class SharedSqliteFileTest {
             }
             JsonNode page = JSON.readTree(viaA.get("/timeline?author=b&limit=1").body());
             assertEquals("b", page.get("posts").get(0).get("author").asText(), "a sees b's posts");
+            assertEquals(0, a.stop(), "a graceful stop exits 0");
+            assertEquals(0, b.stop(), "a graceful stop exits 0");
         }
         assertEquals(1 + 2 * POSTS_PER_NODE, countRows(db, "SELECT COUNT(*) FROM posts"));
         assertEquals(1 + 2 * POSTS_PER_NODE, countRows(db, "SELECT COUNT(DISTINCT id) FROM posts"));
 
-        try (NodeProcess again = NodeProcess.startSqlite(dir, "a", db)) {
+        try (NodeProcess again = NodeProcess.start("a", "us-east", db, dir)) {
             HttpResponse<String> r = new TestHttp(again.port()).get("/posts/" + firstId);
             assertEquals(200, r.statusCode(), "posts survive a restart");
             assertEquals("written via a", JSON.readTree(r.body()).get("text").asText());

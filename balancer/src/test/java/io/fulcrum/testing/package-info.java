@@ -8,7 +8,7 @@
  *   <li>{@link io.fulcrum.testing.RawBackend}: fixed bytes, however wrong, for protocol
  *       violations;</li>
  *   <li>{@link io.fulcrum.testing.NodeProcess}: the real post server in a child JVM, to SIGKILL,
- *       SIGSTOP and SIGCONT;</li>
+ *       SIGSTOP and SIGCONT (from the post server's test jar, shared with its own tests);</li>
  *   <li>{@link io.fulcrum.testing.RawHttpClient}: one keep-alive connection speaking HTTP/1.1 by
  *       hand, which tells a response cut inside its body from a complete one;</li>
  *   <li>{@link io.fulcrum.testing.HttpLoad}: bounded closed-loop load over such connections,
