@@ -39,6 +39,15 @@ public final class LogRecorder implements AutoCloseable {
         }
     }
 
+    /** Every event recorded, as "LEVEL logger: message" lines, in order. */
+    public List<String> lines() {
+        synchronized (appender) {
+            return appender.list.stream()
+                    .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage())
+                    .collect(Collectors.toList());
+        }
+    }
+
     @Override
     public void close() {
         logger.detachAppender(appender);

@@ -21,6 +21,7 @@ import io.fulcrum.balancer.proxy.Transport;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.fulcrum.balancer.tls.TlsContexts;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -146,6 +147,7 @@ public final class Balancer implements AutoCloseable {
                 .bindBudgetRefusals(() -> sum(pools, RetryBudget::refusedRetries))
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
                 .bindEdge(proxy::rateLimited, () -> proxy.settings().rateLimitKeys(), proxy::proxyHeadersRefused)
+                .bindTlsHandshakeFailures(HandshakeFailures.reasons(), proxy.handshakeFailures()::count)
                 .configLoaded(config.hash());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {

@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 
 /**
  * Every meter the balancer publishes, named in this one class (lowercase, dot-separated; the
@@ -75,6 +76,7 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String RATE_LIMITED = "fulcrum.rate.limited";
     public static final String RATE_LIMIT_KEYS = "fulcrum.rate.limit.keys";
     public static final String PROXY_PROTOCOL_REFUSED = "fulcrum.proxy.protocol.refused";
+    public static final String TLS_HANDSHAKE_FAILURES = "fulcrum.tls.handshake.failures";
 
     public static final String TAG_BACKEND = "backend";
     public static final String TAG_POOL = "pool";
@@ -306,6 +308,19 @@ public final class BalancerMetrics implements AutoCloseable {
                 requests.forget(id);
             });
         }
+    }
+
+    /**
+     * Binds the failed TLS handshakes, one series per reason (each present from the start, also
+     * without a TLS listener, so that a query or an alert finds them).
+     */
+    public BalancerMetrics bindTlsHandshakeFailures(List<String> reasons, ToLongFunction<String> count) {
+        for (String reason : reasons) {
+            // The meter holds its state weakly: the reason is kept here.
+            FunctionCounter.builder(TLS_HANDSHAKE_FAILURES, keep(reason), count::applyAsLong).tag(TAG_REASON, reason)
+                    .description("Failed TLS handshakes on the HTTPS listener, by reason").register(registry);
+        }
+        return this;
     }
 
     /** Counts one reload attempt. */

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -40,6 +41,16 @@ final class ProtocolSwitch {
                 return;
             }
             super.userEventTriggered(ctx, evt);
+        }
+
+        /**
+         * Counted and logged as a sample ({@link HandshakeFailures}) instead of the WARN line with a
+         * stack trace per failure that Netty's handler logs.
+         */
+        @Override
+        protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+            pipelines.handshakeFailures().record(ctx.channel().remoteAddress(), cause);
+            ctx.close();
         }
 
         @Override

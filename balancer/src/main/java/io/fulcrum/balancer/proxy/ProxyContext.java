@@ -9,6 +9,7 @@ import io.fulcrum.balancer.route.Route;
 import io.fulcrum.balancer.route.Router;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.fulcrum.balancer.routing.OutcomeListener;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
@@ -41,6 +42,7 @@ public final class ProxyContext {
     private final AtomicInteger clientConnections = new AtomicInteger();
     private final LongAdder rateLimited = new LongAdder();
     private final LongAdder proxyHeadersRefused = new LongAdder();
+    private final HandshakeFailures handshakeFailures = new HandshakeFailures(NanoClock.SYSTEM);
     private volatile ProxySettings settings;
     private volatile Router<ProxyPool> router;
     private volatile boolean draining;
@@ -144,6 +146,11 @@ public final class ProxyContext {
     /** Counts a connection closed for a PROXY header it may not send. */
     void proxyHeaderRefused() {
         proxyHeadersRefused.increment();
+    }
+
+    /** Failed TLS handshakes on the HTTPS listener: their counts and sampled log. */
+    public HandshakeFailures handshakeFailures() {
+        return handshakeFailures;
     }
 
     /** Connections closed since start for a PROXY header they may not send. */

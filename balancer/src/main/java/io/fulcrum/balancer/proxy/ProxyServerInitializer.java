@@ -2,6 +2,7 @@ package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.http1.Http1Codec;
+import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -94,6 +95,11 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
             Http1Codec.addServer(p, maxUriBytes, maxHeaderBytes, MAX_CHUNK, h2 ? this::fromHttp1ToHttp2 : null)
                     .addLast("proxy", new ProxyFrontendHandler(proxy, false, tunnelIdleNanos));
         }
+    }
+
+    /** Where failed TLS handshakes are counted. */
+    HandshakeFailures handshakeFailures() {
+        return proxy.handshakeFailures();
     }
 
     /** Completes a connection's pipeline for HTTP/1.1. */
