@@ -5,6 +5,7 @@ import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
 import io.fulcrum.balancer.config.PoolConfig;
+import io.fulcrum.config.Durations;
 import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -99,7 +100,7 @@ public final class BalancerMain implements Callable<Integer> {
         balancer.reloader().installSignalHandler();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping: draining for up to {}", loaded.timeouts().drain());
+            log.info("stopping: draining for up to {}", Durations.format(loaded.timeouts().drain()));
             try {
                 balancer.stop();
             } catch (InterruptedException e) {

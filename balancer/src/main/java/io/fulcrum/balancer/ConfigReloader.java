@@ -67,7 +67,10 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     /** Written only on the control thread. */
     private volatile BalancerConfig current;
     private volatile ReloadResult lastResult;
-    /** Last failure's problems, so a file that stays broken is logged once (control thread only). */
+    /**
+     * The last rejected reload's problems, so that a repeat says it is the same failure (control
+     * thread only); every rejected reload is logged, whatever triggered it.
+     */
     private List<String> lastLoggedProblems = List.of();
     private final Object watchLock = new Object();
     /** The periodic look at the file, while watching. */
@@ -163,9 +166,27 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             log.warn("config reload ({}): changed settings need a restart to take effect: {}", trigger,
                     String.join(", ", restart));
         }
-        log.info("config reload ({}): applied {} ({} backends, generation {})", trigger, file,
-                next.allBackends().size(), generation());
+        log.info("config reload ({}): applied {} ({}, generation {})", trigger, file, backendsInForce(),
+                generation());
         return succeeded(trigger, restart);
+    }
+
+    /**
+     * The backends in force now, as the pools hold them: those a pool's discovery found besides
+     * those the file lists ("8 backends: 6 static, 2 discovered").
+     */
+    private String backendsInForce() {
+        int listed = 0;
+        int discovered = 0;
+        for (Pools.Live live : pools.all().values()) {
+            int n = live.registry().current().backends().size();
+            if (live.config().discovery() != null) {
+                discovered += n;
+            } else {
+                listed += n;
+            }
+        }
+        return (listed + discovered) + " backends: " + listed + " static, " + discovered + " discovered";
     }
 
     /** The first pool's snapshot generation: it changes with every applied reload. */
@@ -185,11 +206,10 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
 
     private ReloadResult failed(String trigger, List<String> problems) {
         metrics.reloadFailed();
-        if (!problems.equals(lastLoggedProblems)) {
-            log.warn("config reload ({}) rejected, keeping the previous config: {}", trigger,
-                    String.join("; ", problems));
-            lastLoggedProblems = problems;
-        }
+        // Every time: whoever sent the signal or the request looks for its answer in the log.
+        log.warn("config reload ({}) rejected, keeping the previous config{}: {}", trigger,
+                problems.equals(lastLoggedProblems) ? " (unchanged: still failing)" : "", String.join("; ", problems));
+        lastLoggedProblems = problems;
         ReloadResult r = new ReloadResult(false, generation(), problems, List.of(), trigger,
                 Instant.now());
         lastResult = r;

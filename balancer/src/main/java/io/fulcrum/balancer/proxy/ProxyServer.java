@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ListenConfig;
 import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.config.Durations;
 import io.fulcrum.balancer.pool.PerLoopConnectionPool;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.fulcrum.balancer.tls.TlsTerminator;
@@ -138,7 +139,7 @@ public final class ProxyServer {
             TimeUnit.MILLISECONDS.sleep(20);
         }
         if (proxy.clientConnections() > 0 && !drain.isZero()) {
-            log.warn("drain period of {} over: closing {} client connections still open", drain,
+            log.warn("drain period of {} over: closing {} client connections still open", Durations.format(drain),
                     proxy.clientConnections());
         }
         proxy.clientChannels().close().await(5, TimeUnit.SECONDS);
