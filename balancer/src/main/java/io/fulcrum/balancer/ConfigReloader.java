@@ -229,6 +229,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             Map.entry("outlier", BalancerConfig::outlier),
             Map.entry("timeouts.connect", c -> c.timeouts().connect()),
             Map.entry("timeouts.client-idle", c -> c.timeouts().clientIdle()),
+            Map.entry("timeouts.request-head", c -> c.timeouts().requestHead()),
             Map.entry("timeouts.backend-idle", c -> c.timeouts().backendIdle()),
             Map.entry("limits.max-header-bytes", c -> c.limits().maxHeaderBytes()),
             Map.entry("limits.max-uri-bytes", c -> c.limits().maxUriBytes()),

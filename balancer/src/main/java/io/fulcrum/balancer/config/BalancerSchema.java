@@ -116,6 +116,9 @@ public final class BalancerSchema {
                     "The client's whole wait for the response head, all tries together")
             .reload(Reload.RESTART)
             .duration("client-idle", TimeoutsConfig.DEFAULT.clientIdle(), true, "An idle client connection closes")
+            .duration("request-head", TimeoutsConfig.DEFAULT.requestHead(), true,
+                    "A request head must be complete this long after its first byte (a connection's first: after"
+                            + " accept); past it, 408 or GOAWAY and close")
             .duration("backend-idle", TimeoutsConfig.DEFAULT.backendIdle(), true,
                     "Idle pooled connections close; a response (an SSE stream) silent this long is cut")
             .reload(Reload.LIVE)

@@ -437,7 +437,8 @@ public final class ConfigLoader {
                     v.duration("client-idle", defaults.clientIdle()),
                     v.duration("backend-idle", defaults.backendIdle()),
                     v.duration("drain", defaults.drain()),
-                    v.duration("tunnel-idle", defaults.tunnelIdle()));
+                    v.duration("tunnel-idle", defaults.tunnelIdle()),
+                    v.duration("request-head", defaults.requestHead()));
         }
 
         LimitsConfig limits(Section top) {

@@ -13,21 +13,40 @@ import java.time.Duration;
  * @param drain how long in-flight requests may take to finish at shutdown
  * @param tunnelIdle a tunnel (a connection switched to another protocol, such as a WebSocket) that
  *     carries nothing either way for this long is closed
+ * @param requestHead a request head (HTTP/1.1) or header block (HTTP/2) must be complete this long
+ *     after its first byte, and a connection's first one this long after the connection was
+ *     accepted; past it, 408 (or GOAWAY) and close
  */
 public record TimeoutsConfig(Duration connect, Duration response, Duration clientIdle, Duration backendIdle, Duration drain,
-        Duration tunnelIdle) {
+        Duration tunnelIdle, Duration requestHead) {
     public static final Duration DEFAULT_TUNNEL_IDLE = Duration.ofHours(1);
+    /**
+     * HAProxy's documentation suggests {@code timeout http-request 10s}; Apache's mod_reqtimeout
+     * allows 20 s at most by default. A client on a slow mobile link sends a few hundred header
+     * bytes in well under a second, so 10 s spares every real client and bounds what a slow one
+     * (Slowloris) can hold.
+     */
+    public static final Duration DEFAULT_REQUEST_HEAD = Duration.ofSeconds(10);
 
-    /** Timeouts with the default tunnel-idle. */
+    /** Timeouts with the default tunnel-idle and request-head. */
     public TimeoutsConfig(Duration connect, Duration response, Duration clientIdle, Duration backendIdle, Duration drain) {
         this(connect, response, clientIdle, backendIdle, drain, DEFAULT_TUNNEL_IDLE);
     }
 
+    /** Timeouts with the default request-head. */
+    public TimeoutsConfig(Duration connect, Duration response, Duration clientIdle, Duration backendIdle, Duration drain,
+            Duration tunnelIdle) {
+        this(connect, response, clientIdle, backendIdle, drain, tunnelIdle, DEFAULT_REQUEST_HEAD);
+    }
+
     /** Every field at its default. */
     public static final TimeoutsConfig DEFAULT = new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(30),
-            Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30), DEFAULT_TUNNEL_IDLE);
+            Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30), DEFAULT_TUNNEL_IDLE,
+            DEFAULT_REQUEST_HEAD);
 
     public TimeoutsConfig {
+        requireNonNull(requestHead, "requestHead");
+        requirePositive(requestHead, "requestHead");
         requireNonNull(tunnelIdle, "tunnelIdle");
         requirePositive(tunnelIdle, "tunnelIdle");
         requireNonNull(connect, "connect");

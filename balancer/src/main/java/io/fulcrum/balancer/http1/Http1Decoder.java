@@ -150,6 +150,14 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * Whether part of a request head has been received and not yet parsed: the decoder waits for
+     * a head and holds some of its bytes (empty lines before a head are not a part of it).
+     */
+    public boolean headPending() {
+        return state == HEAD && actualReadableBytes() > 0;
+    }
+
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
         if (in.isReadable()) {

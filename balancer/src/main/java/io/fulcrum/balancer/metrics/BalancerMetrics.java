@@ -77,6 +77,7 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String RATE_LIMIT_KEYS = "fulcrum.rate.limit.keys";
     public static final String PROXY_PROTOCOL_REFUSED = "fulcrum.proxy.protocol.refused";
     public static final String TLS_HANDSHAKE_FAILURES = "fulcrum.tls.handshake.failures";
+    public static final String CLIENT_HEAD_TIMEOUTS = "fulcrum.client.head.timeouts";
 
     public static final String TAG_BACKEND = "backend";
     public static final String TAG_POOL = "pool";
@@ -194,6 +195,16 @@ public final class BalancerMetrics implements AutoCloseable {
         requireNonNull(refusedRetries, "refusedRetries");
         FunctionCounter.builder(RETRY_BUDGET_REFUSED, keep(refusedRetries), LongSupplier::getAsLong)
                 .description("Retries refused by the retry budget").register(registry);
+        return this;
+    }
+
+    /** Client connections closed because a request head was not complete within request-head, read when scraped. */
+    public BalancerMetrics bindSlowClients(LongSupplier headTimeouts) {
+        requireNonNull(headTimeouts, "headTimeouts");
+        FunctionCounter.builder(CLIENT_HEAD_TIMEOUTS, keep(headTimeouts), LongSupplier::getAsLong)
+                .description("Client connections closed because a request head (an HTTP/2 header block) was not"
+                        + " complete within timeouts.request-head")
+                .register(registry);
         return this;
     }
 

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
@@ -47,6 +48,8 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
     private final Http2Connection.PropertyKey sideKey;
     private ChannelHandlerContext ctx;
     private RequestIntake intake;
+    /** Where the client's header blocks begin and end, for request-head; {@code null} without a deadline. */
+    private HeaderBlockWatch headerBlocks;
     private boolean inReadBatch;
     private boolean windowGrown;
     /** Streams whose exchanges wrote to their backends during this read batch, flushed at its end. */
@@ -132,6 +135,8 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
         intake = ProxyFrontendHandler.newIntake(proxy, tls, ctx.channel());
+        HeadDeadline deadline = HeadDeadline.of(ctx);
+        headerBlocks = deadline == null ? null : new HeaderBlockWatch(deadline);
         super.handlerAdded(ctx);
         if (ctx.channel().isActive()) {
             growConnectionWindow();
@@ -160,6 +165,9 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         inReadBatch = true;
+        if (headerBlocks != null && msg instanceof ByteBuf bytes) {
+            headerBlocks.onBytes(bytes);
+        }
         super.channelRead(ctx, msg);
     }
 
@@ -177,6 +185,33 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
         // Closes every stream, which cancels their exchanges.
         super.channelInactive(ctx);
         toFlush.clear();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt == HeadDeadline.EXPIRED) {
+            onHeadDeadline();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    /**
+     * The connection's first header block was not complete within {@code request-head} of the
+     * connection's accept, or a later one within {@code request-head} of its HEADERS frame: GOAWAY
+     * and close at once. A header block in progress lets no other frame through (RFC 9113 section
+     * 6.10), so a slow one holds every stream of the connection; the streams still in progress
+     * end with it. The code is NO_ERROR when no block had begun (an unused connection closed, as at
+     * client-idle), ENHANCE_YOUR_CALM when one had (RFC 9113 section 7). The last stream id tells
+     * the client that the late block's stream was not processed and may be retried.
+     */
+    private void onHeadDeadline() {
+        proxy.headTimedOut();
+        Http2Error error = headerBlocks != null && headerBlocks.blockOpen() ? Http2Error.ENHANCE_YOUR_CALM
+                : Http2Error.NO_ERROR;
+        goAway(ctx, connection().remote().lastStreamCreated(), error.code(), Unpooled.EMPTY_BUFFER, ctx.newPromise())
+                .addListener(written -> ctx.close());
+        ctx.flush();
     }
 
     private void flushBackends() {

@@ -35,8 +35,9 @@ final class ProtocolSwitch {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof IdleStateEvent || evt == ProxyFrontendHandler.DRAIN) {
-                // The handshake did not finish in client-idle, or the balancer is shutting down.
+            if (evt instanceof IdleStateEvent || evt == ProxyFrontendHandler.DRAIN || evt == HeadDeadline.EXPIRED) {
+                // The handshake did not finish in client-idle or request-head, or the balancer is
+                // shutting down.
                 ctx.close();
                 return;
             }

@@ -43,6 +43,7 @@ public final class ProxyContext {
     private final LongAdder rateLimited = new LongAdder();
     private final LongAdder proxyHeadersRefused = new LongAdder();
     private final HandshakeFailures handshakeFailures = new HandshakeFailures(NanoClock.SYSTEM);
+    private final LongAdder headTimeouts = new LongAdder();
     private volatile ProxySettings settings;
     private volatile Router<ProxyPool> router;
     private volatile boolean draining;
@@ -156,6 +157,16 @@ public final class ProxyContext {
     /** Connections closed since start for a PROXY header they may not send. */
     public long proxyHeadersRefused() {
         return proxyHeadersRefused.sum();
+    }
+
+    /** Counts a connection closed because a request head was not complete in time. */
+    void headTimedOut() {
+        headTimeouts.increment();
+    }
+
+    /** Connections closed since start because a request head was not complete within request-head. */
+    public long headTimeouts() {
+        return headTimeouts.sum();
     }
 
     public AccessLog accessLog() {

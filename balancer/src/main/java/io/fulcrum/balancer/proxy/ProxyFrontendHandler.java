@@ -68,6 +68,10 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private boolean lingering;
     /** One response timer per connection, re-armed lazily rather than scheduled per request. */
     private final DeadlineTimer responseTimer;
+    /** The connection's request-head deadline, or {@code null} when its pipeline has none. */
+    private HeadDeadline headDeadline;
+    /** The request decoder, asked whether part of the next head is already read. */
+    private Http1Decoder decoder;
 
     ProxyFrontendHandler(ProxyContext proxy) {
         this(proxy, false, TimeUnit.HOURS.toNanos(1));
@@ -104,6 +108,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             return;
         }
         intake = newIntake(proxy, tls, ctx.channel());
+        headDeadline = HeadDeadline.of(ctx);
+        decoder = ctx.pipeline().get(Http1Decoder.class);
         ctx.read();
     }
 
@@ -163,6 +169,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     private void onRequest(HttpRequest request) {
+        if (headDeadline != null) {
+            headDeadline.headReceived();
+        }
         Exchange ex = intake.admit(request, this, ctx.alloc(), this);
         if (ex != null) {
             exchange = ex;
@@ -269,7 +278,13 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             return;
         }
         Exchange ex = exchange;
-        if (ex == null ? (queued == null || queued.isEmpty()) || discardingBody : ex.wantsRequestData()) {
+        boolean nothingQueued = queued == null || queued.isEmpty();
+        if (ex == null && nothingQueued && !discardingBody && headDeadline != null) {
+            // Waiting for the next request's head: between requests client-idle applies, from its
+            // first byte request-head (HAProxy's timeout http-keep-alive, then http-request).
+            headDeadline.awaitHead(decoder != null && decoder.headPending());
+        }
+        if (ex == null ? nothingQueued || discardingBody : ex.wantsRequestData()) {
             ctx.read();
         }
     }
@@ -319,6 +334,10 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == HeadDeadline.EXPIRED) {
+            onHeadDeadline();
+            return;
+        }
         if (evt instanceof ChannelInputShutdownEvent && exchange != null && exchange.tunneling()) {
             // Only a tunnel allows half-closed connections: the client sent its last byte.
             exchange.onTunnelInputShutdown(false);
@@ -345,6 +364,24 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * A request head was not complete within {@code request-head}: 408 and close (RFC 9110
+     * section 15.5.9), lingering as after any early answer. A connection that sent no byte of a
+     * head is closed without one: nothing was asked, and an answer could be taken for the
+     * response to a request the client is about to send on a connection it thinks is fresh.
+     */
+    private void onHeadDeadline() {
+        if (closing || exchange != null || (queued != null && !queued.isEmpty())) {
+            return;
+        }
+        proxy.headTimedOut();
+        if (decoder != null && decoder.headPending()) {
+            writeError(null, null, HttpResponseStatus.REQUEST_TIMEOUT, "request head not complete in time", true, null);
+        } else {
+            closeNow();
+        }
     }
 
     @Override

@@ -80,9 +80,12 @@ final class ProxyProtocolHandler extends ByteToMessageDecoder {
         super.userEventTriggered(ctx, evt);
     }
 
-    /** Nothing, or too little, came for client-idle, or the balancer drains: nothing to finish. */
+    /**
+     * Nothing, or too little, came for client-idle, the header was not complete within
+     * request-head of the accept, or the balancer drains: nothing to finish.
+     */
     static boolean closesEarly(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent || evt == ProxyFrontendHandler.DRAIN) {
+        if (evt instanceof IdleStateEvent || evt == ProxyFrontendHandler.DRAIN || evt == HeadDeadline.EXPIRED) {
             ctx.close();
             return true;
         }

@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client-side pipelines, assembled only here. Connections past {@code max-connections} get a
- * 503 and are closed at once. The others start with what decides their protocol
+ * 503 and are closed at once. The others start with the request-head deadline
+ * ({@link HeadDeadline}, running from the accept) and client-idle detection, then what decides
+ * their protocol
  * ({@link ProtocolSwitch}): TLS and ALPN on the TLS port, HTTP/2's connection preface on the
  * cleartext port, unless HTTP/2 is off. Then:
  *
@@ -42,6 +44,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     private final int maxHeaderBytes;
     private final int maxUriBytes;
     private final long clientIdleNanos;
+    private final long requestHeadNanos;
     private final long tunnelIdleNanos;
     private final long drainMillis;
     private final boolean h2;
@@ -57,6 +60,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         this.maxHeaderBytes = config.limits().maxHeaderBytes();
         this.maxUriBytes = config.limits().maxUriBytes();
         this.clientIdleNanos = config.timeouts().clientIdle().toNanos();
+        this.requestHeadNanos = config.timeouts().requestHead().toNanos();
         this.tunnelIdleNanos = config.timeouts().tunnelIdle().toNanos();
         this.drainMillis = config.timeouts().drain().toMillis();
         this.h2 = config.http2().enabled();
@@ -71,7 +75,10 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
             return;
         }
         ChannelPipeline p = ch.pipeline();
-        // First, so that it also covers a client that connects and never finishes a handshake or
+        // First, so that it sees every byte read; the connection's first head is due from now,
+        // PROXY header and TLS handshake included.
+        p.addLast("head-deadline", new HeadDeadline(proxy.clock(), requestHeadNanos));
+        // Then, so that it also covers a client that connects and never finishes a handshake or
         // its first bytes (reads of encrypted bytes count as reads).
         p.addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
         TrustedEdges edges = proxy.settings().trustedEdges();
