@@ -14,12 +14,13 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SSLContext;
 
 /**
  * A WebSocket backend on plain sockets, one thread per connection, for byte-exact tests: it reads
  * the opening handshake and hands the connection to a {@link Session}, which answers it (usually
  * with {@link #switching}) and then reads and writes raw frames. Listens on 127.0.0.1 and an
- * ephemeral port.
+ * ephemeral port, over TLS when started with a context.
  *
  * <p>Thread-safe; a session's failure is kept and reported by {@link #failures()}.
  */
@@ -34,16 +35,22 @@ final class RawWsBackend implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
-    private RawWsBackend(Session session) throws IOException {
+    private RawWsBackend(Session session, SSLContext tls) throws IOException {
         this.session = session;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+                : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::acceptLoop, "raw-ws-backend-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
     static RawWsBackend start(Session session) throws IOException {
-        return new RawWsBackend(session);
+        return new RawWsBackend(session, null);
+    }
+
+    /** A backend that speaks TLS with {@code tls}'s certificate ({@code https://}, {@code wss://}). */
+    static RawWsBackend start(Session session, SSLContext tls) throws IOException {
+        return new RawWsBackend(session, tls);
     }
 
     int port() {

@@ -9,8 +9,13 @@ import io.fulcrum.balancer.tls.TestCertificates;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.netty.channel.epoll.Epoll;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Assumptions;
@@ -23,8 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Whatever a backend sends right after its 101 reaches the client after the 101, in order: a
  * backend that greets each new WebSocket at once (chat, games, socket.io-style protocols) writes
  * its 101 and its first frame in one go, so both arrive in one read of the backend connection.
- * Checked on each transport the balancer can run on (epoll, NIO) and on both listeners (cleartext,
- * TLS), over several upgrades on the same balancer (pooled and new backend connections alike).
+ * Checked on each transport the balancer can run on (epoll, NIO), on both listeners (cleartext,
+ * TLS) and to cleartext and {@code https://} backends, over several upgrades on the same balancer.
  */
 class TunnelOrderingTest {
     private static final int UPGRADES = 10;
@@ -33,16 +38,28 @@ class TunnelOrderingTest {
     final Fixtures fx = new Fixtures();
 
     static Stream<Arguments> listeners() {
-        return Stream.of(Arguments.of("epoll", false), Arguments.of("epoll", true), Arguments.of("nio", false),
-                Arguments.of("nio", true));
+        List<Arguments> all = new ArrayList<>();
+        for (String transport : List.of("epoll", "nio")) {
+            for (boolean tls : List.of(false, true)) {
+                for (boolean backendTls : List.of(false, true)) {
+                    all.add(Arguments.of(transport, tls, backendTls));
+                }
+            }
+        }
+        return all.stream();
     }
 
-    @ParameterizedTest(name = "{0}, tls={1}")
+    @ParameterizedTest(name = "{0}, tls={1}, https backend={2}")
     @MethodSource("listeners")
-    void theFramesABackendSendsWithIts101FollowThe101(String transport, boolean tls) throws Exception {
+    void theFramesABackendSendsWithIts101FollowThe101(String transport, boolean tls, boolean backendTls)
+            throws Exception {
         if (transport.equals("epoll")) {
             Assumptions.assumeTrue(Epoll.isAvailable(), "native epoll is not available here");
         }
+        Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
+        SSLContext backendContext = backendTls ? ((JdkSslContext) SslContextBuilder.forServer(
+                certs.resolve("localhost.pem").toFile(), certs.resolve("localhost.key").toFile())
+                .sslProvider(SslProvider.JDK).build()).context() : null;
         RawWsBackend backend = fx.closeAfter(RawWsBackend.start((head, in, out, socket) -> {
             // The 101, a greeting and a second message in one write: one TCP segment on loopback.
             ByteArrayOutputStream all = new ByteArrayOutputStream();
@@ -57,8 +74,12 @@ class TunnelOrderingTest {
                 out.write(WsFrame.of(true, f.opcode(), f.payload(), null).wire());
                 out.flush();
             }
-        }));
-        Balancer balancer = start(transport, tls, backend.port());
+        }, backendContext));
+        BalancerYaml yaml = backendTls
+                ? BalancerYaml.create().backend(new BalancerYaml.Backend("ws", "localhost", backend.port(), null, 0, 0,
+                        true)).merge("backend-tls: { ca-file: " + certs.resolve("ca.pem") + " }\n")
+                : BalancerYaml.create().backend("ws", backend.port());
+        Balancer balancer = start(transport, tls ? withTls(yaml, certs) : yaml);
         SSLContext clientTls = tls ? TestCertificates.clientContext(TestCertificates.testCa()) : null;
         int port = tls ? balancer.tlsPort() : balancer.port();
 
@@ -77,14 +98,13 @@ class TunnelOrderingTest {
                 () -> "backend sessions failed: " + backend.failures());
     }
 
-    /** A balancer on {@code transport}, with a TLS listener when {@code tls}. */
-    private Balancer start(String transport, boolean tls, int backendPort) throws Exception {
-        BalancerYaml yaml = BalancerYaml.create().backend("ws", backendPort);
-        if (tls) {
-            Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
-            yaml.merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
-                    + "\n  key: " + certs.resolve("localhost.key") + "\n");
-        }
+    private static BalancerYaml withTls(BalancerYaml yaml, Path certs) {
+        return yaml.merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
+                + "\n  key: " + certs.resolve("localhost.key") + "\n");
+    }
+
+    /** A balancer from {@code yaml} on {@code transport}. */
+    private Balancer start(String transport, BalancerYaml yaml) throws Exception {
         String before = System.getProperty("fulcrum.transport");
         // Read once, when the balancer is built.
         System.setProperty("fulcrum.transport", transport);
