@@ -2,16 +2,19 @@ package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.http1.Http1Codec;
+import io.fulcrum.balancer.http1.Http1Encoder;
 import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.fulcrum.balancer.tls.TlsTerminator;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,9 +38,6 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 public final class ProxyServerInitializer extends ChannelInitializer<SocketChannel> {
-    private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 33\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-            + "{\"error\":\"too many connections\"}\n").getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_CHUNK = 65536;
 
     private final ProxyContext proxy;
@@ -71,7 +71,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     @Override
     protected void initChannel(SocketChannel ch) {
         if (!proxy.admit(ch)) {
-            ch.writeAndFlush(Unpooled.wrappedBuffer(OVERLOADED)).addListener(ChannelFutureListener.CLOSE);
+            refuse(ch);
             return;
         }
         ChannelPipeline p = ch.pipeline();
@@ -90,6 +90,19 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         } else {
             addFirstProtocol(p);
         }
+    }
+
+    /**
+     * Answers a connection past {@code max-connections}, before reading anything of it, with a 503
+     * like the balancer's other errors ({@link ErrorResponses}: JSON, a new request id, no-store)
+     * and {@code Retry-After}, through an encoder of its own, then closes it.
+     */
+    private static void refuse(SocketChannel ch) {
+        FullHttpResponse response = ErrorResponses.json(ch.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "too many connections", RequestIntake.newRequestId(), true);
+        response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        ch.pipeline().addLast("encoder", new Http1Encoder(true, new ArrayDeque<>()));
+        ch.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** What decides the protocol: TLS and ALPN, or the cleartext HTTP/1.1 codec that spots HTTP/2. */

@@ -174,6 +174,11 @@ final class RequestIntake {
         if (id != null && !id.isEmpty() && id.length() <= MAX_REQUEST_ID_LENGTH) {
             return id;
         }
+        return newRequestId();
+    }
+
+    /** A new random 128-bit request id, in 32 lower-case hex digits. */
+    static String newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         byte[] out = new byte[32];
         long hi = random.nextLong();
