@@ -521,12 +521,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             ctx.executor().execute(this::serveQueued);
             return;
         }
-        if (exchange == null || exchange.wantsRequestData()) {
-            if (exchange != null) {
-                exchange.flushToBackend();
-            }
-            readRequest();
-        }
+        // No exchange now (none starts but from a read or serveQueued): read the next request.
+        readRequest();
     }
 
     private void serveQueued() {
