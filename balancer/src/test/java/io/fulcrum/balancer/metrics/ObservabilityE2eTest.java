@@ -142,6 +142,23 @@ class ObservabilityE2eTest {
         return lines;
     }
 
+    /**
+     * {@code node} has {@code field}, a number of at least 0. A bare {@code asDouble() >= 0} would
+     * also pass for a missing field's {@code null} read as 0, or a {@code null} in the line.
+     */
+    private static void assertNonNegativeNumber(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        assertNotNull(value, field + " missing: " + node);
+        assertTrue(value.isNumber() && value.asDouble() >= 0, field + " is not a number >= 0: " + node);
+    }
+
+    /** {@code node} has {@code field}, written as {@code null} (nothing measured). */
+    private static void assertPresentAndNull(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        assertNotNull(value, field + " missing: " + node);
+        assertTrue(value.isNull(), field + " is not null: " + node);
+    }
+
     private static String requests(String backend, String method, String statusClass) {
         return "fulcrum_requests_total{backend=\"" + backend + "\",method=\"" + method + "\",outcome=\"completed\","
                 + "status_class=\"" + statusClass + "\"}";
@@ -192,6 +209,10 @@ class ObservabilityE2eTest {
         assertEquals(1, post.get("tries").size());
         assertEquals("success", post.get("tries").get(0).get("outcome").asText());
         assertEquals(200, post.get("tries").get(0).get("status").asInt());
+        assertNonNegativeNumber(post, "duration_ms");
+        assertNonNegativeNumber(post, "ttfb_ms");
+        assertNonNegativeNumber(post.get("tries").get(0), "connect_ms");
+        assertNonNegativeNumber(post.get("tries").get(0), "first_byte_ms");
         assertTrue(post.get("decision").asText().contains("pass=local"), post.toString());
     }
 
@@ -276,10 +297,13 @@ class ObservabilityE2eTest {
         assertEquals(2, tries.size(), retried.toString());
         assertEquals("us1", tries.get(0).get("backend").asText());
         assertEquals("connect_failure", tries.get(0).get("outcome").asText());
-        assertTrue(tries.get(0).get("status").isNull());
+        assertTrue(tries.get(0).get("status").isNull(), retried.toString());
+        assertPresentAndNull(tries.get(0), "connect_ms");
+        assertPresentAndNull(tries.get(0), "first_byte_ms");
         assertEquals("eu1", tries.get(1).get("backend").asText());
         assertEquals("success", tries.get(1).get("outcome").asText());
-        assertTrue(tries.get(1).get("connect_ms").asDouble() >= 0);
+        assertNonNegativeNumber(tries.get(1), "connect_ms");
+        assertNonNegativeNumber(tries.get(1), "first_byte_ms");
         assertTrue(retried.get("decision").asText().contains("avoided=1"), retried.toString());
         JsonNode refusedRetry = log.get(1);
         assertEquals(503, refusedRetry.get("status").asInt());
