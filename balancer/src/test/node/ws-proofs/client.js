@@ -16,7 +16,7 @@ const CLOSE_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012,
 // A socket whose messages queue up until taken, so that none is missed between awaits.
 function open(path) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(base + path, { ca, maxPayload: 256 * 1024 * 1024 });
+    const ws = new WebSocket(base + path, { ca, maxPayload: 256 * 1024 * 1024, handshakeTimeout: WAIT_MS });
     ws.queue = [];
     ws.waiters = [];
     ws.pongs = [];

@@ -87,16 +87,25 @@ final class NodeWs {
         if (caFile != null) {
             command.add(caFile.toAbsolutePath().toString());
         }
-        Process p = new ProcessBuilder(command).directory(DIR.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        if (!p.waitFor(SCENARIO_SECONDS, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("client.js " + scenario + " still running after " + SCENARIO_SECONDS + " s");
+        // Its output goes to a file, so that a client that hangs cannot hang the test.
+        Path output = Files.createTempFile("ws-client-", ".json");
+        try {
+            Process p = new ProcessBuilder(command).directory(DIR.toFile())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).redirectOutput(output.toFile()).start();
+            p.getOutputStream().close();
+            if (!p.waitFor(SCENARIO_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                fail("client.js " + scenario + " still running after " + SCENARIO_SECONDS + " s");
+            }
+            return result(scenario, p.exitValue(), Files.readString(output).trim());
+        } finally {
+            Files.deleteIfExists(output);
         }
+    }
+
+    private static JsonNode result(String scenario, int exit, String out) throws IOException {
         JsonNode result = JSON.readTree(out.isEmpty() ? "{}" : out.substring(out.lastIndexOf('\n') + 1));
-        if (p.exitValue() != 0 || result.has("error")) {
+        if (exit != 0 || result.has("error")) {
             fail("client.js " + scenario + " failed: " + out);
         }
         return result;

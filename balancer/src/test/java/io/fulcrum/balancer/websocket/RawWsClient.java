@@ -22,7 +22,7 @@ import javax.net.ssl.SSLSocket;
  * <p>Not thread safe: one test thread.
  */
 final class RawWsClient implements AutoCloseable {
-    /** The key of section 4.1's example; the backends here answer whatever key they get. */
+    /** The sample key of RFC 6455 section 1.3; the backends here answer whatever key they get. */
     static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
     private final Socket socket;
