@@ -22,7 +22,9 @@
 # (initdb refuses root); the work folder's pg/ is then theirs. Database "fulcrum", user "postgres",
 # trust authentication on 127.0.0.1 only. Data is initialised with --no-sync: this is a local cluster.
 # Environment: PG_BIN (the server binaries' folder), NODE_JAVA_OPTS, BALANCER_JAVA_OPTS,
-# STARTUP_TIMEOUT (seconds, default 60), LISTEN_PORT (8080), ADMIN_PORT (8081), NODE_BASE_PORT (9101).
+# STARTUP_TIMEOUT (seconds, default 60), LISTEN_PORT (8080), ADMIN_PORT (8081), NODE_BASE_PORT (9001:
+# the nodes' API ports count up from it), NODE_ADMIN_BASE_PORT (9101: their metrics ports), DRAIN
+# (the balancer's timeouts.drain in seconds, 30). Ports, header and stop order are run-local.sh's.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +44,7 @@ while (( $# )); do
     --fresh) FRESH=1; shift ;;
     up|pg-up|pg-down|pg-bin) COMMAND=$1; shift ;;
     pg-stop|pg-start) COMMAND=$1; NAME=${2:?"$1 needs a server name: primary or replica-<region>"}; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo pipefail/{/^set/!p}' "$0"; exit 0 ;;
     *) echo "run-cluster: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -171,40 +173,56 @@ case $COMMAND in
 esac
 
 # ---- up: PostgreSQL, two nodes per region, the balancer; everything stopped on exit ----------------
+# Ports, header and stop order as in scripts/run-local.sh: node N of the cluster listens on 9000+N and
+# serves /metrics on 9100+N (us-1 :9001/:9101, us-2 :9002/:9102, eu-1 :9003/:9103, ...), the balancer
+# names the node that served in X-Fulcrum-Backend, and Ctrl-C stops the balancer first (it drains),
+# then the nodes, then PostgreSQL.
 NODE_JAR=backend-node/target/backend-node.jar
 BALANCER_JAR=balancer/target/balancer.jar
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-Xms64m -Xmx256m"}
 BALANCER_JAVA_OPTS=${BALANCER_JAVA_OPTS:-"-Xms128m -Xmx512m"}
 LISTEN_PORT=${LISTEN_PORT:-8080}
 ADMIN_PORT=${ADMIN_PORT:-8081}
-NODE_BASE_PORT=${NODE_BASE_PORT:-9101}
+NODE_BASE_PORT=${NODE_BASE_PORT:-9001}
+NODE_ADMIN_BASE_PORT=${NODE_ADMIN_BASE_PORT:-9101}
+DRAIN=${DRAIN:-30}
 LOGS=$DIR/logs
 CONF=$DIR/config
 mkdir -p "$LOGS" "$CONF"
 
+# Built as run-local.sh builds: both jars and the module they share, when a source is newer.
 if [[ ! -f $NODE_JAR || ! -f $BALANCER_JAR ]] \
-    || [[ -n $(find backend-node/src balancer/src pom.xml -newer "$NODE_JAR" -print -quit 2>/dev/null) ]]; then
-  say "building (mvn -B -q -DskipTests package)..."
-  mvn -B -q -DskipTests package
+    || [[ -n $(find backend-node/src balancer/src config-support/src pom.xml ./*/pom.xml -newer "$NODE_JAR" -print -quit 2>/dev/null) ]] \
+    || [[ -n $(find backend-node/src balancer/src config-support/src pom.xml ./*/pom.xml -newer "$BALANCER_JAR" -print -quit 2>/dev/null) ]]; then
+  say "building (mvn -B -q -DskipTests package -pl backend-node,balancer -am)..."
+  mvn -B -q -Dstyle.color=never -DskipTests package -pl backend-node,balancer -am
 fi
 
-PIDS=()
-NAMES=()
+BALANCER_PID=
+NODE_PIDS=()
+NODE_NAMES=()
 stopping=0
+stop_pid() { # pid seconds: SIGTERM, wait up to seconds, then SIGKILL
+  local pid=$1 deadline=$((SECONDS + $2))
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
 stop_all() {
   (( stopping )) && return
   stopping=1
   trap - INT TERM
-  if (( ${#PIDS[@]} )); then
-    say "stopping ${NAMES[*]}..."
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    local deadline=$((SECONDS + 15)) pid
-    for pid in "${PIDS[@]}"; do
-      while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-      kill -KILL "$pid" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
+  if [[ -n $BALANCER_PID ]] && kill -0 "$BALANCER_PID" 2>/dev/null; then
+    say "stopping the balancer: it drains requests in progress for up to ${DRAIN}s (timeouts.drain)..."
+    stop_pid "$BALANCER_PID" $((DRAIN + 10))
   fi
+  if (( ${#NODE_PIDS[@]} )); then
+    say "stopping ${NODE_NAMES[*]}..."
+    local pid
+    for pid in "${NODE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${NODE_PIDS[@]}"; do stop_pid "$pid" 15; done
+  fi
+  wait 2>/dev/null || true
   say "stopping PostgreSQL..."
   pg_down
   say "stopped."
@@ -230,12 +248,13 @@ for i in "${!REGION_LIST[@]}"; do
   region=${REGION_LIST[$i]}
   for k in 1 2; do
     id=${region%%-*}-$k
-    port=$((NODE_BASE_PORT + n)); n=$((n + 1))
+    port=$((NODE_BASE_PORT + n)); admin=$((NODE_ADMIN_BASE_PORT + n)); n=$((n + 1))
     cat >"$CONF/node-$id.yaml" <<YAML
 # Written by scripts/run-cluster.sh: post server $id of region $region.
 id: $id
 region: $region
 listen: { host: 127.0.0.1, port: $port }
+admin:  { host: 127.0.0.1, port: $admin }
 store:
   kind: postgres
   primary: { url: "jdbc:postgresql://127.0.0.1:${PORT_LIST[0]}/fulcrum", user: postgres }
@@ -246,9 +265,9 @@ store:
 YAML
     # shellcheck disable=SC2086 # NODE_JAVA_OPTS is a list of options
     java $NODE_JAVA_OPTS -jar "$NODE_JAR" --config "$CONF/node-$id.yaml" >"$LOGS/node-$id.log" 2>&1 &
-    PIDS+=($!); NAMES+=("node-$id")
-    wait_http "node $id" "${PIDS[-1]}" "http://127.0.0.1:$port/health"
-    say "node $id ($region) is up on :$port"
+    NODE_PIDS+=($!); NODE_NAMES+=("node-$id")
+    wait_http "node $id" "${NODE_PIDS[-1]}" "http://127.0.0.1:$port/health"
+    say "node $id ($region) is up on :$port (metrics: http://127.0.0.1:$admin/metrics)"
     backends+="  - { id: $id, url: \"http://127.0.0.1:$port\", region: $region }"$'\n'
   done
 done
@@ -261,13 +280,19 @@ region: ${REGION_LIST[0]}
 backends:
 $backends
 health: { path: /health, interval: 1s, timeout: 1s, rise: 2, fall: 2 }
+timeouts: { drain: ${DRAIN}s }
+access-log: stdout
+# As in config/balancer.yaml: the page shows which node served each action.
+backend-header: X-Fulcrum-Backend
 YAML
+# Messages to balancer.log, the access log (stdout) to access.log, as run-local.sh does.
 # shellcheck disable=SC2086
-java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$CONF/balancer.yaml" >"$LOGS/balancer.log" 2>&1 &
-PIDS+=($!); NAMES+=(balancer)
-wait_http balancer "${PIDS[-1]}" "http://127.0.0.1:$ADMIN_PORT/health"
-say "balancer is up: http://127.0.0.1:$LISTEN_PORT/ (admin http://127.0.0.1:$ADMIN_PORT/backends)"
+java -XX:+DisplayVMOutputToStderr $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$CONF/balancer.yaml" \
+  >>"$LOGS/access.log" 2>"$LOGS/balancer.log" &
+BALANCER_PID=$!
+wait_http balancer "$BALANCER_PID" "http://127.0.0.1:$ADMIN_PORT/health"
+say "balancer is up: http://127.0.0.1:$LISTEN_PORT/ (admin http://127.0.0.1:$ADMIN_PORT/)"
 say "PostgreSQL: primary :${PORT_LIST[0]}, replicas $(for i in "${!REGION_LIST[@]}"; do printf '%s:%s ' "${REGION_LIST[$i]}" "${PORT_LIST[$((i + 1))]}"; done)"
-say "Ctrl-C stops everything"
-wait -n "${PIDS[@]}" || true
+say "Logs are in $LOGS/. Ctrl-C stops everything (the balancer drains first)."
+wait -n "$BALANCER_PID" "${NODE_PIDS[@]}" || true
 say "a process exited; stopping the rest"

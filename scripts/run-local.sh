@@ -15,7 +15,7 @@
 # to timeouts.drain of its config, plus a margin), then stops the post servers.
 #
 # Posts live in data/posts.db and survive restarts. Each process appends to data/logs/NAME.log after a
-# line marking the start. Everything listens on 127.0.0.1 only. Environment:
+# line marking the start; the balancer's access log (its stdout) goes to data/logs/access.log. Everything listens on 127.0.0.1 only. Environment:
 #   LISTEN_HOST         the balancer's traffic address   (default: 127.0.0.1; 0.0.0.0 opens it to
 #                       the network, with open edit and delete)
 #   NODE_JAVA_OPTS      JVM options for each node        (default: -Xms64m -Xmx256m)
@@ -150,8 +150,12 @@ if (( TWO_SERVICES )); then
   say "static file server is up: http://127.0.0.1:$STATIC_PORT/ serving $STATIC_DIR"
 fi
 
+# The balancer's own messages go to stderr, into balancer.log; its access log (access-log: stdout) goes
+# to access.log, so that the last lines of balancer.log say why it stopped, not which requests it
+# served. The JVM's own reports (a crash) go to stderr too.
 # shellcheck disable=SC2086 # BALANCER_JAVA_OPTS is a list of options
-launch balancer java $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --config "$RUN_CONFIG"
+launch --stdout "$LOGS/access.log" balancer java -XX:+DisplayVMOutputToStderr $BALANCER_JAVA_OPTS \
+  -jar "$BALANCER_JAR" --config "$RUN_CONFIG"
 wait_healthy balancer "http://127.0.0.1:$ADMIN_PORT/health" || exit 1
 say "balancer is up:   http://$LISTEN_HOST:$BALANCER_PORT/   (admin: http://127.0.0.1:$ADMIN_PORT/)"
 echo

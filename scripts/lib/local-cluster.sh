@@ -43,14 +43,25 @@ pid_of() { # the pid of a running process of the cluster, or nothing
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
 }
 
-# start NAME COMMAND...: append a marker to the log, start the command in its own session, record its pid.
+# launch [--stdout FILE] NAME COMMAND...: append a marker to the log, start the command in its own
+# session, record its pid. Its output goes to $LOGS/NAME.log; with --stdout, only its stderr does, and
+# its stdout is appended to FILE (the balancer's access log, which is stdout, apart from its messages).
 launch() {
+  local out=
+  if [[ $1 == --stdout ]]; then
+    out=$2
+    shift 2
+  fi
   local name=$1
   shift
   mkdir -p "$LOGS" "$RUN_DIR"
   printf '\n===== %s: start of %s (%s) =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" "$*" >>"$LOGS/$name.log"
   # No terminal on stdin/stdout: the processes log plain text, and a closed terminal does not stop them.
-  setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  if [[ -n $out ]]; then
+    setsid "$@" </dev/null >>"$out" 2>>"$LOGS/$name.log" &
+  else
+    setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  fi
   printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
   # The shell forgets the job: its death is reported by the watcher, not as a bash job notice.
   disown "$!"

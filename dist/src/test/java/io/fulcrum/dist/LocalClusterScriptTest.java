@@ -84,8 +84,9 @@ class LocalClusterScriptTest {
                 for (int i = 0; i < 10; i++) {
                     assertEquals(200, files.get(ports.balancer(), "/timeline").statusCode());
                 }
-                assertTrue(files.get(ports.admin(), "/backends").body().matches(
-                        "(?s).*\"id\":\"us-2\"[^}]*\"healthy\":false.*"), "the status page shows us-2 down");
+                String backends = files.get(ports.admin(), "/backends").body();
+                assertTrue(backends.matches("(?s).*\"id\":\"us-2\"[^}]*\"healthy\":false.*"),
+                        "the status page shows us-2 down: " + backends);
 
                 LocalFiles.Result restart = LocalFiles.run(root, env, "scripts/node.sh", "restart", "us-2");
                 assertEquals(0, restart.status(), restart.output());
@@ -132,6 +133,12 @@ class LocalClusterScriptTest {
         }
         String balancerLog = Files.readString(data.resolve("logs/balancer.log"));
         assertTrue(balancerLog.contains("stopping: draining"), balancerLog);
+        // The access log has a file of its own: the balancer's last lines are its messages.
+        assertFalse(balancerLog.contains("\"method\":"), "no access lines in balancer.log: " + balancerLog);
+        String accessLog = Files.readString(data.resolve("logs/access.log"));
+        assertTrue(accessLog.lines().anyMatch(l -> l.startsWith("{") && l.contains("\"method\":\"POST\"")
+                && l.contains("/posts")), accessLog);
+        assertTrue(accessLog.lines().allMatch(l -> l.startsWith("{")), "JSON lines only: " + accessLog);
     }
 
     private static int inFlight(LocalFiles files, LocalFiles.Ports ports) {
