@@ -108,7 +108,7 @@ public final class BalancerSchema {
                             + " an inherited one off")
             .build();
 
-    static final FieldTable TIMEOUTS = FieldTable.builder("Timeouts (all > 0)")
+    static final FieldTable TIMEOUTS = FieldTable.builder("Timeouts (all > 0 but queue)")
             .reload(Reload.RESTART)
             .duration("connect", TimeoutsConfig.DEFAULT.connect(), true, "Connecting to a backend")
             .reload(Reload.LIVE)
@@ -125,9 +125,12 @@ public final class BalancerSchema {
             .duration("drain", TimeoutsConfig.DEFAULT.drain(), true, "How long shutdown waits for requests in progress")
             .duration("tunnel-idle", TimeoutsConfig.DEFAULT.tunnelIdle(), true,
                     "A WebSocket (or other 101 tunnel) silent both ways this long is closed")
+            .duration("queue", TimeoutsConfig.DEFAULT.queue(), false,
+                    "A request finding every backend at max-in-flight waits this long for a slot, then gets 503;"
+                            + " 0s: 503 at once")
             .build();
     static final FieldTable POOL_TIMEOUTS = TIMEOUTS.only("A pool's timeouts (the others belong to shared sockets)",
-            List.of("response"));
+            List.of("response", "queue"));
 
     static final FieldTable LIMITS = FieldTable.builder("Request limits")
             .reload(Reload.RESTART)
@@ -136,6 +139,8 @@ public final class BalancerSchema {
             .reload(Reload.LIVE)
             .integer("max-body-bytes", 10_485_760L, 0, Long.MAX_VALUE, "Largest request body")
             .integer("max-connections", 10_000, 1, Integer.MAX_VALUE, "Client connections at once")
+            .integer("max-queue", LimitsConfig.DEFAULT_MAX_QUEUE, 0, Integer.MAX_VALUE,
+                    "Requests waiting at once per pool for a backend below max-in-flight; 0: none wait")
             .build();
 
     static final FieldTable DECISION_HEADER = FieldTable.builder(
@@ -262,7 +267,7 @@ public final class BalancerSchema {
             .section("health", HEALTH, "Overrides of the top-level health, key by key")
             .section("outlier", OUTLIER, "Overrides of the top-level outlier, key by key")
             .section("retry", RETRY, "Overrides of the top-level retry, key by key")
-            .section("timeouts", POOL_TIMEOUTS, "Overrides of the top-level timeouts (response only)")
+            .section("timeouts", POOL_TIMEOUTS, "Overrides of the top-level timeouts (response and queue only)")
             .section("affinity", AFFINITY, "As the top-level affinity (default: inherit it); null turns it off")
             .section("discovery", DISCOVERY, "As the top-level discovery, instead of backends")
             .build();

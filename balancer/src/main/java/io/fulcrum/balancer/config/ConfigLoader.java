@@ -438,7 +438,8 @@ public final class ConfigLoader {
                     v.duration("backend-idle", defaults.backendIdle()),
                     v.duration("drain", defaults.drain()),
                     v.duration("tunnel-idle", defaults.tunnelIdle()),
-                    v.duration("request-head", defaults.requestHead()));
+                    v.duration("request-head", defaults.requestHead()),
+                    v.duration("queue", defaults.queue()));
         }
 
         LimitsConfig limits(Section top) {
@@ -455,7 +456,7 @@ public final class ConfigLoader {
             }
             long maxBody = v.longInteger("max-body-bytes");
             int maxConnections = v.integer("max-connections");
-            return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections);
+            return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections, v.integer("max-queue"));
         }
 
         String accessLogFormat(Section top) {

@@ -7,8 +7,23 @@ package io.fulcrum.balancer.config;
  * @param maxUriBytes request lines longer than this get 414
  * @param maxBodyBytes request bodies larger than this get 413
  * @param maxConnections client connections past this are closed at once
+ * @param maxQueue requests that may wait at once, per pool, for a backend below its max-in-flight;
+ *     a request past it gets its 503 at once; 0 queues nothing
  */
-public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections) {
+public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections, int maxQueue) {
+    /**
+     * The default queue length of a pool: the default {@code max-connections}. An HTTP/1.1 request
+     * waits on a connection of its own, so the connection limit bounds the queue already; the
+     * length matters for HTTP/2, whose streams share connections. The wait, not the length, is
+     * what normally empties the queue ({@code timeouts.queue}).
+     */
+    public static final int DEFAULT_MAX_QUEUE = 10_000;
+
+    /** Limits with the default queue length. */
+    public LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections) {
+        this(maxHeaderBytes, maxUriBytes, maxBodyBytes, maxConnections, DEFAULT_MAX_QUEUE);
+    }
+
     /*
      * Only invariants are checked here; the loader applies the configurable ranges (1024..1048576
      * header bytes, 256.. URI bytes) so that tests may build small limits directly.
@@ -25,6 +40,9 @@ public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyByte
         }
         if (maxConnections < 1) {
             throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: >= 1)");
+        }
+        if (maxQueue < 0) {
+            throw new IllegalArgumentException("maxQueue: " + maxQueue + " (expected: >= 0)");
         }
     }
 }

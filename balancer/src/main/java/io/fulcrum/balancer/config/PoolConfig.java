@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * One named pool of interchangeable backends with its own selection, health checks, outlier
- * ejection, retries and response timeout. Every section a pool does not set is inherited, field
+ * ejection, retries, response timeout and queue wait. Every section a pool does not set is inherited, field
  * by field, from the top level of the file, so the values here are the ones in force. Immutable.
  *
  * <p>A file without {@code pools} has exactly one pool, {@value #DEFAULT}, made of the top-level
@@ -19,7 +19,7 @@ import java.util.List;
  * @param health active health checks of this pool's backends
  * @param outlier passive outlier ejection in this pool
  * @param retry retry attempts and budget; retries stay within the pool
- * @param timeouts the top-level timeouts with this pool's {@code response} timeout
+ * @param timeouts the top-level timeouts with this pool's {@code response} and {@code queue} timeouts
  * @param discovery where the pool's backends come from instead of {@code backends} (then empty),
  *     or {@code null} for the static list
  */

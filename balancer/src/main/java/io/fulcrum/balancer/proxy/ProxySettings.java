@@ -2,6 +2,7 @@ package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.HeadersConfig;
+import io.fulcrum.balancer.config.LimitsConfig;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.config.RetryConfig;
 import io.fulcrum.balancer.config.TimeoutsConfig;
@@ -23,6 +24,9 @@ import java.time.Duration;
  * @param replayBodyBytes request bodies up to this size are kept for a retry
  * @param retryBudgetPercent {@code retry.budget-percent}
  * @param maxConnections client connections past this are refused
+ * @param queueTimeoutNanos how long a request waits in its pool's {@link AdmissionQueue} for a
+ *     backend below max-in-flight, or 0 to fail at once
+ * @param maxQueue requests that may wait in one pool's queue at once, or 0 for none
  * @param debug who may ask for the full decision trace, or {@code null} when nobody may
  * @param trustedEdges whose word about the client address is taken, or {@code null} for nobody's;
  *     only in the top-level settings ({@link ProxyContext#settings()}), a pool's have {@code null}
@@ -42,6 +46,8 @@ public record ProxySettings(
         int replayBodyBytes,
         int retryBudgetPercent,
         int maxConnections,
+        long queueTimeoutNanos,
+        int maxQueue,
         DebugAccess debug,
         TrustedEdges trustedEdges,
         RateLimits rateLimits,
@@ -52,14 +58,20 @@ public record ProxySettings(
             long perTryTimeoutNanos, long maxBodyBytes, int retryAttempts, int replayBodyBytes, int retryBudgetPercent,
             int maxConnections) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
-                replayBodyBytes, retryBudgetPercent, maxConnections, null, null, null, HeadersConfig.DEFAULT);
+                replayBodyBytes, retryBudgetPercent, maxConnections, TimeoutsConfig.DEFAULT_QUEUE.toNanos(),
+                LimitsConfig.DEFAULT_MAX_QUEUE, null, null, null, HeadersConfig.DEFAULT);
+    }
+
+    /** Whether a request that finds every backend full may wait for one. */
+    boolean queues() {
+        return queueTimeoutNanos > 0 && maxQueue > 0;
     }
 
     /** These settings with {@code limits} instead of theirs (a reload keeps buckets that did not change). */
     ProxySettings withRateLimits(RateLimits limits) {
         return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
-                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, debug, trustedEdges, limits,
-                headers);
+                retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, queueTimeoutNanos, maxQueue, debug,
+                trustedEdges, limits, headers);
     }
 
     /** The top-level rate limiter, or {@code null} when there is none. */
@@ -78,7 +90,7 @@ public record ProxySettings(
     }
 
     /**
-     * The settings of requests routed to {@code pool}: its retries and response timeout, the rest
+     * The settings of requests routed to {@code pool}: its retries, response timeout and queue wait, the rest
      * from the top level.
      */
     public static ProxySettings from(BalancerConfig config, PoolConfig pool) {
@@ -97,6 +109,8 @@ public record ProxySettings(
                 retry.replayBodyBytes(),
                 retry.budgetPercent(),
                 config.limits().maxConnections(),
+                timeouts.queue().toNanos(),
+                config.limits().maxQueue(),
                 config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
                 !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
                 top ? RateLimits.from(config) : null,

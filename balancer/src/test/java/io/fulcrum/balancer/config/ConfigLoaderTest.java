@@ -93,8 +93,9 @@ class ConfigLoaderTest {
                 health: { path: "/ready?full=1", interval: 500ms, timeout: 250ms, rise: 1, fall: 10 }
                 outlier: { consecutive-failures: 1, base-ejection: 1m, max-ejection: 1h, max-ejected-percent: 0 }
                 retry: { attempts: 10, budget-percent: 100, replay-body-bytes: 0, per-try-timeout: 5s }
-                timeouts: { connect: 2s, response: 1m, client-idle: 2m, backend-idle: 45s, drain: 1h }
-                limits: { max-header-bytes: 1024, max-uri-bytes: 256, max-body-bytes: 10000000000, max-connections: 1 }
+                timeouts: { connect: 2s, response: 1m, client-idle: 2m, backend-idle: 45s, drain: 1h, queue: 0s }
+                limits: { max-header-bytes: 1024, max-uri-bytes: 256, max-body-bytes: 10000000000, max-connections: 1,
+                          max-queue: 0 }
                 access-log: /var/log/fulcrum/access.log
                 backend-header: X-Fulcrum-Backend
                 trusted-edges: { networks: [10.0.0.0/8] }
@@ -115,8 +116,10 @@ class ConfigLoaderTest {
         assertEquals(new OutlierConfig(1, Duration.ofMinutes(1), Duration.ofHours(1), 0), c.outlier());
         assertEquals(new RetryConfig(10, 100, 0, Duration.ofSeconds(5)), c.retry());
         assertEquals(new TimeoutsConfig(Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMinutes(2),
-                Duration.ofSeconds(45), Duration.ofHours(1)), c.timeouts());
-        assertEquals(new LimitsConfig(1024, 256, 10_000_000_000L, 1), c.limits());
+                Duration.ofSeconds(45), Duration.ofHours(1), TimeoutsConfig.DEFAULT_TUNNEL_IDLE,
+                TimeoutsConfig.DEFAULT_REQUEST_HEAD, Duration.ZERO),
+                c.timeouts());
+        assertEquals(new LimitsConfig(1024, 256, 10_000_000_000L, 1, 0), c.limits());
         assertEquals("/var/log/fulcrum/access.log", c.accessLog());
         assertEquals("X-Fulcrum-Backend", c.backendHeader());
         assertEquals(new HeadersConfig(HeadersConfig.Forwarded.SET, HeadersConfig.From.ANY, HeadersConfig.From.ANY),
@@ -363,6 +366,8 @@ class ConfigLoaderTest {
                         "limits.max-body-bytes: out of range: -1 (expected: >= 0) (line 2)"),
                 arguments(ONE_BACKEND + "limits: {max-connections: 0}\n",
                         "limits.max-connections: out of range: 0 (expected: >= 1) (line 2)"),
+                arguments(ONE_BACKEND + "limits: {max-queue: -1}\n",
+                        "limits.max-queue: out of range: -1 (expected: >= 0) (line 2)"),
                 // access log and backend header
                 arguments(ONE_BACKEND + "access-log: \"a\\0b\"\n",
                         "access-log: not a valid file path: \"a\u0000b\" (expected: stdout, off or a file path) (line 2)"),

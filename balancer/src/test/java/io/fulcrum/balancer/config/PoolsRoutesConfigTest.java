@@ -52,7 +52,7 @@ class PoolsRoutesConfigTest {
                 retry: { attempts: 3, budget-percent: 50, per-try-timeout: 2s }
                 health: { path: /ping, rise: 4 }
                 outlier: { consecutive-failures: 7 }
-                timeouts: { response: 9s, connect: 300ms }
+                timeouts: { response: 9s, connect: 300ms, queue: 2s }
                 routing: { policy: round-robin, slow-start: 0s }
                 default-pool: web
                 pools:
@@ -61,7 +61,7 @@ class PoolsRoutesConfigTest {
                     retry: { attempts: 0, per-try-timeout: ~ }
                     health: { rise: 1 }
                     outlier: { base-ejection: 1s }
-                    timeouts: { response: 1s }
+                    timeouts: { response: 1s, queue: 250ms }
                     routing: { policy: random }
                   static:
                     backends: [{id: s1, url: "http://127.0.0.1:9002"}]
@@ -74,6 +74,8 @@ class PoolsRoutesConfigTest {
         assertEquals(Duration.ofSeconds(1), web.outlier().baseEjection());
         assertEquals(Duration.ofSeconds(1), web.timeouts().response());
         assertEquals(Duration.ofMillis(300), web.timeouts().connect());
+        assertEquals(Duration.ofMillis(250), web.timeouts().queue());
+        assertEquals(Duration.ofSeconds(2), c.pool("static").timeouts().queue());
         assertEquals(RoutingConfig.Policy.RANDOM, web.routing().policy());
         assertEquals(Duration.ZERO, web.routing().slowStart());
         PoolConfig stat = c.pool("static");
