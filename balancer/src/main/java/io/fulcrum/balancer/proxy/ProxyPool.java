@@ -2,13 +2,16 @@ package io.fulcrum.balancer.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.routing.BackendSnapshot;
 import io.fulcrum.balancer.routing.OutcomeListener;
 
 /**
  * One named pool as the request path sees it: its backends (the registry and its snapshots), the
- * outcome listener that ejects its outliers, its retry budget and its request-path settings
- * (retries and response timeout). A request's tries all stay in the pool its route chose.
+ * outcome listener that ejects its outliers, its retry budget, its request-path settings
+ * (retries, response timeout, queue wait) and the queue of its requests waiting for a backend
+ * below max-in-flight. A request's tries all stay in the pool its route chose.
  *
  * <p>Thread-safe: the settings are an immutable record behind a volatile field, swapped whole by
  * a reload; everything else is thread-safe itself.
@@ -18,6 +21,7 @@ public final class ProxyPool {
     private final BackendRegistry registry;
     private final RetryBudget retryBudget;
     private final OutcomeListener outcomeListener;
+    private final AdmissionQueue queue = new AdmissionQueue();
     private volatile ProxySettings settings;
 
     public ProxyPool(String name, BackendRegistry registry, RetryBudget retryBudget, OutcomeListener outcomeListener,
@@ -27,6 +31,23 @@ public final class ProxyPool {
         this.retryBudget = requireNonNull(retryBudget, "retryBudget");
         this.outcomeListener = requireNonNull(outcomeListener, "outcomeListener");
         this.settings = requireNonNull(settings, "settings");
+        // A new snapshot may bring room at once (backends added, back up, undrained, or a larger
+        // max-in-flight) without any request ending: waiters get turns for it.
+        registry.subscribe(snapshot -> queue.slotsFreed(freeSlots(snapshot)));
+    }
+
+    /** Slots free now at the routable backends of {@code snapshot}; an estimate, counters move. */
+    private int freeSlots(BackendSnapshot snapshot) {
+        if (queue.isEmpty()) {
+            return 0;
+        }
+        long free = 0;
+        for (Backend b : snapshot.backends()) {
+            if (b.state().routable()) {
+                free += Math.max(0, b.maxInFlight() - b.state().inFlight());
+            }
+        }
+        return (int) Math.min(free, queue.length());
     }
 
     public String name() {
@@ -43,6 +64,11 @@ public final class ProxyPool {
 
     public OutcomeListener outcomeListener() {
         return outcomeListener;
+    }
+
+    /** The requests waiting for a backend of this pool below its max-in-flight. */
+    public AdmissionQueue queue() {
+        return queue;
     }
 
     /** The settings of requests routed to this pool, read once per request. */
