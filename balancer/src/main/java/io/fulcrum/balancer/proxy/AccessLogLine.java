@@ -247,12 +247,16 @@ final class AccessLogLine extends LineBuffer {
     private static final byte[] D_BACKEND = " backend=".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] D_AVOIDED = " avoided=".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] D_HELD_DOWN = " held-down=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_QUEUED = " queued=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_MS = "ms".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] D_QUEUE = " queue=".getBytes(StandardCharsets.US_ASCII);
 
     /** The characters of the decision's variable parts (its fixed parts are in JSON_FIXED). */
     private static int decisionChars(DecisionTrace t) {
         Backend chosen = t.chosen();
         return nullable(t.clientRegion()) + t.pass().label().length()
-                + (chosen == null ? 0 : nullable(chosen.region()) + nullable(chosen.id()));
+                + (chosen == null ? 0 : nullable(chosen.region()) + nullable(chosen.id()))
+                + (t.queueRefusal() == null ? 0 : t.queueRefusal().length());
     }
 
     private static int nullable(String s) {
@@ -287,6 +291,15 @@ final class AccessLogLine extends LineBuffer {
             p = copy(b, p, D_HELD_DOWN);
             p = number(b, p, t.heldDown());
         }
+        if (t.queuedNanos() >= 0) {
+            p = copy(b, p, D_QUEUED);
+            p = number(b, p, t.queuedMillis());
+            p = copy(b, p, D_MS);
+        }
+        if (t.queueRefusal() != null) {
+            p = copy(b, p, D_QUEUE);
+            p = jsonChars(b, p, t.queueRefusal());
+        }
         b[p++] = '"';
         return p;
     }
@@ -316,6 +329,15 @@ final class AccessLogLine extends LineBuffer {
         if (t.heldDown() > 0) {
             ascii(" held-down=");
             number(t.heldDown());
+        }
+        if (t.queuedNanos() >= 0) {
+            ascii(" queued=");
+            number(t.queuedMillis());
+            ascii("ms");
+        }
+        if (t.queueRefusal() != null) {
+            ascii(" queue=");
+            logfmtEscaped(t.queueRefusal());
         }
         put((byte) '"');
     }

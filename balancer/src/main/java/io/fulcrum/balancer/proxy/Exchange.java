@@ -40,13 +40,23 @@ import java.util.List;
  *       │  ▲           │            │  │            │                          ▲
  *       │  └───────────┴────────────┘  └────────────┼── (early response) ──►   │
  *       │        retry: a new Attempt                │                          │
- *       └───────────────── failure, cancel, or no backend ──────────────────────┘
+ *       └──────────── failure, cancel, no backend, queue full ──────────────────┘
+ *
+ *   SELECTING ──► QUEUED ──► SELECTING   every backend full: wait, and select again on a turn
+ *                   └──────► DONE        the wait ran out (503), or the client left
  * </pre>
  *
  * Each try is one {@link Attempt} (backend, connection, timings, outcome); a retry is a new one.
  * The request body lives in a {@link ReplayBuffer}, the retry rules in {@link RetryPolicy}, and the
  * client connection is reached only through {@link ClientSide}. Transitions are checked with
  * {@code assert}, so an impossible one fails the tests loudly and costs nothing in production.
+ *
+ * <p>Admission: a request that finds every backend of its pool at max-in-flight waits in the pool's
+ * {@link AdmissionQueue} (QUEUED) for at most {@code timeouts.queue}; each turn the queue gives it
+ * selects again, and a request still without a backend at the end gets 503 with
+ * {@code Retry-After}. The wait counts in the client's whole wait below, as HAProxy's
+ * {@code timeout queue} counts before its server timeout: the queue wait ends at whichever of the
+ * two comes first, with the 503 (no backend ever saw the request, so it is no gateway timeout).
  *
  * <p>Deadlines: {@code timeouts.response} bounds the client's whole wait, from its request complete
  * to the response head, whatever the number of tries; each retry gets what remains, and when it
@@ -65,6 +75,8 @@ final class Exchange implements FutureListener<Channel> {
     enum State {
         /** Choosing a backend (first try or retry). */
         SELECTING,
+        /** Every backend was full: waiting in the pool's queue for a turn to select again. */
+        QUEUED,
         /** Waiting for a new connection to the chosen backend. */
         CONNECTING,
         /** The request head is written; its body may still be coming from the client. */
@@ -82,7 +94,9 @@ final class Exchange implements FutureListener<Channel> {
         boolean canGoTo(State next) {
             return switch (this) {
                 // SELECTING again: a connection that failed at once (no listener turn) is retried at once.
-                case SELECTING -> next == CONNECTING || next == SENDING || next == SELECTING || next == DONE;
+                case SELECTING -> next == CONNECTING || next == SENDING || next == SELECTING || next == QUEUED
+                        || next == DONE;
+                case QUEUED -> next == SELECTING || next == DONE;
                 case CONNECTING -> next == SENDING || next == SELECTING || next == DONE;
                 case SENDING -> next == AWAITING_HEAD || next == STREAMING || next == SELECTING || next == DONE;
                 case AWAITING_HEAD -> next == STREAMING || next == TUNNELING || next == SELECTING || next == DONE;
@@ -147,6 +161,12 @@ final class Exchange implements FutureListener<Channel> {
     private List<RequestRecord.Try> tryLog;
     /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
     private DecisionTrace trace;
+    /** The place in the pool's queue while QUEUED, else {@code null}. */
+    private AdmissionQueue.Ticket ticket;
+    /** When the queue wait ends while QUEUED. */
+    private long queueDeadline;
+    /** The try selected from the queue opens a new connection (a retry after a lost one). */
+    private boolean queuedFresh;
 
     Exchange(ClientSide client, ProxyContext proxy, ProxySettings settings, HttpRequest request, String requestId,
             String clientRegion, String clientAddress) {
@@ -325,18 +345,61 @@ final class Exchange implements FutureListener<Channel> {
     // ---- backend choice and connection ----
 
     /**
-     * Chooses a backend for the next try and gets it a connection.
+     * Chooses a backend for the next try and gets it a connection. When every backend is full the
+     * request waits in the pool's queue, if it has one; a request that finds others waiting joins
+     * them at the back without selecting, so that the oldest are served first.
      *
      * @param freshConnection open a new connection instead of reusing an idle one
      */
     private void select(boolean freshConnection) {
-        LoadBalancer lb = pool.registry().current().loadBalancer();
-        RequestInfo info = tries.routing();
+        AdmissionQueue queue = pool.queue();
+        boolean queues = settings.queues();
+        newTrace();
+        Backend chosen;
+        if (queues && !queue.isEmpty() && queue.length() < settings.maxQueue()) {
+            chosen = null;
+            if (trace != null) {
+                trace.queuedBehind(tries.routing());
+            }
+        } else {
+            chosen = choose();
+        }
+        if (chosen != null) {
+            proceed(chosen, freshConnection);
+        } else if (queues && worthWaiting()) {
+            enqueue(freshConnection);
+        } else {
+            fail(UpstreamFailure.NO_BACKEND);
+        }
+    }
+
+    /**
+     * Whether a backend of the pool could take the request once it has room: one that is not
+     * draining (selection falls back to those in panic mode). A pool that is empty or all draining
+     * gets no slot by waiting, so its requests fail at once, as HAProxy's do without a usable server.
+     */
+    private boolean worthWaiting() {
+        List<Backend> backends = pool.registry().current().backends();
+        for (int i = 0, n = backends.size(); i < n; i++) {
+            if (!backends.get(i).state().draining()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void newTrace() {
         if (facts.debug()) {
             trace = DecisionTrace.fullTrace();
         } else if (proxy.accessLog().enabled()) {
             trace = DecisionTrace.compactTrace();
         }
+    }
+
+    /** A backend below its max-in-flight with its slot taken, or {@code null} when none has room. */
+    private Backend choose() {
+        LoadBalancer lb = pool.registry().current().loadBalancer();
+        RequestInfo info = tries.routing();
         Backend chosen = lb.select(info, trace);
         if (chosen != null && !chosen.tryAcquire()) {
             // Lost a race for the last slot; one more choice before giving up.
@@ -345,10 +408,66 @@ final class Exchange implements FutureListener<Channel> {
                 chosen = null;
             }
         }
-        if (chosen == null) {
-            fail(UpstreamFailure.NO_BACKEND);
+        return chosen;
+    }
+
+    /** Waits in the pool's queue, or answers 503 when it is full. */
+    private void enqueue(boolean freshConnection) {
+        long now = proxy.clock().nanoTime();
+        AdmissionQueue.Ticket t = pool.queue().offer(settings.maxQueue(), client.eventLoop(), this::onQueueTurn, now);
+        if (t == null) {
+            if (trace != null) {
+                trace.queueFull();
+            }
+            fail(UpstreamFailure.QUEUE_FULL);
             return;
         }
+        ticket = t;
+        queuedFresh = freshConnection;
+        queueDeadline = now + settings.queueTimeoutNanos();
+        transition(State.QUEUED);
+        client.armResponseTimer(responseDeadline());
+    }
+
+    /**
+     * The queue gave this request a turn (a slot was freed somewhere in the pool); on this
+     * exchange's loop. It selects as any request does; without room it keeps its place.
+     */
+    private void onQueueTurn() {
+        AdmissionQueue.Ticket t = ticket;
+        if (state != State.QUEUED || t == null) {
+            return;
+        }
+        newTrace();
+        Backend chosen = choose();
+        if (chosen == null) {
+            pool.queue().lost(t);
+            return;
+        }
+        ticket = null;
+        long waited = pool.queue().won(t, proxy.clock().nanoTime());
+        if (trace != null) {
+            trace.queued(waited, null);
+        }
+        transition(State.SELECTING);
+        proceed(chosen, queuedFresh);
+    }
+
+    /** Leaves the pool's queue, if in it, without a backend. */
+    private void leaveQueue(AdmissionQueue.Exit why) {
+        AdmissionQueue.Ticket t = ticket;
+        if (t == null) {
+            return;
+        }
+        ticket = null;
+        long waited = pool.queue().leave(t, why, proxy.clock().nanoTime());
+        if (trace != null && waited >= 0) {
+            trace.queued(waited, why == AdmissionQueue.Exit.TIMEOUT ? "timeout" : null);
+        }
+    }
+
+    /** Starts a try at {@code chosen}, whose slot is taken, and gets it a connection. */
+    private void proceed(Backend chosen, boolean freshConnection) {
         tries.started();
         // Read after the backend's slot was taken: a try is sent no earlier than the backend's
         // last sign of progress (tryAcquire starts its busy time), so "answered nothing since
@@ -457,6 +576,9 @@ final class Exchange implements FutureListener<Channel> {
         if (state == State.DONE || state == State.STREAMING || state == State.TUNNELING) {
             return 0;
         }
+        if (state == State.QUEUED) {
+            return overallDeadline != 0 && overallDeadline - queueDeadline < 0 ? overallDeadline : queueDeadline;
+        }
         long perTry = attempt == null ? 0 : attempt.deadline;
         if (perTry == 0) {
             return overallDeadline;
@@ -470,6 +592,12 @@ final class Exchange implements FutureListener<Channel> {
      * fails and may be retried with the time that remains.
      */
     void onResponseTimeout() {
+        if (state == State.QUEUED) {
+            // No backend had room for the whole wait; none saw the request: 503, not 504.
+            leaveQueue(AdmissionQueue.Exit.TIMEOUT);
+            fail(UpstreamFailure.QUEUE_TIMEOUT);
+            return;
+        }
         if (state == State.DONE || state == State.STREAMING || state == State.TUNNELING || attempt == null) {
             return;
         }
@@ -882,6 +1010,8 @@ final class Exchange implements FutureListener<Channel> {
             pending.cancel(false);
         }
         if (a.end(outcome, nowNanos)) {
+            // The slot is free: the oldest request waiting in the pool's queue gets a turn.
+            pool.queue().slotFreed();
             pool.outcomeListener().onOutcome(a.backend, outcome);
             if (tryLog == null) {
                 tryLog = new ArrayList<>(2);
@@ -911,7 +1041,7 @@ final class Exchange implements FutureListener<Channel> {
         error = failure == UpstreamFailure.MALFORMED_RESPONSE && malformedDetail != null
                 ? failure.message() + ": " + malformedDetail : failure.message();
         client.writeError(this, failure.status(), failure.message(), !body.complete() && !bodyless,
-                failure == UpstreamFailure.NO_BACKEND);
+                failure.retryAfter());
         finish();
     }
 
@@ -940,6 +1070,7 @@ final class Exchange implements FutureListener<Channel> {
         }
         // The frontend's timer is shared by the connection's requests; it finds no deadline here
         // and re-arms for the next one, so nothing is scheduled or cancelled per request.
+        leaveQueue(AdmissionQueue.Exit.CANCELLED);
         transition(State.DONE);
         body.release();
         tries.release(pool.retryBudget());

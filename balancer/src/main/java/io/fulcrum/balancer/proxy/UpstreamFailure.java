@@ -8,8 +8,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  * only remedy then is to close the connection.
  */
 public enum UpstreamFailure {
-    /** No backend is routable, or every candidate is at its max-in-flight. */
+    /** No backend is routable, or every candidate is at its max-in-flight and there is no queue. */
     NO_BACKEND(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend available"),
+    /** Every candidate stayed at its max-in-flight for the whole queue wait ({@code timeouts.queue}). */
+    QUEUE_TIMEOUT(HttpResponseStatus.SERVICE_UNAVAILABLE, "queue timeout"),
+    /** Every candidate is at its max-in-flight and the pool's queue is at {@code limits.max-queue}. */
+    QUEUE_FULL(HttpResponseStatus.SERVICE_UNAVAILABLE, "queue full"),
     /** The connection to the backend could not be made. */
     CONNECT_FAILED(HttpResponseStatus.BAD_GATEWAY, "backend connection failed"),
     /** The backend closed or reset the connection before the response headers. */
@@ -33,5 +37,13 @@ public enum UpstreamFailure {
 
     public String message() {
         return message;
+    }
+
+    /**
+     * Whether the answer carries {@code Retry-After} (RFC 9110 section 10.2.3): the balancer had
+     * no room for the request now, which a client may try again shortly.
+     */
+    public boolean retryAfter() {
+        return this == NO_BACKEND || this == QUEUE_TIMEOUT || this == QUEUE_FULL;
     }
 }

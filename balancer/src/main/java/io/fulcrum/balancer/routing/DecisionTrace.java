@@ -9,7 +9,8 @@ import java.util.function.ToDoubleFunction;
  * Why a request went where it went: the client's region and where it came from (the region header
  * or the balancer's own), which pass of the selection found the backend (its own region, a
  * spill-over region, any capacity once everything was saturated, or panic mode), and, in full mode,
- * every candidate of the client's plan with the terms of its cost.
+ * every candidate of the client's plan with the terms of its cost; and whether the request waited
+ * in its pool's queue for a backend below max-in-flight, how long, and why it left without one.
  *
  * <p>A {@link LoadBalancer} fills it during {@link LoadBalancer#select(RequestInfo, DecisionTrace)};
  * the proxy writes {@link #compact()} to the access log and {@link #detailed()} to a debug response
@@ -60,6 +61,9 @@ public final class DecisionTrace {
     private int excluded;
     private int heldDown;
     private List<Candidate> candidates = List.of();
+    /** Time spent in the pool's queue, or -1 when the request did not wait there. */
+    private long queuedNanos = -1;
+    private String queueRefusal;
 
     private DecisionTrace(boolean full, boolean explain) {
         this.full = full;
@@ -107,6 +111,45 @@ public final class DecisionTrace {
         this.heldDown = count;
     }
 
+    /**
+     * The request joined its pool's queue behind others without a selection of its own (the
+     * queue keeps arrival order): the trace knows its region as asked for, no choice.
+     */
+    public void queuedBehind(RequestInfo request) {
+        request(request, request.clientRegion());
+        chose(null, Pass.NONE);
+    }
+
+    /**
+     * The request waited {@code waitNanos} in its pool's queue; {@code refusal} says why it left
+     * without a backend ({@code timeout}), or is {@code null} when this selection served it.
+     */
+    public void queued(long waitNanos, String refusal) {
+        this.queuedNanos = Math.max(0, waitNanos);
+        this.queueRefusal = refusal;
+    }
+
+    /** The pool's queue had no room for the request ({@code limits.max-queue}); it did not wait. */
+    public void queueFull() {
+        this.queuedNanos = -1;
+        this.queueRefusal = "full";
+    }
+
+    /** Time spent in the pool's queue, or -1 when the request did not wait there. */
+    public long queuedNanos() {
+        return queuedNanos;
+    }
+
+    /** Whole milliseconds spent in the pool's queue, or -1 when the request did not wait there. */
+    public long queuedMillis() {
+        return queuedNanos < 0 ? -1 : queuedNanos / 1_000_000;
+    }
+
+    /** Why the queue let the request go without a backend ({@code timeout}, {@code full}), or {@code null}. */
+    public String queueRefusal() {
+        return queueRefusal;
+    }
+
     void candidates(List<Candidate> candidates) {
         this.candidates = List.copyOf(candidates);
     }
@@ -152,8 +195,10 @@ public final class DecisionTrace {
     /**
      * One short line for the access log, e.g.
      * {@code region=eu-west(header) pass=spillover to=us-east backend=us-1}, with {@code avoided=n}
-     * when a retry avoided backends already tried and {@code held-down=n} when backends of the
-     * client's region were held down after failed connects.
+     * when a retry avoided backends already tried, {@code held-down=n} when backends of the
+     * client's region were held down after failed connects, {@code queued=ms} when the request
+     * waited in its pool's queue, and {@code queue=timeout} or {@code queue=full} when the queue
+     * let it go without a backend.
      */
     public String compact() {
         StringBuilder s = new StringBuilder(80)
@@ -167,6 +212,12 @@ public final class DecisionTrace {
         }
         if (heldDown > 0) {
             s.append(" held-down=").append(heldDown);
+        }
+        if (queuedNanos >= 0) {
+            s.append(" queued=").append(queuedMillis()).append("ms");
+        }
+        if (queueRefusal != null) {
+            s.append(" queue=").append(queueRefusal);
         }
         return s.toString();
     }

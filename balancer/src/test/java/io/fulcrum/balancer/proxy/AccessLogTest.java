@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.metrics.RequestRecord;
+import io.fulcrum.balancer.routing.DecisionTrace;
 import io.fulcrum.balancer.routing.TestTraces;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -74,6 +75,20 @@ class AccessLogTest {
         assertEquals("region=us-east(default) pass=local to=us-east backend=us-2 avoided=1", n.get("decision").asText());
         assertFalse(n.has("error"), "only for the balancer's own answers");
         assertFalse(line.contains("\n"), "one line");
+    }
+
+    @Test
+    void theDecisionShowsTheQueueInBothFormats() throws Exception {
+        DecisionTrace trace = TestTraces.retryThatAvoidedOne();
+        trace.queued(250_000_000, "timeout");
+        RequestRecord r = new RequestRecord(1_764_500_040_000L, "r", null, "c", "GET", null, "/", "HTTP/1.1", 503,
+                RequestRecord.COMPLETED, 0, 0, 250_000_000L, -1, null, null, List.of(), trace, "queue timeout");
+        JsonNode n = JSON.readTree(AccessLog.format(r, AccessLog.Format.JSON));
+        assertEquals(trace.compact(), n.get("decision").asText());
+        assertTrue(n.get("decision").asText().endsWith(" queued=250ms queue=timeout"), n.get("decision").asText());
+        assertEquals("queue timeout", n.get("error").asText());
+        String logfmt = AccessLog.format(r, AccessLog.Format.LOGFMT);
+        assertTrue(logfmt.contains("decision=\"" + trace.compact() + "\""), logfmt);
     }
 
     @Test

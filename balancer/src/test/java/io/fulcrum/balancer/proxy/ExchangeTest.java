@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.proxy.Exchange.State;
@@ -41,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -316,11 +318,180 @@ class ExchangeTest {
         assertEquals(0, backendState("b1").inFlight());
     }
 
+    // ---- the admission queue: one backend with one slot ----
+
+    private final BackendRegistry oneSlot = new BackendRegistry("local",
+            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
+            List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 1)), clock, new SplittableRandom(1));
+
+    private static ProxySettings queueing(long queueNanos, int maxQueue) {
+        return new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 0, 65536, 20, 100, queueNanos, maxQueue,
+                null, null, null, HeadersConfig.DEFAULT);
+    }
+
+    /** A bodyless GET on {@code oneSlot} from its own client (its own event loop). */
+    private Exchange startGetOnOneSlot(ProxyContext proxy, RecordingClient c, ProxySettings settings) {
+        Exchange ex = new Exchange(c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
+                "127.0.0.1");
+        c.exchange = ex;
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.flushToBackend();
+        return ex;
+    }
+
+    private ProxyContext oneSlotProxy(ProxySettings settings) {
+        return new ProxyContext(oneSlot, pool, settings, new RetryBudget(), (backend, outcome) -> outcomes.add(outcome),
+                AccessLog.OFF, null, clock);
+    }
+
+    @Test
+    void aRequestFindingEveryBackendFullWaitsAndTakesTheSlotWhenItFrees() {
+        ProxySettings settings = queueing(SECOND, 10);
+        ProxyContext proxy = oneSlotProxy(settings);
+        RecordingClient second = new RecordingClient();
+        try {
+            Exchange first = startGetOnOneSlot(proxy, client, settings);
+            assertEquals(State.AWAITING_HEAD, first.state());
+            Exchange waiting = startGetOnOneSlot(proxy, second, settings);
+            assertEquals(State.QUEUED, waiting.state());
+            assertEquals(now + SECOND, waiting.responseDeadline(), "the queue wait, inside the whole wait");
+            assertEquals(1, proxy.firstPool().queue().length());
+            second.loop.runPendingTasks();
+            assertEquals(State.QUEUED, waiting.state(), "its first turn found no room: it keeps its place");
+
+            respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
+            assertEquals(State.DONE, first.state());
+            assertEquals(State.QUEUED, waiting.state(), "its turn runs on its own loop");
+            second.loop.runPendingTasks();
+
+            assertEquals(State.AWAITING_HEAD, waiting.state());
+            assertEquals(1, oneSlot.current().byId("b1").state().inFlight());
+            assertEquals(0, proxy.firstPool().queue().length());
+            respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
+            assertEquals(200, second.status());
+            assertEquals(List.of(), second.errors);
+        } finally {
+            second.releaseAll();
+        }
+    }
+
+    @Test
+    void aQueuedRequestWhoseWaitRunsOutGets503WithRetryAfter() {
+        ProxySettings settings = queueing(SECOND, 10);
+        ProxyContext proxy = oneSlotProxy(settings);
+        RecordingClient second = new RecordingClient();
+        try {
+            startGetOnOneSlot(proxy, client, settings);
+            Exchange waiting = startGetOnOneSlot(proxy, second, settings);
+            assertEquals(State.QUEUED, waiting.state());
+
+            now += SECOND;
+            waiting.onResponseTimeout();
+
+            assertEquals(State.DONE, waiting.state());
+            assertEquals(List.of(503), second.errors);
+            assertEquals(List.of(UpstreamFailure.QUEUE_TIMEOUT.message()), second.errorMessages);
+            assertTrue(second.retryAfter);
+            assertEquals(0, proxy.firstPool().queue().length());
+            assertEquals(1, proxy.firstPool().queue().timedOut());
+            assertEquals(1, oneSlot.current().byId("b1").state().inFlight(), "the first still holds its slot");
+        } finally {
+            second.releaseAll();
+        }
+    }
+
+    @Test
+    void aQueuedRequestWhoseClientLeavesIsForgottenAndTheNextWaiterGetsTheSlot() {
+        ProxySettings settings = queueing(SECOND, 10);
+        ProxyContext proxy = oneSlotProxy(settings);
+        RecordingClient gone = new RecordingClient();
+        RecordingClient third = new RecordingClient();
+        try {
+            Exchange first = startGetOnOneSlot(proxy, client, settings);
+            Exchange left = startGetOnOneSlot(proxy, gone, settings);
+            Exchange next = startGetOnOneSlot(proxy, third, settings);
+            assertEquals(State.QUEUED, next.state(), "behind the one waiting, without a selection of its own");
+            assertEquals(2, proxy.firstPool().queue().length());
+
+            left.onClientClosed();
+            assertEquals(State.DONE, left.state());
+            assertEquals(1, proxy.firstPool().queue().length());
+            respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
+            assertEquals(State.DONE, first.state());
+            gone.loop.runPendingTasks();
+            third.loop.runPendingTasks();
+
+            assertEquals(State.AWAITING_HEAD, next.state());
+            assertEquals(List.of(), gone.errors, "nothing is sent to a client that left");
+            assertEquals(0, proxy.firstPool().queue().timedOut());
+        } finally {
+            gone.releaseAll();
+            third.releaseAll();
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, 10", "1000000000, 0"})
+    void withoutAQueueAFullPoolAnswers503AtOnce(long queueNanos, int maxQueue) {
+        ProxySettings settings = queueing(queueNanos, maxQueue);
+        ProxyContext proxy = oneSlotProxy(settings);
+        RecordingClient second = new RecordingClient();
+        try {
+            startGetOnOneSlot(proxy, client, settings);
+            Exchange refused = startGetOnOneSlot(proxy, second, settings);
+
+            assertEquals(State.DONE, refused.state());
+            assertEquals(List.of(503), second.errors);
+            assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), second.errorMessages);
+            assertTrue(second.retryAfter);
+            assertEquals(0, proxy.firstPool().queue().queued());
+        } finally {
+            second.releaseAll();
+        }
+    }
+
+    @Test
+    void aFullQueueAnswers503AtOnce() {
+        ProxySettings settings = queueing(SECOND, 1);
+        ProxyContext proxy = oneSlotProxy(settings);
+        RecordingClient second = new RecordingClient();
+        RecordingClient third = new RecordingClient();
+        try {
+            startGetOnOneSlot(proxy, client, settings);
+            assertEquals(State.QUEUED, startGetOnOneSlot(proxy, second, settings).state());
+            Exchange refused = startGetOnOneSlot(proxy, third, settings);
+
+            assertEquals(State.DONE, refused.state());
+            assertEquals(List.of(UpstreamFailure.QUEUE_FULL.message()), third.errorMessages);
+            assertTrue(third.retryAfter);
+            assertEquals(1, proxy.firstPool().queue().refusedFull());
+        } finally {
+            second.releaseAll();
+            third.releaseAll();
+        }
+    }
+
+    @Test
+    void aPoolWhoseBackendsAllDrainFailsAtOnceEvenWithAQueue() {
+        ProxySettings settings = queueing(SECOND, 10);
+        ProxyContext proxy = oneSlotProxy(settings);
+        oneSlot.current().byId("b1").state().setDraining(true);
+        oneSlot.refresh();
+
+        Exchange refused = startGetOnOneSlot(proxy, client, settings);
+
+        assertEquals(State.DONE, refused.state());
+        assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), client.errorMessages);
+        assertEquals(0, proxy.firstPool().queue().queued(), "no slot comes to a pool that only drains");
+    }
+
     @ParameterizedTest
     @EnumSource(State.class)
     void onlyTheDocumentedTransitionsAreAllowed(State from) {
         Map<State, Set<State>> allowed = Map.of(
-                State.SELECTING, EnumSet.of(State.CONNECTING, State.SENDING, State.SELECTING, State.DONE),
+                State.SELECTING, EnumSet.of(State.CONNECTING, State.SENDING, State.SELECTING, State.QUEUED, State.DONE),
+                State.QUEUED, EnumSet.of(State.SELECTING, State.DONE),
                 State.CONNECTING, EnumSet.of(State.SENDING, State.SELECTING, State.DONE),
                 State.SENDING, EnumSet.of(State.AWAITING_HEAD, State.STREAMING, State.SELECTING, State.DONE),
                 State.AWAITING_HEAD, EnumSet.of(State.STREAMING, State.TUNNELING, State.SELECTING, State.DONE),
@@ -432,6 +603,8 @@ class ExchangeTest {
         final StringBuilder body = new StringBuilder();
         final List<Integer> interim = new ArrayList<>();
         final List<Integer> errors = new ArrayList<>();
+        final List<String> errorMessages = new ArrayList<>();
+        boolean retryAfter;
         /** The deadlines the exchange asked the connection's timer for, in order. */
         final List<Long> timers = new ArrayList<>();
         Exchange exchange;
@@ -496,6 +669,8 @@ class ExchangeTest {
         public void writeError(Exchange ex, HttpResponseStatus status, String message, boolean close,
                 boolean retryAfter) {
             errors.add(status.code());
+            errorMessages.add(message);
+            this.retryAfter |= retryAfter;
         }
 
         @Override

@@ -111,4 +111,36 @@ class DecisionTraceTest {
         assertEquals(eu1, lb.select(new RequestInfo(null, List.of(us1)), trace));
         assertEquals("region=us-east(default) pass=spillover to=eu-west backend=eu-1 avoided=1", trace.compact());
     }
+
+    @Test
+    void aRequestServedFromTheQueueShowsItsWait() {
+        LoadBalancer lb = build();
+        DecisionTrace trace = DecisionTrace.compactTrace();
+        lb.select(RequestInfo.DEFAULT, trace);
+        trace.queued(12_700_000, null);
+        assertEquals("region=us-east(default) pass=local to=us-east backend=us-1 queued=12ms", trace.compact());
+        assertTrue(trace.detailed().startsWith(trace.compact()), trace.detailed());
+    }
+
+    @Test
+    void aQueueThatLetARequestGoSaysWhy() {
+        LoadBalancer lb = build();
+        occupy(us1, 10);
+        occupy(eu1, 10);
+        DecisionTrace timedOut = DecisionTrace.compactTrace();
+        lb.select(RequestInfo.DEFAULT, timedOut);
+        timedOut.queued(1_000_000_000, "timeout");
+        assertEquals("region=us-east(default) pass=none queued=1000ms queue=timeout", timedOut.compact());
+
+        DecisionTrace full = DecisionTrace.compactTrace();
+        lb.select(RequestInfo.DEFAULT, full);
+        full.queueFull();
+        assertEquals("region=us-east(default) pass=none queue=full", full.compact());
+        assertEquals(-1, full.queuedMillis());
+
+        DecisionTrace behind = DecisionTrace.compactTrace();
+        behind.queuedBehind(new RequestInfo("eu-west", List.of()));
+        behind.queued(3_000_000, "timeout");
+        assertEquals("region=eu-west(header) pass=none queued=3ms queue=timeout", behind.compact());
+    }
 }
