@@ -13,6 +13,7 @@ import io.fulcrum.balancer.health.OutlierDetector;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.proxy.AccessLog;
+import io.fulcrum.balancer.proxy.AdmissionQueue;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.proxy.ProxyServer;
 import io.fulcrum.balancer.proxy.ProxySettings;
@@ -129,6 +130,9 @@ public final class Balancer implements AutoCloseable {
         pools.onAdded(live -> {
             live.registry().subscribe(snapshot -> retain.run());
             metrics.bindPool(live.config().name(), live.registry());
+            AdmissionQueue queue = live.proxy().queue();
+            queue.recordWaitsTo(metrics.bindQueue(live.config().name(), queue::length, queue::timedOut,
+                    queue::refusedFull));
             // A pool added by a reload: its addresses are pooled from now on.
             retain.run();
         });

@@ -12,12 +12,14 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,8 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 
@@ -78,6 +82,12 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String PROXY_PROTOCOL_REFUSED = "fulcrum.proxy.protocol.refused";
     public static final String TLS_HANDSHAKE_FAILURES = "fulcrum.tls.handshake.failures";
     public static final String CLIENT_HEAD_TIMEOUTS = "fulcrum.client.head.timeouts";
+    /** Requests waiting now in a pool's queue for a backend below max-in-flight. */
+    public static final String QUEUE_LENGTH = "fulcrum.queue.length";
+    /** Time each queued request spent in its pool's queue, served or not. */
+    public static final String QUEUE_WAIT = "fulcrum.queue.wait";
+    /** Requests the queue answered with 503, by {@code reason}: {@code timeout} or {@code full}. */
+    public static final String QUEUE_REFUSED = "fulcrum.queue.refused";
 
     public static final String TAG_BACKEND = "backend";
     public static final String TAG_POOL = "pool";
@@ -122,6 +132,8 @@ public final class BalancerMetrics implements AutoCloseable {
     /** The registries bound, by pool name, for the gauges of all pools together. */
     private final Map<String, BackendRegistry> poolRegistries = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Gauge> poolGauges = new HashMap<>();
+    /** Per pool: the meters of its queue. */
+    private final Map<String, List<Meter>> queueMeters = new HashMap<>();
     private boolean backendsGauge;
 
     private record BoundBackend(BackendState state, List<Meter> meters) {
@@ -298,8 +310,53 @@ public final class BalancerMetrics implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Binds the meters of the pool {@code pool}'s queue: its length and refusals, read when
+     * scraped, and a histogram of the waits, recorded through the returned consumer (nanoseconds)
+     * as each waiter leaves the queue. Removed by {@link #unbindPool}.
+     *
+     * @param length requests waiting now
+     * @param timedOut requests whose wait ran out so far
+     * @param full requests refused so far because the queue was at its length
+     */
+    public synchronized LongConsumer bindQueue(String pool, IntSupplier length, LongSupplier timedOut,
+            LongSupplier full) {
+        requireNonNull(pool, "pool");
+        requireNonNull(length, "length");
+        requireNonNull(timedOut, "timedOut");
+        requireNonNull(full, "full");
+        List<Meter> meters = new ArrayList<>(4);
+        meters.add(Gauge.builder(QUEUE_LENGTH, keep(length), IntSupplier::getAsInt).tag(TAG_POOL, pool)
+                .description("Requests waiting in the pool's queue for a backend below max-in-flight")
+                .register(registry));
+        meters.add(FunctionCounter.builder(QUEUE_REFUSED, keep(timedOut), LongSupplier::getAsLong)
+                .tag(TAG_POOL, pool).tag(TAG_REASON, "timeout")
+                .description("Requests answered 503 by the pool's queue: their wait ran out, or the queue was full")
+                .register(registry));
+        meters.add(FunctionCounter.builder(QUEUE_REFUSED, keep(full), LongSupplier::getAsLong)
+                .tag(TAG_POOL, pool).tag(TAG_REASON, "full")
+                .description("Requests answered 503 by the pool's queue: their wait ran out, or the queue was full")
+                .register(registry));
+        Timer waits = Timer.builder(QUEUE_WAIT).tag(TAG_POOL, pool)
+                .description("Time requests spent in the pool's queue, whether a backend took them or not")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        meters.add(waits);
+        List<Meter> old = queueMeters.put(pool, meters);
+        if (old != null) {
+            old.stream().filter(m -> !meters.contains(m)).forEach(registry::remove);
+        }
+        return nanos -> waits.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
     /** Removes the meters of a pool that a reload removed. */
     public synchronized void unbindPool(String pool) {
+        List<Meter> queue = queueMeters.remove(pool);
+        if (queue != null) {
+            queue.forEach(registry::remove);
+        }
         Map<String, BoundBackend> bound = boundPools.remove(pool);
         poolRegistries.remove(pool);
         Gauge g = poolGauges.remove(pool);

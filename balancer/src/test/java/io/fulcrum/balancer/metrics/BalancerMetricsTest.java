@@ -137,4 +137,32 @@ class BalancerMetricsTest {
         assertEquals(4.0, prometheus.get(BalancerMetrics.BACKEND_CONNECTIONS).gauge().value());
         assertTrue(!prometheus.scrape().contains("NaN"), "no meter reads NaN");
     }
+
+    @Test
+    void aPoolsQueueHasItsLengthRefusalsAndWaitsUntilThePoolIsRemoved() {
+        BackendRegistry registry = new BackendRegistry("default", ROUTING, List.of(backend("a", 9001)));
+        BalancerMetrics metrics = new BalancerMetrics(prometheus).bindPool("api", registry);
+        AtomicLong length = new AtomicLong(3);
+        AtomicLong timedOut = new AtomicLong(2);
+        AtomicLong full = new AtomicLong(1);
+        java.util.function.LongConsumer waits = metrics.bindQueue("api", () -> (int) length.get(), timedOut::get,
+                full::get);
+        waits.accept(TimeUnit.MILLISECONDS.toNanos(250));
+
+        assertEquals(3.0, prometheus.get(BalancerMetrics.QUEUE_LENGTH).tag("pool", "api").gauge().value());
+        assertEquals(2.0, prometheus.get(BalancerMetrics.QUEUE_REFUSED).tag("pool", "api").tag("reason", "timeout")
+                .functionCounter().count());
+        assertEquals(1.0, prometheus.get(BalancerMetrics.QUEUE_REFUSED).tag("pool", "api").tag("reason", "full")
+                .functionCounter().count());
+        assertEquals(1, prometheus.get(BalancerMetrics.QUEUE_WAIT).tag("pool", "api").timer().count());
+        String text = prometheus.scrape();
+        assertTrue(text.contains("fulcrum_queue_length{pool=\"api\"} 3.0"), text);
+        assertTrue(text.contains("fulcrum_queue_refused_total{pool=\"api\",reason=\"timeout\"} 2.0"), text);
+        assertTrue(text.contains("fulcrum_queue_wait_seconds_bucket{pool=\"api\""), text);
+
+        metrics.unbindPool("api");
+        assertNull(prometheus.find(BalancerMetrics.QUEUE_LENGTH).gauge());
+        assertNull(prometheus.find(BalancerMetrics.QUEUE_REFUSED).functionCounter());
+        assertNull(prometheus.find(BalancerMetrics.QUEUE_WAIT).timer());
+    }
 }
