@@ -20,20 +20,25 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Admission over real sockets: when every backend is at max-in-flight the balancer answers 503 with
- * Retry-After at once instead of queueing, and serves again as soon as the backends drain.
+ * Admission over real sockets without a queue ({@code limits.max-queue: 0} or
+ * {@code timeouts.queue: 0s}): when every backend is at max-in-flight the balancer answers 503 with
+ * Retry-After at once, and serves again as soon as the backends drain. With the queue, see
+ * {@link AdmissionQueueE2eTest}.
  */
 class AdmissionE2eTest {
-    @Test
-    void allBackendsFullFailsFastWith503AndRecoversWhenTheyDrain() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"limits.max-queue", "timeouts.queue"})
+    void withoutAQueueAllBackendsFullFailsFastWith503AndRecoversWhenTheyDrain(String off) throws Exception {
         ExecutorService clients = Executors.newFixedThreadPool(3);
         try (ScriptedBackend a = ScriptedBackend.start("a");
                 ScriptedBackend b = ScriptedBackend.start("b");
                 Balancer balancer = BalancerYaml.routing("local", "policy: least-busy",
-                        List.of(Backend.of(a, "local", 1, 1), Backend.of(b, "local", 1, 2))).start()) {
+                        List.of(Backend.of(a, "local", 1, 1), Backend.of(b, "local", 1, 2)))
+                        .set(off, off.startsWith("timeouts") ? "0s" : "0").start()) {
             a.hold(true);
             b.hold(true);
 
@@ -51,12 +56,14 @@ class AdmissionE2eTest {
                 assertEquals(2, b.holding());
             });
 
-            // Full: the answer comes while the backends still hold their requests, so it was not queued.
+            // Full: the answer comes while the backends still hold their requests; it says there is
+            // no backend, not that a queue wait ran out.
             RawHttpClient.Response rejected;
             try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
                 rejected = c.get("/");
             }
             assertEquals(503, rejected.status());
+            assertTrue(rejected.bodyText().contains("no backend available"), rejected.bodyText());
             assertNotNull(rejected.header("Retry-After"), "503 for a full pool carries Retry-After");
             assertTrue(Integer.parseInt(rejected.header("Retry-After")) >= 0, rejected.header("Retry-After"));
             assertEquals(1, a.holding());
