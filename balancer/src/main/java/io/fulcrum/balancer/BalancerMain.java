@@ -70,7 +70,9 @@ public final class BalancerMain implements Callable<Integer> {
             loaded = ConfigLoader.load(config);
         } catch (ConfigException e) {
             PrintWriter err = spec.commandLine().getErr();
-            e.problems().forEach(err::println);
+            // Each line names the file, as a compiler's do: "balancer.yaml: backends[2].url: ... (line 14)".
+            String prefix = config + ": ";
+            e.problems().forEach(p -> err.println(p.startsWith(prefix) ? p : prefix + p));
             err.flush();
             return 2;
         }

@@ -73,6 +73,10 @@ class BalancerMainTest {
         assertTrue(problems.contains("colour"), problems);
         assertTrue(problems.contains("line 3"), problems);
         assertTrue(canBind(port), "a bad config must not listen");
+        for (String line : lines) {
+            assertTrue(line.startsWith(file + ": "), "each line names the file: " + line);
+        }
+        assertTrue(problems.contains(file + ": backends[0].url: "), problems);
     }
 
     @Test

@@ -63,6 +63,7 @@ final class TlsSection {
         }
         TlsConfig.Certificate certificate = certificate(m, s, e);
         List<TlsConfig.SniCertificate> sni = new ArrayList<>();
+        List<Section> sniSections = new ArrayList<>();
         Entry se = s.get("sni");
         if (se != null && m.checkTag(se.path(), se.value()) && !Mapper.isNull(se.value())) {
             if (!(se.value() instanceof SequenceNode seq)) {
@@ -79,6 +80,7 @@ final class TlsSection {
                     TlsConfig.Certificate c = certificate(m, is, new Entry(path, se.key(), item));
                     if (!names.isEmpty() && c != null) {
                         sni.add(new TlsConfig.SniCertificate(names, c));
+                        sniSections.add(is);
                     }
                 }
             }
@@ -86,14 +88,26 @@ final class TlsSection {
         if (certificate == null || m.hasProblems()) {
             return null;
         }
-        TlsConfig tls = new TlsConfig(listen, certificate, sni, protocols);
+        // Each certificate's context is built here once, so that files that cannot be used are a
+        // problem of the config, named by the field at fault.
+        boolean usable = usable(m, s, certificate, protocols);
+        for (int i = 0; i < sni.size(); i++) {
+            usable &= usable(m, sniSections.get(i), sni.get(i).certificate(), protocols);
+        }
+        return usable ? new TlsConfig(listen, certificate, sni, protocols) : null;
+    }
+
+    /** Whether a context can be built of {@code c}; else a problem at {@code key} or {@code cert}. */
+    private static boolean usable(Mapper m, Section s, TlsConfig.Certificate c, List<String> protocols) {
         try {
-            io.fulcrum.balancer.tls.TlsContexts.mapping(tls, true);
+            io.fulcrum.balancer.tls.TlsContexts.server(c, protocols, true);
+            return true;
+        } catch (io.fulcrum.balancer.tls.TlsContexts.KeyProblem ex) {
+            m.problem(s.child("key"), s.get("key").value(), "the key cannot be used: " + ex.getMessage());
         } catch (javax.net.ssl.SSLException | RuntimeException ex) {
             m.problem(s.child("cert"), s.get("cert").value(), "the certificates cannot be used: " + ex.getMessage());
-            return null;
         }
-        return tls;
+        return false;
     }
 
     private static List<String> serverNames(Mapper m, Section s, Node at) {

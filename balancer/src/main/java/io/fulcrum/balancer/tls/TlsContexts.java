@@ -64,7 +64,12 @@ public final class TlsContexts {
         // Each file is read once, and the context is built from the bytes that were checked: a
         // renewal that replaces the files meanwhile cannot pair one chain with another key.
         byte[] chainPem = read(certificate.chain());
-        byte[] keyPem = read(certificate.key());
+        byte[] keyPem;
+        try {
+            keyPem = read(certificate.key());
+        } catch (SSLException e) {
+            throw new KeyProblem(e.getMessage());
+        }
         checkKeyMatchesChain(certificate, chainPem, keyPem);
         // ALPN: h2 first when offered, else HTTP/1.1; a client that names neither gets HTTP/1.1.
         ApplicationProtocolConfig alpn = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
@@ -121,7 +126,7 @@ public final class TlsContexts {
             case "RSA" -> "SHA256withRSA";
             case "EC" -> "SHA256withECDSA";
             case "Ed25519", "EdDSA" -> "Ed25519";
-            default -> throw new SSLException("unsupported key algorithm " + key.getAlgorithm() + " in " + certificate.key());
+            default -> throw new KeyProblem("unsupported key algorithm " + key.getAlgorithm() + " in " + certificate.key());
         };
         try {
             byte[] probe = "fulcrum key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -133,12 +138,24 @@ public final class TlsContexts {
             verifier.initVerify(publicKey);
             verifier.update(probe);
             if (!verifier.verify(signature)) {
-                throw new SSLException("the key in " + certificate.key() + " does not belong to the first certificate of "
+                throw new KeyProblem("the key in " + certificate.key() + " does not belong to the first certificate of "
                         + certificate.chain());
             }
         } catch (java.security.GeneralSecurityException e) {
-            throw new SSLException("the key in " + certificate.key() + " does not belong to the first certificate of "
+            throw new KeyProblem("the key in " + certificate.key() + " does not belong to the first certificate of "
                     + certificate.chain() + " (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * The private key is what is wrong: not a PKCS#8 key, of an unsupported algorithm, or not the
+     * key of the chain's first certificate; the config names {@code key} for it, not {@code cert}.
+     */
+    public static final class KeyProblem extends SSLException {
+        private static final long serialVersionUID = 1L;
+
+        KeyProblem(String message) {
+            super(message);
         }
     }
 
@@ -156,14 +173,14 @@ public final class TlsContexts {
         int start = pem.indexOf(begin);
         int end = pem.indexOf("-----END PRIVATE KEY-----");
         if (start < 0 || end < start) {
-            throw new SSLException(file + " is not a PKCS#8 PEM private key (BEGIN PRIVATE KEY); convert one with"
+            throw new KeyProblem(file + " is not a PKCS#8 PEM private key (BEGIN PRIVATE KEY); convert one with"
                     + " openssl pkcs8 -topk8 -nocrypt -in old.key -out new.key");
         }
         byte[] der;
         try {
             der = java.util.Base64.getMimeDecoder().decode(pem.substring(start + begin.length(), end));
         } catch (IllegalArgumentException e) {
-            throw new SSLException(file + " is not valid PEM: " + e.getMessage());
+            throw new KeyProblem(file + " is not valid PEM: " + e.getMessage());
         }
         for (String algorithm : List.of("RSA", "EC", "Ed25519")) {
             try {
@@ -173,7 +190,7 @@ public final class TlsContexts {
                 // Try the next algorithm.
             }
         }
-        throw new SSLException(file + " holds no RSA, EC or Ed25519 private key");
+        throw new KeyProblem(file + " holds no RSA, EC or Ed25519 private key");
     }
 
     /** A digest of the files' contents (first 16 hex digits of SHA-256 over all of them). */

@@ -159,7 +159,8 @@ class TlsTerminationTest {
         ReloadResult result = balancer.reloader().reload("test").get(20, TimeUnit.SECONDS);
 
         assertFalse(result.applied(), "refused: " + result);
-        assertTrue(result.problems().toString().contains("tls.cert"), result.problems().toString());
+        assertTrue(result.problems().toString().contains("tls.key: the key cannot be used"),
+                result.problems().toString());
         assertEquals("localhost", presentedName(port, null), "the previous certificate still serves");
         assertEquals("b.test", presentedName(port, "b.test"));
     }
@@ -176,8 +177,29 @@ class TlsTerminationTest {
         ConfigException mismatched = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: "
                 + certs.resolve("b-test.key") + " }\n", "test.yaml"));
-        assertTrue(mismatched.problems().get(0).startsWith("tls.cert: the certificates cannot be used"),
+        assertTrue(mismatched.problems().get(0).startsWith("tls.key: the key cannot be used: the key in "),
                 mismatched.problems().toString());
+
+        Path garbage = Files.writeString(certs.resolve("garbage.key"), "not a key\n");
+        ConfigException notAKey = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
+                + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: " + garbage
+                + " }\n", "test.yaml"));
+        assertTrue(notAKey.problems().get(0).startsWith("tls.key: the key cannot be used: " + garbage
+                + " is not a PKCS#8 PEM private key"), notAKey.problems().toString());
+
+        ConfigException notAChain = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
+                + "tls: { listen: { port: 8443 }, cert: " + garbage + ", key: " + certs.resolve("localhost.key")
+                + " }\n", "test.yaml"));
+        assertTrue(notAChain.problems().get(0).startsWith("tls.cert: the certificates cannot be used"),
+                notAChain.problems().toString());
+
+        ConfigException sniKey = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
+                + "tls:\n  listen: { port: 8443 }\n  cert: " + certs.resolve("localhost.pem") + "\n  key: "
+                + certs.resolve("localhost.key") + "\n  sni:\n    - { names: [a.test], cert: " + certs.resolve("a-test.pem")
+                + ", key: " + certs.resolve("b-test.key") + " }\n", "test.yaml"));
+        assertEquals(1, sniKey.problems().size(), sniKey.problems().toString());
+        assertTrue(sniKey.problems().get(0).startsWith("tls.sni[0].key: the key cannot be used"),
+                sniKey.problems().toString());
 
         ConfigException oldProtocol = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: "
