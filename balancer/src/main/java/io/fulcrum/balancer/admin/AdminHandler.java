@@ -200,7 +200,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .select(new RequestInfo(region, List.of()), trace);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("clientRegion", trace.clientRegion());
-        body.put("regionSource", region == null ? "default" : "query");
+        body.put("regionSource", trace.regionSource());
         body.put("planRegion", trace.planRegion());
         body.put("pass", trace.pass().name().toLowerCase(Locale.ROOT));
         body.put("chosen", chosen == null ? null : chosen.id());

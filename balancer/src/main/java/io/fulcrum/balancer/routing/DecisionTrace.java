@@ -158,9 +158,12 @@ public final class DecisionTrace {
         return clientRegion;
     }
 
-    /** {@code header} when the region header named the client's region, else {@code default}. */
+    /**
+     * Where the client's region came from: {@code header} when the region header named it,
+     * {@code query} when {@code /explain}'s {@code region} parameter did, else {@code default}.
+     */
     public String regionSource() {
-        return regionFromHeader ? "header" : "default";
+        return !regionFromHeader ? "default" : explain ? "query" : "header";
     }
 
     /** The region whose plan was used (the balancer's own when the client's region has no backends). */

@@ -162,6 +162,10 @@ class AdminSecurityTest {
         var body = json(http.get(admin, "/explain?region=local"));
         assertEquals("local", body.get("clientRegion").asText());
         assertEquals("query", body.get("regionSource").asText());
+        assertTrue(body.get("summary").asText().startsWith("region=local(query) "), body.toString());
+        var byDefault = json(http.get(admin, "/explain"));
+        assertEquals("default", byDefault.get("regionSource").asText());
+        assertTrue(byDefault.get("summary").asText().startsWith("region=default(default) "), byDefault.toString());
         assertEquals("local", body.get("pass").asText());
         assertTrue(body.get("chosen").asText().matches("a|b"), body.toString());
         assertEquals(2, body.get("candidates").size());
