@@ -359,7 +359,7 @@ final class Exchange implements FutureListener<Channel> {
         if (queues && !queue.isEmpty() && queue.length() < settings.maxQueue()) {
             chosen = null;
             if (trace != null) {
-                trace.queuedBehind(tries.routing());
+                trace.queuedBehind(tries.routing(), pool.registry().localRegion());
             }
         } else {
             chosen = choose();

@@ -41,6 +41,11 @@ public final class BackendRegistry {
         update(localRegion, routing, backends);
     }
 
+    /** The balancer's own region, the one a request without a region header is from. */
+    public String localRegion() {
+        return localRegion;
+    }
+
     /** The snapshot in force. */
     public BackendSnapshot current() {
         return current.get();

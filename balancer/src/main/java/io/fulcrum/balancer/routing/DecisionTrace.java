@@ -113,10 +113,12 @@ public final class DecisionTrace {
 
     /**
      * The request joined its pool's queue behind others without a selection of its own (the
-     * queue keeps arrival order): the trace knows its region as asked for, no choice.
+     * queue keeps arrival order): the trace knows its region, no choice.
+     *
+     * @param localRegion the balancer's region, the client's when the request names none
      */
-    public void queuedBehind(RequestInfo request) {
-        request(request, request.clientRegion());
+    public void queuedBehind(RequestInfo request, String localRegion) {
+        request(request, request.clientRegion() == null ? localRegion : request.clientRegion());
         chose(null, Pass.NONE);
     }
 

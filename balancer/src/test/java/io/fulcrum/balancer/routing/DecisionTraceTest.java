@@ -139,8 +139,12 @@ class DecisionTraceTest {
         assertEquals(-1, full.queuedMillis());
 
         DecisionTrace behind = DecisionTrace.compactTrace();
-        behind.queuedBehind(new RequestInfo("eu-west", List.of()));
+        behind.queuedBehind(new RequestInfo("eu-west", List.of()), "us-east");
         behind.queued(3_000_000, "timeout");
         assertEquals("region=eu-west(header) pass=none queued=3ms queue=timeout", behind.compact());
+        DecisionTrace local = DecisionTrace.compactTrace();
+        local.queuedBehind(RequestInfo.DEFAULT, "us-east");
+        local.queued(0, null);
+        assertEquals("region=us-east(default) pass=none queued=0ms", local.compact());
     }
 }
