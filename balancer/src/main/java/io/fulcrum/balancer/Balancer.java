@@ -152,7 +152,7 @@ public final class Balancer implements AutoCloseable {
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
                 .bindEdge(proxy::rateLimited, () -> proxy.settings().rateLimitKeys(), proxy::proxyHeadersRefused)
                 .bindTlsHandshakeFailures(HandshakeFailures.reasons(), proxy.handshakeFailures()::count)
-                .bindSlowClients(proxy::headTimeouts)
+                .bindClientLimits(proxy::headTimeouts, proxy::perClientRefused, proxy::perClientAddresses)
                 .configLoaded(config.hash());
         server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
         try {

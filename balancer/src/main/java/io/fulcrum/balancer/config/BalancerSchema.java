@@ -141,6 +141,9 @@ public final class BalancerSchema {
             .integer("max-connections", 10_000, 1, Integer.MAX_VALUE, "Client connections at once")
             .integer("max-queue", LimitsConfig.DEFAULT_MAX_QUEUE, 0, Integer.MAX_VALUE,
                     "Requests waiting at once per pool for a backend below max-in-flight; 0: none wait")
+            .integer("connections-per-client", 0, 0, Integer.MAX_VALUE,
+                    "Client connections at once from one address (a trusted edge's PROXY source); more get 503;"
+                            + " 0: no cap")
             .build();
 
     static final FieldTable DECISION_HEADER = FieldTable.builder(

@@ -456,7 +456,8 @@ public final class ConfigLoader {
             }
             long maxBody = v.longInteger("max-body-bytes");
             int maxConnections = v.integer("max-connections");
-            return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections, v.integer("max-queue"));
+            return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections, v.integer("max-queue"),
+                    v.integer("connections-per-client"));
         }
 
         String accessLogFormat(Section top) {

@@ -9,8 +9,11 @@ package io.fulcrum.balancer.config;
  * @param maxConnections client connections past this are closed at once
  * @param maxQueue requests that may wait at once, per pool, for a backend below its max-in-flight;
  *     a request past it gets its 503 at once; 0 queues nothing
+ * @param connectionsPerClient client connections from one address past this are refused; 0 for
+ *     no such cap
  */
-public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections, int maxQueue) {
+public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections, int maxQueue,
+        int connectionsPerClient) {
     /**
      * The default queue length of a pool: the default {@code max-connections}. An HTTP/1.1 request
      * waits on a connection of its own, so the connection limit bounds the queue already; the
@@ -19,9 +22,14 @@ public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyByte
      */
     public static final int DEFAULT_MAX_QUEUE = 10_000;
 
-    /** Limits with the default queue length. */
+    /** Limits with the default queue length and no per-client cap. */
     public LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections) {
         this(maxHeaderBytes, maxUriBytes, maxBodyBytes, maxConnections, DEFAULT_MAX_QUEUE);
+    }
+
+    /** Limits without a per-client cap. */
+    public LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections, int maxQueue) {
+        this(maxHeaderBytes, maxUriBytes, maxBodyBytes, maxConnections, maxQueue, 0);
     }
 
     /*
@@ -43,6 +51,9 @@ public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyByte
         }
         if (maxQueue < 0) {
             throw new IllegalArgumentException("maxQueue: " + maxQueue + " (expected: >= 0)");
+        }
+        if (connectionsPerClient < 0) {
+            throw new IllegalArgumentException("connectionsPerClient: " + connectionsPerClient + " (expected: >= 0)");
         }
     }
 }

@@ -88,6 +88,8 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String QUEUE_WAIT = "fulcrum.queue.wait";
     /** Requests the queue answered with 503, by {@code reason}: {@code timeout} or {@code full}. */
     public static final String QUEUE_REFUSED = "fulcrum.queue.refused";
+    public static final String CONNECTIONS_PER_CLIENT_REFUSED = "fulcrum.connections.per.client.refused";
+    public static final String CONNECTIONS_PER_CLIENT_ADDRESSES = "fulcrum.connections.per.client.addresses";
 
     public static final String TAG_BACKEND = "backend";
     public static final String TAG_POOL = "pool";
@@ -210,12 +212,26 @@ public final class BalancerMetrics implements AutoCloseable {
         return this;
     }
 
-    /** Client connections closed because a request head was not complete within request-head, read when scraped. */
-    public BalancerMetrics bindSlowClients(LongSupplier headTimeouts) {
+    /**
+     * What the client limits refused, read when scraped: connections closed because a request
+     * head was not complete within request-head, connections refused by connections-per-client,
+     * and the addresses that cap counts now.
+     */
+    public BalancerMetrics bindClientLimits(LongSupplier headTimeouts, LongSupplier perClientRefused,
+            IntSupplier perClientAddresses) {
         requireNonNull(headTimeouts, "headTimeouts");
+        requireNonNull(perClientRefused, "perClientRefused");
+        requireNonNull(perClientAddresses, "perClientAddresses");
         FunctionCounter.builder(CLIENT_HEAD_TIMEOUTS, keep(headTimeouts), LongSupplier::getAsLong)
                 .description("Client connections closed because a request head (an HTTP/2 header block) was not"
                         + " complete within timeouts.request-head")
+                .register(registry);
+        FunctionCounter.builder(CONNECTIONS_PER_CLIENT_REFUSED, keep(perClientRefused), LongSupplier::getAsLong)
+                .description("Client connections refused because limits.connections-per-client were open from"
+                        + " their address")
+                .register(registry);
+        Gauge.builder(CONNECTIONS_PER_CLIENT_ADDRESSES, keep(perClientAddresses), IntSupplier::getAsInt)
+                .description("Client addresses with connections open, as limits.connections-per-client counts them")
                 .register(registry);
         return this;
     }

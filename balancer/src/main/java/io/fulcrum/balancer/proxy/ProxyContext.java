@@ -15,6 +15,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -44,6 +45,7 @@ public final class ProxyContext {
     private final LongAdder proxyHeadersRefused = new LongAdder();
     private final HandshakeFailures handshakeFailures = new HandshakeFailures(NanoClock.SYSTEM);
     private final LongAdder headTimeouts = new LongAdder();
+    private final ClientConnectionCounts perClient = new ClientConnectionCounts();
     private volatile ProxySettings settings;
     private volatile Router<ProxyPool> router;
     private volatile boolean draining;
@@ -200,6 +202,33 @@ public final class ProxyContext {
         clientChannels.add(client);
         client.closeFuture().addListener(f -> clientConnections.decrementAndGet());
         return true;
+    }
+
+    /**
+     * Admits a new client connection from {@code address} under {@code limits.connections-per-client},
+     * or returns {@code false} (and counts it) when that many are open from there already. An
+     * admitted connection is counted until it closes.
+     */
+    boolean admitClient(Channel client, InetAddress address) {
+        int cap = settings.connectionsPerClient();
+        if (cap == 0) {
+            return true;
+        }
+        if (!perClient.tryOpen(address, cap)) {
+            return false;
+        }
+        client.closeFuture().addListener(f -> perClient.close(address));
+        return true;
+    }
+
+    /** Connections refused since start under {@code limits.connections-per-client}. */
+    public long perClientRefused() {
+        return perClient.refused();
+    }
+
+    /** Client addresses with a connection counted under {@code limits.connections-per-client} now. */
+    public int perClientAddresses() {
+        return perClient.addresses();
     }
 
     /** Client connections open now. */

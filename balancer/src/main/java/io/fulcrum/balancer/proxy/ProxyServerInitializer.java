@@ -5,6 +5,7 @@ import io.fulcrum.balancer.http1.Http1Codec;
 import io.fulcrum.balancer.http1.Http1Encoder;
 import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.fulcrum.balancer.tls.TlsTerminator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -71,7 +72,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     @Override
     protected void initChannel(SocketChannel ch) {
         if (!proxy.admit(ch)) {
-            refuse(ch);
+            refuse(ch, "too many connections");
             return;
         }
         ChannelPipeline p = ch.pipeline();
@@ -82,11 +83,16 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         // its first bytes (reads of encrypted bytes count as reads).
         p.addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
         TrustedEdges edges = proxy.settings().trustedEdges();
+        InetSocketAddress peer = ch.remoteAddress();
+        boolean trustedPeer = edges != null && peer != null && edges.trusts(peer.getAddress());
+        if (!trustedPeer && peer != null && !proxy.admitClient(ch, peer.getAddress())) {
+            refuseClient(ch);
+            return;
+        }
         if (edges != null && edges.proxyProtocol()) {
             // A PROXY header comes before anything else, TLS included; the rest waits for it.
-            InetSocketAddress peer = ch.remoteAddress();
-            p.addLast("proxy-detect", new ProxyProtocolHandler(edges, peer != null && edges.trusts(peer.getAddress()),
-                    this::addFirstProtocol, proxy::proxyHeaderRefused));
+            p.addLast("proxy-detect", new ProxyProtocolHandler(edges, trustedPeer,
+                    trustedPeer ? this::afterProxyHeader : this::addFirstProtocol, proxy::proxyHeaderRefused));
         } else {
             addFirstProtocol(p);
         }
@@ -97,12 +103,40 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
      * like the balancer's other errors ({@link ErrorResponses}: JSON, a new request id, no-store)
      * and {@code Retry-After}, through an encoder of its own, then closes it.
      */
-    private static void refuse(SocketChannel ch) {
+    private static void refuse(Channel ch, String error) {
         FullHttpResponse response = ErrorResponses.json(ch.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-                "too many connections", RequestIntake.newRequestId(), true);
+                error, RequestIntake.newRequestId(), true);
         response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         ch.pipeline().addLast("encoder", new Http1Encoder(true, new ArrayDeque<>()));
         ch.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * A trusted edge's connection after its PROXY header, if any: the header's source is the
+     * client whose connections count under {@code connections-per-client}. A trusted edge's own
+     * connections (no header, a LOCAL health check, or no PROXY protocol at all) are not capped:
+     * one edge speaks for many clients.
+     */
+    private void afterProxyHeader(ChannelPipeline p) {
+        InetSocketAddress source = p.channel().attr(ProxyProtocolHandler.SOURCE).get();
+        if (source != null && !proxy.admitClient(p.channel(), source.getAddress())) {
+            refuseClient(p.channel());
+            return;
+        }
+        addFirstProtocol(p);
+    }
+
+    /**
+     * Refuses a connection over {@code connections-per-client}: a 503 with {@code Retry-After} and
+     * a close, as nginx's {@code limit_conn} answers, on the cleartext port; a close at once on the
+     * TLS port, where an answer would first cost the handshake the refusal is there to spare.
+     */
+    private void refuseClient(Channel ch) {
+        if (tls != null) {
+            ch.close();
+            return;
+        }
+        refuse(ch, "too many connections from this client");
     }
 
     /** What decides the protocol: TLS and ALPN, or the cleartext HTTP/1.1 codec that spots HTTP/2. */

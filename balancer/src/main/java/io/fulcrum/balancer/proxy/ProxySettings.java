@@ -35,6 +35,8 @@ import java.time.Duration;
  *     top-level settings, a pool's have {@code null}
  * @param headers what becomes of the client-sent {@code Forwarded}, {@code X-Request-Id} and trace
  *     context; read from the top-level settings
+ * @param connectionsPerClient client connections from one address past this are refused, 0 for
+ *     no cap
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -51,7 +53,8 @@ public record ProxySettings(
         DebugAccess debug,
         TrustedEdges trustedEdges,
         RateLimits rateLimits,
-        HeadersConfig headers) {
+        HeadersConfig headers,
+        int connectionsPerClient) {
 
     /** Settings without the decision header. */
     public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
@@ -59,7 +62,17 @@ public record ProxySettings(
             int maxConnections) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
                 replayBodyBytes, retryBudgetPercent, maxConnections, TimeoutsConfig.DEFAULT_QUEUE.toNanos(),
-                LimitsConfig.DEFAULT_MAX_QUEUE, null, null, null, HeadersConfig.DEFAULT);
+                LimitsConfig.DEFAULT_MAX_QUEUE, null, null, null, HeadersConfig.DEFAULT, 0);
+    }
+
+    /** Settings without a per-client connection cap. */
+    public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
+            long perTryTimeoutNanos, long maxBodyBytes, int retryAttempts, int replayBodyBytes, int retryBudgetPercent,
+            int maxConnections, long queueTimeoutNanos, int maxQueue, DebugAccess debug, TrustedEdges trustedEdges,
+            RateLimits rateLimits, HeadersConfig headers) {
+        this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
+                replayBodyBytes, retryBudgetPercent, maxConnections, queueTimeoutNanos, maxQueue, debug, trustedEdges,
+                rateLimits, headers, 0);
     }
 
     /** Whether a request that finds every backend full may wait for one. */
@@ -71,7 +84,7 @@ public record ProxySettings(
     ProxySettings withRateLimits(RateLimits limits) {
         return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
                 retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, queueTimeoutNanos, maxQueue, debug,
-                trustedEdges, limits, headers);
+                trustedEdges, limits, headers, connectionsPerClient);
     }
 
     /** The top-level rate limiter, or {@code null} when there is none. */
@@ -114,7 +127,8 @@ public record ProxySettings(
                 config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
                 !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
                 top ? RateLimits.from(config) : null,
-                config.headers());
+                config.headers(),
+                config.limits().connectionsPerClient());
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */
