@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.websocket;
 
 import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -57,7 +58,7 @@ final class RawWsBackend implements AutoCloseable {
         return server.getLocalPort();
     }
 
-    /** What sessions threw, other than the connection closing under them. */
+    /** What sessions threw, other than the peer ending the connection or the backend closing. */
     List<Throwable> failures() {
         return failures;
     }
@@ -105,6 +106,8 @@ final class RawWsBackend implements AutoCloseable {
             s.setSoTimeout(20_000);
             InputStream in = new BufferedInputStream(s.getInputStream());
             session.serve(RawWsClient.readHead(in), in, s.getOutputStream(), s);
+        } catch (EOFException e) {
+            // The peer ended the connection: how a session that reads to the end finishes.
         } catch (Exception e) {
             if (!server.isClosed()) {
                 failures.add(e);
