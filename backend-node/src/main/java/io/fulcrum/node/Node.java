@@ -2,6 +2,7 @@ package io.fulcrum.node;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.config.Durations;
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.StoreConfig;
 import io.fulcrum.node.http.AdminHandler;
@@ -164,7 +165,7 @@ public final class Node implements AutoCloseable {
             }
         }
         if (metrics.inFlight() > 0) {
-            log.warn("Stopping with {} requests still in progress after {}", metrics.inFlight(), DRAIN);
+            log.warn("Stopping with {} requests still in progress after {}", metrics.inFlight(), Durations.format(DRAIN));
         }
         // Event streams never finish by themselves: they end with the connections.
         feed.close();
