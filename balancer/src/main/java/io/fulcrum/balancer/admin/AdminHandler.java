@@ -65,9 +65,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ObjectMapper json = new ObjectMapper();
 
     private final boolean loopback;
+    /** The backends' recent samples, or {@code null} when none are kept. */
+    private final BackendHistory history;
 
     /** @param loopback whether the admin port is bound to a loopback address */
     AdminHandler(AdminServices services, BooleanSupplier readiness, byte[] statusPage, boolean loopback) {
+        this(services, readiness, statusPage, loopback, null);
+    }
+
+    /** @param history the backends' recent samples for {@code /backends/history}, or {@code null} for none */
+    AdminHandler(AdminServices services, BooleanSupplier readiness, byte[] statusPage, boolean loopback,
+            BackendHistory history) {
+        this.history = history;
         this.loopback = loopback;
         this.services = requireNonNull(services, "services");
         this.readiness = requireNonNull(readiness, "readiness");
@@ -126,6 +135,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return;
             case "/backends":
                 get(ctx, method, this::backends);
+                return;
+            case "/backends/history":
+                get(ctx, method, () -> history == null
+                        ? error(HttpResponseStatus.NOT_FOUND, "no history kept")
+                        : jsonReply(HttpResponseStatus.OK, history.snapshot()));
                 return;
             case "/config/status":
                 get(ctx, method, this::configStatus);

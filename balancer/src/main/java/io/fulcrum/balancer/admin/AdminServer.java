@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -43,6 +44,8 @@ public final class AdminServer {
     private static final int IDLE_SECONDS = 60;
 
     private final ListenConfig address;
+    /** The history's sampling timer, once started. */
+    private volatile ScheduledFuture<?> sampling;
     private final AdminServices services;
     private final Transport transport;
     private final EventLoopGroup group;
@@ -67,8 +70,9 @@ public final class AdminServer {
 
     /** Binds the admin address; throws if it cannot. */
     public void start() throws InterruptedException {
+        BackendHistory history = new BackendHistory(services.pools(), services.meters());
         AdminHandler handler = new AdminHandler(services, () -> readiness.getAsBoolean(), loadStatusPage(),
-                isLoopback(address.host()));
+                isLoopback(address.host()), history);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -85,6 +89,10 @@ public final class AdminServer {
                     }
                 });
         serverChannel = bootstrap.bind(address.host(), address.port()).sync().channel();
+        // The status page's history: a sample a second on the admin loop (counters and a histogram
+        // snapshot, no I/O).
+        sampling = serverChannel.eventLoop().scheduleAtFixedRate(() -> history.sample(System.currentTimeMillis()), 0,
+                BackendHistory.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
         log.info("admin API on http://{}:{}", bound.getHostString(), bound.getPort());
     }
@@ -96,6 +104,9 @@ public final class AdminServer {
 
     /** Closes the admin port; the caller shuts the group down. */
     public void stop() throws InterruptedException {
+        if (sampling != null) {
+            sampling.cancel(false);
+        }
         if (serverChannel != null) {
             serverChannel.close().await(5, TimeUnit.SECONDS);
         }

@@ -10,6 +10,8 @@ import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.BalancerYaml.Backend;
 import io.fulcrum.testing.Chromium;
 import io.fulcrum.testing.ScriptedBackend;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,8 +35,9 @@ import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
  * The status page in headless Chromium (Debian's chromium and chromium-driver packages): the
- * backend table with each state's reason, the charts, the drain button with an admin token, and
- * the stale banner once the balancer is gone. Skipped with a message naming what is missing when
+ * backend table with each state's reason (a long one cut to one line, whole in its tooltip), the
+ * charts with their axes, filled on open from the balancer's own history, the drain button with an
+ * admin token, and the stale banner once the balancer is gone. Skipped with a message naming what is missing when
  * Chromium is not installed, unless {@code FULCRUM_REQUIRE_BROWSER=1} (CI). Always saves a
  * screenshot to {@code target/status-page.png}; with {@code -Dfulcrum.screenshot=FILE} also there
  * (docs/status-page.png is made that way).
@@ -89,6 +92,11 @@ class StatusPageBrowserTest {
         return String.valueOf(t);
     }
 
+    /** The result of a script run in the page, as text. */
+    private String script(String js, Object... args) {
+        return String.valueOf(((JavascriptExecutor) browser).executeScript(js, args));
+    }
+
     private String state(String id) {
         return text("#backends tr[data-backend='" + id + "'] td.state");
     }
@@ -106,8 +114,21 @@ class StatusPageBrowserTest {
                     .timeout(WAIT).build(), HttpResponse.BodyHandlers.discarding());
         }
         balancer.registry().current().byId("eu1").state().setHealthy(false);
+        balancer.registry().current().byId("us2").state().eject(System.nanoTime() + Duration.ofHours(1).toNanos());
         balancer.registry().refresh();
+        // The balancer keeps a history of its own, sampled every second: wait for a few seconds of it.
+        await().atMost(WAIT).until(() -> {
+            JsonNode us1History = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + balancer.adminPort() + "/backends/history")).timeout(WAIT).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).path("backends").path("us1");
+            int withTraffic = 0;
+            for (JsonNode sample : us1History) {
+                withTraffic += sample.path("rps").asDouble() > 0 ? 1 : 0;
+            }
+            return us1History.size() >= 3 && withTraffic >= 1;
+        });
 
+        long opened = System.currentTimeMillis();
         browser.get("http://127.0.0.1:" + balancer.adminPort() + "/");
         await().atMost(WAIT).untilAsserted(() -> {
             assertEquals("3", String.valueOf(((JavascriptExecutor) browser).executeScript(
@@ -116,8 +137,31 @@ class StatusPageBrowserTest {
             assertTrue(state("eu1").contains("health checks fail"), state("eu1"));
             assertTrue(state("us1").startsWith("up"), state("us1"));
             assertEquals("9", String.valueOf(((JavascriptExecutor) browser).executeScript(
-                    "return document.querySelectorAll('#charts .chart canvas').length;")), "three charts per backend");
+                    "return document.querySelectorAll('#charts .chart svg').length;")), "three charts per backend");
         });
+        // Filled from the balancer's history at once: the chart starts before the page was opened.
+        String rps = "#charts .chart[data-backend='us1'] svg[data-series='rps']";
+        assertTrue(Long.parseLong(script("return document.querySelector(arguments[0]).dataset.first;", rps)) < opened,
+                "points from before the page opened");
+        assertTrue(Integer.parseInt(script("return [...document.querySelectorAll(arguments[0] + ' polyline')]"
+                + ".reduce((n, l) => n + Number(l.dataset.points), 0);", rps)) >= 3, "a line of several points");
+        // Axes: values on the left from 0 to a round top, time below.
+        String yTicks = script("return [...document.querySelectorAll(arguments[0] + ' .axis-y text')]"
+                + ".map(t => t.textContent).join('|');", rps);
+        assertTrue(yTicks.matches("0\\|[0-9.]+\\|[0-9.]+"), yTicks);
+        assertEquals("-5 min|-2.5 min|now", script("return [...document.querySelectorAll(arguments[0] + ' .axis-x text')]"
+                + ".map(t => t.textContent).join('|');", rps));
+        assertTrue(script("return document.querySelector(\"#charts .chart[data-backend='us1'] svg[data-series='p99'] "
+                + ".axis-y text:last-child\").textContent;").endsWith("ms"), "p99 in ms");
+        // A long reason stays on one line no wider than the column allows; the whole of it is the tooltip.
+        String reason = "#backends tr[data-backend='us2'] .reason";
+        assertEquals("outlier detection: failures in a row (ejection 1)",
+                script("return document.querySelector(arguments[0]).title;", reason));
+        assertEquals("true", script("const r = document.querySelector(arguments[0]);"
+                + " const em = parseFloat(getComputedStyle(r).fontSize);"
+                + " const box = r.getBoundingClientRect();"
+                + " return String(box.width <= 18 * em + 1 && box.height < 2 * em && r.scrollWidth > r.clientWidth);",
+                reason), "cut to one line of at most 18em");
 
         // Without the token the drain is refused and says why.
         clickDrain("us2");
