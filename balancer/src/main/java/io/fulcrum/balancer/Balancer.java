@@ -130,6 +130,8 @@ public final class Balancer implements AutoCloseable {
         pools.onAdded(live -> {
             live.registry().subscribe(snapshot -> retain.run());
             metrics.bindPool(live.config().name(), live.registry());
+            RetryBudget budget = live.proxy().retryBudget();
+            metrics.bindRetryBudget(live.config().name(), budget::activeRetries, budget::refusedRetries);
             AdmissionQueue queue = live.proxy().queue();
             queue.recordWaitsTo(metrics.bindQueue(live.config().name(), queue::length, queue::timedOut,
                     queue::refusedFull));
@@ -147,8 +149,6 @@ public final class Balancer implements AutoCloseable {
         metrics.bindJvm()
                 .bindConnections(proxy::clientConnections)
                 .bindBackendConnections(pool::openConnections)
-                .bindActiveRetries(() -> (int) sum(pools, RetryBudget::activeRetries))
-                .bindBudgetRefusals(() -> sum(pools, RetryBudget::refusedRetries))
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
                 .bindEdge(proxy::rateLimited, () -> proxy.settings().rateLimitKeys(), proxy::proxyHeadersRefused)
                 .bindTlsHandshakeFailures(HandshakeFailures.reasons(), proxy.handshakeFailures()::count)
@@ -238,14 +238,6 @@ public final class Balancer implements AutoCloseable {
             }
         }
         return keys;
-    }
-
-    private static long sum(Pools pools, java.util.function.ToLongFunction<RetryBudget> f) {
-        long total = 0;
-        for (Pools.Live live : pools.all().values()) {
-            total += f.applyAsLong(live.proxy().retryBudget());
-        }
-        return total;
     }
 
     /**

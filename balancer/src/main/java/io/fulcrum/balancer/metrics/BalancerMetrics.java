@@ -134,6 +134,8 @@ public final class BalancerMetrics implements AutoCloseable {
     /** The registries bound, by pool name, for the gauges of all pools together. */
     private final Map<String, BackendRegistry> poolRegistries = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Gauge> poolGauges = new HashMap<>();
+    /** Per pool: the meters of its retry budget. */
+    private final Map<String, List<Meter>> retryMeters = new HashMap<>();
     /** Per pool: the meters of its queue. */
     private final Map<String, List<Meter>> queueMeters = new HashMap<>();
     private boolean backendsGauge;
@@ -196,19 +198,27 @@ public final class BalancerMetrics implements AutoCloseable {
         return source;
     }
 
-    /** Retries holding a retry-budget slot now, read when scraped. */
-    public BalancerMetrics bindActiveRetries(IntSupplier activeRetries) {
+    /**
+     * Binds the pool {@code pool}'s retry budget, read when scraped: the retries holding one of
+     * its slots now, and the retries it refused (the request got the failed try's answer). Each
+     * pool has a budget of its own, so each has its series. Removed by {@link #unbindPool}.
+     */
+    public synchronized BalancerMetrics bindRetryBudget(String pool, IntSupplier activeRetries,
+            LongSupplier refusedRetries) {
+        requireNonNull(pool, "pool");
         requireNonNull(activeRetries, "activeRetries");
-        Gauge.builder(RETRIES_ACTIVE, keep(activeRetries), IntSupplier::getAsInt)
-                .description("Requests currently being retried (holding a retry-budget slot)").register(registry);
-        return this;
-    }
-
-    /** Retries the retry budget refused (the request got the failed try's answer), read when scraped. */
-    public BalancerMetrics bindBudgetRefusals(LongSupplier refusedRetries) {
         requireNonNull(refusedRetries, "refusedRetries");
-        FunctionCounter.builder(RETRY_BUDGET_REFUSED, keep(refusedRetries), LongSupplier::getAsLong)
-                .description("Retries refused by the retry budget").register(registry);
+        List<Meter> meters = List.of(
+                Gauge.builder(RETRIES_ACTIVE, keep(activeRetries), IntSupplier::getAsInt).tag(TAG_POOL, pool)
+                        .description("Requests currently being retried (holding a slot of the pool's retry budget)")
+                        .register(registry),
+                FunctionCounter.builder(RETRY_BUDGET_REFUSED, keep(refusedRetries), LongSupplier::getAsLong)
+                        .tag(TAG_POOL, pool).description("Retries refused by the pool's retry budget")
+                        .register(registry));
+        List<Meter> old = retryMeters.put(pool, meters);
+        if (old != null) {
+            old.stream().filter(m -> !meters.contains(m)).forEach(registry::remove);
+        }
         return this;
     }
 
@@ -372,6 +382,10 @@ public final class BalancerMetrics implements AutoCloseable {
         List<Meter> queue = queueMeters.remove(pool);
         if (queue != null) {
             queue.forEach(registry::remove);
+        }
+        List<Meter> retries = retryMeters.remove(pool);
+        if (retries != null) {
+            retries.forEach(registry::remove);
         }
         Map<String, BoundBackend> bound = boundPools.remove(pool);
         poolRegistries.remove(pool);

@@ -76,7 +76,7 @@ class BalancerMetricsTest {
     void prometheusTextUsesTheDocumentedNames() {
         BackendRegistry registry = new BackendRegistry("default", ROUTING, List.of(backend("a", 9001)));
         BalancerMetrics metrics = new BalancerMetrics(prometheus).bindBackends(registry).bindConnections(() -> 3)
-                .bindActiveRetries(() -> 0).bindBudgetRefusals(() -> 7).bindBackendConnections(() -> 2)
+                .bindRetryBudget("default", () -> 0, () -> 7).bindBackendConnections(() -> 2)
                 .configLoaded("0123456789abcdef");
         metrics.requests().record(new RequestRecord(0, "id", null, "127.0.0.1", "GET", null, "/", "HTTP/1.1", 200,
                 RequestRecord.COMPLETED, 0, 5, 1_000_000, 500_000, null, "a",
@@ -93,7 +93,7 @@ class BalancerMetricsTest {
         assertTrue(text.contains("fulcrum_backend_in_flight{backend=\"a\"} 0.0"), text);
         assertTrue(text.contains("fulcrum_retries_total{reason=\"reset\"} 1.0"), text);
         assertTrue(text.contains("fulcrum_retries_total{reason=\"timeout\"} 0.0"), "every reason from the start");
-        assertTrue(text.contains("fulcrum_retry_budget_refused_total 7.0"), text);
+        assertTrue(text.contains("fulcrum_retry_budget_refused_total{pool=\"default\"} 7.0"), text);
         assertTrue(text.contains("fulcrum_config_reload_total{result=\"failure\"} 1.0"), text);
         assertTrue(text.contains("fulcrum_config_info{hash=\"0123456789abcdef\"} 1"), text);
         assertTrue(!text.contains("fulcrum_config_reload_failures_total"), "one name for reload failures");
@@ -122,8 +122,7 @@ class BalancerMetricsTest {
         AtomicLong refused = new AtomicLong(7);
         // Held like the balancer holds its metrics, for as long as it runs.
         bound = new BalancerMetrics(prometheus)
-                .bindBudgetRefusals(refused::get)
-                .bindActiveRetries(() -> 2)
+                .bindRetryBudget("default", () -> 2, refused::get)
                 .bindConnections(() -> 3)
                 .bindBackendConnections(() -> 4);
         // The method references and lambdas above are referenced by nothing but the meters.

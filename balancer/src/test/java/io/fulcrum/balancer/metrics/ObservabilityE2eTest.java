@@ -286,7 +286,7 @@ class ObservabilityE2eTest {
         String text = scrape();
         assertEquals(1.0, sample(text, "fulcrum_retries_total{reason=\"connect_failure\"}"), text);
         assertEquals(0.0, sample(text, "fulcrum_retries_total{reason=\"server_error\"}"), text);
-        assertEquals(1.0, sample(text, "fulcrum_retry_budget_refused_total"), text);
+        assertEquals(1.0, sample(text, "fulcrum_retry_budget_refused_total{pool=\"default\"}"), text);
         assertEquals(1.0, sample(text, "fulcrum_backend_hold_downs_total{backend=\"us1\"}"), text);
         assertEquals(1.0, sample(text, requests("eu1", "GET", "5xx")), text);
 

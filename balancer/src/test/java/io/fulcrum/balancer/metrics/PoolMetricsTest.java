@@ -92,8 +92,12 @@ class PoolMetricsTest {
                 "fulcrum_route_requests_total{pool=\"files\",route=\"files\",status_class=\"2xx\"}"), text);
         assertEquals(2.0, ObservabilityE2eTest.sample(text,
                 "fulcrum_route_requests_total{pool=\"default\",route=\"posts\",status_class=\"2xx\"}"), text);
-        // The admission queue's meters: each pool has its own, nothing queued or refused here.
+        // The retry budget's and the admission queue's meters: each pool has its own, nothing
+        // retried, queued or refused here.
         for (String pool : new String[] {"default", "files"}) {
+            assertEquals(0.0, ObservabilityE2eTest.sample(text, "fulcrum_retries_active{pool=\"" + pool + "\"}"), text);
+            assertEquals(0.0, ObservabilityE2eTest.sample(text,
+                    "fulcrum_retry_budget_refused_total{pool=\"" + pool + "\"}"), text);
             assertEquals(0.0, ObservabilityE2eTest.sample(text, "fulcrum_queue_length{pool=\"" + pool + "\"}"), text);
             assertEquals(0.0, ObservabilityE2eTest.sample(text,
                     "fulcrum_queue_refused_total{pool=\"" + pool + "\",reason=\"full\"}"), text);
