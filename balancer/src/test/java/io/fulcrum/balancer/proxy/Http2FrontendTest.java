@@ -190,6 +190,24 @@ class Http2FrontendTest {
     }
 
     @Test
+    void aStreamsForgedForwardingHeadersAreDroppedOrReplacedAsOnHttp11() {
+        // No trusted edges here: the peer is a client, and what it claims is not passed on as true.
+        sendHeaders(3, request("GET", "/").add("forwarded", "for=1.2.3.4").add("x-request-id", "forged-id")
+                .add("x-forwarded-proto", "https").add("x-forwarded-host", "bank.example")
+                .add("x-forwarded-port", "443").add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+                true);
+        EmbeddedChannel backend = pool.last();
+        String lower = drain(backend).toLowerCase();
+        assertFalse(lower.contains("\r\nforwarded:"), lower);
+        assertFalse(lower.contains("forged-id"), lower);
+        assertFalse(lower.contains("4bf92f3577b34da6a3ce929d0e0e4736"), lower);
+        assertTrue(lower.contains("\r\nx-forwarded-proto: http\r\n"), lower);
+        assertTrue(lower.contains("\r\nx-forwarded-host: shop.example\r\n"), lower);
+        assertFalse(lower.contains("x-forwarded-port: 443"), lower);
+        respond(backend, "HTTP/1.1 204 No Content|Connection: keep-alive||");
+    }
+
+    @Test
     void aStreamsHeadersBecomeAnHttp11RequestAndTheResponseHeadersComeBackLowerCase() {
         Http2Headers headers = request("GET", "/cart?x=1")
                 .add("cookie", "a=1").add("cookie", "b=2").add("user-agent", "h2-test");
