@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The README's demo, run for real with {@code scripts/run-local.sh} and {@code scripts/node.sh} on the
  * built jars: post through the balancer, kill a node (the cluster keeps serving and the script says
- * so), restart it, then stop the script while a request is in flight: the balancer drains it before
- * the nodes stop. The example configs are moved to free ports and a temporary folder.
+ * so), restart it, then stop the script while a request is in flight and a timeline page's event
+ * stream is open: the balancer drains the request before the nodes stop, and ends the stream at
+ * once instead of waiting for it to the end of the drain period. The example configs are moved to free ports and a temporary folder.
  *
  * <p>The stop is sent as SIGTERM: the script handles Ctrl-C (SIGINT) with the same function, but a
  * process launched from a background shell may have SIGINT ignored, which no script can undo.
@@ -99,6 +100,14 @@ class LocalClusterScriptTest {
                 // A request in flight when the script is told to stop: half a body sent, the rest after.
                 byte[] body = "{\"author\":\"newcomer\",\"text\":\"sent while stopping\"}".getBytes(
                         StandardCharsets.UTF_8);
+                // And a timeline page's event stream, open through the balancer: it must not hold the stop.
+                Socket events = new Socket("127.0.0.1", ports.balancer());
+                events.setSoTimeout(60_000);
+                events.getOutputStream().write(("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String eventsHead = readHead(events.getInputStream());
+                assertTrue(eventsHead.startsWith("HTTP/1.1 200"), eventsHead);
+                assertTrue(eventsHead.toLowerCase(java.util.Locale.ROOT).contains("text/event-stream"), eventsHead);
                 try (Socket socket = new Socket("127.0.0.1", ports.balancer())) {
                     socket.setSoTimeout(60_000);
                     OutputStream o = socket.getOutputStream();
@@ -115,6 +124,10 @@ class LocalClusterScriptTest {
                     InputStream in = socket.getInputStream();
                     String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                     assertTrue(answer.startsWith("HTTP/1.1 201"), "drained, not cut: " + answer);
+                }
+                try (events) {
+                    String rest = new String(events.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(rest.endsWith("0\r\n\r\n"), "the event stream ends with its last chunk: " + rest);
                 }
                 assertTrue(script.waitFor(120, TimeUnit.SECONDS), output(out));
             } finally {
@@ -133,12 +146,26 @@ class LocalClusterScriptTest {
         }
         String balancerLog = Files.readString(data.resolve("logs/balancer.log"));
         assertTrue(balancerLog.contains("stopping: draining"), balancerLog);
+        assertFalse(balancerLog.contains("drain period of"), "nothing held the drain to its end: " + balancerLog);
         // The access log has a file of its own: the balancer's last lines are its messages.
         assertFalse(balancerLog.contains("\"method\":"), "no access lines in balancer.log: " + balancerLog);
         String accessLog = Files.readString(data.resolve("logs/access.log"));
         assertTrue(accessLog.lines().anyMatch(l -> l.startsWith("{") && l.contains("\"method\":\"POST\"")
                 && l.contains("/posts")), accessLog);
         assertTrue(accessLog.lines().allMatch(l -> l.startsWith("{")), "JSON lines only: " + accessLog);
+    }
+
+    /** Reads a response head, through its blank line. */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed after: " + head);
+            }
+            head.append((char) b);
+        }
+        return head.toString();
     }
 
     private static int inFlight(LocalFiles files, LocalFiles.Ports ports) {
