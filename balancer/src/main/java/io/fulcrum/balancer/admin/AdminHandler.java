@@ -220,8 +220,31 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         body.put("chosen", chosen == null ? null : chosen.id());
         body.put("chosenRegion", chosen == null ? null : chosen.region());
         body.put("summary", trace.compact());
-        body.put("candidates", trace.candidates());
+        body.put("candidates", trace.candidates().stream().map(AdminHandler::candidateView).toList());
         return jsonReply(HttpResponseStatus.OK, body);
+    }
+
+    /**
+     * One candidate as JSON: a term the policy does not have (NaN, e.g. round-robin's cost) is
+     * {@code null}, never the string {@code "NaN"} where a number is expected.
+     */
+    private static Map<String, Object> candidateView(DecisionTrace.Candidate c) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", c.id());
+        view.put("region", c.region());
+        view.put("state", c.state());
+        view.put("inFlight", c.inFlight());
+        view.put("maxInFlight", c.maxInFlight());
+        view.put("latencyMillis", finiteOrNull(c.latencyMillis()));
+        view.put("reportedLoad", finiteOrNull(c.reportedLoad()));
+        view.put("weight", c.weight());
+        view.put("slowStartFactor", finiteOrNull(c.slowStartFactor()));
+        view.put("cost", finiteOrNull(c.cost()));
+        return view;
+    }
+
+    private static Double finiteOrNull(double value) {
+        return Double.isFinite(value) ? value : null;
     }
 
     private Reply backends() {

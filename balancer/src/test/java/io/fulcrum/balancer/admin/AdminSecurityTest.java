@@ -170,6 +170,10 @@ class AdminSecurityTest {
         assertTrue(body.get("chosen").asText().matches("a|b"), body.toString());
         assertEquals(2, body.get("candidates").size());
         assertEquals("routable", body.get("candidates").get(0).get("state").asText());
+        // Round-robin has no cost: JSON null, not the string "NaN" where a number is expected.
+        var candidate = body.get("candidates").get(0);
+        assertTrue(candidate.get("cost").isNull(), candidate.toString());
+        assertTrue(candidate.get("inFlight").isNumber() && candidate.get("weight").isNumber(), candidate.toString());
         assertEquals(400, http.get(admin, "/explain?region=%3Cscript%3E").statusCode());
     }
 }
