@@ -233,8 +233,9 @@ public final class BalancerMetrics implements AutoCloseable {
         requireNonNull(perClientRefused, "perClientRefused");
         requireNonNull(perClientAddresses, "perClientAddresses");
         FunctionCounter.builder(CLIENT_HEAD_TIMEOUTS, keep(headTimeouts), LongSupplier::getAsLong)
-                .description("Client connections closed because a request head (an HTTP/2 header block) was not"
-                        + " complete within timeouts.request-head")
+                .description("Client connections closed because a request head (an HTTP/2 header block), or the"
+                        + " PROXY header and TLS handshake before the first, was not complete within"
+                        + " timeouts.request-head")
                 .register(registry);
         FunctionCounter.builder(CONNECTIONS_PER_CLIENT_REFUSED, keep(perClientRefused), LongSupplier::getAsLong)
                 .description("Client connections refused because limits.connections-per-client were open from"

@@ -41,15 +41,18 @@ final class HeadDeadline extends ChannelInboundHandlerAdapter {
     private final NanoClock clock;
     private final long headNanos;
     private final DeadlineTimer timer;
+    private final Runnable onExpired;
     private ChannelHandlerContext ctx;
     private boolean armed;
     private long deadline;
     /** Waiting for the next head: the next byte read starts its deadline. */
     private boolean armOnRead;
 
-    HeadDeadline(NanoClock clock, long headNanos) {
+    /** @param onExpired counts a connection whose head was late (it is closed) */
+    HeadDeadline(NanoClock clock, long headNanos, Runnable onExpired) {
         this.clock = clock;
         this.headNanos = headNanos;
+        this.onExpired = onExpired;
         this.timer = new DeadlineTimer(clock, this::onTimer);
     }
 
@@ -138,6 +141,7 @@ final class HeadDeadline extends ChannelInboundHandlerAdapter {
         }
         if (clock.nanoTime() - deadline >= 0) {
             armed = false;
+            onExpired.run();
             ctx.fireUserEventTriggered(EXPIRED);
         } else {
             timer.arm(ctx.executor(), deadline);

@@ -206,7 +206,6 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
      * the client that the late block's stream was not processed and may be retried.
      */
     private void onHeadDeadline() {
-        proxy.headTimedOut();
         Http2Error error = headerBlocks != null && headerBlocks.blockOpen() ? Http2Error.ENHANCE_YOUR_CALM
                 : Http2Error.NO_ERROR;
         goAway(ctx, connection().remote().lastStreamCreated(), error.code(), Unpooled.EMPTY_BUFFER, ctx.newPromise())

@@ -161,7 +161,10 @@ public final class ProxyContext {
         return proxyHeadersRefused.sum();
     }
 
-    /** Counts a connection closed because a request head was not complete in time. */
+    /**
+     * Counts a connection closed because a request head, or what comes before the first (the
+     * PROXY header, the TLS handshake), was not complete in time.
+     */
     void headTimedOut() {
         headTimeouts.increment();
     }

@@ -376,7 +376,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (closing || exchange != null || (queued != null && !queued.isEmpty())) {
             return;
         }
-        proxy.headTimedOut();
         if (decoder != null && decoder.headPending()) {
             writeError(null, null, HttpResponseStatus.REQUEST_TIMEOUT, "request head not complete in time", true, null);
         } else {

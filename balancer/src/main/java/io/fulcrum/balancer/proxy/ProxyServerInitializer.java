@@ -78,7 +78,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         ChannelPipeline p = ch.pipeline();
         // First, so that it sees every byte read; the connection's first head is due from now,
         // PROXY header and TLS handshake included.
-        p.addLast("head-deadline", new HeadDeadline(proxy.clock(), requestHeadNanos));
+        p.addLast("head-deadline", new HeadDeadline(proxy.clock(), requestHeadNanos, proxy::headTimedOut));
         // Then, so that it also covers a client that connects and never finishes a handshake or
         // its first bytes (reads of encrypted bytes count as reads).
         p.addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
