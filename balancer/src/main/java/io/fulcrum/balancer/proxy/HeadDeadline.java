@@ -118,11 +118,6 @@ final class HeadDeadline extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Whether a head is awaited against a running deadline. */
-    boolean running() {
-        return armed;
-    }
-
     private void arm() {
         armed = true;
         deadline = clock.nanoTime() + headNanos;
