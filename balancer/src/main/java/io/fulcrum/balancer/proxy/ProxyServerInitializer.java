@@ -72,7 +72,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     @Override
     protected void initChannel(SocketChannel ch) {
         if (!proxy.admit(ch)) {
-            refuse(ch, "too many connections");
+            refuseConnection(ch, "too many connections");
             return;
         }
         ChannelPipeline p = ch.pipeline();
@@ -86,7 +86,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         InetSocketAddress peer = ch.remoteAddress();
         boolean trustedPeer = edges != null && peer != null && edges.trusts(peer.getAddress());
         if (!trustedPeer && peer != null && !proxy.admitClient(ch, peer.getAddress())) {
-            refuseClient(ch);
+            refuseConnection(ch, "too many connections from this client");
             return;
         }
         if (edges != null && edges.proxyProtocol()) {
@@ -120,23 +120,24 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
     private void afterProxyHeader(ChannelPipeline p) {
         InetSocketAddress source = p.channel().attr(ProxyProtocolHandler.SOURCE).get();
         if (source != null && !proxy.admitClient(p.channel(), source.getAddress())) {
-            refuseClient(p.channel());
+            refuseConnection(p.channel(), "too many connections from this client");
             return;
         }
         addFirstProtocol(p);
     }
 
     /**
-     * Refuses a connection over {@code connections-per-client}: a 503 with {@code Retry-After} and
-     * a close, as nginx's {@code limit_conn} answers, on the cleartext port; a close at once on the
-     * TLS port, where an answer would first cost the handshake the refusal is there to spare.
+     * Refuses a connection over {@code max-connections} or {@code connections-per-client}: a 503
+     * with {@code Retry-After} and a close, as nginx's {@code limit_conn} answers, on the cleartext
+     * port; a close at once on the TLS port, where a cleartext answer would be garbage to the client
+     * and a TLS one would first cost the handshake the refusal is there to spare.
      */
-    private void refuseClient(Channel ch) {
+    private void refuseConnection(Channel ch, String error) {
         if (tls != null) {
             ch.close();
             return;
         }
-        refuse(ch, "too many connections from this client");
+        refuse(ch, error);
     }
 
     /** What decides the protocol: TLS and ALPN, or the cleartext HTTP/1.1 codec that spots HTTP/2. */
