@@ -166,8 +166,11 @@ public final class BalancerYaml {
             return "{ " + String.join(", ", fields) + " }";
         }
         String text = ((ScalarNode) node).getValue();
-        boolean plain = !text.isEmpty() && "*&!%@`'\"{[|>#".indexOf(text.charAt(0)) < 0
-                && !text.contains(": ") && !text.contains(",") && !text.contains("]") && !text.contains("}");
+        // A plain scalar may not start with an indicator (YAML 1.1 §4.2.3; ':' and '?' too, as in
+        // "::1/128") nor hold ": ", " #" or, in flow style, ',', ']' and '}'.
+        boolean plain = !text.isEmpty() && "*&!%@`'\"{[|>#:?".indexOf(text.charAt(0)) < 0
+                && !text.startsWith("- ") && !text.contains(": ") && !text.contains(" #")
+                && !text.contains(",") && !text.contains("]") && !text.contains("}");
         return plain ? text : "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
