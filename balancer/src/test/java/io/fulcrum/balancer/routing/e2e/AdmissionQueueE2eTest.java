@@ -67,7 +67,7 @@ class AdmissionQueueE2eTest {
         ScriptedBackend a = fx.backend("a").delay(Duration.ofMillis(2));
         ScriptedBackend b = fx.backend("b").delay(Duration.ofMillis(2));
         Balancer balancer = fx.balancer(twoSmallBackends(a, b, 4));
-        int n = 2000;
+        int n = 5000;
 
         HttpBurst.Result result;
         try (HttpBurst burst = new HttpBurst()) {
