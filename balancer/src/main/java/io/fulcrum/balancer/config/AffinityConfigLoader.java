@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.io.IOException;
@@ -138,7 +139,7 @@ final class AffinityConfigLoader {
                     case "header" -> source = AffinityConfig.Hash.Source.HEADER;
                     case "cookie" -> source = AffinityConfig.Hash.Source.COOKIE;
                     default -> m.problem(on.path(), on.value(), "unknown key source \"" + text + "\""
-                            + ConfigLoader.hint(kind, List.of("header", "cookie", "path", "client-address"))
+                            + YamlMapper.hint(kind, List.of("header", "cookie", "path", "client-address"))
                             + " (expected: " + ON_EXPECTED + ")");
                 }
                 boolean named = source == AffinityConfig.Hash.Source.HEADER || source == AffinityConfig.Hash.Source.COOKIE;

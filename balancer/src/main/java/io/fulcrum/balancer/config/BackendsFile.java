@@ -1,9 +1,10 @@
 package io.fulcrum.balancer.config;
 
+import io.fulcrum.config.YamlMapper;
+import io.fulcrum.config.YamlMapper.Section;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import io.fulcrum.config.YamlMapper.Section;
 import java.util.List;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -35,7 +36,7 @@ public final class BackendsFile {
     }
 
     static List<BackendConfig> parse(String text, String source, String defaultRegion) throws ConfigException {
-        ConfigLoader.Composed composed = ConfigLoader.compose(text, source);
+        YamlMapper.Document composed = ConfigLoader.compose(text, source);
         Node root = composed.root();
         if (root == null || ConfigLoader.Mapper.isNull(root)) {
             throw new ConfigException(List.of(source + ": empty (expected: a mapping with `backends`)"));

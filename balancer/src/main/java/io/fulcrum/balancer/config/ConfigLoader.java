@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.config.ConfigProblems;
+import io.fulcrum.config.Durations;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
@@ -36,7 +37,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * rules between keys.
  */
 public final class ConfigLoader {
-    static final Pattern ID = YamlMapper.ID;
     /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
     static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final List<String> TOP_KEYS = BalancerSchema.FILE.keys();
@@ -72,12 +72,7 @@ public final class ConfigLoader {
 
     /** Parses and validates YAML text; {@code source} names it in messages about the file as a whole. */
     public static BalancerConfig parse(String yaml, String source) throws ConfigException {
-        YamlMapper.Document doc;
-        try {
-            doc = YamlMapper.compose(yaml, source);
-        } catch (ConfigProblems e) {
-            throw new ConfigException(e.problems());
-        }
+        YamlMapper.Document doc = compose(yaml, source);
         if (doc.root() == null) {
             throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
         }
@@ -90,15 +85,10 @@ public final class ConfigLoader {
         return config;
     }
 
-    /** A composed YAML document and the start indexes of its explicitly tagged nodes. */
-    record Composed(Node root, Set<Integer> tagged) {
-    }
-
     /** Composes YAML text into a node tree (never Java objects); syntax errors name {@code source}. */
-    static Composed compose(String yaml, String source) throws ConfigException {
+    static YamlMapper.Document compose(String yaml, String source) throws ConfigException {
         try {
-            YamlMapper.Document doc = YamlMapper.compose(yaml, source);
-            return new Composed(doc.root(), doc.tagged());
+            return YamlMapper.compose(yaml, source);
         } catch (ConfigProblems e) {
             throw new ConfigException(e.problems());
         }
@@ -172,9 +162,14 @@ public final class ConfigLoader {
             if (!problems.isEmpty()) {
                 return null;
             }
-            return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry,
-                    timeouts, limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers);
+            return BalancerConfig.builder()
+                    .listen(listen).admin(admin).region(region).routing(routing).backends(backends)
+                    .health(health).outlier(outlier).retry(retry).timeouts(timeouts).limits(limits)
+                    .accessLog(accessLog).backendHeader(backendHeader).accessLogFormat(accessLogFormat)
+                    .adminToken(adminToken).decisionHeader(decisionHeader).tls(tls).http2(http2)
+                    .backendCaFile(backendCaFile).pools(pools).routes(routes).defaultPool(defaultPool)
+                    .trustedEdges(trustedEdges).rateLimit(rateLimit).headers(headers)
+                    .build();
         }
 
         // ---- sections -------------------------------------------------------------------------
@@ -301,7 +296,7 @@ public final class ConfigLoader {
                 } else {
                     String text = scalarText(idEntry, "a string");
                     if (text != null) {
-                        if (!ID.matcher(text).matches()) {
+                        if (!YamlMapper.ID.matcher(text).matches()) {
                             problem(idEntry.path(), idEntry.value(), "not a valid id: \"" + text
                                     + "\" (expected: letters, digits, '.', '_' or '-')");
                         } else if (idToPath.containsKey(text)) {
@@ -510,10 +505,5 @@ public final class ConfigLoader {
             return true;
         }
 
-    }
-
-    /** A "did you mean" suffix naming the candidate closest to {@code word}; see {@link YamlMapper#hint}. */
-    static String hint(String word, java.util.Collection<String> candidates) {
-        return YamlMapper.hint(word, candidates);
     }
 }

@@ -1,6 +1,8 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.Durations;
+import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import io.netty.util.NetUtil;
@@ -116,7 +118,7 @@ final class DiscoveryConfigLoader {
                     type = DiscoveryConfig.Type.valueOf(upper);
                 } else {
                     List<String> lower = names.stream().map(v -> v.toLowerCase(java.util.Locale.ROOT)).toList();
-                    String hint = ConfigLoader.hint(text.toLowerCase(java.util.Locale.ROOT), lower);
+                    String hint = YamlMapper.hint(text.toLowerCase(java.util.Locale.ROOT), lower);
                     m.problem(t.path(), t.value(), "unknown record type \"" + text + "\""
                             + hint.toUpperCase(java.util.Locale.ROOT).replace(", DID YOU MEAN", ", did you mean")
                             + " (expected: A, AAAA or SRV)");

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
@@ -201,7 +202,7 @@ final class EdgeSections {
                     }
                 } else if (!text.equals("client-address")) {
                     m.problem(k.path(), k.value(), "unknown key \"" + text + "\""
-                            + ConfigLoader.hint(text, List.of("client-address")) + " (expected: " + KEY_EXPECTED + ")");
+                            + YamlMapper.hint(text, List.of("client-address")) + " (expected: " + KEY_EXPECTED + ")");
                 }
             }
         }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ final class PoolsSection {
             if (pool == null || pool.key() != k) {
                 continue; // a duplicate or bad key, already reported
             }
-            if (!ConfigLoader.ID.matcher(name).matches()) {
+            if (!YamlMapper.ID.matcher(name).matches()) {
                 m.problem(pool.path(), k, "not a valid pool name: \"" + name
                         + "\" (expected: letters, digits, '.', '_' or '-')");
                 continue;

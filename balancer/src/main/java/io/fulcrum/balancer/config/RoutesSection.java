@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
@@ -154,7 +155,7 @@ final class RoutesSection {
         if (name == null) {
             return path;
         }
-        if (!ConfigLoader.ID.matcher(name).matches()) {
+        if (!YamlMapper.ID.matcher(name).matches()) {
             m.problem(e.path(), e.value(), "not a valid route name: \"" + name
                     + "\" (expected: letters, digits, '.', '_' or '-')");
         } else if (RESERVED_NAMES.contains(name)) {
@@ -171,7 +172,7 @@ final class RoutesSection {
             return null;
         }
         if (!pools.contains(name)) {
-            m.problem(e.path(), e.value(), "no pool named \"" + name + "\"" + ConfigLoader.hint(name, pools)
+            m.problem(e.path(), e.value(), "no pool named \"" + name + "\"" + YamlMapper.hint(name, pools)
                     + " (expected: one of " + String.join(", ", pools) + ")");
             return null;
         }
@@ -312,7 +313,7 @@ final class RoutesSection {
         while (pm.find()) {
             if (!PLACEHOLDERS.contains(pm.group(1))) {
                 m.problem(to.path(), to.value(), "unknown placeholder {" + pm.group(1) + "}"
-                        + ConfigLoader.hint(pm.group(1), PLACEHOLDERS) + " (expected: {scheme}, {host}, {path}, {query})");
+                        + YamlMapper.hint(pm.group(1), PLACEHOLDERS) + " (expected: {scheme}, {host}, {path}, {query})");
                 ok = false;
             }
         }

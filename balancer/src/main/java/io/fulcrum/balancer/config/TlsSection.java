@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.io.IOException;
@@ -54,7 +55,7 @@ final class TlsSection {
                     String text = m.scalarText(item, "a TLS version");
                     if (text != null && !TlsConfig.DEFAULT_PROTOCOLS.contains(text)) {
                         m.problem(item.path(), item.value(), "unsupported TLS version \"" + text
-                                + "\" (expected: TLSv1.3 or TLSv1.2)" + ConfigLoader.hint(text, TlsConfig.DEFAULT_PROTOCOLS));
+                                + "\" (expected: TLSv1.3 or TLSv1.2)" + YamlMapper.hint(text, TlsConfig.DEFAULT_PROTOCOLS));
                     } else if (text != null && !protocols.contains(text)) {
                         protocols.add(text);
                     }

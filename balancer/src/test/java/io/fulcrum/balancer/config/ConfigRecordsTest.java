@@ -20,12 +20,13 @@ class ConfigRecordsTest {
     static Stream<Arguments> brokenInvariants() {
         BackendConfig a = new BackendConfig("a", "h", 1, "r", 1, 1);
         return Stream.of(
-                Arguments.of("duplicate backend ids", (Executable) () -> new BalancerConfig(
-                        new ListenConfig("h", 0), new ListenConfig("h", 0), "r",
-                        new RoutingConfig(RoutingConfig.Policy.RANDOM, null, new SpilloverConfig(1, List.of()), S),
-                        List.of(a, a), new HealthConfig("/", S, S, 1, 1), new OutlierConfig(1, S, S, 0),
-                        new RetryConfig(0, 0, 0, null), new TimeoutsConfig(S, S, S, S, S),
-                        new LimitsConfig(1, 1, 0, 1), "off", null)),
+                Arguments.of("duplicate backend ids", (Executable) () -> BalancerConfig.builder()
+                        .listen(new ListenConfig("h", 0)).admin(new ListenConfig("h", 0)).region("r")
+                        .routing(new RoutingConfig(RoutingConfig.Policy.RANDOM, null, new SpilloverConfig(1, List.of()), S))
+                        .backends(List.of(a, a)).health(new HealthConfig("/", S, S, 1, 1))
+                        .outlier(new OutlierConfig(1, S, S, 0)).retry(new RetryConfig(0, 0, 0, null))
+                        .timeouts(new TimeoutsConfig(S, S, S, S, S)).limits(new LimitsConfig(1, 1, 0, 1))
+                        .accessLog("off").build()),
                 Arguments.of("health path without slash", (Executable) () -> new HealthConfig("h", S, S, 1, 1)),
                 Arguments.of("zero health interval", (Executable) () -> new HealthConfig("/", Duration.ZERO, S, 1, 1)),
                 Arguments.of("zero rise", (Executable) () -> new HealthConfig("/", S, S, 0, 1)),
@@ -59,5 +60,14 @@ class ConfigRecordsTest {
         SpilloverConfig c = new SpilloverConfig(0.5, order);
         order.add("b");
         assertEquals(List.of("a"), c.order());
+    }
+
+    @Test
+    void theBuilderNamesAMissingRequiredValue() {
+        NullPointerException e = assertThrows(NullPointerException.class, () -> BalancerConfig.builder()
+                .listen(new ListenConfig("h", 0)).admin(new ListenConfig("h", 0)).build());
+        assertEquals("region", e.getMessage());
+        assertEquals("accessLog", assertThrows(NullPointerException.class,
+                () -> BalancerConfig.builder().accessLog(null)).getMessage());
     }
 }
