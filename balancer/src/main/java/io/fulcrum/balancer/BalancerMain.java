@@ -5,6 +5,7 @@ import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
 import io.fulcrum.balancer.config.PoolConfig;
+import io.fulcrum.balancer.tls.TlsCertificateCheck;
 import io.fulcrum.config.Durations;
 import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
@@ -67,7 +68,7 @@ public final class BalancerMain implements Callable<Integer> {
     public Integer call() throws Exception {
         BalancerConfig loaded;
         try {
-            loaded = ConfigLoader.load(config);
+            loaded = ConfigLoader.load(config, TlsCertificateCheck.INSTANCE);
         } catch (ConfigException e) {
             PrintWriter err = spec.commandLine().getErr();
             // Each line names the file, as a compiler's do: "balancer.yaml: backends[2].url: ... (line 14)".

@@ -11,6 +11,7 @@ import io.fulcrum.balancer.config.ConfigLoader;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.fulcrum.balancer.proxy.ProxyContext;
 import io.fulcrum.balancer.proxy.ProxySettings;
+import io.fulcrum.balancer.tls.TlsCertificateCheck;
 import io.fulcrum.balancer.config.PoolConfig;
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -137,7 +138,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private ReloadResult reloadNow(String trigger) {
         BalancerConfig next;
         try {
-            next = ConfigLoader.load(file);
+            next = ConfigLoader.load(file, TlsCertificateCheck.INSTANCE);
         } catch (ConfigException e) {
             return failed(trigger, e.problems());
         }

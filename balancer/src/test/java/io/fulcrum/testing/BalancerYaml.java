@@ -6,6 +6,7 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.balancer.tls.TlsCertificateCheck;
 import java.io.StringReader;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -295,7 +296,7 @@ public final class BalancerYaml {
     /** The config the loader makes of {@link #yaml()}. */
     public BalancerConfig config() {
         try {
-            return ConfigLoader.parse(yaml(), "test config");
+            return ConfigLoader.parse(yaml(), "test config", TlsCertificateCheck.INSTANCE);
         } catch (ConfigException e) {
             throw new IllegalStateException(e.getMessage() + "\n" + yaml(), e);
         }

@@ -59,25 +59,49 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
-    /** Loads and validates the file; every problem found is reported at once. */
+    /**
+     * Loads and validates the file; every problem found is reported at once. A {@code tls} section
+     * is a problem: its certificates are only taken with {@link #load(Path, CertificateCheck)}.
+     */
     public static BalancerConfig load(Path file) throws ConfigException {
+        return load(file, null);
+    }
+
+    /**
+     * Loads and validates the file, {@code certificates} checking each certificate of the
+     * {@code tls} section; every problem found is reported at once.
+     */
+    public static BalancerConfig load(Path file, CertificateCheck certificates) throws ConfigException {
         String text;
         try {
             text = Files.readString(file);
         } catch (IOException e) {
             throw new ConfigException(List.of(file + ": cannot read (" + e.getMessage() + ")"));
         }
-        return parse(text, file.toString());
+        return parse(text, file.toString(), certificates);
     }
 
-    /** Parses and validates YAML text; {@code source} names it in messages about the file as a whole. */
+    /**
+     * Parses and validates YAML text; {@code source} names it in messages about the file as a whole.
+     * A {@code tls} section is a problem: see {@link #parse(String, String, CertificateCheck)}.
+     */
     public static BalancerConfig parse(String yaml, String source) throws ConfigException {
+        return parse(yaml, source, null);
+    }
+
+    /**
+     * Parses and validates YAML text, {@code certificates} checking each certificate of the
+     * {@code tls} section (null: a {@code tls} section is a problem); {@code source} names the text
+     * in messages about the file as a whole.
+     */
+    public static BalancerConfig parse(String yaml, String source, CertificateCheck certificates)
+            throws ConfigException {
         YamlMapper.Document doc = compose(yaml, source);
         if (doc.root() == null) {
             throw new ConfigException(List.of(source + ": empty (expected: a mapping with at least `backends`)"));
         }
         Node root = doc.root();
-        Mapper mapper = new Mapper(doc.tagged());
+        Mapper mapper = new Mapper(doc.tagged(), certificates);
         BalancerConfig config = mapper.balancer(root);
         if (mapper.hasProblems() || config == null) {
             throw new ConfigException(mapper.sortedProblems());
@@ -101,8 +125,16 @@ public final class ConfigLoader {
         /** Regions of every backend entry, including entries with other problems (no false alarms). */
         final Set<String> backendRegions = new HashSet<>();
 
+        /** The TLS engine's check of the {@code tls} section's certificates, or null when there is none. */
+        final CertificateCheck certificates;
+
         Mapper(Set<Integer> tagged) {
+            this(tagged, null);
+        }
+
+        Mapper(Set<Integer> tagged, CertificateCheck certificates) {
             super(tagged);
+            this.certificates = certificates;
         }
 
         BalancerConfig balancer(Node root) {

@@ -17,7 +17,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 /**
  * The {@code tls} section (the HTTPS listener, its certificates and SNI names) and the readable
  * files it and {@code backend-tls} name. Problems are reported through the {@link Mapper}, with
- * the same paths, line numbers and wording as every other section.
+ * the same paths, line numbers and wording as every other section; whether a certificate can
+ * serve is the TLS engine's word, asked through the mapper's {@link CertificateCheck}.
  */
 final class TlsSection {
     private static final List<String> TLS_KEYS = BalancerSchema.TLS.keys();
@@ -62,6 +63,11 @@ final class TlsSection {
                 }
             }
         }
+        if (m.certificates == null) {
+            m.problem(e.path(), e.key(), "cannot be checked by this loader (expected: one given the TLS engine's"
+                    + " certificate check)");
+            return null;
+        }
         TlsConfig.Certificate certificate = certificate(m, s, e);
         List<TlsConfig.SniCertificate> sni = new ArrayList<>();
         List<Section> sniSections = new ArrayList<>();
@@ -100,15 +106,11 @@ final class TlsSection {
 
     /** Whether a context can be built of {@code c}; else a problem at {@code key} or {@code cert}. */
     private static boolean usable(Mapper m, Section s, TlsConfig.Certificate c, List<String> protocols) {
-        try {
-            io.fulcrum.balancer.tls.TlsContexts.server(c, protocols, true);
-            return true;
-        } catch (io.fulcrum.balancer.tls.TlsContexts.KeyProblem ex) {
-            m.problem(s.child("key"), s.get("key").value(), "the key cannot be used: " + ex.getMessage());
-        } catch (javax.net.ssl.SSLException | RuntimeException ex) {
-            m.problem(s.child("cert"), s.get("cert").value(), "the certificates cannot be used: " + ex.getMessage());
+        CertificateCheck.Unusable why = m.certificates.unusable(c, protocols);
+        if (why != null) {
+            m.problem(s.child(why.field()), s.get(why.field()).value(), why.message());
         }
-        return false;
+        return why == null;
     }
 
     private static List<String> serverNames(Mapper m, Section s, Node at) {
@@ -146,7 +148,7 @@ final class TlsSection {
             return null;
         }
         try {
-            return new TlsConfig.Certificate(chain, key, io.fulcrum.balancer.tls.TlsContexts.fingerprint(chain, key));
+            return new TlsConfig.Certificate(chain, key, m.certificates.fingerprint(chain, key));
         } catch (IOException ex) {
             m.problem(s.child("cert"), s.get("cert").value(), "cannot read: " + ex.getMessage());
             return null;

@@ -170,46 +170,56 @@ class TlsTerminationTest {
         String base = "backends: [ { id: b1, url: \"http://127.0.0.1:9\" } ]\n";
         ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("nope.pem") + ", key: "
-                + certs.resolve("localhost.key") + " }\n", "test.yaml"));
+                + certs.resolve("localhost.key") + " }\n", "test.yaml", TlsCertificateCheck.INSTANCE));
         assertTrue(missing.problems().get(0).startsWith("tls.cert: cannot read"), missing.problems().toString());
         assertTrue(missing.problems().get(0).contains("(line 2)"), missing.problems().toString());
 
         ConfigException mismatched = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: "
-                + certs.resolve("b-test.key") + " }\n", "test.yaml"));
+                + certs.resolve("b-test.key") + " }\n", "test.yaml", TlsCertificateCheck.INSTANCE));
         assertTrue(mismatched.problems().get(0).startsWith("tls.key: the key cannot be used: the key in "),
                 mismatched.problems().toString());
 
         Path garbage = Files.writeString(certs.resolve("garbage.key"), "not a key\n");
         ConfigException notAKey = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: " + garbage
-                + " }\n", "test.yaml"));
+                + " }\n", "test.yaml", TlsCertificateCheck.INSTANCE));
         assertTrue(notAKey.problems().get(0).startsWith("tls.key: the key cannot be used: " + garbage
                 + " is not a PKCS#8 PEM private key"), notAKey.problems().toString());
 
         ConfigException notAChain = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls: { listen: { port: 8443 }, cert: " + garbage + ", key: " + certs.resolve("localhost.key")
-                + " }\n", "test.yaml"));
+                + " }\n", "test.yaml", TlsCertificateCheck.INSTANCE));
         assertTrue(notAChain.problems().get(0).startsWith("tls.cert: the certificates cannot be used"),
                 notAChain.problems().toString());
 
         ConfigException sniKey = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls:\n  listen: { port: 8443 }\n  cert: " + certs.resolve("localhost.pem") + "\n  key: "
                 + certs.resolve("localhost.key") + "\n  sni:\n    - { names: [a.test], cert: " + certs.resolve("a-test.pem")
-                + ", key: " + certs.resolve("b-test.key") + " }\n", "test.yaml"));
+                + ", key: " + certs.resolve("b-test.key") + " }\n", "test.yaml", TlsCertificateCheck.INSTANCE));
         assertEquals(1, sniKey.problems().size(), sniKey.problems().toString());
         assertTrue(sniKey.problems().get(0).startsWith("tls.sni[0].key: the key cannot be used"),
                 sniKey.problems().toString());
 
         ConfigException oldProtocol = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: "
-                + certs.resolve("localhost.key") + ", protocols: [TLSv1.1] }\n", "test.yaml"));
+                + certs.resolve("localhost.key") + ", protocols: [TLSv1.1] }\n", "test.yaml", TlsCertificateCheck.INSTANCE));
         assertTrue(oldProtocol.problems().get(0).startsWith("tls.protocols[0]: unsupported TLS version"),
                 oldProtocol.problems().toString());
 
         ConfigException samePort = assertThrows(ConfigException.class, () -> ConfigLoader.parse(base
                 + "listen: { port: 8080 }\ntls: { listen: { port: 8080 }, cert: " + certs.resolve("localhost.pem")
-                + ", key: " + certs.resolve("localhost.key") + " }\n", "test.yaml"));
+                + ", key: " + certs.resolve("localhost.key") + " }\n", "test.yaml", TlsCertificateCheck.INSTANCE));
         assertTrue(samePort.problems().get(0).startsWith("tls.listen.port"), samePort.problems().toString());
+    }
+
+    @Test
+    void aLoaderNotGivenTheCertificateCheckRefusesATlsSection() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "backends: [ { id: b1, url: \"http://127.0.0.1:9\" } ]\n"
+                        + "tls: { listen: { port: 8443 }, cert: " + certs.resolve("localhost.pem") + ", key: "
+                        + certs.resolve("localhost.key") + " }\n", "test.yaml"));
+        assertEquals(List.of("tls: cannot be checked by this loader (expected: one given the TLS engine's certificate"
+                + " check) (line 2)"), e.problems());
     }
 }
