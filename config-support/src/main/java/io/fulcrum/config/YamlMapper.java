@@ -169,6 +169,11 @@ public class YamlMapper {
         return section(root, "", table.keys());
     }
 
+    /** The nested section {@code key} of {@code parent}, its keys checked against {@code table}. */
+    public Section subsection(Section parent, String key, FieldTable table) {
+        return subsection(parent, key, table.keys());
+    }
+
     public Section subsection(Section parent, String key, List<String> keys) {
         String path = parent.child(key);
         Entry e = parent.get(key);
@@ -191,6 +196,16 @@ public class YamlMapper {
     /** An already checked section, read through its table. */
     public Values read(Section s, FieldTable table) {
         return new Values(s, table);
+    }
+
+    /** A mapping whose keys are names of the file's choosing (pools by name); see {@link #section(Node, String, List)}. */
+    public Section anyKeys(Node node, String path) {
+        return section(node, path, (List<String>) null);
+    }
+
+    /** A mapping whose keys are checked against {@code table}; see {@link #section(Node, String, List)}. */
+    public Section section(Node node, String path, FieldTable table) {
+        return section(node, path, table.keys());
     }
 
     /**

@@ -20,7 +20,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * other section.
  */
 final class AdminSections {
-    private static final List<String> DECISION_HEADER_KEYS = BalancerSchema.DECISION_HEADER.keys();
 
     private AdminSections() {
     }
@@ -71,7 +70,7 @@ final class AdminSections {
         if (e == null || Mapper.isNull(e.value())) {
             return null;
         }
-        Section s = m.subsection(top, "decision-header", DECISION_HEADER_KEYS);
+        Section s = m.subsection(top, "decision-header", BalancerSchema.DECISION_HEADER);
         String request = m.headerName(s, "request");
         if (request == null) {
             if (s.get("request") == null) {

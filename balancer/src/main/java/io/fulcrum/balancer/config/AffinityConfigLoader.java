@@ -24,9 +24,6 @@ import org.yaml.snakeyaml.nodes.MappingNode;
  * Stateless.
  */
 final class AffinityConfigLoader {
-    static final List<String> KEYS = BalancerSchema.AFFINITY.keys();
-    static final List<String> COOKIE_KEYS = BalancerSchema.AFFINITY_COOKIE.keys();
-    static final List<String> HASH_KEYS = BalancerSchema.AFFINITY_HASH.keys();
     /** Shorter HMAC keys are guessable; 16 characters is what the admin token asks too. */
     static final int MIN_SECRET = 16;
     static final String ON_EXPECTED = "header:NAME, cookie:NAME, path or client-address";
@@ -40,7 +37,7 @@ final class AffinityConfigLoader {
         if (e == null || Mapper.isNull(e.value())) {
             return null;
         }
-        Section s = m.subsection(parent, key, KEYS);
+        Section s = m.subsection(parent, key, BalancerSchema.AFFINITY);
         Entry cookie = s.get("cookie");
         Entry hash = s.get("hash");
         if (cookie != null && hash != null) {
@@ -55,10 +52,10 @@ final class AffinityConfigLoader {
             return null;
         }
         if (cookie != null) {
-            AffinityConfig.Cookie c = cookie(m, m.subsection(s, "cookie", COOKIE_KEYS));
+            AffinityConfig.Cookie c = cookie(m, m.subsection(s, "cookie", BalancerSchema.AFFINITY_COOKIE));
             return c == null ? null : new AffinityConfig(c, null);
         }
-        AffinityConfig.Hash h = hash(m, m.subsection(s, "hash", HASH_KEYS), hash);
+        AffinityConfig.Hash h = hash(m, m.subsection(s, "hash", BalancerSchema.AFFINITY_HASH), hash);
         return h == null ? null : new AffinityConfig(null, h);
     }
 

@@ -39,19 +39,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 public final class ConfigLoader {
     /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
     static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-    private static final List<String> TOP_KEYS = BalancerSchema.FILE.keys();
-    private static final List<String> BACKEND_TLS_KEYS = BalancerSchema.BACKEND_TLS.keys();
-    private static final List<String> HTTP2_KEYS = BalancerSchema.HTTP2.keys();
-    private static final List<String> LISTEN_KEYS = BalancerSchema.LISTEN.keys();
-    private static final List<String> ADMIN_KEYS = BalancerSchema.ADMIN.keys();
-    static final List<String> ROUTING_KEYS = BalancerSchema.ROUTING.keys();
-    private static final List<String> SPILLOVER_KEYS = BalancerSchema.SPILLOVER.keys();
-    private static final List<String> BACKEND_KEYS = BalancerSchema.BACKEND.keys();
-    static final List<String> HEALTH_KEYS = BalancerSchema.HEALTH.keys();
-    static final List<String> OUTLIER_KEYS = BalancerSchema.OUTLIER.keys();
-    static final List<String> RETRY_KEYS = BalancerSchema.RETRY.keys();
-    static final List<String> TIMEOUT_KEYS = BalancerSchema.TIMEOUTS.keys();
-    private static final List<String> LIMIT_KEYS = BalancerSchema.LIMITS.keys();
 
     static final String DEFAULT_REGION = "default";
     static final String DEFAULT_ACCESS_LOG = "stdout";
@@ -142,7 +129,7 @@ public final class ConfigLoader {
                 problem("(top level)", root, "expected a mapping, got " + describe(root));
                 return null;
             }
-            Section top = section(root, "", TOP_KEYS);
+            Section top = section(root, "", BalancerSchema.FILE);
             if (top == null) {
                 return null;
             }
@@ -184,7 +171,7 @@ public final class ConfigLoader {
             TlsConfig tls = TlsSection.tls(this, top, listen);
             Values h2 = read(top, "http2", BalancerSchema.HTTP2);
             Http2Config http2 = new Http2Config(h2.bool("enabled"), h2.integer("max-concurrent-streams"));
-            Section backendTls = subsection(top, "backend-tls", BACKEND_TLS_KEYS);
+            Section backendTls = subsection(top, "backend-tls", BalancerSchema.BACKEND_TLS);
             Entry caFile = backendTls.get("ca-file");
             Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
                     : TlsSection.readableFile(this, backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
@@ -220,7 +207,7 @@ public final class ConfigLoader {
         }
 
         RoutingConfig routing(Section top) {
-            Section s = subsection(top, "routing", ROUTING_KEYS);
+            Section s = subsection(top, "routing", BalancerSchema.ROUTING);
             RoutingConfig routing = routing(s, RoutingConfig.DEFAULT);
             if (routing.regionHeader() != null) {
                 EdgeSections.checkRegionHeader(this, top, s);
@@ -234,7 +221,7 @@ public final class ConfigLoader {
             RoutingConfig.Policy policy = java.util.Arrays.stream(RoutingConfig.Policy.values())
                     .filter(v -> v.yamlName().equals(policyName)).findFirst().orElseThrow();
             String regionHeader = s.get("region-header") == null ? defaults.regionHeader() : headerName(s, "region-header");
-            Section sp = subsection(s, "spillover", SPILLOVER_KEYS);
+            Section sp = subsection(s, "spillover", BalancerSchema.SPILLOVER);
             double saturation = defaults.spillover().saturation();
             Entry sat = sp.get("saturation");
             if (sat != null) {
@@ -317,7 +304,7 @@ public final class ConfigLoader {
                     problem(path, item, "expected a mapping with id and url, got " + describe(item));
                     continue;
                 }
-                Section b = section(item, path, BACKEND_KEYS);
+                Section b = section(item, path, BalancerSchema.BACKEND);
                 if (b == null) {
                     continue;
                 }
@@ -381,7 +368,7 @@ public final class ConfigLoader {
         }
 
         HealthConfig health(Section top) {
-            return health(subsection(top, "health", HEALTH_KEYS), HealthConfig.DEFAULT);
+            return health(subsection(top, "health", BalancerSchema.HEALTH), HealthConfig.DEFAULT);
         }
 
         /** A health section; every key it does not set keeps its value in {@code defaults}. */
@@ -403,7 +390,7 @@ public final class ConfigLoader {
         }
 
         OutlierConfig outlier(Section top) {
-            return outlier(subsection(top, "outlier", OUTLIER_KEYS), OutlierConfig.DEFAULT);
+            return outlier(subsection(top, "outlier", BalancerSchema.OUTLIER), OutlierConfig.DEFAULT);
         }
 
         /** An outlier section; every key it does not set keeps its value in {@code defaults}. */
@@ -433,7 +420,7 @@ public final class ConfigLoader {
         }
 
         RetryConfig retry(Section top) {
-            return retry(subsection(top, "retry", RETRY_KEYS), RetryConfig.DEFAULT);
+            return retry(subsection(top, "retry", BalancerSchema.RETRY), RetryConfig.DEFAULT);
         }
 
         /** A retry section; every key it does not set keeps its value in {@code defaults}. */
@@ -452,7 +439,7 @@ public final class ConfigLoader {
         }
 
         TimeoutsConfig timeouts(Section top) {
-            return timeouts(subsection(top, "timeouts", TIMEOUT_KEYS), TimeoutsConfig.DEFAULT);
+            return timeouts(subsection(top, "timeouts", BalancerSchema.TIMEOUTS), TimeoutsConfig.DEFAULT);
         }
 
         /** A timeouts section; every key it does not set keeps its value in {@code defaults}. */

@@ -26,8 +26,6 @@ import org.yaml.snakeyaml.nodes.MappingNode;
  * The section replaces the static {@code backends} list of the same level. Stateless.
  */
 final class DiscoveryConfigLoader {
-    static final List<String> KEYS = BalancerSchema.DISCOVERY.keys();
-    static final List<String> DNS_KEYS = BalancerSchema.DISCOVERY_DNS.keys();
 
     /** Labels of letters, digits, '-' and '_' (SRV names such as _http._tcp.api), 1-63 characters each. */
     private static final Pattern DNS_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*");
@@ -53,7 +51,7 @@ final class DiscoveryConfigLoader {
             m.problem(e.path(), e.key(), "set either " + backends.path() + " or " + e.path() + ", not both");
             return null;
         }
-        Section s = m.subsection(parent, key, KEYS);
+        Section s = m.subsection(parent, key, BalancerSchema.DISCOVERY);
         Entry dns = s.get("dns");
         Entry file = s.get("file");
         if (dns != null && file != null) {
@@ -71,7 +69,7 @@ final class DiscoveryConfigLoader {
             Path p = file(m, file);
             return p == null ? null : new DiscoveryConfig(null, p);
         }
-        DiscoveryConfig.Dns d = dns(m, m.subsection(s, "dns", DNS_KEYS), dns, defaultRegion);
+        DiscoveryConfig.Dns d = dns(m, m.subsection(s, "dns", BalancerSchema.DISCOVERY_DNS), dns, defaultRegion);
         return d == null ? null : new DiscoveryConfig(d, null);
     }
 

@@ -20,8 +20,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * numbers and wording as every other section.
  */
 final class EdgeSections {
-    static final List<String> TRUSTED_EDGES_KEYS = BalancerSchema.TRUSTED_EDGES.keys();
-    static final List<String> RATE_LIMIT_KEYS = BalancerSchema.RATE_LIMIT.keys();
     private static final Pattern RATE = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)/(s|m|h)");
     private static final String RATE_EXPECTED = "a rate such as 100/s, 600/m or 1000/h";
     private static final String KEY_EXPECTED = "client-address or header:NAME";
@@ -37,7 +35,7 @@ final class EdgeSections {
         if (e == null || Mapper.isNull(e.value())) {
             return null;
         }
-        Section s = m.subsection(top, "trusted-edges", TRUSTED_EDGES_KEYS);
+        Section s = m.subsection(top, "trusted-edges", BalancerSchema.TRUSTED_EDGES);
         if (!(e.value() instanceof MappingNode)) {
             return null;
         }
@@ -151,7 +149,7 @@ final class EdgeSections {
                 e.value())) {
             return RateLimitConfig.OFF;
         }
-        Section s = m.subsection(parent, key, RATE_LIMIT_KEYS);
+        Section s = m.subsection(parent, key, BalancerSchema.RATE_LIMIT);
         if (!(e.value() instanceof MappingNode)) {
             return null;
         }

@@ -18,11 +18,8 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  * place. Single use, confined to the loading thread, like the {@link Mapper} it reports to.
  */
 final class PoolsSection {
-    static final List<String> POOL_KEYS = BalancerSchema.POOL.keys();
     /** {@code region-header} belongs to the listener, so it is not a pool's. */
-    static final List<String> POOL_ROUTING_KEYS = BalancerSchema.POOL_ROUTING.keys();
     /** The other timeouts belong to sockets and pipelines shared by every pool. */
-    static final List<String> POOL_TIMEOUT_KEYS = BalancerSchema.POOL_TIMEOUTS.keys();
 
     /** The top-level sections a pool inherits from. */
     record Inherited(RoutingConfig routing, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
@@ -62,7 +59,7 @@ final class PoolsSection {
             return pools;
         }
         // Names are checked like keys (plain, unique) but any valid name is allowed.
-        Section names = m.section(map, e.path(), null);
+        Section names = m.anyKeys(map, e.path());
         if (names == null) {
             return pools;
         }
@@ -93,25 +90,25 @@ final class PoolsSection {
                         + Mapper.describe(pool.value()));
                 continue;
             }
-            Section s = m.section(pool.value(), pool.path(), POOL_KEYS);
+            Section s = m.section(pool.value(), pool.path(), BalancerSchema.POOL);
             if (s == null) {
                 continue;
             }
             DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(m, s, "discovery", region);
             List<BackendConfig> backends = DiscoveryConfigLoader.replacesBackends(s, "discovery") ? List.of()
                     : m.backends(s, region, idToPath);
-            Section routingSection = m.subsection(s, "routing", ConfigLoader.ROUTING_KEYS);
-            topLevelOnly(routingSection, POOL_ROUTING_KEYS, "the listener reads it, before any route is chosen");
+            Section routingSection = m.subsection(s, "routing", BalancerSchema.ROUTING);
+            topLevelOnly(routingSection, BalancerSchema.POOL_ROUTING.keys(), "the listener reads it, before any route is chosen");
             RoutingConfig routing = m.routing(routingSection, top.routing());
             if (s.get("affinity") != null) {
                 // A whole block of its own, or `affinity: ~` to turn the inherited one off.
                 routing = routing.withAffinity(AffinityConfigLoader.affinity(m, s, "affinity"));
             }
-            HealthConfig health = m.health(m.subsection(s, "health", ConfigLoader.HEALTH_KEYS), top.health());
-            OutlierConfig outlier = m.outlier(m.subsection(s, "outlier", ConfigLoader.OUTLIER_KEYS), top.outlier());
-            RetryConfig retry = m.retry(m.subsection(s, "retry", ConfigLoader.RETRY_KEYS), top.retry());
-            Section timeoutsSection = m.subsection(s, "timeouts", ConfigLoader.TIMEOUT_KEYS);
-            topLevelOnly(timeoutsSection, POOL_TIMEOUT_KEYS, "sockets and connection pools are shared by every pool");
+            HealthConfig health = m.health(m.subsection(s, "health", BalancerSchema.HEALTH), top.health());
+            OutlierConfig outlier = m.outlier(m.subsection(s, "outlier", BalancerSchema.OUTLIER), top.outlier());
+            RetryConfig retry = m.retry(m.subsection(s, "retry", BalancerSchema.RETRY), top.retry());
+            Section timeoutsSection = m.subsection(s, "timeouts", BalancerSchema.TIMEOUTS);
+            topLevelOnly(timeoutsSection, BalancerSchema.POOL_TIMEOUTS.keys(), "sockets and connection pools are shared by every pool");
             TimeoutsConfig timeouts = m.timeouts(timeoutsSection, top.timeouts());
             if (!backends.isEmpty() || discovery != null) {
                 pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts, discovery));

@@ -25,14 +25,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * {@link Mapper} it reports to.
  */
 final class RoutesSection {
-    static final List<String> ROUTE_KEYS = BalancerSchema.ROUTE.keys();
-    static final List<String> MATCH_KEYS = BalancerSchema.MATCH.keys();
-    static final List<String> PATH_KEYS = BalancerSchema.PATH_MATCH.keys();
-    static final List<String> HEADER_MATCH_KEYS = BalancerSchema.HEADER_MATCH.keys();
-    static final List<String> REDIRECT_KEYS = BalancerSchema.REDIRECT.keys();
-    static final List<String> RESPOND_KEYS = BalancerSchema.RESPOND.keys();
-    static final List<String> EDIT_KEYS = BalancerSchema.HEADER_EDITS.keys();
-    static final List<String> REWRITE_KEYS = BalancerSchema.REWRITE.keys();
     /** The placeholders of a redirect's {@code to}. */
     static final List<String> PLACEHOLDERS = List.of("scheme", "host", "path", "query");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]*)\\}");
@@ -73,7 +65,7 @@ final class RoutesSection {
                         + Mapper.describe(item));
                 continue;
             }
-            Section s = m.section(item, path, ROUTE_KEYS);
+            Section s = m.section(item, path, BalancerSchema.ROUTE);
             if (s != null) {
                 RouteConfig r = route(path, item, s, names);
                 if (r != null) {
@@ -106,7 +98,7 @@ final class RoutesSection {
     private RouteConfig route(String path, Node item, Section s, Set<String> names) {
         int before = m.problems.size();
         String name = routeName(s.get("name"), path, names);
-        RouteMatchConfig match = match(m.subsection(s, "match", MATCH_KEYS));
+        RouteMatchConfig match = match(m.subsection(s, "match", BalancerSchema.MATCH));
         List<String> actions = new ArrayList<>();
         for (String k : List.of("pool", "redirect", "respond")) {
             if (s.get(k) != null) {
@@ -126,13 +118,13 @@ final class RoutesSection {
                     String pool = poolName(s.get("pool"));
                     yield pool == null ? null : new RouteAction.ToPool(pool);
                 }
-                case "redirect" -> redirect(m.subsection(s, "redirect", REDIRECT_KEYS), s.get("redirect"));
-                default -> respond(m.subsection(s, "respond", RESPOND_KEYS));
+                case "redirect" -> redirect(m.subsection(s, "redirect", BalancerSchema.REDIRECT), s.get("redirect"));
+                default -> respond(m.subsection(s, "respond", BalancerSchema.RESPOND));
             };
         }
-        HeaderEditsConfig request = edits(m.subsection(s, "request-headers", EDIT_KEYS));
-        HeaderEditsConfig response = edits(m.subsection(s, "response-headers", EDIT_KEYS));
-        RewriteConfig rewrite = rewrite(m.subsection(s, "rewrite", REWRITE_KEYS), s.get("rewrite"), match, action);
+        HeaderEditsConfig request = edits(m.subsection(s, "request-headers", BalancerSchema.HEADER_EDITS));
+        HeaderEditsConfig response = edits(m.subsection(s, "response-headers", BalancerSchema.HEADER_EDITS));
+        RewriteConfig rewrite = rewrite(m.subsection(s, "rewrite", BalancerSchema.REWRITE), s.get("rewrite"), match, action);
         RateLimitConfig rateLimit = EdgeSections.rateLimit(m, s, "rate-limit", true);
         if (action == null || m.problems.size() != before) {
             return null;
@@ -192,7 +184,7 @@ final class RoutesSection {
                 }
             }
         }
-        PathMatchConfig path = path(m.subsection(s, "path", PATH_KEYS), s.get("path"));
+        PathMatchConfig path = path(m.subsection(s, "path", BalancerSchema.PATH_MATCH), s.get("path"));
         List<String> methods = new ArrayList<>();
         Entry me = s.get("methods");
         if (me != null && m.checkTag(me.path(), me.value())) {
@@ -216,7 +208,7 @@ final class RoutesSection {
                         m.problem(p, n, "expected a mapping with name and optional value, got " + Mapper.describe(n));
                         continue;
                     }
-                    Section hs = m.section(n, p, HEADER_MATCH_KEYS);
+                    Section hs = m.section(n, p, BalancerSchema.HEADER_MATCH);
                     if (hs == null) {
                         continue;
                     }
@@ -380,7 +372,7 @@ final class RoutesSection {
                     + Mapper.describe(e.value()));
             return out;
         }
-        Section s = m.section(map, e.path(), null);
+        Section s = m.anyKeys(map, e.path());
         if (s == null) {
             return out;
         }

@@ -21,8 +21,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * serve is the TLS engine's word, asked through the mapper's {@link CertificateCheck}.
  */
 final class TlsSection {
-    private static final List<String> TLS_KEYS = BalancerSchema.TLS.keys();
-    private static final List<String> SNI_KEYS = BalancerSchema.SNI.keys();
 
     private TlsSection() {
     }
@@ -37,7 +35,7 @@ final class TlsSection {
         if (e == null || Mapper.isNull(e.value())) {
             return null;
         }
-        Section s = m.subsection(top, "tls", TLS_KEYS);
+        Section s = m.subsection(top, "tls", BalancerSchema.TLS);
         ListenConfig listen = m.listen(m.read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
         if (s.get("listen") == null) {
             m.problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
@@ -79,7 +77,7 @@ final class TlsSection {
                 for (int i = 0; i < seq.getValue().size(); i++) {
                     Node item = seq.getValue().get(i);
                     String path = se.path() + "[" + i + "]";
-                    Section is = m.section(item, path, SNI_KEYS);
+                    Section is = m.section(item, path, BalancerSchema.SNI);
                     if (is == null) {
                         continue;
                     }
