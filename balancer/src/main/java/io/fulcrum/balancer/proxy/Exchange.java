@@ -3,7 +3,6 @@ package io.fulcrum.balancer.proxy;
 import io.fulcrum.balancer.http1.Http1Decoder;
 import io.fulcrum.balancer.http1.Http1Encoder;
 import io.fulcrum.balancer.http1.Upgrades;
-import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.route.Route;
 import io.fulcrum.balancer.routing.Affinity;
@@ -1079,23 +1078,12 @@ final class Exchange implements FutureListener<Channel> {
         client.exchangeDone(this);
     }
 
-    /** Tells the request meters and the access log what happened, in one record. */
+    /** Tells the request meters and the access log what happened, in the request's one record. */
     private void record(long nowNanos) {
-        AccessLog accessLog = proxy.accessLog();
-        RequestMetrics metrics = proxy.requestMetrics();
-        if (metrics == null && !accessLog.enabled()) {
-            return;
-        }
-        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), clientAddress,
-                facts.method(), facts.host(), facts.target(), facts.protocol(), clientStatus,
-                clientAborted ? RequestRecord.ABORTED : RequestRecord.COMPLETED, bytesIn, bytesOut,
-                nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos, facts.userAgent(),
-                clientAborted && clientStatus == 499 ? null : servedBy, tryLog == null ? List.of() : tryLog,
-                trace, error, route == null ? null : route.name(), pool.name());
-        if (metrics != null) {
-            metrics.record(r);
-        }
-        accessLog.log(r);
+        facts.report(proxy, requestId, clientAddress, clientStatus, clientAborted, bytesIn, bytesOut,
+                nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos,
+                clientAborted && clientStatus == 499 ? null : servedBy, tryLog, trace, error,
+                route == null ? null : route.name(), pool.name());
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.config.HeadersConfig;
-import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -9,7 +8,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -154,15 +152,8 @@ final class RequestIntake {
      */
     private void record(RequestFacts facts, String client, String requestId, int status, long bytesOut,
             String error, Route<ProxyPool> route) {
-        RequestRecord r = new RequestRecord(facts.startEpochMillis(), requestId, facts.traceId(), client,
-                facts.method(), facts.host(), facts.target(), facts.protocol(), status,
-                RequestRecord.COMPLETED, 0, bytesOut, 0, 0, facts.userAgent(), null, List.of(), null, error,
-                route == null ? null : route.name(),
-                route == null || route.pool() == null ? null : route.pool().name());
-        if (proxy.requestMetrics() != null) {
-            proxy.requestMetrics().record(r);
-        }
-        proxy.accessLog().log(r);
+        facts.report(proxy, requestId, client, status, false, 0, bytesOut, 0, 0, null, null, null, error,
+                route == null ? null : route.name(), route == null || route.pool() == null ? null : route.pool().name());
     }
 
     /**
