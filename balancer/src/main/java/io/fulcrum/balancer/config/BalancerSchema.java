@@ -179,11 +179,11 @@ public final class BalancerSchema {
     static final FieldTable RATE_LIMIT = FieldTable.builder("A token bucket per key, local to this process")
             .custom("rate", null, obj("type", "string", "pattern", "^[0-9]+(\\.[0-9]+)?/(s|m|h)$"),
                     "N/s, N/m or N/h, N > 0 (required)")
-            .computedInteger("burst", 1, EdgeSections.MAX_BURST,
+            .computedInteger("burst", 1, RateLimitSection.MAX_BURST,
                     "Bucket size (default: one second's worth of rate, at least 1)")
             .custom("key", "client-address", obj("type", "string", "pattern", "^(client-address|header:.+)$"),
                     "client-address or header:NAME (a request without the header: its client address)")
-            .integer("max-keys", RateLimitConfig.DEFAULT_MAX_KEYS, 1, EdgeSections.MAX_KEYS_LIMIT,
+            .integer("max-keys", RateLimitConfig.DEFAULT_MAX_KEYS, 1, RateLimitSection.MAX_KEYS_LIMIT,
                     "Keys tracked at once, in a table of that many slots")
             .build();
 
@@ -218,7 +218,7 @@ public final class BalancerSchema {
 
     static final FieldTable AFFINITY_COOKIE = FieldTable.builder("The balancer pins each client with a cookie it sets")
             .custom("name", AffinityConfig.Cookie.DEFAULT_NAME, headerSchema(), "The cookie's name (an RFC 9110 token)")
-            .custom("secret", null, obj("type", "string", "minLength", AffinityConfigLoader.MIN_SECRET),
+            .custom("secret", null, obj("type", "string", "minLength", AffinitySection.MIN_SECRET),
                     "HMAC key (at least 16 characters) shared by a fleet (default: random per process); not with"
                             + " secret-file")
             .custom("secret-file", null, obj("type", "string", "minLength", 1),

@@ -137,20 +137,20 @@ public final class ConfigLoader {
             ListenConfig listen = listen(read(top, "listen", BalancerSchema.LISTEN), null);
             Values adminValues = read(top, "admin", BalancerSchema.ADMIN);
             ListenConfig admin = listen(adminValues, null);
-            AdminTokenConfig adminToken = AdminSections.adminToken(this, adminValues.section());
+            AdminTokenConfig adminToken = AdminSection.token(this, adminValues.section());
             String region = file.name("region");
-            RoutingConfig routing = routing(top).withAffinity(AffinityConfigLoader.affinity(this, top, "affinity"));
+            RoutingConfig routing = routing(top).withAffinity(AffinitySection.read(this, top, "affinity"));
             Map<String, String> backendIds = new HashMap<>();
-            DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(this, top, "discovery", region);
+            DiscoveryConfig discovery = DiscoverySection.read(this, top, "discovery", region);
             // With `pools`, the top-level `backends` (the pool "default") are optional; `discovery`
             // replaces them.
             List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null
-                    || DiscoveryConfigLoader.replacesBackends(top, "discovery") ? List.of()
+                    || DiscoverySection.replacesBackends(top, "discovery") ? List.of()
                     : backends(top, region, backendIds);
-            HealthConfig health = health(top);
-            OutlierConfig outlier = outlier(top);
-            RetryConfig retry = retry(top);
-            TimeoutsConfig timeouts = timeouts(top);
+            HealthConfig health = HealthSection.read(this, top);
+            OutlierConfig outlier = OutlierSection.read(this, top);
+            RetryConfig retry = RetrySection.read(this, top);
+            TimeoutsConfig timeouts = TimeoutsSection.read(this, top);
             List<PoolConfig> pools = new PoolsSection(this,
                     new PoolsSection.Inherited(routing, health, outlier, retry, timeouts)).read(top, region,
                     backends.isEmpty() && discovery == null ? null
@@ -163,11 +163,11 @@ public final class ConfigLoader {
             RoutesSection routesSection = new RoutesSection(this, poolNames);
             List<RouteConfig> routes = routesSection.routes(top);
             String defaultPool = routesSection.defaultPool(top, top.get("routes") != null);
-            LimitsConfig limits = limits(top);
+            LimitsConfig limits = LimitsSection.read(this, top);
             String accessLog = accessLog(top);
             String backendHeader = headerName(top, "backend-header");
             String accessLogFormat = accessLogFormat(top);
-            DecisionHeaderConfig decisionHeader = AdminSections.decisionHeader(this, top);
+            DecisionHeaderConfig decisionHeader = DecisionHeaderSection.read(this, top);
             TlsConfig tls = TlsSection.tls(this, top, listen);
             Values h2 = read(top, "http2", BalancerSchema.HTTP2);
             Http2Config http2 = new Http2Config(h2.bool("enabled"), h2.integer("max-concurrent-streams"));
@@ -175,9 +175,9 @@ public final class ConfigLoader {
             Entry caFile = backendTls.get("ca-file");
             Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
                     : TlsSection.readableFile(this, backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
-            TrustedEdgesConfig trustedEdges = EdgeSections.trustedEdges(this, top);
-            RateLimitConfig rateLimit = EdgeSections.rateLimit(this, top, "rate-limit");
-            HeadersConfig headers = EdgeSections.headers(this, top);
+            TrustedEdgesConfig trustedEdges = TrustedEdgesSection.read(this, top);
+            RateLimitConfig rateLimit = RateLimitSection.read(this, top, "rate-limit");
+            HeadersConfig headers = HeadersSection.read(this, top);
             if (!problems.isEmpty()) {
                 return null;
             }
@@ -210,7 +210,7 @@ public final class ConfigLoader {
             Section s = subsection(top, "routing", BalancerSchema.ROUTING);
             RoutingConfig routing = routing(s, RoutingConfig.DEFAULT);
             if (routing.regionHeader() != null) {
-                EdgeSections.checkRegionHeader(this, top, s);
+                TrustedEdgesSection.checkRegionHeader(this, top, s);
             }
             return routing;
         }
@@ -365,113 +365,6 @@ public final class ConfigLoader {
                     problem(e.path(), e.value(), "no backend is in region \"" + region + "\"" + hint(region, regions));
                 }
             }
-        }
-
-        HealthConfig health(Section top) {
-            return health(subsection(top, "health", BalancerSchema.HEALTH), HealthConfig.DEFAULT);
-        }
-
-        /** A health section; every key it does not set keeps its value in {@code defaults}. */
-        HealthConfig health(Section s, HealthConfig defaults) {
-            Values v = read(s, BalancerSchema.HEALTH);
-            String path = v.string("path", defaults.path());
-            Entry p = s.get("path");
-            if (p != null && !path.equals(defaults.path()) && !isRequestTarget(path)) {
-                problem(p.path(), p.value(), "not a request path: \"" + path
-                        + "\" (expected: starting with / and without spaces or control characters)");
-                path = defaults.path();
-            }
-            Duration interval = v.duration("interval", defaults.interval());
-            Duration timeout = v.duration("timeout", defaults.timeout());
-            int rise = v.integer("rise", defaults.rise());
-            int fall = v.integer("fall", defaults.fall());
-            boolean enabled = v.bool("enabled", defaults.enabled());
-            return new HealthConfig(path, interval, timeout, rise, fall, enabled);
-        }
-
-        OutlierConfig outlier(Section top) {
-            return outlier(subsection(top, "outlier", BalancerSchema.OUTLIER), OutlierConfig.DEFAULT);
-        }
-
-        /** An outlier section; every key it does not set keeps its value in {@code defaults}. */
-        OutlierConfig outlier(Section s, OutlierConfig defaults) {
-            Values v = read(s, BalancerSchema.OUTLIER);
-            int failures = v.integer("consecutive-failures", defaults.consecutiveFailures());
-            Duration base = v.duration("base-ejection", defaults.baseEjection());
-            Duration max = v.duration("max-ejection", defaults.maxEjection());
-            int percent = v.integer("max-ejected-percent", defaults.maxEjectedPercent());
-            if (max.compareTo(base) < 0) {
-                Entry at = s.get("max-ejection") != null ? s.get("max-ejection") : s.get("base-ejection");
-                problem(at.path(), at.value(), "max-ejection " + Durations.format(max)
-                        + " is shorter than base-ejection " + Durations.format(base)
-                        + " (expected: max-ejection >= base-ejection)");
-                max = base;
-            }
-            Duration holdDown = v.duration("hold-down", defaults.holdDown());
-            Duration maxHoldDown = v.duration("max-hold-down", defaults.maxHoldDown());
-            if (maxHoldDown.compareTo(holdDown) < 0) {
-                Entry at = s.get("max-hold-down") != null ? s.get("max-hold-down") : s.get("hold-down");
-                problem(at.path(), at.value(), "max-hold-down " + Durations.format(maxHoldDown)
-                        + " is shorter than hold-down " + Durations.format(holdDown)
-                        + " (expected: max-hold-down >= hold-down)");
-                maxHoldDown = holdDown;
-            }
-            return new OutlierConfig(failures, base, max, percent, holdDown, maxHoldDown);
-        }
-
-        RetryConfig retry(Section top) {
-            return retry(subsection(top, "retry", BalancerSchema.RETRY), RetryConfig.DEFAULT);
-        }
-
-        /** A retry section; every key it does not set keeps its value in {@code defaults}. */
-        RetryConfig retry(Section s, RetryConfig defaults) {
-            Values v = read(s, BalancerSchema.RETRY);
-            int attempts = v.integer("attempts", defaults.attempts());
-            int budget = v.integer("budget-percent", defaults.budgetPercent());
-            int replay = v.integer("replay-body-bytes", defaults.replayBodyBytes());
-            Duration perTry = defaults.perTryTimeout();
-            Entry e = s.get("per-try-timeout");
-            if (e != null && checkTag(e.path(), e.value())) {
-                // An explicit null turns an inherited per-try timeout off.
-                perTry = isNull(e.value()) ? null : v.duration("per-try-timeout", defaults.perTryTimeout());
-            }
-            return new RetryConfig(attempts, budget, replay, perTry);
-        }
-
-        TimeoutsConfig timeouts(Section top) {
-            return timeouts(subsection(top, "timeouts", BalancerSchema.TIMEOUTS), TimeoutsConfig.DEFAULT);
-        }
-
-        /** A timeouts section; every key it does not set keeps its value in {@code defaults}. */
-        TimeoutsConfig timeouts(Section s, TimeoutsConfig defaults) {
-            Values v = read(s, BalancerSchema.TIMEOUTS);
-            return new TimeoutsConfig(
-                    v.duration("connect", defaults.connect()),
-                    v.duration("response", defaults.response()),
-                    v.duration("client-idle", defaults.clientIdle()),
-                    v.duration("backend-idle", defaults.backendIdle()),
-                    v.duration("drain", defaults.drain()),
-                    v.duration("tunnel-idle", defaults.tunnelIdle()),
-                    v.duration("request-head", defaults.requestHead()),
-                    v.duration("queue", defaults.queue()));
-        }
-
-        LimitsConfig limits(Section top) {
-            Values v = read(top, "limits", BalancerSchema.LIMITS);
-            Section s = v.section();
-            int maxHeader = v.integer("max-header-bytes");
-            // The request line counts towards the header limit, so a larger URI limit could never apply.
-            int maxUri = v.integer("max-uri-bytes");
-            if (maxUri > maxHeader) {
-                Entry at = s.get("max-uri-bytes") != null ? s.get("max-uri-bytes") : s.get("max-header-bytes");
-                problem(at.path(), at.value(), "max-uri-bytes " + maxUri + " exceeds max-header-bytes " + maxHeader
-                        + " (expected: 256-" + maxHeader + ")");
-                maxUri = Math.min(256, maxHeader);
-            }
-            long maxBody = v.longInteger("max-body-bytes");
-            int maxConnections = v.integer("max-connections");
-            return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections, v.integer("max-queue"),
-                    v.integer("connections-per-client"));
         }
 
         String accessLogFormat(Section top) {

@@ -94,22 +94,22 @@ final class PoolsSection {
             if (s == null) {
                 continue;
             }
-            DiscoveryConfig discovery = DiscoveryConfigLoader.discovery(m, s, "discovery", region);
-            List<BackendConfig> backends = DiscoveryConfigLoader.replacesBackends(s, "discovery") ? List.of()
+            DiscoveryConfig discovery = DiscoverySection.read(m, s, "discovery", region);
+            List<BackendConfig> backends = DiscoverySection.replacesBackends(s, "discovery") ? List.of()
                     : m.backends(s, region, idToPath);
             Section routingSection = m.subsection(s, "routing", BalancerSchema.ROUTING);
             topLevelOnly(routingSection, BalancerSchema.POOL_ROUTING.keys(), "the listener reads it, before any route is chosen");
             RoutingConfig routing = m.routing(routingSection, top.routing());
             if (s.get("affinity") != null) {
                 // A whole block of its own, or `affinity: ~` to turn the inherited one off.
-                routing = routing.withAffinity(AffinityConfigLoader.affinity(m, s, "affinity"));
+                routing = routing.withAffinity(AffinitySection.read(m, s, "affinity"));
             }
-            HealthConfig health = m.health(m.subsection(s, "health", BalancerSchema.HEALTH), top.health());
-            OutlierConfig outlier = m.outlier(m.subsection(s, "outlier", BalancerSchema.OUTLIER), top.outlier());
-            RetryConfig retry = m.retry(m.subsection(s, "retry", BalancerSchema.RETRY), top.retry());
+            HealthConfig health = HealthSection.read(m, m.subsection(s, "health", BalancerSchema.HEALTH), top.health());
+            OutlierConfig outlier = OutlierSection.read(m, m.subsection(s, "outlier", BalancerSchema.OUTLIER), top.outlier());
+            RetryConfig retry = RetrySection.read(m, m.subsection(s, "retry", BalancerSchema.RETRY), top.retry());
             Section timeoutsSection = m.subsection(s, "timeouts", BalancerSchema.TIMEOUTS);
             topLevelOnly(timeoutsSection, BalancerSchema.POOL_TIMEOUTS.keys(), "sockets and connection pools are shared by every pool");
-            TimeoutsConfig timeouts = m.timeouts(timeoutsSection, top.timeouts());
+            TimeoutsConfig timeouts = TimeoutsSection.read(m, timeoutsSection, top.timeouts());
             if (!backends.isEmpty() || discovery != null) {
                 pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts, discovery));
             }

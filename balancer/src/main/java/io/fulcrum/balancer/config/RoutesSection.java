@@ -125,7 +125,7 @@ final class RoutesSection {
         HeaderEditsConfig request = edits(m.subsection(s, "request-headers", BalancerSchema.HEADER_EDITS));
         HeaderEditsConfig response = edits(m.subsection(s, "response-headers", BalancerSchema.HEADER_EDITS));
         RewriteConfig rewrite = rewrite(m.subsection(s, "rewrite", BalancerSchema.REWRITE), s.get("rewrite"), match, action);
-        RateLimitConfig rateLimit = EdgeSections.rateLimit(m, s, "rate-limit", true);
+        RateLimitConfig rateLimit = RateLimitSection.read(m, s, "rate-limit", true);
         if (action == null || m.problems.size() != before) {
             return null;
         }

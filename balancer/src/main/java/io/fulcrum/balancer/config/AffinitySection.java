@@ -23,16 +23,16 @@ import org.yaml.snakeyaml.nodes.MappingNode;
  * </pre>
  * Stateless.
  */
-final class AffinityConfigLoader {
+final class AffinitySection {
     /** Shorter HMAC keys are guessable; 16 characters is what the admin token asks too. */
     static final int MIN_SECRET = 16;
     static final String ON_EXPECTED = "header:NAME, cookie:NAME, path or client-address";
 
-    private AffinityConfigLoader() {
+    private AffinitySection() {
     }
 
     /** The section {@code key} of {@code parent}, or {@code null} when it is absent or null. */
-    static AffinityConfig affinity(Mapper m, Section parent, String key) {
+    static AffinityConfig read(Mapper m, Section parent, String key) {
         Entry e = parent.get(key);
         if (e == null || Mapper.isNull(e.value())) {
             return null;

@@ -25,12 +25,12 @@ import org.yaml.snakeyaml.nodes.MappingNode;
  * </pre>
  * The section replaces the static {@code backends} list of the same level. Stateless.
  */
-final class DiscoveryConfigLoader {
+final class DiscoverySection {
 
     /** Labels of letters, digits, '-' and '_' (SRV names such as _http._tcp.api), 1-63 characters each. */
     private static final Pattern DNS_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*");
 
-    private DiscoveryConfigLoader() {
+    private DiscoverySection() {
     }
 
     /** Whether {@code parent} has a non-null {@code key} section and no {@code backends} list to read. */
@@ -41,7 +41,7 @@ final class DiscoveryConfigLoader {
     }
 
     /** The section {@code key} of {@code parent}, or {@code null} when absent, null or wrong. */
-    static DiscoveryConfig discovery(Mapper m, Section parent, String key, String defaultRegion) {
+    static DiscoveryConfig read(Mapper m, Section parent, String key, String defaultRegion) {
         Entry e = parent.get(key);
         if (e == null || Mapper.isNull(e.value())) {
             return null;
