@@ -1,6 +1,5 @@
 package io.fulcrum.balancer.proxy;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -9,8 +8,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 /**
  * What an {@link Exchange} may ask of the client connection it serves: write and flush response
  * parts, send the balancer's own errors, read more of the request, and time the response. The
- * frontend handler implements it over a real channel; tests implement it to drive an exchange
- * without a client socket.
+ * HTTP/1.1 frontend and each HTTP/2 stream implement it; tests implement it to drive an exchange
+ * without a client socket. Switching protocols is not part of it: only a connection that can
+ * switch offers that, as a {@link TunnelSide}.
  *
  * <p>Every method is called on the client connection's event loop.
  */
@@ -49,25 +49,6 @@ interface ClientSide {
 
     /** Makes sure {@link Exchange#onResponseTimeout()} is called no later than {@code deadlineNanos}. */
     void armResponseTimer(long deadlineNanos);
-
-    /**
-     * The backend switched protocols (101) for an upgrade request: writes and flushes
-     * {@code switching}, and from then on the connection carries bytes both ways
-     * ({@link #writeTunnel}) instead of HTTP messages.
-     */
-    void startTunnel(HttpResponse switching);
-
-    /** Writes bytes the backend sent through the tunnel; flushed by {@link #flushToClient()}. */
-    void writeTunnel(ByteBuf data);
-
-    /**
-     * The backend sent the last byte of the tunnel: the client gets a FIN once what was written to
-     * it is out, and may go on sending. A later {@link #abortResponse} closes after those writes.
-     */
-    void shutdownTunnelOutput();
-
-    /** The upgrade request was answered without switching: the next request may be parsed. */
-    void upgradeRefused();
 
     /** The exchange ended (response complete, failed or cancelled); the next request may be served. */
     void exchangeDone(Exchange exchange);

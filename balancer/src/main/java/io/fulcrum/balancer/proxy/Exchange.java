@@ -106,6 +106,11 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     private final ClientSide client;
+    /**
+     * The client connection's side for switching protocols: present only when the request asks to
+     * upgrade on a connection that can switch, else {@code null}.
+     */
+    private final TunnelSide tunnel;
     private final ProxyContext proxy;
     /** The pool the request's route chose; every try stays in it. */
     private final ProxyPool pool;
@@ -167,18 +172,21 @@ final class Exchange implements FutureListener<Channel> {
     /** The try selected from the queue opens a new connection (a retry after a lost one). */
     private boolean queuedFresh;
 
-    Exchange(ClientSide client, ProxyContext proxy, ProxySettings settings, HttpRequest request, String requestId,
-            String clientRegion, String clientAddress) {
-        this(client, proxy, proxy.firstPool(), null, settings, request, requestId, clientRegion, clientAddress);
+    Exchange(ClientSide client, TunnelSide tunnels, ProxyContext proxy, ProxySettings settings, HttpRequest request,
+            String requestId, String clientRegion, String clientAddress) {
+        this(client, tunnels, proxy, proxy.firstPool(), null, settings, request, requestId, clientRegion,
+                clientAddress);
     }
 
     /**
+     * @param tunnels the connection's side for switching protocols, or {@code null} where it
+     *     cannot switch (an HTTP/2 stream); kept only when the request asks to upgrade
      * @param pool the pool {@code route} chose
      * @param route the route of the request, or {@code null} when there are no route edits
      * @param settings the pool's settings
      */
-    Exchange(ClientSide client, ProxyContext proxy, ProxyPool pool, Route<ProxyPool> route, ProxySettings settings,
-            HttpRequest request, String requestId, String clientRegion, String clientAddress) {
+    Exchange(ClientSide client, TunnelSide tunnels, ProxyContext proxy, ProxyPool pool, Route<ProxyPool> route,
+            ProxySettings settings, HttpRequest request, String requestId, String clientRegion, String clientAddress) {
         this.client = client;
         this.proxy = proxy;
         this.pool = pool;
@@ -192,7 +200,8 @@ final class Exchange implements FutureListener<Channel> {
         this.repeatable = isRepeatable(request);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
-        this.upgrade = Upgrades.requested(request);
+        this.upgrade = tunnels == null ? null : Upgrades.requested(request);
+        this.tunnel = upgrade == null ? null : tunnels;
         this.affinity = pool.registry().current().loadBalancer().affinity();
         this.tries = new Tries(AffinityRules.routing(affinity, request, clientAddress, clientRegion));
         this.startNanos = proxy.clock().nanoTime();
@@ -650,7 +659,7 @@ final class Exchange implements FutureListener<Channel> {
         a.status = code;
         if (upgrade != null) {
             // Answered without switching: the client connection goes on with HTTP.
-            client.upgradeRefused();
+            tunnel.upgradeRefused();
         }
         if (code == 502 || code == 503 || code == 504) {
             RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false));
@@ -728,7 +737,7 @@ final class Exchange implements FutureListener<Channel> {
         // the bytes it holds past the 101 (a server may send frames right after its handshake,
         // RFC 6455 section 4.2.2, and they often share a read with it), and those are relayed as
         // they come: removed before the 101 is written, they would reach the client ahead of it.
-        client.startTunnel(response);
+        tunnel.startTunnel(response);
         Http1Decoder decoder = ch.pipeline().get(Http1Decoder.class);
         if (decoder != null) {
             ch.pipeline().remove(decoder);
@@ -744,7 +753,7 @@ final class Exchange implements FutureListener<Channel> {
         }
         if (fromBackend) {
             bytesOut += data.readableBytes();
-            client.writeTunnel(data);
+            tunnel.writeTunnel(data);
         } else {
             bytesIn += data.readableBytes();
             a.channel.write(data, a.channel.voidPromise());
@@ -764,7 +773,7 @@ final class Exchange implements FutureListener<Channel> {
         }
         if (fromBackend) {
             backendSentAll = true;
-            client.shutdownTunnelOutput();
+            tunnel.shutdownTunnelOutput();
         } else {
             clientSentAll = true;
             HalfClose.shutdownOutput(a.channel);

@@ -31,7 +31,9 @@ import java.util.ArrayDeque;
  * <p>Request DATA goes to the exchange while its backend connection can take it, and is then
  * acknowledged to the client; DATA that arrives while the backend cannot take it waits here,
  * unacknowledged, so the stream's window bounds it. The response head is held until its first
- * part (or a flush), so that a bodyless response is one HEADERS frame.
+ * part (or a flush), so that a bodyless response is one HEADERS frame. A stream offers no
+ * {@link TunnelSide}: HTTP/2 carries no upgrades ({@code Connection} and {@code Upgrade} are
+ * refused by its decoder, RFC 9113 section 8.2.2, and there is no RFC 8441 extended CONNECT).
  *
  * <p>Not thread safe: confined to the connection's event loop.
  */
@@ -62,7 +64,7 @@ final class Http2StreamSide implements ClientSide, RequestIntake.Answers {
 
     void onRequestHead(HttpRequest request, boolean endOfStream) {
         requestEnded = endOfStream;
-        Exchange ex = connection.intake().admit(request, this, connection.context().alloc(), this);
+        Exchange ex = connection.intake().admit(request, this, null, connection.context().alloc(), this);
         if (ex == null) {
             return;
         }
@@ -344,28 +346,6 @@ final class Http2StreamSide implements ClientSide, RequestIntake.Answers {
     @Override
     public void armResponseTimer(long deadlineNanos) {
         connection.armResponseTimer(deadlineNanos);
-    }
-
-    /** HTTP/2 carries no upgrades: Connection and Upgrade are refused by its decoder (no RFC 8441). */
-    @Override
-    public void startTunnel(HttpResponse switching) {
-        throw new IllegalStateException("an HTTP/2 stream cannot switch protocols");
-    }
-
-    @Override
-    public void writeTunnel(ByteBuf data) {
-        data.release();
-        throw new IllegalStateException("an HTTP/2 stream cannot switch protocols");
-    }
-
-    @Override
-    public void shutdownTunnelOutput() {
-        throw new IllegalStateException("an HTTP/2 stream cannot switch protocols");
-    }
-
-    @Override
-    public void upgradeRefused() {
-        // Nothing waits on an upgrade's answer here.
     }
 
     @Override

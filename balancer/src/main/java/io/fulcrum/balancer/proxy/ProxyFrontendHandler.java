@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread safe: confined to the client channel's event loop.
  */
-final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide, RequestIntake.Answers {
+final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide, TunnelSide,
+        RequestIntake.Answers {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
     private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
@@ -172,7 +173,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (headDeadline != null) {
             headDeadline.headReceived();
         }
-        Exchange ex = intake.admit(request, this, ctx.alloc(), this);
+        Exchange ex = intake.admit(request, this, this, ctx.alloc(), this);
         if (ex != null) {
             exchange = ex;
             ex.start();

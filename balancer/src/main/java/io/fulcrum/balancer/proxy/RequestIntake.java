@@ -66,8 +66,12 @@ final class RequestIntake {
     /**
      * Takes a request head: either answers it through {@code answers} and returns {@code null}, or
      * rewrites it for the backend and returns its exchange, which the caller keeps and then starts.
+     *
+     * @param tunnels the connection's side for switching protocols, or {@code null} where it cannot
+     *     switch (an HTTP/2 stream)
      */
-    Exchange admit(HttpRequest request, ClientSide side, ByteBufAllocator alloc, Answers answers) {
+    Exchange admit(HttpRequest request, ClientSide side, TunnelSide tunnels, ByteBufAllocator alloc,
+            Answers answers) {
         ProxySettings settings = proxy.settings();
         RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
         TrustedEdges edges = settings.trustedEdges();
@@ -106,7 +110,7 @@ final class RequestIntake {
         String region = settings.regionHeader() == null || !trusted ? null
                 : request.headers().get(settings.regionHeader());
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
-        Exchange ex = new Exchange(side, proxy, pool, route, pool.settings(), request, requestId, region, client);
+        Exchange ex = new Exchange(side, tunnels, proxy, pool, route, pool.settings(), request, requestId, region, client);
         ex.facts(facts);
         HeaderRules.prepareRequest(request, new HeaderRules.Hop(hopAddress, client, tls, port, trusted,
                 rules.forwarded()), requestId);

@@ -82,7 +82,7 @@ class ExchangeTest {
     private Exchange exchange(HttpRequest request, ProxySettings settings) {
         ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
                 (backend, outcome) -> outcomes.add(outcome), AccessLog.OFF, null, clock);
-        Exchange ex = new Exchange(client, proxy, settings, request, "req-1", null, "127.0.0.1");
+        Exchange ex = new Exchange(client, client, proxy, settings, request, "req-1", null, "127.0.0.1");
         client.exchange = ex;
         return ex;
     }
@@ -331,7 +331,7 @@ class ExchangeTest {
 
     /** A bodyless GET on {@code oneSlot} from its own client (its own event loop). */
     private Exchange startGetOnOneSlot(ProxyContext proxy, RecordingClient c, ProxySettings settings) {
-        Exchange ex = new Exchange(c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
+        Exchange ex = new Exchange(c, c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
                 "127.0.0.1");
         c.exchange = ex;
         ex.start();
@@ -597,7 +597,7 @@ class ExchangeTest {
         assertEquals(List.of(Outcome.MALFORMED), outcomes);
     }
 
-    private static final class RecordingClient implements ClientSide {
+    private static final class RecordingClient implements ClientSide, TunnelSide {
         final EmbeddedChannel loop = new EmbeddedChannel();
         final List<HttpResponse> heads = new ArrayList<>();
         final StringBuilder body = new StringBuilder();
