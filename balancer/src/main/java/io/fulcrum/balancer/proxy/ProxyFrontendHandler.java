@@ -1,24 +1,17 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.http1.Http1Decoder;
-import io.fulcrum.balancer.http1.Http1Encoder;
+import io.fulcrum.balancer.proxy.FrontendConnection.CloseMode;
+import io.fulcrum.balancer.proxy.FrontendConnection.State;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -26,9 +19,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -38,14 +29,15 @@ import org.slf4j.LoggerFactory;
  * The client side of a proxied connection: validates each request, hands it to an
  * {@link Exchange}, and serves pipelined requests one after another in order. Reading is explicit
  * (AUTO_READ is off): the next request is read only when the previous response is complete, and
- * request body parts only while the backend connection can take them.
+ * request body parts only while the backend connection can take them. Where the connection is
+ * (between requests, in one, in a tunnel, closing) is one {@link FrontendConnection.State}; every
+ * answer of the balancer's own goes through {@link FrontendConnection#respondLocally}, with the
+ * {@link FrontendConnection.CloseMode} decided in one place.
  *
  * <p>Not thread safe: confined to the client channel's event loop.
  */
-final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide, TunnelSide,
-        RequestIntake.Answers {
+final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
-    private static final long LINGER_MILLIS = 2000;
     /** User event sent to every client channel when the balancer starts draining. */
     static final Object DRAIN = new Object();
 
@@ -58,15 +50,21 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private Exchange exchange;
     /** Pipelined messages that arrived while an earlier request was still being answered. */
     private ArrayDeque<Object> queued;
+    /** The connection's state; set once the handler is added. */
+    private FrontendConnection connection;
+    /** How this connection switches protocols, for an exchange whose request asks to upgrade. */
+    private FrontendTunnel tunnels;
+    /**
+     * Inside {@link #dispatch}: a fact of the call stack, not of the connection (it holds in any
+     * state). An exchange that ends there leaves reading and the next request to the caller, which
+     * goes on with them itself (the read's end, or the loop over pipelined requests).
+     */
     private boolean dispatching;
-    /** Dropping the body of a request that was already answered. */
-    private boolean discardingBody;
-    private boolean closing;
+    /**
+     * Inside a client read, up to its {@code channelReadComplete}: writes to the backend wait for
+     * one flush there. Also a fact of the call stack, orthogonal to the connection's state.
+     */
     private boolean inReadBatch;
-    /** The tunnel's output to the client was shut down (the backend sent its last byte). */
-    private boolean tunnelOutputShut;
-    /** After a final error: reading and dropping input until the client stops or time is up. */
-    private boolean lingering;
     /** One response timer per connection, re-armed lazily rather than scheduled per request. */
     private final DeadlineTimer responseTimer;
     /** The connection's request-head deadline, or {@code null} when its pipeline has none. */
@@ -92,6 +90,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.connection = new FrontendConnection(ctx, proxy, this::releaseQueued);
+        this.tunnels = new FrontendTunnel(ctx, connection, tunnelIdleNanos);
         if (ctx.channel().isActive()) {
             // Added once the protocol was known (after the TLS handshake or the HTTP/2 preface check).
             activate(ctx);
@@ -108,24 +108,16 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (intake != null) {
             return;
         }
-        intake = newIntake(proxy, tls, ctx.channel());
+        intake = RequestIntake.of(proxy, tls, ctx.channel());
         headDeadline = HeadDeadline.of(ctx);
         decoder = ctx.pipeline().get(Http1Decoder.class);
         ctx.read();
     }
 
-    /** The intake of a connection: its address is a trusted PROXY header's source, else the peer. */
-    static RequestIntake newIntake(ProxyContext proxy, boolean tls, Channel ch) {
-        InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ch);
-        return new RequestIntake(proxy, tls, remote != null ? remote.getAddress().getHostAddress()
-                : String.valueOf(ch.remoteAddress()), remote != null ? remote.getAddress() : null,
-                ProxyProtocolHandler.connectionPort(ch));
-    }
-
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         inReadBatch = true;
-        if (closing) {
+        if (connection.ending()) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -173,47 +165,12 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (headDeadline != null) {
             headDeadline.headReceived();
         }
-        Exchange ex = intake.admit(request, this, this, ctx.alloc(), this);
+        Exchange ex = intake.admit(request, this, tunnels, ctx.alloc(), connection);
         if (ex != null) {
             exchange = ex;
+            connection.moveTo(State.EXCHANGING);
             ex.start();
         }
-    }
-
-    @Override
-    public void refuse(HttpRequest request, String requestId, RequestValidator.Rejection rejection,
-            String retryAfter) {
-        // A rate-limited request keeps the connection unless a body is coming (not worth reading)
-        // or the client said close; a malformed or oversized one closes it.
-        boolean stays = retryAfter != null && HttpUtil.isKeepAlive(request) && bodyless(request);
-        discardingBody = true;
-        writeError(null, requestId, rejection.status(), rejection.message(), !stays, retryAfter);
-    }
-
-    /**
-     * Writes a route's own answer. The request's body, if any, is not read: the connection closes
-     * after the answer (lingering), as after any early answer.
-     */
-    @Override
-    public void answerLocally(HttpRequest request, FullHttpResponse response) {
-        boolean bodyless = bodyless(request);
-        boolean close = !bodyless || !HttpUtil.isKeepAlive(request) || proxy.draining();
-        discardingBody = true;
-        if (close) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
-        if (!bodyless) {
-            writeAndLinger(response);
-        } else if (close) {
-            closing = true;
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ctx.writeAndFlush(response, ctx.voidPromise());
-        }
-    }
-
-    private static boolean bodyless(HttpRequest request) {
-        return !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
     }
 
     private void onContent(HttpContent content) {
@@ -222,9 +179,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             if (content.decoderResult().isFailure()) {
                 // Broken chunking or framing in the request body: nothing more can be trusted.
                 // The client gets a 400 unless its response has begun; either way the connection
-                // closes (RFC 9112 section 7.1).
+                // closes (RFC 9112 section 7.1), and what is left of the body is dropped there.
                 content.release();
-                discardingBody = true;
                 ex.onMalformedRequestBody();
                 return;
             }
@@ -235,8 +191,8 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         content.release();
         if (malformed) {
             closeNow();
-        } else if (content instanceof LastHttpContent) {
-            discardingBody = false;
+        } else if (content instanceof LastHttpContent && connection.state() == State.DISCARDING_BODY) {
+            connection.moveTo(State.READING_HEAD);
         }
     }
 
@@ -272,20 +228,22 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     /** Asks for more request bytes if the current state wants them. */
     @Override
     public void readRequest() {
-        if (closing) {
-            if (lingering) {
+        State state = connection.state();
+        if (state.ending()) {
+            if (state == State.LINGERING) {
                 ctx.read();
             }
             return;
         }
         Exchange ex = exchange;
         boolean nothingQueued = queued == null || queued.isEmpty();
-        if (ex == null && nothingQueued && !discardingBody && headDeadline != null) {
+        boolean discarding = state == State.DISCARDING_BODY;
+        if (ex == null && nothingQueued && !discarding && headDeadline != null) {
             // Waiting for the next request's head: between requests client-idle applies, from its
             // first byte request-head (HAProxy's timeout http-keep-alive, then http-request).
             headDeadline.awaitHead(decoder != null && decoder.headPending());
         }
-        if (ex == null ? nothingQueued || discardingBody : ex.wantsRequestData()) {
+        if (ex == null ? nothingQueued || discarding : ex.wantsRequestData()) {
             ctx.read();
         }
     }
@@ -311,7 +269,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     private void onResponseTimer() {
         Exchange ex = exchange;
         long deadline = ex == null ? 0 : ex.responseDeadline();
-        if (deadline == 0 || closing) {
+        if (deadline == 0 || connection.ending()) {
             return;
         }
         if (proxy.clock().nanoTime() - deadline >= 0) {
@@ -323,7 +281,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        closing = true;
+        connection.closed();
         responseTimer.cancel();
         Exchange ex = exchange;
         if (ex != null) {
@@ -374,11 +332,12 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
      * response to a request the client is about to send on a connection it thinks is fresh.
      */
     private void onHeadDeadline() {
-        if (closing || exchange != null || (queued != null && !queued.isEmpty())) {
+        if (connection.ending() || exchange != null || (queued != null && !queued.isEmpty())) {
             return;
         }
         if (decoder != null && decoder.headPending()) {
-            writeError(null, null, HttpResponseStatus.REQUEST_TIMEOUT, "request head not complete in time", true, null);
+            connection.respondError(null, null, HttpResponseStatus.REQUEST_TIMEOUT, "request head not complete in time",
+                    CloseMode.LINGER, null);
         } else {
             closeNow();
         }
@@ -404,45 +363,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
-    public void startTunnel(HttpResponse switching) {
-        ctx.writeAndFlush(switching, ctx.voidPromise());
-        ChannelPipeline p = ctx.pipeline();
-        p.remove(Http1Encoder.class);
-        // A FIN from the client ends its direction only (Exchange.onTunnelInputShutdown).
-        ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        // Both directions count as activity from now on.
-        IdleStateHandler idle = new IdleStateHandler(0, 0, tunnelIdleNanos, TimeUnit.NANOSECONDS);
-        if (p.get(IdleStateHandler.class) != null) {
-            p.replace(IdleStateHandler.class, "tunnel-idle", idle);
-        } else {
-            p.addBefore(ctx.name(), "tunnel-idle", idle);
-        }
-        // Removed last: bytes the client sent after its request come to channelRead, for the tunnel.
-        p.remove(Http1Decoder.class);
-        // Reading stopped when the request was complete; the tunnel reads as long as the backend can take it.
-        ctx.read();
-    }
-
-    @Override
-    public void writeTunnel(ByteBuf data) {
-        ctx.write(data, ctx.voidPromise());
-    }
-
-    @Override
-    public void shutdownTunnelOutput() {
-        tunnelOutputShut = true;
-        HalfClose.shutdownOutput(ctx.channel());
-    }
-
-    @Override
-    public void upgradeRefused() {
-        Http1Decoder decoder = ctx.pipeline().get(Http1Decoder.class);
-        if (decoder != null) {
-            decoder.resume();
-        }
-    }
-
-    @Override
     public void flushToClient() {
         ctx.flush();
     }
@@ -450,10 +370,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     /** The response broke after it began: the client sees a truncated response and a close. */
     @Override
     public void abortResponse(Exchange ex) {
-        if (tunnelOutputShut) {
+        if (connection.state() == State.TUNNEL_OUTPUT_SHUT) {
             // The tunnel's last bytes may still be queued ahead of its FIN.
-            closing = true;
-            HalfClose.closeAfterWrites(ctx.channel());
+            connection.closeAfterFlush();
         } else {
             closeNow();
         }
@@ -461,30 +380,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void writeError(Exchange ex, HttpResponseStatus status, String message, boolean close, boolean retryAfter) {
-        writeError(ex, ex.requestId(), status, message, close, retryAfter ? "1" : null);
-    }
-
-    /** @param retryAfter the seconds of {@code Retry-After}, or {@code null} for none */
-    private void writeError(Exchange ex, String requestId, HttpResponseStatus status, String message, boolean close,
-            String retryAfter) {
-        // The connection closes after the error when the client asked for that (RFC 9112 section 9.6).
-        boolean closeAfter = close || proxy.draining() || (ex != null && ex.closesConnection());
-        FullHttpResponse response = ErrorResponses.json(ctx.alloc(), status, message, requestId, closeAfter);
-        if (retryAfter != null) {
-            response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
-        }
-        String decision = ex == null ? null : ex.decisionForClient();
-        if (decision != null) {
-            response.headers().set(Exchange.DECISION_HEADER, decision);
-        }
-        if (close) {
-            writeAndLinger(response);
-        } else if (closeAfter) {
-            closing = true;
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ctx.writeAndFlush(response, ctx.voidPromise());
-        }
+        connection.writeError(ex, status, message, close, retryAfter);
     }
 
     /** The exchange ended (response complete, failed or cancelled): serve the next request. */
@@ -496,20 +392,22 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         exchange = null;
         // The response's last part was written from the backend's read; it goes out now.
         ctx.flush();
-        if (closing) {
+        if (connection.ending()) {
             return;
         }
-        if (!ex.requestComplete()) {
-            if (!ex.bodyless()) {
-                // Answered before the whole body arrived: the rest of it is not worth reading.
-                closeAfterFlush();
-                return;
-            }
-            discardingBody = true;
+        if (ex.requestComplete()) {
+            connection.moveTo(State.READING_HEAD);
+        } else if (ex.bodyless()) {
+            // Only the empty last part of a request announced without a body is still to come.
+            connection.moveTo(State.DISCARDING_BODY);
+        } else {
+            // Answered before the whole body arrived: the rest of it is not worth reading.
+            connection.closeAfterFlush();
+            return;
         }
         if (proxy.draining() || ex.closesConnection()) {
             // No request after this one is processed (RFC 9112 section 9.6).
-            closeAfterFlush();
+            connection.closeAfterFlush();
             return;
         }
         if (dispatching) {
@@ -526,7 +424,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     private void serveQueued() {
-        if (closing || exchange != null) {
+        if (connection.ending() || exchange != null) {
             return;
         }
         drainQueued();
@@ -539,7 +437,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
     }
 
     private void drainQueued() {
-        while (queued != null && !queued.isEmpty() && !closing
+        while (queued != null && !queued.isEmpty() && !connection.ending()
                 && (exchange == null || !exchange.requestComplete())) {
             dispatch(queued.poll());
             if (exchange != null && exchange.isDone()) {
@@ -551,44 +449,9 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    /**
-     * Sends a final error and closes lingeringly (nginx's lingering_close): the client may still
-     * be sending the body of the request being refused, and closing a socket with unread input
-     * makes the kernel send a reset that can destroy the response before the client reads it.
-     * So: write, shut down output (FIN after the response), read and drop whatever still arrives
-     * for at most {@link #LINGER_MILLIS}, then close.
-     */
-    private void writeAndLinger(FullHttpResponse response) {
-        closing = true;
-        releaseQueued();
-        ctx.writeAndFlush(response).addListener(written -> {
-            Channel ch = ctx.channel();
-            if (!written.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {
-                ch.close();
-                return;
-            }
-            ((DuplexChannel) ch).shutdownOutput().addListener(shut -> {
-                lingering = true;
-                ch.eventLoop().schedule(() -> {
-                    ch.close();
-                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-                ctx.read();
-            });
-        });
-    }
-
     /** Closes at once, with whatever was written flushed first. */
     void closeNow() {
-        closing = true;
-        releaseQueued();
-        ctx.flush();
-        ctx.close();
-    }
-
-    private void closeAfterFlush() {
-        closing = true;
-        releaseQueued();
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        connection.closeNow();
     }
 
     private void releaseQueued() {

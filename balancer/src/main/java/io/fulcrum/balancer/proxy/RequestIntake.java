@@ -3,10 +3,12 @@ package io.fulcrum.balancer.proxy;
 import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -57,6 +59,14 @@ final class RequestIntake {
         this.hopAddress = hopAddress;
         this.remoteAddress = remoteAddress;
         this.port = port;
+    }
+
+    /** The intake of a connection: its address is a trusted PROXY header's source, else the peer. */
+    static RequestIntake of(ProxyContext proxy, boolean tls, Channel ch) {
+        InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ch);
+        return new RequestIntake(proxy, tls, remote != null ? remote.getAddress().getHostAddress()
+                : String.valueOf(ch.remoteAddress()), remote != null ? remote.getAddress() : null,
+                ProxyProtocolHandler.connectionPort(ch));
     }
 
     boolean tls() {

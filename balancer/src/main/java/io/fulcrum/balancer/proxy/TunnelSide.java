@@ -6,7 +6,7 @@ import io.netty.handler.codec.http.HttpResponse;
 /**
  * What an {@link Exchange} may ask of a client connection that can switch protocols: an HTTP/1.1
  * connection whose request asked to upgrade (RFC 9110 section 7.8). Only the HTTP/1.1 frontend
- * implements it; an HTTP/2 stream carries no upgrade (RFC 9113 section 8.2.2: {@code Connection}
+ * offers it ({@link FrontendTunnel}); an HTTP/2 stream carries no upgrade (RFC 9113 section 8.2.2: {@code Connection}
  * and {@code Upgrade} are refused there, and the extended CONNECT of RFC 8441 is not offered), so
  * its exchanges get none. An exchange holds one only while its request is an upgrade request.
  *
