@@ -48,7 +48,7 @@ public final class BackendsFile {
         } else {
             Section top = m.section(root, "", KEYS);
             if (top != null) {
-                backends = m.backends(top, defaultRegion);
+                backends = BackendsSection.read(m, top, defaultRegion);
             }
         }
         List<String> problems = m.sortedProblems();

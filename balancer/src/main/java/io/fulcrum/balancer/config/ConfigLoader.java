@@ -134,19 +134,19 @@ public final class ConfigLoader {
                 return null;
             }
             Values file = read(top, BalancerSchema.FILE);
-            ListenConfig listen = listen(read(top, "listen", BalancerSchema.LISTEN), null);
+            ListenConfig listen = ListenSection.read(this, read(top, "listen", BalancerSchema.LISTEN), null);
             Values adminValues = read(top, "admin", BalancerSchema.ADMIN);
-            ListenConfig admin = listen(adminValues, null);
+            ListenConfig admin = ListenSection.read(this, adminValues, null);
             AdminTokenConfig adminToken = AdminSection.token(this, adminValues.section());
             String region = file.name("region");
-            RoutingConfig routing = routing(top).withAffinity(AffinitySection.read(this, top, "affinity"));
+            RoutingConfig routing = RoutingSection.read(this, top).withAffinity(AffinitySection.read(this, top, "affinity"));
             Map<String, String> backendIds = new HashMap<>();
             DiscoveryConfig discovery = DiscoverySection.read(this, top, "discovery", region);
             // With `pools`, the top-level `backends` (the pool "default") are optional; `discovery`
             // replaces them.
             List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null
                     || DiscoverySection.replacesBackends(top, "discovery") ? List.of()
-                    : backends(top, region, backendIds);
+                    : BackendsSection.read(this, top, region, backendIds);
             HealthConfig health = HealthSection.read(this, top);
             OutlierConfig outlier = OutlierSection.read(this, top);
             RetryConfig retry = RetrySection.read(this, top);
@@ -157,7 +157,7 @@ public final class ConfigLoader {
                             : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts,
                                     discovery),
                     backendIds);
-            checkSpilloverRegions();
+            RoutingSection.checkSpilloverRegions(this);
             Set<String> poolNames = new java.util.LinkedHashSet<>();
             pools.forEach(p -> poolNames.add(p.name()));
             RoutesSection routesSection = new RoutesSection(this, poolNames);
@@ -168,7 +168,7 @@ public final class ConfigLoader {
             String backendHeader = headerName(top, "backend-header");
             String accessLogFormat = accessLogFormat(top);
             DecisionHeaderConfig decisionHeader = DecisionHeaderSection.read(this, top);
-            TlsConfig tls = TlsSection.tls(this, top, listen);
+            TlsConfig tls = TlsSection.read(this, top, listen);
             Values h2 = read(top, "http2", BalancerSchema.HTTP2);
             Http2Config http2 = new Http2Config(h2.bool("enabled"), h2.integer("max-concurrent-streams"));
             Section backendTls = subsection(top, "backend-tls", BalancerSchema.BACKEND_TLS);
@@ -192,180 +192,6 @@ public final class ConfigLoader {
         }
 
         // ---- sections -------------------------------------------------------------------------
-
-        /** A listener; {@code defaults} replaces the table's defaults when not null. */
-        ListenConfig listen(Values v, ListenConfig defaults) {
-            String defaultHost = defaults == null ? (String) v.defaultValue("host") : defaults.host();
-            String host = v.string("host", defaultHost);
-            Entry h = v.section().get("host");
-            if (h != null && !host.equals(defaultHost) && !HostSyntax.isValid(host)) {
-                problem(h.path(), h.value(), "not a valid host name or address: \"" + host + "\"");
-                host = defaultHost;
-            }
-            int port = defaults == null ? v.integer("port") : v.integer("port", defaults.port());
-            return new ListenConfig(host, port);
-        }
-
-        RoutingConfig routing(Section top) {
-            Section s = subsection(top, "routing", BalancerSchema.ROUTING);
-            RoutingConfig routing = routing(s, RoutingConfig.DEFAULT);
-            if (routing.regionHeader() != null) {
-                TrustedEdgesSection.checkRegionHeader(this, top, s);
-            }
-            return routing;
-        }
-
-        /** A routing section; every key it does not set keeps its value in {@code defaults}. */
-        RoutingConfig routing(Section s, RoutingConfig defaults) {
-            String policyName = read(s, BalancerSchema.ROUTING).oneOf("policy", defaults.policy().yamlName(), "policy");
-            RoutingConfig.Policy policy = java.util.Arrays.stream(RoutingConfig.Policy.values())
-                    .filter(v -> v.yamlName().equals(policyName)).findFirst().orElseThrow();
-            String regionHeader = s.get("region-header") == null ? defaults.regionHeader() : headerName(s, "region-header");
-            Section sp = subsection(s, "spillover", BalancerSchema.SPILLOVER);
-            double saturation = defaults.spillover().saturation();
-            Entry sat = sp.get("saturation");
-            if (sat != null) {
-                Double v = number(sat);
-                if (v != null) {
-                    if (v > 0 && v <= 1) {
-                        saturation = v;
-                    } else {
-                        problem(sat.path(), sat.value(), "out of range: " + scalar(sat.value()) + " (expected: > 0 and <= 1)");
-                    }
-                }
-            }
-            List<String> order = new ArrayList<>(inheritedOrder(sp, defaults));
-            Entry o = sp.get("order");
-            if (o != null && checkTag(o.path(), o.value()) && !isNull(o.value())) {
-                order.clear();
-                if (o.value() instanceof SequenceNode seq) {
-                    Set<String> seen = new HashSet<>();
-                    List<Node> items = seq.getValue();
-                    for (int i = 0; i < items.size(); i++) {
-                        Entry item = new Entry(o.path() + "[" + i + "]", o.key(), items.get(i));
-                        String region = nameValue(item);
-                        if (region != null) {
-                            if (!seen.add(region)) {
-                                problem(item.path(), item.value(), "region \"" + region + "\" is listed twice");
-                            } else {
-                                order.add(region);
-                                spilloverOrder.add(item);
-                            }
-                        }
-                    }
-                } else {
-                    problem(o.path(), o.value(), "expected a list of region names, got " + describe(o.value()));
-                }
-            }
-            Duration slowStart = read(s, BalancerSchema.ROUTING).duration("slow-start", defaults.slowStart());
-            return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart,
-                    defaults.affinity());
-        }
-
-        /** The inherited spillover order, unless the section sets its own (even to nothing). */
-        private static List<String> inheritedOrder(Section sp, RoutingConfig defaults) {
-            return sp.get("order") == null ? defaults.spillover().order() : List.of();
-        }
-
-        List<BackendConfig> backends(Section top, String defaultRegion) {
-            return backends(top, defaultRegion, new HashMap<>());
-        }
-
-        /**
-         * The {@code backends} list of a section; {@code idToPath} holds the ids already used (in
-         * other pools) and gets this list's ids.
-         */
-        List<BackendConfig> backends(Section top, String defaultRegion, Map<String, String> idToPath) {
-            Entry e = top.get("backends");
-            if (e == null) {
-                problem(top.child("backends"), top.node, "required (expected: a list of at least one backend)");
-                return List.of();
-            }
-            if (!checkTag(e.path(), e.value())) {
-                return List.of();
-            }
-            if (!(e.value() instanceof SequenceNode seq)) {
-                problem(e.path(), e.value(), "expected a list of backends, got " + describe(e.value()));
-                return List.of();
-            }
-            if (seq.getValue().isEmpty()) {
-                problem(e.path(), e.value(), "at least one backend is required");
-                return List.of();
-            }
-            List<BackendConfig> result = new ArrayList<>();
-            List<Node> items = seq.getValue();
-            for (int i = 0; i < items.size(); i++) {
-                String path = top.child("backends") + "[" + i + "]";
-                Node item = items.get(i);
-                if (!checkTag(path, item)) {
-                    continue;
-                }
-                if (!(item instanceof MappingNode)) {
-                    problem(path, item, "expected a mapping with id and url, got " + describe(item));
-                    continue;
-                }
-                Section b = section(item, path, BalancerSchema.BACKEND);
-                if (b == null) {
-                    continue;
-                }
-                String id = null;
-                Entry idEntry = b.get("id");
-                if (idEntry == null) {
-                    problem(b.child("id"), item, "required");
-                } else {
-                    String text = scalarText(idEntry, "a string");
-                    if (text != null) {
-                        if (!YamlMapper.ID.matcher(text).matches()) {
-                            problem(idEntry.path(), idEntry.value(), "not a valid id: \"" + text
-                                    + "\" (expected: letters, digits, '.', '_' or '-')");
-                        } else if (idToPath.containsKey(text)) {
-                            problem(idEntry.path(), idEntry.value(), "duplicate id \"" + text + "\", already used by "
-                                    + idToPath.get(text));
-                        } else {
-                            idToPath.put(text, path);
-                            id = text;
-                        }
-                    }
-                }
-                BackendUrl url = null;
-                Entry urlEntry = b.get("url");
-                if (urlEntry == null) {
-                    problem(b.child("url"), item, "required (expected: http://host[:port] or https://host[:port])");
-                } else {
-                    String text = scalarText(urlEntry, "a URL");
-                    if (text != null) {
-                        try {
-                            url = BackendUrl.parse(text);
-                        } catch (BackendUrl.InvalidUrlException ex) {
-                            problem(urlEntry.path(), urlEntry.value(), ex.getMessage());
-                        }
-                    }
-                }
-                String region = name(b, "region", defaultRegion);
-                backendRegions.add(region);
-                Values v = read(b, BalancerSchema.BACKEND);
-                int weight = v.integer("weight");
-                int maxInFlight = v.integer("max-in-flight");
-                if (id != null && url != null) {
-                    result.add(new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight, url.tls()));
-                }
-            }
-            return result;
-        }
-
-        /** A spillover region no backend is in is almost certainly a typo: it would never be used. */
-        void checkSpilloverRegions() {
-            Set<String> regions = backendRegions;
-            if (regions.isEmpty()) {
-                return;
-            }
-            for (Entry e : spilloverOrder) {
-                String region = scalar(e.value());
-                if (!regions.contains(region)) {
-                    problem(e.path(), e.value(), "no backend is in region \"" + region + "\"" + hint(region, regions));
-                }
-            }
-        }
 
         String accessLogFormat(Section top) {
             Values v = read(top, BalancerSchema.FILE);

@@ -96,10 +96,10 @@ final class PoolsSection {
             }
             DiscoveryConfig discovery = DiscoverySection.read(m, s, "discovery", region);
             List<BackendConfig> backends = DiscoverySection.replacesBackends(s, "discovery") ? List.of()
-                    : m.backends(s, region, idToPath);
+                    : BackendsSection.read(m, s, region, idToPath);
             Section routingSection = m.subsection(s, "routing", BalancerSchema.ROUTING);
             topLevelOnly(routingSection, BalancerSchema.POOL_ROUTING.keys(), "the listener reads it, before any route is chosen");
-            RoutingConfig routing = m.routing(routingSection, top.routing());
+            RoutingConfig routing = RoutingSection.read(m, routingSection, top.routing());
             if (s.get("affinity") != null) {
                 // A whole block of its own, or `affinity: ~` to turn the inherited one off.
                 routing = routing.withAffinity(AffinitySection.read(m, s, "affinity"));

@@ -30,13 +30,13 @@ final class TlsSection {
      * key is loaded here, so a file that is missing or not a valid certificate and key is a
      * problem of the config (and a reload with it is refused while the old one keeps serving).
      */
-    static TlsConfig tls(Mapper m, Section top, ListenConfig traffic) {
+    static TlsConfig read(Mapper m, Section top, ListenConfig traffic) {
         Entry e = top.get("tls");
         if (e == null || Mapper.isNull(e.value())) {
             return null;
         }
         Section s = m.subsection(top, "tls", BalancerSchema.TLS);
-        ListenConfig listen = m.listen(m.read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
+        ListenConfig listen = ListenSection.read(m, m.read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
         if (s.get("listen") == null) {
             m.problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
         } else if (listen.port() != 0 && listen.port() == traffic.port()) {
