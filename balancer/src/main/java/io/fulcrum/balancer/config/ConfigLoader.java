@@ -1,14 +1,11 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.config.ConfigProblems;
-import io.fulcrum.config.Durations;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,7 +15,6 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Reads balancer YAML into a validated {@link BalancerConfig}. Stateless and thread-safe: each call
@@ -32,9 +28,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * config either applies completely or not at all.
  *
  * <p>The reading is the shared {@link YamlMapper} (also the post server's). Every section's keys,
- * and the type, range and default of its plain values, are declared in {@link BalancerSchema}; the
- * code here reads values whose syntax is richer (URLs, networks, header edits, certificates) and the
- * rules between keys.
+ * and the type, range and default of its plain values, are declared in {@link BalancerSchema}. Each
+ * key of the file is read by one section type, {@code <Key>Section} (for example
+ * {@link HealthSection}), whose static {@code read(mapper, parent, ...)} checks the keys against the
+ * key's table and reads what the table cannot say (URLs, networks, header edits, certificates,
+ * rules between keys); the {@link Mapper} here reads the file's plain top-level values, orders the
+ * sections (a pool inherits the top level's; routes need the pools' names) and holds what a check
+ * needs from the whole file.
  */
 public final class ConfigLoader {
     /** RFC 9110 section 5.6.2 {@code token}: the syntax of a header field name. */
@@ -164,17 +164,13 @@ public final class ConfigLoader {
             List<RouteConfig> routes = routesSection.routes(top);
             String defaultPool = routesSection.defaultPool(top, top.get("routes") != null);
             LimitsConfig limits = LimitsSection.read(this, top);
-            String accessLog = accessLog(top);
+            String accessLog = AccessLogSection.read(this, top);
             String backendHeader = headerName(top, "backend-header");
-            String accessLogFormat = accessLogFormat(top);
+            String accessLogFormat = AccessLogSection.format(this, top);
             DecisionHeaderConfig decisionHeader = DecisionHeaderSection.read(this, top);
             TlsConfig tls = TlsSection.read(this, top, listen);
-            Values h2 = read(top, "http2", BalancerSchema.HTTP2);
-            Http2Config http2 = new Http2Config(h2.bool("enabled"), h2.integer("max-concurrent-streams"));
-            Section backendTls = subsection(top, "backend-tls", BalancerSchema.BACKEND_TLS);
-            Entry caFile = backendTls.get("ca-file");
-            Path backendCaFile = caFile == null || isNull(caFile.value()) ? null
-                    : TlsSection.readableFile(this, backendTls, "ca-file", backendTls.get("ca-file"), "a PEM file with CA certificates");
+            Http2Config http2 = Http2Section.read(this, top);
+            Path backendCaFile = BackendTlsSection.caFile(this, top);
             TrustedEdgesConfig trustedEdges = TrustedEdgesSection.read(this, top);
             RateLimitConfig rateLimit = RateLimitSection.read(this, top, "rate-limit");
             HeadersConfig headers = HeadersSection.read(this, top);
@@ -192,26 +188,6 @@ public final class ConfigLoader {
         }
 
         // ---- sections -------------------------------------------------------------------------
-
-        String accessLogFormat(Section top) {
-            Values v = read(top, BalancerSchema.FILE);
-            return v.oneOf("access-log-format", (String) v.defaultValue("access-log-format"), "format");
-        }
-
-        String accessLog(Section top) {
-            String value = string(top, "access-log", DEFAULT_ACCESS_LOG);
-            Entry e = top.get("access-log");
-            if (e != null && !value.equals("stdout") && !value.equals("off")) {
-                try {
-                    Path.of(value);
-                } catch (InvalidPathException ex) {
-                    problem(e.path(), e.value(), "not a valid file path: \"" + value
-                            + "\" (expected: stdout, off or a file path)");
-                    return DEFAULT_ACCESS_LOG;
-                }
-            }
-            return value;
-        }
 
         /** An optional header name (RFC 9110 token); absent or null turns the feature off. */
         String headerName(Section s, String key) {
