@@ -151,8 +151,8 @@ public final class ConfigLoader {
             OutlierConfig outlier = OutlierSection.read(this, top);
             RetryConfig retry = RetrySection.read(this, top);
             TimeoutsConfig timeouts = TimeoutsSection.read(this, top);
-            List<PoolConfig> pools = new PoolsSection(this,
-                    new PoolsSection.Inherited(routing, health, outlier, retry, timeouts)).read(top, region,
+            List<PoolConfig> pools = PoolsSection.read(this, top,
+                    new PoolsSection.Inherited(routing, health, outlier, retry, timeouts), region,
                     backends.isEmpty() && discovery == null ? null
                             : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts,
                                     discovery),
@@ -160,9 +160,8 @@ public final class ConfigLoader {
             RoutingSection.checkSpilloverRegions(this);
             Set<String> poolNames = new java.util.LinkedHashSet<>();
             pools.forEach(p -> poolNames.add(p.name()));
-            RoutesSection routesSection = new RoutesSection(this, poolNames);
-            List<RouteConfig> routes = routesSection.routes(top);
-            String defaultPool = routesSection.defaultPool(top, top.get("routes") != null);
+            List<RouteConfig> routes = RoutesSection.read(this, top, poolNames);
+            String defaultPool = RoutesSection.defaultPool(this, top, poolNames);
             LimitsConfig limits = LimitsSection.read(this, top);
             String accessLog = AccessLogSection.read(this, top);
             String backendHeader = headerName(top, "backend-header");

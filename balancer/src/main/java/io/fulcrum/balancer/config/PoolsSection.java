@@ -15,12 +15,10 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  * Maps the top-level {@code pools} mapping (pool name to its {@code backends} and overrides) into
  * {@link PoolConfig}s. A pool's {@code routing}, {@code health}, {@code outlier}, {@code retry}
  * and {@code timeouts} start from the top-level values, key by key, so a default is written in one
- * place. Single use, confined to the loading thread, like the {@link Mapper} it reports to.
+ * place. Read through the static {@link #read}, like every section; each read works on an instance
+ * of its own, confined to the loading thread like the {@link Mapper} it reports to.
  */
 final class PoolsSection {
-    /** {@code region-header} belongs to the listener, so it is not a pool's. */
-    /** The other timeouts belong to sockets and pipelines shared by every pool. */
-
     /** The top-level sections a pool inherits from. */
     record Inherited(RoutingConfig routing, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
             TimeoutsConfig timeouts) {
@@ -29,7 +27,7 @@ final class PoolsSection {
     private final Mapper m;
     private final Inherited top;
 
-    PoolsSection(Mapper mapper, Inherited top) {
+    private PoolsSection(Mapper mapper, Inherited top) {
         this.m = mapper;
         this.top = top;
     }
@@ -37,11 +35,16 @@ final class PoolsSection {
     /**
      * Every pool of the file: {@code implicit} first (the top-level {@code backends} as pool
      * {@value PoolConfig#DEFAULT}, or {@code null} when the file has none), then those of
-     * {@code pools} in file order.
+     * {@code pools} in file order, each starting from {@code inherited}.
      *
      * @param idToPath backend ids already used, with their paths; gets the ids of these pools
      */
-    List<PoolConfig> read(Section file, String region, PoolConfig implicit, Map<String, String> idToPath) {
+    static List<PoolConfig> read(Mapper m, Section file, Inherited inherited, String region, PoolConfig implicit,
+            Map<String, String> idToPath) {
+        return new PoolsSection(m, inherited).pools(file, region, implicit, idToPath);
+    }
+
+    private List<PoolConfig> pools(Section file, String region, PoolConfig implicit, Map<String, String> idToPath) {
         List<PoolConfig> pools = new ArrayList<>();
         if (implicit != null) {
             pools.add(implicit);

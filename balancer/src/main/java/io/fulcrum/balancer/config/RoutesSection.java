@@ -21,8 +21,9 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Maps the top-level {@code routes} list and {@code default-pool} into {@link RouteConfig}s,
- * checking each against the pools that exist. Single use, confined to the loading thread, like the
- * {@link Mapper} it reports to.
+ * checking each against the pools that exist. Read through the static {@link #read} and
+ * {@link #defaultPool(Mapper, Section, Set)}, like every section; each read works on an instance of
+ * its own, confined to the loading thread like the {@link Mapper} it reports to.
  */
 final class RoutesSection {
     /** The placeholders of a redirect's {@code to}. */
@@ -35,14 +36,23 @@ final class RoutesSection {
     private final Mapper m;
     private final Set<String> pools;
 
-    /** @param pools the names of the pools that exist */
-    RoutesSection(Mapper mapper, Set<String> pools) {
+    private RoutesSection(Mapper mapper, Set<String> pools) {
         this.m = mapper;
         this.pools = pools;
     }
 
+    /** The routes in file order, each checked against {@code pools}, the names of the pools that exist. */
+    static List<RouteConfig> read(Mapper m, Section top, Set<String> pools) {
+        return new RoutesSection(m, pools).routes(top);
+    }
+
+    /** {@code default-pool}, or the pool that takes its place; see {@link #defaultPool(Section, boolean)}. */
+    static String defaultPool(Mapper m, Section top, Set<String> pools) {
+        return new RoutesSection(m, pools).defaultPool(top, top.get("routes") != null);
+    }
+
     /** The routes in file order; an empty list when the file has none. */
-    List<RouteConfig> routes(Section top) {
+    private List<RouteConfig> routes(Section top) {
         Entry e = top.get("routes");
         if (e == null || !m.checkTag(e.path(), e.value()) || Mapper.isNull(e.value())) {
             return List.of();
@@ -80,7 +90,7 @@ final class RoutesSection {
      * The pool of requests that no route matches: {@code default-pool} when set; else, in a file
      * without routes, the pool {@value PoolConfig#DEFAULT} if there is one; else {@code null} (404).
      */
-    String defaultPool(Section top, boolean hasRoutes) {
+    private String defaultPool(Section top, boolean hasRoutes) {
         Entry e = top.get("default-pool");
         if (e == null || !m.checkTag(e.path(), e.value()) || Mapper.isNull(e.value())) {
             if (!hasRoutes && pools.contains(PoolConfig.DEFAULT)) {
