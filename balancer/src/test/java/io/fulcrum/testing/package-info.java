@@ -17,7 +17,8 @@
  *       and validated like an operator's;</li>
  *   <li>{@link io.fulcrum.testing.Fixtures}: a JUnit extension that creates the above for one test
  *       (the balancer on port 0) and tears them down after it, child processes included;</li>
- *   <li>{@link io.fulcrum.testing.LeakGuard}: fails a test class that leaked a Netty buffer.</li>
+ *   <li>{@link io.fulcrum.testing.LeakGuard}: fails a test class that leaked a Netty buffer (from the post server's test
+ *       jar, shared with its own tests).</li>
  * </ul>
  */
 package io.fulcrum.testing;

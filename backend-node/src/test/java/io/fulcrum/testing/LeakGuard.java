@@ -7,7 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.util.ResourceLeakDetector;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,48 +17,63 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fails a test class when Netty reported a leaked buffer while it ran (the idea of Zuul's
- * {@code CustomLeakDetector}). Registered for every test class through
- * {@code META-INF/services/org.junit.jupiter.api.extension.Extension}.
+ * Fails a test class when Netty's leak detector reports a leaked buffer while it ran (the idea of
+ * Zuul's {@code CustomLeakDetector}). The one leak guard of both modules: the post server registers
+ * it for its own test classes, and its test jar carries it to the balancer's, each through JUnit's
+ * extension auto-detection ({@code META-INF/services/org.junit.jupiter.api.extension.Extension}).
  *
- * <p>Netty reports a leak by logging "LEAK: ..." at ERROR on {@code io.netty.util.ResourceLeakDetector}
- * when a tracked buffer is garbage collected unreleased; the report happens on a later allocation.
- * This guard attaches a recording appender to that logger, and after each class collects garbage and
- * allocates a few buffers so that pending reports are flushed, then fails if any was recorded.
- * Surefire runs with {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked.
+ * <p>Netty logs each leak as an ERROR starting with {@code LEAK:} from
+ * {@link ResourceLeakDetector}'s logger, and only when a later allocation notices that a tracked
+ * buffer was collected unreleased. So after each class this guard runs the garbage collector a few
+ * times and allocates and releases buffers to give the detector that chance, then fails if a report
+ * was captured. Surefire runs with {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer
+ * is tracked. The recording appender is found on that logger by name, so there is one per test JVM
+ * whichever class or module asks first.
  *
- * <p>Thread-safe: the appender is synchronised by logback; JUnit calls the callbacks on one thread.
+ * <p>Thread-safe: reports may arrive from any thread; JUnit calls the callbacks on one thread.
  */
-public final class NettyLeakGuard implements BeforeAllCallback, AfterAllCallback {
+public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
     private static final String APPENDER = "fulcrum-leak-guard";
     private static final String DETECTOR_LOGGER = ResourceLeakDetector.class.getName();
-    private static final int FLUSH_ROUNDS = 3;
+    private static final int GC_ROUNDS = 4;
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        recorder().drain();
+        // Installs the appender before the class allocates anything. Reports that arrive late,
+        // after an earlier class's check, stay captured and fail the next check rather than vanish.
+        recorder();
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
         List<String> leaks = flushAndDrain();
         if (!leaks.isEmpty()) {
-            throw new AssertionError(leaks.size() + " Netty buffer leak(s) reported while running "
-                    + context.getDisplayName() + ":\n" + String.join("\n", leaks));
+            throw new AssertionError(leaks.size() + " Netty buffer leak(s) reported by the end of "
+                    + context.getDisplayName() + " (the record shows where each buffer was used):\n"
+                    + String.join("\n\n", leaks));
         }
     }
 
     /** Forces pending leak reports out and returns (and forgets) every report recorded so far. */
     public static List<String> flushAndDrain() {
-        for (int i = 0; i < FLUSH_ROUNDS; i++) {
+        LeakRecorder recorder = recorder();
+        for (int i = 0; i < GC_ROUNDS; i++) {
             System.gc();
-            // A tracked allocation makes the detector poll its reference queue and log collected leaks.
-            ByteBuf pooled = PooledByteBufAllocator.DEFAULT.buffer(16);
+            provokeDetection();
+        }
+        return recorder.drain();
+    }
+
+    /** Allocations are when the detector polls its queue of collected, unreleased buffers. */
+    private static void provokeDetection() {
+        for (int i = 0; i < 64; i++) {
+            ByteBuf pooled = PooledByteBufAllocator.DEFAULT.buffer(256);
             pooled.release();
-            ByteBuf unpooled = UnpooledByteBufAllocator.DEFAULT.directBuffer(16);
+            ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(256);
+            direct.release();
+            ByteBuf unpooled = Unpooled.buffer(16);
             unpooled.release();
         }
-        return recorder().drain();
     }
 
     private static LeakRecorder recorder() {
@@ -73,6 +88,7 @@ public final class NettyLeakGuard implements BeforeAllCallback, AfterAllCallback
             recorder.setContext(context);
             recorder.start();
             logger.addAppender(recorder);
+            // The detector only builds a report when ERROR is enabled for its logger.
             if (!logger.isEnabledFor(Level.ERROR)) {
                 logger.setLevel(Level.ERROR);
             }
@@ -80,7 +96,7 @@ public final class NettyLeakGuard implements BeforeAllCallback, AfterAllCallback
         }
     }
 
-    /** Keeps the text of every leak report. Thread-safe (logback synchronises {@code append}). */
+    /** Keeps the text of every leak report. Thread-safe. */
     private static final class LeakRecorder extends AppenderBase<ILoggingEvent> {
         private final List<String> reports = new ArrayList<>();
 
