@@ -19,13 +19,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,45 +120,30 @@ public final class HttpBurst implements AutoCloseable {
         requireNonNull(target, "target");
         ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
         CountDownLatch done = new CountDownLatch(n);
-        Channel connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
-                                    @Override
-                                    protected void initChannel(Channel ch) {
-                                    }
-                                }));
-                    }
-                }).connect("127.0.0.1", port).sync().channel();
+        H2cClient connection = H2cClient.connect(group, port);
         try {
             group.next().submit(() -> {
                 for (int i = 0; i < n; i++) {
-                    new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
+                    connection.openStream(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
                             ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false),
                                     new HttpObjectAggregator(1 << 20), new Receiver(answers, done));
                         }
-                    }).open().addListener(f -> {
+                    }).addListener(f -> {
                         if (!f.isSuccess()) {
                             answers.add(new Answer(-1, null, null, String.valueOf(f.cause())));
                             done.countDown();
                             return;
                         }
                         Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
-                        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
-                                HttpMethod.GET, target);
-                        request.headers().set(HttpHeaderNames.HOST, "127.0.0.1:" + port);
-                        request.headers().set(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(), "http");
-                        stream.writeAndFlush(request);
+                        stream.writeAndFlush(H2cClient.getRequest(port, target));
                     });
                 }
             }).sync();
             return collect(answers, done, n, within);
         } finally {
-            connection.close().sync();
+            connection.close();
         }
     }
 

@@ -9,28 +9,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.H2cClient;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.testing.ScriptedBackend.Fault;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -40,10 +23,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -61,15 +42,6 @@ class ResponseDeadlineTest {
 
     @RegisterExtension
     final Fixtures fx = new Fixtures();
-
-    private EventLoopGroup h2Clients;
-
-    @AfterEach
-    void closeH2Clients() {
-        if (h2Clients != null) {
-            h2Clients.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-    }
 
     @Test
     void theClientGetsIts504WithinTheResponseTimeoutNotOnePerTry() throws Exception {
@@ -206,45 +178,11 @@ class ResponseDeadlineTest {
     }
 
     /** A GET over HTTP/2 with prior knowledge on the cleartext port; its aggregated response. */
-    private FullHttpResponse h2cGet(int port, String path) throws Exception {
-        h2Clients = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        Channel connection = new Bootstrap().group(h2Clients).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
-                                    @Override
-                                    protected void initChannel(Channel ch) {
-                                    }
-                                }));
-                    }
-                }).connect("127.0.0.1", port).sync().channel();
-        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
-        Channel stream = new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new HttpObjectAggregator(1 << 16),
-                        new SimpleChannelInboundHandler<FullHttpResponse>() {
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
-                                if (!answer.complete(r.retainedDuplicate())) {
-                                    ReferenceCountUtil.release(r);
-                                }
-                            }
-                        });
-            }
-        }).open().sync().getNow();
-        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
-        request.headers().set("host", "127.0.0.1:" + port);
-        request.headers().set(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(), "http");
-        stream.writeAndFlush(request).sync();
-        try {
-            return answer.get(Fixtures.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    private static FullHttpResponse h2cGet(int port, String path) throws Exception {
+        try (H2cClient client = H2cClient.connect(port)) {
+            return client.get(path, Fixtures.WAIT);
         } catch (TimeoutException e) {
             throw new AssertionError("no answer within " + Fixtures.WAIT + ": the response timeout was lost", e);
-        } finally {
-            connection.close().sync();
         }
     }
 

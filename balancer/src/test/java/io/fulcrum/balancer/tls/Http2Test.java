@@ -8,29 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.H2cClient;
 import io.fulcrum.testing.ScriptedBackend;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
@@ -43,7 +29,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -60,18 +45,11 @@ class Http2Test {
 
     private Path certs;
     private SSLContext trustingTestCa;
-    private EventLoopGroup clientGroup;
 
     @BeforeEach
     void setUp() throws Exception {
         certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
         trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
-        clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    }
-
-    @AfterEach
-    void tearDown() {
-        clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private Balancer balancer(ScriptedBackend backend) throws Exception {
@@ -143,53 +121,19 @@ class Http2Test {
         assertEquals(HttpClient.Version.HTTP_1_1, r.version());
     }
 
-    /** Connects to the cleartext port with HTTP/2 prior knowledge. */
-    private Channel h2cConnection(int port) throws InterruptedException {
-        return new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
-                                    @Override
-                                    protected void initChannel(Channel ch) {
-                                    }
-                                }));
-                    }
-                }).connect("127.0.0.1", port).sync().channel();
-    }
-
     @Test
     void cleartextPriorKnowledgeIsServedBesideHttp11() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         Balancer balancer = balancer(backend);
-        Channel connection = h2cConnection(balancer.port());
-        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new HttpObjectAggregator(1 << 20),
-                        new SimpleChannelInboundHandler<FullHttpResponse>() {
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
-                                answer.complete(r.retainedDuplicate());
-                            }
-                        });
+        try (H2cClient h2c = H2cClient.connect(balancer.port())) {
+            FullHttpResponse r = h2c.get("/h2c", Duration.ofSeconds(20));
+            try {
+                assertEquals(200, r.status().code());
+            } finally {
+                ReferenceCountUtil.release(r);
             }
-        }).open().sync().getNow();
-        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/h2c");
-        request.headers().set("host", "127.0.0.1:" + balancer.port());
-        request.headers().set(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(), "http");
-        stream.writeAndFlush(request).sync();
-
-        FullHttpResponse r = answer.get(20, TimeUnit.SECONDS);
-        try {
-            assertEquals(200, r.status().code());
-        } finally {
-            ReferenceCountUtil.release(r);
         }
         assertEquals("http", backend.received().get(0).headers().get("X-Forwarded-Proto"));
-        connection.close().sync();
 
         HttpResponse<String> plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
                 java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + balancer.port() + "/h1")).build(),
@@ -202,15 +146,16 @@ class Http2Test {
         ScriptedBackend backend = fx.backend("b1");
         backend.delay(Duration.ofSeconds(5));
         Balancer balancer = balancer(backend);
-        Channel connection = h2cConnection(balancer.port());
+        H2cClient h2c = H2cClient.connect(balancer.port());
+        fx.closeAfter(h2c);
+        Channel connection = h2c.connection();
         // Open a stream and cancel it at once, again and again (CVE-2023-44487).
         for (int i = 0; i < 1000 && connection.isActive(); i++) {
-            io.netty.util.concurrent.Future<Http2StreamChannel> opened = new Http2StreamChannelBootstrap(connection)
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel ch) {
-                        }
-                    }).open().await();
+            io.netty.util.concurrent.Future<Http2StreamChannel> opened = h2c.openStream(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                }
+            }).await();
             if (!opened.isSuccess()) {
                 break;
             }

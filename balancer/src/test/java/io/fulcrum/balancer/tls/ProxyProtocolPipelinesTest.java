@@ -6,43 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.H2cClient;
 import io.fulcrum.testing.ScriptedBackend;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -103,42 +84,20 @@ class ProxyProtocolPipelinesTest {
     void everyHttp2StreamCarriesTheAddressOfTheHeaderBeforeThePreface() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         Balancer b = balancer(backend);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try {
-            Channel connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                    .handler(HAProxyMessageEncoder.INSTANCE).connect("127.0.0.1", b.port()).sync().channel();
-            // The header first; the HTTP/2 codec, added next, sends its preface as it is added.
-            connection.writeAndFlush(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
-                    HAProxyProxiedProtocol.TCP4, "192.0.2.77", "10.0.0.1", 41000, 80)).sync();
-            connection.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+        // The header first; the HTTP/2 codec, added next, sends its preface as it is added.
+        try (H2cClient h2c = H2cClient.connect(b.port(), HAProxyMessageEncoder.INSTANCE,
+                new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                        HAProxyProxiedProtocol.TCP4, "192.0.2.77", "10.0.0.1", 41000, 80))) {
             for (int i = 0; i < 2; i++) {
-                CompletableFuture<Integer> status = new CompletableFuture<>();
-                Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
-                        .handler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) {
-                                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false),
-                                        new HttpObjectAggregator(1 << 20),
-                                        new SimpleChannelInboundHandler<FullHttpResponse>() {
-                                            @Override
-                                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
-                                                status.complete(r.status().code());
-                                            }
-                                        });
-                            }
-                        }).open().sync().getNow();
-                DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/h2c");
-                request.headers().set("host", "127.0.0.1:" + b.port());
-                request.headers().set(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(), "http");
-                stream.writeAndFlush(request).sync();
-                assertEquals(200, status.get(20, TimeUnit.SECONDS));
+                FullHttpResponse r = h2c.get("/h2c", Duration.ofSeconds(20));
+                try {
+                    assertEquals(200, r.status().code());
+                } finally {
+                    ReferenceCountUtil.release(r);
+                }
                 List<HttpRequest> seen = backend.received();
                 assertEquals("192.0.2.77", seen.get(seen.size() - 1).headers().get("X-Real-IP"), "stream " + i);
             }
-            connection.close().sync();
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
