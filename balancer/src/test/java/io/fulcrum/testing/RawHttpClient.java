@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -13,6 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A raw-socket HTTP/1.1 client for tests that must send exact bytes (smuggling attempts, malformed
@@ -56,6 +60,25 @@ public final class RawHttpClient implements AutoCloseable {
         s.setSoTimeout(timeoutMillis);
         s.setTcpNoDelay(true);
         return new RawHttpClient(s);
+    }
+
+    /**
+     * Connects to 127.0.0.1:{@code port} with a receive buffer of {@code receiveBufferBytes}, set
+     * before the connect so that the TCP window it offers is that small: a client that then stops
+     * reading pushes back on the peer soon.
+     */
+    public static RawHttpClient connect(int port, int timeoutMillis, int receiveBufferBytes) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setReceiveBufferSize(receiveBufferBytes);
+            s.connect(new InetSocketAddress("127.0.0.1", port));
+            s.setSoTimeout(timeoutMillis);
+            s.setTcpNoDelay(true);
+            return new RawHttpClient(s);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
     }
 
     /**
@@ -103,6 +126,23 @@ public final class RawHttpClient implements AutoCloseable {
 
     public InputStream input() {
         return in;
+    }
+
+    /**
+     * Starts TLS on this connection (after whatever was sent in clear, e.g. a PROXY protocol
+     * header) with a client trusting {@code context}, server name {@code host}, offering
+     * {@code alpn} if any, and returns the client that speaks over it; closing either closes the
+     * connection.
+     */
+    public RawHttpClient startTls(SSLContext context, String host, String... alpn) throws IOException {
+        SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(socket, host, socket.getPort(), true);
+        if (alpn.length > 0) {
+            SSLParameters params = tls.getSSLParameters();
+            params.setApplicationProtocols(alpn);
+            tls.setSSLParameters(params);
+        }
+        tls.startHandshake();
+        return new RawHttpClient(tls);
     }
 
     /** Half-closes the sending side (the peer sees end of stream). */

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.testing.BalancerYaml;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,20 +40,15 @@ class BackpressureTest {
 
     @Test
     void aClientThatDoesNotReadPausesTheBackend() throws Exception {
-        try (Socket s = new Socket()) {
-            s.setReceiveBufferSize(64 * 1024);
-            s.connect(new java.net.InetSocketAddress("127.0.0.1", balancer.port()));
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(("GET /big?bytes=" + RESPONSE + " HTTP/1.1\r\nHost: a\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000, 64 * 1024)) {
+            c.send("GET /big?bytes=" + RESPONSE + " HTTP/1.1\r\nHost: a\r\n\r\n");
             await().atMost(Duration.ofSeconds(10)).until(() -> backend.streamedBytes() > 0);
             // The client reads nothing; the backend must stall well short of the whole response.
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
                     .until(() -> backend.streamedBytes() < BOUND);
 
             // Now read a good part of it: the stream resumes.
-            InputStream in = s.getInputStream();
+            InputStream in = c.input();
             byte[] buf = new byte[64 * 1024];
             long read = 0;
             while (read < 2 * BOUND) {

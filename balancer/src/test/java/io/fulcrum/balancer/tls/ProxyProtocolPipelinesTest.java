@@ -7,6 +7,7 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.H2cClient;
+import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
@@ -16,17 +17,10 @@ import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -58,24 +52,13 @@ class ProxyProtocolPipelinesTest {
 
     /** Sends {@code proxyHeader} in clear, then a request over TLS on the same connection; the status line. */
     private String getOverTls(int port, String proxyHeader) throws Exception {
-        try (Socket plain = new Socket("127.0.0.1", port)) {
-            plain.setSoTimeout(10_000);
+        try (RawHttpClient plain = RawHttpClient.connect(port, 10_000)) {
             if (proxyHeader != null) {
-                OutputStream out = plain.getOutputStream();
-                out.write(proxyHeader.getBytes(StandardCharsets.US_ASCII));
-                out.flush();
+                plain.send(proxyHeader);
             }
-            try (SSLSocket tls = (SSLSocket) trustingTestCa.getSocketFactory().createSocket(plain, "localhost", port,
-                    true)) {
-                SSLParameters params = tls.getSSLParameters();
-                params.setApplicationProtocols(new String[] {"http/1.1"});
-                tls.setSSLParameters(params);
-                tls.startHandshake();
-                tls.getOutputStream().write("GET /tls HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
-                tls.getOutputStream().flush();
-                return new BufferedReader(new InputStreamReader(tls.getInputStream(), StandardCharsets.US_ASCII))
-                        .readLine();
+            try (RawHttpClient tls = plain.startTls(trustingTestCa, "localhost", "http/1.1")) {
+                return tls.send("GET /tls HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                        .readResponse().statusLine();
             }
         }
     }

@@ -10,7 +10,6 @@ import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Executors;
@@ -72,8 +71,7 @@ class RequestHeadBeforeHttpTest {
         Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
         Balancer b = balancer("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n"
                 + "  cert: " + certs.resolve("localhost.pem") + "\n  key: " + certs.resolve("localhost.key") + "\n");
-        try (Socket s = new Socket("127.0.0.1", b.tlsPort())) {
-            s.setSoTimeout(5000);
+        try (RawHttpClient c = RawHttpClient.connect(b.tlsPort(), 5000)) {
             // The start of a TLS record holding a ClientHello of 512 bytes, then its bytes one at a time.
             byte[] hello = new byte[5 + 512];
             hello[0] = 0x16;
@@ -82,8 +80,8 @@ class RequestHeadBeforeHttpTest {
             hello[3] = 0x02;
             hello[4] = 0x00;
             hello[5] = 0x01;
-            trickle(s.getOutputStream(), hello, 0);
-            assertEquals(0, bytesUntilClosed(s.getInputStream()), "closed without an answer");
+            trickle(c.output(), hello, 0);
+            assertEquals(0, bytesUntilClosed(c.input()), "closed without an answer");
         }
         assertEquals(1, b.proxy().headTimeouts());
     }
