@@ -1,11 +1,5 @@
 package io.fulcrum.balancer.admin;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static io.fulcrum.balancer.admin.AdminTestSupport.backend;
 import static io.fulcrum.balancer.admin.AdminTestSupport.ids;
 import static io.fulcrum.balancer.admin.AdminTestSupport.json;
@@ -18,9 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -32,17 +26,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Hot reload through POST /reload and file changes, over real sockets. */
 class ConfigReloadTest {
-    @RegisterExtension
-    static final WireMockExtension A = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
-    @RegisterExtension
-    static final WireMockExtension B = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
-    @RegisterExtension
-    static final WireMockExtension C = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    private ScriptedBackend backendA;
+    private ScriptedBackend backendB;
+    private ScriptedBackend backendC;
 
     @TempDir
     Path dir;
@@ -54,12 +44,12 @@ class ConfigReloadTest {
 
     @BeforeEach
     void start() throws Exception {
-        for (WireMockExtension backend : List.of(A, B, C)) {
-            backend.stubFor(get("/ok").willReturn(aResponse().withStatus(200).withBody("ok")));
-            backend.stubFor(get(AdminTestSupport.HEALTH_PATH).willReturn(aResponse().withStatus(200)));
-        }
+        // Each answers every path, AdminTestSupport.HEALTH_PATH included, with a 200.
+        backendA = ScriptedBackend.start("a");
+        backendB = ScriptedBackend.start("b");
+        backendC = ScriptedBackend.start("c");
         file = dir.resolve("balancer.yaml");
-        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort(), "b=" + B.getPort()));
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port(), "b=" + backendB.port()));
         balancer = new Balancer(ConfigLoader.load(file), 1, file).start();
         admin = balancer.adminPort();
         traffic = balancer.port();
@@ -69,12 +59,14 @@ class ConfigReloadTest {
     @AfterEach
     void stop() throws Exception {
         balancer.close();
+        for (ScriptedBackend backend : List.of(backendA, backendB, backendC)) {
+            backend.close();
+        }
     }
 
-    private static int hits(WireMockExtension backend) {
+    private static int hits(ScriptedBackend backend) {
         // Proxied requests only: the health probes go to AdminTestSupport.HEALTH_PATH.
-        return backend.findAll(getRequestedFor(anyUrl())).size()
-                - backend.findAll(getRequestedFor(urlEqualTo(AdminTestSupport.HEALTH_PATH))).size();
+        return backend.requests() - backend.requests("GET", AdminTestSupport.HEALTH_PATH);
     }
 
     /** Replaces the file in one step, as editors and config managers do (write aside, rename). */
@@ -96,9 +88,9 @@ class ConfigReloadTest {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertEquals(2, backend(json(http.get(admin, "/backends")), "a").get("requests").asLong()));
         long generationBefore = balancer.registry().current().generation();
-        int bHitsBefore = hits(B);
+        int bHitsBefore = hits(backendB);
 
-        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort(), "c=" + C.getPort()));
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port(), "c=" + backendC.port()));
         HttpResponse<String> r = http.post(admin, "/reload");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode body = json(r);
@@ -111,8 +103,8 @@ class ConfigReloadTest {
         assertEquals(0, backend(backends, "c").get("requests").asLong());
 
         sendTraffic(6);
-        assertEquals(bHitsBefore, hits(B), "the removed backend gets nothing new");
-        assertTrue(hits(C) > 0, "the added backend takes traffic");
+        assertEquals(bHitsBefore, hits(backendB), "the removed backend gets nothing new");
+        assertTrue(hits(backendC) > 0, "the added backend takes traffic");
 
         String metrics = http.get(admin, "/metrics").body();
         assertNull(sample(metrics, "fulcrum_backend_in_flight{backend=\"b\"}"), "b's meters were removed");
@@ -122,7 +114,7 @@ class ConfigReloadTest {
 
     @Test
     void aBadFileKeepsTheOldConfigAndReportsTheFieldAndLine() throws Exception {
-        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort()) + "  - { id: b, url: \"ftp://x\" }\n");
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port()) + "  - { id: b, url: \"ftp://x\" }\n");
         HttpResponse<String> r = http.post(admin, "/reload");
         assertEquals(400, r.statusCode());
         JsonNode body = json(r);
@@ -132,7 +124,7 @@ class ConfigReloadTest {
 
         assertEquals(List.of("a", "b"), ids(json(http.get(admin, "/backends"))), "old pool still in force");
         sendTraffic(4);
-        assertEquals(2, hits(B), "b (from the old config) still serves");
+        assertEquals(2, hits(backendB), "b (from the old config) still serves");
 
         JsonNode status = json(http.get(admin, "/config/status"));
         assertFalse(status.get("lastReload").get("applied").asBoolean());
@@ -150,7 +142,7 @@ class ConfigReloadTest {
     @Test
     void reloadSwapsRequestSettingsAndNamesWhatNeedsARestart() throws Exception {
         assertTrue(http.get(traffic, "/ok").headers().firstValue("x-backend").isEmpty());
-        String yaml = AdminTestSupport.yaml("backend-header: X-Backend\n", "a=" + A.getPort(), "b=" + B.getPort())
+        String yaml = AdminTestSupport.yaml("backend-header: X-Backend\n", "a=" + backendA.port(), "b=" + backendB.port())
                 .replace("admin: { host: 127.0.0.1, port: 0 }", "admin: { host: 127.0.0.1, port: 1 }");
         Files.writeString(file, yaml);
         HttpResponse<String> r = http.post(admin, "/reload");
@@ -167,7 +159,7 @@ class ConfigReloadTest {
         // Sending HUP to a JVM without our handler would stop it, so only signal once it is in place.
         assumeTrue(balancer.reloader().installSignalHandler(), "SIGHUP handling not available on this platform");
         balancer.reloader().close(); // stop the file watcher: the signal alone must cause the reload
-        Files.writeString(file, AdminTestSupport.yaml("", "a=" + A.getPort()));
+        Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port()));
         Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(ProcessHandle.current().pid())).start();
         assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
         assertEquals(0, kill.exitValue());
@@ -186,7 +178,7 @@ class ConfigReloadTest {
 
     @Test
     void changingTheFileReloadsItWithoutAnyRequest() throws Exception {
-        replaceFile(AdminTestSupport.yaml("", "a=" + A.getPort(), "b=" + B.getPort(), "c=" + C.getPort()));
+        replaceFile(AdminTestSupport.yaml("", "a=" + backendA.port(), "b=" + backendB.port(), "c=" + backendC.port()));
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                 assertEquals(List.of("a", "b", "c"), ids(json(http.get(admin, "/backends")))));
         JsonNode status = json(http.get(admin, "/config/status"));
@@ -194,7 +186,7 @@ class ConfigReloadTest {
         assertTrue(status.get("lastReload").get("applied").asBoolean());
 
         // A broken edit is seen too, and changes nothing.
-        replaceFile("backends: [ {id: a, url: http://127.0.0.1:" + A.getPort() + ", weight: zero} ]\n");
+        replaceFile("backends: [ {id: a, url: http://127.0.0.1:" + backendA.port() + ", weight: zero} ]\n");
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
             JsonNode last = json(http.get(admin, "/config/status")).get("lastReload");
             assertFalse(last.get("applied").asBoolean());
@@ -208,7 +200,7 @@ class ConfigReloadTest {
         // Kubernetes mounts a ConfigMap as name -> ..data/name and swaps ..data to a new folder.
         Path mount = Files.createDirectories(dir.resolve("mount"));
         Path v1 = Files.createDirectories(mount.resolve("..v1"));
-        Files.writeString(v1.resolve("balancer.yaml"), AdminTestSupport.yaml("", "a=" + A.getPort()));
+        Files.writeString(v1.resolve("balancer.yaml"), AdminTestSupport.yaml("", "a=" + backendA.port()));
         Files.createSymbolicLink(mount.resolve("..data"), Path.of("..v1"));
         Path linked = Files.createSymbolicLink(mount.resolve("balancer.yaml"), Path.of("..data/balancer.yaml"));
         try (Balancer mounted = new Balancer(ConfigLoader.load(linked), 1, linked).start()) {
@@ -223,8 +215,8 @@ class ConfigReloadTest {
                         java.nio.file.StandardOpenOption.APPEND);
             }
             Path v2 = Files.createDirectories(mount.resolve("..v2"));
-            Files.writeString(v2.resolve("balancer.yaml"), AdminTestSupport.yaml("", "a=" + A.getPort(),
-                    "b=" + B.getPort()));
+            Files.writeString(v2.resolve("balancer.yaml"), AdminTestSupport.yaml("", "a=" + backendA.port(),
+                    "b=" + backendB.port()));
             Path swap = mount.resolve("..data_tmp");
             Files.createSymbolicLink(swap, Path.of("..v2"));
             Files.move(swap, mount.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
