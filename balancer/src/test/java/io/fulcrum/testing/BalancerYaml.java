@@ -86,6 +86,15 @@ public final class BalancerYaml {
     }
 
     /**
+     * For the fault tests, a backend killed, hung, paused or flapping under load: least-busy
+     * routing, so that a backend that stops answering stops being chosen, and two attempts per
+     * request, so that a GET that met the fault is tried again on another backend.
+     */
+    public static BalancerYaml underFault() {
+        return create().set("routing.policy", "least-busy").set("retry.attempts", "2");
+    }
+
+    /**
      * For proxy tests: round-robin without slow start, no retries (a retry budget of 100% when a
      * test turns them on), connect 2 s, response 10 s, idle connections 30 s, drain 2 s, at most
      * 1000 client connections, and no backend header.
@@ -179,6 +188,14 @@ public final class BalancerYaml {
     public BalancerYaml backends(ScriptedBackend... servers) {
         for (ScriptedBackend b : servers) {
             backend(b.name(), b.port());
+        }
+        return this;
+    }
+
+    /** Adds each post server under its id, in the balancer's region. */
+    public BalancerYaml backends(NodeProcess... servers) {
+        for (NodeProcess n : servers) {
+            backend(n.id(), n.port());
         }
         return this;
     }

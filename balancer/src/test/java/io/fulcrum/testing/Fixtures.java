@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.admin.ReloadResult;
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.routing.BackendState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,6 +109,15 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
         return closeAfter(NodeProcess.start(id, region, db, dir));
     }
 
+    /** Starts {@code n} post servers named n1, n2, ... in region {@code local}, sharing {@code db}. */
+    public NodeProcess[] nodes(int n, Path db) throws IOException {
+        NodeProcess[] nodes = new NodeProcess[n];
+        for (int i = 0; i < n; i++) {
+            nodes[i] = node("n" + (i + 1), "local", db);
+        }
+        return nodes;
+    }
+
     /**
      * Writes {@code yaml} to {@code balancer.yaml} in the working folder and starts a balancer from
      * it, with that file as its reloadable config.
@@ -150,6 +160,12 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
             throw new AssertionError("reload rejected: " + r.problems() + "\n" + yaml.yaml());
         }
         return r;
+    }
+
+    /** The live state of backend {@code id} in the balancer started last (health, in flight, ejection). */
+    public BackendState state(String id) {
+        requireNonNull(balancer, "balancer (start one first)");
+        return balancer.registry().current().byId(id).state();
     }
 
     /** The body of {@code GET path} on the balancer's admin port, which must answer 200. */

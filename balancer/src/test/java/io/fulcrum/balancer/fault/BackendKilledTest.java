@@ -35,20 +35,16 @@ class BackendKilledTest {
     @Test
     void noRequestFailsAndNoPostIsWrittenTwiceWhenOneOfThreeServersIsKilled() throws Exception {
         Path db = fx.dir().resolve("posts.db");
-        NodeProcess n1 = fx.node("n1", "local", db);
-        NodeProcess n2 = fx.node("n2", "local", db);
-        NodeProcess n3 = fx.node("n3", "local", db);
-        Balancer balancer = fx.balancer(BalancerYaml.create()
-                .set("routing.policy", "least-busy")
+        NodeProcess[] nodes = fx.nodes(3, db);
+        Balancer balancer = fx.balancer(BalancerYaml.underFault()
                 .set("health.enabled", "true").set("health.interval", "250ms").set("health.timeout", "1s")
-                .set("retry.attempts", "2")
-                .backend("n1", n1.port()).backend("n2", n2.port()).backend("n3", n3.port()));
+                .backends(nodes));
         await().atMost(Duration.ofSeconds(20)).until(balancer::ready);
 
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
                 .duration(Duration.ofSeconds(40)).script(BackendKilledTest::request).start();
         await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= 400);
-        n2.kill();
+        nodes[1].kill();
         HttpLoad.Result result = load.await(Duration.ofSeconds(50));
 
         assertTrue(result.failures().isEmpty(), result.summary() + "; retries "

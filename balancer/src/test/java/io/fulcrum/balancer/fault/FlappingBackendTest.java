@@ -23,14 +23,11 @@ class FlappingBackendTest {
 
     @Test
     void noGetFailsWhileABackendFlaps() throws Exception {
-        ScriptedBackend b1 = fx.backend("b1");
-        ScriptedBackend flapping = fx.backend("b2");
-        ScriptedBackend b3 = fx.backend("b3");
-        Balancer balancer = fx.balancer(BalancerYaml.create()
-                .set("routing.policy", "least-busy")
+        ScriptedBackend[] backends = fx.backends(3);
+        ScriptedBackend flapping = backends[1];
+        Balancer balancer = fx.balancer(BalancerYaml.underFault()
                 .set("health.enabled", "true").set("health.interval", "250ms").set("health.timeout", "500ms")
-                .set("retry.attempts", "2")
-                .backend("b1", b1.port()).backend("b2", flapping.port()).backend("b3", b3.port()));
+                .backends(backends));
 
         // Bounded by time first on most machines: the load spans many flips whatever its speed.
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(20000)

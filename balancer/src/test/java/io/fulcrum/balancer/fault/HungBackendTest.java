@@ -27,14 +27,10 @@ class HungBackendTest {
 
     @Test
     void noGetFailsWhenThePerTryTimeoutIsBelowTheResponseTimeout() throws Exception {
-        ScriptedBackend b1 = fx.backend("b1");
-        ScriptedBackend hung = fx.backend("b2");
-        ScriptedBackend b3 = fx.backend("b3");
-        Balancer balancer = fx.balancer(BalancerYaml.create()
-                .set("routing.policy", "least-busy")
-                .set("retry.attempts", "2").set("retry.per-try-timeout", "300ms")
-                .set("timeouts.response", "5s")
-                .backend("b1", b1.port()).backend("b2", hung.port()).backend("b3", b3.port()));
+        ScriptedBackend[] backends = fx.backends(3);
+        ScriptedBackend hung = backends[1];
+        Balancer balancer = fx.balancer(BalancerYaml.underFault()
+                .set("retry.per-try-timeout", "300ms").set("timeouts.response", "5s").backends(backends));
 
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
                 .duration(Duration.ofSeconds(40)).script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
@@ -51,16 +47,13 @@ class HungBackendTest {
 
     @Test
     void everyClientGetsItsAnswerOrItsTimeoutAndTheHungBackendIsEjected() throws Exception {
-        ScriptedBackend b1 = fx.backend("b1");
-        ScriptedBackend hung = fx.backend("b2");
-        ScriptedBackend b3 = fx.backend("b3");
-        Balancer balancer = fx.balancer(BalancerYaml.create()
-                .set("routing.policy", "least-busy")
-                .set("retry.attempts", "2")
+        ScriptedBackend[] backends = fx.backends(3);
+        ScriptedBackend hung = backends[1];
+        Balancer balancer = fx.balancer(BalancerYaml.underFault()
                 .set("timeouts.response", "1s")
                 .set("outlier.consecutive-failures", "3").set("outlier.base-ejection", "60s")
                 .set("outlier.max-ejected-percent", "50")
-                .backend("b1", b1.port()).backend("b2", hung.port()).backend("b3", b3.port()));
+                .backends(backends));
 
         // A client waits at most the response timeout plus a margin for a loaded machine; a
         // request without any answer by then shows as NO_RESPONSE.

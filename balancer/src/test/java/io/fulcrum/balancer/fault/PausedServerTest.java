@@ -27,20 +27,16 @@ class PausedServerTest {
     @Test
     void noGetFailsWhenOneOfThreeServersIsStopped() throws Exception {
         Path db = fx.dir().resolve("posts.db");
-        NodeProcess n1 = fx.node("n1", "local", db);
-        NodeProcess n2 = fx.node("n2", "local", db);
-        NodeProcess n3 = fx.node("n3", "local", db);
+        NodeProcess[] nodes = fx.nodes(3, db);
+        NodeProcess n2 = nodes[1];
         // Warm each JVM directly: a cold node's first answers can take longer than the per-try
         // timeout, which is not the fault under test.
-        for (NodeProcess n : new NodeProcess[] {n1, n2, n3}) {
+        for (NodeProcess n : nodes) {
             HttpLoad.to(n.port()).connections(4).requests(400)
                     .script(seq -> HttpLoad.Request.get("/timeline?limit=5")).run();
         }
-        Balancer balancer = fx.balancer(BalancerYaml.create()
-                .set("routing.policy", "least-busy")
-                .set("retry.attempts", "2").set("retry.per-try-timeout", "300ms")
-                .set("timeouts.response", "5s")
-                .backend("n1", n1.port()).backend("n2", n2.port()).backend("n3", n3.port()));
+        Balancer balancer = fx.balancer(BalancerYaml.underFault()
+                .set("retry.per-try-timeout", "300ms").set("timeouts.response", "5s").backends(nodes));
 
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
                 .duration(Duration.ofSeconds(40))

@@ -83,7 +83,7 @@ class ReloadUnderLoadTest {
     }
 
     private static BalancerYaml yaml(Map<String, ScriptedBackend> pool) {
-        BalancerYaml yaml = BalancerYaml.create().set("routing.policy", "least-busy").set("retry.attempts", "2");
+        BalancerYaml yaml = BalancerYaml.underFault();
         pool.forEach((id, server) -> yaml.backend(id, server.port()));
         return yaml;
     }

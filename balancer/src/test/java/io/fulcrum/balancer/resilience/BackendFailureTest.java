@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.BackendState;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.HttpLoad;
@@ -40,10 +39,6 @@ class BackendFailureTest {
                 """));
     }
 
-    private BackendState state(String id) {
-        return balancer.registry().current().byId(id).state();
-    }
-
     @Test
     void killingABackendUnderLoadLosesNoRequestAndItReturnsAfterRestart() throws Exception {
         HttpLoad.Result before = HttpLoad.to(balancer.port()).connections(8)
@@ -60,20 +55,20 @@ class BackendFailureTest {
         assertEquals(0, duringResult.failures().size(), "clients saw errors: " + duringResult);
 
         await().atMost(WAIT).untilAsserted(() -> {
-            assertTrue(!state("b2").healthy(), "active checks mark the dead backend down");
+            assertTrue(!fx.state("b2").healthy(), "active checks mark the dead backend down");
             // Its first refused connect held it down at once; no run of failures was needed.
-            assertTrue(state("b2").connectFailures() >= 1 || state("b2").ejections() >= 1,
+            assertTrue(fx.state("b2").connectFailures() >= 1 || fx.state("b2").ejections() >= 1,
                     "passive detection took it out");
         });
-        assertTrue(state("b1").routable() && state("b3").routable(), "the live backends stay in");
+        assertTrue(fx.state("b1").routable() && fx.state("b3").routable(), "the live backends stay in");
 
         // Restart on the same port: it comes back after `rise` passed checks.
         int checksBefore = backends[1].healthChecks();
         int servedBefore = backends[1].requests();
         backends[1].restart();
-        await().atMost(WAIT).until(() -> state("b2").routable());
+        await().atMost(WAIT).until(() -> fx.state("b2").routable());
         assertTrue(backends[1].healthChecks() - checksBefore >= 2, "rise is 2");
-        assertTrue(state("b2").recoveredAtNanos() != Long.MIN_VALUE, "it ramps up through slow start");
+        assertTrue(fx.state("b2").recoveredAtNanos() != Long.MIN_VALUE, "it ramps up through slow start");
 
         HttpLoad.Result after = HttpLoad.to(balancer.port()).connections(8)
                 .script(seq -> HttpLoad.Request.get("/items")).requests(1500).run();
@@ -82,8 +77,8 @@ class BackendFailureTest {
         assertEquals(5000, before.total() + duringResult.total() + after.total());
         LoggerFactory.getLogger(BackendFailureTest.class).info(
                 "5000 requests, 0 errors; b2 ejections {}, served by b1 {}, b3 {}, restarted b2 {}; failed tries at b2 {}",
-                state("b2").ejections(), backends[0].requests(), backends[2].requests(),
+                fx.state("b2").ejections(), backends[0].requests(), backends[2].requests(),
                 backends[1].requests() - servedBefore,
-                state("b2").errors());
+                fx.state("b2").errors());
     }
 }

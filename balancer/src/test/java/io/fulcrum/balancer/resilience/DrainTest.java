@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.BackendState;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.HttpLoad;
@@ -29,10 +28,6 @@ class DrainTest {
     final Fixtures fx = new Fixtures();
     private ScriptedBackend[] backends;
     private Balancer balancer;
-
-    private BackendState state(String id) {
-        return balancer.registry().current().byId(id).state();
-    }
 
     @Test
     void aDrainingBackendGetsNoNewRequestsWhileItsInFlightOnesFinish() throws Exception {
@@ -57,7 +52,7 @@ class DrainTest {
         int inFlight = drained.holding();
         assertTrue(inFlight >= 3);
 
-        state(drained.name()).setDraining(true);
+        fx.state(drained.name()).setDraining(true);
         balancer.registry().refresh();
         other.hold(false);
         other.release();
@@ -67,7 +62,7 @@ class DrainTest {
         assertEquals(0, fast.failures().size(), fast.summary());
         assertEquals(before, drained.requests(), "no new request reached the draining backend");
         assertEquals(inFlight, drained.holding(), "its in-flight requests are still there");
-        assertEquals(inFlight, state(drained.name()).inFlight());
+        assertEquals(inFlight, fx.state(drained.name()).inFlight());
 
         drained.release();
         for (CompletableFuture<HttpResponse<String>> f : slow) {
@@ -76,6 +71,6 @@ class DrainTest {
         long servedByDrained = slow.stream().map(CompletableFuture::join)
                 .filter(r -> r.body().equals(drained.name())).count();
         assertEquals(inFlight, servedByDrained, "the in-flight requests finished on the draining backend");
-        await().atMost(WAIT).until(() -> state(drained.name()).inFlight() == 0);
+        await().atMost(WAIT).until(() -> fx.state(drained.name()).inFlight() == 0);
     }
 }

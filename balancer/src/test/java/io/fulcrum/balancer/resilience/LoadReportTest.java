@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.BackendState;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.HttpLoad;
@@ -22,10 +21,6 @@ class LoadReportTest {
     private ScriptedBackend[] backends;
     private Balancer balancer;
 
-    private BackendState state(String id) {
-        return balancer.registry().current().byId(id).state();
-    }
-
     @Test
     void aBackendReportingHighLoadGetsClearlyLessTraffic() throws Exception {
         backends = fx.backends(3);
@@ -37,9 +32,9 @@ class LoadReportTest {
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 retry: { attempts: 2, budget-percent: 20 }
                 """));
-        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.9, state("b1").reportedLoad(), 1e-9));
-        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, state("b2").reportedLoad(), 1e-9));
-        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, state("b3").reportedLoad(), 1e-9));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.9, fx.state("b1").reportedLoad(), 1e-9));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, fx.state("b2").reportedLoad(), 1e-9));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(0.1, fx.state("b3").reportedLoad(), 1e-9));
 
         int requests = 600;
         HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8)

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.BackendState;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.HttpLoad;
@@ -23,10 +22,6 @@ class OutlierEjectionTest {
     final Fixtures fx = new Fixtures();
     private ScriptedBackend[] backends;
     private Balancer balancer;
-
-    private BackendState state(String id) {
-        return balancer.registry().current().byId(id).state();
-    }
 
     @Test
     void aBackendAnswering503IsEjectedGetsNoTrafficAndReturnsWhenItRecovers() throws Exception {
@@ -48,15 +43,15 @@ class OutlierEjectionTest {
         HttpLoad.Result first = HttpLoad.to(balancer.port()).connections(4)
                 .script(seq -> HttpLoad.Request.get("/items")).requests(200).run();
         assertEquals(0, first.failures().size(), "503s are retried on the other backends: " + first);
-        await().atMost(WAIT).until(() -> state("b3").ejected());
-        assertTrue(state("b3").healthy(), "ejected by passive detection, not by health checks");
+        await().atMost(WAIT).until(() -> fx.state("b3").ejected());
+        assertTrue(fx.state("b3").healthy(), "ejected by passive detection, not by health checks");
 
         int sickCount = sick.requests();
-        int ejections = state("b3").ejections();
+        int ejections = fx.state("b3").ejections();
         HttpLoad.Result whileEjected = HttpLoad.to(balancer.port()).connections(4)
                 .script(seq -> HttpLoad.Request.get("/items")).requests(200).run();
         assertEquals(0, whileEjected.failures().size(), whileEjected.summary());
-        assertTrue(state("b3").ejected() && state("b3").ejections() == ejections,
+        assertTrue(fx.state("b3").ejected() && fx.state("b3").ejections() == ejections,
                 "precondition: the whole batch ran during one ejection");
         assertEquals(sickCount, sick.requests(), "an ejected backend gets no traffic");
 
@@ -65,14 +60,14 @@ class OutlierEjectionTest {
         HttpLoad.Result twoSick = HttpLoad.to(balancer.port()).connections(4)
                 .script(seq -> HttpLoad.Request.get("/items")).requests(200).run();
         assertEquals(0, twoSick.failures().size(), "b1 still serves everything: " + twoSick);
-        assertFalse(state("b2").ejected());
+        assertFalse(fx.state("b2").ejected());
         // The detector decides on its control thread: the refusal is counted there, after the load.
         await().atMost(WAIT).until(() -> balancer.outlierDetector().refusedEjections() > 0);
         backends[1].status(200);
 
         // b3 recovers: after its ejection it takes traffic again.
         sick.status(200);
-        await().atMost(WAIT).until(() -> !state("b3").ejected());
+        await().atMost(WAIT).until(() -> !fx.state("b3").ejected());
         HttpLoad.Result after = HttpLoad.to(balancer.port()).connections(4)
                 .script(seq -> HttpLoad.Request.get("/items")).requests(200).run();
         assertEquals(0, after.failures().size(), after.summary());

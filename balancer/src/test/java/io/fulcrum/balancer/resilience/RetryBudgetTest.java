@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.BackendState;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.HttpLoad;
@@ -33,10 +32,6 @@ class RetryBudgetTest {
     private ScriptedBackend[] backends;
     private Balancer balancer;
 
-    private BackendState state(String id) {
-        return balancer.registry().current().byId(id).state();
-    }
-
     private int attemptsAtBackends() {
         int n = 0;
         for (ScriptedBackend b : backends) {
@@ -62,17 +57,25 @@ class RetryBudgetTest {
         wave.forEach(Runnable::run);
     }
 
-    @Test
-    void eachRequestIsTriedAtMostOncePlusAttemptsEachTimeOnAnotherBackend() throws Exception {
+    /**
+     * Three backends that answer every request with 503 behind a ready balancer that probes them
+     * every 100 ms, never ejects them, and retries twice within a budget of {@code budgetPercent}.
+     */
+    private void startFailingBackends(int budgetPercent) throws Exception {
         backends = fx.backends(3);
         balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
                 health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 outlier: { consecutive-failures: 1000 }
-                retry: { attempts: 2, budget-percent: 100 }
-                """));
+                retry: { attempts: 2, budget-percent: %d }
+                """.formatted(budgetPercent)));
         for (ScriptedBackend b : backends) {
             b.status(503);
         }
+    }
+
+    @Test
+    void eachRequestIsTriedAtMostOncePlusAttemptsEachTimeOnAnotherBackend() throws Exception {
+        startFailingBackends(100);
         int requests = 20;
         HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(1)
                 .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
@@ -85,15 +88,7 @@ class RetryBudgetTest {
 
     @Test
     void aZeroBudgetMeansNoRetries() throws Exception {
-        backends = fx.backends(3);
-        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
-                outlier: { consecutive-failures: 1000 }
-                retry: { attempts: 2, budget-percent: 0 }
-                """));
-        for (ScriptedBackend b : backends) {
-            b.status(503);
-        }
+        startFailingBackends(0);
         int requests = 40;
         HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(4)
                 .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
@@ -103,14 +98,8 @@ class RetryBudgetTest {
 
     @Test
     void concurrentRetriesStayWithinTheBudget() throws Exception {
-        backends = fx.backends(3);
-        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
-                outlier: { consecutive-failures: 1000 }
-                retry: { attempts: 2, budget-percent: 20 }
-                """));
+        startFailingBackends(20);
         for (ScriptedBackend b : backends) {
-            b.status(503);
             b.hold(true);
         }
         int requests = 16;
