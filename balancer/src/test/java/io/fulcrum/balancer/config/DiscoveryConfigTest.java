@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.config;
 
+import static io.fulcrum.balancer.config.ConfigTexts.parse;
+import static io.fulcrum.balancer.config.ConfigTexts.problems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,14 +17,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** The {@code discovery} section and the backends file: what they read, one error line per mistake. */
 class DiscoveryConfigTest {
-    private static BalancerConfig parse(String yaml) throws ConfigException {
-        return ConfigLoader.parse(yaml, "test.yaml");
-    }
-
-    private static List<String> problems(String yaml) {
-        return assertThrows(ConfigException.class, () -> parse(yaml)).problems();
-    }
-
     @Test
     void dnsReplacesTheBackendsList() throws ConfigException {
         BalancerConfig c = parse("region: us-east\ndiscovery: { dns: { name: api.internal, port: 8080 } }\n");

@@ -1,10 +1,11 @@
 package io.fulcrum.balancer.config;
 
+import static io.fulcrum.balancer.config.ConfigTexts.parse;
+import static io.fulcrum.balancer.config.ConfigTexts.problems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -20,14 +21,6 @@ class ObservabilityConfigTest {
 
     @TempDir
     Path dir;
-
-    private static BalancerConfig parse(String yaml) throws ConfigException {
-        return ConfigLoader.parse(yaml, "test.yaml");
-    }
-
-    private static List<String> problems(String yaml) {
-        return assertThrows(ConfigException.class, () -> parse(yaml)).problems();
-    }
 
     @Test
     void defaultsAreJsonNoTokenAndNoDecisionHeader() throws ConfigException {

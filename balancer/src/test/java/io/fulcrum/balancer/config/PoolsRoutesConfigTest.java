@@ -1,8 +1,9 @@
 package io.fulcrum.balancer.config;
 
+import static io.fulcrum.balancer.config.ConfigTexts.parse;
+import static io.fulcrum.balancer.config.ConfigTexts.problems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
@@ -24,14 +25,6 @@ class PoolsRoutesConfigTest {
               static:
                 backends: [{id: s1, url: "http://127.0.0.1:9002"}]
             """;
-
-    private static BalancerConfig parse(String yaml) throws ConfigException {
-        return ConfigLoader.parse(yaml, "test.yaml");
-    }
-
-    private static List<String> problems(String yaml) {
-        return assertThrows(ConfigException.class, () -> parse(yaml)).problems();
-    }
 
     @Test
     void aFileWithoutPoolsHasTheOnePoolDefaultAndNoRoutes() throws ConfigException {

@@ -74,15 +74,19 @@ class MalformedResponseTest {
         assertEquals("malformed", line.get("tries").get(0).get("outcome").asText(), line.toString());
     }
 
+    /** {@code bad} then {@code good} in round-robin order, so a first try goes to {@code bad}; one retry. */
+    private Balancer badThenGood(RawBackend bad, ScriptedBackend good) throws Exception {
+        return fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
+                .set("retry.attempts", "1").set("retry.budget-percent", "100")
+                .set("access-log", accessLog().toString())
+                .backend("bad", bad.port()).backend("good", good.port()));
+    }
+
     @Test
     void aGetIsRetriedAfterAMalformedAnswerAndTheRetryIsCountedAsSuch() throws Exception {
         RawBackend bad = fx.closeAfter(RawBackend.start("HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok", true));
         ScriptedBackend good = fx.backend("good");
-        // Round-robin from the bad one: the first try goes there.
-        Balancer balancer = fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
-                .set("retry.attempts", "1").set("retry.budget-percent", "100")
-                .set("access-log", accessLog().toString())
-                .backend("bad", bad.port()).backend("good", good.port()));
+        Balancer balancer = badThenGood(bad, good);
 
         RawHttpClient.Response r = send(balancer, "GET /retried HTTP/1.1\r\nHost: a\r\n\r\n");
 
@@ -102,10 +106,7 @@ class MalformedResponseTest {
     void aPostWithoutIdempotencyKeyIsNotRetriedAfterAMalformedAnswer() throws Exception {
         RawBackend bad = fx.closeAfter(RawBackend.start("HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok", true));
         ScriptedBackend good = fx.backend("good");
-        Balancer balancer = fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
-                .set("retry.attempts", "1").set("retry.budget-percent", "100")
-                .set("access-log", accessLog().toString())
-                .backend("bad", bad.port()).backend("good", good.port()));
+        Balancer balancer = badThenGood(bad, good);
 
         RawHttpClient.Response r = send(balancer, "POST /once HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
 

@@ -207,27 +207,21 @@ class BackendFailureTest {
         assertEquals(rawBackend.requests(), rawBackend.connections(), name);
     }
 
-    @Test
-    void cancelsTheBackendRequestWhenTheClientDisconnectsWhileWaiting() throws Exception {
-        good = ScriptedBackend.echo("good");
-        start(BalancerYaml.forProxy().backend(good.port()));
-        try (RawHttpClient c = raw()) {
-            c.send("GET /wait?hang=true HTTP/1.1\r\nHost: a\r\n\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> good.requests() == 1);
-        }
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(1, good.closedConnections()));
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            assertEquals(0, balancer.proxy().clientConnections());
-            assertEquals(0, balancer.proxy().pool().openConnections());
-        });
+    /** A request the backend has begun to receive when the client walks away, and where it is then. */
+    static Stream<Arguments> cancelsTheBackendRequestWhenTheClientDisconnects() {
+        return Stream.of(
+                Arguments.of("while waiting for the response", "GET /wait?hang=true HTTP/1.1\r\nHost: a\r\n\r\n"),
+                Arguments.of("mid body", "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n"
+                        + "z".repeat(30_000)));
     }
 
-    @Test
-    void cancelsTheBackendRequestWhenTheClientDisconnectsMidBody() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void cancelsTheBackendRequestWhenTheClientDisconnects(String when, String request) throws Exception {
         good = ScriptedBackend.echo("good");
         start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
-            c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + "z".repeat(30_000));
+            c.send(request);
             await().atMost(Duration.ofSeconds(5)).until(() -> good.requests() == 1);
         }
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(1, good.closedConnections()));

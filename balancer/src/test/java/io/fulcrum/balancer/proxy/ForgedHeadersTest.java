@@ -8,18 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.ProxyHeader;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.haproxy.HAProxyCommand;
-import io.netty.handler.codec.haproxy.HAProxyMessage;
-import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
-import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
-import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.http.HttpHeaders;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -135,7 +127,7 @@ class ForgedHeadersTest {
         // client's own, so nothing in it is believed.
         RawHttpClient.Response r;
         try (RawHttpClient c = RawHttpClient.connectFrom("127.0.0.2", b.port(), 10_000)) {
-            r = c.send(concat(v2("2001:db8::5", "2001:db8::1", 8443), FORGED)).readResponse();
+            r = c.send(ProxyHeader.then(ProxyHeader.v2("2001:db8::5", "2001:db8::1", 8443), FORGED)).readResponse();
         }
         assertEquals(200, r.status());
         assertEquals("us", r.header(Fixtures.BACKEND_HEADER));
@@ -148,32 +140,9 @@ class ForgedHeadersTest {
 
         // A PROXY header whose source is itself a trusted edge: that edge's head is believed.
         try (RawHttpClient c = RawHttpClient.connectFrom("127.0.0.2", b.port(), 10_000)) {
-            r = c.send(concat(v2("127.0.0.2", "127.0.0.1", 80), FORGED)).readResponse();
+            r = c.send(ProxyHeader.then(ProxyHeader.v2("127.0.0.2", "127.0.0.1", 80), FORGED)).readResponse();
         }
         assertEquals("eu", r.header(Fixtures.BACKEND_HEADER));
         assertEquals("forged-id", lastSeen(eu).get("X-Request-Id"));
-    }
-
-    private static byte[] v2(String source, String destination, int destinationPort) {
-        EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
-        HAProxyProxiedProtocol protocol = source.contains(":") ? HAProxyProxiedProtocol.TCP6
-                : HAProxyProxiedProtocol.TCP4;
-        encoder.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY, protocol, source,
-                destination, 40000, destinationPort));
-        ByteBuf out = encoder.readOutbound();
-        try {
-            return ByteBufUtil.getBytes(out);
-        } finally {
-            out.release();
-            encoder.finishAndReleaseAll();
-        }
-    }
-
-    private static byte[] concat(byte[] a, String b) {
-        byte[] tail = b.getBytes(StandardCharsets.ISO_8859_1);
-        byte[] all = new byte[a.length + tail.length];
-        System.arraycopy(a, 0, all, 0, a.length);
-        System.arraycopy(tail, 0, all, a.length, tail.length);
-        return all;
     }
 }

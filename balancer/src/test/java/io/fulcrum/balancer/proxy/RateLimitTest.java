@@ -12,8 +12,13 @@ import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code rate-limit} over real sockets: 429 with Retry-After before any backend is chosen, recovery
@@ -83,33 +88,42 @@ class RateLimitTest {
         assertEquals(1, backend.requests());
     }
 
-    @Test
-    void headerKeysHaveBucketsOfTheirOwnAndNoHeaderMeansTheClientAddress() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1, key: header:X-Api-Key }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            assertEquals(200, get(c, "X-Api-Key: alice\r\n").status());
-            assertEquals(429, get(c, "X-Api-Key: alice\r\n").status());
-            assertEquals(200, get(c, "X-Api-Key: bob\r\n").status(), "bob is not alice");
-            assertEquals(429, get(c, "X-Api-Key: bob\r\n").status());
-            assertEquals(200, get(c, "").status(), "no key: the client address's own bucket");
-            assertEquals(429, get(c, "").status());
-        }
-        assertEquals(3, backend.requests());
-        assertEquals(3, b.proxy().rateLimited());
+    /** One request of a sequence on one connection: the headers it sends and the status it must get, and why. */
+    private record Step(String headers, int status, String why) {
     }
 
-    @Test
-    void theClientAddressFoundThroughTrustedEdgesIsTheKey() throws Exception {
+    /** Limits of one request a bucket ({@code 1/h, burst: 1}) and who shares a bucket. */
+    static Stream<Arguments> eachKeyHasABucketOfItsOwn() {
+        return Stream.of(
+                Arguments.of("header keys have buckets of their own and no header means the client address",
+                        "rate-limit: { rate: 1/h, burst: 1, key: header:X-Api-Key }",
+                        List.of(new Step("X-Api-Key: alice\r\n", 200, "alice's first"),
+                                new Step("X-Api-Key: alice\r\n", 429, "alice's second"),
+                                new Step("X-Api-Key: bob\r\n", 200, "bob is not alice"),
+                                new Step("X-Api-Key: bob\r\n", 429, "bob's second"),
+                                new Step("", 200, "no key: the client address's own bucket"),
+                                new Step("", 429, "no key, second"))),
+                Arguments.of("the client address found through trusted edges is the key",
+                        "rate-limit: { rate: 1/h, burst: 1 }\ntrusted-edges: { networks: [127.0.0.0/8] }",
+                        List.of(new Step("X-Forwarded-For: 203.0.113.1\r\n", 200, "the client's first"),
+                                new Step("X-Forwarded-For: 203.0.113.1\r\n", 429, "the client's second"),
+                                new Step("X-Forwarded-For: 203.0.113.2\r\n", 200,
+                                        "another client behind the same edge"))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void eachKeyHasABucketOfItsOwn(String what, String rateLimit, List<Step> steps) throws Exception {
         ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1 }\n"
-                + "trusted-edges: { networks: [127.0.0.0/8] }");
+        Balancer b = balancer(backend, rateLimit);
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            assertEquals(200, get(c, "X-Forwarded-For: 203.0.113.1\r\n").status());
-            assertEquals(429, get(c, "X-Forwarded-For: 203.0.113.1\r\n").status());
-            assertEquals(200, get(c, "X-Forwarded-For: 203.0.113.2\r\n").status(),
-                    "another client behind the same edge");
+            for (Step step : steps) {
+                assertEquals(step.status(), get(c, step.headers()).status(), step.why());
+            }
         }
+        assertEquals(steps.stream().filter(s -> s.status() == 200).count(), backend.requests(),
+                "only the requests within the limit reached the backend");
+        assertEquals(steps.stream().filter(s -> s.status() == 429).count(), b.proxy().rateLimited());
     }
 
     private static BalancerYaml withRoutes(ScriptedBackend backend, String apiLimit) {

@@ -12,16 +12,9 @@ import io.fulcrum.balancer.config.Cidr;
 import io.fulcrum.balancer.config.TrustedEdgesConfig;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.ProxyHeader;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.haproxy.HAProxyCommand;
-import io.netty.handler.codec.haproxy.HAProxyMessage;
-import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
-import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
-import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -31,8 +24,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code trusted-edges} over real sockets: the PROXY protocol (v1 and v2) from a trusted peer sets
@@ -53,40 +50,6 @@ class TrustedEdgesTest {
         // Requests are found in the access log by the ids they send, whoever sends them.
         return fx.balancer(BalancerYaml.forProxy().backends(backend).set("access-log", accessLog.toString())
                 .set("headers.request-id", "any").merge(edges));
-    }
-
-    private static byte[] v2(String source, String destination, HAProxyProxiedProtocol protocol) {
-        EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
-        encoder.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY, protocol, source,
-                destination, 40000, 80));
-        ByteBuf out = encoder.readOutbound();
-        try {
-            return ByteBufUtil.getBytes(out);
-        } finally {
-            out.release();
-            encoder.finishAndReleaseAll();
-        }
-    }
-
-    private static byte[] local() {
-        EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
-        encoder.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL,
-                HAProxyProxiedProtocol.UNKNOWN, null, null, 0, 0));
-        ByteBuf out = encoder.readOutbound();
-        try {
-            return ByteBufUtil.getBytes(out);
-        } finally {
-            out.release();
-            encoder.finishAndReleaseAll();
-        }
-    }
-
-    private static byte[] concat(byte[] a, String b) {
-        byte[] tail = b.getBytes(StandardCharsets.ISO_8859_1);
-        byte[] all = new byte[a.length + tail.length];
-        System.arraycopy(a, 0, all, 0, a.length);
-        System.arraycopy(tail, 0, all, a.length, tail.length);
-        return all;
     }
 
     private HttpRequest lastRequest(ScriptedBackend backend) {
@@ -114,6 +77,29 @@ class TrustedEdgesTest {
         assertThrows(IOException.class, c::readResponse, "the connection closes without a response");
     }
 
+    /** Sends {@code request} on a new connection, which closes without an answer. */
+    private static void assertRefused(Balancer b, String request) throws IOException {
+        assertRefused(b, request.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    private static void assertRefused(Balancer b, byte[] request) throws IOException {
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            c.send(request);
+            assertClosedWithoutAnswer(c);
+        }
+    }
+
+    /** Sends {@code request} on a new connection, which answers 200. */
+    private static void assertServed(Balancer b, String request) throws IOException {
+        assertServed(b, request.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    private static void assertServed(Balancer b, byte[] request) throws IOException {
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            assertEquals(200, c.send(request).readResponse().status());
+        }
+    }
+
     @Test
     void proxyV1FromATrustedPeerNamesTheClient() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
@@ -135,38 +121,18 @@ class TrustedEdgesTest {
     void proxyV2FromATrustedPeerNamesTheClientIpv6Too() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v2 }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send(concat(v2("2001:db8::5", "2001:db8::1", HAProxyProxiedProtocol.TCP6),
-                    GET + "X-Request-Id: v2-a\r\n\r\n"));
-            assertEquals(200, c.readResponse().status());
-        }
+        assertServed(b, ProxyHeader.then(ProxyHeader.v2("2001:db8::5", "2001:db8::1", 80),
+                GET + "X-Request-Id: v2-a\r\n\r\n"));
         assertEquals("2001:db8:0:0:0:0:0:5", lastRequest(backend).headers().get("X-Real-IP"));
         assertEquals("2001:db8:0:0:0:0:0:5", logged("v2-a").get("client").asText());
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send(concat(v2("198.51.100.20", "10.0.0.1", HAProxyProxiedProtocol.TCP4),
-                    GET + "X-Request-Id: v2-b\r\n\r\n"));
-            assertEquals(200, c.readResponse().status());
-        }
+        assertServed(b, ProxyHeader.then(ProxyHeader.v2("198.51.100.20", "10.0.0.1", 80),
+                GET + "X-Request-Id: v2-b\r\n\r\n"));
         assertEquals("198.51.100.20", logged("v2-b").get("client").asText());
         assertEquals("198.51.100.20", lastRequest(backend).headers().get("X-Forwarded-For"));
 
         // LOCAL: the edge speaking for itself (its health check); the peer is the client.
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send(concat(local(), GET + "X-Request-Id: v2-local\r\n\r\n"));
-            assertEquals(200, c.readResponse().status());
-        }
+        assertServed(b, ProxyHeader.then(ProxyHeader.v2Local(), GET + "X-Request-Id: v2-local\r\n\r\n"));
         assertEquals("127.0.0.1", logged("v2-local").get("client").asText());
-    }
-
-    @Test
-    void aTrustedPeerMaySendNoHeaderAndIsThenTheClient() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            assertEquals(200, c.send(GET + "X-Request-Id: plain\r\n\r\n").readResponse().status());
-        }
-        assertEquals("127.0.0.1", logged("plain").get("client").asText());
-        assertEquals("127.0.0.1", lastRequest(backend).headers().get("X-Forwarded-For"));
     }
 
     @Test
@@ -174,14 +140,8 @@ class TrustedEdgesTest {
         ScriptedBackend backend = fx.backend("b1");
         // Only 127.0.0.2 is trusted; the tests' usual 127.0.0.1 is not.
         Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.2/32], proxy-protocol: any }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
-            assertClosedWithoutAnswer(c);
-        }
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send(concat(v2("203.0.113.7", "10.0.0.1", HAProxyProxiedProtocol.TCP4), GET + "\r\n"));
-            assertClosedWithoutAnswer(c);
-        }
+        assertRefused(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
+        assertRefused(b, ProxyHeader.then(ProxyHeader.v2("203.0.113.7", "10.0.0.1", 80), GET + "\r\n"));
         assertEquals(0, backend.requests(), "nothing reached a backend");
         assertEquals(2, b.proxy().proxyHeadersRefused());
         assertTrue(b.meterRegistry().scrape().contains("fulcrum_proxy_protocol_refused_total 2.0"));
@@ -192,9 +152,7 @@ class TrustedEdgesTest {
             assertEquals(200, c.readResponse().status());
         }
         assertEquals("203.0.113.8", logged("from-2").get("client").asText());
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            assertEquals(200, c.send(GET + "X-Request-Id: from-1\r\n\r\n").readResponse().status());
-        }
+        assertServed(b, GET + "X-Request-Id: from-1\r\n\r\n");
         assertEquals("127.0.0.1", logged("from-1").get("client").asText());
     }
 
@@ -202,14 +160,8 @@ class TrustedEdgesTest {
     void aVersionNotAcceptedClosesTheConnectionEvenFromATrustedPeer() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v2 }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
-            assertClosedWithoutAnswer(c);
-        }
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send("PROXY TCP4 not-an-address\r\n" + GET + "\r\n");
-            assertClosedWithoutAnswer(c);
-        }
+        assertRefused(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
+        assertRefused(b, "PROXY TCP4 not-an-address\r\n" + GET + "\r\n");
         assertEquals(0, backend.requests());
     }
 
@@ -217,75 +169,61 @@ class TrustedEdgesTest {
     void aMalformedHeaderFromATrustedPeerClosesTheConnection() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send("PROXY TCP4 999.1.1.1 127.0.0.1 51000 80\r\n" + GET + "\r\n");
-            assertClosedWithoutAnswer(c);
-        }
+        assertRefused(b, "PROXY TCP4 999.1.1.1 127.0.0.1 51000 80\r\n" + GET + "\r\n");
         assertEquals(0, backend.requests());
         // Netty's decoder closes the connection before it reports the bad header.
         await().atMost(Fixtures.WAIT).until(() -> b.proxy().proxyHeadersRefused() == 1);
     }
 
-    @Test
-    void forwardedForFromATrustedPeerIsBelievedUpToTheFirstUntrustedHop() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8, 10.0.0.0/8] }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send(GET + "X-Request-Id: xff\r\nX-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n"
-                    + "X-Forwarded-For: 10.0.0.2\r\nX-Real-IP: 6.6.6.6\r\n\r\n");
-            assertEquals(200, c.readResponse().status());
-        }
-        HttpRequest seen = lastRequest(backend);
-        assertEquals("203.0.113.9", seen.headers().get("X-Real-IP"), "the rightmost untrusted hop");
-        assertEquals("198.51.100.1, 203.0.113.9, 10.0.0.2, 127.0.0.1", seen.headers().get("X-Forwarded-For"),
-                "the chain goes on with the peer appended");
-        assertEquals("203.0.113.9", logged("xff").get("client").asText());
+    /**
+     * Who the client is for one request: what the peer's trust, its PROXY header and the
+     * X-Forwarded-For it sends make of it, as the backend (X-Real-IP, X-Forwarded-For) and the
+     * access log (found by the request's id) see it.
+     */
+    static Stream<Arguments> whoTheClientIs() {
+        return Stream.of(
+                Arguments.of("a trusted peer may send no header and is then the client",
+                        "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }",
+                        GET + "X-Request-Id: plain\r\n\r\n", "plain", "127.0.0.1", "127.0.0.1"),
+                // The rightmost untrusted hop; the chain goes on with the peer appended.
+                Arguments.of("X-Forwarded-For from a trusted peer is believed up to the first untrusted hop",
+                        "trusted-edges: { networks: [127.0.0.0/8, 10.0.0.0/8] }",
+                        GET + "X-Request-Id: xff\r\nX-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n"
+                                + "X-Forwarded-For: 10.0.0.2\r\nX-Real-IP: 6.6.6.6\r\n\r\n",
+                        "xff", "203.0.113.9", "198.51.100.1, 203.0.113.9, 10.0.0.2, 127.0.0.1"),
+                Arguments.of("X-Forwarded-For from an untrusted peer is only forwarded",
+                        "trusted-edges: { networks: [10.0.0.0/8] }",
+                        GET + "X-Request-Id: spoof\r\nX-Forwarded-For: 10.0.0.3, 203.0.113.9\r\nX-Real-IP: 6.6.6.6\r\n\r\n",
+                        "spoof", "127.0.0.1", "10.0.0.3, 203.0.113.9, 127.0.0.1"),
+                // An L4 edge (PROXY) in front of a CDN hop (10.1.1.1) in front of the client.
+                Arguments.of("a PROXY header and X-Forwarded-For together",
+                        "trusted-edges: { networks: [127.0.0.0/8, 10.0.0.0/8], proxy-protocol: v1 }",
+                        "PROXY TCP4 10.1.1.1 127.0.0.1 51000 80\r\n" + GET
+                                + "X-Request-Id: both\r\nX-Forwarded-For: 192.0.2.44\r\n\r\n",
+                        "both", "192.0.2.44", "192.0.2.44, 10.1.1.1"));
     }
 
-    @Test
-    void forwardedForFromAnUntrustedPeerIsOnlyForwarded() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void whoTheClientIs(String what, String edges, String request, String requestId, String client,
+            String forwardedFor) throws Exception {
         ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [10.0.0.0/8] }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send(GET + "X-Request-Id: spoof\r\nX-Forwarded-For: 10.0.0.3, 203.0.113.9\r\nX-Real-IP: 6.6.6.6\r\n\r\n");
-            assertEquals(200, c.readResponse().status());
-        }
+        Balancer b = balancer(backend, edges);
+        assertServed(b, request);
         HttpRequest seen = lastRequest(backend);
-        assertEquals("127.0.0.1", seen.headers().get("X-Real-IP"));
-        assertEquals("10.0.0.3, 203.0.113.9, 127.0.0.1", seen.headers().get("X-Forwarded-For"));
-        assertEquals("127.0.0.1", logged("spoof").get("client").asText());
-    }
-
-    @Test
-    void proxyHeaderAndForwardedForTogether() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        // An L4 edge (PROXY) in front of a CDN hop (10.1.1.1) in front of the client.
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8, 10.0.0.0/8], proxy-protocol: v1 }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send("PROXY TCP4 10.1.1.1 127.0.0.1 51000 80\r\n" + GET
-                    + "X-Request-Id: both\r\nX-Forwarded-For: 192.0.2.44\r\n\r\n");
-            assertEquals(200, c.readResponse().status());
-        }
-        HttpRequest seen = lastRequest(backend);
-        assertEquals("192.0.2.44", seen.headers().get("X-Real-IP"));
-        assertEquals("192.0.2.44, 10.1.1.1", seen.headers().get("X-Forwarded-For"));
-        assertEquals("192.0.2.44", logged("both").get("client").asText());
+        assertEquals(client, seen.headers().get("X-Real-IP"), "X-Real-IP");
+        assertEquals(forwardedFor, seen.headers().get("X-Forwarded-For"), "X-Forwarded-For");
+        assertEquals(client, logged(requestId).get("client").asText(), "the access log's client");
     }
 
     @Test
     void aReloadChangesWhoIsTrustedForNewConnections() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         Balancer b = balancer(backend, "trusted-edges: { networks: [10.0.0.0/8], proxy-protocol: v1 }");
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
-            assertClosedWithoutAnswer(c);
-        }
+        assertRefused(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
         fx.reload(BalancerYaml.forProxy().backends(backend).set("access-log", accessLog.toString())
                 .set("headers.request-id", "any").merge("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v1 }"));
-        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
-            c.send("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "X-Request-Id: reloaded\r\n\r\n");
-            assertEquals(200, c.readResponse().status());
-        }
+        assertServed(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "X-Request-Id: reloaded\r\n\r\n");
         assertEquals("203.0.113.7", logged("reloaded").get("client").asText());
     }
 
