@@ -23,10 +23,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code timeouts.response} is the whole deadline of a request, shared by its tries, with or
@@ -89,29 +90,25 @@ class ResponseDeadlineTest {
         assertAllTimedOut(tries, line);
     }
 
-    @Test
-    void aPerTryTimeoutLongerThanTheResponseTimeoutLeavesTheResponseTimeoutInCharge() throws Exception {
-        Balancer balancer = fx.balancer(slowBackends(3).set("timeouts.response", "1s")
-                .set("retry.per-try-timeout", "30s").set("retry.attempts", "2"));
+    /**
+     * Whichever of the response timeout and the retries runs out first ends a GET to three slow
+     * backends with two retries allowed; the access log counts the tries.
+     */
+    @ParameterizedTest(name = "{4}")
+    @CsvSource(delimiter = '|', value = {
+        "1s  | 30s   | 1 | no time is left for a retry | a per-try timeout longer than the response timeout leaves the response timeout in charge",
+        "30s | 300ms | 3 | the first try and both retries | when the retries run out first the last try timing out answers the client",
+    })
+    void theFirstDeadlineToComeEndsTheRequest(String responseTimeout, String perTryTimeout, int tries, String why,
+            String what) throws Exception {
+        Balancer balancer = fx.balancer(slowBackends(3).set("timeouts.response", responseTimeout)
+                .set("retry.per-try-timeout", perTryTimeout).set("retry.attempts", "2"));
 
         RawHttpClient.Response response = get(balancer, "/deadline");
 
         assertEquals(504, response.status(), response.statusLine() + " " + response.bodyText());
         JsonNode line = logLine();
-        assertEquals(1, line.get("tries").size(), "no time is left for a retry: " + line);
-        assertAllTimedOut(line.get("tries"), line);
-    }
-
-    @Test
-    void whenTheRetriesRunOutFirstTheLastTrysTimeoutAnswersTheClient() throws Exception {
-        Balancer balancer = fx.balancer(slowBackends(3).set("timeouts.response", "30s")
-                .set("retry.per-try-timeout", "300ms").set("retry.attempts", "2"));
-
-        RawHttpClient.Response response = get(balancer, "/deadline");
-
-        assertEquals(504, response.status(), response.statusLine() + " " + response.bodyText());
-        JsonNode line = logLine();
-        assertEquals(3, line.get("tries").size(), "the first try and both retries: " + line);
+        assertEquals(tries, line.get("tries").size(), why + ": " + line);
         assertAllTimedOut(line.get("tries"), line);
     }
 
