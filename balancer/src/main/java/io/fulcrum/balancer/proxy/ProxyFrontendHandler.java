@@ -98,6 +98,11 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    /** Where the connection is; for tests. */
+    State state() {
+        return connection.state();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         activate(ctx);
@@ -190,7 +195,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         boolean malformed = content.decoderResult().isFailure();
         content.release();
         if (malformed) {
-            closeNow();
+            connection.closeNow();
         } else if (content instanceof LastHttpContent && connection.state() == State.DISCARDING_BODY) {
             connection.moveTo(State.READING_HEAD);
         }
@@ -304,7 +309,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         }
         if (evt instanceof IdleStateEvent && exchange != null && exchange.tunneling()) {
             // Nothing went either way through the tunnel for tunnel-idle.
-            closeNow();
+            connection.closeNow();
             return;
         }
         if (evt instanceof IdleStateEvent || evt == DRAIN) {
@@ -314,7 +319,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             // stream or a tunnel in progress, which never ends by itself, ends at once.
             Exchange ex = exchange;
             if (ex == null) {
-                closeNow();
+                connection.closeNow();
             } else if (evt instanceof IdleStateEvent && ex.wantsRequestData()) {
                 ex.onClientIdleMidRequest();
             } else if (evt == DRAIN) {
@@ -339,14 +344,14 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             connection.respondError(null, null, HttpResponseStatus.REQUEST_TIMEOUT, "request head not complete in time",
                     CloseMode.LINGER, null);
         } else {
-            closeNow();
+            connection.closeNow();
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.warn("client connection {} failed: {}", ctx.channel().id(), cause.toString());
-        closeNow();
+        connection.closeNow();
     }
 
     // ---- called by Exchange ----
@@ -374,7 +379,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             // The tunnel's last bytes may still be queued ahead of its FIN.
             connection.closeAfterFlush();
         } else {
-            closeNow();
+            connection.closeNow();
         }
     }
 
@@ -447,11 +452,6 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
         if (exchange != null) {
             exchange.flushToBackend();
         }
-    }
-
-    /** Closes at once, with whatever was written flushed first. */
-    void closeNow() {
-        connection.closeNow();
     }
 
     private void releaseQueued() {

@@ -22,6 +22,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The client side of a connection without sockets: the real frontend pipeline on an
@@ -42,11 +44,14 @@ class ProxyFrontendHandlerTest {
             new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100);
     private final ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
             OutcomeListener.NOOP, AccessLog.OFF, null, NanoClock.SYSTEM);
+    /** The handler under test, kept since a closed channel's pipeline no longer holds it. */
+    private ProxyFrontendHandler frontend;
     private final EmbeddedChannel client = clientChannel();
 
     private EmbeddedChannel clientChannel() {
         ChannelHandler[] codec = Http1Codec.server(8192, 8192, 65536);
-        return new EmbeddedChannel(codec[0], codec[1], new ProxyFrontendHandler(proxy));
+        frontend = new ProxyFrontendHandler(proxy);
+        return new EmbeddedChannel(codec[0], codec[1], frontend);
     }
 
     @AfterEach
@@ -121,6 +126,36 @@ class ProxyFrontendHandlerTest {
         assertTrue(out.startsWith("HTTP/1.1 413 "), out);
         assertTrue(out.toLowerCase().contains("connection: close"), out);
         assertFalse(client.isOpen(), "framing is in doubt once a body is refused");
+    }
+
+    /**
+     * Where the connection is after the client sent {@code request} and, when one is given, the
+     * backend answered {@code response}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = {
+        "waiting for its response; GET /a HTTP/1.1|Host: x||; ; EXCHANGING",
+        "answered; GET /a HTTP/1.1|Host: x||; HTTP/1.1 200 OK|Content-Length: 1||A; READING_HEAD",
+        "its body still coming; POST /a HTTP/1.1|Host: x|Content-Length: 3||a; ; EXCHANGING",
+        "answered before its body came; POST /a HTTP/1.1|Host: x|Content-Length: 3||a;"
+                + " HTTP/1.1 200 OK|Content-Length: 1||A; CLOSED",
+        "answered after Connection: close; GET /a HTTP/1.1|Host: x|Connection: close||;"
+                + " HTTP/1.1 200 OK|Content-Length: 1||A; CLOSED",
+        "refused; POST /big HTTP/1.1|Host: x|Content-Length: 5000||; ; CLOSED",
+        "switched to a tunnel; GET /ws HTTP/1.1|Host: x|Connection: Upgrade|Upgrade: websocket||;"
+                + " HTTP/1.1 101 Switching Protocols|Connection: Upgrade|Upgrade: websocket||; TUNNELING",
+    })
+    void theConnectionIsInTheStateItsExchangeLeftItIn(String what, String request, String response,
+            FrontendConnection.State expected) {
+        send(request);
+        if (response != null) {
+            respond(pool.last(), response);
+            client.runPendingTasks();
+        }
+
+        assertEquals(expected, frontend.state());
+        assertEquals(expected != FrontendConnection.State.CLOSED, client.isOpen());
+        drain(client);
     }
 
     @Test
