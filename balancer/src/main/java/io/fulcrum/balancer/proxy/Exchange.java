@@ -47,7 +47,8 @@ import java.util.List;
  *
  * Each try is one {@link Attempt} (backend, connection, timings, outcome); a retry is a new one.
  * The request body lives in a {@link ReplayBuffer}, the retry rules in {@link RetryPolicy}, and the
- * client connection is reached only through {@link ClientSide}. Transitions are checked with
+ * client connection is reached only through {@link ClientSide}, and through {@link TunnelSide} for
+ * an upgrade request on a connection that can switch protocols. Transitions are checked with
  * {@code assert}, so an impossible one fails the tests loudly and costs nothing in production.
  *
  * <p>Admission: a request that finds every backend of its pool at max-in-flight waits in the pool's

@@ -80,9 +80,14 @@ class ExchangeTest {
     }
 
     private Exchange exchange(HttpRequest request, ProxySettings settings) {
+        return exchange(request, settings, client);
+    }
+
+    /** @param tunnels the connection's side for switching protocols, {@code null} for one that cannot */
+    private Exchange exchange(HttpRequest request, ProxySettings settings, TunnelSide tunnels) {
         ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
                 (backend, outcome) -> outcomes.add(outcome), AccessLog.OFF, null, clock);
-        Exchange ex = new Exchange(client, client, proxy, settings, request, "req-1", null, "127.0.0.1");
+        Exchange ex = new Exchange(client, tunnels, proxy, settings, request, "req-1", null, "127.0.0.1");
         client.exchange = ex;
         return ex;
     }
@@ -586,6 +591,24 @@ class ExchangeTest {
         assertEquals(426, client.status());
         assertEquals("no", client.body.toString());
         assertEquals(1, client.upgradesRefused);
+    }
+
+    @Test
+    void aConnectionThatCannotSwitchProtocolsAsksTheBackendForNoUpgrade() {
+        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
+        Exchange ex = exchange(r, settings(30 * SECOND, 0, 0), null);
+        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
+        ex.start();
+        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.flushToBackend();
+        EmbeddedChannel b1 = pool.last();
+        assertFalse(sent(b1).toLowerCase().contains("upgrade"), "Upgrade is hop-by-hop and not relayed");
+
+        respond(b1, "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
+        assertEquals(State.DONE, ex.state());
+        assertEquals(List.of(502), client.errors, "a switch that was not asked for");
+        assertEquals(0, client.upgradesRefused);
+        assertTrue(client.heads.isEmpty(), "nothing went through the tunnel side");
     }
 
     @Test
