@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.WsListener;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -33,10 +34,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -107,55 +105,25 @@ class WebSocketTunnelTest {
         return fx.balancer(BalancerYaml.create().backend("ws", backendPort()).merge(extra));
     }
 
-    /** Collects text messages and the close of one WebSocket. */
-    private static final class Listener implements WebSocket.Listener {
-        final List<String> messages = new CopyOnWriteArrayList<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                messages.add(partial.toString());
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-            closed.complete(status);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            closed.complete(-1);
-        }
-    }
-
-    private static WebSocket open(int port, Listener listener) throws Exception {
-        return HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), listener).get(20, TimeUnit.SECONDS);
+    private static WebSocket open(int port, WsListener listener) throws Exception {
+        return listener.open(HttpClient.newHttpClient(), "ws://127.0.0.1:" + port + "/ws");
     }
 
     @Test
     void messagesFlowBothWaysAndTheTunnelCountsInTheBackendsLoad() throws Exception {
         Balancer balancer = balancer("");
-        Listener listener = new Listener();
+        WsListener listener = new WsListener();
         WebSocket ws = open(balancer.port(), listener);
 
         for (int i = 0; i < 3; i++) {
             ws.sendText("m" + i, true).get(10, TimeUnit.SECONDS);
         }
-        await("echoes").atMost(Fixtures.WAIT).until(() -> listener.messages.size() == 3);
-        assertEquals(List.of("echo: m0", "echo: m1", "echo: m2"), listener.messages);
+        await("echoes").atMost(Fixtures.WAIT).until(() -> listener.messages().size() == 3);
+        assertEquals(List.of("echo: m0", "echo: m1", "echo: m2"), listener.messages());
         assertEquals(1, balancer.registry().current().byId("ws").state().inFlight(), "an open tunnel is load");
 
         ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
-        await("closed").atMost(Fixtures.WAIT).until(listener.closed::isDone);
+        await("closed").atMost(Fixtures.WAIT).until(listener.closed()::isDone);
         await("tunnel released").atMost(Fixtures.WAIT)
                 .until(() -> balancer.registry().current().byId("ws").state().inFlight() == 0);
 
@@ -168,10 +136,10 @@ class WebSocketTunnelTest {
     @Test
     void theBackendClosingEndsTheTunnel() throws Exception {
         Balancer balancer = balancer("");
-        Listener listener = new Listener();
+        WsListener listener = new WsListener();
         WebSocket ws = open(balancer.port(), listener);
         ws.sendText("close", true).get(10, TimeUnit.SECONDS);
-        assertEquals(1000, listener.closed.get(20, TimeUnit.SECONDS));
+        assertEquals(1000, listener.closed().get(20, TimeUnit.SECONDS));
         await("tunnel released").atMost(Fixtures.WAIT)
                 .until(() -> balancer.registry().current().byId("ws").state().inFlight() == 0);
     }
@@ -179,15 +147,15 @@ class WebSocketTunnelTest {
     @Test
     void anIdleTunnelIsClosedAfterTunnelIdle() throws Exception {
         Balancer balancer = balancer("timeouts: { tunnel-idle: 500ms }");
-        Listener listener = new Listener();
+        WsListener listener = new WsListener();
         WebSocket ws = open(balancer.port(), listener);
         ws.sendText("ping", true).get(10, TimeUnit.SECONDS);
-        await("echo").atMost(Fixtures.WAIT).until(() -> listener.messages.size() == 1);
+        await("echo").atMost(Fixtures.WAIT).until(() -> listener.messages().size() == 1);
 
         // Nothing more is sent either way: the balancer closes both connections.
-        listener.closed.get(20, TimeUnit.SECONDS);
+        listener.closed().get(20, TimeUnit.SECONDS);
         await("backend side closed").atMost(Fixtures.WAIT)
                 .until(() -> serverSockets.stream().noneMatch(Channel::isActive));
-        assertTrue(listener.closed.isDone());
+        assertTrue(listener.closed().isDone());
     }
 }

@@ -9,7 +9,7 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.tls.TestCertificates;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
-import java.net.URI;
+import io.fulcrum.testing.WsListener;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.file.Path;
@@ -18,9 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -149,9 +146,9 @@ class WsThroughBalancerTest {
     void aBackendThatDiesMidTunnelEndsItsTunnelsAndNothingElse() throws Exception {
         NodeWs.Server doomed = fx.closeAfter(NodeWs.Server.start());
         Balancer b = fx.balancer(config(doomed.port()));
-        Jdk survivorListener = new Jdk();
-        Jdk doomedListener = new Jdk();
-        WebSocket ws = doomedListener.open("ws://127.0.0.1:" + b.port() + "/echo");
+        WsListener survivorListener = new WsListener();
+        WsListener doomedListener = new WsListener();
+        WebSocket ws = doomedListener.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
         ws.sendText("before", true).get(10, TimeUnit.SECONDS);
         assertEquals("before", doomedListener.next());
         assertEquals(1, b.registry().current().byId("ws1").state().inFlight());
@@ -159,12 +156,12 @@ class WsThroughBalancerTest {
         doomed.kill();
 
         // No close frame came: the client sees its connection end (1006, RFC 6455 section 7.1.5).
-        assertEquals(1006, doomedListener.closed.get(20, TimeUnit.SECONDS), "the client's tunnel ended abnormally");
+        assertEquals(1006, doomedListener.closed().get(20, TimeUnit.SECONDS), "the client's tunnel ended abnormally");
         await("the tunnel's slot freed").atMost(Fixtures.WAIT)
                 .until(() -> b.registry().current().byId("ws1").state().inFlight() == 0);
         // The balancer goes on: a reload to a live backend, and a new tunnel works.
         fx.reload(config(server.port()));
-        WebSocket next = survivorListener.open("ws://127.0.0.1:" + b.port() + "/echo");
+        WebSocket next = survivorListener.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
         next.sendText("after", true).get(10, TimeUnit.SECONDS);
         assertEquals("after", survivorListener.next());
     }
@@ -173,10 +170,10 @@ class WsThroughBalancerTest {
     void openTunnelsKeepWorkingAcrossReloads() throws Exception {
         NodeWs.Server other = fx.closeAfter(NodeWs.Server.start());
         Balancer b = fx.balancer(config(server.port()));
-        Jdk plain = new Jdk();
-        Jdk secure = new Jdk();
-        WebSocket ws = plain.open("ws://127.0.0.1:" + b.port() + "/echo");
-        WebSocket wss = secure.open("wss://127.0.0.1:" + b.tlsPort() + "/echo");
+        WsListener plain = new WsListener();
+        WsListener secure = new WsListener();
+        WebSocket ws = plain.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
+        WebSocket wss = secure.open(wsClient(), "wss://127.0.0.1:" + b.tlsPort() + "/echo");
 
         // A reload that keeps the tunnels' backend (and adds one): they go on as if nothing happened.
         fx.reload(config(server.port(), other.port()).set("timeouts.response", Duration.ofSeconds(7)));
@@ -192,8 +189,8 @@ class WsThroughBalancerTest {
         fx.reload(withoutIt);
         ws.sendText("after a reload that removes the backend", true).get(10, TimeUnit.SECONDS);
         assertEquals("after a reload that removes the backend", plain.next());
-        Jdk fresh = new Jdk();
-        WebSocket third = fresh.open("ws://127.0.0.1:" + b.port() + "/greet");
+        WsListener fresh = new WsListener();
+        WebSocket third = fresh.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/greet");
         assertEquals("welcome", fresh.next());
         await("the new tunnel is on the remaining backend").atMost(Fixtures.WAIT)
                 .until(() -> b.registry().current().byId("ws2").state().inFlight() == 1);
@@ -201,54 +198,14 @@ class WsThroughBalancerTest {
         ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
         wss.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
         third.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
-        assertEquals(1000, plain.closed.get(20, TimeUnit.SECONDS));
-        assertEquals(1000, secure.closed.get(20, TimeUnit.SECONDS));
-        assertEquals(1000, fresh.closed.get(20, TimeUnit.SECONDS));
+        assertEquals(1000, plain.closed().get(20, TimeUnit.SECONDS));
+        assertEquals(1000, secure.closed().get(20, TimeUnit.SECONDS));
+        assertEquals(1000, fresh.closed().get(20, TimeUnit.SECONDS));
     }
 
-    /** The JDK's WebSocket client (java.net.http), collecting one socket's text messages. */
-    private final class Jdk implements WebSocket.Listener {
-        final LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
-        /** The close code received (1006 when the connection ended without one), or -1 on an error. */
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final StringBuilder partial = new StringBuilder();
-
-        WebSocket open(String url) throws Exception {
-            HttpClient client = HttpClient.newBuilder()
-                    .sslContext(TestCertificates.clientContext(TestCertificates.testCa())).build();
-            return client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-                    .buildAsync(URI.create(url), this).get(20, TimeUnit.SECONDS);
-        }
-
-        String next() throws InterruptedException {
-            String m = messages.poll(20, TimeUnit.SECONDS);
-            if (m == null) {
-                throw new AssertionError("no message within 20 s");
-            }
-            return m;
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                messages.add(partial.toString());
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-            closed.complete(status);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            closed.complete(-1);
-        }
+    /** The JDK's client, trusting the test CA for {@code wss://}. */
+    private static HttpClient wsClient() throws Exception {
+        return HttpClient.newBuilder().sslContext(TestCertificates.clientContext(TestCertificates.testCa())).build();
     }
 
     private static List<String> strings(JsonNode array) {
