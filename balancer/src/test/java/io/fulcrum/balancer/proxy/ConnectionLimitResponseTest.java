@@ -12,7 +12,6 @@ import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -57,13 +56,9 @@ class ConnectionLimitResponseTest {
 
     @Test
     void aConnectionOverTheLimitOnTheTlsPortIsClosedWithoutACleartextAnswer() throws Exception {
-        Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
         ScriptedBackend backend = fx.backend("b1");
         Balancer balancer = fx.balancer(BalancerYaml.forProxy().backend(backend.port())
-                .set("limits.max-connections", 1).merge("tls:\n"
-                        + "  listen: { host: 127.0.0.1, port: 0 }\n"
-                        + "  cert: " + certs.resolve("localhost.pem") + "\n"
-                        + "  key: " + certs.resolve("localhost.key") + "\n"));
+                .set("limits.max-connections", 1).merge(TestCertificates.tlsSection(fx.dir())));
         try (RawHttpClient first = RawHttpClient.connect(balancer.port(), (int) Fixtures.WAIT.toMillis())) {
             assertEquals(200, first.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status());
 

@@ -17,7 +17,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -51,12 +50,10 @@ class EventStreamThroughBalancerTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    private Path certs;
     private SSLContext trustingTestCa;
 
     @BeforeEach
     void setUp() throws Exception {
-        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
         trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
     }
 
@@ -71,10 +68,7 @@ class EventStreamThroughBalancerTest {
         return fx.balancer(BalancerYaml.forProxy().backend("n1", node.port())
                 .set("timeouts.response", RESPONSE).set("timeouts.backend-idle", SHORT)
                 .set("timeouts.client-idle", SHORT)
-                .merge("tls:\n"
-                        + "  listen: { host: 127.0.0.1, port: 0 }\n"
-                        + "  cert: " + certs.resolve("localhost.pem") + "\n"
-                        + "  key: " + certs.resolve("localhost.key") + "\n"));
+                .merge(TestCertificates.tlsSection(fx.dir())));
     }
 
     private HttpClient client(HttpClient.Version version) {

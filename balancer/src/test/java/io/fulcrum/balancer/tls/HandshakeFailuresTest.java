@@ -16,7 +16,6 @@ import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.micrometer.core.instrument.FunctionCounter;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,12 +60,8 @@ class HandshakeFailuresTest {
 
     @Test
     void failedHandshakesAreCountedByReasonAndOnlyASampleIsLogged() throws Exception {
-        Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
-        Balancer b = fx.balancer(BalancerYaml.create().backend("b1", fx.backend("b1").port()).merge("tls:\n"
-                + "  listen: { host: 127.0.0.1, port: 0 }\n"
-                + "  cert: " + certs.resolve("localhost.pem") + "\n"
-                + "  key: " + certs.resolve("localhost.key") + "\n"
-                + "  protocols: [TLSv1.3]\n"));
+        Balancer b = fx.balancer(BalancerYaml.create().backend("b1", fx.backend("b1").port())
+                .merge(TestCertificates.tlsSection(fx.dir()) + "  protocols: [TLSv1.3]\n"));
         for (int i = 0; i < 3; i++) {
             try (RawHttpClient c = RawHttpClient.connect(b.tlsPort(), 10_000)) {
                 c.send("GET / HTTP/1.1\r\nHost: scanner\r\n\r\n");

@@ -10,7 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -25,13 +24,9 @@ class Http2RoutesTest {
 
     @Test
     void anHttp2RequestIsRoutedByItsAuthorityAndAnsweredByRedirectsAndFixedResponses() throws Exception {
-        Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
         ScriptedBackend local = fx.backend("local1");
         ScriptedBackend other = fx.backend("other1");
-        Balancer balancer = fx.balancer(BalancerYaml.create().merge("tls:\n"
-                + "  listen: { host: 127.0.0.1, port: 0 }\n"
-                + "  cert: " + certs.resolve("localhost.pem") + "\n"
-                + "  key: " + certs.resolve("localhost.key") + "\n").append("""
+        Balancer balancer = fx.balancer(BalancerYaml.create().merge(TestCertificates.tlsSection(fx.dir())).append("""
                 pools:
                   local: { backends: [{ id: local1, url: "http://127.0.0.1:%d" }] }
                   other: { backends: [{ id: other1, url: "http://127.0.0.1:%d" }] }

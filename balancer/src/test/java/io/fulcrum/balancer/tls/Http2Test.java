@@ -22,7 +22,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,20 +42,16 @@ class Http2Test {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    private Path certs;
     private SSLContext trustingTestCa;
 
     @BeforeEach
     void setUp() throws Exception {
-        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
         trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
     }
 
     private Balancer balancer(ScriptedBackend backend) throws Exception {
-        return fx.balancer(BalancerYaml.create().backend("b1", backend.port()).merge("tls:\n"
-                + "  listen: { host: 127.0.0.1, port: 0 }\n"
-                + "  cert: " + certs.resolve("localhost.pem") + "\n"
-                + "  key: " + certs.resolve("localhost.key") + "\n"));
+        return fx.balancer(BalancerYaml.create().backend("b1", backend.port())
+                .merge(TestCertificates.tlsSection(fx.dir())));
     }
 
     private HttpClient h2Client() {

@@ -19,7 +19,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.logging.Level;
@@ -63,17 +62,13 @@ class LiveTimelineBrowserTest {
 
     @Test
     void aPostOnOnePageAppearsLiveOnAnotherOverHttp2ThroughTheBalancer() throws Exception {
-        Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
         Chromium chromium = fx.closeAfter(Chromium.start(fx.dir().resolve("chromium-profile"),
                 "--ignore-certificate-errors"));
         Node n1 = node("n1");
         Node n2 = node("n2");
         Balancer balancer = fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
                 .set("routing.slow-start", "0s").backend("n1", n1.port()).backend("n2", n2.port())
-                .merge("tls:\n"
-                        + "  listen: { host: 127.0.0.1, port: 0 }\n"
-                        + "  cert: " + certs.resolve("localhost.pem") + "\n"
-                        + "  key: " + certs.resolve("localhost.key") + "\n"));
+                .merge(TestCertificates.tlsSection(fx.dir())));
         String page = "https://localhost:" + balancer.tlsPort() + "/";
         WebDriver browser = chromium.driver();
 

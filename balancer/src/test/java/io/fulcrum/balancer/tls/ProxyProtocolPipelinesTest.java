@@ -17,7 +17,6 @@ import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLContext;
@@ -34,19 +33,16 @@ class ProxyProtocolPipelinesTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    private Path certs;
     private SSLContext trustingTestCa;
 
     @BeforeEach
     void copyCertificates() throws Exception {
-        certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
         trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
     }
 
     private Balancer balancer(ScriptedBackend backend) throws Exception {
         return fx.balancer(BalancerYaml.forProxy().backends(backend)
-                .merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
-                        + "\n  key: " + certs.resolve("localhost.key") + "\n")
+                .merge(TestCertificates.tlsSection(fx.dir()))
                 .merge("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }"));
     }
 

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -68,9 +67,7 @@ class RequestHeadBeforeHttpTest {
 
     @Test
     void aTlsHandshakeTrickledByteByByteIsCutAtRequestHead() throws Exception {
-        Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
-        Balancer b = balancer("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n"
-                + "  cert: " + certs.resolve("localhost.pem") + "\n  key: " + certs.resolve("localhost.key") + "\n");
+        Balancer b = balancer(TestCertificates.tlsSection(fx.dir()));
         try (RawHttpClient c = RawHttpClient.connect(b.tlsPort(), 5000)) {
             // The start of a TLS record holding a ClientHello of 512 bytes, then its bytes one at a time.
             byte[] hello = new byte[5 + 512];

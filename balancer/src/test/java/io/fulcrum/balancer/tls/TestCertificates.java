@@ -29,6 +29,19 @@ public final class TestCertificates {
         return dir;
     }
 
+    /**
+     * Copies the {@code localhost} certificate and key into {@code workDir}/certs and returns the
+     * balancer's {@code tls:} section that serves them on 127.0.0.1, port 0; a test may append
+     * more keys of the section.
+     */
+    public static String tlsSection(Path workDir) throws Exception {
+        Path certs = copyTo(workDir.resolve("certs"), "localhost.pem", "localhost.key");
+        return "tls:\n"
+                + "  listen: { host: 127.0.0.1, port: 0 }\n"
+                + "  cert: " + certs.resolve("localhost.pem") + "\n"
+                + "  key: " + certs.resolve("localhost.key") + "\n";
+    }
+
     /** Trust managers that trust the test CA only. */
     public static TrustManagerFactory testCa() throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());

@@ -16,7 +16,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -290,9 +289,7 @@ class WebSocketConformanceTest {
                 .merge("limits: { max-body-bytes: 1048576 }");
         SSLContext clientTls = null;
         if (tls) {
-            Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key");
-            yaml.merge("tls:\n  listen: { host: 127.0.0.1, port: 0 }\n  cert: " + certs.resolve("localhost.pem")
-                    + "\n  key: " + certs.resolve("localhost.key") + "\n");
+            yaml.merge(TestCertificates.tlsSection(fx.dir()));
             clientTls = TestCertificates.clientContext(TestCertificates.testCa());
         }
         Balancer b = fx.balancer(yaml);
