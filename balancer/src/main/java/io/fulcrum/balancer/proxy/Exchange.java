@@ -1,7 +1,5 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.http1.Http1Decoder;
-import io.fulcrum.balancer.http1.Http1Encoder;
 import io.fulcrum.balancer.http1.Upgrades;
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.route.Route;
@@ -12,44 +10,30 @@ import io.fulcrum.balancer.routing.LoadBalancer;
 import io.fulcrum.balancer.routing.Outcome;
 import io.fulcrum.balancer.routing.RequestInfo;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.FutureListener;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One client request and its way to a response, as an explicit state machine:
+ * One client request and its way to a response, as an explicit state machine ({@link ExchangeState}).
  *
- * <pre>
- *   SELECTING ──► CONNECTING ──► SENDING ──► AWAITING_HEAD ──► STREAMING ──► DONE
- *                                                  └──── 101 ────► TUNNELING ───┘
- *       │  ▲           │            │  │            │                          ▲
- *       │  └───────────┴────────────┘  └────────────┼── (early response) ──►   │
- *       │        retry: a new Attempt                │                          │
- *       └──────────── failure, cancel, no backend, queue full ──────────────────┘
- *
- *   SELECTING ──► QUEUED ──► SELECTING   every backend full: wait, and select again on a turn
- *                   └──────► DONE        the wait ran out (503), or the client left
- * </pre>
- *
- * Each try is one {@link Attempt} (backend, connection, timings, outcome); a retry is a new one.
- * The request body lives in a {@link ReplayBuffer}, the retry rules in {@link RetryPolicy}, and the
- * client connection is reached only through {@link ClientSide}, and through {@link TunnelSide} for
- * an upgrade request on a connection that can switch protocols. Transitions are checked with
- * {@code assert}, so an impossible one fails the tests loudly and costs nothing in production.
+ * <p>As Envoy's router filter is to its upstream requests, the exchange holds what spans tries: the
+ * state, the retries ({@link Tries}, {@link RetryPolicy}, the retry budget), the request body in a
+ * {@link ReplayBuffer}, the client's overall deadline, a wait in the pool's queue
+ * ({@link QueueWait}), and the client connection, reached only through {@link ClientSide} (and a
+ * {@link TunnelSide} for an upgrade request). Each try is one {@link UpstreamTry} (its backend
+ * slot, connection, request write, per-try deadline and outcome), which reports back through
+ * {@link UpstreamTry.Listener}; a retry is a new one. A switched protocol is relayed by a
+ * {@link Tunnel}. Transitions are checked with {@code assert}, so an impossible one fails the tests
+ * loudly and costs nothing in production.
  *
  * <p>Admission: a request that finds every backend of its pool at max-in-flight waits in the pool's
  * {@link AdmissionQueue} (QUEUED) for at most {@code timeouts.queue}; each turn the queue gives it
@@ -66,52 +50,17 @@ import java.util.List;
  * <p>Not thread safe: confined to the client channel's event loop, which also runs the backend
  * connection.
  */
-final class Exchange implements FutureListener<Channel> {
+final class Exchange implements UpstreamTry.Listener {
     /** The response header of the full decision trace, for trusted clients that ask for it. */
     static final AsciiString DECISION_HEADER = AsciiString.cached("X-Fulcrum-Decision");
     private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream");
-
-    /** Where an exchange stands; see the class comment for the transitions. */
-    enum State {
-        /** Choosing a backend (first try or retry). */
-        SELECTING,
-        /** Every backend was full: waiting in the pool's queue for a turn to select again. */
-        QUEUED,
-        /** Waiting for a new connection to the chosen backend. */
-        CONNECTING,
-        /** The request head is written; its body may still be coming from the client. */
-        SENDING,
-        /** The request is completely written; waiting for the final response head. */
-        AWAITING_HEAD,
-        /** The response head went to the client; its body is being relayed. Nothing is retried now. */
-        STREAMING,
-        /** The backend switched protocols (101): bytes are relayed both ways until either side closes. */
-        TUNNELING,
-        /** Answered, failed or cancelled; every resource is released. */
-        DONE;
-
-        /** Whether {@code next} may follow this state. */
-        boolean canGoTo(State next) {
-            return switch (this) {
-                // SELECTING again: a connection that failed at once (no listener turn) is retried at once.
-                case SELECTING -> next == CONNECTING || next == SENDING || next == SELECTING || next == QUEUED
-                        || next == DONE;
-                case QUEUED -> next == SELECTING || next == DONE;
-                case CONNECTING -> next == SENDING || next == SELECTING || next == DONE;
-                case SENDING -> next == AWAITING_HEAD || next == STREAMING || next == SELECTING || next == DONE;
-                case AWAITING_HEAD -> next == STREAMING || next == TUNNELING || next == SELECTING || next == DONE;
-                case STREAMING, TUNNELING -> next == DONE;
-                case DONE -> false;
-            };
-        }
-    }
 
     private final ClientSide client;
     /**
      * The client connection's side for switching protocols: present only when the request asks to
      * upgrade on a connection that can switch, else {@code null}.
      */
-    private final TunnelSide tunnel;
+    private final TunnelSide tunnelSide;
     private final ProxyContext proxy;
     /** The pool the request's route chose; every try stays in it. */
     private final ProxyPool pool;
@@ -134,26 +83,29 @@ final class Exchange implements FutureListener<Channel> {
     private final Affinity affinity;
     private final long startNanos;
     private final ReplayBuffer body;
-
-    private State state = State.SELECTING;
     private final Tries tries;
+
+    private ExchangeState state = ExchangeState.SELECTING;
     /** The current try; {@code null} between tries and once done. */
-    private Attempt attempt;
+    private UpstreamTry upstream;
+    /** The wait in the pool's queue while QUEUED, else {@code null}. */
+    private QueueWait queued;
     /** When the client's whole wait ends, or 0 before its request is complete. */
     private long overallDeadline;
     private boolean hostFromBackend;
     /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
     private boolean closeDelimited;
-    /** Inside a tunnel: the client has sent all it will (its FIN came), and so has the backend. */
-    private boolean clientSentAll;
-    private boolean backendSentAll;
+    /** The relay of a switched protocol while TUNNELING, else {@code null}. */
+    private Tunnel tunnel;
     /** The response is a Server-Sent Events stream ({@code text/event-stream}), which has no end of its own. */
     private boolean eventStream;
-    /** The status the client got (499 when it left first), for the access log. */
+    /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
+    private DecisionTrace trace;
+    // What the access log and the request meters are told when the exchange ends (record).
+    private RequestFacts facts = RequestFacts.UNKNOWN;
+    /** The status the client got (499 when it left first). */
     private int clientStatus = 499;
     private String servedBy;
-    // What the access log and the request meters are told when the exchange ends.
-    private RequestFacts facts = RequestFacts.UNKNOWN;
     private long bytesIn;
     private long bytesOut;
     /** When the response head went to the client, or 0 before. */
@@ -162,16 +114,6 @@ final class Exchange implements FutureListener<Channel> {
     private String error;
     /** What was wrong with the last malformed backend response, for the access log's error. */
     private String malformedDetail;
-    /** The tries made, for the access log (allocated at the first try's end). */
-    private List<RequestRecord.Try> tryLog;
-    /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
-    private DecisionTrace trace;
-    /** The place in the pool's queue while QUEUED, else {@code null}. */
-    private AdmissionQueue.Ticket ticket;
-    /** When the queue wait ends while QUEUED. */
-    private long queueDeadline;
-    /** The try selected from the queue opens a new connection (a retry after a lost one). */
-    private boolean queuedFresh;
 
     Exchange(ClientSide client, TunnelSide tunnels, ProxyContext proxy, ProxySettings settings, HttpRequest request,
             String requestId, String clientRegion, String clientAddress) {
@@ -202,7 +144,7 @@ final class Exchange implements FutureListener<Channel> {
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.upgrade = tunnels == null ? null : Upgrades.requested(request);
-        this.tunnel = upgrade == null ? null : tunnels;
+        this.tunnelSide = upgrade == null ? null : tunnels;
         this.affinity = pool.registry().current().loadBalancer().affinity();
         this.tries = new Tries(AffinityRules.routing(affinity, request, clientAddress, clientRegion));
         this.startNanos = proxy.clock().nanoTime();
@@ -232,12 +174,12 @@ final class Exchange implements FutureListener<Channel> {
         return request.headers().contains("idempotency-key");
     }
 
-    private void transition(State next) {
+    private void transition(ExchangeState next) {
         assert state.canGoTo(next) : "exchange " + requestId + ": " + state + " -> " + next;
         state = next;
     }
 
-    State state() {
+    ExchangeState state() {
         return state;
     }
 
@@ -246,7 +188,7 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     boolean isDone() {
-        return state == State.DONE;
+        return state == ExchangeState.DONE;
     }
 
     boolean requestComplete() {
@@ -268,11 +210,10 @@ final class Exchange implements FutureListener<Channel> {
 
     /** Whether the frontend should read more of the request body now. */
     boolean wantsRequestData() {
-        if (state == State.TUNNELING) {
-            return attempt != null && attempt.connected() && attempt.channel.isWritable();
+        if (state == ExchangeState.TUNNELING) {
+            return upstream != null && upstream.writable();
         }
-        return state != State.DONE && !body.complete() && attempt != null && attempt.connected()
-                && attempt.channel.isWritable();
+        return state != ExchangeState.DONE && !body.complete() && upstream != null && upstream.writable();
     }
 
     /** Starts the first try. {@code request} was already rewritten by {@link HeaderRules}. */
@@ -289,7 +230,7 @@ final class Exchange implements FutureListener<Channel> {
 
     /** A part of the request body; ownership passes to this exchange. */
     void onRequestContent(HttpContent content) {
-        if (state == State.DONE) {
+        if (state == ExchangeState.DONE) {
             content.release();
             return;
         }
@@ -303,8 +244,9 @@ final class Exchange implements FutureListener<Channel> {
         if (body.complete()) {
             armOverallDeadline();
         }
-        if (attempt != null && attempt.connected()) {
-            body.writeTo(attempt.channel);
+        UpstreamTry t = upstream;
+        if (t != null && t.connected()) {
+            t.writeBody(body);
             if (body.complete()) {
                 requestSent(proxy.clock().nanoTime());
             }
@@ -313,41 +255,41 @@ final class Exchange implements FutureListener<Channel> {
 
     /** The request body's framing broke (e.g. an invalid chunk size): cancel and answer 400. */
     void onMalformedRequestBody() {
-        if (state != State.DONE) {
+        if (state != ExchangeState.DONE) {
             abort(HttpResponseStatus.BAD_REQUEST, "malformed request body");
         }
     }
 
     /** The client connection closed before the exchange ended: cancel the backend request. */
     void onClientClosed() {
-        if (state == State.DONE) {
+        if (state == ExchangeState.DONE) {
             return;
         }
         closeBackend();
         // A tunnel ends when either side closes; that is its normal end, not a cancellation.
-        endTry(state == State.TUNNELING ? Outcome.SUCCESS : Outcome.CANCELLED);
-        clientAborted = state != State.TUNNELING;
+        endTry(state == ExchangeState.TUNNELING ? Outcome.SUCCESS : Outcome.CANCELLED);
+        clientAborted = state != ExchangeState.TUNNELING;
         finish();
     }
 
     /** The client can take more response bytes. */
     void onClientWritable() {
-        if ((state == State.STREAMING || state == State.TUNNELING) && attempt != null && attempt.connected()) {
-            attempt.channel.read();
+        if ((state == ExchangeState.STREAMING || state == ExchangeState.TUNNELING) && upstream != null) {
+            upstream.read();
         }
     }
 
     /** The client sent nothing for {@code client-idle} while its request body was awaited: 408. */
     void onClientIdleMidRequest() {
-        if (state != State.DONE) {
+        if (state != ExchangeState.DONE) {
             abort(HttpResponseStatus.REQUEST_TIMEOUT, "request body timed out");
         }
     }
 
     /** Flushes what the client side wrote to the backend during one read. */
     void flushToBackend() {
-        if (attempt != null && attempt.connected()) {
-            attempt.channel.flush();
+        if (upstream != null) {
+            upstream.flush();
         }
     }
 
@@ -375,26 +317,11 @@ final class Exchange implements FutureListener<Channel> {
         }
         if (chosen != null) {
             proceed(chosen, freshConnection);
-        } else if (queues && worthWaiting()) {
+        } else if (queues && QueueWait.worthWaiting(pool)) {
             enqueue(freshConnection);
         } else {
             fail(UpstreamFailure.NO_BACKEND);
         }
-    }
-
-    /**
-     * Whether a backend of the pool could take the request once it has room: one that is not
-     * draining (selection falls back to those in panic mode). A pool that is empty or all draining
-     * gets no slot by waiting, so its requests fail at once, as HAProxy's do without a usable server.
-     */
-    private boolean worthWaiting() {
-        List<Backend> backends = pool.registry().current().backends();
-        for (int i = 0, n = backends.size(); i < n; i++) {
-            if (!backends.get(i).state().draining()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void newTrace() {
@@ -422,54 +349,51 @@ final class Exchange implements FutureListener<Channel> {
 
     /** Waits in the pool's queue, or answers 503 when it is full. */
     private void enqueue(boolean freshConnection) {
-        long now = proxy.clock().nanoTime();
-        AdmissionQueue.Ticket t = pool.queue().offer(settings.maxQueue(), client.eventLoop(), this::onQueueTurn, now);
-        if (t == null) {
+        QueueWait wait = QueueWait.join(this, pool.queue(), settings, client.eventLoop(), freshConnection,
+                proxy.clock().nanoTime());
+        if (wait == null) {
             if (trace != null) {
                 trace.queueFull();
             }
             fail(UpstreamFailure.QUEUE_FULL);
             return;
         }
-        ticket = t;
-        queuedFresh = freshConnection;
-        queueDeadline = now + settings.queueTimeoutNanos();
-        transition(State.QUEUED);
+        queued = wait;
+        transition(ExchangeState.QUEUED);
         client.armResponseTimer(responseDeadline());
     }
 
     /**
-     * The queue gave this request a turn (a slot was freed somewhere in the pool); on this
-     * exchange's loop. It selects as any request does; without room it keeps its place.
+     * The queue gave this request a turn (a slot was freed somewhere in the pool). It selects as
+     * any request does; without room it keeps its place.
      */
-    private void onQueueTurn() {
-        AdmissionQueue.Ticket t = ticket;
-        if (state != State.QUEUED || t == null) {
+    void onQueueTurn(QueueWait wait) {
+        if (state != ExchangeState.QUEUED || wait != queued) {
             return;
         }
         newTrace();
         Backend chosen = choose();
         if (chosen == null) {
-            pool.queue().lost(t);
+            wait.lost();
             return;
         }
-        ticket = null;
-        long waited = pool.queue().won(t, proxy.clock().nanoTime());
+        queued = null;
+        long waited = wait.won(proxy.clock().nanoTime());
         if (trace != null) {
             trace.queued(waited, null);
         }
-        transition(State.SELECTING);
-        proceed(chosen, queuedFresh);
+        transition(ExchangeState.SELECTING);
+        proceed(chosen, wait.freshConnection());
     }
 
     /** Leaves the pool's queue, if in it, without a backend. */
     private void leaveQueue(AdmissionQueue.Exit why) {
-        AdmissionQueue.Ticket t = ticket;
-        if (t == null) {
+        QueueWait wait = queued;
+        if (wait == null) {
             return;
         }
-        ticket = null;
-        long waited = pool.queue().leave(t, why, proxy.clock().nanoTime());
+        queued = null;
+        long waited = wait.leave(why, proxy.clock().nanoTime());
         if (trace != null && waited >= 0) {
             trace.queued(waited, why == AdmissionQueue.Exit.TIMEOUT ? "timeout" : null);
         }
@@ -481,95 +405,55 @@ final class Exchange implements FutureListener<Channel> {
         // Read after the backend's slot was taken: a try is sent no earlier than the backend's
         // last sign of progress (tryAcquire starts its busy time), so "answered nothing since
         // this try was sent" stays true of a hung backend.
-        long nowNanos = proxy.clock().nanoTime();
-        Attempt a = new Attempt(chosen, nowNanos);
-        attempt = a;
+        UpstreamTry t = new UpstreamTry(chosen, pool, proxy, this, proxy.clock().nanoTime());
+        upstream = t;
         body.rewind();
-        Future<Channel> connection = freshConnection
-                ? proxy.pool().connect(chosen, client.eventLoop())
-                : proxy.pool().acquire(chosen, client.eventLoop());
-        if (connection.isDone()) {
-            // A pooled connection: no listener, no extra turn of the loop, no time spent getting it.
-            connected(a, connection, nowNanos);
-            return;
+        if (t.connect(client.eventLoop(), freshConnection)) {
+            transition(ExchangeState.CONNECTING);
         }
-        transition(State.CONNECTING);
-        a.pending = connection;
-        connection.addListener(this);
     }
 
-    /** Completion of a new connection (this object is its own listener, to save an allocation). */
     @Override
-    public void operationComplete(Future<Channel> connection) {
-        Attempt a = attempt;
-        if (a == null || a.pending != connection) {
-            // This try was given up while connecting; the pool keeps the connection if it was made.
-            return;
-        }
-        connected(a, connection, proxy.clock().nanoTime());
-    }
-
-    private void connected(Attempt a, Future<Channel> connection, long nowNanos) {
-        a.pending = null;
-        if (!connection.isSuccess()) {
-            tryFailed(Outcome.CONNECT_FAILURE, true);
-            return;
-        }
-        a.connectNanos = nowNanos - a.startNanos;
-        a.attach(connection.getNow(), this);
-        transition(State.SENDING);
-        writeRequest(a, nowNanos);
-    }
-
-    private void writeRequest(Attempt a, long nowNanos) {
-        Channel ch = a.channel;
-        a.reached = true;
+    public void onConnected(UpstreamTry t, long nowNanos) {
+        transition(ExchangeState.SENDING);
         if (hostFromBackend || !request.headers().contains(HttpHeaderNames.HOST)) {
             // An HTTP/1.0 client may omit Host; the HTTP/1.1 request to the backend must not.
             hostFromBackend = true;
-            request.headers().set(HttpHeaderNames.HOST, a.backend.config().authority());
+            request.headers().set(HttpHeaderNames.HOST, t.backend().config().authority());
         }
-        // Retained: a retry sends the same head again; the last owner releases nothing (no buffer).
-        ch.write(request, ch.voidPromise());
-        body.writeTo(ch);
-        if (!client.inReadBatch()) {
-            // Inside a client read the flush waits for channelReadComplete: one write for head and
-            // body, and nothing sent at all if the same read turns out to be malformed.
-            ch.flush();
-        }
+        t.write(request, body, !client.inReadBatch());
         if (body.complete()) {
             requestSent(nowNanos);
         }
-        ch.read();
-        if (!body.complete() && ch.isWritable()) {
+        t.read();
+        if (!body.complete() && t.writable()) {
             client.readRequest();
         }
     }
 
     /** The current try's request is completely written: latency counts from here; per-try timer. */
     private void requestSent(long nowNanos) {
-        Attempt a = attempt;
-        if (a.sentNanos != 0) {
+        UpstreamTry t = upstream;
+        if (!t.sent(nowNanos)) {
             return;
         }
-        a.sentNanos = nowNanos;
-        if (state == State.SENDING) {
-            transition(State.AWAITING_HEAD);
+        if (state == ExchangeState.SENDING) {
+            transition(ExchangeState.AWAITING_HEAD);
         }
         long perTry = settings.perTryTimeoutNanos();
-        if (perTry > 0 && state == State.AWAITING_HEAD) {
-            a.deadline = a.sentNanos + perTry;
+        if (perTry > 0 && state == ExchangeState.AWAITING_HEAD) {
+            long deadline = t.startPerTryTimeout(perTry);
             // A per-try deadline after the client's needs no timer: the client's is armed (when
             // its request was complete, and again before each retry) and ends this try too.
-            if (overallDeadline == 0 || a.deadline - overallDeadline < 0) {
-                client.armResponseTimer(a.deadline);
+            if (overallDeadline == 0 || deadline - overallDeadline < 0) {
+                client.armResponseTimer(deadline);
             }
         }
     }
 
     /** The client's request is complete: its whole wait for a response head starts now. */
     private void armOverallDeadline() {
-        if (overallDeadline == 0 && state != State.DONE) {
+        if (overallDeadline == 0 && state != ExchangeState.DONE) {
             // A request announced without a body was complete when its head was read.
             long completeNanos = bodyless ? startNanos : proxy.clock().nanoTime();
             overallDeadline = completeNanos + settings.responseTimeoutNanos();
@@ -582,17 +466,15 @@ final class Exchange implements FutureListener<Channel> {
      * is first), or 0 when this exchange is not waiting for a response head.
      */
     long responseDeadline() {
-        if (state == State.DONE || state == State.STREAMING || state == State.TUNNELING) {
+        if (state == ExchangeState.DONE || state == ExchangeState.STREAMING || state == ExchangeState.TUNNELING) {
             return 0;
         }
-        if (state == State.QUEUED) {
-            return overallDeadline != 0 && overallDeadline - queueDeadline < 0 ? overallDeadline : queueDeadline;
-        }
-        long perTry = attempt == null ? 0 : attempt.deadline;
-        if (perTry == 0) {
+        long first = state == ExchangeState.QUEUED ? (queued == null ? 0 : queued.deadline())
+                : upstream == null ? 0 : upstream.deadline();
+        if (first == 0) {
             return overallDeadline;
         }
-        return overallDeadline == 0 || perTry - overallDeadline < 0 ? perTry : overallDeadline;
+        return overallDeadline == 0 || first - overallDeadline < 0 ? first : overallDeadline;
     }
 
     /**
@@ -601,17 +483,17 @@ final class Exchange implements FutureListener<Channel> {
      * fails and may be retried with the time that remains.
      */
     void onResponseTimeout() {
-        if (state == State.QUEUED) {
+        if (state == ExchangeState.QUEUED) {
             // No backend had room for the whole wait; none saw the request: 503, not 504.
             leaveQueue(AdmissionQueue.Exit.TIMEOUT);
             fail(UpstreamFailure.QUEUE_TIMEOUT);
             return;
         }
-        if (state == State.DONE || state == State.STREAMING || state == State.TUNNELING || attempt == null) {
+        if (state == ExchangeState.DONE || state == ExchangeState.STREAMING || state == ExchangeState.TUNNELING || upstream == null) {
             return;
         }
         boolean overall = overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0;
-        boolean wasConnecting = state == State.CONNECTING;
+        boolean wasConnecting = state == ExchangeState.CONNECTING;
         closeBackend();
         if (overall) {
             // A try cut short while still connecting says nothing about the backend's answers.
@@ -622,45 +504,48 @@ final class Exchange implements FutureListener<Channel> {
         tryFailed(Outcome.TIMEOUT, false);
     }
 
-    // ---- backend side ----
+    // ---- what the try reports ----
 
-    void onResponseHead(HttpResponse response) {
-        Attempt a = attempt;
-        if (response.decoderResult().isFailure()) {
-            malformed(response.decoderResult().cause().getMessage());
+    @Override
+    public void onFailed(UpstreamTry t, Outcome outcome, String detail) {
+        if (t != upstream || state == ExchangeState.DONE) {
             return;
         }
+        if (outcome == Outcome.MALFORMED) {
+            malformed(detail);
+        } else if (outcome != Outcome.RESET) {
+            tryFailed(outcome, true);
+        } else if (state == ExchangeState.TUNNELING) {
+            // The backend ended the tunnel: what it sent last goes out, then the client closes.
+            endTry(Outcome.SUCCESS);
+            client.abortResponse(this);
+            finish();
+        } else if (state == ExchangeState.STREAMING) {
+            // Part of the response reached the client; the only honest remedy is to close.
+            abortStreaming(Outcome.RESET);
+        } else {
+            tryFailed(Outcome.RESET, true);
+        }
+    }
+
+    @Override
+    public void onInterim(UpstreamTry t, HttpResponse interim) {
+        if (interim.status().code() == 100 && HttpUtil.is100ContinueExpected(request)
+                && clientVersion == HttpVersion.HTTP_1_1) {
+            client.writeInterim(interim);
+        }
+    }
+
+    @Override
+    public void onHead(UpstreamTry t, HttpResponse response) {
         int code = response.status().code();
-        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-            if (code == 101) {
-                if (upgrade == null || state != State.AWAITING_HEAD) {
-                    // Switching protocols without having been asked (Upgrade is hop-by-hop).
-                    malformed(upgrade == null ? "101 to a request without Upgrade" : "101 before the request was sent");
-                    return;
-                }
-                startTunnel(a, response);
-                return;
-            }
-            a.interim = true;
-            if (code == 100 && HttpUtil.is100ContinueExpected(request) && clientVersion == HttpVersion.HTTP_1_1) {
-                client.writeInterim(response);
-            }
+        if (code == 101) {
+            switchProtocols(t, response);
             return;
         }
-        if (code > 599 || code < 100) {
-            // RFC 9110 section 15: a status is three digits, 100 to 599; anything else is a
-            // malformed response (the codec already refuses other than three digits).
-            malformed("status code " + code + " out of range");
-            return;
-        }
-        long now = proxy.clock().nanoTime();
-        if (a.firstByteNanos == 0) {
-            a.firstByteNanos = now;
-        }
-        a.status = code;
         if (upgrade != null) {
             // Answered without switching: the client connection goes on with HTTP.
-            tunnel.upgradeRefused();
+            tunnelSide.upgradeRefused();
         }
         if (code == 502 || code == 503 || code == 504) {
             RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false));
@@ -668,15 +553,13 @@ final class Exchange implements FutureListener<Channel> {
                 // Drop this answer and its connection; another backend gets the request.
                 closeBackend();
                 endTry(Outcome.SERVER_ERROR);
-                retryAfter(a.backend, retry, false);
+                retryAfter(t.backend(), retry, false);
                 return;
             }
         }
-        a.deadline = 0;
-        a.reusable = HttpUtil.isKeepAlive(response);
         boolean noBody = head || code == 204 || code == 304;
         closeDelimited = HeaderRules.prepareResponse(response, clientVersion, noBody, requestId,
-                settings.backendHeader(), a.backend.id());
+                settings.backendHeader(), t.backend().id());
         if (route != null) {
             route.editResponse(response.headers());
         }
@@ -689,15 +572,20 @@ final class Exchange implements FutureListener<Channel> {
         }
         if (affinity != null) {
             // The header was set from the client connection (HeaderRules): TLS makes the cookie Secure.
-            AffinityRules.pin(affinity, tries.routing(), response, a.backend,
+            AffinityRules.pin(affinity, tries.routing(), response, t.backend(),
                     request.headers().contains(HeaderRules.X_FORWARDED_PROTO, "https", true));
         }
         eventStream = isEventStream(response);
-        transition(State.STREAMING);
-        clientStatus = code;
-        servedBy = a.backend.id();
-        responseHeadNanos = now;
+        transition(ExchangeState.STREAMING);
+        answered(code, t, t.firstByteNanos());
         client.writeResponse(response);
+    }
+
+    /** The client gets the backend's answer from now on. */
+    private void answered(int status, UpstreamTry t, long nowNanos) {
+        clientStatus = status;
+        servedBy = t.backend().id();
+        responseHeadNanos = nowNanos;
     }
 
     /** The media type is {@code text/event-stream} (HTML Living Standard, "Server-sent events"). */
@@ -706,130 +594,9 @@ final class Exchange implements FutureListener<Channel> {
         return type != null && AsciiString.contentEqualsIgnoreCase(EVENT_STREAM, AsciiString.of(type).trim());
     }
 
-    /**
-     * The backend switched protocols: the 101 goes to the client with the protocol it names, both
-     * connections drop their HTTP codecs, and from now on bytes are relayed both ways with the
-     * same backpressure as a body. The try holds its backend's in-flight slot until the tunnel
-     * ends, so a backend's load counts its open tunnels.
-     */
-    private void startTunnel(Attempt a, HttpResponse response) {
-        a.firstByteNanos = proxy.clock().nanoTime();
-        a.status = 101;
-        a.deadline = 0;
-        a.reusable = false;
-        String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
-        HeaderRules.prepareResponse(response, clientVersion, true, requestId, settings.backendHeader(), a.backend.id());
-        if (route != null) {
-            route.editResponse(response.headers());
-        }
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
-        if (protocol != null) {
-            response.headers().set(HttpHeaderNames.UPGRADE, protocol);
-        }
-        transition(State.TUNNELING);
-        clientStatus = 101;
-        servedBy = a.backend.id();
-        responseHeadNanos = proxy.clock().nanoTime();
-        Channel ch = a.channel;
-        ch.pipeline().remove(Http1Encoder.class);
-        // A FIN from the backend ends its direction only (onTunnelInputShutdown), not the tunnel.
-        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        // The 101 is written to the client first. Removed, the backend's decoder hands on at once
-        // the bytes it holds past the 101 (a server may send frames right after its handshake,
-        // RFC 6455 section 4.2.2, and they often share a read with it), and those are relayed as
-        // they come: removed before the 101 is written, they would reach the client ahead of it.
-        tunnel.startTunnel(response);
-        Http1Decoder decoder = ch.pipeline().get(Http1Decoder.class);
-        if (decoder != null) {
-            ch.pipeline().remove(decoder);
-        }
-    }
-
-    /** Bytes through the tunnel; ownership passes here. */
-    void onTunnelData(boolean fromBackend, ByteBuf data) {
-        Attempt a = attempt;
-        if (state != State.TUNNELING || a == null || !a.connected()) {
-            data.release();
-            return;
-        }
-        if (fromBackend) {
-            bytesOut += data.readableBytes();
-            tunnel.writeTunnel(data);
-        } else {
-            bytesIn += data.readableBytes();
-            a.channel.write(data, a.channel.voidPromise());
-        }
-    }
-
-    /**
-     * One side of the tunnel shut down its output (its FIN came, after all its bytes): the other
-     * side gets a FIN of its own once what was relayed to it is out, and may go on sending. A
-     * WebSocket server closes its TCP connection first (RFC 6455 section 7.1.1), and a client that
-     * half-closes still reads what the server has left to send. The tunnel is over when both have.
-     */
-    void onTunnelInputShutdown(boolean fromBackend) {
-        Attempt a = attempt;
-        if (state != State.TUNNELING || a == null || !a.connected()) {
-            return;
-        }
-        if (fromBackend) {
-            backendSentAll = true;
-            tunnel.shutdownTunnelOutput();
-        } else {
-            clientSentAll = true;
-            HalfClose.shutdownOutput(a.channel);
-        }
-        // A connection without half-close is closed instead, which may have ended the tunnel already.
-        if (clientSentAll && backendSentAll && state == State.TUNNELING && a.connected()) {
-            HalfClose.closeAfterWrites(a.detach());
-            endTry(Outcome.SUCCESS);
-            client.abortResponse(this);
-            finish();
-        }
-    }
-
-    /** Whether the exchange relays a switched protocol's bytes. */
-    boolean tunneling() {
-        return state == State.TUNNELING;
-    }
-
-    /**
-     * The balancer began its graceful stop. A response that has no end of its own would hold the
-     * drain to its timeout, so it ends now: an event stream with its last chunk, which an
-     * {@code EventSource} answers by reconnecting (to a balancer still running), and a tunnel with a
-     * close, as when either side closes it. Every other exchange goes on to its end.
-     */
-    void onDrain() {
-        if (state == State.TUNNELING) {
-            closeBackend();
-            endTry(Outcome.SUCCESS);
-            client.abortResponse(this);
-            finish();
-        } else if (state == State.STREAMING && eventStream) {
-            // The rest of this response will never be read: its backend connection goes too.
-            closeBackend();
-            endTry(Outcome.SUCCESS);
-            if (closeDelimited) {
-                // An HTTP/1.0 client knows the end by the close.
-                client.abortResponse(this);
-            } else {
-                client.writeResponse(LastHttpContent.EMPTY_LAST_CONTENT);
-            }
-            finish();
-        }
-    }
-
-    void onResponseContent(HttpContent content) {
-        Attempt a = attempt;
-        if (a != null && a.interim) {
-            // The end of a 1xx interim response; the final response follows.
-            content.release();
-            if (content instanceof LastHttpContent) {
-                a.interim = false;
-            }
-            return;
-        }
-        if (state != State.STREAMING) {
+    @Override
+    public void onBody(UpstreamTry t, HttpContent content) {
+        if (state != ExchangeState.STREAMING) {
             content.release();
             return;
         }
@@ -846,44 +613,23 @@ final class Exchange implements FutureListener<Channel> {
         }
     }
 
-    void onBackendReadComplete() {
-        if (state == State.DONE) {
+    @Override
+    public void onReadComplete(UpstreamTry t) {
+        if (state == ExchangeState.DONE) {
             return;
         }
         client.flushToClient();
-        Attempt a = attempt;
-        boolean relaying = state == State.STREAMING || state == State.TUNNELING;
-        if (a != null && a.connected() && (!relaying || client.isWritable())) {
-            a.channel.read();
+        boolean relaying = state == ExchangeState.STREAMING || state == ExchangeState.TUNNELING;
+        if (upstream != null && (!relaying || client.isWritable())) {
+            upstream.read();
         }
     }
 
-    void onBackendWritable() {
-        if ((!body.complete() || state == State.TUNNELING) && state != State.DONE) {
+    @Override
+    public void onWritable(UpstreamTry t) {
+        if ((!body.complete() || state == ExchangeState.TUNNELING) && state != ExchangeState.DONE) {
             client.readRequest();
         }
-    }
-
-    /** The backend connection closed under this exchange. */
-    void onBackendClosed(Channel ch) {
-        Attempt a = attempt;
-        if (a == null || a.channel != ch || state == State.DONE) {
-            return;
-        }
-        a.detach();
-        if (state == State.TUNNELING) {
-            // The backend ended the tunnel: what it sent last goes out, then the client closes.
-            endTry(Outcome.SUCCESS);
-            client.abortResponse(this);
-            finish();
-            return;
-        }
-        if (state == State.STREAMING) {
-            // Part of the response reached the client; the only honest remedy is to close.
-            abortStreaming(Outcome.RESET);
-            return;
-        }
-        tryFailed(Outcome.RESET, true);
     }
 
     /**
@@ -891,24 +637,19 @@ final class Exchange implements FutureListener<Channel> {
      * the response timeout's business; after it began, a backend that stalls mid-body while the
      * client could take more is given up on: the client sees a truncated response and a close.
      */
-    void onBackendIdle() {
+    @Override
+    public void onIdle(UpstreamTry t) {
         // A tunnel's idle time is judged on the client connection, where both directions show.
-        if (state == State.STREAMING && client.isWritable()) {
+        if (state == ExchangeState.STREAMING && client.isWritable()) {
             abortStreaming(Outcome.TIMEOUT);
         }
     }
 
     private void completeTry() {
-        Attempt a = attempt;
-        boolean reuse = a.reusable && body.complete();
-        Channel ch = a.detach();
+        UpstreamTry t = upstream;
         long now = proxy.clock().nanoTime();
-        endTry(a.status >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS, now);
-        if (reuse) {
-            proxy.pool().release(ch);
-        } else {
-            ch.close();
-        }
+        endTry(t.status() >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS, now);
+        t.release(body.complete());
         // finish() ends in exchangeDone, which flushes the response's end.
         finish(now);
     }
@@ -920,7 +661,7 @@ final class Exchange implements FutureListener<Channel> {
      */
     private void malformed(String why) {
         malformedDetail = why;
-        if (state == State.STREAMING) {
+        if (state == ExchangeState.STREAMING) {
             error = UpstreamFailure.MALFORMED_RESPONSE.message() + ": " + why;
             abortStreaming(Outcome.MALFORMED);
             return;
@@ -938,6 +679,96 @@ final class Exchange implements FutureListener<Channel> {
         finish();
     }
 
+    // ---- a switched protocol ----
+
+    /**
+     * The backend switched protocols: the 101 goes to the client with the protocol it names, and
+     * from now on a {@link Tunnel} relays bytes both ways.
+     */
+    private void switchProtocols(UpstreamTry t, HttpResponse response) {
+        if (upgrade == null || state != ExchangeState.AWAITING_HEAD) {
+            // Switching protocols without having been asked (Upgrade is hop-by-hop).
+            malformed(upgrade == null ? "101 to a request without Upgrade" : "101 before the request was sent");
+            return;
+        }
+        long now = proxy.clock().nanoTime();
+        String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
+        HeaderRules.prepareResponse(response, clientVersion, true, requestId, settings.backendHeader(), t.backend().id());
+        if (route != null) {
+            route.editResponse(response.headers());
+        }
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
+        if (protocol != null) {
+            response.headers().set(HttpHeaderNames.UPGRADE, protocol);
+        }
+        transition(ExchangeState.TUNNELING);
+        answered(101, t, now);
+        tunnel = new Tunnel(tunnelSide, t);
+        tunnel.open(response, now);
+    }
+
+    @Override
+    public void onTunnelData(UpstreamTry t, ByteBuf data) {
+        onTunnelData(true, data);
+    }
+
+    @Override
+    public void onTunnelInputShutdown(UpstreamTry t) {
+        onTunnelInputShutdown(true);
+    }
+
+    /** Bytes through the tunnel; ownership passes here. */
+    void onTunnelData(boolean fromBackend, ByteBuf data) {
+        if (state != ExchangeState.TUNNELING || upstream == null || !upstream.connected()) {
+            data.release();
+        } else if (fromBackend) {
+            bytesOut += tunnel.relay(true, data);
+        } else {
+            bytesIn += tunnel.relay(false, data);
+        }
+    }
+
+    /** One side of the tunnel sent its last byte ({@link Tunnel#inputShutdown}); both have: it is over. */
+    void onTunnelInputShutdown(boolean fromBackend) {
+        if (state == ExchangeState.TUNNELING && upstream != null && upstream.connected() && tunnel.inputShutdown(fromBackend)
+                && state == ExchangeState.TUNNELING) {
+            endTry(Outcome.SUCCESS);
+            client.abortResponse(this);
+            finish();
+        }
+    }
+
+    /** Whether the exchange relays a switched protocol's bytes. */
+    boolean tunneling() {
+        return state == ExchangeState.TUNNELING;
+    }
+
+    /**
+     * The balancer began its graceful stop. A response that has no end of its own would hold the
+     * drain to its timeout, so it ends now: an event stream with its last chunk, which an
+     * {@code EventSource} answers by reconnecting (to a balancer still running), and a tunnel with a
+     * close, as when either side closes it. Every other exchange goes on to its end.
+     */
+    void onDrain() {
+        if (state == ExchangeState.TUNNELING) {
+            closeBackend();
+            endTry(Outcome.SUCCESS);
+            client.abortResponse(this);
+            finish();
+        } else if (state == ExchangeState.STREAMING && eventStream) {
+            // The rest of this response will never be read: its backend connection goes too.
+            closeBackend();
+            endTry(Outcome.SUCCESS);
+            if (closeDelimited) {
+                // An HTTP/1.0 client knows the end by the close.
+                client.abortResponse(this);
+            } else {
+                client.writeResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
+            finish();
+        }
+    }
+
     // ---- failures and retries ----
 
     /**
@@ -947,16 +778,15 @@ final class Exchange implements FutureListener<Channel> {
      *     as opposed to a timeout, an error status or a malformed response
      */
     private void tryFailed(Outcome outcome, boolean connectionLost) {
-        if (state == State.DONE) {
+        if (state == ExchangeState.DONE) {
             return;
         }
-        boolean sent = attempt != null && attempt.reached;
-        Backend failed = attempt == null ? null : attempt.backend;
+        UpstreamTry t = upstream;
+        boolean sent = t != null && t.reached();
+        Backend failed = t == null ? null : t.backend();
         // Judged before the try ends: a backend that answered nothing since this try was sent is
         // hung, not slow, and moving its requests elsewhere adds no load to a brown-out.
-        long now = proxy.clock().nanoTime();
-        boolean stalled = outcome == Outcome.TIMEOUT && failed != null && attempt.sentNanos != 0
-                && failed.state().stalledNanos(now) >= now - attempt.sentNanos;
+        boolean stalled = outcome == Outcome.TIMEOUT && t != null && t.backendStalled(proxy.clock().nanoTime());
         closeBackend();
         endTry(outcome);
         RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(sent, connectionLost, stalled));
@@ -982,7 +812,7 @@ final class Exchange implements FutureListener<Channel> {
         if (overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0) {
             return RetryPolicy.Decision.GIVE_UP;
         }
-        return tries.decide(failure, state == State.STREAMING, repeatable && body.replayable(), settings,
+        return tries.decide(failure, state == ExchangeState.STREAMING, repeatable && body.replayable(), settings,
                 pool.registry().current().backends().size(), pool.retryBudget());
     }
 
@@ -990,7 +820,7 @@ final class Exchange implements FutureListener<Channel> {
     private void retryAfter(Backend failed, RetryPolicy.Decision retry, boolean freshConnection) {
         tries.retrying(failed, retry);
         pool.retryBudget().recordRetry();
-        transition(State.SELECTING);
+        transition(ExchangeState.SELECTING);
         if (overallDeadline != 0) {
             // The connection's timer may be the one that just fired for the failed try's per-try
             // deadline: nothing is scheduled any more. The client's deadline is armed again before
@@ -1007,40 +837,26 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     private void endTry(Outcome outcome, long nowNanos) {
-        Attempt a = attempt;
-        if (a == null) {
+        UpstreamTry t = upstream;
+        if (t == null) {
             return;
         }
-        attempt = null;
-        if (a.pending != null) {
-            // Still connecting: the pool keeps the connection if it is made.
-            Future<Channel> pending = a.pending;
-            a.pending = null;
-            pending.cancel(false);
-        }
-        if (a.end(outcome, nowNanos)) {
-            // The slot is free: the oldest request waiting in the pool's queue gets a turn.
-            pool.queue().slotFreed();
-            pool.outcomeListener().onOutcome(a.backend, outcome);
-            if (tryLog == null) {
-                tryLog = new ArrayList<>(2);
-            }
-            tryLog.add(new RequestRecord.Try(a.backend.id(), outcome.label(), a.connectNanos,
-                    a.firstByteNanos != 0 && a.sentNanos != 0 ? a.firstByteNanos - a.sentNanos : -1, a.status));
+        upstream = null;
+        RequestRecord.Try logged = t.end(outcome, nowNanos);
+        if (logged != null) {
+            tries.ended(logged);
         }
     }
 
-    /** Detaches the current try's connection, if any, and closes it. */
+    /** Lets the current try's connection go, if any, and closes it. */
     private void closeBackend() {
-        Attempt a = attempt;
-        Channel ch = a == null ? null : a.detach();
-        if (ch != null) {
-            ch.close();
+        if (upstream != null) {
+            upstream.close();
         }
     }
 
     private void fail(UpstreamFailure failure) {
-        if (state == State.DONE) {
+        if (state == ExchangeState.DONE) {
             return;
         }
         closeBackend();
@@ -1058,7 +874,7 @@ final class Exchange implements FutureListener<Channel> {
     private void abort(HttpResponseStatus status, String message) {
         closeBackend();
         endTry(Outcome.CANCELLED);
-        if (state == State.STREAMING) {
+        if (state == ExchangeState.STREAMING) {
             clientAborted = true;
             client.abortResponse(this);
         } else {
@@ -1074,26 +890,23 @@ final class Exchange implements FutureListener<Channel> {
     }
 
     private void finish(long nowNanos) {
-        if (state == State.DONE) {
+        if (state == ExchangeState.DONE) {
             return;
         }
         // The frontend's timer is shared by the connection's requests; it finds no deadline here
         // and re-arms for the next one, so nothing is scheduled or cancelled per request.
         leaveQueue(AdmissionQueue.Exit.CANCELLED);
-        transition(State.DONE);
+        transition(ExchangeState.DONE);
         body.release();
         tries.release(pool.retryBudget());
         pool.retryBudget().requestEnded();
-        record(nowNanos);
-        client.exchangeDone(this);
-    }
-
-    /** Tells the request meters and the access log what happened, in the request's one record. */
-    private void record(long nowNanos) {
+        // The meters and the access log hear what happened, in the request's one record.
+        List<RequestRecord.Try> tried = tries.log();
         facts.report(proxy, requestId, clientAddress, clientStatus, clientAborted, bytesIn, bytesOut,
                 nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos,
-                clientAborted && clientStatus == 499 ? null : servedBy, tryLog, trace, error,
+                clientAborted && clientStatus == 499 ? null : servedBy, tried, trace, error,
                 route == null ? null : route.name(), pool.name());
+        client.exchangeDone(this);
     }
 
     @Override

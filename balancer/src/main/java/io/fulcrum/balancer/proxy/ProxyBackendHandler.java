@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last handler of a backend connection. While the connection serves an {@link Exchange} it
+ * The last handler of a backend connection. While the connection serves an {@link UpstreamTry} it
  * hands every response part to it; while pooled it only watches for the backend closing, idling
  * out or sending bytes nobody asked for (which ends the connection). Confined to the channel's
  * event loop, which is also the client's.
@@ -20,20 +20,20 @@ import org.slf4j.LoggerFactory;
 final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyBackendHandler.class);
 
-    private Exchange exchange;
+    private UpstreamTry upstream;
 
-    /** Binds the connection to an exchange until {@link #unbind()}. */
-    void bind(Exchange exchange) {
-        this.exchange = exchange;
+    /** Binds the connection to a try until {@link #unbind()}. */
+    void bind(UpstreamTry upstream) {
+        this.upstream = upstream;
     }
 
     void unbind() {
-        this.exchange = null;
+        this.upstream = null;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Exchange current = exchange;
+        UpstreamTry current = upstream;
         if (current == null) {
             // Bytes on an idle connection: the framing is off; never reuse it.
             ReferenceCountUtil.release(msg);
@@ -42,14 +42,14 @@ final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof ByteBuf) {
             // A switched protocol's bytes (the codec is gone once the backend answered 101).
-            current.onTunnelData(true, (ByteBuf) msg);
+            current.onTunnelData((ByteBuf) msg);
             return;
         }
         if (msg instanceof HttpResponse) {
             current.onResponseHead((HttpResponse) msg);
         }
         if (msg instanceof HttpContent) {
-            if (exchange == current) {
+            if (upstream == current) {
                 current.onResponseContent((HttpContent) msg);
             } else {
                 ReferenceCountUtil.release(msg);
@@ -59,27 +59,27 @@ final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        Exchange current = exchange;
+        UpstreamTry current = upstream;
         if (current != null) {
-            current.onBackendReadComplete();
+            current.onReadComplete();
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        Exchange current = exchange;
+        UpstreamTry current = upstream;
         if (current != null && ctx.channel().isWritable()) {
-            current.onBackendWritable();
+            current.onWritable();
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        Exchange current = exchange;
-        exchange = null;
+        UpstreamTry current = upstream;
+        upstream = null;
         if (current != null) {
-            current.onBackendClosed(ctx.channel());
+            current.onClosed();
         }
     }
 
@@ -87,22 +87,22 @@ final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             // Only a tunnel allows half-closed connections: the backend sent its last byte.
-            Exchange current = exchange;
+            UpstreamTry current = upstream;
             if (current != null) {
-                current.onTunnelInputShutdown(true);
+                current.onTunnelInputShutdown();
             } else {
                 ctx.close();
             }
             return;
         }
         if (evt instanceof IdleStateEvent) {
-            // Reader idle: a pooled connection is closed; a busy one is its exchange's to judge
+            // Reader idle: a pooled connection is closed; a busy one is its try's exchange's to judge
             // (the response timeout before the response, a stalled body after).
-            Exchange current = exchange;
+            UpstreamTry current = upstream;
             if (current == null) {
                 ctx.close();
             } else {
-                current.onBackendIdle();
+                current.onIdle();
             }
             return;
         }
@@ -111,7 +111,7 @@ final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Exchange current = exchange;
+        UpstreamTry current = upstream;
         if (current != null) {
             log.debug("backend connection {} failed: {}", ctx.channel().id(), cause.toString());
         }

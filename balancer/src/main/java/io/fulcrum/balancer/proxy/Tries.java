@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.routing.Backend;
 import io.fulcrum.balancer.routing.RequestInfo;
 import java.util.ArrayList;
@@ -7,7 +8,8 @@ import java.util.List;
 
 /**
  * The tries of one exchange: the backends tried so far (a retry avoids them), how many retries of
- * each kind were made, and the retry-budget slot the request holds. Applies {@link RetryPolicy}
+ * each kind were made, the retry-budget slot the request holds, and each ended try for the access
+ * log. Applies {@link RetryPolicy}
  * and the {@link RetryBudget} to decide whether a failed try may be followed by another.
  *
  * <p>Not thread safe: confined to the client connection's event loop.
@@ -21,6 +23,8 @@ final class Tries {
     /** Tries whose connection was lost before any response byte. */
     private int lostConnections;
     private boolean holdingSlot;
+    /** The tries that ended, for the access log (allocated at the first try's end). */
+    private List<RequestRecord.Try> log;
 
     /** @param routing the client's routing view (its region), before any try */
     Tries(RequestInfo routing) {
@@ -35,6 +39,19 @@ final class Tries {
     /** A try starts. */
     void started() {
         count++;
+    }
+
+    /** A try ended ({@link UpstreamTry#end}); the access log lists it. */
+    void ended(RequestRecord.Try ended) {
+        if (log == null) {
+            log = new ArrayList<>(2);
+        }
+        log.add(ended);
+    }
+
+    /** The tries that ended, in order, or {@code null} when none did. */
+    List<RequestRecord.Try> log() {
+        return log;
     }
 
     /** Tries made so far, the current one included. */

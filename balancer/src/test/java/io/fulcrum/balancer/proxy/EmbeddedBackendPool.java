@@ -3,6 +3,8 @@ package io.fulcrum.balancer.proxy;
 import io.fulcrum.balancer.http1.Http1Codec;
 import io.fulcrum.balancer.pool.ConnectionPool;
 import io.fulcrum.balancer.routing.Backend;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
@@ -12,6 +14,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
 import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,6 +38,22 @@ final class EmbeddedBackendPool implements ConnectionPool {
 
     EmbeddedChannel last() {
         return opened.get(opened.size() - 1);
+    }
+
+    /** Writes a raw backend response ({@code |} for CRLF) into {@code backend}. */
+    static void respond(EmbeddedChannel backend, String raw) {
+        backend.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+    }
+
+    /** What was written to {@code backend} so far, as text; the buffers are released. */
+    static String sent(EmbeddedChannel backend) {
+        StringBuilder out = new StringBuilder();
+        ByteBuf b;
+        while ((b = backend.readOutbound()) != null) {
+            out.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return out.toString();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
+import static io.fulcrum.balancer.proxy.EmbeddedBackendPool.respond;
+import static io.fulcrum.balancer.proxy.EmbeddedBackendPool.sent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +10,6 @@ import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
-import io.fulcrum.balancer.proxy.Exchange.State;
 import io.fulcrum.balancer.routing.BackendRegistry;
 import io.fulcrum.balancer.routing.NanoClock;
 import io.fulcrum.balancer.routing.Outcome;
@@ -110,30 +111,16 @@ class ExchangeTest {
         return ex;
     }
 
-    private static void respond(EmbeddedChannel backend, String raw) {
-        backend.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
-    }
-
-    private static String sent(EmbeddedChannel backend) {
-        StringBuilder out = new StringBuilder();
-        ByteBuf b;
-        while ((b = backend.readOutbound()) != null) {
-            out.append(b.toString(StandardCharsets.ISO_8859_1));
-            b.release();
-        }
-        return out.toString();
-    }
-
     @Test
     void aGetGoesToABackendAndItsResponseStreamsBack() {
         Exchange ex = startGet(settings(30 * SECOND, 0, 2));
-        assertEquals(State.AWAITING_HEAD, ex.state());
+        assertEquals(ExchangeState.AWAITING_HEAD, ex.state());
         EmbeddedChannel b1 = pool.last();
         assertTrue(sent(b1).startsWith("GET /x HTTP/1.1\r\n"));
 
         respond(b1, "HTTP/1.1 200 OK|Content-Length: 2||ok");
 
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertEquals(200, client.status());
         assertEquals("ok", client.body.toString());
         assertTrue(client.done);
@@ -148,19 +135,19 @@ class ExchangeTest {
                 settings(30 * SECOND, 0, 2));
         ex.start();
         EmbeddedChannel b1 = pool.last();
-        assertEquals(State.SENDING, ex.state(), "the body has not come yet");
+        assertEquals(ExchangeState.SENDING, ex.state(), "the body has not come yet");
 
         respond(b1, "HTTP/1.1 100 Continue||HTTP/1.1 103 Early Hints|Link: </a>||");
         assertEquals(List.of(100), client.interim);
 
         ex.onRequestContent(new DefaultLastHttpContent(Unpooled.copiedBuffer("hi", StandardCharsets.US_ASCII)));
         ex.flushToBackend();
-        assertEquals(State.AWAITING_HEAD, ex.state());
+        assertEquals(ExchangeState.AWAITING_HEAD, ex.state());
         assertTrue(sent(b1).endsWith("\r\n\r\nhi"));
 
         respond(b1, "HTTP/1.1 201 Created|Content-Length: 0||");
         assertEquals(201, client.status());
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
     }
 
     @Test
@@ -172,7 +159,7 @@ class ExchangeTest {
         assertEquals(2, pool.opened.size(), "a second try");
         assertEquals("b2", pool.backends.get(1));
         assertEquals(List.of("b2"), pool.fresh, "after a lost connection the retry does not reuse an idle one");
-        assertEquals(State.AWAITING_HEAD, ex.state());
+        assertEquals(ExchangeState.AWAITING_HEAD, ex.state());
         respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 0||");
         assertEquals(200, client.status());
         assertEquals(List.of(Outcome.RESET, Outcome.SUCCESS), outcomes);
@@ -201,7 +188,7 @@ class ExchangeTest {
 
         assertEquals(1, pool.opened.size());
         assertEquals(List.of(502), client.errors);
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
     }
 
     @Test
@@ -214,7 +201,7 @@ class ExchangeTest {
         assertEquals(List.of("b1", "b2", "b3"), pool.backends);
         assertEquals(204, client.status());
         assertEquals(List.of(Outcome.MALFORMED, Outcome.MALFORMED, Outcome.SUCCESS), outcomes);
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
     }
 
     @Test
@@ -255,11 +242,11 @@ class ExchangeTest {
         now = start + 2 * SECOND;
         ex.onResponseTimeout();
 
-        assertEquals(State.CONNECTING, ex.state());
+        assertEquals(ExchangeState.CONNECTING, ex.state());
         assertEquals(List.of(start + 3 * SECOND), client.timers);
         pool.hold.clear();
         pool.pending.get(0).setSuccess(pool.acquire(registry.current().byId("b2"), client.eventLoop()).getNow());
-        assertEquals(State.AWAITING_HEAD, ex.state());
+        assertEquals(ExchangeState.AWAITING_HEAD, ex.state());
         assertEquals(start + 3 * SECOND, ex.responseDeadline(), "the client's deadline comes first now");
         assertEquals(List.of(start + 3 * SECOND), client.timers, "and a later per-try deadline arms nothing");
 
@@ -285,10 +272,10 @@ class ExchangeTest {
         Exchange ex = startGet(settings(30 * SECOND, 0, 2));
         EmbeddedChannel b1 = pool.last();
         respond(b1, "HTTP/1.1 200 OK|Content-Length: 10||abc");
-        assertEquals(State.STREAMING, ex.state());
+        assertEquals(ExchangeState.STREAMING, ex.state());
         b1.close();
 
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertTrue(client.aborted, "the client connection is closed, short of the announced length");
         assertEquals(1, pool.opened.size());
         assertEquals("abc", client.body.toString());
@@ -307,7 +294,7 @@ class ExchangeTest {
         sent(pool.last());
         assertTrue(ex.wantsRequestData(), "and reading resumes once it drained");
         ex.onClientClosed();
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertEquals(List.of(Outcome.CANCELLED), outcomes);
     }
 
@@ -315,10 +302,10 @@ class ExchangeTest {
     void theClientLeavingCancelsAConnectInProgress() {
         pool.hold.add(9001);
         Exchange ex = startGet(settings(30 * SECOND, 0, 2));
-        assertEquals(State.CONNECTING, ex.state());
+        assertEquals(ExchangeState.CONNECTING, ex.state());
         ex.onClientClosed();
 
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertTrue(pool.pending.get(0).isCancelled(), "the pool keeps the connection if it is made");
         assertEquals(0, backendState("b1").inFlight());
     }
@@ -357,20 +344,20 @@ class ExchangeTest {
         RecordingClient second = new RecordingClient();
         try {
             Exchange first = startGetOnOneSlot(proxy, client, settings);
-            assertEquals(State.AWAITING_HEAD, first.state());
+            assertEquals(ExchangeState.AWAITING_HEAD, first.state());
             Exchange waiting = startGetOnOneSlot(proxy, second, settings);
-            assertEquals(State.QUEUED, waiting.state());
+            assertEquals(ExchangeState.QUEUED, waiting.state());
             assertEquals(now + SECOND, waiting.responseDeadline(), "the queue wait, inside the whole wait");
             assertEquals(1, proxy.firstPool().queue().length());
             second.loop.runPendingTasks();
-            assertEquals(State.QUEUED, waiting.state(), "its first turn found no room: it keeps its place");
+            assertEquals(ExchangeState.QUEUED, waiting.state(), "its first turn found no room: it keeps its place");
 
             respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
-            assertEquals(State.DONE, first.state());
-            assertEquals(State.QUEUED, waiting.state(), "its turn runs on its own loop");
+            assertEquals(ExchangeState.DONE, first.state());
+            assertEquals(ExchangeState.QUEUED, waiting.state(), "its turn runs on its own loop");
             second.loop.runPendingTasks();
 
-            assertEquals(State.AWAITING_HEAD, waiting.state());
+            assertEquals(ExchangeState.AWAITING_HEAD, waiting.state());
             assertEquals(1, oneSlot.current().byId("b1").state().inFlight());
             assertEquals(0, proxy.firstPool().queue().length());
             respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
@@ -389,12 +376,12 @@ class ExchangeTest {
         try {
             startGetOnOneSlot(proxy, client, settings);
             Exchange waiting = startGetOnOneSlot(proxy, second, settings);
-            assertEquals(State.QUEUED, waiting.state());
+            assertEquals(ExchangeState.QUEUED, waiting.state());
 
             now += SECOND;
             waiting.onResponseTimeout();
 
-            assertEquals(State.DONE, waiting.state());
+            assertEquals(ExchangeState.DONE, waiting.state());
             assertEquals(List.of(503), second.errors);
             assertEquals(List.of(UpstreamFailure.QUEUE_TIMEOUT.message()), second.errorMessages);
             assertTrue(second.retryAfter);
@@ -416,18 +403,18 @@ class ExchangeTest {
             Exchange first = startGetOnOneSlot(proxy, client, settings);
             Exchange left = startGetOnOneSlot(proxy, gone, settings);
             Exchange next = startGetOnOneSlot(proxy, third, settings);
-            assertEquals(State.QUEUED, next.state(), "behind the one waiting, without a selection of its own");
+            assertEquals(ExchangeState.QUEUED, next.state(), "behind the one waiting, without a selection of its own");
             assertEquals(2, proxy.firstPool().queue().length());
 
             left.onClientClosed();
-            assertEquals(State.DONE, left.state());
+            assertEquals(ExchangeState.DONE, left.state());
             assertEquals(1, proxy.firstPool().queue().length());
             respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
-            assertEquals(State.DONE, first.state());
+            assertEquals(ExchangeState.DONE, first.state());
             gone.loop.runPendingTasks();
             third.loop.runPendingTasks();
 
-            assertEquals(State.AWAITING_HEAD, next.state());
+            assertEquals(ExchangeState.AWAITING_HEAD, next.state());
             assertEquals(List.of(), gone.errors, "nothing is sent to a client that left");
             assertEquals(0, proxy.firstPool().queue().timedOut());
         } finally {
@@ -446,7 +433,7 @@ class ExchangeTest {
             startGetOnOneSlot(proxy, client, settings);
             Exchange refused = startGetOnOneSlot(proxy, second, settings);
 
-            assertEquals(State.DONE, refused.state());
+            assertEquals(ExchangeState.DONE, refused.state());
             assertEquals(List.of(503), second.errors);
             assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), second.errorMessages);
             assertTrue(second.retryAfter);
@@ -464,10 +451,10 @@ class ExchangeTest {
         RecordingClient third = new RecordingClient();
         try {
             startGetOnOneSlot(proxy, client, settings);
-            assertEquals(State.QUEUED, startGetOnOneSlot(proxy, second, settings).state());
+            assertEquals(ExchangeState.QUEUED, startGetOnOneSlot(proxy, second, settings).state());
             Exchange refused = startGetOnOneSlot(proxy, third, settings);
 
-            assertEquals(State.DONE, refused.state());
+            assertEquals(ExchangeState.DONE, refused.state());
             assertEquals(List.of(UpstreamFailure.QUEUE_FULL.message()), third.errorMessages);
             assertTrue(third.retryAfter);
             assertEquals(1, proxy.firstPool().queue().refusedFull());
@@ -486,24 +473,24 @@ class ExchangeTest {
 
         Exchange refused = startGetOnOneSlot(proxy, client, settings);
 
-        assertEquals(State.DONE, refused.state());
+        assertEquals(ExchangeState.DONE, refused.state());
         assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), client.errorMessages);
         assertEquals(0, proxy.firstPool().queue().queued(), "no slot comes to a pool that only drains");
     }
 
     @ParameterizedTest
-    @EnumSource(State.class)
-    void onlyTheDocumentedTransitionsAreAllowed(State from) {
-        Map<State, Set<State>> allowed = Map.of(
-                State.SELECTING, EnumSet.of(State.CONNECTING, State.SENDING, State.SELECTING, State.QUEUED, State.DONE),
-                State.QUEUED, EnumSet.of(State.SELECTING, State.DONE),
-                State.CONNECTING, EnumSet.of(State.SENDING, State.SELECTING, State.DONE),
-                State.SENDING, EnumSet.of(State.AWAITING_HEAD, State.STREAMING, State.SELECTING, State.DONE),
-                State.AWAITING_HEAD, EnumSet.of(State.STREAMING, State.TUNNELING, State.SELECTING, State.DONE),
-                State.STREAMING, EnumSet.of(State.DONE),
-                State.TUNNELING, EnumSet.of(State.DONE),
-                State.DONE, EnumSet.noneOf(State.class));
-        for (State to : State.values()) {
+    @EnumSource(ExchangeState.class)
+    void onlyTheDocumentedTransitionsAreAllowed(ExchangeState from) {
+        Map<ExchangeState, Set<ExchangeState>> allowed = Map.of(
+                ExchangeState.SELECTING, EnumSet.of(ExchangeState.CONNECTING, ExchangeState.SENDING, ExchangeState.SELECTING, ExchangeState.QUEUED, ExchangeState.DONE),
+                ExchangeState.QUEUED, EnumSet.of(ExchangeState.SELECTING, ExchangeState.DONE),
+                ExchangeState.CONNECTING, EnumSet.of(ExchangeState.SENDING, ExchangeState.SELECTING, ExchangeState.DONE),
+                ExchangeState.SENDING, EnumSet.of(ExchangeState.AWAITING_HEAD, ExchangeState.STREAMING, ExchangeState.SELECTING, ExchangeState.DONE),
+                ExchangeState.AWAITING_HEAD, EnumSet.of(ExchangeState.STREAMING, ExchangeState.TUNNELING, ExchangeState.SELECTING, ExchangeState.DONE),
+                ExchangeState.STREAMING, EnumSet.of(ExchangeState.DONE),
+                ExchangeState.TUNNELING, EnumSet.of(ExchangeState.DONE),
+                ExchangeState.DONE, EnumSet.noneOf(ExchangeState.class));
+        for (ExchangeState to : ExchangeState.values()) {
             assertEquals(allowed.get(from).contains(to), from.canGoTo(to), from + " -> " + to);
         }
     }
@@ -529,7 +516,7 @@ class ExchangeTest {
         respond(b1, "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade|"
                 + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=||first-frame");
 
-        assertEquals(State.TUNNELING, ex.state());
+        assertEquals(ExchangeState.TUNNELING, ex.state());
         assertEquals(101, client.status());
         assertEquals("websocket", client.heads.get(0).headers().get("Upgrade"));
         assertEquals("first-frame", client.body.toString(), "bytes after the 101 are relayed after it");
@@ -541,7 +528,7 @@ class ExchangeTest {
         assertEquals("from-client", sent(b1));
 
         b1.close();
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertTrue(client.aborted, "the client connection closes with the tunnel");
         assertEquals(List.of(Outcome.SUCCESS), outcomes);
         assertEquals(0, backendState("b1").inFlight());
@@ -558,12 +545,12 @@ class ExchangeTest {
         EmbeddedChannel b1 = pool.last();
         sent(b1);
         respond(b1, "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
-        assertEquals(State.TUNNELING, ex.state());
+        assertEquals(ExchangeState.TUNNELING, ex.state());
 
         // The backend's FIN: the client's direction ends, the client's own goes on.
         ex.onTunnelInputShutdown(true);
         assertTrue(client.tunnelOutputShut, "the client is sent a FIN");
-        assertEquals(State.TUNNELING, ex.state());
+        assertEquals(ExchangeState.TUNNELING, ex.state());
         ex.onTunnelData(false, Unpooled.copiedBuffer("still sending", StandardCharsets.ISO_8859_1));
         ex.flushToBackend();
         assertEquals("still sending", sent(b1));
@@ -571,7 +558,7 @@ class ExchangeTest {
 
         // Then the client's: the tunnel is over (an embedded channel has no half-close: it closes).
         ex.onTunnelInputShutdown(false);
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertFalse(b1.isOpen());
         assertTrue(client.aborted, "the client connection closes");
         assertEquals(List.of(Outcome.SUCCESS), outcomes);
@@ -587,7 +574,7 @@ class ExchangeTest {
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
         ex.flushToBackend();
         respond(pool.last(), "HTTP/1.1 426 Upgrade Required|Content-Length: 2||no");
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertEquals(426, client.status());
         assertEquals("no", client.body.toString());
         assertEquals(1, client.upgradesRefused);
@@ -605,7 +592,7 @@ class ExchangeTest {
         assertFalse(sent(b1).toLowerCase().contains("upgrade"), "Upgrade is hop-by-hop and not relayed");
 
         respond(b1, "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertEquals(List.of(502), client.errors, "a switch that was not asked for");
         assertEquals(0, client.upgradesRefused);
         assertTrue(client.heads.isEmpty(), "nothing went through the tunnel side");
@@ -615,7 +602,7 @@ class ExchangeTest {
     void aSwitchNobodyAskedForIsAMalformedAnswer() {
         Exchange ex = startGet(settings(30 * SECOND, 0, 0));
         respond(pool.last(), "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
-        assertEquals(State.DONE, ex.state());
+        assertEquals(ExchangeState.DONE, ex.state());
         assertEquals(List.of(502), client.errors);
         assertEquals(List.of(Outcome.MALFORMED), outcomes);
     }
