@@ -101,7 +101,7 @@ final class Exchange implements UpstreamTry.Listener {
     private boolean eventStream;
     /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
     private DecisionTrace trace;
-    // What the access log and the request meters are told when the exchange ends (record).
+    // What the access log and the request meters are told when the exchange ends (finish, RequestFacts.report).
     private RequestFacts facts = RequestFacts.UNKNOWN;
     /** The status the client got (499 when it left first). */
     private int clientStatus = 499;
