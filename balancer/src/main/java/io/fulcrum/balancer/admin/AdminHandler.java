@@ -4,11 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.BackendSnapshot;
-import io.fulcrum.balancer.routing.DecisionTrace;
-import io.fulcrum.balancer.routing.RequestInfo;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.BackendSnapshot;
+import io.fulcrum.balancer.balancing.DecisionTrace;
+import io.fulcrum.balancer.balancing.RequestInfo;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;

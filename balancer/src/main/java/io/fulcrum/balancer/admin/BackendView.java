@@ -1,7 +1,7 @@
 package io.fulcrum.balancer.admin;
 
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendState;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendState;
 import java.time.Instant;
 
 /**

@@ -1,6 +1,6 @@
 package io.fulcrum.balancer.health;
 
-import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.balancing.Backend;
 import java.util.concurrent.CompletableFuture;
 
 /**

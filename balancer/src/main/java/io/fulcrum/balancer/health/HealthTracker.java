@@ -2,7 +2,7 @@ package io.fulcrum.balancer.health;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.balancing.Backend;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufInputStream;

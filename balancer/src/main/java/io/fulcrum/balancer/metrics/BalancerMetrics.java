@@ -2,11 +2,11 @@ package io.fulcrum.balancer.metrics;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.BackendSnapshot;
-import io.fulcrum.balancer.routing.BackendState;
-import io.fulcrum.balancer.routing.RoutingCounters;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.BackendSnapshot;
+import io.fulcrum.balancer.balancing.BackendState;
+import io.fulcrum.balancer.balancing.RoutingCounters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

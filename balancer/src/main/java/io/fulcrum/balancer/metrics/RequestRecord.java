@@ -1,6 +1,6 @@
 package io.fulcrum.balancer.metrics;
 
-import io.fulcrum.balancer.routing.DecisionTrace;
+import io.fulcrum.balancer.balancing.DecisionTrace;
 import java.util.List;
 
 /**

@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.metrics.RequestRecord;
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.DecisionTrace;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.DecisionTrace;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.balancing.NanoClock;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.balancing.NanoClock;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 

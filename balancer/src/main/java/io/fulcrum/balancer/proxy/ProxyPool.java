@@ -2,10 +2,10 @@ package io.fulcrum.balancer.proxy;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.BackendSnapshot;
-import io.fulcrum.balancer.routing.OutcomeListener;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.BackendSnapshot;
+import io.fulcrum.balancer.balancing.OutcomeListener;
 
 /**
  * One named pool as the request path sees it: its backends (the registry and its snapshots), the

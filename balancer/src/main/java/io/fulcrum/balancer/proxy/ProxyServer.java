@@ -4,9 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ListenConfig;
-import io.fulcrum.balancer.pool.ConnectionPool;
+import io.fulcrum.balancer.connections.ConnectionPool;
 import io.fulcrum.config.Durations;
-import io.fulcrum.balancer.pool.PerLoopConnectionPool;
+import io.fulcrum.balancer.connections.PerLoopConnectionPool;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.netty.bootstrap.Bootstrap;

@@ -1,6 +1,6 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.balancing.Backend;
 import java.util.List;
 import java.util.concurrent.Executor;
 

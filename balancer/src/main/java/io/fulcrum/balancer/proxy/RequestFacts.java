@@ -2,7 +2,7 @@ package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.metrics.RequestRecord;
-import io.fulcrum.balancer.routing.DecisionTrace;
+import io.fulcrum.balancer.balancing.DecisionTrace;
 import java.util.List;
 
 /**

@@ -2,7 +2,7 @@ package io.fulcrum.balancer.tls;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.balancing.NanoClock;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.nio.channels.ClosedChannelException;

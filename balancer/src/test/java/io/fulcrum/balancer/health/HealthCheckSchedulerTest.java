@@ -13,9 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.HealthConfig;
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.NanoClock;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -158,7 +158,7 @@ class HealthCheckSchedulerTest {
                 && !registry.current().byId("b1").state().healthy());
         // The routing snapshot now avoids b1.
         for (int i = 0; i < 50; i++) {
-            assertEquals("b2", registry.current().loadBalancer().select(io.fulcrum.balancer.routing.RequestInfo.DEFAULT).id());
+            assertEquals("b2", registry.current().loadBalancer().select(io.fulcrum.balancer.balancing.RequestInfo.DEFAULT).id());
         }
     }
 }

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.routing.Backend;
+import io.fulcrum.balancer.balancing.Backend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

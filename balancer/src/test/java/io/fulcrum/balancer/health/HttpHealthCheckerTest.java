@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.NanoClock;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.NanoClock;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.OutlierConfig;
-import io.fulcrum.balancer.routing.Backend;
-import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.Outcome;
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.Outcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;

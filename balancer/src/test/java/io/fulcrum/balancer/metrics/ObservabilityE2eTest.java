@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.routing.BackendRegistry;
+import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.BalancerYaml.Backend;
 import io.fulcrum.testing.RawHttpClient;

@@ -1,7 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
 import io.fulcrum.balancer.metrics.RequestRecord;
-import io.fulcrum.balancer.routing.TestTraces;
+import io.fulcrum.balancer.balancing.TestTraces;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

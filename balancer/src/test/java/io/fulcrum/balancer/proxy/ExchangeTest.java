@@ -10,9 +10,9 @@ import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
-import io.fulcrum.balancer.routing.BackendRegistry;
-import io.fulcrum.balancer.routing.NanoClock;
-import io.fulcrum.balancer.routing.Outcome;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.NanoClock;
+import io.fulcrum.balancer.balancing.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
@@ -495,7 +495,7 @@ class ExchangeTest {
         }
     }
 
-    private io.fulcrum.balancer.routing.BackendState backendState(String id) {
+    private io.fulcrum.balancer.balancing.BackendState backendState(String id) {
         return registry.current().byId(id).state();
     }
 

@@ -1,0 +1,150 @@
+package io.fulcrum.balancer.balancing;
+
+import static io.fulcrum.balancer.balancing.RoutingFixtures.NO_SLOW_START;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.routing;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.config.RoutingConfig.Policy;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.Test;
+
+/** What the region-aware balancer records of a selection, and what it counts. */
+class DecisionTraceTest {
+    private final FakeClock clock = new FakeClock();
+    // max-in-flight 10, saturation 0.8: busy at 8 in flight.
+    private final Backend us1 = backend("us-1", "us-east", 1, 10, clock);
+    private final Backend eu1 = backend("eu-1", "eu-west", 1, 10, clock);
+    private final List<Backend> all = List.of(us1, eu1);
+
+    private LoadBalancer build() {
+        return LoadBalancerFactory.create("us-east", routing(Policy.LEAST_BUSY, 0.8, List.of(), NO_SLOW_START), all,
+                null, clock, new SplittableRandom(3));
+    }
+
+    private static long count(LoadBalancer lb, RoutingCounters.Kind kind, String from, String to) {
+        LongAdder a = lb.counters().all().get(new RoutingCounters.Key(kind, from, to));
+        return a == null ? -1 : a.sum();
+    }
+
+    @Test
+    void aLocalChoiceSaysWhereTheRegionCameFrom() {
+        LoadBalancer lb = build();
+        DecisionTrace trace = DecisionTrace.compactTrace();
+        assertEquals(us1, lb.select(RequestInfo.DEFAULT, trace));
+        assertEquals(DecisionTrace.Pass.LOCAL, trace.pass());
+        assertEquals("region=us-east(default) pass=local to=us-east backend=us-1", trace.compact());
+        assertTrue(trace.candidates().isEmpty(), "compact traces list no candidates");
+
+        DecisionTrace header = DecisionTrace.compactTrace();
+        assertEquals(eu1, lb.select(new RequestInfo("eu-west", List.of()), header));
+        assertEquals("region=eu-west(header) pass=local to=eu-west backend=eu-1", header.compact());
+        assertEquals(0, count(lb, RoutingCounters.Kind.SPILLOVER, "us-east", "eu-west"));
+    }
+
+    @Test
+    void spillOverAndPanicAreRecordedAndCountedByRegion() {
+        LoadBalancer lb = build();
+        occupy(us1, 8);
+        DecisionTrace spill = DecisionTrace.fullTrace();
+        assertEquals(eu1, lb.select(RequestInfo.DEFAULT, spill));
+        assertEquals(DecisionTrace.Pass.SPILLOVER, spill.pass());
+        assertEquals(1, count(lb, RoutingCounters.Kind.SPILLOVER, "us-east", "eu-west"));
+        assertEquals(2, spill.candidates().size());
+        DecisionTrace.Candidate first = spill.candidates().get(0);
+        assertEquals("us-1", first.id(), "the client's region first");
+        assertEquals(8, first.inFlight());
+        assertEquals("routable", first.state());
+        assertTrue(spill.detailed().contains("us-1[us-east routable inflight=8/10"), spill.detailed());
+
+        us1.state().setHealthy(false);
+        eu1.state().setHealthy(false);
+        LoadBalancer panicking = LoadBalancerFactory.create("us-east",
+                routing(Policy.LEAST_BUSY, 0.8, List.of(), NO_SLOW_START), all, lb, clock, new SplittableRandom(3));
+        DecisionTrace panic = DecisionTrace.compactTrace();
+        Backend chosen = panicking.select(RequestInfo.DEFAULT, panic);
+        assertEquals(DecisionTrace.Pass.PANIC, panic.pass());
+        assertEquals(1, count(panicking, RoutingCounters.Kind.PANIC, "us-east", chosen.region()));
+        assertEquals(1, panicking.panicSelections());
+        assertEquals(1, count(panicking, RoutingCounters.Kind.SPILLOVER, "us-east", "eu-west"),
+                "counts carry over a snapshot swap");
+    }
+
+    @Test
+    void aHoldDownInTheClientsRegionIsShown() {
+        LoadBalancer lb = build();
+        us1.state().holdDown(clock.nanoTime(), 1_000_000_000L, 1_000_000_000L);
+        DecisionTrace trace = DecisionTrace.compactTrace();
+        assertEquals(eu1, lb.select(RequestInfo.DEFAULT, trace));
+        assertEquals("region=us-east(default) pass=spillover to=eu-west backend=eu-1 held-down=1", trace.compact());
+    }
+
+    @Test
+    void anExplainedSelectionCountsNothing() {
+        LoadBalancer lb = build();
+        occupy(us1, 8);
+        DecisionTrace explain = DecisionTrace.explainTrace();
+        assertEquals(eu1, lb.select(RequestInfo.DEFAULT, explain));
+        assertEquals(DecisionTrace.Pass.SPILLOVER, explain.pass());
+        assertEquals(0, count(lb, RoutingCounters.Kind.SPILLOVER, "us-east", "eu-west"));
+    }
+
+    @Test
+    void whenNothingCanTakeTheRequestThePassIsNone() {
+        LoadBalancer lb = build();
+        occupy(us1, 10);
+        occupy(eu1, 10);
+        DecisionTrace trace = DecisionTrace.compactTrace();
+        assertNull(lb.select(RequestInfo.DEFAULT, trace));
+        assertEquals("region=us-east(default) pass=none", trace.compact());
+    }
+
+    @Test
+    void aRetryShowsHowManyBackendsItAvoids() {
+        LoadBalancer lb = build();
+        DecisionTrace trace = DecisionTrace.compactTrace();
+        assertEquals(eu1, lb.select(new RequestInfo(null, List.of(us1)), trace));
+        assertEquals("region=us-east(default) pass=spillover to=eu-west backend=eu-1 avoided=1", trace.compact());
+    }
+
+    @Test
+    void aRequestServedFromTheQueueShowsItsWait() {
+        LoadBalancer lb = build();
+        DecisionTrace trace = DecisionTrace.compactTrace();
+        lb.select(RequestInfo.DEFAULT, trace);
+        trace.queued(12_700_000, null);
+        assertEquals("region=us-east(default) pass=local to=us-east backend=us-1 queued=12ms", trace.compact());
+        assertTrue(trace.detailed().startsWith(trace.compact()), trace.detailed());
+    }
+
+    @Test
+    void aQueueThatLetARequestGoSaysWhy() {
+        LoadBalancer lb = build();
+        occupy(us1, 10);
+        occupy(eu1, 10);
+        DecisionTrace timedOut = DecisionTrace.compactTrace();
+        lb.select(RequestInfo.DEFAULT, timedOut);
+        timedOut.queued(1_000_000_000, "timeout");
+        assertEquals("region=us-east(default) pass=none queued=1000ms queue=timeout", timedOut.compact());
+
+        DecisionTrace full = DecisionTrace.compactTrace();
+        lb.select(RequestInfo.DEFAULT, full);
+        full.queueFull();
+        assertEquals("region=us-east(default) pass=none queue=full", full.compact());
+        assertEquals(-1, full.queuedMillis());
+
+        DecisionTrace behind = DecisionTrace.compactTrace();
+        behind.queuedBehind(new RequestInfo("eu-west", List.of()), "us-east");
+        behind.queued(3_000_000, "timeout");
+        assertEquals("region=eu-west(header) pass=none queued=3ms queue=timeout", behind.compact());
+        DecisionTrace local = DecisionTrace.compactTrace();
+        local.queuedBehind(RequestInfo.DEFAULT, "us-east");
+        local.queued(0, null);
+        assertEquals("region=us-east(default) pass=none queued=0ms", local.compact());
+    }
+}

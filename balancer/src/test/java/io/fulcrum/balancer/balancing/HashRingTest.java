@@ -1,0 +1,138 @@
+package io.fulcrum.balancer.balancing;
+
+import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The ring of hash affinity: how keys spread and how few move; the load bound. */
+class HashRingTest {
+    private static final int KEYS = 100_000;
+    private final FakeClock clock = new FakeClock();
+
+    private List<Backend> backends(int n) {
+        List<Backend> list = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            list.add(backend("b" + i, 1, clock));
+        }
+        return list;
+    }
+
+    private static long key(int i) {
+        return Affinity.hash("user-" + i);
+    }
+
+    @Test
+    void removingOneOfTenBackendsMovesAboutATenthOfTheKeysAndOnlyItsOwn() {
+        List<Backend> all = backends(10);
+        HashRing before = new HashRing(all, 1.25);
+        List<Backend> nine = new ArrayList<>(all);
+        Backend removed = nine.remove(4);
+        HashRing after = new HashRing(nine, 1.25);
+
+        int moved = 0;
+        int movedByModulo = 0;
+        for (int i = 0; i < KEYS; i++) {
+            long k = key(i);
+            Backend was = before.owner(k);
+            Backend is = after.owner(k);
+            if (was != is) {
+                moved++;
+                assertSame(removed, was, "only the removed backend's keys move");
+            } else {
+                assertNotEquals(removed, is);
+            }
+            if (Math.floorMod(k, 10) != Math.floorMod(k, 9)) {
+                movedByModulo++;
+            }
+        }
+        double fraction = (double) moved / KEYS;
+        double moduloFraction = (double) movedByModulo / KEYS;
+        assertTrue(fraction > 0.06 && fraction < 0.14, "moved " + fraction + ", expected about 1/10");
+        assertTrue(moduloFraction > 0.85, "modulo hashing moves " + moduloFraction);
+        assertTrue(fraction < moduloFraction / 5, fraction + " vs modulo " + moduloFraction);
+    }
+
+    @Test
+    void keysSpreadInProportionToWeight() {
+        List<Backend> list = List.of(backend("a", 1, clock), backend("b", 1, clock), backend("c", 2, clock),
+                backend("d", 4, clock));
+        HashRing ring = new HashRing(list, 1.25);
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < KEYS; i++) {
+            counts.merge(ring.owner(key(i)).id(), 1, Integer::sum);
+        }
+        Map<String, Double> expected = Map.of("a", 1 / 8.0, "b", 1 / 8.0, "c", 2 / 8.0, "d", 4 / 8.0);
+        expected.forEach((id, share) -> {
+            double got = counts.get(id) / (double) KEYS;
+            assertEquals(share, got, share * 0.2, id + " got " + got + " of the keys: " + counts);
+        });
+    }
+
+    @Test
+    void aKeyWalksOnPastABackendAtItsLoadBound() {
+        List<Backend> list = backends(4);
+        HashRing ring = new HashRing(list, 1.25);
+        long k = key(7);
+        Backend owner = ring.owner(k);
+        assertSame(owner, ring.pick(k, Admission.CAPACITY, List.of(), 0), "an idle pool: the owner");
+
+        // 8 in flight on the owner: bound = ceil(1.25 × 9 / 4) = 3.
+        occupy(owner, 8);
+        Backend diverted = ring.pick(k, Admission.CAPACITY, List.of(), 0);
+        assertNotNull(diverted);
+        assertNotEquals(owner, diverted);
+        assertSame(diverted, ring.pick(k, Admission.CAPACITY, List.of(), 0), "diverted along the ring, always the same way");
+
+        // The others busy too: 8 each, bound = ceil(1.25 × 33 / 4) = 11, so the owner is back.
+        for (Backend b : list) {
+            if (b != owner) {
+                occupy(b, 8);
+            }
+        }
+        assertSame(owner, ring.pick(k, Admission.CAPACITY, List.of(), 0));
+    }
+
+    @Test
+    void noBackendTakesMoreThanTheFactorTimesTheAverageUnderOneHotKey() {
+        List<Backend> list = backends(4);
+        HashRing ring = new HashRing(list, 1.25);
+        long hot = key(1);
+        for (int i = 0; i < 200; i++) {
+            Backend b = ring.pick(hot, Admission.CAPACITY, List.of(), 0);
+            assertTrue(b.tryAcquire());
+            int total = list.stream().mapToInt(x -> x.state().inFlight()).sum();
+            for (Backend x : list) {
+                assertTrue(x.state().inFlight() <= Math.ceil(1.25 * total / 4),
+                        x + " holds " + x.state().inFlight() + " of " + total);
+            }
+        }
+    }
+
+    @Test
+    void anExcludedOrUnroutableOwnerIsPassedOver() {
+        List<Backend> list = backends(3);
+        HashRing ring = new HashRing(list, 1.25);
+        long k = key(3);
+        Backend owner = ring.owner(k);
+        Backend next = ring.pick(k, Admission.CAPACITY_AVOIDING, List.of(owner), 0);
+        assertNotEquals(owner, next);
+        owner.state().setDraining(true);
+        assertSame(next, ring.pick(k, Admission.CAPACITY, List.of(), 0));
+    }
+
+    @Test
+    void anEmptyRingPicksNothing() {
+        HashRing ring = new HashRing(List.of(), 1.25);
+        assertEquals(null, ring.pick(1, Admission.CAPACITY, List.of(), 0));
+    }
+}

@@ -1,0 +1,247 @@
+package io.fulcrum.balancer.balancing;
+
+import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.tally;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class LeastBusyLoadBalancerTest {
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final FakeClock clock = new FakeClock();
+    private final Backend a = backend("a", 1, clock);
+    private final Backend b = backend("b", 1, clock);
+    private final Backend c = backend("c", 1, clock);
+
+    @Test
+    void avoidsABackendWithManyRequestsInFlight() {
+        List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
+        occupy(a, 40);
+        occupy(b, 1);
+        occupy(c, 1);
+
+        LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
+        Map<String, Integer> counts = tally(3000, () -> lb.select(RequestInfo.DEFAULT));
+
+        assertEquals(0, counts.getOrDefault("a", 0), "a loses every comparison: " + counts);
+        assertTrue(counts.get("b") > 1000 && counts.get("c") > 1000, "b and c share the rest: " + counts);
+    }
+
+    @Test
+    void avoidsASlowBackendUnderLoad() {
+        LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
+        LoadSimulation sim = new LoadSimulation(clock, lb)
+                .serviceTime("a", 10, TimeUnit.MILLISECONDS)
+                .serviceTime("b", 1, TimeUnit.MILLISECONDS)
+                .serviceTime("c", 1, TimeUnit.MILLISECONDS);
+
+        // One request every 50 µs against 1 ms backends: about 20 in flight, like a busy proxy.
+        sim.run(6000, 50);
+
+        assertEquals(0, sim.rejected());
+        double slowShare = sim.picks("a") / 6000.0;
+        assertTrue(slowShare < 1 / 6.0, "the 10x slower backend got " + slowShare + " (equal share: 1/3)");
+    }
+
+    @Test
+    void avoidsABackendThatReportsHighLoad() {
+        List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
+        a.state().setReportedLoad(0.95, clock.nanoTime() + TimeUnit.HOURS.toNanos(1));
+        LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
+        LoadSimulation sim = new LoadSimulation(clock, lb);
+
+        sim.run(6000, 100);
+
+        double loadedShare = sim.picks("a") / 6000.0;
+        assertTrue(loadedShare < 1 / 6.0, "the loaded backend got " + loadedShare + " (equal share: 1/3)");
+    }
+
+    @Test
+    void inFlightSettlesInProportionToWeight() {
+        Backend heavy = backend("heavy", 3, clock);
+        LoadBalancer lb = leastBusy(List.of(a, heavy), 0);
+        LoadSimulation sim = new LoadSimulation(clock, lb);
+
+        sim.run(8000, 50);
+
+        double heavyShare = sim.picks("heavy") / 8000.0;
+        assertTrue(heavyShare > 0.6 && heavyShare < 0.9, "weight 3 of 4 got " + heavyShare);
+    }
+
+    @Test
+    void slowStartRampsARecoveredBackendUp() {
+        long window = TimeUnit.SECONDS.toNanos(10);
+        LoadBalancer lb = leastBusy(List.of(a, b), window);
+        List.of(a, b).forEach(x -> answered(x, MS));
+        b.state().markRecovered(clock.nanoTime());
+
+        // 2000 requests at 1 per 50 µs take 0.1 s: b stays near the start of its ramp.
+        int early = new LoadSimulation(clock, lb).run(2000, 50).picks("b");
+        clock.advance(10, TimeUnit.SECONDS);
+        int ramped = new LoadSimulation(clock, lb).run(2000, 50).picks("b");
+
+        assertTrue(early < 700, "ramping backend got " + early + " of 2000");
+        assertTrue(ramped > 800 && ramped < 1200, "ramped backend got " + ramped + " of 2000");
+    }
+
+    @Test
+    void aRestartedBackendWithColdAnswersStillGetsItsRampedShare() {
+        long window = TimeUnit.SECONDS.toNanos(10);
+        LoadBalancer lb = leastBusy(List.of(a, b), window);
+        answered(a, 2 * MS);
+        b.state().markRecovered(clock.nanoTime());
+        // The restarted process is cold: its answers take 20 times as long as the warm peer's.
+        LoadSimulation first = new LoadSimulation(clock, lb)
+                .serviceTime("a", 2, TimeUnit.MILLISECONDS)
+                .serviceTime("b", 40, TimeUnit.MILLISECONDS);
+        LoadSimulation second = new LoadSimulation(clock, lb)
+                .serviceTime("a", 2, TimeUnit.MILLISECONDS)
+                .serviceTime("b", 40, TimeUnit.MILLISECONDS);
+
+        // About 60 requests a second, mostly one at a time, as a person on the page and a script
+        // make: 300 in each half of the ramp.
+        int early = first.run(300, 16_667).picks("b");
+        int late = second.run(300, 16_667).picks("b");
+
+        // The ramp's share against an idle peer is f / (1 + f): about 22 % over the first half,
+        // about 41 % over the second.
+        assertTrue(early > 30, "first half of the ramp: " + early + " of 300");
+        assertTrue(late > 90, "second half of the ramp: " + late + " of 300");
+        assertTrue(late > early, early + " then " + late);
+    }
+
+    @Test
+    void aBackendThatNeverAnsweredGetsOneRequestThenWaits() {
+        List.of(a, b).forEach(x -> answered(x, 5 * MS));
+        occupy(a, 3);
+        occupy(b, 3);
+        LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
+
+        assertEquals(1, tally(200, () -> pickAndHold(lb)).getOrDefault("c", 0),
+                "new backend c is tried once, then avoided until it answers");
+    }
+
+    @Test
+    void neverReturnsAFullBackend() {
+        Backend small = backend("small", "us-east", 1, 2, clock);
+        LoadBalancer lb = leastBusy(List.of(small, a), 0);
+        occupy(small, 2);
+        occupy(a, 500);
+
+        assertEquals(Map.of("a", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)));
+        occupy(a, 500);
+        assertNull(lb.select(RequestInfo.DEFAULT));
+    }
+
+    @Test
+    void findsTheOnlyFreeBackendAmongMany() {
+        List<Backend> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            Backend x = backend("x" + i, "us-east", 1, 1, clock);
+            many.add(x);
+            if (i != 17) {
+                occupy(x, 1);
+            }
+        }
+        LoadBalancer lb = leastBusy(many, 0);
+
+        assertEquals(Map.of("x17", 50), tally(50, () -> lb.select(RequestInfo.DEFAULT)));
+    }
+
+    @Test
+    void excludedBackendIsAvoidedWhileAnotherExists() {
+        LoadBalancer lb = leastBusy(List.of(a, b), 0);
+        RequestInfo retry = new RequestInfo(null, List.of(a));
+
+        assertEquals(Map.of("b", 50), tally(50, () -> lb.select(retry)));
+        b.state().setDraining(true);
+        assertEquals("a", lb.select(retry).id());
+    }
+
+    @Test
+    void sameSeedSameChoices() {
+        List.of(a, b, c).forEach(x -> answered(x, MS));
+        LoadBalancer one = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(9), 0);
+        LoadBalancer two = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(9), 0);
+        LoadBalancer other = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(10), 0);
+
+        StringBuilder s1 = new StringBuilder();
+        StringBuilder s2 = new StringBuilder();
+        StringBuilder s3 = new StringBuilder();
+        for (int i = 0; i < 50; i++) {
+            s1.append(one.select(RequestInfo.DEFAULT).id());
+            s2.append(two.select(RequestInfo.DEFAULT).id());
+            s3.append(other.select(RequestInfo.DEFAULT).id());
+        }
+        assertEquals(s1.toString(), s2.toString());
+        assertNotEquals(s1.toString(), s3.toString());
+    }
+
+    @Test
+    void costGrowsWithInFlightLatencyAndLoadAndShrinksWithWeight() {
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a), clock, new SplittableRandom(1), 0);
+        Backend x = backend("x", 1, clock);
+        answered(x, MS);
+        long now = clock.nanoTime();
+        double base = lb.cost(x, now);
+
+        occupy(x, 1);
+        assertEquals(2 * base, lb.cost(x, now), 1e-6);
+        x.state().setReportedLoad(1, clock.nanoTime() + TimeUnit.HOURS.toNanos(1));
+        assertEquals(20 * base, lb.cost(x, now), 1e-3);
+
+        Backend heavy = backend("heavy", 4, clock);
+        answered(heavy, MS);
+        assertEquals(base / 4, lb.cost(heavy, now), 1e-6);
+    }
+
+    private Backend pickAndHold(LoadBalancer lb) {
+        Backend x = lb.select(RequestInfo.DEFAULT);
+        if (x != null) {
+            assertTrue(x.tryAcquire());
+        }
+        return x;
+    }
+
+    private void answered(Backend x, long latencyNanos) {
+        assertTrue(x.tryAcquire());
+        x.state().onRequestEnd(latencyNanos, Outcome.SUCCESS, clock.nanoTime());
+    }
+
+    private LoadBalancer leastBusy(List<Backend> backends, long slowStartNanos) {
+        return new LeastBusyLoadBalancer(backends, clock, new SplittableRandom(11), slowStartNanos);
+    }
+
+    @Test
+    void aBackendThatStopsAnsweringBecomesCostlyBeforeAnyTimeout() {
+        List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(5), 0);
+        long now = clock.nanoTime();
+        occupy(b, 1);
+        double busy = lb.cost(b, now);
+        assertEquals(2 * lb.cost(a, now), busy, 1e-6, "just busy: judged on its average");
+
+        // b finishes nothing for 50 ms while a and c keep answering.
+        clock.advance(50, TimeUnit.MILLISECONDS);
+        answered(a, 2 * MS);
+        answered(c, 2 * MS);
+        long later = clock.nanoTime();
+        assertTrue(lb.cost(b, later) > 10 * lb.cost(a, later), "stalled for 50 ms with a 2 ms average");
+        int toB = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (lb.pick(Admission.CAPACITY, List.of(), later) == b) {
+                toB++;
+            }
+        }
+        assertEquals(0, toB, "no new request goes to the stalled backend while others answer");
+    }
+}

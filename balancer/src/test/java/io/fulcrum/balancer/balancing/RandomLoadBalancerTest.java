@@ -1,0 +1,70 @@
+package io.fulcrum.balancer.balancing;
+
+import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.tally;
+import static io.fulcrum.balancer.balancing.WeightedRoundRobinLoadBalancerTest.assertShare;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class RandomLoadBalancerTest {
+    private final FakeClock clock = new FakeClock();
+
+    @Test
+    void drawsInProportionToWeight() {
+        List<Backend> backends = List.of(backend("a", 1, clock), backend("b", 2, clock), backend("c", 3, clock));
+        LoadBalancer lb = new RandomLoadBalancer(backends, clock, new SplittableRandom(42), 0);
+
+        Map<String, Integer> counts = tally(60_000, () -> lb.select(RequestInfo.DEFAULT));
+
+        assertShare(counts, "a", 60_000, 1 / 6.0);
+        assertShare(counts, "b", 60_000, 2 / 6.0);
+        assertShare(counts, "c", 60_000, 3 / 6.0);
+    }
+
+    @Test
+    void sameSeedSameSequence() {
+        List<Backend> backends = List.of(backend("a", 1, clock), backend("b", 1, clock), backend("c", 1, clock));
+        LoadBalancer one = new RandomLoadBalancer(backends, clock, new SplittableRandom(3), 0);
+        LoadBalancer two = new RandomLoadBalancer(backends, clock, new SplittableRandom(3), 0);
+
+        for (int i = 0; i < 100; i++) {
+            assertEquals(one.select(RequestInfo.DEFAULT), two.select(RequestInfo.DEFAULT));
+        }
+    }
+
+    @Test
+    void neverReturnsAFullBackendAndNullWhenAllAreFull() {
+        Backend a = backend("a", "us-east", 10, 1, clock);
+        Backend b = backend("b", "us-east", 1, 1, clock);
+        LoadBalancer lb = new RandomLoadBalancer(List.of(a, b), clock, new SplittableRandom(1), 0);
+        occupy(a, 1);
+
+        assertEquals(Map.of("b", 50), tally(50, () -> lb.select(RequestInfo.DEFAULT)));
+        occupy(b, 1);
+        assertNull(lb.select(RequestInfo.DEFAULT));
+    }
+
+    @Test
+    void slowStartLowersTheShareOfARecoveredBackend() {
+        Backend a = backend("a", 1, clock);
+        Backend b = backend("b", 1, clock);
+        LoadBalancer lb = new RandomLoadBalancer(List.of(a, b), clock, new SplittableRandom(5),
+                TimeUnit.SECONDS.toNanos(10));
+        b.state().markRecovered(clock.nanoTime());
+
+        int early = tally(10_000, () -> lb.select(RequestInfo.DEFAULT)).getOrDefault("b", 0);
+        clock.advance(10, TimeUnit.SECONDS);
+        int later = tally(10_000, () -> lb.select(RequestInfo.DEFAULT)).getOrDefault("b", 0);
+
+        assertTrue(early < 2000, "ramping backend drew " + early);
+        assertTrue(later > 4500 && later < 5500, "ramped backend drew " + later);
+    }
+}

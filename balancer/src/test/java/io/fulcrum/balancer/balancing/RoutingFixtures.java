@@ -1,0 +1,59 @@
+package io.fulcrum.balancer.balancing;
+
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.RoutingConfig;
+import io.fulcrum.balancer.config.RoutingConfig.Policy;
+import io.fulcrum.balancer.config.SpilloverConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** Small builders shared by the routing tests. */
+final class RoutingFixtures {
+    static final Duration NO_SLOW_START = Duration.ZERO;
+
+    private RoutingFixtures() {
+    }
+
+    static BackendConfig config(String id, String region, int weight, int maxInFlight) {
+        return new BackendConfig(id, "127.0.0.1", 9000 + Math.floorMod(id.hashCode(), 1000), region, weight,
+                maxInFlight);
+    }
+
+    static Backend backend(String id, String region, int weight, int maxInFlight, NanoClock clock) {
+        return new Backend(config(id, region, weight, maxInFlight), new BackendState(clock));
+    }
+
+    static Backend backend(String id, int weight, NanoClock clock) {
+        return backend(id, "us-east", weight, 1000, clock);
+    }
+
+    static RoutingConfig routing(Policy policy, double saturation, List<String> order, Duration slowStart) {
+        return new RoutingConfig(policy, "X-Client-Region", new SpilloverConfig(saturation, order), slowStart);
+    }
+
+    static RoutingConfig routing(Policy policy) {
+        return routing(policy, 0.8, List.of(), NO_SLOW_START);
+    }
+
+    /** Holds {@code count} in-flight slots on {@code b}. */
+    static void occupy(Backend b, int count) {
+        for (int i = 0; i < count; i++) {
+            if (!b.tryAcquire()) {
+                throw new IllegalStateException(b + " is full after " + i);
+            }
+        }
+    }
+
+    /** Counts selections by backend id; {@code "null"} counts empty results. */
+    static Map<String, Integer> tally(int times, Supplier<Backend> selection) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < times; i++) {
+            Backend b = selection.get();
+            counts.merge(b == null ? "null" : b.id(), 1, Integer::sum);
+        }
+        return counts;
+    }
+}

@@ -1,0 +1,48 @@
+package io.fulcrum.balancer.balancing.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Panic mode over real sockets: when no backend in any region is routable, requests still go to
+ * every backend that is not draining, and each such selection is counted.
+ */
+class PanicModeE2eTest {
+    private static final int REQUESTS = 200;
+
+    @Test
+    void noRoutableBackendAnywhereStillServesFromNonDrainingOnesAndCountsPanic() throws Exception {
+        try (ScriptedBackend us1 = ScriptedBackend.start("us1");
+                ScriptedBackend eu1 = ScriptedBackend.start("eu1");
+                ScriptedBackend drained = ScriptedBackend.start("drained");
+                Balancer balancer = BalancerYaml.routing("us-east", "policy: least-busy",
+                        List.of(Backend.of(us1, "us-east"), Backend.of(eu1, "eu-west"), Backend.of(drained, "us-east"))).start()) {
+            BackendRegistry registry = balancer.registry();
+            registry.current().byId("us1").state().setHealthy(false);
+            registry.current().byId("eu1").state().setHealthy(false);
+            registry.current().byId("drained").state().setDraining(true);
+            registry.refresh();
+            long panicBefore = registry.panicSelections();
+
+            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(4).requests(REQUESTS).run();
+
+            assertEquals(Map.of(200, REQUESTS), r.statuses(), () -> "errors: " + r.errors());
+            assertEquals(REQUESTS, r.servedBy("us1") + r.servedBy("eu1"), () -> "served by " + r.servedBy());
+            assertTrue(r.servedBy("us1") > 0 && r.servedBy("eu1") > 0,
+                    () -> "panic mode spreads over every region: " + r.servedBy());
+            assertEquals(0, drained.requests(), "a draining backend gets nothing, even in panic mode");
+            long panics = registry.panicSelections() - panicBefore;
+            assertTrue(panics >= REQUESTS, () -> "panic selections counted: " + panics);
+        }
+    }
+}
