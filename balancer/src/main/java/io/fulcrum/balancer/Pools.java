@@ -2,6 +2,8 @@ package io.fulcrum.balancer;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.PoolConfig;
@@ -14,8 +16,6 @@ import io.fulcrum.balancer.proxy.ProxySettings;
 import io.fulcrum.balancer.proxy.RetryBudget;
 import io.fulcrum.balancer.proxy.Transport;
 import io.fulcrum.balancer.route.Router;
-import io.fulcrum.balancer.balancing.BackendRegistry;
-import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.netty.channel.EventLoopGroup;
 import java.util.ArrayList;

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.admin.ReloadResult;
-import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.balancing.BackendState;
+import io.fulcrum.balancer.config.BalancerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

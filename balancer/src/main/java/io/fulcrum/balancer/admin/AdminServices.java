@@ -2,9 +2,9 @@ package io.fulcrum.balancer.admin;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.proxy.ProxyContext;
-import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 import java.util.concurrent.Executor;

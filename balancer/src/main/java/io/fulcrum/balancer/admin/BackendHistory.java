@@ -2,9 +2,9 @@ package io.fulcrum.balancer.admin;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;

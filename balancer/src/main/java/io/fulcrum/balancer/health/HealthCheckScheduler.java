@@ -2,10 +2,10 @@ package io.fulcrum.balancer.health;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.config.HealthConfig;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.BackendSnapshot;
+import io.fulcrum.balancer.config.HealthConfig;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;

@@ -2,7 +2,6 @@ package io.fulcrum.balancer.health;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.config.OutlierConfig;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.BackendSnapshot;
@@ -10,6 +9,7 @@ import io.fulcrum.balancer.balancing.BackendState;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.balancing.OutcomeListener;
+import io.fulcrum.balancer.config.OutlierConfig;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.config.AffinityConfig;
 import io.fulcrum.balancer.balancing.Affinity;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.RequestInfo;
+import io.fulcrum.balancer.config.AffinityConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;

@@ -1,7 +1,7 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.http1.Http1Codec;
 import io.fulcrum.balancer.connections.PerLoopConnectionPool;
+import io.fulcrum.balancer.http1.Http1Codec;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

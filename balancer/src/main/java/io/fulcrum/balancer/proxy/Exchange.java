@@ -1,14 +1,14 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.http1.Upgrades;
-import io.fulcrum.balancer.metrics.RequestRecord;
-import io.fulcrum.balancer.route.Route;
 import io.fulcrum.balancer.balancing.Affinity;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.DecisionTrace;
 import io.fulcrum.balancer.balancing.LoadBalancer;
 import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.balancing.RequestInfo;
+import io.fulcrum.balancer.http1.Upgrades;
+import io.fulcrum.balancer.metrics.RequestRecord;
+import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;

@@ -2,15 +2,16 @@ package io.fulcrum.balancer.proxy;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.balancer.config.PoolConfig;
-import io.fulcrum.balancer.metrics.RequestMetrics;
-import io.fulcrum.balancer.connections.ConnectionPool;
-import io.fulcrum.balancer.route.Route;
-import io.fulcrum.balancer.route.Router;
+import io.fulcrum.balancer.accesslog.AccessLog;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
-import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.fulcrum.balancer.balancing.OutcomeListener;
+import io.fulcrum.balancer.config.PoolConfig;
+import io.fulcrum.balancer.connections.ConnectionPool;
+import io.fulcrum.balancer.metrics.RequestMetrics;
+import io.fulcrum.balancer.route.Route;
+import io.fulcrum.balancer.route.Router;
+import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;

@@ -1,8 +1,9 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.accesslog.AccessLog;
+import io.fulcrum.balancer.balancing.DecisionTrace;
 import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.fulcrum.balancer.metrics.RequestRecord;
-import io.fulcrum.balancer.balancing.DecisionTrace;
 import java.util.List;
 
 /**

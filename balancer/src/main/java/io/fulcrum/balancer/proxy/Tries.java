@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.RequestInfo;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import java.util.ArrayList;
 import java.util.List;
 

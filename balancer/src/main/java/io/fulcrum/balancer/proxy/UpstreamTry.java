@@ -1,10 +1,10 @@
 package io.fulcrum.balancer.proxy;
 
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.http1.Http1Decoder;
 import io.fulcrum.balancer.http1.Http1Encoder;
 import io.fulcrum.balancer.metrics.RequestRecord;
-import io.fulcrum.balancer.balancing.Backend;
-import io.fulcrum.balancer.balancing.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;

@@ -3,13 +3,13 @@ package io.fulcrum.balancer.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
-import io.fulcrum.balancer.balancing.Backend;
-import io.fulcrum.balancer.balancing.BackendRegistry;
-import io.fulcrum.balancer.balancing.Outcome;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.config.AffinityConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.RoutingConfig.Policy;
+import io.fulcrum.balancer.config.RoutingConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.RoutingConfig.Policy;
+import io.fulcrum.balancer.config.RoutingConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;

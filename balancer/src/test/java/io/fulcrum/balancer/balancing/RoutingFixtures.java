@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.balancing;
 
 import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.RoutingConfig.Policy;
+import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
 import java.time.Duration;
 import java.util.HashMap;

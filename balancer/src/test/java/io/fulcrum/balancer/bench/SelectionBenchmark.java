@@ -1,14 +1,14 @@
 package io.fulcrum.balancer.bench;
 
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.RoutingConfig.Policy;
-import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.LoadBalancer;
 import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.balancing.RequestInfo;
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.RoutingConfig.Policy;
+import io.fulcrum.balancer.config.RoutingConfig;
+import io.fulcrum.balancer.config.SpilloverConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.fulcrum.balancer.health;
 
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendState;
 import io.fulcrum.balancer.balancing.NanoClock;
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.RoutingConfig;
+import io.fulcrum.balancer.config.SpilloverConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

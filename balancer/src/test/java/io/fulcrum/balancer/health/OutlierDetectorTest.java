@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.OutlierConfig;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.Outcome;
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.OutlierConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.Outcome;
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.RoutingConfig;
+import io.fulcrum.balancer.config.SpilloverConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.proxy;
 
-import io.fulcrum.balancer.http1.Http1Codec;
-import io.fulcrum.balancer.connections.ConnectionPool;
 import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.connections.ConnectionPool;
+import io.fulcrum.balancer.http1.Http1Codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

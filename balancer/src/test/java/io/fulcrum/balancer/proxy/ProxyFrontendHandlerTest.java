@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.SpilloverConfig;
+import io.fulcrum.balancer.accesslog.AccessLog;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.balancing.OutcomeListener;
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.RoutingConfig;
+import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.http1.Http1Codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

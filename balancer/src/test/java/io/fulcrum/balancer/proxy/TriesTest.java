@@ -2,9 +2,9 @@ package io.fulcrum.balancer.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.fulcrum.balancer.balancing.RequestInfo;
 import io.fulcrum.balancer.proxy.RetryPolicy.Decision;
 import io.fulcrum.balancer.proxy.RetryPolicy.Failure;
-import io.fulcrum.balancer.balancing.RequestInfo;
 import org.junit.jupiter.api.Test;
 
 /** The retry bookkeeping of one exchange: what spends attempts and budget, and what does not. */

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
 import java.time.Duration;

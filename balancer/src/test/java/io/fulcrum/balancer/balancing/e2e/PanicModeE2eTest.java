@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
-import io.fulcrum.balancer.balancing.BackendRegistry;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

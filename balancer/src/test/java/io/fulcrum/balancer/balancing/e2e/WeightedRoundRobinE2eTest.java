@@ -3,8 +3,8 @@ package io.fulcrum.balancer.balancing.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.BalancerYaml.Backend;
+import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
 import java.util.List;

@@ -1,7 +1,7 @@
-package io.fulcrum.balancer.proxy;
+package io.fulcrum.balancer.accesslog;
 
-import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.balancing.TestTraces;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,4 +1,4 @@
-package io.fulcrum.balancer.proxy;
+package io.fulcrum.balancer.accesslog;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.balancing.DecisionTrace;
 import io.fulcrum.balancer.balancing.TestTraces;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

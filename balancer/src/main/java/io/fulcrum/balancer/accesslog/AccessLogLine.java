@@ -1,8 +1,8 @@
-package io.fulcrum.balancer.proxy;
+package io.fulcrum.balancer.accesslog;
 
-import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.DecisionTrace;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 

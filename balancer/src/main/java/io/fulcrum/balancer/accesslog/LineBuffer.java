@@ -1,4 +1,4 @@
-package io.fulcrum.balancer.proxy;
+package io.fulcrum.balancer.accesslog;
 
 import java.io.IOException;
 import java.io.OutputStream;

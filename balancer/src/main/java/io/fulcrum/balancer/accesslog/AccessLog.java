@@ -1,4 +1,4 @@
-package io.fulcrum.balancer.proxy;
+package io.fulcrum.balancer.accesslog;
 
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.netty.util.concurrent.FastThreadLocal;
