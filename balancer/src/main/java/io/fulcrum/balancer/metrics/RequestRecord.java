@@ -17,7 +17,7 @@ import java.util.List;
  * @param method the request method
  * @param host the request's {@code Host}, or {@code null}
  * @param target the request target (path and query)
- * @param protocol {@code HTTP/1.0} or {@code HTTP/1.1}
+ * @param protocol {@code HTTP/1.0}, {@code HTTP/1.1} or {@code HTTP/2.0}
  * @param status the status the client got; 499 when the client left before any response
  * @param outcome {@code completed}, or {@code aborted} when the client left or the response broke
  * @param bytesIn request body bytes read from the client

@@ -134,7 +134,7 @@ final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameLi
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
-        intake = RequestIntake.of(proxy, tls, ctx.channel());
+        intake = RequestIntake.ofHttp2(proxy, tls, ctx.channel());
         HeadDeadline deadline = HeadDeadline.of(ctx);
         headerBlocks = deadline == null ? null : new HeaderBlockWatch(deadline);
         super.handlerAdded(ctx);

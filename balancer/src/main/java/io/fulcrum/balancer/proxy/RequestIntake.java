@@ -46,6 +46,12 @@ final class RequestIntake {
     private final InetAddress remoteAddress;
     /** The port the client connected to ({@code X-Forwarded-Port}), or -1 when unknown. */
     private final int port;
+    /**
+     * The protocol the access log names, or {@code null} for the request's own version: an HTTP/2
+     * stream reaches the intake as an HTTP/1.1 head, and is logged as {@code HTTP/2.0} as nginx and
+     * HAProxy log it.
+     */
+    private final String protocol;
 
     /**
      * @param tls the connection came in over TLS ({@code X-Forwarded-Proto: https})
@@ -53,20 +59,31 @@ final class RequestIntake {
      * @param remoteAddress the same address, or {@code null} when the channel has none
      * @param port the port the client connected to, or -1 when unknown
      */
-    RequestIntake(ProxyContext proxy, boolean tls, String hopAddress, InetAddress remoteAddress, int port) {
+    RequestIntake(ProxyContext proxy, boolean tls, String hopAddress, InetAddress remoteAddress, int port,
+            String protocol) {
         this.proxy = proxy;
         this.tls = tls;
         this.hopAddress = hopAddress;
         this.remoteAddress = remoteAddress;
         this.port = port;
+        this.protocol = protocol;
     }
 
-    /** The intake of a connection: its address is a trusted PROXY header's source, else the peer. */
+    /** The intake of an HTTP/1.x connection: its address is a trusted PROXY header's source, else the peer. */
     static RequestIntake of(ProxyContext proxy, boolean tls, Channel ch) {
+        return of(proxy, tls, ch, null);
+    }
+
+    /** The intake of an HTTP/2 connection, whose streams are logged as {@code HTTP/2.0}. */
+    static RequestIntake ofHttp2(ProxyContext proxy, boolean tls, Channel ch) {
+        return of(proxy, tls, ch, "HTTP/2.0");
+    }
+
+    private static RequestIntake of(ProxyContext proxy, boolean tls, Channel ch, String protocol) {
         InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ch);
         return new RequestIntake(proxy, tls, remote != null ? remote.getAddress().getHostAddress()
                 : String.valueOf(ch.remoteAddress()), remote != null ? remote.getAddress() : null,
-                ProxyProtocolHandler.connectionPort(ch));
+                ProxyProtocolHandler.connectionPort(ch), protocol);
     }
 
     boolean tls() {
@@ -154,7 +171,7 @@ final class RequestIntake {
         DebugAccess debug = settings.debug();
         return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
                 request.headers().get(HttpHeaderNames.HOST), request.headers().get(HttpHeaderNames.USER_AGENT),
-                request.protocolVersion().text(), traceId, spanId,
+                protocol != null ? protocol : request.protocolVersion().text(), traceId, spanId,
                 debug != null && debug.allows(request.headers().contains(debug.header()),
                         client == hopAddress ? remoteAddress : TrustedEdges.parse(client)));
     }

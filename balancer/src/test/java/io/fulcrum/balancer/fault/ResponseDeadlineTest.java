@@ -142,6 +142,7 @@ class ResponseDeadlineTest {
             ReferenceCountUtil.release(response);
         }
         JsonNode line = logLine();
+        assertEquals("HTTP/2.0", line.get("protocol").asText(), line.toString());
         JsonNode tries = line.get("tries");
         assertTrue(tries.size() >= 2 && tries.size() < 6, line.toString());
         assertAllTimedOut(tries, line);
