@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Live state of one backend: counters updated lock-free by the event loops, flags set by health
@@ -35,10 +34,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * by a reload) its recovery time is recorded, and {@link #slowStartFactor} ramps its effective
  * weight from {@link #MIN_SLOW_START_FACTOR} to 1 over the configured window.
  *
- * <p>Thread-safe. Reads are plain volatile or atomic reads. The hold-down (failures in a row,
- * whether held, until when) is one immutable value replaced by CAS, so a failure and a success on
- * two loops at once leave one of their two orders, never a mix; {@link #lastChange()}, written
- * after it for people to read, may show the loser of such a race. The two estimators (latency,
+ * <p>Thread-safe. Reads are plain volatile or atomic reads. The hold-down is a {@link ConnectHoldDown}
+ * (one value replaced by CAS); {@link #lastChange()}, written after it for people to read, may show
+ * the loser of a race between a failure and a success. The two estimators (latency,
  * error rate) are each updated with a CAS loop; each one's timestamp is written separately, so two
  * samples finishing at the same instant on different loops may decay by a slightly wrong interval.
  * That error is bounded by the time between the two samples and harmless for a load heuristic.
@@ -70,12 +68,7 @@ public final class BackendState {
     private volatile long latencyStampNanos;
     /** When the error-rate estimate was last sampled. */
     private volatile long errorStampNanos;
-    /**
-     * Connect failures in a row and the hold-down they caused, as one value changed by CAS: the
-     * event loops of every client connection fail and succeed at this backend at once, and a
-     * failure and a success must each see and leave the whole of it.
-     */
-    private final AtomicReference<HoldDown> holdDown = new AtomicReference<>(HoldDown.NONE);
+    private final ConnectHoldDown holdDown = new ConnectHoldDown();
     /** The reported load is ignored from this time on. */
     private volatile long reportedLoadUntilNanos;
     private volatile long recoveredAtNanos = NOT_RECOVERING;
@@ -86,7 +79,6 @@ public final class BackendState {
     private volatile double reportedLoad;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
-    private final AtomicLong holdDowns = new AtomicLong();
     /** The last change of the backend's routability flags, for people (status page, /backends). */
     private volatile StateChange lastChange = new StateChange("up", "configured", System.currentTimeMillis());
 
@@ -347,81 +339,39 @@ public final class BackendState {
         this.reportedLoad = load > 1 ? 1 : load > 0 ? load : 0;
     }
 
-    /**
-     * Connect failures in a row ({@code failures}, 0 in {@link #NONE}) and the hold-down they
-     * started: {@code held} until {@code untilNanos}. Immutable; replaced whole.
-     */
-    private record HoldDown(int failures, boolean held, long untilNanos) {
-        static final HoldDown NONE = new HoldDown(0, false, 0);
-
-        boolean heldAt(long nowNanos) {
-            return held && nowNanos - untilNanos < 0;
-        }
-    }
-
-    /**
-     * Whether a connect failure holds the backend down at {@code nowNanos}. Cheap enough for every
-     * selection: one volatile read.
-     */
+    /** Whether a connect failure holds the backend down at {@code nowNanos}: one volatile read. */
     public boolean heldDown(long nowNanos) {
-        return holdDown.get().heldAt(nowNanos);
+        return holdDown.heldAt(nowNanos);
     }
 
     /** The end of the current hold-down, meaningful while {@link #heldDown(long)}. */
     public long holdDownUntilNanos() {
-        return holdDown.get().untilNanos();
+        return holdDown.untilNanos();
     }
 
     /**
-     * Counts a connect failure and holds the backend down for {@code base} × 2^(failures in a row − 1),
-     * at most {@code max}; a hold-down in force is extended, never shortened. Returns the length
-     * chosen. Event loops; thread-safe and lock-free: of failures at the same moment, one starts
-     * the hold-down (and counts it) and each counts in the run of failures.
+     * Counts a connect failure and holds the backend down ({@link ConnectHoldDown}); returns the
+     * length chosen. Event loops; thread-safe and lock-free.
      */
     public long holdDown(long nowNanos, long baseNanos, long maxNanos) {
-        while (true) {
-            HoldDown current = holdDown.get();
-            int n = current.failures() + 1;
-            long length = Math.min(baseNanos, maxNanos);
-            for (int i = 1; i < n && length < maxNanos; i++) {
-                length = length > maxNanos / 2 ? maxNanos : length * 2;
-            }
-            long until = nowNanos + length;
-            boolean starts = !current.heldAt(nowNanos);
-            HoldDown next = new HoldDown(n, true,
-                    starts || until - current.untilNanos() > 0 ? until : current.untilNanos());
-            if (holdDown.compareAndSet(current, next)) {
-                if (starts) {
-                    holdDowns.incrementAndGet();
-                    changed("held-down", "connect failed (" + n + " in a row); held down " + length / 1_000_000 + "ms");
-                }
-                return length;
-            }
+        ConnectHoldDown.Failure f = holdDown.fail(nowNanos, baseNanos, maxNanos);
+        if (f.started()) {
+            changed("held-down", "connect failed (" + f.inARow() + " in a row); held down "
+                    + f.lengthNanos() / 1_000_000 + "ms");
         }
+        return f.lengthNanos();
     }
 
-    /**
-     * A connection succeeded (or health checks pass again): no hold-down, and the doubling starts
-     * over. One volatile read when there is nothing to clear, as on nearly every request.
-     */
+    /** A connection succeeded (or health checks pass again): no hold-down, and the doubling starts over. */
     public void clearHoldDown() {
-        while (true) {
-            HoldDown current = holdDown.get();
-            if (current == HoldDown.NONE) {
-                return;
-            }
-            if (holdDown.compareAndSet(current, HoldDown.NONE)) {
-                if (current.held() && "held-down".equals(lastChange.state())) {
-                    changed("up", "connected again after a hold-down");
-                }
-                return;
-            }
+        if (holdDown.clear() && "held-down".equals(lastChange.state())) {
+            changed("up", "connected again after a hold-down");
         }
     }
 
     /** Hold-downs started since this state was created (a failure while held down extends one). */
     public long holdDowns() {
-        return holdDowns.get();
+        return holdDown.started();
     }
 
     /** The last change of state, its reason and time. */
@@ -435,7 +385,7 @@ public final class BackendState {
 
     /** Connect failures in a row; reset by {@link #clearHoldDown()}. */
     public int connectFailures() {
-        return holdDown.get().failures();
+        return holdDown.failures();
     }
 
     /** Healthy, not ejected and not draining. */
