@@ -31,8 +31,8 @@ final class TrustedEdgesSection {
             return null;
         }
         List<Cidr> networks = networks(m, s, "networks", e.value());
-        boolean forwardedFor = m.read(s, BalancerSchema.TRUSTED_EDGES).bool("forwarded-for");
         Mapper.Values v = m.read(s, BalancerSchema.TRUSTED_EDGES);
+        boolean forwardedFor = v.bool("forwarded-for");
         String protocol = v.oneOf("proxy-protocol");
         TrustedEdgesConfig.ProxyProtocol proxyProtocol = Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
                 .filter(pp -> pp.yamlName().equals(protocol)).findFirst().orElseThrow();

@@ -53,7 +53,7 @@ import java.util.List;
 final class Exchange implements UpstreamTry.Listener {
     /** The response header of the full decision trace, for trusted clients that ask for it. */
     static final AsciiString DECISION_HEADER = AsciiString.cached("X-Fulcrum-Decision");
-    private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream");
+    private static final String EVENT_STREAM = "text/event-stream";
 
     private final ClientSide client;
     /**
@@ -590,8 +590,23 @@ final class Exchange implements UpstreamTry.Listener {
 
     /** The media type is {@code text/event-stream} (HTML Living Standard, "Server-sent events"). */
     private static boolean isEventStream(HttpResponse response) {
-        CharSequence type = HttpUtil.getMimeType(response);
-        return type != null && AsciiString.contentEqualsIgnoreCase(EVENT_STREAM, AsciiString.of(type).trim());
+        // Read in place: every response passes here, and nothing is copied for a type that is not one.
+        String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        if (type == null) {
+            return false;
+        }
+        int start = 0;
+        while (start < type.length() && (type.charAt(start) == ' ' || type.charAt(start) == '\t')) {
+            start++;
+        }
+        int end = start + EVENT_STREAM.length();
+        if (!type.regionMatches(true, start, EVENT_STREAM, 0, EVENT_STREAM.length())) {
+            return false;
+        }
+        while (end < type.length() && (type.charAt(end) == ' ' || type.charAt(end) == '\t')) {
+            end++;
+        }
+        return end == type.length() || type.charAt(end) == ';';
     }
 
     @Override

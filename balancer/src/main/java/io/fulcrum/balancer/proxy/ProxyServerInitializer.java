@@ -75,6 +75,14 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
             refuseConnection(ch, "too many connections");
             return;
         }
+        TrustedEdges edges = proxy.settings().trustedEdges();
+        InetSocketAddress peer = ch.remoteAddress();
+        boolean trustedPeer = edges != null && peer != null && edges.trusts(peer.getAddress());
+        // Refused before any timer is armed for it: the refusals come when one address floods.
+        if (!trustedPeer && peer != null && !proxy.admitClient(ch, peer.getAddress())) {
+            refuseConnection(ch, "too many connections from this client");
+            return;
+        }
         ChannelPipeline p = ch.pipeline();
         // First, so that it sees every byte read; the connection's first head is due from now,
         // PROXY header and TLS handshake included.
@@ -82,13 +90,6 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         // Then, so that it also covers a client that connects and never finishes a handshake or
         // its first bytes (reads of encrypted bytes count as reads).
         p.addLast("idle", new IdleStateHandler(clientIdleNanos, 0, 0, TimeUnit.NANOSECONDS));
-        TrustedEdges edges = proxy.settings().trustedEdges();
-        InetSocketAddress peer = ch.remoteAddress();
-        boolean trustedPeer = edges != null && peer != null && edges.trusts(peer.getAddress());
-        if (!trustedPeer && peer != null && !proxy.admitClient(ch, peer.getAddress())) {
-            refuseConnection(ch, "too many connections from this client");
-            return;
-        }
         if (edges != null && edges.proxyProtocol()) {
             // A PROXY header comes before anything else, TLS included; the rest waits for it.
             p.addLast("proxy-detect", new ProxyProtocolHandler(edges, trustedPeer,
