@@ -1,7 +1,7 @@
 package io.fulcrum.testing;
 
-import io.fulcrum.node.post.Post;
 import io.fulcrum.node.store.CreateResult;
+import io.fulcrum.node.store.Post;
 import io.fulcrum.node.store.PostStore;
 import io.fulcrum.node.store.WriteResult;
 import java.util.List;

@@ -2,6 +2,7 @@ package io.fulcrum.node.http;
 
 import io.fulcrum.node.post.InvalidInputException;
 import io.fulcrum.node.store.ClientPosition;
+import io.fulcrum.node.store.Post;
 import io.fulcrum.node.store.WalPosition;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fulcrum.node.post.InvalidInputException;
-import io.fulcrum.node.post.Post;
+import io.fulcrum.node.store.Post;
 import io.fulcrum.node.store.StoreHealth;
 import io.fulcrum.node.store.WalPosition;
 import io.fulcrum.node.post.TimelinePage;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.node.config.LimitsConfig;
 import io.fulcrum.node.store.ClientPosition;
 import io.fulcrum.node.store.CreateResult;
+import io.fulcrum.node.store.Post;
 import io.fulcrum.node.store.PostStore;
 import io.fulcrum.node.store.StoreHealth;
 import io.fulcrum.node.store.StoreTopology;

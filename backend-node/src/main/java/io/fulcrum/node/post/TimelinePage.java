@@ -1,5 +1,6 @@
 package io.fulcrum.node.post;
 
+import io.fulcrum.node.store.Post;
 import java.util.List;
 
 /**

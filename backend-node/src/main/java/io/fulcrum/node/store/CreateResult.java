@@ -2,7 +2,6 @@ package io.fulcrum.node.store;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.node.post.Post;
 
 /**
  * The outcome of creating a post.

@@ -2,7 +2,6 @@ package io.fulcrum.node.store;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.node.post.Post;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

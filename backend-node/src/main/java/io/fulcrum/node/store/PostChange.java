@@ -1,6 +1,5 @@
 package io.fulcrum.node.store;
 
-import io.fulcrum.node.post.Post;
 
 /**
  * One row of the change log: a post was created, edited or deleted.

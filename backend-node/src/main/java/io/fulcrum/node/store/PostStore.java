@@ -1,6 +1,5 @@
 package io.fulcrum.node.store;
 
-import io.fulcrum.node.post.Post;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;

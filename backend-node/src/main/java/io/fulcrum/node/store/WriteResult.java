@@ -1,6 +1,5 @@
 package io.fulcrum.node.store;
 
-import io.fulcrum.node.post.Post;
 
 /**
  * The outcome of an edit or a delete.

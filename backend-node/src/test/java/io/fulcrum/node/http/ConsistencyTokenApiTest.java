@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.node.Node;
+import io.fulcrum.node.store.Post;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.net.http.HttpResponse;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.node.config.LimitsConfig;
-import io.fulcrum.node.post.Post;
 import io.fulcrum.node.post.PostService;
 import io.fulcrum.node.post.TimelinePage;
 import io.fulcrum.testing.TestClock;

@@ -1,4 +1,4 @@
-package io.fulcrum.node.post;
+package io.fulcrum.node.store;
 
 import static java.util.Objects.requireNonNull;
 
