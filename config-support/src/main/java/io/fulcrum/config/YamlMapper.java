@@ -1,35 +1,22 @@
 package io.fulcrum.config;
 
-import java.io.StringReader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.events.CollectionStartEvent;
-import org.yaml.snakeyaml.events.Event;
-import org.yaml.snakeyaml.events.ScalarEvent;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
-import org.yaml.snakeyaml.nodes.SequenceNode;
-import org.yaml.snakeyaml.nodes.Tag;
 
 /**
  * Maps one composed YAML document into config values, collecting every problem with its field
@@ -42,14 +29,14 @@ import org.yaml.snakeyaml.nodes.Tag;
  * taken by their source text, so {@code region: no} is the region "no", never YAML 1.1's false.
  * Sections declared as a {@link FieldTable} are read by {@link #read}: keys, types, ranges and
  * defaults come from the table.
+ *
+ * <p>The mapper owns the structure (sections, keys, tags) and where each problem is (path and
+ * line); {@code YamlComposer} parses the text, {@code Scalars} converts one value and says why it
+ * cannot, and {@code DidYouMean} finds the near-miss key or word.
  */
 public class YamlMapper {
     /** Letters, digits, '.', '_' or '-': ids, regions and pool names. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]+");
-    /** Plain decimal integers only: YAML 1.1 octal ({@code 010}), hex and {@code 1_000} are refused. */
-    private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)");
-    private static final Pattern DECIMAL_FRACTION =
-            Pattern.compile("[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?");
 
     /** A composed document and the start offsets of its explicitly tagged nodes. */
     public record Document(Node root, Set<Integer> tagged) {
@@ -108,35 +95,7 @@ public class YamlMapper {
      * messages about the file as a whole. Returns a null root for an empty document.
      */
     public static Document compose(String yaml, String source) throws ConfigProblems {
-        Yaml parser = new Yaml(new SafeConstructor(new LoaderOptions()));
-        Set<Integer> tagged = new HashSet<>();
-        try {
-            // A first pass over the events finds explicit tags (`!!str`, `!foo`): the composed tree
-            // no longer tells an explicit `!!str 5` from a plain string.
-            for (Event event : parser.parse(new StringReader(yaml))) {
-                String tag = event instanceof ScalarEvent s ? s.getTag()
-                        : event instanceof CollectionStartEvent c ? c.getTag() : null;
-                if (tag != null && !tag.equals("!")) {
-                    tagged.add(event.getStartMark().getIndex());
-                }
-            }
-            Node root = parser.compose(new StringReader(yaml));
-            return new Document(root == null || isNull(root) ? null : root, tagged);
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String where = mark == null ? "" : " (line " + (mark.getLine() + 1) + ")";
-            String what = e.getProblem() != null ? e.getProblem() : e.getMessage();
-            if (e.getContext() != null) {
-                what = e.getContext() + ", " + what;
-            }
-            throw new ConfigProblems(List.of(source + ": not valid YAML: " + oneLine(what) + where));
-        } catch (YAMLException e) {
-            throw new ConfigProblems(List.of(source + ": not valid YAML: " + oneLine(e.getMessage())));
-        }
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").trim();
+        return YamlComposer.compose(yaml, source);
     }
 
     public boolean hasProblems() {
@@ -259,41 +218,38 @@ public class YamlMapper {
     // ---- scalar values --------------------------------------------------------------------
 
     /**
+     * The value of {@code e} converted by {@code conversion}, or {@code def} after reporting why it
+     * cannot be (a tag, or the conversion's reason) at the value's path and line.
+     */
+    private <T> T convert(Entry e, Function<Node, Scalars.Converted<T>> conversion, T def) {
+        if (!checkTag(e.path(), e.value())) {
+            return def;
+        }
+        Scalars.Converted<T> c = conversion.apply(e.value());
+        if (c.problem() != null) {
+            problem(e.path(), e.value(), c.problem());
+            return def;
+        }
+        return c.value();
+    }
+
+    /**
      * The text of a scalar used as a string, or null after reporting. Any plain scalar is taken
      * by its source text, so {@code region: no} is the region "no", not YAML 1.1's boolean false.
      */
     public String scalarText(Entry e, String expected) {
-        if (!checkTag(e.path(), e.value())) {
-            return null;
-        }
-        if (!(e.value() instanceof ScalarNode s) || isNull(e.value())) {
-            problem(e.path(), e.value(), "expected " + expected + ", got " + describe(e.value()));
-            return null;
-        }
-        if (s.getValue().isEmpty()) {
-            problem(e.path(), e.value(), "must not be empty");
-            return null;
-        }
-        return s.getValue();
+        return convert(e, v -> Scalars.text(v, expected), null);
     }
 
     public String string(Section s, String key, String def) {
         Entry e = s.get(key);
-        if (e == null) {
-            return def;
-        }
-        String text = scalarText(e, "a string");
-        return text == null ? def : text;
+        return e == null ? def : convert(e, v -> Scalars.text(v, "a string"), def);
     }
 
     /** A region name: same syntax as a backend id, since both appear in metrics tags and logs. */
     public String name(Section s, String key, String def) {
         Entry e = s.get(key);
-        if (e == null) {
-            return def;
-        }
-        String text = nameValue(e);
-        return text == null ? def : text;
+        return e == null ? def : convert(e, v -> Scalars.name(v, "region name"), def);
     }
 
     public String nameValue(Entry e) {
@@ -302,27 +258,12 @@ public class YamlMapper {
 
     /** A name of the {@link #ID} syntax; {@code what} names it in messages ("region name"). */
     public String nameValue(Entry e, String what) {
-        String text = scalarText(e, "a " + what);
-        if (text != null && !ID.matcher(text).matches()) {
-            problem(e.path(), e.value(), "not a valid " + what + ": \"" + text
-                    + "\" (expected: letters, digits, '.', '_' or '-')");
-            return null;
-        }
-        return text;
+        return convert(e, v -> Scalars.name(v, what), null);
     }
 
     public boolean bool(Section s, String key, boolean def) {
         Entry e = s.get(key);
-        if (e == null || !checkTag(e.path(), e.value())) {
-            return def;
-        }
-        Node v = e.value();
-        if (v instanceof ScalarNode sn && sn.getTag().equals(Tag.BOOL)
-                && (sn.getValue().equals("true") || sn.getValue().equals("false"))) {
-            return sn.getValue().equals("true");
-        }
-        problem(e.path(), v, "expected true or false, got " + describe(v));
-        return def;
+        return e == null ? def : convert(e, Scalars::bool, def);
     }
 
     public int integer(Section s, String key, int def, int min, int max) {
@@ -331,61 +272,16 @@ public class YamlMapper {
 
     public long longInteger(Section s, String key, long def, long min, long max) {
         Entry e = s.get(key);
-        if (e == null || !checkTag(e.path(), e.value())) {
-            return def;
-        }
-        Node v = e.value();
-        if (!(v instanceof ScalarNode sn) || !sn.getTag().equals(Tag.INT) || !DECIMAL.matcher(sn.getValue()).matches()) {
-            problem(e.path(), v, "expected an integer, got " + describe(v));
-            return def;
-        }
-        long value;
-        try {
-            value = Long.parseLong(sn.getValue());
-        } catch (NumberFormatException ex) {
-            problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: " + range(min, max) + ")");
-            return def;
-        }
-        if (value < min || value > max) {
-            problem(e.path(), v, "out of range: " + value + " (expected: " + range(min, max) + ")");
-            return def;
-        }
-        return value;
+        return e == null ? def : convert(e, v -> Scalars.integer(v, min, max), def);
     }
 
     public Double number(Entry e) {
-        if (!checkTag(e.path(), e.value())) {
-            return null;
-        }
-        Node v = e.value();
-        if (v instanceof ScalarNode sn && (sn.getTag().equals(Tag.FLOAT) || sn.getTag().equals(Tag.INT))
-                && DECIMAL_FRACTION.matcher(sn.getValue()).matches()) {
-            return Double.parseDouble(sn.getValue());
-        }
-        problem(e.path(), v, "expected a number, got " + describe(v));
-        return null;
+        return convert(e, Scalars::number, null);
     }
 
     public Duration duration(Section s, String key, Duration def, boolean positive) {
         Entry e = s.get(key);
-        if (e == null || !checkTag(e.path(), e.value())) {
-            return def;
-        }
-        Node v = e.value();
-        if (!(v instanceof ScalarNode sn) || isNull(v)) {
-            problem(e.path(), v, "expected a duration like 250ms, 2s, 1m, got " + describe(v));
-            return def;
-        }
-        Optional<Duration> d = Durations.parse(sn.getValue());
-        if (d.isEmpty()) {
-            problem(e.path(), v, "\"" + sn.getValue() + "\" is " + Durations.EXPECTED);
-            return def;
-        }
-        if (positive && d.get().isZero()) {
-            problem(e.path(), v, "out of range: " + sn.getValue() + " (expected: > 0)");
-            return def;
-        }
-        return d.get();
+        return e == null ? def : convert(e, v -> Scalars.duration(v, positive), def);
     }
 
     /** One of {@code values}, with a "did you mean" for near misses. */
@@ -396,53 +292,25 @@ public class YamlMapper {
     /** One of {@code values}; {@code noun} names what it is in messages ("unknown policy ..."). */
     public String oneOf(Section s, String key, String def, List<String> values, String noun) {
         Entry e = s.get(key);
-        if (e == null) {
-            return def;
-        }
-        String text = scalarText(e, values.size() == 1 ? values.get(0)
-                : String.join(", ", values.subList(0, values.size() - 1)) + " or " + values.get(values.size() - 1));
-        if (text == null) {
-            return def;
-        }
-        if (!values.contains(text)) {
-            problem(e.path(), e.value(), "unknown " + noun + " \"" + text + "\"" + hint(text, values)
-                    + " (expected: " + String.join(", ", values) + ")");
-            return def;
-        }
-        return text;
+        return e == null ? def : convert(e, v -> Scalars.oneOf(v, values, noun), def);
     }
 
     public static boolean isNull(Node node) {
-        return node instanceof ScalarNode && node.getTag().equals(Tag.NULL);
+        return Scalars.isNull(node);
     }
 
     public static String scalar(Node node) {
         return ((ScalarNode) node).getValue();
     }
 
+    /** An integer range in messages: {@code 0-65535}, or {@code >= 1} without an upper bound. */
     public static String range(long min, long max) {
-        if (max == Integer.MAX_VALUE || max == Long.MAX_VALUE) {
-            return ">= " + min;
-        }
-        return min + "-" + max;
+        return Scalars.range(min, max);
     }
 
+    /** A value in messages: "a mapping", "a list", "nothing (null)", or the scalar, quoted when a string. */
     public static String describe(Node node) {
-        if (node instanceof MappingNode) {
-            return "a mapping";
-        }
-        if (node instanceof SequenceNode) {
-            return "a list";
-        }
-        ScalarNode s = (ScalarNode) node;
-        if (s.getTag().equals(Tag.NULL)) {
-            return "nothing (null)";
-        }
-        String v = s.getValue();
-        if (v.length() > 40) {
-            v = v.substring(0, 37) + "...";
-        }
-        return s.isPlain() && !s.getTag().equals(Tag.STR) ? v : "\"" + v + "\"";
+        return Scalars.describe(node);
     }
 
     /**
@@ -450,43 +318,7 @@ public class YamlMapper {
      * letters ignoring case and separators ({@code maxInFlight}), or within a small edit distance.
      */
     public static String hint(String word, Collection<String> candidates) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        String squashed = squash(word);
-        for (String c : candidates) {
-            int d = squash(c).equals(squashed) ? 0 : editDistance(word.toLowerCase(Locale.ROOT), c);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = c;
-            }
-        }
-        int allowed = Math.max(1, Math.min(3, word.length() / 3));
-        return best != null && bestDistance <= allowed ? ", did you mean \"" + best + "\"?" : "";
-    }
-
-    private static String squash(String s) {
-        return s.replace("-", "").replace("_", "").toLowerCase(Locale.ROOT);
-    }
-
-    /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("polciy"). */
-    public static int editDistance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return DidYouMean.hint(word, candidates);
     }
 
     /**
