@@ -1,0 +1,30 @@
+package io.fulcrum.node.config;
+
+import io.fulcrum.config.YamlMapper;
+import io.fulcrum.config.YamlMapper.Section;
+import io.fulcrum.config.YamlMapper.Values;
+import java.util.List;
+
+/**
+ * Reads the {@code limits} section: body size, post length and timeline lengths. Immutable.
+ *
+ * @param maxBody largest request body
+ * @param maxText longest post text
+ * @param maxLimit largest timeline {@code ?limit=}
+ * @param defaultLimit timeline length without {@code ?limit=}
+ */
+record LimitsSection(int maxBody, int maxText, int maxLimit, int defaultLimit) {
+    /** The top-level {@code limits}; an unset default length is at most the largest. */
+    static LimitsSection read(YamlMapper m, Section top) {
+        Values v = m.read(top, "limits", NodeSchema.LIMITS);
+        int maxLimit = v.integer("max-timeline-limit");
+        return new LimitsSection(v.integer("max-body-bytes"), v.integer("max-text-chars"), maxLimit,
+                v.integer("default-timeline-limit", Math.min(LimitsConfig.DEFAULTS.defaultTimelineLimit(), maxLimit)));
+    }
+
+    /** The limits, or null with the record's problem added to {@code problems}. */
+    LimitsConfig config(List<String> problems) {
+        return NodeConfigLoader.create(problems, "limits.",
+                () -> new LimitsConfig(maxBody, maxText, maxLimit, defaultLimit));
+    }
+}

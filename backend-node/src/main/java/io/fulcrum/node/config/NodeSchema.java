@@ -1,0 +1,95 @@
+package io.fulcrum.node.config;
+
+import io.fulcrum.config.Field.Reload;
+import io.fulcrum.config.FieldTable;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every key of a node's YAML file, declared once: type, default, range and a one-line description.
+ * {@link NodeConfigLoader} checks keys (and reads the plain values) through these tables, one
+ * {@code <Key>Section} type per top-level key, and {@code config/node.schema.json} is generated from
+ * them ({@link io.fulcrum.config.JsonSchemas}). Rules between keys stay in the sections.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class NodeSchema {
+    private static final String PORT_DOC = "TCP port (0 picks a free one)";
+    static final FieldTable LISTEN = FieldTable.builder("Where the node serves its API")
+            .reload(Reload.START_ONLY)
+            .string("host", "0.0.0.0", "Address to bind")
+            .requiredInteger("port", 0, 65535, PORT_DOC)
+            .build();
+    static final FieldTable ADMIN = FieldTable.builder("Where the node serves /metrics, apart from the API port")
+            .reload(Reload.START_ONLY)
+            .string("host", "127.0.0.1", "Address to bind")
+            .requiredInteger("port", 0, 65535, PORT_DOC + "; not the API port")
+            .build();
+    static final FieldTable PRIMARY = FieldTable.builder("The PostgreSQL primary (instead of store.url/user/password)")
+            .reload(Reload.START_ONLY)
+            .string("url", null, "JDBC URL, jdbc:postgresql://...; env FULCRUM_DB_URL overrides")
+            .string("user", null, "Database user; env FULCRUM_DB_USER overrides")
+            .string("password", null, "Database password; env FULCRUM_DB_PASSWORD overrides")
+            .build();
+    static final FieldTable REPLICA = FieldTable.builder("A streaming replica that serves reads")
+            .reload(Reload.START_ONLY)
+            .string("url", null, "JDBC URL, jdbc:postgresql://...; env FULCRUM_DB_REPLICA_URL overrides")
+            .string("user", null, "Database user (default: the primary's)")
+            .string("password", null, "Database password (default: the primary's)")
+            .duration("max-lag", ReplicaConfig.DEFAULT_MAX_LAG, false,
+                    "Replay lag above which reads go to the primary (at least check-interval)")
+            .duration("read-your-writes-wait", ReplicaConfig.DEFAULT_CATCH_UP_WAIT, false,
+                    "How long a read after the client's own write waits for the replica (0-10s)")
+            .duration("check-interval", ReplicaConfig.DEFAULT_CHECK_INTERVAL, false,
+                    "How often the replica's lag is measured (10ms-60s)")
+            .build();
+    static final FieldTable STORE = FieldTable.builder("Where posts are kept")
+            .reload(Reload.START_ONLY)
+            .oneOf("kind", "sqlite", List.of("sqlite", "postgres"), "Storage engine")
+            .string("path", "data/posts.db", "SQLite file")
+            .duration("busy-timeout", Duration.ofSeconds(5), false, "SQLite: how long a write waits for the lock")
+            .string("url", null, "PostgreSQL JDBC URL, jdbc:postgresql://...; env FULCRUM_DB_URL overrides")
+            .string("user", null, "PostgreSQL user; env FULCRUM_DB_USER overrides")
+            .string("password", null, "PostgreSQL password; env FULCRUM_DB_PASSWORD overrides")
+            .integer("pool-size", 4, 1, 256, "PostgreSQL connections")
+            .integer("queue-capacity", 64, 1, Integer.MAX_VALUE, "Requests waiting for a connection before 503")
+            .duration("connection-timeout", Duration.ofSeconds(2), false,
+                    "How long a request waits for a connection (>= 250ms)")
+            .section("primary", PRIMARY, "The primary, instead of url/user/password")
+            .section("replica", REPLICA, "A streaming replica (PostgreSQL only)")
+            .build();
+    static final FieldTable LIMITS = FieldTable.builder("Request limits")
+            .reload(Reload.START_ONLY)
+            .integer("max-body-bytes", LimitsConfig.DEFAULTS.maxBodyBytes(), 1, Integer.MAX_VALUE,
+                    "Largest request body")
+            .integer("max-text-chars", LimitsConfig.DEFAULTS.maxTextChars(), 1, Integer.MAX_VALUE,
+                    "Longest post text")
+            .integer("max-timeline-limit", LimitsConfig.DEFAULTS.maxTimelineLimit(), 1, Integer.MAX_VALUE,
+                    "Largest ?limit= of a timeline")
+            .integer("default-timeline-limit", LimitsConfig.DEFAULTS.defaultTimelineLimit(), 1, Integer.MAX_VALUE,
+                    "Timeline length without ?limit= (at most max-timeline-limit)")
+            .build();
+    static final FieldTable EVENTS = FieldTable.builder("The live timeline feed (GET /events)")
+            .reload(Reload.START_ONLY)
+            .duration("poll-interval", EventsConfig.DEFAULTS.pollInterval(), false,
+                    "How often the node's one watcher reads new posts (>= 10ms)")
+            .duration("heartbeat", EventsConfig.DEFAULTS.heartbeat(), false,
+                    "Comment sent on an idle stream (at most 60s)")
+            .integer("max-streams", EventsConfig.DEFAULTS.maxStreams(), 1, Integer.MAX_VALUE,
+                    "Open streams before 503")
+            .build();
+    /** Every key of a node's file: what {@link NodeConfigLoader#load} reads and {@code config/node.schema.json} describes. */
+    static final FieldTable FILE = FieldTable.builder("A Fulcrum post server node (backend-node)")
+            .reload(Reload.START_ONLY)
+            .requiredName("id", "The node's name, reported by /health (letters, digits, '.', '_' or '-')")
+            .requiredName("region", "The node's region, reported by /health (letters, digits, '.', '_' or '-')")
+            .section("listen", LISTEN, "The API listener")
+            .section("admin", ADMIN, "The metrics listener (absent: no /metrics)")
+            .section("store", STORE, "Where posts are kept")
+            .section("limits", LIMITS, "Request limits")
+            .section("events", EVENTS, "The live timeline feed")
+            .build();
+
+    private NodeSchema() {
+    }
+}
