@@ -95,66 +95,37 @@ public final class JdbcPostStore implements PostStore {
 
     @Override
     public WriteResult update(long id, String text, OptionalLong expectedVersion) {
-        try {
-            return inTransaction(c -> {
-                Optional<Post> current = findById(c, id);
-                if (current.isEmpty()) {
-                    return WriteResult.notFound();
+        return writeAtVersion("update", id, expectedVersion, (c, before) -> {
+            long now = clock.millis();
+            try (PreparedStatement st = c.prepareStatement(
+                    "UPDATE posts SET text = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?")) {
+                st.setString(1, text);
+                st.setLong(2, now);
+                st.setLong(3, id);
+                st.setLong(4, before.version());
+                if (st.executeUpdate() == 0) {
+                    return Optional.empty();
                 }
-                Post before = current.get();
-                if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.version()) {
-                    return new WriteResult(WriteResult.Status.VERSION_MISMATCH, before);
-                }
-                long now = clock.millis();
-                try (PreparedStatement st = c.prepareStatement(
-                        "UPDATE posts SET text = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?")) {
-                    st.setString(1, text);
-                    st.setLong(2, now);
-                    st.setLong(3, id);
-                    st.setLong(4, before.version());
-                    if (st.executeUpdate() == 0) {
-                        // Changed by a concurrent transaction since we read it (PostgreSQL, READ COMMITTED).
-                        Optional<Post> now2 = findById(c, id);
-                        return now2.map(p -> new WriteResult(WriteResult.Status.VERSION_MISMATCH, p))
-                                .orElseGet(WriteResult::notFound);
-                    }
-                }
-                logChange(c, id, false, now);
-                return new WriteResult(WriteResult.Status.DONE, new Post(id, before.author(), text,
-                        before.version() + 1, before.createdAt(), Instant.ofEpochMilli(now)));
-            });
-        } catch (SQLException e) {
-            throw unavailable("update", e);
-        }
+            }
+            logChange(c, id, false, now);
+            return Optional.of(new WriteResult(WriteResult.Status.DONE, new Post(id, before.author(), text,
+                    before.version() + 1, before.createdAt(), Instant.ofEpochMilli(now))));
+        });
     }
 
     @Override
     public WriteResult delete(long id, OptionalLong expectedVersion) {
-        try {
-            return inTransaction(c -> {
-                Optional<Post> current = findById(c, id);
-                if (current.isEmpty()) {
-                    return WriteResult.notFound();
+        return writeAtVersion("delete", id, expectedVersion, (c, before) -> {
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM posts WHERE id = ? AND version = ?")) {
+                st.setLong(1, id);
+                st.setLong(2, before.version());
+                if (st.executeUpdate() == 0) {
+                    return Optional.empty();
                 }
-                Post before = current.get();
-                if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.version()) {
-                    return new WriteResult(WriteResult.Status.VERSION_MISMATCH, before);
-                }
-                try (PreparedStatement st = c.prepareStatement("DELETE FROM posts WHERE id = ? AND version = ?")) {
-                    st.setLong(1, id);
-                    st.setLong(2, before.version());
-                    if (st.executeUpdate() == 0) {
-                        Optional<Post> now = findById(c, id);
-                        return now.map(p -> new WriteResult(WriteResult.Status.VERSION_MISMATCH, p))
-                                .orElseGet(WriteResult::notFound);
-                    }
-                }
-                logChange(c, id, true, clock.millis());
-                return new WriteResult(WriteResult.Status.DONE, before);
-            });
-        } catch (SQLException e) {
-            throw unavailable("delete", e);
-        }
+            }
+            logChange(c, id, true, clock.millis());
+            return Optional.of(new WriteResult(WriteResult.Status.DONE, before));
+        });
     }
 
     @Override
@@ -172,7 +143,7 @@ public final class JdbcPostStore implements PostStore {
                 try (ResultSet rs = st.executeQuery()) {
                     List<Post> posts = new ArrayList<>();
                     while (rs.next()) {
-                        posts.add(toPost(rs));
+                        posts.add(toPost(rs, 1));
                     }
                     return posts;
                 }
@@ -193,8 +164,7 @@ public final class JdbcPostStore implements PostStore {
                     List<PostChange> changes = new ArrayList<>();
                     while (rs.next()) {
                         rs.getLong(3);
-                        Post post = rs.wasNull() ? null : new Post(rs.getLong(3), rs.getString(4), rs.getString(5),
-                                rs.getLong(6), Instant.ofEpochMilli(rs.getLong(7)), Instant.ofEpochMilli(rs.getLong(8)));
+                        Post post = rs.wasNull() ? null : toPost(rs, 3);
                         changes.add(new PostChange(rs.getLong(1), rs.getLong(2), post));
                     }
                     return changes;
@@ -205,34 +175,17 @@ public final class JdbcPostStore implements PostStore {
 
     @Override
     public long lastChange() {
-        return read(c -> {
-            try (PreparedStatement st = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM post_changes");
-                    ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        });
+        return readLong("SELECT COALESCE(MAX(seq), 0) FROM post_changes");
     }
 
     @Override
     public long count() {
-        return read(c -> {
-            try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM posts");
-                    ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        });
+        return readLong("SELECT COUNT(*) FROM posts");
     }
 
     @Override
     public void ping() {
-        read(c -> {
-            try (PreparedStatement st = c.prepareStatement("SELECT 1");
-                    ResultSet rs = st.executeQuery()) {
-                return rs.next();
-            }
-        });
+        readLong("SELECT 1");
     }
 
     @Override
@@ -271,6 +224,46 @@ public final class JdbcPostStore implements PostStore {
         }
     }
 
+    /** The one number that {@code sql} selects. */
+    private long readLong(String sql) {
+        return read(c -> {
+            try (PreparedStatement st = c.prepareStatement(sql);
+                    ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code write}, in one transaction, on the post as it is, when it exists and is at
+     * {@code expectedVersion} (if given). A write that finds the row changed since it was read (by a
+     * concurrent transaction, PostgreSQL READ COMMITTED) returns empty, and the answer is then the post
+     * as it is now, or not found.
+     */
+    private WriteResult writeAtVersion(String what, long id, OptionalLong expectedVersion, VersionedWrite write) {
+        try {
+            return inTransaction(c -> {
+                Optional<Post> current = findById(c, id);
+                if (current.isEmpty()) {
+                    return WriteResult.notFound();
+                }
+                Post before = current.get();
+                if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.version()) {
+                    return new WriteResult(WriteResult.Status.VERSION_MISMATCH, before);
+                }
+                Optional<WriteResult> done = write.apply(c, before);
+                if (done.isPresent()) {
+                    return done.get();
+                }
+                return findById(c, id).map(p -> new WriteResult(WriteResult.Status.VERSION_MISMATCH, p))
+                        .orElseGet(WriteResult::notFound);
+            });
+        } catch (SQLException e) {
+            throw unavailable(what, e);
+        }
+    }
+
     /** Logs a change inside the write's transaction, and prunes the oldest changes past the ones kept. */
     private void logChange(Connection c, long postId, boolean deleted, long now) throws SQLException {
         dialect.lockChangeLog(c);
@@ -290,27 +283,27 @@ public final class JdbcPostStore implements PostStore {
     }
 
     private static Optional<Post> findById(Connection c, long id) throws SQLException {
-        try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM posts WHERE id = ?")) {
-            st.setLong(1, id);
-            try (ResultSet rs = st.executeQuery()) {
-                return rs.next() ? Optional.of(toPost(rs)) : Optional.empty();
-            }
-        }
+        return findOne(c, "id = ?", st -> st.setLong(1, id));
     }
 
     private static Optional<Post> findByKey(Connection c, String key) throws SQLException {
-        try (PreparedStatement st = c.prepareStatement(
-                "SELECT " + COLUMNS + " FROM posts WHERE idempotency_key = ?")) {
-            st.setString(1, key);
+        return findOne(c, "idempotency_key = ?", st -> st.setString(1, key));
+    }
+
+    /** The post that {@code where}, its parameter set by {@code bind}, selects, if any. */
+    private static Optional<Post> findOne(Connection c, String where, SqlBinding bind) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM posts WHERE " + where)) {
+            bind.bind(st);
             try (ResultSet rs = st.executeQuery()) {
-                return rs.next() ? Optional.of(toPost(rs)) : Optional.empty();
+                return rs.next() ? Optional.of(toPost(rs, 1)) : Optional.empty();
             }
         }
     }
 
-    private static Post toPost(ResultSet rs) throws SQLException {
-        return new Post(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4),
-                Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)));
+    /** The post in the {@link #COLUMNS} of {@code rs}'s current row, starting at column {@code first}. */
+    private static Post toPost(ResultSet rs, int first) throws SQLException {
+        return new Post(rs.getLong(first), rs.getString(first + 1), rs.getString(first + 2), rs.getLong(first + 3),
+                Instant.ofEpochMilli(rs.getLong(first + 4)), Instant.ofEpochMilli(rs.getLong(first + 5)));
     }
 
     private StoreUnavailableException unavailable(String what, SQLException e) {
@@ -320,5 +313,16 @@ public final class JdbcPostStore implements PostStore {
     @FunctionalInterface
     private interface SqlWork<T> {
         T run(Connection c) throws SQLException;
+    }
+
+    /** A write on a post read at its current version; empty when no row was at that version any more. */
+    @FunctionalInterface
+    private interface VersionedWrite {
+        Optional<WriteResult> apply(Connection c, Post before) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface SqlBinding {
+        void bind(PreparedStatement st) throws SQLException;
     }
 }
