@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntSupplier;
 
 /**
  * A small HTTP/1.1 client for tests against a server on 127.0.0.1, with bounded timeouts.
@@ -21,16 +22,24 @@ public final class TestHttp {
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
-    private final String base;
+    private final IntSupplier port;
 
     /** Creates a client for {@code http://127.0.0.1:port}. */
     public TestHttp(int port) {
-        this.base = "http://127.0.0.1:" + port;
+        this(() -> port);
+    }
+
+    /**
+     * Creates a client for {@code http://127.0.0.1} on the port that {@code port} gives when each
+     * request starts (a server started after the client, as by {@link FreshNode}).
+     */
+    public TestHttp(IntSupplier port) {
+        this.port = port;
     }
 
     /** Starts a request for {@code path}, with the default timeout. */
     public HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(base + path)).timeout(TIMEOUT);
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.getAsInt() + path)).timeout(TIMEOUT);
     }
 
     /** GET {@code path}. */

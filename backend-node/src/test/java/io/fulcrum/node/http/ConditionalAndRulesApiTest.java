@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.node.Node;
+import io.fulcrum.testing.FreshNode;
 import io.fulcrum.testing.LogRecorder;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
@@ -20,13 +20,12 @@ import java.net.SocketException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,22 +37,18 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ConditionalAndRulesApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-    private Node node;
-    private TestHttp http;
+    @RegisterExtension
+    final FreshNode fresh = new FreshNode();
+    private final TestHttp http = fresh.http();
     private LogRecorder log;
 
     @BeforeEach
-    void start() throws InterruptedException {
+    void record() {
         log = LogRecorder.of("io.fulcrum");
-        node = Node.start(TestNodes.sqlite("n1", dir.resolve("posts.db")));
-        http = new TestHttp(node.port());
     }
 
     @AfterEach
-    void stop() {
-        node.close();
+    void stopRecording() {
         log.close();
     }
 
@@ -176,7 +171,7 @@ class ConditionalAndRulesApiTest {
         String head = "POST /posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Expect: 100-continue\r\nContent-Length: " + declared + "\r\n\r\n";
         String answer;
-        try (Socket socket = new Socket("127.0.0.1", node.port())) {
+        try (Socket socket = new Socket("127.0.0.1", fresh.node().port())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(head.getBytes(StandardCharsets.US_ASCII));
@@ -210,7 +205,7 @@ class ConditionalAndRulesApiTest {
         byte[] body = "{\"author\":\"frank\",\"text\":\"after continue\"}".getBytes(StandardCharsets.UTF_8);
         String head = "POST /posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
                 + "Expect: 100-continue\r\nContent-Length: " + body.length + "\r\n\r\n";
-        try (Socket socket = new Socket("127.0.0.1", node.port())) {
+        try (Socket socket = new Socket("127.0.0.1", fresh.node().port())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
@@ -245,7 +240,7 @@ class ConditionalAndRulesApiTest {
 
     /** Sends raw bytes on a new connection and reads until the node closes it. */
     private String raw(String request) {
-        try (Socket socket = new Socket("127.0.0.1", node.port())) {
+        try (Socket socket = new Socket("127.0.0.1", fresh.node().port())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();

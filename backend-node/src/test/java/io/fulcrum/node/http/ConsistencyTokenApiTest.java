@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.node.Node;
 import io.fulcrum.node.store.Post;
+import io.fulcrum.testing.FreshNode;
 import io.fulcrum.testing.TestHttp;
-import io.fulcrum.testing.TestNodes;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The consistency token's edges on a node without a replica (SQLite): a malformed header is the
@@ -25,21 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ConsistencyTokenApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-    private Node node;
-    private TestHttp http;
-
-    @BeforeEach
-    void start() throws Exception {
-        node = Node.start(TestNodes.sqlite("n1", dir.resolve("posts.db")));
-        http = new TestHttp(node.port());
-    }
-
-    @AfterEach
-    void stop() {
-        node.close();
-    }
+    @RegisterExtension
+    final FreshNode fresh = new FreshNode();
+    private final TestHttp http = fresh.http();
 
     @Test
     void aMalformedTokenHeaderIsA400NamingIt() throws Exception {

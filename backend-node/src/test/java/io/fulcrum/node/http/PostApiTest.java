@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.node.Node;
+import io.fulcrum.testing.FreshNode;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.io.IOException;
@@ -17,17 +17,14 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,21 +32,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PostApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-    private Node node;
-    private TestHttp http;
-
-    @BeforeEach
-    void start() throws InterruptedException {
-        node = Node.start(TestNodes.sqlite("n1", dir.resolve("posts.db")));
-        http = new TestHttp(node.port());
-    }
-
-    @AfterEach
-    void stop() {
-        node.close();
-    }
+    @RegisterExtension
+    final FreshNode fresh = new FreshNode();
+    private final TestHttp http = fresh.http();
 
     @Test
     void createAnswers201WithLocationEtagAndThePost() throws IOException {
@@ -327,8 +312,8 @@ class PostApiTest {
         create("frank", "counted");
         http.get("/posts/999");
         assertError(http.get("/metrics"), 404, "not_found", null);
-        assertTrue(node.adminPort() > 0 && node.adminPort() != node.port());
-        HttpResponse<String> r = new TestHttp(node.adminPort()).get("/metrics");
+        assertTrue(fresh.node().adminPort() > 0 && fresh.node().adminPort() != fresh.node().port());
+        HttpResponse<String> r = new TestHttp(fresh.node().adminPort()).get("/metrics");
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
         String text = r.body();
@@ -400,7 +385,7 @@ class PostApiTest {
 
     /** Writes raw bytes and reads until the server closes or {@code responses} status lines arrived. */
     private String rawExchange(String request, int responses) {
-        try (Socket socket = new Socket("127.0.0.1", node.port())) {
+        try (Socket socket = new Socket("127.0.0.1", fresh.node().port())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.US_ASCII));
