@@ -120,13 +120,7 @@ public final class Node implements AutoCloseable {
             int port = server.start();
             return new Node(config, store, workers, server, port, admin, adminPort, metrics, feed);
         } catch (InterruptedException | RuntimeException e) {
-            feed.close();
-            server.close();
-            if (admin != null) {
-                admin.close();
-            }
-            workers.close();
-            store.close();
+            closeInOrder(feed, server, admin, workers, store);
             throw e;
         }
     }
@@ -167,7 +161,18 @@ public final class Node implements AutoCloseable {
         if (metrics.inFlight() > 0) {
             log.warn("Stopping with {} requests still in progress after {}", metrics.inFlight(), Durations.format(DRAIN));
         }
-        // Event streams never finish by themselves: they end with the connections.
+        closeInOrder(feed, server, admin, workers, store);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Closes what a node runs, the feed before the servers (event streams never finish by
+     * themselves: they end with the connections) and the store last, once no worker uses it.
+     */
+    private static void closeInOrder(EventFeed feed, NodeServer server, NodeServer admin, StoreWorkers workers,
+            StoreTopology store) {
         feed.close();
         server.close();
         if (admin != null) {
@@ -175,8 +180,5 @@ public final class Node implements AutoCloseable {
         }
         workers.close();
         store.close();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * The business rules of posts: validates input, then runs the store call on a {@link StoreWorkers}
@@ -55,7 +56,7 @@ public final class PostService {
     /** Creates a post as {@link #create(String, String, String)}, recording the write in {@code position}. */
     public CompletableFuture<CreateResult> create(String author, String text, String idempotencyKey,
             ClientPosition position) {
-        try {
+        return ifValid(() -> {
             checkAuthor(author);
             checkText(text);
             if (idempotencyKey != null && (idempotencyKey.isBlank()
@@ -63,12 +64,24 @@ public final class PostService {
                 throw new InvalidInputException("Idempotency-Key",
                         "must be 1-" + MAX_IDEMPOTENCY_KEY_CHARS + " characters");
             }
+        }, () -> {
+            CompletableFuture<CreateResult> created = workers.write(
+                    () -> stores.write(position, s -> s.create(author, text, idempotencyKey)));
+            return idempotencyKey == null ? created : created.thenApply(result -> checkReplay(result, author, text));
+        });
+    }
+
+    /**
+     * The future {@code call} returns once {@code checks} pass; an {@link InvalidInputException} of
+     * theirs fails the returned future instead of being thrown, as the store's failures do.
+     */
+    private static <T> CompletableFuture<T> ifValid(Runnable checks, Supplier<CompletableFuture<T>> call) {
+        try {
+            checks.run();
         } catch (InvalidInputException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<CreateResult> created = workers.write(
-                () -> stores.write(position, s -> s.create(author, text, idempotencyKey)));
-        return idempotencyKey == null ? created : created.thenApply(result -> checkReplay(result, author, text));
+        return call.get();
     }
 
     /**
@@ -108,12 +121,8 @@ public final class PostService {
     /** Replaces a post's text as {@link #update(long, String, OptionalLong)}, recording it in {@code position}. */
     public CompletableFuture<WriteResult> update(long id, String text, OptionalLong expectedVersion,
             ClientPosition position) {
-        try {
-            checkText(text);
-        } catch (InvalidInputException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return workers.write(() -> stores.write(position, s -> s.update(id, text, expectedVersion)));
+        return ifValid(() -> checkText(text),
+                () -> workers.write(() -> stores.write(position, s -> s.update(id, text, expectedVersion))));
     }
 
     /** Deletes a post; with {@code expectedVersion} only if the post is still at that version. */

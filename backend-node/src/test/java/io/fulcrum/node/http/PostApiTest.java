@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulcrum.testing.CreateRace;
 import io.fulcrum.testing.FreshNode;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
@@ -18,11 +19,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -273,16 +271,9 @@ class PostApiTest {
         for (int i = 0; i < 20; i++) {
             all.add(http.sendAsync(req));
         }
-        Set<Long> ids = new HashSet<>();
-        int created = 0;
-        for (CompletableFuture<HttpResponse<String>> f : all) {
-            HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
-            assertTrue(r.statusCode() == 201 || r.statusCode() == 200, r.body());
-            created += r.statusCode() == 201 ? 1 : 0;
-            ids.add(JSON.readTree(r.body()).get("id").asLong());
-        }
-        assertEquals(1, created);
-        assertEquals(1, ids.size());
+        CreateRace race = CreateRace.settle(all);
+        assertEquals(1, race.created());
+        assertEquals(1, race.ids().size());
         assertEquals(1, JSON.readTree(http.get("/timeline").body()).get("posts").size());
     }
 

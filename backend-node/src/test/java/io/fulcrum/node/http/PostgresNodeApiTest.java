@@ -2,13 +2,13 @@ package io.fulcrum.node.http;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.node.Node;
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.StoreConfig;
+import io.fulcrum.testing.CreateRace;
 import io.fulcrum.testing.CuttableTcpProxy;
 import io.fulcrum.testing.PostgresSupport;
 import io.fulcrum.testing.TestHttp;
@@ -18,11 +18,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -107,16 +104,9 @@ class PostgresNodeApiTest {
                         .POST(HttpRequest.BodyPublishers.ofString("{\"author\":\"bob\",\"text\":\"once\"}")).build()));
             }
         }
-        Set<Long> ids = new HashSet<>();
-        int createdCount = 0;
-        for (CompletableFuture<HttpResponse<String>> f : race) {
-            HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
-            assertTrue(r.statusCode() == 200 || r.statusCode() == 201, r.body());
-            createdCount += r.statusCode() == 201 ? 1 : 0;
-            ids.add(JSON.readTree(r.body()).get("id").asLong());
-        }
-        assertEquals(1, createdCount);
-        assertEquals(1, ids.size());
+        CreateRace outcome = CreateRace.settle(race);
+        assertEquals(1, outcome.created());
+        assertEquals(1, outcome.ids().size());
         JsonNode bobs = JSON.readTree(viaB.get("/timeline?author=bob").body());
         assertEquals(1, bobs.get("posts").size());
         JsonNode health = JSON.readTree(viaB.get("/health").body());
