@@ -35,7 +35,7 @@ final class ProtocolSwitch {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof IdleStateEvent || evt == ProxyFrontendHandler.DRAIN || evt == HeadDeadline.EXPIRED) {
+            if (evt instanceof IdleStateEvent || evt == ConnectionEvents.DRAIN || evt == HeadDeadline.EXPIRED) {
                 // The handshake did not finish in client-idle or request-head, or the balancer is
                 // shutting down.
                 ctx.close();
@@ -85,7 +85,7 @@ final class ProtocolSwitch {
                 }
                 return;
             }
-            if (evt == ProxyFrontendHandler.DRAIN) {
+            if (evt == ConnectionEvents.DRAIN) {
                 // Event streams end first: they would hold the graceful close to the drain's end.
                 codec.onDrain();
                 ctx.close();

@@ -38,8 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
-    /** User event sent to every client channel when the balancer starts draining. */
-    static final Object DRAIN = new Object();
 
     private final ProxyContext proxy;
     private final boolean tls;
@@ -312,7 +310,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
             connection.closeNow();
             return;
         }
-        if (evt instanceof IdleStateEvent || evt == DRAIN) {
+        if (evt instanceof IdleStateEvent || evt == ConnectionEvents.DRAIN) {
             // client-idle or shutdown: a connection with no request in progress is closed now;
             // one waiting for its response closes after it (or by the response timeout); one
             // whose client stopped sending the body it announced gets 408. On shutdown, an event
@@ -322,7 +320,7 @@ final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements
                 connection.closeNow();
             } else if (evt instanceof IdleStateEvent && ex.wantsRequestData()) {
                 ex.onClientIdleMidRequest();
-            } else if (evt == DRAIN) {
+            } else if (evt == ConnectionEvents.DRAIN) {
                 ex.onDrain();
             }
             return;

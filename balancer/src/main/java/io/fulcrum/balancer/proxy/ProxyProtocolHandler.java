@@ -85,7 +85,7 @@ final class ProxyProtocolHandler extends ByteToMessageDecoder {
      * request-head of the accept, or the balancer drains: nothing to finish.
      */
     static boolean closesEarly(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent || evt == ProxyFrontendHandler.DRAIN || evt == HeadDeadline.EXPIRED) {
+        if (evt instanceof IdleStateEvent || evt == ConnectionEvents.DRAIN || evt == HeadDeadline.EXPIRED) {
             ctx.close();
             return true;
         }

@@ -132,7 +132,7 @@ public final class ProxyServer {
             tlsChannel.close().await(5, TimeUnit.SECONDS);
         }
         proxy.startDraining();
-        proxy.clientChannels().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyFrontendHandler.DRAIN));
+        proxy.clientChannels().forEach(ch -> ch.pipeline().fireUserEventTriggered(ConnectionEvents.DRAIN));
         long deadline = System.nanoTime() + drain.toNanos();
         while (proxy.clientConnections() > 0 && System.nanoTime() < deadline) {
             // The control thread may wait; event loops never do.

@@ -93,10 +93,10 @@ final class RateLimits {
      * Takes a token for the request from {@code limits}' table for {@code route}.
      *
      * @param limits the limits in force, or {@code null} for none
-     * @return 0 when the request may go on, else the seconds for {@code Retry-After} (counted as
-     *     limited in {@code proxy})
+     * @param nowNanos the time now on the balancer's clock
+     * @return 0 when the request may go on, else the seconds for {@code Retry-After}
      */
-    static long check(RateLimits limits, String route, HttpRequest request, String client, ProxyContext proxy) {
+    static long check(RateLimits limits, String route, HttpRequest request, String client, long nowNanos) {
         RateLimiter limiter = limits == null ? null : limits.forRoute(route);
         if (limiter == null) {
             return 0;
@@ -109,10 +109,6 @@ final class RateLimits {
                 key = value;
             }
         }
-        long retryAfter = limiter.acquire(key, proxy.clock().nanoTime());
-        if (retryAfter > 0) {
-            proxy.rateLimitedRequest();
-        }
-        return retryAfter;
+        return limiter.acquire(key, nowNanos);
     }
 }

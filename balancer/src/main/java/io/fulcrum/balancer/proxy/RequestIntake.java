@@ -116,8 +116,10 @@ final class RequestIntake {
         }
         // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
         Route<ProxyPool> route = proxy.router().route(request, facts.host());
-        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy);
+        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client,
+                proxy.clock().nanoTime());
         if (retryAfter > 0) {
+            proxy.rateLimitedRequest();
             // Refused before any backend is chosen: no backend load, nothing to retry.
             record(facts, client, requestId, RateLimits.REJECTION.status().code(), 0, RateLimits.REJECTION.message(),
                     route);
