@@ -7,14 +7,14 @@ import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.PoolConfig;
+import io.fulcrum.balancer.connections.Transport;
+import io.fulcrum.balancer.exchange.BackendPool;
+import io.fulcrum.balancer.exchange.ProxySettings;
+import io.fulcrum.balancer.exchange.RetryBudget;
 import io.fulcrum.balancer.health.HealthCheckScheduler;
 import io.fulcrum.balancer.health.HealthTracker;
 import io.fulcrum.balancer.health.HttpHealthChecker;
 import io.fulcrum.balancer.health.OutlierDetector;
-import io.fulcrum.balancer.proxy.ProxyPool;
-import io.fulcrum.balancer.proxy.ProxySettings;
-import io.fulcrum.balancer.proxy.RetryBudget;
-import io.fulcrum.balancer.proxy.Transport;
 import io.fulcrum.balancer.route.Router;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.netty.channel.EventLoopGroup;
@@ -30,7 +30,7 @@ import java.util.function.Function;
 
 /**
  * The live pools of a balancer: per pool its backend registry, health checks, outlier detector,
- * retry budget and request-path view ({@link ProxyPool}), built from one config and brought in
+ * retry budget and request-path view ({@link BackendPool}), built from one config and brought in
  * line with each reloaded one: pools that stay keep their live state and get the new backends and
  * settings (added backends slow-start, removed ones drain), new pools start their health checks,
  * and pools no longer named stop theirs (requests in flight finish on the backends they hold).
@@ -42,7 +42,7 @@ import java.util.function.Function;
 final class Pools implements AutoCloseable {
     /** One pool's live parts. */
     record Live(PoolConfig config, BackendRegistry registry, OutlierDetector outlier, HealthCheckScheduler health,
-            ProxyPool proxy) {
+            BackendPool proxy) {
     }
 
     private final ScheduledExecutorService control;
@@ -85,7 +85,7 @@ final class Pools implements AutoCloseable {
                 new HttpHealthChecker(healthGroup, transport.socketChannel(), p.health().path(), p.health().timeout(),
                         backendTls),
                 tracker, p.health(), control, new SplittableRandom());
-        ProxyPool proxy = new ProxyPool(p.name(), registry, new RetryBudget(), outlier, ProxySettings.from(config, p));
+        BackendPool proxy = new BackendPool(p.name(), registry, new RetryBudget(), outlier, ProxySettings.from(config, p));
         return new Live(p, registry, outlier, health, proxy);
     }
 
@@ -118,7 +118,7 @@ final class Pools implements AutoCloseable {
     }
 
     /** Compiles {@code config}'s routes onto the pools in force. */
-    Router<ProxyPool> router(BalancerConfig config) {
+    Router<BackendPool> router(BalancerConfig config) {
         Map<String, Live> now = pools;
         return Router.compile(config.routes(), config.defaultPool(),
                 name -> now.get(name) == null ? null : now.get(name).proxy());
@@ -144,7 +144,7 @@ final class Pools implements AutoCloseable {
      * settings of a pool that stays are those it started with (a restart applies them, as at the
      * top level); a new pool starts with its own.
      */
-    Router<ProxyPool> apply(BalancerConfig next) {
+    Router<BackendPool> apply(BalancerConfig next) {
         Map<String, Live> old = pools;
         Map<String, Live> updated = new LinkedHashMap<>();
         List<Live> added = new ArrayList<>();

@@ -3,7 +3,7 @@ package io.fulcrum.balancer.admin;
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.ListenConfig;
-import io.fulcrum.balancer.proxy.Transport;
+import io.fulcrum.balancer.connections.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

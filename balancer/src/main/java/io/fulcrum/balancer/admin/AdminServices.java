@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.config.BalancerConfig;
-import io.fulcrum.balancer.proxy.ProxyContext;
+import io.fulcrum.balancer.exchange.ProxyContext;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 import java.util.concurrent.Executor;

@@ -1,7 +1,7 @@
 package io.fulcrum.balancer.bench;
 
-import io.fulcrum.balancer.http1.Http1Codec;
-import io.fulcrum.balancer.proxy.HeaderRules;
+import io.fulcrum.balancer.edge.HeaderRules;
+import io.fulcrum.balancer.http1.codec.Http1Codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;

@@ -3,7 +3,7 @@ package io.fulcrum.balancer.bench;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
-import io.fulcrum.balancer.http1.Http1Codec;
+import io.fulcrum.balancer.http1.codec.Http1Codec;
 import io.fulcrum.balancer.route.Route;
 import io.fulcrum.balancer.route.Router;
 import io.netty.buffer.Unpooled;

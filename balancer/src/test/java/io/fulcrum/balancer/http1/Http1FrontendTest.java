@@ -1,0 +1,176 @@
+package io.fulcrum.balancer.http1;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.accesslog.AccessLog;
+import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.NanoClock;
+import io.fulcrum.balancer.balancing.OutcomeListener;
+import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.RoutingConfig;
+import io.fulcrum.balancer.config.SpilloverConfig;
+import io.fulcrum.balancer.exchange.EmbeddedBackendPool;
+import io.fulcrum.balancer.exchange.ProxyContext;
+import io.fulcrum.balancer.exchange.ProxySettings;
+import io.fulcrum.balancer.exchange.RetryBudget;
+import io.fulcrum.balancer.http1.codec.Http1Codec;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The client side of a connection without sockets: the real frontend pipeline on an
+ * {@link EmbeddedChannel}, backends from an {@link EmbeddedBackendPool}. Pipelined requests are
+ * answered in order, one at a time; a refused request closes the connection after its answer; a
+ * request after {@code Connection: close} is never forwarded.
+ */
+class Http1FrontendTest {
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
+    private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
+    private final BackendRegistry registry = new BackendRegistry("local",
+            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
+            List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 100),
+                    new BackendConfig("b2", "127.0.0.1", 9002, "local", 1, 100)),
+            NanoClock.SYSTEM, new SplittableRandom(1));
+    private final ProxySettings settings =
+            new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100);
+    private final ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
+            OutcomeListener.NOOP, AccessLog.OFF, null, NanoClock.SYSTEM);
+    /** The handler under test, kept since a closed channel's pipeline no longer holds it. */
+    private Http1Frontend frontend;
+    private final EmbeddedChannel client = clientChannel();
+
+    private EmbeddedChannel clientChannel() {
+        ChannelHandler[] codec = Http1Codec.server(8192, 8192, 65536);
+        frontend = new Http1Frontend(proxy);
+        return new EmbeddedChannel(codec[0], codec[1], frontend);
+    }
+
+    @AfterEach
+    void release() {
+        client.finishAndReleaseAll();
+        for (EmbeddedChannel ch : pool.opened) {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    private void send(String raw) {
+        client.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+        client.runPendingTasks();
+    }
+
+    private static void respond(EmbeddedChannel backend, String raw) {
+        backend.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+    }
+
+    private static String drain(EmbeddedChannel ch) {
+        StringBuilder out = new StringBuilder();
+        Object o;
+        while ((o = ch.readOutbound()) != null) {
+            ByteBuf b = (ByteBuf) o;
+            out.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return out.toString();
+    }
+
+    @Test
+    void pipelinedRequestsAreForwardedOneAtATimeAndAnsweredInOrder() {
+        send("GET /a HTTP/1.1|Host: x||GET /b HTTP/1.1|Host: x||");
+
+        assertEquals(1, pool.opened.size(), "the second request waits for the first response");
+        EmbeddedChannel first = pool.last();
+        assertTrue(drain(first).startsWith("GET /a HTTP/1.1"));
+
+        respond(first, "HTTP/1.1 200 OK|Content-Length: 1||A");
+        client.runPendingTasks();
+        assertEquals(2, pool.opened.size(), "the next request is served once the first is answered");
+        EmbeddedChannel second = pool.last();
+        assertTrue(drain(second).startsWith("GET /b HTTP/1.1"));
+        respond(second, "HTTP/1.1 200 OK|Content-Length: 1||B");
+        client.runPendingTasks();
+
+        String out = drain(client);
+        int a = out.indexOf("\r\n\r\nA");
+        int b = out.indexOf("\r\n\r\nB");
+        assertTrue(a > 0 && b > a, "responses in request order: " + out);
+        assertTrue(client.isOpen());
+    }
+
+    @Test
+    void aRequestAfterConnectionCloseIsNeverForwarded() {
+        send("GET /a HTTP/1.1|Host: x|Connection: close||GET /b HTTP/1.1|Host: x||");
+        respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 1||A");
+        client.runPendingTasks();
+
+        assertEquals(1, pool.opened.size(), "RFC 9112 section 9.6: nothing after close is processed");
+        String out = drain(client);
+        assertTrue(out.contains("Connection: close") || out.contains("connection: close"), out);
+        assertFalse(client.isOpen());
+    }
+
+    @Test
+    void aRefusedRequestIsAnsweredAndTheConnectionClosed() {
+        send("POST /big HTTP/1.1|Host: x|Content-Length: 5000||");
+
+        assertEquals(0, pool.opened.size(), "nothing reaches a backend");
+        String out = drain(client);
+        assertTrue(out.startsWith("HTTP/1.1 413 "), out);
+        assertTrue(out.toLowerCase().contains("connection: close"), out);
+        assertFalse(client.isOpen(), "framing is in doubt once a body is refused");
+    }
+
+    /**
+     * Where the connection is after the client sent {@code request} and, when one is given, the
+     * backend answered {@code response}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = {
+        "waiting for its response; GET /a HTTP/1.1|Host: x||; ; EXCHANGING",
+        "answered; GET /a HTTP/1.1|Host: x||; HTTP/1.1 200 OK|Content-Length: 1||A; READING_HEAD",
+        "its body still coming; POST /a HTTP/1.1|Host: x|Content-Length: 3||a; ; EXCHANGING",
+        "answered before its body came; POST /a HTTP/1.1|Host: x|Content-Length: 3||a;"
+                + " HTTP/1.1 200 OK|Content-Length: 1||A; CLOSED",
+        "answered after Connection: close; GET /a HTTP/1.1|Host: x|Connection: close||;"
+                + " HTTP/1.1 200 OK|Content-Length: 1||A; CLOSED",
+        "refused; POST /big HTTP/1.1|Host: x|Content-Length: 5000||; ; CLOSED",
+        "switched to a tunnel; GET /ws HTTP/1.1|Host: x|Connection: Upgrade|Upgrade: websocket||;"
+                + " HTTP/1.1 101 Switching Protocols|Connection: Upgrade|Upgrade: websocket||; TUNNELING",
+    })
+    void theConnectionIsInTheStateItsExchangeLeftItIn(String what, String request, String response,
+            FrontendConnection.State expected) {
+        send(request);
+        if (response != null) {
+            respond(pool.last(), response);
+            client.runPendingTasks();
+        }
+
+        assertEquals(expected, frontend.state());
+        assertEquals(expected != FrontendConnection.State.CLOSED, client.isOpen());
+        drain(client);
+    }
+
+    @Test
+    void aBackendThatFailsBeforeAnsweringGetsTheRequestRetriedElsewhere() {
+        send("GET /a HTTP/1.1|Host: x||");
+        pool.last().close();
+        respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 1||A");
+        client.runPendingTasks();
+
+        assertEquals(List.of("b1", "b2"), pool.backends);
+        assertTrue(drain(client).startsWith("HTTP/1.1 200 OK"));
+    }
+}

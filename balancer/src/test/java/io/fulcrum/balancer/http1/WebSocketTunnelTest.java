@@ -1,0 +1,161 @@
+package io.fulcrum.balancer.http1;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fulcrum.balancer.Balancer;
+import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.WsListener;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * WebSocket through the balancer over real sockets, with the JDK's WebSocket client and a Netty
+ * WebSocket server as the backend: messages both ways, the tunnel counted in the backend's load
+ * while open, either side's close ending it, the tunnel idle timeout, and plain HTTP on the same
+ * backend still answered normally.
+ */
+class WebSocketTunnelTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
+
+    private EventLoopGroup group;
+    private Channel server;
+    private final List<Channel> serverSockets = new CopyOnWriteArrayList<>();
+
+    /** Echoes text frames as "echo: ..."; "close" makes it close the WebSocket; other paths get 200 "plain". */
+    @BeforeEach
+    void startBackend() throws InterruptedException {
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        serverSockets.add(ch);
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
+                                new WebSocketServerProtocolHandler("/ws"),
+                                new SimpleChannelInboundHandler<Object>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+                                        if (msg instanceof TextWebSocketFrame text) {
+                                            if (text.text().equals("close")) {
+                                                ctx.writeAndFlush(new CloseWebSocketFrame(1000, "bye")).addListener(f -> ctx.close());
+                                            } else {
+                                                ctx.writeAndFlush(new TextWebSocketFrame("echo: " + text.text()));
+                                            }
+                                        } else if (msg instanceof FullHttpRequest) {
+                                            DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                                    HttpResponseStatus.OK, ctx.alloc().buffer().writeBytes("plain".getBytes()));
+                                            r.headers().setInt("content-length", 5);
+                                            ctx.writeAndFlush(r);
+                                        } else {
+                                            ReferenceCountUtil.retain(msg);
+                                            ctx.fireChannelRead(msg);
+                                        }
+                                    }
+                                });
+                    }
+                }).bind("127.0.0.1", 0).sync().channel();
+    }
+
+    @AfterEach
+    void stopBackend() {
+        server.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private int backendPort() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    private Balancer balancer(String extra) throws Exception {
+        return fx.balancer(BalancerYaml.create().backend("ws", backendPort()).merge(extra));
+    }
+
+    private static WebSocket open(int port, WsListener listener) throws Exception {
+        return listener.open(HttpClient.newHttpClient(), "ws://127.0.0.1:" + port + "/ws");
+    }
+
+    @Test
+    void messagesFlowBothWaysAndTheTunnelCountsInTheBackendsLoad() throws Exception {
+        Balancer balancer = balancer("");
+        WsListener listener = new WsListener();
+        WebSocket ws = open(balancer.port(), listener);
+
+        for (int i = 0; i < 3; i++) {
+            ws.sendText("m" + i, true).get(10, TimeUnit.SECONDS);
+        }
+        await("echoes").atMost(Fixtures.WAIT).until(() -> listener.messages().size() == 3);
+        assertEquals(List.of("echo: m0", "echo: m1", "echo: m2"), listener.messages());
+        assertEquals(1, balancer.registry().current().byId("ws").state().inFlight(), "an open tunnel is load");
+
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
+        await("closed").atMost(Fixtures.WAIT).until(listener.closed()::isDone);
+        await("tunnel released").atMost(Fixtures.WAIT)
+                .until(() -> balancer.registry().current().byId("ws").state().inFlight() == 0);
+
+        HttpResponse<String> plain = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + balancer.port() + "/other")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, plain.statusCode());
+        assertEquals("plain", plain.body());
+    }
+
+    @Test
+    void theBackendClosingEndsTheTunnel() throws Exception {
+        Balancer balancer = balancer("");
+        WsListener listener = new WsListener();
+        WebSocket ws = open(balancer.port(), listener);
+        ws.sendText("close", true).get(10, TimeUnit.SECONDS);
+        assertEquals(1000, listener.closed().get(20, TimeUnit.SECONDS));
+        await("tunnel released").atMost(Fixtures.WAIT)
+                .until(() -> balancer.registry().current().byId("ws").state().inFlight() == 0);
+    }
+
+    @Test
+    void anIdleTunnelIsClosedAfterTunnelIdle() throws Exception {
+        Balancer balancer = balancer("timeouts: { tunnel-idle: 500ms }");
+        WsListener listener = new WsListener();
+        WebSocket ws = open(balancer.port(), listener);
+        ws.sendText("ping", true).get(10, TimeUnit.SECONDS);
+        await("echo").atMost(Fixtures.WAIT).until(() -> listener.messages().size() == 1);
+
+        // Nothing more is sent either way: the balancer closes both connections.
+        listener.closed().get(20, TimeUnit.SECONDS);
+        await("backend side closed").atMost(Fixtures.WAIT)
+                .until(() -> serverSockets.stream().noneMatch(Channel::isActive));
+        assertTrue(listener.closed().isDone());
+    }
+}
