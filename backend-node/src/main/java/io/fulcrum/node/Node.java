@@ -5,14 +5,14 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.config.Durations;
 import io.fulcrum.node.config.NodeConfig;
 import io.fulcrum.node.config.StoreConfig;
-import io.fulcrum.node.http.AdminHandler;
+import io.fulcrum.node.http.ApiRouter;
 import io.fulcrum.node.http.EventFeed;
 import io.fulcrum.node.http.JsonCodec;
+import io.fulcrum.node.http.NodeAdminHandler;
 import io.fulcrum.node.http.NodeMetrics;
 import io.fulcrum.node.http.NodeServer;
 import io.fulcrum.node.http.NodeServerInitializer;
 import io.fulcrum.node.http.PostRoutes;
-import io.fulcrum.node.http.Router;
 import io.fulcrum.node.http.StaticAssets;
 import io.fulcrum.node.post.PostService;
 import io.fulcrum.node.store.PostStore;
@@ -108,12 +108,12 @@ public final class Node implements AutoCloseable {
         EventFeed feed = new EventFeed(store, config.events(), json, config.id(),
                 Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("node-feed", true)));
         metrics.bindEventStreams(feed);
-        NodeServerInitializer initializer = new NodeServerInitializer(new Router(assets.rootNames()), routes, json,
+        NodeServerInitializer initializer = new NodeServerInitializer(new ApiRouter(assets.rootNames()), routes, json,
                 metrics, config.limits().maxBodyBytes(), feed);
         int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         NodeServer server = new NodeServer(config.listen().host(), config.listen().port(), ioThreads, initializer);
         NodeServer admin = config.admin() == null ? null : new NodeServer(config.admin().host(),
-                config.admin().port(), 1, AdminHandler.initializer(metrics, json), "node-admin");
+                config.admin().port(), 1, NodeAdminHandler.initializer(metrics, json), "node-admin");
         try {
             int adminPort = admin == null ? -1 : admin.start();
             feed.start();

@@ -1,7 +1,7 @@
 package io.fulcrum.node;
 
-import io.fulcrum.node.config.ConfigException;
 import io.fulcrum.node.config.NodeConfig;
+import io.fulcrum.node.config.NodeConfigException;
 import io.fulcrum.node.config.NodeConfigLoader;
 import io.fulcrum.node.store.StoreUnavailableException;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ public final class NodeMain implements Callable<Integer> {
             if (port != null) {
                 nodeConfig = nodeConfig.withPort(port);
             }
-        } catch (ConfigException e) {
+        } catch (NodeConfigException e) {
             for (String problem : e.problems()) {
                 System.err.println(config + ": " + problem);
             }

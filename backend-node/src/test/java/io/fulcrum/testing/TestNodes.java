@@ -1,8 +1,8 @@
 package io.fulcrum.testing;
 
-import io.fulcrum.node.config.LimitsConfig;
-import io.fulcrum.node.config.ListenConfig;
 import io.fulcrum.node.config.NodeConfig;
+import io.fulcrum.node.config.NodeLimitsConfig;
+import io.fulcrum.node.config.NodeListenConfig;
 import io.fulcrum.node.config.StoreConfig;
 import java.nio.file.Path;
 
@@ -18,7 +18,7 @@ public final class TestNodes {
 
     /** A node named {@code id} in us-east over the SQLite file {@code file}, with an admin port for /metrics. */
     public static NodeConfig sqlite(String id, Path file) {
-        return new NodeConfig(id, "us-east", new ListenConfig("127.0.0.1", 0), StoreConfig.sqlite(file),
-                new LimitsConfig(MAX_BODY_BYTES, MAX_TEXT_CHARS, 50, 10), new ListenConfig("127.0.0.1", 0));
+        return new NodeConfig(id, "us-east", new NodeListenConfig("127.0.0.1", 0), StoreConfig.sqlite(file),
+                new NodeLimitsConfig(MAX_BODY_BYTES, MAX_TEXT_CHARS, 50, 10), new NodeListenConfig("127.0.0.1", 0));
     }
 }

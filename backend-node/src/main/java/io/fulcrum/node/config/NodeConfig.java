@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
  *
  * <p>Immutable and thread-safe.
  */
-public record NodeConfig(String id, String region, ListenConfig listen, StoreConfig store, LimitsConfig limits,
-        ListenConfig admin, EventsConfig events) {
+public record NodeConfig(String id, String region, NodeListenConfig listen, StoreConfig store, NodeLimitsConfig limits,
+        NodeListenConfig admin, EventsConfig events) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
     /** Validates the configuration. */
@@ -36,13 +36,13 @@ public record NodeConfig(String id, String region, ListenConfig listen, StoreCon
     }
 
     /** A node with the default live feed. */
-    public NodeConfig(String id, String region, ListenConfig listen, StoreConfig store, LimitsConfig limits,
-            ListenConfig admin) {
+    public NodeConfig(String id, String region, NodeListenConfig listen, StoreConfig store, NodeLimitsConfig limits,
+            NodeListenConfig admin) {
         this(id, region, listen, store, limits, admin, EventsConfig.DEFAULTS);
     }
 
     /** A node without an admin port (no {@code /metrics}). */
-    public NodeConfig(String id, String region, ListenConfig listen, StoreConfig store, LimitsConfig limits) {
+    public NodeConfig(String id, String region, NodeListenConfig listen, StoreConfig store, NodeLimitsConfig limits) {
         this(id, region, listen, store, limits, null);
     }
 
@@ -57,7 +57,7 @@ public record NodeConfig(String id, String region, ListenConfig listen, StoreCon
     }
 
     /** Returns a copy with other limits. */
-    public NodeConfig withLimits(LimitsConfig newLimits) {
+    public NodeConfig withLimits(NodeLimitsConfig newLimits) {
         return new NodeConfig(id, region, listen, store, newLimits, admin, events);
     }
 
@@ -67,7 +67,7 @@ public record NodeConfig(String id, String region, ListenConfig listen, StoreCon
     }
 
     /** Returns a copy serving {@code /metrics} on {@code newAdmin} (null: nowhere). */
-    public NodeConfig withAdmin(ListenConfig newAdmin) {
+    public NodeConfig withAdmin(NodeListenConfig newAdmin) {
         return new NodeConfig(id, region, listen, store, limits, newAdmin, events);
     }
 }

@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  *
  * <p>The file is read through the shared {@link YamlMapper} and the field tables of {@link #SCHEMA},
  * as the balancer reads its own: each top-level key by one section type ({@code listen} by
- * {@code ListenSection}, {@code store} by {@code StoreSection}, ...) that checks the keys against
+ * {@code NodeListenSection}, {@code store} by {@code StoreSection}, ...) that checks the keys against
  * the key's table and reads the rules the table cannot say. As there, unknown keys, YAML tags,
  * wrong types and out-of-range values are errors naming the YAML path and line, with a "did you
  * mean" for near-miss keys, and all problems are reported together. Plain
@@ -54,31 +54,31 @@ public final class NodeConfigLoader {
     }
 
     /** Reads and validates {@code file}. */
-    public NodeConfig load(Path file) throws ConfigException {
+    public NodeConfig load(Path file) throws NodeConfigException {
         String text;
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            throw new ConfigException(List.of(file + ": cannot read (" + e.getMessage() + ")"));
+            throw new NodeConfigException(List.of(file + ": cannot read (" + e.getMessage() + ")"));
         }
         return parse(text, file.toString());
     }
 
     /** Parses and validates YAML text; {@code source} names it in messages about the text as a whole. */
-    public NodeConfig parse(String yaml, String source) throws ConfigException {
+    public NodeConfig parse(String yaml, String source) throws NodeConfigException {
         YamlMapper.Document doc;
         try {
             doc = YamlMapper.compose(yaml, source);
         } catch (ConfigProblems e) {
-            throw new ConfigException(e.problems());
+            throw new NodeConfigException(e.problems());
         }
         if (doc.root() == null) {
-            throw new ConfigException(List.of(source + ": empty (expected: a mapping with id, region and listen)"));
+            throw new NodeConfigException(List.of(source + ": empty (expected: a mapping with id, region and listen)"));
         }
         YamlMapper m = new YamlMapper(doc.tagged()).listKnownKeys();
         Section top = m.top(doc.root(), SCHEMA);
         if (top == null) {
-            throw new ConfigException(m.sortedProblems());
+            throw new NodeConfigException(m.sortedProblems());
         }
         // Three rounds, each only on a file that passed the one before, so that no rule runs on a
         // default standing in for a bad value: each value on its own (with path and line), the
@@ -86,22 +86,22 @@ public final class NodeConfigLoader {
         Values file = m.read(top, SCHEMA);
         String id = file.name("id");
         String region = file.name("region");
-        ListenSection listen = ListenSection.read(m, top);
-        ListenSection admin = AdminSection.read(m, top);
+        NodeListenSection listen = NodeListenSection.read(m, top);
+        NodeListenSection admin = NodeAdminSection.read(m, top);
         StoreSection store = StoreSection.read(m, top, env);
-        LimitsSection limits = LimitsSection.read(m, top);
+        NodeLimitsSection limits = NodeLimitsSection.read(m, top);
         EventsSection events = EventsSection.read(m, top);
         if (m.hasProblems()) {
-            throw new ConfigException(m.sortedProblems());
+            throw new NodeConfigException(m.sortedProblems());
         }
         List<String> problems = store.brokenRules();
         if (!problems.isEmpty()) {
-            throw new ConfigException(problems);
+            throw new NodeConfigException(problems);
         }
-        ListenConfig listenConfig = listen.config(problems);
-        ListenConfig adminConfig = AdminSection.config(admin, listen, problems);
+        NodeListenConfig listenConfig = listen.config(problems);
+        NodeListenConfig adminConfig = NodeAdminSection.config(admin, listen, problems);
         StoreConfig storeConfig = store.config(problems);
-        LimitsConfig limitsConfig = limits.config(problems);
+        NodeLimitsConfig limitsConfig = limits.config(problems);
         EventsConfig eventsConfig = events.config(problems);
         if (problems.isEmpty()) {
             NodeConfig config = create(problems, "",
@@ -110,7 +110,7 @@ public final class NodeConfigLoader {
                 return config;
             }
         }
-        throw new ConfigException(problems);
+        throw new NodeConfigException(problems);
     }
 
     /**

@@ -60,13 +60,13 @@ final class NodeSchema {
             .build();
     static final FieldTable LIMITS = FieldTable.builder("Request limits")
             .reload(Reload.START_ONLY)
-            .integer("max-body-bytes", LimitsConfig.DEFAULTS.maxBodyBytes(), 1, Integer.MAX_VALUE,
+            .integer("max-body-bytes", NodeLimitsConfig.DEFAULTS.maxBodyBytes(), 1, Integer.MAX_VALUE,
                     "Largest request body")
-            .integer("max-text-chars", LimitsConfig.DEFAULTS.maxTextChars(), 1, Integer.MAX_VALUE,
+            .integer("max-text-chars", NodeLimitsConfig.DEFAULTS.maxTextChars(), 1, Integer.MAX_VALUE,
                     "Longest post text")
-            .integer("max-timeline-limit", LimitsConfig.DEFAULTS.maxTimelineLimit(), 1, Integer.MAX_VALUE,
+            .integer("max-timeline-limit", NodeLimitsConfig.DEFAULTS.maxTimelineLimit(), 1, Integer.MAX_VALUE,
                     "Largest ?limit= of a timeline")
-            .integer("default-timeline-limit", LimitsConfig.DEFAULTS.defaultTimelineLimit(), 1, Integer.MAX_VALUE,
+            .integer("default-timeline-limit", NodeLimitsConfig.DEFAULTS.defaultTimelineLimit(), 1, Integer.MAX_VALUE,
                     "Timeline length without ?limit= (at most max-timeline-limit)")
             .build();
     static final FieldTable EVENTS = FieldTable.builder("The live timeline feed (GET /events)")

@@ -48,7 +48,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     private static final String ETAG = HttpHeaderNames.ETAG.toString();
     private static final String CACHE_CONTROL = HttpHeaderNames.CACHE_CONTROL.toString();
 
-    private final Router router;
+    private final ApiRouter router;
     private final PostRoutes routes;
     private final JsonCodec json;
     private final NodeMetrics metrics;
@@ -61,7 +61,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     private boolean streaming;
 
     /** Creates the handler for one connection. */
-    public ApiHandler(Router router, PostRoutes routes, JsonCodec json, NodeMetrics metrics, EventFeed feed) {
+    public ApiHandler(ApiRouter router, PostRoutes routes, JsonCodec json, NodeMetrics metrics, EventFeed feed) {
         this.router = requireNonNull(router, "router");
         this.routes = requireNonNull(routes, "routes");
         this.json = requireNonNull(json, "json");
@@ -78,18 +78,18 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
-            Pending p = start(Route.UNMATCHED, request, false);
+            Pending p = start(ApiRoute.UNMATCHED, request, false);
             complete(ctx, p, error(ApiError.BAD_REQUEST, "the request could not be parsed", null));
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        Router.Match match = router.match(request.method(), uri.path());
-        if (match instanceof Router.Found found && found.route() == Route.EVENTS
+        ApiRouter.Match match = router.match(request.method(), uri.path());
+        if (match instanceof ApiRouter.Found found && found.route() == ApiRoute.EVENTS
                 && HttpMethod.GET.equals(request.method())) {
             startStream(ctx, request, uri);
             return;
         }
-        if (match instanceof Router.Found found) {
+        if (match instanceof ApiRouter.Found found) {
             Pending p = start(found.route(), request, keepAlive);
             CompletableFuture<ApiResponse> answer;
             try {
@@ -108,8 +108,8 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             });
             return;
         }
-        Pending p = start(Route.UNMATCHED, request, keepAlive);
-        if (match instanceof Router.MethodNotAllowed notAllowed) {
+        Pending p = start(ApiRoute.UNMATCHED, request, keepAlive);
+        if (match instanceof ApiRouter.MethodNotAllowed notAllowed) {
             complete(ctx, p, ApiResponse.json(ApiError.METHOD_NOT_ALLOWED.status(),
                     json.error(ApiError.METHOD_NOT_ALLOWED, request.method() + " is not allowed here", null),
                     Map.of(HttpHeaderNames.ALLOW.toString(), notAllowed.allow())));
@@ -126,13 +126,13 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
      */
     private void startStream(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
         if (!pending.isEmpty()) {
-            Pending p = start(Route.EVENTS, request, false);
+            Pending p = start(ApiRoute.EVENTS, request, false);
             complete(ctx, p, error(ApiError.BAD_REQUEST, "an event stream cannot be pipelined behind other requests",
                     null));
             return;
         }
         if (!feed.tryReserve()) {
-            Pending p = start(Route.EVENTS, request, HttpUtil.isKeepAlive(request));
+            Pending p = start(ApiRoute.EVENTS, request, HttpUtil.isKeepAlive(request));
             complete(ctx, p, ApiResponse.json(ApiError.OVERLOADED.status(), json.error(ApiError.OVERLOADED,
                     "this node holds its limit of event streams (events.max-streams); try again or poll /timeline",
                     null), Map.of(HttpHeaderNames.RETRY_AFTER.toString(), "5")));
@@ -163,7 +163,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         return Long.parseLong(value);
     }
 
-    private Pending start(Route route, FullHttpRequest request, boolean keepAlive) {
+    private Pending start(ApiRoute route, FullHttpRequest request, boolean keepAlive) {
         HttpMethod method = request.method();
         boolean conditional = HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
         Pending p = new Pending(route, method.name(), keepAlive, System.nanoTime(), HttpMethod.HEAD.equals(method),
@@ -294,7 +294,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     /** One request waiting for its turn to be answered. Confined to the event loop. */
     private static final class Pending {
-        final Route route;
+        final ApiRoute route;
         final String method;
         final boolean keepAlive;
         final long started;
@@ -303,7 +303,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         final String ifNoneMatch;
         ApiResponse response;
 
-        Pending(Route route, String method, boolean keepAlive, long started, boolean head, String ifNoneMatch) {
+        Pending(ApiRoute route, String method, boolean keepAlive, long started, boolean head, String ifNoneMatch) {
             this.route = route;
             this.method = method;
             this.keepAlive = keepAlive;

@@ -54,7 +54,7 @@ public final class NodeMetrics {
     }
 
     /** Counts a request as finished and records its latency. */
-    public void finished(Route route, String method, int status, long nanos) {
+    public void finished(ApiRoute route, String method, int status, long nanos) {
         inFlight.decrementAndGet();
         Timer.builder(REQUESTS)
                 .tag("route", route.pattern())

@@ -2,13 +2,13 @@ package io.fulcrum.node.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +24,7 @@ public final class NodeServerInitializer extends ChannelInitializer<SocketChanne
     private static final int MAX_CHUNK = 8192;
     private static final int IDLE_SECONDS = 60;
 
-    private final Router router;
+    private final ApiRouter router;
     private final PostRoutes routes;
     private final JsonCodec json;
     private final NodeMetrics metrics;
@@ -32,7 +32,7 @@ public final class NodeServerInitializer extends ChannelInitializer<SocketChanne
     private final EventFeed feed;
 
     /** Creates the initializer; {@code feed} serves {@code GET /events}. */
-    public NodeServerInitializer(Router router, PostRoutes routes, JsonCodec json, NodeMetrics metrics,
+    public NodeServerInitializer(ApiRouter router, PostRoutes routes, JsonCodec json, NodeMetrics metrics,
             int maxBodyBytes, EventFeed feed) {
         this.router = requireNonNull(router, "router");
         this.routes = requireNonNull(routes, "routes");

@@ -56,7 +56,7 @@ public final class PostRoutes {
     }
 
     /** Serves one matched request. */
-    public CompletableFuture<ApiResponse> handle(Router.Found found, FullHttpRequest request, QueryStringDecoder uri) {
+    public CompletableFuture<ApiResponse> handle(ApiRouter.Found found, FullHttpRequest request, QueryStringDecoder uri) {
         switch (found.route()) {
             case CREATE_POST:
             case GET_POST:
@@ -72,7 +72,7 @@ public final class PostRoutes {
     }
 
     /** The post API; {@code position} carries the client's consistency token in and the next one out. */
-    private CompletableFuture<ApiResponse> posts(Router.Found found, FullHttpRequest request, QueryStringDecoder uri,
+    private CompletableFuture<ApiResponse> posts(ApiRouter.Found found, FullHttpRequest request, QueryStringDecoder uri,
             ClientPosition position) {
         switch (found.route()) {
             case CREATE_POST:
@@ -104,7 +104,7 @@ public final class PostRoutes {
         }
     }
 
-    private CompletableFuture<ApiResponse> other(Router.Found found) {
+    private CompletableFuture<ApiResponse> other(ApiRouter.Found found) {
         switch (found.route()) {
             case HEALTH:
                 return health();

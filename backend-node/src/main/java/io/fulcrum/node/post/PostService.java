@@ -2,7 +2,7 @@ package io.fulcrum.node.post;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fulcrum.node.config.LimitsConfig;
+import io.fulcrum.node.config.NodeLimitsConfig;
 import io.fulcrum.node.store.ClientPosition;
 import io.fulcrum.node.store.CreateResult;
 import io.fulcrum.node.store.Post;
@@ -34,15 +34,15 @@ public final class PostService {
 
     private final StoreTopology stores;
     private final StoreWorkers workers;
-    private final LimitsConfig limits;
+    private final NodeLimitsConfig limits;
 
     /** Creates the service over the single store {@code store}, running its calls on {@code workers}. */
-    public PostService(PostStore store, StoreWorkers workers, LimitsConfig limits) {
+    public PostService(PostStore store, StoreWorkers workers, NodeLimitsConfig limits) {
         this(StoreTopology.single(requireNonNull(store, "store")), workers, limits);
     }
 
     /** Creates the service over {@code stores}, running its calls on {@code workers}. */
-    public PostService(StoreTopology stores, StoreWorkers workers, LimitsConfig limits) {
+    public PostService(StoreTopology stores, StoreWorkers workers, NodeLimitsConfig limits) {
         this.stores = requireNonNull(stores, "stores");
         this.workers = requireNonNull(workers, "workers");
         this.limits = requireNonNull(limits, "limits");

@@ -26,7 +26,7 @@ class NodeConfigLoaderTest {
     private List<String> problems(String yaml) throws Exception {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, yaml);
-        return assertThrows(ConfigException.class, () -> new NodeConfigLoader(Map.of()).load(file)).problems();
+        return assertThrows(NodeConfigException.class, () -> new NodeConfigLoader(Map.of()).load(file)).problems();
     }
 
     @Test
@@ -34,20 +34,20 @@ class NodeConfigLoaderTest {
         NodeConfig c = load("id: us-1\nregion: us-east\nlisten: { port: 9001 }\n", Map.of());
         assertEquals("us-1", c.id());
         assertEquals("us-east", c.region());
-        assertEquals(new ListenConfig("0.0.0.0", 9001), c.listen());
+        assertEquals(new NodeListenConfig("0.0.0.0", 9001), c.listen());
         assertEquals(StoreConfig.Kind.SQLITE, c.store().kind());
         assertEquals(Path.of("data/posts.db"), c.store().sqlitePath());
         assertEquals(Duration.ofSeconds(5), c.store().busyTimeout());
-        assertEquals(LimitsConfig.DEFAULTS, c.limits());
+        assertEquals(NodeLimitsConfig.DEFAULTS, c.limits());
         assertEquals(4096, c.limits().maxTextChars());
     }
 
     @Test
     void theAdminPortIsOptionalDefaultsToLoopbackAndNeverSharesTheApiPort() throws Exception {
         assertEquals(null, load("id: a\nregion: r\nlisten: { port: 9001 }\n", Map.of()).admin());
-        assertEquals(new ListenConfig("127.0.0.1", 9101),
+        assertEquals(new NodeListenConfig("127.0.0.1", 9101),
                 load("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { port: 9101 }\n", Map.of()).admin());
-        assertEquals(new ListenConfig("0.0.0.0", 9101),
+        assertEquals(new NodeListenConfig("0.0.0.0", 9101),
                 load("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { host: 0.0.0.0, port: 9101 }\n", Map.of())
                         .admin());
         assertTrue(problems("id: a\nregion: r\nlisten: { port: 9001 }\nadmin: { host: 127.0.0.1 }\n").get(0)
@@ -71,7 +71,7 @@ class NodeConfigLoaderTest {
         assertEquals("file-secret", fromFile.store().password());
         assertEquals(16, fromFile.store().poolSize());
         assertEquals(Duration.ofMillis(500), fromFile.store().connectionTimeout());
-        assertEquals(new LimitsConfig(1000, 280, 50, 25), fromFile.limits());
+        assertEquals(new NodeLimitsConfig(1000, 280, 50, 25), fromFile.limits());
         assertFalse(fromFile.store().toString().contains("file-secret"), "the password never shows in logs");
 
         NodeConfig overridden = load(yaml, Map.of(NodeConfigLoader.ENV_DB_URL, "jdbc:postgresql://other/db",

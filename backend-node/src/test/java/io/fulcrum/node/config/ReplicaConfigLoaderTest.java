@@ -28,7 +28,7 @@ class ReplicaConfigLoaderTest {
     }
 
     private List<String> problems(String yaml) throws Exception {
-        return assertThrows(ConfigException.class, () -> load(yaml, Map.of())).problems();
+        return assertThrows(NodeConfigException.class, () -> load(yaml, Map.of())).problems();
     }
 
     @Test

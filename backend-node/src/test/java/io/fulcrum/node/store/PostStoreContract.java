@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.node.config.LimitsConfig;
+import io.fulcrum.node.config.NodeLimitsConfig;
 import io.fulcrum.node.post.PostService;
 import io.fulcrum.node.post.TimelinePage;
 import io.fulcrum.testing.TestClock;
@@ -239,7 +239,7 @@ abstract class PostStoreContract {
             existing.add(store.create(i % 3 == 0 ? "ann" : "bob", "old " + i, null).post().id());
         }
         try (StoreWorkers workers = StoreWorkers.shared("paging", 2, 64)) {
-            PostService service = new PostService(store, workers, LimitsConfig.DEFAULTS);
+            PostService service = new PostService(store, workers, NodeLimitsConfig.DEFAULTS);
             CountDownLatch writerStarted = new CountDownLatch(1);
             Future<Integer> writer = threads.submit((Callable<Integer>) () -> {
                 writerStarted.countDown();

@@ -10,9 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.node.Node;
-import io.fulcrum.node.config.LimitsConfig;
-import io.fulcrum.node.config.ListenConfig;
 import io.fulcrum.node.config.NodeConfig;
+import io.fulcrum.node.config.NodeLimitsConfig;
+import io.fulcrum.node.config.NodeListenConfig;
 import io.fulcrum.node.config.ReplicaConfig;
 import io.fulcrum.node.config.StoreConfig;
 import io.fulcrum.node.store.WalPosition;
@@ -87,8 +87,8 @@ class ReplicatedPostServiceTest {
                 .withFreshness(maxLag, Duration.ofMillis(250), Duration.ofMillis(100));
         StoreConfig store = StoreConfig.postgres(cluster.primaryUrl(), "postgres", "").withWorkers(4, 256)
                 .withReplica(replica);
-        NODES.put(id, Node.start(new NodeConfig(id, region, new ListenConfig("127.0.0.1", 0), store,
-                LimitsConfig.DEFAULTS)));
+        NODES.put(id, Node.start(new NodeConfig(id, region, new NodeListenConfig("127.0.0.1", 0), store,
+                NodeLimitsConfig.DEFAULTS)));
     }
 
     @AfterAll
@@ -370,8 +370,8 @@ class ReplicatedPostServiceTest {
                 .withFreshness(Duration.ofMillis(500), Duration.ofMillis(250), Duration.ofMillis(100));
         StoreConfig store = StoreConfig.postgres(cluster.primaryUrl(), "postgres", "").withWorkers(2, 64)
                 .withReplica(replica);
-        try (Node node = Node.start(new NodeConfig("lone", "us-east", new ListenConfig("127.0.0.1", 0), store,
-                LimitsConfig.DEFAULTS))) {
+        try (Node node = Node.start(new NodeConfig("lone", "us-east", new NodeListenConfig("127.0.0.1", 0), store,
+                NodeLimitsConfig.DEFAULTS))) {
             HttpClient client = HttpClient.newHttpClient();
             HttpResponse<String> created = client.send(direct(node.port(), "/posts")
                     .header("Content-Type", "application/json")

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.node.Node;
 import io.fulcrum.node.config.EventsConfig;
-import io.fulcrum.node.config.LimitsConfig;
-import io.fulcrum.node.config.ListenConfig;
 import io.fulcrum.node.config.NodeConfig;
+import io.fulcrum.node.config.NodeLimitsConfig;
+import io.fulcrum.node.config.NodeListenConfig;
 import io.fulcrum.node.config.StoreConfig;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
@@ -58,8 +58,8 @@ class EventStreamThroughBalancerTest {
     }
 
     private Node node(Duration heartbeat) throws InterruptedException {
-        NodeConfig config = new NodeConfig("sse-node", "local", new ListenConfig("127.0.0.1", 0),
-                StoreConfig.sqlite(fx.dir().resolve("posts.db")), LimitsConfig.DEFAULTS, null,
+        NodeConfig config = new NodeConfig("sse-node", "local", new NodeListenConfig("127.0.0.1", 0),
+                StoreConfig.sqlite(fx.dir().resolve("posts.db")), NodeLimitsConfig.DEFAULTS, null,
                 new EventsConfig(Duration.ofMillis(50), heartbeat, 100));
         return fx.closeAfter(Node.start(config));
     }

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.node.Node;
 import io.fulcrum.node.config.EventsConfig;
-import io.fulcrum.node.config.LimitsConfig;
-import io.fulcrum.node.config.ListenConfig;
 import io.fulcrum.node.config.NodeConfig;
+import io.fulcrum.node.config.NodeLimitsConfig;
+import io.fulcrum.node.config.NodeListenConfig;
 import io.fulcrum.node.config.StoreConfig;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Chromium;
@@ -54,9 +54,9 @@ class LiveTimelineBrowserTest {
     final Fixtures fx = new Fixtures();
 
     private Node node(String id) throws InterruptedException {
-        NodeConfig config = new NodeConfig(id, "local", new ListenConfig("127.0.0.1", 0),
-                StoreConfig.sqlite(fx.dir().resolve("posts.db")), LimitsConfig.DEFAULTS,
-                new ListenConfig("127.0.0.1", 0), new EventsConfig(Duration.ofMillis(100), Duration.ofSeconds(15), 100));
+        NodeConfig config = new NodeConfig(id, "local", new NodeListenConfig("127.0.0.1", 0),
+                StoreConfig.sqlite(fx.dir().resolve("posts.db")), NodeLimitsConfig.DEFAULTS,
+                new NodeListenConfig("127.0.0.1", 0), new EventsConfig(Duration.ofMillis(100), Duration.ofSeconds(15), 100));
         return fx.closeAfter(Node.start(config));
     }
 

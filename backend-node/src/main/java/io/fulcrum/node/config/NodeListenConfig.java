@@ -7,9 +7,9 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Immutable and thread-safe.
  */
-public record ListenConfig(String host, int port) {
+public record NodeListenConfig(String host, int port) {
     /** Validates the address. */
-    public ListenConfig {
+    public NodeListenConfig {
         requireNonNull(host, "host");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port: " + port + " (expected: 0-65535)");
@@ -17,7 +17,7 @@ public record ListenConfig(String host, int port) {
     }
 
     /** Returns a copy listening on {@code newPort}. */
-    public ListenConfig withPort(int newPort) {
-        return new ListenConfig(host, newPort);
+    public NodeListenConfig withPort(int newPort) {
+        return new NodeListenConfig(host, newPort);
     }
 }

@@ -9,13 +9,13 @@ import java.util.List;
  *
  * <p>Immutable and thread-safe.
  */
-public final class ConfigException extends Exception {
+public final class NodeConfigException extends Exception {
     private static final long serialVersionUID = 1L;
 
     private final List<String> problems;
 
     /** Creates an exception listing {@code problems}, one per line. */
-    public ConfigException(List<String> problems) {
+    public NodeConfigException(List<String> problems) {
         super(String.join("\n", problems));
         this.problems = List.copyOf(problems);
     }

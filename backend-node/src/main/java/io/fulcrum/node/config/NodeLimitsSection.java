@@ -13,18 +13,18 @@ import java.util.List;
  * @param maxLimit largest timeline {@code ?limit=}
  * @param defaultLimit timeline length without {@code ?limit=}
  */
-record LimitsSection(int maxBody, int maxText, int maxLimit, int defaultLimit) {
+record NodeLimitsSection(int maxBody, int maxText, int maxLimit, int defaultLimit) {
     /** The top-level {@code limits}; an unset default length is at most the largest. */
-    static LimitsSection read(YamlMapper m, Section top) {
+    static NodeLimitsSection read(YamlMapper m, Section top) {
         Values v = m.read(top, "limits", NodeSchema.LIMITS);
         int maxLimit = v.integer("max-timeline-limit");
-        return new LimitsSection(v.integer("max-body-bytes"), v.integer("max-text-chars"), maxLimit,
-                v.integer("default-timeline-limit", Math.min(LimitsConfig.DEFAULTS.defaultTimelineLimit(), maxLimit)));
+        return new NodeLimitsSection(v.integer("max-body-bytes"), v.integer("max-text-chars"), maxLimit,
+                v.integer("default-timeline-limit", Math.min(NodeLimitsConfig.DEFAULTS.defaultTimelineLimit(), maxLimit)));
     }
 
     /** The limits, or null with the record's problem added to {@code problems}. */
-    LimitsConfig config(List<String> problems) {
+    NodeLimitsConfig config(List<String> problems) {
         return NodeConfigLoader.create(problems, "limits.",
-                () -> new LimitsConfig(maxBody, maxText, maxLimit, defaultLimit));
+                () -> new NodeLimitsConfig(maxBody, maxText, maxLimit, defaultLimit));
     }
 }

@@ -4,19 +4,19 @@ import io.netty.handler.codec.http.HttpMethod;
 import java.util.Set;
 
 /**
- * Maps a method and a path to a {@link Route}. A known path with another method is a 405 with the
+ * Maps a method and a path to a {@link ApiRoute}. A known path with another method is a 405 with the
  * methods the path does allow (RFC 9110 section 15.5.6); an unknown path is a 404. HEAD is allowed
  * wherever GET is and matches the GET route (RFC 9110 section 9.3.2); the handler drops the body.
  *
  * <p>Stateless and thread-safe; no I/O.
  */
-public final class Router {
+public final class ApiRouter {
     private static final String POSTS_PREFIX = "/posts/";
 
     private final Set<String> assets;
 
     /** Creates a router serving the named static assets (for example {@code app.js}) at the root. */
-    public Router(Set<String> assets) {
+    public ApiRouter(Set<String> assets) {
         this.assets = Set.copyOf(assets);
     }
 
@@ -28,9 +28,9 @@ public final class Router {
      * A route matched.
      *
      * @param postId the {@code {id}} of a {@code /posts/{id}} route, else 0
-     * @param asset the asset name of an {@link Route#ASSET} route, else null
+     * @param asset the asset name of an {@link ApiRoute#ASSET} route, else null
      */
-    public record Found(Route route, long postId, String asset) implements Match {
+    public record Found(ApiRoute route, long postId, String asset) implements Match {
     }
 
     /** No route has this path. */
@@ -46,15 +46,15 @@ public final class Router {
         HttpMethod method = HttpMethod.HEAD.equals(requested) ? HttpMethod.GET : requested;
         switch (path) {
             case "/":
-                return only(method, HttpMethod.GET, new Found(Route.PAGE, 0, null));
+                return only(method, HttpMethod.GET, new Found(ApiRoute.PAGE, 0, null));
             case "/posts":
-                return only(method, HttpMethod.POST, new Found(Route.CREATE_POST, 0, null));
+                return only(method, HttpMethod.POST, new Found(ApiRoute.CREATE_POST, 0, null));
             case "/timeline":
-                return only(method, HttpMethod.GET, new Found(Route.TIMELINE, 0, null));
+                return only(method, HttpMethod.GET, new Found(ApiRoute.TIMELINE, 0, null));
             case "/events":
-                return only(method, HttpMethod.GET, new Found(Route.EVENTS, 0, null));
+                return only(method, HttpMethod.GET, new Found(ApiRoute.EVENTS, 0, null));
             case "/health":
-                return only(method, HttpMethod.GET, new Found(Route.HEALTH, 0, null));
+                return only(method, HttpMethod.GET, new Found(ApiRoute.HEALTH, 0, null));
             default:
                 break;
         }
@@ -64,19 +64,19 @@ public final class Router {
                 return new NotFound();
             }
             if (HttpMethod.GET.equals(method)) {
-                return new Found(Route.GET_POST, id, null);
+                return new Found(ApiRoute.GET_POST, id, null);
             }
             if (HttpMethod.PUT.equals(method)) {
-                return new Found(Route.UPDATE_POST, id, null);
+                return new Found(ApiRoute.UPDATE_POST, id, null);
             }
             if (HttpMethod.DELETE.equals(method)) {
-                return new Found(Route.DELETE_POST, id, null);
+                return new Found(ApiRoute.DELETE_POST, id, null);
             }
             return new MethodNotAllowed("GET, HEAD, PUT, DELETE");
         }
         String name = path.substring(1);
         if (assets.contains(name)) {
-            return only(method, HttpMethod.GET, new Found(Route.ASSET, 0, name));
+            return only(method, HttpMethod.GET, new Found(ApiRoute.ASSET, 0, name));
         }
         return new NotFound();
     }

@@ -9,28 +9,28 @@ import java.util.List;
  * Reads the optional {@code admin} section, where the node serves {@code /metrics}: a listener
  * like {@code listen}'s, on a port of its own. Stateless.
  */
-final class AdminSection {
-    private AdminSection() {
+final class NodeAdminSection {
+    private NodeAdminSection() {
     }
 
     /** The admin listener, or null when the file has none (or gives it as null). */
-    static ListenSection read(YamlMapper m, Section top) {
+    static NodeListenSection read(YamlMapper m, Section top) {
         Entry e = top.get("admin");
         if (e == null || YamlMapper.isNull(e.value())) {
             return null;
         }
-        return ListenSection.read(m, top, "admin", NodeSchema.ADMIN);
+        return NodeListenSection.read(m, top, "admin", NodeSchema.ADMIN);
     }
 
     /**
      * The admin listener of {@code admin} (null: none), or null with its problems added to
      * {@code problems}; the metrics never share the API's port.
      */
-    static ListenConfig config(ListenSection admin, ListenSection listen, List<String> problems) {
+    static NodeListenConfig config(NodeListenSection admin, NodeListenSection listen, List<String> problems) {
         if (admin == null) {
             return null;
         }
-        ListenConfig config = admin.config(problems);
+        NodeListenConfig config = admin.config(problems);
         if (config != null && listen.port() != 0 && admin.port() == listen.port()) {
             problems.add("admin.port: " + admin.port() + " (expected: not listen.port; metrics stay off the API port)");
         }

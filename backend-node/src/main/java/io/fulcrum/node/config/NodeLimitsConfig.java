@@ -10,12 +10,12 @@ package io.fulcrum.node.config;
  *
  * <p>Immutable and thread-safe.
  */
-public record LimitsConfig(int maxBodyBytes, int maxTextChars, int maxTimelineLimit, int defaultTimelineLimit) {
+public record NodeLimitsConfig(int maxBodyBytes, int maxTextChars, int maxTimelineLimit, int defaultTimelineLimit) {
     /** The defaults: 64 KiB bodies, 4,096-character texts, pages of 20 and at most 100. */
-    public static final LimitsConfig DEFAULTS = new LimitsConfig(65_536, 4_096, 100, 20);
+    public static final NodeLimitsConfig DEFAULTS = new NodeLimitsConfig(65_536, 4_096, 100, 20);
 
     /** Validates the limits. */
-    public LimitsConfig {
+    public NodeLimitsConfig {
         if (maxBodyBytes < 1) {
             throw new IllegalArgumentException("max-body-bytes: " + maxBodyBytes + " (expected: >= 1)");
         }

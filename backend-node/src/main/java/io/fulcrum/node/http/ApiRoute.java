@@ -4,7 +4,7 @@ package io.fulcrum.node.http;
  * Every endpoint of the post server. {@link #pattern()} is the low-cardinality route name used as the
  * {@code route} tag of request metrics (never the raw path, which would carry post ids).
  */
-public enum Route {
+public enum ApiRoute {
     /** GET / : the timeline page. */
     PAGE("/"),
     /** GET /app.js, /style.css : the page's script and style sheet. */
@@ -28,7 +28,7 @@ public enum Route {
 
     private final String pattern;
 
-    Route(String pattern) {
+    ApiRoute(String pattern) {
         this.pattern = pattern;
     }
 

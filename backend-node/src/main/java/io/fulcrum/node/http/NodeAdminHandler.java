@@ -38,15 +38,15 @@ import org.slf4j.LoggerFactory;
  * (micrometer's registry is thread-safe and the scrape does no I/O), and every request is released by
  * {@link SimpleChannelInboundHandler}. One instance per channel; confined to its event loop.
  */
-public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
-    private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
+public final class NodeAdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(NodeAdminHandler.class);
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private final NodeMetrics metrics;
     private final JsonCodec json;
 
     /** Creates the handler of one admin connection. */
-    public AdminHandler(NodeMetrics metrics, JsonCodec json) {
+    public NodeAdminHandler(NodeMetrics metrics, JsonCodec json) {
         this.metrics = requireNonNull(metrics, "metrics");
         this.json = requireNonNull(json, "json");
     }
@@ -63,7 +63,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                         .addLast("keep-alive", new HttpServerKeepAliveHandler())
                         // Scrapes carry no body; a small limit keeps the port cheap to defend.
                         .addLast("aggregator", new HttpObjectAggregator(4096))
-                        .addLast("admin", new AdminHandler(metrics, json));
+                        .addLast("admin", new NodeAdminHandler(metrics, json));
             }
         };
     }
