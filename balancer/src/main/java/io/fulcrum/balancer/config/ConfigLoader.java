@@ -1,11 +1,13 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.config.ConfigProblems;
+import io.fulcrum.config.Durations;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,7 +32,8 @@ import org.yaml.snakeyaml.nodes.Node;
  * <p>The reading is the shared {@link YamlMapper} (also the post server's). Every section's keys,
  * and the type, range and default of its plain values, are declared in {@link BalancerSchema}. Each
  * key of the file is read by one section type, {@code <Key>Section} (for example
- * {@link HealthSection}), whose static {@code read(mapper, parent, ...)} checks the keys against the
+ * {@link LimitsSection}; the sections a pool inherits are {@link InheritedSection}s), whose
+ * {@code read(mapper, parent, ...)} checks the keys against the
  * key's table and reads what the table cannot say (URLs, networks, header edits, certificates,
  * rules between keys); the {@link Mapper} here reads the file's plain top-level values, orders the
  * sections (a pool inherits the top level's; routes need the pools' names) and holds what a check
@@ -147,10 +150,10 @@ public final class ConfigLoader {
             List<BackendConfig> backends = top.get("pools") != null && top.get("backends") == null
                     || DiscoverySection.replacesBackends(top, "discovery") ? List.of()
                     : BackendsSection.read(this, top, region, backendIds);
-            HealthConfig health = HealthSection.read(this, top);
-            OutlierConfig outlier = OutlierSection.read(this, top);
-            RetryConfig retry = RetrySection.read(this, top);
-            TimeoutsConfig timeouts = TimeoutsSection.read(this, top);
+            HealthConfig health = InheritedSection.HEALTH.read(this, top, HealthConfig.DEFAULT);
+            OutlierConfig outlier = InheritedSection.OUTLIER.read(this, top, OutlierConfig.DEFAULT);
+            RetryConfig retry = InheritedSection.RETRY.read(this, top, RetryConfig.DEFAULT);
+            TimeoutsConfig timeouts = InheritedSection.TIMEOUTS.read(this, top, TimeoutsConfig.DEFAULT);
             List<PoolConfig> pools = PoolsSection.read(this, top,
                     new PoolsSection.Inherited(routing, health, outlier, retry, timeouts), region,
                     backends.isEmpty() && discovery == null ? null
@@ -203,6 +206,20 @@ public final class ConfigLoader {
                 return null;
             }
             return text;
+        }
+
+        /**
+         * Whether {@code max} is at least {@code min}; if not, reports it at {@code maxKey} when the
+         * section sets it, else at {@code minKey}.
+         */
+        boolean notShorter(Section s, String maxKey, Duration max, String minKey, Duration min) {
+            if (max.compareTo(min) >= 0) {
+                return true;
+            }
+            Entry at = s.get(maxKey) != null ? s.get(maxKey) : s.get(minKey);
+            problem(at.path(), at.value(), maxKey + " " + Durations.format(max) + " is shorter than " + minKey + " "
+                    + Durations.format(min) + " (expected: " + maxKey + " >= " + minKey + ")");
+            return false;
         }
 
         static boolean isRequestTarget(String path) {

@@ -1,7 +1,6 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
-import io.fulcrum.config.Durations;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
@@ -141,11 +140,7 @@ final class DiscoverySection {
         Mapper.Values v = m.read(s, BalancerSchema.DISCOVERY_DNS);
         Duration minTtl = v.duration("min-ttl");
         Duration maxTtl = v.duration("max-ttl");
-        if (maxTtl.compareTo(minTtl) < 0) {
-            Entry at = s.get("max-ttl") != null ? s.get("max-ttl") : s.get("min-ttl");
-            m.problem(at.path(), at.value(), "max-ttl " + Durations.format(maxTtl) + " is shorter than min-ttl "
-                    + Durations.format(minTtl) + " (expected: max-ttl >= min-ttl)");
-        }
+        m.notShorter(s, "max-ttl", maxTtl, "min-ttl", minTtl);
         String region = m.name(s, "region", defaultRegion);
         int weight = v.integer("weight");
         if (type == DiscoveryConfig.Type.SRV && s.get("weight") != null) {

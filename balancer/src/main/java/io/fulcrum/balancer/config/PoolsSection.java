@@ -107,12 +107,12 @@ final class PoolsSection {
                 // A whole block of its own, or `affinity: ~` to turn the inherited one off.
                 routing = routing.withAffinity(AffinitySection.read(m, s, "affinity"));
             }
-            HealthConfig health = HealthSection.read(m, m.subsection(s, "health", BalancerSchema.HEALTH), top.health());
-            OutlierConfig outlier = OutlierSection.read(m, m.subsection(s, "outlier", BalancerSchema.OUTLIER), top.outlier());
-            RetryConfig retry = RetrySection.read(m, m.subsection(s, "retry", BalancerSchema.RETRY), top.retry());
+            HealthConfig health = InheritedSection.HEALTH.read(m, s, top.health());
+            OutlierConfig outlier = InheritedSection.OUTLIER.read(m, s, top.outlier());
+            RetryConfig retry = InheritedSection.RETRY.read(m, s, top.retry());
             Section timeoutsSection = m.subsection(s, "timeouts", BalancerSchema.TIMEOUTS);
             topLevelOnly(timeoutsSection, BalancerSchema.POOL_TIMEOUTS.keys(), "sockets and connection pools are shared by every pool");
-            TimeoutsConfig timeouts = TimeoutsSection.read(m, timeoutsSection, top.timeouts());
+            TimeoutsConfig timeouts = InheritedSection.TIMEOUTS.over(m, timeoutsSection, top.timeouts());
             if (!backends.isEmpty() || discovery != null) {
                 pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts, discovery));
             }
