@@ -2,8 +2,6 @@ package io.fulcrum.balancer.config;
 
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Section;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -26,13 +24,7 @@ public final class BackendsFile {
      * @throws ConfigException naming the file and every problem found
      */
     public static List<BackendConfig> load(Path file, String defaultRegion) throws ConfigException {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new ConfigException(List.of(file + ": cannot read (" + e.getMessage() + ")"));
-        }
-        return parse(text, file.toString(), defaultRegion);
+        return parse(ConfigLoader.read(file), file.toString(), defaultRegion);
     }
 
     static List<BackendConfig> parse(String text, String source, String defaultRegion) throws ConfigException {

@@ -62,13 +62,16 @@ public final class ConfigLoader {
      * {@code tls} section; every problem found is reported at once.
      */
     public static BalancerConfig load(Path file, CertificateCheck certificates) throws ConfigException {
-        String text;
+        return parse(read(file), file.toString(), certificates);
+    }
+
+    /** The text of {@code file}; a file that cannot be read is one problem naming it. */
+    static String read(Path file) throws ConfigException {
         try {
-            text = Files.readString(file);
+            return Files.readString(file);
         } catch (IOException e) {
             throw new ConfigException(List.of(file + ": cannot read (" + e.getMessage() + ")"));
         }
-        return parse(text, file.toString(), certificates);
     }
 
     /**
