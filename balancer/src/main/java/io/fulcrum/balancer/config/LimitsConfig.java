@@ -37,23 +37,17 @@ public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyByte
      * header bytes, 256.. URI bytes) so that tests may build small limits directly.
      */
     public LimitsConfig {
-        if (maxHeaderBytes < 1) {
-            throw new IllegalArgumentException("maxHeaderBytes: " + maxHeaderBytes + " (expected: >= 1)");
-        }
-        if (maxUriBytes < 1) {
-            throw new IllegalArgumentException("maxUriBytes: " + maxUriBytes + " (expected: >= 1)");
-        }
-        if (maxBodyBytes < 0) {
-            throw new IllegalArgumentException("maxBodyBytes: " + maxBodyBytes + " (expected: >= 0)");
-        }
-        if (maxConnections < 1) {
-            throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: >= 1)");
-        }
-        if (maxQueue < 0) {
-            throw new IllegalArgumentException("maxQueue: " + maxQueue + " (expected: >= 0)");
-        }
-        if (connectionsPerClient < 0) {
-            throw new IllegalArgumentException("connectionsPerClient: " + connectionsPerClient + " (expected: >= 0)");
+        atLeast("maxHeaderBytes", maxHeaderBytes, 1);
+        atLeast("maxUriBytes", maxUriBytes, 1);
+        atLeast("maxBodyBytes", maxBodyBytes, 0);
+        atLeast("maxConnections", maxConnections, 1);
+        atLeast("maxQueue", maxQueue, 0);
+        atLeast("connectionsPerClient", connectionsPerClient, 0);
+    }
+
+    private static void atLeast(String name, long value, long min) {
+        if (value < min) {
+            throw new IllegalArgumentException(name + ": " + value + " (expected: >= " + min + ")");
         }
     }
 }
