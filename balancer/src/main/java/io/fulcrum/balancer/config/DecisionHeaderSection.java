@@ -3,10 +3,7 @@ package io.fulcrum.balancer.config;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
-import java.util.ArrayList;
 import java.util.List;
-import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Reads the {@code decision-header} section, the opt-in debug header that returns the decision
@@ -34,23 +31,9 @@ final class DecisionHeaderSection {
         List<Cidr> trusted = DecisionHeaderConfig.LOOPBACK;
         Entry t = s.get("trusted");
         if (t != null && m.checkTag(t.path(), t.value()) && !Mapper.isNull(t.value())) {
-            if (!(t.value() instanceof SequenceNode seq)) {
-                m.problem(t.path(), t.value(), "expected a list of networks, got " + Mapper.describe(t.value()));
+            trusted = TrustedEdgesSection.networks(m, t);
+            if (trusted == null) {
                 return null;
-            }
-            trusted = new ArrayList<>();
-            List<Node> items = seq.getValue();
-            for (int i = 0; i < items.size(); i++) {
-                Entry item = new Entry(t.path() + "[" + i + "]", t.key(), items.get(i));
-                String text = m.scalarText(item, "a network such as 10.0.0.0/8");
-                if (text == null) {
-                    continue;
-                }
-                try {
-                    trusted.add(Cidr.parse(text));
-                } catch (IllegalArgumentException ex) {
-                    m.problem(item.path(), item.value(), ex.getMessage());
-                }
             }
         }
         return new DecisionHeaderConfig(request, trusted);

@@ -30,7 +30,7 @@ final class TrustedEdgesSection {
         if (!(e.value() instanceof MappingNode)) {
             return null;
         }
-        List<Cidr> networks = networks(m, s, "networks", e.value());
+        List<Cidr> networks = requiredNetworks(m, s, "networks", e.value());
         Mapper.Values v = m.read(s, BalancerSchema.TRUSTED_EDGES);
         boolean forwardedFor = v.bool("forwarded-for");
         String protocol = v.oneOf("proxy-protocol");
@@ -63,7 +63,7 @@ final class TrustedEdgesSection {
     }
 
     /** A required, non-empty list of networks; {@code null} after reporting a problem. */
-    private static List<Cidr> networks(Mapper m, Section s, String key, Node sectionNode) {
+    private static List<Cidr> requiredNetworks(Mapper m, Section s, String key, Node sectionNode) {
         Entry t = s.get(key);
         if (t == null || Mapper.isNull(t.value())) {
             m.problem(s.child(key), t == null ? sectionNode : t.value(),
@@ -73,12 +73,21 @@ final class TrustedEdgesSection {
         if (!m.checkTag(t.path(), t.value())) {
             return null;
         }
-        if (!(t.value() instanceof SequenceNode seq)) {
-            m.problem(t.path(), t.value(), "expected a list of networks, got " + Mapper.describe(t.value()));
+        List<Cidr> result = networks(m, t);
+        if (result != null && result.isEmpty()) {
+            m.problem(t.path(), t.value(), "at least one network is required");
             return null;
         }
-        if (seq.getValue().isEmpty()) {
-            m.problem(t.path(), t.value(), "at least one network is required");
+        return result;
+    }
+
+    /**
+     * The list of networks at {@code t} (also {@code decision-header.trusted}), possibly empty;
+     * {@code null} after reporting a problem.
+     */
+    static List<Cidr> networks(Mapper m, Entry t) {
+        if (!(t.value() instanceof SequenceNode seq)) {
+            m.problem(t.path(), t.value(), "expected a list of networks, got " + Mapper.describe(t.value()));
             return null;
         }
         List<Cidr> result = new ArrayList<>();
