@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Every key of {@code balancer.yaml}, declared once: type, default, range, whether a reload applies
@@ -18,6 +19,8 @@ import java.util.Map;
  */
 public final class BalancerSchema {
     private static final String NETWORKS = "a network such as 10.0.0.0/8 or fd00::/8";
+    /** Whose word {@code headers.request-id} and {@code headers.trace-context} take. */
+    private static final List<String> FROM = yamlNames(HeadersConfig.From.values(), HeadersConfig.From::yamlName);
 
     /** The traffic listener, also {@code tls.listen}. */
     static final FieldTable LISTEN = FieldTable.builder("A listening address")
@@ -47,8 +50,7 @@ public final class BalancerSchema {
     /** Top-level routing; a pool's routing takes {@link #POOL_ROUTING}. */
     static final FieldTable ROUTING = FieldTable.builder("How a backend is picked")
             .oneOf("policy", RoutingConfig.DEFAULT.policy().yamlName(),
-                    Arrays.stream(RoutingConfig.Policy.values()).map(RoutingConfig.Policy::yamlName).toList(),
-                    "Selection policy")
+                    yamlNames(RoutingConfig.Policy.values(), RoutingConfig.Policy::yamlName), "Selection policy")
             .custom("region-header", null, headerSchema(),
                     "A request header overriding `region`, believed from trusted-edges only (default: none)")
             .section("spillover", SPILLOVER, "Spillover to other regions")
@@ -58,13 +60,12 @@ public final class BalancerSchema {
     static final FieldTable POOL_ROUTING = ROUTING.only("A pool's routing (region-header belongs to the listener)",
             List.of("policy", "spillover", "slow-start"));
 
-    static final FieldTable BACKEND = FieldTable.builder("One backend")
+    static final FieldTable BACKEND = backendLoad(FieldTable.builder("One backend")
             .custom("id", null, nameSchema(), "Unique across all pools: letters, digits, '.', '_' or '-' (required)")
             .custom("url", null, obj("type", "string", "pattern", "^https?://"),
                     "http://host[:port] or https://host[:port], no path or query (required)")
-            .name("region", null, "The backend's region (default: the top-level region)")
-            .integer("weight", 1, 1, Integer.MAX_VALUE, "Relative share of requests")
-            .integer("max-in-flight", 512, 1, Integer.MAX_VALUE, "Requests in progress at once")
+            .name("region", null, "The backend's region (default: the top-level region)"),
+            "Relative share of requests", "Requests in progress at once")
             .build();
 
     static final FieldTable HEALTH = FieldTable.builder("Active health checks")
@@ -158,21 +159,19 @@ public final class BalancerSchema {
                     "Peers whose word about the client is taken, each " + NETWORKS + " (required)")
             .bool("forwarded-for", true,
                     "A trusted peer's X-Forwarded-For names the client: its rightmost untrusted address")
-            .oneOf("proxy-protocol", "off", Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())
-                    .map(TrustedEdgesConfig.ProxyProtocol::yamlName).toList(),
+            .oneOf("proxy-protocol", "off",
+                    yamlNames(TrustedEdgesConfig.ProxyProtocol.values(), TrustedEdgesConfig.ProxyProtocol::yamlName),
                     "A PROXY header a trusted peer may send; one from anybody else closes the connection")
             .build();
 
     static final FieldTable HEADERS = FieldTable.builder("Client-sent headers the balancer could be lied to with")
             .oneOf("forwarded", HeadersConfig.DEFAULT.forwarded().yamlName(),
-                    Arrays.stream(HeadersConfig.Forwarded.values()).map(HeadersConfig.Forwarded::yamlName).toList(),
+                    yamlNames(HeadersConfig.Forwarded.values(), HeadersConfig.Forwarded::yamlName),
                     "drop: no Forwarded of the balancer's own, an untrusted peer's removed; set: the balancer's"
                             + " own element, in place of an untrusted peer's and after a trusted edge's")
-            .oneOf("request-id", HeadersConfig.DEFAULT.requestId().yamlName(),
-                    Arrays.stream(HeadersConfig.From.values()).map(HeadersConfig.From::yamlName).toList(),
+            .oneOf("request-id", HeadersConfig.DEFAULT.requestId().yamlName(), FROM,
                     "Whose X-Request-Id is kept: edges (trusted-edges only) or any; others get a new id")
-            .oneOf("trace-context", HeadersConfig.DEFAULT.traceContext().yamlName(),
-                    Arrays.stream(HeadersConfig.From.values()).map(HeadersConfig.From::yamlName).toList(),
+            .oneOf("trace-context", HeadersConfig.DEFAULT.traceContext().yamlName(), FROM,
                     "Whose traceparent and tracestate continue a trace: edges (trusted-edges only) or any")
             .build();
 
@@ -239,7 +238,8 @@ public final class BalancerSchema {
             .section("hash", AFFINITY_HASH, "Affinity by consistent hashing of a request attribute")
             .build();
 
-    static final FieldTable DISCOVERY_DNS = FieldTable.builder("A DNS name, asked again when its records' TTL runs out")
+    static final FieldTable DISCOVERY_DNS = backendLoad(FieldTable.builder(
+            "A DNS name, asked again when its records' TTL runs out")
             .custom("name", null, obj("type", "string", "minLength", 1),
                     "The DNS name (required); for SRV e.g. _http._tcp.api.internal")
             .custom("type", "A", obj("type", "string", "pattern", "^([Aa]|[Aa]{4}|[Ss][Rr][Vv])$"),
@@ -252,9 +252,8 @@ public final class BalancerSchema {
                     "Shortest time between two asks; first retry after a failure")
             .duration("max-ttl", DiscoveryConfig.Dns.DEFAULT_MAX_TTL, true,
                     "Longest time an answer is used, >= min-ttl")
-            .name("region", null, "The backends' region (default: the top-level region)")
-            .integer("weight", 1, 1, Integer.MAX_VALUE, "Relative share of requests (A and AAAA only)")
-            .integer("max-in-flight", 512, 1, Integer.MAX_VALUE, "Requests in progress at once per backend")
+            .name("region", null, "The backends' region (default: the top-level region)"),
+            "Relative share of requests (A and AAAA only)", "Requests in progress at once per backend")
             .build();
 
     static final FieldTable DISCOVERY = FieldTable.builder("Backends discovered instead of `backends`: one of dns or file")
@@ -264,12 +263,10 @@ public final class BalancerSchema {
             .build();
 
     /** A named pool: its backends and overrides of the top-level sections. */
-    static final FieldTable POOL = FieldTable.builder("A named pool")
-            .sections("backends", BACKEND, "Required, at least one; ids unique across all pools")
-            .section("routing", POOL_ROUTING, "Overrides of the top-level routing, key by key")
-            .section("health", HEALTH, "Overrides of the top-level health, key by key")
-            .section("outlier", OUTLIER, "Overrides of the top-level outlier, key by key")
-            .section("retry", RETRY, "Overrides of the top-level retry, key by key")
+    static final FieldTable POOL = keyByKey(FieldTable.builder("A named pool")
+                    .sections("backends", BACKEND, "Required, at least one; ids unique across all pools"),
+            Map.entry("routing", POOL_ROUTING), Map.entry("health", HEALTH), Map.entry("outlier", OUTLIER),
+            Map.entry("retry", RETRY))
             .section("timeouts", POOL_TIMEOUTS, "Overrides of the top-level timeouts (response and queue only)")
             .section("affinity", AFFINITY, "As the top-level affinity (default: inherit it); null turns it off")
             .section("discovery", DISCOVERY, "As the top-level discovery, instead of backends")
@@ -382,6 +379,29 @@ public final class BalancerSchema {
     /** The same within one named pool ({@code health}, {@code outlier}). */
     public static List<String> poolRestartSettings() {
         return POOL.restartUnits();
+    }
+
+    /**
+     * Ends {@code b} with {@code weight} and {@code max-in-flight}, the load keys of a backend, listed
+     * ({@link #BACKEND}) or discovered ({@link #DISCOVERY_DNS}), with their defaults and ranges.
+     */
+    private static FieldTable.Builder backendLoad(FieldTable.Builder b, String weightDoc, String maxInFlightDoc) {
+        return b.integer("weight", 1, 1, Integer.MAX_VALUE, weightDoc)
+                .integer("max-in-flight", 512, 1, Integer.MAX_VALUE, maxInFlightDoc);
+    }
+
+    /** Adds to {@code b} each of {@code sections}, a pool's overrides of the top-level section, key by key. */
+    @SafeVarargs
+    private static FieldTable.Builder keyByKey(FieldTable.Builder b, Map.Entry<String, FieldTable>... sections) {
+        for (Map.Entry<String, FieldTable> s : sections) {
+            b.section(s.getKey(), s.getValue(), "Overrides of the top-level " + s.getKey() + ", key by key");
+        }
+        return b;
+    }
+
+    /** The YAML words of an enum's constants, in declaration order. */
+    private static <E extends Enum<E>> List<String> yamlNames(E[] values, Function<E, String> yamlName) {
+        return Arrays.stream(values).map(yamlName).toList();
     }
 
     static Map<String, Object> obj(Object... keyValues) {
