@@ -12,7 +12,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.yaml.snakeyaml.nodes.MappingNode;
 
 /**
  * Reads an {@code affinity} section (top level, for the default pool) into an {@link AffinityConfig},
@@ -38,20 +37,12 @@ final class AffinitySection {
             return null;
         }
         Section s = m.subsection(parent, key, BalancerSchema.AFFINITY);
-        Entry cookie = s.get("cookie");
+        if (m.either(s, "cookie", "hash", "{ cookie: { name: " + AffinityConfig.Cookie.DEFAULT_NAME
+                + " } } or { hash: { on: header:X-User-Id } }") == null) {
+            return null;
+        }
         Entry hash = s.get("hash");
-        if (cookie != null && hash != null) {
-            m.problem(hash.path(), hash.key(), "set either " + cookie.path() + " or " + hash.path() + ", not both");
-            return null;
-        }
-        if (cookie == null && hash == null) {
-            if (e.value() instanceof MappingNode map && map.getValue().isEmpty()) {
-                m.problem(s.path, e.value(), "expected cookie or hash, e.g. { cookie: { name: "
-                        + AffinityConfig.Cookie.DEFAULT_NAME + " } } or { hash: { on: header:X-User-Id } }");
-            }
-            return null;
-        }
-        if (cookie != null) {
+        if (hash == null) {
             AffinityConfig.Cookie c = cookie(m, m.subsection(s, "cookie", BalancerSchema.AFFINITY_COOKIE));
             return c == null ? null : new AffinityConfig(c, null);
         }

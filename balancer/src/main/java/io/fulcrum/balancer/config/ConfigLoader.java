@@ -212,6 +212,27 @@ public final class ConfigLoader {
         }
 
         /**
+         * The one of the keys {@code first} and {@code second} that {@code s} sets. Both set is a
+         * problem at the second; neither, in an empty mapping, a problem showing {@code examples};
+         * {@code null} then, and when the section is absent, null or not a mapping.
+         */
+        Entry either(Section s, String first, String second, String examples) {
+            Entry a = s.get(first);
+            Entry b = s.get(second);
+            if (a != null && b != null) {
+                problem(b.path(), b.key(), "set either " + a.path() + " or " + b.path() + ", not both");
+                return null;
+            }
+            if (a == null && b == null) {
+                if (s.node instanceof MappingNode map && map.getValue().isEmpty()) {
+                    problem(s.path, s.node, "expected " + first + " or " + second + ", e.g. " + examples);
+                }
+                return null;
+            }
+            return a != null ? a : b;
+        }
+
+        /**
          * Whether {@code max} is at least {@code min}; if not, reports it at {@code maxKey} when the
          * section sets it, else at {@code minKey}.
          */

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.nodes.MappingNode;
 
 /**
  * Reads a {@code discovery} section (top level, for the default pool) into a {@link DiscoveryConfig},
@@ -51,19 +50,12 @@ final class DiscoverySection {
             return null;
         }
         Section s = m.subsection(parent, key, BalancerSchema.DISCOVERY);
-        Entry dns = s.get("dns");
+        if (m.either(s, "dns", "file", "{ dns: { name: api.internal, port: 8080 } }"
+                + " or { file: /etc/fulcrum/backends.yaml }") == null) {
+            return null;
+        }
         Entry file = s.get("file");
-        if (dns != null && file != null) {
-            m.problem(file.path(), file.key(), "set either " + dns.path() + " or " + file.path() + ", not both");
-            return null;
-        }
-        if (dns == null && file == null) {
-            if (e.value() instanceof MappingNode map && map.getValue().isEmpty()) {
-                m.problem(s.path, e.value(), "expected dns or file, e.g. { dns: { name: api.internal, port: 8080 } }"
-                        + " or { file: /etc/fulcrum/backends.yaml }");
-            }
-            return null;
-        }
+        Entry dns = s.get("dns");
         if (file != null) {
             Path p = file(m, file);
             return p == null ? null : new DiscoveryConfig(null, p);
