@@ -32,12 +32,8 @@ final class AffinitySection {
 
     /** The section {@code key} of {@code parent}, or {@code null} when it is absent or null. */
     static AffinityConfig read(Mapper m, Section parent, String key) {
-        Entry e = parent.get(key);
-        if (e == null || Mapper.isNull(e.value())) {
-            return null;
-        }
-        Section s = m.subsection(parent, key, BalancerSchema.AFFINITY);
-        if (m.either(s, "cookie", "hash", "{ cookie: { name: " + AffinityConfig.Cookie.DEFAULT_NAME
+        Section s = m.optional(parent, key, BalancerSchema.AFFINITY);
+        if (s == null || m.either(s, "cookie", "hash", "{ cookie: { name: " + AffinityConfig.Cookie.DEFAULT_NAME
                 + " } } or { hash: { on: header:X-User-Id } }") == null) {
             return null;
         }

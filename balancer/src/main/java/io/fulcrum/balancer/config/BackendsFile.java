@@ -3,6 +3,7 @@ package io.fulcrum.balancer.config;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Section;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -40,7 +41,7 @@ public final class BackendsFile {
         } else {
             Section top = m.section(root, "", KEYS);
             if (top != null) {
-                backends = BackendsSection.read(m, top, defaultRegion);
+                backends = BackendsSection.read(m, top, defaultRegion, new HashMap<>());
             }
         }
         List<String> problems = m.sortedProblems();

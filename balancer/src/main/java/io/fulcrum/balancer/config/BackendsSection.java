@@ -6,11 +6,8 @@ import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import io.fulcrum.config.YamlMapper.Values;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.yaml.snakeyaml.nodes.MappingNode;
-import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
@@ -23,14 +20,9 @@ final class BackendsSection {
     private BackendsSection() {
     }
 
-    /** The {@code backends} list of {@code top}, its ids used by no other list. */
-    static List<BackendConfig> read(Mapper m, Section top, String defaultRegion) {
-        return read(m, top, defaultRegion, new HashMap<>());
-    }
-
     /**
      * The {@code backends} list of a section; {@code idToPath} holds the ids already used (in
-     * other pools) and gets m list's ids.
+     * other pools) and gets this list's ids.
      */
     static List<BackendConfig> read(Mapper m, Section top, String defaultRegion, Map<String, String> idToPath) {
         Entry e = top.get("backends");
@@ -50,63 +42,61 @@ final class BackendsSection {
             return List.of();
         }
         List<BackendConfig> result = new ArrayList<>();
-        List<Node> items = seq.getValue();
-        for (int i = 0; i < items.size(); i++) {
-            String path = top.child("backends") + "[" + i + "]";
-            Node item = items.get(i);
-            if (!m.checkTag(path, item)) {
-                continue;
+        m.eachMapping(e.path(), seq, BalancerSchema.BACKEND, "a mapping with id and url", b -> {
+            BackendConfig backend = backend(m, b, defaultRegion, idToPath);
+            if (backend != null) {
+                result.add(backend);
             }
-            if (!(item instanceof MappingNode)) {
-                m.problem(path, item, "expected a mapping with id and url, got " + Mapper.describe(item));
-                continue;
-            }
-            Section b = m.section(item, path, BalancerSchema.BACKEND);
-            if (b == null) {
-                continue;
-            }
-            String id = null;
+        });
+        return result;
+    }
+
+    /** One backend of the list; {@code null} when its id or URL has a problem (reported). */
+    private static BackendConfig backend(Mapper m, Section b, String defaultRegion, Map<String, String> idToPath) {
+        String id = null;
+        String idText = required(m, b, "id", "required", "a string");
+        if (idText != null) {
             Entry idEntry = b.get("id");
-            if (idEntry == null) {
-                m.problem(b.child("id"), item, "required");
+            if (!YamlMapper.ID.matcher(idText).matches()) {
+                m.problem(idEntry.path(), idEntry.value(), "not a valid id: \"" + idText
+                        + "\" (expected: letters, digits, '.', '_' or '-')");
+            } else if (idToPath.containsKey(idText)) {
+                m.problem(idEntry.path(), idEntry.value(), "duplicate id \"" + idText + "\", already used by "
+                        + idToPath.get(idText));
             } else {
-                String text = m.scalarText(idEntry, "a string");
-                if (text != null) {
-                    if (!YamlMapper.ID.matcher(text).matches()) {
-                        m.problem(idEntry.path(), idEntry.value(), "not a valid id: \"" + text
-                                + "\" (expected: letters, digits, '.', '_' or '-')");
-                    } else if (idToPath.containsKey(text)) {
-                        m.problem(idEntry.path(), idEntry.value(), "duplicate id \"" + text + "\", already used by "
-                                + idToPath.get(text));
-                    } else {
-                        idToPath.put(text, path);
-                        id = text;
-                    }
-                }
-            }
-            BackendUrl url = null;
-            Entry urlEntry = b.get("url");
-            if (urlEntry == null) {
-                m.problem(b.child("url"), item, "required (expected: http://host[:port] or https://host[:port])");
-            } else {
-                String text = m.scalarText(urlEntry, "a URL");
-                if (text != null) {
-                    try {
-                        url = BackendUrl.parse(text);
-                    } catch (BackendUrl.InvalidUrlException ex) {
-                        m.problem(urlEntry.path(), urlEntry.value(), ex.getMessage());
-                    }
-                }
-            }
-            String region = m.name(b, "region", defaultRegion);
-            m.backendRegions.add(region);
-            Values v = m.read(b, BalancerSchema.BACKEND);
-            int weight = v.integer("weight");
-            int maxInFlight = v.integer("max-in-flight");
-            if (id != null && url != null) {
-                result.add(new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight, url.tls()));
+                idToPath.put(idText, b.path);
+                id = idText;
             }
         }
-        return result;
+        BackendUrl url = null;
+        String urlText = required(m, b, "url", "required (expected: http://host[:port] or https://host[:port])",
+                "a URL");
+        if (urlText != null) {
+            try {
+                url = BackendUrl.parse(urlText);
+            } catch (BackendUrl.InvalidUrlException ex) {
+                Entry urlEntry = b.get("url");
+                m.problem(urlEntry.path(), urlEntry.value(), ex.getMessage());
+            }
+        }
+        String region = m.name(b, "region", defaultRegion);
+        m.backendRegions.add(region);
+        Values v = m.read(b, BalancerSchema.BACKEND);
+        int weight = v.integer("weight");
+        int maxInFlight = v.integer("max-in-flight");
+        if (id == null || url == null) {
+            return null;
+        }
+        return new BackendConfig(id, url.host(), url.port(), region, weight, maxInFlight, url.tls());
+    }
+
+    /** The text of {@code key}, a scalar; {@code null} after reporting it {@code missing} or not {@code expected}. */
+    private static String required(Mapper m, Section b, String key, String missing, String expected) {
+        Entry e = b.get(key);
+        if (e == null) {
+            m.problem(b.child(key), b.node, missing);
+            return null;
+        }
+        return m.scalarText(e, expected);
     }
 }

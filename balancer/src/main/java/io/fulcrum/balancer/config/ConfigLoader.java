@@ -2,6 +2,7 @@ package io.fulcrum.balancer.config;
 
 import io.fulcrum.config.ConfigProblems;
 import io.fulcrum.config.Durations;
+import io.fulcrum.config.FieldTable;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
@@ -14,9 +15,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Reads balancer YAML into a validated {@link BalancerConfig}. Stateless and thread-safe: each call
@@ -209,6 +212,39 @@ public final class ConfigLoader {
                 return null;
             }
             return text;
+        }
+
+        /**
+         * Gives {@code each}, in order, every item of the list {@code seq} at {@code path} that is a
+         * mapping, as a section at {@code path[i]} checked against {@code table}; a tagged item is
+         * reported, and any other item as not {@code expected}.
+         */
+        void eachMapping(String path, SequenceNode seq, FieldTable table, String expected, Consumer<Section> each) {
+            List<Node> items = seq.getValue();
+            for (int i = 0; i < items.size(); i++) {
+                String itemPath = path + "[" + i + "]";
+                Node item = items.get(i);
+                if (!checkTag(itemPath, item)) {
+                    continue;
+                }
+                if (!(item instanceof MappingNode)) {
+                    problem(itemPath, item, "expected " + expected + ", got " + describe(item));
+                    continue;
+                }
+                Section s = section(item, itemPath, table);
+                if (s != null) {
+                    each.accept(s);
+                }
+            }
+        }
+
+        /**
+         * The nested section {@code key} of {@code parent}, its keys checked against {@code table};
+         * {@code null} when it is absent or null (an optional feature left off).
+         */
+        Section optional(Section parent, String key, FieldTable table) {
+            Entry e = parent.get(key);
+            return e == null || isNull(e.value()) ? null : subsection(parent, key, table);
         }
 
         /**

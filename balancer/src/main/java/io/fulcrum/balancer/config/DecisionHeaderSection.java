@@ -16,15 +16,14 @@ final class DecisionHeaderSection {
 
     /** The optional {@code decision-header: { request: X-Fulcrum-Debug, trusted: [127.0.0.0/8] }}. */
     static DecisionHeaderConfig read(Mapper m, Section top) {
-        Entry e = top.get("decision-header");
-        if (e == null || Mapper.isNull(e.value())) {
+        Section s = m.optional(top, "decision-header", BalancerSchema.DECISION_HEADER);
+        if (s == null) {
             return null;
         }
-        Section s = m.subsection(top, "decision-header", BalancerSchema.DECISION_HEADER);
         String request = m.headerName(s, "request");
         if (request == null) {
             if (s.get("request") == null) {
-                m.problem(s.child("request"), e.value(), "required (expected: a header name such as X-Fulcrum-Debug)");
+                m.problem(s.child("request"), s.node, "required (expected: a header name such as X-Fulcrum-Debug)");
             }
             return null;
         }

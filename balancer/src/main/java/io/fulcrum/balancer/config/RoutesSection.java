@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
@@ -51,26 +50,13 @@ final class RoutesSection {
         }
         List<RouteConfig> routes = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        List<Node> items = seq.getValue();
-        for (int i = 0; i < items.size(); i++) {
-            String path = "routes[" + i + "]";
-            Node item = items.get(i);
-            if (!m.checkTag(path, item)) {
-                continue;
-            }
-            if (!(item instanceof MappingNode)) {
-                m.problem(path, item, "expected a mapping with `match` and one of pool, redirect or respond, got "
-                        + Mapper.describe(item));
-                continue;
-            }
-            Section s = m.section(item, path, BalancerSchema.ROUTE);
-            if (s != null) {
-                RouteConfig r = route(path, item, s, names);
-                if (r != null) {
-                    routes.add(r);
-                }
-            }
-        }
+        m.eachMapping(e.path(), seq, BalancerSchema.ROUTE, "a mapping with `match` and one of pool, redirect or respond",
+                s -> {
+                    RouteConfig r = route(s.path, s.node, s, names);
+                    if (r != null) {
+                        routes.add(r);
+                    }
+                });
         return routes;
     }
 

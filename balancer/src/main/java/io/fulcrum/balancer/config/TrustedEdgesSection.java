@@ -22,15 +22,11 @@ final class TrustedEdgesSection {
 
     /** The optional {@code trusted-edges: { networks: [...], forwarded-for: true, proxy-protocol: off }}. */
     static TrustedEdgesConfig read(Mapper m, Section top) {
-        Entry e = top.get("trusted-edges");
-        if (e == null || Mapper.isNull(e.value())) {
+        Section s = m.optional(top, "trusted-edges", BalancerSchema.TRUSTED_EDGES);
+        if (s == null || !(s.node instanceof MappingNode)) {
             return null;
         }
-        Section s = m.subsection(top, "trusted-edges", BalancerSchema.TRUSTED_EDGES);
-        if (!(e.value() instanceof MappingNode)) {
-            return null;
-        }
-        List<Cidr> networks = requiredNetworks(m, s, "networks", e.value());
+        List<Cidr> networks = requiredNetworks(m, s, "networks", s.node);
         Mapper.Values v = m.read(s, BalancerSchema.TRUSTED_EDGES);
         boolean forwardedFor = v.bool("forwarded-for");
         String protocol = v.oneOf("proxy-protocol");
