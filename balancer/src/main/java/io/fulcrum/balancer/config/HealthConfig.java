@@ -33,12 +33,8 @@ public record HealthConfig(String path, Duration interval, Duration timeout, int
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("path: " + path + " (expected: starting with /)");
         }
-        if (interval.isNegative() || interval.isZero()) {
-            throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
-        }
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
-        }
+        DurationBounds.positive("interval", interval);
+        DurationBounds.positive("timeout", timeout);
         if (rise < 1) {
             throw new IllegalArgumentException("rise: " + rise + " (expected: >= 1)");
         }

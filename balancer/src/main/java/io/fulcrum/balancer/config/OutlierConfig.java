@@ -29,9 +29,7 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
         requireNonNull(maxEjection, "maxEjection");
         requireNonNull(holdDown, "holdDown");
         requireNonNull(maxHoldDown, "maxHoldDown");
-        if (holdDown.isNegative()) {
-            throw new IllegalArgumentException("holdDown: " + holdDown + " (expected: >= 0)");
-        }
+        DurationBounds.notNegative("holdDown", holdDown);
         if (maxHoldDown.compareTo(holdDown) < 0) {
             throw new IllegalArgumentException(
                     "maxHoldDown: " + maxHoldDown + " (expected: >= holdDown " + holdDown + ")");
@@ -39,9 +37,7 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
         if (consecutiveFailures < 1) {
             throw new IllegalArgumentException("consecutiveFailures: " + consecutiveFailures + " (expected: >= 1)");
         }
-        if (baseEjection.isNegative()) {
-            throw new IllegalArgumentException("baseEjection: " + baseEjection + " (expected: >= 0)");
-        }
+        DurationBounds.notNegative("baseEjection", baseEjection);
         if (maxEjection.compareTo(baseEjection) < 0) {
             throw new IllegalArgumentException("maxEjection: " + maxEjection + " (expected: >= baseEjection " + baseEjection + ")");
         }

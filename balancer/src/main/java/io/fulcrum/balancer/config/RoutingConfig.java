@@ -52,8 +52,6 @@ public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig 
         requireNonNull(policy, "policy");
         requireNonNull(spillover, "spillover");
         requireNonNull(slowStart, "slowStart");
-        if (slowStart.isNegative()) {
-            throw new IllegalArgumentException("slowStart: " + slowStart + " (expected: >= 0)");
-        }
+        DurationBounds.notNegative("slowStart", slowStart);
     }
 }

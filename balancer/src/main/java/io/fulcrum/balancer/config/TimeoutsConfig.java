@@ -61,28 +61,20 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration clien
 
     public TimeoutsConfig {
         requireNonNull(requestHead, "requestHead");
-        requirePositive(requestHead, "requestHead");
+        DurationBounds.positive("requestHead", requestHead);
         requireNonNull(queue, "queue");
-        if (queue.isNegative()) {
-            throw new IllegalArgumentException("queue: " + queue + " (expected: >= 0)");
-        }
+        DurationBounds.notNegative("queue", queue);
         requireNonNull(tunnelIdle, "tunnelIdle");
-        requirePositive(tunnelIdle, "tunnelIdle");
+        DurationBounds.positive("tunnelIdle", tunnelIdle);
         requireNonNull(connect, "connect");
         requireNonNull(response, "response");
         requireNonNull(clientIdle, "clientIdle");
         requireNonNull(backendIdle, "backendIdle");
         requireNonNull(drain, "drain");
-        requirePositive(connect, "connect");
-        requirePositive(response, "response");
-        requirePositive(clientIdle, "clientIdle");
-        requirePositive(backendIdle, "backendIdle");
-        requirePositive(drain, "drain");
-    }
-
-    private static void requirePositive(Duration d, String name) {
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-        }
+        DurationBounds.positive("connect", connect);
+        DurationBounds.positive("response", response);
+        DurationBounds.positive("clientIdle", clientIdle);
+        DurationBounds.positive("backendIdle", backendIdle);
+        DurationBounds.positive("drain", drain);
     }
 }
