@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.config;
 
+import static io.fulcrum.balancer.config.ConfigTexts.ONE_BACKEND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -19,8 +20,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** The {@code affinity} section: what it reads, and one error line per mistake with its path and line. */
 class AffinityConfigTest {
-    private static final String ONE_BACKEND = "backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\n";
-
     private static AffinityConfig affinity(String section) throws ConfigException {
         return ConfigLoader.parse(ONE_BACKEND + section, "test.yaml").routing().affinity();
     }

@@ -1,38 +1,26 @@
 package io.fulcrum.balancer.config;
 
+import static io.fulcrum.balancer.config.ConfigTexts.ONE_BACKEND;
+import static io.fulcrum.balancer.config.ConfigTexts.parse;
+import static io.fulcrum.balancer.config.ConfigTexts.problems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ConfigLoaderTest {
-    /** A minimal valid first line; the cases below put the line under test on line 2. */
-    private static final String ONE_BACKEND = "backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\n";
-
-    private static BalancerConfig parse(String yaml) throws ConfigException {
-        return ConfigLoader.parse(yaml, "test.yaml");
-    }
-
-    private static List<String> problems(String yaml) {
-        return assertThrows(ConfigException.class, () -> parse(yaml)).problems();
-    }
-
     private static Path repoFile(String name) {
         Path p = Path.of("config", name);
         return Files.exists(p) ? p : Path.of("..", "config", name);
@@ -226,173 +214,123 @@ class ConfigLoaderTest {
 
     // ---- one problem per case ------------------------------------------------------------------
 
-    static Stream<Arguments> invalidConfigs() {
-        return Stream.of(
-                // unknown keys at each level, with a hint when one is close
-                arguments(ONE_BACKEND + "regoin: us\n", "regoin: unknown key, did you mean \"region\"? (line 2)"),
-                arguments(ONE_BACKEND + "accesslog: off\n", "accesslog: unknown key, did you mean \"access-log\"? (line 2)"),
-                arguments(ONE_BACKEND + "frobnicate: 1\n", "frobnicate: unknown key (line 2)"),
-                arguments(ONE_BACKEND + "listen: {hots: x}\n", "listen.hots: unknown key, did you mean \"host\"? (line 2)"),
-                arguments(ONE_BACKEND + "admin: {bind: x}\n", "admin.bind: unknown key (line 2)"),
-                arguments(ONE_BACKEND + "routing: {polcy: random}\n",
-                        "routing.polcy: unknown key, did you mean \"policy\"? (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {saturaton: 0.5}}\n",
-                        "routing.spillover.saturaton: unknown key, did you mean \"saturation\"? (line 2)"),
-                arguments("backends: [{id: a, url: \"http://h\", maxInFlight: 3}]\n",
-                        "backends[0].maxInFlight: unknown key, did you mean \"max-in-flight\"? (line 1)"),
-                arguments(ONE_BACKEND + "health: {pth: /x}\n", "health.pth: unknown key, did you mean \"path\"? (line 2)"),
-                arguments(ONE_BACKEND + "outlier: {max-ejected-percnt: 5}\n",
-                        "outlier.max-ejected-percnt: unknown key, did you mean \"max-ejected-percent\"? (line 2)"),
-                arguments(ONE_BACKEND + "retry: {attempt: 3}\n", "retry.attempt: unknown key, did you mean \"attempts\"? (line 2)"),
-                arguments(ONE_BACKEND + "timeouts: {conect: 1s}\n",
-                        "timeouts.conect: unknown key, did you mean \"connect\"? (line 2)"),
-                arguments(ONE_BACKEND + "limits: {maxHeaderBytes: 2048}\n",
-                        "limits.maxHeaderBytes: unknown key, did you mean \"max-header-bytes\"? (line 2)"),
-                arguments(ONE_BACKEND + "<<: {region: x}\n", "<<: merge keys are not supported (line 2)"),
-                // wrong types
-                arguments(ONE_BACKEND + "listen: {port: abc}\n", "listen.port: expected an integer, got \"abc\" (line 2)"),
-                arguments(ONE_BACKEND + "listen: {port: '8080'}\n", "listen.port: expected an integer, got \"8080\" (line 2)"),
-                arguments(ONE_BACKEND + "listen: {port: 80.5}\n", "listen.port: expected an integer, got 80.5 (line 2)"),
-                arguments(ONE_BACKEND + "listen: {port: 0x50}\n", "listen.port: expected an integer, got 0x50 (line 2)"),
-                arguments(ONE_BACKEND + "listen: {port: 010}\n", "listen.port: expected an integer, got 010 (line 2)"),
-                arguments(ONE_BACKEND + "listen: {port: }\n", "listen.port: expected an integer, got nothing (null) (line 2)"),
-                arguments(ONE_BACKEND + "listen: [1]\n", "listen: expected a mapping, got a list (line 2)"),
-                arguments(ONE_BACKEND + "health: /health\n", "health: expected a mapping, got \"/health\" (line 2)"),
-                arguments(ONE_BACKEND + "region: [a]\n", "region: expected a region name, got a list (line 2)"),
-                arguments(ONE_BACKEND + "region: ''\n", "region: must not be empty (line 2)"),
-                arguments(ONE_BACKEND + "region: us east\n",
-                        "region: not a valid region name: \"us east\" (expected: letters, digits, '.', '_' or '-') (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {order: eu}}\n",
-                        "routing.spillover.order: expected a list of region names, got \"eu\" (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {saturation: high}}\n",
-                        "routing.spillover.saturation: expected a number, got \"high\" (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {saturation: .nan}}\n",
-                        "routing.spillover.saturation: expected a number, got .nan (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-body-bytes: {a: 1}}\n",
-                        "limits.max-body-bytes: expected an integer, got a mapping (line 2)"),
-                arguments(ONE_BACKEND + "timeouts: {drain: [1s]}\n",
-                        "timeouts.drain: expected a duration like 250ms, 2s, 1m, got a list (line 2)"),
-                arguments("backends: {id: a}\n", "backends: expected a list of backends, got a mapping (line 1)"),
-                arguments("backends: [x]\n", "backends[0]: expected a mapping with id and url, got \"x\" (line 1)"),
-                arguments("backends: [{id: [a], url: \"http://h\"}]\n", "backends[0].id: expected a string, got a list (line 1)"),
-                arguments("- a\n- b\n", "(top level): expected a mapping, got a list (line 1)"),
-                arguments(ONE_BACKEND + "[a]: 1\n", "(top level): keys must be plain names, got a list (line 2)"),
-                // backends
-                arguments("region: x\n", "backends: required (expected: a list of at least one backend) (line 1)"),
-                arguments("backends: []\n", "backends: at least one backend is required (line 1)"),
-                arguments("backends:\n", "backends: expected a list of backends, got nothing (null) (line 1)"),
-                arguments("backends: [{url: \"http://h\"}]\n", "backends[0].id: required (line 1)"),
-                arguments("backends: [{id: a}]\n", "backends[0].url: required (expected: http://host[:port] or https://host[:port]) (line 1)"),
-                arguments("backends: [{id: 'a b', url: \"http://h\"}]\n",
-                        "backends[0].id: not a valid id: \"a b\" (expected: letters, digits, '.', '_' or '-') (line 1)"),
-                arguments("backends:\n  - {id: a, url: \"http://h:1\"}\n  - {id: b, url: \"http://h:2\"}\n  - {id: a, url: \"http://h:3\"}\n",
-                        "backends[2].id: duplicate id \"a\", already used by backends[0] (line 4)"),
-                arguments("backends: [{id: a, url: \"http://h\", weight: 0}]\n",
-                        "backends[0].weight: out of range: 0 (expected: >= 1) (line 1)"),
-                arguments("backends: [{id: a, url: \"http://h\", max-in-flight: 0}]\n",
-                        "backends[0].max-in-flight: out of range: 0 (expected: >= 1) (line 1)"),
-                arguments("backends: [{id: a, url: \"http://h\", max-in-flight: 99999999999}]\n",
-                        "backends[0].max-in-flight: out of range: 99999999999 (expected: >= 1) (line 1)"),
-                // ports
-                arguments(ONE_BACKEND + "listen: {port: 65536}\n", "listen.port: out of range: 65536 (expected: 0-65535) (line 2)"),
-                arguments(ONE_BACKEND + "listen: {port: -1}\n", "listen.port: out of range: -1 (expected: 0-65535) (line 2)"),
-                arguments(ONE_BACKEND + "admin: {port: 100000}\n", "admin.port: out of range: 100000 (expected: 0-65535) (line 2)"),
-                arguments(ONE_BACKEND + "listen: {host: 'not a host'}\n",
-                        "listen.host: not a valid host name or address: \"not a host\" (line 2)"),
-                // routing
-                arguments(ONE_BACKEND + "routing: {policy: lest-busy}\n",
-                        "routing.policy: unknown policy \"lest-busy\", did you mean \"least-busy\"? "
-                                + "(expected: least-busy, round-robin, random) (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {saturation: 0}}\n",
-                        "routing.spillover.saturation: out of range: 0 (expected: > 0 and <= 1) (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {saturation: 1.5}}\n",
-                        "routing.spillover.saturation: out of range: 1.5 (expected: > 0 and <= 1) (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {order: [default, eu-wst]}}\n",
-                        "routing.spillover.order[1]: no backend is in region \"eu-wst\" (line 2)"),
-                arguments("backends: [{id: a, url: \"http://h\", region: eu-west}]\nrouting: {spillover: {order: [eu-wset]}}\n",
-                        "routing.spillover.order[0]: no backend is in region \"eu-wset\", did you mean \"eu-west\"? (line 2)"),
-                arguments(ONE_BACKEND + "routing: {spillover: {order: [default, default]}}\n",
-                        "routing.spillover.order[1]: region \"default\" is listed twice (line 2)"),
-                arguments(ONE_BACKEND + "routing: {region-header: 'X Region'}\n",
-                        "routing.region-header: not a valid header name: \"X Region\" (expected: an RFC 9110 token) (line 2)"),
-                arguments(ONE_BACKEND + "routing:\n  region-header: X-Client-Region\n",
-                        "routing.region-header: believed only from trusted edges, and there are none (expected: a"
-                                + " trusted-edges section naming the proxies that set it, or no region-header) (line 3)"),
-                arguments(ONE_BACKEND + "headers: {forwarded: append}\n",
-                        "headers.forwarded: unknown value \"append\" (expected: drop, set) (line 2)"),
-                // durations
-                arguments(ONE_BACKEND + "health: {interval: 2}\n",
-                        "health.interval: \"2\" is not a duration like 250ms, 2s, 1m (line 2)"),
-                arguments(ONE_BACKEND + "health: {interval: 0s}\n", "health.interval: out of range: 0s (expected: > 0) (line 2)"),
-                arguments(ONE_BACKEND + "health: {timeout: 0ms}\n", "health.timeout: out of range: 0ms (expected: > 0) (line 2)"),
-                arguments(ONE_BACKEND + "retry: {per-try-timeout: 0s}\n",
-                        "retry.per-try-timeout: out of range: 0s (expected: > 0) (line 2)"),
-                arguments(ONE_BACKEND + "timeouts: {client-idle: 0s}\n",
-                        "timeouts.client-idle: out of range: 0s (expected: > 0) (line 2)"),
-                // health, outlier, retry
-                arguments(ONE_BACKEND + "health: {path: health}\n",
-                        "health.path: not a request path: \"health\" (expected: starting with / and without spaces or "
-                                + "control characters) (line 2)"),
-                arguments(ONE_BACKEND + "health: {rise: 0}\n", "health.rise: out of range: 0 (expected: >= 1) (line 2)"),
-                arguments(ONE_BACKEND + "health: {fall: 0}\n", "health.fall: out of range: 0 (expected: >= 1) (line 2)"),
-                arguments(ONE_BACKEND + "outlier: {consecutive-failures: 0}\n",
-                        "outlier.consecutive-failures: out of range: 0 (expected: >= 1) (line 2)"),
-                arguments(ONE_BACKEND + "outlier: {base-ejection: 1m, max-ejection: 30s}\n",
-                        "outlier.max-ejection: max-ejection 30s is shorter than base-ejection 1m "
-                                + "(expected: max-ejection >= base-ejection) (line 2)"),
-                arguments(ONE_BACKEND + "outlier: {base-ejection: 1h}\n",
-                        "outlier.base-ejection: max-ejection 5m is shorter than base-ejection 1h "
-                                + "(expected: max-ejection >= base-ejection) (line 2)"),
-                arguments(ONE_BACKEND + "outlier: {max-ejected-percent: 101}\n",
-                        "outlier.max-ejected-percent: out of range: 101 (expected: 0-100) (line 2)"),
-                arguments(ONE_BACKEND + "retry: {attempts: 11}\n", "retry.attempts: out of range: 11 (expected: 0-10) (line 2)"),
-                arguments(ONE_BACKEND + "retry: {attempts: -1}\n", "retry.attempts: out of range: -1 (expected: 0-10) (line 2)"),
-                arguments(ONE_BACKEND + "retry: {budget-percent: 101}\n",
-                        "retry.budget-percent: out of range: 101 (expected: 0-100) (line 2)"),
-                arguments(ONE_BACKEND + "retry: {replay-body-bytes: -1}\n",
-                        "retry.replay-body-bytes: out of range: -1 (expected: >= 0) (line 2)"),
-                // limits
-                arguments(ONE_BACKEND + "limits: {max-header-bytes: 1023}\n",
-                        "limits.max-header-bytes: out of range: 1023 (expected: 1024-1048576) (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-header-bytes: 1048577}\n",
-                        "limits.max-header-bytes: out of range: 1048577 (expected: 1024-1048576) (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-uri-bytes: 255}\n",
-                        "limits.max-uri-bytes: out of range: 255 (expected: 256-1048576) (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-header-bytes: 4096, max-uri-bytes: 8192}\n",
-                        "limits.max-uri-bytes: max-uri-bytes 8192 exceeds max-header-bytes 4096 (expected: 256-4096) (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-header-bytes: 4096}\n",
-                        "limits.max-header-bytes: max-uri-bytes 8192 exceeds max-header-bytes 4096 (expected: 256-4096) (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-body-bytes: -1}\n",
-                        "limits.max-body-bytes: out of range: -1 (expected: >= 0) (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-connections: 0}\n",
-                        "limits.max-connections: out of range: 0 (expected: >= 1) (line 2)"),
-                arguments(ONE_BACKEND + "limits: {max-queue: -1}\n",
-                        "limits.max-queue: out of range: -1 (expected: >= 0) (line 2)"),
-                // access log and backend header
-                arguments(ONE_BACKEND + "access-log: \"a\\0b\"\n",
-                        "access-log: not a valid file path: \"a\u0000b\" (expected: stdout, off or a file path) (line 2)"),
-                arguments(ONE_BACKEND + "access-log: ''\n", "access-log: must not be empty (line 2)"),
-                arguments(ONE_BACKEND + "backend-header: 'X-Backend:'\n",
-                        "backend-header: not a valid header name: \"X-Backend:\" (expected: an RFC 9110 token) (line 2)"),
-                // duplicate keys
-                arguments(ONE_BACKEND + "listen: {port: 1, port: 2}\n", "listen.port: duplicate key, first at line 2 (line 2)"),
-                arguments(ONE_BACKEND + "region: a\nregion: b\n", "region: duplicate key, first at line 2 (line 3)"),
-                arguments("backends: [{id: a, id: b, url: \"http://h\"}]\n",
-                        "backends[0].id: duplicate key, first at line 1 (line 1)"),
-                // tags
-                arguments(ONE_BACKEND + "region: !!str us\n",
-                        "region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)"),
-                arguments(ONE_BACKEND + "listen: !custom {port: 1}\n", "listen: YAML tags are not allowed (found !custom) (line 2)"),
-                arguments(ONE_BACKEND + "!!str region: us\n",
-                        "region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)"),
-                arguments("backends: !!seq [{id: a, url: \"http://h\"}]\n",
-                        "backends: YAML tags are not allowed (found tag:yaml.org,2002:seq) (line 1)"));
+    /** One line below {@link #ONE_BACKEND}, so on line 2, and the one problem it is; {@code |} ends the line. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        // unknown keys at each level, with a hint when one is close
+        "regoin: us | regoin: unknown key, did you mean \"region\"? (line 2)",
+        "accesslog: off | accesslog: unknown key, did you mean \"access-log\"? (line 2)",
+        "frobnicate: 1 | frobnicate: unknown key (line 2)",
+        "listen: {hots: x} | listen.hots: unknown key, did you mean \"host\"? (line 2)",
+        "admin: {bind: x} | admin.bind: unknown key (line 2)",
+        "routing: {polcy: random} | routing.polcy: unknown key, did you mean \"policy\"? (line 2)",
+        "routing: {spillover: {saturaton: 0.5}} | routing.spillover.saturaton: unknown key, did you mean \"saturation\"? (line 2)",
+        "health: {pth: /x} | health.pth: unknown key, did you mean \"path\"? (line 2)",
+        "outlier: {max-ejected-percnt: 5} | outlier.max-ejected-percnt: unknown key, did you mean \"max-ejected-percent\"? (line 2)",
+        "retry: {attempt: 3} | retry.attempt: unknown key, did you mean \"attempts\"? (line 2)",
+        "timeouts: {conect: 1s} | timeouts.conect: unknown key, did you mean \"connect\"? (line 2)",
+        "limits: {maxHeaderBytes: 2048} | limits.maxHeaderBytes: unknown key, did you mean \"max-header-bytes\"? (line 2)",
+        "<<: {region: x} | <<: merge keys are not supported (line 2)",
+        // wrong types
+        "listen: {port: abc} | listen.port: expected an integer, got \"abc\" (line 2)",
+        "listen: {port: '8080'} | listen.port: expected an integer, got \"8080\" (line 2)",
+        "listen: {port: 80.5} | listen.port: expected an integer, got 80.5 (line 2)",
+        "listen: {port: 0x50} | listen.port: expected an integer, got 0x50 (line 2)",
+        "listen: {port: 010} | listen.port: expected an integer, got 010 (line 2)",
+        "listen: {port: } | listen.port: expected an integer, got nothing (null) (line 2)",
+        "listen: [1] | listen: expected a mapping, got a list (line 2)",
+        "health: /health | health: expected a mapping, got \"/health\" (line 2)",
+        "region: [a] | region: expected a region name, got a list (line 2)",
+        "region: '' | region: must not be empty (line 2)",
+        "region: us east | region: not a valid region name: \"us east\" (expected: letters, digits, '.', '_' or '-') (line 2)",
+        "routing: {spillover: {order: eu}} | routing.spillover.order: expected a list of region names, got \"eu\" (line 2)",
+        "routing: {spillover: {saturation: high}} | routing.spillover.saturation: expected a number, got \"high\" (line 2)",
+        "routing: {spillover: {saturation: .nan}} | routing.spillover.saturation: expected a number, got .nan (line 2)",
+        "limits: {max-body-bytes: {a: 1}} | limits.max-body-bytes: expected an integer, got a mapping (line 2)",
+        "timeouts: {drain: [1s]} | timeouts.drain: expected a duration like 250ms, 2s, 1m, got a list (line 2)",
+        "[a]: 1 | (top level): keys must be plain names, got a list (line 2)",
+        // ports
+        "listen: {port: 65536} | listen.port: out of range: 65536 (expected: 0-65535) (line 2)",
+        "listen: {port: -1} | listen.port: out of range: -1 (expected: 0-65535) (line 2)",
+        "admin: {port: 100000} | admin.port: out of range: 100000 (expected: 0-65535) (line 2)",
+        "listen: {host: 'not a host'} | listen.host: not a valid host name or address: \"not a host\" (line 2)",
+        // routing
+        "routing: {policy: lest-busy} | routing.policy: unknown policy \"lest-busy\", did you mean \"least-busy\"? (expected: least-busy, round-robin, random) (line 2)",
+        "routing: {spillover: {saturation: 0}} | routing.spillover.saturation: out of range: 0 (expected: > 0 and <= 1) (line 2)",
+        "routing: {spillover: {saturation: 1.5}} | routing.spillover.saturation: out of range: 1.5 (expected: > 0 and <= 1) (line 2)",
+        "routing: {spillover: {order: [default, eu-wst]}} | routing.spillover.order[1]: no backend is in region \"eu-wst\" (line 2)",
+        "routing: {spillover: {order: [default, default]}} | routing.spillover.order[1]: region \"default\" is listed twice (line 2)",
+        "routing: {region-header: 'X Region'} | routing.region-header: not a valid header name: \"X Region\" (expected: an RFC 9110 token) (line 2)",
+        "headers: {forwarded: append} | headers.forwarded: unknown value \"append\" (expected: drop, set) (line 2)",
+        // durations
+        "health: {interval: 2} | health.interval: \"2\" is not a duration like 250ms, 2s, 1m (line 2)",
+        "health: {interval: 0s} | health.interval: out of range: 0s (expected: > 0) (line 2)",
+        "health: {timeout: 0ms} | health.timeout: out of range: 0ms (expected: > 0) (line 2)",
+        "retry: {per-try-timeout: 0s} | retry.per-try-timeout: out of range: 0s (expected: > 0) (line 2)",
+        "timeouts: {client-idle: 0s} | timeouts.client-idle: out of range: 0s (expected: > 0) (line 2)",
+        // health, outlier, retry
+        "health: {path: health} | health.path: not a request path: \"health\" (expected: starting with / and without spaces or control characters) (line 2)",
+        "health: {rise: 0} | health.rise: out of range: 0 (expected: >= 1) (line 2)",
+        "health: {fall: 0} | health.fall: out of range: 0 (expected: >= 1) (line 2)",
+        "outlier: {consecutive-failures: 0} | outlier.consecutive-failures: out of range: 0 (expected: >= 1) (line 2)",
+        "outlier: {base-ejection: 1m, max-ejection: 30s} | outlier.max-ejection: max-ejection 30s is shorter than base-ejection 1m (expected: max-ejection >= base-ejection) (line 2)",
+        "outlier: {base-ejection: 1h} | outlier.base-ejection: max-ejection 5m is shorter than base-ejection 1h (expected: max-ejection >= base-ejection) (line 2)",
+        "outlier: {max-ejected-percent: 101} | outlier.max-ejected-percent: out of range: 101 (expected: 0-100) (line 2)",
+        "retry: {attempts: 11} | retry.attempts: out of range: 11 (expected: 0-10) (line 2)",
+        "retry: {attempts: -1} | retry.attempts: out of range: -1 (expected: 0-10) (line 2)",
+        "retry: {budget-percent: 101} | retry.budget-percent: out of range: 101 (expected: 0-100) (line 2)",
+        "retry: {replay-body-bytes: -1} | retry.replay-body-bytes: out of range: -1 (expected: >= 0) (line 2)",
+        // limits
+        "limits: {max-header-bytes: 1023} | limits.max-header-bytes: out of range: 1023 (expected: 1024-1048576) (line 2)",
+        "limits: {max-header-bytes: 1048577} | limits.max-header-bytes: out of range: 1048577 (expected: 1024-1048576) (line 2)",
+        "limits: {max-uri-bytes: 255} | limits.max-uri-bytes: out of range: 255 (expected: 256-1048576) (line 2)",
+        "limits: {max-header-bytes: 4096, max-uri-bytes: 8192} | limits.max-uri-bytes: max-uri-bytes 8192 exceeds max-header-bytes 4096 (expected: 256-4096) (line 2)",
+        "limits: {max-header-bytes: 4096} | limits.max-header-bytes: max-uri-bytes 8192 exceeds max-header-bytes 4096 (expected: 256-4096) (line 2)",
+        "limits: {max-body-bytes: -1} | limits.max-body-bytes: out of range: -1 (expected: >= 0) (line 2)",
+        "limits: {max-connections: 0} | limits.max-connections: out of range: 0 (expected: >= 1) (line 2)",
+        "limits: {max-queue: -1} | limits.max-queue: out of range: -1 (expected: >= 0) (line 2)",
+        // access log and backend header
+        "access-log: \"a\\0b\" | access-log: not a valid file path: \"a\u0000b\" (expected: stdout, off or a file path) (line 2)",
+        "access-log: '' | access-log: must not be empty (line 2)",
+        "backend-header: 'X-Backend:' | backend-header: not a valid header name: \"X-Backend:\" (expected: an RFC 9110 token) (line 2)",
+        // duplicate keys
+        "listen: {port: 1, port: 2} | listen.port: duplicate key, first at line 2 (line 2)",
+        // tags
+        "region: !!str us | region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)",
+        "listen: !custom {port: 1} | listen: YAML tags are not allowed (found !custom) (line 2)",
+        "!!str region: us | region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)",
+    })
+    void reportsOneLineNamingPathAndLine(String line, String expected) {
+        assertEquals(List.of(expected), problems(ONE_BACKEND + line + "\n"));
     }
 
+    /** A whole file (quoted where it has several lines) and the one problem it is. */
     @ParameterizedTest
-    @MethodSource("invalidConfigs")
-    void reportsOneLineNamingPathAndLine(String yaml, String expected) {
-        assertEquals(List.of(expected), problems(yaml));
+    @CsvSource(delimiter = '|', value = {
+        "backends: [{id: a, url: \"http://h\", maxInFlight: 3}] | backends[0].maxInFlight: unknown key, did you mean \"max-in-flight\"? (line 1)",
+        "backends: {id: a} | backends: expected a list of backends, got a mapping (line 1)",
+        "backends: [x] | backends[0]: expected a mapping with id and url, got \"x\" (line 1)",
+        "backends: [{id: [a], url: \"http://h\"}] | backends[0].id: expected a string, got a list (line 1)",
+        "'- a\n- b' | (top level): expected a mapping, got a list (line 1)",
+        // backends
+        "region: x | backends: required (expected: a list of at least one backend) (line 1)",
+        "backends: [] | backends: at least one backend is required (line 1)",
+        "backends: | backends: expected a list of backends, got nothing (null) (line 1)",
+        "backends: [{url: \"http://h\"}] | backends[0].id: required (line 1)",
+        "backends: [{id: a}] | backends[0].url: required (expected: http://host[:port] or https://host[:port]) (line 1)",
+        "backends: [{id: 'a b', url: \"http://h\"}] | backends[0].id: not a valid id: \"a b\" (expected: letters, digits, '.', '_' or '-') (line 1)",
+        "'backends:\n  - {id: a, url: \"http://h:1\"}\n  - {id: b, url: \"http://h:2\"}\n  - {id: a, url: \"http://h:3\"}' | backends[2].id: duplicate id \"a\", already used by backends[0] (line 4)",
+        "backends: [{id: a, url: \"http://h\", weight: 0}] | backends[0].weight: out of range: 0 (expected: >= 1) (line 1)",
+        "backends: [{id: a, url: \"http://h\", max-in-flight: 0}] | backends[0].max-in-flight: out of range: 0 (expected: >= 1) (line 1)",
+        "backends: [{id: a, url: \"http://h\", max-in-flight: 99999999999}] | backends[0].max-in-flight: out of range: 99999999999 (expected: >= 1) (line 1)",
+        "'backends: [{id: a, url: \"http://h\", region: eu-west}]\nrouting: {spillover: {order: [eu-wset]}}' | routing.spillover.order[0]: no backend is in region \"eu-wset\", did you mean \"eu-west\"? (line 2)",
+        "'backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\nrouting:\n  region-header: X-Client-Region' | routing.region-header: believed only from trusted edges, and there are none (expected: a trusted-edges section naming the proxies that set it, or no region-header) (line 3)",
+        "'backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\nregion: a\nregion: b' | region: duplicate key, first at line 2 (line 3)",
+        "backends: [{id: a, id: b, url: \"http://h\"}] | backends[0].id: duplicate key, first at line 1 (line 1)",
+        "backends: !!seq [{id: a, url: \"http://h\"}] | backends: YAML tags are not allowed (found tag:yaml.org,2002:seq) (line 1)",
+    })
+    void reportsOneLineNamingPathAndLineOfAWholeFile(String yaml, String expected) {
+        assertEquals(List.of(expected), problems(yaml + "\n"));
     }
 
     @ParameterizedTest

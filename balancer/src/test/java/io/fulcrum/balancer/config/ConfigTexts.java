@@ -11,6 +11,9 @@ import java.util.List;
  * <p>Stateless; safe from any thread.
  */
 final class ConfigTexts {
+    /** A minimal valid first line, one backend: a case written below it starts on line 2. */
+    static final String ONE_BACKEND = "backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\n";
+
     private ConfigTexts() {
     }
 

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.config;
 
+import static io.fulcrum.balancer.config.ConfigTexts.ONE_BACKEND;
 import static io.fulcrum.balancer.config.ConfigTexts.parse;
 import static io.fulcrum.balancer.config.ConfigTexts.problems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,8 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The keys of the access-log format, the admin token and the decision header. */
 class ObservabilityConfigTest {
-    private static final String ONE_BACKEND = "backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\n";
-
     @TempDir
     Path dir;
 
