@@ -13,29 +13,6 @@ import java.nio.charset.StandardCharsets;
 final class FieldParser {
     /** Field i occupies {@code at[5i..5i+4]}: name start, name end, value start, value end, line end. */
     static final int STRIDE = 5;
-    static final boolean[] TCHAR = new boolean[256];
-    /** Bytes allowed in a field value: HTAB, SP, VCHAR and obs-text. */
-    static final boolean[] FIELD_BYTE = new boolean[256];
-
-    static {
-        for (char c = '0'; c <= '9'; c++) {
-            TCHAR[c] = true;
-        }
-        for (char c = 'a'; c <= 'z'; c++) {
-            TCHAR[c] = true;
-            TCHAR[c - 32] = true;
-        }
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-            TCHAR[c] = true;
-        }
-        FIELD_BYTE['\t'] = true;
-        for (int b = 0x20; b < 0x7F; b++) {
-            FIELD_BYTE[b] = true;
-        }
-        for (int b = 0x80; b < 0x100; b++) {
-            FIELD_BYTE[b] = true;
-        }
-    }
 
     private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
@@ -81,7 +58,7 @@ final class FieldParser {
                 throw Http1Decoder.malformed("folded header line");
             }
             int nameEnd = pos;
-            while (nameEnd < lineEnd && TCHAR[head[nameEnd] & 0xFF]) {
+            while (nameEnd < lineEnd && FieldSyntax.TCHAR[head[nameEnd] & 0xFF]) {
                 nameEnd++;
             }
             if (nameEnd == pos || nameEnd == lineEnd || head[nameEnd] != ':') {
@@ -92,7 +69,7 @@ final class FieldParser {
                 valueStart++;
             }
             for (int i = valueStart; i < lineEnd; i++) {
-                if (!FIELD_BYTE[head[i] & 0xFF]) {
+                if (!FieldSyntax.FIELD_BYTE[head[i] & 0xFF]) {
                     throw Http1Decoder.malformed("invalid header field value");
                 }
             }

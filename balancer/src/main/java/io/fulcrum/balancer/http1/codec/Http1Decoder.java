@@ -290,7 +290,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     private void parseRequest(byte[] head, int firstLineEnd, List<Object> out) {
         int lineEnd = firstLineEnd - 2;
         int sp1 = 0;
-        while (sp1 < lineEnd && FieldParser.TCHAR[head[sp1] & 0xFF]) {
+        while (sp1 < lineEnd && FieldSyntax.TCHAR[head[sp1] & 0xFF]) {
             sp1++;
         }
         if (sp1 == 0 || sp1 == lineEnd || head[sp1] != ' ') {
@@ -362,7 +362,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         }
         int reasonStart = Math.min(13, lineEnd);
         for (int i = reasonStart; i < lineEnd; i++) {
-            if (!FieldParser.FIELD_BYTE[head[i] & 0xFF]) {
+            if (!FieldSyntax.FIELD_BYTE[head[i] & 0xFF]) {
                 throw malformed("invalid reason phrase");
             }
         }
@@ -472,7 +472,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
                 throw malformed("invalid chunk size");
             }
             for (; j < end; j++) {
-                if (!FieldParser.FIELD_BYTE[in.getByte(j) & 0xFF]) {
+                if (!FieldSyntax.FIELD_BYTE[in.getByte(j) & 0xFF]) {
                     throw malformed("invalid chunk extension");
                 }
             }

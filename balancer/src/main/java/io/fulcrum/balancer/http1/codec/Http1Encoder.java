@@ -15,6 +15,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
 
 /**
  * The HTTP/1.1 message encoder for either direction: responses to clients or requests to
@@ -104,7 +106,7 @@ public final class Http1Encoder extends ChannelOutboundHandlerAdapter {
         if (raw != null) {
             raw.encode(buf);
         } else {
-            RawHeaders.encodeFields(headers, buf);
+            encodeFields(headers, buf);
         }
         buf.writeByte('\r').writeByte('\n');
         mode = bodyless ? EMPTY : HttpUtil.isTransferEncodingChunked(m) ? CHUNKED : PLAIN;
@@ -179,6 +181,18 @@ public final class Http1Encoder extends ChannelOutboundHandlerAdapter {
         ctx.write(suffix, promise);
     }
 
+    /** Writes ordinary header fields as {@code name: value CRLF}. */
+    private static void encodeFields(HttpHeaders headers, ByteBuf out) {
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> field = it.next();
+            ByteBufUtil.writeAscii(out, field.getKey());
+            out.writeByte(':').writeByte(' ');
+            ByteBufUtil.writeAscii(out, field.getValue());
+            out.writeByte('\r').writeByte('\n');
+        }
+    }
+
     private static void writeChunkSize(ByteBuf out, int n) {
         int shift = 28;
         while (shift > 0 && (n >>> shift) == 0) {
@@ -193,7 +207,7 @@ public final class Http1Encoder extends ChannelOutboundHandlerAdapter {
     private static void writeLastChunk(ByteBuf out, HttpHeaders trailers) {
         out.writeByte('0').writeByte('\r').writeByte('\n');
         if (!trailers.isEmpty()) {
-            RawHeaders.encodeFields(trailers, out);
+            encodeFields(trailers, out);
         }
         out.writeByte('\r').writeByte('\n');
     }

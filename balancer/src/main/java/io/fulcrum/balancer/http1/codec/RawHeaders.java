@@ -1,14 +1,10 @@
 package io.fulcrum.balancer.http1.codec;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -17,193 +13,29 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The header fields of a message as they were received: the bytes of its header section and the
- * offsets of each field's name and value, parsed and validated once by {@link Http1Decoder}.
- * Nothing is decoded into strings until asked for, and the fields that are neither removed nor
- * replaced are written out again as the bytes they came in ({@link #encode(ByteBuf)}), which is
- * what a proxy does with most of them.
+ * The header fields of a message as they were received, seen through Netty's {@link HttpHeaders}:
+ * the bytes of its header section and the offsets of each field's name and value, parsed and
+ * validated once by {@link Http1Decoder} and kept in its {@link FieldStore}. Nothing is decoded
+ * into strings until asked for, and the fields that are neither removed nor replaced are written
+ * out again as the bytes they came in ({@link #encode(io.netty.buffer.ByteBuf)}), which is what a
+ * proxy does with most of them.
  *
  * <p>Changes are kept beside the received bytes: a removed field is marked, an added or set field
- * goes to a short list written after the received ones (validated as a received field would be). Order among fields of the
- * same name is kept; the received fields come first.
+ * goes to a short list written after the received ones (validated as a received field would be,
+ * by {@link FieldSyntax#validate}). Order among fields of the same name is kept; the received
+ * fields come first.
  *
- * <p>Name comparisons are case-insensitive (RFC 9110 section 5.1). Not thread safe.
+ * <p>Name comparisons are case-insensitive (RFC 9110 section 5.1). Not thread safe: a message's
+ * headers are confined to its channel's event loop.
  */
-public final class RawHeaders extends HttpHeaders {
-    /** Field i occupies {@code at[5i..5i+4]}: name start, name end, value start, value end, line end. */
-    private static final int STRIDE = 5;
-    private static final byte[] LOWER = new byte[256];
-
-    static {
-        for (int i = 0; i < 256; i++) {
-            LOWER[i] = (byte) (i >= 'A' && i <= 'Z' ? i + 32 : i);
-        }
-    }
-
-    private final byte[] bytes;
-    private final int[] at;
-    private final int count;
-    /** Bit i set: received field i was removed. Allocated on the first removal. */
-    private long[] removed;
-    private int removedCount;
-    /** Fields added or set after receipt, in order; the arrays are {@code null} until the first. */
-    private CharSequence[] extra;
-    private int extraCount;
-
+public final class RawHeaders extends FieldStore {
     RawHeaders(byte[] bytes, int[] at, int count) {
-        this.bytes = bytes;
-        this.at = at;
-        this.count = count;
+        super(bytes, at, count);
     }
 
     /** Headers with no received field (a message that failed to parse). */
     static RawHeaders empty() {
         return new RawHeaders(new byte[0], new int[0], 0);
-    }
-
-    private boolean live(int i) {
-        return removed == null || (removed[i >>> 6] & (1L << i)) == 0;
-    }
-
-    private void markRemoved(int i) {
-        if (removed == null) {
-            removed = new long[(count + 63) >>> 6];
-        }
-        long bit = 1L << i;
-        if ((removed[i >>> 6] & bit) == 0) {
-            removed[i >>> 6] |= bit;
-            removedCount++;
-        }
-    }
-
-    /** Whether received field i is named {@code name} (case-insensitive). */
-    private boolean nameIs(int i, CharSequence name) {
-        int start = at[i * STRIDE];
-        int length = at[i * STRIDE + 1] - start;
-        if (name.length() != length) {
-            return false;
-        }
-        for (int k = 0; k < length; k++) {
-            char c = name.charAt(k);
-            if (c > 0xFF || LOWER[bytes[start + k] & 0xFF] != LOWER[c]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private String value(int i) {
-        int start = at[i * STRIDE + 2];
-        return new String(bytes, start, at[i * STRIDE + 3] - start, StandardCharsets.ISO_8859_1);
-    }
-
-    private String name(int i) {
-        int start = at[i * STRIDE];
-        return new String(bytes, start, at[i * STRIDE + 1] - start, StandardCharsets.ISO_8859_1);
-    }
-
-    private void addExtra(CharSequence name, Object value) {
-        CharSequence text = value instanceof CharSequence ? (CharSequence) value
-                : value instanceof Date ? DateFormatter.format((Date) value) : String.valueOf(value);
-        validate(name, text);
-        addChecked(name, text);
-    }
-
-    /**
-     * Sets a field that needs no check of its characters: a name that is a valid token by
-     * construction (a constant) and a value made only of received field values, which the parser
-     * checked, and the proxy's own text (addresses, ids, constants). The proxy's forwarding fields
-     * are set this way on every request; anything else goes through {@link #set(CharSequence, Object)}.
-     */
-    public void setChecked(AsciiString name, CharSequence value) {
-        remove(name);
-        addChecked(name, value);
-    }
-
-    private void addChecked(CharSequence name, CharSequence text) {
-        if (extra == null) {
-            // Room for the five fields a forwarded request gets.
-            extra = new CharSequence[10];
-        } else if (2 * extraCount == extra.length) {
-            extra = Arrays.copyOf(extra, extra.length * 2);
-        }
-        extra[2 * extraCount] = name;
-        extra[2 * extraCount + 1] = text;
-        extraCount++;
-    }
-
-    /** A field added by code must be as valid as a received one: a token name, a value without CR, LF or NUL. */
-    private static void validate(CharSequence name, CharSequence value) {
-        if (name.length() == 0) {
-            throw new IllegalArgumentException("empty header name");
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c > 0xFF || !FieldParser.TCHAR[c]) {
-                throw new IllegalArgumentException("invalid header name: " + name);
-            }
-        }
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c > 0xFF || !FieldParser.FIELD_BYTE[c]) {
-                throw new IllegalArgumentException("invalid value for header " + name);
-            }
-        }
-    }
-
-    private void removeExtraAll() {
-        if (extra != null) {
-            Arrays.fill(extra, null);
-        }
-        extraCount = 0;
-    }
-
-    private void removeExtra(CharSequence name) {
-        if (extraCount == 0) {
-            return;
-        }
-        int kept = 0;
-        for (int i = 0; i < extraCount; i++) {
-            if (!AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
-                extra[2 * kept] = extra[2 * i];
-                extra[2 * kept + 1] = extra[2 * i + 1];
-                kept++;
-            }
-        }
-        Arrays.fill(extra, 2 * kept, 2 * extraCount, null);
-        extraCount = kept;
-    }
-
-    /**
-     * Writes every field still present as {@code name: value CRLF}: the received ones as the bytes
-     * they came in, runs of adjacent lines in one copy, then the added ones.
-     */
-    public void encode(ByteBuf out) {
-        int runStart = -1;
-        int runEnd = -1;
-        for (int i = 0; i < count; i++) {
-            if (!live(i)) {
-                continue;
-            }
-            int lineStart = at[i * STRIDE];
-            if (runStart >= 0 && lineStart != runEnd) {
-                out.writeBytes(bytes, runStart, runEnd - runStart);
-                runStart = -1;
-            }
-            if (runStart < 0) {
-                runStart = lineStart;
-            }
-            runEnd = at[i * STRIDE + 4];
-        }
-        if (runStart >= 0) {
-            out.writeBytes(bytes, runStart, runEnd - runStart);
-        }
-        for (int i = 0; i < extraCount; i++) {
-            ByteBufUtil.writeAscii(out, extra[2 * i]);
-            out.writeByte(':').writeByte(' ');
-            ByteBufUtil.writeAscii(out, extra[2 * i + 1]);
-            out.writeByte('\r').writeByte('\n');
-        }
     }
 
     /** Receives the fields of {@link #forEachField}. */
@@ -212,85 +44,17 @@ public final class RawHeaders extends HttpHeaders {
         void field(AsciiString lowerCaseName, CharSequence value);
     }
 
-    /** Names a response often carries, kept once in lower case rather than copied per message. */
-    private static final AsciiString[] COMMON_NAMES = {
-        AsciiString.cached("content-type"), AsciiString.cached("content-length"), AsciiString.cached("date"),
-        AsciiString.cached("server"), AsciiString.cached("last-modified"), AsciiString.cached("etag"),
-        AsciiString.cached("accept-ranges"), AsciiString.cached("cache-control"), AsciiString.cached("vary"),
-        AsciiString.cached("via"), AsciiString.cached("x-request-id"), AsciiString.cached("content-encoding"),
-        AsciiString.cached("expires"), AsciiString.cached("location"), AsciiString.cached("set-cookie"),
-    };
-
-    /**
-     * Visits every field still present, in order, with its name in lower case; values of received
-     * fields are views of the received bytes, not copies. For writing the fields as HTTP/2 headers
-     * without going through strings.
-     */
-    public void forEachField(FieldVisitor visitor) {
-        for (int i = 0; i < count; i++) {
-            if (!live(i)) {
-                continue;
-            }
-            int valueStart = at[i * STRIDE + 2];
-            visitor.field(lowerCaseName(i), new AsciiString(bytes, valueStart, at[i * STRIDE + 3] - valueStart, false));
-        }
-        for (int i = 0; i < extraCount; i++) {
-            visitor.field(AsciiString.of(extra[2 * i]).toLowerCase(), extra[2 * i + 1]);
-        }
+    private void addExtra(CharSequence name, Object value) {
+        CharSequence text = value instanceof CharSequence ? (CharSequence) value
+                : value instanceof Date ? DateFormatter.format((Date) value) : String.valueOf(value);
+        FieldSyntax.validate(name, text);
+        addChecked(name, text);
     }
-
-    private AsciiString lowerCaseName(int i) {
-        int start = at[i * STRIDE];
-        int length = at[i * STRIDE + 1] - start;
-        for (AsciiString common : COMMON_NAMES) {
-            if (common.length() == length && nameIs(i, common)) {
-                return common;
-            }
-        }
-        byte[] lower = new byte[length];
-        for (int k = 0; k < length; k++) {
-            lower[k] = LOWER[bytes[start + k] & 0xFF];
-        }
-        return new AsciiString(lower, false);
-    }
-
-    /** Writes ordinary header fields as {@code name: value CRLF}. */
-    static void encodeFields(HttpHeaders headers, ByteBuf out) {
-        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
-        while (it.hasNext()) {
-            Map.Entry<CharSequence, CharSequence> field = it.next();
-            ByteBufUtil.writeAscii(out, field.getKey());
-            out.writeByte(':').writeByte(' ');
-            ByteBufUtil.writeAscii(out, field.getValue());
-            out.writeByte('\r').writeByte('\n');
-        }
-    }
-
-    /** An upper bound guess of {@link #encode}'s output size, to size the buffer once. */
-    public int encodedSizeHint() {
-        int received = count == 0 ? 0 : at[(count - 1) * STRIDE + 4] - at[0];
-        int added = 0;
-        for (int i = 0; i < extraCount; i++) {
-            added += extra[2 * i].length() + extra[2 * i + 1].length() + 4;
-        }
-        return received + added;
-    }
-
-    // ---- HttpHeaders ----
 
     @Override
     public String get(String name) {
-        for (int i = 0; i < count; i++) {
-            if (nameIs(i, name) && live(i)) {
-                return value(i);
-            }
-        }
-        for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
-                return extra[2 * i + 1].toString();
-            }
-        }
-        return null;
+        int i = indexOf(name, 0);
+        return i < 0 ? null : valueAt(i);
     }
 
     @Override
@@ -340,15 +104,8 @@ public final class RawHeaders extends HttpHeaders {
     @Override
     public List<String> getAll(String name) {
         List<String> all = new ArrayList<>(2);
-        for (int i = 0; i < count; i++) {
-            if (nameIs(i, name) && live(i)) {
-                all.add(value(i));
-            }
-        }
-        for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
-                all.add(extra[2 * i + 1].toString());
-            }
+        for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+            all.add(valueAt(i));
         }
         return all;
     }
@@ -369,17 +126,7 @@ public final class RawHeaders extends HttpHeaders {
 
     @Override
     public boolean contains(String name) {
-        for (int i = 0; i < count; i++) {
-            if (nameIs(i, name) && live(i)) {
-                return true;
-            }
-        }
-        for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
-                return true;
-            }
-        }
-        return false;
+        return indexOf(name, 0) >= 0;
     }
 
     @Override
@@ -499,112 +246,9 @@ public final class RawHeaders extends HttpHeaders {
 
     @Override
     public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
-        for (int i = 0; i < count; i++) {
-            if (nameIs(i, name) && live(i) && listContains(bytes, at[i * STRIDE + 2], at[i * STRIDE + 3], value, ignoreCase)) {
+        for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+            if (listsAt(i, value, ignoreCase)) {
                 return true;
-            }
-        }
-        for (int i = 0; i < extraCount; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
-                CharSequence v = extra[2 * i + 1];
-                byte[] b = v.toString().getBytes(StandardCharsets.ISO_8859_1);
-                if (listContains(b, 0, b.length, value, ignoreCase)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Removes, in one pass over the received fields, those named in {@code names} and those named
-     * by a token of any field called {@code connection} (RFC 9110 section 7.6.1), except fields
-     * for which {@code kept} is true. The forwarding proxy's hop-by-hop rule without building a
-     * string per field.
-     */
-    public void removeHopByHop(CharSequence connection, CharSequence[] names, CharSequence[] kept) {
-        for (int i = 0; i < count; i++) {
-            if (!nameIs(i, connection) || !live(i)) {
-                continue;
-            }
-            ListElements options = new ListElements(bytes, at[i * STRIDE + 2], at[i * STRIDE + 3]);
-            while (options.next()) {
-                if (!rangeIsOneOf(options.start, options.end, kept)) {
-                    removeNamed(options.start, options.end);
-                }
-            }
-        }
-        for (int i = 0; i < count; i++) {
-            int k = i * STRIDE;
-            if (live(i) && rangeIsOneOf(at[k], at[k + 1], names)) {
-                markRemoved(i);
-            }
-        }
-        for (CharSequence name : names) {
-            if (extraCount > 0) {
-                removeExtra(name);
-            }
-        }
-    }
-
-    /** Whether {@code bytes[start, end)} equals one of {@code names}, ignoring case. */
-    private boolean rangeIsOneOf(int start, int end, CharSequence[] names) {
-        for (CharSequence name : names) {
-            if (rangeIs(start, end, name)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean rangeIs(int start, int end, CharSequence name) {
-        if (end - start != name.length()) {
-            return false;
-        }
-        for (int k = 0; k < name.length(); k++) {
-            char c = name.charAt(k);
-            if (c > 0xFF || LOWER[bytes[start + k] & 0xFF] != LOWER[c]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Removes every field (received or added) whose name is {@code bytes[start, end)}. */
-    private void removeNamed(int start, int end) {
-        int length = end - start;
-        for (int i = 0; i < count; i++) {
-            int k = i * STRIDE;
-            if (at[k + 1] - at[k] != length) {
-                continue;
-            }
-            boolean same = true;
-            for (int j = 0; j < length && same; j++) {
-                same = LOWER[bytes[at[k] + j] & 0xFF] == LOWER[bytes[start + j] & 0xFF];
-            }
-            if (same) {
-                markRemoved(i);
-            }
-        }
-        if (extraCount > 0) {
-            removeExtra(new String(bytes, start, length, StandardCharsets.ISO_8859_1));
-        }
-    }
-
-    /** Whether the comma-separated list in {@code bytes[start, end)} has {@code value} as an element. */
-    private static boolean listContains(byte[] bytes, int start, int end, CharSequence value, boolean ignoreCase) {
-        ListElements elements = new ListElements(bytes, start, end);
-        while (elements.next()) {
-            if (elements.end - elements.start == value.length()) {
-                boolean same = true;
-                for (int k = 0; k < value.length() && same; k++) {
-                    int b = bytes[elements.start + k] & 0xFF;
-                    char c = value.charAt(k);
-                    same = ignoreCase ? c <= 0xFF && LOWER[b] == LOWER[c] : b == c;
-                }
-                if (same) {
-                    return true;
-                }
             }
         }
         return false;
