@@ -6,7 +6,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -25,8 +24,8 @@ import java.util.function.Consumer;
  * responses from backends. Each head is found, copied once into a byte array and validated in one
  * pass: start line, field names ({@code token}), field values (no control character but HTAB),
  * CRLF line endings only (a bare CR or LF is refused), no whitespace before a colon, no line
- * folding (obs-fold). The fields stay bytes ({@link RawHeaders}). Bodies are passed on as slices
- * of the received buffers, never copied.
+ * folding (obs-fold). The fields stay bytes ({@link RawHeaders}). Bodies are read by its
+ * {@link BodyFraming} and passed on as slices of the received buffers, never copied.
  *
  * <p>Framing follows RFC 9112 section 6: for requests, Transfer-Encoding with Content-Length,
  * Transfer-Encoding in HTTP/1.0, a Transfer-Encoding whose final coding is not chunked, and a
@@ -44,27 +43,21 @@ import java.util.function.Consumer;
  */
 public final class Http1Decoder extends ByteToMessageDecoder {
     private static final int HEAD = 0;
-    private static final int FIXED = 1;
-    private static final int CHUNK_SIZE = 2;
-    private static final int CHUNK_DATA = 3;
-    private static final int CHUNK_END = 4;
-    private static final int TRAILERS = 5;
-    private static final int UNTIL_CLOSE = 6;
-    private static final int BAD = 7;
+    /** In a body, which {@link #body} reads. */
+    private static final int BODY = 1;
+    /** After a chunked body's last chunk: its trailer section. */
+    private static final int TRAILERS = 2;
+    private static final int BAD = 3;
     /** After an upgrade request: nothing more is parsed until the answer shows whether it switched. */
-    private static final int UPGRADE_WAIT = 8;
+    private static final int UPGRADE_WAIT = 4;
     /** After a 101: the bytes that follow are another protocol's, for whoever replaces this decoder. */
-    private static final int UPGRADED = 9;
-
-    /** The longest chunk-size line, extensions included, that is read. */
-    private static final int MAX_CHUNK_LINE = 4096;
+    private static final int UPGRADED = 5;
 
     private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final boolean requests;
     private final int maxLineBytes;
     private final int maxHeaderBytes;
-    private final int maxChunkBytes;
     /**
      * Requests: the method of each request decoded is added. Responses: the method of the request
      * whose response comes next is taken when a final response head arrives.
@@ -74,10 +67,11 @@ public final class Http1Decoder extends ByteToMessageDecoder {
     private int state = HEAD;
     /** The fields of the head (or trailer section) just found. */
     private final FieldParser fields = new FieldParser();
+    /** The framing of the body under way. */
+    private final BodyFraming body;
     private final Consumer<ChannelPipeline> onHttp2Preface;
     /** No byte of the connection has been parsed yet (the HTTP/2 preface is looked for then). */
     private boolean firstBytes = true;
-    private long remaining;
     /** Head scanning, relative to the reader index: where the current line starts, and the first line's end. */
     private int scanLineStart;
     private int scanFirstLineEnd = -1;
@@ -110,7 +104,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         this.requests = requests;
         this.maxLineBytes = maxLineBytes;
         this.maxHeaderBytes = maxHeaderBytes;
-        this.maxChunkBytes = maxChunkBytes;
+        this.body = new BodyFraming(maxChunkBytes);
         this.methods = methods;
     }
 
@@ -122,9 +116,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
                 int outBefore = out.size();
                 switch (state) {
                     case HEAD -> readHead(ctx, in, out);
-                    case FIXED, CHUNK_DATA, UNTIL_CLOSE -> readBody(in, out);
-                    case CHUNK_SIZE -> readChunkSize(in, out);
-                    case CHUNK_END -> readChunkEnd(in);
+                    case BODY -> readBody(in, out);
                     case TRAILERS -> readTrailers(in, out);
                     case UPGRADE_WAIT, UPGRADED -> {
                         return;
@@ -163,7 +155,7 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         if (in.isReadable()) {
             decode(ctx, in, out);
         }
-        if (state == UNTIL_CLOSE) {
+        if (state == BODY && body.endsAtClose()) {
             // The body ended with the connection, as announced (RFC 9112 section 6.3).
             state = HEAD;
             out.add(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -388,116 +380,31 @@ public final class Http1Decoder extends ByteToMessageDecoder {
             return;
         }
         if (fields.transferEncoding && !fields.finalCodingChunked) {
-            state = UNTIL_CLOSE;
+            body.startUntilClose();
+            state = BODY;
             return;
         }
         if (!fields.transferEncoding && fields.contentLengthFields == 0) {
-            state = UNTIL_CLOSE;
+            body.startUntilClose();
+            state = BODY;
             return;
         }
         startBody(out, fields.transferEncoding, fields.contentLength);
     }
 
     private void startBody(List<Object> out, boolean chunked, long length) {
-        if (chunked) {
-            state = CHUNK_SIZE;
-        } else if (length > 0) {
-            remaining = length;
-            state = FIXED;
-        } else {
-            state = HEAD;
-            out.add(LastHttpContent.EMPTY_LAST_CONTENT);
-        }
+        state = body.start(out, chunked, length) ? BODY : HEAD;
     }
 
     // ---- bodies ----
 
     private void readBody(ByteBuf in, List<Object> out) {
-        int readable = in.readableBytes();
-        if (state == UNTIL_CLOSE) {
-            out.add(new DefaultHttpContent(in.readRetainedSlice(Math.min(readable, maxChunkBytes))));
-            return;
-        }
-        int n = (int) Math.min(Math.min(remaining, readable), maxChunkBytes);
-        ByteBuf part = in.readRetainedSlice(n);
-        remaining -= n;
-        if (remaining > 0) {
-            out.add(new DefaultHttpContent(part));
-        } else if (state == FIXED) {
+        int next = body.read(in, out);
+        if (next == BodyFraming.ENDED) {
             state = HEAD;
-            out.add(new LastContent(part));
-        } else {
-            state = CHUNK_END;
-            out.add(new DefaultHttpContent(part));
-        }
-    }
-
-    private void readChunkSize(ByteBuf in, List<Object> out) {
-        int start = in.readerIndex();
-        int limit = Math.min(in.writerIndex(), start + MAX_CHUNK_LINE + 2);
-        int lf = in.indexOf(start, limit, (byte) '\n');
-        if (lf < 0) {
-            if (limit - start >= MAX_CHUNK_LINE + 2) {
-                throw malformed("chunk size line too long");
-            }
-            return;
-        }
-        if (lf == start || in.getByte(lf - 1) != '\r') {
-            throw malformed("chunk size line not ended by CRLF");
-        }
-        int end = lf - 1;
-        long size = 0;
-        int i = start;
-        while (i < end) {
-            int digit = Character.digit((char) in.getByte(i), 16);
-            if (digit < 0) {
-                break;
-            }
-            if (i - start >= 15) {
-                throw malformed("chunk size too large");
-            }
-            size = size * 16 + digit;
-            i++;
-        }
-        if (i == start) {
-            throw malformed("invalid chunk size");
-        }
-        if (i < end) {
-            // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): no control characters.
-            int j = i;
-            while (j < end && (in.getByte(j) == ' ' || in.getByte(j) == '\t')) {
-                j++;
-            }
-            if (j == end || in.getByte(j) != ';') {
-                throw malformed("invalid chunk size");
-            }
-            for (; j < end; j++) {
-                if (!FieldSyntax.FIELD_BYTE[in.getByte(j) & 0xFF]) {
-                    throw malformed("invalid chunk extension");
-                }
-            }
-        }
-        in.readerIndex(lf + 1);
-        if (size == 0) {
+        } else if (next == BodyFraming.TRAILERS) {
             state = TRAILERS;
-        } else {
-            remaining = size;
-            state = CHUNK_DATA;
         }
-    }
-
-    private void readChunkEnd(ByteBuf in) {
-        if (in.readableBytes() < 2) {
-            if (in.getByte(in.readerIndex()) != '\r') {
-                throw malformed("chunk data not followed by CRLF");
-            }
-            return;
-        }
-        if (in.getByte(in.readerIndex()) != '\r' || in.getByte(in.readerIndex() + 1) != '\n') {
-            throw malformed("chunk data not followed by CRLF");
-        }
-        in.skipBytes(2);
-        state = CHUNK_SIZE;
     }
 
     private void readTrailers(ByteBuf in, List<Object> out) {
