@@ -124,6 +124,29 @@ final class FrontendConnection implements RequestIntake.Answers {
         }
     }
 
+    /**
+     * The exchange of the current request ended: moves to where the next request is read and
+     * returns true, or starts to close and returns false when none may follow.
+     */
+    boolean keepAliveAfter(Exchange ex) {
+        if (ex.requestComplete()) {
+            moveTo(State.READING_HEAD);
+        } else if (ex.bodyless()) {
+            // Only the empty last part of a request announced without a body is still to come.
+            moveTo(State.DISCARDING_BODY);
+        } else {
+            // Answered before the whole body arrived: the rest of it is not worth reading.
+            closeAfterFlush();
+            return false;
+        }
+        if (proxy.draining() || ex.closesConnection()) {
+            // No request after this one is processed (RFC 9112 section 9.6).
+            closeAfterFlush();
+            return false;
+        }
+        return true;
+    }
+
     @Override
     public void refuse(HttpRequest request, String requestId, RequestValidator.Rejection rejection,
             String retryAfter) {
@@ -244,6 +267,33 @@ final class FrontendConnection implements RequestIntake.Answers {
                 ctx.read();
             });
         });
+    }
+
+    /**
+     * A request head was not complete within {@code request-head}: 408 and close (RFC 9110
+     * section 15.5.9), lingering as after any early answer. A connection that sent no byte of a
+     * head is closed without one: nothing was asked, and an answer could be taken for the
+     * response to a request the client is about to send on a connection it thinks is fresh.
+     *
+     * @param headPending whether part of a head was received
+     */
+    void headTimedOut(boolean headPending) {
+        if (headPending) {
+            respondError(null, null, HttpResponseStatus.REQUEST_TIMEOUT, "request head not complete in time",
+                    CloseMode.LINGER, null);
+        } else {
+            closeNow();
+        }
+    }
+
+    /** The response broke after it began: the client sees a truncated response and a close. */
+    void abortResponse() {
+        if (state == State.TUNNEL_OUTPUT_SHUT) {
+            // The tunnel's last bytes may still be queued ahead of its FIN.
+            closeAfterFlush();
+        } else {
+            closeNow();
+        }
     }
 
     /** Closes at once, with whatever was written flushed first. */

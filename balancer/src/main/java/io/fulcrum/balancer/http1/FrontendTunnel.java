@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * How an HTTP/1.1 client connection switches protocols for an upgrade request (RFC 9110 section
  * 7.8): its {@link TunnelSide}, given to the exchange of such a request. After the 101 the
  * connection drops its HTTP codec and relays bytes; its {@link FrontendConnection} is then in a
- * tunnel state, which {@link Http1Frontend#abortResponse} reads to end it.
+ * tunnel state, which {@link FrontendConnection#abortResponse} reads to end it.
  *
  * <p>Not thread safe: confined to the client channel's event loop.
  */

@@ -7,7 +7,6 @@ import io.fulcrum.balancer.exchange.ClientSide;
 import io.fulcrum.balancer.exchange.Exchange;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.RequestIntake;
-import io.fulcrum.balancer.http1.FrontendConnection.CloseMode;
 import io.fulcrum.balancer.http1.FrontendConnection.State;
 import io.fulcrum.balancer.http1.codec.Http1Decoder;
 import io.netty.buffer.ByteBuf;
@@ -27,19 +26,20 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The client side of a proxied connection: validates each request, hands it to an
- * {@link Exchange}, and serves pipelined requests one after another in order. Reading is explicit
- * (AUTO_READ is off): the next request is read only when the previous response is complete, and
- * request body parts only while the backend connection can take them. Where the connection is
- * (between requests, in one, in a tunnel, closing) is one {@link FrontendConnection.State}; every
- * answer of the balancer's own goes through {@link FrontendConnection#respondLocally}, with the
- * {@link FrontendConnection.CloseMode} decided in one place.
+ * {@link Exchange}, and serves pipelined requests ({@link PipelinedRequests}) one after another in
+ * order. Reading is explicit (AUTO_READ is off): the next request is read only when the previous
+ * response is complete, and request body parts only while the backend connection can take them.
+ * Where the connection is (between requests, in one, in a tunnel, closing) is one
+ * {@link FrontendConnection.State}; whether it stays open after an exchange is decided there
+ * ({@link FrontendConnection#keepAliveAfter}), and every answer of the balancer's own goes through
+ * {@link FrontendConnection#respondLocally}, with the {@link FrontendConnection.CloseMode} decided
+ * in one place.
  *
  * <p>Not thread safe: confined to the client channel's event loop.
  */
@@ -54,7 +54,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
     private RequestIntake intake;
     private Exchange exchange;
     /** Pipelined messages that arrived while an earlier request was still being answered. */
-    private ArrayDeque<Object> queued;
+    private final PipelinedRequests pipelined = new PipelinedRequests();
     /** The connection's state; set once the handler is added. */
     private FrontendConnection connection;
     /** How this connection switches protocols, for an exchange whose request asks to upgrade. */
@@ -95,7 +95,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.connection = new FrontendConnection(ctx, proxy, this::releaseQueued);
+        this.connection = new FrontendConnection(ctx, proxy, pipelined::releaseAll);
         this.tunnels = new FrontendTunnel(ctx, connection, tunnelIdleNanos);
         if (ctx.channel().isActive()) {
             // Added once the protocol was known (after the TLS handshake or the HTTP/2 preface check).
@@ -141,18 +141,11 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             }
             return;
         }
-        if ((queued != null && !queued.isEmpty()) || (exchange != null && exchange.requestComplete())) {
-            enqueue(msg);
+        if (!pipelined.isEmpty() || (exchange != null && exchange.requestComplete())) {
+            pipelined.add(msg);
             return;
         }
         dispatch(msg);
-    }
-
-    private void enqueue(Object msg) {
-        if (queued == null) {
-            queued = new ArrayDeque<>(4);
-        }
-        queued.add(msg);
     }
 
     private void dispatch(Object msg) {
@@ -246,7 +239,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             return;
         }
         Exchange ex = exchange;
-        boolean nothingQueued = queued == null || queued.isEmpty();
+        boolean nothingQueued = pipelined.isEmpty();
         boolean discarding = state == State.DISCARDING_BODY;
         if (ex == null && nothingQueued && !discarding && headDeadline != null) {
             // Waiting for the next request's head: between requests client-idle applies, from its
@@ -297,7 +290,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         if (ex != null) {
             ex.onClientClosed();
         }
-        releaseQueued();
+        pipelined.releaseAll();
         ctx.fireChannelInactive();
     }
 
@@ -335,21 +328,10 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         ctx.fireUserEventTriggered(evt);
     }
 
-    /**
-     * A request head was not complete within {@code request-head}: 408 and close (RFC 9110
-     * section 15.5.9), lingering as after any early answer. A connection that sent no byte of a
-     * head is closed without one: nothing was asked, and an answer could be taken for the
-     * response to a request the client is about to send on a connection it thinks is fresh.
-     */
+    /** A request head was not complete within {@code request-head}, if the connection waits for one. */
     private void onHeadDeadline() {
-        if (connection.ending() || exchange != null || (queued != null && !queued.isEmpty())) {
-            return;
-        }
-        if (decoder != null && decoder.headPending()) {
-            connection.respondError(null, null, HttpResponseStatus.REQUEST_TIMEOUT, "request head not complete in time",
-                    CloseMode.LINGER, null);
-        } else {
-            connection.closeNow();
+        if (!connection.ending() && exchange == null && pipelined.isEmpty()) {
+            connection.headTimedOut(decoder != null && decoder.headPending());
         }
     }
 
@@ -380,12 +362,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
     /** The response broke after it began: the client sees a truncated response and a close. */
     @Override
     public void abortResponse(Exchange ex) {
-        if (connection.state() == State.TUNNEL_OUTPUT_SHUT) {
-            // The tunnel's last bytes may still be queued ahead of its FIN.
-            connection.closeAfterFlush();
-        } else {
-            connection.closeNow();
-        }
+        connection.abortResponse();
     }
 
     @Override
@@ -402,28 +379,10 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         exchange = null;
         // The response's last part was written from the backend's read; it goes out now.
         ctx.flush();
-        if (connection.ending()) {
+        if (connection.ending() || !connection.keepAliveAfter(ex) || dispatching) {
             return;
         }
-        if (ex.requestComplete()) {
-            connection.moveTo(State.READING_HEAD);
-        } else if (ex.bodyless()) {
-            // Only the empty last part of a request announced without a body is still to come.
-            connection.moveTo(State.DISCARDING_BODY);
-        } else {
-            // Answered before the whole body arrived: the rest of it is not worth reading.
-            connection.closeAfterFlush();
-            return;
-        }
-        if (proxy.draining() || ex.closesConnection()) {
-            // No request after this one is processed (RFC 9112 section 9.6).
-            connection.closeAfterFlush();
-            return;
-        }
-        if (dispatching) {
-            return;
-        }
-        if (queued != null && !queued.isEmpty()) {
+        if (!pipelined.isEmpty()) {
             // Serve the next pipelined request on a later turn of the loop: the backend
             // connection just pooled may still be inside its read, with bytes its decoder holds.
             ctx.executor().execute(this::serveQueued);
@@ -447,24 +406,15 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
     }
 
     private void drainQueued() {
-        while (queued != null && !queued.isEmpty() && !connection.ending()
+        while (!pipelined.isEmpty() && !connection.ending()
                 && (exchange == null || !exchange.requestComplete())) {
-            dispatch(queued.poll());
+            dispatch(pipelined.poll());
             if (exchange != null && exchange.isDone()) {
                 exchange = null;
             }
         }
         if (exchange != null) {
             exchange.flushToBackend();
-        }
-    }
-
-    private void releaseQueued() {
-        if (queued != null) {
-            Object msg;
-            while ((msg = queued.poll()) != null) {
-                ReferenceCountUtil.release(msg);
-            }
         }
     }
 }
