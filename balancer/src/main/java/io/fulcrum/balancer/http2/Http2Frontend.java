@@ -9,7 +9,6 @@ import io.fulcrum.balancer.exchange.RequestIntake;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
@@ -19,9 +18,6 @@ import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2Flags;
-import io.netty.handler.codec.http2.Http2FrameListener;
-import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
@@ -34,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * The client side of an HTTP/2 connection, handled on the connection itself. Netty's connection
  * handler does the protocol (framing, HPACK, header validation, flow control, the stream limit,
  * and the limit on streams a client resets, against the "rapid reset" attack, CVE-2023-44487);
- * this is its frame listener and gives each stream an {@link Http2StreamSide}: one request, one
- * {@link Exchange}, no channel or pipeline of its own.
+ * its frame listener ({@link RequestFrames}) gives each stream an {@link Http2StreamSide}: one
+ * request, one {@link Exchange}, no channel or pipeline of its own.
  *
  * <p>Flow control is per stream both ways. A stream's request DATA is acknowledged (its window
  * replenished) only as its backend connection takes it, so a slow backend slows only its stream;
@@ -46,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Writes are flushed once per read batch (Netty's handler flushes at its end) or once per
  * backend read. Not thread safe: confined to the connection's event loop.
  */
-public final class Http2Frontend extends Http2ConnectionHandler implements Http2FrameListener {
+public final class Http2Frontend extends Http2ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
     private final ProxyContext proxy;
     private final boolean tls;
@@ -75,7 +71,7 @@ public final class Http2Frontend extends Http2ConnectionHandler implements Http2
         this.connectionWindow = (int) Math.min(Http2CodecUtil.MAX_INITIAL_WINDOW_SIZE, window);
         Http2Connection connection = connection();
         this.sideKey = connection.newKey();
-        decoder.frameListener(this);
+        decoder.frameListener(new RequestFrames(this, sideKey));
         connection.addListener(new Http2ConnectionAdapter() {
             @Override
             public void onStreamClosed(Http2Stream stream) {
@@ -226,112 +222,12 @@ public final class Http2Frontend extends Http2ConnectionHandler implements Http2
         toFlush.clear();
     }
 
-    // ---- frames from the client ----
-
-    @Override
-    public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
-            boolean endOfStream) throws Http2Exception {
-        Http2Stream stream = connection().stream(streamId);
-        if (stream == null) {
-            return;
-        }
-        Http2StreamSide side = stream.getProperty(sideKey);
-        if (side != null) {
-            if (!endOfStream) {
-                // A second header block is a trailer block, and trailers end the stream (RFC 9113 section 8.1).
-                resetStream(ctx, streamId, Http2Error.PROTOCOL_ERROR.code(), ctx.voidPromise());
-                return;
-            }
-            side.onRequestContent(Http2Messages.requestTrailers(headers), 0);
-            return;
-        }
-        HttpRequest request = Http2Messages.request(headers, endOfStream);
-        if (request == null) {
-            // Malformed (RFC 9113 section 8.1.1): a stream error.
-            resetStream(ctx, streamId, Http2Error.PROTOCOL_ERROR.code(), ctx.voidPromise());
-            return;
-        }
-        side = new Http2StreamSide(this, stream);
-        stream.setProperty(sideKey, side);
-        try {
-            side.onRequestHead(request, endOfStream);
-        } catch (RuntimeException e) {
-            streamFailed(stream, e);
-        }
-    }
-
     /** A bug met while serving one stream costs that stream, not the connection's others. */
-    private void streamFailed(Http2Stream stream, RuntimeException e) {
+    void streamFailed(Http2Stream stream, RuntimeException e) {
         log.warn("HTTP/2 stream {} of {} failed", stream.id(), ctx.channel().id(), e);
         if (stream.state() != Http2Stream.State.CLOSED) {
             reset(stream, Http2Error.INTERNAL_ERROR);
         }
-    }
-
-    @Override
-    public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int streamDependency,
-            short weight, boolean exclusive, int padding, boolean endOfStream) throws Http2Exception {
-        onHeadersRead(ctx, streamId, headers, padding, endOfStream);
-    }
-
-    @Override
-    public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
-        Http2Stream stream = connection().stream(streamId);
-        Http2StreamSide side = stream == null ? null : stream.getProperty(sideKey);
-        if (side == null) {
-            return data.readableBytes() + padding;
-        }
-        // Padding is acknowledged at once; the data as the backend takes it.
-        try {
-            return padding + side.onData(data, endOfStream);
-        } catch (RuntimeException e) {
-            streamFailed(stream, e);
-            return data.readableBytes() + padding;
-        }
-    }
-
-    @Override
-    public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
-        // The stream closes with it, and onStreamClosed cancels its exchange.
-    }
-
-    @Override
-    public void onPriorityRead(ChannelHandlerContext ctx, int streamId, int streamDependency, short weight,
-            boolean exclusive) {
-    }
-
-    @Override
-    public void onSettingsAckRead(ChannelHandlerContext ctx) {
-    }
-
-    @Override
-    public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {
-    }
-
-    @Override
-    public void onPingRead(ChannelHandlerContext ctx, long data) {
-    }
-
-    @Override
-    public void onPingAckRead(ChannelHandlerContext ctx, long data) {
-    }
-
-    @Override
-    public void onPushPromiseRead(ChannelHandlerContext ctx, int streamId, int promisedStreamId, Http2Headers headers,
-            int padding) {
-    }
-
-    @Override
-    public void onGoAwayRead(ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {
-    }
-
-    @Override
-    public void onWindowUpdateRead(ChannelHandlerContext ctx, int streamId, int windowSizeIncrement) {
-    }
-
-    @Override
-    public void onUnknownFrame(ChannelHandlerContext ctx, byte frameType, int streamId, Http2Flags flags,
-            ByteBuf payload) {
     }
 
     /**
@@ -339,6 +235,21 @@ public final class Http2Frontend extends Http2ConnectionHandler implements Http2
      * end now ({@link Exchange#onDrain()}), so that the GOAWAY that follows waits only for the others.
      */
     public void onDrain() {
+        List<Exchange> open = openExchanges();
+        if (open == null) {
+            return;
+        }
+        for (int i = 0; i < open.size(); i++) {
+            open.get(i).onDrain();
+        }
+        flush(ctx);
+    }
+
+    /**
+     * The exchanges of the streams in progress, gathered first so that what is done to them does
+     * not change the streams being walked; {@code null} after a connection error.
+     */
+    private List<Exchange> openExchanges() {
         List<Exchange> open = new ArrayList<>(2);
         try {
             connection().forEachActiveStream(stream -> {
@@ -351,12 +262,9 @@ public final class Http2Frontend extends Http2ConnectionHandler implements Http2
             });
         } catch (Http2Exception e) {
             onError(ctx, false, e);
-            return;
+            return null;
         }
-        for (int i = 0; i < open.size(); i++) {
-            open.get(i).onDrain();
-        }
-        flush(ctx);
+        return open;
     }
 
     // ---- for the streams ----
@@ -425,31 +333,29 @@ public final class Http2Frontend extends Http2ConnectionHandler implements Http2
             return;
         }
         long now = proxy.clock().nanoTime();
-        List<Exchange> due = new ArrayList<>(2);
-        long[] next = {0};
-        try {
-            connection().forEachActiveStream(stream -> {
-                Http2StreamSide side = stream.getProperty(sideKey);
-                Exchange ex = side == null ? null : side.exchange();
-                long deadline = ex == null ? 0 : ex.responseDeadline();
-                if (deadline != 0) {
-                    if (now - deadline >= 0) {
-                        due.add(ex);
-                    } else if (next[0] == 0 || deadline - next[0] < 0) {
-                        next[0] = deadline;
-                    }
-                }
-                return true;
-            });
-        } catch (Http2Exception e) {
-            onError(ctx, false, e);
+        List<Exchange> open = openExchanges();
+        if (open == null) {
             return;
         }
-        for (int i = 0; i < due.size(); i++) {
-            due.get(i).onResponseTimeout();
+        // Every deadline is read before any timeout runs; the due exchanges move to the front.
+        long next = 0;
+        int due = 0;
+        for (int i = 0; i < open.size(); i++) {
+            Exchange ex = open.get(i);
+            long deadline = ex.responseDeadline();
+            if (deadline != 0) {
+                if (now - deadline >= 0) {
+                    open.set(due++, ex);
+                } else if (next == 0 || deadline - next < 0) {
+                    next = deadline;
+                }
+            }
         }
-        if (next[0] != 0) {
-            armResponseTimer(next[0]);
+        for (int i = 0; i < due; i++) {
+            open.get(i).onResponseTimeout();
+        }
+        if (next != 0) {
+            armResponseTimer(next);
         }
         flush(ctx);
     }
