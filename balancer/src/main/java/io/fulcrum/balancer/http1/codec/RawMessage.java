@@ -39,6 +39,17 @@ abstract class RawMessage implements HttpMessage {
         lineChanged = true;
     }
 
+    /**
+     * Returns {@code next}, the new value of a part of the start line, after noting that the line
+     * must be written from the current values when it differs from {@code current}.
+     */
+    final <T> T lineValue(T current, T next, String name) {
+        if (!requireNonNull(next, name).equals(current)) {
+            lineChanged = true;
+        }
+        return next;
+    }
+
     /** Writes the received start line with its CRLF and returns true, or returns false once it changed. */
     final boolean writeReceivedLine(ByteBuf out) {
         if (lineChanged) {
@@ -61,10 +72,7 @@ abstract class RawMessage implements HttpMessage {
 
     @Override
     public HttpMessage setProtocolVersion(HttpVersion version) {
-        if (!requireNonNull(version, "version").equals(this.version)) {
-            lineChanged = true;
-        }
-        this.version = version;
+        this.version = lineValue(this.version, version, "version");
         return this;
     }
 

@@ -1,7 +1,5 @@
 package io.fulcrum.balancer.http1.codec;
 
-import static java.util.Objects.requireNonNull;
-
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
@@ -45,10 +43,7 @@ public final class RawRequest extends RawMessage implements HttpRequest {
 
     @Override
     public HttpRequest setMethod(HttpMethod method) {
-        if (!requireNonNull(method, "method").equals(this.method)) {
-            lineChanged();
-        }
-        this.method = method;
+        this.method = lineValue(this.method, method, "method");
         return this;
     }
 
@@ -65,10 +60,7 @@ public final class RawRequest extends RawMessage implements HttpRequest {
 
     @Override
     public HttpRequest setUri(String uri) {
-        if (!requireNonNull(uri, "uri").equals(this.uri)) {
-            lineChanged();
-        }
-        this.uri = uri;
+        this.uri = lineValue(this.uri, uri, "uri");
         return this;
     }
 

@@ -1,7 +1,5 @@
 package io.fulcrum.balancer.http1.codec;
 
-import static java.util.Objects.requireNonNull;
-
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -39,11 +37,12 @@ public final class RawResponse extends RawMessage implements HttpResponse {
 
     @Override
     public HttpResponse setStatus(HttpResponseStatus status) {
-        if (!requireNonNull(status, "status").equals(this.status)
-                || !status.reasonPhrase().equals(this.status.reasonPhrase())) {
+        HttpResponseStatus before = this.status;
+        this.status = lineValue(before, status, "status");
+        if (!status.reasonPhrase().equals(before.reasonPhrase())) {
+            // HttpResponseStatus.equals compares the codes only.
             lineChanged();
         }
-        this.status = status;
         return this;
     }
 
