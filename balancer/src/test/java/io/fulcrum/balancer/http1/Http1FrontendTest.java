@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.http1;
 
+import static io.fulcrum.testing.WireText.bytes;
+import static io.fulcrum.testing.WireText.outbound;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,11 +18,8 @@ import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.ProxySettings;
 import io.fulcrum.balancer.exchange.RetryBudget;
 import io.fulcrum.balancer.http1.codec.Http1Codec;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -68,23 +67,12 @@ class Http1FrontendTest {
     }
 
     private void send(String raw) {
-        client.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+        client.writeInbound(bytes(raw));
         client.runPendingTasks();
     }
 
     private static void respond(EmbeddedChannel backend, String raw) {
-        backend.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
-    }
-
-    private static String drain(EmbeddedChannel ch) {
-        StringBuilder out = new StringBuilder();
-        Object o;
-        while ((o = ch.readOutbound()) != null) {
-            ByteBuf b = (ByteBuf) o;
-            out.append(b.toString(StandardCharsets.ISO_8859_1));
-            b.release();
-        }
-        return out.toString();
+        backend.writeInbound(bytes(raw));
     }
 
     @Test
@@ -93,17 +81,17 @@ class Http1FrontendTest {
 
         assertEquals(1, pool.opened.size(), "the second request waits for the first response");
         EmbeddedChannel first = pool.last();
-        assertTrue(drain(first).startsWith("GET /a HTTP/1.1"));
+        assertTrue(outbound(first).startsWith("GET /a HTTP/1.1"));
 
         respond(first, "HTTP/1.1 200 OK|Content-Length: 1||A");
         client.runPendingTasks();
         assertEquals(2, pool.opened.size(), "the next request is served once the first is answered");
         EmbeddedChannel second = pool.last();
-        assertTrue(drain(second).startsWith("GET /b HTTP/1.1"));
+        assertTrue(outbound(second).startsWith("GET /b HTTP/1.1"));
         respond(second, "HTTP/1.1 200 OK|Content-Length: 1||B");
         client.runPendingTasks();
 
-        String out = drain(client);
+        String out = outbound(client);
         int a = out.indexOf("\r\n\r\nA");
         int b = out.indexOf("\r\n\r\nB");
         assertTrue(a > 0 && b > a, "responses in request order: " + out);
@@ -117,7 +105,7 @@ class Http1FrontendTest {
         client.runPendingTasks();
 
         assertEquals(1, pool.opened.size(), "RFC 9112 section 9.6: nothing after close is processed");
-        String out = drain(client);
+        String out = outbound(client);
         assertTrue(out.contains("Connection: close") || out.contains("connection: close"), out);
         assertFalse(client.isOpen());
     }
@@ -127,7 +115,7 @@ class Http1FrontendTest {
         send("POST /big HTTP/1.1|Host: x|Content-Length: 5000||");
 
         assertEquals(0, pool.opened.size(), "nothing reaches a backend");
-        String out = drain(client);
+        String out = outbound(client);
         assertTrue(out.startsWith("HTTP/1.1 413 "), out);
         assertTrue(out.toLowerCase().contains("connection: close"), out);
         assertFalse(client.isOpen(), "framing is in doubt once a body is refused");
@@ -160,7 +148,7 @@ class Http1FrontendTest {
 
         assertEquals(expected, frontend.state());
         assertEquals(expected != FrontendConnection.State.CLOSED, client.isOpen());
-        drain(client);
+        outbound(client);
     }
 
     @Test
@@ -171,6 +159,6 @@ class Http1FrontendTest {
         client.runPendingTasks();
 
         assertEquals(List.of("b1", "b2"), pool.backends);
-        assertTrue(drain(client).startsWith("HTTP/1.1 200 OK"));
+        assertTrue(outbound(client).startsWith("HTTP/1.1 200 OK"));
     }
 }

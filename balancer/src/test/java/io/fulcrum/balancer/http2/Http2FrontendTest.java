@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.http2;
 
+import static io.fulcrum.testing.WireText.bytes;
+import static io.fulcrum.testing.WireText.outbound;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -174,19 +176,8 @@ class Http2FrontendTest {
         return new DefaultHttp2Headers().method(method).path(path).scheme("https").authority("shop.example");
     }
 
-    private static String drain(EmbeddedChannel ch) {
-        StringBuilder out = new StringBuilder();
-        Object o;
-        while ((o = ch.readOutbound()) != null) {
-            ByteBuf b = (ByteBuf) o;
-            out.append(b.toString(StandardCharsets.ISO_8859_1));
-            b.release();
-        }
-        return out.toString();
-    }
-
     private void respond(EmbeddedChannel backend, String raw) {
-        backend.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+        backend.writeInbound(bytes(raw));
         pump();
     }
 
@@ -203,7 +194,7 @@ class Http2FrontendTest {
                 .add("x-forwarded-port", "443").add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
                 true);
         EmbeddedChannel backend = pool.last();
-        String lower = drain(backend).toLowerCase();
+        String lower = outbound(backend).toLowerCase();
         assertFalse(lower.contains("\r\nforwarded:"), lower);
         assertFalse(lower.contains("forged-id"), lower);
         assertFalse(lower.contains("4bf92f3577b34da6a3ce929d0e0e4736"), lower);
@@ -221,7 +212,7 @@ class Http2FrontendTest {
 
         assertEquals(1, pool.opened.size());
         EmbeddedChannel backend = pool.last();
-        String sent = drain(backend);
+        String sent = outbound(backend);
         assertTrue(sent.startsWith("GET /cart?x=1 HTTP/1.1\r\n"), sent);
         String lower = sent.toLowerCase();
         assertTrue(lower.contains("\r\nhost: shop.example\r\n"), ":authority is the Host: " + sent);
@@ -269,7 +260,7 @@ class Http2FrontendTest {
         assertEquals(0, unconsumed(3), "acknowledged once written to the backend");
         sendData(3, "world", true);
         assertEquals(0, unconsumed(3));
-        String sent = drain(backend);
+        String sent = outbound(backend);
         assertTrue(sent.startsWith("POST /upload HTTP/1.1\r\n"), sent);
         assertTrue(sent.endsWith("\r\n\r\nhelloworld"), sent);
 
@@ -282,7 +273,7 @@ class Http2FrontendTest {
     void aStreamResetByTheClientCancelsItsExchangeAndItsBackendConnection() {
         sendHeaders(3, request("GET", "/slow"), true);
         EmbeddedChannel backend = pool.last();
-        assertTrue(drain(backend).startsWith("GET /slow HTTP/1.1"));
+        assertTrue(outbound(backend).startsWith("GET /slow HTTP/1.1"));
         respond(backend, "HTTP/1.1 200 OK|Content-Length: 100||partial");
         assertEquals("partial", received.body(3));
 
@@ -304,7 +295,7 @@ class Http2FrontendTest {
     void onDrainAnEventStreamEndsAndItsBackendConnectionClosesWhileAnOrdinaryResponseGoesOn() {
         sendHeaders(3, request("GET", "/events"), true);
         EmbeddedChannel events = pool.last();
-        assertTrue(drain(events).startsWith("GET /events HTTP/1.1"));
+        assertTrue(outbound(events).startsWith("GET /events HTTP/1.1"));
         respond(events, "HTTP/1.1 200 OK|Content-Type: Text/Event-Stream;charset=utf-8|Transfer-Encoding: chunked||"
                 + "7|data:\n\n|");
         sendHeaders(5, request("GET", "/slow"), true);
@@ -341,7 +332,7 @@ class Http2FrontendTest {
         assertEquals(ids.length, pool.opened.size());
         for (int i = ids.length - 1; i >= 0; i--) {
             EmbeddedChannel backend = pool.opened.get(i);
-            String sent = drain(backend);
+            String sent = outbound(backend);
             assertTrue(sent.startsWith("POST /s" + ids[i] + " HTTP/1.1"), sent);
             assertTrue(sent.toLowerCase().contains("transfer-encoding: chunked"), "no length announced: " + sent);
             assertTrue(sent.contains("part1-" + ids[i] + ";") && sent.contains("part2-" + ids[i]), sent);
@@ -390,7 +381,7 @@ class Http2FrontendTest {
 
         assertEquals(60_000, unconsumed(3), "the stalled stream's data waits unacknowledged");
         EmbeddedChannel moving = pool.last();
-        String sent = drain(moving);
+        String sent = outbound(moving);
         assertTrue(sent.startsWith("POST /moving HTTP/1.1"), sent);
         String body = sent.substring(sent.indexOf("\r\n\r\n"));
         assertEquals(60_000, body.chars().filter(c -> c == 'x').count(),

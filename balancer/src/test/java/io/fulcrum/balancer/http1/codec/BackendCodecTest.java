@@ -1,12 +1,12 @@
 package io.fulcrum.balancer.http1.codec;
 
+import static io.fulcrum.testing.WireText.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -34,7 +34,7 @@ class BackendCodecTest {
     }
 
     private static void receive(EmbeddedChannel ch, String raw) {
-        ch.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+        ch.writeInbound(bytes(raw));
     }
 
     @ParameterizedTest

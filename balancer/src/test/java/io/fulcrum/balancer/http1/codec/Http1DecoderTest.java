@@ -1,11 +1,13 @@
 package io.fulcrum.balancer.http1.codec;
 
+import static io.fulcrum.testing.WireText.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -24,9 +26,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The decoder alone: what each head and body decodes to, and what is refused. */
@@ -47,13 +52,11 @@ class Http1DecoderTest {
         return ch;
     }
 
-    private EmbeddedChannel responses() {
+    /** A response decoder, the requests of whose responses come next having been {@code asked}. */
+    private EmbeddedChannel responses(HttpMethod... asked) {
+        methods.addAll(List.of(asked));
         ch = new EmbeddedChannel(new Http1Decoder(false, 64, 256, 16, methods));
         return ch;
-    }
-
-    private static ByteBuf bytes(String raw) {
-        return Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1);
     }
 
     /** Every object decoded so far; body parts as their text, released. */
@@ -174,15 +177,18 @@ class Http1DecoderTest {
         failureOf(raw);
     }
 
-    @Test
-    void theRequestLineAndTheHeaderSectionHaveLimits() {
-        assertInstanceOf(TooLongHttpLineException.class, failureOf("GET /" + "a".repeat(100) + " HTTP/1.1|Host: h||"));
-        finish();
-        assertInstanceOf(TooLongHttpHeaderException.class, failureOf("GET / HTTP/1.1|X: " + "a".repeat(300) + "||"));
-        finish();
-        // Without an end in sight the limits hold too: nothing unbounded is buffered.
-        requests().writeInbound(bytes("GET /" + "a".repeat(100)));
-        assertTrue(((HttpObject) ch.readInbound()).decoderResult().cause() instanceof TooLongHttpLineException);
+    static Stream<Arguments> tooLong() {
+        return Stream.of(
+                arguments("GET /" + "a".repeat(100) + " HTTP/1.1|Host: h||", TooLongHttpLineException.class),
+                arguments("GET / HTTP/1.1|X: " + "a".repeat(300) + "||", TooLongHttpHeaderException.class),
+                // Without an end in sight the limits hold too: nothing unbounded is buffered.
+                arguments("GET /" + "a".repeat(100), TooLongHttpLineException.class));
+    }
+
+    @ParameterizedTest
+    @MethodSource("tooLong")
+    void theRequestLineAndTheHeaderSectionHaveLimits(String raw, Class<? extends Throwable> refusal) {
+        assertInstanceOf(refusal, failureOf(raw));
     }
 
     @ParameterizedTest
@@ -205,9 +211,7 @@ class Http1DecoderTest {
 
     @Test
     void aResponseWithoutLengthEndsWhenTheConnectionCloses() {
-        responses();
-        methods.add(HttpMethod.GET);
-        ch.writeInbound(bytes("HTTP/1.0 200 OK|Server: x||hello"));
+        responses(HttpMethod.GET).writeInbound(bytes("HTTP/1.0 200 OK|Server: x||hello"));
         ch.finish();
         List<Object> out = decoded();
         HttpResponse head = (HttpResponse) out.get(0);
@@ -219,9 +223,7 @@ class Http1DecoderTest {
 
     @Test
     void interimResponsesHaveNoBodyAndKeepTheRequestsMethodForTheFinalOne() {
-        responses();
-        methods.add(HttpMethod.HEAD);
-        ch.writeInbound(bytes("HTTP/1.1 100 Continue||HTTP/1.1 200 OK|Content-Length: 5||"));
+        responses(HttpMethod.HEAD).writeInbound(bytes("HTTP/1.1 100 Continue||HTTP/1.1 200 OK|Content-Length: 5||"));
         List<Object> out = decoded();
         assertEquals(100, ((HttpResponse) out.get(0)).status().code());
         assertEquals("last:", out.get(1));
@@ -232,9 +234,7 @@ class Http1DecoderTest {
 
     @Test
     void aNonStandardReasonPhraseIsKept() {
-        responses();
-        methods.add(HttpMethod.GET);
-        ch.writeInbound(bytes("HTTP/1.1 200 Fine Thanks|Content-Length: 0||"));
+        responses(HttpMethod.GET).writeInbound(bytes("HTTP/1.1 200 Fine Thanks|Content-Length: 0||"));
         HttpResponse head = ch.readInbound();
         assertEquals("Fine Thanks", head.status().reasonPhrase());
         ReferenceCountUtil.release(ch.readInbound());
@@ -248,9 +248,7 @@ class Http1DecoderTest {
         "HTTP/1.1 200 O\u0001K||",
     })
     void malformedResponsesAreRefused(String raw) {
-        responses();
-        methods.add(HttpMethod.GET);
-        ch.writeInbound(bytes(raw));
+        responses(HttpMethod.GET).writeInbound(bytes(raw));
         HttpResponse head = ch.readInbound();
         assertTrue(head.decoderResult().isFailure(), raw);
     }

@@ -1,9 +1,10 @@
 package io.fulcrum.balancer.http1.codec;
 
+import static io.fulcrum.testing.WireText.bytes;
+import static io.fulcrum.testing.WireText.outbound;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -18,25 +19,14 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import org.junit.jupiter.api.Test;
 
 /** Heads decoded and written again: received bytes kept, changes applied, bodies framed. */
 class Http1EncoderTest {
 
-    private static ByteBuf bytes(String raw) {
-        return Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1);
-    }
-
     private static String written(EmbeddedChannel ch) {
-        StringBuilder out = new StringBuilder();
-        ByteBuf b;
-        while ((b = ch.readOutbound()) != null) {
-            out.append(b.toString(StandardCharsets.ISO_8859_1));
-            b.release();
-        }
-        return out.toString().replace("\r\n", "|");
+        return outbound(ch).replace("\r\n", "|");
     }
 
     /** Decodes one request head with the server's decoder. */

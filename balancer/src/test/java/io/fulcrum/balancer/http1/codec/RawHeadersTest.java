@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.http1.codec;
 
+import static io.fulcrum.testing.WireText.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -20,8 +21,7 @@ class RawHeadersTest {
 
     private static RawHeaders headers(String fields) {
         EmbeddedChannel ch = new EmbeddedChannel(Http1Codec.server(8192, 8192, 65536));
-        ch.writeInbound(Unpooled.copiedBuffer(("GET / HTTP/1.1|" + fields + "|").replace("|", "\r\n"),
-                StandardCharsets.ISO_8859_1));
+        ch.writeInbound(bytes("GET / HTTP/1.1|" + fields + "|"));
         HttpRequest r = ch.readInbound();
         ch.releaseInbound();
         ch.finishAndReleaseAll();
