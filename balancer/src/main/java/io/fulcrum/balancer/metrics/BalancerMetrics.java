@@ -17,7 +17,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntSupplier;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -103,8 +102,7 @@ public final class BalancerMetrics implements AutoCloseable {
             "server_error");
 
     private final MeterRegistry registry;
-    /** The objects read by function-based meters, held here so they are never collected. */
-    private final List<Object> sources = new CopyOnWriteArrayList<>();
+    private final FunctionMeters functions;
     private final RequestMetrics requests;
     private final PoolMeters pools;
     private final Counter reloadSuccess;
@@ -115,8 +113,9 @@ public final class BalancerMetrics implements AutoCloseable {
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     public BalancerMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
+        this.functions = new FunctionMeters(registry);
         this.requests = new RequestMetrics(registry);
-        this.pools = new PoolMeters(registry, requests);
+        this.pools = new PoolMeters(registry, functions, requests);
         this.reloadSuccess = Counter.builder(CONFIG_RELOAD).tag(TAG_RESULT, "success")
                 .description("Config reloads, by result").register(registry);
         this.reloadFailure = Counter.builder(CONFIG_RELOAD).tag(TAG_RESULT, "failure")
@@ -147,16 +146,10 @@ public final class BalancerMetrics implements AutoCloseable {
     /** Open client connections, read when scraped. */
     public BalancerMetrics bindConnections(IntSupplier activeConnections) {
         requireNonNull(activeConnections, "activeConnections");
-        Gauge.builder(CONNECTIONS_ACTIVE, keep(activeConnections), IntSupplier::getAsInt)
-                .description("Client connections open on the traffic port").register(registry);
+        functions.gauge(CONNECTIONS_ACTIVE, activeConnections, "Client connections open on the traffic port");
         return this;
     }
 
-    /**
-     * Holds {@code source} for as long as these meters live: Micrometer keeps only a weak
-     * reference to a gauge's or function counter's object, and a method reference or lambda
-     * passed in has no other owner, so it would be collected and the meter would read NaN or 0.
-     */
     /**
      * Binds the pool {@code pool}'s retry budget, read when scraped: the retries holding one of
      * its slots now, and the retries it refused. Removed by {@link #unbindPool}.
@@ -164,11 +157,6 @@ public final class BalancerMetrics implements AutoCloseable {
     public BalancerMetrics bindRetryBudget(String pool, IntSupplier activeRetries, LongSupplier refusedRetries) {
         pools.bindRetryBudget(pool, activeRetries, refusedRetries);
         return this;
-    }
-
-    private <T> T keep(T source) {
-        sources.add(source);
-        return source;
     }
 
     /**
@@ -181,18 +169,13 @@ public final class BalancerMetrics implements AutoCloseable {
         requireNonNull(headTimeouts, "headTimeouts");
         requireNonNull(perClientRefused, "perClientRefused");
         requireNonNull(perClientAddresses, "perClientAddresses");
-        FunctionCounter.builder(CLIENT_HEAD_TIMEOUTS, keep(headTimeouts), LongSupplier::getAsLong)
-                .description("Client connections closed because a request head (an HTTP/2 header block), or the"
-                        + " PROXY header and TLS handshake before the first, was not complete within"
-                        + " timeouts.request-head")
-                .register(registry);
-        FunctionCounter.builder(CONNECTIONS_PER_CLIENT_REFUSED, keep(perClientRefused), LongSupplier::getAsLong)
-                .description("Client connections refused because limits.connections-per-client were open from"
-                        + " their address")
-                .register(registry);
-        Gauge.builder(CONNECTIONS_PER_CLIENT_ADDRESSES, keep(perClientAddresses), IntSupplier::getAsInt)
-                .description("Client addresses with connections open, as limits.connections-per-client counts them")
-                .register(registry);
+        functions.counter(CLIENT_HEAD_TIMEOUTS, headTimeouts,
+                "Client connections closed because a request head (an HTTP/2 header block), or the PROXY header"
+                        + " and TLS handshake before the first, was not complete within timeouts.request-head");
+        functions.counter(CONNECTIONS_PER_CLIENT_REFUSED, perClientRefused,
+                "Client connections refused because limits.connections-per-client were open from their address");
+        functions.gauge(CONNECTIONS_PER_CLIENT_ADDRESSES, perClientAddresses,
+                "Client addresses with connections open, as limits.connections-per-client counts them");
         return this;
     }
 
@@ -205,29 +188,25 @@ public final class BalancerMetrics implements AutoCloseable {
         requireNonNull(rateLimited, "rateLimited");
         requireNonNull(rateLimitKeys, "rateLimitKeys");
         requireNonNull(proxyHeadersRefused, "proxyHeadersRefused");
-        FunctionCounter.builder(RATE_LIMITED, keep(rateLimited), LongSupplier::getAsLong)
-                .description("Requests refused with 429 by the rate limit").register(registry);
-        Gauge.builder(RATE_LIMIT_KEYS, keep(rateLimitKeys), IntSupplier::getAsInt)
-                .description("Keys the rate limits track now, top-level and per-route together").register(registry);
-        FunctionCounter.builder(PROXY_PROTOCOL_REFUSED, keep(proxyHeadersRefused), LongSupplier::getAsLong)
-                .description("Connections closed for a PROXY header from an untrusted peer, of a version not accepted, or malformed")
-                .register(registry);
+        functions.counter(RATE_LIMITED, rateLimited, "Requests refused with 429 by the rate limit");
+        functions.gauge(RATE_LIMIT_KEYS, rateLimitKeys, "Keys the rate limits track now, top-level and per-route together");
+        functions.counter(PROXY_PROTOCOL_REFUSED, proxyHeadersRefused,
+                "Connections closed for a PROXY header from an untrusted peer, of a version not accepted, or malformed");
         return this;
     }
 
     /** Backend connections open, idle or busy, read when scraped. */
     public BalancerMetrics bindBackendConnections(IntSupplier openConnections) {
         requireNonNull(openConnections, "openConnections");
-        Gauge.builder(BACKEND_CONNECTIONS, keep(openConnections), IntSupplier::getAsInt)
-                .description("Connections open to backends, idle or busy").register(registry);
+        functions.gauge(BACKEND_CONNECTIONS, openConnections, "Connections open to backends, idle or busy");
         return this;
     }
 
     /** Access-log lines dropped because the writer fell behind or the output refused them, read when scraped. */
     public BalancerMetrics bindAccessLogDrops(LongSupplier dropped) {
         requireNonNull(dropped, "dropped");
-        FunctionCounter.builder(ACCESS_LOG_DROPPED, keep(dropped), LongSupplier::getAsLong)
-                .description("Access-log lines dropped because the writer fell behind or the output refused them").register(registry);
+        functions.counter(ACCESS_LOG_DROPPED, dropped,
+                "Access-log lines dropped because the writer fell behind or the output refused them");
         return this;
     }
 
@@ -291,7 +270,7 @@ public final class BalancerMetrics implements AutoCloseable {
     public BalancerMetrics bindTlsHandshakeFailures(List<String> reasons, ToLongFunction<String> count) {
         for (String reason : reasons) {
             // The meter holds its state weakly: the reason is kept here.
-            FunctionCounter.builder(TLS_HANDSHAKE_FAILURES, keep(reason), count::applyAsLong).tag(TAG_REASON, reason)
+            FunctionCounter.builder(TLS_HANDSHAKE_FAILURES, functions.keep(reason), count::applyAsLong).tag(TAG_REASON, reason)
                     .description("Failed TLS handshakes on the HTTPS listener, by reason").register(registry);
         }
         return this;

@@ -45,7 +45,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
@@ -63,10 +62,11 @@ import java.util.function.LongSupplier;
  * unbinding hold this object's lock; the meters themselves are read by the scrape.
  */
 final class PoolMeters {
+    private static final String QUEUE_REFUSED_DESCRIPTION =
+            "Requests answered 503 by the pool's queue: their wait ran out, or the queue was full";
     private final MeterRegistry registry;
+    private final FunctionMeters functions;
     private final RequestMetrics requests;
-    /** The objects read by function-based meters, held here so they are never collected. */
-    private final List<Object> sources = new CopyOnWriteArrayList<>();
     /**
      * Spill-over and panic counters already bound, per pool, so that each is registered once: each
      * pool has counters of its own, and two pools count the same pair of regions apart.
@@ -94,14 +94,10 @@ final class PoolMeters {
     private record RouteMeter(LongAdder adder, Meter meter) {
     }
 
-    PoolMeters(MeterRegistry registry, RequestMetrics requests) {
+    PoolMeters(MeterRegistry registry, FunctionMeters functions, RequestMetrics requests) {
         this.registry = requireNonNull(registry, "registry");
+        this.functions = requireNonNull(functions, "functions");
         this.requests = requireNonNull(requests, "requests");
-    }
-
-    private <T> T keep(T source) {
-        sources.add(source);
-        return source;
     }
 
     /**
@@ -116,12 +112,10 @@ final class PoolMeters {
         requireNonNull(refusedRetries, "refusedRetries");
         removeAll(retryMeters.remove(pool)); // bound again: the new budget's meters, not the old one's
         List<Meter> meters = List.of(
-                Gauge.builder(RETRIES_ACTIVE, keep(activeRetries), IntSupplier::getAsInt).tag(TAG_POOL, pool)
-                        .description("Requests currently being retried (holding a slot of the pool's retry budget)")
-                        .register(registry),
-                FunctionCounter.builder(RETRY_BUDGET_REFUSED, keep(refusedRetries), LongSupplier::getAsLong)
-                        .tag(TAG_POOL, pool).description("Retries refused by the pool's retry budget")
-                        .register(registry));
+                functions.gauge(RETRIES_ACTIVE, activeRetries,
+                        "Requests currently being retried (holding a slot of the pool's retry budget)", TAG_POOL, pool),
+                functions.counter(RETRY_BUDGET_REFUSED, refusedRetries, "Retries refused by the pool's retry budget",
+                        TAG_POOL, pool));
         retryMeters.put(pool, meters);
     }
 
@@ -165,17 +159,11 @@ final class PoolMeters {
         requireNonNull(full, "full");
         removeAll(queueMeters.remove(pool));
         List<Meter> meters = new ArrayList<>(4);
-        meters.add(Gauge.builder(QUEUE_LENGTH, keep(length), IntSupplier::getAsInt).tag(TAG_POOL, pool)
-                .description("Requests waiting in the pool's queue for a backend below max-in-flight")
-                .register(registry));
-        meters.add(FunctionCounter.builder(QUEUE_REFUSED, keep(timedOut), LongSupplier::getAsLong)
-                .tag(TAG_POOL, pool).tag(TAG_REASON, "timeout")
-                .description("Requests answered 503 by the pool's queue: their wait ran out, or the queue was full")
-                .register(registry));
-        meters.add(FunctionCounter.builder(QUEUE_REFUSED, keep(full), LongSupplier::getAsLong)
-                .tag(TAG_POOL, pool).tag(TAG_REASON, "full")
-                .description("Requests answered 503 by the pool's queue: their wait ran out, or the queue was full")
-                .register(registry));
+        meters.add(functions.gauge(QUEUE_LENGTH, length,
+                "Requests waiting in the pool's queue for a backend below max-in-flight", TAG_POOL, pool));
+        meters.add(functions.counter(QUEUE_REFUSED, timedOut, QUEUE_REFUSED_DESCRIPTION,
+                TAG_POOL, pool, TAG_REASON, "timeout"));
+        meters.add(functions.counter(QUEUE_REFUSED, full, QUEUE_REFUSED_DESCRIPTION, TAG_POOL, pool, TAG_REASON, "full"));
         Timer waits = Timer.builder(QUEUE_WAIT).tag(TAG_POOL, pool)
                 .description("Time requests spent in the pool's queue, whether a backend took them or not")
                 .publishPercentileHistogram()

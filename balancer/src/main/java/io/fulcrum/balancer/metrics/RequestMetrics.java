@@ -183,24 +183,12 @@ public final class RequestMetrics {
 
         PerBackend(String id) {
             this.id = id;
-            duration = keep(Timer.builder(BalancerMetrics.REQUEST_DURATION).tag(BalancerMetrics.TAG_BACKEND, id)
-                    .description("Time from the request head to the end of the response, by the backend that answered")
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofSeconds(60))
-                    .register(registry));
-            firstByte = keep(Timer.builder(BalancerMetrics.BACKEND_FIRST_BYTE).tag(BalancerMetrics.TAG_BACKEND, id)
-                    .description("Per try: time from the request completely sent to the response's first byte")
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofSeconds(60))
-                    .register(registry));
-            received = keep(Counter.builder(BalancerMetrics.CLIENT_RECEIVED).baseUnit("bytes")
-                    .tag(BalancerMetrics.TAG_BACKEND, id)
-                    .description("Request body bytes read from clients").register(registry));
-            sent = keep(Counter.builder(BalancerMetrics.CLIENT_SENT).baseUnit("bytes")
-                    .tag(BalancerMetrics.TAG_BACKEND, id)
-                    .description("Response body bytes written to clients").register(registry));
+            duration = histogram(BalancerMetrics.REQUEST_DURATION,
+                    "Time from the request head to the end of the response, by the backend that answered");
+            firstByte = histogram(BalancerMetrics.BACKEND_FIRST_BYTE,
+                    "Per try: time from the request completely sent to the response's first byte");
+            received = bytes(BalancerMetrics.CLIENT_RECEIVED, "Request body bytes read from clients");
+            sent = bytes(BalancerMetrics.CLIENT_SENT, "Response body bytes written to clients");
             // The completed 2xx..5xx GET series exist from the start; the rest appear when used.
             for (int c = 2; c < CLASS_TAGS.length; c++) {
                 requests(0, c, 0);
@@ -210,6 +198,22 @@ public final class RequestMetrics {
         private <M extends Meter> M keep(M meter) {
             meters.add(meter);
             return meter;
+        }
+
+        /** The backend's Prometheus histogram of times between 1 ms and 60 s. */
+        private Timer histogram(String name, String description) {
+            return keep(Timer.builder(name).tag(BalancerMetrics.TAG_BACKEND, id)
+                    .description(description)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(60))
+                    .register(registry));
+        }
+
+        /** The backend's counter of body bytes. */
+        private Counter bytes(String name, String description) {
+            return keep(Counter.builder(name).baseUnit("bytes").tag(BalancerMetrics.TAG_BACKEND, id)
+                    .description(description).register(registry));
         }
 
         Counter requests(int method, int statusClass, int outcome) {
