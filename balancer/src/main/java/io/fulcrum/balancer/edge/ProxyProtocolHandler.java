@@ -12,7 +12,6 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
@@ -74,22 +73,9 @@ public final class ProxyProtocolHandler extends ByteToMessageDecoder {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (closesEarly(ctx, evt)) {
-            return;
+        if (!ConnectionEvents.closesEarly(ctx, evt)) {
+            super.userEventTriggered(ctx, evt);
         }
-        super.userEventTriggered(ctx, evt);
-    }
-
-    /**
-     * Nothing, or too little, came for client-idle, the header was not complete within
-     * request-head of the accept, or the balancer drains: nothing to finish.
-     */
-    static boolean closesEarly(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent || evt == ConnectionEvents.DRAIN || evt == HeadDeadline.EXPIRED) {
-            ctx.close();
-            return true;
-        }
-        return false;
     }
 
     @Override
@@ -130,18 +116,12 @@ public final class ProxyProtocolHandler extends ByteToMessageDecoder {
 
     /** The connection's address: the PROXY header's source when a trusted edge sent one, else the peer. */
     public static InetSocketAddress connectionAddress(Channel ch) {
-        Channel c = ch;
-        while (c != null) {
-            InetSocketAddress source = c.hasAttr(SOURCE) ? c.attr(SOURCE).get() : null;
-            if (source != null) {
-                return source;
-            }
-            if (c.remoteAddress() instanceof InetSocketAddress peer && c.parent() == null) {
-                return peer;
-            }
-            c = c.parent();
+        InetSocketAddress source = fromHeader(ch, SOURCE);
+        if (source != null) {
+            return source;
         }
-        return ch.remoteAddress() instanceof InetSocketAddress peer ? peer : null;
+        return connection(ch).remoteAddress() instanceof InetSocketAddress peer ? peer
+                : ch.remoteAddress() instanceof InetSocketAddress own ? own : null;
     }
 
     /**
@@ -149,18 +129,35 @@ public final class ProxyProtocolHandler extends ByteToMessageDecoder {
      * the connection's address, else the balancer's own listening port; -1 when unknown.
      */
     public static int connectionPort(Channel ch) {
+        Integer port = fromHeader(ch, DESTINATION_PORT);
+        if (port != null) {
+            return port;
+        }
+        return connection(ch).localAddress() instanceof InetSocketAddress local ? local.getPort()
+                : ch.localAddress() instanceof InetSocketAddress own ? own.getPort() : -1;
+    }
+
+    /**
+     * What the PROXY header set on {@code ch} or, for an HTTP/2 stream, on its connection;
+     * {@code null} when no header gave it.
+     */
+    private static <T> T fromHeader(Channel ch, AttributeKey<T> key) {
+        for (Channel c = ch; c != null; c = c.parent()) {
+            T value = c.hasAttr(key) ? c.attr(key).get() : null;
+            if (value != null) {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    /** The connection {@code ch} is part of: itself, or an HTTP/2 stream's parent. */
+    private static Channel connection(Channel ch) {
         Channel c = ch;
-        while (c != null) {
-            Integer port = c.hasAttr(DESTINATION_PORT) ? c.attr(DESTINATION_PORT).get() : null;
-            if (port != null) {
-                return port;
-            }
-            if (c.localAddress() instanceof InetSocketAddress local && c.parent() == null) {
-                return local.getPort();
-            }
+        while (c.parent() != null) {
             c = c.parent();
         }
-        return ch.localAddress() instanceof InetSocketAddress local ? local.getPort() : -1;
+        return c;
     }
 
     /** Takes the decoded header, then makes way for the rest of the pipeline. */
@@ -194,7 +191,7 @@ public final class ProxyProtocolHandler extends ByteToMessageDecoder {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (!closesEarly(ctx, evt)) {
+            if (!ConnectionEvents.closesEarly(ctx, evt)) {
                 ctx.fireUserEventTriggered(evt);
             }
         }

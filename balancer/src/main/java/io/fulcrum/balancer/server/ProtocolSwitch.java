@@ -1,7 +1,6 @@
 package io.fulcrum.balancer.server;
 
 import io.fulcrum.balancer.edge.ConnectionEvents;
-import io.fulcrum.balancer.edge.HeadDeadline;
 import io.fulcrum.balancer.http2.Http2Frontend;
 import io.fulcrum.balancer.tls.HandshakeFailures;
 import io.netty.channel.ChannelHandlerContext;
@@ -38,13 +37,11 @@ final class ProtocolSwitch {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof IdleStateEvent || evt == ConnectionEvents.DRAIN || evt == HeadDeadline.EXPIRED) {
-                // The handshake did not finish in client-idle or request-head, or the balancer is
-                // shutting down.
-                ctx.close();
-                return;
+            // Closes when the handshake did not finish in client-idle or request-head, or when the
+            // balancer is shutting down.
+            if (!ConnectionEvents.closesEarly(ctx, evt)) {
+                super.userEventTriggered(ctx, evt);
             }
-            super.userEventTriggered(ctx, evt);
         }
 
         /**
