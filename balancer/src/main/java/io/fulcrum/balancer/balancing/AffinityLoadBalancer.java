@@ -23,11 +23,6 @@ final class AffinityLoadBalancer implements LoadBalancer {
     }
 
     @Override
-    public Backend select(RequestInfo request) {
-        return select(request, null);
-    }
-
-    @Override
     public Backend select(RequestInfo request, DecisionTrace trace) {
         Backend b = affine(request);
         if (b == null) {

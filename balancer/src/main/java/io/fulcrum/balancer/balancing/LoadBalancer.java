@@ -10,20 +10,15 @@ public interface LoadBalancer {
      * routable, or all at max-in-flight). The caller still has to {@link Backend#tryAcquire()}:
      * another event loop may take the last slot between the two calls.
      */
-    Backend select(RequestInfo request);
+    default Backend select(RequestInfo request) {
+        return select(request, null);
+    }
 
     /**
      * As {@link #select(RequestInfo)}, recording why in {@code trace} when it is not {@code null}.
      * Policies without regions record only the choice.
      */
-    default Backend select(RequestInfo request, DecisionTrace trace) {
-        Backend b = select(request);
-        if (trace != null) {
-            trace.request(request, request.clientRegion());
-            trace.chose(b, DecisionTrace.Pass.LOCAL);
-        }
-        return b;
-    }
+    Backend select(RequestInfo request, DecisionTrace trace);
 
     /**
      * The pool's session affinity for this snapshot, or {@code null} when it has none; tells the

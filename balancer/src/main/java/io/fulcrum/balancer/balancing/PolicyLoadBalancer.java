@@ -39,6 +39,17 @@ abstract class PolicyLoadBalancer implements LoadBalancer, CandidatePicker {
         return pick(Admission.CAPACITY, excluded, now);
     }
 
+    /** Records only the choice: a policy on its own knows no regions. */
+    @Override
+    public final Backend select(RequestInfo request, DecisionTrace trace) {
+        Backend b = select(request);
+        if (trace != null) {
+            trace.request(request, request.clientRegion());
+            trace.chose(b, DecisionTrace.Pass.LOCAL);
+        }
+        return b;
+    }
+
     @Override
     public final List<Backend> candidates() {
         return candidates;

@@ -69,11 +69,6 @@ final class RegionAwareLoadBalancer implements LoadBalancer {
     }
 
     @Override
-    public Backend select(RequestInfo request) {
-        return select(request, null);
-    }
-
-    @Override
     public Backend select(RequestInfo request, DecisionTrace trace) {
         long now = clock.nanoTime();
         String region = request.clientRegion();
