@@ -115,8 +115,7 @@ public final class Balancer implements AutoCloseable {
         try {
             discovery.configure(config, name -> List.of());
         } catch (ConfigException | IOException e) {
-            stop(Duration.ZERO);
-            throw new IllegalStateException("cannot discover backends: " + e.getMessage(), e);
+            throw stopFailed("cannot discover backends", e);
         }
         pools = new Pools(config, control, healthGroup, transport, discovery::backends);
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -189,20 +188,23 @@ public final class Balancer implements AutoCloseable {
             stop(Duration.ZERO);
             throw e;
         } catch (javax.net.ssl.SSLException e) {
-            stop(Duration.ZERO);
-            throw new IllegalStateException("cannot use the TLS certificates: " + e.getMessage(), e);
+            throw stopFailed("cannot use the TLS certificates", e);
         } catch (IOException e) {
-            stop(Duration.ZERO);
-            throw new IllegalStateException("cannot watch " + configFile + ": " + e.getMessage(), e);
+            throw stopFailed("cannot watch " + configFile, e);
         }
         pools.start();
         try {
             discovery.start();
         } catch (IOException e) {
-            stop(Duration.ZERO);
-            throw new IllegalStateException("cannot watch a backends file: " + e.getMessage(), e);
+            throw stopFailed("cannot watch a backends file", e);
         }
         return this;
+    }
+
+    /** Stops what {@link #start()} had started, and returns the failure to throw. */
+    private IllegalStateException stopFailed(String what, Exception cause) throws InterruptedException {
+        stop(Duration.ZERO);
+        return new IllegalStateException(what + ": " + cause.getMessage(), cause);
     }
 
     /**
@@ -266,14 +268,18 @@ public final class Balancer implements AutoCloseable {
 
     /** The registry of the pool named {@code name}, or {@code null} when there is none. */
     public BackendRegistry registry(String name) {
-        Pools.Live live = pools == null ? null : pools.all().get(name);
+        Pools.Live live = pool(name);
         return live == null ? null : live.registry();
     }
 
     /** The outlier detector of the pool named {@code name}, or {@code null} when there is none. */
     public OutlierDetector outlierDetector(String name) {
-        Pools.Live live = pools == null ? null : pools.all().get(name);
+        Pools.Live live = pool(name);
         return live == null ? null : live.outlier();
+    }
+
+    private Pools.Live pool(String name) {
+        return pools == null ? null : pools.all().get(name);
     }
 
     /** The admin port actually bound. */
@@ -369,17 +375,10 @@ public final class Balancer implements AutoCloseable {
     }
 
     private void shutdownGroups() {
-        if (adminGroup != null) {
-            adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        if (healthGroup != null) {
-            healthGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        if (acceptGroup != null) {
-            acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        if (workerGroup != null) {
-            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        for (EventLoopGroup group : new EventLoopGroup[] {adminGroup, healthGroup, acceptGroup, workerGroup}) {
+            if (group != null) {
+                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            }
         }
     }
 
