@@ -3,7 +3,6 @@ package io.fulcrum.balancer.edge;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.RateLimitConfig;
 import io.fulcrum.balancer.config.RouteConfig;
-import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.HashMap;

@@ -7,9 +7,9 @@ import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.config.RetryConfig;
 import io.fulcrum.balancer.config.TimeoutsConfig;
 import io.fulcrum.balancer.edge.DebugAccess;
+import io.fulcrum.balancer.edge.RateLimiter;
 import io.fulcrum.balancer.edge.RateLimits;
 import io.fulcrum.balancer.edge.TrustedEdges;
-import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.netty.util.AsciiString;
 import java.time.Duration;
 

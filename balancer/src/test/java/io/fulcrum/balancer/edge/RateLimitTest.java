@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
-import io.fulcrum.balancer.ratelimit.RateLimiter;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;

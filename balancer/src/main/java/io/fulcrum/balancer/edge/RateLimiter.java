@@ -1,4 +1,4 @@
-package io.fulcrum.balancer.ratelimit;
+package io.fulcrum.balancer.edge;
 
 import static java.util.Objects.requireNonNull;
 
