@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -70,6 +71,11 @@ public final class ScriptedBackend implements AutoCloseable {
         NONE, HANG, ERROR_5XX, RESET_HALF
     }
 
+    /** What the handler counts besides the requests themselves. */
+    enum Event {
+        HEALTH_CHECK, HUNG, RESET_MID_RESPONSE, RESET_BEFORE_RESPONSE
+    }
+
     private final String name;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -79,11 +85,8 @@ public final class ScriptedBackend implements AutoCloseable {
     private final AtomicInteger holding = new AtomicInteger();
     private final AtomicInteger maxHolding = new AtomicInteger();
     private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger healthChecks = new AtomicInteger();
+    private final Map<Event, AtomicInteger> events = new EnumMap<>(Event.class);
     private final AtomicInteger accepted = new AtomicInteger();
-    private final AtomicInteger hung = new AtomicInteger();
-    private final AtomicInteger resetsMidResponse = new AtomicInteger();
-    private final AtomicInteger resetsBeforeResponse = new AtomicInteger();
     private final AtomicLong faultSequence = new AtomicLong();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicInteger closed = new AtomicInteger();
@@ -107,6 +110,9 @@ public final class ScriptedBackend implements AutoCloseable {
     private ScriptedBackend(String name, String host, int port) throws InterruptedException {
         this.name = requireNonNull(name, "name");
         this.host = requireNonNull(host, "host");
+        for (Event e : Event.values()) {
+            events.put(e, new AtomicInteger());
+        }
         this.server = bind(port).sync().channel();
         this.port = ((InetSocketAddress) server.localAddress()).getPort();
     }
@@ -263,7 +269,7 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     public int healthChecks() {
-        return healthChecks.get();
+        return counted(Event.HEALTH_CHECK);
     }
 
     /** TCP connections accepted so far (health checks included). */
@@ -293,15 +299,15 @@ public final class ScriptedBackend implements AutoCloseable {
 
     /** Requests received under {@link Fault#HANG}, never answered. */
     public int hungRequests() {
-        return hung.get();
+        return counted(Event.HUNG);
     }
 
     public int resetsMidResponse() {
-        return resetsMidResponse.get();
+        return counted(Event.RESET_MID_RESPONSE);
     }
 
     public int resetsBeforeResponse() {
-        return resetsBeforeResponse.get();
+        return counted(Event.RESET_BEFORE_RESPONSE);
     }
 
     /** The {@code Idempotency-Key}s of the requests received. */
@@ -338,11 +344,7 @@ public final class ScriptedBackend implements AutoCloseable {
      * every one is closed, so nothing sent after this call is answered by this backend.
      */
     public void resetConnections() {
-        List<ChannelFuture> closing = new ArrayList<>();
-        for (Channel c : connections) {
-            closing.add(reset(c));
-        }
-        closing.forEach(ChannelFuture::awaitUninterruptibly);
+        resetAll().forEach(ChannelFuture::awaitUninterruptibly);
     }
 
     /** Listens on the same port again after {@link #kill()}. */
@@ -363,14 +365,22 @@ public final class ScriptedBackend implements AutoCloseable {
 
     /** Stops flapping and leaves the backend up. */
     public void stopFlapping() throws InterruptedException {
-        ScheduledFuture<?> f = flapping;
-        if (f != null) {
-            f.cancel(false);
-            f.awaitUninterruptibly();
-        }
+        cancelFlapping(true);
         restart();
     }
 
+    /** Cancels {@link #flap}, if it runs, and with {@code await} waits for a flip under way to end. */
+    private void cancelFlapping(boolean await) {
+        ScheduledFuture<?> f = flapping;
+        if (f != null) {
+            f.cancel(false);
+            if (await) {
+                f.awaitUninterruptibly();
+            }
+        }
+    }
+
+    /** One flip of {@link #flap}: like {@link #kill()} or {@link #restart()}, without waiting. */
     private void toggle() {
         if (server.isOpen()) {
             server.close();
@@ -384,10 +394,11 @@ public final class ScriptedBackend implements AutoCloseable {
         }
     }
 
-    private void resetAll() {
-        for (Channel c : connections) {
-            reset(c);
-        }
+    /** Resets every open connection, returning the closes under way. */
+    private List<ChannelFuture> resetAll() {
+        List<ChannelFuture> closing = new ArrayList<>();
+        connections.forEach(c -> closing.add(reset(c)));
+        return closing;
     }
 
     private ChannelFuture bind(int p) {
@@ -414,10 +425,7 @@ public final class ScriptedBackend implements AutoCloseable {
         if (!stopped.compareAndSet(false, true)) {
             return;
         }
-        ScheduledFuture<?> f = flapping;
-        if (f != null) {
-            f.cancel(false);
-        }
+        cancelFlapping(false);
         server.close().syncUninterruptibly();
         connections.close().syncUninterruptibly();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -458,8 +466,12 @@ public final class ScriptedBackend implements AutoCloseable {
         return faultSequence.getAndIncrement();
     }
 
-    void countHealthCheck() {
-        healthChecks.incrementAndGet();
+    void count(Event e) {
+        events.get(e).incrementAndGet();
+    }
+
+    private int counted(Event e) {
+        return events.get(e).get();
     }
 
     /** Counts a request head other than a health check. */
@@ -476,18 +488,6 @@ public final class ScriptedBackend implements AutoCloseable {
         if (seq != null) {
             loadSeqs.add(Long.parseLong(seq));
         }
-    }
-
-    void countHung() {
-        hung.incrementAndGet();
-    }
-
-    void countResetMidResponse() {
-        resetsMidResponse.incrementAndGet();
-    }
-
-    void countResetBeforeResponse() {
-        resetsBeforeResponse.incrementAndGet();
     }
 
     /**

@@ -61,7 +61,7 @@ final class ScriptedBackendHandler extends ChannelInboundHandlerAdapter {
                 String path = new QueryStringDecoder(r.uri()).path();
                 healthCheck = path.equals("/health") && !backend.echoes();
                 if (healthCheck) {
-                    backend.countHealthCheck();
+                    backend.count(ScriptedBackend.Event.HEALTH_CHECK);
                 } else {
                     backend.countRequest(r, path);
                 }
@@ -90,7 +90,8 @@ final class ScriptedBackendHandler extends ChannelInboundHandlerAdapter {
         }
         Map<String, List<String>> params = query.parameters();
         switch (backend.currentFault()) {
-            case HANG -> backend.countHung(); // read, never answer: open until the peer gives up
+            // Read, never answer: open until the peer gives up.
+            case HANG -> backend.count(ScriptedBackend.Event.HUNG);
             case ERROR_5XX -> write(ctx, 503, backend.expectedBody(), keepAlive, "text/plain");
             case RESET_HALF -> resetHalf(ctx, keepAlive, "true".equals(first(params, "chunked")));
             default -> answer(ctx, req, params, keepAlive, length, crc32);
@@ -126,10 +127,10 @@ final class ScriptedBackendHandler extends ChannelInboundHandlerAdapter {
         if (n == 0) {
             write(ctx, backend.status(), backend.expectedBody(), keepAlive, "text/plain");
         } else if (n == 2) {
-            backend.countResetBeforeResponse();
+            backend.count(ScriptedBackend.Event.RESET_BEFORE_RESPONSE);
             ScriptedBackend.reset(ctx.channel());
         } else {
-            backend.countResetMidResponse();
+            backend.count(ScriptedBackend.Event.RESET_MID_RESPONSE);
             byte[] body = backend.expectedBody();
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain").set("X-Backend-Name", backend.name());
