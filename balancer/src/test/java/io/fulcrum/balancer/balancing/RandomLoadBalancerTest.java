@@ -1,9 +1,10 @@
 package io.fulcrum.balancer.balancing;
 
+import static io.fulcrum.balancer.balancing.RoutingFixtures.assertOneTwoThreeShares;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.tally;
-import static io.fulcrum.balancer.balancing.WeightedRoundRobinLoadBalancerTest.assertShare;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.weightedOneTwoThree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,14 +20,9 @@ class RandomLoadBalancerTest {
 
     @Test
     void drawsInProportionToWeight() {
-        List<Backend> backends = List.of(backend("a", 1, clock), backend("b", 2, clock), backend("c", 3, clock));
-        LoadBalancer lb = new RandomLoadBalancer(backends, clock, new SplittableRandom(42), 0);
+        LoadBalancer lb = new RandomLoadBalancer(weightedOneTwoThree(clock), clock, new SplittableRandom(42), 0);
 
-        Map<String, Integer> counts = tally(60_000, () -> lb.select(RequestInfo.DEFAULT));
-
-        assertShare(counts, "a", 60_000, 1 / 6.0);
-        assertShare(counts, "b", 60_000, 2 / 6.0);
-        assertShare(counts, "c", 60_000, 3 / 6.0);
+        assertOneTwoThreeShares(tally(60_000, () -> lb.select(RequestInfo.DEFAULT)), 60_000);
     }
 
     @Test

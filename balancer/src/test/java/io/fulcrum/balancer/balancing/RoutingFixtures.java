@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.balancing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.RoutingConfig.Policy;
 import io.fulcrum.balancer.config.RoutingConfig;
@@ -28,6 +30,24 @@ final class RoutingFixtures {
 
     static Backend backend(String id, int weight, NanoClock clock) {
         return backend(id, "us-east", weight, 1000, clock);
+    }
+
+    /** Backends a, b and c weighted 1, 2 and 3. */
+    static List<Backend> weightedOneTwoThree(NanoClock clock) {
+        return List.of(backend("a", 1, clock), backend("b", 2, clock), backend("c", 3, clock));
+    }
+
+    /** Asserts that a, b and c of {@link #weightedOneTwoThree} got 1/6, 2/6 and 3/6 of {@code total}. */
+    static void assertOneTwoThreeShares(Map<String, Integer> counts, int total) {
+        assertShare(counts, "a", total, 1 / 6.0);
+        assertShare(counts, "b", total, 2 / 6.0);
+        assertShare(counts, "c", total, 3 / 6.0);
+    }
+
+    /** Asserts that {@code id} got {@code expected} of {@code total} selections, within 5% of it. */
+    static void assertShare(Map<String, Integer> counts, String id, int total, double expected) {
+        double share = counts.getOrDefault(id, 0) / (double) total;
+        assertEquals(expected, share, 0.05 * expected, id + " share " + share + " of " + counts);
     }
 
     static RoutingConfig routing(Policy policy, double saturation, List<String> order, Duration slowStart) {

@@ -1,9 +1,11 @@
 package io.fulcrum.balancer.balancing;
 
+import static io.fulcrum.balancer.balancing.RoutingFixtures.assertOneTwoThreeShares;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.routing;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.tally;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.weightedOneTwoThree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +18,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class WeightedRoundRobinLoadBalancerTest {
     private static final long SLOW_START = TimeUnit.SECONDS.toNanos(30);
@@ -25,38 +29,25 @@ class WeightedRoundRobinLoadBalancerTest {
 
     @Test
     void weightsOneTwoThreeGiveSharesWithinFivePercent() {
-        List<Backend> backends = List.of(backend("a", 1, clock), backend("b", 2, clock), backend("c", 3, clock));
-        LoadBalancer lb = wrr(backends, 0);
+        LoadBalancer lb = wrr(weightedOneTwoThree(clock), 0);
 
-        Map<String, Integer> counts = tally(6000, () -> lb.select(RequestInfo.DEFAULT));
-
-        assertShare(counts, "a", 6000, 1 / 6.0);
-        assertShare(counts, "b", 6000, 2 / 6.0);
-        assertShare(counts, "c", 6000, 3 / 6.0);
+        assertOneTwoThreeShares(tally(6000, () -> lb.select(RequestInfo.DEFAULT)), 6000);
     }
 
-    @Test
-    void rotationIsSmoothLikeNginx() {
-        List<Backend> backends = List.of(backend("a", 5, clock), backend("b", 1, clock), backend("c", 1, clock));
-        LoadBalancer lb = wrr(backends, 0);
+    /** The order of a, b and c's turns for their weights. */
+    @ParameterizedTest(name = "{0}: weights {1}, {2}, {3} give {4}")
+    @CsvSource({
+        "the rotation is smooth like nginx's, 5, 1, 1, aabacaaaabacaa",
+        "equal weights rotate in config order, 3, 3, 3, abcabc",
+    })
+    void rotation(String what, int a, int b, int c, String expected) {
+        LoadBalancer lb = wrr(List.of(backend("a", a, clock), backend("b", b, clock), backend("c", c, clock)), 0);
 
         StringBuilder order = new StringBuilder();
-        for (int i = 0; i < 14; i++) {
+        for (int i = 0; i < expected.length(); i++) {
             order.append(lb.select(RequestInfo.DEFAULT).id());
         }
-        assertEquals("aabacaaaabacaa", order.toString());
-    }
-
-    @Test
-    void equalWeightsRotateInConfigOrder() {
-        List<Backend> backends = List.of(backend("a", 3, clock), backend("b", 3, clock), backend("c", 3, clock));
-        LoadBalancer lb = wrr(backends, 0);
-
-        StringBuilder order = new StringBuilder();
-        for (int i = 0; i < 6; i++) {
-            order.append(lb.select(RequestInfo.DEFAULT).id());
-        }
-        assertEquals("abcabc", order.toString());
+        assertEquals(expected, order.toString(), what);
     }
 
     @Test
@@ -159,10 +150,5 @@ class WeightedRoundRobinLoadBalancerTest {
 
     private LoadBalancer wrr(List<Backend> backends, long slowStartNanos) {
         return new WeightedRoundRobinLoadBalancer(backends, clock, random, slowStartNanos, new AtomicLong());
-    }
-
-    static void assertShare(Map<String, Integer> counts, String id, int total, double expected) {
-        double share = counts.getOrDefault(id, 0) / (double) total;
-        assertEquals(expected, share, 0.05 * expected, id + " share " + share + " of " + counts);
     }
 }
