@@ -17,6 +17,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEMPLATES="$ROOT/scripts/bench"
+# shellcheck source=lib/proc-stats.sh
+source "$ROOT/scripts/lib/proc-stats.sh"
 RUNS=3
 DURATION=8
 WARMUP=10
@@ -97,23 +99,7 @@ wait_ready() { # NAME URL PID
     tail -20 "$WORK/$1.log" >&2
     die "$1 not ready at $2"
 }
-descendants() { local c; for c in $(pgrep -P "$1" 2>/dev/null || true); do echo "$c"; descendants "$c"; done; }
-cpu_ticks() {
-    local total=0 p t
-    for p in "$1" $(descendants "$1"); do
-        t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || true)
-        total=$(( total + ${t:-0} ))
-    done
-    echo "$total"
-}
-rss_mib() {
-    local total=0 p kb
-    for p in "$1" $(descendants "$1"); do
-        kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
-        total=$(( total + ${kb:-0} ))
-    done
-    echo $(( total / 1024 ))
-}
+rss_mib() { echo $(( $(tree_sum "$1" status '/^VmRSS:/ { print $2 }') / 1024 )); }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # ---- certificate ---------------------------------------------------------------

@@ -18,6 +18,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEMPLATES="$ROOT/scripts/bench"
+# shellcheck source=lib/proc-stats.sh
+source "$ROOT/scripts/lib/proc-stats.sh"
 
 # ---- defaults ---------------------------------------------------------------
 MATRIX=0
@@ -266,14 +268,6 @@ chmod 755 "$WORK"   # nginx workers may run as an unprivileged user
 PIDS=()
 WRK_PID=""
 
-descendants() {
-    local child
-    for child in $(pgrep -P "$1" 2>/dev/null || true); do
-        echo "$child"
-        descendants "$child"
-    done
-}
-
 stop_pid() {
     local pid=$1 all i
     kill -0 "$pid" 2>/dev/null || return 0
@@ -382,31 +376,7 @@ render() {
         }' "$tmpl" >"$out"
 }
 
-# Sum of VmRSS (KiB) over a process and its descendants (nginx runs a master
-# and workers); empty when the process is gone.
-rss_kib() {
-    local pid=$1 total=0 p kb
-    kill -0 "$pid" 2>/dev/null || return 0
-    for p in "$pid" $(descendants "$pid"); do
-        kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
-        total=$(( total + ${kb:-0} ))
-    done
-    echo "$total"
-}
-
-# CPU time (utime + stime, in clock ticks) of a process and its descendants:
-# every thread of a JVM or of HAProxy, nginx's master and its workers. The
-# fields after the parenthesised command name are counted from there, since
-# the name itself may hold spaces.
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() {
-    local pid=$1 total=0 p t
-    for p in "$pid" $(descendants "$pid"); do
-        t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || true)
-        total=$(( total + ${t:-0} ))
-    done
-    echo "$total"
-}
 
 median() {
     sort -g | awk '{ v[NR] = $1 } END {
