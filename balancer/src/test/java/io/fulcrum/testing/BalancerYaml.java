@@ -86,6 +86,19 @@ public final class BalancerYaml {
     }
 
     /**
+     * {@link #activeChecks()} probing {@code /health} every 100 ms, each within 2 s, a backend up
+     * after 2 passed checks and down after 3 failed ones: for tests that wait for health to flip.
+     */
+    public static BalancerYaml frequentChecks() {
+        return activeChecks().merge("health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }");
+    }
+
+    /** Turns active health checks on, one every {@code interval}, each given {@code timeout}. */
+    public BalancerYaml checks(String interval, String timeout) {
+        return set("health.enabled", "true").set("health.interval", interval).set("health.timeout", timeout);
+    }
+
+    /**
      * For the fault tests, a backend killed, hung, paused or flapping under load: least-busy
      * routing, so that a backend that stops answering stops being chosen, and two attempts per
      * request, so that a GET that met the fault is tried again on another backend.

@@ -2,6 +2,7 @@ package io.fulcrum.testing;
 
 import static java.util.Objects.requireNonNull;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.admin.ReloadResult;
@@ -16,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -97,9 +99,14 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
 
     /** Starts {@code n} scripted backends named b1, b2, ... */
     public ScriptedBackend[] backends(int n) throws InterruptedException {
-        ScriptedBackend[] backends = new ScriptedBackend[n];
-        for (int i = 0; i < n; i++) {
-            backends[i] = backend("b" + (i + 1));
+        return backends(IntStream.rangeClosed(1, n).mapToObj(i -> "b" + i).toArray(String[]::new));
+    }
+
+    /** Starts scripted backends under these names, in this order. */
+    public ScriptedBackend[] backends(String... names) throws InterruptedException {
+        ScriptedBackend[] backends = new ScriptedBackend[names.length];
+        for (int i = 0; i < names.length; i++) {
+            backends[i] = backend(names[i]);
         }
         return backends;
     }
@@ -166,6 +173,16 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
     public BackendState state(String id) {
         requireNonNull(balancer, "balancer (start one first)");
         return balancer.registry().current().byId(id).state();
+    }
+
+    /**
+     * Asserts that no request of a load through {@code balancer} failed, telling on failure how
+     * many retries the balancer made and how many its retry budget refused.
+     */
+    public static void assertNoFailures(HttpLoad.Result result, Balancer balancer) {
+        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
+                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
+                + balancer.proxy().retryBudget().refusedRetries());
     }
 
     /** The body of {@code GET path} on the balancer's admin port, which must answer 200. */

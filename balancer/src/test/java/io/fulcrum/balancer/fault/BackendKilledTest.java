@@ -1,7 +1,6 @@
 package io.fulcrum.balancer.fault;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.awaitility.Awaitility.await;
 
 import io.fulcrum.balancer.Balancer;
@@ -36,10 +35,7 @@ class BackendKilledTest {
     void noRequestFailsAndNoPostIsWrittenTwiceWhenOneOfThreeServersIsKilled() throws Exception {
         Path db = fx.dir().resolve("posts.db");
         NodeProcess[] nodes = fx.nodes(3, db);
-        Balancer balancer = fx.balancer(BalancerYaml.underFault()
-                .set("health.enabled", "true").set("health.interval", "250ms").set("health.timeout", "1s")
-                .backends(nodes));
-        await().atMost(Duration.ofSeconds(20)).until(balancer::ready);
+        Balancer balancer = fx.readyBalancer(BalancerYaml.underFault().checks("250ms", "1s").backends(nodes));
 
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
                 .duration(Duration.ofSeconds(40)).script(BackendKilledTest::request).start();
@@ -47,9 +43,7 @@ class BackendKilledTest {
         nodes[1].kill();
         HttpLoad.Result result = load.await(Duration.ofSeconds(50));
 
-        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
-                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
-                + balancer.proxy().retryBudget().refusedRetries());
+        Fixtures.assertNoFailures(result, balancer);
         assertEquals(1500, result.total(), result.summary());
         long creates = result.matching(o -> o.request().method().equals("POST")).size();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);

@@ -26,7 +26,7 @@ class FlappingBackendTest {
         ScriptedBackend[] backends = fx.backends(3);
         ScriptedBackend flapping = backends[1];
         Balancer balancer = fx.balancer(BalancerYaml.underFault()
-                .set("health.enabled", "true").set("health.interval", "250ms").set("health.timeout", "500ms")
+                .checks("250ms", "500ms")
                 .backends(backends));
 
         // Bounded by time first on most machines: the load spans many flips whatever its speed.
@@ -38,9 +38,7 @@ class FlappingBackendTest {
         HttpLoad.Result result = load.await(Duration.ofSeconds(40));
         flapping.stopFlapping();
 
-        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
-                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
-                + balancer.proxy().retryBudget().refusedRetries());
+        Fixtures.assertNoFailures(result, balancer);
         assertTrue(flapping.requests() > before, "the flapping backend served in its up phases: " + flapping);
     }
 }

@@ -29,13 +29,12 @@ class LocalRegionLostTest {
         ScriptedBackend remote = fx.backend("eu-1");
         BalancerYaml yaml = BalancerYaml.create().set("region", "us-east")
                 .set("routing.policy", "least-busy")
-                .set("health.enabled", "true").set("health.interval", "250ms").set("health.timeout", "500ms")
+                .checks("250ms", "500ms")
                 .backend("eu-1", remote.port(), "eu-west");
         for (ScriptedBackend b : local) {
             yaml.backend(b.name(), b.port(), "us-east");
         }
-        Balancer balancer = fx.balancer(yaml);
-        await().atMost(Duration.ofSeconds(20)).until(balancer::ready);
+        Balancer balancer = fx.readyBalancer(yaml);
 
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(2000)
                 .duration(Duration.ofSeconds(40)).script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
@@ -46,9 +45,7 @@ class LocalRegionLostTest {
         long killedAt = System.nanoTime();
         HttpLoad.Result result = load.await(Duration.ofSeconds(50));
 
-        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
-                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
-                + balancer.proxy().retryBudget().refusedRetries());
+        Fixtures.assertNoFailures(result, balancer);
         assertEquals(2000, result.total(), result.summary());
         List<HttpLoad.Outcome> elsewhere =
                 result.matching(o -> o.startNanos() > killedAt && !"eu-1".equals(o.backend()));

@@ -51,9 +51,7 @@ class PausedServerTest {
             n2.resume();
         }
 
-        assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
-                + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
-                + balancer.proxy().retryBudget().refusedRetries());
+        Fixtures.assertNoFailures(result, balancer);
         assertEquals(1500, result.total(), result.summary());
         assertTrue(beforePause > 0, "n2 served before it was stopped: " + result.summary());
     }

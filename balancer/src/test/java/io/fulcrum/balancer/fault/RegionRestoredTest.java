@@ -31,15 +31,14 @@ class RegionRestoredTest {
         ScriptedBackend us1 = fx.backend("us-1");
         ScriptedBackend us2 = fx.backend("us-2");
         ScriptedBackend eu1 = fx.backend("eu-1");
-        Balancer balancer = fx.balancer(BalancerYaml.create().set("region", "us-east")
+        Balancer balancer = fx.readyBalancer(BalancerYaml.create().set("region", "us-east")
                 .set("routing.policy", "least-busy").set("routing.slow-start", SLOW_START.toMillis() + "ms")
-                .set("health.enabled", "true").set("health.interval", "200ms").set("health.timeout", "500ms")
+                .checks("200ms", "500ms")
                 .set("health.rise", "2").set("health.fall", "2")
                 .set("outlier.base-ejection", "1s").set("outlier.max-ejection", "1s")
                 .set("retry.attempts", "2")
                 .backend("us-1", us1.port(), "us-east").backend("us-2", us2.port(), "us-east")
                 .backend("eu-1", eu1.port(), "eu-west"));
-        await().atMost(Duration.ofSeconds(20)).until(balancer::ready);
         HttpLoad load = HttpLoad.to(balancer.port()).connections(8).requests(200_000)
                 .duration(Duration.ofSeconds(40)).script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
         fx.closeAfter(load::stop);

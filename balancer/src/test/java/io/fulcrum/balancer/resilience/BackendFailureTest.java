@@ -31,9 +31,8 @@ class BackendFailureTest {
     @BeforeEach
     void start() throws Exception {
         backends = fx.backends(3);
-        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
+        balancer = fx.readyBalancer(BalancerYaml.frequentChecks().backends(backends).merge("""
                 routing: { slow-start: 500ms }
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 outlier: { consecutive-failures: 3, base-ejection: 1s, max-ejection: 5s, max-ejected-percent: 50 }
                 retry: { attempts: 2, budget-percent: 100, per-try-timeout: 2s }
                 """));

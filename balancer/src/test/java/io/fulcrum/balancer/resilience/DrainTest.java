@@ -26,16 +26,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class DrainTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
-    private ScriptedBackend[] backends;
-    private Balancer balancer;
 
     @Test
     void aDrainingBackendGetsNoNewRequestsWhileItsInFlightOnesFinish() throws Exception {
-        backends = fx.backends(2);
-        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
-                routing: { slow-start: 0s }
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
-                """));
+        ScriptedBackend[] backends = fx.backends(2);
+        Balancer balancer = fx.readyBalancer(BalancerYaml.frequentChecks().backends(backends)
+                .set("routing.slow-start", "0s"));
         for (ScriptedBackend b : backends) {
             b.hold(true);
         }

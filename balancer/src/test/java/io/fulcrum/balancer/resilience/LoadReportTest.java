@@ -18,18 +18,15 @@ import org.slf4j.LoggerFactory;
 class LoadReportTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
-    private ScriptedBackend[] backends;
-    private Balancer balancer;
 
     @Test
     void aBackendReportingHighLoadGetsClearlyLessTraffic() throws Exception {
-        backends = fx.backends(3);
+        ScriptedBackend[] backends = fx.backends(3);
         backends[0].load(0.9);
         backends[1].load(0.1);
         backends[2].load(0.1);
-        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
+        Balancer balancer = fx.readyBalancer(BalancerYaml.frequentChecks().backends(backends).merge("""
                 routing: { slow-start: 0s }
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 retry: { attempts: 2, budget-percent: 20 }
                 """));
         await().atMost(WAIT).untilAsserted(() -> assertEquals(0.9, fx.state("b1").reportedLoad(), 1e-9));

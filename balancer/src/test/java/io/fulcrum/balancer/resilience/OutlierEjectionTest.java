@@ -20,17 +20,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class OutlierEjectionTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
-    private ScriptedBackend[] backends;
-    private Balancer balancer;
 
     @Test
     void aBackendAnswering503IsEjectedGetsNoTrafficAndReturnsWhenItRecovers() throws Exception {
-        backends = fx.backends(3);
+        ScriptedBackend[] backends = fx.backends(3);
         // An ejection long enough that b3 stays out through the next two batches on a loaded
         // machine: only then is a second ejection one that max-ejected-percent must refuse.
-        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
+        Balancer balancer = fx.readyBalancer(BalancerYaml.frequentChecks().backends(backends).merge("""
                 routing: { slow-start: 0s }
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
                 outlier: { consecutive-failures: 3, base-ejection: 8s, max-ejection: 16s, max-ejected-percent: 50 }
                 retry: { attempts: 2, budget-percent: 100 }
                 """));

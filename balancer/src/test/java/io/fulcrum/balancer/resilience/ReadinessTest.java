@@ -21,9 +21,7 @@ class ReadinessTest {
     void notReadyWhileTheOnlyBackendIsDownAndReadyOnceItPassesItsChecks() throws Exception {
         ScriptedBackend backend = fx.backend("b1");
         backend.kill();
-        Balancer balancer = fx.balancer(BalancerYaml.activeChecks().backend("b1", backend.port()).merge("""
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
-                """));
+        Balancer balancer = fx.balancer(BalancerYaml.frequentChecks().backend("b1", backend.port()));
         await().atMost(WAIT).until(() -> balancer.healthChecks().firstRoundComplete());
         assertFalse(balancer.ready(), "the first check failed: nothing to route to");
 

@@ -63,8 +63,7 @@ class RetryBudgetTest {
      */
     private void startFailingBackends(int budgetPercent) throws Exception {
         backends = fx.backends(3);
-        balancer = fx.readyBalancer(BalancerYaml.activeChecks().backends(backends).merge("""
-                health: { path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 3 }
+        balancer = fx.readyBalancer(BalancerYaml.frequentChecks().backends(backends).merge("""
                 outlier: { consecutive-failures: 1000 }
                 retry: { attempts: 2, budget-percent: %d }
                 """.formatted(budgetPercent)));
@@ -73,12 +72,17 @@ class RetryBudgetTest {
         }
     }
 
+    /** {@code GET /items} {@code requests} times over {@code connections} connections. */
+    private HttpLoad.Result getItems(int connections, int requests) throws InterruptedException {
+        return HttpLoad.to(balancer.port()).connections(connections)
+                .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
+    }
+
     @Test
     void eachRequestIsTriedAtMostOncePlusAttemptsEachTimeOnAnotherBackend() throws Exception {
         startFailingBackends(100);
         int requests = 20;
-        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(1)
-                .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
+        HttpLoad.Result r = getItems(1, requests);
         assertEquals(requests, r.count(503), "the last 503 reaches the client: " + r);
         assertEquals(requests * 3, attemptsAtBackends(), "1 + attempts tries per request");
         for (ScriptedBackend b : backends) {
@@ -90,8 +94,7 @@ class RetryBudgetTest {
     void aZeroBudgetMeansNoRetries() throws Exception {
         startFailingBackends(0);
         int requests = 40;
-        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(4)
-                .script(seq -> HttpLoad.Request.get("/items")).requests(requests).run();
+        HttpLoad.Result r = getItems(4, requests);
         assertEquals(requests, r.count(503), r.summary());
         assertEquals(requests, attemptsAtBackends());
     }
