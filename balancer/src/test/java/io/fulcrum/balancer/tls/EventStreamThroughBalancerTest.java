@@ -26,6 +26,8 @@ import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A post server's event stream ({@code GET /events}, Server-Sent Events) through a real balancer,
@@ -76,20 +78,17 @@ class EventStreamThroughBalancerTest {
                 .connectTimeout(Duration.ofSeconds(10)).build();
     }
 
-    @Test
-    void eachEventArrivesAsItIsSentOverHttp11() throws Exception {
+    /** HTTP/1.1 in clear text on the plain port, HTTP/2 over TLS (ALPN h2) on the TLS port. */
+    @ParameterizedTest(name = "over {0}")
+    @EnumSource(HttpClient.Version.class)
+    void eachEventArrivesAsItIsSent(HttpClient.Version version) throws Exception {
         Node node = node(Duration.ofMillis(100));
         Balancer balancer = balancer(node);
-        eventsArriveOneByOneAndHeartbeatsKeepTheStream(balancer, HttpClient.Version.HTTP_1_1,
-                "http://127.0.0.1:" + balancer.port());
-    }
-
-    @Test
-    void eachEventArrivesAsItIsSentOverHttp2() throws Exception {
-        Node node = node(Duration.ofMillis(100));
-        Balancer balancer = balancer(node);
-        eventsArriveOneByOneAndHeartbeatsKeepTheStream(balancer, HttpClient.Version.HTTP_2,
-                "https://localhost:" + balancer.tlsPort());
+        String base = switch (version) {
+            case HTTP_1_1 -> "http://127.0.0.1:" + balancer.port();
+            case HTTP_2 -> "https://localhost:" + balancer.tlsPort();
+        };
+        eventsArriveOneByOneAndHeartbeatsKeepTheStream(balancer, version, base);
     }
 
     private void eventsArriveOneByOneAndHeartbeatsKeepTheStream(Balancer balancer, HttpClient.Version version,
