@@ -3,12 +3,8 @@ package io.fulcrum.testing;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -21,21 +17,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread-safe: counters are atomics.
  */
 public final class RawBackend implements AutoCloseable {
-    private final ServerSocket server;
     private final byte[] response;
     private final boolean closeAfterResponse;
-    private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
-    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-    private final Thread acceptor;
+    private final BlockingListener listener;
 
     private RawBackend(byte[] response, boolean closeAfterResponse) throws IOException {
         this.response = response.clone();
         this.closeAfterResponse = closeAfterResponse;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        this.acceptor = new Thread(this::acceptLoop, "raw-backend-" + server.getLocalPort());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.listener = BlockingListener.start("raw-backend", this::serve);
     }
 
     /**
@@ -47,30 +37,15 @@ public final class RawBackend implements AutoCloseable {
     }
 
     public int port() {
-        return server.getLocalPort();
+        return listener.port();
     }
 
     public int connections() {
-        return connections.get();
+        return listener.accepted();
     }
 
     public int requests() {
         return requests.get();
-    }
-
-    private void acceptLoop() {
-        while (!server.isClosed()) {
-            try {
-                Socket s = server.accept();
-                connections.incrementAndGet();
-                sockets.add(s);
-                Thread t = new Thread(() -> serve(s), "raw-backend-conn");
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return;
-            }
-        }
     }
 
     private void serve(Socket s) {
@@ -111,9 +86,6 @@ public final class RawBackend implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        server.close();
-        for (Socket s : sockets) {
-            s.close();
-        }
+        listener.close();
     }
 }

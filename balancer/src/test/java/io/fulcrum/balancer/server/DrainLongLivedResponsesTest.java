@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.BlockingListener;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -117,36 +116,21 @@ class DrainLongLivedResponsesTest {
      * One thread per connection: the test opens one.
      */
     private static final class HeldBackend implements AutoCloseable {
-        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         private final AtomicInteger closed = new AtomicInteger();
         private final byte[] response;
+        private final BlockingListener listener;
 
         HeldBackend(String response) throws IOException {
             this.response = response.getBytes(StandardCharsets.UTF_8);
-            Thread accept = new Thread(this::accept, "held-backend");
-            accept.setDaemon(true);
-            accept.start();
+            this.listener = BlockingListener.start("held-backend", this::hold);
         }
 
         int port() {
-            return server.getLocalPort();
+            return listener.port();
         }
 
         int closed() {
             return closed.get();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket s = server.accept();
-                    Thread t = new Thread(() -> hold(s), "held-backend-connection");
-                    t.setDaemon(true);
-                    t.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
         }
 
         private void hold(Socket s) {
@@ -167,7 +151,7 @@ class DrainLongLivedResponsesTest {
 
         @Override
         public void close() throws IOException {
-            server.close();
+            listener.close();
         }
     }
 }

@@ -1,12 +1,11 @@
 package io.fulcrum.balancer.websocket;
 
+import io.fulcrum.testing.BlockingListener;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -31,18 +30,14 @@ final class RawWsBackend implements AutoCloseable {
         void serve(String requestHead, InputStream in, OutputStream out, Socket socket) throws Exception;
     }
 
-    private final ServerSocket server;
     private final Session session;
-    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    private final BlockingListener listener;
 
     private RawWsBackend(Session session, SSLContext tls) throws IOException {
         this.session = session;
-        this.server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
-                : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(this::acceptLoop, "raw-ws-backend-" + server.getLocalPort());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.listener = tls == null ? BlockingListener.start("raw-ws-backend", this::serve)
+                : BlockingListener.start("raw-ws-backend", tls, this::serve);
     }
 
     static RawWsBackend start(Session session) throws IOException {
@@ -55,7 +50,7 @@ final class RawWsBackend implements AutoCloseable {
     }
 
     int port() {
-        return server.getLocalPort();
+        return listener.port();
     }
 
     /** What sessions threw, other than the peer ending the connection or the backend closing. */
@@ -86,20 +81,6 @@ final class RawWsBackend implements AutoCloseable {
         }
     }
 
-    private void acceptLoop() {
-        while (!server.isClosed()) {
-            try {
-                Socket s = server.accept();
-                sockets.add(s);
-                Thread t = new Thread(() -> serve(s), "raw-ws-backend-conn");
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return;
-            }
-        }
-    }
-
     private void serve(Socket s) {
         try (s) {
             s.setTcpNoDelay(true);
@@ -109,7 +90,7 @@ final class RawWsBackend implements AutoCloseable {
         } catch (EOFException e) {
             // The peer ended the connection: how a session that reads to the end finishes.
         } catch (Exception e) {
-            if (!server.isClosed()) {
+            if (!listener.closed()) {
                 failures.add(e);
             }
         }
@@ -117,9 +98,6 @@ final class RawWsBackend implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        server.close();
-        for (Socket s : sockets) {
-            s.close();
-        }
+        listener.close();
     }
 }
