@@ -30,7 +30,7 @@ class AffinityCookieOverTlsTest {
                 "affinity: { cookie: { name: SRV, max-age: 10m } }\n"
                 + "tls: { listen: { host: 127.0.0.1, port: 0 }, cert: " + certs.resolve("localhost.pem")
                 + ", key: " + certs.resolve("localhost.key") + " }\n"));
-        HttpClient client = HttpClient.newBuilder().sslContext(TestCertificates.clientContext(TestCertificates.testCa()))
+        HttpClient client = HttpClient.newBuilder().sslContext(TestCertificates.trustingTestCa())
                 .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
         HttpResponse<String> https = client.send(HttpRequest.newBuilder(

@@ -23,7 +23,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,12 +51,7 @@ class EventStreamThroughBalancerTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    private SSLContext trustingTestCa;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
-    }
+    private final SSLContext trustingTestCa = TestCertificates.trustingTestCa();
 
     private Node node(Duration heartbeat) throws InterruptedException {
         NodeConfig config = new NodeConfig("sse-node", "local", new NodeListenConfig("127.0.0.1", 0),

@@ -84,7 +84,7 @@ class HandshakeFailuresTest {
     }
 
     private static void handshake(int port, String protocol) throws Exception {
-        try (SSLSocket socket = (SSLSocket) TestCertificates.clientContext(TestCertificates.testCa())
+        try (SSLSocket socket = (SSLSocket) TestCertificates.trustingTestCa()
                 .getSocketFactory().createSocket("127.0.0.1", port)) {
             SSLParameters params = socket.getSSLParameters();
             params.setProtocols(new String[] {protocol});

@@ -37,7 +37,7 @@ class Http2RoutesTest {
                 default-pool: other
                 """.formatted(local.port(), other.port())));
         HttpClient client = HttpClient.newBuilder()
-                .sslContext(TestCertificates.clientContext(TestCertificates.testCa()))
+                .sslContext(TestCertificates.trustingTestCa())
                 .version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(10)).build();
         String base = "https://localhost:" + balancer.tlsPort();
 

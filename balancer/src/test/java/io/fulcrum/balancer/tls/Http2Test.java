@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -42,12 +41,7 @@ class Http2Test {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    private SSLContext trustingTestCa;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
-    }
+    private final SSLContext trustingTestCa = TestCertificates.trustingTestCa();
 
     private Balancer balancer(ScriptedBackend backend) throws Exception {
         return fx.balancer(BalancerYaml.create().backend("b1", backend.port())

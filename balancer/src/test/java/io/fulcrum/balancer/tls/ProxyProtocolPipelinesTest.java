@@ -20,7 +20,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,12 +32,7 @@ class ProxyProtocolPipelinesTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    private SSLContext trustingTestCa;
-
-    @BeforeEach
-    void copyCertificates() throws Exception {
-        trustingTestCa = TestCertificates.clientContext(TestCertificates.testCa());
-    }
+    private final SSLContext trustingTestCa = TestCertificates.trustingTestCa();
 
     private Balancer balancer(ScriptedBackend backend) throws Exception {
         return fx.balancer(BalancerYaml.forProxy().backends(backend)

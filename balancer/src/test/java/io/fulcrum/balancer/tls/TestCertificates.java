@@ -54,6 +54,18 @@ public final class TestCertificates {
         return tmf;
     }
 
+    /**
+     * A new client TLS context that trusts the test CA only (its own session cache); fails the
+     * test when the CA cannot be read.
+     */
+    public static SSLContext trustingTestCa() {
+        try {
+            return clientContext(testCa());
+        } catch (Exception e) {
+            throw new IllegalStateException("the test CA", e);
+        }
+    }
+
     /** A new client TLS context that trusts the test CA (its own session cache). */
     public static SSLContext clientContext(TrustManagerFactory testCa) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");

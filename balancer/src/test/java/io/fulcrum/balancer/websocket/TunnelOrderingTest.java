@@ -80,7 +80,7 @@ class TunnelOrderingTest {
                         true)).merge("backend-tls: { ca-file: " + certs.resolve("ca.pem") + " }\n")
                 : BalancerYaml.create().backend("ws", backend.port());
         Balancer balancer = start(transport, tls ? withTls(yaml, certs) : yaml);
-        SSLContext clientTls = tls ? TestCertificates.clientContext(TestCertificates.testCa()) : null;
+        SSLContext clientTls = tls ? TestCertificates.trustingTestCa() : null;
         int port = tls ? balancer.tlsPort() : balancer.port();
 
         for (int i = 0; i < UPGRADES; i++) {

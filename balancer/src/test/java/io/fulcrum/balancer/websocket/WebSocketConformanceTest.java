@@ -290,7 +290,7 @@ class WebSocketConformanceTest {
         SSLContext clientTls = null;
         if (tls) {
             yaml.merge(TestCertificates.tlsSection(fx.dir()));
-            clientTls = TestCertificates.clientContext(TestCertificates.testCa());
+            clientTls = TestCertificates.trustingTestCa();
         }
         Balancer b = fx.balancer(yaml);
         RawWsClient client = RawWsClient.connect(tls ? b.tlsPort() : b.port(), clientTls);

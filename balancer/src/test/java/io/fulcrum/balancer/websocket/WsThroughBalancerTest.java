@@ -205,7 +205,7 @@ class WsThroughBalancerTest {
 
     /** The JDK's client, trusting the test CA for {@code wss://}. */
     private static HttpClient wsClient() throws Exception {
-        return HttpClient.newBuilder().sslContext(TestCertificates.clientContext(TestCertificates.testCa())).build();
+        return HttpClient.newBuilder().sslContext(TestCertificates.trustingTestCa()).build();
     }
 
     private static List<String> strings(JsonNode array) {
