@@ -37,6 +37,11 @@ class RoutesE2eTest {
         return out.toString();
     }
 
+    /** Starts the balancer with one pool per backend ({@link #pools}) and then {@code routes}. */
+    private void route(String routes, ScriptedBackend... backends) throws Exception {
+        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(backends) + routes));
+    }
+
     private RawHttpClient.Response send(String request) throws IOException {
         try (RawHttpClient client = RawHttpClient.connect(balancer.port(), PATIENCE_MILLIS)) {
             client.send(request);
@@ -60,15 +65,12 @@ class RoutesE2eTest {
 
     @Test
     void hostsMatchExactlyOrBySuffixIgnoringCaseAndPort() throws Exception {
-        ScriptedBackend api = fx.backend("api1");
-        ScriptedBackend web = fx.backend("web1");
-        ScriptedBackend other = fx.backend("other1");
-        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(api, web, other) + """
+        route("""
                 routes:
                   - { match: { host: api.example.com }, pool: api }
                   - { match: { host: "*.example.com" }, pool: web }
                 default-pool: other
-                """));
+                """, fx.backends("api1", "web1", "other1"));
         assertEquals("api1", servedBy(get("/", "API.Example.com:8080")));
         assertEquals("web1", servedBy(get("/", "www.example.com")));
         assertEquals("other1", servedBy(get("/", "example.com")));
@@ -81,12 +83,12 @@ class RoutesE2eTest {
         ScriptedBackend st = fx.backend("static1");
         ScriptedBackend about = fx.backend("about1");
         ScriptedBackend users = fx.backend("users1");
-        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(st, about, users) + """
+        route("""
                 routes:
                   - { match: { path: { prefix: /static } }, pool: static }
                   - { match: { path: { exact: /about } }, pool: about }
                   - { match: { path: { regex: "/users/[0-9]+" } }, pool: users }
-                """));
+                """, st, about, users);
         assertEquals("static1", servedBy(get("/static/app.js", "h")));
         assertEquals("about1", servedBy(get("/about?lang=en", "h")));
         assertEquals("users1", servedBy(get("/users/42", "h")));
@@ -102,10 +104,10 @@ class RoutesE2eTest {
     @Test
     void aKeptAliveConnectionServesRequestsAfterA404() throws Exception {
         ScriptedBackend a = fx.backend("a1");
-        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(a) + """
+        route("""
                 routes:
                   - { match: { path: { prefix: /a } }, pool: a }
-                """));
+                """, a);
         try (RawHttpClient client = RawHttpClient.connect(balancer.port(), PATIENCE_MILLIS)) {
             assertEquals(404, client.get("/nothing").status());
             assertEquals("a1", servedBy(client.get("/a")));
@@ -114,18 +116,14 @@ class RoutesE2eTest {
 
     @Test
     void methodsAndHeadersMatchAndTheFirstMatchingRouteWins() throws Exception {
-        ScriptedBackend w = fx.backend("writes1");
-        ScriptedBackend beta = fx.backend("beta1");
-        ScriptedBackend canary = fx.backend("canary1");
-        ScriptedBackend main = fx.backend("main1");
-        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(w, beta, canary, main) + """
+        route("""
                 routes:
                   - { match: { methods: [POST, PUT] }, pool: writes }
                   - { match: { headers: [{ name: X-Env, value: beta }] }, pool: beta }
                   - { match: { headers: [{ name: X-Canary }] }, pool: canary }
                   - { match: { headers: [{ name: X-Canary }] }, pool: main }
                 default-pool: main
-                """));
+                """, fx.backends("writes1", "beta1", "canary1", "main1"));
         assertEquals("writes1", servedBy(send("POST /p HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nContent-Length: 2\r\n\r\nhi")));
         assertEquals("beta1", servedBy(send("GET / HTTP/1.1\r\nHost: h\r\nX-Env: beta\r\nX-Canary: 1\r\n\r\n")));
         assertEquals("canary1", servedBy(send("GET / HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\n\r\n")),
@@ -137,7 +135,7 @@ class RoutesE2eTest {
     void routesEditRequestAndResponseHeadersAndRewriteThePath() throws Exception {
         ScriptedBackend st = fx.backend("static1");
         ScriptedBackend api = fx.backend("api1");
-        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(st, api) + """
+        route("""
                 routes:
                   - match: { path: { prefix: /static } }
                     pool: static
@@ -147,7 +145,7 @@ class RoutesE2eTest {
                   - match: { path: { prefix: /v1 } }
                     pool: api
                     rewrite: { replace-prefix: /api/v1 }
-                """));
+                """, st, api);
         RawHttpClient.Response r = send("GET /static/css/site.css?v=3 HTTP/1.1\r\nHost: h\r\nCookie: s=1\r\n"
                 + "X-Pool: client\r\nX-Tag: one\r\n\r\n");
         assertEquals(200, r.status());
@@ -170,7 +168,7 @@ class RoutesE2eTest {
     @Test
     void redirectsWithEachStatusAndTheirTemplate() throws Exception {
         ScriptedBackend a = fx.backend("a1");
-        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(a) + """
+        route("""
                 routes:
                   - { match: { path: { prefix: /301 } }, redirect: { status: 301, to: "https://{host}{path}{query}" } }
                   - { match: { path: { prefix: /302 } }, redirect: { to: "/elsewhere" } }
@@ -178,7 +176,7 @@ class RoutesE2eTest {
                   - match: { path: { prefix: /308 } }
                     redirect: { status: 308, to: "https://example.org/x{query}" }
                     response-headers: { set: { Cache-Control: no-store } }
-                """));
+                """, a);
         RawHttpClient.Response r = get("/301/a?b=1", "old.example.com:8080");
         assertEquals(301, r.status());
         assertEquals("https://old.example.com:8080/301/a?b=1", r.header("Location"));
@@ -199,14 +197,14 @@ class RoutesE2eTest {
     @Test
     void aFixedResponseAnswersWithoutABackend() throws Exception {
         ScriptedBackend a = fx.backend("a1");
-        balancer = fx.balancer(BalancerYaml.forProxy().append(pools(a) + """
+        route("""
                 routes:
                   - match: { path: { prefix: /maintenance } }
                     respond: { status: 503, body: "<h1>Back soon</h1>", content-type: text/html }
                     response-headers: { set: { Retry-After: "120" } }
                   - { match: { path: { exact: /robots.txt } }, respond: { body: "User-agent: *\\n" } }
                   - pool: a
-                """));
+                """, a);
         RawHttpClient.Response r = get("/maintenance", "h");
         assertEquals(503, r.status());
         assertEquals("<h1>Back soon</h1>", r.bodyText());
