@@ -13,6 +13,7 @@ import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +33,15 @@ class RateLimitTest {
         return c.send("GET /r HTTP/1.1\r\nHost: app\r\n" + headers + "\r\n").readResponse();
     }
 
-    private Balancer balancer(ScriptedBackend backend, String rateLimit) throws Exception {
+    /** The one backend, b1, that every test starts the balancer in front of. */
+    private ScriptedBackend backend;
+
+    @BeforeEach
+    void startBackend() throws InterruptedException {
+        backend = fx.backend("b1");
+    }
+
+    private Balancer balancer(String rateLimit) throws Exception {
         return fx.balancer(yaml(backend, rateLimit));
     }
 
@@ -42,9 +51,8 @@ class RateLimitTest {
 
     @Test
     void pastTheBurstTheAnswerIs429WithRetryAfterAndNoBackendSeesIt() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
         // Two at once, then one every two seconds.
-        Balancer b = balancer(backend, "rate-limit: { rate: 30/m, burst: 2 }");
+        Balancer b = balancer("rate-limit: { rate: 30/m, burst: 2 }");
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             assertEquals(200, get(c, "").status());
             assertEquals(200, get(c, "").status());
@@ -69,8 +77,7 @@ class RateLimitTest {
 
     @Test
     void aLimitedRequestWithABodyOrConnectionCloseClosesTheConnectionAfterTheAnswer() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1 }");
+        Balancer b = balancer("rate-limit: { rate: 1/h, burst: 1 }");
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             assertEquals(200, get(c, "").status());
             RawHttpClient.Response r = c.send("POST /r HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello")
@@ -113,8 +120,7 @@ class RateLimitTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void eachKeyHasABucketOfItsOwn(String what, String rateLimit, List<Step> steps) throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, rateLimit);
+        Balancer b = balancer(rateLimit);
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             for (Step step : steps) {
                 assertEquals(step.status(), get(c, step.headers()).status(), step.why());
@@ -142,7 +148,6 @@ class RateLimitTest {
 
     @Test
     void aRouteWithALimitOfItsOwnUsesItInPlaceOfTheTopLevelOne() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
         Balancer b = fx.balancer(withRoutes(backend, "{ rate: 1/h, burst: 1, key: header:X-Api-Key }"));
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             assertEquals(200, status(c, "/api/a"));
@@ -174,8 +179,7 @@ class RateLimitTest {
 
     @Test
     void aReloadThatChangesTheLimitAppliesItAndOneThatKeepsItKeepsTheBuckets() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "rate-limit: { rate: 1/h, burst: 1 }");
+        Balancer b = balancer("rate-limit: { rate: 1/h, burst: 1 }");
         RateLimiter first = b.proxy().settings().rateLimiter();
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             assertEquals(200, get(c, "").status());

@@ -44,15 +44,22 @@ class TrustedEdgesTest {
     final Fixtures fx = new Fixtures();
 
     private Path accessLog;
+    private ScriptedBackend backend;
 
-    private Balancer balancer(ScriptedBackend backend, String edges) throws Exception {
+    /** Starts backend b1 and a balancer in front of it with these {@code trusted-edges}. */
+    private Balancer balancer(String edges) throws Exception {
+        backend = fx.backend("b1");
         accessLog = fx.dir().resolve("access.log");
-        // Requests are found in the access log by the ids they send, whoever sends them.
-        return fx.balancer(BalancerYaml.forProxy().backends(backend).set("access-log", accessLog.toString())
-                .set("headers.request-id", "any").merge(edges));
+        return fx.balancer(yaml(edges));
     }
 
-    private HttpRequest lastRequest(ScriptedBackend backend) {
+    private BalancerYaml yaml(String edges) {
+        // Requests are found in the access log by the ids they send, whoever sends them.
+        return BalancerYaml.forProxy().backends(backend).set("access-log", accessLog.toString())
+                .set("headers.request-id", "any").merge(edges);
+    }
+
+    private HttpRequest lastRequest() {
         List<HttpRequest> received = backend.received();
         return received.get(received.size() - 1);
     }
@@ -102,15 +109,14 @@ class TrustedEdgesTest {
 
     @Test
     void proxyV1FromATrustedPeerNamesTheClient() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }");
+        Balancer b = balancer("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }");
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             c.send("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "X-Request-Id: v1-a\r\n\r\n");
             assertEquals(200, c.readResponse().status());
             // A second request on the same connection keeps the header's address.
             assertEquals(200, c.send(GET + "X-Request-Id: v1-b\r\n\r\n").readResponse().status());
         }
-        HttpRequest seen = lastRequest(backend);
+        HttpRequest seen = lastRequest();
         assertEquals("203.0.113.7", seen.headers().get("X-Forwarded-For"));
         assertEquals("203.0.113.7", seen.headers().get("X-Real-IP"));
         assertEquals("203.0.113.7", logged("v1-a").get("client").asText());
@@ -119,16 +125,15 @@ class TrustedEdgesTest {
 
     @Test
     void proxyV2FromATrustedPeerNamesTheClientIpv6Too() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v2 }");
+        Balancer b = balancer("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v2 }");
         assertServed(b, ProxyHeader.then(ProxyHeader.v2("2001:db8::5", "2001:db8::1", 80),
                 GET + "X-Request-Id: v2-a\r\n\r\n"));
-        assertEquals("2001:db8:0:0:0:0:0:5", lastRequest(backend).headers().get("X-Real-IP"));
+        assertEquals("2001:db8:0:0:0:0:0:5", lastRequest().headers().get("X-Real-IP"));
         assertEquals("2001:db8:0:0:0:0:0:5", logged("v2-a").get("client").asText());
         assertServed(b, ProxyHeader.then(ProxyHeader.v2("198.51.100.20", "10.0.0.1", 80),
                 GET + "X-Request-Id: v2-b\r\n\r\n"));
         assertEquals("198.51.100.20", logged("v2-b").get("client").asText());
-        assertEquals("198.51.100.20", lastRequest(backend).headers().get("X-Forwarded-For"));
+        assertEquals("198.51.100.20", lastRequest().headers().get("X-Forwarded-For"));
 
         // LOCAL: the edge speaking for itself (its health check); the peer is the client.
         assertServed(b, ProxyHeader.then(ProxyHeader.v2Local(), GET + "X-Request-Id: v2-local\r\n\r\n"));
@@ -137,9 +142,8 @@ class TrustedEdgesTest {
 
     @Test
     void aProxyHeaderFromAnUntrustedPeerClosesTheConnection() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
         // Only 127.0.0.2 is trusted; the tests' usual 127.0.0.1 is not.
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.2/32], proxy-protocol: any }");
+        Balancer b = balancer("trusted-edges: { networks: [127.0.0.2/32], proxy-protocol: any }");
         assertRefused(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
         assertRefused(b, ProxyHeader.then(ProxyHeader.v2("203.0.113.7", "10.0.0.1", 80), GET + "\r\n"));
         assertEquals(0, backend.requests(), "nothing reached a backend");
@@ -158,8 +162,7 @@ class TrustedEdgesTest {
 
     @Test
     void aVersionNotAcceptedClosesTheConnectionEvenFromATrustedPeer() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v2 }");
+        Balancer b = balancer("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v2 }");
         assertRefused(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
         assertRefused(b, "PROXY TCP4 not-an-address\r\n" + GET + "\r\n");
         assertEquals(0, backend.requests());
@@ -167,8 +170,7 @@ class TrustedEdgesTest {
 
     @Test
     void aMalformedHeaderFromATrustedPeerClosesTheConnection() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }");
+        Balancer b = balancer("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }");
         assertRefused(b, "PROXY TCP4 999.1.1.1 127.0.0.1 51000 80\r\n" + GET + "\r\n");
         assertEquals(0, backend.requests());
         // Netty's decoder closes the connection before it reports the bad header.
@@ -207,10 +209,9 @@ class TrustedEdgesTest {
     @MethodSource
     void whoTheClientIs(String what, String edges, String request, String requestId, String client,
             String forwardedFor) throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, edges);
+        Balancer b = balancer(edges);
         assertServed(b, request);
-        HttpRequest seen = lastRequest(backend);
+        HttpRequest seen = lastRequest();
         assertEquals(client, seen.headers().get("X-Real-IP"), "X-Real-IP");
         assertEquals(forwardedFor, seen.headers().get("X-Forwarded-For"), "X-Forwarded-For");
         assertEquals(client, logged(requestId).get("client").asText(), "the access log's client");
@@ -218,18 +219,16 @@ class TrustedEdgesTest {
 
     @Test
     void aReloadChangesWhoIsTrustedForNewConnections() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
-        Balancer b = balancer(backend, "trusted-edges: { networks: [10.0.0.0/8], proxy-protocol: v1 }");
+        Balancer b = balancer("trusted-edges: { networks: [10.0.0.0/8], proxy-protocol: v1 }");
         assertRefused(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "\r\n");
-        fx.reload(BalancerYaml.forProxy().backends(backend).set("access-log", accessLog.toString())
-                .set("headers.request-id", "any").merge("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v1 }"));
+        fx.reload(yaml("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: v1 }"));
         assertServed(b, "PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n" + GET + "X-Request-Id: reloaded\r\n\r\n");
         assertEquals("203.0.113.7", logged("reloaded").get("client").asText());
     }
 
     @Test
     void aConnectionThatSendsNothingIsClosedAfterClientIdle() throws Exception {
-        ScriptedBackend backend = fx.backend("b1");
+        backend = fx.backend("b1");
         Balancer b = fx.balancer(BalancerYaml.forProxy().backends(backend).set("timeouts.client-idle", "300ms")
                 .merge("trusted-edges: { networks: [127.0.0.0/8], proxy-protocol: any }"));
         try (RawHttpClient silent = RawHttpClient.connect(b.port(), 10_000);
