@@ -74,24 +74,29 @@ class MalformedResponseTest {
         assertEquals("malformed", line.get("tries").get(0).get("outcome").asText(), line.toString());
     }
 
+    /** A backend that answers with a malformed status line, a good one, and a balancer in front of both. */
+    private record BadThenGood(RawBackend bad, ScriptedBackend good, Balancer balancer) {
+    }
+
     /** {@code bad} then {@code good} in round-robin order, so a first try goes to {@code bad}; one retry. */
-    private Balancer badThenGood(RawBackend bad, ScriptedBackend good) throws Exception {
-        return fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
+    private BadThenGood badThenGood() throws Exception {
+        RawBackend bad = fx.closeAfter(RawBackend.start("HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok", true));
+        ScriptedBackend good = fx.backend("good");
+        return new BadThenGood(bad, good, fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
                 .set("retry.attempts", "1").set("retry.budget-percent", "100")
                 .set("access-log", accessLog().toString())
-                .backend("bad", bad.port()).backend("good", good.port()));
+                .backend("bad", bad.port()).backend("good", good.port())));
     }
 
     @Test
     void aGetIsRetriedAfterAMalformedAnswerAndTheRetryIsCountedAsSuch() throws Exception {
-        RawBackend bad = fx.closeAfter(RawBackend.start("HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok", true));
-        ScriptedBackend good = fx.backend("good");
-        Balancer balancer = badThenGood(bad, good);
+        BadThenGood pair = badThenGood();
+        Balancer balancer = pair.balancer();
 
         RawHttpClient.Response r = send(balancer, "GET /retried HTTP/1.1\r\nHost: a\r\n\r\n");
 
         assertEquals(200, r.status(), r.statusLine() + " " + r.bodyText());
-        assertEquals(1, bad.requests());
+        assertEquals(1, pair.bad().requests());
         JsonNode tries = logLines(1).get(0).get("tries");
         assertEquals(2, tries.size(), tries.toString());
         assertEquals("bad", tries.get(0).get("backend").asText());
@@ -104,15 +109,13 @@ class MalformedResponseTest {
 
     @Test
     void aPostWithoutIdempotencyKeyIsNotRetriedAfterAMalformedAnswer() throws Exception {
-        RawBackend bad = fx.closeAfter(RawBackend.start("HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok", true));
-        ScriptedBackend good = fx.backend("good");
-        Balancer balancer = badThenGood(bad, good);
+        BadThenGood pair = badThenGood();
 
-        RawHttpClient.Response r = send(balancer, "POST /once HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+        RawHttpClient.Response r = send(pair.balancer(), "POST /once HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
 
         assertEquals(502, r.status(), r.statusLine() + " " + r.bodyText());
         assertEquals("malformed backend response", JSON.readTree(r.body()).get("error").asText());
-        assertEquals(0, good.requests(), "the backend may have acted on it: not sent again");
+        assertEquals(0, pair.good().requests(), "the backend may have acted on it: not sent again");
     }
 
     @Test
