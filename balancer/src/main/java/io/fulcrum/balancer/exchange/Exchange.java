@@ -2,10 +2,7 @@ package io.fulcrum.balancer.exchange;
 
 import io.fulcrum.balancer.balancing.Affinity;
 import io.fulcrum.balancer.balancing.Backend;
-import io.fulcrum.balancer.balancing.DecisionTrace;
-import io.fulcrum.balancer.balancing.LoadBalancer;
 import io.fulcrum.balancer.balancing.Outcome;
-import io.fulcrum.balancer.balancing.RequestInfo;
 import io.fulcrum.balancer.edge.AffinityRules;
 import io.fulcrum.balancer.edge.HeaderRules;
 import io.fulcrum.balancer.http1.codec.Upgrades;
@@ -14,40 +11,27 @@ import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
-import java.util.List;
 
 /**
  * One client request and its way to a response, as an explicit state machine ({@link ExchangeState}).
  *
  * <p>As Envoy's router filter is to its upstream requests, the exchange holds what spans tries: the
  * state, the retries ({@link Tries}, {@link RetryPolicy}, the retry budget), the request body in a
- * {@link ReplayBuffer}, the client's overall deadline, a wait in the pool's queue
- * ({@link QueueWait}), and the client connection, reached only through {@link ClientSide} (and a
- * {@link TunnelSide} for an upgrade request). Each try is one {@link UpstreamTry} (its backend
- * slot, connection, request write, per-try deadline and outcome), which reports back through
- * {@link UpstreamTry.Listener}; a retry is a new one. A switched protocol is relayed by a
- * {@link Tunnel}. Transitions are checked with {@code assert}, so an impossible one fails the tests
- * loudly and costs nothing in production.
- *
- * <p>Admission: a request that finds every backend of its pool at max-in-flight waits in the pool's
- * {@link AdmissionQueue} (QUEUED) for at most {@code timeouts.queue}; each turn the queue gives it
- * selects again, and a request still without a backend at the end gets 503 with
- * {@code Retry-After}. The wait counts in the client's whole wait below, as HAProxy's
- * {@code timeout queue} counts before its server timeout: the queue wait ends at whichever of the
- * two comes first, with the 503 (no backend ever saw the request, so it is no gateway timeout).
- *
- * <p>Deadlines: {@code timeouts.response} bounds the client's whole wait, from its request complete
- * to the response head, whatever the number of tries; each retry gets what remains, and when it
- * runs out the client has its 504. {@code retry.per-try-timeout} bounds one try inside it, from its
- * request sent to the response head.
+ * {@link ReplayBuffer}, the client's overall deadline ({@link ResponseDeadlines}), the choice of a
+ * backend and a wait in the pool's queue ({@link BackendChoice}), and the client connection, reached
+ * only through {@link ClientSide} (and a {@link TunnelSide} for an upgrade request). Each try is one
+ * {@link UpstreamTry} (its backend slot, connection, request write, per-try deadline and outcome),
+ * which reports back through {@link UpstreamTry.Listener}; a retry is a new one. The backend's head
+ * is made ready for the client by {@link ClientResponse}; a switched protocol is relayed by a
+ * {@link Tunnel}; what the access log and the meters hear at the end is gathered in an
+ * {@link ExchangeReport}. Transitions are checked with {@code assert}, so an impossible one fails
+ * the tests loudly and costs nothing in production.
  *
  * <p>Not thread safe: confined to the client channel's event loop, which also runs the backend
  * connection.
@@ -55,7 +39,6 @@ import java.util.List;
 public final class Exchange implements UpstreamTry.Listener {
     /** The response header of the full decision trace, for trusted clients that ask for it. */
     public static final AsciiString DECISION_HEADER = AsciiString.cached("X-Fulcrum-Decision");
-    private static final String EVENT_STREAM = "text/event-stream";
 
     private final ClientSide client;
     /**
@@ -66,56 +49,27 @@ public final class Exchange implements UpstreamTry.Listener {
     private final ProxyContext proxy;
     /** The pool the request's route chose; every try stays in it. */
     private final BackendPool pool;
-    /** The route that chose it (its response header edits), or {@code null} for none. */
-    private final Route<BackendPool> route;
     private final ProxySettings settings;
     private final HttpRequest request;
     private final String requestId;
-    private final HttpVersion clientVersion;
-    private final boolean head;
     /** The method (or an Idempotency-Key) allows sending the request again after a backend saw it. */
     private final boolean repeatable;
     private final boolean bodyless;
-    /** The client asked to keep the connection (read before the hop-by-hop headers go). */
-    private final boolean clientKeepAlive;
     /** The protocols an upgrade request asks for ({@link Upgrades}), or {@code null}. */
     private final String upgrade;
-    private final String clientAddress;
-    /** The pool's session affinity when the request came, or {@code null}. */
-    private final Affinity affinity;
-    private final long startNanos;
     private final ReplayBuffer body;
     private final Tries tries;
+    private final BackendChoice choice;
+    private final ResponseDeadlines deadlines;
+    private final ClientResponse response;
+    private final ExchangeReport report;
 
     private ExchangeState state = ExchangeState.SELECTING;
     /** The current try; {@code null} between tries and once done. */
     private UpstreamTry upstream;
-    /** The wait in the pool's queue while QUEUED, else {@code null}. */
-    private QueueWait queued;
-    /** When the client's whole wait ends, or 0 before its request is complete. */
-    private long overallDeadline;
     private boolean hostFromBackend;
-    /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
-    private boolean closeDelimited;
     /** The relay of a switched protocol while TUNNELING, else {@code null}. */
     private Tunnel tunnel;
-    /** The response is a Server-Sent Events stream ({@code text/event-stream}), which has no end of its own. */
-    private boolean eventStream;
-    /** The decision trace of the current try's selection, or {@code null} when nobody reads it. */
-    private DecisionTrace trace;
-    // What the access log and the request meters are told when the exchange ends (finish, RequestFacts.report).
-    private RequestFacts facts = RequestFacts.UNKNOWN;
-    /** The status the client got (499 when it left first). */
-    private int clientStatus = 499;
-    private String servedBy;
-    private long bytesIn;
-    private long bytesOut;
-    /** When the response head went to the client, or 0 before. */
-    private long responseHeadNanos;
-    private boolean clientAborted;
-    private String error;
-    /** What was wrong with the last malformed backend response, for the access log's error. */
-    private String malformedDetail;
 
     Exchange(ClientSide client, TunnelSide tunnels, ProxyContext proxy, ProxySettings settings, HttpRequest request,
             String requestId, String clientRegion, String clientAddress) {
@@ -135,27 +89,26 @@ public final class Exchange implements UpstreamTry.Listener {
         this.client = client;
         this.proxy = proxy;
         this.pool = pool;
-        this.route = route;
         this.settings = settings;
         this.request = request;
         this.requestId = requestId;
-        this.clientAddress = clientAddress;
-        this.clientVersion = request.protocolVersion();
-        this.head = HttpMethod.HEAD.equals(request.method());
-        this.repeatable = isRepeatable(request);
+        this.repeatable = RetryPolicy.repeatable(request);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
-        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.upgrade = tunnels == null ? null : Upgrades.requested(request);
         this.tunnelSide = upgrade == null ? null : tunnels;
-        this.affinity = pool.registry().current().loadBalancer().affinity();
+        Affinity affinity = pool.registry().current().loadBalancer().affinity();
         this.tries = new Tries(AffinityRules.routing(affinity, request, clientAddress, clientRegion));
-        this.startNanos = proxy.clock().nanoTime();
+        this.choice = new BackendChoice(pool, settings, proxy);
+        this.deadlines = new ResponseDeadlines(client, settings);
+        this.response = new ClientResponse(request, requestId, settings, route, affinity);
+        this.report = new ExchangeReport(requestId, clientAddress, proxy.clock().nanoTime(),
+                route == null ? null : route.name(), pool.name());
         this.body = new ReplayBuffer(settings.replayBodyBytes());
     }
 
     /** The request's facts for the access log and the meters; set by the frontend before {@link #start()}. */
     void facts(RequestFacts facts) {
-        this.facts = facts;
+        report.facts(facts);
     }
 
     /**
@@ -163,17 +116,7 @@ public final class Exchange implements UpstreamTry.Listener {
      * else {@code null}; for the balancer's own error responses (a 503 says why nothing was chosen).
      */
     public String decisionForClient() {
-        return facts.debug() && trace != null ? trace.detailed() : null;
-    }
-
-    /** GET, HEAD, PUT, DELETE, OPTIONS, TRACE, and POST/PATCH carrying an Idempotency-Key. */
-    private static boolean isRepeatable(HttpRequest request) {
-        HttpMethod m = request.method();
-        if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.PUT || m == HttpMethod.DELETE
-                || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE) {
-            return true;
-        }
-        return request.headers().contains("idempotency-key");
+        return choice.detailedTrace(report.debug());
     }
 
     private void transition(ExchangeState next) {
@@ -202,7 +145,7 @@ public final class Exchange implements UpstreamTry.Listener {
      * said so, or the response had to be close-delimited. Pipelined requests after it are dropped.
      */
     public boolean closesConnection() {
-        return !clientKeepAlive || closeDelimited;
+        return response.closesConnection();
     }
 
     /** Whether the request announced no body, so only an empty last part is still to come. */
@@ -241,10 +184,12 @@ public final class Exchange implements UpstreamTry.Listener {
             abort(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large");
             return;
         }
-        bytesIn += content.content().readableBytes();
+        report.received(content.content().readableBytes());
         body.add(content);
         if (body.complete()) {
-            armOverallDeadline();
+            // The client's whole wait for a response head starts now; a request announced without
+            // a body was complete when its head was read.
+            deadlines.requestComplete(bodyless ? report.startNanos() : proxy.clock().nanoTime());
         }
         UpstreamTry t = upstream;
         if (t != null && t.connected()) {
@@ -267,10 +212,12 @@ public final class Exchange implements UpstreamTry.Listener {
         if (state == ExchangeState.DONE) {
             return;
         }
-        closeBackend();
         // A tunnel ends when either side closes; that is its normal end, not a cancellation.
-        endTry(state == ExchangeState.TUNNELING ? Outcome.SUCCESS : Outcome.CANCELLED);
-        clientAborted = state != ExchangeState.TUNNELING;
+        boolean tunnelEnd = state == ExchangeState.TUNNELING;
+        dropTry(tunnelEnd ? Outcome.SUCCESS : Outcome.CANCELLED);
+        if (!tunnelEnd) {
+            report.cut();
+        }
         finish();
     }
 
@@ -298,106 +245,34 @@ public final class Exchange implements UpstreamTry.Listener {
     // ---- backend choice and connection ----
 
     /**
-     * Chooses a backend for the next try and gets it a connection. When every backend is full the
-     * request waits in the pool's queue, if it has one; a request that finds others waiting joins
-     * them at the back without selecting, so that the oldest are served first.
+     * Chooses a backend for the next try ({@link BackendChoice}) and gets it a connection. When
+     * every backend is full the request waits in the pool's queue, if it has one.
      *
      * @param freshConnection open a new connection instead of reusing an idle one
      */
     private void select(boolean freshConnection) {
-        AdmissionQueue queue = pool.queue();
-        boolean queues = settings.queues();
-        newTrace();
-        Backend chosen;
-        if (queues && !queue.isEmpty() && queue.length() < settings.maxQueue()) {
-            chosen = null;
-            if (trace != null) {
-                trace.queuedBehind(tries.routing(), pool.registry().localRegion());
-            }
-        } else {
-            chosen = choose();
-        }
+        Backend chosen = choice.select(tries.routing(), report.debug());
         if (chosen != null) {
             proceed(chosen, freshConnection);
-        } else if (queues && QueueWait.worthWaiting(pool)) {
-            enqueue(freshConnection);
-        } else {
+        } else if (!choice.mayWait()) {
             fail(UpstreamFailure.NO_BACKEND);
-        }
-    }
-
-    private void newTrace() {
-        if (facts.debug()) {
-            trace = DecisionTrace.fullTrace();
-        } else if (proxy.accessLog().enabled()) {
-            trace = DecisionTrace.compactTrace();
-        }
-    }
-
-    /** A backend below its max-in-flight with its slot taken, or {@code null} when none has room. */
-    private Backend choose() {
-        LoadBalancer lb = pool.registry().current().loadBalancer();
-        RequestInfo info = tries.routing();
-        Backend chosen = lb.select(info, trace);
-        if (chosen != null && !chosen.tryAcquire()) {
-            // Lost a race for the last slot; one more choice before giving up.
-            chosen = lb.select(info, trace);
-            if (chosen != null && !chosen.tryAcquire()) {
-                chosen = null;
-            }
-        }
-        return chosen;
-    }
-
-    /** Waits in the pool's queue, or answers 503 when it is full. */
-    private void enqueue(boolean freshConnection) {
-        QueueWait wait = QueueWait.join(this, pool.queue(), settings, client.eventLoop(), freshConnection,
-                proxy.clock().nanoTime());
-        if (wait == null) {
-            if (trace != null) {
-                trace.queueFull();
-            }
+        } else if (choice.enqueue(this, client.eventLoop(), freshConnection)) {
+            transition(ExchangeState.QUEUED);
+            deadlines.queued(choice.queueDeadline());
+        } else {
             fail(UpstreamFailure.QUEUE_FULL);
-            return;
         }
-        queued = wait;
-        transition(ExchangeState.QUEUED);
-        client.armResponseTimer(responseDeadline());
     }
 
-    /**
-     * The queue gave this request a turn (a slot was freed somewhere in the pool). It selects as
-     * any request does; without room it keeps its place.
-     */
+    /** The queue gave this request a turn; it goes on when a backend had room for it. */
     void onQueueTurn(QueueWait wait) {
-        if (state != ExchangeState.QUEUED || wait != queued) {
+        if (state != ExchangeState.QUEUED || !choice.waiting(wait)) {
             return;
         }
-        newTrace();
-        Backend chosen = choose();
-        if (chosen == null) {
-            wait.lost();
-            return;
-        }
-        queued = null;
-        long waited = wait.won(proxy.clock().nanoTime());
-        if (trace != null) {
-            trace.queued(waited, null);
-        }
-        transition(ExchangeState.SELECTING);
-        proceed(chosen, wait.freshConnection());
-    }
-
-    /** Leaves the pool's queue, if in it, without a backend. */
-    private void leaveQueue(AdmissionQueue.Exit why) {
-        QueueWait wait = queued;
-        if (wait == null) {
-            return;
-        }
-        queued = null;
-        long waited = wait.leave(why, proxy.clock().nanoTime());
-        if (trace != null && waited >= 0) {
-            trace.queued(waited, why == AdmissionQueue.Exit.TIMEOUT ? "timeout" : null);
+        Backend chosen = choice.onTurn(tries.routing(), report.debug());
+        if (chosen != null) {
+            transition(ExchangeState.SELECTING);
+            proceed(chosen, wait.freshConnection());
         }
     }
 
@@ -442,41 +317,21 @@ public final class Exchange implements UpstreamTry.Listener {
         if (state == ExchangeState.SENDING) {
             transition(ExchangeState.AWAITING_HEAD);
         }
-        long perTry = settings.perTryTimeoutNanos();
-        if (perTry > 0 && state == ExchangeState.AWAITING_HEAD) {
-            long deadline = t.startPerTryTimeout(perTry);
-            // A per-try deadline after the client's needs no timer: the client's is armed (when
-            // its request was complete, and again before each retry) and ends this try too.
-            if (overallDeadline == 0 || deadline - overallDeadline < 0) {
-                client.armResponseTimer(deadline);
-            }
-        }
-    }
-
-    /** The client's request is complete: its whole wait for a response head starts now. */
-    private void armOverallDeadline() {
-        if (overallDeadline == 0 && state != ExchangeState.DONE) {
-            // A request announced without a body was complete when its head was read.
-            long completeNanos = bodyless ? startNanos : proxy.clock().nanoTime();
-            overallDeadline = completeNanos + settings.responseTimeoutNanos();
-            client.armResponseTimer(overallDeadline);
+        if (state == ExchangeState.AWAITING_HEAD) {
+            deadlines.trySent(t);
         }
     }
 
     /**
-     * When the next response deadline falls (the per-try one or the client's whole wait, whichever
-     * is first), or 0 when this exchange is not waiting for a response head.
+     * When the next response deadline falls (the per-try one, the queue wait's, or the client's
+     * whole wait, whichever is first), or 0 when this exchange is not waiting for a response head.
      */
     public long responseDeadline() {
         if (state == ExchangeState.DONE || state == ExchangeState.STREAMING || state == ExchangeState.TUNNELING) {
             return 0;
         }
-        long first = state == ExchangeState.QUEUED ? (queued == null ? 0 : queued.deadline())
-                : upstream == null ? 0 : upstream.deadline();
-        if (first == 0) {
-            return overallDeadline;
-        }
-        return overallDeadline == 0 || first - overallDeadline < 0 ? first : overallDeadline;
+        return deadlines.first(state == ExchangeState.QUEUED ? choice.queueDeadline()
+                : upstream == null ? 0 : upstream.deadline());
     }
 
     /**
@@ -487,22 +342,20 @@ public final class Exchange implements UpstreamTry.Listener {
     public void onResponseTimeout() {
         if (state == ExchangeState.QUEUED) {
             // No backend had room for the whole wait; none saw the request: 503, not 504.
-            leaveQueue(AdmissionQueue.Exit.TIMEOUT);
+            choice.leaveQueue(AdmissionQueue.Exit.TIMEOUT);
             fail(UpstreamFailure.QUEUE_TIMEOUT);
             return;
         }
         if (state == ExchangeState.DONE || state == ExchangeState.STREAMING || state == ExchangeState.TUNNELING || upstream == null) {
             return;
         }
-        boolean overall = overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0;
-        boolean wasConnecting = state == ExchangeState.CONNECTING;
-        closeBackend();
-        if (overall) {
+        if (deadlines.overallPassed(proxy.clock().nanoTime())) {
             // A try cut short while still connecting says nothing about the backend's answers.
-            endTry(wasConnecting ? Outcome.CANCELLED : Outcome.TIMEOUT);
+            dropTry(state == ExchangeState.CONNECTING ? Outcome.CANCELLED : Outcome.TIMEOUT);
             fail(UpstreamFailure.RESPONSE_TIMEOUT);
             return;
         }
+        closeBackend();
         tryFailed(Outcome.TIMEOUT, false);
     }
 
@@ -519,9 +372,7 @@ public final class Exchange implements UpstreamTry.Listener {
             tryFailed(outcome, true);
         } else if (state == ExchangeState.TUNNELING) {
             // The backend ended the tunnel: what it sent last goes out, then the client closes.
-            endTry(Outcome.SUCCESS);
-            client.abortResponse(this);
-            finish();
+            endWithClose(Outcome.SUCCESS);
         } else if (state == ExchangeState.STREAMING) {
             // Part of the response reached the client; the only honest remedy is to close.
             abortStreaming(Outcome.RESET);
@@ -532,17 +383,16 @@ public final class Exchange implements UpstreamTry.Listener {
 
     @Override
     public void onInterim(UpstreamTry t, HttpResponse interim) {
-        if (interim.status().code() == 100 && HttpUtil.is100ContinueExpected(request)
-                && clientVersion == HttpVersion.HTTP_1_1) {
+        if (response.awaits(interim)) {
             client.writeInterim(interim);
         }
     }
 
     @Override
-    public void onHead(UpstreamTry t, HttpResponse response) {
-        int code = response.status().code();
+    public void onHead(UpstreamTry t, HttpResponse head) {
+        int code = head.status().code();
         if (code == 101) {
-            switchProtocols(t, response);
+            switchProtocols(t, head);
             return;
         }
         if (upgrade != null) {
@@ -553,62 +403,15 @@ public final class Exchange implements UpstreamTry.Listener {
             RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false));
             if (retry != RetryPolicy.Decision.GIVE_UP) {
                 // Drop this answer and its connection; another backend gets the request.
-                closeBackend();
-                endTry(Outcome.SERVER_ERROR);
+                dropTry(Outcome.SERVER_ERROR);
                 retryAfter(t.backend(), retry, false);
                 return;
             }
         }
-        boolean noBody = head || code == 204 || code == 304;
-        closeDelimited = HeaderRules.prepareResponse(response, clientVersion, noBody, requestId,
-                settings.backendHeader(), t.backend().id());
-        if (route != null) {
-            route.editResponse(response.headers());
-        }
-        if (proxy.draining() || closesConnection()) {
-            // The connection closes after this response; say so (RFC 9112 section 9.6).
-            HttpUtil.setKeepAlive(response, false);
-        }
-        if (facts.debug() && trace != null) {
-            response.headers().set(DECISION_HEADER, trace.detailed());
-        }
-        if (affinity != null) {
-            // The header was set from the client connection (HeaderRules): TLS makes the cookie Secure.
-            AffinityRules.pin(affinity, tries.routing(), response, t.backend(),
-                    request.headers().contains(HeaderRules.X_FORWARDED_PROTO, "https", true));
-        }
-        eventStream = isEventStream(response);
+        response.prepare(head, t.backend(), proxy.draining(), decisionForClient(), tries.routing());
         transition(ExchangeState.STREAMING);
-        answered(code, t, t.firstByteNanos());
-        client.writeResponse(response);
-    }
-
-    /** The client gets the backend's answer from now on. */
-    private void answered(int status, UpstreamTry t, long nowNanos) {
-        clientStatus = status;
-        servedBy = t.backend().id();
-        responseHeadNanos = nowNanos;
-    }
-
-    /** The media type is {@code text/event-stream} (HTML Living Standard, "Server-sent events"). */
-    private static boolean isEventStream(HttpResponse response) {
-        // Read in place: every response passes here, and nothing is copied for a type that is not one.
-        String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        if (type == null) {
-            return false;
-        }
-        int start = 0;
-        while (start < type.length() && (type.charAt(start) == ' ' || type.charAt(start) == '\t')) {
-            start++;
-        }
-        int end = start + EVENT_STREAM.length();
-        if (!type.regionMatches(true, start, EVENT_STREAM, 0, EVENT_STREAM.length())) {
-            return false;
-        }
-        while (end < type.length() && (type.charAt(end) == ' ' || type.charAt(end) == '\t')) {
-            end++;
-        }
-        return end == type.length() || type.charAt(end) == ';';
+        report.answered(code, t.backend(), t.firstByteNanos());
+        client.writeResponse(head);
     }
 
     @Override
@@ -623,7 +426,7 @@ public final class Exchange implements UpstreamTry.Listener {
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        bytesOut += content.content().readableBytes();
+        report.sent(content.content().readableBytes());
         client.writeResponse(content);
         if (last) {
             completeTry();
@@ -677,12 +480,12 @@ public final class Exchange implements UpstreamTry.Listener {
      * response is cut. Either way the connection is closed, since its framing is lost.
      */
     private void malformed(String why) {
-        malformedDetail = why;
         if (state == ExchangeState.STREAMING) {
-            error = UpstreamFailure.MALFORMED_RESPONSE.message() + ": " + why;
+            report.malformedMidResponse(why);
             abortStreaming(Outcome.MALFORMED);
             return;
         }
+        report.malformed(why);
         closeBackend();
         tryFailed(Outcome.MALFORMED, false);
     }
@@ -690,10 +493,8 @@ public final class Exchange implements UpstreamTry.Listener {
     /** The response broke after it began: close both sides; the client sees a cut response. */
     private void abortStreaming(Outcome outcome) {
         closeBackend();
-        endTry(outcome);
-        clientAborted = true;
-        client.abortResponse(this);
-        finish();
+        report.cut();
+        endWithClose(outcome);
     }
 
     // ---- a switched protocol ----
@@ -702,26 +503,18 @@ public final class Exchange implements UpstreamTry.Listener {
      * The backend switched protocols: the 101 goes to the client with the protocol it names, and
      * from now on a {@link Tunnel} relays bytes both ways.
      */
-    private void switchProtocols(UpstreamTry t, HttpResponse response) {
+    private void switchProtocols(UpstreamTry t, HttpResponse switching) {
         if (upgrade == null || state != ExchangeState.AWAITING_HEAD) {
             // Switching protocols without having been asked (Upgrade is hop-by-hop).
             malformed(upgrade == null ? "101 to a request without Upgrade" : "101 before the request was sent");
             return;
         }
         long now = proxy.clock().nanoTime();
-        String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
-        HeaderRules.prepareResponse(response, clientVersion, true, requestId, settings.backendHeader(), t.backend().id());
-        if (route != null) {
-            route.editResponse(response.headers());
-        }
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
-        if (protocol != null) {
-            response.headers().set(HttpHeaderNames.UPGRADE, protocol);
-        }
+        response.prepareSwitch(switching, t.backend());
         transition(ExchangeState.TUNNELING);
-        answered(101, t, now);
-        tunnel = new Tunnel(tunnelSide, t);
-        tunnel.open(response, now);
+        report.answered(101, t.backend(), now);
+        tunnel = new Tunnel(tunnelSide, t, report);
+        tunnel.open(switching, now);
     }
 
     @Override
@@ -738,10 +531,8 @@ public final class Exchange implements UpstreamTry.Listener {
     public void onTunnelData(boolean fromBackend, ByteBuf data) {
         if (state != ExchangeState.TUNNELING || upstream == null || !upstream.connected()) {
             data.release();
-        } else if (fromBackend) {
-            bytesOut += tunnel.relay(true, data);
         } else {
-            bytesIn += tunnel.relay(false, data);
+            tunnel.relay(fromBackend, data);
         }
     }
 
@@ -749,9 +540,7 @@ public final class Exchange implements UpstreamTry.Listener {
     public void onTunnelInputShutdown(boolean fromBackend) {
         if (state == ExchangeState.TUNNELING && upstream != null && upstream.connected() && tunnel.inputShutdown(fromBackend)
                 && state == ExchangeState.TUNNELING) {
-            endTry(Outcome.SUCCESS);
-            client.abortResponse(this);
-            finish();
+            endWithClose(Outcome.SUCCESS);
         }
     }
 
@@ -769,27 +558,25 @@ public final class Exchange implements UpstreamTry.Listener {
     public void onDrain() {
         if (state == ExchangeState.TUNNELING) {
             closeBackend();
-            endTry(Outcome.SUCCESS);
-            client.abortResponse(this);
-            finish();
-        } else if (state == ExchangeState.STREAMING && eventStream) {
+            endWithClose(Outcome.SUCCESS);
+        } else if (state == ExchangeState.STREAMING && response.eventStream()) {
             // The rest of this response will never be read: its backend connection goes too.
             closeBackend();
-            endTry(Outcome.SUCCESS);
-            if (closeDelimited) {
+            if (response.closeDelimited()) {
                 // An HTTP/1.0 client knows the end by the close.
-                client.abortResponse(this);
+                endWithClose(Outcome.SUCCESS);
             } else {
+                endTry(Outcome.SUCCESS);
                 client.writeResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+                finish();
             }
-            finish();
         }
     }
 
     // ---- failures and retries ----
 
     /**
-     * The current try failed without a response reaching the client.
+     * The current try failed without a response reaching the client; its connection is closed.
      *
      * @param connectionLost the connection was refused, reset or closed before any response byte,
      *     as opposed to a timeout, an error status or a malformed response
@@ -804,8 +591,7 @@ public final class Exchange implements UpstreamTry.Listener {
         // Judged before the try ends: a backend that answered nothing since this try was sent is
         // hung, not slow, and moving its requests elsewhere adds no load to a brown-out.
         boolean stalled = outcome == Outcome.TIMEOUT && t != null && t.backendStalled(proxy.clock().nanoTime());
-        closeBackend();
-        endTry(outcome);
+        dropTry(outcome);
         RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(sent, connectionLost, stalled));
         if (retry != RetryPolicy.Decision.GIVE_UP) {
             // After a lost connection the next try opens a new one: idle connections may be as
@@ -826,7 +612,7 @@ public final class Exchange implements UpstreamTry.Listener {
      * the client's deadline.
      */
     private RetryPolicy.Decision decideRetry(RetryPolicy.Failure failure) {
-        if (overallDeadline != 0 && proxy.clock().nanoTime() - overallDeadline >= 0) {
+        if (deadlines.overallPassed(proxy.clock().nanoTime())) {
             return RetryPolicy.Decision.GIVE_UP;
         }
         return tries.decide(failure, state == ExchangeState.STREAMING, repeatable && body.replayable(), settings,
@@ -838,14 +624,14 @@ public final class Exchange implements UpstreamTry.Listener {
         tries.retrying(failed, retry);
         pool.retryBudget().recordRetry();
         transition(ExchangeState.SELECTING);
-        if (overallDeadline != 0) {
-            // The connection's timer may be the one that just fired for the failed try's per-try
-            // deadline: nothing is scheduled any more. The client's deadline is armed again before
-            // the next try, which may connect for a while and whose own per-try deadline, when it
-            // falls after the client's, arms nothing (requestSent).
-            client.armResponseTimer(overallDeadline);
-        }
+        deadlines.retrying();
         select(freshConnection);
+    }
+
+    /** Closes the current try's connection, if any, and ends the try with {@code outcome}. */
+    private void dropTry(Outcome outcome) {
+        closeBackend();
+        endTry(outcome);
     }
 
     /** Ends the current try: frees its backend's in-flight slot and reports the outcome. */
@@ -872,16 +658,19 @@ public final class Exchange implements UpstreamTry.Listener {
         }
     }
 
+    /** Ends the try and the exchange with the client connection's close, after what was written to it. */
+    private void endWithClose(Outcome outcome) {
+        endTry(outcome);
+        client.abortResponse(this);
+        finish();
+    }
+
     private void fail(UpstreamFailure failure) {
         if (state == ExchangeState.DONE) {
             return;
         }
-        closeBackend();
-        endTry(Outcome.CANCELLED);
-        clientStatus = failure.status().code();
-        // The client learns what kind of failure; the log also what the backend got wrong.
-        error = failure == UpstreamFailure.MALFORMED_RESPONSE && malformedDetail != null
-                ? failure.message() + ": " + malformedDetail : failure.message();
+        dropTry(Outcome.CANCELLED);
+        report.failed(failure);
         client.writeError(this, failure.status(), failure.message(), !body.complete() && !bodyless,
                 failure.retryAfter());
         finish();
@@ -889,16 +678,13 @@ public final class Exchange implements UpstreamTry.Listener {
 
     /** Ends the exchange with an error of the balancer's own (body too large, 400, 408). */
     private void abort(HttpResponseStatus status, String message) {
-        closeBackend();
-        endTry(Outcome.CANCELLED);
         if (state == ExchangeState.STREAMING) {
-            clientAborted = true;
-            client.abortResponse(this);
-        } else {
-            error = message;
-            clientStatus = status.code();
-            client.writeError(this, status, message, true, false);
+            abortStreaming(Outcome.CANCELLED);
+            return;
         }
+        dropTry(Outcome.CANCELLED);
+        report.refused(status, message);
+        client.writeError(this, status, message, true, false);
         finish();
     }
 
@@ -912,17 +698,13 @@ public final class Exchange implements UpstreamTry.Listener {
         }
         // The frontend's timer is shared by the connection's requests; it finds no deadline here
         // and re-arms for the next one, so nothing is scheduled or cancelled per request.
-        leaveQueue(AdmissionQueue.Exit.CANCELLED);
+        choice.leaveQueue(AdmissionQueue.Exit.CANCELLED);
         transition(ExchangeState.DONE);
         body.release();
         tries.release(pool.retryBudget());
         pool.retryBudget().requestEnded();
         // The meters and the access log hear what happened, in the request's one record.
-        List<RequestRecord.Try> tried = tries.log();
-        facts.report(proxy, requestId, clientAddress, clientStatus, clientAborted, bytesIn, bytesOut,
-                nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos,
-                clientAborted && clientStatus == 499 ? null : servedBy, tried, trace, error,
-                route == null ? null : route.name(), pool.name());
+        report.report(proxy, tries.log(), choice.trace(), nowNanos);
         client.exchangeDone(this);
     }
 

@@ -1,5 +1,8 @@
 package io.fulcrum.balancer.exchange;
 
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+
 /**
  * DESIGN.md's retry rules as one pure function: whether a failed try may be followed by another,
  * and what that retry costs. Stateless; the exchange keeps the counts and the retry budget.
@@ -26,6 +29,19 @@ package io.fulcrum.balancer.exchange;
  */
 final class RetryPolicy {
     private RetryPolicy() {
+    }
+
+    /**
+     * Whether {@code request} may be sent again after a backend saw it: GET, HEAD, PUT, DELETE,
+     * OPTIONS, TRACE, and POST/PATCH carrying an Idempotency-Key.
+     */
+    static boolean repeatable(HttpRequest request) {
+        HttpMethod m = request.method();
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.PUT || m == HttpMethod.DELETE
+                || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE) {
+            return true;
+        }
+        return request.headers().contains("idempotency-key");
     }
 
     /** What to do after a failed try. */

@@ -21,13 +21,16 @@ final class Tunnel {
     /** The client connection's side of the tunnel. */
     private final TunnelSide client;
     private final UpstreamTry upstream;
+    /** Counts the bytes relayed each way for the access log. */
+    private final ExchangeReport report;
     /** The client has sent all it will (its FIN came), and so has the backend. */
     private boolean clientSentAll;
     private boolean backendSentAll;
 
-    Tunnel(TunnelSide client, UpstreamTry upstream) {
+    Tunnel(TunnelSide client, UpstreamTry upstream, ExchangeReport report) {
         this.client = client;
         this.upstream = upstream;
+        this.report = report;
     }
 
     /**
@@ -45,17 +48,16 @@ final class Tunnel {
     /**
      * Relays bytes one way; ownership passes on. The client's are flushed by the frontend at the end
      * of its read, the backend's at the end of the backend's read.
-     *
-     * @return how many bytes were relayed
      */
-    int relay(boolean fromBackend, ByteBuf data) {
+    void relay(boolean fromBackend, ByteBuf data) {
         int bytes = data.readableBytes();
         if (fromBackend) {
+            report.sent(bytes);
             client.writeTunnel(data);
         } else {
+            report.received(bytes);
             upstream.relay(data);
         }
-        return bytes;
     }
 
     /**
