@@ -61,13 +61,13 @@ final class BackendChoice {
     }
 
     /**
-     * Joins the pool's queue; the queue's turns come to {@link Exchange#onQueueTurn} on {@code loop}.
+     * Joins the pool's queue; the queue's turns come to {@link Forwarder#onQueueTurn} on {@code loop}.
      *
      * @param freshConnection the try after the wait opens a new connection
      * @return {@code false} when the queue is full
      */
-    boolean enqueue(Exchange exchange, Executor loop, boolean freshConnection) {
-        QueueWait wait = QueueWait.join(exchange, pool.queue(), settings, loop, freshConnection,
+    boolean enqueue(Forwarder forwarder, Executor loop, boolean freshConnection) {
+        QueueWait wait = QueueWait.join(forwarder, pool.queue(), settings, loop, freshConnection,
                 proxy.clock().nanoTime());
         if (wait == null) {
             if (trace != null) {

@@ -14,30 +14,30 @@ import java.util.concurrent.Executor;
  * <p>Not thread safe: confined to the exchange's event loop, where the queue runs its turns.
  */
 final class QueueWait implements Runnable {
-    private final Exchange exchange;
+    private final Forwarder forwarder;
     private final AdmissionQueue queue;
     private final long deadline;
     private final boolean freshConnection;
     /** The place in the queue; {@code null} once the wait is over. */
     private AdmissionQueue.Ticket ticket;
 
-    private QueueWait(Exchange exchange, AdmissionQueue queue, long deadline, boolean freshConnection) {
-        this.exchange = exchange;
+    private QueueWait(Forwarder forwarder, AdmissionQueue queue, long deadline, boolean freshConnection) {
+        this.forwarder = forwarder;
         this.queue = queue;
         this.deadline = deadline;
         this.freshConnection = freshConnection;
     }
 
     /**
-     * Queues {@code exchange} at the back of {@code queue}, or returns {@code null} when the queue
+     * Queues {@code forwarder}'s request at the back of {@code queue}, or returns {@code null} when the queue
      * holds {@code limits.max-queue} waiters already (the queue counts the refusal).
      *
-     * @param loop the exchange's event loop, where its turns run ({@link Exchange#onQueueTurn})
+     * @param loop the exchange's event loop, where its turns run ({@link Forwarder#onQueueTurn})
      * @param freshConnection the try after the wait opens a new connection (a retry after a lost one)
      */
-    static QueueWait join(Exchange exchange, AdmissionQueue queue, ProxySettings settings, Executor loop,
+    static QueueWait join(Forwarder forwarder, AdmissionQueue queue, ProxySettings settings, Executor loop,
             boolean freshConnection, long nowNanos) {
-        QueueWait wait = new QueueWait(exchange, queue, nowNanos + settings.queueTimeoutNanos(), freshConnection);
+        QueueWait wait = new QueueWait(forwarder, queue, nowNanos + settings.queueTimeoutNanos(), freshConnection);
         wait.ticket = queue.offer(settings.maxQueue(), loop, wait, nowNanos);
         return wait.ticket == null ? null : wait;
     }
@@ -71,7 +71,7 @@ final class QueueWait implements Runnable {
     @Override
     public void run() {
         if (ticket != null) {
-            exchange.onQueueTurn(this);
+            forwarder.onQueueTurn(this);
         }
     }
 

@@ -11,8 +11,9 @@ import io.netty.handler.codec.http.HttpResponse;
  * relayed to it is out: a WebSocket server closes its TCP connection first (RFC 6455 section
  * 7.1.1), and a client that half-closes still reads what the server has left to send.
  *
- * <p>The exchange holds one while TUNNELING, so only a 101 allocates it; its try holds the
- * backend's in-flight slot until the tunnel ends, so a backend's load counts its open tunnels.
+ * <p>The exchange's {@link Relay} holds one while TUNNELING, so only a 101 allocates it; its try
+ * holds the backend's in-flight slot until the tunnel ends, so a backend's load counts its open
+ * tunnels.
  *
  * <p>Not thread safe: confined to the client connection's event loop, which also runs the backend
  * connection.
@@ -37,7 +38,7 @@ final class Tunnel {
      * Opens the tunnel: {@code switching}, the 101 ready for the client, is written and flushed,
      * and both connections drop their HTTP codecs. The backend's decoder goes last, once the 101 is
      * written, so that the bytes it holds past the 101 follow it ({@link UpstreamTry#openTunnel()});
-     * they are relayed before this returns, so the exchange holds the tunnel before it opens it.
+     * they are relayed before this returns, so the relay holds the tunnel before it opens it.
      */
     void open(HttpResponse switching, long nowNanos) {
         upstream.switchProtocols(nowNanos);

@@ -26,10 +26,9 @@ import io.netty.util.concurrent.FutureListener;
  * with an {@link Outcome} reported to the backend's live state, the pool's queue and its outcome
  * listener. A retry is a new try.
  *
- * <p>What spans tries (the state, retries, the client's deadline, the request body, the client)
- * stays in the {@link Exchange}; a try reports to it only through its {@link Listener}. The
- * backend connection's {@link ProxyBackendHandler} is bound to the try while it holds the
- * connection, so a connection given up never reaches a later try.
+ * <p>The exchange's {@link Forwarder} starts each try and holds what spans them; a try reports
+ * only through its {@link Listener}. The backend connection's {@link ProxyBackendHandler} is bound
+ * to the try while it holds the connection, so a connection given up never reaches a later try.
  *
  * <p>Not thread safe: confined to the client connection's event loop, which also runs the backend
  * connection (the pool opens it there).
@@ -41,7 +40,7 @@ final class UpstreamTry implements FutureListener<Channel> {
      * holds its connection (or is getting it), and never after the try ended.
      */
     interface Listener {
-        /** The connection is had and bound: the exchange writes its request ({@link #write}). */
+        /** The connection is had and bound: the request is written to it ({@link #write}). */
         void onConnected(UpstreamTry upstream, long nowNanos);
 
         /**
