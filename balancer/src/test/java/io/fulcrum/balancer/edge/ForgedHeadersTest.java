@@ -41,8 +41,17 @@ class ForgedHeadersTest {
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    /** Two regions: us-east (the balancer's) and eu-west; only 127.0.0.2 is a trusted edge. */
-    private Balancer balancer(ScriptedBackend us, ScriptedBackend eu, String forwarded) throws Exception {
+    /** The backend of each region, started by {@link #balancer}. */
+    private ScriptedBackend us;
+    private ScriptedBackend eu;
+
+    /**
+     * Starts backends us and eu and a balancer in two regions: us-east (the balancer's) and eu-west;
+     * only 127.0.0.2 is a trusted edge.
+     */
+    private Balancer balancer(String forwarded) throws Exception {
+        us = fx.backend("us");
+        eu = fx.backend("eu");
         return fx.balancer(BalancerYaml.forProxy().set("region", "us-east")
                 .set("routing.region-header", "X-Client-Region")
                 .set("backend-header", Fixtures.BACKEND_HEADER)
@@ -58,9 +67,7 @@ class ForgedHeadersTest {
 
     @Test
     void anUntrustedClientsForgedHeadersAreDroppedReplacedOrIgnored() throws Exception {
-        ScriptedBackend us = fx.backend("us");
-        ScriptedBackend eu = fx.backend("eu");
-        Balancer b = balancer(us, eu, "drop");
+        Balancer b = balancer("drop");
         RawHttpClient.Response r;
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             r = c.send(FORGED).readResponse();
@@ -85,9 +92,7 @@ class ForgedHeadersTest {
 
     @Test
     void withForwardedSetAnUntrustedClientsForwardedIsReplacedByTheBalancersOwn() throws Exception {
-        ScriptedBackend us = fx.backend("us");
-        ScriptedBackend eu = fx.backend("eu");
-        Balancer b = balancer(us, eu, "set");
+        Balancer b = balancer("set");
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             assertEquals(200, c.send(FORGED.replace("Host: app.example", "Host: app.example:8443"))
                     .readResponse().status());
@@ -97,9 +102,7 @@ class ForgedHeadersTest {
 
     @Test
     void aTrustedEdgesHeadersAreKeptAppendedToAndBelieved() throws Exception {
-        ScriptedBackend us = fx.backend("us");
-        ScriptedBackend eu = fx.backend("eu");
-        Balancer b = balancer(us, eu, "set");
+        Balancer b = balancer("set");
         RawHttpClient.Response r;
         try (RawHttpClient c = RawHttpClient.connectFrom("127.0.0.2", b.port(), 10_000)) {
             r = c.send(FORGED).readResponse();
@@ -120,9 +123,7 @@ class ForgedHeadersTest {
 
     @Test
     void behindAnL4EdgeTheProxySourceDecidesWhoseHeadersAreBelieved() throws Exception {
-        ScriptedBackend us = fx.backend("us");
-        ScriptedBackend eu = fx.backend("eu");
-        Balancer b = balancer(us, eu, "set");
+        Balancer b = balancer("set");
         // The trusted edge 127.0.0.2 relays an untrusted client's connection: the HTTP head is the
         // client's own, so nothing in it is believed.
         RawHttpClient.Response r;
