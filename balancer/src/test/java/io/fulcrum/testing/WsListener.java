@@ -46,6 +46,15 @@ public final class WsListener implements WebSocket.Listener {
         return m;
     }
 
+    /**
+     * Sends {@code text} on {@code ws}, the socket this listener listens to, and returns the next
+     * message: what an echoing backend sends back.
+     */
+    public String roundTrip(WebSocket ws, String text) throws Exception {
+        ws.sendText(text, true).get(10, TimeUnit.SECONDS);
+        return next();
+    }
+
     /** The close code received (1006 when the connection ended without one), or -1 on an error. */
     public CompletableFuture<Integer> closed() {
         return closed;

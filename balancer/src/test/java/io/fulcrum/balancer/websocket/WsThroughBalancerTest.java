@@ -149,8 +149,7 @@ class WsThroughBalancerTest {
         WsListener survivorListener = new WsListener();
         WsListener doomedListener = new WsListener();
         WebSocket ws = doomedListener.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
-        ws.sendText("before", true).get(10, TimeUnit.SECONDS);
-        assertEquals("before", doomedListener.next());
+        assertEquals("before", doomedListener.roundTrip(ws, "before"));
         assertEquals(1, b.registry().current().byId("ws1").state().inFlight());
 
         doomed.kill();
@@ -162,8 +161,7 @@ class WsThroughBalancerTest {
         // The balancer goes on: a reload to a live backend, and a new tunnel works.
         fx.reload(config(server.port()));
         WebSocket next = survivorListener.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
-        next.sendText("after", true).get(10, TimeUnit.SECONDS);
-        assertEquals("after", survivorListener.next());
+        assertEquals("after", survivorListener.roundTrip(next, "after"));
     }
 
     @Test
@@ -177,18 +175,17 @@ class WsThroughBalancerTest {
 
         // A reload that keeps the tunnels' backend (and adds one): they go on as if nothing happened.
         fx.reload(config(server.port(), other.port()).set("timeouts.response", Duration.ofSeconds(7)));
-        ws.sendText("after a reload that keeps the backend", true).get(10, TimeUnit.SECONDS);
-        assertEquals("after a reload that keeps the backend", plain.next());
-        wss.sendText("over TLS too", true).get(10, TimeUnit.SECONDS);
-        assertEquals("over TLS too", secure.next());
+        String kept = "after a reload that keeps the backend";
+        assertEquals(kept, plain.roundTrip(ws, kept));
+        assertEquals("over TLS too", secure.roundTrip(wss, "over TLS too"));
         assertEquals(2, b.registry().current().byId("ws1").state().inFlight(), "both tunnels still count");
 
         // A reload that removes it: the backend drains like any other, and what it holds, its
         // open tunnels included, goes on until either side ends it; new requests go elsewhere.
         BalancerYaml withoutIt = withTls(BalancerYaml.create().backend("ws2", other.port()));
         fx.reload(withoutIt);
-        ws.sendText("after a reload that removes the backend", true).get(10, TimeUnit.SECONDS);
-        assertEquals("after a reload that removes the backend", plain.next());
+        String removed = "after a reload that removes the backend";
+        assertEquals(removed, plain.roundTrip(ws, removed));
         WsListener fresh = new WsListener();
         WebSocket third = fresh.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/greet");
         assertEquals("welcome", fresh.next());
