@@ -27,6 +27,17 @@ class DecisionTraceTest {
                 null, clock, new SplittableRandom(3));
     }
 
+    /**
+     * Fills us-1 up to busy (8 of 10) and asserts that a request then spills over to eu-1,
+     * recorded in {@code trace}, which is returned.
+     */
+    private DecisionTrace spillOver(LoadBalancer lb, DecisionTrace trace) {
+        occupy(us1, 8);
+        assertEquals(eu1, lb.select(RequestInfo.DEFAULT, trace));
+        assertEquals(DecisionTrace.Pass.SPILLOVER, trace.pass());
+        return trace;
+    }
+
     private static long count(LoadBalancer lb, RoutingCounters.Kind kind, String from, String to) {
         LongAdder a = lb.counters().all().get(new RoutingCounters.Key(kind, from, to));
         return a == null ? -1 : a.sum();
@@ -50,10 +61,7 @@ class DecisionTraceTest {
     @Test
     void spillOverAndPanicAreRecordedAndCountedByRegion() {
         LoadBalancer lb = build();
-        occupy(us1, 8);
-        DecisionTrace spill = DecisionTrace.fullTrace();
-        assertEquals(eu1, lb.select(RequestInfo.DEFAULT, spill));
-        assertEquals(DecisionTrace.Pass.SPILLOVER, spill.pass());
+        DecisionTrace spill = spillOver(lb, DecisionTrace.fullTrace());
         assertEquals(1, count(lb, RoutingCounters.Kind.SPILLOVER, "us-east", "eu-west"));
         assertEquals(2, spill.candidates().size());
         DecisionTrace.Candidate first = spill.candidates().get(0);
@@ -87,10 +95,7 @@ class DecisionTraceTest {
     @Test
     void anExplainedSelectionCountsNothing() {
         LoadBalancer lb = build();
-        occupy(us1, 8);
-        DecisionTrace explain = DecisionTrace.explainTrace();
-        assertEquals(eu1, lb.select(RequestInfo.DEFAULT, explain));
-        assertEquals(DecisionTrace.Pass.SPILLOVER, explain.pass());
+        spillOver(lb, DecisionTrace.explainTrace());
         assertEquals(0, count(lb, RoutingCounters.Kind.SPILLOVER, "us-east", "eu-west"));
     }
 
