@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -23,19 +24,18 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Hot reload through POST /reload and file changes, over real sockets. */
 class ConfigReloadTest {
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
     private ScriptedBackend backendA;
     private ScriptedBackend backendB;
     private ScriptedBackend backendC;
-
-    @TempDir
-    Path dir;
+    private Path dir;
     private Path file;
     private final AdminTestSupport http = new AdminTestSupport();
     private Balancer balancer;
@@ -45,23 +45,17 @@ class ConfigReloadTest {
     @BeforeEach
     void start() throws Exception {
         // Each answers every path, AdminTestSupport.HEALTH_PATH included, with a 200.
-        backendA = ScriptedBackend.start("a");
-        backendB = ScriptedBackend.start("b");
-        backendC = ScriptedBackend.start("c");
+        ScriptedBackend[] backends = fx.backends("a", "b", "c");
+        backendA = backends[0];
+        backendB = backends[1];
+        backendC = backends[2];
+        dir = fx.dir();
         file = dir.resolve("balancer.yaml");
         Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port(), "b=" + backendB.port()));
-        balancer = new Balancer(ConfigLoader.load(file), 1, file).start();
+        balancer = fx.closeAfter(new Balancer(ConfigLoader.load(file), 1, file)).start();
         admin = balancer.adminPort();
         traffic = balancer.port();
         await().atMost(AdminTestSupport.TIMEOUT).until(balancer::ready);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        balancer.close();
-        for (ScriptedBackend backend : List.of(backendA, backendB, backendC)) {
-            backend.close();
-        }
     }
 
     private static int hits(ScriptedBackend backend) {
