@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class BackendStateTest {
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -29,13 +31,18 @@ class BackendStateTest {
         assertTrue(b.tryAcquire());
     }
 
-    @Test
-    void latencyEstimateJumpsToAHigherSampleAtOnce() {
-        acquireAndEnd(1 * MS, Outcome.SUCCESS);
-        clock.advance(1, TimeUnit.MILLISECONDS);
-        acquireAndEnd(50 * MS, Outcome.SUCCESS);
+    /** A sample that is the peak, against the estimate decayed until it comes, replaces the estimate. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "the estimate jumps to a higher sample at once, 1, 1, 50",
+        "a sample is compared with the decayed estimate (about 5 ms after 30 s), 100, 30000, 10",
+    })
+    void aSampleAboveTheDecayedEstimateReplacesIt(String what, long firstMs, long gapMs, long secondMs) {
+        acquireAndEnd(firstMs * MS, Outcome.SUCCESS);
+        clock.advance(gapMs, TimeUnit.MILLISECONDS);
+        acquireAndEnd(secondMs * MS, Outcome.SUCCESS);
 
-        assertEquals(50 * MS, state.latencyEwmaNanos(), 1);
+        assertEquals(secondMs * MS, state.latencyEwmaNanos(), 1, what);
     }
 
     @Test
@@ -136,15 +143,6 @@ class BackendStateTest {
         }
         // 20 s after its last answer the slow estimate has decayed as for a backend with no traffic.
         assertEquals(40 * MS * Math.exp(-2), state.latencyEwmaNanos(), 1000);
-    }
-
-    @Test
-    void aSampleIsComparedWithTheDecayedEstimate() {
-        acquireAndEnd(100 * MS, Outcome.SUCCESS);
-        clock.advance(30, TimeUnit.SECONDS);
-        // Decayed to about 5 ms; a 10 ms answer is now the peak and replaces it.
-        acquireAndEnd(10 * MS, Outcome.SUCCESS);
-        assertEquals(10 * MS, state.latencyEwmaNanos(), 1);
     }
 
     @Test
