@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.balancing.Backend;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class HttpHealthCheckerTest {
     @RegisterExtension
@@ -66,28 +69,19 @@ class HttpHealthCheckerTest {
                 .withHeader("Host", equalTo("127.0.0.1:" + wm.getPort())));
     }
 
-    @Test
-    void a204WithoutABodyIsHealthyWithoutALoad() throws Exception {
-        wm.stubFor(get("/health").willReturn(aResponse().withStatus(204)));
+    /** Answers judged by their status alone: healthy, and no load taken from them. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', nullValues = "none", value = {
+            "a 204 without a body | 204 | none",
+            "a plain-text body is judged by its status | 200 | OK",
+            "a load that is not a number is ignored | 200 | {\"load\":\"high\"}",
+    })
+    void isHealthyWithoutALoad(String what, int status, String body) throws Exception {
+        ResponseDefinitionBuilder answer = aResponse().withStatus(status);
+        wm.stubFor(get("/health").willReturn(body == null ? answer : answer.withBody(body)));
         HealthCheckResult r = check();
-        assertTrue(r.healthy());
-        assertFalse(r.hasLoad());
-    }
-
-    @Test
-    void aPlainTextBodyIsJudgedByItsStatus() throws Exception {
-        wm.stubFor(get("/health").willReturn(aResponse().withStatus(200).withBody("OK")));
-        HealthCheckResult r = check();
-        assertTrue(r.healthy());
-        assertFalse(r.hasLoad());
-    }
-
-    @Test
-    void aLoadThatIsNotANumberIsIgnored() throws Exception {
-        wm.stubFor(get("/health").willReturn(aResponse().withStatus(200).withBody("{\"load\":\"high\"}")));
-        HealthCheckResult r = check();
-        assertTrue(r.healthy());
-        assertFalse(r.hasLoad());
+        assertTrue(r.healthy(), what);
+        assertFalse(r.hasLoad(), what);
     }
 
     @Test
