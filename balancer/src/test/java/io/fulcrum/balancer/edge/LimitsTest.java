@@ -8,13 +8,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The configured limits over real sockets: header and request-line size, body size (declared and
@@ -23,21 +28,18 @@ import org.junit.jupiter.api.Test;
 class LimitsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 64 * 1024;
+
+    @RegisterExtension
+    final Fixtures fx = new Fixtures(1);
     private ScriptedBackend backend;
     private Balancer balancer;
 
     @BeforeEach
     void start() throws Exception {
-        backend = ScriptedBackend.echo("only");
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
+        backend = fx.closeAfter(ScriptedBackend.echo("only"));
+        balancer = fx.balancer(BalancerYaml.forProxy().backend(backend.port())
                 .set("limits.max-header-bytes", 4096).set("limits.max-uri-bytes", 1024)
-                .set("limits.max-body-bytes", MAX_BODY).set("limits.max-connections", 3).config(), 1).start();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        balancer.stop(Duration.ZERO);
-        backend.close();
+                .set("limits.max-body-bytes", MAX_BODY).set("limits.max-connections", 3));
     }
 
     private RawHttpClient raw() throws IOException {
@@ -53,42 +55,27 @@ class LimitsTest {
         assertTrue(c.isClosedByPeer());
     }
 
-    @Test
-    void returns431WhenHeadersExceedTheLimit() throws Exception {
-        try (RawHttpClient c = raw()) {
-            c.send("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(5000) + "\r\n\r\n");
-            assertErrorAndClose(c, 431);
-        }
-        assertEquals(0, backend.requests());
-    }
-
-    @Test
-    void returns431WhenManySmallHeadersExceedTheLimit() throws Exception {
-        StringBuilder req = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
+    /** A request past one limit, and the status it gets. */
+    static Stream<Arguments> aRequestPastALimitIsRefusedAndReachesNoBackend() {
+        StringBuilder manySmall = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
         for (int i = 0; i < 200; i++) {
-            req.append("X-H").append(i).append(": ").append("v".repeat(20)).append("\r\n");
+            manySmall.append("X-H").append(i).append(": ").append("v".repeat(20)).append("\r\n");
         }
-        try (RawHttpClient c = raw()) {
-            c.send(req.append("\r\n").toString());
-            assertErrorAndClose(c, 431);
-        }
-        assertEquals(0, backend.requests());
+        return Stream.of(
+                Arguments.of("headers past the limit",
+                        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(5000) + "\r\n\r\n", 431),
+                Arguments.of("many small headers past the limit", manySmall.append("\r\n").toString(), 431),
+                Arguments.of("a URI too long", "GET /" + "a".repeat(2000) + " HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+                Arguments.of("a declared body too large",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + (MAX_BODY + 1) + "\r\n\r\nabc", 413));
     }
 
-    @Test
-    void returns414WhenTheUriIsTooLong() throws Exception {
+    @ParameterizedTest(name = "{0}: {2}")
+    @MethodSource
+    void aRequestPastALimitIsRefusedAndReachesNoBackend(String what, String request, int status) throws Exception {
         try (RawHttpClient c = raw()) {
-            c.send("GET /" + "a".repeat(2000) + " HTTP/1.1\r\nHost: a\r\n\r\n");
-            assertErrorAndClose(c, 414);
-        }
-        assertEquals(0, backend.requests());
-    }
-
-    @Test
-    void returns413WhenTheDeclaredBodyIsTooLarge() throws Exception {
-        try (RawHttpClient c = raw()) {
-            c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + (MAX_BODY + 1) + "\r\n\r\nabc");
-            assertErrorAndClose(c, 413);
+            c.send(request);
+            assertErrorAndClose(c, status);
         }
         assertEquals(0, backend.requests());
     }
