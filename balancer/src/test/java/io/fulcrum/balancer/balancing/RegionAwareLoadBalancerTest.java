@@ -11,12 +11,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.config.RoutingConfig.Policy;
 import io.fulcrum.balancer.config.RoutingConfig;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Region locality, spill-over, panic mode and admission, for every policy. */
 class RegionAwareLoadBalancerTest {
@@ -153,27 +157,29 @@ class RegionAwareLoadBalancerTest {
         assertEquals(Map.of("eu-1", 100), tally(100, () -> lb.select(fromEu)));
     }
 
-    @ParameterizedTest
-    @EnumSource(Policy.class)
-    void saturatedClientRegionSpillsToTheBalancersOwnRegionFirst(Policy policy) {
-        LoadBalancer lb = build(policy, List.of("ap-south"));
-        occupy(eu1, 8);
-        RequestInfo fromEu = new RequestInfo("eu-west", List.of());
-
-        Map<String, Integer> counts = tally(100, () -> lb.select(fromEu));
-
-        assertEquals(100, counts.getOrDefault("us-1", 0) + counts.getOrDefault("us-2", 0), counts.toString());
+    /**
+     * Clients the balancer's own region (us-east) serves, under every policy: the client's region
+     * (its spill-over order, and how many of eu-1's 10 slots are taken).
+     */
+    static Stream<Arguments> clientsServedByTheBalancersOwnRegion() {
+        return Arrays.stream(Policy.values()).flatMap(policy -> Stream.of(
+                Arguments.of("a saturated client region spills to the balancer's own region first", policy,
+                        "eu-west", List.of("ap-south"), 8),
+                Arguments.of("an unknown client region is routed like a local client", policy,
+                        "mars-1", List.of(), 0)));
     }
 
-    @ParameterizedTest
-    @EnumSource(Policy.class)
-    void unknownClientRegionIsRoutedLikeALocalClient(Policy policy) {
-        LoadBalancer lb = build(policy, List.of());
-        RequestInfo fromMars = new RequestInfo("mars-1", List.of());
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource
+    void clientsServedByTheBalancersOwnRegion(String what, Policy policy, String clientRegion, List<String> order,
+            int eu1InFlight) {
+        LoadBalancer lb = build(policy, order);
+        occupy(eu1, eu1InFlight);
+        RequestInfo client = new RequestInfo(clientRegion, List.of());
 
-        Map<String, Integer> counts = tally(100, () -> lb.select(fromMars));
+        Map<String, Integer> counts = tally(100, () -> lb.select(client));
 
-        assertEquals(100, counts.getOrDefault("us-1", 0) + counts.getOrDefault("us-2", 0), counts.toString());
+        assertEquals(100, counts.getOrDefault("us-1", 0) + counts.getOrDefault("us-2", 0), what + ": " + counts);
     }
 
     @ParameterizedTest
