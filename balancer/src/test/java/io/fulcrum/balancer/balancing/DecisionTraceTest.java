@@ -27,6 +27,14 @@ class DecisionTraceTest {
                 null, clock, new SplittableRandom(3));
     }
 
+    /** A balancer over us-1 and eu-1 with every slot of both taken. */
+    private LoadBalancer buildFull() {
+        LoadBalancer lb = build();
+        occupy(us1, 10);
+        occupy(eu1, 10);
+        return lb;
+    }
+
     /**
      * Fills us-1 up to busy (8 of 10) and asserts that a request then spills over to eu-1,
      * recorded in {@code trace}, which is returned.
@@ -101,9 +109,7 @@ class DecisionTraceTest {
 
     @Test
     void whenNothingCanTakeTheRequestThePassIsNone() {
-        LoadBalancer lb = build();
-        occupy(us1, 10);
-        occupy(eu1, 10);
+        LoadBalancer lb = buildFull();
         DecisionTrace trace = DecisionTrace.compactTrace();
         assertNull(lb.select(RequestInfo.DEFAULT, trace));
         assertEquals("region=us-east(default) pass=none", trace.compact());
@@ -129,9 +135,7 @@ class DecisionTraceTest {
 
     @Test
     void aQueueThatLetARequestGoSaysWhy() {
-        LoadBalancer lb = build();
-        occupy(us1, 10);
-        occupy(eu1, 10);
+        LoadBalancer lb = buildFull();
         DecisionTrace timedOut = DecisionTrace.compactTrace();
         lb.select(RequestInfo.DEFAULT, timedOut);
         timedOut.queued(1_000_000_000, "timeout");
