@@ -201,6 +201,12 @@ public final class HttpLoad {
         stopped = true;
     }
 
+    /** {@link #stop()}, then {@link #await}. */
+    public Result stopAndAwait(Duration timeout) throws InterruptedException {
+        stop();
+        return await(timeout);
+    }
+
     /**
      * Waits until every connection has finished, at most {@code timeout}.
      *

@@ -77,8 +77,7 @@ class DnsDiscoveryTest {
         int b1Again = b1.requests();
         await().atMost(WAIT).until(() -> b1.requests() > b1Again + 50);
 
-        load.stop();
-        HttpLoad.Result r = load.await(WAIT);
+        HttpLoad.Result r = load.stopAndAwait(WAIT);
         assertEquals(List.of(), r.failures(), r.summary());
         assertTrue(r.total() > 300, r.summary());
     }
@@ -130,8 +129,7 @@ class DnsDiscoveryTest {
         await().atMost(WAIT).until(() -> ids(balancer).equals(Set.of(n1, n3)));
         int n1Before = b[0].requests();
         await().atMost(WAIT).until(() -> b[0].requests() > n1Before + 20);
-        load.stop();
-        HttpLoad.Result r = load.await(WAIT);
+        HttpLoad.Result r = load.stopAndAwait(WAIT);
         assertEquals(List.of(), r.failures(), r.summary());
     }
 }

@@ -83,8 +83,7 @@ class FileDiscoveryTest {
         write(file, yaml(b[0]));
         await().atMost(WAIT).until(() -> ids(balancer).equals(Set.of("b1")));
 
-        load.stop();
-        HttpLoad.Result r = load.await(WAIT);
+        HttpLoad.Result r = load.stopAndAwait(WAIT);
         assertEquals(List.of(), r.failures(), r.summary());
         assertTrue(r.total() > 200, r.summary());
     }

@@ -62,8 +62,7 @@ class RegionRestoredTest {
         await("the local region's share returns within the slow-start period")
                 .atMost(SLOW_START.plusSeconds(3))
                 .until(() -> localShare(load.snapshot(), back) >= 0.9);
-        load.stop();
-        load.await(Duration.ofSeconds(20));
+        load.stopAndAwait(Duration.ofSeconds(20));
     }
 
     /**
