@@ -7,14 +7,15 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.testing.BalancerYaml.Backend;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Region-aware routing over real sockets, with a balancer in us-east, two backends there and two in
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.Test;
 class RegionRoutingE2eTest {
     private static final String ROUTING = "policy: least-busy, region-header: X-Client-Region";
 
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
     private ScriptedBackend us1;
     private ScriptedBackend us2;
     private ScriptedBackend eu1;
@@ -31,19 +34,11 @@ class RegionRoutingE2eTest {
 
     @BeforeEach
     void startBackends() throws InterruptedException {
-        us1 = ScriptedBackend.start("us1");
-        us2 = ScriptedBackend.start("us2");
-        eu1 = ScriptedBackend.start("eu1");
-        eu2 = ScriptedBackend.start("eu2");
-    }
-
-    @AfterEach
-    void stopBackends() {
-        for (ScriptedBackend b : new ScriptedBackend[] {us1, us2, eu1, eu2}) {
-            if (b != null) {
-                b.close();
-            }
-        }
+        ScriptedBackend[] b = fx.backends("us1", "us2", "eu1", "eu2");
+        us1 = b[0];
+        us2 = b[1];
+        eu1 = b[2];
+        eu2 = b[3];
     }
 
     /** The loopback clients of these tests are the trusted edges whose region header is believed. */
@@ -66,14 +61,13 @@ class RegionRoutingE2eTest {
 
     @Test
     void healthyLocalBackendsBelowSaturationTakeEveryRequest() throws Exception {
-        try (Balancer balancer = routing(ROUTING, pool()).start()) {
-            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
+        Balancer balancer = fx.balancer(routing(ROUTING, pool()));
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
-            assertEquals(Map.of(200, 400), r.statuses(), () -> "errors: " + r.errors());
-            assertEquals(400, sum(r, "us1", "us2"), () -> "served by " + r.servedBy());
-            assertTrue(r.servedBy("us1") > 0 && r.servedBy("us2") > 0, () -> "both local ones serve: " + r.servedBy());
-            assertEquals(0, eu1.requests() + eu2.requests());
-        }
+        assertEquals(Map.of(200, 400), r.statuses(), () -> "errors: " + r.errors());
+        assertEquals(400, sum(r, "us1", "us2"), () -> "served by " + r.servedBy());
+        assertTrue(r.servedBy("us1") > 0 && r.servedBy("us2") > 0, () -> "both local ones serve: " + r.servedBy());
+        assertEquals(0, eu1.requests() + eu2.requests());
     }
 
     @Test
@@ -81,66 +75,62 @@ class RegionRoutingE2eTest {
         // Local backends are slow and small: 4 slots each, saturated from 2 (0.5 × 4) in flight.
         us1.close();
         us2.close();
-        us1 = ScriptedBackend.start("us1").delay(Duration.ofMillis(20));
-        us2 = ScriptedBackend.start("us2").delay(Duration.ofMillis(20));
+        us1 = fx.backend("us1").delay(Duration.ofMillis(20));
+        us2 = fx.backend("us2").delay(Duration.ofMillis(20));
         List<Backend> pool = List.of(Backend.of(us1, "us-east", 1, 4), Backend.of(us2, "us-east", 1, 4),
                 Backend.of(eu1, "eu-west"), Backend.of(eu2, "eu-west"));
-        try (Balancer balancer = routing(ROUTING + ", spillover: {saturation: 0.5}", pool).start()) {
-            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(16).requests(800).run();
+        Balancer balancer = fx.balancer(routing(ROUTING + ", spillover: {saturation: 0.5}", pool));
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(16).requests(800).run();
 
-            assertEquals(Map.of(200, 800), r.statuses(), () -> "errors: " + r.errors());
-            int local = sum(r, "us1", "us2");
-            int remote = sum(r, "eu1", "eu2");
-            assertTrue(local > 0, () -> "local backends still serve up to saturation: " + r.servedBy());
-            assertTrue(remote > 0, () -> "the excess spills to eu-west: " + r.servedBy());
-            // Local capacity is 2 × 4 requests at 20 ms; 16 clients need far more, so most spill.
-            assertTrue(remote > local, () -> "most go to eu-west: " + r.servedBy());
-            assertTrue(us1.maxHolding() <= 4 && us2.maxHolding() <= 4,
-                    () -> "max-in-flight 4 is never exceeded: " + us1.maxHolding() + ", " + us2.maxHolding());
-        }
+        assertEquals(Map.of(200, 800), r.statuses(), () -> "errors: " + r.errors());
+        int local = sum(r, "us1", "us2");
+        int remote = sum(r, "eu1", "eu2");
+        assertTrue(local > 0, () -> "local backends still serve up to saturation: " + r.servedBy());
+        assertTrue(remote > 0, () -> "the excess spills to eu-west: " + r.servedBy());
+        // Local capacity is 2 × 4 requests at 20 ms; 16 clients need far more, so most spill.
+        assertTrue(remote > local, () -> "most go to eu-west: " + r.servedBy());
+        assertTrue(us1.maxHolding() <= 4 && us2.maxHolding() <= 4,
+                () -> "max-in-flight 4 is never exceeded: " + us1.maxHolding() + ", " + us2.maxHolding());
     }
 
     @Test
     void stoppedLocalBackendsAreRetriedElsewhereAndNothingFails() throws Exception {
-        try (Balancer balancer = routing(ROUTING, pool()).start()) {
-            us1.close();
-            us2.close();
-            // Health checks are off: each request meets connection refused in us-east and is retried,
-            // which DESIGN.md allows for any method because no byte reached a backend.
-            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(2).requests(100).run();
+        Balancer balancer = fx.balancer(routing(ROUTING, pool()));
+        us1.close();
+        us2.close();
+        // Health checks are off: each request meets connection refused in us-east and is retried,
+        // which DESIGN.md allows for any method because no byte reached a backend.
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(2).requests(100).run();
 
-            assertEquals(Map.of(200, 100), r.statuses(), () -> "errors: " + r.errors());
-            assertEquals(100, sum(r, "eu1", "eu2"), () -> "served by " + r.servedBy());
-        }
+        assertEquals(Map.of(200, 100), r.statuses(), () -> "errors: " + r.errors());
+        assertEquals(100, sum(r, "eu1", "eu2"), () -> "served by " + r.servedBy());
     }
 
     @Test
     void unhealthyLocalBackendsSendEverythingToTheOtherRegion() throws Exception {
-        try (Balancer balancer = routing(ROUTING, pool()).start()) {
-            BackendRegistry registry = balancer.registry();
-            registry.current().byId("us1").state().setHealthy(false);
-            registry.current().byId("us2").state().setHealthy(false);
-            registry.refresh();
+        Balancer balancer = fx.balancer(routing(ROUTING, pool()));
+        BackendRegistry registry = balancer.registry();
+        registry.current().byId("us1").state().setHealthy(false);
+        registry.current().byId("us2").state().setHealthy(false);
+        registry.refresh();
 
-            HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
+        HttpLoad.Result r = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
-            assertEquals(Map.of(200, 400), r.statuses(), () -> "errors: " + r.errors());
-            assertEquals(400, sum(r, "eu1", "eu2"), () -> "served by " + r.servedBy());
-            assertEquals(0, us1.requests() + us2.requests());
-            assertEquals(0, registry.panicSelections(), "eu-west is routable, so this is not panic mode");
-        }
+        assertEquals(Map.of(200, 400), r.statuses(), () -> "errors: " + r.errors());
+        assertEquals(400, sum(r, "eu1", "eu2"), () -> "served by " + r.servedBy());
+        assertEquals(0, us1.requests() + us2.requests());
+        assertEquals(0, registry.panicSelections(), "eu-west is routable, so this is not panic mode");
     }
 
     @Test
     void regionHeaderRoutesToThatRegionFirst() throws Exception {
-        try (Balancer balancer = routing(ROUTING, pool()).start()) {
-            HttpLoad.Result eu = HttpLoad.to(balancer.port()).connections(8).requests(400).headers(Map.of("X-Client-Region", "eu-west")).run();
-            HttpLoad.Result plain = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
+        Balancer balancer = fx.balancer(routing(ROUTING, pool()));
+        HttpLoad.Result eu = HttpLoad.to(balancer.port()).connections(8).requests(400).headers(Map.of("X-Client-Region", "eu-west")).run();
+        HttpLoad.Result plain = HttpLoad.to(balancer.port()).connections(8).requests(400).run();
 
-            assertEquals(Map.of(200, 400), eu.statuses(), () -> "errors: " + eu.errors());
-            assertEquals(400, sum(eu, "eu1", "eu2"), () -> "with the header: " + eu.servedBy());
-            assertEquals(Map.of(200, 400), plain.statuses(), () -> "errors: " + plain.errors());
-            assertEquals(400, sum(plain, "us1", "us2"), () -> "without the header: " + plain.servedBy());
-        }
+        assertEquals(Map.of(200, 400), eu.statuses(), () -> "errors: " + eu.errors());
+        assertEquals(400, sum(eu, "eu1", "eu2"), () -> "with the header: " + eu.servedBy());
+        assertEquals(Map.of(200, 400), plain.statuses(), () -> "errors: " + plain.errors());
+        assertEquals(400, sum(plain, "us1", "us2"), () -> "without the header: " + plain.servedBy());
     }
 }
