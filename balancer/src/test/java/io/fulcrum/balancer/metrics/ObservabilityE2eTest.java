@@ -13,6 +13,7 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.testing.BalancerYaml.Backend;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
@@ -28,10 +29,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The metrics, the JSON access log and the decision trace after known traffic over real sockets:
@@ -43,8 +43,8 @@ class ObservabilityE2eTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
     private ScriptedBackend us1;
     private ScriptedBackend eu1;
     private Balancer balancer;
@@ -54,27 +54,18 @@ class ObservabilityE2eTest {
 
     @BeforeEach
     void startBackends() throws InterruptedException {
-        us1 = ScriptedBackend.start("us1");
-        eu1 = ScriptedBackend.start("eu1");
-        accessLog = dir.resolve("access.log");
+        us1 = fx.backend("us1");
+        eu1 = fx.backend("eu1");
+        accessLog = fx.dir().resolve("access.log");
     }
 
-    @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
-        us1.close();
-        eu1.close();
-    }
-
-    private Balancer start(String extra) throws InterruptedException {
+    private Balancer start(String extra) throws Exception {
         BalancerYaml yaml = BalancerYaml.routing("us-east", "policy: least-busy, region-header: X-Client-Region",
                 List.of(Backend.of(us1, "us-east"), Backend.of(eu1, "eu-west")))
                 .set("access-log", accessLog.toString())
                 .merge("decision-header: { request: X-Fulcrum-Debug }\noutlier: { hold-down: 1m, max-hold-down: 1m }\n"
                         + "trusted-edges: { networks: [127.0.0.0/8] }\n" + extra);
-        balancer = yaml.start();
+        balancer = fx.balancer(yaml);
         return balancer;
     }
 
