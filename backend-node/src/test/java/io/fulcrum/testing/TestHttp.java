@@ -24,6 +24,16 @@ public final class TestHttp {
             .build();
     private final IntSupplier port;
 
+    /**
+     * Creates a client for requests that the caller builds whole, each naming its own server: only
+     * {@link #send} and {@link #sendAsync} apply.
+     */
+    public TestHttp() {
+        this(() -> {
+            throw new IllegalStateException("no port of its own: build whole requests for send and sendAsync");
+        });
+    }
+
     /** Creates a client for {@code http://127.0.0.1:port}. */
     public TestHttp(int port) {
         this(() -> port);

@@ -2,10 +2,10 @@ package io.fulcrum.balancer.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulcrum.testing.TestHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -21,10 +21,7 @@ final class AdminTestSupport {
     static final String HEALTH_PATH = "/_hc";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient client = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(TIMEOUT)
-            .build();
+    private final TestHttp client = new TestHttp();
 
     /** A YAML config on loopback with both ports ephemeral and one line per backend {@code id=port}. */
     static String yaml(String extra, String... backends) {
@@ -66,19 +63,11 @@ final class AdminTestSupport {
     }
 
     CompletableFuture<HttpResponse<String>> getAsync(int port, String path) {
-        return client.sendAsync(HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        return client.sendAsync(HttpRequest.newBuilder(uri(port, path)).timeout(TIMEOUT).GET().build());
     }
 
     private HttpResponse<String> send(HttpRequest request) {
-        try {
-            return client.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return client.send(request);
     }
 
     private static URI uri(int port, String path) {
