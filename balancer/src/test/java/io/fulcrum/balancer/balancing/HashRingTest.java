@@ -27,6 +27,16 @@ class HashRingTest {
         return list;
     }
 
+    /** A ring over {@code backends} with a load factor of 1.25. */
+    private static HashRing ring(List<Backend> backends) {
+        return new HashRing(backends, 1.25);
+    }
+
+    /** The backend the ring picks for {@code k} by capacity, nothing excluded. */
+    private static Backend pick(HashRing ring, long k) {
+        return ring.pick(k, Admission.CAPACITY, List.of(), 0);
+    }
+
     private static long key(int i) {
         return Affinity.hash("user-" + i);
     }
@@ -34,10 +44,10 @@ class HashRingTest {
     @Test
     void removingOneOfTenBackendsMovesAboutATenthOfTheKeysAndOnlyItsOwn() {
         List<Backend> all = backends(10);
-        HashRing before = new HashRing(all, 1.25);
+        HashRing before = ring(all);
         List<Backend> nine = new ArrayList<>(all);
         Backend removed = nine.remove(4);
-        HashRing after = new HashRing(nine, 1.25);
+        HashRing after = ring(nine);
 
         int moved = 0;
         int movedByModulo = 0;
@@ -66,7 +76,7 @@ class HashRingTest {
     void keysSpreadInProportionToWeight() {
         List<Backend> list = List.of(backend("a", 1, clock), backend("b", 1, clock), backend("c", 2, clock),
                 backend("d", 4, clock));
-        HashRing ring = new HashRing(list, 1.25);
+        HashRing ring = ring(list);
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < KEYS; i++) {
             counts.merge(ring.owner(key(i)).id(), 1, Integer::sum);
@@ -81,17 +91,17 @@ class HashRingTest {
     @Test
     void aKeyWalksOnPastABackendAtItsLoadBound() {
         List<Backend> list = backends(4);
-        HashRing ring = new HashRing(list, 1.25);
+        HashRing ring = ring(list);
         long k = key(7);
         Backend owner = ring.owner(k);
-        assertSame(owner, ring.pick(k, Admission.CAPACITY, List.of(), 0), "an idle pool: the owner");
+        assertSame(owner, pick(ring, k), "an idle pool: the owner");
 
         // 8 in flight on the owner: bound = ceil(1.25 × 9 / 4) = 3.
         occupy(owner, 8);
-        Backend diverted = ring.pick(k, Admission.CAPACITY, List.of(), 0);
+        Backend diverted = pick(ring, k);
         assertNotNull(diverted);
         assertNotEquals(owner, diverted);
-        assertSame(diverted, ring.pick(k, Admission.CAPACITY, List.of(), 0), "diverted along the ring, always the same way");
+        assertSame(diverted, pick(ring, k), "diverted along the ring, always the same way");
 
         // The others busy too: 8 each, bound = ceil(1.25 × 33 / 4) = 11, so the owner is back.
         for (Backend b : list) {
@@ -99,16 +109,16 @@ class HashRingTest {
                 occupy(b, 8);
             }
         }
-        assertSame(owner, ring.pick(k, Admission.CAPACITY, List.of(), 0));
+        assertSame(owner, pick(ring, k));
     }
 
     @Test
     void noBackendTakesMoreThanTheFactorTimesTheAverageUnderOneHotKey() {
         List<Backend> list = backends(4);
-        HashRing ring = new HashRing(list, 1.25);
+        HashRing ring = ring(list);
         long hot = key(1);
         for (int i = 0; i < 200; i++) {
-            Backend b = ring.pick(hot, Admission.CAPACITY, List.of(), 0);
+            Backend b = pick(ring, hot);
             assertTrue(b.tryAcquire());
             int total = list.stream().mapToInt(x -> x.state().inFlight()).sum();
             for (Backend x : list) {
@@ -121,18 +131,18 @@ class HashRingTest {
     @Test
     void anExcludedOrUnroutableOwnerIsPassedOver() {
         List<Backend> list = backends(3);
-        HashRing ring = new HashRing(list, 1.25);
+        HashRing ring = ring(list);
         long k = key(3);
         Backend owner = ring.owner(k);
         Backend next = ring.pick(k, Admission.CAPACITY_AVOIDING, List.of(owner), 0);
         assertNotEquals(owner, next);
         owner.state().setDraining(true);
-        assertSame(next, ring.pick(k, Admission.CAPACITY, List.of(), 0));
+        assertSame(next, pick(ring, k));
     }
 
     @Test
     void anEmptyRingPicksNothing() {
-        HashRing ring = new HashRing(List.of(), 1.25);
-        assertEquals(null, ring.pick(1, Admission.CAPACITY, List.of(), 0));
+        HashRing ring = ring(List.of());
+        assertEquals(null, pick(ring, 1));
     }
 }
