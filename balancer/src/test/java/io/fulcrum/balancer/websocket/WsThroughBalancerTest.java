@@ -148,7 +148,7 @@ class WsThroughBalancerTest {
         Balancer b = fx.balancer(config(doomed.port()));
         WsListener survivorListener = new WsListener();
         WsListener doomedListener = new WsListener();
-        WebSocket ws = doomedListener.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
+        WebSocket ws = open(doomedListener, b, "/echo");
         assertEquals("before", doomedListener.roundTrip(ws, "before"));
         assertEquals(1, b.registry().current().byId("ws1").state().inFlight());
 
@@ -160,7 +160,7 @@ class WsThroughBalancerTest {
                 .until(() -> b.registry().current().byId("ws1").state().inFlight() == 0);
         // The balancer goes on: a reload to a live backend, and a new tunnel works.
         fx.reload(config(server.port()));
-        WebSocket next = survivorListener.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
+        WebSocket next = open(survivorListener, b, "/echo");
         assertEquals("after", survivorListener.roundTrip(next, "after"));
     }
 
@@ -170,7 +170,7 @@ class WsThroughBalancerTest {
         Balancer b = fx.balancer(config(server.port()));
         WsListener plain = new WsListener();
         WsListener secure = new WsListener();
-        WebSocket ws = plain.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/echo");
+        WebSocket ws = open(plain, b, "/echo");
         WebSocket wss = secure.open(wsClient(), "wss://127.0.0.1:" + b.tlsPort() + "/echo");
 
         // A reload that keeps the tunnels' backend (and adds one): they go on as if nothing happened.
@@ -187,7 +187,7 @@ class WsThroughBalancerTest {
         String removed = "after a reload that removes the backend";
         assertEquals(removed, plain.roundTrip(ws, removed));
         WsListener fresh = new WsListener();
-        WebSocket third = fresh.open(wsClient(), "ws://127.0.0.1:" + b.port() + "/greet");
+        WebSocket third = open(fresh, b, "/greet");
         assertEquals("welcome", fresh.next());
         await("the new tunnel is on the remaining backend").atMost(Fixtures.WAIT)
                 .until(() -> b.registry().current().byId("ws2").state().inFlight() == 1);
@@ -198,6 +198,11 @@ class WsThroughBalancerTest {
         assertEquals(1000, plain.closed().get(20, TimeUnit.SECONDS));
         assertEquals(1000, secure.closed().get(20, TimeUnit.SECONDS));
         assertEquals(1000, fresh.closed().get(20, TimeUnit.SECONDS));
+    }
+
+    /** Opens {@code ws://} {@code path} on the balancer's plain port, delivering to {@code listener}. */
+    private static WebSocket open(WsListener listener, Balancer b, String path) throws Exception {
+        return listener.open(wsClient(), "ws://127.0.0.1:" + b.port() + path);
     }
 
     /** The JDK's client, trusting the test CA for {@code wss://}. */
