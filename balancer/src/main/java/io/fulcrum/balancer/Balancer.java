@@ -60,7 +60,7 @@ public final class Balancer implements AutoCloseable {
     private final BalancerConfig config;
     private final Path configFile;
     private final int workerThreads;
-    private final Transport transport = Transport.detect();
+    private final Transport transport;
     private EventLoopGroup acceptGroup;
     private EventLoopGroup workerGroup;
     private EventLoopGroup adminGroup;
@@ -96,6 +96,15 @@ public final class Balancer implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         this.configFile = configFile;
         this.workerThreads = workerThreads > 0 ? workerThreads : Runtime.getRuntime().availableProcessors();
+        this.transport = Transport.choose(Transport.Kind.of(config.transport()));
+        if (transport.note() != null) {
+            log.info("transport {}: {}", transport.name(), transport.note());
+        }
+    }
+
+    /** The socket transport this balancer runs on. */
+    public Transport transport() {
+        return transport;
     }
 
     public Balancer start() throws InterruptedException {
@@ -119,7 +128,7 @@ public final class Balancer implements AutoCloseable {
         }
         pools = new Pools(config, control, healthGroup, transport, discovery::backends);
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        metrics = new BalancerMetrics(meterRegistry);
+        metrics = new BalancerMetrics(meterRegistry).transport(transport.name());
         discovery.bindMetrics(meterRegistry);
         ConnectionPool pool = ProxyServer.backendPool(config, transport);
         // Connections follow addresses: a backend removed or re-addressed by a reload loses its
@@ -166,7 +175,7 @@ public final class Balancer implements AutoCloseable {
             }
             adminGroup = transport.newGroup("fulcrum-admin", 1);
             admin = new AdminServer(config.admin(), new AdminServices(registry(), proxy, meterRegistry, reloader, control,
-                    this::config, pools::registries),
+                    this::config, pools::registries, transport.name()),
                     transport, adminGroup);
             // The admin server adds "at least one backend routable" to this itself.
             admin.setReadiness(pools::firstRoundComplete);

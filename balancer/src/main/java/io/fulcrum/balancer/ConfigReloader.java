@@ -235,6 +235,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             Map.entry("limits.max-header-bytes", c -> c.limits().maxHeaderBytes()),
             Map.entry("limits.max-uri-bytes", c -> c.limits().maxUriBytes()),
             Map.entry("access-log", BalancerConfig::accessLog),
+            Map.entry("transport", BalancerConfig::transport),
             Map.entry("tls.listen", c -> c.tls() == null ? null : c.tls().listen()),
             Map.entry("backend-tls", BalancerConfig::backendCaFile));
     /** The same within a pool: its own checks and ejection are set up when the pool is. */

@@ -263,6 +263,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         body.put("hash", services.config().get().hash());
         body.put("generation", services.registry().current().generation());
         body.put("file", reloader == null ? null : reloader.file().toString());
+        body.put("transport", services.transport());
         ReloadResult last = reloader == null ? null : reloader.lastResult();
         if (last != null) {
             Map<String, Object> lastReload = new LinkedHashMap<>();

@@ -21,17 +21,11 @@ import java.util.function.Supplier;
  *     the admin event loop
  * @param config the config in force (the admin token, the config hash); read per request
  * @param pools every pool's registry by pool name, in file order; read per request
+ * @param transport the socket transport the balancer runs on ({@code io_uring}, {@code epoll}, {@code nio})
  */
 public record AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
         ConfigReloads reloader, Executor control, Supplier<BalancerConfig> config,
-        Supplier<Map<String, BackendRegistry>> pools) {
-    /** Services of a balancer with one pool, {@code default}, of {@code registry}. */
-    public AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
-            ConfigReloads reloader, Executor control, Supplier<BalancerConfig> config) {
-        this(registry, proxy, meters, reloader, control, config,
-                () -> Map.of(io.fulcrum.balancer.config.PoolConfig.DEFAULT, registry));
-    }
-
+        Supplier<Map<String, BackendRegistry>> pools, String transport) {
     public AdminServices {
         requireNonNull(pools, "pools");
         requireNonNull(config, "config");
@@ -39,5 +33,6 @@ public record AdminServices(BackendRegistry registry, ProxyContext proxy, Promet
         requireNonNull(proxy, "proxy");
         requireNonNull(meters, "meters");
         requireNonNull(control, "control");
+        requireNonNull(transport, "transport");
     }
 }

@@ -47,6 +47,8 @@ import java.util.List;
  * @param rateLimit the rate limit of every request, or {@code null} when there is none
  * @param headers what becomes of the client-sent {@code Forwarded}, {@code X-Request-Id} and trace
  *     context
+ * @param transport the socket transport asked for: {@code auto} (the default), {@code io_uring},
+ *     {@code epoll} or {@code nio}
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -72,7 +74,8 @@ public record BalancerConfig(
         String defaultPool,
         TrustedEdgesConfig trustedEdges,
         RateLimitConfig rateLimit,
-        HeadersConfig headers) {
+        HeadersConfig headers,
+        String transport) {
 
     public BalancerConfig {
         requireNonNull(listen, "listen");
@@ -90,6 +93,7 @@ public record BalancerConfig(
         requireNonNull(adminToken, "adminToken");
         requireNonNull(http2, "http2");
         requireNonNull(headers, "headers");
+        requireNonNull(transport, "transport");
         if (backends.stream().map(BackendConfig::id).distinct().count() != backends.size()) {
             throw new IllegalArgumentException("backends: duplicate ids in " + backends);
         }
@@ -178,6 +182,7 @@ public record BalancerConfig(
         private String accessLog;
         private String backendHeader;
         private String accessLogFormat = "json";
+        private String transport = "auto";
         private AdminTokenConfig adminToken = AdminTokenConfig.NONE;
         private DecisionHeaderConfig decisionHeader;
         private TlsConfig tls;
@@ -266,6 +271,11 @@ public record BalancerConfig(
         }
 
         /** {@code json} (the default) or {@code logfmt}. */
+        public Builder transport(String transport) {
+            this.transport = requireNonNull(transport, "transport");
+            return this;
+        }
+
         public Builder accessLogFormat(String accessLogFormat) {
             this.accessLogFormat = requireNonNull(accessLogFormat, "accessLogFormat");
             return this;
@@ -346,7 +356,7 @@ public record BalancerConfig(
         public BalancerConfig build() {
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry, timeouts,
                     limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers);
+                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport);
         }
     }
 }

@@ -175,6 +175,7 @@ public final class ConfigLoader {
             String accessLog = AccessLogSection.read(this, top);
             String backendHeader = headerName(top, "backend-header");
             String accessLogFormat = AccessLogSection.format(this, top);
+            String transport = TransportSection.read(this, top);
             DecisionHeaderConfig decisionHeader = DecisionHeaderSection.read(this, top);
             TlsConfig tls = TlsSection.read(this, top, listen);
             Http2Config http2 = Http2Section.read(this, top);
@@ -191,7 +192,7 @@ public final class ConfigLoader {
                     .accessLog(accessLog).backendHeader(backendHeader).accessLogFormat(accessLogFormat)
                     .adminToken(adminToken).decisionHeader(decisionHeader).tls(tls).http2(http2)
                     .backendCaFile(backendCaFile).pools(pools).routes(routes).defaultPool(defaultPool)
-                    .trustedEdges(trustedEdges).rateLimit(rateLimit).headers(headers)
+                    .trustedEdges(trustedEdges).rateLimit(rateLimit).headers(headers).transport(transport)
                     .build();
         }
 

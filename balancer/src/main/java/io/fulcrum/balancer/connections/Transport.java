@@ -12,23 +12,112 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.Locale;
 
 /**
- * The socket transport: native epoll where available (Linux), NIO elsewhere. Immutable.
+ * The socket transport every listener and backend connection of one balancer uses: io_uring where
+ * the kernel allows it, epoll where it does not (an old kernel, or io_uring turned off by
+ * {@code kernel.io_uring_disabled} or a container's seccomp profile), NIO elsewhere. io_uring
+ * submits a loop's reads and writes in one system call and takes their completions from a shared
+ * ring, where epoll pays a {@code read} or {@code write} call for each; HAProxy and nginx use epoll.
+ * Immutable.
  *
- * @param name {@code epoll} or {@code nio}
+ * @param name {@code io_uring}, {@code epoll} or {@code nio}: in the start log, on the status page
+ *     and as the {@code transport} tag of {@code fulcrum.config.info}
+ * @param note why {@code auto} did not take a faster transport, or {@code null}
  */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
-        Class<? extends ServerChannel> serverChannel, Class<? extends Channel> socketChannel) {
+        Class<? extends ServerChannel> serverChannel, Class<? extends Channel> socketChannel, String note) {
 
-    /** Epoll when the native library loads, unless {@code fulcrum.transport=nio} is set. */
-    public static Transport detect() {
-        if (!"nio".equals(System.getProperty("fulcrum.transport")) && Epoll.isAvailable()) {
-            return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
-                    EpollSocketChannel.class);
+    /** The system property that overrides the configured transport (tests, a quick check on one host). */
+    public static final String PROPERTY = "fulcrum.transport";
+
+    /** What the config asks for. */
+    public enum Kind {
+        /** io_uring, else epoll, else NIO: the fastest this host allows. */
+        AUTO,
+        IO_URING,
+        EPOLL,
+        NIO;
+
+        /** The name in the config file: {@code auto}, {@code io_uring}, {@code epoll}, {@code nio}. */
+        public String yamlName() {
+            return name().toLowerCase(Locale.ROOT);
         }
-        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+
+        /** The kind named {@code name} in the config file, or {@code null}. */
+        public static Kind of(String name) {
+            for (Kind k : values()) {
+                if (k.yamlName().equals(name)) {
+                    return k;
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * The transport for {@code configured}, unless the {@value #PROPERTY} system property names
+     * another.
+     *
+     * @throws IllegalStateException when the transport asked for by name cannot run here, with
+     *     the reason the native library gave
+     */
+    public static Transport choose(Kind configured) {
+        String property = System.getProperty(PROPERTY);
+        Kind kind = property == null || property.isBlank() ? configured : Kind.of(property.trim());
+        if (kind == null) {
+            throw new IllegalStateException("-D" + PROPERTY + "=" + property + ": expected one of auto, io_uring, epoll, nio");
+        }
+        return switch (kind) {
+            case IO_URING -> {
+                if (!IoUring.isAvailable()) {
+                    throw new IllegalStateException("transport io_uring is not available here: "
+                            + IoUring.unavailabilityCause() + " (transport: auto falls back to epoll)");
+                }
+                yield ioUring(null);
+            }
+            case EPOLL -> {
+                if (!Epoll.isAvailable()) {
+                    throw new IllegalStateException("transport epoll is not available here: "
+                            + Epoll.unavailabilityCause() + " (transport: auto falls back to nio)");
+                }
+                yield epoll(null);
+            }
+            case NIO -> nio(null);
+            case AUTO -> auto();
+        };
+    }
+
+    private static Transport auto() {
+        if (IoUring.isAvailable()) {
+            return ioUring(null);
+        }
+        String why = "io_uring unavailable: " + IoUring.unavailabilityCause();
+        if (Epoll.isAvailable()) {
+            return epoll(why);
+        }
+        return nio(why + "; epoll unavailable: " + Epoll.unavailabilityCause());
+    }
+
+    private static Transport ioUring(String note) {
+        return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+                IoUringSocketChannel.class, note);
+    }
+
+    private static Transport epoll(String note) {
+        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+                EpollSocketChannel.class, note);
+    }
+
+    private static Transport nio(String note) {
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
+                note);
     }
 
     /** A new group of {@code threads} named event loops. */

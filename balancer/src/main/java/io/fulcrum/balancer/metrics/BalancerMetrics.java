@@ -63,6 +63,8 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String ROUTING_SPILLOVER = "fulcrum.routing.spillover";
     public static final String CONFIG_RELOAD = "fulcrum.config.reload";
     public static final String CONFIG_INFO = "fulcrum.config.info";
+    /** The socket transport in use, as its {@code transport} tag: io_uring, epoll or nio. */
+    public static final String TRANSPORT_INFO = "fulcrum.transport.info";
     public static final String ACCESS_LOG_DROPPED = "fulcrum.access.log.dropped";
     public static final String BACKENDS = "fulcrum.backends";
     public static final String RATE_LIMITED = "fulcrum.rate.limited";
@@ -207,6 +209,13 @@ public final class BalancerMetrics implements AutoCloseable {
         requireNonNull(dropped, "dropped");
         functions.counter(ACCESS_LOG_DROPPED, dropped,
                 "Access-log lines dropped because the writer fell behind or the output refused them");
+        return this;
+    }
+
+    /** The socket transport: {@code fulcrum_transport_info{transport="io_uring"} 1}, set once at start. */
+    public BalancerMetrics transport(String name) {
+        Gauge.builder(TRANSPORT_INFO, this, m -> 1).tag("transport", requireNonNull(name, "name"))
+                .description("The socket transport the balancer runs on (always 1)").register(registry);
         return this;
     }
 

@@ -8,7 +8,7 @@ import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.tls.TestCertificates;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
-import io.netty.channel.epoll.Epoll;
+import io.fulcrum.testing.Transports;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Whatever a backend sends right after its 101 reaches the client after the 101, in order: a
  * backend that greets each new WebSocket at once (chat, games, socket.io-style protocols) writes
  * its 101 and its first frame in one go, so both arrive in one read of the backend connection.
- * Checked on each transport the balancer can run on (epoll, NIO), on both listeners (cleartext,
+ * Checked on each transport the balancer can run on (io_uring, epoll, NIO), on both listeners (cleartext,
  * TLS) and to cleartext and {@code https://} backends, over several upgrades on the same balancer.
  */
 class TunnelOrderingTest {
@@ -39,7 +38,7 @@ class TunnelOrderingTest {
 
     static Stream<Arguments> listeners() {
         List<Arguments> all = new ArrayList<>();
-        for (String transport : List.of("epoll", "nio")) {
+        for (String transport : List.of("io_uring", "epoll", "nio")) {
             for (boolean tls : List.of(false, true)) {
                 for (boolean backendTls : List.of(false, true)) {
                     all.add(Arguments.of(transport, tls, backendTls));
@@ -53,9 +52,7 @@ class TunnelOrderingTest {
     @MethodSource("listeners")
     void theFramesABackendSendsWithIts101FollowThe101(String transport, boolean tls, boolean backendTls)
             throws Exception {
-        if (transport.equals("epoll")) {
-            Assumptions.assumeTrue(Epoll.isAvailable(), "native epoll is not available here");
-        }
+        Transports.assumeAvailable(transport);
         Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
         SSLContext backendContext = backendTls ? ((JdkSslContext) SslContextBuilder.forServer(
                 certs.resolve("localhost.pem").toFile(), certs.resolve("localhost.key").toFile())
@@ -104,17 +101,6 @@ class TunnelOrderingTest {
 
     /** A balancer from {@code yaml} on {@code transport}. */
     private Balancer start(String transport, BalancerYaml yaml) throws Exception {
-        String before = System.getProperty("fulcrum.transport");
-        // Read once, when the balancer is built.
-        System.setProperty("fulcrum.transport", transport);
-        try {
-            return fx.balancer(yaml);
-        } finally {
-            if (before == null) {
-                System.clearProperty("fulcrum.transport");
-            } else {
-                System.setProperty("fulcrum.transport", before);
-            }
-        }
+        return fx.balancer(yaml.merge("transport: " + transport + "\n"));
     }
 }
