@@ -43,6 +43,8 @@ FULCRUM_LAUNCHER="$ROOT/bin/fulcrum"
 SINGLE_JVM_OPTS="-Xms256m -Xmx512m -XX:+UseParallelGC"
 FULCRUM_JVM_OPTS=${FULCRUM_JVM_OPTS:-}
 FULCRUM_POLICY=round-robin
+FULCRUM_TRANSPORT=""  # empty: the config's default (auto)
+VARIANTS=()
 NODE_JAR="$ROOT/backend-node/target/backend-node.jar"
 NODE_CONFIGS="$ROOT/config/node-us-1.yaml,$ROOT/config/node-us-2.yaml"
 NODE_JVM_OPTS=${NODE_JVM_OPTS:-"-Xms256m -Xmx512m"}
@@ -99,6 +101,11 @@ plus 6 x (15 + 5) s of warm-up.
   --backend-urls U1,U2  benchmark against backends that are already running instead
   --path PATH           request path (default / for static, a seeded /posts/{id} for node)
   --fulcrum-jar PATH    balancer jar (default balancer/target/balancer.jar)
+  --transport T         Fulcrum's transport: auto (default), io_uring, epoll or nio
+  --variant L=JAR[@T]   one more Fulcrum beside the first, measured in the same
+                        interleaved rounds as target fulcrum-L: another build's
+                        jar (a before/after comparison) and/or another transport
+                        (L=@epoll: this build on epoll); repeatable
   --jvm-opts "OPTS"     JVM flags for Fulcrum, run as java OPTS -jar (also read
                         from \$FULCRUM_JVM_OPTS). Default without --matrix:
                         "$SINGLE_JVM_OPTS"; with --matrix: bin/fulcrum's defaults
@@ -154,6 +161,8 @@ while [[ $# -gt 0 ]]; do
         --backend-urls) BACKEND_URLS=$2; shift 2 ;;
         --path) REQ_PATH=$2; shift 2 ;;
         --fulcrum-jar) FULCRUM_JAR=$2; shift 2 ;;
+        --transport) FULCRUM_TRANSPORT=$2; shift 2 ;;
+        --variant) VARIANTS+=("$2"); shift 2 ;;
         --jvm-opts) FULCRUM_JVM_OPTS=$2; JVM_OPTS_GIVEN=1; shift 2 ;;
         --policy) FULCRUM_POLICY=$2; shift 2 ;;
         --node-jar) NODE_JAR=$2; shift 2 ;;
@@ -532,20 +541,31 @@ log_file() {
 log_name() { if [[ "$1" == *-log ]]; then echo "$2, JSON access log"; else echo "$2"; fi; }
 
 if wanted fulcrum; then
+    # The first Fulcrum is "fulcrum"; each --variant adds "fulcrum-LABEL" with its own jar or transport.
+    F_IDS=(fulcrum); declare -A F_JAR=([fulcrum]="$FULCRUM_JAR") F_TRANSPORT=([fulcrum]="$FULCRUM_TRANSPORT")
+    for v in "${VARIANTS[@]}"; do
+        [[ "$v" == *=* ]] || die "--variant $v: expected LABEL=JAR, LABEL=JAR@TRANSPORT or LABEL=@TRANSPORT"
+        label=${v%%=*}; spec=${v#*=}; jar=${spec%%@*}; transport=""
+        [[ "$spec" == *@* ]] && transport=${spec#*@}
+        F_IDS+=("fulcrum-$label"); F_JAR[fulcrum-$label]=${jar:-$FULCRUM_JAR}; F_TRANSPORT[fulcrum-$label]=$transport
+    done
+    entries=""
+    for i in "${!BACKENDS[@]}"; do
+        entries+="  - { id: b$((i + 1)), url: \"${BACKENDS[$i]}\", region: local }"$'\n'
+    done
+    for base in "${F_IDS[@]}"; do
+    jar=${F_JAR[$base]}; transport=${F_TRANSPORT[$base]}
     skip=""
-    if [[ ! -f "$FULCRUM_JAR" ]]; then
-        skip="balancer jar not found at ${FULCRUM_JAR#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
+    if [[ ! -f "$jar" ]]; then
+        skip="balancer jar not found at ${jar#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
     elif ! command -v java >/dev/null 2>&1; then
         skip="java not found on PATH (Java 17 or newer is needed)"
     elif (( ! JVM_OPTS_GIVEN )) && [[ -z "$FULCRUM_JVM_OPTS" && ! -x "$FULCRUM_LAUNCHER" ]]; then
         skip="launcher ${FULCRUM_LAUNCHER#"$ROOT"/} not found; pass --jvm-opts to run java directly"
     fi
-    entries=""
-    for i in "${!BACKENDS[@]}"; do
-        entries+="  - { id: b$((i + 1)), url: \"${BACKENDS[$i]}\", region: local }"$'\n'
-    done
-    for id in $(variants fulcrum); do
-        add_target "$id" fulcrum "$(log_name "$id" Fulcrum)"
+    label=${base#fulcrum}; label=${label#-}
+    for id in $(variants "$base"); do
+        add_target "$id" fulcrum "$(log_name "$id" "Fulcrum${label:+ $label}${transport:+ ($transport)}")"
         if [[ -n "$skip" ]]; then
             SKIPPED[$id]=$skip
             log "skipping $id: $skip"
@@ -557,12 +577,13 @@ if wanted fulcrum; then
         render "$TEMPLATES/fulcrum.yaml.tmpl" "$WORK/$id.yaml" PORT="$port" ADMIN_PORT="$admin" \
             POLICY="$FULCRUM_POLICY" HEALTH_PATH="$HEALTH_PATH" FULCRUM_BACKENDS="${entries%$'\n'}" \
             ACCESS_LOG="\"${file:-off}\""
+        if [[ -n "$transport" ]]; then echo "transport: $transport" >>"$WORK/$id.yaml"; fi
         if [[ -n "$FULCRUM_JVM_OPTS" ]]; then
             # shellcheck disable=SC2086
-            start "$id" java $FULCRUM_JVM_OPTS -jar "$FULCRUM_JAR" --config "$WORK/$id.yaml"
+            start "$id" java $FULCRUM_JVM_OPTS -jar "$jar" --config "$WORK/$id.yaml"
         else
             # The launcher execs java, so the pid is the JVM's.
-            start "$id" env FULCRUM_JAR="$FULCRUM_JAR" "$FULCRUM_LAUNCHER" --config "$WORK/$id.yaml"
+            start "$id" env FULCRUM_JAR="$jar" "$FULCRUM_LAUNCHER" --config "$WORK/$id.yaml"
         fi
         PID_OF[$id]=$STARTED_PID
         URL[$id]="http://127.0.0.1:$port"
@@ -571,8 +592,11 @@ if wanted fulcrum; then
         wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id does not proxy"
         [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$admin/ready")" == 200 ]] \
             || log "warning: $id proxies but its admin /ready does not answer 200"
-        FULCRUM_CMDLINE=$(tr '\0' ' ' <"/proc/$STARTED_PID/cmdline" | sed "s|$WORK/||g; s|$ROOT/||g; s/ $//")
-        log "$id: $FULCRUM_CMDLINE"
+        running=$(curl -s --max-time 2 "http://127.0.0.1:$admin/config/status" | sed -n 's/.*"transport":"\([a-z_]*\)".*/\1/p')
+        cmdline=$(tr '\0' ' ' <"/proc/$STARTED_PID/cmdline" | sed "s|$WORK/||g; s|$ROOT/||g; s/ $//")
+        [[ "$id" == fulcrum ]] && FULCRUM_CMDLINE=$cmdline
+        log "$id: $cmdline (transport ${running:-epoll or nio, not reported by this build})"
+    done
     done
 fi
 
