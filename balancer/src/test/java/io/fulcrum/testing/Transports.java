@@ -2,8 +2,8 @@ package io.fulcrum.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.fulcrum.balancer.connections.Transport;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 
@@ -22,7 +22,7 @@ public final class Transports {
     /** Skips (or, under CI, fails) the calling test when {@code transport} cannot run here. */
     public static void assumeAvailable(String transport) {
         Throwable missing = switch (transport) {
-            case "io_uring" -> IoUring.isAvailable() ? null : IoUring.unavailabilityCause();
+            case "io_uring" -> Transport.ioUringAvailable() ? null : Transport.ioUringUnavailabilityCause();
             case "epoll" -> Epoll.isAvailable() ? null : Epoll.unavailabilityCause();
             case "nio" -> null;
             default -> throw new IllegalArgumentException("no transport " + transport);

@@ -37,6 +37,33 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     /** The system property that overrides the configured transport (tests, a quick check on one host). */
     public static final String PROPERTY = "fulcrum.transport";
 
+    /**
+     * Netty's switch for multishot {@code POLLIN} polls on io_uring sockets (on by default), which
+     * this class turns off unless the command line sets it.
+     *
+     * <p>Why: a multishot poll completes once per wakeup, as an edge-triggered epoll would, and
+     * Netty's io_uring channel (4.2.18) answers a {@code POLLIN} or {@code POLLRDHUP} completion
+     * that arrives while one of its {@code recv}s is already scheduled with no read of its own,
+     * trusting that {@code recv} to find what woke the poll. When a peer's last bytes and its
+     * reset (or FIN) arrive together, that {@code recv} takes the bytes and reports the socket
+     * empty ({@code IORING_CQE_F_SOCK_NONEMPTY} counts queued bytes, not a pending error or end of
+     * stream), so the next {@code read()} waits on the still-armed multishot poll for a wakeup
+     * that never comes, and the channel never learns of the reset. A backend that reset in the
+     * middle of a response thus left its client waiting for the rest of the body until the
+     * client's own timeout, instead of seeing the cut response end. A one-shot poll is armed anew
+     * for each read and completes at once on a socket already readable, reset or shut down, so no
+     * such event is lost; it costs one more submission per read that drains a socket. Epoll and NIO
+     * do not read it.
+     */
+    static final String IO_URING_MULTISHOT_POLL_PROPERTY = "io.netty.iouring.pollAddMultishotEnabled";
+
+    static {
+        // Before anything loads io.netty.channel.uring.IoUring, which reads it once.
+        if (System.getProperty(IO_URING_MULTISHOT_POLL_PROPERTY) == null) {
+            System.setProperty(IO_URING_MULTISHOT_POLL_PROPERTY, "false");
+        }
+    }
+
     /** What the config asks for. */
     public enum Kind {
         /** io_uring, else epoll, else NIO: the fastest this host allows. */
@@ -92,6 +119,19 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
             case NIO -> nio(null);
             case AUTO -> auto();
         };
+    }
+
+    /**
+     * Whether io_uring can run here. Ask here rather than {@link IoUring#isAvailable()}, so the
+     * settings this class gives Netty's io_uring transport are in place before it loads.
+     */
+    public static boolean ioUringAvailable() {
+        return IoUring.isAvailable();
+    }
+
+    /** Why io_uring cannot run here, or {@code null}; see {@link #ioUringAvailable()}. */
+    public static Throwable ioUringUnavailabilityCause() {
+        return IoUring.unavailabilityCause();
     }
 
     private static Transport auto() {
