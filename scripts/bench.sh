@@ -554,49 +554,50 @@ if wanted fulcrum; then
         entries+="  - { id: b$((i + 1)), url: \"${BACKENDS[$i]}\", region: local }"$'\n'
     done
     for base in "${F_IDS[@]}"; do
-    jar=${F_JAR[$base]}; transport=${F_TRANSPORT[$base]}
-    skip=""
-    if [[ ! -f "$jar" ]]; then
-        skip="balancer jar not found at ${jar#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
-    elif ! command -v java >/dev/null 2>&1; then
-        skip="java not found on PATH (Java 17 or newer is needed)"
-    elif (( ! JVM_OPTS_GIVEN )) && [[ -z "$FULCRUM_JVM_OPTS" && ! -x "$FULCRUM_LAUNCHER" ]]; then
-        skip="launcher ${FULCRUM_LAUNCHER#"$ROOT"/} not found; pass --jvm-opts to run java directly"
-    fi
-    label=${base#fulcrum}; label=${label#-}
-    for id in $(variants "$base"); do
-        add_target "$id" fulcrum "$(log_name "$id" "Fulcrum${label:+ $label}${transport:+ ($transport)}")"
-        if [[ -n "$skip" ]]; then
-            SKIPPED[$id]=$skip
-            log "skipping $id: $skip"
-            continue
+        jar=${F_JAR[$base]}; transport=${F_TRANSPORT[$base]}
+        skip=""
+        if [[ ! -f "$jar" ]]; then
+            skip="balancer jar not found at ${jar#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
+        elif ! command -v java >/dev/null 2>&1; then
+            skip="java not found on PATH (Java 17 or newer is needed)"
+        elif (( ! JVM_OPTS_GIVEN )) && [[ -z "$FULCRUM_JVM_OPTS" && ! -x "$FULCRUM_LAUNCHER" ]]; then
+            skip="launcher ${FULCRUM_LAUNCHER#"$ROOT"/} not found; pass --jvm-opts to run java directly"
         fi
-        log_file "$id"; file=$LOG_FILE
-        free_port; port=$PORT
-        free_port; admin=$PORT
-        render "$TEMPLATES/fulcrum.yaml.tmpl" "$WORK/$id.yaml" PORT="$port" ADMIN_PORT="$admin" \
-            POLICY="$FULCRUM_POLICY" HEALTH_PATH="$HEALTH_PATH" FULCRUM_BACKENDS="${entries%$'\n'}" \
-            ACCESS_LOG="\"${file:-off}\""
-        if [[ -n "$transport" ]]; then echo "transport: $transport" >>"$WORK/$id.yaml"; fi
-        if [[ -n "$FULCRUM_JVM_OPTS" ]]; then
-            # shellcheck disable=SC2086
-            start "$id" java $FULCRUM_JVM_OPTS -jar "$jar" --config "$WORK/$id.yaml"
-        else
-            # The launcher execs java, so the pid is the JVM's.
-            start "$id" env FULCRUM_JAR="$jar" "$FULCRUM_LAUNCHER" --config "$WORK/$id.yaml"
-        fi
-        PID_OF[$id]=$STARTED_PID
-        URL[$id]="http://127.0.0.1:$port"
-        # Ready means a request through the traffic port reaches a backend;
-        # the admin port's /ready (a backend is routable) is checked too.
-        wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id does not proxy"
-        [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$admin/ready")" == 200 ]] \
-            || log "warning: $id proxies but its admin /ready does not answer 200"
-        running=$(curl -s --max-time 2 "http://127.0.0.1:$admin/config/status" | sed -n 's/.*"transport":"\([a-z_]*\)".*/\1/p')
-        cmdline=$(tr '\0' ' ' <"/proc/$STARTED_PID/cmdline" | sed "s|$WORK/||g; s|$ROOT/||g; s/ $//")
-        [[ "$id" == fulcrum ]] && FULCRUM_CMDLINE=$cmdline
-        log "$id: $cmdline (transport ${running:-epoll or nio, not reported by this build})"
-    done
+        label=${base#fulcrum}; label=${label#-}
+        for id in $(variants "$base"); do
+            shown=${transport:+ ($transport)}; [[ "$label" == "$transport" ]] && shown=""
+            add_target "$id" fulcrum "$(log_name "$id" "Fulcrum${label:+ $label}$shown")"
+            if [[ -n "$skip" ]]; then
+                SKIPPED[$id]=$skip
+                log "skipping $id: $skip"
+                continue
+            fi
+            log_file "$id"; file=$LOG_FILE
+            free_port; port=$PORT
+            free_port; admin=$PORT
+            render "$TEMPLATES/fulcrum.yaml.tmpl" "$WORK/$id.yaml" PORT="$port" ADMIN_PORT="$admin" \
+                POLICY="$FULCRUM_POLICY" HEALTH_PATH="$HEALTH_PATH" FULCRUM_BACKENDS="${entries%$'\n'}" \
+                ACCESS_LOG="\"${file:-off}\""
+            if [[ -n "$transport" ]]; then echo "transport: $transport" >>"$WORK/$id.yaml"; fi
+            if [[ -n "$FULCRUM_JVM_OPTS" ]]; then
+                # shellcheck disable=SC2086
+                start "$id" java $FULCRUM_JVM_OPTS -jar "$jar" --config "$WORK/$id.yaml"
+            else
+                # The launcher execs java, so the pid is the JVM's.
+                start "$id" env FULCRUM_JAR="$jar" "$FULCRUM_LAUNCHER" --config "$WORK/$id.yaml"
+            fi
+            PID_OF[$id]=$STARTED_PID
+            URL[$id]="http://127.0.0.1:$port"
+            # Ready means a request through the traffic port reaches a backend;
+            # the admin port's /ready (a backend is routable) is checked too.
+            wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id does not proxy"
+            [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$admin/ready")" == 200 ]] \
+                || log "warning: $id proxies but its admin /ready does not answer 200"
+            running=$(curl -s --max-time 2 "http://127.0.0.1:$admin/config/status" | sed -n 's/.*"transport":"\([a-z_]*\)".*/\1/p')
+            cmdline=$(tr '\0' ' ' <"/proc/$STARTED_PID/cmdline" | sed "s|$WORK/||g; s|$ROOT/||g; s/ $//")
+            [[ "$id" == fulcrum ]] && FULCRUM_CMDLINE=$cmdline
+            log "$id: $cmdline (transport ${running:-epoll or nio, not reported by this build})"
+        done
     done
 fi
 

@@ -57,8 +57,12 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      */
     static final String IO_URING_MULTISHOT_POLL_PROPERTY = "io.netty.iouring.pollAddMultishotEnabled";
 
-    static {
-        // Before anything loads io.netty.channel.uring.IoUring, which reads it once.
+    /**
+     * Gives Netty's io_uring transport its poll mode, unless the command line did. Called before
+     * anything here touches {@code io.netty.channel.uring.IoUring}, which reads it once when it
+     * loads; a balancer that never considers io_uring leaves the JVM's properties alone.
+     */
+    private static void oneShotPolls() {
         if (System.getProperty(IO_URING_MULTISHOT_POLL_PROPERTY) == null) {
             System.setProperty(IO_URING_MULTISHOT_POLL_PROPERTY, "false");
         }
@@ -103,9 +107,9 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         }
         return switch (kind) {
             case IO_URING -> {
-                if (!IoUring.isAvailable()) {
+                if (!ioUringAvailable()) {
                     throw new IllegalStateException("transport io_uring is not available here: "
-                            + IoUring.unavailabilityCause() + " (transport: auto falls back to epoll)");
+                            + IoUring.unavailabilityCause() + " (transport: auto runs on epoll)");
                 }
                 yield ioUring(null);
             }
@@ -126,11 +130,13 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      * settings this class gives Netty's io_uring transport are in place before it loads.
      */
     public static boolean ioUringAvailable() {
+        oneShotPolls();
         return IoUring.isAvailable();
     }
 
     /** Why io_uring cannot run here, or {@code null}; see {@link #ioUringAvailable()}. */
     public static Throwable ioUringUnavailabilityCause() {
+        oneShotPolls();
         return IoUring.unavailabilityCause();
     }
 

@@ -120,8 +120,8 @@ public final class ProxyProtocolHandler extends ByteToMessageDecoder {
         if (source != null) {
             return source;
         }
-        return connection(ch).remoteAddress() instanceof InetSocketAddress peer ? peer
-                : ch.remoteAddress() instanceof InetSocketAddress own ? own : null;
+        // An HTTP/2 stream's addresses are its connection's.
+        return ch.remoteAddress() instanceof InetSocketAddress peer ? peer : null;
     }
 
     /**
@@ -133,8 +133,7 @@ public final class ProxyProtocolHandler extends ByteToMessageDecoder {
         if (port != null) {
             return port;
         }
-        return connection(ch).localAddress() instanceof InetSocketAddress local ? local.getPort()
-                : ch.localAddress() instanceof InetSocketAddress own ? own.getPort() : -1;
+        return ch.localAddress() instanceof InetSocketAddress local ? local.getPort() : -1;
     }
 
     /**
@@ -149,15 +148,6 @@ public final class ProxyProtocolHandler extends ByteToMessageDecoder {
             }
         }
         return null;
-    }
-
-    /** The connection {@code ch} is part of: itself, or an HTTP/2 stream's parent. */
-    private static Channel connection(Channel ch) {
-        Channel c = ch;
-        while (c.parent() != null) {
-            c = c.parent();
-        }
-        return c;
     }
 
     /** Takes the decoded header, then makes way for the rest of the pipeline. */

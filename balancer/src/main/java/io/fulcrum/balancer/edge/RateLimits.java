@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.edge;
 
+import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.RateLimitConfig;
 import io.fulcrum.balancer.config.RouteConfig;
@@ -92,10 +93,10 @@ public final class RateLimits {
      * Takes a token for the request from {@code limits}' table for {@code route}.
      *
      * @param limits the limits in force, or {@code null} for none
-     * @param nowNanos the time now on the balancer's clock
+     * @param clock the balancer's clock, read only when a limit applies to the request
      * @return 0 when the request may go on, else the seconds for {@code Retry-After}
      */
-    public static long check(RateLimits limits, String route, HttpRequest request, String client, long nowNanos) {
+    public static long check(RateLimits limits, String route, HttpRequest request, String client, NanoClock clock) {
         RateLimiter limiter = limits == null ? null : limits.forRoute(route);
         if (limiter == null) {
             return 0;
@@ -108,6 +109,6 @@ public final class RateLimits {
                 key = value;
             }
         }
-        return limiter.acquire(key, nowNanos);
+        return limiter.acquire(key, clock.nanoTime());
     }
 }

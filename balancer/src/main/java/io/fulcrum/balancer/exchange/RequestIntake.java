@@ -124,8 +124,7 @@ public final class RequestIntake {
         }
         // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
         Route<BackendPool> route = proxy.router().route(request, facts.host());
-        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client,
-                proxy.clock().nanoTime());
+        long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy.clock());
         if (retryAfter > 0) {
             proxy.rateLimitedRequest();
             // Refused before any backend is chosen: no backend load, nothing to retry.
