@@ -129,7 +129,8 @@ plus 6 x (15 + 5) s of warm-up.
                         kept in the run folder
   --out DIR             run folder for wrk outputs, logs and results files
                         (default target/bench/<UTC time>-<scenario>)
-  --label TEXT          note added to the heading of the docs section
+  --label TEXT          note added to the heading of the docs section; a labelled run
+                        keeps its own section (an unlabelled one replaces the same day's)
   --docs FILE           markdown file to update (default docs/benchmarks.md);
                         --matrix draws bench-matrix.svg next to it
   --no-docs             print the table only, leave the docs alone
@@ -885,7 +886,9 @@ log "results: $RUN_DIR"
 
 # ---- docs/benchmarks.md -----------------------------------------------------
 DAY=$(date -u +%Y-%m-%d)
-KEY="$DAY-$SCENARIO$(when "$MATRIX" -matrix)$(when "$ACCESS_LOG" -access-log)"
+# A labelled run is an experiment of its own: it replaces only an earlier run with the same label.
+LABEL_SLUG=$(printf '%s' "$LABEL" | tr -cs 'A-Za-z0-9' '-' | tr 'A-Z' 'a-z' | cut -c1-40 | sed 's/^-*//; s/-*$//')
+KEY="$DAY-$SCENARIO$(when "$MATRIX" -matrix)$(when "$ACCESS_LOG" -access-log)${LABEL_SLUG:+-$LABEL_SLUG}"
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 V_WRK=$( (wrk -v 2>&1 || true) | head -n1 | awk '{ print $2 }')   # wrk -v exits 1
@@ -960,7 +963,7 @@ if [[ ! -f "$DOCS" ]]; then
     printf '# Benchmarks\n\nResults of `scripts/bench.sh`, newest last.\n\n## Results\n' >"$DOCS"
 fi
 
-# Replace the section of the same day and scenario, or append a new one.
+# Replace the section of the same day, scenario and label, or append a new one.
 if grep -qF "<!-- bench-run: $KEY -->" "$DOCS"; then
     awk -v key="$KEY" -v sec="$SECTION" '
         $0 == "<!-- bench-run: " key " -->" { while ((getline line < sec) > 0) print line; skip = 1; next }
