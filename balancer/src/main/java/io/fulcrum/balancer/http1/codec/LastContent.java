@@ -1,76 +1,31 @@
 package io.fulcrum.balancer.http1.codec;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 
 /**
  * The last part of a message body, with its trailer fields when there were any. Unlike Netty's
- * {@code DefaultLastHttpContent} it makes no header map for a body without trailers, which is
- * nearly every body.
+ * {@code DefaultLastHttpContent}, whose retain, touch and duplicate methods it keeps, it makes no
+ * header map for a body without trailers, which is nearly every body, and its copies and
+ * duplicates share the trailers instead of copying them and keep the decoder result.
  */
-final class LastContent extends DefaultHttpContent implements LastHttpContent {
-    private final HttpHeaders trailers;
-
+final class LastContent extends DefaultLastHttpContent {
     LastContent(ByteBuf content) {
         this(content, EmptyHttpHeaders.INSTANCE);
     }
 
     LastContent(ByteBuf content, HttpHeaders trailers) {
-        super(content);
-        this.trailers = trailers;
+        super(content, trailers);
     }
 
-    @Override
-    public HttpHeaders trailingHeaders() {
-        return trailers;
-    }
-
-    @Override
-    public LastHttpContent copy() {
-        return replace(content().copy());
-    }
-
-    @Override
-    public LastHttpContent duplicate() {
-        return replace(content().duplicate());
-    }
-
-    @Override
-    public LastHttpContent retainedDuplicate() {
-        return replace(content().retainedDuplicate());
-    }
-
+    /** Netty's {@code copy}, {@code duplicate} and {@code retainedDuplicate} come here. */
     @Override
     public LastHttpContent replace(ByteBuf content) {
-        LastContent copy = new LastContent(content, trailers);
+        LastContent copy = new LastContent(content, trailingHeaders());
         copy.setDecoderResult(decoderResult());
         return copy;
-    }
-
-    @Override
-    public LastHttpContent retain() {
-        super.retain();
-        return this;
-    }
-
-    @Override
-    public LastHttpContent retain(int increment) {
-        super.retain(increment);
-        return this;
-    }
-
-    @Override
-    public LastHttpContent touch() {
-        super.touch();
-        return this;
-    }
-
-    @Override
-    public LastHttpContent touch(Object hint) {
-        super.touch(hint);
-        return this;
     }
 }
