@@ -454,10 +454,6 @@ public final class ScriptedBackend implements AutoCloseable {
         return load;
     }
 
-    long delayMillis() {
-        return delayMillis;
-    }
-
     AtomicLong streamedBytesCounter() {
         return streamedBytes;
     }
