@@ -4,16 +4,21 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.stream.ChunkedInput;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * A response body of any length produced on the fly, chunk by chunk as the connection can take
  * it, so that a backend never holds it: byte {@code i} is a pattern of {@code i} that does not
  * repeat on chunk boundaries, so a test can check a body it received by its CRC32
- * ({@link #expectedCrc32}). Confined to the event loop that writes it.
+ * ({@link #expectedCrc32}), and a client can send the same stream ({@link #writeTo}). Confined to the
+ * event loop that writes it.
  */
-final class GeneratedBody implements ChunkedInput<ByteBuf> {
+public final class GeneratedBody implements ChunkedInput<ByteBuf> {
     static final int CHUNK = 16 * 1024;
 
     private final long length;
@@ -29,16 +34,25 @@ final class GeneratedBody implements ChunkedInput<ByteBuf> {
 
     /** CRC32 of the first {@code n} bytes of the generated stream. */
     static long expectedCrc32(long n) {
-        CRC32 crc = new CRC32();
+        CheckedOutputStream crc = new CheckedOutputStream(OutputStream.nullOutputStream(), new CRC32());
+        try {
+            writeTo(crc, n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a null stream does not throw
+        }
+        return crc.getChecksum().getValue();
+    }
+
+    /** Writes the first {@code n} bytes of the generated stream to {@code out}, e.g. a request body. */
+    public static void writeTo(OutputStream out, long n) throws IOException {
         byte[] buf = new byte[CHUNK];
         long offset = 0;
         while (offset < n) {
             int len = (int) Math.min(buf.length, n - offset);
             fill(buf, len, offset);
-            crc.update(buf, 0, len);
+            out.write(buf, 0, len);
             offset += len;
         }
-        return crc.getValue();
     }
 
     /** Fills {@code buf[0..len)} with the stream's bytes from {@code offset}. */

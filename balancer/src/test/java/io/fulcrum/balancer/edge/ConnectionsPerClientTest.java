@@ -6,15 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code limits.connections-per-client} over real sockets: the (N+1)th connection from one
@@ -26,34 +26,22 @@ class ConnectionsPerClientTest {
     private static final int CAP = 3;
     private static final String GET = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
 
-    private ScriptedBackend backend;
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
     private Balancer balancer;
+    /** The connections {@link #served} keeps open, in the order they opened. */
     private final List<RawHttpClient> clients = new ArrayList<>();
 
-    @BeforeEach
-    void startBackend() throws Exception {
-        backend = ScriptedBackend.echo("only");
-    }
-
+    /** Starts an echoing backend and a balancer in front of it, with these {@code trusted-edges}. */
     private void start(String edges) throws Exception {
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
-                .set("limits.connections-per-client", CAP).merge(edges).config(), 2).start();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (RawHttpClient c : clients) {
-            c.close();
-        }
-        if (balancer != null) {
-            balancer.stop(Duration.ZERO);
-        }
-        backend.close();
+        ScriptedBackend backend = fx.backend("only").echo(true);
+        balancer = fx.balancer(BalancerYaml.forProxy().backend(backend.port())
+                .set("limits.connections-per-client", CAP).merge(edges));
     }
 
     /** A connection from {@code from} that got a 200 for its first request, kept open. */
     private RawHttpClient served(String from, String proxyHeader) throws IOException {
-        RawHttpClient c = RawHttpClient.connectFrom(from, balancer.port(), 5000);
+        RawHttpClient c = fx.closeAfter(RawHttpClient.connectFrom(from, balancer.port(), 5000));
         clients.add(c);
         assertEquals(200, c.send(proxyHeader + GET).readResponse().status());
         return c;

@@ -16,6 +16,7 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawBackend;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
@@ -24,7 +25,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,25 +44,12 @@ class BackendFailureTest {
     static WireMockExtension wiremock = WireMockExtension.newInstance()
             .options(wireMockConfig().dynamicPort()).build();
 
+    @RegisterExtension
+    final Fixtures fx = new Fixtures(1);
     private Balancer balancer;
-    private ScriptedBackend good;
-    private RawBackend rawBackend;
 
-    @AfterEach
-    void stop() throws Exception {
-        if (balancer != null) {
-            balancer.stop(Duration.ZERO);
-        }
-        if (good != null) {
-            good.close();
-        }
-        if (rawBackend != null) {
-            rawBackend.close();
-        }
-    }
-
-    private Balancer start(BalancerYaml config) throws InterruptedException {
-        balancer = new Balancer(config.config(), 1).start();
+    private Balancer start(BalancerYaml config) throws Exception {
+        balancer = fx.balancer(config);
         return balancer;
     }
 
@@ -103,7 +90,7 @@ class BackendFailureTest {
 
     @Test
     void retriesARefusedConnectionOnAnotherBackend() throws Exception {
-        good = ScriptedBackend.echo("good");
+        ScriptedBackend good = fx.backend("good").echo(true);
         start(BalancerYaml.forProxy().backend(closedPort()).backend(good.port()).set("retry.attempts", 1));
         try (RawHttpClient c = raw()) {
             for (int i = 0; i < 4; i++) {
@@ -188,7 +175,7 @@ class BackendFailureTest {
     @MethodSource("badResponses")
     void aMalformedResponseGives502OrACloseAndTheConnectionIsNotReused(String name, String response)
             throws Exception {
-        rawBackend = RawBackend.start(response, false);
+        RawBackend rawBackend = fx.closeAfter(RawBackend.start(response, false));
         start(BalancerYaml.forProxy().backend(rawBackend.port()));
         for (int i = 0; i < 2; i++) {
             try (RawHttpClient c = raw()) {
@@ -218,7 +205,7 @@ class BackendFailureTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void cancelsTheBackendRequestWhenTheClientDisconnects(String when, String request) throws Exception {
-        good = ScriptedBackend.echo("good");
+        ScriptedBackend good = fx.backend("good").echo(true);
         start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send(request);
@@ -233,7 +220,7 @@ class BackendFailureTest {
 
     @Test
     void cancelsTheBackendRequestWhenTheClientDisconnectsMidResponse() throws Exception {
-        good = ScriptedBackend.echo("good");
+        ScriptedBackend good = fx.backend("good").echo(true);
         start(BalancerYaml.forProxy().backend(good.port()));
         try (RawHttpClient c = raw()) {
             c.send("GET /big?bytes=" + (512L * 1024 * 1024) + " HTTP/1.1\r\nHost: a\r\n\r\n");

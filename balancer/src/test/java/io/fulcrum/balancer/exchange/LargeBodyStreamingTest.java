@@ -3,6 +3,8 @@ package io.fulcrum.balancer.exchange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.GeneratedBody;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -21,10 +23,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Proves that bodies stream: 256 MiB up and 256 MiB down pass through a balancer that runs in its
@@ -35,16 +36,15 @@ class LargeBodyStreamingTest {
     private static final long SIZE = 256L * 1024 * 1024;
     private static final Pattern PORT = Pattern.compile("Fulcrum balancer on port (\\d+)");
 
-    @TempDir
-    Path dir;
-    private ScriptedBackend backend;
+    @RegisterExtension
+    final Fixtures fx = new Fixtures();
     private Process balancer;
     private final List<String> balancerLog = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
-        backend = ScriptedBackend.echo("big");
-        Path config = dir.resolve("balancer.yaml");
+        ScriptedBackend backend = fx.backend("big").echo(true);
+        Path config = fx.dir().resolve("balancer.yaml");
         Files.writeString(config, "listen: { host: 127.0.0.1, port: 0 }\n"
                 + "admin: { host: 127.0.0.1, port: 0 }\n"
                 + "backends:\n  - { id: big, url: \"http://127.0.0.1:" + backend.port() + "\" }\n"
@@ -56,17 +56,14 @@ class LargeBodyStreamingTest {
                 "-cp", System.getProperty("java.class.path"),
                 "io.fulcrum.balancer.BalancerMain", "--config", config.toString(), "--threads", "2")
                 .redirectErrorStream(true).start();
+        fx.closeAfter(this::stop);
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        if (balancer != null) {
-            balancer.destroy();
-            if (!balancer.waitFor(20, TimeUnit.SECONDS)) {
-                balancer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+    private void stop() throws InterruptedException {
+        balancer.destroy();
+        if (!balancer.waitFor(20, TimeUnit.SECONDS)) {
+            balancer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
-        backend.close();
     }
 
     /** Reads the child's output (it must be drained anyway) until it names its port. */
@@ -107,14 +104,7 @@ class LargeBodyStreamingTest {
         up.setFixedLengthStreamingMode(SIZE);
         up.setReadTimeout(120_000);
         try (OutputStream out = up.getOutputStream()) {
-            byte[] buf = new byte[64 * 1024];
-            long offset = 0;
-            while (offset < SIZE) {
-                int len = (int) Math.min(buf.length, SIZE - offset);
-                fill(buf, len, offset);
-                out.write(buf, 0, len);
-                offset += len;
-            }
+            GeneratedBody.writeTo(out, SIZE);
         }
         assertEquals(200, up.getResponseCode());
         long expectedCrc = ScriptedBackend.expectedCrc32(SIZE);
@@ -142,14 +132,6 @@ class LargeBodyStreamingTest {
         assertTrue(balancer.isAlive(), "the balancer must still run: " + balancerLog);
         synchronized (balancerLog) {
             assertTrue(balancerLog.stream().noneMatch(l -> l.contains("OutOfMemoryError")), balancerLog.toString());
-        }
-    }
-
-    /** The same byte pattern as {@link ScriptedBackend}'s generated stream. */
-    private static void fill(byte[] buf, int len, long offset) {
-        for (int i = 0; i < len; i++) {
-            long p = offset + i;
-            buf[i] = (byte) (p * 31 + (p >>> 13));
         }
     }
 }

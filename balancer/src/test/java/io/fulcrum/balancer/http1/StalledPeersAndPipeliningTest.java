@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.RawBackend;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Peers that stop half-way, and pipelining at its edges: a backend that stalls in the middle of a
@@ -18,30 +19,24 @@ import org.junit.jupiter.api.Test;
  * after {@code Connection: close}, and a deep pipeline in one write.
  */
 class StalledPeersAndPipeliningTest {
-    private Balancer balancer;
+    @RegisterExtension
+    final Fixtures fx = new Fixtures(1);
     private ScriptedBackend backend;
-    private RawBackend rawBackend;
 
-    @AfterEach
-    void stop() throws Exception {
-        if (balancer != null) {
-            balancer.stop(Duration.ZERO);
-        }
-        if (backend != null) {
-            backend.close();
-        }
-        if (rawBackend != null) {
-            rawBackend.close();
-        }
+    /** Starts the echoing backend {@code only} and a balancer in front of it from {@code yaml}. */
+    private Balancer overEchoBackend(BalancerYaml yaml) throws Exception {
+        backend = fx.backend("only").echo(true);
+        return fx.balancer(yaml.backend(backend.port()));
     }
 
     @Test
     void aBackendThatStallsMidBodyEndsTheResponseWithAClose() throws Exception {
         // Announces ten bytes, sends three, then keeps the connection open and silent.
-        rawBackend = RawBackend.start("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false);
-        balancer = new Balancer(BalancerYaml.forProxy().backend(rawBackend.port())
+        RawBackend rawBackend = fx.closeAfter(
+                RawBackend.start("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false));
+        Balancer balancer = fx.balancer(BalancerYaml.forProxy().backend(rawBackend.port())
                 .set("timeouts.response", Duration.ofSeconds(30))
-                .set("timeouts.backend-idle", Duration.ofMillis(300)).config(), 1).start();
+                .set("timeouts.backend-idle", Duration.ofMillis(300)));
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
             c.send("GET /stall HTTP/1.1\r\nHost: a\r\n\r\n");
             assertTrue(c.isClosedByPeer(), "the truncated response ends with a close, not a hang");
@@ -52,9 +47,8 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void aClientThatStallsMidBodyGets408AndTheBackendSlotIsFreed() throws Exception {
-        backend = ScriptedBackend.echo("only");
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port())
-                .set("timeouts.client-idle", Duration.ofMillis(300)).config(), 1).start();
+        Balancer balancer = overEchoBackend(
+                BalancerYaml.forProxy().set("timeouts.client-idle", Duration.ofMillis(300)));
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
             c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
             RawHttpClient.Response r = c.readResponse();
@@ -66,9 +60,7 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void aClientThatSendsItsWholeBodyBeforeReadingStillGetsThe413() throws Exception {
-        backend = ScriptedBackend.echo("only");
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).set("limits.max-body-bytes", 64 * 1024).config(), 1)
-                .start();
+        Balancer balancer = overEchoBackend(BalancerYaml.forProxy().set("limits.max-body-bytes", 64 * 1024));
         // Many simple clients write the whole request before reading anything. Closing at once
         // after the 413 would leave their body unread, reset the connection and break their
         // write; the balancer reads and drops it for a while instead (lingering close).
@@ -86,8 +78,7 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void requestsPipelinedAfterConnectionCloseAreNotForwarded() throws Exception {
-        backend = ScriptedBackend.echo("only");
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
+        Balancer balancer = overEchoBackend(BalancerYaml.forProxy());
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 10_000)) {
             c.send("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
                     + "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
@@ -102,8 +93,7 @@ class StalledPeersAndPipeliningTest {
 
     @Test
     void seventyPipelinedRequestsInOneWriteAreAllAnsweredInOrder() throws Exception {
-        backend = ScriptedBackend.echo("only");
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
+        Balancer balancer = overEchoBackend(BalancerYaml.forProxy());
         StringBuilder pipeline = new StringBuilder();
         for (int i = 0; i < 70; i++) {
             pipeline.append("GET /p").append(i).append(" HTTP/1.1\r\nHost: a\r\n\r\n");
