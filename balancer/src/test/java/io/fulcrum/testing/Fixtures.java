@@ -2,8 +2,11 @@ package io.fulcrum.testing;
 
 import static java.util.Objects.requireNonNull;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.admin.ReloadResult;
 import io.fulcrum.balancer.balancing.BackendState;
@@ -14,9 +17,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -40,6 +47,7 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
     /** How long a reload may take before a test fails. */
     private static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final int workerThreads;
@@ -116,11 +124,16 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
         return closeAfter(NodeProcess.start(id, region, db, dir));
     }
 
-    /** Starts {@code n} post servers named n1, n2, ... in region {@code local}, sharing {@code db}. */
-    public NodeProcess[] nodes(int n, Path db) throws IOException {
+    /** The SQLite file in the working folder that the post servers of {@link #nodes} share. */
+    public Path postsDb() {
+        return dir.resolve("posts.db");
+    }
+
+    /** Starts {@code n} post servers named n1, n2, ... in region {@code local}, sharing {@link #postsDb()}. */
+    public NodeProcess[] nodes(int n) throws IOException {
         NodeProcess[] nodes = new NodeProcess[n];
         for (int i = 0; i < n; i++) {
-            nodes[i] = node("n" + (i + 1), "local", db);
+            nodes[i] = node("n" + (i + 1), "local", postsDb());
         }
         return nodes;
     }
@@ -143,6 +156,21 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
         Balancer b = balancer(yaml);
         await("balancer ready").atMost(READY_TIMEOUT).until(b::ready);
         return b;
+    }
+
+    /**
+     * Starts {@code n} scripted backends b1, b2, ... and a balancer in front of them from
+     * {@code yaml}, which gets them as its backends.
+     */
+    public Fleet fleet(int n, BalancerYaml yaml) throws IOException, InterruptedException {
+        ScriptedBackend[] backends = backends(n);
+        return new Fleet(balancer(yaml.backends(backends)), List.of(backends));
+    }
+
+    /** {@link #fleet}, then waits until the balancer reports ready (first health round passed). */
+    public Fleet readyFleet(int n, BalancerYaml yaml) throws IOException, InterruptedException {
+        ScriptedBackend[] backends = backends(n);
+        return new Fleet(readyBalancer(yaml.backends(backends)), List.of(backends));
     }
 
     /** Starts a balancer without a config file (reload unavailable). */
@@ -183,6 +211,45 @@ public final class Fixtures implements BeforeEachCallback, AfterEachCallback {
         assertTrue(result.failures().isEmpty(), result.summary() + "; retries "
                 + balancer.proxy().retryBudget().totalRetries() + ", refused by the retry budget "
                 + balancer.proxy().retryBudget().refusedRetries());
+    }
+
+    /**
+     * Sends {@code requests} GETs of {@code path} through {@code balancer} on {@code connections}
+     * connections, waits for them all and asserts that each was answered 200 (telling on failure
+     * what {@link #assertNoFailures} tells): for a test that then checks where they went.
+     */
+    public static HttpLoad.Result getsWithoutFailures(Balancer balancer, String path, int connections, int requests)
+            throws InterruptedException {
+        HttpLoad.Result result = HttpLoad.to(balancer.port()).connections(connections)
+                .script(seq -> HttpLoad.Request.get(path)).requests(requests).run();
+        assertNoFailures(result, balancer);
+        assertEquals(Map.of(200, requests), result.statuses(), result::summary);
+        return result;
+    }
+
+    /** The file for the balancer's access log ({@code access-log}) in the working folder. */
+    public Path accessLog() {
+        return dir.resolve("access.log");
+    }
+
+    /**
+     * The lines of the access log ({@link #accessLog()}) as JSON, read again until {@code check}
+     * passes on them or {@link #WAIT} has passed: the balancer writes a request's line after it has
+     * answered the request, so a test that got its answer may have to wait for the line.
+     */
+    public List<JsonNode> accessLogLines(Consumer<List<JsonNode>> check) {
+        Path file = accessLog();
+        List<JsonNode> lines = new ArrayList<>();
+        await("access log lines").atMost(WAIT).untilAsserted(() -> {
+            lines.clear();
+            if (Files.exists(file)) {
+                for (String line : Files.readAllLines(file)) {
+                    lines.add(JSON.readTree(line));
+                }
+            }
+            check.accept(lines);
+        });
+        return lines;
     }
 
     /** The body of {@code GET path} on the balancer's admin port, which must answer 200. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.Cidr;
 import io.fulcrum.balancer.config.TrustedEdgesConfig;
@@ -21,9 +20,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,25 +35,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the connection, and X-Forwarded-For chains are believed only as far as trusted hops go.
  */
 class TrustedEdgesTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String GET = "GET /who HTTP/1.1\r\nHost: app\r\n";
 
     @RegisterExtension
     final Fixtures fx = new Fixtures();
-
-    private Path accessLog;
     private ScriptedBackend backend;
 
     /** Starts backend b1 and a balancer in front of it with these {@code trusted-edges}. */
     private Balancer balancer(String edges) throws Exception {
         backend = fx.backend("b1");
-        accessLog = fx.dir().resolve("access.log");
         return fx.balancer(yaml(edges));
     }
 
     private BalancerYaml yaml(String edges) {
         // Requests are found in the access log by the ids they send, whoever sends them.
-        return BalancerYaml.forProxy().backends(backend).set("access-log", accessLog.toString())
+        return BalancerYaml.forProxy().backends(backend).set("access-log", fx.accessLog().toString())
                 .set("headers.request-id", "any").merge(edges);
     }
 
@@ -66,18 +60,9 @@ class TrustedEdgesTest {
 
     /** The access-log line of the request with {@code X-Request-Id: id}. */
     private JsonNode logged(String id) {
-        return await().atMost(Fixtures.WAIT).until(() -> {
-            if (!Files.exists(accessLog)) {
-                return null;
-            }
-            for (String line : Files.readAllLines(accessLog)) {
-                JsonNode n = JSON.readTree(line);
-                if (n.get("request_id").asText().equals(id)) {
-                    return n;
-                }
-            }
-            return null;
-        }, n -> n != null);
+        Predicate<JsonNode> ofId = line -> line.get("request_id").asText().equals(id);
+        return fx.accessLogLines(lines -> assertTrue(lines.stream().anyMatch(ofId), "no access log line of " + id))
+                .stream().filter(ofId).findFirst().orElseThrow();
     }
 
     private static void assertClosedWithoutAnswer(RawHttpClient c) {

@@ -10,7 +10,6 @@ import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.HttpLoad.Request;
 import io.fulcrum.testing.NodeProcess;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -33,8 +32,7 @@ class BackendKilledTest {
 
     @Test
     void noRequestFailsAndNoPostIsWrittenTwiceWhenOneOfThreeServersIsKilled() throws Exception {
-        Path db = fx.dir().resolve("posts.db");
-        NodeProcess[] nodes = fx.nodes(3, db);
+        NodeProcess[] nodes = fx.nodes(3);
         Balancer balancer = fx.readyBalancer(BalancerYaml.underFault().checks("250ms", "1s").backends(nodes));
 
         HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
@@ -46,7 +44,7 @@ class BackendKilledTest {
         Fixtures.assertNoFailures(result, balancer);
         assertEquals(1500, result.total(), result.summary());
         long creates = result.matching(o -> o.request().method().equals("POST")).size();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + fx.postsDb());
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(
                         "SELECT COUNT(*), COUNT(DISTINCT text) FROM posts WHERE author = '" + AUTHOR + "'")) {

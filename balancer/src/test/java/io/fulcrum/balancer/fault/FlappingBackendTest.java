@@ -2,9 +2,9 @@ package io.fulcrum.balancer.fault;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.Fleet;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
 import java.time.Duration;
@@ -23,14 +23,11 @@ class FlappingBackendTest {
 
     @Test
     void noGetFailsWhileABackendFlaps() throws Exception {
-        ScriptedBackend[] backends = fx.backends(3);
-        ScriptedBackend flapping = backends[1];
-        Balancer balancer = fx.balancer(BalancerYaml.underFault()
-                .checks("250ms", "500ms")
-                .backends(backends));
+        Fleet fleet = fx.fleet(3, BalancerYaml.underFault().checks("250ms", "500ms"));
+        ScriptedBackend flapping = fleet.backend(1);
 
         // Bounded by time first on most machines: the load spans many flips whatever its speed.
-        HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(20000)
+        HttpLoad load = HttpLoad.to(fleet.port()).connections(16).requests(20000)
                 .duration(Duration.ofSeconds(6)).script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
         int before = flapping.requests();
         // Up phases long enough for two health checks (rise) even on a busy machine.
@@ -38,7 +35,7 @@ class FlappingBackendTest {
         HttpLoad.Result result = load.await(Duration.ofSeconds(40));
         flapping.stopFlapping();
 
-        Fixtures.assertNoFailures(result, balancer);
+        Fixtures.assertNoFailures(result, fleet.balancer());
         assertTrue(flapping.requests() > before, "the flapping backend served in its up phases: " + flapping);
     }
 }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.awaitility.Awaitility.await;
 
-import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.Fleet;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
 import io.fulcrum.testing.ScriptedBackend.Fault;
@@ -27,41 +27,38 @@ class HungBackendTest {
 
     @Test
     void noGetFailsWhenThePerTryTimeoutIsBelowTheResponseTimeout() throws Exception {
-        ScriptedBackend[] backends = fx.backends(3);
-        ScriptedBackend hung = backends[1];
-        Balancer balancer = fx.balancer(BalancerYaml.underFault()
-                .set("retry.per-try-timeout", "300ms").set("timeouts.response", "5s").backends(backends));
+        Fleet fleet = fx.fleet(3, BalancerYaml.underFault()
+                .set("retry.per-try-timeout", "300ms").set("timeouts.response", "5s"));
+        ScriptedBackend hung = fleet.backend(1);
 
-        HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
+        HttpLoad load = HttpLoad.to(fleet.port()).connections(16).requests(1500)
                 .duration(Duration.ofSeconds(40)).script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
         await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= 300);
         hung.fault(Fault.HANG);
         HttpLoad.Result result = load.await(Duration.ofSeconds(50));
 
-        Fixtures.assertNoFailures(result, balancer);
+        Fixtures.assertNoFailures(result, fleet.balancer());
         assertEquals(1500, result.total(), result.summary());
         assertTrue(hung.hungRequests() > 0, "the hung backend was tried: " + hung + "; " + result.summary());
     }
 
     @Test
     void everyClientGetsItsAnswerOrItsTimeoutAndTheHungBackendIsEjected() throws Exception {
-        ScriptedBackend[] backends = fx.backends(3);
-        ScriptedBackend hung = backends[1];
-        Balancer balancer = fx.balancer(BalancerYaml.underFault()
+        Fleet fleet = fx.fleet(3, BalancerYaml.underFault()
                 .set("timeouts.response", "1s")
                 .set("outlier.consecutive-failures", "3").set("outlier.base-ejection", "60s")
-                .set("outlier.max-ejected-percent", "50")
-                .backends(backends));
+                .set("outlier.max-ejected-percent", "50"));
+        ScriptedBackend hung = fleet.backend(1);
 
         // A client waits at most the response timeout plus a margin for a loaded machine; a
         // request without any answer by then shows as NO_RESPONSE.
-        HttpLoad load = HttpLoad.to(balancer.port()).connections(16).requests(1500)
+        HttpLoad load = HttpLoad.to(fleet.port()).connections(16).requests(1500)
                 .duration(Duration.ofSeconds(40)).readTimeout(Duration.ofSeconds(3))
                 .script(seq -> HttpLoad.Request.get("/items/" + seq)).start();
         await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= 300);
         hung.fault(Fault.HANG);
         await("b2 ejected").atMost(Duration.ofSeconds(20))
-                .until(() -> balancer.registry().current().byId("b2").state().ejected());
+                .until(() -> fx.state("b2").ejected());
         int afterEjection = hung.hungRequests();
         int done = load.completed();
         await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= Math.min(1500, done + 400));

@@ -1,6 +1,5 @@
 package io.fulcrum.balancer.fault;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,10 +13,6 @@ import io.fulcrum.testing.RawBackend;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -60,14 +55,14 @@ class MalformedResponseTest {
     void aResponseHeadThatCannotBeParsedIsA502ThatSaysSo(String name, String answer, String why) throws Exception {
         RawBackend backend = fx.closeAfter(RawBackend.start(answer, true));
         Balancer balancer = fx.balancer(BalancerYaml.create().set("retry.attempts", "0")
-                .set("access-log", accessLog().toString()).backend("b1", backend.port()));
+                .set("access-log", fx.accessLog().toString()).backend("b1", backend.port()));
 
         RawHttpClient.Response r = send(balancer, "GET /bad HTTP/1.1\r\nHost: a\r\n\r\n");
 
         assertEquals(502, r.status(), r.statusLine() + " " + r.bodyText());
         JsonNode body = JSON.readTree(r.body());
         assertEquals("malformed backend response", body.get("error").asText(), r.bodyText());
-        JsonNode line = logLines(1).get(0);
+        JsonNode line = logLine();
         assertEquals(502, line.get("status").asInt());
         assertEquals("malformed backend response: " + why, line.get("error").asText(), line.toString());
         assertEquals(1, line.get("tries").size(), line.toString());
@@ -84,7 +79,7 @@ class MalformedResponseTest {
         ScriptedBackend good = fx.backend("good");
         return new BadThenGood(bad, good, fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
                 .set("retry.attempts", "1").set("retry.budget-percent", "100")
-                .set("access-log", accessLog().toString())
+                .set("access-log", fx.accessLog().toString())
                 .backend("bad", bad.port()).backend("good", good.port())));
     }
 
@@ -97,7 +92,7 @@ class MalformedResponseTest {
 
         assertEquals(200, r.status(), r.statusLine() + " " + r.bodyText());
         assertEquals(1, pair.bad().requests());
-        JsonNode tries = logLines(1).get(0).get("tries");
+        JsonNode tries = logLine().get("tries");
         assertEquals(2, tries.size(), tries.toString());
         assertEquals("bad", tries.get(0).get("backend").asText());
         assertEquals("malformed", tries.get(0).get("outcome").asText());
@@ -123,20 +118,16 @@ class MalformedResponseTest {
         RawBackend backend = fx.closeAfter(RawBackend.start(
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n", false));
         Balancer balancer = fx.balancer(BalancerYaml.create().set("retry.attempts", "0")
-                .set("access-log", accessLog().toString()).backend("b1", backend.port()));
+                .set("access-log", fx.accessLog().toString()).backend("b1", backend.port()));
 
         try (RawHttpClient client = RawHttpClient.connect(balancer.port(), (int) Fixtures.WAIT.toMillis())) {
             client.send("GET /cut HTTP/1.1\r\nHost: a\r\n\r\n");
             assertThrows(RawHttpClient.TruncatedResponseException.class, client::readResponse,
                     "the head went out; the broken body ends in a close, short of the last chunk");
         }
-        JsonNode line = logLines(1).get(0);
+        JsonNode line = logLine();
         assertEquals("aborted", line.get("outcome").asText(), line.toString());
         assertEquals("malformed", line.get("tries").get(0).get("outcome").asText(), line.toString());
-    }
-
-    private Path accessLog() {
-        return fx.dir().resolve("access.log");
     }
 
     private static RawHttpClient.Response send(Balancer balancer, String request) throws IOException {
@@ -145,18 +136,9 @@ class MalformedResponseTest {
         }
     }
 
-    private List<JsonNode> logLines(int n) {
-        List<JsonNode> lines = new ArrayList<>();
-        await("access log lines").atMost(Fixtures.WAIT).untilAsserted(() -> {
-            lines.clear();
-            if (Files.exists(accessLog())) {
-                for (String l : Files.readAllLines(accessLog())) {
-                    lines.add(JSON.readTree(l));
-                }
-            }
-            assertEquals(n, lines.size());
-        });
-        return lines;
+    /** The access log's one line, once written. */
+    private JsonNode logLine() {
+        return fx.accessLogLines(lines -> assertEquals(1, lines.size(), "access log lines")).get(0);
     }
 
     /** The value of the sample with exactly these labels, or {@code null}. */

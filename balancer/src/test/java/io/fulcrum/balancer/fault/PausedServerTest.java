@@ -9,7 +9,6 @@ import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.NodeProcess;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -26,8 +25,7 @@ class PausedServerTest {
 
     @Test
     void noGetFailsWhenOneOfThreeServersIsStopped() throws Exception {
-        Path db = fx.dir().resolve("posts.db");
-        NodeProcess[] nodes = fx.nodes(3, db);
+        NodeProcess[] nodes = fx.nodes(3);
         NodeProcess n2 = nodes[1];
         // Warm each JVM directly: a cold node's first answers can take longer than the per-try
         // timeout, which is not the fault under test.

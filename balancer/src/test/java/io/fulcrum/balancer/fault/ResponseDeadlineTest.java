@@ -1,11 +1,9 @@
 package io.fulcrum.balancer.fault;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
@@ -18,11 +16,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,7 +33,6 @@ class ResponseDeadlineTest {
     private static final int CLIENT_PATIENCE_MILLIS = 2500;
     /** Longer than any test waits: a backend this slow has answered nothing while the test ran. */
     private static final Duration BACKEND_DELAY = Duration.ofSeconds(60);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
     final Fixtures fx = new Fixtures();
@@ -151,16 +144,12 @@ class ResponseDeadlineTest {
     /** {@code n} backends that answer only after {@link #BACKEND_DELAY}, access log in a file. */
     private BalancerYaml slowBackends(int n) throws InterruptedException {
         BalancerYaml yaml = BalancerYaml.create().set("retry.budget-percent", "100")
-                .set("access-log", accessLog().toString());
+                .set("access-log", fx.accessLog().toString());
         for (int i = 1; i <= n; i++) {
             ScriptedBackend b = fx.backend("b" + i).delay(BACKEND_DELAY);
             yaml.backend("b" + i, b.port());
         }
         return yaml;
-    }
-
-    private Path accessLog() {
-        return fx.dir().resolve("access.log");
     }
 
     /** A GET on a new connection; the client waits far less than the backends take. */
@@ -186,17 +175,7 @@ class ResponseDeadlineTest {
 
     /** The access log's one line, once written. */
     private JsonNode logLine() {
-        List<JsonNode> lines = new ArrayList<>();
-        await("the access log line").atMost(Fixtures.WAIT).untilAsserted(() -> {
-            lines.clear();
-            if (Files.exists(accessLog())) {
-                for (String l : Files.readAllLines(accessLog())) {
-                    lines.add(JSON.readTree(l));
-                }
-            }
-            assertEquals(1, lines.size(), "access log lines");
-        });
-        return lines.get(0);
+        return fx.accessLogLines(lines -> assertEquals(1, lines.size(), "access log lines")).get(0);
     }
 
     private static void assertAllTimedOut(JsonNode tries, JsonNode line) {

@@ -22,10 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,7 +45,6 @@ class ObservabilityE2eTest {
     private ScriptedBackend us1;
     private ScriptedBackend eu1;
     private Balancer balancer;
-    private Path accessLog;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(WAIT).build();
 
@@ -56,13 +52,12 @@ class ObservabilityE2eTest {
     void startBackends() throws InterruptedException {
         us1 = fx.backend("us1");
         eu1 = fx.backend("eu1");
-        accessLog = fx.dir().resolve("access.log");
     }
 
     private Balancer start(String extra) throws Exception {
         BalancerYaml yaml = BalancerYaml.routing("us-east", "policy: least-busy, region-header: X-Client-Region",
                 List.of(Backend.of(us1, "us-east"), Backend.of(eu1, "eu-west")))
-                .set("access-log", accessLog.toString())
+                .set("access-log", fx.accessLog().toString())
                 .merge("decision-header: { request: X-Fulcrum-Debug }\noutlier: { hold-down: 1m, max-hold-down: 1m }\n"
                         + "trusted-edges: { networks: [127.0.0.0/8] }\n" + extra);
         balancer = fx.balancer(yaml);
@@ -122,15 +117,7 @@ class ObservabilityE2eTest {
     }
 
     private List<JsonNode> logLines(int atLeast) {
-        List<JsonNode> lines = new ArrayList<>();
-        await().atMost(WAIT).untilAsserted(() -> {
-            lines.clear();
-            for (String line : Files.readAllLines(accessLog)) {
-                lines.add(JSON.readTree(line));
-            }
-            assertTrue(lines.size() >= atLeast, "access log lines: " + lines.size());
-        });
-        return lines;
+        return fx.accessLogLines(lines -> assertTrue(lines.size() >= atLeast, "access log lines: " + lines.size()));
     }
 
     /**

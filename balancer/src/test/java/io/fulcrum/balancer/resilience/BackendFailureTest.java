@@ -40,9 +40,7 @@ class BackendFailureTest {
 
     @Test
     void killingABackendUnderLoadLosesNoRequestAndItReturnsAfterRestart() throws Exception {
-        HttpLoad.Result before = HttpLoad.to(balancer.port()).connections(8)
-                .script(seq -> HttpLoad.Request.get("/items")).requests(1500).run();
-        assertEquals(0, before.failures().size(), before.summary());
+        HttpLoad.Result before = Fixtures.getsWithoutFailures(balancer, "/items", 8, 1500);
         assertTrue(backends[1].requests() > 0, "b2 served before it died");
 
         // Kill b2 while requests are running through the balancer.
@@ -69,9 +67,7 @@ class BackendFailureTest {
         assertTrue(backends[1].healthChecks() - checksBefore >= 2, "rise is 2");
         assertTrue(fx.state("b2").recoveredAtNanos() != Long.MIN_VALUE, "it ramps up through slow start");
 
-        HttpLoad.Result after = HttpLoad.to(balancer.port()).connections(8)
-                .script(seq -> HttpLoad.Request.get("/items")).requests(1500).run();
-        assertEquals(0, after.failures().size(), after.summary());
+        HttpLoad.Result after = Fixtures.getsWithoutFailures(balancer, "/items", 8, 1500);
         assertTrue(backends[1].requests() > servedBefore, "the restarted backend takes traffic again");
         assertEquals(5000, before.total() + duringResult.total() + after.total());
         LoggerFactory.getLogger(BackendFailureTest.class).info(

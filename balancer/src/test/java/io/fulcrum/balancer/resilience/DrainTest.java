@@ -5,10 +5,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
-import io.fulcrum.testing.HttpLoad;
+import io.fulcrum.testing.Fleet;
 import io.fulcrum.testing.ScriptedBackend;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,33 +28,28 @@ class DrainTest {
 
     @Test
     void aDrainingBackendGetsNoNewRequestsWhileItsInFlightOnesFinish() throws Exception {
-        ScriptedBackend[] backends = fx.backends(2);
-        Balancer balancer = fx.readyBalancer(BalancerYaml.frequentChecks().backends(backends)
-                .set("routing.slow-start", "0s"));
-        for (ScriptedBackend b : backends) {
-            b.hold(true);
-        }
+        Fleet fleet = fx.readyFleet(2, BalancerYaml.frequentChecks().set("routing.slow-start", "0s"));
+        fleet.backends().forEach(b -> b.hold(true));
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         List<CompletableFuture<HttpResponse<String>>> slow = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            slow.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + balancer.port()
+            slow.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fleet.port()
                     + "/slow/" + i)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()));
         }
-        await().atMost(WAIT).until(() -> backends[0].holding() + backends[1].holding() == 6);
-        ScriptedBackend drained = backends[0].holding() >= backends[1].holding()
-                ? backends[0] : backends[1];
-        ScriptedBackend other = drained == backends[0] ? backends[1] : backends[0];
+        ScriptedBackend b1 = fleet.backend(0);
+        ScriptedBackend b2 = fleet.backend(1);
+        await().atMost(WAIT).until(() -> b1.holding() + b2.holding() == 6);
+        ScriptedBackend drained = b1.holding() >= b2.holding() ? b1 : b2;
+        ScriptedBackend other = drained == b1 ? b2 : b1;
         int inFlight = drained.holding();
         assertTrue(inFlight >= 3);
 
         fx.state(drained.name()).setDraining(true);
-        balancer.registry().refresh();
+        fleet.balancer().registry().refresh();
         other.hold(false);
         other.release();
         int before = drained.requests();
-        HttpLoad.Result fast = HttpLoad.to(balancer.port()).connections(4)
-                .script(seq -> HttpLoad.Request.get("/fast")).requests(100).run();
-        assertEquals(0, fast.failures().size(), fast.summary());
+        Fixtures.getsWithoutFailures(fleet.balancer(), "/fast", 4, 100);
         assertEquals(before, drained.requests(), "no new request reached the draining backend");
         assertEquals(inFlight, drained.holding(), "its in-flight requests are still there");
         assertEquals(inFlight, fx.state(drained.name()).inFlight());
