@@ -102,11 +102,31 @@ class AdmissionQueueE2eTest {
         assertEquals(0.0, refused(balancer, "timeout") + refused(balancer, "full"));
     }
 
-    /** One backend holding its only slot, so that every further request waits. */
-    private Balancer heldFullBackend(ScriptedBackend a, String queueTimeout, int maxQueue) throws Exception {
-        a.hold(true);
-        return fx.balancer(BalancerYaml.create()
-                .backend(new BalancerYaml.Backend("a", "127.0.0.1", a.port(), "local", 1, 1))
+    /** Backend a holding the one request it has room for, the balancer in front of it, and that request. */
+    private record HeldFull(ScriptedBackend a, Balancer balancer, CompletableFuture<RawHttpClient.Response> first) {
+        /** Lets a answer what it holds and what comes after; the first request gets its 200. */
+        void release() throws Exception {
+            a.hold(false);
+            a.release();
+            assertEquals(200, first.get(30, TimeUnit.SECONDS).status());
+        }
+    }
+
+    /**
+     * Starts backend a with room for one request and a balancer from {@code yaml} in front of it,
+     * and sends a first request that a holds, so that every further request waits.
+     */
+    private HeldFull heldFull(BalancerYaml yaml) throws Exception {
+        ScriptedBackend a = fx.backend("a").hold(true);
+        Balancer balancer = fx.balancer(yaml.backend(BalancerYaml.Backend.of(a, "local", 1, 1)));
+        CompletableFuture<RawHttpClient.Response> first = getAsync(balancer, "/first");
+        await().atMost(Fixtures.WAIT).until(() -> a.holding() == 1);
+        return new HeldFull(a, balancer, first);
+    }
+
+    /** {@link #heldFull(BalancerYaml)} with this queue, telling its decisions on request. */
+    private HeldFull heldFull(String queueTimeout, int maxQueue) throws Exception {
+        return heldFull(BalancerYaml.create()
                 .set("timeouts.response", "30s").set("timeouts.queue", queueTimeout)
                 .set("limits.max-queue", maxQueue)
                 .merge("decision-header: { request: X-Fulcrum-Debug }"));
@@ -129,10 +149,8 @@ class AdmissionQueueE2eTest {
 
     @Test
     void aWaitThatRunsOutGets503WithRetryAfterAndIsCounted() throws Exception {
-        ScriptedBackend a = fx.backend("a");
-        Balancer balancer = heldFullBackend(a, "300ms", 100);
-        CompletableFuture<RawHttpClient.Response> first = getAsync(balancer, "/first");
-        await().atMost(Fixtures.WAIT).until(() -> a.holding() == 1);
+        HeldFull held = heldFull("300ms", 100);
+        Balancer balancer = held.balancer();
 
         RawHttpClient.Response late;
         try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 30_000)) {
@@ -148,20 +166,16 @@ class AdmissionQueueE2eTest {
         assertEquals(1.0, refused(balancer, "timeout"));
         assertEquals(0.0, refused(balancer, "full"));
         assertEquals(1, waits(balancer));
-        assertEquals(1, a.requests(), "the request that timed out reached no backend");
-        assertFalse(first.isDone());
+        assertEquals(1, held.a().requests(), "the request that timed out reached no backend");
+        assertFalse(held.first().isDone());
 
-        a.hold(false);
-        a.release();
-        assertEquals(200, first.get(30, TimeUnit.SECONDS).status());
+        held.release();
     }
 
     @Test
     void aFullQueueRefusesAtOnceWith503AndTheWaiterIsServedWhenASlotFrees() throws Exception {
-        ScriptedBackend a = fx.backend("a");
-        Balancer balancer = heldFullBackend(a, "30s", 1);
-        CompletableFuture<RawHttpClient.Response> first = getAsync(balancer, "/first");
-        await().atMost(Fixtures.WAIT).until(() -> a.holding() == 1);
+        HeldFull held = heldFull("30s", 1);
+        Balancer balancer = held.balancer();
         CompletableFuture<RawHttpClient.Response> waiting = getAsync(balancer, "/waiting");
         await().atMost(Fixtures.WAIT).until(() -> queueLength(balancer) == 1.0);
 
@@ -177,21 +191,17 @@ class AdmissionQueueE2eTest {
         assertEquals(1.0, refused(balancer, "full"));
         assertFalse(waiting.isDone(), "the waiter still waits");
 
-        a.hold(false);
-        a.release();
-        assertEquals(200, first.get(30, TimeUnit.SECONDS).status());
+        held.release();
         RawHttpClient.Response served = waiting.get(30, TimeUnit.SECONDS);
         assertEquals(200, served.status(), served.bodyText());
-        assertEquals(2, a.requests());
+        assertEquals(2, held.a().requests());
         assertEquals(0.0, refused(balancer, "timeout"));
     }
 
     @Test
     void aClientThatLeavesTheQueueIsForgottenAndItsTurnPassesOn() throws Exception {
-        ScriptedBackend a = fx.backend("a");
-        Balancer balancer = heldFullBackend(a, "30s", 100);
-        CompletableFuture<RawHttpClient.Response> first = getAsync(balancer, "/first");
-        await().atMost(Fixtures.WAIT).until(() -> a.holding() == 1);
+        HeldFull held = heldFull("30s", 100);
+        Balancer balancer = held.balancer();
         try (RawHttpClient gone = RawHttpClient.connect(balancer.port(), 30_000)) {
             gone.send("GET /gone HTTP/1.1\r\nHost: x\r\n\r\n");
             await().atMost(Fixtures.WAIT).until(() -> queueLength(balancer) == 1.0);
@@ -200,25 +210,19 @@ class AdmissionQueueE2eTest {
         CompletableFuture<RawHttpClient.Response> next = getAsync(balancer, "/next");
         await().atMost(Fixtures.WAIT).until(() -> queueLength(balancer) == 1.0);
 
-        a.hold(false);
-        a.release();
+        held.release();
 
-        assertEquals(200, first.get(30, TimeUnit.SECONDS).status());
         assertEquals(200, next.get(30, TimeUnit.SECONDS).status());
-        assertEquals(2, a.requests(), "the request whose client left never reached the backend");
+        assertEquals(2, held.a().requests(), "the request whose client left never reached the backend");
         assertEquals(0.0, refused(balancer, "timeout"));
     }
 
     @Test
     void aReloadThatBringsRoomServesTheWaitersAtOnce() throws Exception {
-        ScriptedBackend a = fx.backend("a");
-        a.hold(true);
-        BalancerYaml yaml = BalancerYaml.create()
-                .backend(new BalancerYaml.Backend("a", "127.0.0.1", a.port(), "local", 1, 1))
-                .set("timeouts.response", "30s").set("timeouts.queue", "30s");
-        Balancer balancer = fx.balancer(yaml);
-        CompletableFuture<RawHttpClient.Response> first = getAsync(balancer, "/first");
-        await().atMost(Fixtures.WAIT).until(() -> a.holding() == 1);
+        BalancerYaml yaml = BalancerYaml.create().set("timeouts.response", "30s").set("timeouts.queue", "30s");
+        HeldFull held = heldFull(yaml);
+        ScriptedBackend a = held.a();
+        Balancer balancer = held.balancer();
         CompletableFuture<RawHttpClient.Response> second = getAsync(balancer, "/second");
         await().atMost(Fixtures.WAIT).until(() -> queueLength(balancer) == 1.0);
 
@@ -228,9 +232,7 @@ class AdmissionQueueE2eTest {
 
         await().atMost(Fixtures.WAIT).until(() -> a.holding() == 2);
         assertEquals(0.0, queueLength(balancer));
-        a.hold(false);
-        a.release();
-        assertEquals(200, first.get(30, TimeUnit.SECONDS).status());
+        held.release();
         assertEquals(200, second.get(30, TimeUnit.SECONDS).status());
     }
 
