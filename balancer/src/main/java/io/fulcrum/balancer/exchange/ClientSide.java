@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.edge.DeadlineTimer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -7,7 +8,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
  * What an {@link Exchange} may ask of the client connection it serves: write and flush response
- * parts, send the balancer's own errors, read more of the request, and time the response. The
+ * parts, send the balancer's own errors, read more of the request, and the timer its response
+ * deadlines share. The
  * HTTP/1.1 frontend and each HTTP/2 stream implement it; tests implement it to drive an exchange
  * without a client socket. Switching protocols is not part of it: only a connection that can
  * switch offers that, as a {@link TunnelSide}.
@@ -47,8 +49,13 @@ public interface ClientSide {
      */
     void writeError(Exchange exchange, HttpResponseStatus status, String message, boolean close, boolean retryAfter);
 
-    /** Makes sure {@link Exchange#onResponseTimeout()} is called no later than {@code deadlineNanos}. */
-    void armResponseTimer(long deadlineNanos);
+    /**
+     * The connection's one response timer, which the exchange arms for its deadlines
+     * ({@link ResponseDeadlines}); when it fires, the connection calls
+     * {@link Exchange#onResponseTimeout()} of each exchange whose {@link Exchange#responseDeadline()}
+     * has passed, and arms it again for the next.
+     */
+    DeadlineTimer responseTimer();
 
     /** The exchange ended (response complete, failed or cancelled); the next request may be served. */
     void exchangeDone(Exchange exchange);

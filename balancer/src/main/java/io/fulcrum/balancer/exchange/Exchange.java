@@ -141,7 +141,7 @@ public final class Exchange implements UpstreamTry.Listener {
 
     // ---- client side ----
 
-    /** A part of the request body; ownership passes to this exchange. */
+    /** A part of the request body, before or after {@link #start()}; ownership passes to this exchange. */
     public void onRequestContent(HttpContent content) {
         if (state == ExchangeState.DONE) {
             content.release();

@@ -1,8 +1,11 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.edge.DeadlineTimer;
+import io.netty.channel.EventLoop;
+
 /**
  * The response deadlines of one exchange, and the one timer of the client connection they share
- * ({@link ClientSide#armResponseTimer}). {@code timeouts.response} bounds the client's whole wait,
+ * ({@link ClientSide#responseTimer()}), which the exchange arms itself. {@code timeouts.response} bounds the client's whole wait,
  * from its request complete to the response head, whatever the number of tries; each retry gets
  * what remains, and when it runs out the client has its 504. {@code retry.per-try-timeout} bounds
  * one try inside it, from its request sent to the response head ({@link UpstreamTry#deadline()}).
@@ -10,14 +13,16 @@ package io.fulcrum.balancer.exchange;
  * <p>Not thread safe: confined to the client connection's event loop.
  */
 final class ResponseDeadlines {
-    private final ClientSide client;
+    private final DeadlineTimer timer;
+    private final EventLoop loop;
     private final long responseNanos;
     private final long perTryNanos;
     /** When the client's whole wait ends, or 0 before its request is complete. */
     private long overall;
 
     ResponseDeadlines(ClientSide client, ProxySettings settings) {
-        this.client = client;
+        this.timer = client.responseTimer();
+        this.loop = client.eventLoop();
         this.responseNanos = settings.responseTimeoutNanos();
         this.perTryNanos = settings.perTryTimeoutNanos();
     }
@@ -26,7 +31,7 @@ final class ResponseDeadlines {
     void requestComplete(long completeNanos) {
         if (overall == 0) {
             overall = completeNanos + responseNanos;
-            client.armResponseTimer(overall);
+            arm(overall);
         }
     }
 
@@ -42,7 +47,7 @@ final class ResponseDeadlines {
             // A per-try deadline after the client's needs no timer: the client's is armed (when
             // its request was complete, and again before each retry) and ends this try too.
             if (overall == 0 || deadline - overall < 0) {
-                client.armResponseTimer(deadline);
+                arm(deadline);
             }
         }
     }
@@ -54,13 +59,18 @@ final class ResponseDeadlines {
             // deadline: nothing is scheduled any more. The client's deadline is armed again before
             // the next try, which may connect for a while and whose own per-try deadline, when it
             // falls after the client's, arms nothing (trySent).
-            client.armResponseTimer(overall);
+            arm(overall);
         }
     }
 
     /** The request waits in the pool's queue until {@code queueDeadline} at most. */
     void queued(long queueDeadline) {
-        client.armResponseTimer(first(queueDeadline));
+        arm(first(queueDeadline));
+    }
+
+    /** Makes sure the connection's timer fires no later than {@code deadline}. */
+    private void arm(long deadline) {
+        timer.arm(loop, deadline);
     }
 
     /**

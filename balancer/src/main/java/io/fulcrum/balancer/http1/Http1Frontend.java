@@ -172,10 +172,14 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         if (ex != null) {
             exchange = ex;
             connection.moveTo(State.EXCHANGING);
-            ex.start();
+            if (!ex.bodyless()) {
+                ex.start();
+            }
+            // A request without a body starts with its empty last part, which the decoder gives
+            // right after the head (onContent): the exchange has the whole request before it
+            // chooses a backend, and a pooled connection sends it in one go.
         }
     }
-
     private void onContent(HttpContent content) {
         Exchange ex = exchange;
         if (ex != null && !ex.isDone()) {
@@ -188,6 +192,9 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
                 return;
             }
             ex.onRequestContent(content);
+            if (ex.bodyless() && content instanceof LastHttpContent) {
+                ex.start();
+            }
             return;
         }
         boolean malformed = content.decoderResult().isFailure();
@@ -261,12 +268,12 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
     }
 
     /**
-     * Makes sure the connection's timer fires no later than {@code deadline}. A timer that fires
-     * early finds the current exchange's deadline and re-arms for it.
+     * The connection's one response timer, armed by the exchange for its deadlines. A timer that
+     * fires early finds the current exchange's deadline and re-arms for it.
      */
     @Override
-    public void armResponseTimer(long deadline) {
-        responseTimer.arm(ctx.executor(), deadline);
+    public DeadlineTimer responseTimer() {
+        return responseTimer;
     }
 
     private void onResponseTimer() {
@@ -278,7 +285,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         if (proxy.clock().nanoTime() - deadline >= 0) {
             ex.onResponseTimeout();
         } else {
-            armResponseTimer(deadline);
+            responseTimer.arm(ctx.executor(), deadline);
         }
     }
 

@@ -321,11 +321,11 @@ public final class Http2Frontend extends Http2ConnectionHandler {
     }
 
     /**
-     * Makes sure the connection's timer fires no later than {@code deadline}. A timer that fires
-     * early finds the streams' deadlines and re-arms for the earliest.
+     * The connection's one response timer, which its streams' exchanges arm for their deadlines. A
+     * timer that fires early finds the streams' deadlines and re-arms for the earliest.
      */
-    void armResponseTimer(long deadline) {
-        responseTimer.arm(ctx.executor(), deadline);
+    DeadlineTimer responseTimer() {
+        return responseTimer;
     }
 
     private void onResponseTimer() {
@@ -355,7 +355,7 @@ public final class Http2Frontend extends Http2ConnectionHandler {
             open.get(i).onResponseTimeout();
         }
         if (next != 0) {
-            armResponseTimer(next);
+            responseTimer.arm(ctx.executor(), next);
         }
         flush(ctx);
     }

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.http2;
 
+import io.fulcrum.balancer.edge.DeadlineTimer;
 import io.fulcrum.balancer.edge.ErrorResponses;
 import io.fulcrum.balancer.edge.RequestValidator;
 import io.fulcrum.balancer.exchange.ClientSide;
@@ -75,10 +76,12 @@ final class Http2StreamSide implements ClientSide, RequestIntake.Answers {
             return;
         }
         exchange = ex;
-        ex.start();
-        if (endOfStream && exchange == ex) {
+        if (endOfStream) {
+            // A request without a body is complete with its head: the exchange has all of it
+            // before it chooses a backend, and a pooled connection sends it in one go.
             ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
         }
+        ex.start();
         backendWritten();
     }
 
@@ -350,8 +353,8 @@ final class Http2StreamSide implements ClientSide, RequestIntake.Answers {
     }
 
     @Override
-    public void armResponseTimer(long deadlineNanos) {
-        connection.armResponseTimer(deadlineNanos);
+    public DeadlineTimer responseTimer() {
+        return connection.responseTimer();
     }
 
     @Override

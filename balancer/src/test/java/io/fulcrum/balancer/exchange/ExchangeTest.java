@@ -14,6 +14,7 @@ import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
+import io.fulcrum.balancer.edge.DeadlineTimer;
 import io.fulcrum.balancer.edge.HeaderRules;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -60,7 +61,7 @@ class ExchangeTest {
     private long now = 1_000 * SECOND;
     private final NanoClock clock = () -> now;
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
-    private final RecordingClient client = new RecordingClient();
+    private final RecordingClient client = new RecordingClient(clock);
     private final List<Outcome> outcomes = new ArrayList<>();
     private final BackendRegistry registry = new BackendRegistry("local",
             new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
@@ -104,11 +105,11 @@ class ExchangeTest {
         return r;
     }
 
-    /** Starts a bodyless GET and completes its (empty) body, as the frontend does. */
+    /** A bodyless GET: its (empty) last part, then its start, as the frontends do. */
     private Exchange startGet(ProxySettings settings) {
         Exchange ex = exchange(request(HttpMethod.GET), settings);
-        ex.start();
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.start();
         ex.flushToBackend();
         return ex;
     }
@@ -171,8 +172,8 @@ class ExchangeTest {
     void aRefusedConnectionIsRetriedForFreeEvenForAPostWithoutKey() {
         pool.refuse.add(9001);
         Exchange ex = exchange(request(HttpMethod.POST, "content-length", "0"), settings(30 * SECOND, 0, 1));
-        ex.start();
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.start();
         ex.flushToBackend();
 
         assertEquals(List.of("b1", "b2"), pool.backends);
@@ -232,30 +233,31 @@ class ExchangeTest {
 
     @Test
     void aRetryAfterAPerTryTimeoutArmsTheClientsDeadlineAgain() {
-        // The connection's one timer fired for the per-try deadline and holds nothing now. The
+        // The connection's one timer fires for the per-try deadline and holds nothing after. The
         // retry's connection is still being made, and its per-try deadline (4 s) would fall after
         // the client's (3 s) anyway: the client's deadline must be armed again.
         Exchange ex = startGet(settings(3 * SECOND, 2 * SECOND, 2));
         long start = now;
-        assertEquals(List.of(start + 3 * SECOND, start + 2 * SECOND), client.timers);
         pool.hold.add(9002);
-        client.timers.clear();
 
-        now = start + 2 * SECOND;
-        ex.onResponseTimeout();
-
+        advanceTo(start + 2 * SECOND);
+        assertEquals(List.of("b1", "b2"), pool.backends, "the timer ended the first try");
         assertEquals(ExchangeState.CONNECTING, ex.state());
-        assertEquals(List.of(start + 3 * SECOND), client.timers);
         pool.hold.clear();
         pool.pending.get(0).setSuccess(pool.acquire(registry.current().byId("b2"), client.eventLoop()).getNow());
         assertEquals(ExchangeState.AWAITING_HEAD, ex.state());
         assertEquals(start + 3 * SECOND, ex.responseDeadline(), "the client's deadline comes first now");
-        assertEquals(List.of(start + 3 * SECOND), client.timers, "and a later per-try deadline arms nothing");
 
-        now = start + 3 * SECOND;
-        ex.onResponseTimeout();
-        assertEquals(List.of(504), client.errors);
+        advanceTo(start + 3 * SECOND);
+        assertEquals(List.of(504), client.errors, "the timer, armed again, ended the client's wait");
         assertEquals(List.of(Outcome.TIMEOUT, Outcome.TIMEOUT), outcomes);
+    }
+
+    /** Moves the clock, and the client loop's scheduled tasks with it, to {@code t}, running what falls due. */
+    private void advanceTo(long t) {
+        client.loop.advanceTimeBy(t - now, TimeUnit.NANOSECONDS);
+        now = t;
+        client.loop.runScheduledPendingTasks();
     }
 
     @Test
@@ -328,8 +330,8 @@ class ExchangeTest {
         Exchange ex = new Exchange(c, c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
                 "127.0.0.1");
         c.exchange = ex;
-        ex.start();
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.start();
         ex.flushToBackend();
         return ex;
     }
@@ -343,7 +345,7 @@ class ExchangeTest {
     void aRequestFindingEveryBackendFullWaitsAndTakesTheSlotWhenItFrees() {
         ProxySettings settings = queueing(SECOND, 10);
         ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient();
+        RecordingClient second = new RecordingClient(clock);
         try {
             Exchange first = startGetOnOneSlot(proxy, client, settings);
             assertEquals(ExchangeState.AWAITING_HEAD, first.state());
@@ -374,7 +376,7 @@ class ExchangeTest {
     void aQueuedRequestWhoseWaitRunsOutGets503WithRetryAfter() {
         ProxySettings settings = queueing(SECOND, 10);
         ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient();
+        RecordingClient second = new RecordingClient(clock);
         try {
             startGetOnOneSlot(proxy, client, settings);
             Exchange waiting = startGetOnOneSlot(proxy, second, settings);
@@ -399,8 +401,8 @@ class ExchangeTest {
     void aQueuedRequestWhoseClientLeavesIsForgottenAndTheNextWaiterGetsTheSlot() {
         ProxySettings settings = queueing(SECOND, 10);
         ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient gone = new RecordingClient();
-        RecordingClient third = new RecordingClient();
+        RecordingClient gone = new RecordingClient(clock);
+        RecordingClient third = new RecordingClient(clock);
         try {
             Exchange first = startGetOnOneSlot(proxy, client, settings);
             Exchange left = startGetOnOneSlot(proxy, gone, settings);
@@ -430,7 +432,7 @@ class ExchangeTest {
     void withoutAQueueAFullPoolAnswers503AtOnce(long queueNanos, int maxQueue) {
         ProxySettings settings = queueing(queueNanos, maxQueue);
         ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient();
+        RecordingClient second = new RecordingClient(clock);
         try {
             startGetOnOneSlot(proxy, client, settings);
             Exchange refused = startGetOnOneSlot(proxy, second, settings);
@@ -449,8 +451,8 @@ class ExchangeTest {
     void aFullQueueAnswers503AtOnce() {
         ProxySettings settings = queueing(SECOND, 1);
         ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient();
-        RecordingClient third = new RecordingClient();
+        RecordingClient second = new RecordingClient(clock);
+        RecordingClient third = new RecordingClient(clock);
         try {
             startGetOnOneSlot(proxy, client, settings);
             assertEquals(ExchangeState.QUEUED, startGetOnOneSlot(proxy, second, settings).state());
@@ -508,8 +510,8 @@ class ExchangeTest {
                 "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
         Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
         HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.start();
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.start();
         ex.flushToBackend();
         EmbeddedChannel b1 = pool.last();
         String sent = sent(b1).toLowerCase();
@@ -541,8 +543,8 @@ class ExchangeTest {
         HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
         Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
         HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.start();
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.start();
         ex.flushToBackend();
         EmbeddedChannel b1 = pool.last();
         sent(b1);
@@ -572,8 +574,8 @@ class ExchangeTest {
         HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
         Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
         HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.start();
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.start();
         ex.flushToBackend();
         respond(pool.last(), "HTTP/1.1 426 Upgrade Required|Content-Length: 2||no");
         assertEquals(ExchangeState.DONE, ex.state());
@@ -587,8 +589,8 @@ class ExchangeTest {
         HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
         Exchange ex = exchange(r, settings(30 * SECOND, 0, 0), null);
         HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.start();
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        ex.start();
         ex.flushToBackend();
         EmbeddedChannel b1 = pool.last();
         assertFalse(sent(b1).toLowerCase().contains("upgrade"), "Upgrade is hop-by-hop and not relayed");
@@ -617,13 +619,24 @@ class ExchangeTest {
         final List<Integer> errors = new ArrayList<>();
         final List<String> errorMessages = new ArrayList<>();
         boolean retryAfter;
-        /** The deadlines the exchange asked the connection's timer for, in order. */
-        final List<Long> timers = new ArrayList<>();
+        /** The connection's timer, on {@link #loop}'s frozen clock: a test moves both ({@code advanceTo}). */
+        final DeadlineTimer timer;
         Exchange exchange;
         boolean aborted;
         boolean tunnelOutputShut;
         boolean done;
         int upgradesRefused;
+
+        RecordingClient(NanoClock clock) {
+            loop.freezeTime();
+            // As a frontend does when its timer fires: the exchange whose deadline passed times out.
+            timer = new DeadlineTimer(clock, () -> {
+                long deadline = exchange == null ? 0 : exchange.responseDeadline();
+                if (deadline != 0 && clock.nanoTime() - deadline >= 0) {
+                    exchange.onResponseTimeout();
+                }
+            });
+        }
 
         int status() {
             return heads.get(heads.size() - 1).status().code();
@@ -686,8 +699,8 @@ class ExchangeTest {
         }
 
         @Override
-        public void armResponseTimer(long deadlineNanos) {
-            timers.add(deadlineNanos);
+        public DeadlineTimer responseTimer() {
+            return timer;
         }
 
         @Override
