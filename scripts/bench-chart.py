@@ -16,8 +16,15 @@ browser, or turn it into a PNG with `rsvg-convert -o chart.png chart.svg`.
 import argparse
 import csv
 import math
+import os
 import sys
 from xml.sax.saxutils import escape
+
+# summary.csv is matrix_report.py's: read its cells the way it writes them, and leave no
+# __pycache__ beside it.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
+from matrix_report import loads_in_order, num  # noqa: E402
 
 # Fulcrum stands out; each peer family shares a hue, darker for more threads.
 COLOURS = {
@@ -43,13 +50,6 @@ def parse_args():
     p.add_argument("-o", "--output", default="docs/bench-matrix.svg")
     p.add_argument("--title", default="Fulcrum beside HAProxy and nginx")
     return p.parse_args()
-
-
-def num(x):
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return None
 
 
 def nice_max(v):
@@ -90,10 +90,7 @@ def main():
         print("bench-chart: no rows in " + args.summary, file=sys.stderr)
         return 1
 
-    loads = []
-    for r in rows:
-        if r["load"] not in loads:
-            loads.append(r["load"])
+    loads = loads_in_order(rows)
     targets = []
     for r in sorted(rows, key=lambda r: (KIND_ORDER.get(r["kind"], 9), r["target"])):
         if (r["target"], r["kind"], r["name"]) not in targets:

@@ -56,18 +56,22 @@ start_node() { # kind
   if [[ $kind == sqlite ]]; then
     printf 'id: bench\nregion: local\nlisten: { host: 127.0.0.1, port: %s }\nstore: { kind: sqlite, path: "%s/posts.db", pool-size: 4, queue-capacity: 256 }\n' \
       "$port" "$WORK" >"$WORK/node.yaml"
-    java -Xms256m -Xmx512m -jar "$JAR" --config "$WORK/node.yaml" >"$WORK/node-$kind.log" 2>&1 &
   else
     psql -q -h 127.0.0.1 -U "$PG_USER" -d "${PG_URL##*/}" -c "CREATE SCHEMA IF NOT EXISTS $SCHEMA" >/dev/null
     printf 'id: bench\nregion: local\nlisten: { host: 127.0.0.1, port: %s }\nstore: { kind: postgres, url: "%s?currentSchema=%s", user: %s, pool-size: 8, queue-capacity: 256 }\n' \
       "$port" "$PG_URL" "$SCHEMA" "$PG_USER" >"$WORK/node.yaml"
-    java -Xms256m -Xmx512m -jar "$JAR" --config "$WORK/node.yaml" >"$WORK/node-$kind.log" 2>&1 &
   fi
+  java -Xms256m -Xmx512m -jar "$JAR" --config "$WORK/node.yaml" >"$WORK/node-$kind.log" 2>&1 &
   NODE_PID=$!
   PORT=$port
+  await_node "$NODE_PID" "$WORK/node-$kind.log"
+}
+
+# Waits up to 60 s for the node on $PORT to answer /health; exits, showing its log, when it dies first.
+await_node() { # pid log
   local deadline=$((SECONDS + 60))
   until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health" 2>/dev/null; do
-    (( SECONDS < deadline )) && kill -0 "$NODE_PID" 2>/dev/null || { cat "$WORK/node-$kind.log" >&2; exit 1; }
+    (( SECONDS < deadline )) && kill -0 "$1" 2>/dev/null || { cat "$2" >&2; exit 1; }
     sleep 0.3
   done
 }
@@ -132,11 +136,7 @@ listen: { host: 127.0.0.1, port: %s }
   java -Xms256m -Xmx512m -jar "$JAR" --config "$REPLICA_DIR/$id.yaml" >"$REPLICA_DIR/$id.log" 2>&1 &
   REPLICA_PIDS+=($!)
   PORT=$port
-  local deadline=$((SECONDS + 60))
-  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health" 2>/dev/null; do
-    (( SECONDS < deadline )) && kill -0 "${REPLICA_PIDS[-1]}" 2>/dev/null || { cat "$REPLICA_DIR/$id.log" >&2; exit 1; }
-    sleep 0.3
-  done
+  await_node "${REPLICA_PIDS[-1]}" "$REPLICA_DIR/$id.log"
 }
 
 # wrk against two URLs at once → "rps-sum worst-p50 worst-p99"

@@ -41,10 +41,20 @@ def parse_args():
 
 
 def num(x):
+    """A CSV cell as a float; None for an empty or unmeasured one (also read by bench-chart.py)."""
     try:
         return float(x)
     except (TypeError, ValueError):
         return None
+
+
+def loads_in_order(rows):
+    """The load rows ('16', '64 close', ...) in the order bench.sh measured them."""
+    loads = []
+    for r in rows:
+        if r["load"] not in loads:
+            loads.append(r["load"])
+    return loads
 
 
 def med(values):
@@ -111,11 +121,7 @@ def summarise(raw_rows):
 def bar(summary):
     """One verdict per load row that has Fulcrum and at least one peer."""
     verdicts = []
-    loads = []
-    for s in summary:
-        if s["load"] not in loads:
-            loads.append(s["load"])
-    for load in loads:
+    for load in loads_in_order(summary):
         row = [s for s in summary if s["load"] == load]
         fulcrum = next((s for s in row if s["kind"] == "fulcrum"), None)
         peers = [s for s in row if s["kind"] in ("haproxy", "nginx") and s["rps"] is not None]

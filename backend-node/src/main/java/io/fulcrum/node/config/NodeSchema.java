@@ -25,17 +25,11 @@ final class NodeSchema {
             .string("host", "127.0.0.1", "Address to bind")
             .requiredInteger("port", 0, 65535, PORT_DOC + "; not the API port")
             .build();
-    static final FieldTable PRIMARY = FieldTable.builder("The PostgreSQL primary (instead of store.url/user/password)")
-            .reload(Reload.START_ONLY)
-            .string("url", null, "JDBC URL, jdbc:postgresql://...; env FULCRUM_DB_URL overrides")
-            .string("user", null, "Database user; env FULCRUM_DB_USER overrides")
-            .string("password", null, "Database password; env FULCRUM_DB_PASSWORD overrides")
+    static final FieldTable PRIMARY = server("The PostgreSQL primary (instead of store.url/user/password)",
+            "FULCRUM_DB_URL", "; env FULCRUM_DB_USER overrides", "; env FULCRUM_DB_PASSWORD overrides")
             .build();
-    static final FieldTable REPLICA = FieldTable.builder("A streaming replica that serves reads")
-            .reload(Reload.START_ONLY)
-            .string("url", null, "JDBC URL, jdbc:postgresql://...; env FULCRUM_DB_REPLICA_URL overrides")
-            .string("user", null, "Database user (default: the primary's)")
-            .string("password", null, "Database password (default: the primary's)")
+    static final FieldTable REPLICA = server("A streaming replica that serves reads",
+            "FULCRUM_DB_REPLICA_URL", " (default: the primary's)", " (default: the primary's)")
             .duration("max-lag", ReplicaConfig.DEFAULT_MAX_LAG, false,
                     "Replay lag above which reads go to the primary (at least check-interval)")
             .duration("read-your-writes-wait", ReplicaConfig.DEFAULT_CATCH_UP_WAIT, false,
@@ -91,5 +85,18 @@ final class NodeSchema {
             .build();
 
     private NodeSchema() {
+    }
+
+    /**
+     * The keys every PostgreSQL server of a store has: its JDBC URL, which the environment variable
+     * {@code urlEnv} overrides, and its user and password, whose descriptions end with the notes given.
+     */
+    private static FieldTable.Builder server(String description, String urlEnv, String userNote,
+            String passwordNote) {
+        return FieldTable.builder(description)
+                .reload(Reload.START_ONLY)
+                .string("url", null, "JDBC URL, jdbc:postgresql://...; env " + urlEnv + " overrides")
+                .string("user", null, "Database user" + userNote)
+                .string("password", null, "Database password" + passwordNote);
     }
 }
