@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -240,14 +239,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
-            // The peer reset or abandoned the connection (a client that stops sending after a 413, a
-            // browser tab closed): ordinary on the Internet, not worth a stack trace.
-            log.debug("Closing {}: {}", ctx.channel().id().asShortText(), cause.toString());
-        } else {
-            log.warn("Closing {} after an unexpected error", ctx.channel().id().asShortText(), cause);
-        }
-        ctx.close();
+        Disconnect.afterError(ctx, cause, log, ctx.channel().id().asShortText());
     }
 
     private ApiResponse toError(Throwable failure) {

@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -124,11 +123,6 @@ public final class NodeAdminHandler extends SimpleChannelInboundHandler<FullHttp
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
-            log.debug("Closing admin connection {}: {}", ctx.channel().id().asShortText(), cause.toString());
-        } else {
-            log.warn("Closing admin connection {} after an unexpected error", ctx.channel().id().asShortText(), cause);
-        }
-        ctx.close();
+        Disconnect.afterError(ctx, cause, log, "admin connection " + ctx.channel().id().asShortText());
     }
 }

@@ -1,5 +1,6 @@
 package io.fulcrum.node.http;
 
+import static io.fulcrum.testing.ApiErrors.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -117,10 +118,7 @@ class ConditionalAndRulesApiTest {
     void theSameIdempotencyKeyWithAnotherBodyIs422AndCreatesNothing() throws IOException {
         long id = create("frank", "once", "key-1");
         HttpResponse<String> other = post("{\"author\":\"frank\",\"text\":\"something else\"}", "key-1");
-        assertEquals(422, other.statusCode(), other.body());
-        JsonNode error = JSON.readTree(other.body());
-        assertEquals("idempotency_key_reused", error.get("error").asText());
-        assertEquals("Idempotency-Key", error.get("field").asText());
+        JsonNode error = assertError(other, 422, "idempotency_key_reused", "Idempotency-Key");
         assertTrue(error.get("detail").asText().contains("post " + id), other.body());
         assertEquals(422, post("{\"author\":\"mallory\",\"text\":\"once\"}", "key-1").statusCode());
 
@@ -144,10 +142,7 @@ class ConditionalAndRulesApiTest {
     @ValueSource(strings = {"\\u0000", "\\u0007", "\\r", "\\u001b[31m", "\\u007f", "\\u0085"})
     void controlCharactersInTextAre400NamingText(String control) throws IOException {
         HttpResponse<String> r = http.postJson("/posts", "{\"author\":\"frank\",\"text\":\"a" + control + "b\"}");
-        assertEquals(400, r.statusCode(), r.body());
-        JsonNode error = JSON.readTree(r.body());
-        assertEquals("invalid_field", error.get("error").asText());
-        assertEquals("text", error.get("field").asText());
+        JsonNode error = assertError(r, 400, "invalid_field", "text");
         assertTrue(error.get("detail").asText().contains("control character"), r.body());
         long id = create("frank", "clean", null);
         HttpResponse<String> edit = http.putJson("/posts/" + id, "{\"text\":\"x" + control + "\"}");

@@ -1,10 +1,9 @@
 package io.fulcrum.node.http;
 
+import static io.fulcrum.testing.ApiErrors.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.node.store.Post;
 import io.fulcrum.testing.FreshNode;
 import io.fulcrum.testing.TestHttp;
@@ -19,19 +18,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * balancer's {@code ReplicatedPostServiceTest}.
  */
 class ConsistencyTokenApiTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @RegisterExtension
     final FreshNode fresh = new FreshNode();
     private final TestHttp http = fresh.http();
 
     @Test
-    void aMalformedTokenHeaderIsA400NamingIt() throws Exception {
-        HttpResponse<String> res = http.send(http.request("/timeline").header("X-Post-Version", "yesterday").build());
-        assertEquals(400, res.statusCode(), res.body());
-        JsonNode body = JSON.readTree(res.body());
-        assertEquals("invalid_field", body.get("error").asText());
-        assertEquals("X-Post-Version", body.get("field").asText());
+    void aMalformedTokenHeaderIsA400NamingIt() {
+        assertError(http.send(http.request("/timeline").header("X-Post-Version", "yesterday").build()), 400,
+                "invalid_field", "X-Post-Version");
     }
 
     @Test

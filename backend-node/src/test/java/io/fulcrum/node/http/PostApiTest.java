@@ -1,8 +1,7 @@
 package io.fulcrum.node.http;
 
+import static io.fulcrum.testing.ApiErrors.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -358,19 +357,6 @@ class PostApiTest {
             return JSON.readTree(r.body()).get("id").asLong();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static void assertError(HttpResponse<String> r, int status, String error, String field) throws IOException {
-        assertEquals(status, r.statusCode(), r.body());
-        assertEquals("application/json", r.headers().firstValue("Content-Type").orElseThrow());
-        JsonNode body = JSON.readTree(r.body());
-        assertEquals(error, body.get("error").asText(), r.body());
-        assertNotNull(body.get("detail"), r.body());
-        if (field == null) {
-            assertNull(body.get("field"), r.body());
-        } else {
-            assertEquals(field, body.get("field").asText(), r.body());
         }
     }
 
