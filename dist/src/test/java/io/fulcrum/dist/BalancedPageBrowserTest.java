@@ -31,9 +31,8 @@ class BalancedPageBrowserTest {
     @Test
     void everyActionNamesItsNodeAndAKilledNodeIsReplaced() throws Exception {
         Path root = LocalFiles.root();
-        LocalFiles.Ports ports = LocalFiles.Ports.free();
+        LocalFiles.Ports ports = LocalFiles.exampleConfigs(dir);
         Path config = dir.resolve("config");
-        LocalFiles.writeConfigs(root.resolve("config"), config, ports, dir.resolve("posts.db"));
         String java = LocalFiles.java();
         String nodeJar = root.resolve("backend-node/target/backend-node.jar").toString();
         try (Chromium chromium = Chromium.start(dir.resolve("chromium-profile")); LocalFiles files = new LocalFiles()) {

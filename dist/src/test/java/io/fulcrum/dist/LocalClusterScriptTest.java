@@ -5,17 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fulcrum.testing.TestHttp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -40,10 +39,9 @@ class LocalClusterScriptTest {
     @Test
     void aNodeDiesAndComesBackWhileTheClusterServesAndStoppingDrainsFirst() throws Exception {
         Path root = LocalFiles.root();
-        LocalFiles.Ports ports = LocalFiles.Ports.free();
+        LocalFiles.Ports ports = LocalFiles.exampleConfigs(dir);
         Path config = dir.resolve("config");
         Path data = dir.resolve("data");
-        LocalFiles.writeConfigs(root.resolve("config"), config, ports, dir.resolve("posts.db"));
         Map<String, String> env = Map.of("FULCRUM_CONFIG_DIR", config.toString(), "FULCRUM_DATA_DIR", data.toString(),
                 "FULCRUM_SKIP_BUILD", "1", "NODE_JAVA_OPTS", "-Xms32m -Xmx128m",
                 "BALANCER_JAVA_OPTS", "-Xms32m -Xmx128m", "STARTUP_TIMEOUT", "90");
@@ -63,14 +61,13 @@ class LocalClusterScriptTest {
                 // Conditional GET and HEAD pass through the balancer.
                 HttpResponse<String> timeline = files.get(ports.balancer(), "/timeline");
                 String etag = timeline.headers().firstValue("ETag").orElseThrow();
-                HttpResponse<String> unchanged = files.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + ports.balancer() + "/timeline"))
-                        .timeout(Duration.ofSeconds(20)).header("If-None-Match", etag).GET().build());
+                TestHttp balancer = files.http(ports.balancer());
+                HttpResponse<String> unchanged = balancer.send(balancer.request("/timeline")
+                        .header("If-None-Match", etag).GET().build());
                 assertEquals(304, unchanged.statusCode());
                 assertEquals("", unchanged.body());
-                HttpResponse<String> head = files.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + ports.balancer() + "/timeline"))
-                        .timeout(Duration.ofSeconds(20)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+                HttpResponse<String> head = balancer.send(balancer.request("/timeline")
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
                 assertEquals(200, head.statusCode());
                 assertEquals(etag, head.headers().firstValue("ETag").orElseThrow());
                 assertEquals("", head.body());

@@ -2,12 +2,10 @@ package io.fulcrum.dist;
 
 import static org.awaitility.Awaitility.await;
 
+import io.fulcrum.testing.TestHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,19 +13,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What the release tests share: free loopback ports, the repository's example configs rewritten to
- * those ports and to a temporary folder, a bounded HTTP client, and processes stopped for sure.
+ * those ports and to a temporary folder, bounded HTTP clients, and processes stopped for sure.
  *
  * <p>Not thread safe! One instance per test.
  */
 final class LocalFiles implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(90);
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final Map<Integer, TestHttp> clients = new ConcurrentHashMap<>();
     private final List<Process> processes = new ArrayList<>();
 
     /** The repository root (the parent of the dist module). */
@@ -55,6 +54,18 @@ final class LocalFiles implements AutoCloseable {
             return new Ports(freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(),
                     freePort());
         }
+    }
+
+    /**
+     * The repository's example configs moved to free ports, written into {@code dir}/config with the
+     * SQLite file {@code dir}/posts.db.
+     *
+     * @return the ports
+     */
+    static Ports exampleConfigs(Path dir) throws IOException {
+        Ports ports = Ports.free();
+        writeConfigs(root().resolve("config"), dir.resolve("config"), ports, dir.resolve("posts.db"));
+        return ports;
     }
 
     /**
@@ -114,25 +125,17 @@ final class LocalFiles implements AutoCloseable {
     record Result(int status, String output) {
     }
 
+    /** The test kit's bounded client of {@code http://127.0.0.1:port}, one per port. */
+    TestHttp http(int port) {
+        return clients.computeIfAbsent(port, TestHttp::new);
+    }
+
     HttpResponse<String> get(int port, String path) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(20))
-                .GET().build());
+        return http(port).get(path);
     }
 
     HttpResponse<String> postJson(int port, String path, String json) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(20))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
-    }
-
-    HttpResponse<String> send(HttpRequest request) {
-        try {
-            return client.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return http(port).postJson(path, json);
     }
 
     /** Waits until {@code port} answers {@code path} with 200. */
