@@ -540,6 +540,15 @@ log_file() {
     fi
 }
 log_name() { if [[ "$1" == *-log ]]; then echo "$2, JSON access log"; else echo "$2"; fi; }
+# peer_name NAME COUNTED VARIANTS: a peer's name, with its thread or worker count (COUNTED) only
+# where the count varies: in --matrix, or when VARIANTS (how many counts run) is more than one.
+peer_name() { if (( MATRIX || $3 > 1 )); then echo "$2"; else echo "$1"; fi; }
+# serving ID PORT: records the proxy just started as ID's target on PORT and waits until it answers.
+serving() {
+    PID_OF[$1]=$STARTED_PID
+    URL[$1]="http://127.0.0.1:$2"
+    wait_ready "$1" "${URL[$1]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$1 failed to start"
+}
 
 if wanted fulcrum; then
     # The first Fulcrum is "fulcrum"; each --variant adds "fulcrum-LABEL" with its own jar or transport.
@@ -615,8 +624,7 @@ if wanted haproxy; then
         servers+="    server b$((i + 1)) ${BACKENDS[$i]#http://} check inter 2s"$'\n'
     done
     for n in "${HAPROXY_VARIANTS[@]}"; do
-        name="HAProxy"
-        (( MATRIX || ${#HAPROXY_VARIANTS[@]} > 1 )) && name="HAProxy nbthread $n"
+        name=$(peer_name "HAProxy" "HAProxy nbthread $n" ${#HAPROXY_VARIANTS[@]})
         for id in $(variants "haproxy-t$n"); do
             add_target "$id" haproxy "$(log_name "$id" "$name")"
             log_file "$id"; file=$LOG_FILE
@@ -632,9 +640,7 @@ if wanted haproxy; then
             else
                 start "$id" haproxy -db -f "$WORK/$id.cfg"
             fi
-            PID_OF[$id]=$STARTED_PID
-            URL[$id]="http://127.0.0.1:$port"
-            wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+            serving "$id" "$port"
         done
     done
 fi
@@ -643,8 +649,7 @@ if wanted nginx; then
     servers=""
     for b in "${BACKENDS[@]}"; do servers+="        server ${b#http://};"$'\n'; done
     for n in "${NGINX_VARIANTS[@]}"; do
-        name="nginx"
-        (( MATRIX || ${#NGINX_VARIANTS[@]} > 1 )) && name="nginx $n worker$(when $(( n > 1 )) s)"
+        name=$(peer_name "nginx" "nginx $n worker$(when $(( n > 1 )) s)" ${#NGINX_VARIANTS[@]})
         for id in $(variants "nginx-w$n"); do
             add_target "$id" nginx "$(log_name "$id" "$name")"
             log_file "$id"; file=$LOG_FILE
@@ -656,9 +661,7 @@ if wanted nginx; then
             render "$TEMPLATES/nginx-proxy.conf.tmpl" "$WORK/$id.conf" DIR="$WORK" NAME="$id" \
                 PORT="$port" WORKERS="$n" NGINX_SERVERS="${servers%$'\n'}" ACCESS_LOG="$access"
             start "$id" nginx -p "$WORK" -e "$WORK/$id.error.log" -c "$WORK/$id.conf"
-            PID_OF[$id]=$STARTED_PID
-            URL[$id]="http://127.0.0.1:$port"
-            wait_ready "$id" "${URL[$id]}$REQ_PATH" "$EXPECT_BODY" "$STARTED_PID" || die "$id failed to start"
+            serving "$id" "$port"
         done
     done
 fi
