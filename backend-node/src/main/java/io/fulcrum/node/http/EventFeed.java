@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.node.config.EventsConfig;
 import io.fulcrum.node.store.ClientPosition;
+import io.fulcrum.node.store.ControlThreads;
 import io.fulcrum.node.store.PostChange;
 import io.fulcrum.node.store.StoreTopology;
 import java.io.ByteArrayOutputStream;
@@ -284,11 +285,6 @@ public final class EventFeed implements AutoCloseable {
     /** Stops polling; the streams end with the node's connections. */
     @Override
     public void close() {
-        thread.shutdownNow();
-        try {
-            thread.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ControlThreads.stop(thread);
     }
 }

@@ -203,12 +203,7 @@ public final class ReplicatedStore implements StoreTopology {
 
     @Override
     public void close() {
-        checks.shutdownNow();
-        try {
-            checks.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ControlThreads.stop(checks);
         replica.close();
         primary.close();
     }
