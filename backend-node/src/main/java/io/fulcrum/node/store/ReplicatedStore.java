@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,17 +62,13 @@ public final class ReplicatedStore implements StoreTopology {
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final PostStore primary;
-    private final DataSource primaryPool;
-    private final Connector primaryDirect;
+    private final Watch primaryWatch;
     private final PostStore replica;
-    private final DataSource replicaPool;
-    private final Connector replicaDirect;
+    private final Watch replicaWatch;
     private final ReplicaConfig config;
     private final long maxLagNanos;
     private final ReplicaLag lag = new ReplicaLag();
     private final ScheduledExecutorService checks;
-    private volatile boolean primaryUp = true;
-    private volatile boolean replicaUp;
 
     /**
      * One copy of the posts: its store, the pool behind the store, and a way to open a connection of
@@ -104,11 +102,13 @@ public final class ReplicatedStore implements StoreTopology {
      */
     public ReplicatedStore(Copy primary, Copy replica, ReplicaConfig config, String nodeId, MeterRegistry registry) {
         this.primary = requireNonNull(primary, "primary").store();
-        this.primaryPool = primary.pool();
-        this.primaryDirect = primary.direct();
+        this.primaryWatch = new Watch("primary", primary, PRIMARY_POSITION, true,
+                at -> lag.primaryAt(at, System.nanoTime()), "The primary answers again at {}; writes resume",
+                "The primary cannot be reached; writes answer 503 until it does ({})");
         this.replica = requireNonNull(replica, "replica").store();
-        this.replicaPool = replica.pool();
-        this.replicaDirect = replica.direct();
+        this.replicaWatch = new Watch("replica", replica, REPLICA_POSITION, false, lag::replicaAt,
+                "The replica answers at {}; reads use it while it is fresh enough",
+                "The replica cannot be reached; reads go to the primary until it does ({})");
         this.config = requireNonNull(config, "config");
         this.maxLagNanos = config.maxLag().toNanos();
         AtomicInteger n = new AtomicInteger();
@@ -120,19 +120,18 @@ public final class ReplicatedStore implements StoreTopology {
         Gauge.builder(REPLICA_LAG, this, s -> s.lag.lagNanos(System.nanoTime()) / 1e9)
                 .description("How long the replica has been behind the primary").baseUnit("seconds")
                 .register(registry);
-        Gauge.builder(COPY_UP, this, s -> s.primaryUp ? 1 : 0).tag("copy", "primary")
-                .description("1 while the copy answers its checks").register(registry);
-        Gauge.builder(COPY_UP, this, s -> s.replicaUp ? 1 : 0).tag("copy", "replica")
-                .description("1 while the copy answers its checks").register(registry);
         long interval = config.checkInterval().toMillis();
-        checks.scheduleWithFixedDelay(() -> checkPrimary(!primaryUp), 0, interval, TimeUnit.MILLISECONDS);
-        checks.scheduleWithFixedDelay(() -> checkReplica(!replicaUp), 0, interval, TimeUnit.MILLISECONDS);
+        for (Watch w : List.of(primaryWatch, replicaWatch)) {
+            Gauge.builder(COPY_UP, w, c -> c.up ? 1 : 0).tag("copy", w.name)
+                    .description("1 while the copy answers its checks").register(registry);
+            checks.scheduleWithFixedDelay(() -> w.check(!w.up), 0, interval, TimeUnit.MILLISECONDS);
+        }
     }
 
     @Override
     public <T> T read(ClientPosition position, Function<PostStore, T> work) {
         long required = position.required();
-        if (replicaUp && (!stale() || !primaryUp)) {
+        if (replicaWatch.up && (!stale() || !primaryWatch.up)) {
             long replayed = lag.replayed();
             // A replica already further behind than the wait will not reach a newer token within it.
             if (WalPosition.after(required, replayed)
@@ -143,24 +142,24 @@ public final class ReplicatedStore implements StoreTopology {
                 try {
                     return onReplica(position, replayed, work);
                 } catch (StoreUnavailableException e) {
-                    replicaDown(e);
+                    replicaWatch.down(e);
                 }
             }
         }
-        if (!primaryUp) {
-            throw new PrimaryUnavailableException(replicaUp
+        if (!primaryWatch.up) {
+            throw new PrimaryUnavailableException(replicaWatch.up
                     ? "the replica has not replayed " + WalPosition.format(required)
                             + ", which this client has seen, and the primary cannot be reached"
                     : "neither the replica nor the primary can be reached", null);
         }
         try {
             T result = work.apply(primary);
-            observe(position, primaryPool, PRIMARY_POSITION, required);
+            observe(position, primaryWatch, required);
             return result;
         } catch (StoreUnavailableException e) {
-            checkPrimary(true);
+            primaryWatch.check(true);
             long replayed = lag.replayed();
-            if (replicaUp && !WalPosition.after(required, replayed)) {
+            if (replicaWatch.up && !WalPosition.after(required, replayed)) {
                 // The primary failed under this very read; the replica has what the client needs.
                 return onReplica(position, replayed, work);
             }
@@ -170,13 +169,13 @@ public final class ReplicatedStore implements StoreTopology {
 
     private <T> T onReplica(ClientPosition position, long replayed, Function<PostStore, T> work) {
         T result = work.apply(replica);
-        observe(position, replicaPool, REPLICA_POSITION, replayed);
+        observe(position, replicaWatch, replayed);
         return result;
     }
 
     @Override
     public <T> T write(ClientPosition position, Function<PostStore, T> work) {
-        if (!primaryUp) {
+        if (!primaryWatch.up) {
             throw new PrimaryUnavailableException("the primary cannot be reached; writes resume when it answers",
                     null);
         }
@@ -187,18 +186,19 @@ public final class ReplicatedStore implements StoreTopology {
             throw e;
         } catch (StoreUnavailableException e) {
             // One broken pooled connection is no outage: only a failing fresh check stops the writes.
-            checkPrimary(true);
+            primaryWatch.check(true);
             throw new PrimaryUnavailableException("the primary failed: " + e.getMessage(), e);
         }
         // The write is committed: a failing position query must not turn it into an error.
-        observe(position, primaryPool, PRIMARY_POSITION, 0);
+        observe(position, primaryWatch, 0);
         return result;
     }
 
     @Override
     public Optional<StoreHealth> health() {
-        return Optional.of(new StoreHealth(primaryUp, replicaUp, lag.lagNanos(System.nanoTime()) / 1_000_000,
-                config.maxLag().toMillis(), lag.primary(), lag.replayed()));
+        return Optional.of(new StoreHealth(primaryWatch.up, replicaWatch.up,
+                lag.lagNanos(System.nanoTime()) / 1_000_000, config.maxLag().toMillis(), lag.primary(),
+                lag.replayed()));
     }
 
     @Override
@@ -219,20 +219,20 @@ public final class ReplicatedStore implements StoreTopology {
         while (WalPosition.after(required, replayed) && deadline - System.nanoTime() > 0) {
             LockSupport.parkNanos(Math.min(POLL_NANOS, Math.max(0, deadline - System.nanoTime())));
             try {
-                replayed = query(replicaPool, REPLICA_POSITION);
+                replayed = replicaWatch.position();
                 lag.replicaAt(replayed);
             } catch (SQLException e) {
-                replicaDown(e);
+                replicaWatch.down(e);
                 return replayed;
             }
         }
         return replayed;
     }
 
-    /** Raises {@code position} to what {@code pool}'s copy has now, or to {@code fallback} if that fails. */
-    private void observe(ClientPosition position, DataSource pool, String sql, long fallback) {
+    /** Raises {@code position} to what {@code copy} has now, or to {@code fallback} if that fails. */
+    private void observe(ClientPosition position, Watch copy, long fallback) {
         try {
-            position.observe(query(pool, sql));
+            position.observe(copy.position());
         } catch (SQLException e) {
             log.debug("Could not read the WAL position after a call: {}", e.getMessage());
             position.observe(fallback);
@@ -240,49 +240,65 @@ public final class ReplicatedStore implements StoreTopology {
     }
 
     /**
-     * Samples the primary's position and marks it up or down: through the pool while it is up, on a
-     * connection of its own while it is down and when a worker calls this after a failed call.
+     * One copy as the checks see it: how to read its position, through the pool or on a connection
+     * of its own, and whether its last check answered. The flag is volatile: the checks and the store
+     * workers set it, every call reads it.
      */
-    private void checkPrimary(boolean direct) {
-        try {
-            long at = direct ? query(primaryDirect, PRIMARY_POSITION) : query(primaryPool, PRIMARY_POSITION);
-            lag.primaryAt(at, System.nanoTime());
-            if (!primaryUp) {
-                log.info("The primary answers again at {}; writes resume", WalPosition.format(at));
-                // Connections opened before the outage are dead: replace them before writes use them.
-                evict(primaryPool);
-                primaryUp = true;
+    private static final class Watch {
+        final String name;
+        private final DataSource pool;
+        private final Connector direct;
+        private final String sql;
+        private final LongConsumer record;
+        private final String upAgain;
+        private final String down;
+        volatile boolean up;
+
+        /**
+         * @param record where a sampled position goes
+         * @param upAgain logged with the position when a check answers after the copy was down
+         * @param down logged with the failure when the copy goes down
+         */
+        Watch(String name, Copy copy, String sql, boolean up, LongConsumer record, String upAgain, String down) {
+            this.name = name;
+            this.pool = copy.pool();
+            this.direct = copy.direct();
+            this.sql = sql;
+            this.up = up;
+            this.record = record;
+            this.upAgain = upAgain;
+            this.down = down;
+        }
+
+        /** The copy's position now, read through the pool. */
+        long position() throws SQLException {
+            return query(pool, sql);
+        }
+
+        /**
+         * Samples the copy's position and marks it up or down: through the pool while it is up, on a
+         * connection of its own while it is down and when a worker calls this after a failed call.
+         */
+        void check(boolean useDirect) {
+            try {
+                long at = useDirect ? query(direct, sql) : query(pool, sql);
+                record.accept(at);
+                if (!up) {
+                    log.info(upAgain, WalPosition.format(at));
+                    // Connections opened before the outage are dead: replace them before calls use them.
+                    evict(pool);
+                    up = true;
+                }
+            } catch (SQLException | RuntimeException e) {
+                down(e);
             }
-        } catch (SQLException | RuntimeException e) {
-            primaryDown(e);
         }
-    }
 
-    private void checkReplica(boolean direct) {
-        try {
-            long at = direct ? query(replicaDirect, REPLICA_POSITION) : query(replicaPool, REPLICA_POSITION);
-            lag.replicaAt(at);
-            if (!replicaUp) {
-                log.info("The replica answers at {}; reads use it while it is fresh enough", WalPosition.format(at));
-                evict(replicaPool);
-                replicaUp = true;
+        void down(Exception e) {
+            if (up) {
+                log.warn(down, e.getMessage());
+                up = false;
             }
-        } catch (SQLException | RuntimeException e) {
-            replicaDown(e);
-        }
-    }
-
-    private void primaryDown(Exception e) {
-        if (primaryUp) {
-            log.warn("The primary cannot be reached; writes answer 503 until it does ({})", e.getMessage());
-            primaryUp = false;
-        }
-    }
-
-    private void replicaDown(Exception e) {
-        if (replicaUp) {
-            log.warn("The replica cannot be reached; reads go to the primary until it does ({})", e.getMessage());
-            replicaUp = false;
         }
     }
 
