@@ -164,9 +164,10 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     private Pending start(ApiRoute route, FullHttpRequest request, boolean keepAlive) {
         HttpMethod method = request.method();
-        boolean conditional = HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
-        Pending p = new Pending(route, method.name(), keepAlive, System.nanoTime(), HttpMethod.HEAD.equals(method),
-                conditional ? request.headers().get(HttpHeaderNames.IF_NONE_MATCH) : null);
+        boolean head = HttpMethod.HEAD.equals(method);
+        String ifNoneMatch = head || HttpMethod.GET.equals(method)
+                ? request.headers().get(HttpHeaderNames.IF_NONE_MATCH) : null;
+        Pending p = new Pending(new Request(route, method.name(), keepAlive, System.nanoTime(), head, ifNoneMatch));
         metrics.started();
         pending.add(p);
         return p;
@@ -178,12 +179,14 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         boolean wrote = false;
         while (!pending.isEmpty() && pending.peek().response != null) {
             Pending next = pending.poll();
-            metrics.finished(next.route, next.method, wireStatus(next), System.nanoTime() - next.started);
+            Request asked = next.request;
+            metrics.finished(asked.route(), asked.method(), wireStatus(next), System.nanoTime() - asked.started());
             if (closing || !ctx.channel().isActive()) {
                 continue;
             }
             FullHttpResponse out = toNetty(next);
-            if (next.keepAlive && !"close".equals(next.response.headers().get(HttpHeaderNames.CONNECTION.toString()))) {
+            String connection = next.response.headers().get(HttpHeaderNames.CONNECTION.toString());
+            if (asked.keepAlive() && !"close".equals(connection)) {
                 ctx.write(out);
             } else {
                 out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -205,7 +208,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
      */
     private static boolean notModified(Pending p) {
         return p.response.status().code() == 200
-                && Conditional.notModified(p.ifNoneMatch, p.response.headers().get(ETAG));
+                && Conditional.notModified(p.request.ifNoneMatch(), p.response.headers().get(ETAG));
     }
 
     /** The status that goes on the wire (and into the metrics): 304 where a conditional GET matched. */
@@ -226,7 +229,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             }
             return out;
         }
-        boolean empty = p.head || r.body().length == 0;
+        boolean empty = p.request.head() || r.body().length == 0;
         FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
                 empty ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body()));
         if (r.contentType() != null) {
@@ -284,24 +287,22 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         return ApiResponse.json(error.status(), json.error(error, detail, field), Map.of());
     }
 
-    /** One request waiting for its turn to be answered. Confined to the event loop. */
+    /**
+     * What writing a request's answer needs of the request, taken when it arrived.
+     *
+     * @param ifNoneMatch the request's If-None-Match, kept for GET and HEAD only; null when absent
+     */
+    private record Request(ApiRoute route, String method, boolean keepAlive, long started, boolean head,
+            String ifNoneMatch) {
+    }
+
+    /** One request waiting for its turn to be answered, and its answer once it has one. Confined to the event loop. */
     private static final class Pending {
-        final ApiRoute route;
-        final String method;
-        final boolean keepAlive;
-        final long started;
-        final boolean head;
-        /** The request's If-None-Match, kept for GET and HEAD only; null when absent. */
-        final String ifNoneMatch;
+        final Request request;
         ApiResponse response;
 
-        Pending(ApiRoute route, String method, boolean keepAlive, long started, boolean head, String ifNoneMatch) {
-            this.route = route;
-            this.method = method;
-            this.keepAlive = keepAlive;
-            this.started = started;
-            this.head = head;
-            this.ifNoneMatch = ifNoneMatch;
+        Pending(Request request) {
+            this.request = request;
         }
     }
 }
