@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.node.config.EventsConfig;
 import io.fulcrum.testing.Chromium;
 import io.fulcrum.testing.EventStreamClient;
+import io.fulcrum.testing.Teardown;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.io.File;
@@ -65,13 +66,8 @@ class TimelinePageBrowserTest {
     }
 
     @AfterEach
-    void stop() {
-        if (chromium != null) {
-            chromium.close();
-        }
-        if (node != null) {
-            node.close();
-        }
+    void stop() throws Exception {
+        Teardown.close(chromium, node);
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.fulcrum.node.config.StoreConfig;
 import io.fulcrum.testing.CreateRace;
 import io.fulcrum.testing.CuttableTcpProxy;
 import io.fulcrum.testing.PostgresSupport;
+import io.fulcrum.testing.Teardown;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.net.http.HttpRequest;
@@ -47,15 +48,7 @@ class PostgresNodeApiTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (b != null) {
-            b.close();
-        }
-        if (a != null) {
-            a.close();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
+        Teardown.close(b, a, postgres);
     }
 
     @Test
