@@ -157,6 +157,11 @@ public record FieldTable(String description, List<Field> fields) {
             return add(name, Field.Type.INTEGER, def, false, min, max, null, null, null, doc);
         }
 
+        /** An integer of at least 1 with no upper bound: a count or a size. */
+        public Builder positiveInteger(String name, long def, String doc) {
+            return integer(name, def, 1, Integer.MAX_VALUE, doc);
+        }
+
         /** An integer in {@code min..max} whose default the loader computes ({@code doc} says how). */
         public Builder computedInteger(String name, long min, long max, String doc) {
             return add(name, Field.Type.INTEGER, null, false, min, max, null, null, null, doc);

@@ -46,7 +46,7 @@ final class NodeSchema {
             .string("user", null, "PostgreSQL user; env FULCRUM_DB_USER overrides")
             .string("password", null, "PostgreSQL password; env FULCRUM_DB_PASSWORD overrides")
             .integer("pool-size", 4, 1, 256, "PostgreSQL connections")
-            .integer("queue-capacity", 64, 1, Integer.MAX_VALUE, "Requests waiting for a connection before 503")
+            .positiveInteger("queue-capacity", 64, "Requests waiting for a connection before 503")
             .duration("connection-timeout", Duration.ofSeconds(2), false,
                     "How long a request waits for a connection (>= 250ms)")
             .section("primary", PRIMARY, "The primary, instead of url/user/password")
@@ -54,13 +54,11 @@ final class NodeSchema {
             .build();
     static final FieldTable LIMITS = FieldTable.builder("Request limits")
             .reload(Reload.START_ONLY)
-            .integer("max-body-bytes", NodeLimitsConfig.DEFAULTS.maxBodyBytes(), 1, Integer.MAX_VALUE,
-                    "Largest request body")
-            .integer("max-text-chars", NodeLimitsConfig.DEFAULTS.maxTextChars(), 1, Integer.MAX_VALUE,
-                    "Longest post text")
-            .integer("max-timeline-limit", NodeLimitsConfig.DEFAULTS.maxTimelineLimit(), 1, Integer.MAX_VALUE,
+            .positiveInteger("max-body-bytes", NodeLimitsConfig.DEFAULTS.maxBodyBytes(), "Largest request body")
+            .positiveInteger("max-text-chars", NodeLimitsConfig.DEFAULTS.maxTextChars(), "Longest post text")
+            .positiveInteger("max-timeline-limit", NodeLimitsConfig.DEFAULTS.maxTimelineLimit(),
                     "Largest ?limit= of a timeline")
-            .integer("default-timeline-limit", NodeLimitsConfig.DEFAULTS.defaultTimelineLimit(), 1, Integer.MAX_VALUE,
+            .positiveInteger("default-timeline-limit", NodeLimitsConfig.DEFAULTS.defaultTimelineLimit(),
                     "Timeline length without ?limit= (at most max-timeline-limit)")
             .build();
     static final FieldTable EVENTS = FieldTable.builder("The live timeline feed (GET /events)")
@@ -69,8 +67,7 @@ final class NodeSchema {
                     "How often the node's one watcher reads new posts (>= 10ms)")
             .duration("heartbeat", EventsConfig.DEFAULTS.heartbeat(), false,
                     "Comment sent on an idle stream (at most 60s)")
-            .integer("max-streams", EventsConfig.DEFAULTS.maxStreams(), 1, Integer.MAX_VALUE,
-                    "Open streams before 503")
+            .positiveInteger("max-streams", EventsConfig.DEFAULTS.maxStreams(), "Open streams before 503")
             .build();
     /** Every key of a node's file: what {@link NodeConfigLoader#load} reads and {@code config/node.schema.json} describes. */
     static final FieldTable FILE = FieldTable.builder("A Fulcrum post server node (backend-node)")
