@@ -8,13 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.node.Node;
 import io.fulcrum.node.config.NodeConfig;
-import io.fulcrum.node.store.CreateResult;
-import io.fulcrum.node.store.Post;
 import io.fulcrum.node.store.PostStore;
 import io.fulcrum.node.store.PostStores;
 import io.fulcrum.node.store.StoreUnavailableException;
-import io.fulcrum.node.store.WriteResult;
 import io.fulcrum.testing.BlockingCreateStore;
+import io.fulcrum.testing.ForwardingPostStore;
 import io.fulcrum.testing.TestHttp;
 import io.fulcrum.testing.TestNodes;
 import java.io.IOException;
@@ -24,9 +22,6 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -126,77 +121,18 @@ class StoreFailureApiTest {
     }
 
     /** Delegates to a real store, or fails every call like an unreachable database while {@code down}. */
-    private static final class SwitchableStore implements PostStore {
-        private final PostStore delegate;
+    private static final class SwitchableStore extends ForwardingPostStore {
         volatile boolean down;
 
         SwitchableStore(PostStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
-        private void check() {
+        @Override
+        protected void beforeCall() {
             if (down) {
                 throw new StoreUnavailableException("test: store down", new SQLException("connection refused"));
             }
-        }
-
-        @Override
-        public CreateResult create(String author, String text, String idempotencyKey) {
-            check();
-            return delegate.create(author, text, idempotencyKey);
-        }
-
-        @Override
-        public Optional<Post> find(long id) {
-            check();
-            return delegate.find(id);
-        }
-
-        @Override
-        public WriteResult update(long id, String text, OptionalLong expectedVersion) {
-            check();
-            return delegate.update(id, text, expectedVersion);
-        }
-
-        @Override
-        public WriteResult delete(long id, OptionalLong expectedVersion) {
-            check();
-            return delegate.delete(id, expectedVersion);
-        }
-
-        @Override
-        public List<Post> timeline(String author, long beforeId, int limit) {
-            check();
-            return delegate.timeline(author, beforeId, limit);
-        }
-
-        @Override
-        public List<io.fulcrum.node.store.PostChange> changesSince(long afterSeq, int limit) {
-            check();
-            return delegate.changesSince(afterSeq, limit);
-        }
-
-        @Override
-        public long lastChange() {
-            check();
-            return delegate.lastChange();
-        }
-
-        @Override
-        public long count() {
-            check();
-            return delegate.count();
-        }
-
-        @Override
-        public void ping() {
-            check();
-            delegate.ping();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }
