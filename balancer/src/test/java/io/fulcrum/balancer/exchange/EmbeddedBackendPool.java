@@ -3,8 +3,7 @@ package io.fulcrum.balancer.exchange;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.connections.ConnectionPool;
 import io.fulcrum.balancer.http1.codec.Http1Codec;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.fulcrum.testing.WireText;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
@@ -14,7 +13,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
 import java.net.ConnectException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -42,18 +40,12 @@ public final class EmbeddedBackendPool implements ConnectionPool {
 
     /** Writes a raw backend response ({@code |} for CRLF) into {@code backend}. */
     static void respond(EmbeddedChannel backend, String raw) {
-        backend.writeInbound(Unpooled.copiedBuffer(raw.replace("|", "\r\n"), StandardCharsets.ISO_8859_1));
+        backend.writeInbound(WireText.bytes(raw));
     }
 
     /** What was written to {@code backend} so far, as text; the buffers are released. */
     static String sent(EmbeddedChannel backend) {
-        StringBuilder out = new StringBuilder();
-        ByteBuf b;
-        while ((b = backend.readOutbound()) != null) {
-            out.append(b.toString(StandardCharsets.ISO_8859_1));
-            b.release();
-        }
-        return out.toString();
+        return WireText.outbound(backend);
     }
 
     @Override

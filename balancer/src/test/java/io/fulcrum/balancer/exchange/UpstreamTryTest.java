@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.accesslog.AccessLog;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.balancing.Outcome;
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.metrics.RequestRecord;
+import io.fulcrum.testing.LocalProxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -28,10 +25,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,12 +46,10 @@ class UpstreamTryTest {
     private final EmbeddedChannel loop = new EmbeddedChannel();
     private final List<Outcome> outcomes = new ArrayList<>();
     private final RecordingListener listener = new RecordingListener();
-    private final BackendRegistry registry = new BackendRegistry("local",
-            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
-            List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 100)), clock, new SplittableRandom(1));
+    private final BackendRegistry registry = LocalProxy.registry(clock, LocalProxy.backends(1));
     private final ProxySettings settings = new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 2, 65536, 20, 100);
-    private final ProxyContext proxy = new ProxyContext(registry, connections, settings, new RetryBudget(),
-            (backend, outcome) -> outcomes.add(outcome), AccessLog.OFF, null, clock);
+    private final ProxyContext proxy = LocalProxy.context(registry, connections, settings,
+            (backend, outcome) -> outcomes.add(outcome), clock);
 
     @AfterEach
     void release() {

@@ -6,23 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.accesslog.AccessLog;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.balancing.OutcomeListener;
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.exchange.EmbeddedBackendPool;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.ProxySettings;
-import io.fulcrum.balancer.exchange.RetryBudget;
 import io.fulcrum.balancer.http1.codec.Http1Codec;
+import io.fulcrum.testing.LocalProxy;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.time.Duration;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,15 +33,11 @@ class Http1FrontendTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
-    private final BackendRegistry registry = new BackendRegistry("local",
-            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
-            List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 100),
-                    new BackendConfig("b2", "127.0.0.1", 9002, "local", 1, 100)),
-            NanoClock.SYSTEM, new SplittableRandom(1));
+    private final BackendRegistry registry = LocalProxy.registry(NanoClock.SYSTEM, LocalProxy.backends(2));
     private final ProxySettings settings =
             new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100);
-    private final ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
-            OutcomeListener.NOOP, AccessLog.OFF, null, NanoClock.SYSTEM);
+    private final ProxyContext proxy =
+            LocalProxy.context(registry, pool, settings, OutcomeListener.NOOP, NanoClock.SYSTEM);
     /** The handler under test, kept since a closed channel's pipeline no longer holds it. */
     private Http1Frontend frontend;
     private final EmbeddedChannel client = clientChannel();

@@ -6,17 +6,13 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulcrum.balancer.Balancer;
-import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.EchoBalancer;
 import io.fulcrum.testing.RawHttpClient;
-import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,19 +24,22 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RequestSmugglingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static ScriptedBackend backend;
-    private static Balancer balancer;
+    @RegisterExtension
+    static final EchoBalancer balancer = new EchoBalancer();
 
-    @BeforeAll
-    static void start() throws Exception {
-        backend = ScriptedBackend.echo("only");
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
+    /** What a test says and reads on one connection of its own. */
+    @FunctionalInterface
+    interface Conversation {
+        void on(RawHttpClient c) throws IOException;
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        balancer.stop(Duration.ZERO);
-        backend.close();
+    /** Holds {@code conversation} on a new connection and returns how many requests reached the backend meanwhile. */
+    private static int forwardedDuring(Conversation conversation) throws IOException {
+        int before = balancer.backend().requests();
+        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 5000)) {
+            conversation.on(c);
+        }
+        return balancer.backend().requests() - before;
     }
 
     static Stream<Arguments> badRequests() {
@@ -109,39 +108,34 @@ class RequestSmugglingTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badRequests")
     void rejectsAndClosesWithoutForwarding(String name, String request, Set<Integer> statuses) throws Exception {
-        int before = backend.requests();
-        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 5000)) {
+        assertEquals(0, forwardedDuring(c -> {
             c.send(request);
             RawHttpClient.Response r = c.readResponse();
             assertTrue(statuses.contains(r.status()), name + ": got " + r.statusLine() + " " + r.bodyText());
             JsonNode error = JSON.readTree(r.body());
             assertTrue(error.hasNonNull("error"), r.bodyText());
             assertTrue(c.isClosedByPeer(), name + ": the connection must be closed");
-        }
-        assertEquals(before, backend.requests(), name + " reached the backend");
+        }), name + " reached the backend");
         // A good request afterwards still works: the balancer is unharmed.
-        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 5000)) {
-            assertEquals(200, c.send("GET /ok HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status());
-        }
+        assertEquals(1, forwardedDuring(c -> assertEquals(200,
+                c.send("GET /ok HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status())));
     }
 
     @Test
     void aSmuggledSecondRequestIsNeverForwarded() throws IOException {
-        int before = backend.requests();
-        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 5000)) {
+        assertEquals(0, forwardedDuring(c -> {
             c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + "0\r\n\r\nGET /admin HTTP/1.1\r\nHost: a\r\n\r\n");
             assertEquals(400, c.readResponse().status());
             assertTrue(c.isClosedByPeer());
-        }
-        assertEquals(before, backend.requests());
-        assertTrue(backend.received().stream().noneMatch(r -> r.uri().startsWith("/admin")));
+        }));
+        assertTrue(balancer.backend().received().stream().noneMatch(r -> r.uri().startsWith("/admin")));
     }
 
     @Test
     void bodiesWithLineBreaksFollowedByWhitespaceAreNotMistakenForFolding() throws IOException {
         String body = "line\r\n  indented\r\n\ttabbed\r\n";
-        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 5000)) {
+        assertEquals(3, forwardedDuring(c -> {
             c.send("POST /cl HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
                     + "POST /chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\nX-Trailer: t\r\n\r\n"
@@ -149,13 +143,12 @@ class RequestSmugglingTest {
             assertEquals(body.length(), JSON.readTree(c.readResponse().body()).get("bodyLength").asInt());
             assertEquals(body.length(), JSON.readTree(c.readResponse().body()).get("bodyLength").asInt());
             assertEquals("/last", JSON.readTree(c.readResponse().body()).get("uri").asText());
-        }
+        }));
     }
 
     @Test
     void aFoldedHeaderInAPipelinedRequestAfterABodyIsRejectedInOrder() throws IOException {
-        int before = backend.requests();
-        try (RawHttpClient c = RawHttpClient.connect(balancer.port(), 5000)) {
+        assertEquals(1, forwardedDuring(c -> {
             c.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n\r\n x"
                     + "GET /second HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n");
             RawHttpClient.Response first = c.readResponse();
@@ -163,7 +156,6 @@ class RequestSmugglingTest {
             assertEquals("/first", JSON.readTree(first.body()).get("uri").asText());
             assertEquals(400, c.readResponse().status());
             assertTrue(c.isClosedByPeer());
-        }
-        assertEquals(before + 1, backend.requests());
+        }));
     }
 }

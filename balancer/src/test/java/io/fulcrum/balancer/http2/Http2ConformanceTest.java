@@ -27,18 +27,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.fulcrum.balancer.Balancer;
-import io.fulcrum.testing.BalancerYaml;
-import io.fulcrum.testing.RawHttp2Client;
+import io.fulcrum.testing.EchoBalancer;
 import io.fulcrum.testing.RawHttp2Client.Outcome;
-import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.RawHttp2Client;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -52,20 +48,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * docs/operations.md ("Conformance") records the counts.
  */
 class Http2ConformanceTest {
-    private static ScriptedBackend backend;
-    private static Balancer balancer;
-
-    @BeforeAll
-    static void start() throws Exception {
-        backend = ScriptedBackend.echo("only");
-        balancer = new Balancer(BalancerYaml.forProxy().backend(backend.port()).config(), 1).start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        balancer.stop(Duration.ZERO);
-        backend.close();
-    }
+    @RegisterExtension
+    static final EchoBalancer balancer = new EchoBalancer();
 
     /** What the client does after its preface and SETTINGS exchange (or instead of them). */
     @FunctionalInterface

@@ -7,19 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.accesslog.AccessLog;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.balancing.OutcomeListener;
-import io.fulcrum.balancer.config.BackendConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.exchange.EmbeddedBackendPool;
 import io.fulcrum.balancer.exchange.ProxyBackendHandler;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.ProxySettings;
-import io.fulcrum.balancer.exchange.RetryBudget;
 import io.fulcrum.balancer.http1.codec.Http1Codec;
+import io.fulcrum.testing.LocalProxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -39,7 +35,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -55,14 +50,11 @@ class Http2FrontendTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
-    private final BackendRegistry registry = new BackendRegistry("local",
-            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
-            List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 100)),
-            NanoClock.SYSTEM, new SplittableRandom(1));
+    private final BackendRegistry registry = LocalProxy.registry(NanoClock.SYSTEM, LocalProxy.backends(1));
     private final ProxySettings settings =
             new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 2, 65536, 20, 100);
-    private final ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
-            OutcomeListener.NOOP, AccessLog.OFF, null, NanoClock.SYSTEM);
+    private final ProxyContext proxy =
+            LocalProxy.context(registry, pool, settings, OutcomeListener.NOOP, NanoClock.SYSTEM);
 
     private Http2Frontend frontend;
     private EmbeddedChannel server;
@@ -395,8 +387,7 @@ class Http2FrontendTest {
         client.finishAndReleaseAll();
         ProxySettings quick = new ProxySettings(null, null, TimeUnit.MILLISECONDS.toNanos(200), 0, 1_000_000, 0,
                 65536, 20, 100);
-        connect(new ProxyContext(registry, pool, quick, new RetryBudget(), OutcomeListener.NOOP, AccessLog.OFF, null,
-                NanoClock.SYSTEM));
+        connect(LocalProxy.context(registry, pool, quick, OutcomeListener.NOOP, NanoClock.SYSTEM));
         sendHeaders(3, request("GET", "/hung"), true);
         sendHeaders(5, request("GET", "/fine"), true);
         EmbeddedChannel fine = pool.opened.get(1);
