@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.accesslog;
 
+import static io.fulcrum.testing.TextAssertions.assertContainsAll;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -120,21 +121,16 @@ class AccessLogTest {
         assertEquals(0, n.get("tries").size());
         assertEquals("no backend", n.get("error").asText());
         String logfmt = AccessLog.format(r, AccessLog.Format.LOGFMT);
-        assertTrue(logfmt.contains(" ttfb_ms=- "), logfmt);
-        assertTrue(logfmt.contains(" attempts=0 tries=\"\" "), logfmt);
-        assertTrue(logfmt.contains(" error=\"no backend\"\n"), logfmt);
+        assertContainsAll(logfmt, " ttfb_ms=- ", " attempts=0 tries=\"\" ", " error=\"no backend\"\n");
     }
 
     @Test
     void logfmtKeepsTheKeysAndQuotesValuesWithSpaces() {
         String s = AccessLog.format(record("/a b", null), AccessLog.Format.LOGFMT);
         assertTrue(s.startsWith("time=2025-11-30T10:53:20.123Z request_id=req-1 "), s);
-        assertTrue(s.contains(" client=10.0.0.7 method=GET "), s);
-        assertTrue(s.contains(" path=\"/a b\" "), s);
-        assertTrue(s.contains(" status=200 "), s);
-        assertTrue(s.contains(" duration_ms=1.204 "), s);
-        assertTrue(s.contains(" user_agent=- route=- pool=- backend=us-2 attempts=2 "), s);
-        assertTrue(s.contains(" tries=\"us-1:reset:0.120:-:0 us-2:success:0.000:0.804:200\" "), s);
+        assertContainsAll(s, " client=10.0.0.7 method=GET ", " path=\"/a b\" ", " status=200 ", " duration_ms=1.204 ",
+                " user_agent=- route=- pool=- backend=us-2 attempts=2 ",
+                " tries=\"us-1:reset:0.120:-:0 us-2:success:0.000:0.804:200\" ");
         assertTrue(s.endsWith(" decision=\"region=us-east(default) pass=local to=us-east backend=us-2 avoided=1\"\n"), s);
     }
 
@@ -144,8 +140,7 @@ class AccessLogTest {
                 RequestRecord.COMPLETED, 0, 0, 1_000, 1_000, "say \"hi\"\n", "us-1",
                 List.of(new RequestRecord.Try("us-1", "success", 0, 500, 200)), null, null);
         String s = AccessLog.format(r, AccessLog.Format.LOGFMT);
-        assertTrue(s.contains(" user_agent=\"say \\\"hi\\\"\\u000a\" "), s);
-        assertTrue(s.contains(" tries=us-1:success:0.000:0.001:200 decision=-\n"), s);
+        assertContainsAll(s, " user_agent=\"say \\\"hi\\\"\\u000a\" ", " tries=us-1:success:0.000:0.001:200 decision=-\n");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.metrics;
 
+import static io.fulcrum.testing.TextAssertions.assertContainsAll;
+import static io.fulcrum.testing.TextAssertions.assertContainsNone;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -84,23 +86,24 @@ class BalancerMetricsTest {
                 null, null));
         metrics.reloadFailed();
         String text = prometheus.scrape();
-        assertTrue(text.contains("fulcrum_requests_total{backend=\"a\",method=\"GET\",outcome=\"completed\",status_class=\"2xx\"} 1.0"), text);
-        assertTrue(text.contains("fulcrum_request_duration_seconds_bucket{backend=\"a\","), "percentile histogram published");
-        assertTrue(text.contains("fulcrum_backend_first_byte_seconds_count{backend=\"a\"} 1"), text);
-        assertTrue(text.contains("fulcrum_client_sent_bytes_total{backend=\"a\"} 5.0"), text);
-        assertTrue(text.contains("fulcrum_connections_active 3.0"), text);
-        assertTrue(text.contains("fulcrum_backend_connections 2.0"), text);
-        assertTrue(text.contains("fulcrum_backend_in_flight{backend=\"a\"} 0.0"), text);
-        assertTrue(text.contains("fulcrum_retries_total{reason=\"reset\"} 1.0"), text);
-        assertTrue(text.contains("fulcrum_retries_total{reason=\"timeout\"} 0.0"), "every reason from the start");
-        assertTrue(text.contains("fulcrum_retry_budget_refused_total{pool=\"default\"} 7.0"), text);
-        assertTrue(text.contains("fulcrum_config_reload_total{result=\"failure\"} 1.0"), text);
-        assertTrue(text.contains("fulcrum_config_info{hash=\"0123456789abcdef\"} 1"), text);
-        assertTrue(!text.contains("fulcrum_config_reload_failures_total"), "one name for reload failures");
+        assertContainsAll(text,
+                "fulcrum_requests_total{backend=\"a\",method=\"GET\",outcome=\"completed\",status_class=\"2xx\"} 1.0",
+                "fulcrum_request_duration_seconds_bucket{backend=\"a\",", // a percentile histogram is published
+                "fulcrum_backend_first_byte_seconds_count{backend=\"a\"} 1",
+                "fulcrum_client_sent_bytes_total{backend=\"a\"} 5.0",
+                "fulcrum_connections_active 3.0",
+                "fulcrum_backend_connections 2.0",
+                "fulcrum_backend_in_flight{backend=\"a\"} 0.0",
+                "fulcrum_retries_total{reason=\"reset\"} 1.0",
+                "fulcrum_retries_total{reason=\"timeout\"} 0.0", // every reason from the start
+                "fulcrum_retry_budget_refused_total{pool=\"default\"} 7.0",
+                "fulcrum_config_reload_total{result=\"failure\"} 1.0",
+                "fulcrum_config_info{hash=\"0123456789abcdef\"} 1");
+        assertContainsNone(text, "fulcrum_config_reload_failures_total"); // one name for reload failures
         metrics.configLoaded("fedcba9876543210");
         String after = prometheus.scrape();
-        assertTrue(after.contains("fulcrum_config_info{hash=\"fedcba9876543210\"} 1"), after);
-        assertTrue(!after.contains("0123456789abcdef"), "the old hash is gone");
+        assertContainsAll(after, "fulcrum_config_info{hash=\"fedcba9876543210\"} 1");
+        assertContainsNone(after, "0123456789abcdef"); // the old hash is gone
         metrics.close();
     }
 
@@ -108,9 +111,7 @@ class BalancerMetricsTest {
     void jvmBindersPublishMemoryThreadsAndUptime() {
         try (BalancerMetrics metrics = new BalancerMetrics(prometheus).bindJvm()) {
             String text = prometheus.scrape();
-            assertTrue(text.contains("jvm_memory_used_bytes"), "memory");
-            assertTrue(text.contains("jvm_threads_live_threads"), "threads");
-            assertTrue(text.contains("process_uptime_seconds"), "uptime");
+            assertContainsAll(text, "jvm_memory_used_bytes", "jvm_threads_live_threads", "process_uptime_seconds");
             assertTrue(metrics.registry() == prometheus);
         }
     }
@@ -155,9 +156,9 @@ class BalancerMetricsTest {
                 .functionCounter().count());
         assertEquals(1, prometheus.get(BalancerMetrics.QUEUE_WAIT).tag("pool", "api").timer().count());
         String text = prometheus.scrape();
-        assertTrue(text.contains("fulcrum_queue_length{pool=\"api\"} 3.0"), text);
-        assertTrue(text.contains("fulcrum_queue_refused_total{pool=\"api\",reason=\"timeout\"} 2.0"), text);
-        assertTrue(text.contains("fulcrum_queue_wait_seconds_bucket{pool=\"api\""), text);
+        assertContainsAll(text, "fulcrum_queue_length{pool=\"api\"} 3.0",
+                "fulcrum_queue_refused_total{pool=\"api\",reason=\"timeout\"} 2.0",
+                "fulcrum_queue_wait_seconds_bucket{pool=\"api\"");
 
         metrics.unbindPool("api");
         assertNull(prometheus.find(BalancerMetrics.QUEUE_LENGTH).gauge());
