@@ -7,16 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
+import io.fulcrum.testing.LoopbackServer;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -26,7 +19,6 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,8 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,8 +42,7 @@ class HttpsBackendTest {
     final Fixtures fx = new Fixtures();
 
     private Path certs;
-    private EventLoopGroup group;
-    private Channel server;
+    private LoopbackServer server;
     private final List<String> seen = new CopyOnWriteArrayList<>();
 
     @BeforeEach
@@ -61,41 +50,24 @@ class HttpsBackendTest {
         certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "ca.pem", "localhost.pem", "localhost.key");
         SslContext context = SslContextBuilder.forServer(certs.resolve("localhost.pem").toFile(),
                 certs.resolve("localhost.key").toFile()).build();
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
+        server = fx.closeAfter(LoopbackServer.start(ch -> ch.pipeline().addLast(context.newHandler(ch.alloc()),
+                new HttpServerCodec(), new HttpServerKeepAliveHandler(), new HttpObjectAggregator(65536),
+                new SimpleChannelInboundHandler<FullHttpRequest>() {
                     @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(context.newHandler(ch.alloc()), new HttpServerCodec(),
-                                new HttpServerKeepAliveHandler(), new HttpObjectAggregator(65536),
-                                new SimpleChannelInboundHandler<FullHttpRequest>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest r) {
-                                        seen.add(r.uri() + " host=" + r.headers().get("host"));
-                                        byte[] body = ("secure " + r.uri()).getBytes(StandardCharsets.US_ASCII);
-                                        DefaultFullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                                                HttpResponseStatus.OK, ctx.alloc().buffer().writeBytes(body));
-                                        out.headers().setInt("content-length", body.length);
-                                        ctx.writeAndFlush(out);
-                                    }
-                                });
+                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest r) {
+                        seen.add(r.uri() + " host=" + r.headers().get("host"));
+                        byte[] body = ("secure " + r.uri()).getBytes(StandardCharsets.US_ASCII);
+                        DefaultFullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                HttpResponseStatus.OK, ctx.alloc().buffer().writeBytes(body));
+                        out.headers().setInt("content-length", body.length);
+                        ctx.writeAndFlush(out);
                     }
-                }).bind("127.0.0.1", 0).sync().channel();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private int port() {
-        return ((InetSocketAddress) server.localAddress()).getPort();
+                })));
     }
 
     /** The TLS backend by its name, so SNI and the certificate check use {@code localhost}. */
     private BalancerYaml.Backend secure() {
-        return new BalancerYaml.Backend("secure", "localhost", port(), null, 0, 0, true);
+        return new BalancerYaml.Backend("secure", "localhost", server.port(), null, 0, 0, true);
     }
 
     private static HttpResponse<String> get(Balancer balancer, String path) throws Exception {

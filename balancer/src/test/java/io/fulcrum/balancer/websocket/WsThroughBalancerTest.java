@@ -146,63 +146,78 @@ class WsThroughBalancerTest {
     void aBackendThatDiesMidTunnelEndsItsTunnelsAndNothingElse() throws Exception {
         NodeWs.Server doomed = fx.closeAfter(NodeWs.Server.start());
         Balancer b = fx.balancer(config(doomed.port()));
-        WsListener survivorListener = new WsListener();
-        WsListener doomedListener = new WsListener();
-        WebSocket ws = open(doomedListener, b, "/echo");
-        assertEquals("before", doomedListener.roundTrip(ws, "before"));
-        assertEquals(1, b.registry().current().byId("ws1").state().inFlight());
+        Ws ws = open(b, "/echo");
+        assertEquals("before", ws.roundTrip("before"));
+        assertEquals(1, inFlight(b, "ws1"));
 
         doomed.kill();
 
         // No close frame came: the client sees its connection end (1006, RFC 6455 section 7.1.5).
-        assertEquals(1006, doomedListener.closed().get(20, TimeUnit.SECONDS), "the client's tunnel ended abnormally");
-        await("the tunnel's slot freed").atMost(Fixtures.WAIT)
-                .until(() -> b.registry().current().byId("ws1").state().inFlight() == 0);
+        assertEquals(1006, ws.closeCode(), "the client's tunnel ended abnormally");
+        await("the tunnel's slot freed").atMost(Fixtures.WAIT).until(() -> inFlight(b, "ws1") == 0);
         // The balancer goes on: a reload to a live backend, and a new tunnel works.
         fx.reload(config(server.port()));
-        WebSocket next = open(survivorListener, b, "/echo");
-        assertEquals("after", survivorListener.roundTrip(next, "after"));
+        assertEquals("after", open(b, "/echo").roundTrip("after"));
     }
 
     @Test
     void openTunnelsKeepWorkingAcrossReloads() throws Exception {
         NodeWs.Server other = fx.closeAfter(NodeWs.Server.start());
         Balancer b = fx.balancer(config(server.port()));
-        WsListener plain = new WsListener();
-        WsListener secure = new WsListener();
-        WebSocket ws = open(plain, b, "/echo");
-        WebSocket wss = secure.open(wsClient(), "wss://127.0.0.1:" + b.tlsPort() + "/echo");
+        Ws plain = open(b, "/echo");
+        Ws secure = Ws.open("wss://127.0.0.1:" + b.tlsPort() + "/echo");
 
         // A reload that keeps the tunnels' backend (and adds one): they go on as if nothing happened.
         fx.reload(config(server.port(), other.port()).set("timeouts.response", Duration.ofSeconds(7)));
         String kept = "after a reload that keeps the backend";
-        assertEquals(kept, plain.roundTrip(ws, kept));
-        assertEquals("over TLS too", secure.roundTrip(wss, "over TLS too"));
-        assertEquals(2, b.registry().current().byId("ws1").state().inFlight(), "both tunnels still count");
+        assertEquals(kept, plain.roundTrip(kept));
+        assertEquals("over TLS too", secure.roundTrip("over TLS too"));
+        assertEquals(2, inFlight(b, "ws1"), "both tunnels still count");
 
         // A reload that removes it: the backend drains like any other, and what it holds, its
         // open tunnels included, goes on until either side ends it; new requests go elsewhere.
         BalancerYaml withoutIt = withTls(BalancerYaml.create().backend("ws2", other.port()));
         fx.reload(withoutIt);
         String removed = "after a reload that removes the backend";
-        assertEquals(removed, plain.roundTrip(ws, removed));
-        WsListener fresh = new WsListener();
-        WebSocket third = open(fresh, b, "/greet");
-        assertEquals("welcome", fresh.next());
-        await("the new tunnel is on the remaining backend").atMost(Fixtures.WAIT)
-                .until(() -> b.registry().current().byId("ws2").state().inFlight() == 1);
+        assertEquals(removed, plain.roundTrip(removed));
+        Ws fresh = open(b, "/greet");
+        assertEquals("welcome", fresh.listener().next());
+        await("the new tunnel is on the remaining backend").atMost(Fixtures.WAIT).until(() -> inFlight(b, "ws2") == 1);
 
-        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
-        wss.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
-        third.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
-        assertEquals(1000, plain.closed().get(20, TimeUnit.SECONDS));
-        assertEquals(1000, secure.closed().get(20, TimeUnit.SECONDS));
-        assertEquals(1000, fresh.closed().get(20, TimeUnit.SECONDS));
+        for (Ws ws : List.of(plain, secure, fresh)) {
+            ws.socket().sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+        }
+        for (Ws ws : List.of(plain, secure, fresh)) {
+            assertEquals(1000, ws.closeCode());
+        }
     }
 
-    /** Opens {@code ws://} {@code path} on the balancer's plain port, delivering to {@code listener}. */
-    private static WebSocket open(WsListener listener, Balancer b, String path) throws Exception {
-        return listener.open(wsClient(), "ws://127.0.0.1:" + b.port() + path);
+    /** A client WebSocket and the listener it delivers to. */
+    private record Ws(WsListener listener, WebSocket socket) {
+        /** Opens {@code url} with the JDK's client, trusting the test CA for {@code wss://}. */
+        static Ws open(String url) throws Exception {
+            WsListener listener = new WsListener();
+            return new Ws(listener, listener.open(wsClient(), url));
+        }
+
+        String roundTrip(String text) throws Exception {
+            return listener.roundTrip(socket, text);
+        }
+
+        /** The code the connection closed with, waiting for it. */
+        int closeCode() throws Exception {
+            return listener.closed().get(20, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Opens {@code ws://} {@code path} on the balancer's plain port. */
+    private static Ws open(Balancer b, String path) throws Exception {
+        return Ws.open("ws://127.0.0.1:" + b.port() + path);
+    }
+
+    /** The requests backend {@code id} holds, an open tunnel counting as one. */
+    private static int inFlight(Balancer b, String id) {
+        return b.registry().current().byId(id).state().inFlight();
     }
 
     /** The JDK's client, trusting the test CA for {@code wss://}. */
