@@ -30,13 +30,17 @@ class HealthTrackerTest {
         assertNull(tracker.observe(backend, ok()));
     }
 
+    /** Asserts that {@code t} turns the backend {@code healthy} after {@code consecutive} checks in a row. */
+    private void assertFlip(HealthTransition t, boolean healthy, int consecutive) {
+        assertNotNull(t);
+        assertEquals(healthy, t.healthy());
+        assertEquals(consecutive, t.consecutive());
+        assertEquals(healthy, backend.state().healthy());
+    }
+
     @Test
     void aFailedFirstCheckTakesTheBackendDownAtOnce() {
-        HealthTransition t = tracker.observe(backend, bad());
-        assertNotNull(t);
-        assertFalse(t.healthy());
-        assertEquals(1, t.consecutive());
-        assertFalse(backend.state().healthy());
+        assertFlip(tracker.observe(backend, bad()), false, 1);
         assertNull(tracker.observe(backend, ok()), "coming back still takes `rise` checks");
         assertNotNull(tracker.observe(backend, ok()));
     }
@@ -48,10 +52,7 @@ class HealthTrackerTest {
         assertNull(tracker.observe(backend, bad()));
         assertTrue(backend.state().healthy());
         HealthTransition t = tracker.observe(backend, bad());
-        assertNotNull(t);
-        assertFalse(t.healthy());
-        assertEquals(3, t.consecutive());
-        assertFalse(backend.state().healthy());
+        assertFlip(t, false, 3);
         assertEquals(List.of(t), seen);
     }
 
@@ -77,11 +78,7 @@ class HealthTrackerTest {
         assertNull(tracker.observe(backend, bad()));
         assertNull(tracker.observe(backend, ok()));
         assertFalse(backend.state().healthy());
-        HealthTransition up = tracker.observe(backend, ok());
-        assertNotNull(up);
-        assertTrue(up.healthy());
-        assertEquals(2, up.consecutive());
-        assertTrue(backend.state().healthy());
+        assertFlip(tracker.observe(backend, ok()), true, 2);
         assertEquals(2, seen.size());
     }
 

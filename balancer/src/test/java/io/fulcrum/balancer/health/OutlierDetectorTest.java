@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class OutlierDetectorTest {
@@ -73,21 +74,16 @@ class OutlierDetectorTest {
         assertTrue(b("b2").state().ejected());
     }
 
-    @Test
-    void aSuccessEndsTheRunOfFailures() throws Exception {
+    /** A success ends the run of failures; a cancelled request counts neither way. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"SUCCESS, 4, false, 4", "CANCELLED, 1, true, 0"})
+    void anOutcomeBetweenFailuresEndsTheRunOrNot(Outcome between, int failuresAfter, boolean ejected, int inARow)
+            throws Exception {
         fail("b1", 4);
-        detector.onOutcome(b("b1"), Outcome.SUCCESS);
-        fail("b1", 4);
-        assertFalse(b("b1").state().ejected());
-        assertEquals(4, b("b1").state().consecutiveFailures());
-    }
-
-    @Test
-    void cancelledRequestsCountNeitherWay() throws Exception {
-        fail("b1", 4);
-        detector.onOutcome(b("b1"), Outcome.CANCELLED);
-        fail("b1", 1);
-        assertTrue(b("b1").state().ejected());
+        detector.onOutcome(b("b1"), between);
+        fail("b1", failuresAfter);
+        assertEquals(ejected, b("b1").state().ejected());
+        assertEquals(inARow, b("b1").state().consecutiveFailures());
     }
 
     @Test
