@@ -105,13 +105,32 @@ class ExchangeTest {
         return r;
     }
 
-    /** A bodyless GET: its (empty) last part, then its start, as the frontends do. */
-    private Exchange startGet(ProxySettings settings) {
-        Exchange ex = exchange(request(HttpMethod.GET), settings);
+    /** Starts {@code ex} for a bodyless request: its (empty) last part, then its start, as the frontends do. */
+    private static Exchange startBodyless(Exchange ex) {
         ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
         ex.start();
         ex.flushToBackend();
         return ex;
+    }
+
+    /** A bodyless GET. */
+    private Exchange startGet(ProxySettings settings) {
+        return startBodyless(exchange(request(HttpMethod.GET), settings));
+    }
+
+    /**
+     * Starts a bodyless WebSocket upgrade, its headers prepared as the frontend prepares them.
+     *
+     * @param tunnels the connection's side for switching protocols, {@code null} for one that cannot
+     * @param headers more request headers, name then value
+     */
+    private Exchange startUpgrade(ProxySettings settings, TunnelSide tunnels, String... headers) {
+        List<String> all = new ArrayList<>(List.of("Upgrade", "websocket", "Connection", "Upgrade"));
+        all.addAll(List.of(headers));
+        HttpRequest r = request(HttpMethod.GET, all.toArray(String[]::new));
+        Exchange ex = exchange(r, settings, tunnels);
+        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
+        return startBodyless(ex);
     }
 
     @Test
@@ -171,10 +190,7 @@ class ExchangeTest {
     @Test
     void aRefusedConnectionIsRetriedForFreeEvenForAPostWithoutKey() {
         pool.refuse.add(9001);
-        Exchange ex = exchange(request(HttpMethod.POST, "content-length", "0"), settings(30 * SECOND, 0, 1));
-        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
-        ex.start();
-        ex.flushToBackend();
+        startBodyless(exchange(request(HttpMethod.POST, "content-length", "0"), settings(30 * SECOND, 0, 1)));
 
         assertEquals(List.of("b1", "b2"), pool.backends);
         respond(pool.last(), "HTTP/1.1 201 Created|Content-Length: 0||");
@@ -330,10 +346,7 @@ class ExchangeTest {
         Exchange ex = new Exchange(c, c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
                 "127.0.0.1");
         c.exchange = ex;
-        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
-        ex.start();
-        ex.flushToBackend();
-        return ex;
+        return startBodyless(ex);
     }
 
     private ProxyContext oneSlotProxy(ProxySettings settings) {
@@ -506,13 +519,8 @@ class ExchangeTest {
     /** Records what the exchange asks of the client connection. */
     @Test
     void aWebSocketUpgradeBecomesATunnelHoldingItsBackendUntilItCloses() {
-        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade",
+        Exchange ex = startUpgrade(settings(30 * SECOND, 0, 2), client,
                 "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-        Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
-        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
-        ex.start();
-        ex.flushToBackend();
         EmbeddedChannel b1 = pool.last();
         String sent = sent(b1).toLowerCase();
         assertTrue(sent.contains("upgrade: websocket") && sent.contains("connection: upgrade"), sent);
@@ -540,12 +548,7 @@ class ExchangeTest {
 
     @Test
     void aTunnelEndsWhenBothSidesHaveSentTheirLastByteEachInTurn() {
-        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
-        Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
-        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
-        ex.start();
-        ex.flushToBackend();
+        Exchange ex = startUpgrade(settings(30 * SECOND, 0, 2), client);
         EmbeddedChannel b1 = pool.last();
         sent(b1);
         respond(b1, "HTTP/1.1 101 Switching Protocols|Upgrade: websocket|Connection: Upgrade||");
@@ -571,12 +574,7 @@ class ExchangeTest {
 
     @Test
     void anUpgradeAnsweredWithoutSwitchingIsAnOrdinaryResponse() {
-        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
-        Exchange ex = exchange(r, settings(30 * SECOND, 0, 2));
-        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
-        ex.start();
-        ex.flushToBackend();
+        Exchange ex = startUpgrade(settings(30 * SECOND, 0, 2), client);
         respond(pool.last(), "HTTP/1.1 426 Upgrade Required|Content-Length: 2||no");
         assertEquals(ExchangeState.DONE, ex.state());
         assertEquals(426, client.status());
@@ -586,12 +584,7 @@ class ExchangeTest {
 
     @Test
     void aConnectionThatCannotSwitchProtocolsAsksTheBackendForNoUpgrade() {
-        HttpRequest r = request(HttpMethod.GET, "Upgrade", "websocket", "Connection", "Upgrade");
-        Exchange ex = exchange(r, settings(30 * SECOND, 0, 0), null);
-        HeaderRules.prepareRequest(r, "127.0.0.1", "req-1");
-        ex.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
-        ex.start();
-        ex.flushToBackend();
+        Exchange ex = startUpgrade(settings(30 * SECOND, 0, 0), null);
         EmbeddedChannel b1 = pool.last();
         assertFalse(sent(b1).toLowerCase().contains("upgrade"), "Upgrade is hop-by-hop and not relayed");
 
