@@ -19,16 +19,11 @@ import java.util.function.Consumer;
  * channel and shuts its loop down; hand it to {@link Fixtures#closeAfter} so that each test does.
  *
  * <p>{@code pipeline} runs on the server's event loop, once per accepted connection.
+ *
+ * @param group the server's one event loop
+ * @param channel the listening channel
  */
-public final class LoopbackServer implements AutoCloseable {
-    private final EventLoopGroup group;
-    private final Channel channel;
-
-    private LoopbackServer(EventLoopGroup group, Channel channel) {
-        this.group = group;
-        this.channel = channel;
-    }
-
+public record LoopbackServer(EventLoopGroup group, Channel channel) implements AutoCloseable {
     /** Starts a server whose accepted connections {@code pipeline} fills with handlers. */
     public static LoopbackServer start(Consumer<SocketChannel> pipeline) throws InterruptedException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());

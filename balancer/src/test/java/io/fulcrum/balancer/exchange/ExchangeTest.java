@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.accesslog.AccessLog;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.balancing.Outcome;
-import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.HeadersConfig;
-import io.fulcrum.balancer.config.RoutingConfig;
-import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.edge.DeadlineTimer;
 import io.fulcrum.balancer.edge.HeaderRules;
+import io.fulcrum.testing.LocalProxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
@@ -35,13 +32,11 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,17 +58,12 @@ class ExchangeTest {
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
     private final RecordingClient client = new RecordingClient(clock);
     private final List<Outcome> outcomes = new ArrayList<>();
-    private final BackendRegistry registry = new BackendRegistry("local",
-            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
-            List.of(backend("b1", 9001), backend("b2", 9002), backend("b3", 9003)), clock, new SplittableRandom(1));
-
-    private static BackendConfig backend(String id, int port) {
-        return new BackendConfig(id, "127.0.0.1", port, "local", 1, 100);
-    }
+    private final BackendRegistry registry = LocalProxy.registry(clock, LocalProxy.backends(3));
 
     @AfterEach
     void release() {
         client.releaseAll();
+        otherClients.forEach(RecordingClient::releaseAll);
         for (EmbeddedChannel ch : pool.opened) {
             ch.finishAndReleaseAll();
         }
@@ -89,8 +79,8 @@ class ExchangeTest {
 
     /** @param tunnels the connection's side for switching protocols, {@code null} for one that cannot */
     private Exchange exchange(HttpRequest request, ProxySettings settings, TunnelSide tunnels) {
-        ProxyContext proxy = new ProxyContext(registry, pool, settings, new RetryBudget(),
-                (backend, outcome) -> outcomes.add(outcome), AccessLog.OFF, null, clock);
+        ProxyContext proxy = LocalProxy.context(registry, pool, settings, (backend, outcome) -> outcomes.add(outcome),
+                clock);
         Exchange ex = new Exchange(client, tunnels, proxy, settings, request, "req-1", null, "127.0.0.1");
         client.exchange = ex;
         return ex;
@@ -332,167 +322,151 @@ class ExchangeTest {
 
     // ---- the admission queue: one backend with one slot ----
 
-    private final BackendRegistry oneSlot = new BackendRegistry("local",
-            new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
-            List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 1)), clock, new SplittableRandom(1));
+    private final BackendRegistry oneSlot = LocalProxy.registry(clock, LocalProxy.backend("b1", 9001, 1));
+    /** Clients besides {@link #client}, each with its own event loop; released after each test. */
+    private final List<RecordingClient> otherClients = new ArrayList<>();
 
-    private static ProxySettings queueing(long queueNanos, int maxQueue) {
-        return new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 0, 65536, 20, 100, queueNanos, maxQueue,
-                null, null, null, HeadersConfig.DEFAULT);
+    /** The one-slot backend behind an admission queue of {@code maxQueue} waiting {@code queueNanos} at most. */
+    private final class Queueing {
+        final ProxySettings settings;
+        final ProxyContext proxy;
+
+        Queueing(long queueNanos, int maxQueue) {
+            settings = new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 0, 65536, 20, 100, queueNanos,
+                    maxQueue, null, null, null, HeadersConfig.DEFAULT);
+            proxy = LocalProxy.context(oneSlot, pool, settings, (backend, outcome) -> outcomes.add(outcome), clock);
+        }
+
+        /** Starts a bodyless GET from {@code c}. */
+        Exchange get(RecordingClient c) {
+            Exchange ex = new Exchange(c, c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
+                    "127.0.0.1");
+            c.exchange = ex;
+            return startBodyless(ex);
+        }
+
+        int queueLength() {
+            return proxy.firstPool().queue().length();
+        }
     }
 
-    /** A bodyless GET on {@code oneSlot} from its own client (its own event loop). */
-    private Exchange startGetOnOneSlot(ProxyContext proxy, RecordingClient c, ProxySettings settings) {
-        Exchange ex = new Exchange(c, c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
-                "127.0.0.1");
-        c.exchange = ex;
-        return startBodyless(ex);
-    }
-
-    private ProxyContext oneSlotProxy(ProxySettings settings) {
-        return new ProxyContext(oneSlot, pool, settings, new RetryBudget(), (backend, outcome) -> outcomes.add(outcome),
-                AccessLog.OFF, null, clock);
+    private RecordingClient otherClient() {
+        RecordingClient c = new RecordingClient(clock);
+        otherClients.add(c);
+        return c;
     }
 
     @Test
     void aRequestFindingEveryBackendFullWaitsAndTakesTheSlotWhenItFrees() {
-        ProxySettings settings = queueing(SECOND, 10);
-        ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient(clock);
-        try {
-            Exchange first = startGetOnOneSlot(proxy, client, settings);
-            assertEquals(ExchangeState.AWAITING_HEAD, first.state());
-            Exchange waiting = startGetOnOneSlot(proxy, second, settings);
-            assertEquals(ExchangeState.QUEUED, waiting.state());
-            assertEquals(now + SECOND, waiting.responseDeadline(), "the queue wait, inside the whole wait");
-            assertEquals(1, proxy.firstPool().queue().length());
-            second.loop.runPendingTasks();
-            assertEquals(ExchangeState.QUEUED, waiting.state(), "its first turn found no room: it keeps its place");
+        Queueing q = new Queueing(SECOND, 10);
+        RecordingClient second = otherClient();
+        Exchange first = q.get(client);
+        assertEquals(ExchangeState.AWAITING_HEAD, first.state());
+        Exchange waiting = q.get(second);
+        assertEquals(ExchangeState.QUEUED, waiting.state());
+        assertEquals(now + SECOND, waiting.responseDeadline(), "the queue wait, inside the whole wait");
+        assertEquals(1, q.queueLength());
+        second.loop.runPendingTasks();
+        assertEquals(ExchangeState.QUEUED, waiting.state(), "its first turn found no room: it keeps its place");
 
-            respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
-            assertEquals(ExchangeState.DONE, first.state());
-            assertEquals(ExchangeState.QUEUED, waiting.state(), "its turn runs on its own loop");
-            second.loop.runPendingTasks();
+        respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
+        assertEquals(ExchangeState.DONE, first.state());
+        assertEquals(ExchangeState.QUEUED, waiting.state(), "its turn runs on its own loop");
+        second.loop.runPendingTasks();
 
-            assertEquals(ExchangeState.AWAITING_HEAD, waiting.state());
-            assertEquals(1, oneSlot.current().byId("b1").state().inFlight());
-            assertEquals(0, proxy.firstPool().queue().length());
-            respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
-            assertEquals(200, second.status());
-            assertEquals(List.of(), second.errors);
-        } finally {
-            second.releaseAll();
-        }
+        assertEquals(ExchangeState.AWAITING_HEAD, waiting.state());
+        assertEquals(1, oneSlot.current().byId("b1").state().inFlight());
+        assertEquals(0, q.queueLength());
+        respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
+        assertEquals(200, second.status());
+        assertEquals(List.of(), second.errors);
     }
 
     @Test
     void aQueuedRequestWhoseWaitRunsOutGets503WithRetryAfter() {
-        ProxySettings settings = queueing(SECOND, 10);
-        ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient(clock);
-        try {
-            startGetOnOneSlot(proxy, client, settings);
-            Exchange waiting = startGetOnOneSlot(proxy, second, settings);
-            assertEquals(ExchangeState.QUEUED, waiting.state());
+        Queueing q = new Queueing(SECOND, 10);
+        RecordingClient second = otherClient();
+        q.get(client);
+        Exchange waiting = q.get(second);
+        assertEquals(ExchangeState.QUEUED, waiting.state());
 
-            now += SECOND;
-            waiting.onResponseTimeout();
+        now += SECOND;
+        waiting.onResponseTimeout();
 
-            assertEquals(ExchangeState.DONE, waiting.state());
-            assertEquals(List.of(503), second.errors);
-            assertEquals(List.of(UpstreamFailure.QUEUE_TIMEOUT.message()), second.errorMessages);
-            assertTrue(second.retryAfter);
-            assertEquals(0, proxy.firstPool().queue().length());
-            assertEquals(1, proxy.firstPool().queue().timedOut());
-            assertEquals(1, oneSlot.current().byId("b1").state().inFlight(), "the first still holds its slot");
-        } finally {
-            second.releaseAll();
-        }
+        assertEquals(ExchangeState.DONE, waiting.state());
+        assertEquals(List.of(503), second.errors);
+        assertEquals(List.of(UpstreamFailure.QUEUE_TIMEOUT.message()), second.errorMessages);
+        assertTrue(second.retryAfter);
+        assertEquals(0, q.queueLength());
+        assertEquals(1, q.proxy.firstPool().queue().timedOut());
+        assertEquals(1, oneSlot.current().byId("b1").state().inFlight(), "the first still holds its slot");
     }
 
     @Test
     void aQueuedRequestWhoseClientLeavesIsForgottenAndTheNextWaiterGetsTheSlot() {
-        ProxySettings settings = queueing(SECOND, 10);
-        ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient gone = new RecordingClient(clock);
-        RecordingClient third = new RecordingClient(clock);
-        try {
-            Exchange first = startGetOnOneSlot(proxy, client, settings);
-            Exchange left = startGetOnOneSlot(proxy, gone, settings);
-            Exchange next = startGetOnOneSlot(proxy, third, settings);
-            assertEquals(ExchangeState.QUEUED, next.state(), "behind the one waiting, without a selection of its own");
-            assertEquals(2, proxy.firstPool().queue().length());
+        Queueing q = new Queueing(SECOND, 10);
+        RecordingClient gone = otherClient();
+        RecordingClient third = otherClient();
+        Exchange first = q.get(client);
+        Exchange left = q.get(gone);
+        Exchange next = q.get(third);
+        assertEquals(ExchangeState.QUEUED, next.state(), "behind the one waiting, without a selection of its own");
+        assertEquals(2, q.queueLength());
 
-            left.onClientClosed();
-            assertEquals(ExchangeState.DONE, left.state());
-            assertEquals(1, proxy.firstPool().queue().length());
-            respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
-            assertEquals(ExchangeState.DONE, first.state());
-            gone.loop.runPendingTasks();
-            third.loop.runPendingTasks();
+        left.onClientClosed();
+        assertEquals(ExchangeState.DONE, left.state());
+        assertEquals(1, q.queueLength());
+        respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
+        assertEquals(ExchangeState.DONE, first.state());
+        gone.loop.runPendingTasks();
+        third.loop.runPendingTasks();
 
-            assertEquals(ExchangeState.AWAITING_HEAD, next.state());
-            assertEquals(List.of(), gone.errors, "nothing is sent to a client that left");
-            assertEquals(0, proxy.firstPool().queue().timedOut());
-        } finally {
-            gone.releaseAll();
-            third.releaseAll();
-        }
+        assertEquals(ExchangeState.AWAITING_HEAD, next.state());
+        assertEquals(List.of(), gone.errors, "nothing is sent to a client that left");
+        assertEquals(0, q.proxy.firstPool().queue().timedOut());
     }
 
     @ParameterizedTest
     @CsvSource({"0, 10", "1000000000, 0"})
     void withoutAQueueAFullPoolAnswers503AtOnce(long queueNanos, int maxQueue) {
-        ProxySettings settings = queueing(queueNanos, maxQueue);
-        ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient(clock);
-        try {
-            startGetOnOneSlot(proxy, client, settings);
-            Exchange refused = startGetOnOneSlot(proxy, second, settings);
+        Queueing q = new Queueing(queueNanos, maxQueue);
+        RecordingClient second = otherClient();
+        q.get(client);
+        Exchange refused = q.get(second);
 
-            assertEquals(ExchangeState.DONE, refused.state());
-            assertEquals(List.of(503), second.errors);
-            assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), second.errorMessages);
-            assertTrue(second.retryAfter);
-            assertEquals(0, proxy.firstPool().queue().queued());
-        } finally {
-            second.releaseAll();
-        }
+        assertEquals(ExchangeState.DONE, refused.state());
+        assertEquals(List.of(503), second.errors);
+        assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), second.errorMessages);
+        assertTrue(second.retryAfter);
+        assertEquals(0, q.proxy.firstPool().queue().queued());
     }
 
     @Test
     void aFullQueueAnswers503AtOnce() {
-        ProxySettings settings = queueing(SECOND, 1);
-        ProxyContext proxy = oneSlotProxy(settings);
-        RecordingClient second = new RecordingClient(clock);
-        RecordingClient third = new RecordingClient(clock);
-        try {
-            startGetOnOneSlot(proxy, client, settings);
-            assertEquals(ExchangeState.QUEUED, startGetOnOneSlot(proxy, second, settings).state());
-            Exchange refused = startGetOnOneSlot(proxy, third, settings);
+        Queueing q = new Queueing(SECOND, 1);
+        RecordingClient second = otherClient();
+        RecordingClient third = otherClient();
+        q.get(client);
+        assertEquals(ExchangeState.QUEUED, q.get(second).state());
+        Exchange refused = q.get(third);
 
-            assertEquals(ExchangeState.DONE, refused.state());
-            assertEquals(List.of(UpstreamFailure.QUEUE_FULL.message()), third.errorMessages);
-            assertTrue(third.retryAfter);
-            assertEquals(1, proxy.firstPool().queue().refusedFull());
-        } finally {
-            second.releaseAll();
-            third.releaseAll();
-        }
+        assertEquals(ExchangeState.DONE, refused.state());
+        assertEquals(List.of(UpstreamFailure.QUEUE_FULL.message()), third.errorMessages);
+        assertTrue(third.retryAfter);
+        assertEquals(1, q.proxy.firstPool().queue().refusedFull());
     }
 
     @Test
     void aPoolWhoseBackendsAllDrainFailsAtOnceEvenWithAQueue() {
-        ProxySettings settings = queueing(SECOND, 10);
-        ProxyContext proxy = oneSlotProxy(settings);
+        Queueing q = new Queueing(SECOND, 10);
         oneSlot.current().byId("b1").state().setDraining(true);
         oneSlot.refresh();
 
-        Exchange refused = startGetOnOneSlot(proxy, client, settings);
+        Exchange refused = q.get(client);
 
         assertEquals(ExchangeState.DONE, refused.state());
         assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), client.errorMessages);
-        assertEquals(0, proxy.firstPool().queue().queued(), "no slot comes to a pool that only drains");
+        assertEquals(0, q.proxy.firstPool().queue().queued(), "no slot comes to a pool that only drains");
     }
 
     @ParameterizedTest
