@@ -47,6 +47,15 @@ public final class LocalProxy {
         return new BackendRegistry("local", ROUND_ROBIN, List.of(backends), clock, new SplittableRandom(1));
     }
 
+    /**
+     * A context over backends {@code b1} to {@code b<count>} ({@link #backends}) on the system clock,
+     * outcomes unrecorded: for the frontend tests, which look at what reaches the backends.
+     */
+    public static ProxyContext context(ConnectionPool pool, ProxySettings settings, int count) {
+        BackendRegistry registry = registry(NanoClock.SYSTEM, backends(count));
+        return context(registry, pool, settings, OutcomeListener.NOOP, NanoClock.SYSTEM);
+    }
+
     /** A context over {@code registry} and {@code pool} with a fresh retry budget and no access log or metrics. */
     public static ProxyContext context(BackendRegistry registry, ConnectionPool pool, ProxySettings settings,
             OutcomeListener outcomes, NanoClock clock) {

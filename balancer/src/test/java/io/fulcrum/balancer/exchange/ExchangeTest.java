@@ -345,15 +345,24 @@ class ExchangeTest {
             return startBodyless(ex);
         }
 
-        int queueLength() {
-            return proxy.firstPool().queue().length();
+        AdmissionQueue queue() {
+            return proxy.firstPool().queue();
         }
     }
 
+    /** A client of its own, with its own event loop, released after the test. */
     private RecordingClient otherClient() {
         RecordingClient c = new RecordingClient(clock);
         otherClients.add(c);
         return c;
+    }
+
+    /** Asserts that {@code refused}, from {@code c}, was answered 503 for {@code failure}, with a Retry-After. */
+    private static void assertRefused(Exchange refused, RecordingClient c, UpstreamFailure failure) {
+        assertEquals(ExchangeState.DONE, refused.state());
+        assertEquals(List.of(503), c.errors);
+        assertEquals(List.of(failure.message()), c.errorMessages);
+        assertTrue(c.retryAfter);
     }
 
     @Test
@@ -365,7 +374,7 @@ class ExchangeTest {
         Exchange waiting = q.get(second);
         assertEquals(ExchangeState.QUEUED, waiting.state());
         assertEquals(now + SECOND, waiting.responseDeadline(), "the queue wait, inside the whole wait");
-        assertEquals(1, q.queueLength());
+        assertEquals(1, q.queue().length());
         second.loop.runPendingTasks();
         assertEquals(ExchangeState.QUEUED, waiting.state(), "its first turn found no room: it keeps its place");
 
@@ -376,7 +385,7 @@ class ExchangeTest {
 
         assertEquals(ExchangeState.AWAITING_HEAD, waiting.state());
         assertEquals(1, oneSlot.current().byId("b1").state().inFlight());
-        assertEquals(0, q.queueLength());
+        assertEquals(0, q.queue().length());
         respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
         assertEquals(200, second.status());
         assertEquals(List.of(), second.errors);
@@ -393,12 +402,9 @@ class ExchangeTest {
         now += SECOND;
         waiting.onResponseTimeout();
 
-        assertEquals(ExchangeState.DONE, waiting.state());
-        assertEquals(List.of(503), second.errors);
-        assertEquals(List.of(UpstreamFailure.QUEUE_TIMEOUT.message()), second.errorMessages);
-        assertTrue(second.retryAfter);
-        assertEquals(0, q.queueLength());
-        assertEquals(1, q.proxy.firstPool().queue().timedOut());
+        assertRefused(waiting, second, UpstreamFailure.QUEUE_TIMEOUT);
+        assertEquals(0, q.queue().length());
+        assertEquals(1, q.queue().timedOut());
         assertEquals(1, oneSlot.current().byId("b1").state().inFlight(), "the first still holds its slot");
     }
 
@@ -411,11 +417,11 @@ class ExchangeTest {
         Exchange left = q.get(gone);
         Exchange next = q.get(third);
         assertEquals(ExchangeState.QUEUED, next.state(), "behind the one waiting, without a selection of its own");
-        assertEquals(2, q.queueLength());
+        assertEquals(2, q.queue().length());
 
         left.onClientClosed();
         assertEquals(ExchangeState.DONE, left.state());
-        assertEquals(1, q.queueLength());
+        assertEquals(1, q.queue().length());
         respond(pool.last(), "HTTP/1.1 200 OK|Content-Length: 2||ok");
         assertEquals(ExchangeState.DONE, first.state());
         gone.loop.runPendingTasks();
@@ -423,7 +429,7 @@ class ExchangeTest {
 
         assertEquals(ExchangeState.AWAITING_HEAD, next.state());
         assertEquals(List.of(), gone.errors, "nothing is sent to a client that left");
-        assertEquals(0, q.proxy.firstPool().queue().timedOut());
+        assertEquals(0, q.queue().timedOut());
     }
 
     @ParameterizedTest
@@ -432,13 +438,8 @@ class ExchangeTest {
         Queueing q = new Queueing(queueNanos, maxQueue);
         RecordingClient second = otherClient();
         q.get(client);
-        Exchange refused = q.get(second);
-
-        assertEquals(ExchangeState.DONE, refused.state());
-        assertEquals(List.of(503), second.errors);
-        assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), second.errorMessages);
-        assertTrue(second.retryAfter);
-        assertEquals(0, q.proxy.firstPool().queue().queued());
+        assertRefused(q.get(second), second, UpstreamFailure.NO_BACKEND);
+        assertEquals(0, q.queue().queued());
     }
 
     @Test
@@ -448,12 +449,8 @@ class ExchangeTest {
         RecordingClient third = otherClient();
         q.get(client);
         assertEquals(ExchangeState.QUEUED, q.get(second).state());
-        Exchange refused = q.get(third);
-
-        assertEquals(ExchangeState.DONE, refused.state());
-        assertEquals(List.of(UpstreamFailure.QUEUE_FULL.message()), third.errorMessages);
-        assertTrue(third.retryAfter);
-        assertEquals(1, q.proxy.firstPool().queue().refusedFull());
+        assertRefused(q.get(third), third, UpstreamFailure.QUEUE_FULL);
+        assertEquals(1, q.queue().refusedFull());
     }
 
     @Test
@@ -462,11 +459,8 @@ class ExchangeTest {
         oneSlot.current().byId("b1").state().setDraining(true);
         oneSlot.refresh();
 
-        Exchange refused = q.get(client);
-
-        assertEquals(ExchangeState.DONE, refused.state());
-        assertEquals(List.of(UpstreamFailure.NO_BACKEND.message()), client.errorMessages);
-        assertEquals(0, q.proxy.firstPool().queue().queued(), "no slot comes to a pool that only drains");
+        assertRefused(q.get(client), client, UpstreamFailure.NO_BACKEND);
+        assertEquals(0, q.queue().queued(), "no slot comes to a pool that only drains");
     }
 
     @ParameterizedTest

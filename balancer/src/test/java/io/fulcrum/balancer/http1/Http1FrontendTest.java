@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.balancing.BackendRegistry;
-import io.fulcrum.balancer.balancing.NanoClock;
-import io.fulcrum.balancer.balancing.OutcomeListener;
 import io.fulcrum.balancer.exchange.EmbeddedBackendPool;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.ProxySettings;
@@ -33,11 +30,8 @@ class Http1FrontendTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
-    private final BackendRegistry registry = LocalProxy.registry(NanoClock.SYSTEM, LocalProxy.backends(2));
-    private final ProxySettings settings =
-            new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100);
     private final ProxyContext proxy =
-            LocalProxy.context(registry, pool, settings, OutcomeListener.NOOP, NanoClock.SYSTEM);
+            LocalProxy.context(pool, new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100), 2);
     /** The handler under test, kept since a closed channel's pipeline no longer holds it. */
     private Http1Frontend frontend;
     private final EmbeddedChannel client = clientChannel();

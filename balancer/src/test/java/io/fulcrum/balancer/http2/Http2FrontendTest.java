@@ -9,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fulcrum.balancer.balancing.BackendRegistry;
-import io.fulcrum.balancer.balancing.NanoClock;
-import io.fulcrum.balancer.balancing.OutcomeListener;
 import io.fulcrum.balancer.exchange.EmbeddedBackendPool;
 import io.fulcrum.balancer.exchange.ProxyBackendHandler;
 import io.fulcrum.balancer.exchange.ProxyContext;
@@ -52,11 +49,8 @@ class Http2FrontendTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
-    private final BackendRegistry registry = LocalProxy.registry(NanoClock.SYSTEM, LocalProxy.backends(1));
-    private final ProxySettings settings =
-            new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 2, 65536, 20, 100);
     private final ProxyContext proxy =
-            LocalProxy.context(registry, pool, settings, OutcomeListener.NOOP, NanoClock.SYSTEM);
+            LocalProxy.context(pool, new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 2, 65536, 20, 100), 1);
 
     private Http2Frontend frontend;
     private EmbeddedChannel server;
@@ -387,7 +381,7 @@ class Http2FrontendTest {
         client.finishAndReleaseAll();
         ProxySettings quick = new ProxySettings(null, null, TimeUnit.MILLISECONDS.toNanos(200), 0, 1_000_000, 0,
                 65536, 20, 100);
-        connect(LocalProxy.context(registry, pool, quick, OutcomeListener.NOOP, NanoClock.SYSTEM));
+        connect(LocalProxy.context(pool, quick, 1));
         sendHeaders(3, request("GET", "/hung"), true);
         sendHeaders(5, request("GET", "/fine"), true);
         EmbeddedChannel fine = pool.opened.get(1);
