@@ -4,16 +4,17 @@ import io.fulcrum.balancer.accesslog.AccessLog;
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.balancing.OutcomeListener;
-import io.fulcrum.balancer.exchange.RetryBudget;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.connections.ConnectionPool;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.ProxySettings;
+import io.fulcrum.balancer.exchange.RetryBudget;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The proxy of the tests that run an exchange, a try or a frontend without sockets: backends of
@@ -26,6 +27,14 @@ public final class LocalProxy {
             new SpilloverConfig(0.8, List.of()), Duration.ZERO);
 
     private LocalProxy() {
+    }
+
+    /**
+     * What these tests run with unless they test a setting: 30 s for the response, no per-try
+     * deadline, 2 retries, 64 KiB of body kept for a replay, a 20% retry budget, 100 connections.
+     */
+    public static ProxySettings settings(long maxBodyBytes) {
+        return new ProxySettings(null, null, TimeUnit.SECONDS.toNanos(30), 0, maxBodyBytes, 2, 65536, 20, 100);
     }
 
     /** Backend {@code id} at 127.0.0.1:{@code port} in region {@code local}, weight 1. */

@@ -47,7 +47,7 @@ class UpstreamTryTest {
     private final List<Outcome> outcomes = new ArrayList<>();
     private final RecordingListener listener = new RecordingListener();
     private final BackendRegistry registry = LocalProxy.registry(clock, LocalProxy.backends(1));
-    private final ProxySettings settings = new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 2, 65536, 20, 100);
+    private final ProxySettings settings = LocalProxy.settings(1_000_000);
     private final ProxyContext proxy = LocalProxy.context(registry, connections, settings,
             (backend, outcome) -> outcomes.add(outcome), clock);
 

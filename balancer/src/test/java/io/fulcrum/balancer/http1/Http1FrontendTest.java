@@ -8,13 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.exchange.EmbeddedBackendPool;
 import io.fulcrum.balancer.exchange.ProxyContext;
-import io.fulcrum.balancer.exchange.ProxySettings;
 import io.fulcrum.balancer.http1.codec.Http1Codec;
 import io.fulcrum.testing.LocalProxy;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,11 +25,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * request after {@code Connection: close} is never forwarded.
  */
 class Http1FrontendTest {
-    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
-
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
-    private final ProxyContext proxy =
-            LocalProxy.context(pool, new ProxySettings(null, null, 30 * SECOND, 0, 1000, 2, 65536, 20, 100), 2);
+    private final ProxyContext proxy = LocalProxy.context(pool, LocalProxy.settings(1000), 2);
     /** The handler under test, kept since a closed channel's pipeline no longer holds it. */
     private Http1Frontend frontend;
     private final EmbeddedChannel client = clientChannel();

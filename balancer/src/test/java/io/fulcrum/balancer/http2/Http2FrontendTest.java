@@ -46,11 +46,8 @@ import org.junit.jupiter.api.Test;
  * {@link EmbeddedBackendPool}. Runs under paranoid leak detection like every test.
  */
 class Http2FrontendTest {
-    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
-
     private final EmbeddedBackendPool pool = new EmbeddedBackendPool();
-    private final ProxyContext proxy =
-            LocalProxy.context(pool, new ProxySettings(null, null, 30 * SECOND, 0, 1_000_000, 2, 65536, 20, 100), 1);
+    private final ProxyContext proxy = LocalProxy.context(pool, LocalProxy.settings(1_000_000), 1);
 
     private Http2Frontend frontend;
     private EmbeddedChannel server;
