@@ -9,6 +9,8 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -22,20 +24,23 @@ import java.util.function.Consumer;
  *
  * @param group the server's one event loop
  * @param channel the listening channel
+ * @param accepted every connection it accepted, in order; thread-safe
  */
-public record LoopbackServer(EventLoopGroup group, Channel channel) implements AutoCloseable {
+public record LoopbackServer(EventLoopGroup group, Channel channel, List<Channel> accepted) implements AutoCloseable {
     /** Starts a server whose accepted connections {@code pipeline} fills with handlers. */
     public static LoopbackServer start(Consumer<SocketChannel> pipeline) throws InterruptedException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        List<Channel> accepted = new CopyOnWriteArrayList<>();
         try {
             Channel channel = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            accepted.add(ch);
                             pipeline.accept(ch);
                         }
                     }).bind("127.0.0.1", 0).sync().channel();
-            return new LoopbackServer(group, channel);
+            return new LoopbackServer(group, channel, accepted);
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;

@@ -28,7 +28,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,36 +44,32 @@ class WebSocketTunnelTest {
     final Fixtures fx = new Fixtures();
 
     private LoopbackServer server;
-    private final List<Channel> serverSockets = new CopyOnWriteArrayList<>();
 
     /** Echoes text frames as "echo: ..."; "close" makes it close the WebSocket; other paths get 200 "plain". */
     @BeforeEach
     void startBackend() throws InterruptedException {
-        server = fx.closeAfter(LoopbackServer.start(ch -> {
-            serverSockets.add(ch);
-            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
-                    new WebSocketServerProtocolHandler("/ws"),
-                    new SimpleChannelInboundHandler<Object>() {
-                        @Override
-                        protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
-                            if (msg instanceof TextWebSocketFrame text) {
-                                if (text.text().equals("close")) {
-                                    ctx.writeAndFlush(new CloseWebSocketFrame(1000, "bye")).addListener(f -> ctx.close());
-                                } else {
-                                    ctx.writeAndFlush(new TextWebSocketFrame("echo: " + text.text()));
-                                }
-                            } else if (msg instanceof FullHttpRequest) {
-                                DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                                        HttpResponseStatus.OK, ctx.alloc().buffer().writeBytes("plain".getBytes()));
-                                r.headers().setInt("content-length", 5);
-                                ctx.writeAndFlush(r);
+        server = fx.closeAfter(LoopbackServer.start(ch -> ch.pipeline().addLast(new HttpServerCodec(),
+                new HttpObjectAggregator(65536), new WebSocketServerProtocolHandler("/ws"),
+                new SimpleChannelInboundHandler<Object>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof TextWebSocketFrame text) {
+                            if (text.text().equals("close")) {
+                                ctx.writeAndFlush(new CloseWebSocketFrame(1000, "bye")).addListener(f -> ctx.close());
                             } else {
-                                ReferenceCountUtil.retain(msg);
-                                ctx.fireChannelRead(msg);
+                                ctx.writeAndFlush(new TextWebSocketFrame("echo: " + text.text()));
                             }
+                        } else if (msg instanceof FullHttpRequest) {
+                            DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                    HttpResponseStatus.OK, ctx.alloc().buffer().writeBytes("plain".getBytes()));
+                            r.headers().setInt("content-length", 5);
+                            ctx.writeAndFlush(r);
+                        } else {
+                            ReferenceCountUtil.retain(msg);
+                            ctx.fireChannelRead(msg);
                         }
-                    });
-        }));
+                    }
+                })));
     }
 
     /** A balancer in front of the backend and a WebSocket opened through it. */
@@ -137,7 +132,7 @@ class WebSocketTunnelTest {
         // Nothing more is sent either way: the balancer closes both connections.
         listener.closed().get(20, TimeUnit.SECONDS);
         await("backend side closed").atMost(Fixtures.WAIT)
-                .until(() -> serverSockets.stream().noneMatch(Channel::isActive));
+                .until(() -> server.accepted().stream().noneMatch(Channel::isActive));
         assertTrue(listener.closed().isDone());
     }
 }
