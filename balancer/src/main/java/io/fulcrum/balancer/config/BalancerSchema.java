@@ -75,15 +75,13 @@ public final class BalancerSchema {
             .string("path", HealthConfig.DEFAULT.path(), "Request path, starting with /")
             .duration("interval", HealthConfig.DEFAULT.interval(), true, "Time between checks (> 0)")
             .duration("timeout", HealthConfig.DEFAULT.timeout(), true, "Wait for a check's answer (> 0)")
-            .integer("rise", HealthConfig.DEFAULT.rise(), 1, Integer.MAX_VALUE,
-                    "Successes before a down backend is up again")
-            .integer("fall", HealthConfig.DEFAULT.fall(), 1, Integer.MAX_VALUE,
-                    "Failures before an up backend is down")
+            .positiveInteger("rise", HealthConfig.DEFAULT.rise(), "Successes before a down backend is up again")
+            .positiveInteger("fall", HealthConfig.DEFAULT.fall(), "Failures before an up backend is down")
             .build();
 
     static final FieldTable OUTLIER = FieldTable.builder("Passive outlier ejection")
             .reload(Reload.RESTART)
-            .integer("consecutive-failures", OutlierConfig.DEFAULT.consecutiveFailures(), 1, Integer.MAX_VALUE,
+            .positiveInteger("consecutive-failures", OutlierConfig.DEFAULT.consecutiveFailures(),
                     "5xx or connect/reset failures in a row that eject a backend")
             .duration("base-ejection", OutlierConfig.DEFAULT.baseEjection(), false,
                     "First ejection; grows with each repeat")
@@ -139,7 +137,7 @@ public final class BalancerSchema {
             .integer("max-uri-bytes", 8192, 256, 1_048_576, "Request target, at most max-header-bytes")
             .reload(Reload.LIVE)
             .integer("max-body-bytes", 10_485_760L, 0, Long.MAX_VALUE, "Largest request body")
-            .integer("max-connections", 10_000, 1, Integer.MAX_VALUE, "Client connections at once")
+            .positiveInteger("max-connections", 10_000, "Client connections at once")
             .integer("max-queue", LimitsConfig.DEFAULT_MAX_QUEUE, 0, Integer.MAX_VALUE,
                     "Requests waiting at once per pool for a backend below max-in-flight; 0: none wait")
             .integer("connections-per-client", 0, 0, Integer.MAX_VALUE,
@@ -388,8 +386,8 @@ public final class BalancerSchema {
      * ({@link #BACKEND}) or discovered ({@link #DISCOVERY_DNS}), with their defaults and ranges.
      */
     private static FieldTable.Builder backendLoad(FieldTable.Builder b, String weightDoc, String maxInFlightDoc) {
-        return b.integer("weight", 1, 1, Integer.MAX_VALUE, weightDoc)
-                .integer("max-in-flight", 512, 1, Integer.MAX_VALUE, maxInFlightDoc);
+        return b.positiveInteger("weight", 1, weightDoc)
+                .positiveInteger("max-in-flight", 512, maxInFlightDoc);
     }
 
     /** Adds to {@code b} each of {@code sections}, a pool's overrides of the top-level section, key by key. */
