@@ -147,8 +147,8 @@ public final class BalancerMetrics implements AutoCloseable {
 
     /** Open client connections, read when scraped. */
     public BalancerMetrics bindConnections(IntSupplier activeConnections) {
-        requireNonNull(activeConnections, "activeConnections");
-        functions.gauge(CONNECTIONS_ACTIVE, activeConnections, "Client connections open on the traffic port");
+        gauge(CONNECTIONS_ACTIVE, activeConnections, "activeConnections",
+                "Client connections open on the traffic port");
         return this;
     }
 
@@ -168,15 +168,12 @@ public final class BalancerMetrics implements AutoCloseable {
      */
     public BalancerMetrics bindClientLimits(LongSupplier headTimeouts, LongSupplier perClientRefused,
             IntSupplier perClientAddresses) {
-        requireNonNull(headTimeouts, "headTimeouts");
-        requireNonNull(perClientRefused, "perClientRefused");
-        requireNonNull(perClientAddresses, "perClientAddresses");
-        functions.counter(CLIENT_HEAD_TIMEOUTS, headTimeouts,
+        counter(CLIENT_HEAD_TIMEOUTS, headTimeouts, "headTimeouts",
                 "Client connections closed because a request head (an HTTP/2 header block), or the PROXY header"
                         + " and TLS handshake before the first, was not complete within timeouts.request-head");
-        functions.counter(CONNECTIONS_PER_CLIENT_REFUSED, perClientRefused,
+        counter(CONNECTIONS_PER_CLIENT_REFUSED, perClientRefused, "perClientRefused",
                 "Client connections refused because limits.connections-per-client were open from their address");
-        functions.gauge(CONNECTIONS_PER_CLIENT_ADDRESSES, perClientAddresses,
+        gauge(CONNECTIONS_PER_CLIENT_ADDRESSES, perClientAddresses, "perClientAddresses",
                 "Client addresses with connections open, as limits.connections-per-client counts them");
         return this;
     }
@@ -187,27 +184,23 @@ public final class BalancerMetrics implements AutoCloseable {
      */
     public BalancerMetrics bindEdge(LongSupplier rateLimited, IntSupplier rateLimitKeys,
             LongSupplier proxyHeadersRefused) {
-        requireNonNull(rateLimited, "rateLimited");
-        requireNonNull(rateLimitKeys, "rateLimitKeys");
-        requireNonNull(proxyHeadersRefused, "proxyHeadersRefused");
-        functions.counter(RATE_LIMITED, rateLimited, "Requests refused with 429 by the rate limit");
-        functions.gauge(RATE_LIMIT_KEYS, rateLimitKeys, "Keys the rate limits track now, top-level and per-route together");
-        functions.counter(PROXY_PROTOCOL_REFUSED, proxyHeadersRefused,
+        counter(RATE_LIMITED, rateLimited, "rateLimited", "Requests refused with 429 by the rate limit");
+        gauge(RATE_LIMIT_KEYS, rateLimitKeys, "rateLimitKeys",
+                "Keys the rate limits track now, top-level and per-route together");
+        counter(PROXY_PROTOCOL_REFUSED, proxyHeadersRefused, "proxyHeadersRefused",
                 "Connections closed for a PROXY header from an untrusted peer, of a version not accepted, or malformed");
         return this;
     }
 
     /** Backend connections open, idle or busy, read when scraped. */
     public BalancerMetrics bindBackendConnections(IntSupplier openConnections) {
-        requireNonNull(openConnections, "openConnections");
-        functions.gauge(BACKEND_CONNECTIONS, openConnections, "Connections open to backends, idle or busy");
+        gauge(BACKEND_CONNECTIONS, openConnections, "openConnections", "Connections open to backends, idle or busy");
         return this;
     }
 
     /** Access-log lines dropped because the writer fell behind or the output refused them, read when scraped. */
     public BalancerMetrics bindAccessLogDrops(LongSupplier dropped) {
-        requireNonNull(dropped, "dropped");
-        functions.counter(ACCESS_LOG_DROPPED, dropped,
+        counter(ACCESS_LOG_DROPPED, dropped, "dropped",
                 "Access-log lines dropped because the writer fell behind or the output refused them");
         return this;
     }
@@ -283,6 +276,19 @@ public final class BalancerMetrics implements AutoCloseable {
                     .description("Failed TLS handshakes on the HTTPS listener, by reason").register(registry);
         }
         return this;
+    }
+
+    /**
+     * Registers a counter of what {@code source} counted so far, read when scraped; a null source
+     * fails with {@code argument}, its name among the caller's parameters.
+     */
+    private void counter(String name, LongSupplier source, String argument, String description) {
+        functions.counter(name, requireNonNull(source, argument), description);
+    }
+
+    /** Registers a gauge of what {@code source} holds now, read when scraped; a null source as {@link #counter}. */
+    private void gauge(String name, IntSupplier source, String argument, String description) {
+        functions.gauge(name, requireNonNull(source, argument), description);
     }
 
     /** Counts one reload attempt. */
