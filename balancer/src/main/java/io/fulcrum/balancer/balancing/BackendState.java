@@ -246,12 +246,7 @@ public final class BackendState {
 
     /** Sets the health flag; going from down to up starts slow start. Control thread only. */
     public void setHealthy(boolean healthy) {
-        boolean wasRoutable = routable();
-        if (this.healthy != healthy) {
-            changed(healthy ? "up" : "down", healthy ? "health checks pass" : "health checks fail");
-        }
-        this.healthy = healthy;
-        startSlowStartIfBecameRoutable(wasRoutable);
+        setFlags(healthy, draining, healthy ? "up" : "down", healthy ? "health checks pass" : "health checks fail");
     }
 
     public boolean draining() {
@@ -260,10 +255,20 @@ public final class BackendState {
 
     /** Sets the drain flag; leaving drain starts slow start. Control thread only. */
     public void setDraining(boolean draining) {
+        setFlags(healthy, draining, draining ? "draining" : "up",
+                draining ? "drained through the admin API" : "enabled through the admin API");
+    }
+
+    /**
+     * Sets the health and drain flags, both written by the control thread only: a flag that moves
+     * makes {@code state} and {@code reason} the last change, and becoming routable starts slow start.
+     */
+    private void setFlags(boolean healthy, boolean draining, String state, String reason) {
         boolean wasRoutable = routable();
-        if (this.draining != draining) {
-            changed(draining ? "draining" : "up", draining ? "drained through the admin API" : "enabled through the admin API");
+        if (this.healthy != healthy || this.draining != draining) {
+            changed(state, reason);
         }
+        this.healthy = healthy;
         this.draining = draining;
         startSlowStartIfBecameRoutable(wasRoutable);
     }
