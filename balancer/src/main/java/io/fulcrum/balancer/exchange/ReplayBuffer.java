@@ -29,11 +29,6 @@ final class ReplayBuffer {
         this.replayLimit = replayLimit;
     }
 
-    /** Body bytes received so far, kept or not. */
-    long bytes() {
-        return bytes;
-    }
-
     /** Whether the last part has been received. */
     boolean complete() {
         return complete;
