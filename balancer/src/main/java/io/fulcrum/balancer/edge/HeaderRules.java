@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpScheme;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -31,8 +32,6 @@ public final class HeaderRules {
     private static final AsciiString VIA = AsciiString.cached("Via");
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
-    private static final AsciiString HTTP = AsciiString.cached("http");
-    private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final String VIA_11 = "1.1 fulcrum";
     private static final String VIA_10 = "1.0 fulcrum";
 
@@ -122,7 +121,7 @@ public final class HeaderRules {
         setMade(headers, X_REAL_IP, hop.client());
         boolean keep = hop.trusted();
         if (!keep || !headers.contains(X_FORWARDED_PROTO)) {
-            setMade(headers, X_FORWARDED_PROTO, hop.tls() ? HTTPS : HTTP);
+            setMade(headers, X_FORWARDED_PROTO, (hop.tls() ? HttpScheme.HTTPS : HttpScheme.HTTP).name());
         }
         if (!keep || !headers.contains(X_FORWARDED_HOST)) {
             setOrRemove(headers, X_FORWARDED_HOST, host);
