@@ -27,9 +27,8 @@ import java.util.concurrent.atomic.LongAdder;
  * swapped whole by a reload: the settings record ({@link #apply}) and the router with the pools
  * it sends to ({@link #apply(Router)}); and the drain flag.
  *
- * <p>The single-pool accessors ({@link #registry()}, {@link #retryBudget()},
- * {@link #outcomeListener()}) are those of the first pool the context was made with (the pool
- * {@code default} of a file without {@code pools}).
+ * <p>{@link #firstPool()} is the pool the context was made with (the pool {@code default} of a
+ * file without {@code pools}); {@link #retryBudget()} is its retry budget.
  *
  * <p>Thread-safe: settings and router are immutable behind volatile fields, everything else is
  * thread-safe itself.
@@ -85,11 +84,6 @@ public final class ProxyContext {
     /** The clock of deadlines and timings on the request path. */
     public NanoClock clock() {
         return clock;
-    }
-
-    /** The first pool's registry. */
-    public BackendRegistry registry() {
-        return firstPool.registry();
     }
 
     /** The routes and pools in force, read once per request. */
@@ -183,11 +177,6 @@ public final class ProxyContext {
     /** The first pool's retry budget. */
     public RetryBudget retryBudget() {
         return firstPool.retryBudget();
-    }
-
-    /** The first pool's outcome listener. */
-    public OutcomeListener outcomeListener() {
-        return firstPool.outcomeListener();
     }
 
     /** The pool the context was made with. */
