@@ -1,5 +1,11 @@
 package io.fulcrum.balancer.edge;
 
+import static io.netty.handler.codec.http2.Http2CodecUtil.FRAME_HEADER_LENGTH;
+import static io.netty.handler.codec.http2.Http2Flags.END_HEADERS;
+import static io.netty.handler.codec.http2.Http2FrameTypes.CONTINUATION;
+import static io.netty.handler.codec.http2.Http2FrameTypes.HEADERS;
+import static io.netty.handler.codec.http2.Http2FrameTypes.PUSH_PROMISE;
+
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -13,18 +19,13 @@ import io.netty.buffer.ByteBuf;
  * <p>Not thread safe: confined to the connection's event loop.
  */
 public final class HeaderBlockWatch {
-    private static final int FRAME_HEADER_BYTES = 9;
-    private static final byte HEADERS = 0x1;
-    private static final byte PUSH_PROMISE = 0x5;
-    private static final byte CONTINUATION = 0x9;
-    private static final int END_HEADERS = 0x4;
     /** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113 section 3.4). */
     private static final int CLIENT_PREFACE_BYTES = 24;
 
     private final HeadDeadline deadline;
     /** Bytes of the client's connection preface still to skip (RFC 9113 section 3.4). */
     private int prefaceLeft = CLIENT_PREFACE_BYTES;
-    private final byte[] header = new byte[FRAME_HEADER_BYTES];
+    private final byte[] header = new byte[FRAME_HEADER_LENGTH];
     private int headerBytes;
     private long payloadLeft;
     /** The frame being read ends a header block when its payload is complete. */
@@ -49,9 +50,9 @@ public final class HeaderBlockWatch {
                 int n = Math.min(prefaceLeft, end - i);
                 prefaceLeft -= n;
                 i += n;
-            } else if (headerBytes < FRAME_HEADER_BYTES) {
+            } else if (headerBytes < FRAME_HEADER_LENGTH) {
                 header[headerBytes++] = in.getByte(i++);
-                if (headerBytes == FRAME_HEADER_BYTES) {
+                if (headerBytes == FRAME_HEADER_LENGTH) {
                     onFrameHeader();
                 }
             } else {
