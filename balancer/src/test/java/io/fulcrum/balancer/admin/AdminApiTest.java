@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.ConfigLoader;
+import io.fulcrum.testing.RunningBalancer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -38,9 +39,7 @@ class AdminApiTest {
     static final WireMockExtension B = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
 
     private final AdminTestSupport http = new AdminTestSupport();
-    private Balancer balancer;
-    private int admin;
-    private int traffic;
+    private RunningBalancer lb;
 
     @BeforeEach
     void start() throws Exception {
@@ -51,15 +50,13 @@ class AdminApiTest {
             backend.stubFor(get("/boom").willReturn(aResponse().withStatus(500).withBody("boom")));
         }
         String yaml = AdminTestSupport.yaml("", "a=" + A.getPort(), "b=" + B.getPort());
-        balancer = new Balancer(ConfigLoader.parse(yaml, "test.yaml"), 1).start();
-        admin = balancer.adminPort();
-        traffic = balancer.port();
-        await().atMost(AdminTestSupport.TIMEOUT).until(balancer::ready);
+        lb = RunningBalancer.startReady(new Balancer(ConfigLoader.parse(yaml, "test.yaml"), 1),
+                AdminTestSupport.TIMEOUT);
     }
 
     @AfterEach
     void stop() throws Exception {
-        balancer.close();
+        lb.balancer().close();
     }
 
     private int backendHits(WireMockExtension backend) {
@@ -70,7 +67,7 @@ class AdminApiTest {
 
     @Test
     void healthAnswersUp() {
-        HttpResponse<String> r = http.get(admin, "/health");
+        HttpResponse<String> r = http.get(lb.admin(), "/health");
         assertEquals(200, r.statusCode());
         assertEquals("UP", json(r).get("status").asText());
         assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
@@ -78,36 +75,36 @@ class AdminApiTest {
 
     @Test
     void readyNeedsARoutableBackendAndTheReadinessHook() {
-        assertEquals(200, http.get(admin, "/ready").statusCode());
+        assertEquals(200, http.get(lb.admin(), "/ready").statusCode());
 
-        assertEquals(200, http.post(admin, "/backends/a/drain").statusCode());
-        assertEquals(200, http.get(admin, "/ready").statusCode(), "b is still routable");
-        assertEquals(200, http.post(admin, "/backends/b/drain").statusCode());
-        HttpResponse<String> notReady = http.get(admin, "/ready");
+        assertEquals(200, http.post(lb.admin(), "/backends/a/drain").statusCode());
+        assertEquals(200, http.get(lb.admin(), "/ready").statusCode(), "b is still routable");
+        assertEquals(200, http.post(lb.admin(), "/backends/b/drain").statusCode());
+        HttpResponse<String> notReady = http.get(lb.admin(), "/ready");
         assertEquals(503, notReady.statusCode());
         assertEquals("no routable backend", json(notReady).get("reason").asText());
 
-        assertEquals(200, http.post(admin, "/backends/b/enable").statusCode());
-        assertEquals(200, http.get(admin, "/ready").statusCode());
+        assertEquals(200, http.post(lb.admin(), "/backends/b/enable").statusCode());
+        assertEquals(200, http.get(lb.admin(), "/ready").statusCode());
 
-        balancer.admin().setReadiness(() -> false);
-        assertEquals(503, http.get(admin, "/ready").statusCode(), "first health round not done");
-        balancer.admin().setReadiness(() -> true);
-        assertEquals(200, http.get(admin, "/ready").statusCode());
+        lb.balancer().admin().setReadiness(() -> false);
+        assertEquals(503, http.get(lb.admin(), "/ready").statusCode(), "first health round not done");
+        lb.balancer().admin().setReadiness(() -> true);
+        assertEquals(200, http.get(lb.admin(), "/ready").statusCode());
     }
 
     @Test
     void metricsCountRequestsByStatusClassAfterTraffic() {
         for (int i = 0; i < 3; i++) {
-            assertEquals(200, http.get(traffic, "/ok").statusCode());
+            assertEquals(200, http.get(lb.traffic(), "/ok").statusCode());
         }
         for (int i = 0; i < 2; i++) {
-            assertEquals(404, http.get(traffic, "/missing").statusCode());
+            assertEquals(404, http.get(lb.traffic(), "/missing").statusCode());
         }
-        assertEquals(500, http.get(traffic, "/boom").statusCode());
+        assertEquals(500, http.get(lb.traffic(), "/boom").statusCode());
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            HttpResponse<String> r = http.get(admin, "/metrics");
+            HttpResponse<String> r = http.get(lb.admin(), "/metrics");
             assertEquals(200, r.statusCode());
             assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain; version=0.0.4"));
             String text = r.body();
@@ -130,16 +127,16 @@ class AdminApiTest {
     void backendsShowInFlightWhileARequestIsOpenAndCountItAfterwards() throws Exception {
         A.stubFor(get("/slow").willReturn(aResponse().withStatus(200).withFixedDelay(1500)));
         B.stubFor(get("/slow").willReturn(aResponse().withStatus(200).withFixedDelay(1500)));
-        CompletableFuture<HttpResponse<String>> slow = http.getAsync(traffic, "/slow");
+        CompletableFuture<HttpResponse<String>> slow = http.getAsync(lb.traffic(), "/slow");
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            JsonNode backends = json(http.get(admin, "/backends"));
+            JsonNode backends = json(http.get(lb.admin(), "/backends"));
             assertEquals(1, backend(backends, "a").get("inFlight").asInt() + backend(backends, "b").get("inFlight").asInt());
         });
         assertEquals(200, slow.get(10, TimeUnit.SECONDS).statusCode());
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            JsonNode backends = json(http.get(admin, "/backends"));
+            JsonNode backends = json(http.get(lb.admin(), "/backends"));
             JsonNode a = backend(backends, "a");
             JsonNode b = backend(backends, "b");
             assertEquals(0, a.get("inFlight").asInt() + b.get("inFlight").asInt());
@@ -151,7 +148,7 @@ class AdminApiTest {
 
     @Test
     void backendsListEveryDocumentedField() {
-        HttpResponse<String> r = http.get(admin, "/backends");
+        HttpResponse<String> r = http.get(lb.admin(), "/backends");
         assertEquals(200, r.statusCode());
         JsonNode backends = json(r);
         assertEquals(List.of("a", "b"), AdminTestSupport.ids(backends));
@@ -169,22 +166,22 @@ class AdminApiTest {
 
     @Test
     void aDrainedBackendGetsNoNewRequestsUntilEnabled() {
-        HttpResponse<String> drained = http.post(admin, "/backends/a/drain");
+        HttpResponse<String> drained = http.post(lb.admin(), "/backends/a/drain");
         assertEquals(200, drained.statusCode());
         assertTrue(json(drained).get("draining").asBoolean());
         assertFalse(json(drained).get("routable").asBoolean());
 
         for (int i = 0; i < 10; i++) {
-            assertEquals(200, http.get(traffic, "/ok").statusCode());
+            assertEquals(200, http.get(lb.traffic(), "/ok").statusCode());
         }
         A.verify(0, getRequestedFor(urlEqualTo("/ok")));
         B.verify(10, getRequestedFor(urlEqualTo("/ok")));
 
-        HttpResponse<String> enabled = http.post(admin, "/backends/a/enable");
+        HttpResponse<String> enabled = http.post(lb.admin(), "/backends/a/enable");
         assertEquals(200, enabled.statusCode());
         assertFalse(json(enabled).get("draining").asBoolean());
         for (int i = 0; i < 10; i++) {
-            assertEquals(200, http.get(traffic, "/ok").statusCode());
+            assertEquals(200, http.get(lb.traffic(), "/ok").statusCode());
         }
         assertTrue(backendHits(A) > 0, "a takes traffic again");
         assertEquals(20, backendHits(A) + backendHits(B));
@@ -192,37 +189,37 @@ class AdminApiTest {
 
     @Test
     void drainingAnUnknownBackendIs404() {
-        HttpResponse<String> r = http.post(admin, "/backends/nope/drain");
+        HttpResponse<String> r = http.post(lb.admin(), "/backends/nope/drain");
         assertEquals(404, r.statusCode());
         assertTrue(json(r).get("error").asText().contains("nope"));
     }
 
     @Test
     void unknownPathsAre404Json() {
-        HttpResponse<String> r = http.get(admin, "/nothing/here");
+        HttpResponse<String> r = http.get(lb.admin(), "/nothing/here");
         assertEquals(404, r.statusCode());
         assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
         assertTrue(json(r).has("error"));
-        assertEquals(404, http.post(admin, "/backends/a/explode").statusCode());
+        assertEquals(404, http.post(lb.admin(), "/backends/a/explode").statusCode());
     }
 
     @Test
     void wrongMethodsAre405WithAllow() {
-        HttpResponse<String> postHealth = http.post(admin, "/health");
+        HttpResponse<String> postHealth = http.post(lb.admin(), "/health");
         assertEquals(405, postHealth.statusCode());
         assertEquals("GET", postHealth.headers().firstValue("allow").orElse(""));
-        HttpResponse<String> getReload = http.get(admin, "/reload");
+        HttpResponse<String> getReload = http.get(lb.admin(), "/reload");
         assertEquals(405, getReload.statusCode());
         assertEquals("POST", getReload.headers().firstValue("allow").orElse(""));
-        HttpResponse<String> getDrain = http.get(admin, "/backends/a/drain");
+        HttpResponse<String> getDrain = http.get(lb.admin(), "/backends/a/drain");
         assertEquals(405, getDrain.statusCode());
         assertEquals("POST", getDrain.headers().firstValue("allow").orElse(""));
-        assertFalse(balancer.registry().current().byId("a").state().draining(), "a GET changed nothing");
+        assertFalse(lb.balancer().registry().current().byId("a").state().draining(), "a GET changed nothing");
     }
 
     @Test
     void reloadWithoutAConfigFileIs400() {
-        HttpResponse<String> r = http.post(admin, "/reload");
+        HttpResponse<String> r = http.post(lb.admin(), "/reload");
         assertEquals(400, r.statusCode());
         assertTrue(json(r).get("error").asText().contains("no config file"));
         assertTrue(json(r).get("problems").isArray());
@@ -230,7 +227,7 @@ class AdminApiTest {
 
     @Test
     void statusPageIsSelfContainedHtmlPollingTheBackendTable() {
-        HttpResponse<String> r = http.get(admin, "/");
+        HttpResponse<String> r = http.get(lb.admin(), "/");
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/html"));
         String page = r.body();
@@ -243,7 +240,7 @@ class AdminApiTest {
 
     @Test
     void adminRoutesAreNotServedOnTheTrafficPort() {
-        HttpResponse<String> r = http.get(traffic, "/health");
+        HttpResponse<String> r = http.get(lb.traffic(), "/health");
         assertNotEquals("{\"status\":\"UP\"}", r.body());
         assertEquals(1, A.findAll(getRequestedFor(urlEqualTo("/health"))).size()
                 + B.findAll(getRequestedFor(urlEqualTo("/health"))).size(), "proxied to a backend");

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.balancer.config.ConfigLoader;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.RunningBalancer;
 import io.fulcrum.testing.ScriptedBackend;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -38,9 +39,7 @@ class ConfigReloadTest {
     private Path dir;
     private Path file;
     private final AdminTestSupport http = new AdminTestSupport();
-    private Balancer balancer;
-    private int admin;
-    private int traffic;
+    private RunningBalancer lb;
 
     @BeforeEach
     void start() throws Exception {
@@ -52,10 +51,8 @@ class ConfigReloadTest {
         dir = fx.dir();
         file = dir.resolve("balancer.yaml");
         Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port(), "b=" + backendB.port()));
-        balancer = fx.closeAfter(new Balancer(ConfigLoader.load(file), 1, file)).start();
-        admin = balancer.adminPort();
-        traffic = balancer.port();
-        await().atMost(AdminTestSupport.TIMEOUT).until(balancer::ready);
+        lb = RunningBalancer.startReady(fx.closeAfter(new Balancer(ConfigLoader.load(file), 1, file)),
+                AdminTestSupport.TIMEOUT);
     }
 
     private static int hits(ScriptedBackend backend) {
@@ -72,7 +69,7 @@ class ConfigReloadTest {
 
     private void sendTraffic(int n) {
         for (int i = 0; i < n; i++) {
-            assertEquals(200, http.get(traffic, "/ok").statusCode());
+            assertEquals(200, http.get(lb.traffic(), "/ok").statusCode());
         }
     }
 
@@ -80,18 +77,18 @@ class ConfigReloadTest {
     void postReloadAddsAndRemovesBackendsAndKeepsLiveStateOfKeptIds() throws Exception {
         sendTraffic(4);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertEquals(2, backend(json(http.get(admin, "/backends")), "a").get("requests").asLong()));
-        long generationBefore = balancer.registry().current().generation();
+                assertEquals(2, backend(json(http.get(lb.admin(), "/backends")), "a").get("requests").asLong()));
+        long generationBefore = lb.balancer().registry().current().generation();
         int bHitsBefore = hits(backendB);
 
         Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port(), "c=" + backendC.port()));
-        HttpResponse<String> r = http.post(admin, "/reload");
+        HttpResponse<String> r = http.post(lb.admin(), "/reload");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode body = json(r);
         assertEquals("reloaded", body.get("status").asText());
         assertTrue(body.get("generation").asLong() > generationBefore);
 
-        JsonNode backends = json(http.get(admin, "/backends"));
+        JsonNode backends = json(http.get(lb.admin(), "/backends"));
         assertEquals(List.of("a", "c"), ids(backends));
         assertEquals(2, backend(backends, "a").get("requests").asLong(), "a kept its live counters");
         assertEquals(0, backend(backends, "c").get("requests").asLong());
@@ -100,7 +97,7 @@ class ConfigReloadTest {
         assertEquals(bHitsBefore, hits(backendB), "the removed backend gets nothing new");
         assertTrue(hits(backendC) > 0, "the added backend takes traffic");
 
-        String metrics = http.get(admin, "/metrics").body();
+        String metrics = http.get(lb.admin(), "/metrics").body();
         assertNull(sample(metrics, "fulcrum_backend_in_flight{backend=\"b\"}"), "b's meters were removed");
         assertEquals(0.0, sample(metrics, "fulcrum_backend_in_flight{backend=\"c\"}"));
         assertTrue(sample(metrics, "fulcrum_config_reload_total{result=\"success\"}") >= 1.0, metrics);
@@ -109,25 +106,25 @@ class ConfigReloadTest {
     @Test
     void aBadFileKeepsTheOldConfigAndReportsTheFieldAndLine() throws Exception {
         Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port()) + "  - { id: b, url: \"ftp://x\" }\n");
-        HttpResponse<String> r = http.post(admin, "/reload");
+        HttpResponse<String> r = http.post(lb.admin(), "/reload");
         assertEquals(400, r.statusCode());
         JsonNode body = json(r);
         assertTrue(body.get("error").asText().contains("previous config"));
         String problem = body.get("problems").get(0).asText();
         assertTrue(problem.contains("backends[1].url") && problem.contains("(line 7)"), problem);
 
-        assertEquals(List.of("a", "b"), ids(json(http.get(admin, "/backends"))), "old pool still in force");
+        assertEquals(List.of("a", "b"), ids(json(http.get(lb.admin(), "/backends"))), "old pool still in force");
         sendTraffic(4);
         assertEquals(2, hits(backendB), "b (from the old config) still serves");
 
-        JsonNode status = json(http.get(admin, "/config/status"));
+        JsonNode status = json(http.get(lb.admin(), "/config/status"));
         assertFalse(status.get("lastReload").get("applied").asBoolean());
         assertEquals(problem, status.get("lastReload").get("problems").get(0).asText());
         assertEquals(file.toAbsolutePath().toString(), status.get("file").asText());
 
         // The file watcher may see the same edit and reject it once more: at least one failure,
         // counted under one name.
-        String metrics = http.get(admin, "/metrics").body();
+        String metrics = http.get(lb.admin(), "/metrics").body();
         assertTrue(sample(metrics, "fulcrum_config_reload_total{result=\"failure\"}") >= 1.0, metrics);
         assertNull(sample(metrics, "fulcrum_config_reload_failures_total"), metrics);
         assertEquals(0.0, sample(metrics, "fulcrum_config_reload_total{result=\"success\"}"));
@@ -135,37 +132,37 @@ class ConfigReloadTest {
 
     @Test
     void reloadSwapsRequestSettingsAndNamesWhatNeedsARestart() throws Exception {
-        assertTrue(http.get(traffic, "/ok").headers().firstValue("x-backend").isEmpty());
+        assertTrue(http.get(lb.traffic(), "/ok").headers().firstValue("x-backend").isEmpty());
         String yaml = AdminTestSupport.yaml("backend-header: X-Backend\n", "a=" + backendA.port(), "b=" + backendB.port())
                 .replace("admin: { host: 127.0.0.1, port: 0 }", "admin: { host: 127.0.0.1, port: 1 }");
         Files.writeString(file, yaml);
-        HttpResponse<String> r = http.post(admin, "/reload");
+        HttpResponse<String> r = http.post(lb.admin(), "/reload");
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("admin.port", json(r).get("restartNeeded").get(0).asText());
-        assertEquals(admin, balancer.adminPort(), "the admin port stays where it is until a restart");
+        assertEquals(lb.admin(), lb.balancer().adminPort(), "the admin port stays where it is until a restart");
 
-        String backendId = http.get(traffic, "/ok").headers().firstValue("x-backend").orElse("");
+        String backendId = http.get(lb.traffic(), "/ok").headers().firstValue("x-backend").orElse("");
         assertTrue(backendId.equals("a") || backendId.equals("b"), "backend header now on: " + backendId);
     }
 
     @Test
     void sighupReloadsTheFile() throws Exception {
         // Sending HUP to a JVM without our handler would stop it, so only signal once it is in place.
-        assumeTrue(balancer.reloader().installSignalHandler(), "SIGHUP handling not available on this platform");
-        balancer.reloader().close(); // stop the file watcher: the signal alone must cause the reload
+        assumeTrue(lb.balancer().reloader().installSignalHandler(), "SIGHUP handling not available on this platform");
+        lb.balancer().reloader().close(); // stop the file watcher: the signal alone must cause the reload
         Files.writeString(file, AdminTestSupport.yaml("", "a=" + backendA.port()));
         Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(ProcessHandle.current().pid())).start();
         assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
         assertEquals(0, kill.exitValue());
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
-                assertEquals(List.of("a"), ids(json(http.get(admin, "/backends")))));
-        assertEquals("SIGHUP", json(http.get(admin, "/config/status")).get("lastReload").get("trigger").asText());
+                assertEquals(List.of("a"), ids(json(http.get(lb.admin(), "/backends")))));
+        assertEquals("SIGHUP", json(http.get(lb.admin(), "/config/status")).get("lastReload").get("trigger").asText());
     }
 
     @Test
     void anUnchangedFileReloadsAsANoOp() {
-        long generation = balancer.registry().current().generation();
-        HttpResponse<String> r = http.post(admin, "/reload");
+        long generation = lb.balancer().registry().current().generation();
+        HttpResponse<String> r = http.post(lb.admin(), "/reload");
         assertEquals(200, r.statusCode());
         assertEquals(generation, json(r).get("generation").asLong());
     }
@@ -174,19 +171,19 @@ class ConfigReloadTest {
     void changingTheFileReloadsItWithoutAnyRequest() throws Exception {
         replaceFile(AdminTestSupport.yaml("", "a=" + backendA.port(), "b=" + backendB.port(), "c=" + backendC.port()));
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
-                assertEquals(List.of("a", "b", "c"), ids(json(http.get(admin, "/backends")))));
-        JsonNode status = json(http.get(admin, "/config/status"));
+                assertEquals(List.of("a", "b", "c"), ids(json(http.get(lb.admin(), "/backends")))));
+        JsonNode status = json(http.get(lb.admin(), "/config/status"));
         assertEquals("file change", status.get("lastReload").get("trigger").asText());
         assertTrue(status.get("lastReload").get("applied").asBoolean());
 
         // A broken edit is seen too, and changes nothing.
         replaceFile("backends: [ {id: a, url: http://127.0.0.1:" + backendA.port() + ", weight: zero} ]\n");
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-            JsonNode last = json(http.get(admin, "/config/status")).get("lastReload");
+            JsonNode last = json(http.get(lb.admin(), "/config/status")).get("lastReload");
             assertFalse(last.get("applied").asBoolean());
             assertTrue(last.get("problems").get(0).asText().contains("backends[0].weight"), last.toString());
         });
-        assertEquals(List.of("a", "b", "c"), ids(json(http.get(admin, "/backends"))));
+        assertEquals(List.of("a", "b", "c"), ids(json(http.get(lb.admin(), "/backends"))));
     }
 
     @Test
