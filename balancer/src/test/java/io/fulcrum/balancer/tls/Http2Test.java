@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * HTTP/2 from clients over real sockets: the JDK's client over TLS (ALPN h2), many streams on one
- * connection, request bodies, cleartext prior knowledge with Netty's HTTP/2 client, HTTP/1.1
+ * connection, routes, request bodies, cleartext prior knowledge with Netty's HTTP/2 client, HTTP/1.1
  * still spoken on both ports, and a client that opens and resets streams in a flood is cut off
  * while the balancer keeps serving others.
  */
@@ -79,6 +79,46 @@ class Http2Test {
         assertEquals("localhost:" + balancer.tlsPort(), seen.headers().get("Host"), ":authority becomes Host");
         assertNull(seen.headers().get(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text()));
         assertEquals(1, balancer.proxy().clientConnections(), "one connection carried every stream");
+    }
+
+    /**
+     * Routes for HTTP/2 clients: the host is {@code :authority}, and redirects and fixed responses go
+     * out on the stream like any response.
+     */
+    @Test
+    void anHttp2RequestIsRoutedByItsAuthorityAndAnsweredByRedirectsAndFixedResponses() throws Exception {
+        ScriptedBackend local = fx.backend("local1");
+        ScriptedBackend other = fx.backend("other1");
+        Balancer balancer = fx.balancer(BalancerYaml.create().merge(TestCertificates.tlsSection(fx.dir())).append("""
+                pools:
+                  local: { backends: [{ id: local1, url: "http://127.0.0.1:%d" }] }
+                  other: { backends: [{ id: other1, url: "http://127.0.0.1:%d" }] }
+                routes:
+                  - { match: { path: { exact: /old } }, redirect: { status: 301, to: "{scheme}://{host}/new{query}" } }
+                  - { match: { path: { exact: /down } }, respond: { status: 503, body: maintenance } }
+                  - { match: { host: LOCALHOST }, pool: local }
+                default-pool: other
+                """.formatted(local.port(), other.port())));
+        HttpClient client = h2Client();
+        String base = "https://localhost:" + balancer.tlsPort();
+
+        HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "/x")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_2, r.version());
+        assertEquals(200, r.statusCode());
+        assertEquals("local1", r.headers().firstValue("X-Backend-Name").orElse(null));
+
+        r = client.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "/old?a=1")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(301, r.statusCode());
+        assertEquals("https://localhost:" + balancer.tlsPort() + "/new?a=1", r.headers().firstValue("Location").orElse(null));
+
+        r = client.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "/down")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, r.statusCode());
+        assertEquals("maintenance", r.body());
+        assertEquals(1, local.requests());
+        assertEquals(0, other.requests());
     }
 
     @Test
