@@ -20,7 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Region-aware routing over real sockets, with a balancer in us-east, two backends there and two in
  * eu-west: locality while there is local capacity, spill-over past saturation, failover when the
- * local region is down, and the client's own region from the region header.
+ * local region is down, panic mode when no region has a routable backend, and the client's own
+ * region from the region header.
  */
 class RegionRoutingE2eTest {
     private static final String ROUTING = "policy: least-busy, region-header: X-Client-Region";
@@ -116,6 +117,33 @@ class RegionRoutingE2eTest {
         assertEquals(400, sum(r, "eu1", "eu2"), () -> "served by " + r.servedBy());
         assertEquals(0, us1.requests() + us2.requests());
         assertEquals(0, registry.panicSelections(), "eu-west is routable, so this is not panic mode");
+    }
+
+    /**
+     * Panic mode: when no backend in any region is routable, requests still go to every backend that
+     * is not draining, and each such selection is counted.
+     */
+    @Test
+    void noRoutableBackendAnywhereStillServesFromNonDrainingOnesAndCountsPanic() throws Exception {
+        ScriptedBackend drained = us2;
+        Balancer balancer = fx.balancer(BalancerYaml.routing("us-east", "policy: least-busy",
+                List.of(Backend.of(us1, "us-east"), Backend.of(eu1, "eu-west"), Backend.of(drained, "us-east"))));
+        BackendRegistry registry = balancer.registry();
+        registry.current().byId("us1").state().setHealthy(false);
+        registry.current().byId("eu1").state().setHealthy(false);
+        registry.current().byId("us2").state().setDraining(true);
+        registry.refresh();
+        long panicBefore = registry.panicSelections();
+        int requests = 200;
+
+        HttpLoad.Result r = Fixtures.getsWithoutFailures(balancer, "/", 4, requests);
+
+        assertEquals(requests, r.servedBy("us1") + r.servedBy("eu1"), () -> "served by " + r.servedBy());
+        assertTrue(r.servedBy("us1") > 0 && r.servedBy("eu1") > 0,
+                () -> "panic mode spreads over every region: " + r.servedBy());
+        assertEquals(0, drained.requests(), "a draining backend gets nothing, even in panic mode");
+        long panics = registry.panicSelections() - panicBefore;
+        assertTrue(panics >= requests, () -> "panic selections counted: " + panics);
     }
 
     @Test
