@@ -18,6 +18,9 @@ import org.junit.jupiter.api.Test;
 class HashRingTest {
     private static final int KEYS = 100_000;
     private final FakeClock clock = new FakeClock();
+    /** The pool of the load-bound tests: four backends b1 to b4 of weight 1, and their ring. */
+    private final List<Backend> four = backends(4);
+    private final HashRing fourRing = ring(four);
 
     private List<Backend> backends(int n) {
         List<Backend> list = new ArrayList<>();
@@ -90,38 +93,34 @@ class HashRingTest {
 
     @Test
     void aKeyWalksOnPastABackendAtItsLoadBound() {
-        List<Backend> list = backends(4);
-        HashRing ring = ring(list);
         long k = key(7);
-        Backend owner = ring.owner(k);
-        assertSame(owner, pick(ring, k), "an idle pool: the owner");
+        Backend owner = fourRing.owner(k);
+        assertSame(owner, pick(fourRing, k), "an idle pool: the owner");
 
         // 8 in flight on the owner: bound = ceil(1.25 × 9 / 4) = 3.
         occupy(owner, 8);
-        Backend diverted = pick(ring, k);
+        Backend diverted = pick(fourRing, k);
         assertNotNull(diverted);
         assertNotEquals(owner, diverted);
-        assertSame(diverted, pick(ring, k), "diverted along the ring, always the same way");
+        assertSame(diverted, pick(fourRing, k), "diverted along the ring, always the same way");
 
         // The others busy too: 8 each, bound = ceil(1.25 × 33 / 4) = 11, so the owner is back.
-        for (Backend b : list) {
+        for (Backend b : four) {
             if (b != owner) {
                 occupy(b, 8);
             }
         }
-        assertSame(owner, pick(ring, k));
+        assertSame(owner, pick(fourRing, k));
     }
 
     @Test
     void noBackendTakesMoreThanTheFactorTimesTheAverageUnderOneHotKey() {
-        List<Backend> list = backends(4);
-        HashRing ring = ring(list);
         long hot = key(1);
         for (int i = 0; i < 200; i++) {
-            Backend b = pick(ring, hot);
+            Backend b = pick(fourRing, hot);
             assertTrue(b.tryAcquire());
-            int total = list.stream().mapToInt(x -> x.state().inFlight()).sum();
-            for (Backend x : list) {
+            int total = four.stream().mapToInt(x -> x.state().inFlight()).sum();
+            for (Backend x : four) {
                 assertTrue(x.state().inFlight() <= Math.ceil(1.25 * total / 4),
                         x + " holds " + x.state().inFlight() + " of " + total);
             }
@@ -130,14 +129,12 @@ class HashRingTest {
 
     @Test
     void anExcludedOrUnroutableOwnerIsPassedOver() {
-        List<Backend> list = backends(3);
-        HashRing ring = ring(list);
         long k = key(3);
-        Backend owner = ring.owner(k);
-        Backend next = ring.pick(k, Admission.CAPACITY_AVOIDING, List.of(owner), 0);
+        Backend owner = fourRing.owner(k);
+        Backend next = fourRing.pick(k, Admission.CAPACITY_AVOIDING, List.of(owner), 0);
         assertNotEquals(owner, next);
         owner.state().setDraining(true);
-        assertSame(next, pick(ring, k));
+        assertSame(next, pick(fourRing, k));
     }
 
     @Test
