@@ -1,11 +1,11 @@
 package io.fulcrum.balancer.balancing;
 
+import static io.fulcrum.balancer.balancing.RoutingFixtures.assertOnlyFreeBackendThenNone;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.tally;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -137,9 +137,7 @@ class LeastBusyLoadBalancerTest {
         occupy(small, 2);
         occupy(a, 500);
 
-        assertEquals(Map.of("a", 100), tally(100, () -> lb.select(RequestInfo.DEFAULT)));
-        occupy(a, 500);
-        assertNull(lb.select(RequestInfo.DEFAULT));
+        assertOnlyFreeBackendThenNone(lb, a, 100, 500);
     }
 
     @Test

@@ -1,16 +1,15 @@
 package io.fulcrum.balancer.balancing;
 
 import static io.fulcrum.balancer.balancing.RoutingFixtures.assertOneTwoThreeShares;
+import static io.fulcrum.balancer.balancing.RoutingFixtures.assertOnlyFreeBackendThenNone;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.backend;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.occupy;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.tally;
 import static io.fulcrum.balancer.balancing.RoutingFixtures.weightedOneTwoThree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -43,9 +42,7 @@ class RandomLoadBalancerTest {
         LoadBalancer lb = new RandomLoadBalancer(List.of(a, b), clock, new SplittableRandom(1), 0);
         occupy(a, 1);
 
-        assertEquals(Map.of("b", 50), tally(50, () -> lb.select(RequestInfo.DEFAULT)));
-        occupy(b, 1);
-        assertNull(lb.select(RequestInfo.DEFAULT));
+        assertOnlyFreeBackendThenNone(lb, b, 50, 1);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.balancing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.RoutingConfig.Policy;
@@ -75,5 +76,16 @@ final class RoutingFixtures {
             counts.merge(b == null ? "null" : b.id(), 1, Integer::sum);
         }
         return counts;
+    }
+
+    /**
+     * Asserts that {@code lb} gives all of {@code times} selections to {@code free}, the one backend
+     * with room, and none at all once {@code fill} more slots of it are taken: a full backend is
+     * never returned.
+     */
+    static void assertOnlyFreeBackendThenNone(LoadBalancer lb, Backend free, int times, int fill) {
+        assertEquals(Map.of(free.id(), times), tally(times, () -> lb.select(RequestInfo.DEFAULT)));
+        occupy(free, fill);
+        assertNull(lb.select(RequestInfo.DEFAULT));
     }
 }
