@@ -1,11 +1,11 @@
 package io.fulcrum.balancer.config;
 
 import static io.fulcrum.balancer.config.ConfigTexts.ONE_BACKEND;
+import static io.fulcrum.balancer.config.ConfigTexts.sectionProblems;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -15,18 +15,14 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 
-/** The {@code affinity} section: what it reads, and one error line per mistake with its path and line. */
+/**
+ * The {@code affinity} section: what it reads. Its one-line mistakes, each reported as one error line
+ * with its path and line, are rows of {@link ConfigLoaderTest}'s table of them.
+ */
 class AffinityConfigTest {
     private static AffinityConfig affinity(String section) throws ConfigException {
         return ConfigLoader.parse(ONE_BACKEND + section, "test.yaml").routing().affinity();
-    }
-
-    private static List<String> problems(String section) {
-        return assertThrows(ConfigException.class, () -> ConfigLoader.parse(ONE_BACKEND + section, "test.yaml"))
-                .problems();
     }
 
     @Test
@@ -96,32 +92,6 @@ class AffinityConfigTest {
         assertEquals(AffinityConfig.Hash.Source.PATH, c.pool("hashed").routing().affinity().hash().on());
         assertNull(c.pool("none").routing().affinity());
         assertEquals(List.of("pools.p.affinity.hash.on: required (expected: header:NAME, cookie:NAME, path or client-address) (line 3)"),
-                problems("pools:\n  p: { backends: [{id: b, url: \"http://h:2\"}], affinity: { hash: {} } }\ndefault-pool: p\n"));
-    }
-
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '\'', value = {
-        "affinity: 5|affinity: expected a mapping, got 5 (line 2)",
-        "affinity: {}|affinity: expected cookie or hash, e.g. { cookie: { name: FULCRUM_AFFINITY } } or { hash: { on: header:X-User-Id } } (line 2)",
-        "affinity: { sticky: {} }|affinity.sticky: unknown key (line 2)",
-        "affinity: { cookie: {}, hash: { on: path } }|affinity.hash: set either affinity.cookie or affinity.hash, not both (line 2)",
-        "affinity: { cookie: { nme: X } }|affinity.cookie.nme: unknown key, did you mean \"name\"? (line 2)",
-        "affinity: { cookie: { name: \"a b\" } }|affinity.cookie.name: not a valid header name: \"a b\" (expected: an RFC 9110 token) (line 2)",
-        "affinity: { cookie: { secret: short } }|affinity.cookie.secret: too short (expected: at least 16 characters) (line 2)",
-        "affinity: { cookie: { secret: \"0123456789abcdef\", secret-file: /x } }|affinity.cookie.secret-file: set either affinity.cookie.secret or affinity.cookie.secret-file, not both (line 2)",
-        "affinity: { cookie: { secret-file: /no/such/file } }|affinity.cookie.secret-file: cannot read \"/no/such/file\": /no/such/file (line 2)",
-        "affinity: { cookie: { max-age: 0s } }|affinity.cookie.max-age: out of range: 0s (expected: > 0) (line 2)",
-        "affinity: { cookie: [] }|affinity.cookie: expected a mapping, got a list (line 2)",
-        "affinity: { hash: {} }|affinity.hash.on: required (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
-        "affinity: { hash: { on: url } }|affinity.hash.on: unknown key source \"url\" (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
-        "affinity: { hash: { on: pth } }|affinity.hash.on: unknown key source \"pth\", did you mean \"path\"? (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
-        "affinity: { hash: { on: \"header:\" } }|affinity.hash.on: not a valid header name in \"header:\" (expected: header:NAME, NAME an RFC 9110 token) (line 2)",
-        "affinity: { hash: { on: header } }|affinity.hash.on: not a valid header name in \"header\" (expected: header:NAME, NAME an RFC 9110 token) (line 2)",
-        "affinity: { hash: { on: \"path:x\" } }|affinity.hash.on: \"path\" takes no name, got \"path:x\" (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
-        "affinity: { hash: { on: path, balance-factor: 0.9 } }|affinity.hash.balance-factor: out of range: 0.9 (expected: >= 1 and <= 100) (line 2)",
-        "affinity: { hash: { on: path, balance-factor: lots } }|affinity.hash.balance-factor: expected a number, got \"lots\" (line 2)",
-    })
-    void reportsOneLineNamingPathAndLine(String yaml, String expected) {
-        assertEquals(List.of(expected), problems(yaml + "\n"));
+                sectionProblems("pools:\n  p: { backends: [{id: b, url: \"http://h:2\"}], affinity: { hash: {} } }\ndefault-pool: p\n"));
     }
 }

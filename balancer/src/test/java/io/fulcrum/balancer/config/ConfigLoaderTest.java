@@ -214,7 +214,10 @@ class ConfigLoaderTest {
 
     // ---- one problem per case ------------------------------------------------------------------
 
-    /** One line below {@link #ONE_BACKEND}, so on line 2, and the one problem it is; {@code |} ends the line. */
+    /**
+     * A mistake below {@link #ONE_BACKEND}, so from line 2, in any section (the affinity and edge ones
+     * included), and the one problem it is; {@code |} ends the YAML.
+     */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         // unknown keys at each level, with a hint when one is close
@@ -299,6 +302,47 @@ class ConfigLoaderTest {
         "region: !!str us | region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)",
         "listen: !custom {port: 1} | listen: YAML tags are not allowed (found !custom) (line 2)",
         "!!str region: us | region: YAML tags are not allowed (found tag:yaml.org,2002:str) (line 2)",
+        // trusted-edges
+        "trusted-edges: { forwarded-for: true } | trusted-edges.networks: required (expected: a list of networks such as [10.0.0.0/8]) (line 2)",
+        "trusted-edges: { networks: [] } | trusted-edges.networks: at least one network is required (line 2)",
+        "'trusted-edges:\n  networks: 10.0.0.0/8' | trusted-edges.networks: expected a list of networks, got \"10.0.0.0/8\" (line 3)",
+        "'trusted-edges:\n  networks: [10.0.0.0/8, 10.0.0.0/33]' | trusted-edges.networks[1]: prefix length of 10.0.0.0/33 (expected: 0-32) (line 3)",
+        "trusted-edges: { networks: [10.0.0.0/8], forwarded-for: yes please } | trusted-edges.forwarded-for: expected true or false, got \"yes please\" (line 2)",
+        "trusted-edges: { networks: [10.0.0.0/8], proxy-protocol: v3 } | trusted-edges.proxy-protocol: unknown value \"v3\", did you mean \"v1\"? (expected: off, v1, v2, any) (line 2)",
+        "trusted-edges: { networks: [10.0.0.0/8], forwarded-for: false } | trusted-edges.forwarded-for: false with proxy-protocol off: no peer's word would be taken (expected: forwarded-for true, a proxy-protocol, or no trusted-edges) (line 2)",
+        "trusted-edges: [10.0.0.0/8] | trusted-edges: expected a mapping, got a list (line 2)",
+        // rate-limit
+        "rate-limit: { burst: 5 } | rate-limit.rate: required (expected: a rate such as 100/s, 600/m or 1000/h) (line 2)",
+        "rate-limit: { rate: 100 } | rate-limit.rate: \"100\" is not a rate such as 100/s, 600/m or 1000/h (line 2)",
+        "'rate-limit:\n  rate: 5/d' | rate-limit.rate: \"5/d\" is not a rate such as 100/s, 600/m or 1000/h (line 3)",
+        "rate-limit: { rate: 0/s } | rate-limit.rate: out of range: 0/s (expected: more than 0 and at most 1000000000 per unit) (line 2)",
+        "rate-limit: { rate: 10/s, burst: 0 } | rate-limit.burst: out of range: 0 (expected: 1-1000000000) (line 2)",
+        "rate-limit: { rate: 10/s, burst: 1.5 } | rate-limit.burst: expected an integer, got 1.5 (line 2)",
+        "rate-limit: { rate: 10/s, key: client-adress } | rate-limit.key: unknown key \"client-adress\", did you mean \"client-address\"? (expected: client-address or header:NAME) (line 2)",
+        "rate-limit: { rate: 10/s, key: \"header:X Api\" } | rate-limit.key: not a valid header name: \"X Api\" (expected: header:NAME with an RFC 9110 token as NAME) (line 2)",
+        "rate-limit: { rate: 10/s, max-keys: 0 } | rate-limit.max-keys: out of range: 0 (expected: 1-10000000) (line 2)",
+        "rate-limit: { rate: 10/s, max-keys: 20000000 } | rate-limit.max-keys: out of range: 20000000 (expected: 1-10000000) (line 2)",
+        "rate-limit: 100/s | rate-limit: expected a mapping, got \"100/s\" (line 2)",
+        // affinity
+        "affinity: 5 | affinity: expected a mapping, got 5 (line 2)",
+        "affinity: {} | affinity: expected cookie or hash, e.g. { cookie: { name: FULCRUM_AFFINITY } } or { hash: { on: header:X-User-Id } } (line 2)",
+        "affinity: { sticky: {} } | affinity.sticky: unknown key (line 2)",
+        "affinity: { cookie: {}, hash: { on: path } } | affinity.hash: set either affinity.cookie or affinity.hash, not both (line 2)",
+        "affinity: { cookie: { nme: X } } | affinity.cookie.nme: unknown key, did you mean \"name\"? (line 2)",
+        "affinity: { cookie: { name: \"a b\" } } | affinity.cookie.name: not a valid header name: \"a b\" (expected: an RFC 9110 token) (line 2)",
+        "affinity: { cookie: { secret: short } } | affinity.cookie.secret: too short (expected: at least 16 characters) (line 2)",
+        "affinity: { cookie: { secret: \"0123456789abcdef\", secret-file: /x } } | affinity.cookie.secret-file: set either affinity.cookie.secret or affinity.cookie.secret-file, not both (line 2)",
+        "affinity: { cookie: { secret-file: /no/such/file } } | affinity.cookie.secret-file: cannot read \"/no/such/file\": /no/such/file (line 2)",
+        "affinity: { cookie: { max-age: 0s } } | affinity.cookie.max-age: out of range: 0s (expected: > 0) (line 2)",
+        "affinity: { cookie: [] } | affinity.cookie: expected a mapping, got a list (line 2)",
+        "affinity: { hash: {} } | affinity.hash.on: required (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
+        "affinity: { hash: { on: url } } | affinity.hash.on: unknown key source \"url\" (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
+        "affinity: { hash: { on: pth } } | affinity.hash.on: unknown key source \"pth\", did you mean \"path\"? (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
+        "affinity: { hash: { on: \"header:\" } } | affinity.hash.on: not a valid header name in \"header:\" (expected: header:NAME, NAME an RFC 9110 token) (line 2)",
+        "affinity: { hash: { on: header } } | affinity.hash.on: not a valid header name in \"header\" (expected: header:NAME, NAME an RFC 9110 token) (line 2)",
+        "affinity: { hash: { on: \"path:x\" } } | affinity.hash.on: \"path\" takes no name, got \"path:x\" (expected: header:NAME, cookie:NAME, path or client-address) (line 2)",
+        "affinity: { hash: { on: path, balance-factor: 0.9 } } | affinity.hash.balance-factor: out of range: 0.9 (expected: >= 1 and <= 100) (line 2)",
+        "affinity: { hash: { on: path, balance-factor: lots } } | affinity.hash.balance-factor: expected a number, got \"lots\" (line 2)",
     })
     void reportsOneLineNamingPathAndLine(String line, String expected) {
         assertEquals(List.of(expected), problems(ONE_BACKEND + line + "\n"));

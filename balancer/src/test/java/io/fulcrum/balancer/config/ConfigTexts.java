@@ -25,4 +25,9 @@ final class ConfigTexts {
     static List<String> problems(String yaml) {
         return assertThrows(ConfigException.class, () -> parse(yaml)).problems();
     }
+
+    /** The problems {@code section} is rejected with, written below {@link #ONE_BACKEND} (from line 2). */
+    static List<String> sectionProblems(String section) {
+        return problems(ONE_BACKEND + section);
+    }
 }

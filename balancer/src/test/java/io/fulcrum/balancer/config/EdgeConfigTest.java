@@ -1,10 +1,10 @@
 package io.fulcrum.balancer.config;
 
 import static io.fulcrum.balancer.config.ConfigTexts.ONE_BACKEND;
+import static io.fulcrum.balancer.config.ConfigTexts.sectionProblems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -13,14 +13,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The keys of {@code trusted-edges} and {@code rate-limit}: values read, defaults, and one error per bad key. */
+/**
+ * The keys of {@code trusted-edges} and {@code rate-limit}: values read, defaults, and the errors whose
+ * start alone is pinned. The errors pinned whole, one per bad key, are rows of {@link ConfigLoaderTest}'s
+ * table of one-line mistakes.
+ */
 class EdgeConfigTest {
     private static BalancerConfig parse(String yaml) throws ConfigException {
         return ConfigLoader.parse(ONE_BACKEND + yaml, "test.yaml");
-    }
-
-    private static List<String> problems(String yaml) {
-        return assertThrows(ConfigException.class, () -> parse(yaml)).problems();
     }
 
     @Test
@@ -74,34 +74,6 @@ class EdgeConfigTest {
         assertEquals(2.5, parse("rate-limit: { rate: 2.5/s }\n").rateLimit().perSecond());
     }
 
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        // trusted-edges
-        "trusted-edges: { forwarded-for: true } | trusted-edges.networks: required (expected: a list of networks such as [10.0.0.0/8]) (line 2)",
-        "trusted-edges: { networks: [] } | trusted-edges.networks: at least one network is required (line 2)",
-        "'trusted-edges:\n  networks: 10.0.0.0/8' | trusted-edges.networks: expected a list of networks, got \"10.0.0.0/8\" (line 3)",
-        "'trusted-edges:\n  networks: [10.0.0.0/8, 10.0.0.0/33]' | trusted-edges.networks[1]: prefix length of 10.0.0.0/33 (expected: 0-32) (line 3)",
-        "trusted-edges: { networks: [10.0.0.0/8], forwarded-for: yes please } | trusted-edges.forwarded-for: expected true or false, got \"yes please\" (line 2)",
-        "trusted-edges: { networks: [10.0.0.0/8], proxy-protocol: v3 } | trusted-edges.proxy-protocol: unknown value \"v3\", did you mean \"v1\"? (expected: off, v1, v2, any) (line 2)",
-        "trusted-edges: { networks: [10.0.0.0/8], forwarded-for: false } | trusted-edges.forwarded-for: false with proxy-protocol off: no peer's word would be taken (expected: forwarded-for true, a proxy-protocol, or no trusted-edges) (line 2)",
-        "trusted-edges: [10.0.0.0/8] | trusted-edges: expected a mapping, got a list (line 2)",
-        // rate-limit
-        "rate-limit: { burst: 5 } | rate-limit.rate: required (expected: a rate such as 100/s, 600/m or 1000/h) (line 2)",
-        "rate-limit: { rate: 100 } | rate-limit.rate: \"100\" is not a rate such as 100/s, 600/m or 1000/h (line 2)",
-        "'rate-limit:\n  rate: 5/d' | rate-limit.rate: \"5/d\" is not a rate such as 100/s, 600/m or 1000/h (line 3)",
-        "rate-limit: { rate: 0/s } | rate-limit.rate: out of range: 0/s (expected: more than 0 and at most 1000000000 per unit) (line 2)",
-        "rate-limit: { rate: 10/s, burst: 0 } | rate-limit.burst: out of range: 0 (expected: 1-1000000000) (line 2)",
-        "rate-limit: { rate: 10/s, burst: 1.5 } | rate-limit.burst: expected an integer, got 1.5 (line 2)",
-        "rate-limit: { rate: 10/s, key: client-adress } | rate-limit.key: unknown key \"client-adress\", did you mean \"client-address\"? (expected: client-address or header:NAME) (line 2)",
-        "rate-limit: { rate: 10/s, key: \"header:X Api\" } | rate-limit.key: not a valid header name: \"X Api\" (expected: header:NAME with an RFC 9110 token as NAME) (line 2)",
-        "rate-limit: { rate: 10/s, max-keys: 0 } | rate-limit.max-keys: out of range: 0 (expected: 1-10000000) (line 2)",
-        "rate-limit: { rate: 10/s, max-keys: 20000000 } | rate-limit.max-keys: out of range: 20000000 (expected: 1-10000000) (line 2)",
-        "rate-limit: 100/s | rate-limit: expected a mapping, got \"100/s\" (line 2)",
-    })
-    void badKeysNameTheFieldAndLine(String section, String expected) {
-        assertEquals(List.of(expected), problems(section + "\n"));
-    }
-
     /** Cases whose message ends in text of the JDK or a list of keys: only its start is pinned. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -110,7 +82,7 @@ class EdgeConfigTest {
         "rate-limit: { rate: 10/s, burts: 5 } | rate-limit.burts: unknown key",
     })
     void badKeysNameTheFieldFirst(String section, String start) {
-        assertTrue(problems(section + "\n").get(0).startsWith(start));
+        assertTrue(sectionProblems(section + "\n").get(0).startsWith(start));
     }
 
     @Test
@@ -127,16 +99,16 @@ class EdgeConfigTest {
         assertEquals(1, c.routes().get(0).rateLimit().burst());
         assertNull(c.routes().get(1).rateLimit(), "the top-level limit applies");
         assertEquals(List.of("routes[0].rate-limit.rate: \"5/week\" is not a rate such as 100/s, 600/m or 1000/h (line 5)"),
-                problems("""
+                sectionProblems("""
                 routes:
                   - match: { path: { prefix: /api } }
                     pool: default
                     rate-limit: { rate: 5/week }
                 """));
-        assertTrue(problems("routes: [{ pool: default, rate-limit: { rate: 5/s, max-key: 9 } }]\n").get(0)
+        assertTrue(sectionProblems("routes: [{ pool: default, rate-limit: { rate: 5/s, max-key: 9 } }]\n").get(0)
                 .startsWith("routes[0].rate-limit.max-key: unknown key"));
         assertTrue(parse("routes: [{ pool: default, rate-limit: off }]\n").routes().get(0).rateLimit().off());
-        assertEquals(List.of("rate-limit: expected a mapping, got off (line 2)"), problems("rate-limit: off\n"),
+        assertEquals(List.of("rate-limit: expected a mapping, got off (line 2)"), sectionProblems("rate-limit: off\n"),
                 "off is for routes: without a top-level rate-limit there is none");
     }
 
