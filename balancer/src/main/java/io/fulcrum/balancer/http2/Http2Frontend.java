@@ -277,10 +277,6 @@ public final class Http2Frontend extends Http2ConnectionHandler {
         return intake;
     }
 
-    ProxyContext proxy() {
-        return proxy;
-    }
-
     boolean inReadBatch() {
         return inReadBatch;
     }
