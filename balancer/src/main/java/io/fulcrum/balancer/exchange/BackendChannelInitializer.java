@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.connections.IoUringCloseGuard;
 import io.fulcrum.balancer.connections.PerLoopConnectionPool;
 import io.fulcrum.balancer.http1.codec.Http1Codec;
 import io.fulcrum.balancer.tls.BackendTls;
@@ -31,6 +32,7 @@ public final class BackendChannelInitializer extends ChannelInitializer<Channel>
 
     @Override
     protected void initChannel(Channel ch) throws SSLException {
+        IoUringCloseGuard.install(ch);
         InetSocketAddress tlsPeer = ch.attr(PerLoopConnectionPool.TLS_PEER).get();
         if (tlsPeer != null) {
             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), tlsPeer.getHostString(), tlsPeer.getPort()));

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.server;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.connections.IoUringCloseGuard;
 import io.fulcrum.balancer.edge.ErrorResponses;
 import io.fulcrum.balancer.edge.HeadDeadline;
 import io.fulcrum.balancer.edge.ProxyProtocolHandler;
@@ -79,6 +80,7 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        IoUringCloseGuard.install(ch);
         if (!proxy.admit(ch)) {
             refuseConnection(ch, "too many connections");
             return;
