@@ -344,7 +344,7 @@ public final class BalancerSchema {
             .custom("access-log", ConfigLoader.DEFAULT_ACCESS_LOG, obj("type", "string", "minLength", 1),
                     "stdout, off or a file path")
             .oneOf("transport", "auto", List.of("auto", "io_uring", "epoll", "nio"),
-                    "Socket transport: auto (epoll, else nio), io_uring (where the kernel allows it), epoll or nio")
+                    "Socket transport: auto (io_uring, else epoll, else nio), io_uring (where the kernel allows it), epoll or nio")
             .reload(Reload.LIVE)
             .custom("backend-header", null, headerSchema(), "Response header naming the backend (default: none)")
             .oneOf("access-log-format", "json", List.of("json", "logfmt"), "json (one object per line) or logfmt")

@@ -20,11 +20,12 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.Locale;
 
 /**
- * The socket transport every listener and backend connection of one balancer uses: epoll on Linux,
- * NIO elsewhere, or io_uring where the config names it and the kernel allows it (not an old kernel,
- * nor io_uring turned off by {@code kernel.io_uring_disabled} or a container's seccomp profile). io_uring
- * submits a loop's reads and writes in one system call and takes their completions from a shared
- * ring, where epoll pays a {@code read} or {@code write} call for each; HAProxy and nginx use epoll.
+ * The socket transport every listener and backend connection of one balancer uses: io_uring where
+ * the kernel allows it (not an old kernel, nor io_uring turned off by
+ * {@code kernel.io_uring_disabled} or a container's seccomp profile), else epoll on Linux, else NIO,
+ * unless the config names one. io_uring submits a loop's reads and writes in one system call and
+ * takes their completions from a shared ring, where epoll pays a {@code read} or {@code write} call
+ * for each; HAProxy and nginx use epoll.
  * Immutable.
  *
  * @param name {@code io_uring}, {@code epoll} or {@code nio}: in the start log, on the status page
@@ -70,7 +71,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
 
     /** What the config asks for. */
     public enum Kind {
-        /** Epoll, else NIO (io_uring only when named, for now: see {@link Transport#auto()}). */
+        /** io_uring, else epoll, else NIO: the fastest this host allows ({@link Transport#auto()}). */
         AUTO,
         IO_URING,
         EPOLL,
@@ -109,7 +110,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
             case IO_URING -> {
                 if (!ioUringAvailable()) {
                     throw new IllegalStateException("transport io_uring is not available here: "
-                            + IoUring.unavailabilityCause() + " (transport: auto runs on epoll)");
+                            + IoUring.unavailabilityCause() + " (transport: auto falls back to epoll)");
                 }
                 yield ioUring(null);
             }
@@ -141,17 +142,21 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     }
 
     /**
-     * Epoll, else NIO. io_uring is taken only when named: with Netty 4.2.18 it loses a wakeup in
-     * one case or the other of the two poll modes (see {@link #IO_URING_MULTISHOT_POLL_PROPERTY}):
-     * with multishot polls a reset right behind a backend's last bytes, with one-shot polls the
-     * end of a TLS connection whose client sent plain HTTP (it ends at the request-head deadline
-     * instead of at once). {@code auto} takes it once both are fixed.
+     * io_uring where the kernel allows it, else epoll, else NIO. Netty 4.2.18's io_uring channel
+     * runs here with one-shot polls (see {@link #IO_URING_MULTISHOT_POLL_PROPERTY}), and every
+     * socket the balancer reads from behind an {@link IoUringCloseGuard}: without them a reset
+     * right behind a backend's last bytes, or a socket closed from inside a read while a write was
+     * in flight, went unseen.
      */
     private static Transport auto() {
-        if (Epoll.isAvailable()) {
-            return epoll(null);
+        if (ioUringAvailable()) {
+            return ioUring(null);
         }
-        return nio("epoll unavailable: " + Epoll.unavailabilityCause());
+        String why = "io_uring unavailable: " + IoUring.unavailabilityCause();
+        if (Epoll.isAvailable()) {
+            return epoll(why);
+        }
+        return nio(why + "; epoll unavailable: " + Epoll.unavailabilityCause());
     }
 
     private static Transport ioUring(String note) {

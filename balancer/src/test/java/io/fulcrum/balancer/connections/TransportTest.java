@@ -34,14 +34,14 @@ class TransportTest {
     static final List<String> transports = Transports.ALL;
 
     @Test
-    void autoTakesEpollThenNio() {
-        String expected = Epoll.isAvailable() ? "epoll" : "nio";
+    void autoTakesIoUringThenEpollThenNio() {
+        String expected = Transport.ioUringAvailable() ? "io_uring" : Epoll.isAvailable() ? "epoll" : "nio";
         Transport chosen = withProperty(null, () -> Transport.choose(Transport.Kind.AUTO));
         assertEquals(expected, chosen.name());
-        if (expected.equals("epoll")) {
+        if (expected.equals("io_uring")) {
             assertNull(chosen.note(), "nothing to explain when the first choice runs");
         } else {
-            assertTrue(chosen.note().contains("epoll unavailable"), chosen.note());
+            assertTrue(chosen.note().contains("io_uring unavailable"), chosen.note());
         }
     }
 
