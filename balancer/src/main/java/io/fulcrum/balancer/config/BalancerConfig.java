@@ -14,7 +14,8 @@ import java.util.List;
  * builds a new instance and the old one stays in force until the new one is fully valid.
  *
  * <p>Field validation with YAML paths and line numbers happens in {@link ConfigLoader}; the compact
- * constructors only guard invariants that no loaded config can break.
+ * constructors only guard invariants that no loaded config can break. Code builds one with
+ * {@link #builder()}, which names every value instead of passing two dozen by position.
  *
  * @param listen the traffic port
  * @param admin the admin port (health, readiness, metrics, backend status)
@@ -150,6 +151,212 @@ public record BalancerConfig(
             return HexFormat.of().formatHex(digest, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    }
+
+    /**
+     * A builder whose optional values start as a file without them would have them: the JSON access
+     * log, no admin token, no decision header, no TLS, the default HTTP/2 settings, the JDK's trust
+     * store, one pool {@value PoolConfig#DEFAULT} of {@code backends}, no routes, no trusted edges,
+     * no rate limit and the default {@link HeadersConfig}.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Collects the values of a {@link BalancerConfig}; {@link #build()} validates them in the
+     * record's compact constructor. Not thread safe; a builder may build several configs.
+     */
+    public static final class Builder {
+        private ListenConfig listen;
+        private ListenConfig admin;
+        private String region;
+        private RoutingConfig routing;
+        private List<BackendConfig> backends;
+        private HealthConfig health;
+        private OutlierConfig outlier;
+        private RetryConfig retry;
+        private TimeoutsConfig timeouts;
+        private LimitsConfig limits;
+        private String accessLog;
+        private String backendHeader;
+        private String accessLogFormat = "json";
+        private String transport = "auto";
+        private AdminTokenConfig adminToken = AdminTokenConfig.NONE;
+        private DecisionHeaderConfig decisionHeader;
+        private TlsConfig tls;
+        private Http2Config http2 = Http2Config.DEFAULT;
+        private Path backendCaFile;
+        private List<PoolConfig> pools = List.of();
+        private List<RouteConfig> routes = List.of();
+        private String defaultPool = PoolConfig.DEFAULT;
+        private TrustedEdgesConfig trustedEdges;
+        private RateLimitConfig rateLimit;
+        private HeadersConfig headers = HeadersConfig.DEFAULT;
+
+        private Builder() {
+        }
+
+        /** The traffic port. Required. */
+        public Builder listen(ListenConfig listen) {
+            this.listen = requireNonNull(listen, "listen");
+            return this;
+        }
+
+        /** The admin port. Required. */
+        public Builder admin(ListenConfig admin) {
+            this.admin = requireNonNull(admin, "admin");
+            return this;
+        }
+
+        /** The region this balancer runs in. Required. */
+        public Builder region(String region) {
+            this.region = requireNonNull(region, "region");
+            return this;
+        }
+
+        /** Policy, region header and spillover. Required. */
+        public Builder routing(RoutingConfig routing) {
+            this.routing = requireNonNull(routing, "routing");
+            return this;
+        }
+
+        /** The top-level backends (the pool {@value PoolConfig#DEFAULT}). Required; may be empty. */
+        public Builder backends(List<BackendConfig> backends) {
+            this.backends = requireNonNull(backends, "backends");
+            return this;
+        }
+
+        /** Active health checks. Required. */
+        public Builder health(HealthConfig health) {
+            this.health = requireNonNull(health, "health");
+            return this;
+        }
+
+        /** Passive outlier ejection. Required. */
+        public Builder outlier(OutlierConfig outlier) {
+            this.outlier = requireNonNull(outlier, "outlier");
+            return this;
+        }
+
+        /** Retry attempts and budget. Required. */
+        public Builder retry(RetryConfig retry) {
+            this.retry = requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /** Connect, response, idle and drain timeouts. Required. */
+        public Builder timeouts(TimeoutsConfig timeouts) {
+            this.timeouts = requireNonNull(timeouts, "timeouts");
+            return this;
+        }
+
+        /** Header, body and connection limits. Required. */
+        public Builder limits(LimitsConfig limits) {
+            this.limits = requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** {@code stdout}, {@code off} or a file path. Required. */
+        public Builder accessLog(String accessLog) {
+            this.accessLog = requireNonNull(accessLog, "accessLog");
+            return this;
+        }
+
+        /** The response header naming the backend that served it; {@code null} (the default) is off. */
+        public Builder backendHeader(String backendHeader) {
+            this.backendHeader = backendHeader;
+            return this;
+        }
+
+        /** {@code json} (the default) or {@code logfmt}. */
+        public Builder transport(String transport) {
+            this.transport = requireNonNull(transport, "transport");
+            return this;
+        }
+
+        public Builder accessLogFormat(String accessLogFormat) {
+            this.accessLogFormat = requireNonNull(accessLogFormat, "accessLogFormat");
+            return this;
+        }
+
+        /** The admin API's bearer token; {@link AdminTokenConfig#NONE} by default. */
+        public Builder adminToken(AdminTokenConfig adminToken) {
+            this.adminToken = requireNonNull(adminToken, "adminToken");
+            return this;
+        }
+
+        /** The debug header that returns the decision trace; {@code null} (the default) is off. */
+        public Builder decisionHeader(DecisionHeaderConfig decisionHeader) {
+            this.decisionHeader = decisionHeader;
+            return this;
+        }
+
+        /** The HTTPS listener; {@code null} (the default) is none. */
+        public Builder tls(TlsConfig tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /** Whether and how HTTP/2 is offered; {@link Http2Config#DEFAULT} by default. */
+        public Builder http2(Http2Config http2) {
+            this.http2 = requireNonNull(http2, "http2");
+            return this;
+        }
+
+        /** The CA file of {@code https://} backends; {@code null} (the default) is the JDK's trust store. */
+        public Builder backendCaFile(Path backendCaFile) {
+            this.backendCaFile = backendCaFile;
+            return this;
+        }
+
+        /** The named pools; empty (the default) is one pool {@value PoolConfig#DEFAULT} of {@code backends}. */
+        public Builder pools(List<PoolConfig> pools) {
+            this.pools = requireNonNull(pools, "pools");
+            return this;
+        }
+
+        /** The routes, first match wins; none by default. */
+        public Builder routes(List<RouteConfig> routes) {
+            this.routes = requireNonNull(routes, "routes");
+            return this;
+        }
+
+        /** The pool of requests no route matches ({@value PoolConfig#DEFAULT} by default); {@code null} is a 404. */
+        public Builder defaultPool(String defaultPool) {
+            this.defaultPool = defaultPool;
+            return this;
+        }
+
+        /** The proxies whose word about the client address is taken; {@code null} (the default) is none. */
+        public Builder trustedEdges(TrustedEdgesConfig trustedEdges) {
+            this.trustedEdges = trustedEdges;
+            return this;
+        }
+
+        /** The rate limit of every request; {@code null} (the default) is none. */
+        public Builder rateLimit(RateLimitConfig rateLimit) {
+            this.rateLimit = rateLimit;
+            return this;
+        }
+
+        /** What becomes of client-sent forwarding and trace headers; {@link HeadersConfig#DEFAULT} by default. */
+        public Builder headers(HeadersConfig headers) {
+            this.headers = requireNonNull(headers, "headers");
+            return this;
+        }
+
+        /**
+         * The config of the values given.
+         *
+         * @throws NullPointerException when a required value was not given
+         * @throws IllegalArgumentException when the values break an invariant of the record
+         */
+        public BalancerConfig build() {
+            return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry, timeouts,
+                    limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
+                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport);
         }
     }
 }

@@ -186,9 +186,14 @@ public final class ConfigLoader {
             if (!problems.isEmpty()) {
                 return null;
             }
-            return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry, timeouts,
-                    limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport);
+            return BalancerConfig.builder()
+                    .listen(listen).admin(admin).region(region).routing(routing).backends(backends)
+                    .health(health).outlier(outlier).retry(retry).timeouts(timeouts).limits(limits)
+                    .accessLog(accessLog).backendHeader(backendHeader).accessLogFormat(accessLogFormat)
+                    .adminToken(adminToken).decisionHeader(decisionHeader).tls(tls).http2(http2)
+                    .backendCaFile(backendCaFile).pools(pools).routes(routes).defaultPool(defaultPool)
+                    .trustedEdges(trustedEdges).rateLimit(rateLimit).headers(headers).transport(transport)
+                    .build();
         }
 
         // ---- sections -------------------------------------------------------------------------

@@ -20,7 +20,13 @@ class ConfigRecordsTest {
     static Stream<Arguments> brokenInvariants() {
         BackendConfig a = new BackendConfig("a", "h", 1, "r", 1, 1);
         return Stream.of(
-                Arguments.of("duplicate backend ids", (Executable) () -> config("r", "off", List.of(a, a))),
+                Arguments.of("duplicate backend ids", (Executable) () -> BalancerConfig.builder()
+                        .listen(new ListenConfig("h", 0)).admin(new ListenConfig("h", 0)).region("r")
+                        .routing(new RoutingConfig(RoutingConfig.Policy.RANDOM, null, new SpilloverConfig(1, List.of()), S))
+                        .backends(List.of(a, a)).health(new HealthConfig("/", S, S, 1, 1))
+                        .outlier(new OutlierConfig(1, S, S, 0)).retry(new RetryConfig(0, 0, 0, null))
+                        .timeouts(new TimeoutsConfig(S, S, S, S, S)).limits(new LimitsConfig(1, 1, 0, 1))
+                        .accessLog("off").build()),
                 Arguments.of("health path without slash", (Executable) () -> new HealthConfig("h", S, S, 1, 1)),
                 Arguments.of("zero health interval", (Executable) () -> new HealthConfig("/", Duration.ZERO, S, 1, 1)),
                 Arguments.of("zero rise", (Executable) () -> new HealthConfig("/", S, S, 0, 1)),
@@ -57,23 +63,11 @@ class ConfigRecordsTest {
     }
 
     @Test
-    void theConstructorNamesAMissingRequiredValue() {
-        assertEquals("region", assertThrows(NullPointerException.class,
-                () -> config(null, "off", List.of())).getMessage());
+    void theBuilderNamesAMissingRequiredValue() {
+        NullPointerException e = assertThrows(NullPointerException.class, () -> BalancerConfig.builder()
+                .listen(new ListenConfig("h", 0)).admin(new ListenConfig("h", 0)).build());
+        assertEquals("region", e.getMessage());
         assertEquals("accessLog", assertThrows(NullPointerException.class,
-                () -> config("r", null, List.of())).getMessage());
-    }
-
-    /**
-     * A config of small valid sections, the optional ones as a file without them has them, with
-     * {@code region}, {@code accessLog} and {@code backends} as given.
-     */
-    private static BalancerConfig config(String region, String accessLog, List<BackendConfig> backends) {
-        return new BalancerConfig(new ListenConfig("h", 0), new ListenConfig("h", 0), region,
-                new RoutingConfig(RoutingConfig.Policy.RANDOM, null, new SpilloverConfig(1, List.of()), S), backends,
-                new HealthConfig("/", S, S, 1, 1), new OutlierConfig(1, S, S, 0), new RetryConfig(0, 0, 0, null),
-                new TimeoutsConfig(S, S, S, S, S), new LimitsConfig(1, 1, 0, 1), accessLog, null, "json",
-                AdminTokenConfig.NONE, null, null, Http2Config.DEFAULT, null, List.of(), List.of(),
-                PoolConfig.DEFAULT, null, null, HeadersConfig.DEFAULT, "auto");
+                () -> BalancerConfig.builder().accessLog(null)).getMessage());
     }
 }
