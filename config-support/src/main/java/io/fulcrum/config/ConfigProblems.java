@@ -3,17 +3,23 @@ package io.fulcrum.config;
 import java.util.List;
 
 /**
- * The problems that make a YAML file unusable, one line each, in file order. Each module's loader
- * turns it into its own {@code ConfigException}.
+ * The problems that make a YAML file unusable, one message each, in file order. Each module's
+ * loader throws its own subclass (the balancer's {@code ConfigException}, the node's
+ * {@code NodeConfigException}), whose message has one problem per line.
  */
-public final class ConfigProblems extends Exception {
+public class ConfigProblems extends Exception {
     private static final long serialVersionUID = 1L;
 
     private final List<String> problems;
 
-    /** @param problems one message each, already naming the field path and line */
+    /** @param problems one message each, already naming the field path and line; joined with "; " */
     public ConfigProblems(List<String> problems) {
-        super(String.join("; ", problems));
+        this(problems, "; ");
+    }
+
+    /** @param separator what the exception's message puts between two problems */
+    protected ConfigProblems(List<String> problems, String separator) {
+        super(String.join(separator, problems));
         this.problems = List.copyOf(problems);
     }
 

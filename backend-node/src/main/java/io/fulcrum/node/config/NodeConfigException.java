@@ -1,5 +1,6 @@
 package io.fulcrum.node.config;
 
+import io.fulcrum.config.ConfigProblems;
 import java.util.List;
 
 /**
@@ -9,19 +10,11 @@ import java.util.List;
  *
  * <p>Immutable and thread-safe.
  */
-public final class NodeConfigException extends Exception {
+public final class NodeConfigException extends ConfigProblems {
     private static final long serialVersionUID = 1L;
-
-    private final List<String> problems;
 
     /** Creates an exception listing {@code problems}, one per line. */
     public NodeConfigException(List<String> problems) {
-        super(String.join("\n", problems));
-        this.problems = List.copyOf(problems);
-    }
-
-    /** Returns the problems, each prefixed with the YAML path it concerns. */
-    public List<String> problems() {
-        return problems;
+        super(problems, "\n");
     }
 }
