@@ -194,6 +194,14 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             ex.onRequestContent(content);
             if (ex.bodyless() && content instanceof LastHttpContent) {
                 ex.start();
+                if (!connection.ending()) {
+                    // One read stays armed while the exchange runs, as for a request whose body
+                    // is still coming: the socket's read interest is not dropped at the end of
+                    // this read and asked for again when the response is out (with epoll, an
+                    // epoll_ctl call each way per request). A request pipelined behind this one
+                    // is read into the queue; nothing more is read until this exchange ends.
+                    ctx.read();
+                }
             }
             return;
         }
