@@ -270,12 +270,13 @@ public record BalancerConfig(
             return this;
         }
 
-        /** {@code json} (the default) or {@code logfmt}. */
+        /** {@code auto} (the default), {@code io_uring}, {@code epoll} or {@code nio}; a restart applies it. */
         public Builder transport(String transport) {
             this.transport = requireNonNull(transport, "transport");
             return this;
         }
 
+        /** {@code json} (the default) or {@code logfmt}. */
         public Builder accessLogFormat(String accessLogFormat) {
             this.accessLogFormat = requireNonNull(accessLogFormat, "accessLogFormat");
             return this;

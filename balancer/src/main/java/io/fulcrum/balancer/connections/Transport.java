@@ -25,8 +25,7 @@ import java.util.Locale;
  * {@code kernel.io_uring_disabled} or a container's seccomp profile), else epoll on Linux, else NIO,
  * unless the config names one. io_uring submits a loop's reads and writes in one system call and
  * takes their completions from a shared ring, where epoll pays a {@code read} or {@code write} call
- * for each; HAProxy and nginx use epoll.
- * Immutable.
+ * for each; HAProxy and nginx use epoll. Immutable.
  *
  * @param name {@code io_uring}, {@code epoll} or {@code nio}: in the start log, on the status page
  *     and as the {@code transport} tag of {@code fulcrum.config.info}
@@ -112,7 +111,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                     throw new IllegalStateException("transport io_uring is not available here: "
                             + IoUring.unavailabilityCause() + " (transport: auto falls back to epoll)");
                 }
-                yield ioUring(null);
+                yield ioUring();
             }
             case EPOLL -> {
                 if (!Epoll.isAvailable()) {
@@ -150,7 +149,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      */
     private static Transport auto() {
         if (ioUringAvailable()) {
-            return ioUring(null);
+            return ioUring();
         }
         String why = "io_uring unavailable: " + IoUring.unavailabilityCause();
         if (Epoll.isAvailable()) {
@@ -159,9 +158,10 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         return nio(why + "; epoll unavailable: " + Epoll.unavailabilityCause());
     }
 
-    private static Transport ioUring(String note) {
+    /** io_uring is always the first choice, so nothing needs explaining. */
+    private static Transport ioUring() {
         return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
-                IoUringSocketChannel.class, note);
+                IoUringSocketChannel.class, null);
     }
 
     private static Transport epoll(String note) {

@@ -180,6 +180,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             // chooses a backend, and a pooled connection sends it in one go.
         }
     }
+
     private void onContent(HttpContent content) {
         Exchange ex = exchange;
         if (ex != null && !ex.isDone()) {
