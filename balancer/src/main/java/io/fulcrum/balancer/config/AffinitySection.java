@@ -108,38 +108,11 @@ final class AffinitySection {
 
     private static AffinityConfig.Hash hash(Mapper m, Section s, Entry parent) {
         Entry on = s.get("on");
-        AffinityConfig.Hash.Source source = null;
-        String name = null;
+        AffinityConfig.Hash key = null;
         if (on == null) {
             m.problem(s.child("on"), parent.value(), "required (expected: " + ON_EXPECTED + ")");
         } else {
-            String text = m.scalarText(on, ON_EXPECTED);
-            if (text != null) {
-                int colon = text.indexOf(':');
-                String kind = colon < 0 ? text : text.substring(0, colon);
-                switch (kind) {
-                    case "path" -> source = AffinityConfig.Hash.Source.PATH;
-                    case "client-address" -> source = AffinityConfig.Hash.Source.CLIENT_ADDRESS;
-                    case "header" -> source = AffinityConfig.Hash.Source.HEADER;
-                    case "cookie" -> source = AffinityConfig.Hash.Source.COOKIE;
-                    default -> m.problem(on.path(), on.value(), "unknown key source \"" + text + "\""
-                            + YamlMapper.hint(kind, List.of("header", "cookie", "path", "client-address"))
-                            + " (expected: " + ON_EXPECTED + ")");
-                }
-                boolean named = source == AffinityConfig.Hash.Source.HEADER || source == AffinityConfig.Hash.Source.COOKIE;
-                if (named) {
-                    name = colon < 0 ? "" : text.substring(colon + 1);
-                    if (!ConfigLoader.TOKEN.matcher(name).matches()) {
-                        m.problem(on.path(), on.value(), "not a valid " + kind + " name in \"" + text
-                                + "\" (expected: " + kind + ":NAME, NAME an RFC 9110 token)");
-                        source = null;
-                    }
-                } else if (source != null && colon >= 0) {
-                    m.problem(on.path(), on.value(), "\"" + kind + "\" takes no name, got \"" + text
-                            + "\" (expected: " + ON_EXPECTED + ")");
-                    source = null;
-                }
-            }
+            key = key(m, on);
         }
         double factor = AffinityConfig.Hash.DEFAULT_BALANCE_FACTOR;
         Entry f = s.get("balance-factor");
@@ -154,6 +127,44 @@ final class AffinitySection {
                 }
             }
         }
-        return source == null ? null : new AffinityConfig.Hash(source, name, factor);
+        return key == null ? null : new AffinityConfig.Hash(key.on(), key.name(), factor);
+    }
+
+    /**
+     * A request key as {@code on} names it ({@value #ON_EXPECTED}), with the default balance
+     * factor; {@code null} after reporting a problem.
+     */
+    static AffinityConfig.Hash key(Mapper m, Entry on) {
+        String text = m.scalarText(on, ON_EXPECTED);
+        if (text == null) {
+            return null;
+        }
+        AffinityConfig.Hash.Source source = null;
+        String name = null;
+        int colon = text.indexOf(':');
+        String kind = colon < 0 ? text : text.substring(0, colon);
+        switch (kind) {
+            case "path" -> source = AffinityConfig.Hash.Source.PATH;
+            case "client-address" -> source = AffinityConfig.Hash.Source.CLIENT_ADDRESS;
+            case "header" -> source = AffinityConfig.Hash.Source.HEADER;
+            case "cookie" -> source = AffinityConfig.Hash.Source.COOKIE;
+            default -> m.problem(on.path(), on.value(), "unknown key source \"" + text + "\""
+                    + YamlMapper.hint(kind, List.of("header", "cookie", "path", "client-address"))
+                    + " (expected: " + ON_EXPECTED + ")");
+        }
+        boolean named = source == AffinityConfig.Hash.Source.HEADER || source == AffinityConfig.Hash.Source.COOKIE;
+        if (named) {
+            name = colon < 0 ? "" : text.substring(colon + 1);
+            if (!ConfigLoader.TOKEN.matcher(name).matches()) {
+                m.problem(on.path(), on.value(), "not a valid " + kind + " name in \"" + text
+                        + "\" (expected: " + kind + ":NAME, NAME an RFC 9110 token)");
+                return null;
+            }
+        } else if (source != null && colon >= 0) {
+            m.problem(on.path(), on.value(), "\"" + kind + "\" takes no name, got \"" + text
+                    + "\" (expected: " + ON_EXPECTED + ")");
+            return null;
+        }
+        return source == null ? null : new AffinityConfig.Hash(source, name, AffinityConfig.Hash.DEFAULT_BALANCE_FACTOR);
     }
 }

@@ -119,8 +119,10 @@ public record BalancerConfig(
             throw new IllegalArgumentException("defaultPool: no pool " + defaultPool + " (expected: one of " + names + ")");
         }
         for (RouteConfig r : routes) {
-            if (r.action() instanceof RouteAction.ToPool to && !names.contains(to.pool())) {
-                throw new IllegalArgumentException(r.name() + ".pool: no pool " + to.pool());
+            for (String pool : RouteAction.pools(r.action())) {
+                if (!names.contains(pool)) {
+                    throw new IllegalArgumentException(r.name() + ".pool: no pool " + pool);
+                }
             }
         }
     }

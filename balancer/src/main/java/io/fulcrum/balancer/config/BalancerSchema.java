@@ -314,11 +314,21 @@ public final class BalancerSchema {
             .custom("replace-prefix", null, obj("type", "string", "pattern", "^/"), "Put this in place of the prefix")
             .build();
 
-    static final FieldTable ROUTE = FieldTable.builder("A route: match, then exactly one of pool, redirect, respond")
+    static final FieldTable SPLIT_SHARE = FieldTable.builder("One pool of a split and its share")
+            .requiredName("pool", "The pool (required)")
+            .requiredInteger("weight", 0, RouteAction.Share.MAX_WEIGHT,
+                    "Its share: weight / the sum of the weights (required; 0 sends it nothing)")
+            .build();
+
+    static final FieldTable ROUTE = FieldTable.builder("A route: match, then exactly one of pool, split, redirect, respond")
             .custom("name", null, nameSchema(),
                     "How the access log, the metrics and the rate limit name the route, unique (default: routes[i])")
             .section("match", MATCH, "Conditions (default: every request)")
             .custom("pool", null, nameSchema(), "Send to this pool")
+            .sections("split", SPLIT_SHARE, "Send to several pools, each its weighted share (a canary)")
+            .custom("split-by", null, obj("type", "string", "pattern", "^(header:.+|cookie:.+|path|client-address)$"),
+                    "Keeps a client on one pool of the split by its key: header:NAME, cookie:NAME, path or"
+                            + " client-address (default: none, each request drawn at random)")
             .section("redirect", REDIRECT, "Answer with a redirect")
             .section("respond", RESPOND, "Answer directly")
             .section("request-headers", HEADER_EDITS, "Edits of the request to the backend")

@@ -100,7 +100,7 @@ final class RouteActionSection {
             m.problem(at.path(), at.key(), "needs a route with match.path.prefix (the prefix it replaces)");
             return null;
         }
-        if (action != null && !(action instanceof RouteAction.ToPool)) {
+        if (action != null && RouteAction.pools(action).isEmpty()) {
             m.problem(at.path(), at.key(), "only a route to a pool rewrites the path");
             return null;
         }

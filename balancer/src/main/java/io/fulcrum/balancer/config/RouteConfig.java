@@ -31,7 +31,7 @@ public record RouteConfig(String name, RouteMatchConfig match, RouteAction actio
         requireNonNull(action, "action");
         requireNonNull(requestHeaders, "requestHeaders");
         requireNonNull(responseHeaders, "responseHeaders");
-        if (rewrite != null && !(action instanceof RouteAction.ToPool)) {
+        if (rewrite != null && RouteAction.pools(action).isEmpty()) {
             throw new IllegalArgumentException("rewrite: only a route to a pool rewrites (" + name + ")");
         }
         if (rewrite != null && (match.path() == null || match.path().kind() != PathMatchConfig.Kind.PREFIX)) {

@@ -50,7 +50,7 @@ final class RoutesSection {
         }
         List<RouteConfig> routes = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        m.eachMapping(e.path(), seq, BalancerSchema.ROUTE, "a mapping with `match` and one of pool, redirect or respond",
+        m.eachMapping(e.path(), seq, BalancerSchema.ROUTE, "a mapping with `match` and one of pool, split, redirect or respond",
                 s -> {
                     RouteConfig r = route(s.path, s.node, s, names);
                     if (r != null) {
@@ -84,24 +84,25 @@ final class RoutesSection {
         String name = routeName(s.get("name"), path, names);
         RouteMatchConfig match = RouteMatchSection.read(m, m.subsection(s, "match", BalancerSchema.MATCH));
         List<String> actions = new ArrayList<>();
-        for (String k : List.of("pool", "redirect", "respond")) {
+        for (String k : List.of("pool", "split", "redirect", "respond")) {
             if (s.get(k) != null) {
                 actions.add(k);
             }
         }
         RouteAction action = null;
         if (actions.isEmpty()) {
-            m.problem(path, item, "needs one of pool, redirect or respond");
+            m.problem(path, item, "needs one of pool, split, redirect or respond");
         } else if (actions.size() > 1) {
             Entry second = s.get(actions.get(1));
             m.problem(second.path(), second.key(), "a route has one action, but this one also has `" + actions.get(0)
-                    + "` (expected: one of pool, redirect or respond)");
+                    + "` (expected: one of pool, split, redirect or respond)");
         } else {
             action = switch (actions.get(0)) {
                 case "pool" -> {
                     String pool = poolName(s.get("pool"));
                     yield pool == null ? null : new RouteAction.ToPool(pool);
                 }
+                case "split" -> TrafficSection.split(m, s, s.get("split"), this::poolName);
                 case "redirect" -> RouteActionSection.redirect(m, m.subsection(s, "redirect", BalancerSchema.REDIRECT),
                         s.get("redirect"));
                 default -> RouteActionSection.respond(m, m.subsection(s, "respond", BalancerSchema.RESPOND));
@@ -114,6 +115,7 @@ final class RoutesSection {
         RewriteConfig rewrite = RouteActionSection.rewrite(m, m.subsection(s, "rewrite", BalancerSchema.REWRITE),
                 s.get("rewrite"), match, action);
         RateLimitConfig rateLimit = RateLimitSection.read(m, s, "rate-limit", true);
+        TrafficSection.checkSplitBy(m, s);
         if (action == null || m.problems.size() != before) {
             return null;
         }

@@ -21,6 +21,9 @@ import java.util.List;
  * backend that served it. Stateless.
  */
 public final class AffinityRules {
+    /** What {@link #keyHash} returns for a request without the key. */
+    public static final long NO_KEY = 0;
+
     private AffinityRules() {
     }
 
@@ -38,32 +41,46 @@ public final class AffinityRules {
         if (config.cookie() != null) {
             return new RequestInfo(clientRegion, List.of(), cookie(request.headers(), config.cookie().name()), 0, false);
         }
-        AffinityConfig.Hash hash = config.hash();
-        String key;
-        int end;
-        switch (hash.on()) {
-            case HEADER -> {
-                key = request.headers().get(hash.name());
-                end = key == null ? 0 : key.length();
-            }
-            case COOKIE -> {
-                key = cookie(request.headers(), hash.name());
-                end = key == null ? 0 : key.length();
-            }
-            case PATH -> {
-                key = request.uri();
-                end = pathEnd(key);
-            }
-            case CLIENT_ADDRESS -> {
-                key = clientAddress;
-                end = key == null ? 0 : key.length();
-            }
-            default -> throw new AssertionError(hash.on());
-        }
-        if (key == null || end == 0) {
+        long hash = keyHash(config.hash(), request, clientAddress);
+        if (hash == NO_KEY) {
             return clientRegion == null ? RequestInfo.DEFAULT : new RequestInfo(clientRegion, List.of());
         }
-        return new RequestInfo(clientRegion, List.of(), null, Affinity.hash(key, 0, end), true);
+        return new RequestInfo(clientRegion, List.of(), null, hash, true);
+    }
+
+    /**
+     * The hash ({@link Affinity#hash}) of the request's key as {@code key} names it: a header, a
+     * cookie, the path or the client's address; {@link #NO_KEY} when the request has none.
+     * Allocation-free but for a cookie, which is parsed.
+     */
+    public static long keyHash(AffinityConfig.Hash key, HttpRequest request, String clientAddress) {
+        String text;
+        int end;
+        switch (key.on()) {
+            case HEADER -> {
+                text = request.headers().get(key.name());
+                end = text == null ? 0 : text.length();
+            }
+            case COOKIE -> {
+                text = cookie(request.headers(), key.name());
+                end = text == null ? 0 : text.length();
+            }
+            case PATH -> {
+                text = request.uri();
+                end = pathEnd(text);
+            }
+            case CLIENT_ADDRESS -> {
+                text = clientAddress;
+                end = text == null ? 0 : text.length();
+            }
+            default -> throw new AssertionError(key.on());
+        }
+        if (text == null || end == 0) {
+            return NO_KEY;
+        }
+        long hash = Affinity.hash(text, 0, end);
+        // One key in 2^64 hashes to the value that says "none"; it joins its neighbour.
+        return hash == NO_KEY ? NO_KEY + 1 : hash;
     }
 
     /** Where the path of a request target ends: at its query or fragment, if any. */

@@ -100,7 +100,12 @@ public final class ProxyContext {
     private void declareRoutes(Router<BackendPool> next) {
         if (requestMetrics != null) {
             for (Route<BackendPool> r : next.routes()) {
-                requestMetrics.declareRoute(r.name(), r.pool() == null ? null : r.pool().name());
+                if (r.pools().isEmpty()) {
+                    requestMetrics.declareRoute(r.name(), null);
+                }
+                for (BackendPool p : r.pools()) {
+                    requestMetrics.declareRoute(r.name(), p.name());
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ import io.fulcrum.balancer.edge.RateLimits;
 import io.fulcrum.balancer.edge.RequestValidator;
 import io.fulcrum.balancer.edge.RouteResponses;
 import io.fulcrum.balancer.edge.TraceContext;
+import io.fulcrum.balancer.edge.TrafficSplit;
 import io.fulcrum.balancer.edge.TrustedEdges;
 import io.fulcrum.balancer.route.Route;
 import io.netty.buffer.ByteBufAllocator;
@@ -141,7 +142,7 @@ public final class RequestIntake {
             answers.answerLocally(request, response);
             return null;
         }
-        BackendPool pool = route.pool();
+        BackendPool pool = route.splits() ? TrafficSplit.pool(route, request, client) : route.pool();
         // Anybody else's region header is ignored: a client does not choose where it is served.
         String region = settings.regionHeader() == null || !trusted ? null
                 : request.headers().get(settings.regionHeader());
@@ -193,7 +194,7 @@ public final class RequestIntake {
     private void record(RequestFacts facts, String client, String requestId, int status, long bytesOut,
             String error, Route<BackendPool> route) {
         facts.report(proxy, requestId, client, status, false, 0, bytesOut, 0, 0, null, null, null, error,
-                route == null ? null : route.name(), route == null || route.pool() == null ? null : route.pool().name());
+                route == null ? null : route.name(), route == null || route.pool() == null || route.splits() ? null : route.pool().name());
     }
 
     /**

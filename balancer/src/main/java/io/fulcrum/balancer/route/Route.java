@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.route;
 
+import io.fulcrum.balancer.config.AffinityConfig;
 import io.fulcrum.balancer.config.HeaderEditsConfig;
 import io.fulcrum.balancer.config.RouteAction;
 import io.fulcrum.balancer.config.RouteConfig;
@@ -17,7 +18,7 @@ import java.util.Map;
 public final class Route<P> {
     /** What the route does. */
     public enum Kind {
-        /** Proxy to {@link #pool()}. */
+        /** Proxy to {@link #pool()}, or to one pool of its {@link #splits() split}. */
         POOL,
         /** Answer with a redirect ({@link #location}). */
         REDIRECT,
@@ -39,12 +40,38 @@ public final class Route<P> {
     /** The path prefix a rewrite replaces, or {@code null} when the path goes as it came. */
     private final String rewriteFrom;
     private final String rewriteTo;
+    /** The pools of a split, or {@code null}: {@link #pool} takes every request. */
+    private final Object[] splitPools;
+    /** The end of each pool's range of {@code [0, splitTotal)}: the running sum of the weights. */
+    private final int[] splitEnds;
+    private final int splitTotal;
+    private final AffinityConfig.Hash splitBy;
 
-    Route(RouteConfig config, P pool) {
+    /**
+     * @param pools the pool of each pool name the route's action names, in its order (one for a
+     *     route to a pool, each share's for a split, none else)
+     */
+    Route(RouteConfig config, List<P> pools) {
         this.name = config.name();
-        this.pool = pool;
+        this.pool = pools.isEmpty() ? null : pools.get(0);
         RouteAction action = config.action();
-        if (action instanceof RouteAction.ToPool) {
+        if (action instanceof RouteAction.Split split) {
+            splitPools = pools.toArray();
+            splitEnds = new int[pools.size()];
+            int sum = 0;
+            for (int i = 0; i < splitEnds.length; i++) {
+                sum += split.shares().get(i).weight();
+                splitEnds[i] = sum;
+            }
+            splitTotal = sum;
+            splitBy = split.stickyBy();
+        } else {
+            splitPools = null;
+            splitEnds = null;
+            splitTotal = 0;
+            splitBy = null;
+        }
+        if (action instanceof RouteAction.ToPool || action instanceof RouteAction.Split) {
             kind = Kind.POOL;
             status = 0;
             body = null;
@@ -88,6 +115,10 @@ public final class Route<P> {
         this.responseEdits = HeaderEdits.NONE;
         this.rewriteFrom = null;
         this.rewriteTo = null;
+        this.splitPools = null;
+        this.splitEnds = null;
+        this.splitTotal = 0;
+        this.splitBy = null;
     }
 
     /** {@code routes[i]}, or {@code default-pool} / {@code no-route} for the router's own. */
@@ -99,9 +130,46 @@ public final class Route<P> {
         return kind;
     }
 
-    /** The pool of a {@link Kind#POOL} route, else {@code null}. */
+    /** The pool of a {@link Kind#POOL} route (a split's first), else {@code null}. */
     public P pool() {
         return pool;
+    }
+
+    /** Every pool the route may send a request to, in file order: one, a split's, or none. */
+    @SuppressWarnings("unchecked")
+    public List<P> pools() {
+        if (splitPools != null) {
+            return (List<P>) List.of(splitPools);
+        }
+        return pool == null ? List.of() : List.of(pool);
+    }
+
+    /** Whether the route shares its requests out between pools ({@link #splitPool}). */
+    public boolean splits() {
+        return splitPools != null;
+    }
+
+    /** The key that keeps a client on one pool of the split, or {@code null}: each request drawn at random. */
+    public AffinityConfig.Hash splitBy() {
+        return splitBy;
+    }
+
+    /**
+     * The pool of a split whose range holds {@code point} taken modulo the sum of the weights:
+     * each pool takes the requests of its weight's share of the points. A pool's range follows the
+     * ranges of the pools before it, so when a reload moves weight from the first pool to the last
+     * (a canary's 5% growing to 10%), only the points between the old and the new boundary move.
+     *
+     * @param point a random number, or the hash of the client's key
+     */
+    @SuppressWarnings("unchecked")
+    public P splitPool(long point) {
+        int at = (int) Long.remainderUnsigned(point, splitTotal);
+        int i = 0;
+        while (at >= splitEnds[i]) {
+            i++;
+        }
+        return (P) splitPools[i];
     }
 
     /** The status of a redirect or fixed response. */

@@ -84,8 +84,11 @@ public final class Router<P> {
         int words = (routes.size() + 63) / 64;
         for (int i = 0; i < routes.size(); i++) {
             RouteConfig r = routes.get(i);
-            P pool = r.action() instanceof RouteAction.ToPool to ? requirePool(pools, to.pool()) : null;
-            compiled[i] = new Route<>(r, pool);
+            List<P> routePools = new ArrayList<>();
+            for (String name : RouteAction.pools(r.action())) {
+                routePools.add(requirePool(pools, name));
+            }
+            compiled[i] = new Route<>(r, routePools);
             List<String> suffixes = new ArrayList<>();
             for (String host : r.match().hosts()) {
                 if (host.startsWith("*.")) {

@@ -1,0 +1,75 @@
+package io.fulcrum.balancer.config;
+
+import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.YamlMapper.Entry;
+import io.fulcrum.config.YamlMapper.Section;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * Reads how a route shares out its traffic: its {@code split} between pools (with
+ * {@code split-by}, the key that keeps a client on one of them). Problems are reported through the
+ * {@link Mapper} with the same paths, line numbers and wording as every other section. Stateless.
+ */
+final class TrafficSection {
+    private TrafficSection() {
+    }
+
+    /**
+     * The {@code split} of route section {@code s}, found at {@code at}, each pool checked by
+     * {@code poolName} (which reports a pool that does not exist); {@code null} after reporting a
+     * problem.
+     */
+    static RouteAction.Split split(Mapper m, Section s, Entry at, Function<Entry, String> poolName) {
+        if (!m.checkTag(at.path(), at.value())) {
+            return null;
+        }
+        if (!(at.value() instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+            m.problem(at.path(), at.value(), "expected a list of pools and weights, e.g."
+                    + " [{ pool: v1, weight: 95 }, { pool: v2, weight: 5 }], got " + Mapper.describe(at.value()));
+            return null;
+        }
+        int before = m.problems.size();
+        List<RouteAction.Share> shares = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        m.eachMapping(at.path(), seq, BalancerSchema.SPLIT_SHARE, "a mapping with pool and weight", item -> {
+            Mapper.Values v = m.read(item, BalancerSchema.SPLIT_SHARE);
+            int weight = v.integer("weight");
+            Entry p = item.get("pool");
+            String pool = p == null ? null : poolName.apply(p);
+            if (pool != null && !seen.add(pool)) {
+                m.problem(p.path(), p.value(), "pool \"" + pool + "\" is already in this split (expected: each pool once)");
+            } else if (pool != null && weight >= 0) {
+                shares.add(new RouteAction.Share(pool, weight));
+            }
+        });
+        if (m.problems.size() != before) {
+            return null;
+        }
+        if (shares.stream().mapToLong(RouteAction.Share::weight).sum() == 0) {
+            m.problem(at.path(), at.value(), "every weight is 0 (expected: at least one share above 0)");
+            return null;
+        }
+        AffinityConfig.Hash by = null;
+        Entry b = s.get("split-by");
+        if (b != null && !Mapper.isNull(b.value())) {
+            by = AffinitySection.key(m, b);
+            if (by == null) {
+                return null;
+            }
+        }
+        return new RouteAction.Split(shares, by);
+    }
+
+    /** Reports a {@code split-by} without a {@code split}. */
+    static void checkSplitBy(Mapper m, Section s) {
+        Entry b = s.get("split-by");
+        if (b != null && s.get("split") == null) {
+            m.problem(b.path(), b.key(), "needs a `split` in the same route (the pools it keeps a client on)");
+        }
+    }
+}
