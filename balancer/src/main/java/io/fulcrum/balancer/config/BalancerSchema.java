@@ -320,6 +320,18 @@ public final class BalancerSchema {
                     "Its share: weight / the sum of the weights (required; 0 sends it nothing)")
             .build();
 
+    static final FieldTable COMPRESSION = FieldTable.builder("Compression of the route's responses, by Accept-Encoding")
+            .custom("encodings", List.of("gzip"), obj("type", "array", "minItems", 1,
+                    "items", obj("enum", CompressionSection.ENCODINGS)),
+                    "Encodings offered, preferred first when the client's q-values tie: gzip, zstd")
+            .custom("types", CompressionConfig.DEFAULT_TYPES, obj("type", "array", "minItems", 1,
+                    "items", obj("type", "string", "pattern", "^[^/\\s]+/[^/\\s]+$")),
+                    "Media types compressed (type/subtype, or type/*)")
+            .integer("min-bytes", CompressionConfig.DEFAULT_MIN_BYTES, 0, Long.MAX_VALUE,
+                    "A response whose Content-Length is below this goes as it came")
+            .integer("gzip-level", CompressionConfig.DEFAULT_GZIP_LEVEL, 1, 9, "Deflate level: 1 fastest, 9 smallest")
+            .build();
+
     static final FieldTable ROUTE = FieldTable.builder("A route: match, then exactly one of pool, split, redirect, respond")
             .custom("name", null, nameSchema(),
                     "How the access log, the metrics and the rate limit name the route, unique (default: routes[i])")
@@ -336,6 +348,7 @@ public final class BalancerSchema {
             .section("rewrite", REWRITE, "Path rewrite")
             .custom("rate-limit", null, obj("oneOf", List.of(obj("const", "off"), io.fulcrum.config.JsonSchemas.of(RATE_LIMIT))),
                     "In place of the top-level rate-limit for this route's requests; off: none")
+            .section("compression", COMPRESSION, "Compress responses (default: none)")
             .build();
 
     /** The whole file. */

@@ -15,14 +15,22 @@ import static java.util.Objects.requireNonNull;
  * @param rateLimit the route's own rate limit, in place of the top-level one for the requests it
  *     matches; {@link RateLimitConfig#OFF} for none at all; {@code null} when the top-level one
  *     applies
+ * @param compression the compression of the responses, or {@code null} for none
  */
 public record RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
-        HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit) {
+        HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
+        CompressionConfig compression) {
+
+    /** A route that compresses nothing. */
+    public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
+            HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit) {
+        this(name, match, action, requestHeaders, responseHeaders, rewrite, rateLimit, null);
+    }
 
     /** A route without a rate limit of its own. */
     public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
             HeaderEditsConfig responseHeaders, RewriteConfig rewrite) {
-        this(name, match, action, requestHeaders, responseHeaders, rewrite, null);
+        this(name, match, action, requestHeaders, responseHeaders, rewrite, null, null);
     }
 
     public RouteConfig {
@@ -36,6 +44,9 @@ public record RouteConfig(String name, RouteMatchConfig match, RouteAction actio
         }
         if (rewrite != null && (match.path() == null || match.path().kind() != PathMatchConfig.Kind.PREFIX)) {
             throw new IllegalArgumentException("rewrite: needs a path prefix match (" + name + ")");
+        }
+        if (compression != null && RouteAction.pools(action).isEmpty()) {
+            throw new IllegalArgumentException("compression: only a route to a pool compresses (" + name + ")");
         }
     }
 }

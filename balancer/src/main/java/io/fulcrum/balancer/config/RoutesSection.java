@@ -116,10 +116,15 @@ final class RoutesSection {
                 s.get("rewrite"), match, action);
         RateLimitConfig rateLimit = RateLimitSection.read(m, s, "rate-limit", true);
         TrafficSection.checkSplitBy(m, s);
+        CompressionConfig compression = CompressionSection.read(m, s);
+        if (compression != null && action != null && RouteAction.pools(action).isEmpty()) {
+            m.problem(s.child("compression"), s.get("compression").key(),
+                    "only a route to pools compresses (expected: with `pool` or `split`, not redirect or respond)");
+        }
         if (action == null || m.problems.size() != before) {
             return null;
         }
-        return new RouteConfig(name, match, action, request, response, rewrite, rateLimit);
+        return new RouteConfig(name, match, action, request, response, rewrite, rateLimit, compression);
     }
 
     /** Names the balancer gives requests no route of the file took. */

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.exchange;
 import io.fulcrum.balancer.balancing.Affinity;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.RequestInfo;
+import io.fulcrum.balancer.config.CompressionConfig;
 import io.fulcrum.balancer.edge.AffinityRules;
 import io.fulcrum.balancer.edge.HeaderRules;
 import io.fulcrum.balancer.route.Route;
@@ -40,6 +41,12 @@ final class ClientResponse {
     private boolean closeDelimited;
     /** The response is a Server-Sent Events stream ({@code text/event-stream}), which has no end of its own. */
     private boolean eventStream;
+    /** The route's compression, or {@code null} when its responses go as they came. */
+    private final CompressionConfig compressionConfig;
+    /** The client's {@code Accept-Encoding} when the route compresses, else {@code null}. */
+    private final String acceptEncoding;
+    /** The compression of the body on its way, or {@code null} when it goes as it came. */
+    private ResponseCompression compression;
 
     ClientResponse(HttpRequest request, String requestId, ProxySettings settings, Route<BackendPool> route,
             Affinity affinity) {
@@ -51,6 +58,8 @@ final class ClientResponse {
         this.settings = settings;
         this.route = route;
         this.affinity = affinity;
+        this.compressionConfig = route == null ? null : route.compression();
+        this.acceptEncoding = compressionConfig == null ? null : request.headers().get(HttpHeaderNames.ACCEPT_ENCODING);
     }
 
     /**
@@ -87,6 +96,10 @@ final class ClientResponse {
     void prepare(HttpResponse response, Backend backend, boolean closing, String decision, RequestInfo routing) {
         int code = response.status().code();
         boolean noBody = head || code == 204 || code == 304;
+        if (compressionConfig != null) {
+            // First: a compressed body loses its length, and the framing below follows from that.
+            compression = ResponseCompression.begin(compressionConfig, acceptEncoding, response, head);
+        }
         closeDelimited = HeaderRules.prepareResponse(response, clientVersion, noBody, requestId,
                 settings.backendHeader(), backend.id());
         if (route != null) {
@@ -105,6 +118,19 @@ final class ClientResponse {
                     request.headers().contains(HeaderRules.X_FORWARDED_PROTO, "https", true));
         }
         eventStream = isEventStream(response);
+    }
+
+    /** The compression of the body, or {@code null} when it goes as it came. */
+    ResponseCompression compression() {
+        return compression;
+    }
+
+    /** Frees what a compression still holds; the exchange is over. */
+    void release() {
+        if (compression != null) {
+            compression.release();
+            compression = null;
+        }
     }
 
     /** Makes {@code backend}'s 101 ready for the client, naming the protocol it switches to. */

@@ -78,7 +78,7 @@ public final class Exchange implements UpstreamTry.Listener {
                 route == null ? null : route.name(), pool.name());
         this.forwarder = new Forwarder(this, client, proxy, pool, settings, this.request, report,
                 AffinityRules.routing(affinity, request, clientAddress, clientRegion));
-        this.relay = new Relay(this, client, forwarder, this.request, report);
+        this.relay = new Relay(this, client, forwarder, this.request, report, response);
     }
 
     /** The request's facts for the access log and the meters; set by the frontend before {@link #start()}. */
@@ -435,6 +435,7 @@ public final class Exchange implements UpstreamTry.Listener {
         forwarder.leaveQueue();
         transition(ExchangeState.DONE);
         request.release();
+        response.release();
         forwarder.release();
         // The meters and the access log hear what happened, in the request's one record.
         report.report(proxy, forwarder.tried(), forwarder.trace(), nowNanos);

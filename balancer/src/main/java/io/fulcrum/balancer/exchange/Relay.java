@@ -23,15 +23,18 @@ final class Relay {
     private final Forwarder forwarder;
     private final BackendRequest request;
     private final ExchangeReport report;
+    private final ClientResponse response;
     /** The relay of a switched protocol while TUNNELING, else {@code null}. */
     private Tunnel tunnel;
 
-    Relay(Exchange exchange, ClientSide client, Forwarder forwarder, BackendRequest request, ExchangeReport report) {
+    Relay(Exchange exchange, ClientSide client, Forwarder forwarder, BackendRequest request, ExchangeReport report,
+            ClientResponse response) {
         this.exchange = exchange;
         this.client = client;
         this.forwarder = forwarder;
         this.request = request;
         this.report = report;
+        this.response = response;
     }
 
     // ---- the request body ----
@@ -76,6 +79,10 @@ final class Relay {
             return;
         }
         boolean last = content instanceof LastHttpContent;
+        ResponseCompression compression = response.compression();
+        if (compression != null) {
+            content = compression.encode(content);
+        }
         report.sent(content.content().readableBytes());
         client.writeResponse(content);
         if (last) {

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.route;
 
 import io.fulcrum.balancer.config.AffinityConfig;
+import io.fulcrum.balancer.config.CompressionConfig;
 import io.fulcrum.balancer.config.HeaderEditsConfig;
 import io.fulcrum.balancer.config.RouteAction;
 import io.fulcrum.balancer.config.RouteConfig;
@@ -46,6 +47,8 @@ public final class Route<P> {
     private final int[] splitEnds;
     private final int splitTotal;
     private final AffinityConfig.Hash splitBy;
+    /** The compression of the route's responses, or {@code null} for none. */
+    private final CompressionConfig compression;
 
     /**
      * @param pools the pool of each pool name the route's action names, in its order (one for a
@@ -91,6 +94,7 @@ public final class Route<P> {
             contentType = AsciiString.cached(r.contentType());
             redirect = null;
         }
+        compression = config.compression();
         requestEdits = new HeaderEdits(config.requestHeaders());
         responseEdits = new HeaderEdits(config.responseHeaders());
         if (config.rewrite() != null) {
@@ -119,6 +123,7 @@ public final class Route<P> {
         this.splitEnds = null;
         this.splitTotal = 0;
         this.splitBy = null;
+        this.compression = null;
     }
 
     /** {@code routes[i]}, or {@code default-pool} / {@code no-route} for the router's own. */
@@ -199,6 +204,11 @@ public final class Route<P> {
     /** Applies the route's response edits. */
     public void editResponse(HttpHeaders headers) {
         responseEdits.apply(headers);
+    }
+
+    /** The compression of the route's responses, or {@code null} when they go as they came. */
+    public CompressionConfig compression() {
+        return compression;
     }
 
     /** Whether {@link #rewrite} may change the target. */

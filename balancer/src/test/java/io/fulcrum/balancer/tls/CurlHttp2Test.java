@@ -2,20 +2,15 @@ package io.fulcrum.balancer.tls;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.abort;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Curl;
 import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.ScriptedBackend;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,35 +20,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * a message where curl is not installed (CI installs it), or where it was built without HTTP/2.
  */
 class CurlHttp2Test {
-    private static final Path CURL = Path.of("/usr/bin/curl");
-
     @RegisterExtension
     final Fixtures fx = new Fixtures();
 
-    /** Runs curl with {@code args}; returns its output (the -w line last). */
-    private static String curl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(CURL.toString(), "-sS", "--max-time", "20"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("curl did not finish: " + command);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), "curl " + String.join(" ", args) + ": " + out);
-        return out;
-    }
-
     @Test
     void curlSpeaksHttp2OverTlsAndCleartextAndHttp11OverTls() throws Exception {
-        if (!Files.isExecutable(CURL)) {
-            String message = "curl not installed (" + CURL + "): apt-get install curl";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(message);
-            }
-            abort("Skipping: " + message);
-        }
-        if (!curl("-V").contains("HTTP2")) {
+        Curl.requireInstalled();
+        if (!Curl.run("-V").contains("HTTP2")) {
             abort("Skipping: this curl was built without HTTP/2");
         }
         Path certs = TestCertificates.copyTo(fx.dir().resolve("certs"), "localhost.pem", "localhost.key", "ca.pem");
@@ -65,12 +38,12 @@ class CurlHttp2Test {
         String ca = certs.resolve("ca.pem").toString();
         String format = "\n%{http_version} %{http_code}";
 
-        String h2 = curl("--http2", "--cacert", ca, "-w", format,
+        String h2 = Curl.run("--http2", "--cacert", ca, "-w", format,
                 "https://localhost:" + balancer.tlsPort() + "/over-tls");
         assertTrue(h2.endsWith("\n2 200"), h2);
-        String h2c = curl("--http2-prior-knowledge", "-w", format, "http://127.0.0.1:" + balancer.port() + "/h2c");
+        String h2c = Curl.run("--http2-prior-knowledge", "-w", format, "http://127.0.0.1:" + balancer.port() + "/h2c");
         assertTrue(h2c.endsWith("\n2 200"), h2c);
-        String h1 = curl("--http1.1", "--cacert", ca, "-w", format,
+        String h1 = Curl.run("--http1.1", "--cacert", ca, "-w", format,
                 "https://localhost:" + balancer.tlsPort() + "/h1-over-tls");
         assertTrue(h1.endsWith("\n1.1 200"), h1);
 
