@@ -26,17 +26,31 @@ abstract class FieldStore extends HttpHeaders {
     final byte[] bytes;
     final int[] at;
     final int count;
+    /** The {@link FieldSyntax#nameBit}s of the received names, removed ones included. */
+    private final long receivedNames;
     /** Bit i set: received field i was removed. Allocated on the first removal. */
     private long[] removed;
     int removedCount;
     /** Fields added or set after receipt, name then value, in order; {@code null} until the first. */
     CharSequence[] extra;
     int extraCount;
+    /** The {@link FieldSyntax#nameBit}s of the names ever added, removed ones included. */
+    private long addedNames;
 
     FieldStore(byte[] bytes, int[] at, int count) {
         this.bytes = bytes;
         this.at = at;
         this.count = count;
+        long names = 0;
+        for (int i = 0; i < count; i++) {
+            names |= FieldSyntax.nameBit(bytes, at[i * STRIDE], at[i * STRIDE + 1]);
+        }
+        this.receivedNames = names;
+    }
+
+    /** False when no received field is named {@code name}; true when one may be. */
+    final boolean mayHaveReceived(CharSequence name) {
+        return (receivedNames & FieldSyntax.nameBit(name)) != 0;
     }
 
     final boolean live(int i) {
@@ -75,12 +89,15 @@ abstract class FieldStore extends HttpHeaders {
      * received come first.
      */
     final int indexOf(CharSequence name, int from) {
-        for (int i = from; i < count; i++) {
+        long bit = FieldSyntax.nameBit(name);
+        int received = from < count && (receivedNames & bit) != 0 ? count : 0;
+        for (int i = from; i < received; i++) {
             if (nameIs(i, name) && live(i)) {
                 return i;
             }
         }
-        for (int i = Math.max(from - count, 0); i < extraCount; i++) {
+        int added = (addedNames & bit) != 0 ? extraCount : 0;
+        for (int i = Math.max(from - count, 0); i < added; i++) {
             if (AsciiString.contentEqualsIgnoreCase(extra[2 * i], name)) {
                 return count + i;
             }
@@ -109,6 +126,7 @@ abstract class FieldStore extends HttpHeaders {
         } else if (2 * extraCount == extra.length) {
             extra = Arrays.copyOf(extra, extra.length * 2);
         }
+        addedNames |= FieldSyntax.nameBit(name);
         extra[2 * extraCount] = name;
         extra[2 * extraCount + 1] = text;
         extraCount++;
@@ -122,7 +140,7 @@ abstract class FieldStore extends HttpHeaders {
     }
 
     final void removeExtra(CharSequence name) {
-        if (extraCount == 0) {
+        if (extraCount == 0 || (addedNames & FieldSyntax.nameBit(name)) == 0) {
             return;
         }
         int kept = 0;
@@ -216,7 +234,8 @@ abstract class FieldStore extends HttpHeaders {
      * string per field.
      */
     public final void removeHopByHop(CharSequence connection, CharSequence[] names, CharSequence[] kept) {
-        for (int i = 0; i < count; i++) {
+        int received = mayHaveReceived(connection) ? count : 0;
+        for (int i = 0; i < received; i++) {
             if (!nameIs(i, connection) || !live(i)) {
                 continue;
             }
@@ -227,10 +246,17 @@ abstract class FieldStore extends HttpHeaders {
                 }
             }
         }
-        for (int i = 0; i < count; i++) {
-            int k = i * STRIDE;
-            if (live(i) && rangeIsOneOf(at[k], at[k + 1], names)) {
-                markRemoved(i);
+        long namesBits = 0;
+        for (CharSequence name : names) {
+            namesBits |= FieldSyntax.nameBit(name);
+        }
+        if ((receivedNames & namesBits) != 0) {
+            for (int i = 0; i < count; i++) {
+                int k = i * STRIDE;
+                if ((FieldSyntax.nameBit(bytes, at[k], at[k + 1]) & namesBits) != 0 && live(i)
+                        && rangeIsOneOf(at[k], at[k + 1], names)) {
+                    markRemoved(i);
+                }
             }
         }
         for (CharSequence name : names) {
@@ -253,7 +279,8 @@ abstract class FieldStore extends HttpHeaders {
     /** Removes every field (received or added) whose name is {@code bytes[start, end)}. */
     private void removeNamed(int start, int end) {
         int length = end - start;
-        for (int i = 0; i < count; i++) {
+        int received = (receivedNames & FieldSyntax.nameBit(bytes, start, end)) != 0 ? count : 0;
+        for (int i = 0; i < received; i++) {
             int k = i * STRIDE;
             if (at[k + 1] - at[k] == length && FieldSyntax.sameIgnoringCase(bytes, at[k], start, length)) {
                 markRemoved(i);

@@ -52,6 +52,30 @@ final class FieldSyntax {
     private FieldSyntax() {
     }
 
+    /**
+     * One of 64 bits for a field name, the same in any case: from its length and its first and last
+     * characters, so it costs the same for any name. A set of names is the OR of their bits; a name
+     * whose bit is clear in a set's is certainly not in it, which lets a lookup of an absent field
+     * (most of the hop-by-hop and forwarding names, on most messages) skip comparing names.
+     */
+    static long nameBit(CharSequence name) {
+        int n = name.length();
+        return n == 0 ? 1L : nameBit(n, lower(name.charAt(0)), lower(name.charAt(n - 1)));
+    }
+
+    /** {@link #nameBit(CharSequence)} of the name held in {@code bytes[start, end)}, {@code end > start}. */
+    static long nameBit(byte[] bytes, int start, int end) {
+        return nameBit(end - start, LOWER[bytes[start] & 0xFF], LOWER[bytes[end - 1] & 0xFF]);
+    }
+
+    private static long nameBit(int length, int first, int last) {
+        return 1L << ((length * 20 + first * 52 + last) & 63);
+    }
+
+    private static int lower(char c) {
+        return c > 0xFF ? c : LOWER[c];
+    }
+
     /** A field added by code must be as valid as a received one: a token name, a value without CR, LF or NUL. */
     static void validate(CharSequence name, CharSequence value) {
         if (name.length() == 0) {

@@ -235,7 +235,8 @@ public final class RawHeaders extends FieldStore {
 
     @Override
     public HttpHeaders remove(CharSequence name) {
-        for (int i = 0; i < count; i++) {
+        int received = mayHaveReceived(name) ? count : 0;
+        for (int i = 0; i < received; i++) {
             if (nameIs(i, name)) {
                 markRemoved(i);
             }

@@ -49,6 +49,36 @@ class RawHeadersTest {
     }
 
     @Test
+    void lookupsFindEveryNameWhateverItsCaseAmongManyNamesOfEachLengthAndEnding() {
+        // Names of the same length and first and last letters, and of many lengths, received and added:
+        // every lookup in any case finds what is there and only that.
+        StringBuilder fields = new StringBuilder();
+        List<String> received = new java.util.ArrayList<>();
+        for (char first = 'a'; first <= 'z'; first += 5) {
+            for (int length = 1; length <= 24; length += 3) {
+                String name = first + "x".repeat(Math.max(0, length - 2)) + (length > 1 ? "Q" : "");
+                received.add(name);
+                fields.append(name).append(": ").append(length).append('|');
+            }
+        }
+        RawHeaders h = headers(fields.toString());
+        h.add("Added-Name", "1");
+        h.add(AsciiString.cached("x-added"), "2");
+        for (String name : received) {
+            assertTrue(h.contains(name.toUpperCase(java.util.Locale.ROOT)), name);
+            assertTrue(h.contains(name.toLowerCase(java.util.Locale.ROOT)), name);
+            assertFalse(h.contains(name + "z"), name);
+            assertFalse(h.contains("z" + name), name);
+        }
+        assertEquals("1", h.get("ADDED-NAME"));
+        assertEquals("2", h.get("X-Added"));
+        assertFalse(h.contains("x-adder"));
+        h.remove("added-NAME");
+        assertFalse(h.contains("Added-Name"));
+        assertEquals(received.size() + 1, h.size());
+    }
+
+    @Test
     void setReplacesEveryFieldOfTheNameAndRemoveMarksReceivedOnes() {
         RawHeaders h = headers("A: 1|B: 2|A: 3|C: 4|");
         h.remove("absent");
