@@ -14,6 +14,7 @@ import io.fulcrum.balancer.config.TlsConfig;
 import io.fulcrum.balancer.connections.ConnectionPool;
 import io.fulcrum.balancer.connections.Transport;
 import io.fulcrum.balancer.discovery.Discovery;
+import io.fulcrum.balancer.edge.RedisBuckets;
 import io.fulcrum.balancer.exchange.AdmissionQueue;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.ProxySettings;
@@ -77,6 +78,8 @@ public final class Balancer implements AutoCloseable {
     /** The backends of pools with {@code discovery}: from DNS or a watched file. */
     private Discovery discovery;
     private AdminServer admin;
+    /** The fleet's rate-limit buckets, or {@code null} without a {@code redis} section. */
+    private RedisBuckets rateLimitStore;
 
     /**
      * A balancer without a config file: {@code POST /reload} answers 400 and nothing is watched.
@@ -151,7 +154,11 @@ public final class Balancer implements AutoCloseable {
             retain.run();
         });
         retain.run();
-        proxy = new ProxyContext(pools.first().proxy(), pool, ProxySettings.from(config), accessLog,
+        if (config.redis() != null) {
+            rateLimitStore = RedisBuckets.start(config.redis());
+            metrics.bindRateLimitStore(rateLimitStore::reachable, rateLimitStore::fallbacks, rateLimitStore::failures);
+        }
+        proxy = new ProxyContext(pools.first().proxy(), pool, ProxySettings.from(config, rateLimitStore), accessLog,
                 metrics.requests(), NanoClock.SYSTEM);
         proxy.apply(pools.router(config));
         metrics.bindJvm()
@@ -166,7 +173,7 @@ public final class Balancer implements AutoCloseable {
         try {
             server.start();
             if (configFile != null) {
-                reloader = new ConfigReloader(configFile, config, pools, proxy, metrics, control);
+                reloader = new ConfigReloader(configFile, config, pools, proxy, rateLimitStore, metrics, control);
                 reloader.addApplier(next -> discovery.configure(next, name -> {
                     Pools.Live live = pools.all().get(name);
                     return live == null ? List.of()
@@ -175,7 +182,7 @@ public final class Balancer implements AutoCloseable {
             }
             adminGroup = transport.newGroup("fulcrum-admin", 1);
             admin = new AdminServer(config.admin(), new AdminServices(registry(), proxy, meterRegistry, reloader, control,
-                    this::config, pools::registries, transport.name()),
+                    this::config, pools::registries, transport.name(), rateLimitStore),
                     transport, adminGroup);
             // The admin server adds "at least one backend routable" to this itself.
             admin.setReadiness(pools::firstRoundComplete);
@@ -372,6 +379,9 @@ public final class Balancer implements AutoCloseable {
             }
         }
         shutdownGroups();
+        if (rateLimitStore != null) {
+            rateLimitStore.close();
+        }
         if (proxy != null) {
             proxy.accessLog().close();
         }

@@ -9,6 +9,7 @@ import io.fulcrum.balancer.config.BalancerSchema;
 import io.fulcrum.balancer.config.ConfigException;
 import io.fulcrum.balancer.config.ConfigLoader;
 import io.fulcrum.balancer.config.PoolConfig;
+import io.fulcrum.balancer.edge.RedisBuckets;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.ProxySettings;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
@@ -58,6 +59,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
 
     private final Path file;
     private final Pools pools;
+    private final RedisBuckets rateLimitStore;
     private final ProxyContext proxy;
     private final BalancerMetrics metrics;
     private static final Duration WATCH_PERIOD = Duration.ofSeconds(1);
@@ -80,8 +82,10 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private FileState lastSeen;
     private ScheduledFuture<?> pendingFileReload;
 
-    ConfigReloader(Path file, BalancerConfig initial, Pools pools, ProxyContext proxy,
+    /** @param rateLimitStore the fleet's rate-limit buckets, or {@code null} when there is no {@code redis} */
+    ConfigReloader(Path file, BalancerConfig initial, Pools pools, ProxyContext proxy, RedisBuckets rateLimitStore,
             BalancerMetrics metrics, ScheduledExecutorService control) {
+        this.rateLimitStore = rateLimitStore;
         this.file = requireNonNull(file, "file").toAbsolutePath();
         this.startup = requireNonNull(initial, "initial");
         this.current = initial;
@@ -156,7 +160,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         }
         try {
             proxy.apply(pools.apply(next));
-            proxy.apply(ProxySettings.from(next));
+            proxy.apply(ProxySettings.from(next, rateLimitStore));
         } catch (RuntimeException e) {
             // Validation passed, so this is a bug in applying it; say so rather than half-apply silently.
             return failed(trigger, List.of(file + ": could not apply: " + e));
@@ -237,7 +241,8 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             Map.entry("access-log", BalancerConfig::accessLog),
             Map.entry("transport", BalancerConfig::transport),
             Map.entry("tls.listen", c -> c.tls() == null ? null : c.tls().listen()),
-            Map.entry("backend-tls", BalancerConfig::backendCaFile));
+            Map.entry("backend-tls", BalancerConfig::backendCaFile),
+            Map.entry("redis", BalancerConfig::redis));
     /** The same within a pool: its own checks and ejection are set up when the pool is. */
     private static final Map<String, Function<PoolConfig, Object>> POOL_RESTART_SETTINGS = Map.of(
             "health", PoolConfig::health,

@@ -9,6 +9,7 @@ import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.BackendSnapshot;
 import io.fulcrum.balancer.balancing.DecisionTrace;
 import io.fulcrum.balancer.balancing.RequestInfo;
+import io.fulcrum.balancer.edge.RedisBuckets;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -25,6 +26,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -264,6 +266,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         body.put("generation", services.registry().current().generation());
         body.put("file", reloader == null ? null : reloader.file().toString());
         body.put("transport", services.transport());
+        body.put("rateLimitStore", rateLimitStore(services.rateLimitStore()));
         ReloadResult last = reloader == null ? null : reloader.lastResult();
         if (last != null) {
             Map<String, Object> lastReload = new LinkedHashMap<>();
@@ -278,6 +281,28 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             body.put("lastReload", null);
         }
         return jsonReply(HttpResponseStatus.OK, body);
+    }
+
+    /**
+     * Where the rate limits keep their buckets: {@code local}, or the fleet's Redis and whether it
+     * answers now (while it does not, each limit is decided in this balancer alone, or refused).
+     */
+    private static Map<String, Object> rateLimitStore(RedisBuckets store) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        if (store == null) {
+            view.put("kind", "local");
+            return view;
+        }
+        view.put("kind", "redis");
+        view.put("url", store.config().safeUrl());
+        view.put("reachable", store.reachable());
+        Instant since = store.unreachableSince();
+        view.put("unreachableSince", since == null ? null : since.toString());
+        view.put("lastError", since == null ? null : store.lastError());
+        view.put("failOpen", store.config().failOpen());
+        view.put("decidedLocally", store.fallbacks());
+        view.put("failures", store.failures());
+        return view;
     }
 
     private CompletableFuture<Reply> reload() {

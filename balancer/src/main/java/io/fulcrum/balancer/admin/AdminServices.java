@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.edge.RedisBuckets;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
@@ -22,10 +23,12 @@ import java.util.function.Supplier;
  * @param config the config in force (the admin token, the config hash); read per request
  * @param pools every pool's registry by pool name, in file order; read per request
  * @param transport the socket transport the balancer runs on ({@code io_uring}, {@code epoll}, {@code nio})
+ * @param rateLimitStore the fleet's rate-limit buckets ({@code /config/status}, the status page), or
+ *     {@code null} when there is no {@code redis}
  */
 public record AdminServices(BackendRegistry registry, ProxyContext proxy, PrometheusMeterRegistry meters,
         ConfigReloads reloader, Executor control, Supplier<BalancerConfig> config,
-        Supplier<Map<String, BackendRegistry>> pools, String transport) {
+        Supplier<Map<String, BackendRegistry>> pools, String transport, RedisBuckets rateLimitStore) {
     public AdminServices {
         requireNonNull(pools, "pools");
         requireNonNull(config, "config");

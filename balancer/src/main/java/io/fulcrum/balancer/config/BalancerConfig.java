@@ -49,6 +49,7 @@ import java.util.List;
  *     context
  * @param transport the socket transport asked for: {@code auto} (the default), {@code io_uring},
  *     {@code epoll} or {@code nio}
+ * @param redis the fleet's Redis, or {@code null} when no rate limit keeps its buckets there
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -75,7 +76,8 @@ public record BalancerConfig(
         TrustedEdgesConfig trustedEdges,
         RateLimitConfig rateLimit,
         HeadersConfig headers,
-        String transport) {
+        String transport,
+        RedisConfig redis) {
 
     public BalancerConfig {
         requireNonNull(listen, "listen");
@@ -196,6 +198,7 @@ public record BalancerConfig(
         private TrustedEdgesConfig trustedEdges;
         private RateLimitConfig rateLimit;
         private HeadersConfig headers = HeadersConfig.DEFAULT;
+        private RedisConfig redis;
 
         private Builder() {
         }
@@ -344,6 +347,12 @@ public record BalancerConfig(
             return this;
         }
 
+        /** The fleet's Redis for rate limits with {@code store: redis}; {@code null} (the default) is none. */
+        public Builder redis(RedisConfig redis) {
+            this.redis = redis;
+            return this;
+        }
+
         /** What becomes of client-sent forwarding and trace headers; {@link HeadersConfig#DEFAULT} by default. */
         public Builder headers(HeadersConfig headers) {
             this.headers = requireNonNull(headers, "headers");
@@ -359,7 +368,7 @@ public record BalancerConfig(
         public BalancerConfig build() {
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry, timeouts,
                     limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport);
+                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport, redis);
         }
     }
 }

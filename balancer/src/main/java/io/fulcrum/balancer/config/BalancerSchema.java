@@ -173,7 +173,7 @@ public final class BalancerSchema {
                     "Whose traceparent and tracestate continue a trace: edges (trusted-edges only) or any")
             .build();
 
-    static final FieldTable RATE_LIMIT = FieldTable.builder("A token bucket per key, local to this process")
+    static final FieldTable RATE_LIMIT = FieldTable.builder("A token bucket per key, in this process or in the fleet's Redis")
             .custom("rate", null, obj("type", "string", "pattern", "^[0-9]+(\\.[0-9]+)?/(s|m|h)$"),
                     "N/s, N/m or N/h, N > 0 (required)")
             .computedInteger("burst", 1, RateLimitSection.MAX_BURST,
@@ -182,6 +182,21 @@ public final class BalancerSchema {
                     "client-address or header:NAME (a request without the header: its client address)")
             .integer("max-keys", RateLimitConfig.DEFAULT_MAX_KEYS, 1, RateLimitSection.MAX_KEYS_LIMIT,
                     "Keys tracked at once, in a table of that many slots")
+            .oneOf("store", RateLimitConfig.Store.LOCAL.yamlName(),
+                    yamlNames(RateLimitConfig.Store.values(), RateLimitConfig.Store::yamlName),
+                    "local (this process's own buckets) or redis (one bucket per key for every balancer sharing"
+                            + " the top-level redis)")
+            .build();
+
+    static final FieldTable REDIS = FieldTable.builder("The fleet's Redis, where rate limits with store: redis live")
+            .reload(Reload.RESTART)
+            .custom("url", null, obj("type", "string", "pattern", "^rediss?://.+"),
+                    "redis://[[user:]password@]host[:port][/database], or rediss:// for TLS (required)")
+            .duration("timeout", RedisConfig.DEFAULT_TIMEOUT, true,
+                    "A reply later than this fails the command; the store counts as unreachable until it answers")
+            .bool("fail-open", true, "Redis unreachable: true applies each limit in this process alone;"
+                    + " false refuses the requests such a limit covers (429)")
+            .string("key-prefix", RedisConfig.DEFAULT_KEY_PREFIX, "Put before every bucket's key")
             .build();
 
     static final FieldTable SNI = FieldTable.builder("A certificate chosen by requested server name")
@@ -382,6 +397,7 @@ public final class BalancerSchema {
             .section("trusted-edges", TRUSTED_EDGES, "The proxies in front (default: none)")
             .section("headers", HEADERS, "Client-sent Forwarded, X-Request-Id and trace context")
             .section("rate-limit", RATE_LIMIT, "Rate limit per key (default: none)")
+            .section("redis", REDIS, "The fleet's Redis for rate limits with store: redis (default: none)")
             .section("affinity", AFFINITY, "Session affinity for the pool \"default\" and pools without their own"
                     + " (default: none)")
             .section("discovery", DISCOVERY, "The pool \"default\"'s backends from DNS or a file, instead of"

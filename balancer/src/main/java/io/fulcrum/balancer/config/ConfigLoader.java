@@ -120,6 +120,8 @@ public final class ConfigLoader {
         final List<Entry> spilloverOrder = new ArrayList<>();
         /** Regions of every backend entry, including entries with other problems (no false alarms). */
         final Set<String> backendRegions = new HashSet<>();
+        /** The {@code store: redis} entries of every rate limit, checked against the {@code redis} section at the end. */
+        final List<Entry> redisStores = new ArrayList<>();
 
         /** The TLS engine's check of the {@code tls} section's certificates, or null when there is none. */
         final CertificateCheck certificates;
@@ -183,6 +185,7 @@ public final class ConfigLoader {
             TrustedEdgesConfig trustedEdges = TrustedEdgesSection.read(this, top);
             RateLimitConfig rateLimit = RateLimitSection.read(this, top, "rate-limit");
             HeadersConfig headers = HeadersSection.read(this, top);
+            RedisConfig redis = RedisSection.read(this, top);
             if (!problems.isEmpty()) {
                 return null;
             }
@@ -193,7 +196,7 @@ public final class ConfigLoader {
                     .adminToken(adminToken).decisionHeader(decisionHeader).tls(tls).http2(http2)
                     .backendCaFile(backendCaFile).pools(pools).routes(routes).defaultPool(defaultPool)
                     .trustedEdges(trustedEdges).rateLimit(rateLimit).headers(headers).transport(transport)
-                    .build();
+                    .redis(redis).build();
         }
 
         // ---- sections -------------------------------------------------------------------------

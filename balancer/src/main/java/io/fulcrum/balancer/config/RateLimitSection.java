@@ -5,6 +5,7 @@ import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -26,7 +27,7 @@ final class RateLimitSection {
     }
 
     /**
-     * An optional {@code rate-limit: { rate: 100/s, burst: 200, key: client-address, max-keys: 100000 }}
+     * An optional {@code rate-limit: { rate: 100/s, burst: 200, key: client-address, max-keys: 100000, store: local }}
      * under {@code parent}; {@code null} when absent or after reporting a problem.
      */
     static RateLimitConfig read(Mapper m, Section parent, String key) {
@@ -102,9 +103,14 @@ final class RateLimitSection {
             }
         }
         int maxKeys = v.integer("max-keys");
+        RateLimitConfig.Store store = RateLimitConfig.Store.valueOf(v.oneOf("store").toUpperCase(Locale.ROOT));
+        if (store == RateLimitConfig.Store.REDIS) {
+            // Checked once the whole file is read: the top-level redis section must be there.
+            m.redisStores.add(s.get("store"));
+        }
         if (m.problems.size() != before || rateText == null) {
             return null;
         }
-        return new RateLimitConfig(rateText, perSecond, burst, header, maxKeys);
+        return new RateLimitConfig(rateText, perSecond, burst, header, maxKeys, store);
     }
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Thread-safe. Plain Java: it knows nothing of HTTP or Netty.
  */
-public final class RateLimiter {
+public final class RateLimiter implements KeyedLimiter {
     /** Slots a key may live in; how far an insertion looks for a free or evictable slot. */
     static final int PROBES = 8;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -50,6 +50,7 @@ public final class RateLimiter {
         segmentMask = count - 1;
     }
 
+    @Override
     public RateLimitConfig config() {
         return config;
     }
@@ -64,6 +65,7 @@ public final class RateLimiter {
     }
 
     /** Keys tracked now. */
+    @Override
     public int keys() {
         int n = 0;
         for (Segment s : segments) {
@@ -84,13 +86,7 @@ public final class RateLimiter {
         return lossyEvictions.sum();
     }
 
-    /**
-     * Takes a token from {@code key}'s bucket.
-     *
-     * @param nowNanos a monotonic clock reading ({@link System#nanoTime()})
-     * @return 0 when the request may go, else the whole seconds until a token is back (at least 1),
-     *     for {@code Retry-After}
-     */
+    @Override
     public long acquire(String key, long nowNanos) {
         int h = spread(key.hashCode());
         Segment s = segments[h & segmentMask];

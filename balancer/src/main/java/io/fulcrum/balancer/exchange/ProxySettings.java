@@ -7,8 +7,9 @@ import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.config.RetryConfig;
 import io.fulcrum.balancer.config.TimeoutsConfig;
 import io.fulcrum.balancer.edge.DebugAccess;
-import io.fulcrum.balancer.edge.RateLimiter;
+import io.fulcrum.balancer.edge.KeyedLimiter;
 import io.fulcrum.balancer.edge.RateLimits;
+import io.fulcrum.balancer.edge.RedisBuckets;
 import io.fulcrum.balancer.edge.TrustedEdges;
 import io.netty.util.AsciiString;
 import java.time.Duration;
@@ -91,7 +92,7 @@ public record ProxySettings(
     }
 
     /** The top-level rate limiter, or {@code null} when there is none. */
-    public RateLimiter rateLimiter() {
+    public KeyedLimiter rateLimiter() {
         return rateLimits == null ? null : rateLimits.fallback();
     }
 
@@ -100,9 +101,18 @@ public record ProxySettings(
         return rateLimits == null ? 0 : rateLimits.keys();
     }
 
-    /** The top-level settings: the client side's (trusted edges, rate limit) and the default pool's. */
+    /** The top-level settings: the client side's (trusted edges, rate limit) and the default pool's; every rate limit local. */
     public static ProxySettings from(BalancerConfig config) {
-        return from(config, config.retry(), config.timeouts(), true);
+        return from(config, (RedisBuckets) null);
+    }
+
+    /**
+     * The top-level settings: the client side's (trusted edges, rate limit) and the default pool's.
+     *
+     * @param store the fleet's buckets for the rate limits with {@code store: redis}, or {@code null}
+     */
+    public static ProxySettings from(BalancerConfig config, RedisBuckets store) {
+        return from(config, config.retry(), config.timeouts(), store, true);
     }
 
     /**
@@ -110,11 +120,11 @@ public record ProxySettings(
      * from the top level.
      */
     public static ProxySettings from(BalancerConfig config, PoolConfig pool) {
-        return from(config, pool.retry(), pool.timeouts(), false);
+        return from(config, pool.retry(), pool.timeouts(), null, false);
     }
 
     private static ProxySettings from(BalancerConfig config, RetryConfig retry, TimeoutsConfig timeouts,
-            boolean top) {
+            RedisBuckets store, boolean top) {
         return new ProxySettings(
                 config.routing().regionHeader() == null ? null : AsciiString.cached(config.routing().regionHeader()),
                 config.backendHeader() == null ? null : AsciiString.cached(config.backendHeader()),
@@ -129,7 +139,7 @@ public record ProxySettings(
                 config.limits().maxQueue(),
                 config.decisionHeader() == null ? null : new DebugAccess(config.decisionHeader()),
                 !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
-                top ? RateLimits.from(config) : null,
+                top ? RateLimits.from(config, store) : null,
                 config.headers(),
                 config.limits().connectionsPerClient());
     }

@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -69,6 +70,9 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String BACKENDS = "fulcrum.backends";
     public static final String RATE_LIMITED = "fulcrum.rate.limited";
     public static final String RATE_LIMIT_KEYS = "fulcrum.rate.limit.keys";
+    public static final String RATE_LIMIT_STORE_UP = "fulcrum.rate.limit.store.up";
+    public static final String RATE_LIMIT_STORE_FALLBACKS = "fulcrum.rate.limit.store.fallbacks";
+    public static final String RATE_LIMIT_STORE_FAILURES = "fulcrum.rate.limit.store.failures";
     public static final String PROXY_PROTOCOL_REFUSED = "fulcrum.proxy.protocol.refused";
     public static final String TLS_HANDSHAKE_FAILURES = "fulcrum.tls.handshake.failures";
     public static final String CLIENT_HEAD_TIMEOUTS = "fulcrum.client.head.timeouts";
@@ -189,6 +193,21 @@ public final class BalancerMetrics implements AutoCloseable {
                 "Keys the rate limits track now, top-level and per-route together");
         counter(PROXY_PROTOCOL_REFUSED, proxyHeadersRefused, "proxyHeadersRefused",
                 "Connections closed for a PROXY header from an untrusted peer, of a version not accepted, or malformed");
+        return this;
+    }
+
+    /**
+     * The fleet's rate-limit store, read when scraped: whether Redis answers now, the requests
+     * decided without it because it did not, and its failed commands.
+     */
+    public BalancerMetrics bindRateLimitStore(BooleanSupplier up, LongSupplier fallbacks, LongSupplier failures) {
+        requireNonNull(up, "up");
+        gauge(RATE_LIMIT_STORE_UP, () -> up.getAsBoolean() ? 1 : 0, "up",
+                "1 while the rate limits' Redis answers, 0 while each balancer decides alone");
+        counter(RATE_LIMIT_STORE_FALLBACKS, fallbacks, "fallbacks",
+                "Requests under a store: redis rate limit decided without Redis, because it was unreachable");
+        counter(RATE_LIMIT_STORE_FAILURES, failures, "failures",
+                "Commands to the rate limits' Redis that failed: refused while disconnected, timed out, errors");
         return this;
     }
 

@@ -323,6 +323,12 @@ class ConfigLoaderTest {
         "rate-limit: { rate: 10/s, max-keys: 0 } | rate-limit.max-keys: out of range: 0 (expected: 1-10000000) (line 2)",
         "rate-limit: { rate: 10/s, max-keys: 20000000 } | rate-limit.max-keys: out of range: 20000000 (expected: 1-10000000) (line 2)",
         "rate-limit: 100/s | rate-limit: expected a mapping, got \"100/s\" (line 2)",
+        "rate-limit: { rate: 10/s, store: memcached } | rate-limit.store: unknown value \"memcached\" (expected: local, redis) (line 2)",
+        "rate-limit: { rate: 10/s, store: redis } | rate-limit.store: redis needs the top-level redis section, and there is none (expected: redis: { url: redis://HOST:PORT }, or store: local) (line 2)",
+        "'rate-limit: { rate: 10/s, store: redis }\nredis: { timeout: 1s }' | redis.url: required (expected: redis://[[user:]password@]host[:port][/database] or rediss://...) (line 3)",
+        "redis: { url: \"http://127.0.0.1:6379\" } | redis.url: \"http://127.0.0.1:6379\" is not a Redis URL (expected: redis://[[user:]password@]host[:port][/database] or rediss://...) (line 2)",
+        "redis: { url: \"redis://127.0.0.1:6379\", timeout: 0s } | redis.timeout: out of range: 0s (expected: > 0) (line 2)",
+        "redis: { url: \"redis://127.0.0.1:6379\", fail-open: maybe } | redis.fail-open: expected true or false, got \"maybe\" (line 2)",
         // affinity
         "affinity: 5 | affinity: expected a mapping, got 5 (line 2)",
         "affinity: {} | affinity: expected cookie or hash, e.g. { cookie: { name: FULCRUM_AFFINITY } } or { hash: { on: header:X-User-Id } } (line 2)",

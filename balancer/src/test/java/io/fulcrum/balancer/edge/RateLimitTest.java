@@ -180,7 +180,7 @@ class RateLimitTest {
     @Test
     void aReloadThatChangesTheLimitAppliesItAndOneThatKeepsItKeepsTheBuckets() throws Exception {
         Balancer b = balancer("rate-limit: { rate: 1/h, burst: 1 }");
-        RateLimiter first = b.proxy().settings().rateLimiter();
+        KeyedLimiter first = b.proxy().settings().rateLimiter();
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             assertEquals(200, get(c, "").status());
             assertEquals(429, get(c, "").status());
