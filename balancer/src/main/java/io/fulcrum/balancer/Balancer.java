@@ -10,6 +10,7 @@ import io.fulcrum.balancer.balancing.BackendRegistry;
 import io.fulcrum.balancer.balancing.NanoClock;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ConfigException;
+import io.fulcrum.balancer.config.ClientCertificatesConfig;
 import io.fulcrum.balancer.config.TlsConfig;
 import io.fulcrum.balancer.connections.ConnectionPool;
 import io.fulcrum.balancer.connections.Transport;
@@ -31,6 +32,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -244,6 +246,16 @@ public final class Balancer implements AutoCloseable {
             if (!now.equals(c.fingerprint())) {
                 reloader.reload("certificate files changed");
                 return;
+            }
+        }
+        ClientCertificatesConfig clients = tls.clientCertificates();
+        if (clients.caFile() != null) {
+            try {
+                if (!ClientCertificatesConfig.digest(Files.readAllBytes(clients.caFile())).equals(clients.caFingerprint())) {
+                    reloader.reload("client CA file changed");
+                }
+            } catch (IOException e) {
+                // Being replaced, or gone: the reload that follows a complete file reports it.
             }
         }
     }

@@ -68,7 +68,7 @@ final class Pools implements AutoCloseable {
         this.control = requireNonNull(control, "control");
         this.healthGroup = requireNonNull(healthGroup, "healthGroup");
         this.transport = requireNonNull(transport, "transport");
-        this.backendTls = new BackendTls(config.backendCaFile());
+        this.backendTls = new BackendTls(config.backendTls());
         Map<String, Live> built = new LinkedHashMap<>();
         for (PoolConfig p : config.pools()) {
             built.put(p.name(), create(config, p));

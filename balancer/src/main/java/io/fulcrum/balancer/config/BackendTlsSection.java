@@ -14,11 +14,33 @@ final class BackendTlsSection {
     private BackendTlsSection() {
     }
 
-    /** {@code backend-tls.ca-file}, a readable file, or {@code null} for the JDK's trust store. */
-    static Path caFile(Mapper m, Section top) {
+    /**
+     * {@code backend-tls}: {@code ca-file}, a readable file, or {@code null} for the JDK's trust
+     * store; {@code cert} and {@code key}, both or neither, a chain and the key of its first
+     * certificate.
+     */
+    static BackendTlsConfig read(Mapper m, Section top) {
         Section s = m.subsection(top, "backend-tls", BalancerSchema.BACKEND_TLS);
         Entry caFile = s.get("ca-file");
-        return caFile == null || Mapper.isNull(caFile.value()) ? null
+        Path ca = caFile == null || Mapper.isNull(caFile.value()) ? null
                 : TlsSection.readableFile(m, s, "ca-file", caFile, "a PEM file with CA certificates");
+        Entry cert = s.get("cert");
+        Entry key = s.get("key");
+        boolean hasCert = cert != null && !Mapper.isNull(cert.value());
+        boolean hasKey = key != null && !Mapper.isNull(key.value());
+        if (!hasCert && !hasKey) {
+            return new BackendTlsConfig(ca, null);
+        }
+        if (m.certificates == null) {
+            m.problem((hasCert ? cert : key).path(), (hasCert ? cert : key).value(),
+                    "cannot be checked by this loader (expected: one given the TLS engine's certificate check)");
+            return null;
+        }
+        Entry at = new Entry(s.path, null, s.node);
+        TlsConfig.Certificate certificate = TlsSection.certificate(m, s, at);
+        if (certificate == null || !TlsSection.usable(m, s, certificate, TlsConfig.DEFAULT_PROTOCOLS)) {
+            return null;
+        }
+        return new BackendTlsConfig(ca, certificate);
     }
 }

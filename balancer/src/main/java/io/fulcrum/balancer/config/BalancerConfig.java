@@ -35,8 +35,8 @@ import java.util.List;
  * @param decisionHeader the opt-in debug header that returns the decision trace, or {@code null}
  * @param tls the HTTPS listener and its certificates, or {@code null} when there is none
  * @param http2 whether and how HTTP/2 is offered to clients
- * @param backendCaFile the CA certificates (PEM) that {@code https://} backends' certificates are
- *     verified against, or {@code null} for the JDK's trust store
+ * @param backendTls the CA certificates that {@code https://} backends' certificates are verified
+ *     against, and the client certificate presented to them
  * @param pools the named pools, in file order; a file without {@code pools} has the one pool
  *     {@value PoolConfig#DEFAULT} made of the top-level {@code backends} and sections
  * @param routes the routes in file order, first match wins; empty sends everything to
@@ -69,7 +69,7 @@ public record BalancerConfig(
         DecisionHeaderConfig decisionHeader,
         TlsConfig tls,
         Http2Config http2,
-        Path backendCaFile,
+        BackendTlsConfig backendTls,
         List<PoolConfig> pools,
         List<RouteConfig> routes,
         String defaultPool,
@@ -191,7 +191,7 @@ public record BalancerConfig(
         private DecisionHeaderConfig decisionHeader;
         private TlsConfig tls;
         private Http2Config http2 = Http2Config.DEFAULT;
-        private Path backendCaFile;
+        private BackendTlsConfig backendTls = BackendTlsConfig.DEFAULT;
         private List<PoolConfig> pools = List.of();
         private List<RouteConfig> routes = List.of();
         private String defaultPool = PoolConfig.DEFAULT;
@@ -311,9 +311,9 @@ public record BalancerConfig(
             return this;
         }
 
-        /** The CA file of {@code https://} backends; {@code null} (the default) is the JDK's trust store. */
-        public Builder backendCaFile(Path backendCaFile) {
-            this.backendCaFile = backendCaFile;
+        /** TLS toward {@code https://} backends; the default trusts the JDK's trust store and presents no certificate. */
+        public Builder backendTls(BackendTlsConfig backendTls) {
+            this.backendTls = backendTls;
             return this;
         }
 
@@ -368,7 +368,7 @@ public record BalancerConfig(
         public BalancerConfig build() {
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry, timeouts,
                     limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendCaFile, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport, redis);
+                    backendTls, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport, redis);
         }
     }
 }

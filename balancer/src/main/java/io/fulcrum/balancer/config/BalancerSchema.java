@@ -206,6 +206,16 @@ public final class BalancerSchema {
             .custom("key", null, obj("type", "string"), "PKCS#8 PEM private key of the leaf (required)")
             .build();
 
+    static final FieldTable CLIENT_CERTIFICATE_HEADERS = FieldTable.builder(
+            "Request headers carrying a verified client certificate to the backends; removed from every request")
+            .custom("subject", ClientCertificatesConfig.DEFAULT_SUBJECT_HEADER, nullableHeaderSchema(),
+                    "The subject (RFC 4514); null: not sent")
+            .custom("sans", ClientCertificatesConfig.DEFAULT_SANS_HEADER, nullableHeaderSchema(),
+                    "The subject alternative names (DNS:..., IP:..., email:..., URI:...); null: not sent")
+            .custom("fingerprint", ClientCertificatesConfig.DEFAULT_FINGERPRINT_HEADER, nullableHeaderSchema(),
+                    "SHA-256 of the certificate (DER), lower-case hex; null: not sent")
+            .build();
+
     static final FieldTable TLS = FieldTable.builder("A second traffic port speaking HTTPS")
             .section("listen", LISTEN, "The HTTPS listener (required); not the same port as listen")
             .custom("cert", null, obj("type", "string"), "PEM chain, leaf first (required); re-read on reload")
@@ -213,6 +223,13 @@ public final class BalancerSchema {
             .sections("sni", SNI, "Certificates by requested server name")
             .custom("protocols", TlsConfig.DEFAULT_PROTOCOLS, obj("type", "array", "minItems", 1,
                     "items", obj("enum", TlsConfig.DEFAULT_PROTOCOLS)), "TLS versions, a subset of TLSv1.3 and TLSv1.2")
+            .oneOf("client-certificates", ClientCertificatesConfig.Mode.OFF.yamlName(),
+                    yamlNames(ClientCertificatesConfig.Mode.values(), ClientCertificatesConfig.Mode::yamlName),
+                    "Ask clients for a certificate: off, optional, or required (mutual TLS)")
+            .custom("client-ca-file", null, obj("type", List.of("string", "null")),
+                    "PEM CA certificates a client's certificate must chain to (required unless off); re-read on reload")
+            .section("client-certificate-headers", CLIENT_CERTIFICATE_HEADERS,
+                    "Where a verified client certificate goes to the backends")
             .build();
 
     static final FieldTable HTTP2 = FieldTable.builder("HTTP/2")
@@ -226,6 +243,9 @@ public final class BalancerSchema {
             .reload(Reload.RESTART)
             .custom("ca-file", null, obj("type", List.of("string", "null")),
                     "A PEM file of the CA certificates to trust (default: the JDK's trust store)")
+            .custom("cert", null, obj("type", List.of("string", "null")),
+                    "PEM chain of a client certificate for backends that ask for one (default: none); with key")
+            .custom("key", null, obj("type", List.of("string", "null")), "PKCS#8 PEM private key of cert")
             .build();
 
     static final FieldTable AFFINITY_COOKIE = FieldTable.builder("The balancer pins each client with a cookie it sets")
@@ -364,6 +384,8 @@ public final class BalancerSchema {
             .custom("rate-limit", null, obj("oneOf", List.of(obj("const", "off"), io.fulcrum.config.JsonSchemas.of(RATE_LIMIT))),
                     "In place of the top-level rate-limit for this route's requests; off: none")
             .section("compression", COMPRESSION, "Compress responses (default: none)")
+            .bool("require-client-certificate", false,
+                    "true: a request without a verified client certificate (tls.client-certificates) gets 403")
             .build();
 
     /** The whole file. */
@@ -453,6 +475,10 @@ public final class BalancerSchema {
 
     private static Map<String, Object> nameSchema() {
         return obj("type", "string", "pattern", "^[A-Za-z0-9._-]+$");
+    }
+
+    private static Map<String, Object> nullableHeaderSchema() {
+        return obj("type", List.of("string", "null"), "pattern", "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
     }
 
     private static Map<String, Object> headerSchema() {

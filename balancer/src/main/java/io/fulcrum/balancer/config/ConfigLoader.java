@@ -181,7 +181,7 @@ public final class ConfigLoader {
             DecisionHeaderConfig decisionHeader = DecisionHeaderSection.read(this, top);
             TlsConfig tls = TlsSection.read(this, top, listen);
             Http2Config http2 = Http2Section.read(this, top);
-            Path backendCaFile = BackendTlsSection.caFile(this, top);
+            BackendTlsConfig backendTls = BackendTlsSection.read(this, top);
             TrustedEdgesConfig trustedEdges = TrustedEdgesSection.read(this, top);
             RateLimitConfig rateLimit = RateLimitSection.read(this, top, "rate-limit");
             HeadersConfig headers = HeadersSection.read(this, top);
@@ -194,7 +194,7 @@ public final class ConfigLoader {
                     .health(health).outlier(outlier).retry(retry).timeouts(timeouts).limits(limits)
                     .accessLog(accessLog).backendHeader(backendHeader).accessLogFormat(accessLogFormat)
                     .adminToken(adminToken).decisionHeader(decisionHeader).tls(tls).http2(http2)
-                    .backendCaFile(backendCaFile).pools(pools).routes(routes).defaultPool(defaultPool)
+                    .backendTls(backendTls).pools(pools).routes(routes).defaultPool(defaultPool)
                     .trustedEdges(trustedEdges).rateLimit(rateLimit).headers(headers).transport(transport)
                     .redis(redis).build();
         }

@@ -16,10 +16,19 @@ import static java.util.Objects.requireNonNull;
  *     matches; {@link RateLimitConfig#OFF} for none at all; {@code null} when the top-level one
  *     applies
  * @param compression the compression of the responses, or {@code null} for none
+ * @param requireClientCertificate only requests over a connection with a verified client
+ *     certificate are let through; the others get 403
  */
 public record RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
         HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
-        CompressionConfig compression) {
+        CompressionConfig compression, boolean requireClientCertificate) {
+
+    /** A route that asks for no client certificate. */
+    public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
+            HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
+            CompressionConfig compression) {
+        this(name, match, action, requestHeaders, responseHeaders, rewrite, rateLimit, compression, false);
+    }
 
     /** A route that compresses nothing. */
     public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,

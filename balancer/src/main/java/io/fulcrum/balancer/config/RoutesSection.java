@@ -124,7 +124,8 @@ final class RoutesSection {
         if (action == null || m.problems.size() != before) {
             return null;
         }
-        return new RouteConfig(name, match, action, request, response, rewrite, rateLimit, compression);
+        return new RouteConfig(name, match, action, request, response, rewrite, rateLimit, compression,
+                m.bool(s, "require-client-certificate", false));
     }
 
     /** Names the balancer gives requests no route of the file took. */

@@ -13,13 +13,20 @@ import java.util.List;
  * @param certificate the default certificate, served when no SNI entry matches
  * @param sni certificates chosen by server name, first match wins; names may start with {@code *.}
  * @param protocols the TLS versions offered, a subset of TLSv1.3 and TLSv1.2
+ * @param clientCertificates whether clients are asked for certificates, and against which CA
  */
 public record TlsConfig(ListenConfig listen, Certificate certificate, List<SniCertificate> sni,
-        List<String> protocols) {
+        List<String> protocols, ClientCertificatesConfig clientCertificates) {
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    /** A listener that asks clients for no certificate. */
+    public TlsConfig(ListenConfig listen, Certificate certificate, List<SniCertificate> sni, List<String> protocols) {
+        this(listen, certificate, sni, protocols, ClientCertificatesConfig.OFF);
+    }
 
     public TlsConfig {
         requireNonNull(listen, "listen");
+        requireNonNull(clientCertificates, "clientCertificates");
         requireNonNull(certificate, "certificate");
         sni = List.copyOf(requireNonNull(sni, "sni"));
         protocols = List.copyOf(requireNonNull(protocols, "protocols"));

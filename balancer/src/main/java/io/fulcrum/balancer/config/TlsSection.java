@@ -99,11 +99,69 @@ final class TlsSection {
         for (int i = 0; i < sni.size(); i++) {
             usable &= usable(m, sniSections.get(i), sni.get(i).certificate(), protocols);
         }
-        return usable ? new TlsConfig(listen, certificate, sni, protocols) : null;
+        ClientCertificatesConfig clients = clientCertificates(m, s);
+        return usable && clients != null ? new TlsConfig(listen, certificate, sni, protocols, clients) : null;
+    }
+
+    /**
+     * {@code client-certificates}, {@code client-ca-file} (a PEM file of at least one certificate,
+     * required unless off) and {@code client-certificate-headers}; {@code null} after a problem.
+     */
+    private static ClientCertificatesConfig clientCertificates(Mapper m, Section s) {
+        Mapper.Values v = m.read(s, BalancerSchema.TLS);
+        String modeText = v.oneOf("client-certificates");
+        ClientCertificatesConfig.Mode mode = ClientCertificatesConfig.Mode.valueOf(modeText.toUpperCase(Locale.ROOT));
+        Entry ca = s.get("client-ca-file");
+        if (mode == ClientCertificatesConfig.Mode.OFF) {
+            return ClientCertificatesConfig.OFF;
+        }
+        if (ca == null || Mapper.isNull(ca.value())) {
+            m.problem(s.child("client-ca-file"), s.get("client-certificates").value(), "required when client-certificates is "
+                    + modeText + " (expected: a PEM file with the CA certificates of the clients)");
+            return null;
+        }
+        Path caFile = readableFile(m, s, "client-ca-file", ca, "a PEM file with the CA certificates of the clients");
+        if (caFile == null) {
+            return null;
+        }
+        String digest;
+        try {
+            byte[] pem = Files.readAllBytes(caFile);
+            if (java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new java.io.ByteArrayInputStream(pem)).isEmpty()) {
+                throw new java.security.cert.CertificateException("no certificate in it");
+            }
+            digest = ClientCertificatesConfig.digest(pem);
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            m.problem(ca.path(), ca.value(), "not a PEM file of CA certificates: " + e.getMessage());
+            return null;
+        }
+        Mapper.Values h = m.read(s, "client-certificate-headers", BalancerSchema.CLIENT_CERTIFICATE_HEADERS);
+        String subject = header(m, h, "subject");
+        String sans = header(m, h, "sans");
+        String fingerprint = header(m, h, "fingerprint");
+        return new ClientCertificatesConfig(mode, caFile, digest, subject, sans, fingerprint);
+    }
+
+    /** A header name of {@code client-certificate-headers}, its default when absent, {@code null} when null. */
+    private static String header(Mapper m, Mapper.Values h, String key) {
+        Entry e = h.section().get(key);
+        if (e == null) {
+            return (String) h.defaultValue(key);
+        }
+        if (Mapper.isNull(e.value())) {
+            return null;
+        }
+        String name = m.scalarText(e, "a header name");
+        if (name != null && !ConfigLoader.TOKEN.matcher(name).matches()) {
+            m.problem(e.path(), e.value(), "not a valid header name: \"" + name + "\" (expected: an RFC 9110 token)");
+            return null;
+        }
+        return name;
     }
 
     /** Whether a context can be built of {@code c}; else a problem at {@code key} or {@code cert}. */
-    private static boolean usable(Mapper m, Section s, TlsConfig.Certificate c, List<String> protocols) {
+    static boolean usable(Mapper m, Section s, TlsConfig.Certificate c, List<String> protocols) {
         CertificateCheck.Unusable why = m.certificates.unusable(c, protocols);
         if (why != null) {
             m.problem(s.child(why.field()), s.get(why.field()).value(), why.message());
@@ -139,7 +197,7 @@ final class TlsSection {
     }
 
     /** {@code cert} and {@code key} of a section: readable PEM files, fingerprinted. */
-    private static TlsConfig.Certificate certificate(Mapper m, Section s, Entry at) {
+    static TlsConfig.Certificate certificate(Mapper m, Section s, Entry at) {
         Path chain = readableFile(m, s, "cert", at, "a PEM file with the certificate chain");
         Path key = readableFile(m, s, "key", at, "a PEM file with the private key (PKCS#8)");
         if (chain == null || key == null) {

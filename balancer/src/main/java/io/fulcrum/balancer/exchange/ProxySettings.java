@@ -2,6 +2,7 @@ package io.fulcrum.balancer.exchange;
 
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.HeadersConfig;
+import io.fulcrum.balancer.edge.ClientCertificateHeaders;
 import io.fulcrum.balancer.config.LimitsConfig;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.config.RetryConfig;
@@ -41,6 +42,9 @@ import java.time.Duration;
  *     context; read from the top-level settings
  * @param connectionsPerClient client connections from one address past this are refused, 0 for
  *     no cap
+ * @param clientCertificateHeaders the headers that carry a client certificate's identity to the
+ *     backends, or {@code null} when clients are not asked for certificates; read from the
+ *     top-level settings
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -58,7 +62,8 @@ public record ProxySettings(
         TrustedEdges trustedEdges,
         RateLimits rateLimits,
         HeadersConfig headers,
-        int connectionsPerClient) {
+        int connectionsPerClient,
+        ClientCertificateHeaders clientCertificateHeaders) {
 
     /** Settings without the decision header. */
     public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
@@ -66,7 +71,7 @@ public record ProxySettings(
             int maxConnections) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
                 replayBodyBytes, retryBudgetPercent, maxConnections, TimeoutsConfig.DEFAULT_QUEUE.toNanos(),
-                LimitsConfig.DEFAULT_MAX_QUEUE, null, null, null, HeadersConfig.DEFAULT, 0);
+                LimitsConfig.DEFAULT_MAX_QUEUE, null, null, null, HeadersConfig.DEFAULT, 0, null);
     }
 
     /** Settings without a per-client connection cap. */
@@ -76,7 +81,7 @@ public record ProxySettings(
             RateLimits rateLimits, HeadersConfig headers) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
                 replayBodyBytes, retryBudgetPercent, maxConnections, queueTimeoutNanos, maxQueue, debug, trustedEdges,
-                rateLimits, headers, 0);
+                rateLimits, headers, 0, null);
     }
 
     /** Whether a request that finds every backend full may wait for one. */
@@ -88,7 +93,7 @@ public record ProxySettings(
     ProxySettings withRateLimits(RateLimits limits) {
         return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
                 retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, queueTimeoutNanos, maxQueue, debug,
-                trustedEdges, limits, headers, connectionsPerClient);
+                trustedEdges, limits, headers, connectionsPerClient, clientCertificateHeaders);
     }
 
     /** The top-level rate limiter, or {@code null} when there is none. */
@@ -141,7 +146,8 @@ public record ProxySettings(
                 !top || config.trustedEdges() == null ? null : new TrustedEdges(config.trustedEdges()),
                 top ? RateLimits.from(config, store) : null,
                 config.headers(),
-                config.limits().connectionsPerClient());
+                config.limits().connectionsPerClient(),
+                config.tls() == null ? null : ClientCertificateHeaders.of(config.tls().clientCertificates()));
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.exchange;
 
 import io.fulcrum.balancer.config.HeadersConfig;
+import io.fulcrum.balancer.edge.ClientCertificateHeaders;
 import io.fulcrum.balancer.edge.DebugAccess;
 import io.fulcrum.balancer.edge.HeaderRules;
 import io.fulcrum.balancer.edge.ProxyProtocolHandler;
@@ -11,11 +12,13 @@ import io.fulcrum.balancer.edge.TraceContext;
 import io.fulcrum.balancer.edge.TrafficSplit;
 import io.fulcrum.balancer.edge.TrustedEdges;
 import io.fulcrum.balancer.route.Route;
+import io.fulcrum.balancer.tls.ClientCertificate;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +38,9 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class RequestIntake {
     private static final int MAX_REQUEST_ID_LENGTH = 200;
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    /** A route that requires a client certificate, asked over a connection without a verified one. */
+    static final RequestValidator.Rejection CERTIFICATE_REQUIRED = new RequestValidator.Rejection(
+            HttpResponseStatus.FORBIDDEN, "a verified client certificate is required");
 
     /** How the frontend writes an answer the balancer gives itself. */
     public interface Answers {
@@ -61,6 +67,8 @@ public final class RequestIntake {
      * HAProxy log it.
      */
     private final String protocol;
+    /** The connection's verified client certificate, or {@code null} when it has none. */
+    private final ClientCertificate clientCertificate;
 
     /**
      * @param tls the connection came in over TLS ({@code X-Forwarded-Proto: https})
@@ -70,12 +78,19 @@ public final class RequestIntake {
      */
     RequestIntake(ProxyContext proxy, boolean tls, String hopAddress, InetAddress remoteAddress, int port,
             String protocol) {
+        this(proxy, tls, hopAddress, remoteAddress, port, protocol, null);
+    }
+
+    /** @param clientCertificate the connection's verified client certificate, or {@code null} */
+    RequestIntake(ProxyContext proxy, boolean tls, String hopAddress, InetAddress remoteAddress, int port,
+            String protocol, ClientCertificate clientCertificate) {
         this.proxy = proxy;
         this.tls = tls;
         this.hopAddress = hopAddress;
         this.remoteAddress = remoteAddress;
         this.port = port;
         this.protocol = protocol;
+        this.clientCertificate = clientCertificate;
     }
 
     /** The intake of an HTTP/1.x connection: its address is a trusted PROXY header's source, else the peer. */
@@ -92,7 +107,7 @@ public final class RequestIntake {
         InetSocketAddress remote = ProxyProtocolHandler.connectionAddress(ch);
         return new RequestIntake(proxy, tls, remote != null ? remote.getAddress().getHostAddress()
                 : String.valueOf(ch.remoteAddress()), remote != null ? remote.getAddress() : null,
-                ProxyProtocolHandler.connectionPort(ch), protocol);
+                ProxyProtocolHandler.connectionPort(ch), protocol, tls ? ClientCertificate.of(ch) : null);
     }
 
     boolean tls() {
@@ -134,6 +149,11 @@ public final class RequestIntake {
             answers.refuse(request, requestId, RateLimits.REJECTION, Long.toString(retryAfter));
             return null;
         }
+        if (route.requiresClientCertificate() && clientCertificate == null) {
+            record(facts, client, requestId, CERTIFICATE_REQUIRED.status().code(), 0, CERTIFICATE_REQUIRED.message(), route);
+            answers.refuse(request, requestId, CERTIFICATE_REQUIRED, null);
+            return null;
+        }
         if (route.kind() != Route.Kind.POOL) {
             FullHttpResponse response = RouteResponses.of(alloc, route, request, requestId, tls ? "https" : "http",
                     facts.host());
@@ -149,6 +169,13 @@ public final class RequestIntake {
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
         Exchange ex = new Exchange(side, tunnels, proxy, pool, route, pool.settings(), request, requestId, region, client);
         ex.facts(facts);
+        ClientCertificateHeaders certificateHeaders = settings.clientCertificateHeaders();
+        if (certificateHeaders != null) {
+            // Whatever the client sent under these names goes; only a verified certificate sets them.
+            ClientCertificate c = clientCertificate;
+            certificateHeaders.apply(request.headers(), c == null ? null : c.subject(), c == null ? null : c.sans(),
+                    c == null ? null : c.fingerprint());
+        }
         HeaderRules.prepareRequest(request, new HeaderRules.Hop(hopAddress, client, tls, port, trusted,
                 rules.forwarded()), requestId);
         if (facts.spanId() != null) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.config.BackendTlsConfig;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufInputStream;
@@ -65,7 +66,7 @@ public final class HttpHealthChecker implements HealthChecker {
      */
     public HttpHealthChecker(EventLoopGroup group, Class<? extends Channel> channelType, String path,
             Duration timeout) {
-        this(group, channelType, path, timeout, new BackendTls(null));
+        this(group, channelType, path, timeout, new BackendTls(BackendTlsConfig.DEFAULT));
     }
 
     /** @param tls how {@code https://} backends are probed: over TLS, as requests reach them */

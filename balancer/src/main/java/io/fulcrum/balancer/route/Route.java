@@ -49,6 +49,7 @@ public final class Route<P> {
     private final AffinityConfig.Hash splitBy;
     /** The compression of the route's responses, or {@code null} for none. */
     private final CompressionConfig compression;
+    private final boolean requiresClientCertificate;
 
     /**
      * @param pools the pool of each pool name the route's action names, in its order (one for a
@@ -95,6 +96,7 @@ public final class Route<P> {
             redirect = null;
         }
         compression = config.compression();
+        requiresClientCertificate = config.requireClientCertificate();
         requestEdits = new HeaderEdits(config.requestHeaders());
         responseEdits = new HeaderEdits(config.responseHeaders());
         if (config.rewrite() != null) {
@@ -124,6 +126,7 @@ public final class Route<P> {
         this.splitTotal = 0;
         this.splitBy = null;
         this.compression = null;
+        this.requiresClientCertificate = false;
     }
 
     /** {@code routes[i]}, or {@code default-pool} / {@code no-route} for the router's own. */
@@ -209,6 +212,11 @@ public final class Route<P> {
     /** The compression of the route's responses, or {@code null} when they go as they came. */
     public CompressionConfig compression() {
         return compression;
+    }
+
+    /** Whether only requests over a connection with a verified client certificate may pass (else 403). */
+    public boolean requiresClientCertificate() {
+        return requiresClientCertificate;
     }
 
     /** Whether {@link #rewrite} may change the target. */

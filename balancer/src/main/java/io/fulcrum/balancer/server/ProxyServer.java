@@ -77,7 +77,7 @@ public final class ProxyServer {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
                 .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos(),
-                        new BackendTls(config.backendCaFile())));
+                        new BackendTls(config.backendTls())));
         return new PerLoopConnectionPool(backends, MAX_IDLE_PER_LOOP);
     }
 

@@ -1,8 +1,10 @@
 package io.fulcrum.balancer.tls;
 
+import io.fulcrum.balancer.config.ClientCertificatesConfig;
 import io.fulcrum.balancer.config.TlsConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -61,6 +63,17 @@ public final class TlsContexts {
      */
     public static SslContext server(TlsConfig.Certificate certificate, List<String> protocols, boolean h2)
             throws SSLException {
+        return server(certificate, protocols, h2, ClientCertificatesConfig.OFF);
+    }
+
+    /**
+     * A server context for one certificate that asks clients for theirs as {@code clients} says,
+     * verified against its CA file.
+     *
+     * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
+     */
+    public static SslContext server(TlsConfig.Certificate certificate, List<String> protocols, boolean h2,
+            ClientCertificatesConfig clients) throws SSLException {
         // Each file is read once, and the context is built from the bytes that were checked: a
         // renewal that replaces the files meanwhile cannot pair one chain with another key.
         byte[] chainPem = read(certificate.chain());
@@ -77,8 +90,14 @@ public final class TlsContexts {
                 ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                 h2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                         : List.of(ApplicationProtocolNames.HTTP_1_1));
-        return SslContextBuilder.forServer(new ByteArrayInputStream(chainPem), new ByteArrayInputStream(keyPem))
-                .sslProvider(provider())
+        SslContextBuilder builder = SslContextBuilder.forServer(new ByteArrayInputStream(chainPem),
+                new ByteArrayInputStream(keyPem));
+        if (clients.mode() != ClientCertificatesConfig.Mode.OFF) {
+            builder.trustManager(new ByteArrayInputStream(read(clients.caFile())))
+                    .clientAuth(clients.mode() == ClientCertificatesConfig.Mode.REQUIRED ? ClientAuth.REQUIRE
+                            : ClientAuth.OPTIONAL);
+        }
+        return builder.sslProvider(provider())
                 .applicationProtocolConfig(alpn)
                 .protocols(protocols)
                 .ciphers(TLS12_CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
@@ -94,9 +113,10 @@ public final class TlsContexts {
      */
     public static Mapping<String, SslContext> mapping(TlsConfig tls, boolean h2) throws SSLException {
         DomainWildcardMappingBuilder<SslContext> builder =
-                new DomainWildcardMappingBuilder<>(server(tls.certificate(), tls.protocols(), h2));
+                new DomainWildcardMappingBuilder<>(server(tls.certificate(), tls.protocols(), h2,
+                        tls.clientCertificates()));
         for (TlsConfig.SniCertificate sni : tls.sni()) {
-            SslContext context = server(sni.certificate(), tls.protocols(), h2);
+            SslContext context = server(sni.certificate(), tls.protocols(), h2, tls.clientCertificates());
             for (String name : sni.names()) {
                 builder.add(name, context);
             }

@@ -12,7 +12,10 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * The test certificates under {@code src/test/resources/tls}: a test CA ({@code ca.pem}) and leaf
  * certificates it signed for {@code localhost} (and 127.0.0.1), {@code a.test} (and
- * {@code *.a.test}) and {@code b.test}, each with its PKCS#8 key, valid until 2126.
+ * {@code *.a.test}) and {@code b.test}, each with its PKCS#8 key, valid until 2126; and for
+ * mutual TLS, a client CA ({@code client-ca.pem}), a client certificate it signed
+ * ({@code client.pem}, {@code O=Fulcrum Tests, CN=client.test} with DNS, email, URI and IP names)
+ * and a self-signed one nobody vouches for ({@code stranger.pem}), each with its key.
  */
 public final class TestCertificates {
     private TestCertificates() {
@@ -64,6 +67,35 @@ public final class TestCertificates {
         } catch (Exception e) {
             throw new IllegalStateException("the test CA", e);
         }
+    }
+
+    /**
+     * A new client TLS context that trusts the test CA and presents the certificate {@code name}
+     * ({@code name.pem} and {@code name.key} of the test resources).
+     */
+    public static SSLContext presenting(String name) throws Exception {
+        java.security.cert.Certificate[] chain;
+        try (InputStream in = TestCertificates.class.getResourceAsStream("/tls/" + name + ".pem")) {
+            chain = CertificateFactory.getInstance("X.509").generateCertificates(in)
+                    .toArray(new java.security.cert.Certificate[0]);
+        }
+        String pem;
+        try (InputStream in = TestCertificates.class.getResourceAsStream("/tls/" + name + ".key")) {
+            pem = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+        byte[] der = java.util.Base64.getMimeDecoder().decode(pem.replace("-----BEGIN PRIVATE KEY-----", "")
+                .replace("-----END PRIVATE KEY-----", ""));
+        java.security.PrivateKey key = java.security.KeyFactory.getInstance("RSA")
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry(name, key, new char[0], chain);
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, new char[0]);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), testCa().getTrustManagers(), null);
+        return context;
     }
 
     /** A new client TLS context that trusts the test CA (its own session cache). */
