@@ -77,7 +77,7 @@ final class Pools implements AutoCloseable {
     }
 
     private Live create(BalancerConfig config, PoolConfig p) {
-        BackendRegistry registry = new BackendRegistry(config.region(), p.routing(), backends.apply(p));
+        BackendRegistry registry = new BackendRegistry(config.region(), p.routing(), p.withProtocol(backends.apply(p)));
         OutlierDetector outlier = new OutlierDetector(registry, p.outlier(), control, NanoClock.SYSTEM);
         HealthTracker tracker = new HealthTracker(p.health().rise(), p.health().fall());
         tracker.subscribe(outlier::onHealthTransition);
@@ -154,7 +154,7 @@ final class Pools implements AutoCloseable {
                 live = create(next, p);
                 added.add(live);
             } else {
-                live.registry().update(next.region(), p.routing(), backends.apply(p));
+                live.registry().update(next.region(), p.routing(), p.withProtocol(backends.apply(p)));
                 live.proxy().apply(ProxySettings.from(next, p));
                 live = new Live(p, live.registry(), live.outlier(), live.health(), live.proxy());
             }

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.balancing;
 import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.BackendConfig;
+import io.fulcrum.balancer.config.BackendProtocol;
 import java.net.InetSocketAddress;
 
 /**
@@ -25,13 +26,15 @@ public final class Backend {
         this.config = requireNonNull(config, "config");
         this.state = requireNonNull(state, "state");
         this.address = new InetSocketAddress(config.host(), config.port());
-        this.poolKey = (config.tls() ? "tls:" : "") + poolKey(address);
+        this.poolKey = (config.protocol() == BackendProtocol.HTTP1 ? "" : config.protocol().word() + ":")
+                + (config.tls() ? "tls:" : "") + poolKey(address);
     }
 
     /**
      * The key of this backend's pooled connections: its resolved address, so a backend whose URL
      * (or resolved address) changes never reuses connections to the old one, while backends that
-     * share an address share connections. TLS backends' keys carry a {@code tls:} prefix.
+     * share an address share connections. TLS backends' keys carry a {@code tls:} prefix, and
+     * backends spoken to otherwise than over HTTP/1.1 their protocol's ({@code h2c:}).
      */
     public static String poolKey(InetSocketAddress address) {
         String host = address.isUnresolved() ? address.getHostString() : address.getAddress().getHostAddress();

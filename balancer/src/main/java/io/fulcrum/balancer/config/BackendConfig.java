@@ -12,16 +12,24 @@ import static java.util.Objects.requireNonNull;
  * @param weight relative share, at least 1
  * @param maxInFlight requests in flight at which the backend is never chosen, at least 1
  * @param tls whether the backend is reached over TLS ({@code https://} URL)
+ * @param protocol how it is spoken to: its pool's {@code protocol}
  */
 public record BackendConfig(String id, String host, int port, String region, int weight, int maxInFlight,
-        boolean tls) {
+        boolean tls, BackendProtocol protocol) {
     /** A plain-HTTP backend. */
     public BackendConfig(String id, String host, int port, String region, int weight, int maxInFlight) {
         this(id, host, port, region, weight, maxInFlight, false);
     }
 
+    /** A backend spoken to over HTTP/1.1. */
+    public BackendConfig(String id, String host, int port, String region, int weight, int maxInFlight,
+            boolean tls) {
+        this(id, host, port, region, weight, maxInFlight, tls, BackendProtocol.HTTP1);
+    }
+
     public BackendConfig {
         requireNonNull(id, "id");
+        requireNonNull(protocol, "protocol");
         requireNonNull(host, "host");
         requireNonNull(region, "region");
         if (port < 1 || port > 65535) {
@@ -33,6 +41,11 @@ public record BackendConfig(String id, String host, int port, String region, int
         if (maxInFlight < 1) {
             throw new IllegalArgumentException("maxInFlight: " + maxInFlight + " (expected: >= 1)");
         }
+    }
+
+    /** This backend spoken to over {@code next}. */
+    public BackendConfig withProtocol(BackendProtocol next) {
+        return next == protocol ? this : new BackendConfig(id, host, port, region, weight, maxInFlight, tls, next);
     }
 
     /** The backend's base URL, {@code http://host:port} or {@code https://host:port}. */

@@ -77,6 +77,9 @@ public final class BalancerSchema {
             .duration("timeout", HealthConfig.DEFAULT.timeout(), true, "Wait for a check's answer (> 0)")
             .positiveInteger("rise", HealthConfig.DEFAULT.rise(), "Successes before a down backend is up again")
             .positiveInteger("fall", HealthConfig.DEFAULT.fall(), "Failures before an up backend is down")
+            .oneOf("type", "http", List.of("http", "grpc"),
+                    "http (GET path, 2xx is up) or grpc (grpc.health.v1.Health/Check, SERVING is up; HTTP/2 pools)")
+            .custom("grpc-service", "", obj("type", "string"), "The service a grpc check asks about (\"\": the whole server)")
             .build();
 
     static final FieldTable OUTLIER = FieldTable.builder("Passive outlier ejection")
@@ -295,6 +298,9 @@ public final class BalancerSchema {
                     "A watched YAML or JSON file: { backends: [ ... ] }")
             .build();
 
+    static final List<String> PROTOCOLS = Arrays.stream(BackendProtocol.values())
+            .map(BackendProtocol::word).toList();
+
     /** A named pool: its backends and overrides of the top-level sections. */
     static final FieldTable POOL = keyByKey(FieldTable.builder("A named pool")
                     .sections("backends", BACKEND, "Required, at least one; ids unique across all pools"),
@@ -303,6 +309,7 @@ public final class BalancerSchema {
             .section("timeouts", POOL_TIMEOUTS, "Overrides of the top-level timeouts (response and queue only)")
             .section("affinity", AFFINITY, "As the top-level affinity (default: inherit it); null turns it off")
             .section("discovery", DISCOVERY, "As the top-level discovery, instead of backends")
+            .oneOf("protocol", null, PROTOCOLS, "As the top-level protocol (default: inherit it)")
             .build();
 
     static final FieldTable PATH_MATCH = FieldTable.builder("Exactly one of prefix, exact, regex; on the raw path")
@@ -395,6 +402,8 @@ public final class BalancerSchema {
             .name("region", ConfigLoader.DEFAULT_REGION, "Where this balancer runs")
             .section("routing", ROUTING, "How a backend is picked")
             .sections("backends", BACKEND, "The pool \"default\"; required, at least one, unless pools are given")
+            .oneOf("protocol", BackendProtocol.HTTP1.word(), PROTOCOLS, "To the backends: http1, h2c (HTTP/2 in"
+                    + " clear text), h2 (HTTP/2 over TLS by ALPN) or auto (ALPN decides over TLS, else http1)")
             .section("health", HEALTH, "Active health checks")
             .section("outlier", OUTLIER, "Passive outlier ejection")
             .section("retry", RETRY, "Retries")

@@ -162,11 +162,13 @@ public final class ConfigLoader {
             OutlierConfig outlier = InheritedSection.OUTLIER.read(this, top, OutlierConfig.DEFAULT);
             RetryConfig retry = InheritedSection.RETRY.read(this, top, RetryConfig.DEFAULT);
             TimeoutsConfig timeouts = InheritedSection.TIMEOUTS.read(this, top, TimeoutsConfig.DEFAULT);
+            BackendProtocol protocol = ProtocolSection.read(this, top, BalancerSchema.FILE, BackendProtocol.HTTP1,
+                    backends, health);
             List<PoolConfig> pools = PoolsSection.read(this, top,
-                    new PoolsSection.Inherited(routing, health, outlier, retry, timeouts), region,
+                    new PoolsSection.Inherited(routing, health, outlier, retry, timeouts, protocol), region,
                     backends.isEmpty() && discovery == null ? null
                             : new PoolConfig(PoolConfig.DEFAULT, backends, routing, health, outlier, retry, timeouts,
-                                    discovery),
+                                    discovery, protocol),
                     backendIds);
             RoutingSection.checkSpilloverRegions(this);
             Set<String> poolNames = new java.util.LinkedHashSet<>();

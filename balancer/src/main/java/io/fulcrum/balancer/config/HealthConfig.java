@@ -14,17 +14,30 @@ import java.time.Duration;
  * @param fall consecutive failures before an up backend is down
  * @param enabled {@code false} turns active checks off: every backend counts as healthy and only
  *     passive outlier ejection judges it (like a server without {@code check} in HAProxy)
+ * @param grpcService {@code null} for an HTTP check (GET {@code path}), else the service name a
+ *     gRPC check ({@code grpc.health.v1.Health/Check}) asks about, {@code ""} for the whole server
  */
-public record HealthConfig(String path, Duration interval, Duration timeout, int rise, int fall, boolean enabled) {
+public record HealthConfig(String path, Duration interval, Duration timeout, int rise, int fall, boolean enabled,
+        String grpcService) {
 
     /** Active checks on. */
     public HealthConfig(String path, Duration interval, Duration timeout, int rise, int fall) {
         this(path, interval, timeout, rise, fall, true);
     }
 
+    /** An HTTP check. */
+    public HealthConfig(String path, Duration interval, Duration timeout, int rise, int fall, boolean enabled) {
+        this(path, interval, timeout, rise, fall, enabled, null);
+    }
+
     /** Every field at its default: GET /health every 2s, 1s timeout, rise 2, fall 3. */
     public static final HealthConfig DEFAULT = new HealthConfig("/health", Duration.ofSeconds(2), Duration.ofSeconds(1),
             2, 3, true);
+
+    /** Whether the check is gRPC's health checking protocol rather than an HTTP GET. */
+    public boolean grpc() {
+        return grpcService != null;
+    }
 
     public HealthConfig {
         requireNonNull(path, "path");

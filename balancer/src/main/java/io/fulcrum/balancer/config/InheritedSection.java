@@ -6,6 +6,7 @@ import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import io.fulcrum.config.YamlMapper.Values;
 import java.time.Duration;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /**
  * A section that the top level and each pool may have, a pool's unset keys keeping the top level's
@@ -63,7 +64,17 @@ record InheritedSection<T>(String key, FieldTable table, T defaults, Reader<T> r
         int rise = v.integer("rise", inherited.rise());
         int fall = v.integer("fall", inherited.fall());
         boolean enabled = v.bool("enabled", inherited.enabled());
-        return new HealthConfig(path, interval, timeout, rise, fall, enabled);
+        String type = v.oneOf("type", inherited.grpc() ? "grpc" : "http", "health check type");
+        String service = inherited.grpc() ? inherited.grpcService() : "";
+        Entry g = s.get("grpc-service");
+        if (g != null && m.checkTag(g.path(), g.value())) {
+            if (g.value() instanceof ScalarNode scalar) {
+                service = scalar.getValue();
+            } else {
+                m.problem(g.path(), g.value(), "expected a service name, got " + Mapper.describe(g.value()));
+            }
+        }
+        return new HealthConfig(path, interval, timeout, rise, fall, enabled, type.equals("grpc") ? service : null);
     }
 
     private static OutlierConfig outlier(Mapper m, Section s, Values v, OutlierConfig inherited) {

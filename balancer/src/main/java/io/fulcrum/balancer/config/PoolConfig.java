@@ -22,9 +22,11 @@ import java.util.List;
  * @param timeouts the top-level timeouts with this pool's {@code response} and {@code queue} timeouts
  * @param discovery where the pool's backends come from instead of {@code backends} (then empty),
  *     or {@code null} for the static list
+ * @param protocol how the pool's backends are spoken to
  */
 public record PoolConfig(String name, List<BackendConfig> backends, RoutingConfig routing, HealthConfig health,
-        OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts, DiscoveryConfig discovery) {
+        OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts, DiscoveryConfig discovery,
+        BackendProtocol protocol) {
     /** The name of the pool that a file's top-level {@code backends} make. */
     public static final String DEFAULT = "default";
 
@@ -32,6 +34,12 @@ public record PoolConfig(String name, List<BackendConfig> backends, RoutingConfi
     public PoolConfig(String name, List<BackendConfig> backends, RoutingConfig routing, HealthConfig health,
             OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts) {
         this(name, backends, routing, health, outlier, retry, timeouts, null);
+    }
+
+    /** A pool of HTTP/1.1 backends. */
+    public PoolConfig(String name, List<BackendConfig> backends, RoutingConfig routing, HealthConfig health,
+            OutlierConfig outlier, RetryConfig retry, TimeoutsConfig timeouts, DiscoveryConfig discovery) {
+        this(name, backends, routing, health, outlier, retry, timeouts, discovery, BackendProtocol.HTTP1);
     }
 
     public PoolConfig {
@@ -42,5 +50,14 @@ public record PoolConfig(String name, List<BackendConfig> backends, RoutingConfi
         requireNonNull(outlier, "outlier");
         requireNonNull(retry, "retry");
         requireNonNull(timeouts, "timeouts");
+        requireNonNull(protocol, "protocol");
+    }
+
+    /** {@code found} (the static list, or what discovery found), each spoken to over this pool's protocol. */
+    public List<BackendConfig> withProtocol(List<BackendConfig> found) {
+        if (protocol == BackendProtocol.HTTP1) {
+            return found;
+        }
+        return found.stream().map(b -> b.withProtocol(protocol)).toList();
     }
 }

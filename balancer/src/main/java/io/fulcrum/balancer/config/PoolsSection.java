@@ -21,7 +21,7 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 final class PoolsSection {
     /** The top-level sections a pool inherits from. */
     record Inherited(RoutingConfig routing, HealthConfig health, OutlierConfig outlier, RetryConfig retry,
-            TimeoutsConfig timeouts) {
+            TimeoutsConfig timeouts, BackendProtocol protocol) {
     }
 
     private final Mapper m;
@@ -113,8 +113,10 @@ final class PoolsSection {
             Section timeoutsSection = m.subsection(s, "timeouts", BalancerSchema.TIMEOUTS);
             topLevelOnly(timeoutsSection, BalancerSchema.POOL_TIMEOUTS.keys(), "sockets and connection pools are shared by every pool");
             TimeoutsConfig timeouts = InheritedSection.TIMEOUTS.over(m, timeoutsSection, top.timeouts());
+            BackendProtocol protocol = ProtocolSection.read(m, s, BalancerSchema.POOL, top.protocol(), backends, health);
             if (!backends.isEmpty() || discovery != null) {
-                pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts, discovery));
+                pools.add(new PoolConfig(name, backends, routing, health, outlier, retry, timeouts, discovery,
+                        protocol));
             }
         }
         return pools;

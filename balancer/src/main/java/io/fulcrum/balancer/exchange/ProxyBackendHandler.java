@@ -21,6 +21,8 @@ public final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyBackendHandler.class);
 
     private UpstreamTry upstream;
+    /** An HTTP/2 stream the backend never processed ({@link BackendStreamCodec#REFUSED}), about to close. */
+    private boolean refused;
 
     /** Binds the connection to a try until {@link #unbind()}. */
     void bind(UpstreamTry upstream) {
@@ -79,7 +81,7 @@ public final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
         UpstreamTry current = upstream;
         upstream = null;
         if (current != null) {
-            current.onClosed();
+            current.onClosed(refused);
         }
     }
 
@@ -93,6 +95,10 @@ public final class ProxyBackendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 ctx.close();
             }
+            return;
+        }
+        if (evt == BackendStreamCodec.REFUSED) {
+            refused = true;
             return;
         }
         if (evt instanceof IdleStateEvent) {

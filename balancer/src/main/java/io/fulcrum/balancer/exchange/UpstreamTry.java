@@ -312,8 +312,7 @@ final class UpstreamTry implements FutureListener<Channel> {
             return;
         }
         if (code > 599 || code < 100) {
-            // RFC 9110 section 15: a status is three digits, 100 to 599; anything else is a
-            // malformed response (the codec already refuses other than three digits).
+            // RFC 9110 section 15: a status is 100 to 599, else malformed (the codec refuses other than 3 digits).
             listener.onFailed(this, Outcome.MALFORMED, "status code " + code + " out of range");
             return;
         }
@@ -352,8 +351,9 @@ final class UpstreamTry implements FutureListener<Channel> {
         listener.onIdle(this);
     }
 
-    /** The connection closed under this try: it lets it go, and the exchange judges what that means. */
-    void onClosed() {
+    /** The connection closed under this try ({@code refused}: an HTTP/2 stream the backend never processed). */
+    void onClosed(boolean refused) {
+        reached &= !refused;
         detach();
         listener.onFailed(this, Outcome.RESET, null);
     }

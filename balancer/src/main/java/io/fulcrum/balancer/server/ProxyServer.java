@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ListenConfig;
 import io.fulcrum.balancer.connections.ConnectionPool;
+import io.fulcrum.balancer.connections.BackendConnections;
+import io.fulcrum.balancer.connections.Http2Connections;
 import io.fulcrum.balancer.connections.PerLoopConnectionPool;
 import io.fulcrum.balancer.connections.Transport;
 import io.fulcrum.balancer.edge.ConnectionEvents;
 import io.fulcrum.balancer.exchange.BackendChannelInitializer;
+import io.fulcrum.balancer.exchange.BackendStreamInitializer;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.tls.BackendTls;
 import io.fulcrum.balancer.tls.TlsTerminator;
@@ -75,10 +78,14 @@ public final class ProxyServer {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis())
-                .handler(new BackendChannelInitializer(config.timeouts().backendIdle().toNanos(),
-                        new BackendTls(config.backendTls())));
-        return new PerLoopConnectionPool(backends, MAX_IDLE_PER_LOOP);
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeouts().connect().toMillis());
+        long idleNanos = config.timeouts().backendIdle().toNanos();
+        BackendTls tls = new BackendTls(config.backendTls());
+        ConnectionPool http1 = new PerLoopConnectionPool(backends.clone()
+                .handler(new BackendChannelInitializer(idleNanos, tls)), MAX_IDLE_PER_LOOP);
+        Http2Connections h2 = new Http2Connections(backends, (alloc, host, port) -> tls.newHandler(alloc, host, port, true),
+                new BackendStreamInitializer(idleNanos), idleNanos);
+        return new BackendConnections(http1, h2);
     }
 
     /**

@@ -378,6 +378,12 @@ class ConfigLoaderTest {
         "'backends: [{id: a, url: \"http://127.0.0.1:9001\"}]\nregion: a\nregion: b' | region: duplicate key, first at line 2 (line 3)",
         "backends: [{id: a, id: b, url: \"http://h\"}] | backends[0].id: duplicate key, first at line 1 (line 1)",
         "backends: !!seq [{id: a, url: \"http://h\"}] | backends: YAML tags are not allowed (found tag:yaml.org,2002:seq) (line 1)",
+        // protocol to the backends
+        "'backends: [{id: a, url: \"http://h\"}]\nprotocol: h3' | protocol: unknown protocol \"h3\", did you mean \"h2\"? (expected: http1, h2c, h2, auto) (line 2)",
+        "'backends: [{id: a, url: \"http://h\"}]\nprotocol: h2' | protocol: h2 is HTTP/2 over TLS, but backend a is http://h:80 (use h2c for HTTP/2 in clear text, or an https:// URL) (line 2)",
+        "'backends: [{id: a, url: \"https://h\"}]\nprotocol: h2c' | protocol: h2c is HTTP/2 in clear text, but backend a is https://h:443 (use h2 or auto for HTTP/2 over TLS) (line 2)",
+        "'backends: [{id: a, url: \"http://h\"}]\nhealth: {type: grpc}' | protocol: a grpc health check needs HTTP/2 backends (protocol h2c or h2), not http1 (line 1)",
+        "'backends: [{id: a, url: \"http://h\"}]\npools:\n  p:\n    protocol: h2\n    backends: [{id: b, url: \"http://g\"}]' | pools.p.protocol: h2 is HTTP/2 over TLS, but backend b is http://g:80 (use h2c for HTTP/2 in clear text, or an https:// URL) (line 4)",
     })
     void reportsOneLineNamingPathAndLineOfAWholeFile(String yaml, String expected) {
         assertEquals(List.of(expected), problems(yaml + "\n"));
