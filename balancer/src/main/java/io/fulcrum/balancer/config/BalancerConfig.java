@@ -126,6 +126,9 @@ public record BalancerConfig(
                     throw new IllegalArgumentException(r.name() + ".pool: no pool " + pool);
                 }
             }
+            if (r.traffic().mirror() != null && !names.contains(r.traffic().mirror().pool())) {
+                throw new IllegalArgumentException(r.name() + ".mirror.pool: no pool " + r.traffic().mirror().pool());
+            }
         }
     }
 

@@ -374,6 +374,14 @@ public final class BalancerSchema {
             .integer("gzip-level", CompressionConfig.DEFAULT_GZIP_LEVEL, 1, 9, "Deflate level: 1 fastest, 9 smallest")
             .build();
 
+    static final FieldTable MIRROR = FieldTable.builder("A copy of a share of the route's requests to a shadow pool")
+            .requiredName("pool", "The shadow pool (required); its answers are dropped")
+            .custom("percent", MirrorConfig.DEFAULT_PERCENT, obj("type", "number", "minimum", 0, "maximum", 100),
+                    "The share of the route's requests copied, 0-100, drawn per request")
+            .integer("max-body-bytes", MirrorConfig.DEFAULT_MAX_BODY_BYTES, 0, Integer.MAX_VALUE,
+                    "Requests with a longer body are not copied (counted as too-large)")
+            .build();
+
     static final FieldTable ROUTE = FieldTable.builder("A route: match, then exactly one of pool, split, redirect, respond")
             .custom("name", null, nameSchema(),
                     "How the access log, the metrics and the rate limit name the route, unique (default: routes[i])")
@@ -385,6 +393,7 @@ public final class BalancerSchema {
                             + " client-address (default: none, each request drawn at random)")
             .section("redirect", REDIRECT, "Answer with a redirect")
             .section("respond", RESPOND, "Answer directly")
+            .section("mirror", MIRROR, "Copy a share of the requests to a shadow pool (default: none)")
             .section("request-headers", HEADER_EDITS, "Edits of the request to the backend")
             .section("response-headers", HEADER_EDITS, "Edits of the response to the client")
             .section("rewrite", REWRITE, "Path rewrite")

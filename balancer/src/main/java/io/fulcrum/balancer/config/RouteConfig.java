@@ -18,16 +18,25 @@ import static java.util.Objects.requireNonNull;
  * @param compression the compression of the responses, or {@code null} for none
  * @param requireClientCertificate only requests over a connection with a verified client
  *     certificate are let through; the others get 403
+ * @param traffic what the route does with its traffic besides sending it to its pools (mirroring)
  */
 public record RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
         HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
-        CompressionConfig compression, boolean requireClientCertificate) {
+        CompressionConfig compression, boolean requireClientCertificate, RouteTrafficConfig traffic) {
 
     /** A route that asks for no client certificate. */
     public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
             HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
             CompressionConfig compression) {
         this(name, match, action, requestHeaders, responseHeaders, rewrite, rateLimit, compression, false);
+    }
+
+    /** A route without mirroring. */
+    public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
+            HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
+            CompressionConfig compression, boolean requireClientCertificate) {
+        this(name, match, action, requestHeaders, responseHeaders, rewrite, rateLimit, compression,
+                requireClientCertificate, RouteTrafficConfig.NONE);
     }
 
     /** A route that compresses nothing. */
@@ -39,7 +48,7 @@ public record RouteConfig(String name, RouteMatchConfig match, RouteAction actio
     /** A route without a rate limit of its own. */
     public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
             HeaderEditsConfig responseHeaders, RewriteConfig rewrite) {
-        this(name, match, action, requestHeaders, responseHeaders, rewrite, null, null);
+        this(name, match, action, requestHeaders, responseHeaders, rewrite, null, null, false, RouteTrafficConfig.NONE);
     }
 
     public RouteConfig {
@@ -48,6 +57,10 @@ public record RouteConfig(String name, RouteMatchConfig match, RouteAction actio
         requireNonNull(action, "action");
         requireNonNull(requestHeaders, "requestHeaders");
         requireNonNull(responseHeaders, "responseHeaders");
+        requireNonNull(traffic, "traffic");
+        if (traffic.mirror() != null && RouteAction.pools(action).isEmpty()) {
+            throw new IllegalArgumentException("mirror: only a route to a pool mirrors (" + name + ")");
+        }
         if (rewrite != null && RouteAction.pools(action).isEmpty()) {
             throw new IllegalArgumentException("rewrite: only a route to a pool rewrites (" + name + ")");
         }

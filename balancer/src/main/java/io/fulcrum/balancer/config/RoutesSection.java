@@ -121,11 +121,12 @@ final class RoutesSection {
             m.problem(s.child("compression"), s.get("compression").key(),
                     "only a route to pools compresses (expected: with `pool` or `split`, not redirect or respond)");
         }
+        RouteTrafficConfig traffic = TrafficSection.traffic(m, s, action, this::poolName);
         if (action == null || m.problems.size() != before) {
             return null;
         }
         return new RouteConfig(name, match, action, request, response, rewrite, rateLimit, compression,
-                m.bool(s, "require-client-certificate", false));
+                m.bool(s, "require-client-certificate", false), traffic);
     }
 
     /** Names the balancer gives requests no route of the file took. */

@@ -12,7 +12,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Reads how a route shares out its traffic: its {@code split} between pools (with
- * {@code split-by}, the key that keeps a client on one of them). Problems are reported through the
+ * {@code split-by}, the key that keeps a client on one of them) and its {@code mirror}. Problems are reported through the
  * {@link Mapper} with the same paths, line numbers and wording as every other section. Stateless.
  */
 final class TrafficSection {
@@ -71,5 +71,41 @@ final class TrafficSection {
         if (b != null && s.get("split") == null) {
             m.problem(b.path(), b.key(), "needs a `split` in the same route (the pools it keeps a client on)");
         }
+    }
+
+    /**
+     * The {@code mirror} of route section {@code s}, whose action is {@code action} (null after a
+     * problem); {@link RouteTrafficConfig#NONE} when it has none or after reporting a problem.
+     */
+    static RouteTrafficConfig traffic(Mapper m, Section s, RouteAction action, Function<Entry, String> poolName) {
+        Section ms = m.optional(s, "mirror", BalancerSchema.MIRROR);
+        if (ms == null) {
+            return RouteTrafficConfig.NONE;
+        }
+        Entry at = s.get("mirror");
+        if (action != null && RouteAction.pools(action).isEmpty()) {
+            m.problem(at.path(), at.key(), "only a route to a pool or a split mirrors its requests");
+            return RouteTrafficConfig.NONE;
+        }
+        Mapper.Values v = m.read(ms, BalancerSchema.MIRROR);
+        Entry p = ms.get("pool");
+        String pool = p == null ? null : poolName.apply(p);
+        double percent = MirrorConfig.DEFAULT_PERCENT;
+        Entry pc = ms.get("percent");
+        if (pc != null) {
+            Double n = m.number(pc);
+            if (n != null && n >= 0 && n <= 100) {
+                percent = n;
+            } else if (n != null) {
+                m.problem(pc.path(), pc.value(), "out of range: " + Mapper.scalar(pc.value()) + " (expected: 0-100)");
+            }
+        }
+        long maxBody = v.longInteger("max-body-bytes");
+        if (pool != null && action != null && RouteAction.pools(action).contains(pool)) {
+            m.problem(p.path(), p.value(), "pool \"" + pool + "\" already serves this route"
+                    + " (expected: a shadow pool of its own)");
+            return RouteTrafficConfig.NONE;
+        }
+        return pool == null ? RouteTrafficConfig.NONE : new RouteTrafficConfig(new MirrorConfig(pool, percent, maxBody));
     }
 }

@@ -24,6 +24,8 @@ final class BackendRequest {
     /** The protocols an upgrade request asks for ({@link Upgrades}), or {@code null}. */
     private final String upgrade;
     private boolean hostFromBackend;
+    /** The copy of this request to the route's shadow pool, or {@code null}. */
+    private Mirror mirror;
 
     /** @param mayUpgrade whether the client connection can switch protocols, so an upgrade request is one */
     BackendRequest(HttpRequest head, ProxySettings settings, boolean mayUpgrade) {
@@ -70,7 +72,17 @@ final class BackendRequest {
 
     /** Takes ownership of the next part of the body. */
     void add(HttpContent part) {
+        if (mirror != null) {
+            mirror.onRequestBody(part);
+        }
         body.add(part);
+    }
+
+    /** Copies this request to a shadow pool as it comes; a request that switches protocols is not copied. */
+    void mirror(Mirror copy) {
+        if (upgrade == null) {
+            mirror = copy;
+        }
     }
 
     /**
@@ -100,6 +112,10 @@ final class BackendRequest {
 
     /** Frees every body part still held. */
     void release() {
+        if (mirror != null) {
+            mirror.onExchangeEnd();
+            mirror = null;
+        }
         body.release();
     }
 

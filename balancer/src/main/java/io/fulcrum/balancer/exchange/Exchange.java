@@ -26,8 +26,8 @@ import io.netty.util.AsciiString;
  * a retry is a new one. Once the head came, the exchange makes it ready for the client
  * ({@link ClientResponse}); its {@link Relay} moves the bytes between the two connections (the
  * request body, the response body, or after a 101 a {@link Tunnel}'s). What the access log and
- * the meters hear at the end is gathered in an {@link ExchangeReport}. Transitions are checked with {@code assert}, so an impossible one fails
- * the tests loudly and costs nothing in production.
+ * the meters hear at the end is gathered in an {@link ExchangeReport}. Transitions are checked with
+ * {@code assert}: an impossible one fails the tests loudly and costs nothing in production.
  *
  * <p>Not thread safe: confined to the client channel's event loop, which also runs the backend
  * connection.
@@ -51,12 +51,6 @@ public final class Exchange implements UpstreamTry.Listener {
     private final ExchangeReport report;
 
     private ExchangeState state = ExchangeState.SELECTING;
-
-    Exchange(ClientSide client, TunnelSide tunnels, ProxyContext proxy, ProxySettings settings, HttpRequest request,
-            String requestId, String clientRegion, String clientAddress) {
-        this(client, tunnels, proxy, proxy.firstPool(), null, settings, request, requestId, clientRegion,
-                clientAddress);
-    }
 
     /**
      * @param tunnels the connection's side for switching protocols, or {@code null} where it
@@ -84,6 +78,11 @@ public final class Exchange implements UpstreamTry.Listener {
     /** The request's facts for the access log and the meters; set by the frontend before {@link #start()}. */
     void facts(RequestFacts facts) {
         report.facts(facts);
+    }
+
+    /** Copies the request to its route's shadow pool as it comes ({@link Mirror}). */
+    void mirror(Mirror copy) {
+        request.mirror(copy);
     }
 
     /**

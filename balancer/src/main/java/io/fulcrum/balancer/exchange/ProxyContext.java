@@ -106,6 +106,9 @@ public final class ProxyContext {
                 for (BackendPool p : r.pools()) {
                     requestMetrics.declareRoute(r.name(), p.name());
                 }
+                if (r.mirrorPool() != null) {
+                    requestMetrics.declareMirror(r.name(), r.mirrorPool().name(), Mirror.RESULTS);
+                }
             }
         }
     }

@@ -189,6 +189,12 @@ public final class RequestIntake {
         }
         // After the balancer's own forwarding headers, so that a route may replace them.
         route.editRequest(request.headers());
+        if (route.mirror() != null) {
+            Mirror copy = Mirror.sample(route, request, proxy, side.eventLoop());
+            if (copy != null) {
+                ex.mirror(copy);
+            }
+        }
         return ex;
     }
 

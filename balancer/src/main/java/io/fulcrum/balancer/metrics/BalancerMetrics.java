@@ -90,6 +90,8 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String TAG_ROUTE = "route";
     /** Client requests by route, pool and status class. */
     public static final String ROUTE_REQUESTS = "fulcrum.route.requests";
+    /** Copies of requests to a route's shadow pool ({@code mirror}), by route, shadow pool and result. */
+    public static final String MIRROR_REQUESTS = "fulcrum.mirror.requests";
     /** Always 1, one series per backend: which pool it is in (join on {@code backend}). */
     public static final String BACKEND_POOL = "fulcrum.backend.pool";
     /** Backends configured in each pool. */

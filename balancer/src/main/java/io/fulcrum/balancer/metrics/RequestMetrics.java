@@ -54,6 +54,7 @@ public final class RequestMetrics {
     private final MeterRegistry registry;
     private final Map<String, PerBackend> backends = new ConcurrentHashMap<>();
     private final Map<String, Counter> retries = new ConcurrentHashMap<>();
+    private final Map<String, Counter> mirrors = new ConcurrentHashMap<>();
     /** Pool, then route: a counter per status class, resolved when first used. */
     private final Map<String, Map<String, AtomicReferenceArray<Counter>>> routes = new ConcurrentHashMap<>();
 
@@ -79,6 +80,28 @@ public final class RequestMetrics {
             }
         }
         return METHODS.length - 1;
+    }
+
+    /**
+     * Counts one copy of a request to a route's shadow pool by how it ended ({@code answered},
+     * {@code failed}, {@code too-large}, {@code no-backend} or {@code cancelled}).
+     */
+    public void mirrored(String route, String pool, String result) {
+        mirrorCounter(route, pool, result).increment();
+    }
+
+    /** Declares a mirroring route's series, each of {@code results}, so that they read 0 before its first copy. */
+    public void declareMirror(String route, String pool, List<String> results) {
+        results.forEach(result -> mirrorCounter(route, pool, result));
+    }
+
+    private Counter mirrorCounter(String route, String pool, String result) {
+        return mirrors.computeIfAbsent(route + '\n' + pool + '\n' + result, k -> Counter.builder(
+                        BalancerMetrics.MIRROR_REQUESTS)
+                .tag(BalancerMetrics.TAG_ROUTE, route).tag(BalancerMetrics.TAG_POOL, pool)
+                .tag(BalancerMetrics.TAG_RESULT, result)
+                .description("Copies of requests to a route's shadow pool, by how they ended")
+                .register(registry));
     }
 
     /** Records one finished request. */

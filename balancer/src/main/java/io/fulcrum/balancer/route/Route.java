@@ -3,6 +3,7 @@ package io.fulcrum.balancer.route;
 import io.fulcrum.balancer.config.AffinityConfig;
 import io.fulcrum.balancer.config.CompressionConfig;
 import io.fulcrum.balancer.config.HeaderEditsConfig;
+import io.fulcrum.balancer.config.MirrorConfig;
 import io.fulcrum.balancer.config.RouteAction;
 import io.fulcrum.balancer.config.RouteConfig;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -50,13 +51,19 @@ public final class Route<P> {
     /** The compression of the route's responses, or {@code null} for none. */
     private final CompressionConfig compression;
     private final boolean requiresClientCertificate;
+    /** The route's mirroring, or {@code null}; {@link #mirrorPool} is its shadow pool. */
+    private final MirrorConfig mirror;
+    private final P mirrorPool;
 
     /**
      * @param pools the pool of each pool name the route's action names, in its order (one for a
      *     route to a pool, each share's for a split, none else)
+     * @param mirrorPool the shadow pool of the route's mirroring, or {@code null}
      */
-    Route(RouteConfig config, List<P> pools) {
+    Route(RouteConfig config, List<P> pools, P mirrorPool) {
         this.name = config.name();
+        this.mirror = mirrorPool == null ? null : config.traffic().mirror();
+        this.mirrorPool = mirrorPool;
         this.pool = pools.isEmpty() ? null : pools.get(0);
         RouteAction action = config.action();
         if (action instanceof RouteAction.Split split) {
@@ -127,6 +134,8 @@ public final class Route<P> {
         this.splitBy = null;
         this.compression = null;
         this.requiresClientCertificate = false;
+        this.mirror = null;
+        this.mirrorPool = null;
     }
 
     /** {@code routes[i]}, or {@code default-pool} / {@code no-route} for the router's own. */
@@ -197,6 +206,16 @@ public final class Route<P> {
     /** The {@code Location} of a redirect for this request. */
     public String location(String scheme, String host, String target) {
         return redirect.expand(scheme, host, target);
+    }
+
+    /** The route's mirroring, or {@code null} when it copies nothing. */
+    public MirrorConfig mirror() {
+        return mirror;
+    }
+
+    /** The shadow pool of the route's {@link #mirror()}, or {@code null}. */
+    public P mirrorPool() {
+        return mirrorPool;
     }
 
     /** Applies the route's request edits (after the balancer's own forwarding headers). */

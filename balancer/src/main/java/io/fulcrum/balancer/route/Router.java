@@ -88,7 +88,8 @@ public final class Router<P> {
             for (String name : RouteAction.pools(r.action())) {
                 routePools.add(requirePool(pools, name));
             }
-            compiled[i] = new Route<>(r, routePools);
+            P mirrorPool = r.traffic().mirror() == null ? null : requirePool(pools, r.traffic().mirror().pool());
+            compiled[i] = new Route<>(r, routePools, mirrorPool);
             List<String> suffixes = new ArrayList<>();
             for (String host : r.match().hosts()) {
                 if (host.startsWith("*.")) {

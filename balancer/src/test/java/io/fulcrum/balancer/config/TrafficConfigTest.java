@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** How a route shares out its traffic: {@code split} and {@code split-by}: mapping and errors. */
+/** How a route shares out its traffic: {@code split}, {@code split-by} and {@code mirror}: mapping and errors. */
 class TrafficConfigTest {
     private static final String POOLS = """
             pools:
@@ -42,6 +42,19 @@ class TrafficConfigTest {
         assertEquals(List.of("v2", "v1"), RouteAction.pools(random));
     }
 
+    @Test
+    void aMirrorNamesItsShadowPoolWithDefaults() throws ConfigException {
+        BalancerConfig c = parse(POOLS + """
+                routes:
+                  - { pool: v1, mirror: { pool: v2 } }
+                  - { pool: v1, mirror: { pool: v2, percent: 0.5, max-body-bytes: 0 } }
+                  - { pool: v1 }
+                """);
+        assertEquals(new MirrorConfig("v2", 100, 65_536), c.routes().get(0).traffic().mirror());
+        assertEquals(new MirrorConfig("v2", 0.5, 0), c.routes().get(1).traffic().mirror());
+        assertEquals(RouteTrafficConfig.NONE, c.routes().get(2).traffic());
+    }
+
     static Stream<Arguments> errors() {
         return Stream.of(
                 arguments(POOLS + "routes:\n  - split: { pool: v1 }\n",
@@ -67,6 +80,20 @@ class TrafficConfigTest {
                 arguments(POOLS + "routes:\n  - split: [{ pool: v1, weight: 1 }]\n    split-by: header\n",
                         "routes[0].split-by: not a valid header name in \"header\" (expected: header:NAME, NAME an"
                                 + " RFC 9110 token) (line 8)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, mirror: { percent: 5 } }\n",
+                        "routes[0].mirror.pool: required (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, mirror: { pool: v3 } }\n",
+                        "routes[0].mirror.pool: no pool named \"v3\", did you mean \"v1\"? (expected: one of v1, v2) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, mirror: { pool: v1 } }\n",
+                        "routes[0].mirror.pool: pool \"v1\" already serves this route (expected: a shadow pool of its own) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, mirror: { pool: v2, percent: 101 } }\n",
+                        "routes[0].mirror.percent: out of range: 101 (expected: 0-100) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, mirror: { pool: v2, max-body-bytes: -1 } }\n",
+                        "routes[0].mirror.max-body-bytes: out of range: -1 (expected: >= 0) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, mirror: { pool: v2, sample: 1 } }\n",
+                        "routes[0].mirror.sample: unknown key (line 7)"),
+                arguments(POOLS + "routes:\n  - { respond: {}, mirror: { pool: v2 } }\n",
+                        "routes[0].mirror: only a route to a pool or a split mirrors its requests (line 7)"),
                 arguments(POOLS + "routes:\n  - split: [{ pool: v1, weight: 1 }]\n    split-by: user\n",
                         "routes[0].split-by: unknown key source \"user\" (expected: header:NAME, cookie:NAME, path or"
                                 + " client-address) (line 8)"));

@@ -81,7 +81,8 @@ class ExchangeTest {
     private Exchange exchange(HttpRequest request, ProxySettings settings, TunnelSide tunnels) {
         ProxyContext proxy = LocalProxy.context(registry, pool, settings, (backend, outcome) -> outcomes.add(outcome),
                 clock);
-        Exchange ex = new Exchange(client, tunnels, proxy, settings, request, "req-1", null, "127.0.0.1");
+        Exchange ex = new Exchange(client, tunnels, proxy, proxy.firstPool(), null, settings, request, "req-1", null,
+                "127.0.0.1");
         client.exchange = ex;
         return ex;
     }
@@ -339,8 +340,8 @@ class ExchangeTest {
 
         /** Starts a bodyless GET from {@code c}. */
         Exchange get(RecordingClient c) {
-            Exchange ex = new Exchange(c, c, proxy, settings, request(HttpMethod.GET), "req-" + c.hashCode(), null,
-                    "127.0.0.1");
+            Exchange ex = new Exchange(c, c, proxy, proxy.firstPool(), null, settings, request(HttpMethod.GET),
+                    "req-" + c.hashCode(), null, "127.0.0.1");
             c.exchange = ex;
             return startBodyless(ex);
         }
