@@ -66,9 +66,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * backend's own event loop.
  */
 public final class ScriptedBackend implements AutoCloseable {
-    /** How the backend treats the next request. */
+    /**
+     * How the backend treats the next request: normally, never answered, 503, of every four one
+     * answered and three cut ({@code RESET_HALF}), or of every ten three answered 503 at once and the
+     * rest normally ({@code ERROR_5XX_30_PERCENT}, a backend failing fast on part of its requests).
+     */
     public enum Fault {
-        NONE, HANG, ERROR_5XX, RESET_HALF
+        NONE, HANG, ERROR_5XX, RESET_HALF, ERROR_5XX_30_PERCENT
     }
 
     /** What the handler counts besides the requests themselves. */

@@ -94,6 +94,13 @@ final class ScriptedBackendHandler extends ChannelInboundHandlerAdapter {
             case HANG -> backend.count(ScriptedBackend.Event.HUNG);
             case ERROR_5XX -> write(ctx, 503, backend.expectedBody(), keepAlive, "text/plain");
             case RESET_HALF -> resetHalf(ctx, keepAlive, "true".equals(first(params, "chunked")));
+            case ERROR_5XX_30_PERCENT -> {
+                if (backend.nextFaultSequence() % 10 < 3) {
+                    write(ctx, 503, backend.expectedBody(), keepAlive, "text/plain");
+                } else {
+                    answer(ctx, req, params, keepAlive, length, crc32);
+                }
+            }
             default -> answer(ctx, req, params, keepAlive, length, crc32);
         }
     }

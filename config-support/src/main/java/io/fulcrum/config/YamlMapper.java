@@ -279,6 +279,30 @@ public class YamlMapper {
         return convert(e, Scalars::number, null);
     }
 
+    /**
+     * The number at {@code key} of {@code s}, {@code def} when absent or wrong; a number outside
+     * [min, max] ((min, max] when {@code aboveMin}) is a problem naming the range. A {@code max} of
+     * {@link Double#MAX_VALUE} leaves the range open above.
+     */
+    public double number(Section s, String key, double def, double min, boolean aboveMin, double max) {
+        Entry e = s.get(key);
+        Double v = e == null ? null : number(e);
+        if (v == null) {
+            return def;
+        }
+        if ((aboveMin ? v > min : v >= min) && v <= max) {
+            return v;
+        }
+        problem(e.path(), e.value(), "out of range: " + scalar(e.value()) + " (expected: " + (aboveMin ? "> " : ">= ")
+                + plain(min) + (max == Double.MAX_VALUE ? "" : " and <= " + plain(max)) + ")");
+        return def;
+    }
+
+    /** 1 rather than 1.0 for a whole number. */
+    private static String plain(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
     public Duration duration(Section s, String key, Duration def, boolean positive) {
         Entry e = s.get(key);
         return e == null ? def : convert(e, v -> Scalars.duration(v, positive), def);

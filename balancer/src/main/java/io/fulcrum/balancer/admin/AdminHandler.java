@@ -240,7 +240,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         view.put("latencyMillis", finiteOrNull(c.latencyMillis()));
         view.put("reportedLoad", finiteOrNull(c.reportedLoad()));
         view.put("weight", c.weight());
-        view.put("slowStartFactor", finiteOrNull(c.slowStartFactor()));
+        view.put("warmUp", finiteOrNull(c.warmUp()));
+        view.put("errorRate", finiteOrNull(c.errorRate()));
+        view.put("errorFactor", finiteOrNull(c.errorFactor()));
         view.put("cost", finiteOrNull(c.cost()));
         return view;
     }

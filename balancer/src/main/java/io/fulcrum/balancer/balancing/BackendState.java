@@ -31,15 +31,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * figure forever.
  *
  * <p>Slow start: when a backend becomes routable again (health up, un-ejected, undrained, or added
- * by a reload) its recovery time is recorded, and {@link #slowStartFactor} ramps its effective
- * weight from {@link #MIN_SLOW_START_FACTOR} to 1 over the configured window.
+ * by a reload, or connecting again after a hold-down) its recovery time is recorded and its latency
+ * estimate forgotten, and {@link #slowStartFactor} ramps its effective weight from
+ * {@link #MIN_SLOW_START_FACTOR} to 1 over the configured window; least-busy lets it grow faster
+ * when the latency it shows since is close to its peers' ({@code LeastBusyCost}).
  *
  * <p>Thread-safe. Reads are plain volatile or atomic reads. The hold-down is a {@link ConnectHoldDown}
  * (one value replaced by CAS); {@link #lastChange()}, written after it for people to read, may show
- * the loser of a race between a failure and a success. The two estimators (latency,
- * error rate) are each updated with a CAS loop; each one's timestamp is written separately, so two
- * samples finishing at the same instant on different loops may decay by a slightly wrong interval.
- * That error is bounded by the time between the two samples and harmless for a load heuristic.
+ * the loser of a race between a failure and a success. The two estimators (latency, error rate)
+ * are {@link DecayingAverage}s, lock-free.
  */
 public final class BackendState {
     /** Time constant of the latency and error-rate decay: 10 s, as Finagle and Linkerd use. */
@@ -47,27 +47,25 @@ public final class BackendState {
     /** Share of its weight a backend gets at the very start of slow start (Envoy's default 10%). */
     public static final double MIN_SLOW_START_FACTOR = 0.1;
 
+    /** The error rate is an average over about this many requests, fading with time when none come. */
+    static final int ERROR_RATE_SAMPLES = 50;
+
     private static final long NOT_RECOVERING = Long.MIN_VALUE;
 
     private final NanoClock clock;
-    private final double decayNanos;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
-    /** {@link Double} bits of the latency estimate as of {@link #latencyStampNanos}. */
-    private final AtomicLong latencyBits = new AtomicLong(Double.doubleToRawLongBits(0));
-    /** {@link Double} bits of the failure-rate estimate as of {@link #errorStampNanos}. */
-    private final AtomicLong errorRateBits = new AtomicLong(Double.doubleToRawLongBits(0));
+    /** Latency, peak-sensitive. */
+    private final DecayingAverage latency;
+    /** The share of failed requests, over about the last {@link #ERROR_RATE_SAMPLES}. */
+    private final DecayingAverage errorRate;
     /**
      * When the backend last made progress while busy: its in-flight count rose from zero, or it
      * answered a request. While requests are in flight, the time since then is a lower bound on
      * how long the oldest of them has waited.
      */
     private volatile long progressNanos;
-    /** When the latency estimate was last sampled. */
-    private volatile long latencyStampNanos;
-    /** When the error-rate estimate was last sampled. */
-    private volatile long errorStampNanos;
     private final ConnectHoldDown holdDown = new ConnectHoldDown();
     /** The reported load is ignored from this time on. */
     private volatile long reportedLoadUntilNanos;
@@ -104,13 +102,9 @@ public final class BackendState {
 
     BackendState(NanoClock clock, long decayNanos) {
         this.clock = requireNonNull(clock, "clock");
-        if (decayNanos <= 0) {
-            throw new IllegalArgumentException("decayNanos: " + decayNanos + " (expected: > 0)");
-        }
-        this.decayNanos = decayNanos;
         long now = clock.nanoTime();
-        this.latencyStampNanos = now;
-        this.errorStampNanos = now;
+        this.latency = DecayingAverage.byTime(decayNanos, now);
+        this.errorRate = DecayingAverage.byCount(ERROR_RATE_SAMPLES, decayNanos, now);
     }
 
     boolean tryAcquire(int maxInFlight) {
@@ -141,7 +135,9 @@ public final class BackendState {
      *
      * <p>The latency feeds the peak EWMA unless the outcome says nothing about response time: a
      * connect failure never reached the backend's application, and a cancelled request only gives a
-     * lower bound. Fast-failing backends are the outlier detector's business, not the estimator's.
+     * lower bound. A failed request (5xx, reset, timeout) may raise the estimate but never lowers
+     * it: a backend that fails fast would otherwise look fast. Its failures count in the error rate,
+     * which least-busy weighs in its cost.
      *
      * @param nowNanos the {@link NanoClock} time at which the request ended
      */
@@ -157,42 +153,14 @@ public final class BackendState {
             errors.incrementAndGet();
         }
         if (outcome != Outcome.CONNECT_FAILURE && outcome != Outcome.CANCELLED) {
-            double w = decayWeight(nowNanos, latencyStampNanos);
-            double sample = Math.max(0, latencyNanos);
-            while (true) {
-                long bits = latencyBits.get();
-                double decayed = Double.longBitsToDouble(bits) * w;
-                // Peak-sensitive: a sample above the decayed estimate wins at once; a lower one is
-                // averaged in by elapsed time.
-                double next = sample > decayed ? sample : decayed + sample * (1 - w);
-                if (latencyBits.compareAndSet(bits, Double.doubleToRawLongBits(next))) {
-                    break;
-                }
-            }
-            latencyStampNanos = later(latencyStampNanos, nowNanos);
+            // Peak-sensitive: a sample above the decayed estimate wins at once; a lower one is
+            // averaged in by elapsed time. A failure may only raise it: a backend that fails fast
+            // must not look fast (its failures weigh through the error rate instead).
+            latency.add(Math.max(0, latencyNanos), nowNanos, true, failure);
         }
         if (outcome != Outcome.CANCELLED) {
-            double w = decayWeight(nowNanos, errorStampNanos);
-            double x = failure ? 1 : 0;
-            while (true) {
-                long bits = errorRateBits.get();
-                double next = Double.longBitsToDouble(bits) * w + x * (1 - w);
-                if (errorRateBits.compareAndSet(bits, Double.doubleToRawLongBits(next))) {
-                    break;
-                }
-            }
-            errorStampNanos = later(errorStampNanos, nowNanos);
+            errorRate.add(failure ? 1 : 0, nowNanos, false, false);
         }
-    }
-
-    private static long later(long a, long b) {
-        return b - a > 0 ? b : a;
-    }
-
-    /** exp(-elapsed / decay): how much of an estimate stamped at {@code stamp} still counts at {@code now}. */
-    private double decayWeight(long nowNanos, long stampNanos) {
-        long elapsed = nowNanos - stampNanos;
-        return elapsed <= 0 ? 1 : Math.exp(-elapsed / decayNanos);
     }
 
     public int inFlight() {
@@ -229,15 +197,27 @@ public final class BackendState {
 
     /** The latency estimate decayed to {@code nowNanos}; 0 before any sample. */
     public double latencyEwmaNanos(long nowNanos) {
-        return Double.longBitsToDouble(latencyBits.get()) * decayWeight(nowNanos, latencyStampNanos);
+        return latency.value(nowNanos);
     }
 
     /**
-     * The recent share of failed requests in [0, 1], a time-weighted average over roughly the last
-     * decay period, decayed to {@code nowNanos}. Cancelled requests do not count either way.
+     * The recent share of failed requests in [0, 1]: an average over about the last
+     * {@value #ERROR_RATE_SAMPLES} requests (each weighs the same, whether it failed fast or late),
+     * read fading toward 0 with the decay time constant while none end. Cancelled requests do not
+     * count either way.
      */
     public double recentErrorRate(long nowNanos) {
-        return Double.longBitsToDouble(errorRateBits.get()) * decayWeight(nowNanos, errorStampNanos);
+        return errorRate.value(nowNanos);
+    }
+
+    /**
+     * The recent error rate as it was before the current run of {@link #consecutiveFailures()}: each
+     * failure of the run moved the average 1/{@value #ERROR_RATE_SAMPLES} of the way to 1, which
+     * this takes back. Lets outlier detection ask whether the backend's rate explains the run.
+     */
+    public double errorRateBeforeRun(long nowNanos) {
+        double undo = Math.pow(1 - 1.0 / ERROR_RATE_SAMPLES, consecutiveFailures.get());
+        return Math.max(0, 1 - (1 - recentErrorRate(nowNanos)) / undo);
     }
 
     public boolean healthy() {
@@ -367,10 +347,17 @@ public final class BackendState {
         return f.lengthNanos();
     }
 
-    /** A connection succeeded (or health checks pass again): no hold-down, and the doubling starts over. */
+    /**
+     * A connection succeeded (or health checks pass again): no hold-down, and the doubling starts
+     * over. A backend that refused connections and accepts them again was most likely restarted, so
+     * it warms up ({@link #markRecovered}).
+     */
     public void clearHoldDown() {
-        if (holdDown.clear() && "held-down".equals(lastChange.state())) {
-            changed("up", "connected again after a hold-down");
+        if (holdDown.clear()) {
+            markRecovered(clock.nanoTime());
+            if ("held-down".equals(lastChange.state())) {
+                changed("up", "connected again after a hold-down");
+            }
         }
     }
 
@@ -406,6 +393,9 @@ public final class BackendState {
      * registry calls it for backends added by a reload. Thread-safe.
      */
     public void markRecovered(long nowNanos) {
+        // What it did before it went away says little about the process that comes back: warm-up
+        // compares the latency it shows from now on with its peers'.
+        latency.reset(nowNanos);
         this.recoveredAtNanos = nowNanos == NOT_RECOVERING ? nowNanos + 1 : nowNanos;
     }
 

@@ -3,7 +3,6 @@ package io.fulcrum.balancer.balancing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Why a request went where it went: the client's region and where it came from (the region header
@@ -43,9 +42,28 @@ public final class DecisionTrace {
         }
     }
 
-    /** One candidate as selection saw it. */
+    /**
+     * One candidate as selection saw it.
+     *
+     * @param warmUp the share of its weight it gets while it warms up after coming back, in (0, 1]
+     *     (least-busy: the larger of the slow-start ramp and the pool's latency over its own; other
+     *     policies: the ramp)
+     * @param errorRate its recent share of failed requests, in [0, 1]
+     * @param errorFactor what the error rate multiplies its cost by, or NaN for a policy without cost
+     * @param cost the policy's cost, or NaN for a policy without one
+     */
     public record Candidate(String id, String region, String state, int inFlight, int maxInFlight,
-            double latencyMillis, double reportedLoad, int weight, double slowStartFactor, double cost) {
+            double latencyMillis, double reportedLoad, int weight, double warmUp, double errorRate,
+            double errorFactor, double cost) {
+    }
+
+    /** A policy's view of a candidate's cost terms, for {@link #describe}. */
+    interface CostTerms {
+        double cost(Backend b);
+
+        double warmUp(Backend b);
+
+        double errorFactor(Backend b);
     }
 
     /** Candidates listed in {@link #detailed()}. */
@@ -230,7 +248,8 @@ public final class DecisionTrace {
     /**
      * The compact line followed by every candidate with its state and cost terms, separated by
      * {@code ; } so that it fits one header value: {@code id[region state in-flight/max lat=ms
-     * load=x w=n ss=f cost=c]}. At most {@value #MAX_DETAILED} candidates, so the header stays a few
+     * load=x w=n warm=f err=r ef=x cost=c]} (warm: warm-up factor; err: recent error rate; ef: the
+     * error term's multiplier of the cost). At most {@value #MAX_DETAILED} candidates, so the header stays a few
      * kilobytes at most.
      */
     public String detailed() {
@@ -243,8 +262,11 @@ public final class DecisionTrace {
             }
             s.append("; ").append(c.id()).append('[').append(c.region()).append(' ').append(c.state())
                     .append(" inflight=").append(c.inFlight()).append('/').append(c.maxInFlight())
-                    .append(String.format(Locale.ROOT, " lat=%.3fms load=%.2f w=%d ss=%.2f", c.latencyMillis(),
-                            c.reportedLoad(), c.weight(), c.slowStartFactor()));
+                    .append(String.format(Locale.ROOT, " lat=%.3fms load=%.2f w=%d warm=%.2f err=%.2f",
+                            c.latencyMillis(), c.reportedLoad(), c.weight(), c.warmUp(), c.errorRate()));
+            if (!Double.isNaN(c.errorFactor())) {
+                s.append(String.format(Locale.ROOT, " ef=%.2f", c.errorFactor()));
+            }
             if (!Double.isNaN(c.cost())) {
                 s.append(String.format(Locale.ROOT, " cost=%.4g", c.cost()));
             }
@@ -253,9 +275,8 @@ public final class DecisionTrace {
         return s.toString();
     }
 
-    /** Builds the candidate rows; {@code cost} is the policy's cost or NaN when it has none. */
-    static List<Candidate> describe(List<Backend> backends, long nowNanos, long slowStartNanos,
-            ToDoubleFunction<Backend> cost) {
+    /** Builds the candidate rows from the policy's view of their cost terms. */
+    static List<Candidate> describe(List<Backend> backends, long nowNanos, CostTerms terms) {
         List<Candidate> out = new ArrayList<>(backends.size());
         for (Backend b : backends) {
             BackendState s = b.state();
@@ -266,8 +287,8 @@ public final class DecisionTrace {
                     : s.inFlight() >= b.maxInFlight() ? "full"
                     : "routable";
             out.add(new Candidate(b.id(), b.region(), state, s.inFlight(), b.maxInFlight(),
-                    s.latencyEwmaNanos(nowNanos) / 1e6, s.reportedLoad(nowNanos), b.weight(),
-                    s.slowStartFactor(nowNanos, slowStartNanos), cost.applyAsDouble(b)));
+                    s.latencyEwmaNanos(nowNanos) / 1e6, s.reportedLoad(nowNanos), b.weight(), terms.warmUp(b),
+                    s.recentErrorRate(nowNanos), terms.errorFactor(b), terms.cost(b)));
         }
         return out;
     }

@@ -1,44 +1,46 @@
 package io.fulcrum.balancer.balancing;
 
+import io.fulcrum.balancer.config.LeastBusyConfig;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * The default policy: power of two choices (Mitzenmacher) over a load cost. Two distinct candidates
- * are drawn at random and the cheaper one wins, which avoids both the herding of a global "least
- * loaded" pick across event loops and the O(n) scan.
+ * The default policy: the candidate with the lowest {@link LeastBusyCost cost}.
  *
- * <p>The cost of a backend, lower is better:
- * <pre>
- *   latency-EWMA × (in-flight + 1) × 1 / (1 − 0.9 × reported-load) / (weight × slow-start-factor)
- * </pre>
- * Latency times queue length estimates how long a new request would wait (Finagle's and Linkerd's
- * peak-EWMA cost). The latency used is the larger of the average and the time the backend has been
- * busy without finishing anything: a backend that stops answering becomes costly within
- * milliseconds instead of collecting requests until the first of them times out; the reported-load term makes a backend that says it is fully loaded ten times as
- * costly; dividing by the effective weight makes in-flight requests settle in proportion to weight.
- * A backend that has never answered is free while idle, so it gets tried, and very expensive once it
- * holds a request, so it is not flooded before its first answer (Finagle's penalty rule).
- *
- * <p>Slow start: when either of the two drawn is ramping up after coming back, the latency is left
- * out. A restarted process answers its first requests slowly (a cold JVM), and a peak EWMA of those
- * answers would keep it from traffic long after the ramp ended, so it would never warm up; the ramp
- * is what limits its share then. The two are weighed by capacity per request in flight, (weight ×
- * slow-start-factor × (1 − 0.9 × reported-load)) / (in-flight + 1), and one is drawn in proportion
- * (Envoy's least-request weighting), so a backend at a tenth of its ramp gets about one request in
- * eleven against an equal idle peer, and half at the end of the ramp.
+ * <ul>
+ *   <li><b>Small pools</b> (at most {@code least-busy.exact-max} candidates, 16 by default) are
+ *       scanned whole: the exact least-cost choice, equal costs broken at random. A scan of a few
+ *       backends costs tens of nanoseconds, and on equal backends the exact choice keeps queues
+ *       shorter than two random choices do (join-the-shortest-queue against power of two).</li>
+ *   <li><b>Larger pools</b> compare {@code least-busy.choices} candidates drawn at random (power
+ *       of k choices, Mitzenmacher): nearly as good, O(k), and event loops choosing at once do not
+ *       all herd onto the one cheapest backend.</li>
+ *   <li><b>Warming backends</b> (inside their slow-start window) are not compared by cost: one of
+ *       them, drawn at random, and the cheapest other candidate are drawn in proportion to their
+ *       {@link LeastBusyCost#capacity capacity}, so a backend at a fifth of its warm-up gets about
+ *       one request in six against an equal idle peer, and its share grows with its latency
+ *       against the pool's and with time.</li>
+ * </ul>
  *
  * <p>Thread-safe and allocation-free; the random source must be thread-safe (production uses the
- * thread-local one).
+ * thread-local one). Randomness is drawn only to break ties, to draw in a large pool and for
+ * warming backends.
  */
 final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
-    /** The cost of an unanswered backend holding requests; dwarfs any real latency product. */
-    static final double UNKNOWN_LATENCY_PENALTY = 1e15;
-    /** At reported load 1 the cost is multiplied by 1 / (1 − 0.9) = 10. */
-    static final double LOAD_SENSITIVITY = 0.9;
+    private final LeastBusyCost cost;
+    private final int exactMax;
+    private final int choices;
 
     LeastBusyLoadBalancer(List<Backend> backends, NanoClock clock, RandomGenerator random, long slowStartNanos) {
+        this(backends, clock, random, slowStartNanos, LeastBusyConfig.DEFAULT);
+    }
+
+    LeastBusyLoadBalancer(List<Backend> backends, NanoClock clock, RandomGenerator random, long slowStartNanos,
+            LeastBusyConfig config) {
         super(backends, clock, random, slowStartNanos);
+        this.cost = new LeastBusyCost(slowStartNanos, config.errorWeight());
+        this.exactMax = config.exactMax();
+        this.choices = config.choices();
     }
 
     @Override
@@ -50,79 +52,111 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         if (n == 1) {
             return admission.admits(backends[0], excluded, nowNanos) ? backends[0] : null;
         }
-        int i = random.nextInt(n);
-        int j = random.nextInt(n - 1);
-        if (j >= i) {
-            j++;
-        }
-        Backend a = backends[i];
-        Backend b = backends[j];
-        boolean okA = admission.admits(a, excluded, nowNanos);
-        boolean okB = admission.admits(b, excluded, nowNanos);
-        if (!okA && !okB) {
-            // Rare: both draws full or down. Fall back to the first two admitted ones from a's slot.
-            a = firstAdmitted(admission, excluded, i, nowNanos);
-            if (a == null) {
-                return null;
-            }
-            b = secondAdmitted(admission, excluded, a, i, nowNanos);
-            okA = true;
-            okB = b != null;
-        }
-        if (okA && okB) {
-            return better(a, b, nowNanos);
-        }
-        return okA ? a : b;
-    }
-
-    /** The cheaper of two admitted backends, or, when one is in slow start, one drawn by capacity. */
-    private Backend better(Backend a, Backend b, long nowNanos) {
-        double rampA = a.state().slowStartFactor(nowNanos, slowStartNanos);
-        double rampB = b.state().slowStartFactor(nowNanos, slowStartNanos);
-        if (rampA < 1 || rampB < 1) {
-            double capacityA = capacity(a, rampA, nowNanos);
-            double capacityB = capacity(b, rampB, nowNanos);
-            return random.nextDouble() * (capacityA + capacityB) < capacityA ? a : b;
-        }
-        return cost(a, nowNanos) <= cost(b, nowNanos) ? a : b;
-    }
-
-    /** What a backend can take now, per request it holds, its latency left out; see the class comment. */
-    private static double capacity(Backend backend, double ramp, long nowNanos) {
-        BackendState s = backend.state();
-        return backend.weight() * ramp * (1 - LOAD_SENSITIVITY * s.reportedLoad(nowNanos)) / (s.inFlight() + 1);
-    }
-
-    /** The lower, the better. See the class comment. */
-    double cost(Backend backend, long nowNanos) {
-        BackendState s = backend.state();
-        int inFlight = s.inFlight();
-        double latency = s.latencyEwmaNanos(nowNanos);
-        double base;
-        if (latency > 0) {
-            latency = Math.max(latency, s.stalledNanos(nowNanos));
-            base = latency * (inFlight + 1);
-        } else {
-            base = inFlight == 0 ? 1 : UNKNOWN_LATENCY_PENALTY + inFlight;
-        }
-        double load = 1 / (1 - LOAD_SENSITIVITY * s.reportedLoad(nowNanos));
-        double weight = backend.weight() * s.slowStartFactor(nowNanos, slowStartNanos);
-        return base * load / weight;
-    }
-
-    private Backend secondAdmitted(Admission admission, List<Backend> excluded, Backend first, int start,
-            long nowNanos) {
-        int n = backends.length;
-        boolean seenFirst = false;
-        for (int k = 0; k < n; k++) {
-            int idx = start + k;
-            Backend b = backends[idx >= n ? idx - n : idx];
-            if (b == first) {
-                seenFirst = true;
-            } else if (seenFirst && admission.admits(b, excluded, nowNanos)) {
+        if (n > exactMax) {
+            Backend b = drawn(admission, excluded, nowNanos);
+            if (b != null) {
                 return b;
             }
+            // Rare: every draw was full, down or excluded. Look at all of them.
         }
-        return null;
+        return scanned(admission, excluded, nowNanos);
+    }
+
+    /** The exact choice: every candidate looked at. */
+    private Backend scanned(Admission admission, List<Backend> excluded, long nowNanos) {
+        Backend best = null;
+        double bestCost = Double.POSITIVE_INFINITY;
+        int ties = 0;
+        Backend warming = null;
+        int warmingSeen = 0;
+        for (Backend b : backends) {
+            if (!admission.admits(b, excluded, nowNanos)) {
+                continue;
+            }
+            if (cost.warming(b, nowNanos)) {
+                // One warming candidate, uniformly at random (reservoir sampling).
+                if (random.nextInt(++warmingSeen) == 0) {
+                    warming = b;
+                }
+                continue;
+            }
+            double c = cost.cost(b, nowNanos, 0);
+            if (c < bestCost) {
+                best = b;
+                bestCost = c;
+                ties = 1;
+            } else if (c == bestCost && random.nextInt(++ties) == 0) {
+                best = b;
+            }
+        }
+        return withWarming(best, warming, nowNanos);
+    }
+
+    /** The cheapest of {@code choices} drawn candidates, or {@code null} when no draw is admitted. */
+    private Backend drawn(Admission admission, List<Backend> excluded, long nowNanos) {
+        int n = backends.length;
+        Backend best = null;
+        double bestCost = Double.POSITIVE_INFINITY;
+        Backend warming = null;
+        int first = random.nextInt(n);
+        for (int k = 0; k < choices; k++) {
+            int i;
+            if (k == 0) {
+                i = first;
+            } else if (k == 1) {
+                // The second draw is never the first; further ones are independent.
+                i = random.nextInt(n - 1);
+                i = i >= first ? i + 1 : i;
+            } else {
+                i = random.nextInt(n);
+            }
+            Backend b = backends[i];
+            if (!admission.admits(b, excluded, nowNanos)) {
+                continue;
+            }
+            if (cost.warming(b, nowNanos)) {
+                warming = warming == null ? b : warming;
+                continue;
+            }
+            double c = cost.cost(b, nowNanos, 0);
+            if (c < bestCost) {
+                best = b;
+                bestCost = c;
+            }
+        }
+        return withWarming(best, warming, nowNanos);
+    }
+
+    /** The best settled candidate against a warming one, drawn in proportion to capacity. */
+    private Backend withWarming(Backend best, Backend warming, long nowNanos) {
+        if (warming == null) {
+            return best;
+        }
+        if (best == null) {
+            return warming;
+        }
+        double pool = cost.poolLatency(backends, nowNanos);
+        double capacityBest = cost.capacity(best, nowNanos, pool);
+        double capacityWarming = cost.capacity(warming, nowNanos, pool);
+        return random.nextDouble() * (capacityBest + capacityWarming) < capacityWarming ? warming : best;
+    }
+
+    /** The cost as selection sees it now; see {@link LeastBusyCost}. */
+    double cost(Backend backend, long nowNanos) {
+        return cost.cost(backend, nowNanos, warmingPoolLatency(backend, nowNanos));
+    }
+
+    /** The warm-up factor as selection sees it now. */
+    double warmUp(Backend backend, long nowNanos) {
+        return cost.warmUp(backend, nowNanos, warmingPoolLatency(backend, nowNanos));
+    }
+
+    /** The multiplier of the error term now. */
+    double errorFactor(Backend backend, long nowNanos) {
+        return cost.errorFactor(backend, nowNanos);
+    }
+
+    private double warmingPoolLatency(Backend backend, long nowNanos) {
+        return cost.warming(backend, nowNanos) ? cost.poolLatency(backends, nowNanos) : 0;
     }
 }

@@ -77,9 +77,9 @@ public final class LoadBalancerFactory {
         }
 
         Map<String, CandidatePicker> byRegion = new HashMap<>();
-        routableByRegion.forEach((region, list) -> byRegion.put(region, picker(routing.policy(), list, clock,
+        routableByRegion.forEach((region, list) -> byRegion.put(region, picker(routing, list, clock,
                 random, slowStartNanos, before == null ? null : before.regionPicker(region))));
-        CandidatePicker panic = picker(routing.policy(), notDraining, clock, random, slowStartNanos,
+        CandidatePicker panic = picker(routing, notDraining, clock, random, slowStartNanos,
                 before == null ? null : before.panicPicker());
 
         RoutingCounters counters = before == null ? new RoutingCounters() : before.counters();
@@ -124,10 +124,10 @@ public final class LoadBalancerFactory {
         return plan.toArray(new CandidatePicker[0]);
     }
 
-    private static CandidatePicker picker(RoutingConfig.Policy policy, List<Backend> backends, NanoClock clock,
+    private static CandidatePicker picker(RoutingConfig routing, List<Backend> backends, NanoClock clock,
             RandomGenerator random, long slowStartNanos, CandidatePicker previous) {
-        return switch (policy) {
-            case LEAST_BUSY -> new LeastBusyLoadBalancer(backends, clock, random, slowStartNanos);
+        return switch (routing.policy()) {
+            case LEAST_BUSY -> new LeastBusyLoadBalancer(backends, clock, random, slowStartNanos, routing.leastBusy());
             case RANDOM -> new RandomLoadBalancer(backends, clock, random, slowStartNanos);
             case ROUND_ROBIN -> new WeightedRoundRobinLoadBalancer(backends, clock, random, slowStartNanos,
                     previous instanceof WeightedRoundRobinLoadBalancer w ? w.position() : new AtomicLong());

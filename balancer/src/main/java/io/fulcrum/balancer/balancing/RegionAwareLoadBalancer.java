@@ -159,9 +159,46 @@ final class RegionAwareLoadBalancer implements LoadBalancer {
             int i = order.indexOf(b.region());
             return i < 0 ? order.size() : i;
         }));
+        trace.candidates(DecisionTrace.describe(all, now, costTerms(now)));
+    }
+
+    /** The panic picker's view of the cost terms: it sees every non-draining backend. */
+    private DecisionTrace.CostTerms costTerms(long now) {
+        if (panic instanceof LeastBusyLoadBalancer lb) {
+            return new DecisionTrace.CostTerms() {
+                @Override
+                public double cost(Backend b) {
+                    return lb.cost(b, now);
+                }
+
+                @Override
+                public double warmUp(Backend b) {
+                    return lb.warmUp(b, now);
+                }
+
+                @Override
+                public double errorFactor(Backend b) {
+                    return lb.errorFactor(b, now);
+                }
+            };
+        }
         long slowStart = panic instanceof PolicyLoadBalancer p ? p.slowStartNanos : 0;
-        trace.candidates(DecisionTrace.describe(all, now, slowStart,
-                panic instanceof LeastBusyLoadBalancer lb ? b -> lb.cost(b, now) : b -> Double.NaN));
+        return new DecisionTrace.CostTerms() {
+            @Override
+            public double cost(Backend b) {
+                return Double.NaN;
+            }
+
+            @Override
+            public double warmUp(Backend b) {
+                return b.state().slowStartFactor(now, slowStart);
+            }
+
+            @Override
+            public double errorFactor(Backend b) {
+                return Double.NaN;
+            }
+        };
     }
 
     @Override

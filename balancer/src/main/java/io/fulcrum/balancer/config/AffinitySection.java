@@ -114,19 +114,7 @@ final class AffinitySection {
         } else {
             key = key(m, on);
         }
-        double factor = AffinityConfig.Hash.DEFAULT_BALANCE_FACTOR;
-        Entry f = s.get("balance-factor");
-        if (f != null) {
-            Double v = m.number(f);
-            if (v != null) {
-                if (v >= 1 && v <= 100) {
-                    factor = v;
-                } else {
-                    m.problem(f.path(), f.value(), "out of range: " + Mapper.scalar(f.value())
-                            + " (expected: >= 1 and <= 100)");
-                }
-            }
-        }
+        double factor = m.number(s, "balance-factor", AffinityConfig.Hash.DEFAULT_BALANCE_FACTOR, 1, false, 100);
         return key == null ? null : new AffinityConfig.Hash(key.on(), key.name(), factor);
     }
 

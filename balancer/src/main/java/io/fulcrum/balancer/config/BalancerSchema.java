@@ -47,6 +47,16 @@ public final class BalancerSchema {
                     "Regions to spill to, in order (empty: every other region)")
             .build();
 
+    static final FieldTable LEAST_BUSY = FieldTable.builder("The least-busy policy's choice")
+            .integer("exact-max", LeastBusyConfig.DEFAULT.exactMax(), 0, 4096,
+                    "Pools of at most this many candidates are scanned whole for the cheapest backend")
+            .integer("choices", LeastBusyConfig.DEFAULT.choices(), 2, 64,
+                    "Candidates drawn at random and compared in a larger pool")
+            .custom("error-weight", LeastBusyConfig.DEFAULT.errorWeight(), obj("type", "number", "minimum", 0),
+                    "A backend's cost is multiplied by 1 + error-weight x its recent failure rate; 0: failures are"
+                            + " left out")
+            .build();
+
     /** Top-level routing; a pool's routing takes {@link #POOL_ROUTING}. */
     static final FieldTable ROUTING = FieldTable.builder("How a backend is picked")
             .oneOf("policy", RoutingConfig.DEFAULT.policy().yamlName(),
@@ -55,10 +65,11 @@ public final class BalancerSchema {
                     "A request header overriding `region`, believed from trusted-edges only (default: none)")
             .section("spillover", SPILLOVER, "Spillover to other regions")
             .duration("slow-start", RoutingConfig.DEFAULT.slowStart(), false,
-                    "Ramp-up of a backend that comes back; 0s disables")
+                    "Longest warm-up of a backend that comes back; 0s disables")
+            .section("least-busy", LEAST_BUSY, "How least-busy compares backends")
             .build();
     static final FieldTable POOL_ROUTING = ROUTING.only("A pool's routing (region-header belongs to the listener)",
-            List.of("policy", "spillover", "slow-start"));
+            List.of("policy", "spillover", "slow-start", "least-busy"));
 
     static final FieldTable BACKEND = backendLoad(FieldTable.builder("One backend")
             .custom("id", null, nameSchema(), "Unique across all pools: letters, digits, '.', '_' or '-' (required)")
@@ -96,6 +107,8 @@ public final class BalancerSchema {
                     "A connect failure keeps the backend out this long, doubling per failure in a row; 0s: off")
             .duration("max-hold-down", OutlierConfig.DEFAULT.maxHoldDown(), false,
                     "Cap on one hold-down, >= hold-down")
+            .custom("failure-rate", OutlierConfig.DEFAULT.failureRate(), obj("type", "number", "minimum", 0, "maximum", 1),
+                    "Below this recent failure rate, a run of failures ejects only when the rate makes it improbable")
             .build();
 
     static final FieldTable RETRY = FieldTable.builder("Retries")

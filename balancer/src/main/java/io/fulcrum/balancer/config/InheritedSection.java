@@ -90,7 +90,8 @@ record InheritedSection<T>(String key, FieldTable table, T defaults, Reader<T> r
         if (!m.notShorter(s, "max-hold-down", maxHoldDown, "hold-down", holdDown)) {
             maxHoldDown = holdDown;
         }
-        return new OutlierConfig(failures, base, max, percent, holdDown, maxHoldDown);
+        double rate = m.number(s, "failure-rate", inherited.failureRate(), 0, false, 1);
+        return new OutlierConfig(failures, base, max, percent, holdDown, maxHoldDown, rate);
     }
 
     private static RetryConfig retry(Mapper m, Section s, Values v, RetryConfig inherited) {

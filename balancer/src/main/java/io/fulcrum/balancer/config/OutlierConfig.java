@@ -14,15 +14,19 @@ import java.time.Duration;
  * @param holdDown how long a connect failure keeps a backend out of selection; doubles with each
  *     further connect failure in a row; zero turns hold-down off
  * @param maxHoldDown cap on one hold-down
+ * @param failureRate a backend whose recent failure rate is at least this is ejected after
+ *     {@code consecutiveFailures} in a row; below it, the run must also be one its rate makes
+ *     improbable, since least-busy already lowers its share (see {@code OutlierDetector})
  */
 public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection, int maxEjectedPercent,
-        Duration holdDown, Duration maxHoldDown) {
+        Duration holdDown, Duration maxHoldDown, double failureRate) {
     public static final Duration DEFAULT_HOLD_DOWN = Duration.ofSeconds(1);
     public static final Duration DEFAULT_MAX_HOLD_DOWN = Duration.ofSeconds(30);
+    public static final double DEFAULT_FAILURE_RATE = 0.8;
 
     /** Every field at its default. */
     public static final OutlierConfig DEFAULT = new OutlierConfig(5, Duration.ofSeconds(10), Duration.ofSeconds(300), 50,
-            DEFAULT_HOLD_DOWN, DEFAULT_MAX_HOLD_DOWN);
+            DEFAULT_HOLD_DOWN, DEFAULT_MAX_HOLD_DOWN, DEFAULT_FAILURE_RATE);
 
     public OutlierConfig {
         requireNonNull(baseEjection, "baseEjection");
@@ -44,6 +48,16 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjection, Dura
         if (maxEjectedPercent < 0 || maxEjectedPercent > 100) {
             throw new IllegalArgumentException("maxEjectedPercent: " + maxEjectedPercent + " (expected: 0-100)");
         }
+        if (!(failureRate >= 0 && failureRate <= 1)) {
+            throw new IllegalArgumentException("failureRate: " + failureRate + " (expected: 0-1)");
+        }
+    }
+
+    /** With the default failure rate (0.8). */
+    public OutlierConfig(int consecutiveFailures, Duration baseEjection, Duration maxEjection, int maxEjectedPercent,
+            Duration holdDown, Duration maxHoldDown) {
+        this(consecutiveFailures, baseEjection, maxEjection, maxEjectedPercent, holdDown, maxHoldDown,
+                DEFAULT_FAILURE_RATE);
     }
 
     /** With the default hold-down (1s, at most 30s). */

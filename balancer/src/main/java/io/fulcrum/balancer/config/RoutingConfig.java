@@ -13,9 +13,10 @@ import java.time.Duration;
  * @param slowStart window over which a backend that comes back ramps up to its full share
  *     ({@link Duration#ZERO} disables slow start)
  * @param affinity the pool's session affinity (YAML {@code affinity}), or {@code null} for none
+ * @param leastBusy the least-busy policy's knobs
  */
 public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig spillover, Duration slowStart,
-        AffinityConfig affinity) {
+        AffinityConfig affinity, LeastBusyConfig leastBusy) {
 
     /** Selection policies; {@code least-busy} in YAML is {@link #LEAST_BUSY}. */
     public enum Policy {
@@ -34,14 +35,20 @@ public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig 
         }
     }
 
-    /** Routing without affinity. */
+    /** Routing without affinity, least-busy at its defaults. */
     public RoutingConfig(Policy policy, String regionHeader, SpilloverConfig spillover, Duration slowStart) {
         this(policy, regionHeader, spillover, slowStart, null);
     }
 
+    /** Routing with least-busy at its defaults. */
+    public RoutingConfig(Policy policy, String regionHeader, SpilloverConfig spillover, Duration slowStart,
+            AffinityConfig affinity) {
+        this(policy, regionHeader, spillover, slowStart, affinity, LeastBusyConfig.DEFAULT);
+    }
+
     /** This routing with {@code affinity} instead (may be {@code null}). */
     public RoutingConfig withAffinity(AffinityConfig affinity) {
-        return new RoutingConfig(policy, regionHeader, spillover, slowStart, affinity);
+        return new RoutingConfig(policy, regionHeader, spillover, slowStart, affinity, leastBusy);
     }
 
     /** Every field at its default: least-busy, spillover at 0.8 to every other region, 10s slow start. */
@@ -52,6 +59,7 @@ public record RoutingConfig(Policy policy, String regionHeader, SpilloverConfig 
         requireNonNull(policy, "policy");
         requireNonNull(spillover, "spillover");
         requireNonNull(slowStart, "slowStart");
+        requireNonNull(leastBusy, "leastBusy");
         DurationBounds.notNegative("slowStart", slowStart);
     }
 }

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.config;
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
+import io.fulcrum.config.YamlMapper.Values;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -37,18 +38,7 @@ final class RoutingSection {
                 .filter(v -> v.yamlName().equals(policyName)).findFirst().orElseThrow();
         String regionHeader = s.get("region-header") == null ? defaults.regionHeader() : m.headerName(s, "region-header");
         Section sp = m.subsection(s, "spillover", BalancerSchema.SPILLOVER);
-        double saturation = defaults.spillover().saturation();
-        Entry sat = sp.get("saturation");
-        if (sat != null) {
-            Double v = m.number(sat);
-            if (v != null) {
-                if (v > 0 && v <= 1) {
-                    saturation = v;
-                } else {
-                    m.problem(sat.path(), sat.value(), "out of range: " + Mapper.scalar(sat.value()) + " (expected: > 0 and <= 1)");
-                }
-            }
-        }
+        double saturation = m.number(sp, "saturation", defaults.spillover().saturation(), 0, true, 1);
         List<String> order = new ArrayList<>(inheritedOrder(sp, defaults));
         Entry o = sp.get("order");
         if (o != null && m.checkTag(o.path(), o.value()) && !Mapper.isNull(o.value())) {
@@ -74,7 +64,15 @@ final class RoutingSection {
         }
         Duration slowStart = m.read(s, BalancerSchema.ROUTING).duration("slow-start", defaults.slowStart());
         return new RoutingConfig(policy, regionHeader, new SpilloverConfig(saturation, order), slowStart,
-                defaults.affinity());
+                defaults.affinity(), leastBusy(m, s, defaults.leastBusy()));
+    }
+
+    /** The {@code least-busy} subsection over the inherited knobs. */
+    private static LeastBusyConfig leastBusy(Mapper m, Section s, LeastBusyConfig defaults) {
+        Section lb = m.subsection(s, "least-busy", BalancerSchema.LEAST_BUSY);
+        Values v = m.read(lb, BalancerSchema.LEAST_BUSY);
+        return new LeastBusyConfig(v.integer("exact-max", defaults.exactMax()), v.integer("choices", defaults.choices()),
+                m.number(lb, "error-weight", defaults.errorWeight(), 0, false, Double.MAX_VALUE));
     }
 
     /** The inherited spillover order, unless the section sets its own (even to nothing). */

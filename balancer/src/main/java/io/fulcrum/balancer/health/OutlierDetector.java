@@ -30,6 +30,15 @@ import org.slf4j.LoggerFactory;
  * if it keeps failing it goes out again, for longer. A backend that stays in for longer than
  * {@code max-ejection} after an ejection is forgiven: its next ejection is short again.
  *
+ * <p>A backend that fails only part of its requests is not ejected for a run its failure rate
+ * explains: least-busy already lowers its share through its cost's error term, and ejecting it
+ * would move all its load onto its peers although it serves most requests well. While its recent
+ * failure rate r before the run (over about its last 50 requests) is below {@code failure-rate}, the run needed
+ * is the longer of {@code consecutive-failures} and the run whose chance at rate r is below one in
+ * {@value #IMPROBABLE_RUN_INVERSE} (r^run &lt; 10^-5: 10 in a row at r = 0.3, 17 at r = 0.5). A
+ * backend that turns bad at once has a low rate when the run begins and is ejected after
+ * {@code consecutive-failures}; one failing nearly everything (r at least {@code failure-rate}) as well.
+ *
  * <p>Never more than {@code max-ejected-percent} of the pool is ejected at once: ejecting every
  * backend would only move the failures into panic mode. With a small pool and a low percentage
  * that may mean no ejection at all, which is what the operator asked for.
@@ -53,6 +62,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class OutlierDetector implements OutcomeListener {
     private static final Logger log = LoggerFactory.getLogger(OutlierDetector.class);
+    /** A run of failures whose chance at the backend's failure rate is below 1 / this ejects it. */
+    static final long IMPROBABLE_RUN_INVERSE = 100_000;
 
     private final BackendRegistry registry;
     private final ScheduledExecutorService control;
@@ -63,6 +74,7 @@ public final class OutlierDetector implements OutcomeListener {
     private final int maxEjectedPercent;
     private final long holdDownNanos;
     private final long maxHoldDownNanos;
+    private final double failureRate;
     private final LongAdder holdDowns = new LongAdder();
     /** Backends with an ejection decision queued on the control thread; one task per backend at most. */
     private final Set<BackendState> pending = ConcurrentHashMap.newKeySet();
@@ -82,6 +94,7 @@ public final class OutlierDetector implements OutcomeListener {
         this.maxEjectedPercent = config.maxEjectedPercent();
         this.holdDownNanos = config.holdDown().toNanos();
         this.maxHoldDownNanos = config.maxHoldDown().toNanos();
+        this.failureRate = config.failureRate();
     }
 
     /** Hold-downs started by connect failures since start-up. */
@@ -116,7 +129,7 @@ public final class OutlierDetector implements OutcomeListener {
             return;
         }
         int failures = state.incrementConsecutiveFailures();
-        if (failures >= threshold && !state.ejected() && pending.add(state)) {
+        if (failures >= runNeeded(state) && !state.ejected() && pending.add(state)) {
             try {
                 control.execute(() -> {
                     pending.remove(state);
@@ -135,7 +148,7 @@ public final class OutlierDetector implements OutcomeListener {
 
     /** Control thread: ejects the backend if it still qualifies and the pool can spare it. */
     void considerEjecting(BackendState state) {
-        if (state.ejected() || state.consecutiveFailures() < threshold) {
+        if (state.ejected() || state.consecutiveFailures() < runNeeded(state)) {
             return;
         }
         BackendSnapshot snapshot = registry.current();
@@ -160,6 +173,7 @@ public final class OutlierDetector implements OutcomeListener {
             return;
         }
         long now = clock.nanoTime();
+        int failures = state.consecutiveFailures();
         History h = history.computeIfAbsent(state, s -> new History());
         if (h.returned && now - h.returnedAtNanos > maxNanos) {
             h.multiplier = 0; // well-behaved for a long while: start over
@@ -170,12 +184,26 @@ public final class OutlierDetector implements OutcomeListener {
         state.resetConsecutiveFailures();
         registry.refresh();
         log.info("backend {} ejected for {} ms after {} failures in a row (ejection #{})", backend,
-                TimeUnit.NANOSECONDS.toMillis(length), threshold, state.ejections());
+                TimeUnit.NANOSECONDS.toMillis(length), failures, state.ejections());
         try {
             control.schedule(this::expireEjections, length, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             // Shutting down.
         }
+    }
+
+    /** Failures in a row that eject {@code state} now; see the class comment. */
+    int runNeeded(BackendState state) {
+        return runNeeded(state.errorRateBeforeRun(clock.nanoTime()));
+    }
+
+    /** Failures in a row that eject a backend whose recent failure rate is {@code rate}. */
+    int runNeeded(double rate) {
+        if (rate >= failureRate || rate <= 0) {
+            return threshold;
+        }
+        double improbable = Math.log(1.0 / IMPROBABLE_RUN_INVERSE) / Math.log(rate);
+        return (int) Math.max(threshold, Math.min(Integer.MAX_VALUE, Math.ceil(improbable)));
     }
 
     /** base × multiplier, at most max; saturating so a long-lived flapper cannot overflow. */

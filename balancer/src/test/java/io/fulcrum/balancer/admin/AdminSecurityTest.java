@@ -172,8 +172,10 @@ class AdminSecurityTest {
         assertEquals("routable", body.get("candidates").get(0).get("state").asText());
         // Round-robin has no cost: JSON null, not the string "NaN" where a number is expected.
         var candidate = body.get("candidates").get(0);
-        assertTrue(candidate.get("cost").isNull(), candidate.toString());
+        assertTrue(candidate.get("cost").isNull() && candidate.get("errorFactor").isNull(), candidate.toString());
         assertTrue(candidate.get("inFlight").isNumber() && candidate.get("weight").isNumber(), candidate.toString());
+        assertEquals(1.0, candidate.get("warmUp").asDouble(), candidate.toString());
+        assertEquals(0.0, candidate.get("errorRate").asDouble(), candidate.toString());
         assertEquals(400, http.get(admin, "/explain?region=%3Cscript%3E").statusCode());
     }
 }

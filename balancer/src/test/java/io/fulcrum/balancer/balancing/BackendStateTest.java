@@ -230,6 +230,42 @@ class BackendStateTest {
         assertEquals(marked, state.recoveredAtNanos());
     }
 
+    @Test
+    void aFastFailureNeverLowersTheLatencyEstimate() {
+        acquireAndEnd(20 * MS, Outcome.SUCCESS);
+        clock.advance(1, TimeUnit.SECONDS);
+        double before = state.latencyEwmaNanos();
+        acquireAndEnd(MS / 10, Outcome.SERVER_ERROR);
+        acquireAndEnd(MS / 10, Outcome.RESET);
+
+        assertEquals(before, state.latencyEwmaNanos(), 1e-6, "a backend failing fast must not look fast");
+        acquireAndEnd(50 * MS, Outcome.SERVER_ERROR);
+        assertEquals(50 * MS, state.latencyEwmaNanos(), 1e-6, "a slow failure still raises it");
+    }
+
+    @Test
+    void comingBackForgetsTheLatencyOfBefore() {
+        acquireAndEnd(20 * MS, Outcome.SUCCESS);
+        state.markRecovered(clock.nanoTime());
+
+        assertEquals(0, state.latencyEwmaNanos(), "judged on what it shows from now on");
+    }
+
+    @Test
+    void connectingAgainAfterAHoldDownStartsWarmUp() {
+        state.holdDown(clock.nanoTime(), SECOND, 30 * SECOND);
+        clock.advance(2, TimeUnit.SECONDS);
+        assertEquals(1, state.slowStartFactor(clock.nanoTime(), SLOW_START), "not warming yet");
+
+        state.clearHoldDown();
+
+        assertEquals(BackendState.MIN_SLOW_START_FACTOR, state.slowStartFactor(clock.nanoTime(), SLOW_START),
+                "a backend that refused connections and takes them again was most likely restarted");
+        long start = state.recoveredAtNanos();
+        state.clearHoldDown();
+        assertEquals(start, state.recoveredAtNanos(), "nothing to clear: no new warm-up");
+    }
+
     private void acquireAndEnd(long latencyNanos, Outcome outcome) {
         assertTrue(state.tryAcquire(Integer.MAX_VALUE));
         state.onRequestEnd(latencyNanos, outcome);

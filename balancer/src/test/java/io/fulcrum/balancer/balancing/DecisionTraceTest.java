@@ -9,8 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.config.RoutingConfig.Policy;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +67,36 @@ class DecisionTraceTest {
         assertEquals(eu1, lb.select(new RequestInfo("eu-west", List.of()), header));
         assertEquals("region=eu-west(header) pass=local to=eu-west backend=eu-1", header.compact());
         assertEquals(0, count(lb, RoutingCounters.Kind.SPILLOVER, "us-east", "eu-west"));
+    }
+
+    @Test
+    void theFullTraceShowsTheErrorTermAndTheWarmUpFactor() {
+        long window = TimeUnit.SECONDS.toNanos(10);
+        LoadBalancer lb = LoadBalancerFactory.create("us-east", routing(Policy.LEAST_BUSY, 0.8, List.of(),
+                Duration.ofNanos(window)), all, null, clock, new SplittableRandom(3));
+        for (int i = 0; i < 100; i++) {
+            assertTrue(us1.tryAcquire());
+            us1.state().onRequestEnd(2_000_000, i % 2 == 0 ? Outcome.SERVER_ERROR : Outcome.SUCCESS,
+                    clock.nanoTime());
+            assertTrue(eu1.tryAcquire());
+            eu1.state().onRequestEnd(2_000_000, Outcome.SUCCESS, clock.nanoTime());
+        }
+        eu1.state().markRecovered(clock.nanoTime());
+        clock.advance(2, TimeUnit.SECONDS);
+
+        DecisionTrace trace = DecisionTrace.explainTrace();
+        lb.select(RequestInfo.DEFAULT, trace);
+
+        DecisionTrace.Candidate us = trace.candidates().get(0);
+        DecisionTrace.Candidate eu = trace.candidates().get(1);
+        assertTrue(us.errorRate() > 0.25 && us.errorRate() < 0.5, "half of us-1's last requests failed, faded for"
+                + " 2 s since: " + us.errorRate());
+        assertEquals(1 + 4 * us.errorRate(), us.errorFactor(), 1e-9, "error-weight 4");
+        assertEquals(1, us.warmUp());
+        assertEquals(0.2, eu.warmUp(), 1e-9, "eu-1 came back 2 s into a 10 s window and has not answered since");
+        assertTrue(trace.detailed().contains(String.format(Locale.ROOT, "warm=1.00 err=%.2f ef=%.2f",
+                us.errorRate(), us.errorFactor())), trace.detailed());
+        assertTrue(trace.detailed().contains("warm=0.20 err=0.00 ef=1.00"), trace.detailed());
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fulcrum.balancer.config.LeastBusyConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -78,19 +79,35 @@ class LeastBusyLoadBalancerTest {
     }
 
     @Test
-    void slowStartRampsARecoveredBackendUp() {
+    void aRecoveredBackendAsFastAsItsPeersIsAtFullShareAtOnce() {
         long window = TimeUnit.SECONDS.toNanos(10);
         LoadBalancer lb = leastBusy(List.of(a, b), window);
         List.of(a, b).forEach(x -> answered(x, MS));
         b.state().markRecovered(clock.nanoTime());
 
-        // 2000 requests at 1 per 50 µs take 0.1 s: b stays near the start of its ramp.
+        // 2000 requests at 1 per 50 µs take 0.1 s: a time ramp alone would leave b near a tenth.
         int early = new LoadSimulation(clock, lb).run(2000, 50).picks("b");
-        clock.advance(10, TimeUnit.SECONDS);
-        int ramped = new LoadSimulation(clock, lb).run(2000, 50).picks("b");
 
-        assertTrue(early < 700, "ramping backend got " + early + " of 2000");
-        assertTrue(ramped > 800 && ramped < 1200, "ramped backend got " + ramped + " of 2000");
+        assertTrue(early > 800 && early < 1200, "recovered backend answering like its peer got " + early + " of 2000");
+    }
+
+    @Test
+    void warmUpFollowsTheLatencyShownSinceRecoveryAgainstThePools() {
+        long window = TimeUnit.SECONDS.toNanos(10);
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(3), window);
+        List.of(a, b).forEach(x -> answered(x, 2 * MS));
+        c.state().markRecovered(clock.nanoTime());
+        clock.advance(1, TimeUnit.SECONDS);
+        long now = clock.nanoTime();
+        assertEquals(0.1, lb.warmUp(c, now), 1e-9, "no answer yet: the time ramp");
+
+        List.of(a, b).forEach(x -> answered(x, 2 * MS));
+        answered(c, 8 * MS);
+        assertEquals(0.25, lb.warmUp(c, clock.nanoTime()), 1e-9, "four times the pool's latency: a quarter");
+        assertEquals(2 * MS * 1 / 0.25, lb.cost(c, clock.nanoTime()), 1e-3,
+                "while warming, the pool's latency stands in for its own: 2 ms × (0 + 1) / 0.25");
+        clock.advance(10, TimeUnit.SECONDS);
+        assertEquals(1, lb.warmUp(c, clock.nanoTime()), "the window bounds warm-up");
     }
 
     @Test
@@ -200,6 +217,87 @@ class LeastBusyLoadBalancerTest {
         Backend heavy = backend("heavy", 4, clock);
         answered(heavy, MS);
         assertEquals(base / 4, lb.cost(heavy, now), 1e-6);
+    }
+
+    @Test
+    void aSmallPoolIsScannedForTheExactLeastBusy() {
+        List<Backend> pool = new java.util.ArrayList<>();
+        int[] inFlight = {3, 2, 4, 1, 3, 2};
+        for (int i = 0; i < inFlight.length; i++) {
+            Backend x = backend("s" + i, 1, clock);
+            answered(x, 2 * MS);
+            occupy(x, inFlight[i]);
+            pool.add(x);
+        }
+        LoadBalancer lb = leastBusy(pool, 0);
+
+        // Two random choices would find s3 in only a third of the draws.
+        assertEquals(Map.of("s3", 300), tally(300, () -> lb.select(RequestInfo.DEFAULT)));
+    }
+
+    @Test
+    void equalCostsAreSharedAtRandom() {
+        List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
+        LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
+
+        Map<String, Integer> counts = tally(3000, () -> lb.select(RequestInfo.DEFAULT));
+
+        List.of("a", "b", "c").forEach(id -> assertTrue(counts.get(id) > 850, "ties shared: " + counts));
+    }
+
+    @Test
+    void aLargePoolComparesRandomChoices() {
+        List<Backend> pool = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            Backend x = backend("x" + i, 1, clock);
+            answered(x, 2 * MS);
+            occupy(x, i == 7 ? 0 : 2);
+            pool.add(x);
+        }
+        LoadBalancer twoChoices = new LeastBusyLoadBalancer(pool, clock, new SplittableRandom(4), 0,
+                new LeastBusyConfig(16, 2, 4));
+        LoadBalancer scanned = new LeastBusyLoadBalancer(pool, clock, new SplittableRandom(4), 0,
+                new LeastBusyConfig(64, 2, 4));
+
+        int drawn = tally(4000, () -> twoChoices.select(RequestInfo.DEFAULT)).getOrDefault("x7", 0);
+        // x7 is in one of two draws from 40: 2/40 = 5 %.
+        assertTrue(drawn > 120 && drawn < 300, "two choices found the idle one " + drawn + " times of 4000");
+        assertEquals(Map.of("x7", 100), tally(100, () -> scanned.select(RequestInfo.DEFAULT)), "exact-max 64 scans");
+    }
+
+    @Test
+    void aBackendFailingFastLosesShareWithItsErrorRateButKeepsSome() {
+        LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
+        LoadSimulation sim = new LoadSimulation(clock, lb).failFast("c", 3);
+
+        // 30 s at one request every 100 µs against 1 ms backends: about 10 in flight.
+        sim.run(300_000, 100);
+
+        double share = sim.picks("c") / 300_000.0;
+        assertTrue(share > 0.05 && share < 0.30, "30 % failing backend got " + share + " (equal share: 1/3)");
+    }
+
+    @Test
+    void theErrorTermMultipliesTheCost() {
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a), clock, new SplittableRandom(1), 0,
+                new LeastBusyConfig(16, 2, 4));
+        answered(a, MS);
+        long now = clock.nanoTime();
+        double clean = lb.cost(a, now);
+        assertEquals(1, lb.errorFactor(a, now), 1e-9);
+        // Failing for a long while: the error rate approaches 1 and the cost 1 + 4 times as high.
+        for (int i = 0; i < 300; i++) {
+            clock.advance(10, TimeUnit.MILLISECONDS);
+            assertTrue(a.tryAcquire());
+            a.state().onRequestEnd(100_000, Outcome.SERVER_ERROR, clock.nanoTime());
+        }
+        long later = clock.nanoTime();
+        double rate = a.state().recentErrorRate(later);
+        assertTrue(rate > 0.99, "rate " + rate);
+        assertEquals(1 + 4 * rate, lb.errorFactor(a, later), 1e-9);
+        assertEquals((1 + 4 * rate) * a.state().latencyEwmaNanos(later), lb.cost(a, later), 1e-6 * clean,
+                "the fast failures left the latency estimate where the answer put it");
+        assertEquals(clean * Math.exp(-3.0 / 10), a.state().latencyEwmaNanos(later), 1e-6 * clean);
     }
 
     private Backend pickAndHold(LoadBalancer lb) {

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * under load. Not thread-safe.
  */
 final class LoadSimulation {
-    private record Pending(long endNanos, Backend backend, long startNanos) {
+    private record Pending(long endNanos, Backend backend, long startNanos, Outcome outcome) {
     }
 
     private final FakeClock clock;
@@ -22,6 +22,8 @@ final class LoadSimulation {
     private final PriorityQueue<Pending> pending =
             new PriorityQueue<>((a, b) -> Long.compare(a.endNanos(), b.endNanos()));
     private final Map<String, Integer> picks = new HashMap<>();
+    /** Backend id → how many of each ten requests it answers at once with a 5xx. */
+    private final Map<String, Integer> failuresInTen = new HashMap<>();
     private int rejected;
 
     LoadSimulation(FakeClock clock, LoadBalancer lb) {
@@ -31,6 +33,12 @@ final class LoadSimulation {
 
     LoadSimulation serviceTime(String backendId, long amount, TimeUnit unit) {
         serviceNanos.put(backendId, unit.toNanos(amount));
+        return this;
+    }
+
+    /** {@code backendId} answers {@code inTen} of each ten requests it gets with an immediate 5xx. */
+    LoadSimulation failFast(String backendId, int inTen) {
+        failuresInTen.put(backendId, inTen);
         return this;
     }
 
@@ -44,9 +52,14 @@ final class LoadSimulation {
                 rejected++;
                 continue;
             }
-            picks.merge(b.id(), 1, Integer::sum);
+            int n = picks.merge(b.id(), 1, Integer::sum);
             long now = clock.nanoTime();
-            pending.add(new Pending(now + serviceNanos.getOrDefault(b.id(), 1_000_000L), b, now));
+            if (n % 10 < failuresInTen.getOrDefault(b.id(), 0)) {
+                // Fails fast: a tenth of a millisecond, a 5xx.
+                pending.add(new Pending(now + 100_000, b, now, Outcome.SERVER_ERROR));
+            } else {
+                pending.add(new Pending(now + serviceNanos.getOrDefault(b.id(), 1_000_000L), b, now, Outcome.SUCCESS));
+            }
         }
         completeUntil(Long.MAX_VALUE);
         return this;
@@ -63,7 +76,7 @@ final class LoadSimulation {
     private void completeUntil(long until) {
         while (!pending.isEmpty() && pending.peek().endNanos() <= until) {
             Pending p = pending.poll();
-            p.backend().state().onRequestEnd(p.endNanos() - p.startNanos(), Outcome.SUCCESS, p.endNanos());
+            p.backend().state().onRequestEnd(p.endNanos() - p.startNanos(), p.outcome(), p.endNanos());
         }
     }
 }

@@ -74,12 +74,14 @@ class ConfigLoaderTest {
                   region-header: X-Client-Region
                   spillover: { saturation: 1, order: [eu-west, ap-south] }
                   slow-start: 0s
+                  least-busy: { exact-max: 8, choices: 3, error-weight: 2.5 }
                 backends:
                   - { id: us-1, url: "http://10.0.0.1:9001/", region: us-east, weight: 3, max-in-flight: 100 }
                   - { id: eu-1, url: "http://backend.example", region: eu-west }
                   - { id: ap_1.x, url: "http://[::1]:9003", region: ap-south }
                 health: { path: "/ready?full=1", interval: 500ms, timeout: 250ms, rise: 1, fall: 10 }
-                outlier: { consecutive-failures: 1, base-ejection: 1m, max-ejection: 1h, max-ejected-percent: 0 }
+                outlier: { consecutive-failures: 1, base-ejection: 1m, max-ejection: 1h, max-ejected-percent: 0,
+                           failure-rate: 0.5 }
                 retry: { attempts: 10, budget-percent: 100, replay-body-bytes: 0, per-try-timeout: 5s }
                 timeouts: { connect: 2s, response: 1m, client-idle: 2m, backend-idle: 45s, drain: 1h, queue: 0s }
                 limits: { max-header-bytes: 1024, max-uri-bytes: 256, max-body-bytes: 10000000000, max-connections: 1,
@@ -93,7 +95,8 @@ class ConfigLoaderTest {
         assertEquals(new ListenConfig("::1", 65535), c.admin());
         assertEquals("us-east", c.region());
         assertEquals(new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, "X-Client-Region",
-                new SpilloverConfig(1.0, List.of("eu-west", "ap-south")), Duration.ZERO), c.routing());
+                new SpilloverConfig(1.0, List.of("eu-west", "ap-south")), Duration.ZERO, null,
+                new LeastBusyConfig(8, 3, 2.5)), c.routing());
         assertEquals(List.of(
                 new BackendConfig("us-1", "10.0.0.1", 9001, "us-east", 3, 100),
                 new BackendConfig("eu-1", "backend.example", 80, "eu-west", 1, 512),
@@ -101,7 +104,8 @@ class ConfigLoaderTest {
         assertEquals("http://[::1]:9003", c.backends().get(2).url());
         assertEquals(new HealthConfig("/ready?full=1", Duration.ofMillis(500), Duration.ofMillis(250), 1, 10),
                 c.health());
-        assertEquals(new OutlierConfig(1, Duration.ofMinutes(1), Duration.ofHours(1), 0), c.outlier());
+        assertEquals(new OutlierConfig(1, Duration.ofMinutes(1), Duration.ofHours(1), 0, OutlierConfig.DEFAULT_HOLD_DOWN,
+                OutlierConfig.DEFAULT_MAX_HOLD_DOWN, 0.5), c.outlier());
         assertEquals(new RetryConfig(10, 100, 0, Duration.ofSeconds(5)), c.retry());
         assertEquals(new TimeoutsConfig(Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMinutes(2),
                 Duration.ofSeconds(45), Duration.ofHours(1), TimeoutsConfig.DEFAULT_TUNNEL_IDLE,
@@ -261,6 +265,10 @@ class ConfigLoaderTest {
         "routing: {policy: lest-busy} | routing.policy: unknown policy \"lest-busy\", did you mean \"least-busy\"? (expected: least-busy, round-robin, random) (line 2)",
         "routing: {spillover: {saturation: 0}} | routing.spillover.saturation: out of range: 0 (expected: > 0 and <= 1) (line 2)",
         "routing: {spillover: {saturation: 1.5}} | routing.spillover.saturation: out of range: 1.5 (expected: > 0 and <= 1) (line 2)",
+        "routing: {least-busy: {choices: 1}} | routing.least-busy.choices: out of range: 1 (expected: 2-64) (line 2)",
+        "routing: {least-busy: {error-weight: -1}} | routing.least-busy.error-weight: out of range: -1 (expected: >= 0) (line 2)",
+        "routing: {least-busy: {exact-mx: 3}} | routing.least-busy.exact-mx: unknown key, did you mean \"exact-max\"? (line 2)",
+        "outlier: {failure-rate: 1.5} | outlier.failure-rate: out of range: 1.5 (expected: >= 0 and <= 1) (line 2)",
         "routing: {spillover: {order: [default, eu-wst]}} | routing.spillover.order[1]: no backend is in region \"eu-wst\" (line 2)",
         "routing: {spillover: {order: [default, default]}} | routing.spillover.order[1]: region \"default\" is listed twice (line 2)",
         "routing: {region-header: 'X Region'} | routing.region-header: not a valid header name: \"X Region\" (expected: an RFC 9110 token) (line 2)",

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
+import io.fulcrum.balancer.balancing.BackendState;
 import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.OutlierConfig;
@@ -51,6 +52,22 @@ class OutlierDetectorTest {
         drain(control);
     }
 
+    /** Failures as the proxy reports them: the backend's state records each, then the detector sees it. */
+    private void failRecorded(String id, int times) throws Exception {
+        for (int i = 0; i < times; i++) {
+            assertTrue(b(id).tryAcquire());
+            b(id).state().onRequestEnd(100_000, Outcome.SERVER_ERROR, clock.nanoTime());
+            detector.onOutcome(b(id), Outcome.SERVER_ERROR);
+        }
+        drain(control);
+    }
+
+    @Test
+    void aBackendThatTurnsBadAtOnceIsEjectedAfterConsecutiveFailures() throws Exception {
+        failRecorded("b2", 5);
+        assertTrue(b("b2").state().ejected(), "its own failures do not make its rate explain the run");
+    }
+
     @Test
     void ejectsAfterConsecutiveFailuresForTheBaseTime() throws Exception {
         long generation = registry.current().generation();
@@ -62,6 +79,28 @@ class OutlierDetectorTest {
         assertEquals(clock.nanoTime() + BASE.toNanos(), b("b1").state().ejectedUntilNanos());
         assertEquals(1, b("b1").state().ejections());
         assertTrue(registry.current().generation() > generation, "the snapshot was rebuilt");
+    }
+
+    @ParameterizedTest(name = "failure rate {0}: {1} in a row")
+    @CsvSource({"0, 5", "0.05, 5", "0.3, 10", "0.5, 17", "0.79, 49", "0.8, 5", "1, 5"})
+    void theRunThatEjectsGrowsWithAFailureRateThatExplainsIt(double rate, int run) {
+        assertEquals(run, detector.runNeeded(rate));
+    }
+
+    @Test
+    void aBackendFailingAThirdOfItsRequestsIsNotEjectedForFiveInARow() throws Exception {
+        // b1 has failed about 30 % of its requests for a minute, one request every 10 ms.
+        BackendState s = b("b1").state();
+        for (int i = 0; i < 6000; i++) {
+            clock.advance(Duration.ofMillis(10));
+            assertTrue(b("b1").tryAcquire());
+            Outcome o = i % 10 < 3 ? Outcome.SERVER_ERROR : Outcome.SUCCESS;
+            s.onRequestEnd(1_000_000, o, clock.nanoTime());
+        }
+        failRecorded("b1", 8);
+        assertFalse(s.ejected(), "eight in a row is likely enough at 30 %");
+        failRecorded("b1", 4);
+        assertTrue(s.ejected(), "twelve in a row is not");
     }
 
     @ParameterizedTest
