@@ -6,6 +6,12 @@
 #   scripts/run-local.sh --two-services  the same with config/balancer-two-services.yaml: the post
 #                                        servers under /, and a static file server (python3 -m
 #                                        http.server on 127.0.0.1:9100, serving STATIC_DIR) under /static
+#   scripts/run-local.sh --fleet         two balancers in front of the same post servers: A on :8080
+#                                        (admin :8081) and B on :8090 (admin :8091), both least-busy on
+#                                        the nodes' reported load, sharing one rate limit (100/s, burst
+#                                        200 per client address) through a redis-server of their own on
+#                                        127.0.0.1:6390 (REDIS_PORT); kill either balancer and the other
+#                                        serves on (clients: docs/operations.md, "Running more than one")
 #
 # While it runs, a post server may die or be stopped: the balancer routes around it, this script says
 # so, and `scripts/node.sh restart ID` (or `start ID`) brings it back. If the balancer itself exits,
@@ -26,6 +32,8 @@
 #   FULCRUM_SKIP_BUILD  1: run the jars as they are, never build
 #   STATIC_DIR          what the static file server serves with --two-services (default: docs/)
 #   STATIC_PORT         its port (default: 9100, as in balancer-two-services.yaml)
+#   REDIS_PORT          the fleet's redis-server with --fleet (default: 6390)
+#   FLEET_RATE          the fleet-wide rate limit with --fleet (default: 100/s)
 set -euo pipefail
 SAY_AS=run-local
 # shellcheck source=lib/local-cluster.sh
@@ -35,8 +43,16 @@ cd "$ROOT"
 LISTEN_HOST=${LISTEN_HOST:-127.0.0.1}
 BALANCER_CONFIG=$CONFIG_DIR/balancer.yaml
 TWO_SERVICES=0
+FLEET=0
 case ${1:-} in
   "") ;;
+  --fleet)
+    FLEET=1
+    REDIS_PORT=${REDIS_PORT:-6390}
+    FLEET_RATE=${FLEET_RATE:-100/s}
+    REDIS_SERVER=$(command -v redis-server || echo /usr/bin/redis-server)
+    [[ -x $REDIS_SERVER ]] || { say "--fleet needs redis-server (apt-get install redis-server)"; exit 2; }
+    ;;
   --two-services)
     TWO_SERVICES=1
     BALANCER_CONFIG=$CONFIG_DIR/balancer-two-services.yaml
@@ -45,7 +61,7 @@ case ${1:-} in
     command -v python3 >/dev/null || { say "--two-services needs python3 for its static file server"; exit 2; }
     [[ -d $STATIC_DIR ]] || { say "STATIC_DIR is not a directory: $STATIC_DIR"; exit 2; }
     ;;
-  *) say "unknown option: $1 (expected: nothing or --two-services)"; exit 2 ;;
+  *) say "unknown option: $1 (expected: nothing, --two-services or --fleet)"; exit 2 ;;
 esac
 mapfile -t NODES < <(node_ids)
 (( ${#NODES[@]} )) || { say "no post servers: $CONFIG_DIR/node-*.yaml"; exit 2; }
@@ -98,15 +114,42 @@ if [[ $LISTEN_HOST != "$file_host" ]]; then
   say "the balancer listens on $LISTEN_HOST (LISTEN_HOST), using a copy of $BALANCER_CONFIG in $RUN_CONFIG"
 fi
 
+# With --fleet: both balancers run copies of the config, with the fleet-wide rate limit and the
+# shared Redis added, B on the next ten ports.
+BALANCERS=(balancer)
+if (( FLEET )); then
+  mkdir -p "$RUN_DIR"
+  BALANCERS=(balancer balancer-b)
+  B_PORT=$((BALANCER_PORT + 10))
+  B_ADMIN_PORT=$((ADMIN_PORT + 10))
+  fleet_config() { # SOURCE LISTEN_PORT ADMIN_PORT > a copy with those ports, the Redis and the limit
+    sed -e "s/^\( *listen: *{.*port: *\)[0-9]*/\1$2/" -e "s/^\( *admin: *{.*port: *\)[0-9]*/\1$3/" "$1"
+    printf '\n# --fleet: one rate limit for both balancers, kept in the Redis they share.\n'
+    printf 'rate-limit: { rate: %s, store: redis }\n' "$FLEET_RATE"
+    printf 'redis: { url: "redis://127.0.0.1:%s" }\n' "$REDIS_PORT"
+  }
+  fleet_config "$RUN_CONFIG" "$BALANCER_PORT" "$ADMIN_PORT" >"$RUN_DIR/balancer-a.yaml"
+  fleet_config "$RUN_CONFIG" "$B_PORT" "$B_ADMIN_PORT" >"$RUN_DIR/balancer-b.yaml"
+  RUN_CONFIG=$RUN_DIR/balancer-a.yaml
+  say "fleet: balancer A uses $RUN_DIR/balancer-a.yaml, balancer B $RUN_DIR/balancer-b.yaml"
+fi
+
 # ---- stopping: the balancer drains first, then the post servers ------------------------------------
 stopping=0
 stop_all() {
   (( stopping )) && return
   stopping=1
   trap - INT TERM
-  if pid_of balancer >/dev/null; then
-    say "stopping the balancer: it drains requests in progress for up to ${DRAIN}s (timeouts.drain)..."
-    stop_process balancer $((DRAIN + 10))
+  local name
+  for name in "${BALANCERS[@]}"; do
+    if pid_of "$name" >/dev/null; then
+      say "stopping $name: it drains requests in progress for up to ${DRAIN}s (timeouts.drain)..."
+      stop_process "$name" $((DRAIN + 10))
+    fi
+  done
+  if (( FLEET )) && pid_of redis >/dev/null; then
+    say "stopping the fleet's redis-server..."
+    stop_process redis 5
   fi
   local id
   if (( TWO_SERVICES )) && pid_of static >/dev/null; then
@@ -150,6 +193,16 @@ if (( TWO_SERVICES )); then
   say "static file server is up: http://127.0.0.1:$STATIC_PORT/ serving $STATIC_DIR"
 fi
 
+if (( FLEET )); then
+  if pid_of redis >/dev/null; then
+    say "the fleet's redis-server is already running (pid $(pid_of redis)); stop it first"
+    exit 1
+  fi
+  # Buckets only: nothing to keep on disk.
+  launch redis "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no
+  say "the fleet's redis-server is up on 127.0.0.1:$REDIS_PORT"
+fi
+
 # The balancer's own messages go to stderr, into balancer.log; its access log (access-log: stdout) goes
 # to access.log, so that the last lines of balancer.log say why it stopped, not which requests it
 # served. The JVM's own reports (a crash) go to stderr too.
@@ -158,6 +211,15 @@ launch --stdout "$LOGS/access.log" balancer java -XX:+DisplayVMOutputToStderr $B
   -jar "$BALANCER_JAR" --config "$RUN_CONFIG"
 wait_healthy balancer "http://127.0.0.1:$ADMIN_PORT/health" || exit 1
 say "balancer is up:   http://$LISTEN_HOST:$BALANCER_PORT/   (admin: http://127.0.0.1:$ADMIN_PORT/)"
+if (( FLEET )); then
+  # shellcheck disable=SC2086 # BALANCER_JAVA_OPTS is a list of options
+  launch --stdout "$LOGS/access-b.log" balancer-b java -XX:+DisplayVMOutputToStderr $BALANCER_JAVA_OPTS \
+    -jar "$BALANCER_JAR" --config "$RUN_DIR/balancer-b.yaml"
+  wait_healthy balancer-b "http://127.0.0.1:$B_ADMIN_PORT/health" || exit 1
+  say "balancer B is up: http://$LISTEN_HOST:$B_PORT/   (admin: http://127.0.0.1:$B_ADMIN_PORT/)"
+  say "Fleet: kill one balancer (kill \$(cat $RUN_DIR/balancer.pid)) and send the same requests to the other;"
+  say "both take from one rate limit of $FLEET_RATE per client address (429 past it, whichever you ask)."
+fi
 echo
 say "Open http://127.0.0.1:$BALANCER_PORT/ for the timeline through the balancer,"
 say "and http://127.0.0.1:$ADMIN_PORT/ for the balancer's status page."
@@ -174,7 +236,23 @@ backend_health() { # prints "ID true|false" per backend, from the admin API's /b
     | sed -n 's/.*"id":"\([^"]*\)".*"healthy":\(true\|false\).*/\1 \2/p'
 }
 while :; do
-  if ! pid_of balancer >/dev/null; then
+  if (( FLEET )); then
+    # One balancer of two may die: the other serves on. Both gone, and the fleet is gone.
+    for name in "${BALANCERS[@]}"; do
+      if ! pid_of "$name" >/dev/null && [[ ${reported_pid[$name]:-} != dead ]]; then
+        say "$name exited (see $LOGS/$name.log); clients that retry on the other balancer lose nothing"
+        reported_pid[$name]=dead
+      fi
+    done
+    if ! pid_of balancer >/dev/null && ! pid_of balancer-b >/dev/null; then
+      say "both balancers exited"
+      exit 1
+    fi
+    if ! pid_of redis >/dev/null && [[ ${reported_pid[redis]:-} != dead ]]; then
+      say "the fleet's redis-server exited: each balancer applies the rate limit alone until it is back"
+      reported_pid[redis]=dead
+    fi
+  elif ! pid_of balancer >/dev/null; then
     say "the balancer exited; last lines of $LOGS/balancer.log:"
     tail -n 20 "$LOGS/balancer.log" >&2
     exit 1

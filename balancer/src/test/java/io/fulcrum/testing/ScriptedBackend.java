@@ -105,6 +105,9 @@ public final class ScriptedBackend implements AutoCloseable {
     private volatile int status = 200;
     private volatile int bodyBytes;
     private volatile double load = 0.1;
+    private volatile double loadPerHeld;
+    /** Requests waiting out their own {@code ?delayMs=}. */
+    private final AtomicInteger delayed = new AtomicInteger();
     private volatile int healthStatus = 200;
     private volatile long delayMillis;
     private volatile boolean hold;
@@ -192,6 +195,16 @@ public final class ScriptedBackend implements AutoCloseable {
     /** The load reported in the health answer. */
     public ScriptedBackend load(double l) {
         this.load = l;
+        return this;
+    }
+
+    /**
+     * Adds {@code perRequest} to the reported load for each request it is busy with now ({@link #busy()}), up
+     * to 1, as the post server's load grows with the calls its workers run: a backend kept busy by
+     * one balancer says so to every other.
+     */
+    public ScriptedBackend loadPerHeldRequest(double perRequest) {
+        this.loadPerHeld = perRequest;
         return this;
     }
 
@@ -455,7 +468,16 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     double reportedLoad() {
-        return load;
+        return Math.min(1.0, load + busy() * loadPerHeld);
+    }
+
+    /** Requests received and not answered yet: held, delayed, or waiting out their {@code ?delayMs=}. */
+    public int busy() {
+        return holding.get() + delayed.get();
+    }
+
+    void delayedBy(int n) {
+        delayed.addAndGet(n);
     }
 
     AtomicLong streamedBytesCounter() {

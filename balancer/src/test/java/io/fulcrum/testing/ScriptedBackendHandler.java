@@ -122,7 +122,13 @@ final class ScriptedBackendHandler extends ChannelInboundHandlerAdapter {
         };
         long delayMs = params.containsKey("delayMs") ? Long.parseLong(first(params, "delayMs")) : 0;
         if (delayMs > 0) {
-            backend.answer(ctx.channel(), () -> ctx.executor().schedule(respond, delayMs, TimeUnit.MILLISECONDS));
+            backend.answer(ctx.channel(), () -> {
+                backend.delayedBy(1);
+                ctx.executor().schedule(() -> {
+                    backend.delayedBy(-1);
+                    respond.run();
+                }, delayMs, TimeUnit.MILLISECONDS);
+            });
         } else {
             backend.answer(ctx.channel(), respond);
         }
