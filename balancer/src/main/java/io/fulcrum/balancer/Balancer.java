@@ -25,6 +25,7 @@ import io.fulcrum.balancer.health.OutlierDetector;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
 import io.fulcrum.balancer.server.ProxyServer;
 import io.fulcrum.balancer.tls.HandshakeFailures;
+import io.fulcrum.balancer.tls.OcspStapler;
 import io.fulcrum.balancer.tls.TlsContexts;
 import io.fulcrum.balancer.tls.TlsTerminator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -210,6 +211,7 @@ public final class Balancer implements AutoCloseable {
         } catch (IOException e) {
             throw stopFailed("cannot watch " + configFile, e);
         }
+        startOcsp();
         pools.start();
         try {
             discovery.start();
@@ -217,6 +219,18 @@ public final class Balancer implements AutoCloseable {
             throw stopFailed("cannot watch a backends file", e);
         }
         return this;
+    }
+
+    /** OCSP staples for the HTTPS listener's certificates, fetched on the control thread, where asked and possible. */
+    private void startOcsp() {
+        TlsTerminator tls = server.tls();
+        if (tls == null || !config.tls().ocspStapling()) {
+            return;
+        }
+        OcspStapler ocsp = new OcspStapler(control);
+        if (tls.staple(ocsp)) {
+            metrics.bindOcsp(ocsp::fetched, ocsp::failed, ocsp::stapled);
+        }
     }
 
     /** Stops what {@link #start()} had started, and returns the failure to throw. */

@@ -241,6 +241,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
             Map.entry("access-log", BalancerConfig::accessLog),
             Map.entry("transport", BalancerConfig::transport),
             Map.entry("tls.listen", c -> c.tls() == null ? null : c.tls().listen()),
+            Map.entry("tls.ocsp-stapling", c -> c.tls() == null ? null : c.tls().ocspStapling()),
             Map.entry("backend-tls", BalancerConfig::backendTls),
             Map.entry("redis", BalancerConfig::redis));
     /** The same within a pool: its own checks and ejection are set up when the pool is. */

@@ -19,7 +19,7 @@ class RestartSettingsTest {
     void theSchemaDeclaresWhichSettingsNeedARestart() {
         assertEquals(List.of("listen", "admin.host", "admin.port", "health", "outlier", "timeouts.connect",
                 "timeouts.client-idle", "timeouts.request-head", "timeouts.backend-idle", "limits.max-header-bytes", "limits.max-uri-bytes",
-                "access-log", "transport", "tls.listen", "backend-tls", "redis"), BalancerSchema.restartSettings());
+                "access-log", "transport", "tls.listen", "tls.ocsp-stapling", "backend-tls", "redis"), BalancerSchema.restartSettings());
         assertEquals(List.of("health", "outlier"), BalancerSchema.poolRestartSettings());
     }
 

@@ -246,6 +246,9 @@ public final class BalancerSchema {
                     "PEM CA certificates a client's certificate must chain to (required unless off); re-read on reload")
             .section("client-certificate-headers", CLIENT_CERTIFICATE_HEADERS,
                     "Where a verified client certificate goes to the backends")
+            .reload(Reload.RESTART)
+            .bool("ocsp-stapling", true,
+                    "Fetch OCSP responses from the certificates' responders and staple them (BoringSSL only)")
             .build();
 
     static final FieldTable HTTP2 = FieldTable.builder("HTTP/2")

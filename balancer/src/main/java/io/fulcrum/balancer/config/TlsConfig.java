@@ -14,14 +14,15 @@ import java.util.List;
  * @param sni certificates chosen by server name, first match wins; names may start with {@code *.}
  * @param protocols the TLS versions offered, a subset of TLSv1.3 and TLSv1.2
  * @param clientCertificates whether clients are asked for certificates, and against which CA
+ * @param ocspStapling whether OCSP responses are fetched from the certificates' responders and stapled
  */
 public record TlsConfig(ListenConfig listen, Certificate certificate, List<SniCertificate> sni,
-        List<String> protocols, ClientCertificatesConfig clientCertificates) {
+        List<String> protocols, ClientCertificatesConfig clientCertificates, boolean ocspStapling) {
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     /** A listener that asks clients for no certificate. */
     public TlsConfig(ListenConfig listen, Certificate certificate, List<SniCertificate> sni, List<String> protocols) {
-        this(listen, certificate, sni, protocols, ClientCertificatesConfig.OFF);
+        this(listen, certificate, sni, protocols, ClientCertificatesConfig.OFF, true);
     }
 
     public TlsConfig {

@@ -100,7 +100,8 @@ final class TlsSection {
             usable &= usable(m, sniSections.get(i), sni.get(i).certificate(), protocols);
         }
         ClientCertificatesConfig clients = clientCertificates(m, s);
-        return usable && clients != null ? new TlsConfig(listen, certificate, sni, protocols, clients) : null;
+        return usable && clients != null ? new TlsConfig(listen, certificate, sni, protocols, clients,
+                m.bool(s, "ocsp-stapling", true)) : null;
     }
 
     /**

@@ -75,6 +75,9 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String RATE_LIMIT_STORE_FAILURES = "fulcrum.rate.limit.store.failures";
     public static final String PROXY_PROTOCOL_REFUSED = "fulcrum.proxy.protocol.refused";
     public static final String TLS_HANDSHAKE_FAILURES = "fulcrum.tls.handshake.failures";
+    public static final String OCSP_FETCHED = "fulcrum.tls.ocsp.fetched";
+    public static final String OCSP_FAILURES = "fulcrum.tls.ocsp.failures";
+    public static final String OCSP_STAPLED = "fulcrum.tls.ocsp.stapled";
     public static final String CLIENT_HEAD_TIMEOUTS = "fulcrum.client.head.timeouts";
     /** Requests waiting now in a pool's queue for a backend below max-in-flight. */
     public static final String QUEUE_LENGTH = "fulcrum.queue.length";
@@ -296,6 +299,15 @@ public final class BalancerMetrics implements AutoCloseable {
             FunctionCounter.builder(TLS_HANDSHAKE_FAILURES, functions.keep(reason), count::applyAsLong).tag(TAG_REASON, reason)
                     .description("Failed TLS handshakes on the HTTPS listener, by reason").register(registry);
         }
+        return this;
+    }
+
+    /** OCSP stapling, read when scraped: responses taken, fetches that failed, certificates stapled now. */
+    public BalancerMetrics bindOcsp(LongSupplier fetched, LongSupplier failures, IntSupplier stapled) {
+        counter(OCSP_FETCHED, fetched, "fetched", "OCSP responses fetched from the certificates' responders and stapled");
+        counter(OCSP_FAILURES, failures, "failures",
+                "OCSP fetches that failed (no answer, an error, a response that did not check)");
+        gauge(OCSP_STAPLED, stapled, "stapled", "Certificates of the HTTPS listener with a valid OCSP staple now");
         return this;
     }
 

@@ -63,7 +63,12 @@ public final class TlsContexts {
      */
     public static SslContext server(TlsConfig.Certificate certificate, List<String> protocols, boolean h2)
             throws SSLException {
-        return server(certificate, protocols, h2, ClientCertificatesConfig.OFF);
+        return server(certificate, protocols, h2, ClientCertificatesConfig.OFF, false);
+    }
+
+    /** Whether the engine can staple OCSP responses: BoringSSL can, the JDK's engine cannot through Netty. */
+    public static boolean staples() {
+        return provider() == SslProvider.OPENSSL && OpenSsl.isOcspSupported();
     }
 
     /**
@@ -71,9 +76,10 @@ public final class TlsContexts {
      * verified against its CA file.
      *
      * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
+     * @param ocsp let each connection's engine staple an OCSP response, where the engine can
      */
     public static SslContext server(TlsConfig.Certificate certificate, List<String> protocols, boolean h2,
-            ClientCertificatesConfig clients) throws SSLException {
+            ClientCertificatesConfig clients, boolean ocsp) throws SSLException {
         // Each file is read once, and the context is built from the bytes that were checked: a
         // renewal that replaces the files meanwhile cannot pair one chain with another key.
         byte[] chainPem = read(certificate.chain());
@@ -98,6 +104,7 @@ public final class TlsContexts {
                             : ClientAuth.OPTIONAL);
         }
         return builder.sslProvider(provider())
+                .enableOcsp(ocsp && staples())
                 .applicationProtocolConfig(alpn)
                 .protocols(protocols)
                 .ciphers(TLS12_CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
@@ -112,11 +119,23 @@ public final class TlsContexts {
      * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
      */
     public static Mapping<String, SslContext> mapping(TlsConfig tls, boolean h2) throws SSLException {
-        DomainWildcardMappingBuilder<SslContext> builder =
-                new DomainWildcardMappingBuilder<>(server(tls.certificate(), tls.protocols(), h2,
-                        tls.clientCertificates()));
+        return mapping(tls, h2, new java.util.IdentityHashMap<>());
+    }
+
+    /**
+     * The same, and each context's certificate put in {@code certificates}.
+     *
+     * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
+     */
+    public static Mapping<String, SslContext> mapping(TlsConfig tls, boolean h2,
+            java.util.Map<SslContext, TlsConfig.Certificate> certificates) throws SSLException {
+        SslContext first = server(tls.certificate(), tls.protocols(), h2, tls.clientCertificates(), tls.ocspStapling());
+        certificates.put(first, tls.certificate());
+        DomainWildcardMappingBuilder<SslContext> builder = new DomainWildcardMappingBuilder<>(first);
         for (TlsConfig.SniCertificate sni : tls.sni()) {
-            SslContext context = server(sni.certificate(), tls.protocols(), h2, tls.clientCertificates());
+            SslContext context = server(sni.certificate(), tls.protocols(), h2, tls.clientCertificates(),
+                    tls.ocspStapling());
+            certificates.put(context, sni.certificate());
             for (String name : sni.names()) {
                 builder.add(name, context);
             }
