@@ -8,10 +8,14 @@ import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.tls.TlsCertificateCheck;
 import io.fulcrum.config.Durations;
 import io.netty.util.ResourceLeakDetector;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -30,6 +34,8 @@ import picocli.CommandLine.Spec;
 public final class BalancerMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(BalancerMain.class);
     private static final String RECYCLER_BATCH_PROPERTY = "io.netty.recycler.chunkSize";
+    /** The longest a replacing process waits for its first health round before it takes over. */
+    private static final Duration READY_WAIT = Duration.ofSeconds(30);
 
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML config file")
     Path config;
@@ -39,6 +45,14 @@ public final class BalancerMain implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N", description = "event loop threads (default: one per core)")
     int threads;
+
+    @Option(names = "--pid-file", paramLabel = "FILE",
+            description = "write the process id here once serving (removed at exit while it is still ours)")
+    Path pidFile;
+
+    @Option(names = "--replace", description = "take over from the balancer that --pid-file names: bind the same"
+            + " ports beside it (SO_REUSEPORT) and, once serving, send it SIGTERM so it drains and exits")
+    boolean replace;
 
     /** Gives access to the writers passed to {@link #run}, so problems go where the caller asked. */
     @Spec
@@ -108,6 +122,12 @@ public final class BalancerMain implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        if (replace && pidFile == null) {
+            spec.commandLine().getErr().println("balancer: --replace needs --pid-file (the process to take over from)");
+            return 2;
+        }
+        // Read before this process writes the file: the one it takes over from.
+        Optional<ProcessHandle> previous = replace ? PidFile.running(pidFile) : Optional.empty();
         Balancer balancer = new Balancer(loaded, threads, config).start();
         balancer.reloader().installSignalHandler();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -118,10 +138,16 @@ public final class BalancerMain implements Callable<Integer> {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            if (pidFile != null) {
+                PidFile.removeIfOwn(pidFile);
+            }
             stopped.countDown();
         }, "fulcrum-shutdown"));
         log.info("Fulcrum balancer on port {} with {} backends; admin API on port {}", balancer.port(),
                 balancer.backendCount(), balancer.adminPort());
+        if (pidFile != null) {
+            takeOver(balancer, previous);
+        }
         stopped.await();
         return 0;
     }
@@ -133,5 +159,22 @@ public final class BalancerMain implements Callable<Integer> {
             String v = BalancerMain.class.getPackage().getImplementationVersion();
             return new String[] {"fulcrum balancer " + (v == null ? "dev" : v)};
         }
+    }
+
+    /**
+     * Once this process serves (its first round of health checks answered, or {@link #READY_WAIT}
+     * passed), names it in the pid file and has the process it replaces, if any, stop: that one
+     * closes its listeners and drains, and the kernel gives every new connection to this one.
+     */
+    private void takeOver(Balancer balancer, Optional<ProcessHandle> previous) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + READY_WAIT.toNanos();
+        while (!balancer.ready() && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+        PidFile.write(pidFile);
+        previous.ifPresent(p -> {
+            log.info("taking over from process {}: it stops accepting and drains", p.pid());
+            p.destroy();
+        });
     }
 }

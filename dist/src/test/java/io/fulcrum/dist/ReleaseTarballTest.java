@@ -54,7 +54,7 @@ class ReleaseTarballTest {
         }
         assertReadmeNamesOnlyWhatIsShipped(home);
         String unit = Files.readString(home.resolve("deploy/systemd/fulcrum.service"));
-        assertTrue(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"), unit);
+        assertTrue(unit.contains("ExecReload=/opt/fulcrum/bin/fulcrum restart --config"), unit);
         assertTrue(unit.contains("ExecStart=/opt/fulcrum/bin/fulcrum --config"), unit);
         assertTrue(Files.readString(home.resolve("deploy/systemd/fulcrum-node@.service"))
                 .contains("ExecStart=/opt/fulcrum/bin/fulcrum-node --config /etc/fulcrum/node-%i.yaml"));

@@ -73,7 +73,7 @@ public final class AdminServer {
         BackendHistory history = new BackendHistory(services.pools(), services.meters());
         AdminHandler handler = new AdminHandler(services, () -> readiness.getAsBoolean(), loadStatusPage(),
                 isLoopback(address.host()), history);
-        ServerBootstrap bootstrap = new ServerBootstrap()
+        ServerBootstrap bootstrap = transport.reusePort(new ServerBootstrap())
                 .group(group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)

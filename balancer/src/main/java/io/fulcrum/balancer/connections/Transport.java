@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.connections;
 
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -10,13 +11,18 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.unix.UnixChannelOption;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
 import java.util.Locale;
 
 /**
@@ -177,5 +183,28 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     /** A new group of {@code threads} named event loops. */
     public EventLoopGroup newGroup(String threadName, int threads) {
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName, true), ioHandlerFactory);
+    }
+
+    /**
+     * Has {@code server}'s listening sockets bound with {@code SO_REUSEPORT}, so that a new balancer
+     * process can bind the same address while this one still holds it, and the kernel shares new
+     * connections between the two until this one closes its socket: a restart without a moment in
+     * which connections are refused. With NIO only where the JDK offers the option (Linux, macOS).
+     */
+    public ServerBootstrap reusePort(ServerBootstrap server) {
+        if (!"nio".equals(name)) {
+            return server.option(UnixChannelOption.SO_REUSEPORT, true);
+        }
+        return NIO_REUSE_PORT ? server.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true) : server;
+    }
+
+    private static final boolean NIO_REUSE_PORT = nioReusePort();
+
+    private static boolean nioReusePort() {
+        try (ServerSocketChannel ch = ServerSocketChannel.open()) {
+            return ch.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 }

@@ -52,6 +52,9 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
     private ChannelHandlerContext ctx;
     /** The per-request steps shared with HTTP/2; set once the connection is active. */
     private RequestIntake intake;
+    /** How long an idle keep-alive connection may still begin a request once a drain started. */
+    static final long DRAIN_IDLE_GRACE_MILLIS = 1000;
+
     private Exchange exchange;
     /** Pipelined messages that arrived while an earlier request was still being answered. */
     private final PipelinedRequests pipelined = new PipelinedRequests();
@@ -332,7 +335,10 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             // whose client stopped sending the body it announced gets 408. On shutdown, an event
             // stream or a tunnel in progress, which never ends by itself, ends at once.
             Exchange ex = exchange;
-            if (ex == null) {
+            if (ex == null && evt == ConnectionEvents.DRAIN) {
+                // A keep-alive client may be sending now: a moment to begin, answered with a close.
+                ctx.executor().schedule(this::closeIfIdle, DRAIN_IDLE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            } else if (ex == null) {
                 connection.closeNow();
             } else if (evt instanceof IdleStateEvent && ex.wantsRequestData()) {
                 ex.onClientIdleMidRequest();
@@ -342,6 +348,14 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** The drain's grace ran out: a connection that has not begun another request closes. */
+    private void closeIfIdle() {
+        if (exchange == null && pipelined.isEmpty() && !connection.ending()
+                && (decoder == null || !decoder.headPending())) {
+            connection.closeNow();
+        }
     }
 
     /** A request head was not complete within {@code request-head}, if the connection waits for one. */

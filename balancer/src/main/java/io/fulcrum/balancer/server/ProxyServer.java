@@ -103,7 +103,7 @@ public final class ProxyServer {
     }
 
     private Channel bind(ListenConfig listen, TlsTerminator terminator) throws InterruptedException {
-        ServerBootstrap server = new ServerBootstrap()
+        ServerBootstrap server = transport.reusePort(new ServerBootstrap())
                 .group(acceptGroup, workerGroup)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
