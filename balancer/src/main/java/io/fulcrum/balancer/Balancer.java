@@ -169,6 +169,7 @@ public final class Balancer implements AutoCloseable {
                 .bindBackendConnections(pool::openConnections)
                 .bindAccessLogDrops(proxy.accessLog()::dropped)
                 .bindEdge(proxy::rateLimited, () -> proxy.settings().rateLimitKeys(), proxy::proxyHeadersRefused)
+                .bindAccess(proxy::accessRefused, proxy::responsesTooLarge)
                 .bindTlsHandshakeFailures(HandshakeFailures.reasons(), proxy.handshakeFailures()::count)
                 .bindClientLimits(proxy::headTimeouts, proxy::perClientRefused, proxy::perClientAddresses)
                 .configLoaded(config.hash());

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * log) are reported as needing a restart.
  *
  * <p>Triggers: {@link #reload} (the admin API), SIGHUP ({@link #installSignalHandler()}) and file
- * changes ({@link #watch}). Every reload runs on the single control thread, so reloads never
+ * changes ({@link #watch}): of the config file, and of the files it names to be read with it
+ * (basic authentication's users files). Every reload runs on the single control thread, so reloads never
  * overlap. Thread-safe.
  */
 public final class ConfigReloader implements ConfigReloads, AutoCloseable {
@@ -78,8 +79,8 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     private final Object watchLock = new Object();
     /** The periodic look at the file, while watching. */
     private ScheduledFuture<?> watching;
-    /** The file as last seen by {@link #look} (control thread only). */
-    private FileState lastSeen;
+    /** The file and the files it names, as last seen by {@link #look} (control thread only). */
+    private List<FileState> lastSeen;
     private ScheduledFuture<?> pendingFileReload;
 
     /** @param rateLimitStore the fleet's rate-limit buckets, or {@code null} when there is no {@code redis} */
@@ -306,8 +307,25 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         }
     }
 
-    /** What the file is now, or {@code null} while it cannot be read (mid-rename). */
-    private FileState fingerprint() {
+    /**
+     * What the file is now, and each file the config in force names to be re-read with it (a users
+     * file; {@code null} while one cannot be read), or {@code null} while the file itself cannot be
+     * read (mid-rename).
+     */
+    private List<FileState> fingerprint() {
+        FileState own = fingerprint(file);
+        if (own == null) {
+            return null;
+        }
+        List<FileState> all = new ArrayList<>();
+        all.add(own);
+        for (Path named : current.namedFiles()) {
+            all.add(fingerprint(named));
+        }
+        return all;
+    }
+
+    private static FileState fingerprint(Path file) {
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
             return new FileState(a.lastModifiedTime().toMillis(), a.size(), a.fileKey());
@@ -320,7 +338,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
     }
 
     private void look(Duration debounce) {
-        FileState now = fingerprint();
+        List<FileState> now = fingerprint();
         if (now != null && !now.equals(lastSeen)) {
             lastSeen = now;
             scheduleFileReload(debounce);

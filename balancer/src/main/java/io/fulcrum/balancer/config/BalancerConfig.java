@@ -50,6 +50,8 @@ import java.util.List;
  * @param transport the socket transport asked for: {@code auto} (the default), {@code io_uring},
  *     {@code epoll} or {@code nio}
  * @param redis the fleet's Redis, or {@code null} when no rate limit keeps its buckets there
+ * @param clientNetworks the client networks allowed and denied where a route has none of its own,
+ *     or {@code null} for every client
  */
 public record BalancerConfig(
         ListenConfig listen,
@@ -77,7 +79,8 @@ public record BalancerConfig(
         RateLimitConfig rateLimit,
         HeadersConfig headers,
         String transport,
-        RedisConfig redis) {
+        RedisConfig redis,
+        ClientNetworksConfig clientNetworks) {
 
     public BalancerConfig {
         requireNonNull(listen, "listen");
@@ -135,6 +138,15 @@ public record BalancerConfig(
     /** Every backend of every pool, pool by pool in file order. */
     public List<BackendConfig> allBackends() {
         return pools.stream().flatMap(p -> p.backends().stream()).toList();
+    }
+
+    /**
+     * The files this config was read from besides its own file, each read again by a reload and
+     * watched with it: the routes' users files.
+     */
+    public List<Path> namedFiles() {
+        return routes.stream().map(r -> r.access().basicAuth()).filter(java.util.Objects::nonNull)
+                .map(BasicAuthConfig::usersFile).distinct().toList();
     }
 
     /** The pool named {@code name}, or {@code null}. */
@@ -202,6 +214,7 @@ public record BalancerConfig(
         private RateLimitConfig rateLimit;
         private HeadersConfig headers = HeadersConfig.DEFAULT;
         private RedisConfig redis;
+        private ClientNetworksConfig clientNetworks;
 
         private Builder() {
         }
@@ -362,6 +375,12 @@ public record BalancerConfig(
             return this;
         }
 
+        /** The client networks allowed and denied; {@code null} (the default) lets every client in. */
+        public Builder clientNetworks(ClientNetworksConfig clientNetworks) {
+            this.clientNetworks = clientNetworks;
+            return this;
+        }
+
         /**
          * The config of the values given.
          *
@@ -371,7 +390,8 @@ public record BalancerConfig(
         public BalancerConfig build() {
             return new BalancerConfig(listen, admin, region, routing, backends, health, outlier, retry, timeouts,
                     limits, accessLog, backendHeader, accessLogFormat, adminToken, decisionHeader, tls, http2,
-                    backendTls, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport, redis);
+                    backendTls, pools, routes, defaultPool, trustedEdges, rateLimit, headers, transport, redis,
+                    clientNetworks);
         }
     }
 }

@@ -3,7 +3,6 @@ package io.fulcrum.balancer.config;
 import io.fulcrum.config.Field.Reload;
 import io.fulcrum.config.FieldTable;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -159,6 +158,8 @@ public final class BalancerSchema {
             .integer("connections-per-client", 0, 0, Integer.MAX_VALUE,
                     "Client connections at once from one address (a trusted edge's PROXY source); more get 503;"
                             + " 0: no cap")
+            .integer("max-response-bytes", 0, 0, Long.MAX_VALUE,
+                    "Response bodies past this are cut: 502 before the head, else the connection closes; 0: none")
             .build();
 
     static final FieldTable DECISION_HEADER = FieldTable.builder(
@@ -398,7 +399,8 @@ public final class BalancerSchema {
                     "Requests with a longer body are not copied (counted as too-large)")
             .build();
 
-    static final FieldTable ROUTE = FieldTable.builder("A route: match, then exactly one of pool, split, redirect, respond")
+    static final FieldTable ROUTE = AccessSchema.routeKeys(FieldTable.builder(
+            "A route: match, then exactly one of pool, split, redirect, respond")
             .custom("name", null, nameSchema(),
                     "How the access log, the metrics and the rate limit name the route, unique (default: routes[i])")
             .section("match", MATCH, "Conditions (default: every request)")
@@ -417,7 +419,7 @@ public final class BalancerSchema {
                     "In place of the top-level rate-limit for this route's requests; off: none")
             .section("compression", COMPRESSION, "Compress responses (default: none)")
             .bool("require-client-certificate", false,
-                    "true: a request without a verified client certificate (tls.client-certificates) gets 403")
+                    "true: a request without a verified client certificate (tls.client-certificates) gets 403"))
             .build();
 
     /** The whole file. */
@@ -454,6 +456,8 @@ public final class BalancerSchema {
             .section("headers", HEADERS, "Client-sent Forwarded, X-Request-Id and trace context")
             .section("rate-limit", RATE_LIMIT, "Rate limit per key (default: none)")
             .section("redis", REDIS, "The fleet's Redis for rate limits with store: redis (default: none)")
+            .section("client-networks", AccessSchema.CLIENT_NETWORKS, "Client networks allowed and denied (default: all"
+                    + " allowed)")
             .section("affinity", AFFINITY, "Session affinity for the pool \"default\" and pools without their own"
                     + " (default: none)")
             .section("discovery", DISCOVERY, "The pool \"default\"'s backends from DNS or a file, instead of"
@@ -500,11 +504,7 @@ public final class BalancerSchema {
     }
 
     static Map<String, Object> obj(Object... keyValues) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return m;
+        return AccessSchema.obj(keyValues);
     }
 
     private static Map<String, Object> nameSchema() {

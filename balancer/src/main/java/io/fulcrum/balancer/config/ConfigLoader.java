@@ -188,6 +188,7 @@ public final class ConfigLoader {
             RateLimitConfig rateLimit = RateLimitSection.read(this, top, "rate-limit");
             HeadersConfig headers = HeadersSection.read(this, top);
             RedisConfig redis = RedisSection.read(this, top);
+            ClientNetworksConfig clientNetworks = AccessSection.clientNetworks(this, top);
             if (!problems.isEmpty()) {
                 return null;
             }
@@ -198,7 +199,7 @@ public final class ConfigLoader {
                     .adminToken(adminToken).decisionHeader(decisionHeader).tls(tls).http2(http2)
                     .backendTls(backendTls).pools(pools).routes(routes).defaultPool(defaultPool)
                     .trustedEdges(trustedEdges).rateLimit(rateLimit).headers(headers).transport(transport)
-                    .redis(redis).build();
+                    .redis(redis).clientNetworks(clientNetworks).build();
         }
 
         // ---- sections -------------------------------------------------------------------------

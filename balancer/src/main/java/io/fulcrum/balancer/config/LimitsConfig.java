@@ -11,9 +11,11 @@ package io.fulcrum.balancer.config;
  *     a request past it gets its 503 at once; 0 queues nothing
  * @param connectionsPerClient client connections from one address past this are refused; 0 for
  *     no such cap
+ * @param maxResponseBytes response bodies past this are cut (502 before the head went out, else
+ *     the connection closes); 0 for no limit; a route may set its own
  */
 public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections, int maxQueue,
-        int connectionsPerClient) {
+        int connectionsPerClient, long maxResponseBytes) {
     /**
      * The default queue length of a pool: the default {@code max-connections}. An HTTP/1.1 request
      * waits on a connection of its own, so the connection limit bounds the queue already; the
@@ -32,6 +34,12 @@ public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyByte
         this(maxHeaderBytes, maxUriBytes, maxBodyBytes, maxConnections, maxQueue, 0);
     }
 
+    /** Limits without a response size limit. */
+    public LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyBytes, int maxConnections, int maxQueue,
+            int connectionsPerClient) {
+        this(maxHeaderBytes, maxUriBytes, maxBodyBytes, maxConnections, maxQueue, connectionsPerClient, 0);
+    }
+
     /*
      * Only invariants are checked here; the loader applies the configurable ranges (1024..1048576
      * header bytes, 256.. URI bytes) so that tests may build small limits directly.
@@ -43,6 +51,7 @@ public record LimitsConfig(int maxHeaderBytes, int maxUriBytes, long maxBodyByte
         atLeast("maxConnections", maxConnections, 1);
         atLeast("maxQueue", maxQueue, 0);
         atLeast("connectionsPerClient", connectionsPerClient, 0);
+        atLeast("maxResponseBytes", maxResponseBytes, 0);
     }
 
     private static void atLeast(String name, long value, long min) {

@@ -30,6 +30,6 @@ final class LimitsSection {
         long maxBody = v.longInteger("max-body-bytes");
         int maxConnections = v.integer("max-connections");
         return new LimitsConfig(maxHeader, maxUri, maxBody, maxConnections, v.integer("max-queue"),
-                v.integer("connections-per-client"));
+                v.integer("connections-per-client"), v.longInteger("max-response-bytes"));
     }
 }

@@ -19,10 +19,21 @@ import static java.util.Objects.requireNonNull;
  * @param requireClientCertificate only requests over a connection with a verified client
  *     certificate are let through; the others get 403
  * @param traffic what the route does with its traffic besides sending it to its pools (mirroring)
+ * @param access the route's client networks, authentication and CORS ({@link RouteAccessConfig#NONE}: none)
+ * @param limits the route's own timeouts and response size limit ({@link RouteLimitsConfig#NONE}: its pool's)
  */
 public record RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
         HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
-        CompressionConfig compression, boolean requireClientCertificate, RouteTrafficConfig traffic) {
+        CompressionConfig compression, boolean requireClientCertificate, RouteTrafficConfig traffic,
+        RouteAccessConfig access, RouteLimitsConfig limits) {
+
+    /** A route without access rules or limits of its own. */
+    public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
+            HeaderEditsConfig responseHeaders, RewriteConfig rewrite, RateLimitConfig rateLimit,
+            CompressionConfig compression, boolean requireClientCertificate, RouteTrafficConfig traffic) {
+        this(name, match, action, requestHeaders, responseHeaders, rewrite, rateLimit, compression,
+                requireClientCertificate, traffic, RouteAccessConfig.NONE, RouteLimitsConfig.NONE);
+    }
 
     /** A route that asks for no client certificate. */
     public RouteConfig(String name, RouteMatchConfig match, RouteAction action, HeaderEditsConfig requestHeaders,
@@ -58,6 +69,12 @@ public record RouteConfig(String name, RouteMatchConfig match, RouteAction actio
         requireNonNull(requestHeaders, "requestHeaders");
         requireNonNull(responseHeaders, "responseHeaders");
         requireNonNull(traffic, "traffic");
+        requireNonNull(access, "access");
+        requireNonNull(limits, "limits");
+        if (access.authenticates() && RouteAction.pools(action).isEmpty()) {
+            throw new IllegalArgumentException("basic-auth, forward-auth: only a route to a pool authenticates (" + name
+                    + ")");
+        }
         if (traffic.mirror() != null && RouteAction.pools(action).isEmpty()) {
             throw new IllegalArgumentException("mirror: only a route to a pool mirrors (" + name + ")");
         }

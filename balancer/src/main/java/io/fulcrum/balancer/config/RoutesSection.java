@@ -122,11 +122,13 @@ final class RoutesSection {
                     "only a route to pools compresses (expected: with `pool` or `split`, not redirect or respond)");
         }
         RouteTrafficConfig traffic = TrafficSection.traffic(m, s, action, this::poolName);
+        RouteAccessConfig access = AccessSection.route(m, s, action);
+        RouteLimitsConfig limits = AccessSection.limits(m, s, action);
         if (action == null || m.problems.size() != before) {
             return null;
         }
         return new RouteConfig(name, match, action, request, response, rewrite, rateLimit, compression,
-                m.bool(s, "require-client-certificate", false), traffic);
+                m.bool(s, "require-client-certificate", false), traffic, access, limits);
     }
 
     /** Names the balancer gives requests no route of the file took. */

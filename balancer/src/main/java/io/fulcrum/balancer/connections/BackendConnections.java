@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.config.BackendProtocol;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -67,6 +68,12 @@ public final class BackendConnections implements ConnectionPool {
             }
         });
         return out;
+    }
+
+    /** The HTTP/1.1 connections' bootstrap: a connection of another kind is one request at a time. */
+    @Override
+    public Bootstrap bootstrap(EventLoop loop) {
+        return http1.bootstrap(loop);
     }
 
     /** An HTTP/2 stream ends with its response (closed, with RST_STREAM if still open); a connection is pooled. */

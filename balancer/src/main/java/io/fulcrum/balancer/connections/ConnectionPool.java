@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.connections;
 
 import io.fulcrum.balancer.balancing.Backend;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
@@ -29,6 +30,12 @@ public interface ConnectionPool {
      * afterwards. A connection that is closed, or whose address is no longer in use, is closed.
      */
     void release(Channel ch);
+
+    /**
+     * A bootstrap of this pool's transport and options on {@code loop}, for a connection that the
+     * pool does not keep (a question to an auth service); the caller sets its handler and options.
+     */
+    Bootstrap bootstrap(EventLoop loop);
 
     /** Keeps pooling only connections to these addresses; idle ones to others are closed. */
     void retainOnly(Set<String> keys);

@@ -84,6 +84,11 @@ public final class PerLoopConnectionPool implements ConnectionPool {
         return connect(backend, loop);
     }
 
+    @Override
+    public Bootstrap bootstrap(EventLoop loop) {
+        return bootstrap.clone(loop);
+    }
+
     /** A new connection; when the caller cancels the future, it is pooled once established. */
     @Override
     public Future<Channel> connect(Backend backend, EventLoop loop) {

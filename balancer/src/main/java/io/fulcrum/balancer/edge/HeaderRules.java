@@ -35,8 +35,8 @@ public final class HeaderRules {
     private static final String VIA_11 = "1.1 fulcrum";
     private static final String VIA_10 = "1.0 fulcrum";
 
-    /** Hop-by-hop fields of RFC 9110 section 7.6.1, plus the non-standard Proxy-Connection. */
-    private static final List<AsciiString> HOP_BY_HOP = List.of(
+    /** Hop-by-hop fields of RFC 9110 section 7.6.1, plus the non-standard Proxy-Connection; lower case. */
+    public static final List<AsciiString> HOP_BY_HOP = List.of(
             HttpHeaderNames.CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE,
             HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
     private static final CharSequence[] HOP_BY_HOP_NAMES = HOP_BY_HOP.toArray(new CharSequence[0]);

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.access.RouteAccess;
 import io.fulcrum.balancer.balancing.Affinity;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.RequestInfo;
@@ -39,6 +40,10 @@ final class ClientResponse {
     private final Affinity affinity;
     /** The response sent to the client ends at the connection's close (HTTP/1.0, no length). */
     private boolean closeDelimited;
+    /** The route's access rules when it has CORS rules, whose headers the response gets, else {@code null}. */
+    private final RouteAccess access;
+    /** The request's {@code Origin}, when {@link #access} is set. */
+    private final String origin;
     /** The response is a Server-Sent Events stream ({@code text/event-stream}), which has no end of its own. */
     private boolean eventStream;
     /** The route's compression, or {@code null} when its responses go as they came. */
@@ -48,8 +53,9 @@ final class ClientResponse {
     /** The compression of the body on its way, or {@code null} when it goes as it came. */
     private ResponseCompression compression;
 
+    /** @param access the route's access rules (its CORS headers), or {@code null} */
     ClientResponse(HttpRequest request, String requestId, ProxySettings settings, Route<BackendPool> route,
-            Affinity affinity) {
+            Affinity affinity, RouteAccess access) {
         this.request = request;
         this.requestId = requestId;
         this.clientVersion = request.protocolVersion();
@@ -60,6 +66,23 @@ final class ClientResponse {
         this.affinity = affinity;
         this.compressionConfig = route == null ? null : route.compression();
         this.acceptEncoding = compressionConfig == null ? null : request.headers().get(HttpHeaderNames.ACCEPT_ENCODING);
+        this.access = access != null && access.cors() ? access : null;
+        this.origin = this.access == null ? null : RouteAccess.origin(request);
+    }
+
+    /** Response bodies past this are cut ({@code max-response-bytes}); 0 for no limit. */
+    long maxResponseBytes() {
+        return settings.maxResponseBytes();
+    }
+
+    /**
+     * Whether {@code response}'s head announces a body longer than {@code max-response-bytes}
+     * (none comes for HEAD, 204 and 304, whatever their length says).
+     */
+    boolean tooLarge(HttpResponse response) {
+        long max = settings.maxResponseBytes();
+        int code = response.status().code();
+        return max > 0 && !head && code != 204 && code != 304 && HttpUtil.getContentLength(response, -1L) > max;
     }
 
     /**
@@ -104,6 +127,9 @@ final class ClientResponse {
                 settings.backendHeader(), backend.id());
         if (route != null) {
             route.editResponse(response.headers());
+        }
+        if (access != null) {
+            access.decorate(response.headers(), origin);
         }
         if (closing || closesConnection()) {
             // The connection closes after this response; say so (RFC 9112 section 9.6).

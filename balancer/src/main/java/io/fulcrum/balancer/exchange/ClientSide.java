@@ -2,6 +2,7 @@ package io.fulcrum.balancer.exchange;
 
 import io.fulcrum.balancer.edge.DeadlineTimer;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -48,6 +49,15 @@ public interface ClientSide {
      * @param retryAfter whether to add {@code Retry-After}
      */
     void writeError(Exchange exchange, HttpResponseStatus status, String message, boolean close, boolean retryAfter);
+
+    /**
+     * Sends an answer given in the backend's place before any try (a 401, an auth service's
+     * refusal); ownership of {@code answer} passes here.
+     *
+     * @param close whether the connection closes after it (lingering, since the client may still
+     *     be sending)
+     */
+    void writeAnswer(Exchange exchange, FullHttpResponse answer, boolean close);
 
     /**
      * The connection's one response timer, which the exchange arms for its deadlines

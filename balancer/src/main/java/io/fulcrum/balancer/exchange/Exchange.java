@@ -1,5 +1,7 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.access.RouteAccess;
+import io.fulcrum.balancer.access.Verdict;
 import io.fulcrum.balancer.balancing.Affinity;
 import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.edge.AffinityRules;
@@ -12,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.Future;
 
 /**
  * One client request and its way to a response, as an explicit state machine ({@link ExchangeState}).
@@ -37,10 +40,7 @@ public final class Exchange implements UpstreamTry.Listener {
     public static final AsciiString DECISION_HEADER = AsciiString.cached("X-Fulcrum-Decision");
 
     private final ClientSide client;
-    /**
-     * The client connection's side for switching protocols: present only when the request asks to
-     * upgrade on a connection that can switch, else {@code null}.
-     */
+    /** The client connection's side for switching protocols when the request asks to upgrade, else {@code null}. */
     private final TunnelSide tunnelSide;
     private final ProxyContext proxy;
     private final String requestId;
@@ -58,20 +58,22 @@ public final class Exchange implements UpstreamTry.Listener {
      * @param pool the pool {@code route} chose
      * @param route the route of the request, or {@code null} when there are no route edits
      * @param settings the pool's settings
+     * @param access the route's access rules; {@code auth} what the first try waits for (either {@code null})
      */
     Exchange(ClientSide client, TunnelSide tunnels, ProxyContext proxy, BackendPool pool, Route<BackendPool> route,
-            ProxySettings settings, HttpRequest request, String requestId, String clientRegion, String clientAddress) {
+            ProxySettings settings, HttpRequest request, String requestId, String clientRegion, String clientAddress,
+            RouteAccess access, Future<Verdict> auth) {
         this.client = client;
         this.proxy = proxy;
         this.requestId = requestId;
         this.request = new BackendRequest(request, settings, tunnels != null);
         this.tunnelSide = this.request.upgrades() ? tunnels : null;
         Affinity affinity = pool.registry().current().loadBalancer().affinity();
-        this.response = new ClientResponse(request, requestId, settings, route, affinity);
+        this.response = new ClientResponse(request, requestId, settings, route, affinity, access);
         this.report = new ExchangeReport(requestId, clientAddress, proxy.clock().nanoTime(),
                 route == null ? null : route.name(), pool.name());
         this.forwarder = new Forwarder(this, client, proxy, pool, settings, this.request, report,
-                AffinityRules.routing(affinity, request, clientAddress, clientRegion));
+                AffinityRules.routing(affinity, request, clientAddress, clientRegion), auth);
         this.relay = new Relay(this, client, forwarder, this.request, report, response);
     }
 
@@ -258,7 +260,7 @@ public final class Exchange implements UpstreamTry.Listener {
             // Answered without switching: the client connection goes on with HTTP.
             tunnelSide.upgradeRefused();
         }
-        if (forwarder.retriesAfter(t, code)) {
+        if (forwarder.headRefused(t, code, response.tooLarge(head))) {
             return;
         }
         response.prepare(head, t.backend(), proxy.draining(), decisionForClient(), forwarder.routing());
@@ -421,7 +423,7 @@ public final class Exchange implements UpstreamTry.Listener {
         finish();
     }
 
-    private void finish() {
+    void finish() {
         finish(proxy.clock().nanoTime());
     }
 

@@ -35,6 +35,8 @@ final class ExchangeReport {
     private String error;
     /** What was wrong with the last malformed backend response, for the access log's error. */
     private String malformedDetail;
+    /** The response was past {@code max-response-bytes}: refused at its head, or cut. */
+    private boolean tooLarge;
 
     ExchangeReport(String requestId, String clientAddress, long startNanos, String route, String pool) {
         this.requestId = requestId;
@@ -87,6 +89,13 @@ final class ExchangeReport {
         error = UpstreamFailure.MALFORMED_RESPONSE.message() + ": " + why;
     }
 
+    /** The response grew past {@code max-response-bytes} after its head went out, and was cut there. */
+    void cutTooLarge() {
+        tooLarge = true;
+        clientAborted = true;
+        error = UpstreamFailure.RESPONSE_TOO_LARGE.message() + " (cut)";
+    }
+
     /** The response was cut, or the client left, before the response's end. */
     void cut() {
         clientAborted = true;
@@ -95,6 +104,7 @@ final class ExchangeReport {
     /** The client gets {@code failure} instead of a backend's answer. */
     void failed(UpstreamFailure failure) {
         clientStatus = failure.status().code();
+        tooLarge |= failure == UpstreamFailure.RESPONSE_TOO_LARGE;
         // The client learns what kind of failure; the log also what the backend got wrong.
         error = failure == UpstreamFailure.MALFORMED_RESPONSE && malformedDetail != null
                 ? failure.message() + ": " + malformedDetail : failure.message();
@@ -113,6 +123,9 @@ final class ExchangeReport {
      * @param decision the last selection's trace, or {@code null}
      */
     void report(ProxyContext proxy, List<RequestRecord.Try> tries, DecisionTrace decision, long nowNanos) {
+        if (tooLarge) {
+            proxy.tooLargeResponse();
+        }
         facts.report(proxy, requestId, clientAddress, clientStatus, clientAborted, bytesIn, bytesOut,
                 nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos,
                 clientAborted && clientStatus == 499 ? null : servedBy, tries, decision, error, route, pool);

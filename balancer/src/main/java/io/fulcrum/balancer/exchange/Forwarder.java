@@ -1,10 +1,12 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.access.Verdict;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.DecisionTrace;
 import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.balancing.RequestInfo;
 import io.fulcrum.balancer.metrics.RequestRecord;
+import io.netty.util.concurrent.Future;
 import java.util.List;
 
 /**
@@ -37,10 +39,16 @@ final class Forwarder {
     private final ResponseDeadlines deadlines;
     /** The current try; {@code null} between tries and once done. */
     private UpstreamTry upstream;
+    /** The authentication to wait for before the first try, or {@code null}; taken once done. */
+    private Future<Verdict> access;
 
-    /** @param routing the selection's view of the request (the client's region, its affinity) */
+    /**
+     * @param routing the selection's view of the request (the client's region, its affinity)
+     * @param auth the authentication the first try waits for, or {@code null}
+     */
     Forwarder(Exchange exchange, ClientSide client, ProxyContext proxy, BackendPool pool, ProxySettings settings,
-            BackendRequest request, ExchangeReport report, RequestInfo routing) {
+            BackendRequest request, ExchangeReport report, RequestInfo routing, Future<Verdict> auth) {
+        this.access = auth;
         this.exchange = exchange;
         this.client = client;
         this.proxy = proxy;
@@ -63,10 +71,38 @@ final class Forwarder {
         return tries.routing();
     }
 
-    /** Starts the first try. */
+    /** Starts the first try, once the authentication it waits for passed it. */
     void start() {
         pool.retryBudget().requestStarted();
-        select(false);
+        Future<Verdict> gate = access;
+        if (gate == null) {
+            select(false);
+        } else if (gate.isDone()) {
+            onAccess(gate);
+        } else {
+            gate.addListener(f -> onAccess(gate));
+        }
+    }
+
+    /** The authentication decided: the first try starts, or the client gets the check's answer. */
+    private void onAccess(Future<Verdict> gate) {
+        if (access != gate) {
+            return; // released: the exchange ended meanwhile, and the verdict with it
+        }
+        access = null;
+        Verdict v = gate.getNow();
+        if (v == null) {
+            return;
+        }
+        if (v.passes()) {
+            select(false);
+        } else {
+            // Answered in the backend's place, before any try.
+            proxy.refusedByAccess();
+            report.refused(v.response().status(), v.reason());
+            client.writeAnswer(exchange, v.response(), !request.complete() && !request.bodyless());
+            exchange.finish();
+        }
     }
 
     // ---- backend choice and connection ----
@@ -230,12 +266,27 @@ final class Forwarder {
     }
 
     /**
+     * Whether the try's answer, a head of {@code status}, goes no further: dropped for a retry
+     * ({@link #retriesAfter}), or announcing a body past {@code max-response-bytes} ({@code tooLarge}),
+     * which the client gets as a 502 instead.
+     */
+    boolean headRefused(UpstreamTry t, int status, boolean tooLarge) {
+        if (retriesAfter(t, status)) {
+            return true;
+        }
+        if (tooLarge) {
+            exchange.fail(UpstreamFailure.RESPONSE_TOO_LARGE);
+        }
+        return tooLarge;
+    }
+
+    /**
      * The try answered {@code status}: a 502, 503 or 504 is dropped with its connection when
      * another try may follow, and another backend gets the request.
      *
      * @return whether the answer was dropped for a retry
      */
-    boolean retriesAfter(UpstreamTry t, int status) {
+    private boolean retriesAfter(UpstreamTry t, int status) {
         if (status != 502 && status != 503 && status != 504) {
             return false;
         }
@@ -305,6 +356,11 @@ final class Forwarder {
 
     /** The exchange ended: gives back its retry-budget slot, if it holds one, and its place in the budget. */
     void release() {
+        Future<Verdict> gate = access;
+        access = null;
+        if (gate != null && !gate.cancel(false) && gate.getNow() != null) {
+            gate.getNow().release(); // decided, but never taken: its answer is not written
+        }
         tries.release(pool.retryBudget());
         pool.retryBudget().requestEnded();
     }

@@ -43,6 +43,8 @@ public final class ProxyContext {
             new DefaultChannelGroup("client-connections", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger clientConnections = new AtomicInteger();
     private final LongAdder rateLimited = new LongAdder();
+    private final LongAdder accessRefused = new LongAdder();
+    private final LongAdder responsesTooLarge = new LongAdder();
     private final LongAdder proxyHeadersRefused = new LongAdder();
     private final HandshakeFailures handshakeFailures = new HandshakeFailures(NanoClock.SYSTEM);
     private final LongAdder headTimeouts = new LongAdder();
@@ -148,6 +150,26 @@ public final class ProxyContext {
     /** Requests refused by a rate limit since start. */
     public long rateLimited() {
         return rateLimited.sum();
+    }
+
+    /** Counts a request answered by an access check (client networks, authentication, CORS preflight). */
+    void refusedByAccess() {
+        accessRefused.increment();
+    }
+
+    /** Requests answered by an access check instead of a backend since start. */
+    public long accessRefused() {
+        return accessRefused.sum();
+    }
+
+    /** Counts a response refused or cut for {@code max-response-bytes}. */
+    void tooLargeResponse() {
+        responsesTooLarge.increment();
+    }
+
+    /** Responses refused (502) or cut for {@code max-response-bytes} since start. */
+    public long responsesTooLarge() {
+        return responsesTooLarge.sum();
     }
 
     /** Counts a connection closed for a PROXY header it may not send. */

@@ -1,11 +1,13 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.access.AccessRules;
 import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.edge.ClientCertificateHeaders;
 import io.fulcrum.balancer.config.LimitsConfig;
 import io.fulcrum.balancer.config.PoolConfig;
 import io.fulcrum.balancer.config.RetryConfig;
+import io.fulcrum.balancer.config.RouteLimitsConfig;
 import io.fulcrum.balancer.config.TimeoutsConfig;
 import io.fulcrum.balancer.edge.DebugAccess;
 import io.fulcrum.balancer.edge.KeyedLimiter;
@@ -45,6 +47,9 @@ import java.time.Duration;
  * @param clientCertificateHeaders the headers that carry a client certificate's identity to the
  *     backends, or {@code null} when clients are not asked for certificates; read from the
  *     top-level settings
+ * @param access the client networks, authentication and CORS of the top level and each route, or
+ *     {@code null} for none; only in the top-level settings, a pool's have {@code null}
+ * @param maxResponseBytes response bodies past this are cut, 0 for no limit
  */
 public record ProxySettings(
         AsciiString regionHeader,
@@ -63,7 +68,9 @@ public record ProxySettings(
         RateLimits rateLimits,
         HeadersConfig headers,
         int connectionsPerClient,
-        ClientCertificateHeaders clientCertificateHeaders) {
+        ClientCertificateHeaders clientCertificateHeaders,
+        AccessRules access,
+        long maxResponseBytes) {
 
     /** Settings without the decision header. */
     public ProxySettings(AsciiString regionHeader, AsciiString backendHeader, long responseTimeoutNanos,
@@ -71,7 +78,7 @@ public record ProxySettings(
             int maxConnections) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
                 replayBodyBytes, retryBudgetPercent, maxConnections, TimeoutsConfig.DEFAULT_QUEUE.toNanos(),
-                LimitsConfig.DEFAULT_MAX_QUEUE, null, null, null, HeadersConfig.DEFAULT, 0, null);
+                LimitsConfig.DEFAULT_MAX_QUEUE, null, null, null, HeadersConfig.DEFAULT, 0, null, null, 0);
     }
 
     /** Settings without a per-client connection cap. */
@@ -81,7 +88,7 @@ public record ProxySettings(
             RateLimits rateLimits, HeadersConfig headers) {
         this(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes, retryAttempts,
                 replayBodyBytes, retryBudgetPercent, maxConnections, queueTimeoutNanos, maxQueue, debug, trustedEdges,
-                rateLimits, headers, 0, null);
+                rateLimits, headers, 0, null, null, 0);
     }
 
     /** Whether a request that finds every backend full may wait for one. */
@@ -93,7 +100,24 @@ public record ProxySettings(
     ProxySettings withRateLimits(RateLimits limits) {
         return new ProxySettings(regionHeader, backendHeader, responseTimeoutNanos, perTryTimeoutNanos, maxBodyBytes,
                 retryAttempts, replayBodyBytes, retryBudgetPercent, maxConnections, queueTimeoutNanos, maxQueue, debug,
-                trustedEdges, limits, headers, connectionsPerClient, clientCertificateHeaders);
+                trustedEdges, limits, headers, connectionsPerClient, clientCertificateHeaders, access,
+                maxResponseBytes);
+    }
+
+    /**
+     * These settings with a route's own timeouts and response limit in place of these (a pool's);
+     * these settings themselves when the route has none.
+     */
+    ProxySettings forRoute(RouteLimitsConfig route) {
+        if (route == RouteLimitsConfig.NONE) {
+            return this;
+        }
+        long response = route.response() == null ? responseTimeoutNanos : route.response().toNanos();
+        return new ProxySettings(regionHeader, backendHeader, response,
+                perTryTimeoutNanos < response ? perTryTimeoutNanos : 0, maxBodyBytes, retryAttempts, replayBodyBytes,
+                retryBudgetPercent, maxConnections, route.queue() == null ? queueTimeoutNanos : route.queue().toNanos(),
+                maxQueue, debug, trustedEdges, rateLimits, headers, connectionsPerClient, clientCertificateHeaders,
+                access, route.maxResponseBytes() == RouteLimitsConfig.INHERIT ? maxResponseBytes : route.maxResponseBytes());
     }
 
     /** The top-level rate limiter, or {@code null} when there is none. */
@@ -147,7 +171,9 @@ public record ProxySettings(
                 top ? RateLimits.from(config, store) : null,
                 config.headers(),
                 config.limits().connectionsPerClient(),
-                config.tls() == null ? null : ClientCertificateHeaders.of(config.tls().clientCertificates()));
+                config.tls() == null ? null : ClientCertificateHeaders.of(config.tls().clientCertificates()),
+                top ? AccessRules.from(config) : null,
+                config.limits().maxResponseBytes());
     }
 
     /** The per-try timeout when it is shorter than the whole response timeout, else 0. */

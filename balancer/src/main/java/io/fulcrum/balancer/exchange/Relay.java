@@ -24,6 +24,8 @@ final class Relay {
     private final BackendRequest request;
     private final ExchangeReport report;
     private final ClientResponse response;
+    /** Response body bytes from the backend so far, before any compression. */
+    private long responseBytes;
     /** The relay of a switched protocol while TUNNELING, else {@code null}. */
     private Tunnel tunnel;
 
@@ -79,6 +81,16 @@ final class Relay {
             return;
         }
         boolean last = content instanceof LastHttpContent;
+        int bytes = content.content().readableBytes();
+        long max = response.maxResponseBytes();
+        if (max > 0 && (responseBytes += bytes) > max) {
+            // Past the limit with the head already out: no status can say so any more, only the
+            // close (the client sees a response shorter than it was told, or no last chunk).
+            content.release();
+            report.cutTooLarge();
+            exchange.abortStreaming(Outcome.CANCELLED);
+            return;
+        }
         ResponseCompression compression = response.compression();
         if (compression != null) {
             content = compression.encode(content);

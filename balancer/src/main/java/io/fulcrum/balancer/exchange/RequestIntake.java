@@ -1,8 +1,12 @@
 package io.fulcrum.balancer.exchange;
 
+import io.fulcrum.balancer.access.AuthRequest;
+import io.fulcrum.balancer.access.RouteAccess;
+import io.fulcrum.balancer.access.Verdict;
 import io.fulcrum.balancer.config.HeadersConfig;
 import io.fulcrum.balancer.edge.ClientCertificateHeaders;
 import io.fulcrum.balancer.edge.DebugAccess;
+import io.fulcrum.balancer.edge.ErrorResponses;
 import io.fulcrum.balancer.edge.HeaderRules;
 import io.fulcrum.balancer.edge.ProxyProtocolHandler;
 import io.fulcrum.balancer.edge.RateLimits;
@@ -19,6 +23,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +34,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * it: validation and limits, the request id, the client's address (trusted edges), trace context,
  * the route (asked once), the rate limit, a route's local answer, and the forwarding headers. What
  * a client could forge (request id, trace context, region header, forwarding headers) is taken only
- * from a trusted edge, unless {@code headers} says otherwise. The
+ * from a trusted edge, unless {@code headers} says otherwise. Between the route and the exchange
+ * stand the route's access rules ({@link RouteAccess}): the client's network, a CORS preflight,
+ * and authentication, which the exchange waits for when it cannot be decided at once. The
  * HTTP/1.1 frontend and each HTTP/2 stream call {@link #admit}; only how an answer is written
  * differs, which they say through {@link Answers}.
  *
@@ -41,6 +48,8 @@ public final class RequestIntake {
     /** A route that requires a client certificate, asked over a connection without a verified one. */
     static final RequestValidator.Rejection CERTIFICATE_REQUIRED = new RequestValidator.Rejection(
             HttpResponseStatus.FORBIDDEN, "a verified client certificate is required");
+    /** The error of a client refused by its network; the access log says which list refused it. */
+    private static final String FORBIDDEN = "forbidden";
 
     /** How the frontend writes an answer the balancer gives itself. */
     public interface Answers {
@@ -140,6 +149,15 @@ public final class RequestIntake {
         }
         // Asked once per request, before any backend is chosen; retries stay in the chosen pool.
         Route<BackendPool> route = proxy.router().route(request, facts.host());
+        RouteAccess access = settings.access() == null ? null : settings.access().forRoute(route.name());
+        String refused = access == null ? null
+                : access.refuses(client == hopAddress ? remoteAddress : TrustedEdges.parse(client));
+        if (refused != null) {
+            proxy.refusedByAccess();
+            answerHere(request, ErrorResponses.json(alloc, HttpResponseStatus.FORBIDDEN, FORBIDDEN, requestId, false),
+                    refused, facts, client, requestId, route, answers);
+            return null;
+        }
         long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy.clock());
         if (retryAfter > 0) {
             proxy.rateLimitedRequest();
@@ -154,20 +172,45 @@ public final class RequestIntake {
             answers.refuse(request, requestId, CERTIFICATE_REQUIRED, null);
             return null;
         }
+        // A preflight carries no credentials (Fetch standard, section 3.2.2): it is answered before
+        // any authentication.
+        Verdict preflight = access == null ? null : access.preflight(request, alloc, requestId);
+        if (preflight != null) {
+            if (preflight.reason() != null) {
+                proxy.refusedByAccess();
+            }
+            answerHere(request, preflight.response(), preflight.reason(), facts, client, requestId, route, answers);
+            return null;
+        }
         if (route.kind() != Route.Kind.POOL) {
             FullHttpResponse response = RouteResponses.of(alloc, route, request, requestId, tls ? "https" : "http",
                     facts.host());
-            record(facts, client, requestId, response.status().code(), response.content().readableBytes(),
-                    route.kind() == Route.Kind.NO_ROUTE ? RouteResponses.NO_ROUTE : null, route);
-            answers.answerLocally(request, response);
+            if (access != null) {
+                access.decorate(response.headers(), RouteAccess.origin(request));
+            }
+            answerHere(request, response, route.kind() == Route.Kind.NO_ROUTE ? RouteResponses.NO_ROUTE : null, facts,
+                    client, requestId, route, answers);
             return null;
+        }
+        Future<Verdict> auth = access == null || !access.authenticates() ? null
+                : access.authenticate(new AuthRequest(request, requestId, client, tls, alloc,
+                        () -> proxy.pool().bootstrap(side.eventLoop())), side.eventLoop());
+        if (auth != null && auth.isDone()) {
+            Verdict v = auth.getNow();
+            auth = null;
+            if (!v.passes()) {
+                proxy.refusedByAccess();
+                answerHere(request, v.response(), v.reason(), facts, client, requestId, route, answers);
+                return null;
+            }
         }
         BackendPool pool = route.splits() ? TrafficSplit.pool(route, request, client) : route.pool();
         // Anybody else's region header is ignored: a client does not choose where it is served.
         String region = settings.regionHeader() == null || !trusted ? null
                 : request.headers().get(settings.regionHeader());
         // The exchange reads the client's HTTP version before the rewrite makes it HTTP/1.1.
-        Exchange ex = new Exchange(side, tunnels, proxy, pool, route, pool.settings(), request, requestId, region, client);
+        Exchange ex = new Exchange(side, tunnels, proxy, pool, route, pool.settings().forRoute(route.limits()), request,
+                requestId, region, client, access, auth);
         ex.facts(facts);
         ClientCertificateHeaders certificateHeaders = settings.clientCertificateHeaders();
         if (certificateHeaders != null) {
@@ -217,6 +260,13 @@ public final class RequestIntake {
                 protocol != null ? protocol : request.protocolVersion().text(), traceId, spanId,
                 debug != null && debug.allows(request.headers().contains(debug.header()),
                         client == hopAddress ? remoteAddress : TrustedEdges.parse(client)));
+    }
+
+    /** Answers {@code request} with {@code response} before any exchange, and records it with {@code error}. */
+    private void answerHere(HttpRequest request, FullHttpResponse response, String error, RequestFacts facts,
+            String client, String requestId, Route<BackendPool> route, Answers answers) {
+        record(facts, client, requestId, response.status().code(), response.content().readableBytes(), error, route);
+        answers.answerLocally(request, response);
     }
 
     /**

@@ -21,7 +21,9 @@ public enum UpstreamFailure {
     /** No response headers within the response timeout. */
     RESPONSE_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "backend response timed out"),
     /** The backend's response could not be parsed. */
-    MALFORMED_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "malformed backend response");
+    MALFORMED_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "malformed backend response"),
+    /** The response head announced a body past {@code max-response-bytes}. */
+    RESPONSE_TOO_LARGE(HttpResponseStatus.BAD_GATEWAY, "backend response too large");
 
     private final HttpResponseStatus status;
     private final String message;

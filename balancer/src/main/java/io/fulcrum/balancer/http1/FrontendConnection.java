@@ -190,6 +190,11 @@ final class FrontendConnection implements RequestIntake.Answers {
                 retryAfter ? "1" : null);
     }
 
+    /** An answer an exchange gives in its backend's place ({@link ClientSide#writeAnswer}). */
+    void writeAnswer(Exchange ex, FullHttpResponse answer, boolean close) {
+        respondLocally(answer, closeMode(close, ex.closesConnection()));
+    }
+
     /**
      * What a response of the balancer's own does to the connection. One given while the client may
      * still be sending ({@code linger}: an early answer to a request with a body, or one whose

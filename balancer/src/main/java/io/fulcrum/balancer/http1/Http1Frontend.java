@@ -400,6 +400,11 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         connection.writeError(ex, status, message, close, retryAfter);
     }
 
+    @Override
+    public void writeAnswer(Exchange ex, FullHttpResponse answer, boolean close) {
+        connection.writeAnswer(ex, answer, close);
+    }
+
     /** The exchange ended (response complete, failed or cancelled): serve the next request. */
     @Override
     public void exchangeDone(Exchange ex) {

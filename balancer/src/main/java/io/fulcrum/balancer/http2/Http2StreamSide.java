@@ -341,6 +341,11 @@ final class Http2StreamSide implements ClientSide, RequestIntake.Answers {
         endedEarly();
     }
 
+    @Override
+    public void writeAnswer(Exchange ex, FullHttpResponse answer, boolean close) {
+        writeWhole(answer);
+    }
+
     /** Writes a response of the balancer's own, head and body, and flushes it. */
     private void writeWhole(FullHttpResponse response) {
         if (stream.state() == Http2Stream.State.CLOSED) {

@@ -69,6 +69,8 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String ACCESS_LOG_DROPPED = "fulcrum.access.log.dropped";
     public static final String BACKENDS = "fulcrum.backends";
     public static final String RATE_LIMITED = "fulcrum.rate.limited";
+    public static final String ACCESS_REFUSED = "fulcrum.access.refused";
+    public static final String RESPONSES_TOO_LARGE = "fulcrum.responses.too.large";
     public static final String RATE_LIMIT_KEYS = "fulcrum.rate.limit.keys";
     public static final String RATE_LIMIT_STORE_UP = "fulcrum.rate.limit.store.up";
     public static final String RATE_LIMIT_STORE_FALLBACKS = "fulcrum.rate.limit.store.fallbacks";
@@ -213,6 +215,18 @@ public final class BalancerMetrics implements AutoCloseable {
                 "Requests under a store: redis rate limit decided without Redis, because it was unreachable");
         counter(RATE_LIMIT_STORE_FAILURES, failures, "failures",
                 "Commands to the rate limits' Redis that failed: refused while disconnected, timed out, errors");
+        return this;
+    }
+
+    /**
+     * Who may use the balancer and how much it sends, read when scraped: requests answered by an
+     * access check instead of a backend, and responses refused or cut past max-response-bytes.
+     */
+    public BalancerMetrics bindAccess(LongSupplier accessRefused, LongSupplier responsesTooLarge) {
+        counter(ACCESS_REFUSED, accessRefused, "accessRefused", "Requests refused by client-networks, basic-auth,"
+                + " forward-auth or a CORS preflight (403, 401, or the auth service's answer)");
+        counter(RESPONSES_TOO_LARGE, responsesTooLarge, "responsesTooLarge",
+                "Responses past max-response-bytes: refused with 502 at their head, or cut");
         return this;
     }
 

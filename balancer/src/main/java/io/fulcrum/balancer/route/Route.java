@@ -6,6 +6,7 @@ import io.fulcrum.balancer.config.HeaderEditsConfig;
 import io.fulcrum.balancer.config.MirrorConfig;
 import io.fulcrum.balancer.config.RouteAction;
 import io.fulcrum.balancer.config.RouteConfig;
+import io.fulcrum.balancer.config.RouteLimitsConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.List;
@@ -54,6 +55,7 @@ public final class Route<P> {
     /** The route's mirroring, or {@code null}; {@link #mirrorPool} is its shadow pool. */
     private final MirrorConfig mirror;
     private final P mirrorPool;
+    private final RouteLimitsConfig limits;
 
     /**
      * @param pools the pool of each pool name the route's action names, in its order (one for a
@@ -113,6 +115,7 @@ public final class Route<P> {
             rewriteFrom = null;
             rewriteTo = null;
         }
+        limits = config.limits();
     }
 
     /** A route of the router's own: everything to {@code pool}, or a fixed response. */
@@ -136,6 +139,7 @@ public final class Route<P> {
         this.requiresClientCertificate = false;
         this.mirror = null;
         this.mirrorPool = null;
+        this.limits = RouteLimitsConfig.NONE;
     }
 
     /** {@code routes[i]}, or {@code default-pool} / {@code no-route} for the router's own. */
@@ -216,6 +220,11 @@ public final class Route<P> {
     /** The shadow pool of the route's {@link #mirror()}, or {@code null}. */
     public P mirrorPool() {
         return mirrorPool;
+    }
+
+    /** The route's own timeouts and response limit, in place of its pool's ({@link RouteLimitsConfig#NONE}: none). */
+    public RouteLimitsConfig limits() {
+        return limits;
     }
 
     /** Applies the route's request edits (after the balancer's own forwarding headers). */

@@ -74,6 +74,12 @@ public final class EmbeddedBackendPool implements ConnectionPool {
         return acquire(backend, loop);
     }
 
+    /** A plain NIO bootstrap: the embedded backends take no connection of another kind. */
+    @Override
+    public io.netty.bootstrap.Bootstrap bootstrap(EventLoop loop) {
+        return new io.netty.bootstrap.Bootstrap().group(loop).channel(io.netty.channel.socket.nio.NioSocketChannel.class);
+    }
+
     @Override
     public void release(Channel ch) {
         released.add(ch);

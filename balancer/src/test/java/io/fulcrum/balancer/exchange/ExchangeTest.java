@@ -82,7 +82,7 @@ class ExchangeTest {
         ProxyContext proxy = LocalProxy.context(registry, pool, settings, (backend, outcome) -> outcomes.add(outcome),
                 clock);
         Exchange ex = new Exchange(client, tunnels, proxy, proxy.firstPool(), null, settings, request, "req-1", null,
-                "127.0.0.1");
+                "127.0.0.1", null, null);
         client.exchange = ex;
         return ex;
     }
@@ -341,7 +341,7 @@ class ExchangeTest {
         /** Starts a bodyless GET from {@code c}. */
         Exchange get(RecordingClient c) {
             Exchange ex = new Exchange(c, c, proxy, proxy.firstPool(), null, settings, request(HttpMethod.GET),
-                    "req-" + c.hashCode(), null, "127.0.0.1");
+                    "req-" + c.hashCode(), null, "127.0.0.1", null, null);
             c.exchange = ex;
             return startBodyless(ex);
         }
@@ -660,6 +660,12 @@ class ExchangeTest {
             errors.add(status.code());
             errorMessages.add(message);
             this.retryAfter |= retryAfter;
+        }
+
+        @Override
+        public void writeAnswer(Exchange ex, io.netty.handler.codec.http.FullHttpResponse answer, boolean close) {
+            errors.add(answer.status().code());
+            answer.release();
         }
 
         @Override

@@ -1,0 +1,62 @@
+package io.fulcrum.balancer.access;
+
+import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.ClientNetworksConfig;
+import io.fulcrum.balancer.config.RouteAccessConfig;
+import io.fulcrum.balancer.config.RouteConfig;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * The access rules of one config: the top-level {@code client-networks}, which every request
+ * meets, and each route's own {@link RouteAccess} (its networks in place of the top level's,
+ * authentication, CORS). Immutable and thread-safe; a reload builds new ones, so a changed users
+ * file starts with no password remembered.
+ */
+public final class AccessRules {
+    private final RouteAccess everyRoute;
+    /** By route name; only routes with rules of their own. */
+    private final Map<String, RouteAccess> byRoute;
+
+    private AccessRules(RouteAccess everyRoute, Map<String, RouteAccess> byRoute) {
+        this.everyRoute = everyRoute;
+        this.byRoute = byRoute;
+    }
+
+    /**
+     * The rules of {@code config}, or {@code null} when it has none. Password checks and the auth
+     * services' address lookups run on the JDK's common pool, never on an event loop.
+     */
+    public static AccessRules from(BalancerConfig config) {
+        return from(config, ForkJoinPool.commonPool());
+    }
+
+    static AccessRules from(BalancerConfig config, Executor offLoop) {
+        ClientNetworksConfig top = config.clientNetworks();
+        Map<String, RouteAccess> byRoute = new HashMap<>();
+        for (RouteConfig r : config.routes()) {
+            RouteAccessConfig a = r.access();
+            if (a.equals(RouteAccessConfig.NONE)) {
+                continue;
+            }
+            ClientNetworksConfig networks = a.clientNetworks() != null ? a.clientNetworks() : top;
+            byRoute.put(r.name(), new RouteAccess(networks == null ? null : new ClientNetworks(networks),
+                    a.basicAuth() == null ? null : new BasicAuth(a.basicAuth(), offLoop),
+                    a.forwardAuth() == null ? null : new ForwardAuth(a.forwardAuth(), offLoop),
+                    a.cors() == null ? null : new Cors(a.cors())));
+        }
+        if (top == null && byRoute.isEmpty()) {
+            return null;
+        }
+        return new AccessRules(top == null ? null : new RouteAccess(new ClientNetworks(top), null, null, null),
+                Map.copyOf(byRoute));
+    }
+
+    /** What the route named {@code route} asks of its requests, or {@code null} for nothing. */
+    public RouteAccess forRoute(String route) {
+        RouteAccess own = byRoute.isEmpty() ? null : byRoute.get(route);
+        return own != null ? own : everyRoute;
+    }
+}
