@@ -32,7 +32,11 @@ import java.util.Locale;
  */
 final class ResponseCompression {
     private static final String NO_TRANSFORM = "no-transform";
+    // Written as the fields are usually spelled; HTTP/2 lower-cases them on its way.
     private static final AsciiString ACCEPT_ENCODING = AsciiString.cached("Accept-Encoding");
+    private static final AsciiString CONTENT_ENCODING = AsciiString.cached("Content-Encoding");
+    private static final AsciiString VARY = AsciiString.cached("Vary");
+    private static final AsciiString ETAG = AsciiString.cached("ETag");
     private static final int ZSTD_LEVEL = 3;
     private static final int ZSTD_BLOCK = 64 * 1024;
     private static final int ZSTD_MAX_ENCODE = 32 * 1024 * 1024;
@@ -73,11 +77,11 @@ final class ResponseCompression {
             return null;
         }
         headers.remove(HttpHeaderNames.CONTENT_LENGTH);
-        headers.set(HttpHeaderNames.CONTENT_ENCODING, encoding.token());
+        headers.set(CONTENT_ENCODING, encoding.token());
         String etag = headers.get(HttpHeaderNames.ETAG);
         if (etag != null && etag.startsWith("\"")) {
             // The compressed bytes are another representation: a strong validator no longer holds.
-            headers.set(HttpHeaderNames.ETAG, "W/" + etag);
+            headers.set(ETAG, "W/" + etag);
         }
         return new ResponseCompression(encoding, config.gzipLevel());
     }
@@ -166,7 +170,7 @@ final class ResponseCompression {
                 }
             }
         }
-        headers.add(HttpHeaderNames.VARY, ACCEPT_ENCODING);
+        headers.add(VARY, ACCEPT_ENCODING);
     }
 
     /**
