@@ -7,12 +7,21 @@
 #   scripts/run-cluster.sh [options] pg-down    stop the PostgreSQL servers of the work folder
 #   scripts/run-cluster.sh [options] pg-stop NAME | pg-start NAME    one server: primary, replica-<region>
 #   scripts/run-cluster.sh pg-bin               print where the PostgreSQL server binaries are
+#   scripts/run-cluster.sh --ha [options] [up]  the same with automatic failover (pg_auto_failover): a
+#                                               monitor and two data nodes, pg1 (first primary) and pg2;
+#                                               every post server finds the primary by a multi-host URL
+#   scripts/run-cluster.sh --ha ha-up | ha-down only the monitor and the data nodes (left running)
+#   scripts/run-cluster.sh --ha ha-kill NAME | ha-start NAME   kill -9 a data node with its keeper (a
+#                                               lost machine: pg1, pg2, monitor), or start it again (it
+#                                               rejoins as a secondary)
 #
 # Options:
 #   --dir DIR           work folder (default: data/cluster); data, configs and logs live under it
 #   --regions A,B       regions, one replica and two nodes each (default: us-east,eu-west)
 #   --pg-ports P0,P1,.. primary port, then one per region (default: 15432,15433,...)
 #   --fresh             remove the work folder's PostgreSQL data first
+#   --ha                pg_auto_failover instead of streaming replicas; --pg-ports is then the
+#                       monitor's port and the two data nodes' (default: 15440,15441,15442)
 #
 # A work folder keeps its data between runs; the replicas remember the primary's port from the first
 # pg-up, so use the same --pg-ports with a folder (or --fresh). Servers already running are left as
@@ -34,6 +43,7 @@ DIR=data/cluster
 REGIONS=us-east,eu-west
 PG_PORTS=
 FRESH=0
+HA=0
 COMMAND=up
 NAME=
 while (( $# )); do
@@ -42,8 +52,10 @@ while (( $# )); do
     --regions) REGIONS=$2; shift 2 ;;
     --pg-ports) PG_PORTS=$2; shift 2 ;;
     --fresh) FRESH=1; shift ;;
-    up|pg-up|pg-down|pg-bin) COMMAND=$1; shift ;;
+    --ha) HA=1; shift ;;
+    up|pg-up|pg-down|pg-bin|ha-up|ha-down) COMMAND=$1; shift ;;
     pg-stop|pg-start) COMMAND=$1; NAME=${2:?"$1 needs a server name: primary or replica-<region>"}; shift 2 ;;
+    ha-kill|ha-start) HA=1; COMMAND=$1; NAME=${2:?"$1 needs a node name: pg1, pg2 or monitor"}; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo pipefail/{/^set/!p}' "$0"; exit 0 ;;
     *) echo "run-cluster: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -52,12 +64,18 @@ mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 PG=$DIR/pg
 IFS=, read -r -a REGION_LIST <<<"$REGIONS"
-if [[ -z $PG_PORTS ]]; then
+[[ $COMMAND == ha-* ]] && HA=1
+if [[ -z $PG_PORTS ]] && (( HA )); then
+  PG_PORTS=15440,15441,15442
+elif [[ -z $PG_PORTS ]]; then
   PG_PORTS=15432
   for i in "${!REGION_LIST[@]}"; do PG_PORTS+=",$((15433 + i))"; done
 fi
 IFS=, read -r -a PORT_LIST <<<"$PG_PORTS"
-if (( ${#PORT_LIST[@]} != ${#REGION_LIST[@]} + 1 )); then
+if (( HA )) && (( ${#PORT_LIST[@]} != 3 )); then
+  echo "run-cluster: with --ha, --pg-ports needs 3 ports (the monitor, pg1, pg2)" >&2
+  exit 2
+elif (( ! HA )) && (( ${#PORT_LIST[@]} != ${#REGION_LIST[@]} + 1 )); then
   echo "run-cluster: --pg-ports needs $(( ${#REGION_LIST[@]} + 1 )) ports (the primary, then one per region)" >&2
   exit 2
 fi
@@ -165,7 +183,116 @@ HBA
   done
 }
 
+# ---- automatic failover: pg_auto_failover's monitor and two data nodes ------------------------------
+# Each node runs under its keeper (pg_autoctl run), which reports to the monitor and does what it
+# assigns: the monitor promotes pg2 when pg1 stops answering its health checks, and a node that comes
+# back rejoins as the secondary. Replication is synchronous while both run (a write is acknowledged
+# once the secondary has it), so a failover loses no acknowledged write. The monitor's timeouts are
+# shortened here for a local cluster (HA_UNHEALTHY_MS, HA_DEMOTE_MS); see docs/operations.md.
+HA_DIR=$PG/ha
+HA_UNHEALTHY_MS=${HA_UNHEALTHY_MS:-3000}
+HA_DEMOTE_MS=${HA_DEMOTE_MS:-5000}
+ha_port() { case $1 in monitor) echo "${PORT_LIST[0]}" ;; pg1) echo "${PORT_LIST[1]}" ;; pg2) echo "${PORT_LIST[2]}" ;;
+  *) say "no node named $1 (monitor, pg1, pg2)"; exit 2 ;; esac; }
+autoctl() { # pg_autoctl with its state kept in the work folder, not in the user's home
+  as_pg env XDG_CONFIG_HOME="$HA_DIR/xdg/config" XDG_DATA_HOME="$HA_DIR/xdg/data" pg_autoctl "$@"
+}
+ha_bin() {
+  command -v pg_autoctl >/dev/null 2>&1 && return 0
+  say "pg_autoctl not found: install Debian's postgresql-$(basename "$(dirname "$BIN")")-auto-failover package"
+  exit 3
+}
+ha_running() { local pid; pid=$(cat "$HA_DIR/$1.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
+ha_run() { # name: the node's keeper, in a session of its own (so that ha-kill takes it whole)
+  ha_running "$1" && return
+  local run=(env XDG_CONFIG_HOME="$HA_DIR/xdg/config" XDG_DATA_HOME="$HA_DIR/xdg/data" pg_autoctl run --pgdata "$HA_DIR/$1")
+  (( EUID == 0 )) && run=(runuser -u postgres -- "${run[@]}")
+  rm -f "$HA_DIR/$1.pid"
+  setsid bash -c 'echo $$ >"$1"; exec "${@:2}"' _ "$HA_DIR/$1.pid" "${run[@]}" </dev/null >>"$HA_DIR/$1.log" 2>&1 &
+  local deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until [[ -s $HA_DIR/$1.pid ]] && as_pg "$BIN/pg_isready" -q -h 127.0.0.1 -p "$(ha_port "$1")"; do
+    (( SECONDS < deadline )) || { say "$1 did not start; see $HA_DIR/$1.log"; exit 1; }
+    sleep 0.3
+  done
+}
+ha_state() { # name: the state the monitor last heard from it (primary, secondary, ...)
+  as_pg "$BIN/psql" -h 127.0.0.1 -p "$(ha_port monitor)" -d pg_auto_failover -tAc \
+    "SELECT reportedstate FROM pgautofailover.node WHERE nodename = '$1'" 2>/dev/null
+}
+ha_up() {
+  ha_bin
+  if (( FRESH )); then ha_down; rm -rf "$HA_DIR"; fi
+  mkdir -p "$HA_DIR/xdg"
+  (( EUID == 0 )) && chown -R postgres: "$PG"
+  local monitor_url="postgres://autoctl_node@127.0.0.1:$(ha_port monitor)/pg_auto_failover?sslmode=disable"
+  if [[ ! -f $HA_DIR/monitor/PG_VERSION ]]; then
+    say "pg_autoctl create monitor (port $(ha_port monitor))"
+    autoctl create monitor --pgdata "$HA_DIR/monitor" --pgport "$(ha_port monitor)" --hostname 127.0.0.1 \
+      --auth trust --no-ssl --pgctl "$BIN/pg_ctl" >>"$HA_DIR/create.log" 2>&1
+  fi
+  ha_run monitor
+  as_pg "$BIN/psql" -h 127.0.0.1 -p "$(ha_port monitor)" -d pg_auto_failover -qAt \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_period = 1000" \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000" \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1" \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500" \
+    -c "ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = $HA_UNHEALTHY_MS" \
+    -c "ALTER SYSTEM SET pgautofailover.primary_demote_timeout = $HA_DEMOTE_MS" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+  echo "monitor $(ha_port monitor)"
+  local node want
+  for node in pg1 pg2; do
+    if [[ ! -f $HA_DIR/$node/PG_VERSION ]]; then
+      say "pg_autoctl create postgres $node (port $(ha_port "$node"))"
+      autoctl create postgres --pgdata "$HA_DIR/$node" --pgport "$(ha_port "$node")" --hostname 127.0.0.1 \
+        --name "$node" --auth trust --no-ssl --monitor "$monitor_url" --dbname fulcrum \
+        --pgctl "$BIN/pg_ctl" >>"$HA_DIR/create.log" 2>&1
+    fi
+    ha_run "$node"
+    want=primary; [[ $node == pg2 ]] && want=secondary
+    local deadline=$((SECONDS + STARTUP_TIMEOUT * 2))
+    until [[ $(ha_state "$node") == @(single|primary|wait_primary|secondary) ]]; do
+      (( SECONDS < deadline )) || { say "$node did not become $want; see $HA_DIR/$node.log"; exit 1; }
+      sleep 0.5
+    done
+  done
+  # Both run: pg1 is the primary once pg2 is its synchronous secondary.
+  local deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until [[ $(ha_state pg1) == primary && $(ha_state pg2) == secondary ]]; do
+    (( SECONDS < deadline )) || { say "pg1 and pg2 did not settle as primary and secondary; see $HA_DIR/*.log"; exit 1; }
+    sleep 0.5
+  done
+  for node in pg1 pg2; do echo "node $node $(ha_port "$node") $(ha_state "$node")"; done
+  echo "url $(ha_url primary)"
+}
+ha_url() { # primary | preferSecondary: pgjdbc finds that server among both data nodes at each connect
+  echo "jdbc:postgresql://127.0.0.1:$(ha_port pg1),127.0.0.1:$(ha_port pg2)/fulcrum?targetServerType=$1&hostRecheckSeconds=1&connectTimeout=2"
+}
+ha_stop() { # name: SIGTERM to the keeper, which stops its PostgreSQL (fast) and exits
+  local pid
+  pid=$(cat "$HA_DIR/$1.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$HA_DIR/$1.pid"
+}
+ha_kill() { # name: as a lost machine: the keeper's whole session and its PostgreSQL, at once
+  local pid postmaster
+  pid=$(cat "$HA_DIR/$1.pid" 2>/dev/null) && kill -KILL -- "-$pid" 2>/dev/null || true
+  postmaster=$(head -n 1 "$HA_DIR/$1/postmaster.pid" 2>/dev/null) && kill -KILL "$postmaster" 2>/dev/null || true
+  rm -f "$HA_DIR/$1.pid"
+}
+ha_down() {
+  local n
+  for n in pg2 pg1 monitor; do ha_stop "$n"; done
+}
+
 case $COMMAND in
+  ha-up) ha_up; exit 0 ;;
+  ha-down) ha_down; exit 0 ;;
+  ha-kill) ha_kill "$NAME"; exit 0 ;;
+  ha-start) ha_bin; ha_run "$NAME"; exit 0 ;;
   pg-up) pg_up; exit 0 ;;
   pg-down) pg_down; exit 0 ;;
   pg-stop) pg_stop "$NAME"; exit 0 ;;
@@ -224,14 +351,14 @@ stop_all() {
   fi
   wait 2>/dev/null || true
   say "stopping PostgreSQL..."
-  pg_down
+  if (( HA )); then ha_down; else pg_down; fi
   say "stopped."
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap 'stop_all' EXIT
 
-pg_up >/dev/null
+if (( HA )); then ha_up >/dev/null; else pg_up >/dev/null; fi
 
 wait_http() { # name pid url
   local deadline=$((SECONDS + STARTUP_TIMEOUT))
@@ -242,6 +369,10 @@ wait_http() { # name pid url
   done
 }
 
+# With --ha every node names both data nodes: pgjdbc connects to whichever is the primary now (and,
+# for reads, to the secondary while there is one), so a failover needs no change and no restart.
+primary_url() { if (( HA )); then ha_url primary; else echo "jdbc:postgresql://127.0.0.1:${PORT_LIST[0]}/fulcrum"; fi; }
+replica_url() { if (( HA )); then ha_url preferSecondary; else echo "jdbc:postgresql://127.0.0.1:${PORT_LIST[$(($1 + 1))]}/fulcrum"; fi; }
 backends=""
 n=0
 for i in "${!REGION_LIST[@]}"; do
@@ -257,9 +388,9 @@ listen: { host: 127.0.0.1, port: $port }
 admin:  { host: 127.0.0.1, port: $admin }
 store:
   kind: postgres
-  primary: { url: "jdbc:postgresql://127.0.0.1:${PORT_LIST[0]}/fulcrum", user: postgres }
+  primary: { url: "$(primary_url)", user: postgres }
   replica:
-    url: "jdbc:postgresql://127.0.0.1:${PORT_LIST[$((i + 1))]}/fulcrum"
+    url: "$(replica_url "$i")"
     max-lag: 5s
     read-your-writes-wait: 250ms
 YAML
@@ -292,7 +423,12 @@ java -XX:+DisplayVMOutputToStderr $BALANCER_JAVA_OPTS -jar "$BALANCER_JAR" --con
 BALANCER_PID=$!
 wait_http balancer "$BALANCER_PID" "http://127.0.0.1:$ADMIN_PORT/health"
 say "balancer is up: http://127.0.0.1:$LISTEN_PORT/ (admin http://127.0.0.1:$ADMIN_PORT/)"
-say "PostgreSQL: primary :${PORT_LIST[0]}, replicas $(for i in "${!REGION_LIST[@]}"; do printf '%s:%s ' "${REGION_LIST[$i]}" "${PORT_LIST[$((i + 1))]}"; done)"
+if (( HA )); then
+  say "PostgreSQL (pg_auto_failover): monitor :${PORT_LIST[0]}, pg1 :${PORT_LIST[1]}, pg2 :${PORT_LIST[2]};"
+  say "  try: scripts/run-cluster.sh --ha ha-kill pg1 (the nodes' writes resume on pg2), then ha-start pg1"
+else
+  say "PostgreSQL: primary :${PORT_LIST[0]}, replicas $(for i in "${!REGION_LIST[@]}"; do printf '%s:%s ' "${REGION_LIST[$i]}" "${PORT_LIST[$((i + 1))]}"; done)"
+fi
 say "Logs are in $LOGS/. Ctrl-C stops everything (the balancer drains first)."
 wait -n "$BALANCER_PID" "${NODE_PIDS[@]}" || true
 say "a process exited; stopping the rest"

@@ -12,19 +12,18 @@ import io.fulcrum.testing.Fixtures;
 import io.fulcrum.testing.NodeProcess;
 import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
+import io.fulcrum.testing.Writers;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -110,36 +109,25 @@ class TwoBalancersTest {
         AtomicInteger retried = new AtomicInteger();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2)).build();
-        ExecutorService pool = Executors.newFixedThreadPool(writers);
-        List<Future<?>> done = new ArrayList<>();
-        try {
-            for (int w = 0; w < writers; w++) {
-                int writer = w;
-                done.add(pool.submit(() -> {
-                    for (int i = 0; i < perWriter; i++) {
-                        String key = "w" + writer + "-" + i;
-                        // Spread over both balancers, as DNS with two addresses spreads clients.
-                        int first = (writer + i) % 2;
-                        int tries = 0;
-                        while (!post(client, fleet.get((first + tries) % 2), key)) {
-                            retried.incrementAndGet();
-                            if (++tries == 6) {
-                                throw new AssertionError("neither balancer took " + key);
-                            }
-                        }
-                        written.incrementAndGet();
+        try (Writers loops = Writers.start(writers, writer -> {
+            for (int i = 0; i < perWriter; i++) {
+                String key = "w" + writer + "-" + i;
+                // Spread over both balancers, as DNS with two addresses spreads clients.
+                int first = (writer + i) % 2;
+                int tries = 0;
+                while (!post(client, fleet.get((first + tries) % 2), key)) {
+                    retried.incrementAndGet();
+                    if (++tries == 6) {
+                        throw new AssertionError("neither balancer took " + key);
                     }
-                    return null;
-                }));
+                }
+                written.incrementAndGet();
             }
+        })) {
             // Half-way through, balancer A dies (its connections closed at once, no drain).
             await().atMost(Duration.ofSeconds(60)).until(() -> written.get() >= writers * perWriter / 2);
             fleet.get(0).stop(Duration.ZERO);
-            for (Future<?> f : done) {
-                f.get();
-            }
-        } finally {
-            pool.shutdownNow();
+            loops.join();
         }
         assertEquals(writers * perWriter, written.get());
 

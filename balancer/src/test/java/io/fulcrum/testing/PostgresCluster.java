@@ -169,10 +169,12 @@ public final class PostgresCluster implements AutoCloseable {
         }
     }
 
-    private record Result(int exitCode, String output) {
+    /** What a run of the script printed, and how it exited. */
+    record Result(int exitCode, String output) {
     }
 
-    private static Result run(Path script, List<String> args) throws IOException, InterruptedException {
+    /** Runs scripts/run-cluster.sh with {@code args}, within the script time-out. */
+    static Result run(Path script, List<String> args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(script.toString());
         command.addAll(args);
@@ -190,7 +192,8 @@ public final class PostgresCluster implements AutoCloseable {
         }
     }
 
-    private static Path findScript() {
+    /** scripts/run-cluster.sh, found from the working folder up. */
+    static Path findScript() {
         Path d = Path.of(System.getProperty("user.dir")).toAbsolutePath();
         while (d != null) {
             Path s = d.resolve("scripts/run-cluster.sh");
@@ -202,7 +205,8 @@ public final class PostgresCluster implements AutoCloseable {
         throw new IllegalStateException("scripts/run-cluster.sh not found above " + System.getProperty("user.dir"));
     }
 
-    private static List<Integer> freePorts(int n) throws IOException {
+    /** {@code n} loopback ports free a moment ago. */
+    static List<Integer> freePorts(int n) throws IOException {
         List<ServerSocket> sockets = new ArrayList<>();
         try {
             List<Integer> ports = new ArrayList<>();
