@@ -13,6 +13,7 @@ import io.fulcrum.balancer.exchange.ProxySettings;
 import io.fulcrum.balancer.exchange.RetryBudget;
 import io.fulcrum.balancer.health.HealthCheckScheduler;
 import io.fulcrum.balancer.health.HealthTracker;
+import io.fulcrum.balancer.health.GrpcHealthChecker;
 import io.fulcrum.balancer.health.HttpHealthChecker;
 import io.fulcrum.balancer.health.OutlierDetector;
 import io.fulcrum.balancer.route.Router;
@@ -82,8 +83,11 @@ final class Pools implements AutoCloseable {
         HealthTracker tracker = new HealthTracker(p.health().rise(), p.health().fall());
         tracker.subscribe(outlier::onHealthTransition);
         HealthCheckScheduler health = new HealthCheckScheduler(registry,
-                new HttpHealthChecker(healthGroup, transport.socketChannel(), p.health().path(), p.health().timeout(),
-                        backendTls),
+                p.health().grpc()
+                        ? new GrpcHealthChecker(healthGroup, transport.socketChannel(), p.health().grpcService(),
+                                p.health().timeout(), backendTls)
+                        : new HttpHealthChecker(healthGroup, transport.socketChannel(), p.health().path(),
+                                p.health().timeout(), backendTls),
                 tracker, p.health(), control, new SplittableRandom());
         BackendPool proxy = new BackendPool(p.name(), registry, new RetryBudget(), outlier, ProxySettings.from(config, p));
         return new Live(p, registry, outlier, health, proxy);

@@ -4,6 +4,7 @@ import io.fulcrum.balancer.edge.HeaderRules;
 import io.fulcrum.balancer.http1.codec.Upgrades;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 
@@ -21,6 +22,10 @@ final class BackendRequest {
     /** The method (or an Idempotency-Key) allows sending the request again after a backend saw it. */
     private final boolean repeatable;
     private final boolean bodyless;
+    /** A gRPC call ({@link Grpc#is}). */
+    private final boolean grpc;
+    /** The call's {@code grpc-timeout}, or 0. */
+    private final long grpcTimeoutNanos;
     /** The protocols an upgrade request asks for ({@link Upgrades}), or {@code null}. */
     private final String upgrade;
     private boolean hostFromBackend;
@@ -32,7 +37,11 @@ final class BackendRequest {
         this.head = head;
         this.body = new ReplayBuffer(settings.replayBodyBytes());
         this.maxBodyBytes = settings.maxBodyBytes();
-        this.repeatable = RetryPolicy.repeatable(head);
+        // A gRPC call (always a POST) may be sent again as an idempotent request may (retries on
+        // UNAVAILABLE and lost streams); its grpc-timeout is its deadline.
+        this.grpc = head.method() == HttpMethod.POST && Grpc.is(head);
+        this.grpcTimeoutNanos = grpc ? Grpc.timeoutNanos(head) : 0;
+        this.repeatable = grpc || RetryPolicy.repeatable(head);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(head) && HttpUtil.getContentLength(head, 0L) == 0;
         this.upgrade = mayUpgrade ? Upgrades.requested(head) : null;
     }
@@ -40,6 +49,21 @@ final class BackendRequest {
     /** Whether the request asks to upgrade on a connection that can switch protocols. */
     boolean upgrades() {
         return upgrade != null;
+    }
+
+    /** Whether the request is a gRPC call. */
+    boolean grpc() {
+        return grpc;
+    }
+
+    /** The gRPC call's own deadline ({@code grpc-timeout}), or 0 when it has none. */
+    long grpcTimeoutNanos() {
+        return grpcTimeoutNanos;
+    }
+
+    /** The gRPC call has {@code leftNanos} of its deadline left: the next try tells its backend so. */
+    void grpcTimeoutLeft(long leftNanos) {
+        head.headers().set(Grpc.TIMEOUT, Grpc.timeoutValue(leftNanos));
     }
 
     /** Whether the request announced no body, so only an empty last part is still to come. */

@@ -260,7 +260,7 @@ public final class Exchange implements UpstreamTry.Listener {
             // Answered without switching: the client connection goes on with HTTP.
             tunnelSide.upgradeRefused();
         }
-        if (forwarder.headRefused(t, code, response.tooLarge(head))) {
+        if (forwarder.headRefused(t, head, response.tooLarge(head))) {
             return;
         }
         response.prepare(head, t.backend(), proxy.draining(), decisionForClient(), forwarder.routing());

@@ -7,6 +7,7 @@ import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.balancing.RequestInfo;
 import io.fulcrum.balancer.metrics.RequestRecord;
 import io.netty.util.concurrent.Future;
+import io.netty.handler.codec.http.HttpResponse;
 import java.util.List;
 
 /**
@@ -58,7 +59,7 @@ final class Forwarder {
         this.report = report;
         this.tries = new Tries(routing);
         this.choice = new BackendChoice(pool, settings, proxy);
-        this.deadlines = new ResponseDeadlines(client, settings);
+        this.deadlines = new ResponseDeadlines(client, settings, request.grpcTimeoutNanos());
     }
 
     /** The current try, or {@code null} between tries and once done. */
@@ -156,6 +157,11 @@ final class Forwarder {
     /** The try has its connection ({@link UpstreamTry.Listener#onConnected}): the request goes out. */
     void onConnected(UpstreamTry t, long nowNanos) {
         exchange.transition(ExchangeState.SENDING);
+        if (request.grpcTimeoutNanos() > 0) {
+            // The backend's deadline is what is left of the call's (gRPC passes deadlines on); the
+            // call may stream past timeouts.response, which bounds only the wait for its head.
+            request.grpcTimeoutLeft(request.grpcTimeoutNanos() - (nowNanos - report.startNanos()));
+        }
         request.writeTo(t, !client.inReadBatch());
         if (request.complete()) {
             requestSent(nowNanos);
@@ -171,7 +177,9 @@ final class Forwarder {
         if (request.complete()) {
             // The client's whole wait for a response head starts now; a request announced without
             // a body was complete when its head was read.
-            deadlines.requestComplete(request.bodyless() ? report.startNanos() : proxy.clock().nanoTime());
+            // A gRPC call's deadline runs from the call's start, as its client's does.
+            deadlines.requestComplete(request.bodyless() || request.grpc() ? report.startNanos()
+                    : proxy.clock().nanoTime());
         }
         UpstreamTry t = upstream;
         if (t != null && t.connected()) {
@@ -266,12 +274,12 @@ final class Forwarder {
     }
 
     /**
-     * Whether the try's answer, a head of {@code status}, goes no further: dropped for a retry
+     * Whether the try's answer, a head, goes no further: dropped for a retry
      * ({@link #retriesAfter}), or announcing a body past {@code max-response-bytes} ({@code tooLarge}),
      * which the client gets as a 502 instead.
      */
-    boolean headRefused(UpstreamTry t, int status, boolean tooLarge) {
-        if (retriesAfter(t, status)) {
+    boolean headRefused(UpstreamTry t, HttpResponse head, boolean tooLarge) {
+        if (retriesAfter(t, head)) {
             return true;
         }
         if (tooLarge) {
@@ -281,13 +289,15 @@ final class Forwarder {
     }
 
     /**
-     * The try answered {@code status}: a 502, 503 or 504 is dropped with its connection when
+     * The try answered {@code head}: a 502, 503 or 504, or a gRPC call's trailers-only
+     * {@code UNAVAILABLE} (no response message was sent), is dropped with its connection when
      * another try may follow, and another backend gets the request.
      *
      * @return whether the answer was dropped for a retry
      */
-    private boolean retriesAfter(UpstreamTry t, int status) {
-        if (status != 502 && status != 503 && status != 504) {
+    private boolean retriesAfter(UpstreamTry t, HttpResponse head) {
+        int status = head.status().code();
+        if (status != 502 && status != 503 && status != 504 && !(request.grpc() && Grpc.unavailable(head))) {
             return false;
         }
         RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false));

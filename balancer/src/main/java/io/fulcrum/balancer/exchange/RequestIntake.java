@@ -132,7 +132,16 @@ public final class RequestIntake {
      */
     public Exchange admit(HttpRequest request, ClientSide side, TunnelSide tunnels, ByteBufAllocator alloc,
             Answers answers) {
-        ProxySettings settings = proxy.settings();
+        if (protocol != null && Grpc.is(request)) {
+            // gRPC is spoken over HTTP/2 only: the balancer's own answers become gRPC statuses.
+            GrpcReplies grpc = new GrpcReplies(side, answers);
+            return admit(request, grpc, tunnels, alloc, grpc, proxy.settings());
+        }
+        return admit(request, side, tunnels, alloc, answers, proxy.settings());
+    }
+
+    private Exchange admit(HttpRequest request, ClientSide side, TunnelSide tunnels, ByteBufAllocator alloc,
+            Answers answers, ProxySettings settings) {
         RequestValidator.Rejection rejection = RequestValidator.validate(request, settings.maxBodyBytes());
         TrustedEdges edges = settings.trustedEdges();
         // The headers a client could forge are believed only from a trusted edge: the address the

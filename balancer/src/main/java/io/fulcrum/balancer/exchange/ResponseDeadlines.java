@@ -20,10 +20,12 @@ final class ResponseDeadlines {
     /** When the client's whole wait ends, or 0 before its request is complete. */
     private long overall;
 
-    ResponseDeadlines(ClientSide client, ProxySettings settings) {
+    /** @param ownNanos the request's own deadline (a gRPC call's {@code grpc-timeout}), or 0; never past {@code timeouts.response} */
+    ResponseDeadlines(ClientSide client, ProxySettings settings, long ownNanos) {
         this.timer = client.responseTimer();
         this.loop = client.eventLoop();
-        this.responseNanos = settings.responseTimeoutNanos();
+        this.responseNanos = ownNanos > 0 ? Math.min(ownNanos, settings.responseTimeoutNanos())
+                : settings.responseTimeoutNanos();
         this.perTryNanos = settings.perTryTimeoutNanos();
     }
 

@@ -113,12 +113,7 @@ public final class HttpHealthChecker implements HealthChecker {
             return result;
         }
         Channel ch = connect.channel();
-        ScheduledFuture<?> timer = ch.eventLoop().schedule(
-                () -> result.complete(HealthCheckResult.failed("timed out")), timeoutNanos, TimeUnit.NANOSECONDS);
-        result.whenComplete((r, e) -> {
-            timer.cancel(false);
-            ch.close();
-        });
+        closeWhenDone(ch, result, timeoutNanos);
         connect.addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 result.complete(HealthCheckResult.failed("connect failed: " + describe(f.cause())));
@@ -138,6 +133,16 @@ public final class HttpHealthChecker implements HealthChecker {
             });
         });
         return result;
+    }
+
+    /** Fails {@code result} as timed out after {@code timeoutNanos}, and closes the probe's connection once it is complete. */
+    static void closeWhenDone(Channel ch, CompletableFuture<HealthCheckResult> result, long timeoutNanos) {
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(
+                () -> result.complete(HealthCheckResult.failed("timed out")), timeoutNanos, TimeUnit.NANOSECONDS);
+        result.whenComplete((r, e) -> {
+            timer.cancel(false);
+            ch.close();
+        });
     }
 
     /** RFC 9110 section 7.2: the authority of the target, with the port. */
