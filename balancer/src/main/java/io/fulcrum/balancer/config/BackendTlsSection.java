@@ -20,7 +20,7 @@ final class BackendTlsSection {
      * certificate.
      */
     static BackendTlsConfig read(Mapper m, Section top) {
-        Section s = m.subsection(top, "backend-tls", BalancerSchema.BACKEND_TLS);
+        Section s = m.subsection(top, "backend-tls", TlsSchema.BACKEND_TLS);
         Entry caFile = s.get("ca-file");
         Path ca = caFile == null || Mapper.isNull(caFile.value()) ? null
                 : TlsSection.readableFile(m, s, "ca-file", caFile, "a PEM file with CA certificates");

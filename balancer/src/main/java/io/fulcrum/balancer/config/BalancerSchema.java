@@ -216,56 +216,11 @@ public final class BalancerSchema {
             .string("key-prefix", RedisConfig.DEFAULT_KEY_PREFIX, "Put before every bucket's key")
             .build();
 
-    static final FieldTable SNI = FieldTable.builder("A certificate chosen by requested server name")
-            .custom("names", null, obj("type", "array", "minItems", 1, "items", obj("type", "string")),
-                    "Server names such as api.example.com or *.example.org (required)")
-            .custom("cert", null, obj("type", "string"), "PEM chain, leaf first (required)")
-            .custom("key", null, obj("type", "string"), "PKCS#8 PEM private key of the leaf (required)")
-            .build();
-
-    static final FieldTable CLIENT_CERTIFICATE_HEADERS = FieldTable.builder(
-            "Request headers carrying a verified client certificate to the backends; removed from every request")
-            .custom("subject", ClientCertificatesConfig.DEFAULT_SUBJECT_HEADER, nullableHeaderSchema(),
-                    "The subject (RFC 4514); null: not sent")
-            .custom("sans", ClientCertificatesConfig.DEFAULT_SANS_HEADER, nullableHeaderSchema(),
-                    "The subject alternative names (DNS:..., IP:..., email:..., URI:...); null: not sent")
-            .custom("fingerprint", ClientCertificatesConfig.DEFAULT_FINGERPRINT_HEADER, nullableHeaderSchema(),
-                    "SHA-256 of the certificate (DER), lower-case hex; null: not sent")
-            .build();
-
-    static final FieldTable TLS = FieldTable.builder("A second traffic port speaking HTTPS")
-            .section("listen", LISTEN, "The HTTPS listener (required); not the same port as listen")
-            .custom("cert", null, obj("type", "string"), "PEM chain, leaf first (required); re-read on reload")
-            .custom("key", null, obj("type", "string"), "PKCS#8 PEM private key of the leaf (required)")
-            .sections("sni", SNI, "Certificates by requested server name")
-            .custom("protocols", TlsConfig.DEFAULT_PROTOCOLS, obj("type", "array", "minItems", 1,
-                    "items", obj("enum", TlsConfig.DEFAULT_PROTOCOLS)), "TLS versions, a subset of TLSv1.3 and TLSv1.2")
-            .oneOf("client-certificates", ClientCertificatesConfig.Mode.OFF.yamlName(),
-                    yamlNames(ClientCertificatesConfig.Mode.values(), ClientCertificatesConfig.Mode::yamlName),
-                    "Ask clients for a certificate: off, optional, or required (mutual TLS)")
-            .custom("client-ca-file", null, obj("type", List.of("string", "null")),
-                    "PEM CA certificates a client's certificate must chain to (required unless off); re-read on reload")
-            .section("client-certificate-headers", CLIENT_CERTIFICATE_HEADERS,
-                    "Where a verified client certificate goes to the backends")
-            .reload(Reload.RESTART)
-            .bool("ocsp-stapling", true,
-                    "Fetch OCSP responses from the certificates' responders and staple them (BoringSSL only)")
-            .build();
-
     static final FieldTable HTTP2 = FieldTable.builder("HTTP/2")
             .bool("enabled", Http2Config.DEFAULT.enabled(),
                     "HTTP/2 by ALPN on the TLS port and with prior knowledge on listen")
             .integer("max-concurrent-streams", Http2Config.DEFAULT.maxConcurrentStreams(), 1, 10_000,
                     "Streams per connection")
-            .build();
-
-    static final FieldTable BACKEND_TLS = FieldTable.builder("For https:// backends")
-            .reload(Reload.RESTART)
-            .custom("ca-file", null, obj("type", List.of("string", "null")),
-                    "A PEM file of the CA certificates to trust (default: the JDK's trust store)")
-            .custom("cert", null, obj("type", List.of("string", "null")),
-                    "PEM chain of a client certificate for backends that ask for one (default: none); with key")
-            .custom("key", null, obj("type", List.of("string", "null")), "PKCS#8 PEM private key of cert")
             .build();
 
     static final FieldTable AFFINITY_COOKIE = FieldTable.builder("The balancer pins each client with a cookie it sets")
@@ -445,9 +400,9 @@ public final class BalancerSchema {
             .custom("backend-header", null, headerSchema(), "Response header naming the backend (default: none)")
             .oneOf("access-log-format", "json", List.of("json", "logfmt"), "json (one object per line) or logfmt")
             .section("decision-header", DECISION_HEADER, "Routing decisions on request (default: none)")
-            .section("tls", TLS, "HTTPS listener (default: none)")
+            .section("tls", TlsSchema.TLS, "HTTPS listener (default: none)")
             .section("http2", HTTP2, "HTTP/2")
-            .section("backend-tls", BACKEND_TLS, "TLS to https:// backends")
+            .section("backend-tls", TlsSchema.BACKEND_TLS, "TLS to https:// backends")
             .namedSections("pools", POOL, "More named pools, in this order (default: none)")
             .sections("routes", ROUTE, "Tried in order, the first match wins (default: none)")
             .custom("default-pool", null, nameSchema(),
@@ -499,7 +454,7 @@ public final class BalancerSchema {
     }
 
     /** The YAML words of an enum's constants, in declaration order. */
-    private static <E extends Enum<E>> List<String> yamlNames(E[] values, Function<E, String> yamlName) {
+    static <E extends Enum<E>> List<String> yamlNames(E[] values, Function<E, String> yamlName) {
         return Arrays.stream(values).map(yamlName).toList();
     }
 
@@ -511,11 +466,7 @@ public final class BalancerSchema {
         return obj("type", "string", "pattern", "^[A-Za-z0-9._-]+$");
     }
 
-    private static Map<String, Object> nullableHeaderSchema() {
-        return obj("type", List.of("string", "null"), "pattern", "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
-    }
-
-    private static Map<String, Object> headerSchema() {
+    static Map<String, Object> headerSchema() {
         return obj("type", "string", "pattern", "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
     }
 }

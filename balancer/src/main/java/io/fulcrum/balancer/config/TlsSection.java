@@ -35,7 +35,7 @@ final class TlsSection {
         if (e == null || Mapper.isNull(e.value())) {
             return null;
         }
-        Section s = m.subsection(top, "tls", BalancerSchema.TLS);
+        Section s = m.subsection(top, "tls", TlsSchema.TLS);
         ListenConfig listen = ListenSection.read(m, m.read(s, "listen", BalancerSchema.LISTEN), new ListenConfig(traffic.host(), 8443));
         if (s.get("listen") == null) {
             m.problem(s.child("listen"), e.value(), "required (expected: { host: ..., port: 8443 })");
@@ -77,7 +77,7 @@ final class TlsSection {
                 for (int i = 0; i < seq.getValue().size(); i++) {
                     Node item = seq.getValue().get(i);
                     String path = se.path() + "[" + i + "]";
-                    Section is = m.section(item, path, BalancerSchema.SNI);
+                    Section is = m.section(item, path, TlsSchema.SNI);
                     if (is == null) {
                         continue;
                     }
@@ -109,7 +109,7 @@ final class TlsSection {
      * required unless off) and {@code client-certificate-headers}; {@code null} after a problem.
      */
     private static ClientCertificatesConfig clientCertificates(Mapper m, Section s) {
-        Mapper.Values v = m.read(s, BalancerSchema.TLS);
+        Mapper.Values v = m.read(s, TlsSchema.TLS);
         String modeText = v.oneOf("client-certificates");
         ClientCertificatesConfig.Mode mode = ClientCertificatesConfig.Mode.valueOf(modeText.toUpperCase(Locale.ROOT));
         Entry ca = s.get("client-ca-file");
@@ -137,7 +137,7 @@ final class TlsSection {
             m.problem(ca.path(), ca.value(), "not a PEM file of CA certificates: " + e.getMessage());
             return null;
         }
-        Mapper.Values h = m.read(s, "client-certificate-headers", BalancerSchema.CLIENT_CERTIFICATE_HEADERS);
+        Mapper.Values h = m.read(s, "client-certificate-headers", TlsSchema.CLIENT_CERTIFICATE_HEADERS);
         String subject = header(m, h, "subject");
         String sans = header(m, h, "sans");
         String fingerprint = header(m, h, "fingerprint");
