@@ -57,6 +57,22 @@ public final class RouteAccess {
      * response of a verdict it does not write.
      */
     public Future<Verdict> authenticate(AuthRequest request, EventExecutor loop) {
+        Future<Verdict> verdict = checks(request, loop);
+        if (cors != null) {
+            // A browser reads a refusal (a 401, a login redirect) only when it carries CORS headers.
+            String origin = origin(request.head());
+            verdict.addListener(f -> {
+                Verdict v = verdict.getNow();
+                if (v != null && !v.passes()) {
+                    cors.decorate(v.response().headers(), origin);
+                }
+            });
+        }
+        return verdict;
+    }
+
+    /** Basic authentication, then forward authentication once the password passed. */
+    private Future<Verdict> checks(AuthRequest request, EventExecutor loop) {
         Future<Verdict> first = basic != null ? basic.check(request, loop) : null;
         if (forward == null) {
             return first;

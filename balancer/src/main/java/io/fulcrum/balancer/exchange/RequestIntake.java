@@ -163,8 +163,10 @@ public final class RequestIntake {
                 : access.refuses(client == hopAddress ? remoteAddress : TrustedEdges.parse(client));
         if (refused != null) {
             proxy.refusedByAccess();
-            answerHere(request, ErrorResponses.json(alloc, HttpResponseStatus.FORBIDDEN, FORBIDDEN, requestId, false),
-                    refused, facts, client, requestId, route, answers);
+            FullHttpResponse forbidden = ErrorResponses.json(alloc, HttpResponseStatus.FORBIDDEN, FORBIDDEN, requestId,
+                    false);
+            access.decorate(forbidden.headers(), RouteAccess.origin(request));
+            answerHere(request, forbidden, refused, facts, client, requestId, route, answers);
             return null;
         }
         long retryAfter = RateLimits.check(settings.rateLimits(), route.name(), request, client, proxy.clock());
@@ -241,7 +243,9 @@ public final class RequestIntake {
         }
         // After the balancer's own forwarding headers, so that a route may replace them.
         route.editRequest(request.headers());
-        if (route.mirror() != null) {
+        // A request still waiting for its authentication is not copied: the shadow pool would get
+        // it whatever the answer, and without the headers a passing answer adds.
+        if (route.mirror() != null && auth == null) {
             Mirror copy = Mirror.sample(route, request, proxy, side.eventLoop());
             if (copy != null) {
                 ex.mirror(copy);

@@ -44,6 +44,11 @@ class CorsTest {
                       expose-headers: [X-Request-Id]
                       allow-credentials: true
                       max-age: 10m
+                  - name: closed
+                    match: { path: { prefix: /closed } }
+                    pool: default
+                    client-networks: { deny: [127.0.0.0/8] }
+                    cors: { allow-origins: ["https://app.example.com"] }
                   - name: public
                     match: { path: { prefix: /public } }
                     pool: default
@@ -90,6 +95,14 @@ class CorsTest {
             assertFalse(anyCors(r.headers()), asked + ": " + r.headers().map());
             assertTrue(r.body().contains("CORS preflight refused"), r.body());
         }
+        assertEquals(0, backend.requests());
+    }
+
+    @Test
+    void aRefusalOfTheBalancersOwnCarriesTheCorsHeadersSoThatTheScriptCanReadIt() throws Exception {
+        HttpResponse<String> r = send("GET", "/closed/x", "Origin", "https://app.example.com");
+        assertEquals(403, r.statusCode());
+        assertEquals(Optional.of("https://app.example.com"), h(r, "Access-Control-Allow-Origin"));
         assertEquals(0, backend.requests());
     }
 

@@ -11,7 +11,10 @@ import com.sun.net.httpserver.HttpServer;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.H2cClient;
+import io.fulcrum.testing.RawHttpClient;
 import io.fulcrum.testing.ScriptedBackend;
+import io.netty.handler.codec.http.FullHttpResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -19,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +42,7 @@ class ForwardAuthTest {
     private final ConcurrentLinkedQueue<Headers> asked = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Integer> askedBodies = new ConcurrentLinkedQueue<>();
     private final CountDownLatch never = new CountDownLatch(1);
+    private final CountDownLatch hanging = new CountDownLatch(1);
     private HttpServer auth;
     private ScriptedBackend backend;
 
@@ -47,6 +52,7 @@ class ForwardAuthTest {
         auth = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         auth.createContext("/verify", this::verify);
         auth.createContext("/hang", e -> {
+            hanging.countDown();
             try {
                 never.await();
             } catch (InterruptedException ex) {
@@ -139,6 +145,40 @@ class ForwardAuthTest {
         var line = fx.accessLogLines(l -> assertEquals(2, l.size())).get(0);
         assertEquals("refused by forward-auth (401)", line.get("error").asText());
         assertEquals(401, line.get("status").asInt());
+    }
+
+    @Test
+    void overHttp2TheServicesAnswerReachesTheStreamThatWaitedForIt() throws Exception {
+        Balancer b = balancer("/verify", "");
+        try (H2cClient c = H2cClient.connect(b.port())) {
+            FullHttpResponse r = c.get("/api/me", Fixtures.WAIT);
+            try {
+                assertEquals(401, r.status().code());
+                assertEquals("{\"error\":\"who are you\"}", r.content().toString(StandardCharsets.UTF_8));
+                assertEquals("Bearer realm=\"api\"", r.headers().get("WWW-Authenticate"));
+            } finally {
+                r.release();
+            }
+            // The connection serves the next stream as before.
+            FullHttpResponse again = c.get("/api/me", Fixtures.WAIT);
+            assertEquals(401, again.status().code());
+            again.release();
+        }
+        assertEquals(0, backend.requests());
+    }
+
+    @Test
+    void aClientThatLeavesWhileTheServiceThinksEndsTheQuestion() throws Exception {
+        Balancer b = fx.balancer(BalancerYaml.forProxy().backends(backend).set("access-log", fx.accessLog().toString())
+                .merge("routes:\n  - { match: { path: { prefix: /api } }, pool: default, forward-auth: { url: \"http://127.0.0.1:"
+                        + auth.getAddress().getPort() + "/hang\", timeout: 60s } }\n"));
+        try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
+            c.send("GET /api/me HTTP/1.1\r\nHost: app\r\n\r\n");
+            assertTrue(hanging.await(Fixtures.WAIT.toSeconds(), TimeUnit.SECONDS), "the service was asked");
+        }
+        var line = fx.accessLogLines(l -> assertEquals(1, l.size())).get(0);
+        assertEquals(499, line.get("status").asInt(), "the client left first: " + line);
+        assertEquals(0, backend.requests());
     }
 
     @Test
