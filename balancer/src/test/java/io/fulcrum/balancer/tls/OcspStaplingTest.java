@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.abort;
 
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
+import io.fulcrum.testing.Chromium;
 import io.fulcrum.testing.Curl;
 import io.fulcrum.testing.Fixtures;
 import java.io.IOException;
@@ -27,12 +28,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
 
 /**
  * OCSP stapling against a real responder: {@code openssl ocsp} started by the test with a CA and a
  * certificate made by the test (its Authority Information Access names the responder), and
  * {@code openssl s_client -status} as the client that asks for the staple. With the responder down
- * the listener serves without a staple and counts the failures. Skipped with a message where
+ * the listener serves without a staple and counts the failures. The status page shows the
+ * staples. Skipped with a message where
  * openssl is missing (CI installs it) or BoringSSL does not load.
  */
 class OcspStaplingTest {
@@ -138,6 +142,15 @@ class OcspStaplingTest {
         String metrics = fx.adminGet(b, "/metrics");
         assertTrue(metrics.contains("fulcrum_tls_ocsp_stapled 1.0"), metrics);
         assertTrue(metrics.contains("fulcrum_tls_ocsp_fetched_total 1.0"), metrics);
+
+        // The status page says so (skipped where Chromium is not installed; CI has it).
+        try (Chromium chromium = Chromium.start(fx.dir().resolve("chromium-profile"))) {
+            WebDriver browser = chromium.driver();
+            browser.get("http://127.0.0.1:" + b.adminPort() + "/");
+            await("the status page's OCSP line").atMost(Fixtures.WAIT).pollInterval(Duration.ofMillis(200))
+                    .until(() -> browser.findElement(By.id("ocsp")).getText(),
+                            text -> text.startsWith("OCSP: 1 certificate(s) stapled; 1 responses fetched"));
+        }
     }
 
     @Test
