@@ -209,8 +209,12 @@ ha_run() { # name: the node's keeper, in a session of its own (so that ha-kill t
   (( EUID == 0 )) && run=(runuser -u postgres -- "${run[@]}")
   rm -f "$HA_DIR/$1.pid"
   setsid bash -c 'echo $$ >"$1"; exec "${@:2}"' _ "$HA_DIR/$1.pid" "${run[@]}" </dev/null >>"$HA_DIR/$1.log" 2>&1 &
+  # Not a job of this shell: ha_down stops it, and a kill is no job notice.
+  disown "$!"
   local deadline=$((SECONDS + STARTUP_TIMEOUT))
-  until [[ -s $HA_DIR/$1.pid ]] && as_pg "$BIN/pg_isready" -q -h 127.0.0.1 -p "$(ha_port "$1")"; do
+  # The monitor must answer before anything else; a data node may wait for the other (a node that
+  # was the primary before a failover rewinds from the new one before it serves).
+  until [[ -s $HA_DIR/$1.pid ]] && { [[ $1 != monitor ]] || as_pg "$BIN/pg_isready" -q -h 127.0.0.1 -p "$(ha_port "$1")"; }; do
     (( SECONDS < deadline )) || { say "$1 did not start; see $HA_DIR/$1.log"; exit 1; }
     sleep 0.3
   done
@@ -240,25 +244,28 @@ ha_up() {
     -c "ALTER SYSTEM SET pgautofailover.primary_demote_timeout = $HA_DEMOTE_MS" \
     -c "SELECT pg_reload_conf()" >/dev/null
   echo "monitor $(ha_port monitor)"
-  local node want
+  local node
   for node in pg1 pg2; do
-    if [[ ! -f $HA_DIR/$node/PG_VERSION ]]; then
-      say "pg_autoctl create postgres $node (port $(ha_port "$node"))"
-      autoctl create postgres --pgdata "$HA_DIR/$node" --pgport "$(ha_port "$node")" --hostname 127.0.0.1 \
-        --name "$node" --auth trust --no-ssl --monitor "$monitor_url" --dbname fulcrum \
-        --pgctl "$BIN/pg_ctl" >>"$HA_DIR/create.log" 2>&1
+    if [[ -f $HA_DIR/$node/PG_VERSION ]]; then
+      ha_run "$node"
+      continue
     fi
+    say "pg_autoctl create postgres $node (port $(ha_port "$node"))"
+    autoctl create postgres --pgdata "$HA_DIR/$node" --pgport "$(ha_port "$node")" --hostname 127.0.0.1 \
+      --name "$node" --auth trust --no-ssl --monitor "$monitor_url" --dbname fulcrum \
+      --pgctl "$BIN/pg_ctl" >>"$HA_DIR/create.log" 2>&1
     ha_run "$node"
-    want=primary; [[ $node == pg2 ]] && want=secondary
+    # The next node is cloned from this one: it must have joined first.
     local deadline=$((SECONDS + STARTUP_TIMEOUT * 2))
     until [[ $(ha_state "$node") == @(single|primary|wait_primary|secondary) ]]; do
-      (( SECONDS < deadline )) || { say "$node did not become $want; see $HA_DIR/$node.log"; exit 1; }
+      (( SECONDS < deadline )) || { say "$node did not join the formation; see $HA_DIR/$node.log"; exit 1; }
       sleep 0.5
     done
   done
-  # Both run: pg1 is the primary once pg2 is its synchronous secondary.
-  local deadline=$((SECONDS + STARTUP_TIMEOUT))
-  until [[ $(ha_state pg1) == primary && $(ha_state pg2) == secondary ]]; do
+  # Both run: one is the primary once the other is its synchronous secondary (pg1 at first; after a
+  # failover, whichever was promoted).
+  local deadline=$((SECONDS + STARTUP_TIMEOUT * 2))
+  until [[ "$(ha_state pg1) $(ha_state pg2)" == @("primary secondary"|"secondary primary") ]]; do
     (( SECONDS < deadline )) || { say "pg1 and pg2 did not settle as primary and secondary; see $HA_DIR/*.log"; exit 1; }
     sleep 0.5
   done
