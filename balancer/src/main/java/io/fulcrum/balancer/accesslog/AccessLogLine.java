@@ -256,7 +256,8 @@ final class AccessLogLine extends LineBuffer {
         Backend chosen = t.chosen();
         return nullable(t.clientRegion()) + t.pass().label().length()
                 + (chosen == null ? 0 : nullable(chosen.region()) + nullable(chosen.id()))
-                + (t.queueRefusal() == null ? 0 : t.queueRefusal().length());
+                + (t.queueRefusal() == null ? 0 : t.queueRefusal().length())
+                + (t.hedge() == null ? 0 : t.hedge().length());
     }
 
     private static int nullable(String s) {
@@ -300,6 +301,9 @@ final class AccessLogLine extends LineBuffer {
             p = copy(b, p, D_QUEUE);
             p = jsonChars(b, p, t.queueRefusal());
         }
+        if (t.hedge() != null) {
+            p = jsonChars(b, p, t.hedge());
+        }
         b[p++] = '"';
         return p;
     }
@@ -338,6 +342,9 @@ final class AccessLogLine extends LineBuffer {
         if (t.queueRefusal() != null) {
             ascii(" queue=");
             logfmtEscaped(t.queueRefusal());
+        }
+        if (t.hedge() != null) {
+            logfmtEscaped(t.hedge());
         }
         put((byte) '"');
     }

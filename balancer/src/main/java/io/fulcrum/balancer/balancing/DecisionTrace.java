@@ -82,6 +82,8 @@ public final class DecisionTrace {
     /** Time spent in the pool's queue, or -1 when the request did not wait there. */
     private long queuedNanos = -1;
     private String queueRefusal;
+    /** What the compact form says of a hedge ({@link #hedged}), or {@code null} when none was sent. */
+    private String hedge;
 
     private DecisionTrace(boolean full, boolean explain) {
         this.full = full;
@@ -155,6 +157,29 @@ public final class DecisionTrace {
         this.queueRefusal = "full";
     }
 
+    /**
+     * A hedge's second try went to {@code backend} (or found none with room: {@code null})
+     * {@code afterNanos} after the first try was sent.
+     */
+    public void hedged(String backend, long afterNanos) {
+        this.hedge = " hedge=" + (backend == null ? "none" : backend) + " after=" + afterNanos / 1_000_000 + "ms";
+    }
+
+    /** The hedge's second try answered first. */
+    public void hedgeWon() {
+        if (hedge != null) {
+            hedge += " hedge-won";
+        }
+    }
+
+    /**
+     * The end of the compact form when a hedge was sent, e.g. {@code " hedge=b2 after=50ms hedge-won"},
+     * else {@code null}.
+     */
+    public String hedge() {
+        return hedge;
+    }
+
     /** Time spent in the pool's queue, or -1 when the request did not wait there. */
     public long queuedNanos() {
         return queuedNanos;
@@ -221,7 +246,9 @@ public final class DecisionTrace {
      * when a retry avoided backends already tried, {@code held-down=n} when backends of the
      * client's region were held down after failed connects, {@code queued=ms} when the request
      * waited in its pool's queue, and {@code queue=timeout} or {@code queue=full} when the queue
-     * let it go without a backend.
+     * let it go without a backend; {@code hedge=id after=ms} when a hedge's second try went to
+     * backend {@code id} ({@code none}: no backend had room) that long after the first was sent,
+     * and {@code hedge-won} when it answered first.
      */
     public String compact() {
         StringBuilder s = new StringBuilder(80)
@@ -241,6 +268,9 @@ public final class DecisionTrace {
         }
         if (queueRefusal != null) {
             s.append(" queue=").append(queueRefusal);
+        }
+        if (hedge != null) {
+            s.append(hedge);
         }
         return s.toString();
     }

@@ -1,8 +1,10 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.Durations;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -12,7 +14,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Reads how a route shares out its traffic: its {@code split} between pools (with
- * {@code split-by}, the key that keeps a client on one of them) and its {@code mirror}. Problems are reported through the
+ * {@code split-by}, the key that keeps a client on one of them), its {@code mirror} and its
+ * {@code hedge}. Problems are reported through the
  * {@link Mapper} with the same paths, line numbers and wording as every other section. Stateless.
  */
 final class TrafficSection {
@@ -74,18 +77,25 @@ final class TrafficSection {
     }
 
     /**
-     * The {@code mirror} of route section {@code s}, whose action is {@code action} (null after a
-     * problem); {@link RouteTrafficConfig#NONE} when it has none or after reporting a problem.
+     * The {@code mirror} and {@code hedge} of route section {@code s}, whose action is
+     * {@code action} (null after a problem); {@link RouteTrafficConfig#NONE} when it has neither.
      */
     static RouteTrafficConfig traffic(Mapper m, Section s, RouteAction action, Function<Entry, String> poolName) {
+        MirrorConfig mirror = mirror(m, s, action, poolName);
+        HedgeConfig hedge = hedge(m, s, action);
+        return mirror == null && hedge == null ? RouteTrafficConfig.NONE : new RouteTrafficConfig(mirror, hedge);
+    }
+
+    /** The route's {@code mirror}, or {@code null} when it has none or after reporting a problem. */
+    private static MirrorConfig mirror(Mapper m, Section s, RouteAction action, Function<Entry, String> poolName) {
         Section ms = m.optional(s, "mirror", BalancerSchema.MIRROR);
         if (ms == null) {
-            return RouteTrafficConfig.NONE;
+            return null;
         }
         Entry at = s.get("mirror");
         if (action != null && RouteAction.pools(action).isEmpty()) {
             m.problem(at.path(), at.key(), "only a route to a pool or a split mirrors its requests");
-            return RouteTrafficConfig.NONE;
+            return null;
         }
         Mapper.Values v = m.read(ms, BalancerSchema.MIRROR);
         Entry p = ms.get("pool");
@@ -104,8 +114,56 @@ final class TrafficSection {
         if (pool != null && action != null && RouteAction.pools(action).contains(pool)) {
             m.problem(p.path(), p.value(), "pool \"" + pool + "\" already serves this route"
                     + " (expected: a shadow pool of its own)");
-            return RouteTrafficConfig.NONE;
+            return null;
         }
-        return pool == null ? RouteTrafficConfig.NONE : new RouteTrafficConfig(new MirrorConfig(pool, percent, maxBody));
+        return pool == null ? null : new MirrorConfig(pool, percent, maxBody);
+    }
+
+    /** The route's {@code hedge}, or {@code null} when it has none or after reporting a problem. */
+    private static HedgeConfig hedge(Mapper m, Section s, RouteAction action) {
+        Section hs = m.optional(s, "hedge", BalancerSchema.HEDGE);
+        if (hs == null) {
+            return null;
+        }
+        Entry at = s.get("hedge");
+        if (action != null && RouteAction.pools(action).isEmpty()) {
+            m.problem(at.path(), at.key(), "only a route to a pool or a split hedges its requests");
+            return null;
+        }
+        int before = m.problems.size();
+        Mapper.Values v = m.read(hs, BalancerSchema.HEDGE);
+        Duration delay = null;
+        Entry d = hs.get("delay");
+        if (d != null) {
+            String text = m.scalarText(d, "a duration like 50ms, or p95");
+            if (text != null && !text.equals(HedgeConfig.P95)) {
+                delay = Durations.parse(text).filter(x -> !x.isZero()).orElse(null);
+                if (delay == null) {
+                    m.problem(d.path(), d.value(), "not a delay: \"" + text
+                            + "\" (expected: a duration above 0 like 50ms, or p95)");
+                }
+            }
+        }
+        List<String> methods = HedgeConfig.DEFAULT_METHODS;
+        Entry me = hs.get("methods");
+        if (me != null && m.checkTag(me.path(), me.value())) {
+            methods = new ArrayList<>();
+            for (Entry item : RouteMatchSection.items(m, me, "a list of methods")) {
+                String method = m.scalarText(item, "a method");
+                if (method != null && !ConfigLoader.TOKEN.matcher(method).matches()) {
+                    m.problem(item.path(), item.value(), "not a valid method: \"" + method + "\"");
+                } else if (method != null) {
+                    methods.add(method);
+                }
+            }
+            if (methods.isEmpty() && m.problems.size() == before) {
+                m.problem(me.path(), me.value(), "no methods (expected: a list like [GET, HEAD])");
+            }
+        }
+        Duration minDelay = v.duration("min-delay");
+        if (m.problems.size() != before) {
+            return null;
+        }
+        return new HedgeConfig(delay, minDelay, methods);
     }
 }

@@ -124,6 +124,29 @@ final class BackendChoice {
         }
     }
 
+    /**
+     * Chooses a backend for a hedge's second try, {@code afterNanos} after the first was sent, and
+     * takes its slot; {@code null} when none has room (a hedge never waits in the queue). The
+     * trace stays the first try's, with the hedge noted in it.
+     */
+    Backend hedge(RequestInfo routing, long afterNanos) {
+        DecisionTrace first = trace;
+        trace = null;
+        Backend chosen = choose(routing);
+        trace = first;
+        if (first != null) {
+            first.hedged(chosen == null ? null : chosen.id(), afterNanos);
+        }
+        return chosen;
+    }
+
+    /** The hedge's second try answered first. */
+    void hedgeWon() {
+        if (trace != null) {
+            trace.hedgeWon();
+        }
+    }
+
     /** The last selection's trace, or {@code null}. */
     DecisionTrace trace() {
         return trace;

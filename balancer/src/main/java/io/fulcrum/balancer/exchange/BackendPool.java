@@ -22,6 +22,8 @@ public final class BackendPool {
     private final RetryBudget retryBudget;
     private final OutcomeListener outcomeListener;
     private final AdmissionQueue queue = new AdmissionQueue();
+    /** The time to a response head of the hedging routes' requests, for {@code hedge.delay: p95}. */
+    private final HeadLatencies headLatencies = new HeadLatencies();
     private volatile ProxySettings settings;
 
     public BackendPool(String name, BackendRegistry registry, RetryBudget retryBudget, OutcomeListener outcomeListener,
@@ -69,6 +71,11 @@ public final class BackendPool {
     /** The requests waiting for a backend of this pool below its max-in-flight. */
     public AdmissionQueue queue() {
         return queue;
+    }
+
+    /** The observed time to a response head of the requests of routes that hedge to this pool. */
+    HeadLatencies headLatencies() {
+        return headLatencies;
     }
 
     /** The settings of requests routed to this pool, read once per request. */

@@ -81,6 +81,11 @@ final class BackendRequest {
         return repeatable && body.replayable();
     }
 
+    /** Whether the whole body came and is held, so that a second try can send all of it. */
+    boolean heldWhole() {
+        return body.complete() && body.replayable();
+    }
+
     /** The head was rewritten for the backends ({@link HeaderRules}); the first try is about to start. */
     void rewritten() {
         if (upgrade != null) {

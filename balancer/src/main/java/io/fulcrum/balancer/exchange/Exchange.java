@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.Future;
 
@@ -49,6 +48,8 @@ public final class Exchange implements UpstreamTry.Listener {
     private final Relay relay;
     private final ClientResponse response;
     private final ExchangeReport report;
+    /** The route's hedging of this request, or {@code null} when it sends one try at a time. */
+    private final Hedge hedge;
 
     private ExchangeState state = ExchangeState.SELECTING;
 
@@ -75,6 +76,8 @@ public final class Exchange implements UpstreamTry.Listener {
         this.forwarder = new Forwarder(this, client, proxy, pool, settings, this.request, report,
                 AffinityRules.routing(affinity, request, clientAddress, clientRegion), auth);
         this.relay = new Relay(this, client, forwarder, this.request, report, response);
+        this.hedge = Hedge.of(route, forwarder, request, this.request.upgrades());
+        forwarder.hedge(hedge);
     }
 
     /** The request's facts for the access log and the meters; set by the frontend before {@link #start()}. */
@@ -224,7 +227,8 @@ public final class Exchange implements UpstreamTry.Listener {
 
     @Override
     public void onFailed(UpstreamTry t, Outcome outcome, String detail) {
-        if (t != forwarder.current() || state == ExchangeState.DONE) {
+        if (state == ExchangeState.DONE || (hedge != null && hedge.failed(t, outcome)) || t != forwarder.current()) {
+            // Done, or one of two racing tries failed and the other goes on.
             return;
         }
         if (outcome == Outcome.MALFORMED) {
@@ -252,6 +256,9 @@ public final class Exchange implements UpstreamTry.Listener {
     @Override
     public void onHead(UpstreamTry t, HttpResponse head) {
         int code = head.status().code();
+        if (hedge != null && !hedge.headWins(t, code)) {
+            return;
+        }
         if (code == 101) {
             switchProtocols(t, head);
             return;
@@ -276,7 +283,11 @@ public final class Exchange implements UpstreamTry.Listener {
 
     @Override
     public void onReadComplete(UpstreamTry t) {
-        relay.onBackendReadComplete();
+        if (t == forwarder.current()) {
+            relay.onBackendReadComplete();
+        } else if (hedge != null) {
+            hedge.readOn(t);
+        }
     }
 
     @Override
@@ -373,21 +384,7 @@ public final class Exchange implements UpstreamTry.Listener {
      * close, as when either side closes it. Every other exchange goes on to its end.
      */
     public void onDrain() {
-        if (state == ExchangeState.TUNNELING) {
-            forwarder.closeBackend();
-            endWithClose(Outcome.SUCCESS);
-        } else if (state == ExchangeState.STREAMING && response.eventStream()) {
-            // The rest of this response will never be read: its backend connection goes too.
-            forwarder.closeBackend();
-            if (response.closeDelimited()) {
-                // An HTTP/1.0 client knows the end by the close.
-                endWithClose(Outcome.SUCCESS);
-            } else {
-                forwarder.endTry(Outcome.SUCCESS, proxy.clock().nanoTime());
-                client.writeResponse(LastHttpContent.EMPTY_LAST_CONTENT);
-                finish();
-            }
-        }
+        relay.onDrain();
     }
 
     // ---- the end ----

@@ -27,21 +27,24 @@ import java.util.List;
  * connection and the queue's turns.
  */
 final class Forwarder {
-    private final Exchange exchange;
-    private final ClientSide client;
-    private final ProxyContext proxy;
+    final Exchange exchange;
+    final ClientSide client;
+    final ProxyContext proxy;
     /** The pool the request's route chose; every try stays in it. */
-    private final BackendPool pool;
-    private final ProxySettings settings;
+    final BackendPool pool;
+    final ProxySettings settings;
     private final BackendRequest request;
     private final ExchangeReport report;
-    private final Tries tries;
-    private final BackendChoice choice;
+    // The fields without "private" are the hedge's too: it starts and ends a try beside the current one.
+    final Tries tries;
+    final BackendChoice choice;
     private final ResponseDeadlines deadlines;
     /** The current try; {@code null} between tries and once done. */
     private UpstreamTry upstream;
     /** The authentication to wait for before the first try, or {@code null}; taken once done. */
     private Future<Verdict> access;
+    /** The route's hedging of this request, or {@code null} when it sends one try at a time. */
+    private Hedge hedge;
 
     /**
      * @param routing the selection's view of the request (the client's region, its affinity)
@@ -65,6 +68,16 @@ final class Forwarder {
     /** The current try, or {@code null} between tries and once done. */
     UpstreamTry current() {
         return upstream;
+    }
+
+    /** Makes {@code t}, a hedge's try that won or outlasted its race, the current try. */
+    void current(UpstreamTry t) {
+        upstream = t;
+    }
+
+    /** Hedges the request as {@code h} says; {@code null} for none. */
+    void hedge(Hedge h) {
+        this.hedge = h;
     }
 
     /** What selection knows of the request now: the client's region and the backends tried. */
@@ -156,6 +169,15 @@ final class Forwarder {
 
     /** The try has its connection ({@link UpstreamTry.Listener#onConnected}): the request goes out. */
     void onConnected(UpstreamTry t, long nowNanos) {
+        if (hedge != null && hedge.isSecond(t)) {
+            // A hedge's second try: the request is whole and held, and the exchange awaits a head.
+            request.rewind();
+            request.writeTo(t, true);
+            t.sent(nowNanos);
+            deadlines.trySent(t);
+            t.read();
+            return;
+        }
         exchange.transition(ExchangeState.SENDING);
         if (request.grpcTimeoutNanos() > 0) {
             // The backend's deadline is what is left of the call's (gRPC passes deadlines on); the
@@ -201,6 +223,9 @@ final class Forwarder {
         }
         if (exchange.state() == ExchangeState.AWAITING_HEAD) {
             deadlines.trySent(t);
+            if (hedge != null && request.heldWhole()) {
+                deadlines.alsoBy(hedge.firstSent(nowNanos));
+            }
         }
     }
 
@@ -212,8 +237,10 @@ final class Forwarder {
         if (state == ExchangeState.DONE || state == ExchangeState.STREAMING || state == ExchangeState.TUNNELING) {
             return 0;
         }
-        return deadlines.first(state == ExchangeState.QUEUED ? choice.queueDeadline()
+        long first = deadlines.first(state == ExchangeState.QUEUED ? choice.queueDeadline()
                 : upstream == null ? 0 : upstream.deadline());
+        long race = hedge == null ? 0 : hedge.deadline();
+        return race == 0 || (first != 0 && first - race < 0) ? first : race;
     }
 
     /** {@link Exchange#onResponseTimeout()}. */
@@ -233,6 +260,10 @@ final class Forwarder {
             // A try cut short while still connecting says nothing about the backend's answers.
             dropTry(state == ExchangeState.CONNECTING ? Outcome.CANCELLED : Outcome.TIMEOUT);
             exchange.fail(UpstreamFailure.RESPONSE_TIMEOUT);
+            return;
+        }
+        if (hedge != null && hedge.onTimeout(proxy.clock().nanoTime())) {
+            deadlines.alsoBy(responseDeadline());
             return;
         }
         closeBackend();
@@ -333,10 +364,16 @@ final class Forwarder {
 
     // ---- the current try's end ----
 
-    /** Closes the current try's connection, if any, and ends the try with {@code outcome}. */
+    /**
+     * Closes the current try's connection, if any, and ends the try with {@code outcome}; so too
+     * a hedge's try racing with it.
+     */
     void dropTry(Outcome outcome) {
         closeBackend();
         endTry(outcome, proxy.clock().nanoTime());
+        if (hedge != null) {
+            hedge.dropRival(outcome);
+        }
     }
 
     /** Ends the current try: frees its backend's in-flight slot and reports the outcome. */
@@ -346,9 +383,18 @@ final class Forwarder {
             return;
         }
         upstream = null;
+        ended(t, outcome, null, nowNanos);
+    }
+
+    /**
+     * Ends {@code t} with {@code outcome}; the access log names it {@code label}, or the outcome's
+     * label when {@code null}.
+     */
+    void ended(UpstreamTry t, Outcome outcome, String label, long nowNanos) {
         RequestRecord.Try logged = t.end(outcome, nowNanos);
         if (logged != null) {
-            tries.ended(logged);
+            tries.ended(label == null ? logged : new RequestRecord.Try(logged.backend(), label, logged.connectNanos(),
+                    logged.firstByteNanos(), logged.status()));
         }
     }
 
@@ -366,6 +412,9 @@ final class Forwarder {
 
     /** The exchange ended: gives back its retry-budget slot, if it holds one, and its place in the budget. */
     void release() {
+        if (hedge != null) {
+            hedge.dropRival(Outcome.CANCELLED);
+        }
         Future<Verdict> gate = access;
         access = null;
         if (gate != null && !gate.cancel(false) && gate.getNow() != null) {

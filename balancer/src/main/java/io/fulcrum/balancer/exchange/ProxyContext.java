@@ -111,6 +111,11 @@ public final class ProxyContext {
                 if (r.mirrorPool() != null) {
                     requestMetrics.declareMirror(r.name(), r.mirrorPool().name(), Mirror.RESULTS);
                 }
+                if (r.hedge() != null) {
+                    for (BackendPool p : r.pools()) {
+                        requestMetrics.declareHedge(r.name(), p.name(), Hedge.RESULTS);
+                    }
+                }
             }
         }
     }

@@ -137,6 +137,26 @@ final class Relay {
         }
     }
 
+    /** {@link Exchange#onDrain()}. */
+    void onDrain() {
+        ExchangeState state = exchange.state();
+        if (state == ExchangeState.TUNNELING) {
+            forwarder.closeBackend();
+            exchange.endWithClose(Outcome.SUCCESS);
+        } else if (state == ExchangeState.STREAMING && response.eventStream()) {
+            // The rest of this response will never be read: its backend connection goes too.
+            forwarder.closeBackend();
+            if (response.closeDelimited()) {
+                // An HTTP/1.0 client knows the end by the close.
+                exchange.endWithClose(Outcome.SUCCESS);
+            } else {
+                forwarder.endTry(Outcome.SUCCESS, forwarder.proxy.clock().nanoTime());
+                client.writeResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+                exchange.finish();
+            }
+        }
+    }
+
     // ---- a switched protocol ----
 
     /**

@@ -70,6 +70,13 @@ final class ResponseDeadlines {
         arm(first(queueDeadline));
     }
 
+    /** Makes sure the connection's timer fires no later than {@code deadline}, if not 0 (none). */
+    void alsoBy(long deadline) {
+        if (deadline != 0) {
+            arm(deadline);
+        }
+    }
+
     /** Makes sure the connection's timer fires no later than {@code deadline}. */
     private void arm(long deadline) {
         timer.arm(loop, deadline);

@@ -84,6 +84,22 @@ final class Tries {
         return decision;
     }
 
+    /**
+     * Whether a hedge's second try may start beside the current one: it spends one of
+     * {@code retry.attempts} and needs a retry-budget slot, taken here and kept, like a retry's,
+     * until the exchange ends. Start it with {@link #retrying}, which makes it avoid the first
+     * try's backend.
+     */
+    boolean mayHedge(ProxySettings settings, int poolSize, RetryBudget budget) {
+        if (attemptsSpent >= settings.retryAttempts()) {
+            return false;
+        }
+        if (!holdingSlot) {
+            holdingSlot = budget.tryStartRetry(settings.retryBudgetPercent(), poolSize);
+        }
+        return holdingSlot;
+    }
+
     /** A retry after the try at {@code failed} starts, as {@link #decide} allowed. */
     void retrying(Backend failed, RetryPolicy.Decision decision) {
         if (tried.isEmpty()) {

@@ -97,6 +97,8 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String ROUTE_REQUESTS = "fulcrum.route.requests";
     /** Copies of requests to a route's shadow pool ({@code mirror}), by route, shadow pool and result. */
     public static final String MIRROR_REQUESTS = "fulcrum.mirror.requests";
+    /** Second tries of hedged requests ({@code hedge}), by route, pool and result: sent, won, refused. */
+    public static final String HEDGE_REQUESTS = "fulcrum.hedge.requests";
     /** Always 1, one series per backend: which pool it is in (join on {@code backend}). */
     public static final String BACKEND_POOL = "fulcrum.backend.pool";
     /** Backends configured in each pool. */

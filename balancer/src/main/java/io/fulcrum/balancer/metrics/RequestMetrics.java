@@ -55,6 +55,7 @@ public final class RequestMetrics {
     private final Map<String, PerBackend> backends = new ConcurrentHashMap<>();
     private final Map<String, Counter> retries = new ConcurrentHashMap<>();
     private final Map<String, Counter> mirrors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> hedges = new ConcurrentHashMap<>();
     /** Pool, then route: a counter per status class, resolved when first used. */
     private final Map<String, Map<String, AtomicReferenceArray<Counter>>> routes = new ConcurrentHashMap<>();
 
@@ -96,11 +97,35 @@ public final class RequestMetrics {
     }
 
     private Counter mirrorCounter(String route, String pool, String result) {
-        return mirrors.computeIfAbsent(route + '\n' + pool + '\n' + result, k -> Counter.builder(
-                        BalancerMetrics.MIRROR_REQUESTS)
+        return routeCounter(mirrors, BalancerMetrics.MIRROR_REQUESTS,
+                "Copies of requests to a route's shadow pool, by how they ended", route, pool, result);
+    }
+
+    /**
+     * Counts one hedge of a route's request by what became of it: {@code sent} (a second try went
+     * out), {@code won} (it answered first) or {@code refused} (no attempt, budget slot or backend
+     * was left for it).
+     */
+    public void hedged(String route, String pool, String result) {
+        hedgeCounter(route, pool, result).increment();
+    }
+
+    /** Declares a hedging route's series, each of {@code results}, so that they read 0 before its first hedge. */
+    public void declareHedge(String route, String pool, List<String> results) {
+        results.forEach(result -> hedgeCounter(route, pool, result));
+    }
+
+    private Counter hedgeCounter(String route, String pool, String result) {
+        return routeCounter(hedges, BalancerMetrics.HEDGE_REQUESTS,
+                "Hedged requests' second tries, by what became of them", route, pool, result);
+    }
+
+    private Counter routeCounter(Map<String, Counter> counters, String name, String description, String route,
+            String pool, String result) {
+        return counters.computeIfAbsent(route + '\n' + pool + '\n' + result, k -> Counter.builder(name)
                 .tag(BalancerMetrics.TAG_ROUTE, route).tag(BalancerMetrics.TAG_POOL, pool)
                 .tag(BalancerMetrics.TAG_RESULT, result)
-                .description("Copies of requests to a route's shadow pool, by how they ended")
+                .description(description)
                 .register(registry));
     }
 

@@ -3,6 +3,7 @@ package io.fulcrum.balancer.route;
 import io.fulcrum.balancer.config.AffinityConfig;
 import io.fulcrum.balancer.config.CompressionConfig;
 import io.fulcrum.balancer.config.HeaderEditsConfig;
+import io.fulcrum.balancer.config.HedgeConfig;
 import io.fulcrum.balancer.config.MirrorConfig;
 import io.fulcrum.balancer.config.RouteAction;
 import io.fulcrum.balancer.config.RouteConfig;
@@ -56,6 +57,8 @@ public final class Route<P> {
     private final MirrorConfig mirror;
     private final P mirrorPool;
     private final RouteLimitsConfig limits;
+    /** The route's hedged requests, or {@code null}. */
+    private final HedgeConfig hedge;
 
     /**
      * @param pools the pool of each pool name the route's action names, in its order (one for a
@@ -66,6 +69,7 @@ public final class Route<P> {
         this.name = config.name();
         this.mirror = mirrorPool == null ? null : config.traffic().mirror();
         this.mirrorPool = mirrorPool;
+        this.hedge = config.traffic().hedge();
         this.pool = pools.isEmpty() ? null : pools.get(0);
         RouteAction action = config.action();
         if (action instanceof RouteAction.Split split) {
@@ -140,6 +144,7 @@ public final class Route<P> {
         this.mirror = null;
         this.mirrorPool = null;
         this.limits = RouteLimitsConfig.NONE;
+        this.hedge = null;
     }
 
     /** {@code routes[i]}, or {@code default-pool} / {@code no-route} for the router's own. */
@@ -225,6 +230,11 @@ public final class Route<P> {
     /** The route's own timeouts and response limit, in place of its pool's ({@link RouteLimitsConfig#NONE}: none). */
     public RouteLimitsConfig limits() {
         return limits;
+    }
+
+    /** The route's hedged requests, or {@code null} when it sends one try at a time. */
+    public HedgeConfig hedge() {
+        return hedge;
     }
 
     /** Applies the route's request edits (after the balancer's own forwarding headers). */
