@@ -354,16 +354,6 @@ public final class BalancerSchema {
                     "Requests with a longer body are not copied (counted as too-large)")
             .build();
 
-    static final FieldTable HEDGE = FieldTable.builder("A second try of a slow idempotent request at another backend")
-            .custom("delay", HedgeConfig.P95, obj("type", "string", "pattern",
-                            "^(" + io.fulcrum.config.Durations.PATTERN + "|" + HedgeConfig.P95 + ")$"),
-                    "How long the first try may go without a response head before the second is sent: a duration,"
-                            + " or p95 (the pool's observed p95 of hedging routes, at least min-delay)")
-            .duration("min-delay", HedgeConfig.DEFAULT_MIN_DELAY, true, "The floor of the p95 delay (> 0)")
-            .custom("methods", HedgeConfig.DEFAULT_METHODS, obj("type", "array", "minItems", 1, "items", headerSchema()),
-                    "The methods hedged, case-sensitive; list only idempotent ones")
-            .build();
-
     static final FieldTable ROUTE = AccessSchema.routeKeys(FieldTable.builder(
             "A route: match, then exactly one of pool, split, redirect, respond")
             .custom("name", null, nameSchema(),
@@ -377,7 +367,7 @@ public final class BalancerSchema {
             .section("redirect", REDIRECT, "Answer with a redirect")
             .section("respond", RESPOND, "Answer directly")
             .section("mirror", MIRROR, "Copy a share of the requests to a shadow pool (default: none)")
-            .section("hedge", HEDGE, "Send a slow idempotent request to a second backend too (default: none)")
+            .section("hedge", TrafficSchema.HEDGE, "Send a slow idempotent request to a second backend too (default: none)")
             .section("request-headers", HEADER_EDITS, "Edits of the request to the backend")
             .section("response-headers", HEADER_EDITS, "Edits of the response to the client")
             .section("rewrite", REWRITE, "Path rewrite")

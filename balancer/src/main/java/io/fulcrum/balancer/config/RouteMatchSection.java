@@ -35,9 +35,15 @@ final class RouteMatchSection {
             }
         }
         PathMatchConfig path = path(m, m.subsection(s, "path", BalancerSchema.PATH_MATCH), s.get("path"));
-        List<String> methods = new ArrayList<>();
         Entry me = s.get("methods");
-        if (me != null && m.checkTag(me.path(), me.value())) {
+        List<String> methods = me == null ? new ArrayList<>() : methods(m, me);
+        return new RouteMatchConfig(hosts, path, methods, headers(m, s.get("headers")));
+    }
+
+    /** The methods of a {@code methods} entry: a method or a list of them, each an RFC 9110 token. */
+    static List<String> methods(Mapper m, Entry me) {
+        List<String> methods = new ArrayList<>();
+        if (m.checkTag(me.path(), me.value())) {
             for (Entry item : items(m, me, "a list of methods")) {
                 String method = m.scalarText(item, "a method");
                 if (method != null && !ConfigLoader.TOKEN.matcher(method).matches()) {
@@ -47,7 +53,7 @@ final class RouteMatchSection {
                 }
             }
         }
-        return new RouteMatchConfig(hosts, path, methods, headers(m, s.get("headers")));
+        return methods;
     }
 
     /** A scalar or a list of scalars, as entries with their paths. */

@@ -121,7 +121,7 @@ final class TrafficSection {
 
     /** The route's {@code hedge}, or {@code null} when it has none or after reporting a problem. */
     private static HedgeConfig hedge(Mapper m, Section s, RouteAction action) {
-        Section hs = m.optional(s, "hedge", BalancerSchema.HEDGE);
+        Section hs = m.optional(s, "hedge", TrafficSchema.HEDGE);
         if (hs == null) {
             return null;
         }
@@ -131,7 +131,7 @@ final class TrafficSection {
             return null;
         }
         int before = m.problems.size();
-        Mapper.Values v = m.read(hs, BalancerSchema.HEDGE);
+        Mapper.Values v = m.read(hs, TrafficSchema.HEDGE);
         Duration delay = null;
         Entry d = hs.get("delay");
         if (d != null) {
@@ -146,19 +146,10 @@ final class TrafficSection {
         }
         List<String> methods = HedgeConfig.DEFAULT_METHODS;
         Entry me = hs.get("methods");
-        if (me != null && m.checkTag(me.path(), me.value())) {
-            methods = new ArrayList<>();
-            for (Entry item : RouteMatchSection.items(m, me, "a list of methods")) {
-                String method = m.scalarText(item, "a method");
-                if (method != null && !ConfigLoader.TOKEN.matcher(method).matches()) {
-                    m.problem(item.path(), item.value(), "not a valid method: \"" + method + "\"");
-                } else if (method != null) {
-                    methods.add(method);
-                }
-            }
-            if (methods.isEmpty() && m.problems.size() == before) {
-                m.problem(me.path(), me.value(), "no methods (expected: a list like [GET, HEAD])");
-            }
+        if (me != null && me.value() instanceof SequenceNode seq && seq.getValue().isEmpty()) {
+            m.problem(me.path(), me.value(), "no methods (expected: a list like [GET, HEAD])");
+        } else if (me != null) {
+            methods = RouteMatchSection.methods(m, me);
         }
         Duration minDelay = v.duration("min-delay");
         if (m.problems.size() != before) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** How a route shares out its traffic: {@code split}, {@code split-by} and {@code mirror}: mapping and errors. */
+/** How a route shares out its traffic: {@code split}, {@code split-by}, {@code mirror} and {@code hedge}: mapping and errors. */
 class TrafficConfigTest {
     private static final String POOLS = """
             pools:
@@ -53,6 +54,23 @@ class TrafficConfigTest {
         assertEquals(new MirrorConfig("v2", 100, 65_536), c.routes().get(0).traffic().mirror());
         assertEquals(new MirrorConfig("v2", 0.5, 0), c.routes().get(1).traffic().mirror());
         assertEquals(RouteTrafficConfig.NONE, c.routes().get(2).traffic());
+    }
+
+    @Test
+    void aHedgeHasAFixedOrObservedDelayAndItsMethods() throws ConfigException {
+        BalancerConfig c = parse(POOLS + """
+                routes:
+                  - { pool: v1, hedge: { delay: 50ms } }
+                  - { pool: v1, hedge: {} }
+                  - { split: [{ pool: v1, weight: 1 }], hedge: { delay: p95, min-delay: 5ms, methods: [GET, PUT] } }
+                """);
+        assertEquals(new HedgeConfig(Duration.ofMillis(50), HedgeConfig.DEFAULT_MIN_DELAY, List.of("GET", "HEAD")),
+                c.routes().get(0).traffic().hedge());
+        assertEquals(new HedgeConfig(null, Duration.ofMillis(10), List.of("GET", "HEAD")),
+                c.routes().get(1).traffic().hedge());
+        assertTrue(c.routes().get(1).traffic().hedge().observed());
+        assertEquals(new HedgeConfig(null, Duration.ofMillis(5), List.of("GET", "PUT")),
+                c.routes().get(2).traffic().hedge());
     }
 
     static Stream<Arguments> errors() {
@@ -94,6 +112,20 @@ class TrafficConfigTest {
                         "routes[0].mirror.sample: unknown key (line 7)"),
                 arguments(POOLS + "routes:\n  - { respond: {}, mirror: { pool: v2 } }\n",
                         "routes[0].mirror: only a route to a pool or a split mirrors its requests (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, hedge: { delay: 0ms } }\n",
+                        "routes[0].hedge.delay: not a delay: \"0ms\" (expected: a duration above 0 like 50ms, or p95) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, hedge: { delay: soon } }\n",
+                        "routes[0].hedge.delay: not a delay: \"soon\" (expected: a duration above 0 like 50ms, or p95) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, hedge: { min-delay: 0ms } }\n",
+                        "routes[0].hedge.min-delay: out of range: 0ms (expected: > 0) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, hedge: { methods: [] } }\n",
+                        "routes[0].hedge.methods: no methods (expected: a list like [GET, HEAD]) (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, hedge: { methods: [\"G T\"] } }\n",
+                        "routes[0].hedge.methods[0]: not a valid method: \"G T\" (line 7)"),
+                arguments(POOLS + "routes:\n  - { pool: v1, hedge: { after: 5ms } }\n",
+                        "routes[0].hedge.after: unknown key (line 7)"),
+                arguments(POOLS + "routes:\n  - { respond: {}, hedge: {} }\n",
+                        "routes[0].hedge: only a route to a pool or a split hedges its requests (line 7)"),
                 arguments(POOLS + "routes:\n  - split: [{ pool: v1, weight: 1 }]\n    split-by: user\n",
                         "routes[0].split-by: unknown key source \"user\" (expected: header:NAME, cookie:NAME, path or"
                                 + " client-address) (line 8)"));
