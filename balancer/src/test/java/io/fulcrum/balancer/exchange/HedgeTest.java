@@ -10,8 +10,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.H2cClient;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
+import io.netty.handler.codec.http.FullHttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -91,6 +93,24 @@ class HedgeTest {
         assertEquals(atSlow, lost, "every try at the slow backend is logged as lost");
         assertTrue(lines.stream().anyMatch(l -> l.get("decision").asText().contains("hedge=fast after=")
                 && l.get("decision").asText().endsWith(" hedge-won")), "a decision notes the hedge that won");
+    }
+
+    @Test
+    void anHttp2ClientsGetsAreHedgedToo() throws Exception {
+        Balancer balancer = balancer("{ delay: 50ms }", "100");
+        try (H2cClient client = H2cClient.connect(balancer.port())) {
+            for (int i = 0; i < 4; i++) {
+                FullHttpResponse response = client.get("/h2/" + i, Fixtures.WAIT);
+                try {
+                    assertEquals(200, response.status().code());
+                    assertEquals("fast", response.headers().get(Fixtures.BACKEND_HEADER));
+                } finally {
+                    response.release();
+                }
+            }
+        }
+        assertTrue(slow.requests() > 0, "round robin sent the slow backend nothing");
+        await().atMost(Fixtures.WAIT).until(() -> slow.closedConnections() == slow.connections());
     }
 
     @Test
