@@ -100,12 +100,13 @@ public final class FleetRateLimiter implements KeyedLimiter {
             }
         }
         if (force >= 0) {
-            take(lease, key, force);
+            take(lease, key, force, nowNanos);
         }
         return answer;
     }
 
-    private void take(Lease lease, String key, long force) {
+    /** Takes {@code force} and a batch from Redis for {@code lease}; {@code sentNanos} is the clock when sent. */
+    private void take(Lease lease, String key, long force, long sentNanos) {
         store.take(scope + key, config.perSecond(), config.burst(), force, batch).whenComplete((grant, e) -> {
             synchronized (lease) {
                 lease.pending = false;
@@ -116,7 +117,8 @@ public final class FleetRateLimiter implements KeyedLimiter {
                 lease.tokens += grant.granted();
                 lease.empty = grant.granted() == 0;
                 if (lease.empty) {
-                    lease.emptyUntil = System.nanoTime() + grant.waitNanos();
+                    // From when it was asked, on the request path's clock: a little early, never late.
+                    lease.emptyUntil = sentNanos + grant.waitNanos();
                 }
             }
         });
@@ -152,7 +154,7 @@ public final class FleetRateLimiter implements KeyedLimiter {
         boolean pending;
         /** The last take granted nothing. */
         boolean empty;
-        /** When the last take said a token is back (a {@link System#nanoTime()} reading); read when {@link #empty}. */
+        /** When the last take said a token is back (on the clock {@link #acquire} is given); read when {@link #empty}. */
         long emptyUntil;
     }
 }

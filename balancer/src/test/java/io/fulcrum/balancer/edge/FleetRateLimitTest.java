@@ -21,7 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code rate-limit.store: redis} against a real redis-server of the test's own: two balancers
  * sharing it enforce one limit between them, not one each; with Redis killed each falls back to its
  * local limit, counts it and says so on {@code /config/status} (the status page's source); with
- * Redis back the limit is fleet-wide again; with {@code fail-open: false} a dead Redis refuses.
+ * Redis back the limit is fleet-wide again; a Redis that holds its replies never holds a request;
+ * with {@code fail-open: false} a dead Redis refuses.
  */
 class FleetRateLimitTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -150,6 +151,27 @@ class FleetRateLimitTest {
      */
     private static void assertOneBucketOfThree(int allowed) {
         assertTrue(allowed == 3 || allowed == 4, "one bucket of 3 for both balancers, got " + allowed);
+    }
+
+    @Test
+    void noRequestWaitsForARedisThatDoesNotAnswer() throws Exception {
+        // A reply may take 15 s before Redis counts as unreachable: a request that waited for it
+        // would outlast the client's 10 s.
+        Balancer a = balancer("rate-limit: { rate: 100/s, key: header:X-Key, store: redis }", ", timeout: 15s");
+        assertEquals(2, sum(alternate(List.of(a), "warm", 2)));
+        // Redis holds every write (and so every take: the script writes) for 30 s: connected, but
+        // silent where it matters. Its own client may still unpause it.
+        assertEquals("+OK", redis.command("CLIENT PAUSE 30000 WRITE"));
+        try {
+            // A fresh key has no lease: its first take goes out and is not answered. The requests are
+            // answered all the same, long before Redis would answer (the client gives up after 10 s).
+            assertEquals(5, sum(alternate(List.of(a), "fresh", 5)), "answered by the local bucket meanwhile");
+            assertEquals(0, store(a).get("decidedLocally").asLong(), "Redis never counted as unreachable: the"
+                    + " requests went on the local allowance while the take was out");
+        } finally {
+            redis.command("CLIENT UNPAUSE");
+        }
+        awaitReachable(a, true);
     }
 
     @Test
