@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 200, headers saying what arrived ({@code x-method}, {@code x-path}, {@code x-authority},
  * {@code x-te}, {@code x-body-bytes}, and the request's trailers as {@code x-trailer-*}), the request
  * body echoed, and trailers {@code x-end: done} and {@code x-body-bytes}. It may be told to hold its
- * answers until a latch opens, and it counts the connections and streams it saw.
+ * answers until a latch opens, and it counts the connections and streams it saw, and the streams
+ * reset before their answer.
  */
 public final class H2Backend implements AutoCloseable {
     private final LoopbackServer server;
@@ -38,6 +39,7 @@ public final class H2Backend implements AutoCloseable {
     private final AtomicInteger streams = new AtomicInteger();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger mostOpen = new AtomicInteger();
+    private final AtomicInteger reset = new AtomicInteger();
     private volatile CountDownLatch hold;
 
     private H2Backend(SslContext tls, int maxConcurrentStreams) throws InterruptedException {
@@ -80,6 +82,11 @@ public final class H2Backend implements AutoCloseable {
     /** Streams (requests) seen so far. */
     public int streams() {
         return streams.get();
+    }
+
+    /** Streams that ended before their answer (the client reset them), while held or being read. */
+    public int resetStreams() {
+        return reset.get();
     }
 
     /** The most streams open at once. */
@@ -142,6 +149,10 @@ public final class H2Backend implements AutoCloseable {
         }
 
         private void answer(ChannelHandlerContext ctx) {
+            if (body == null) {
+                // The stream was reset while held.
+                return;
+            }
             open.decrementAndGet();
             int bytes = body.readableBytes();
             Http2Headers head = new DefaultHttp2Headers().status("200")
@@ -165,6 +176,8 @@ public final class H2Backend implements AutoCloseable {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (body != null) {
+                reset.incrementAndGet();
+                open.decrementAndGet();
                 body.release();
                 body = null;
             }

@@ -248,7 +248,7 @@ public final class Exchange implements UpstreamTry.Listener {
 
     @Override
     public void onInterim(UpstreamTry t, HttpResponse interim) {
-        if (response.awaits(interim)) {
+        if (t == forwarder.current() && response.awaits(interim)) {
             client.writeInterim(interim);
         }
     }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
 import io.fulcrum.testing.Fixtures;
+import io.fulcrum.testing.H2Backend;
 import io.fulcrum.testing.H2cClient;
 import io.fulcrum.testing.HttpLoad;
 import io.fulcrum.testing.ScriptedBackend;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -111,6 +113,39 @@ class HedgeTest {
         }
         assertTrue(slow.requests() > 0, "round robin sent the slow backend nothing");
         await().atMost(Fixtures.WAIT).until(() -> slow.closedConnections() == slow.connections());
+    }
+
+    @Test
+    void overHttp2BackendsTheLosingStreamIsResetAndItsConnectionKept() throws Exception {
+        H2Backend held = fx.closeAfter(H2Backend.h2c(100));
+        H2Backend quick = fx.closeAfter(H2Backend.h2c(100));
+        CountDownLatch never = new CountDownLatch(1);
+        held.hold(never);
+        try {
+            Balancer balancer = fx.balancer(BalancerYaml.create().set("routing.policy", "round-robin")
+                    .set("routing.slow-start", "0s").set("retry.attempts", "1")
+                    .append("""
+                            pools:
+                              main:
+                                protocol: h2c
+                                backends:
+                                  - { id: held, url: "http://127.0.0.1:%d" }
+                                  - { id: quick, url: "http://127.0.0.1:%d" }
+                            routes:
+                              - name: api
+                                pool: main
+                                hedge: { delay: 50ms }
+                            """.formatted(held.port(), quick.port())));
+            HttpLoad.Result result = HttpLoad.to(balancer.port()).connections(1).requests(10).run();
+            Fixtures.assertNoFailures(result, balancer);
+            assertEquals(Map.of("quick", 10), result.servedBy(), result.summary());
+            assertTrue(held.streams() > 0, "round robin sent the held backend nothing");
+            // Each losing try's stream was reset; the connection it shared with the others stayed.
+            await().atMost(Fixtures.WAIT).until(() -> held.resetStreams() == held.streams());
+            assertEquals(1, held.connections());
+        } finally {
+            never.countDown();
+        }
     }
 
     @Test
