@@ -23,6 +23,7 @@ final class AccessLogLine extends LineBuffer {
     private static final byte[] J_PATH = ",\"path\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] J_PROTOCOL = ",\"protocol\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] J_STATUS = ",\"status\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] J_GRPC_STATUS = ",\"grpc_status\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] J_OUTCOME = ",\"outcome\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] J_BYTES_IN = ",\"bytes_in\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] J_BYTES_OUT = ",\"bytes_out\":".getBytes(StandardCharsets.US_ASCII);
@@ -53,7 +54,7 @@ final class AccessLogLine extends LineBuffer {
     /** Room for one try but its two strings' characters. */
     private static final int JSON_TRY_FIXED = 256;
 
-    /** Appends one JSON object and a newline. */
+    /** Appends one JSON object and a newline; {@code grpc_status} only for a gRPC call that got one. */
     void json(RequestRecord r) {
         List<RequestRecord.Try> tries = r.tries();
         int count = tries.size();
@@ -89,6 +90,10 @@ final class AccessLogLine extends LineBuffer {
         p = string(b, p, r.protocol());
         p = copy(b, p, J_STATUS);
         p = number(b, p, r.status());
+        if (r.grpcStatus() >= 0) {
+            p = copy(b, p, J_GRPC_STATUS);
+            p = number(b, p, r.grpcStatus());
+        }
         p = copy(b, p, J_OUTCOME);
         p = string(b, p, r.outcome());
         p = copy(b, p, J_BYTES_IN);
@@ -151,6 +156,10 @@ final class AccessLogLine extends LineBuffer {
         pair("protocol", r.protocol());
         ascii(" status=");
         number(r.status());
+        if (r.grpcStatus() >= 0) {
+            ascii(" grpc_status=");
+            number(r.grpcStatus());
+        }
         pair("outcome", r.outcome());
         ascii(" bytes_in=");
         number(r.bytesIn());

@@ -436,7 +436,7 @@ public final class Exchange implements UpstreamTry.Listener {
         response.release();
         forwarder.release();
         // The meters and the access log hear what happened, in the request's one record.
-        report.report(proxy, forwarder.tried(), forwarder.trace(), nowNanos);
+        report.report(proxy, client, forwarder.tried(), forwarder.trace(), nowNanos);
         client.exchangeDone(this);
     }
 

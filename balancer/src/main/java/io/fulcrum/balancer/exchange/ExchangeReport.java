@@ -119,15 +119,19 @@ final class ExchangeReport {
     /**
      * Tells the meters and the access log what happened, in the request's one record.
      *
+     * @param client the client side the response went to: a gRPC call's ({@link GrpcReplies}) knows
+     *     the call's {@code grpc-status}
      * @param tries each ended try, or {@code null} for none
      * @param decision the last selection's trace, or {@code null}
      */
-    void report(ProxyContext proxy, List<RequestRecord.Try> tries, DecisionTrace decision, long nowNanos) {
+    void report(ProxyContext proxy, ClientSide client, List<RequestRecord.Try> tries, DecisionTrace decision,
+            long nowNanos) {
         if (tooLarge) {
             proxy.tooLargeResponse();
         }
         facts.report(proxy, requestId, clientAddress, clientStatus, clientAborted, bytesIn, bytesOut,
                 nowNanos - startNanos, responseHeadNanos == 0 ? -1 : responseHeadNanos - startNanos,
-                clientAborted && clientStatus == 499 ? null : servedBy, tries, decision, error, route, pool);
+                clientAborted && clientStatus == 499 ? null : servedBy, tries, decision, error, route, pool,
+                client instanceof GrpcReplies grpc ? grpc.status() : RequestRecord.NO_GRPC_STATUS);
     }
 }

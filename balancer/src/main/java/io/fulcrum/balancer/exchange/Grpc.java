@@ -20,6 +20,8 @@ public final class Grpc {
     private static final String CONTENT_TYPE = "application/grpc";
     /** {@code grpc-status} UNAVAILABLE. */
     static final int UNAVAILABLE = 14;
+    /** {@code grpc-status} UNKNOWN: what a client makes of a status it cannot read. */
+    static final int UNKNOWN = 2;
     private static final long MAX_TIMEOUT_VALUE = 99_999_999L;
 
     private Grpc() {
@@ -38,6 +40,28 @@ public final class Grpc {
     /** Whether a response head is a trailers-only {@code UNAVAILABLE}: the backend could not serve the call and sent no message. */
     static boolean unavailable(HttpResponse head) {
         return head.status().code() == 200 && Integer.toString(UNAVAILABLE).equals(head.headers().get(STATUS));
+    }
+
+    /**
+     * The code of a {@code grpc-status} field's {@code value}: its number, {@link #UNKNOWN} when it is
+     * no number of at most 9 digits (as a gRPC client reads it), or {@code -1} for no field.
+     */
+    static int statusCode(String value) {
+        if (value == null) {
+            return -1;
+        }
+        if (value.isEmpty() || value.length() > 9) {
+            return UNKNOWN;
+        }
+        int code = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return UNKNOWN;
+            }
+            code = code * 10 + (c - '0');
+        }
+        return code;
     }
 
     /**
@@ -90,7 +114,12 @@ public final class Grpc {
      * are {@code DEADLINE_EXCEEDED} and its limits {@code RESOURCE_EXHAUSTED}.
      */
     static int statusOf(HttpResponseStatus status) {
-        return switch (status.code()) {
+        return statusOf(status.code());
+    }
+
+    /** {@link #statusOf(HttpResponseStatus)} of a status code. */
+    static int statusOf(int httpStatus) {
+        return switch (httpStatus) {
             case 400 -> 13; // INTERNAL
             case 401 -> 16; // UNAUTHENTICATED
             case 403 -> 7; // PERMISSION_DENIED
@@ -98,7 +127,7 @@ public final class Grpc {
             case 408, 504 -> 4; // DEADLINE_EXCEEDED
             case 413, 429 -> 8; // RESOURCE_EXHAUSTED
             case 502, 503 -> UNAVAILABLE;
-            default -> 2; // UNKNOWN
+            default -> UNKNOWN;
         };
     }
 

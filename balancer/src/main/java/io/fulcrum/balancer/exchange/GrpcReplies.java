@@ -3,6 +3,7 @@ package io.fulcrum.balancer.exchange;
 import io.fulcrum.balancer.edge.DeadlineTimer;
 import io.fulcrum.balancer.edge.HeaderRules;
 import io.fulcrum.balancer.edge.RequestValidator;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -23,7 +24,8 @@ import io.netty.handler.codec.http.LastHttpContent;
  * rate limit, a refused request, no route) becomes what a gRPC client understands, HTTP 200 with
  * {@code grpc-status} and {@code grpc-message} in a response of headers only ("trailers-only"),
  * never an HTML or JSON body; and a response that breaks after it began ends with trailers saying
- * {@code UNAVAILABLE} instead of a reset stream. Everything else passes to the stream it wraps.
+ * {@code UNAVAILABLE} instead of a reset stream. Everything else passes to the stream it wraps,
+ * and the {@code grpc-status} that went to the client is kept for the access log and the meters.
  *
  * <p>Not thread safe: confined to the client connection's event loop, like the side it wraps.
  */
@@ -32,10 +34,26 @@ final class GrpcReplies implements ClientSide, RequestIntake.Answers {
     private final RequestIntake.Answers answers;
     /** Whether a response head went to the client. */
     private boolean headWritten;
+    /** The {@code grpc-status} that went to the client, or -1 before one did. */
+    private int status = RequestRecord.NO_GRPC_STATUS;
 
     GrpcReplies(ClientSide side, RequestIntake.Answers answers) {
         this.side = side;
         this.answers = answers;
+    }
+
+    /** The {@code grpc-status} the client got, or {@link RequestRecord#NO_GRPC_STATUS} while it got none. */
+    int status() {
+        return status;
+    }
+
+    /**
+     * The {@code grpc-status} of the balancer's answer with {@code httpStatus} to a gRPC call before
+     * any exchange: a success passes without one ({@link RequestRecord#NO_GRPC_STATUS}), anything
+     * else becomes the gRPC status {@link #answerLocally} sends.
+     */
+    static int statusOfAnswer(int httpStatus) {
+        return httpStatus / 100 == 2 ? RequestRecord.NO_GRPC_STATUS : Grpc.statusOf(httpStatus);
     }
 
     /** A trailers-only response: {@code status} as a gRPC status, {@code message} its words. */
@@ -85,6 +103,7 @@ final class GrpcReplies implements ClientSide, RequestIntake.Answers {
         LastHttpContent end = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
         end.trailingHeaders().set(Grpc.STATUS, Integer.toString(Grpc.UNAVAILABLE))
                 .set(Grpc.MESSAGE, Grpc.encodeMessage("backend response broke off"));
+        status = Grpc.UNAVAILABLE;
         side.writeResponse(end);
         side.flushToClient();
     }
@@ -116,8 +135,14 @@ final class GrpcReplies implements ClientSide, RequestIntake.Answers {
 
     @Override
     public void writeResponse(HttpObject part) {
-        if (part instanceof HttpResponse) {
+        if (part instanceof HttpResponse head) {
             headWritten = true;
+            // A trailers-only response carries its status in its head.
+            status = Grpc.statusCode(head.headers().get(Grpc.STATUS));
+        }
+        if (part instanceof LastHttpContent end && !end.trailingHeaders().isEmpty()) {
+            int trailer = Grpc.statusCode(end.trailingHeaders().get(Grpc.STATUS));
+            status = trailer >= 0 ? trailer : status;
         }
         side.writeResponse(part);
     }

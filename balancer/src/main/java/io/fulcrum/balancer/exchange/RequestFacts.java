@@ -47,10 +47,11 @@ record RequestFacts(long startEpochMillis, String method, String target, String 
      * @param error the balancer's own error message when it answered, or {@code null}
      * @param route the matched route's name, or {@code null} when refused before routing
      * @param pool the pool's name, or {@code null} when the request went to none
+     * @param grpcStatus a gRPC call's {@code grpc-status}, else {@link RequestRecord#NO_GRPC_STATUS}
      */
     void report(ProxyContext proxy, String requestId, String client, int status, boolean aborted, long bytesIn,
             long bytesOut, long durationNanos, long firstByteNanos, String backend, List<RequestRecord.Try> tries,
-            DecisionTrace decision, String error, String route, String pool) {
+            DecisionTrace decision, String error, String route, String pool, int grpcStatus) {
         AccessLog accessLog = proxy.accessLog();
         RequestMetrics metrics = proxy.requestMetrics();
         if (metrics == null && !accessLog.enabled()) {
@@ -58,7 +59,7 @@ record RequestFacts(long startEpochMillis, String method, String target, String 
         }
         RequestRecord r = new RequestRecord(startEpochMillis, requestId, traceId, client, method, host, target,
                 protocol, status, aborted ? RequestRecord.ABORTED : RequestRecord.COMPLETED, bytesIn, bytesOut,
-                durationNanos, firstByteNanos, userAgent, backend, tries, decision, error, route, pool);
+                durationNanos, firstByteNanos, userAgent, backend, tries, decision, error, route, pool, grpcStatus);
         if (metrics != null) {
             metrics.record(r);
         }

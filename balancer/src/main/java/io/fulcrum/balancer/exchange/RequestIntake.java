@@ -15,6 +15,7 @@ import io.fulcrum.balancer.edge.RouteResponses;
 import io.fulcrum.balancer.edge.TraceContext;
 import io.fulcrum.balancer.edge.TrafficSplit;
 import io.fulcrum.balancer.edge.TrustedEdges;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import io.fulcrum.balancer.route.Route;
 import io.fulcrum.balancer.tls.ClientCertificate;
 import io.netty.buffer.ByteBufAllocator;
@@ -152,7 +153,7 @@ public final class RequestIntake {
         String client = edges == null ? hopAddress : edges.client(remoteAddress, hopAddress, request.headers());
         RequestFacts facts = facts(request, settings, client, trusted || rules.traceContext() == HeadersConfig.From.ANY);
         if (rejection != null) {
-            record(facts, client, requestId, rejection.status().code(), 0, rejection.message(), null);
+            record(answers, facts, client, requestId, rejection.status().code(), 0, rejection.message(), null);
             answers.refuse(request, requestId, rejection, null);
             return null;
         }
@@ -173,13 +174,15 @@ public final class RequestIntake {
         if (retryAfter > 0) {
             proxy.rateLimitedRequest();
             // Refused before any backend is chosen: no backend load, nothing to retry.
-            record(facts, client, requestId, RateLimits.REJECTION.status().code(), 0, RateLimits.REJECTION.message(),
+            record(answers, facts, client, requestId, RateLimits.REJECTION.status().code(), 0,
+                    RateLimits.REJECTION.message(),
                     route);
             answers.refuse(request, requestId, RateLimits.REJECTION, Long.toString(retryAfter));
             return null;
         }
         if (route.requiresClientCertificate() && clientCertificate == null) {
-            record(facts, client, requestId, CERTIFICATE_REQUIRED.status().code(), 0, CERTIFICATE_REQUIRED.message(), route);
+            record(answers, facts, client, requestId, CERTIFICATE_REQUIRED.status().code(), 0,
+                    CERTIFICATE_REQUIRED.message(), route);
             answers.refuse(request, requestId, CERTIFICATE_REQUIRED, null);
             return null;
         }
@@ -278,19 +281,22 @@ public final class RequestIntake {
     /** Answers {@code request} with {@code response} before any exchange, and records it with {@code error}. */
     private void answerHere(HttpRequest request, FullHttpResponse response, String error, RequestFacts facts,
             String client, String requestId, Route<BackendPool> route, Answers answers) {
-        record(facts, client, requestId, response.status().code(), response.content().readableBytes(), error, route);
+        record(answers, facts, client, requestId, response.status().code(), response.content().readableBytes(),
+                error, route);
         answers.answerLocally(request, response);
     }
 
     /**
      * A request answered before any exchange began: metered and logged here.
      *
+     * @param answers how it is answered: a gRPC call's ({@link GrpcReplies}) makes {@code status} a gRPC status
      * @param route the request's route, or {@code null} when it was refused before routing
      */
-    private void record(RequestFacts facts, String client, String requestId, int status, long bytesOut,
-            String error, Route<BackendPool> route) {
+    private void record(Answers answers, RequestFacts facts, String client, String requestId, int status,
+            long bytesOut, String error, Route<BackendPool> route) {
         facts.report(proxy, requestId, client, status, false, 0, bytesOut, 0, 0, null, null, null, error,
-                route == null ? null : route.name(), route == null || route.pool() == null || route.splits() ? null : route.pool().name());
+                route == null ? null : route.name(), route == null || route.pool() == null || route.splits() ? null : route.pool().name(),
+                answers instanceof GrpcReplies ? GrpcReplies.statusOfAnswer(status) : RequestRecord.NO_GRPC_STATUS);
     }
 
     /**

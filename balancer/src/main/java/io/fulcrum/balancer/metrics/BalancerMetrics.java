@@ -95,6 +95,9 @@ public final class BalancerMetrics implements AutoCloseable {
     public static final String TAG_ROUTE = "route";
     /** Client requests by route, pool and status class. */
     public static final String ROUTE_REQUESTS = "fulcrum.route.requests";
+    /** gRPC calls by the backend that answered and the {@code grpc-status} the client got. */
+    public static final String GRPC_REQUESTS = "fulcrum.grpc.requests";
+    public static final String TAG_GRPC_STATUS = "grpc.status";
     /** Copies of requests to a route's shadow pool ({@code mirror}), by route, shadow pool and result. */
     public static final String MIRROR_REQUESTS = "fulcrum.mirror.requests";
     /** Second tries of hedged requests ({@code hedge}), by route, pool and result: sent, won, refused. */

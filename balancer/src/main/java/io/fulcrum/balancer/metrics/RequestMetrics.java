@@ -33,6 +33,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       routing), {@code pool} ({@code none} when it went to none) and {@code status.class}. Kept
  *       apart from {@code fulcrum.requests} so that the series are routes plus backends, not their
  *       product.</li>
+ *   <li>{@code fulcrum.grpc.requests}: gRPC calls by {@code backend} and {@code grpc.status}, the
+ *       name of the {@code grpc-status} the client got ({@code OK}, {@code UNAVAILABLE}...; a code
+ *       past 16 counts as {@code UNKNOWN}, as a gRPC client reads it). A series appears with its
+ *       first call.</li>
  * </ul>
  * Meters are resolved once per backend and kept in arrays, so recording is a map lookup, array
  * indexes and increments. Only the standard methods get their own tag value, so a client cannot
@@ -50,6 +54,12 @@ public final class RequestMetrics {
     private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
         "CONNECT", "OTHER"};
     private static final String[] OUTCOMES = {RequestRecord.COMPLETED, RequestRecord.ABORTED};
+    /** The gRPC status codes' names, by code. */
+    private static final String[] GRPC_CODES = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+        "UNAUTHENTICATED"};
+    private static final int GRPC_UNKNOWN = 2;
 
     private final MeterRegistry registry;
     private final Map<String, PerBackend> backends = new ConcurrentHashMap<>();
@@ -144,6 +154,9 @@ public final class RequestMetrics {
             answered.sent.increment(r.bytesOut());
         }
         routeRequests(r.pool(), r.route(), statusClass).increment();
+        if (r.grpcStatus() >= 0) {
+            answered.grpc(r.grpcStatus() < GRPC_CODES.length ? r.grpcStatus() : GRPC_UNKNOWN).increment();
+        }
         List<RequestRecord.Try> tries = r.tries();
         for (int i = 0, n = tries.size(); i < n; i++) {
             RequestRecord.Try t = tries.get(i);
@@ -224,6 +237,8 @@ public final class RequestMetrics {
         final List<Meter> meters = new CopyOnWriteArrayList<>();
         final AtomicReferenceArray<Counter> requests =
                 new AtomicReferenceArray<>(METHODS.length * CLASS_TAGS.length * OUTCOMES.length);
+        /** gRPC calls by status code, resolved when first used. */
+        final AtomicReferenceArray<Counter> grpc = new AtomicReferenceArray<>(GRPC_CODES.length);
         final Timer duration;
         final Timer firstByte;
         final Counter received;
@@ -276,6 +291,19 @@ public final class RequestMetrics {
                         .description("Client requests, by the backend that answered, method, status class and outcome")
                         .register(registry));
                 requests.set(i, c);
+            }
+            return c;
+        }
+
+        Counter grpc(int code) {
+            Counter c = grpc.get(code);
+            if (c == null) {
+                c = keep(Counter.builder(BalancerMetrics.GRPC_REQUESTS)
+                        .tag(BalancerMetrics.TAG_BACKEND, id)
+                        .tag(BalancerMetrics.TAG_GRPC_STATUS, GRPC_CODES[code])
+                        .description("gRPC calls, by the backend that answered and the grpc-status the client got")
+                        .register(registry));
+                grpc.set(code, c);
             }
             return c;
         }

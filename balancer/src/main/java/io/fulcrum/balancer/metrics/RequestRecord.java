@@ -33,14 +33,19 @@ import java.util.List;
  * @param route the name of the route the request matched ({@code default-pool} without routes,
  *     {@code no-route} when none matched), or {@code null} when it was refused before routing
  * @param pool the pool the route sent it to, or {@code null} when it went to none
+ * @param grpcStatus a gRPC call's {@code grpc-status} as the client got it (from the backend's
+ *     trailers, or the head of a trailers-only response, or the balancer's own answer), or
+ *     {@link #NO_GRPC_STATUS} for a request that is no gRPC call or a call that got none
  */
 public record RequestRecord(long startEpochMillis, String requestId, String traceId, String client, String method,
         String host, String target, String protocol, int status, String outcome, long bytesIn, long bytesOut,
         long durationNanos, long firstByteNanos, String userAgent, String backend, List<Try> tries,
-        DecisionTrace decision, String error, String route, String pool) {
+        DecisionTrace decision, String error, String route, String pool, int grpcStatus) {
 
     public static final String COMPLETED = "completed";
     public static final String ABORTED = "aborted";
+    /** The {@link #grpcStatus} of a request that is no gRPC call, or of a call that got no status. */
+    public static final int NO_GRPC_STATUS = -1;
 
     public RequestRecord {
         tries = tries == null ? List.of() : tries;
@@ -52,7 +57,8 @@ public record RequestRecord(long startEpochMillis, String requestId, String trac
             long durationNanos, long firstByteNanos, String userAgent, String backend, List<Try> tries,
             DecisionTrace decision, String error) {
         this(startEpochMillis, requestId, traceId, client, method, host, target, protocol, status, outcome, bytesIn,
-                bytesOut, durationNanos, firstByteNanos, userAgent, backend, tries, decision, error, null, null);
+                bytesOut, durationNanos, firstByteNanos, userAgent, backend, tries, decision, error, null, null,
+                NO_GRPC_STATUS);
     }
 
     /**

@@ -42,12 +42,12 @@ public class AccessLogBenchmark {
                 ? new RequestRecord(now, "9f2c4e1a7b3d5f60a1b2c3d4e5f60718", "4bf92f3577b34da6a3ce929d0e0e4736",
                         "127.0.0.1", "GET", "127.0.0.1:8080", "/", "HTTP/1.1", 200, RequestRecord.COMPLETED, 0, 612,
                         241_000, 236_000, null, "us-2", tries, TestTraces.retryThatAvoidedOne(), null,
-                        "default-pool", "default")
+                        "default-pool", "default", RequestRecord.NO_GRPC_STATUS)
                 : new RequestRecord(now, "0123456789abcdef0123456789abcdef", "4bf92f3577b34da6a3ce929d0e0e4736",
                         "203.0.113.57", "GET", "app.example.com", "/posts?limit=20&before=2026-11-30T12%3A00%3A00Z",
                         "HTTP/1.1", 200, RequestRecord.COMPLETED, 0, 18_442, 4_210_000, 4_190_000,
                         "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "us-2", tries,
-                        TestTraces.retryThatAvoidedOne(), null, "api", "posts");
+                        TestTraces.retryThatAvoidedOne(), null, "api", "posts", RequestRecord.NO_GRPC_STATUS);
         line = new AccessLogLine(1 << 20);
         json = "json".equals(format);
     }

@@ -144,6 +144,20 @@ class AccessLogTest {
     }
 
     @Test
+    void aGrpcCallsStatusFollowsItsHttpStatusInBothFormatsAndOtherRequestsHaveNone() throws Exception {
+        RequestRecord r = new RequestRecord(1_764_500_000_123L, "r", null, "c", "POST", null,
+                "/grpc.testing.SimpleService/UnaryRpc", "HTTP/2.0", 200, RequestRecord.COMPLETED, 5, 7, 1_000, 1_000,
+                null, "us-1", List.of(new RequestRecord.Try("us-1", "success", 0, 500, 200)), null, null, null,
+                null, 14);
+        JsonNode n = JSON.readTree(AccessLog.format(r, AccessLog.Format.JSON));
+        assertEquals(14, n.get("grpc_status").asInt(), n.toString());
+        assertContainsAll(AccessLog.format(r, AccessLog.Format.LOGFMT), " status=200 grpc_status=14 outcome=completed ");
+        RequestRecord plain = record("/", null);
+        assertFalse(JSON.readTree(AccessLog.format(plain, AccessLog.Format.JSON)).has("grpc_status"));
+        assertFalse(AccessLog.format(plain, AccessLog.Format.LOGFMT).contains("grpc_status"));
+    }
+
+    @Test
     void aFileTargetGetsOneJsonObjectPerLine() throws Exception {
         Path file = dir.resolve("access.log");
         try (AccessLog log = AccessLog.create(file.toString(), AccessLog.Format.JSON)) {

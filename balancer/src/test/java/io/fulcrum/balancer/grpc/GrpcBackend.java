@@ -10,6 +10,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -24,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A grpc-java server of {@code grpc.testing.SimpleService} on a loopback port, with the standard
  * health service: a unary call answers with the server's name (after a delay, or never while
- * hung), a server-streaming call sends as many numbered messages as the request asks, a bidi call
+ * hung, or with a set error status), a server-streaming call sends as many numbered messages as the request asks, a bidi call
  * echoes each message; it remembers the deadline the last call came with.
  */
 final class GrpcBackend implements AutoCloseable {
@@ -36,6 +37,8 @@ final class GrpcBackend implements AutoCloseable {
     private final ScheduledExecutorService timer;
     volatile long delayMillis;
     volatile boolean hung;
+    /** When set, a unary call ends with this status and no message (a trailers-only response). */
+    volatile Status failWith;
     /** What was left of the last call's deadline when it arrived (its grpc-timeout), or 0. */
     volatile long lastTimeoutNanos;
 
@@ -87,6 +90,11 @@ final class GrpcBackend implements AutoCloseable {
                 lastTimeoutNanos = deadline.timeRemaining(TimeUnit.NANOSECONDS);
             }
             if (hung) {
+                return;
+            }
+            Status failure = failWith;
+            if (failure != null) {
+                out.onError(failure.asRuntimeException());
                 return;
             }
             long delay = delayMillis;

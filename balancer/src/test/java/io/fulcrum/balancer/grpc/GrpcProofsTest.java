@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.fulcrum.balancer.Balancer;
 import io.fulcrum.testing.BalancerYaml;
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the balancer) and three grpc-java servers behind it spoken to with {@code protocol: h2c}. Each
  * call is balanced on its own; a slow backend gets fewer; a backend killed under load fails no
  * unary call; streams keep order and flow control; a deadline is honoured and passed on; a
- * {@code NOT_SERVING} health answer takes a backend out.
+ * {@code NOT_SERVING} health answer takes a backend out; each call's {@code grpc-status} is in the
+ * access log and the meters.
  */
 class GrpcProofsTest {
     @RegisterExtension
@@ -260,5 +262,45 @@ class GrpcProofsTest {
         assertEquals(null, by.get("failed"), by.toString());
         backends.get(0).serving(true);
         await().atMost(Fixtures.WAIT).until(() -> fx.state("a").healthy());
+    }
+
+    @Test
+    void eachCallsGrpcStatusIsLoggedAndCounted() throws Exception {
+        Balancer balancer = fx.balancer(yaml().set("access-log", fx.accessLog().toString()));
+        connect(balancer);
+        SimpleServiceGrpc.SimpleServiceBlockingStub stub = SimpleServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(10, TimeUnit.SECONDS);
+        // OK in the trailers after the answer.
+        stub.unaryRpc(request("ok"));
+        // The backend's own error, in the head of a trailers-only response.
+        backends.forEach(b -> b.failWith = Status.INVALID_ARGUMENT.withDescription("bad"));
+        assertEquals(Status.Code.INVALID_ARGUMENT, failure(stub).getCode());
+        // The balancer's own answer: no backend left to take the call.
+        backends.forEach(GrpcBackend::kill);
+        assertEquals(Status.Code.UNAVAILABLE, failure(stub).getCode());
+
+        List<JsonNode> lines = fx.accessLogLines(l -> assertEquals(3, l.size(), "access log lines: " + l));
+        assertEquals(List.of(0, 3, 14), lines.stream().map(l -> l.get("grpc_status").asInt()).toList(),
+                lines.toString());
+        assertTrue(lines.get(2).get("backend").isNull(), "the balancer answered: " + lines.get(2));
+        String metrics = fx.adminGet(balancer, "/metrics");
+        assertEquals(1.0, total(metrics, "grpc_status=\"OK\""), metrics);
+        assertEquals(1.0, total(metrics, "grpc_status=\"INVALID_ARGUMENT\""), metrics);
+        assertEquals(1.0, total(metrics, "backend=\"none\",grpc_status=\"UNAVAILABLE\""), metrics);
+    }
+
+    private static Status failure(SimpleServiceGrpc.SimpleServiceBlockingStub stub) {
+        try {
+            stub.unaryRpc(request("x"));
+        } catch (StatusRuntimeException e) {
+            return e.getStatus();
+        }
+        throw new AssertionError("the call did not fail");
+    }
+
+    /** The sum of the {@code fulcrum_grpc_requests_total} samples whose labels hold {@code labels}. */
+    private static double total(String metrics, String labels) {
+        return metrics.lines().filter(l -> l.startsWith("fulcrum_grpc_requests_total{") && l.contains(labels))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 }
