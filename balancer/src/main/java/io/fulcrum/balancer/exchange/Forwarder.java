@@ -383,6 +383,9 @@ final class Forwarder {
             return;
         }
         upstream = null;
+        if (hedge != null) {
+            hedge.currentEnded();
+        }
         ended(t, outcome, null, nowNanos);
     }
 

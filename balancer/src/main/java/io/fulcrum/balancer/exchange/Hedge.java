@@ -94,6 +94,15 @@ final class Hedge {
         return due != 0 ? due : rival == null ? 0 : rival.deadline();
     }
 
+    /**
+     * The current try ended outside a race (it failed, or the exchange ends): a second try no
+     * longer waited for is never sent, so that a retry waiting in the queue or connecting is not
+     * taken for a hedge's turn.
+     */
+    void currentEnded() {
+        due = 0;
+    }
+
     /** Whether {@code t} is the second try (its connection, once had, is not the exchange's state). */
     boolean isSecond(UpstreamTry t) {
         return t == second;

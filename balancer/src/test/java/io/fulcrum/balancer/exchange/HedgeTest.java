@@ -149,6 +149,29 @@ class HedgeTest {
     }
 
     @Test
+    void aFirstTryThatFailsBeforeTheDelayIsRetriedNotHedged() throws Exception {
+        // The delay leaves the 503 ample time to come first.
+        Balancer balancer = balancer("{ delay: 1s }", "100");
+        // The slow one now fails at once; the fast one answers after the hedge delay.
+        slow.fault(ScriptedBackend.Fault.ERROR_5XX);
+        fast.delay(Duration.ofSeconds(2));
+        HttpLoad.Result result = HttpLoad.to(balancer.port()).connections(1).requests(2).run();
+        Fixtures.assertNoFailures(result, balancer);
+        assertEquals(Map.of("fast", 2), result.servedBy(), result.summary());
+        List<JsonNode> lines = fx.accessLogLines(l -> assertEquals(2, l.size(), "access log lines"));
+        for (JsonNode line : lines) {
+            JsonNode tries = line.get("tries");
+            if (tries.get(0).get("backend").asText().equals("slow")) {
+                // The 503 was retried at the fast one; the retry's wait is no hedge's turn.
+                assertEquals(2, tries.size(), line.toString());
+                assertFalse(line.get("decision").asText().contains("hedge"), line.toString());
+            }
+        }
+        String metrics = fx.adminGet(balancer, "/metrics");
+        assertEquals(0.0, hedges(metrics, "refused"), metrics);
+    }
+
+    @Test
     void aPostIsNeverHedged() throws Exception {
         Balancer balancer = balancer("{ delay: 50ms }", "100");
         HttpLoad.Result result = HttpLoad.to(balancer.port()).connections(1).requests(2)
