@@ -11,6 +11,9 @@ import java.util.List;
  * @param loadBalancer the selector for this snapshot
  */
 public record BackendSnapshot(long generation, List<Backend> backends, LoadBalancer loadBalancer) {
+    /** Below this mean recent error rate of its peers, a backend's failure is its own. */
+    public static final double PEERS_WELL_ERROR_RATE = 0.05;
+
     public BackendSnapshot {
         backends = List.copyOf(backends);
     }
@@ -23,5 +26,24 @@ public record BackendSnapshot(long generation, List<Backend> backends, LoadBalan
             }
         }
         return null;
+    }
+
+    /**
+     * Whether the backends other than {@code failed} (draining ones left out) fail little at
+     * {@code nowNanos}: their mean recent error rate is below {@value #PEERS_WELL_ERROR_RATE}, one
+     * that is down, ejected or held down counting as failing everything. Then a failure at
+     * {@code failed} is that backend's own, not a brown-out of the pool. O(backends).
+     */
+    public boolean othersFailLittle(Backend failed, long nowNanos) {
+        double sum = 0;
+        int peers = 0;
+        for (Backend b : backends) {
+            BackendState s = b.state();
+            if (s != failed.state() && !s.draining()) {
+                sum += s.routable() && !s.heldDown(nowNanos) ? s.recentErrorRate(nowNanos) : 1;
+                peers++;
+            }
+        }
+        return peers > 0 && sum / peers < PEERS_WELL_ERROR_RATE;
     }
 }

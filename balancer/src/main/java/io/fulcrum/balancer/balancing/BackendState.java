@@ -11,14 +11,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * checking and the admin API. One instance lives as long as the backend's id stays in the
  * configuration, across snapshot swaps.
  *
- * <p>Latency is tracked as a <em>peak EWMA</em> (the estimator of Finagle's and Linkerd's
- * least-loaded balancers): a sample above the current estimate replaces it at once, so a backend
- * that turns slow is avoided on its first slow answer, while lower samples pull the estimate down
- * with time constant {@link #DEFAULT_DECAY_NANOS}. Reads decay the estimate toward zero for the time
- * since the last latency sample, so a backend that was slow and then got no traffic (it was down,
- * or too costly to be picked) is tried again and judged on what it does now. Each estimator keeps
- * its own timestamp: failures that carry no latency (connect failures) never hold the latency
- * estimate at its old value.
+ * <p>Latency is tracked twice. The <em>peak EWMA</em> (Finagle's and Linkerd's estimator; shown by
+ * {@code /backends}) takes a sample above the estimate at once and averages lower ones in with time
+ * constant {@link #DEFAULT_DECAY_NANOS}. The plain average that least-busy weighs
+ * ({@link #latencyMeanNanos}) follows about the last second. Reads fade both toward zero for the
+ * time since the last sample, so a backend that was slow and then got no traffic is tried again.
+ * Each estimator keeps its own timestamp: failures that carry no latency (connect failures) never
+ * hold the latency estimate at its old value.
  *
  * <p>Hold-down: a refused or timed-out connect makes the backend unroutable at once for a short
  * time that doubles with each further connect failure in a row (nginx's {@code max_fails} /
@@ -47,6 +46,8 @@ public final class BackendState {
     /** Share of its weight a backend gets at the very start of slow start (Envoy's default 10%). */
     public static final double MIN_SLOW_START_FACTOR = 0.1;
 
+    /** The plain latency average's window: follows a slowdown within a second, smooths single answers. */
+    static final long MEAN_LATENCY_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** The error rate is an average over about this many requests, fading with time when none come. */
     static final int ERROR_RATE_SAMPLES = 50;
 
@@ -58,6 +59,8 @@ public final class BackendState {
     private final AtomicLong errors = new AtomicLong();
     /** Latency, peak-sensitive. */
     private final DecayingAverage latency;
+    /** Latency, a plain average over about the last {@link #MEAN_LATENCY_WINDOW_NANOS}. */
+    private final DecayingAverage latencyMean;
     /** The share of failed requests, over about the last {@link #ERROR_RATE_SAMPLES}. */
     private final DecayingAverage errorRate;
     /**
@@ -103,7 +106,8 @@ public final class BackendState {
     BackendState(NanoClock clock, long decayNanos) {
         this.clock = requireNonNull(clock, "clock");
         long now = clock.nanoTime();
-        this.latency = DecayingAverage.byTime(decayNanos, now);
+        this.latency = DecayingAverage.peak(decayNanos, now);
+        this.latencyMean = DecayingAverage.mean(MEAN_LATENCY_WINDOW_NANOS, decayNanos, now);
         this.errorRate = DecayingAverage.byCount(ERROR_RATE_SAMPLES, decayNanos, now);
     }
 
@@ -156,10 +160,11 @@ public final class BackendState {
             // Peak-sensitive: a sample above the decayed estimate wins at once; a lower one is
             // averaged in by elapsed time. A failure may only raise it: a backend that fails fast
             // must not look fast (its failures weigh through the error rate instead).
-            latency.add(Math.max(0, latencyNanos), nowNanos, true, failure);
+            latency.add(Math.max(0, latencyNanos), nowNanos, failure);
+            latencyMean.add(Math.max(0, latencyNanos), nowNanos, failure);
         }
         if (outcome != Outcome.CANCELLED) {
-            errorRate.add(failure ? 1 : 0, nowNanos, false, false);
+            errorRate.add(failure ? 1 : 0, nowNanos, false);
         }
     }
 
@@ -193,6 +198,14 @@ public final class BackendState {
         }
         long stalled = nowNanos - progressNanos;
         return stalled > 0 ? stalled : 0;
+    }
+
+    /**
+     * The plain latency average that least-busy weighs, faded to {@code nowNanos}; 0 before any
+     * sample. A slow answer is averaged in, not taken whole: single answers do not rank equal backends.
+     */
+    public double latencyMeanNanos(long nowNanos) {
+        return latencyMean.value(nowNanos);
     }
 
     /** The latency estimate decayed to {@code nowNanos}; 0 before any sample. */
@@ -396,6 +409,7 @@ public final class BackendState {
         // What it did before it went away says little about the process that comes back: warm-up
         // compares the latency it shows from now on with its peers'.
         latency.reset(nowNanos);
+        latencyMean.reset(nowNanos);
         this.recoveredAtNanos = nowNanos == NOT_RECOVERING ? nowNanos + 1 : nowNanos;
     }
 

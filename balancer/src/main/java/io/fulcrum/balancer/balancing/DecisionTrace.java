@@ -45,6 +45,8 @@ public final class DecisionTrace {
     /**
      * One candidate as selection saw it.
      *
+     * @param latencyMillis the latency selection weighs: least-busy's plain average, or the time the
+     *     backend has been busy without an answer when longer
      * @param warmUp the share of its weight it gets while it warms up after coming back, in (0, 1]
      *     (least-busy: the larger of the slow-start ramp and the pool's latency over its own; other
      *     policies: the ramp)
@@ -317,7 +319,7 @@ public final class DecisionTrace {
                     : s.inFlight() >= b.maxInFlight() ? "full"
                     : "routable";
             out.add(new Candidate(b.id(), b.region(), state, s.inFlight(), b.maxInFlight(),
-                    s.latencyEwmaNanos(nowNanos) / 1e6, s.reportedLoad(nowNanos), b.weight(), terms.warmUp(b),
+                    LeastBusyCost.latency(s, nowNanos) / 1e6, s.reportedLoad(nowNanos), b.weight(), terms.warmUp(b),
                     s.recentErrorRate(nowNanos), terms.errorFactor(b), terms.cost(b)));
         }
         return out;

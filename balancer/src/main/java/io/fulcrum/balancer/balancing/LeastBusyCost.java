@@ -8,10 +8,14 @@ package io.fulcrum.balancer.balancing;
  * </pre>
  * <ul>
  *   <li><b>Latency × (in-flight + 1)</b> estimates how long a new request would wait (Finagle's and
- *       Linkerd's peak-EWMA cost). The latency is the larger of the peak EWMA and the time the
- *       backend has been busy without finishing anything, so a backend that stops answering becomes
- *       costly within milliseconds. A failed answer never lowers the latency estimate: a backend
- *       that fails fast does not look fast.</li>
+ *       Linkerd's EWMA cost). In a scan of the whole pool, latencies within
+ *       {@value #EQUAL_LATENCY} times the lowest count as that (the pool's backends are then ranked
+ *       by requests in flight, the exact least-connections choice). The latency is the larger of a plain average over about the last
+ *       second ({@link BackendState#latencyMeanNanos}) and the time the backend has been busy
+ *       without finishing anything, so a backend that stops answering becomes costly within
+ *       milliseconds, while equal backends are not ranked by the noise of single slow answers (a
+ *       peak average would hold each one for seconds). A failed answer never lowers the latency
+ *       estimate: a backend that fails fast does not look fast.</li>
  *   <li><b>The error term</b> weighs the backend's recent share of failures (5xx, resets, connect
  *       failures, timeouts; a decayed average over about 10 s): at a 30 % failure rate and the
  *       default weight 4 the cost is 2.2 times as high, so the backend's share falls with its error
@@ -32,6 +36,14 @@ package io.fulcrum.balancer.balancing;
  * <p>Immutable and thread-safe; allocation-free.
  */
 final class LeastBusyCost {
+    /**
+     * Latencies within this factor of the lowest among the candidates count as equal in a scan:
+     * their averages differ by the noise of a second's answers and the queues behind them, and
+     * ranking equal backends by that noise instead of by requests in flight makes the queues longer
+     * than the exact least-in-flight choice does. A backend slower than that is weighed by its own
+     * latency.
+     */
+    static final double EQUAL_LATENCY = 1.5;
     /** The cost of an unanswered backend holding requests; dwarfs any real latency product. */
     static final double UNKNOWN_LATENCY_PENALTY = 1e15;
     /** At reported load 1 the cost is multiplied by 1 / (1 − 0.9) = 10. */
@@ -52,16 +64,17 @@ final class LeastBusyCost {
 
     /**
      * The cost at {@code nowNanos}; {@code poolLatency} is {@link #poolLatency} (only read for a
-     * backend that is warming; 0 when unknown).
+     * backend that is warming; 0 when unknown), {@code latencyFloor} the {@link #EQUAL_LATENCY band}
+     * × the lowest latency among the candidates compared (0 for none).
      */
-    double cost(Backend b, long nowNanos, double poolLatency) {
+    double cost(Backend b, long nowNanos, double poolLatency, double latencyFloor) {
         BackendState s = b.state();
         int inFlight = s.inFlight();
         double warm = warmUp(b, nowNanos, poolLatency);
         double latency = latency(s, nowNanos);
         double base;
         if (latency > 0) {
-            base = (warm < 1 && poolLatency > 0 ? poolLatency : latency) * (inFlight + 1);
+            base = (warm < 1 && poolLatency > 0 ? poolLatency : Math.max(latency, latencyFloor)) * (inFlight + 1);
         } else {
             base = inFlight == 0 ? 1 : UNKNOWN_LATENCY_PENALTY + inFlight;
         }
@@ -123,9 +136,24 @@ final class LeastBusyCost {
         return n == 0 ? 0 : sum / n;
     }
 
-    /** The peak EWMA, or the time busy without an answer when longer; 0 before any answer. */
-    private static double latency(BackendState s, long nowNanos) {
-        double latency = s.latencyEwmaNanos(nowNanos);
+    /**
+     * {@link #EQUAL_LATENCY} × the lowest latency of the settled candidates that have answered, or
+     * 0 when none has. O(n).
+     */
+    double latencyFloor(Backend[] candidates, long nowNanos) {
+        double min = Double.POSITIVE_INFINITY;
+        for (Backend b : candidates) {
+            double l = warming(b, nowNanos) ? 0 : latency(b.state(), nowNanos);
+            if (l > 0 && l < min) {
+                min = l;
+            }
+        }
+        return min == Double.POSITIVE_INFINITY ? 0 : EQUAL_LATENCY * min;
+    }
+
+    /** The plain latency average, or the time busy without an answer when longer; 0 before any answer. */
+    static double latency(BackendState s, long nowNanos) {
+        double latency = s.latencyMeanNanos(nowNanos);
         return latency > 0 ? Math.max(latency, s.stalledNanos(nowNanos)) : 0;
     }
 }

@@ -9,17 +9,19 @@ import java.util.random.RandomGenerator;
  *
  * <ul>
  *   <li><b>Small pools</b> (at most {@code least-busy.exact-max} candidates, 16 by default) are
- *       scanned whole: the exact least-cost choice, equal costs broken at random. A scan of a few
+ *       scanned whole: the exact least-cost choice, equal costs broken at random, latencies within
+ *       {@value LeastBusyCost#EQUAL_LATENCY} times the lowest counting as equal. A scan of a few
  *       backends costs tens of nanoseconds, and on equal backends the exact choice keeps queues
  *       shorter than two random choices do (join-the-shortest-queue against power of two).</li>
  *   <li><b>Larger pools</b> compare {@code least-busy.choices} candidates drawn at random (power
  *       of k choices, Mitzenmacher): nearly as good, O(k), and event loops choosing at once do not
  *       all herd onto the one cheapest backend.</li>
- *   <li><b>Warming backends</b> (inside their slow-start window) are not compared by cost: one of
- *       them, drawn at random, and the cheapest other candidate are drawn in proportion to their
- *       {@link LeastBusyCost#capacity capacity}, so a backend at a fifth of its warm-up gets about
- *       one request in six against an equal idle peer, and its share grows with its latency
- *       against the pool's and with time.</li>
+ *   <li><b>Warming backends</b> (inside their slow-start window) compete by their cost, in which
+ *       the warm-up factor stands for their speed, while they hold requests. An idle one is not
+ *       compared by cost: it and the cheapest other candidate are drawn in proportion to their
+ *       {@link LeastBusyCost#capacity capacity}, so at low load a backend at a fifth of its
+ *       warm-up still gets about one request in six against an equal idle peer and warms up,
+ *       instead of losing every comparison to a warm peer answering one request at a time.</li>
  * </ul>
  *
  * <p>Thread-safe and allocation-free; the random source must be thread-safe (production uses the
@@ -69,18 +71,23 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         int ties = 0;
         Backend warming = null;
         int warmingSeen = 0;
+        double pool = -1;
+        double floor = cost.latencyFloor(backends, nowNanos);
         for (Backend b : backends) {
             if (!admission.admits(b, excluded, nowNanos)) {
                 continue;
             }
             if (cost.warming(b, nowNanos)) {
-                // One warming candidate, uniformly at random (reservoir sampling).
-                if (random.nextInt(++warmingSeen) == 0) {
-                    warming = b;
+                if (b.state().inFlight() == 0) {
+                    // One idle warming candidate, uniformly at random (reservoir sampling).
+                    if (random.nextInt(++warmingSeen) == 0) {
+                        warming = b;
+                    }
+                    continue;
                 }
-                continue;
+                pool = pool < 0 ? cost.poolLatency(backends, nowNanos) : pool;
             }
-            double c = cost.cost(b, nowNanos, 0);
+            double c = cost.cost(b, nowNanos, pool, floor);
             if (c < bestCost) {
                 best = b;
                 bestCost = c;
@@ -98,6 +105,7 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         Backend best = null;
         double bestCost = Double.POSITIVE_INFINITY;
         Backend warming = null;
+        double pool = -1;
         int first = random.nextInt(n);
         for (int k = 0; k < choices; k++) {
             int i;
@@ -115,10 +123,13 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
                 continue;
             }
             if (cost.warming(b, nowNanos)) {
-                warming = warming == null ? b : warming;
-                continue;
+                if (b.state().inFlight() == 0) {
+                    warming = warming == null ? b : warming;
+                    continue;
+                }
+                pool = pool < 0 ? cost.poolLatency(backends, nowNanos) : pool;
             }
-            double c = cost.cost(b, nowNanos, 0);
+            double c = cost.cost(b, nowNanos, pool, 0);
             if (c < bestCost) {
                 best = b;
                 bestCost = c;
@@ -141,9 +152,10 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         return random.nextDouble() * (capacityBest + capacityWarming) < capacityWarming ? warming : best;
     }
 
-    /** The cost as selection sees it now; see {@link LeastBusyCost}. */
+    /** The cost as a selection among all the candidates sees it now; see {@link LeastBusyCost}. */
     double cost(Backend backend, long nowNanos) {
-        return cost.cost(backend, nowNanos, warmingPoolLatency(backend, nowNanos));
+        return cost.cost(backend, nowNanos, warmingPoolLatency(backend, nowNanos),
+                backends.length <= exactMax ? cost.latencyFloor(backends, nowNanos) : 0);
     }
 
     /** The warm-up factor as selection sees it now. */

@@ -331,7 +331,8 @@ final class Forwarder {
         if (status != 502 && status != 503 && status != 504 && !(request.grpc() && Grpc.unavailable(head))) {
             return false;
         }
-        RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false));
+        RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false,
+                pool.registry().current().othersFailLittle(t.backend(), proxy.clock().nanoTime())));
         if (retry == RetryPolicy.Decision.GIVE_UP) {
             return false;
         }

@@ -24,7 +24,9 @@ import io.netty.handler.codec.http.HttpRequest;
  *       request is safe to repeat, at most {@code retry.attempts} times, and with a slot of the
  *       retry budget, which keeps a brown-out from being multiplied. A timeout at a backend that
  *       answered nothing at all while the try waited is no brown-out but a hung backend: its
- *       retry needs no budget slot.</li>
+ *       retry needs no budget slot; nor does a 5xx from a backend whose peers fail little (one
+ *       backend failing while the rest of the pool is well is no brown-out, and least-busy's error
+ *       term already keeps that backend's share, and so its retries, small).</li>
  * </ul>
  */
 final class RetryPolicy {
@@ -64,7 +66,12 @@ final class RetryPolicy {
                rather than the backend answering late, with an error or with garbage. */
             boolean connectionLost,
             /* A timeout at a backend that answered nothing at all since this try was sent. */
-            boolean backendStalled) {
+            boolean backendStalled,
+            /* A 5xx from a backend whose peers fail little: that backend's failure, not a brown-out. */
+            boolean failingAlone) {
+        Failure(boolean reachedBackend, boolean connectionLost, boolean backendStalled) {
+            this(reachedBackend, connectionLost, backendStalled, false);
+        }
     }
 
     /**
@@ -94,6 +101,6 @@ final class RetryPolicy {
         if (!repeatable || attemptsSpent >= attempts) {
             return Decision.GIVE_UP;
         }
-        return failure.backendStalled() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
+        return failure.backendStalled() || failure.failingAlone() ? Decision.RETRY_UNBUDGETED : Decision.RETRY;
     }
 }

@@ -43,6 +43,14 @@ class RetryPolicyTest {
     }
 
     @Test
+    void aFiveHundredFromABackendFailingAloneNeedsNoBudget() {
+        assertEquals(Decision.RETRY_UNBUDGETED, RetryPolicy.decide(new RetryPolicy.Failure(true, false, false, true),
+                false, true, 0, 2, 0, 4), "one backend failing while its peers are well is no brown-out");
+        assertEquals(Decision.GIVE_UP, RetryPolicy.decide(new RetryPolicy.Failure(true, false, false, true),
+                false, true, 2, 2, 0, 4), "it still spends an attempt");
+    }
+
+    @Test
     void theBudgetFitsOneBackendsShareOfTheRequests() {
         RetryBudget budget = new RetryBudget();
         for (int i = 0; i < 30; i++) {
