@@ -68,6 +68,11 @@ final class GrpcBackend implements AutoCloseable {
                 : HealthCheckResponse.ServingStatus.NOT_SERVING);
     }
 
+    /** Stops gracefully: a GOAWAY on each connection, open calls finish, new ones are refused. */
+    void shutdown() {
+        server.shutdown();
+    }
+
     /** Stops at once: open calls end, connections close. */
     void kill() {
         server.shutdownNow();

@@ -37,10 +37,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * gRPC through the balancer, grpc-java on both sides: one client channel (one HTTP/2 connection to
  * the balancer) and three grpc-java servers behind it spoken to with {@code protocol: h2c}. Each
- * call is balanced on its own; a slow backend gets fewer; a backend killed under load fails no
- * unary call; streams keep order and flow control; a deadline is honoured and passed on; a
- * {@code NOT_SERVING} health answer takes a backend out; each call's {@code grpc-status} is in the
- * access log and the meters.
+ * call is balanced on its own; a slow backend gets fewer; a backend killed or sending GOAWAY under
+ * load fails no unary call; streams keep order and flow control; a deadline is honoured and
+ * passed on; a {@code NOT_SERVING} health answer takes a backend out; each call's
+ * {@code grpc-status} is in the access log and the meters.
  */
 class GrpcProofsTest {
     @RegisterExtension
@@ -146,6 +146,22 @@ class GrpcProofsTest {
         });
         assertEquals(null, by.get("failed"), "no failed call: " + by);
         assertTrue(by.getOrDefault("b", 0) < 1500 / 3, "the killed backend stopped getting calls: " + by);
+    }
+
+    @Test
+    void aBackendThatSendsGoawayUnderLoadFailsNoUnaryCall() throws Exception {
+        backends.forEach(b -> b.delayMillis = 2);
+        Balancer balancer = fx.balancer(yaml());
+        SimpleServiceGrpc.SimpleServiceFutureStub stub = connect(balancer);
+        AtomicInteger ended = new AtomicInteger();
+        // A graceful shutdown: GOAWAY, the calls it allows finish, later streams are refused.
+        Map<String, Integer> by = unary(stub, 1500, 32, () -> {
+            if (ended.incrementAndGet() == 300) {
+                backends.get(1).shutdown();
+            }
+        });
+        assertEquals(null, by.get("failed"), "no failed call: " + by);
+        assertTrue(by.getOrDefault("b", 0) < 1500 / 3, "the backend stopped getting calls: " + by);
     }
 
     @Test

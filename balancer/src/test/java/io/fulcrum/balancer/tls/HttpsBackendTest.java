@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code https://} backends over real sockets: requests and health checks reach a TLS backend
  * whose certificate the configured CA file vouches for, with the backend's name as SNI; a backend
  * whose certificate is not trusted (the JDK's trust store does not know the test CA) is never
- * sent a request, and its health checks fail.
+ * sent a request, and its health checks fail. With {@code protocol: auto}, a backend that agrees
+ * to no protocol by ALPN (an HTTP/1.1-only server) is spoken to in HTTP/1.1.
  */
 class HttpsBackendTest {
     @RegisterExtension
@@ -99,5 +100,19 @@ class HttpsBackendTest {
         assertTrue(seen.isEmpty(), "nothing was sent to a server whose certificate failed: " + seen);
         await("held down after the failed handshake").atMost(Fixtures.WAIT)
                 .until(() -> balancer.registry().current().byId("secure").state().heldDown(System.nanoTime()));
+    }
+
+    @Test
+    void protocolAutoFallsBackToHttp1WhenTheBackendOffersNoAlpn() throws Exception {
+        Balancer balancer = fx.balancer(BalancerYaml.create().set("protocol", "auto")
+                .merge("backend-tls: { ca-file: " + certs.resolve("ca.pem") + " }\n")
+                .backend(secure()));
+
+        for (String path : List.of("/first", "/second", "/third")) {
+            HttpResponse<String> r = get(balancer, path);
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals("secure " + path, r.body());
+        }
+        assertEquals(3, seen.size(), seen.toString());
     }
 }
