@@ -304,6 +304,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         view.put("failOpen", store.config().failOpen());
         view.put("decidedLocally", store.fallbacks());
         view.put("failures", store.failures());
+        view.put("takesInFlight", store.takesInFlight());
         return view;
     }
 

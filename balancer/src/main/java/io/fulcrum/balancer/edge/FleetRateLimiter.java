@@ -107,21 +107,31 @@ public final class FleetRateLimiter implements KeyedLimiter {
 
     /** Takes {@code force} and a batch from Redis for {@code lease}; {@code sentNanos} is the clock when sent. */
     private void take(Lease lease, String key, long force, long sentNanos) {
+        store.takeSent();
         store.take(scope + key, config.perSecond(), config.burst(), force, batch).whenComplete((grant, e) -> {
-            synchronized (lease) {
-                lease.pending = false;
-                if (e != null) {
-                    // The debt is forgiven: Redis is unreachable, and the local bucket decides now.
-                    return;
-                }
-                lease.tokens += grant.granted();
-                lease.empty = grant.granted() == 0;
-                if (lease.empty) {
-                    // From when it was asked, on the request path's clock: a little early, never late.
-                    lease.emptyUntil = sentNanos + grant.waitNanos();
-                }
+            try {
+                settle(lease, grant, e, sentNanos);
+            } finally {
+                store.takeSettled();
             }
         });
+    }
+
+    /** What a take's answer (or its failure {@code e}) leaves in {@code lease}. */
+    private static void settle(Lease lease, RedisBuckets.Grant grant, Throwable e, long sentNanos) {
+        synchronized (lease) {
+            lease.pending = false;
+            if (e != null) {
+                // The debt is forgiven: Redis is unreachable, and the local bucket decides now.
+                return;
+            }
+            lease.tokens += grant.granted();
+            lease.empty = grant.granted() == 0;
+            if (lease.empty) {
+                // From when it was asked, on the request path's clock: a little early, never late.
+                lease.emptyUntil = sentNanos + grant.waitNanos();
+            }
+        }
     }
 
     private Lease lease(String key) {

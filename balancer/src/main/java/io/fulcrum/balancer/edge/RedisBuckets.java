@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,6 +101,8 @@ public final class RedisBuckets implements AutoCloseable {
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder unreachableSpells = new LongAdder();
+    /** Takes sent whose answer (or failure) has not yet been applied to their lease. */
+    private final AtomicInteger takesInFlight = new AtomicInteger();
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile boolean connecting;
     private volatile boolean reachable;
@@ -177,6 +180,21 @@ public final class RedisBuckets implements AutoCloseable {
     /** Commands that failed (refused, timed out, errors) since start. */
     public long failures() {
         return failures.sum();
+    }
+
+    /** Takes sent to Redis whose answer has not been applied yet: while one is out, its key is decided on credit. */
+    public int takesInFlight() {
+        return takesInFlight.get();
+    }
+
+    /** A take is on its way ({@link FleetRateLimiter}). */
+    void takeSent() {
+        takesInFlight.incrementAndGet();
+    }
+
+    /** A take's answer or failure has been applied. */
+    void takeSettled() {
+        takesInFlight.decrementAndGet();
     }
 
     /** Times Redis went from reachable to unreachable since start. */
