@@ -284,96 +284,26 @@ public final class BalancerSchema {
             .oneOf("protocol", null, PROTOCOLS, "As the top-level protocol (default: inherit it)")
             .build();
 
-    static final FieldTable PATH_MATCH = FieldTable.builder("Exactly one of prefix, exact, regex; on the raw path")
-            .custom("prefix", null, obj("type", "string", "pattern", "^/"),
-                    "At a segment boundary unless it ends in /")
-            .custom("exact", null, obj("type", "string", "pattern", "^/"), "The whole path")
-            .custom("regex", null, obj("type", "string"), "Java syntax, the whole path")
-            .build();
-
-    static final FieldTable HEADER_MATCH = FieldTable.builder("A header that must be present, or equal")
-            .custom("name", null, headerSchema(), "Header name (required)")
-            .custom("value", null, obj("type", "string"), "Value it must equal (default: any)")
-            .build();
-
-    static final FieldTable MATCH = FieldTable.builder("Conditions that must all hold (default: every request)")
-            .custom("host", null, obj("type", List.of("string", "array"), "items", obj("type", "string")),
-                    "A name or a list; exact or *.suffix; case-insensitive; no port")
-            .section("path", PATH_MATCH, "Path condition")
-            .custom("methods", null, obj("type", "array", "items", headerSchema()), "Methods, case-sensitive")
-            .sections("headers", HEADER_MATCH, "Headers that must be present (or equal)")
-            .build();
-
-    static final FieldTable REDIRECT = FieldTable.builder("Answer with a redirect")
-            .custom("status", 302, obj("enum", List.of(301, 302, 307, 308)), "Redirect status")
-            .custom("to", null, obj("type", "string"), "Target; may use {scheme} {host} {path} {query} (required)")
-            .build();
-
-    static final FieldTable RESPOND = FieldTable.builder("Answer directly")
-            .integer("status", 200, 200, 599, "Status")
-            .custom("body", "", obj("type", "string"), "Body")
-            .string("content-type", RouteAction.Respond.DEFAULT_CONTENT_TYPE, "Content-Type")
-            .build();
-
-    static final FieldTable HEADER_EDITS = FieldTable.builder("Remove, then set, then add; never framing headers")
-            .custom("set", null, obj("type", "object", "additionalProperties", obj("type", "string")),
-                    "Header name to value, replacing")
-            .custom("add", null, obj("type", "object", "additionalProperties", obj("type", "string")),
-                    "Header name to value, appended")
-            .custom("remove", null, obj("type", "array", "items", headerSchema()), "Header names to remove")
-            .build();
-
-    static final FieldTable REWRITE = FieldTable.builder("Path rewrite, for routes with a path prefix to a pool")
-            .bool("strip-prefix", false, "true: drop the matched prefix")
-            .custom("replace-prefix", null, obj("type", "string", "pattern", "^/"), "Put this in place of the prefix")
-            .build();
-
-    static final FieldTable SPLIT_SHARE = FieldTable.builder("One pool of a split and its share")
-            .requiredName("pool", "The pool (required)")
-            .requiredInteger("weight", 0, RouteAction.Share.MAX_WEIGHT,
-                    "Its share: weight / the sum of the weights (required; 0 sends it nothing)")
-            .build();
-
-    static final FieldTable COMPRESSION = FieldTable.builder("Compression of the route's responses, by Accept-Encoding")
-            .custom("encodings", List.of("gzip"), obj("type", "array", "minItems", 1,
-                    "items", obj("enum", CompressionSection.ENCODINGS)),
-                    "Encodings offered, preferred first when the client's q-values tie: gzip, zstd")
-            .custom("types", CompressionConfig.DEFAULT_TYPES, obj("type", "array", "minItems", 1,
-                    "items", obj("type", "string", "pattern", "^[^/\\s]+/[^/\\s]+$")),
-                    "Media types compressed (type/subtype, or type/*)")
-            .integer("min-bytes", CompressionConfig.DEFAULT_MIN_BYTES, 0, Long.MAX_VALUE,
-                    "A response whose Content-Length is below this goes as it came")
-            .integer("gzip-level", CompressionConfig.DEFAULT_GZIP_LEVEL, 1, 9, "Deflate level: 1 fastest, 9 smallest")
-            .build();
-
-    static final FieldTable MIRROR = FieldTable.builder("A copy of a share of the route's requests to a shadow pool")
-            .requiredName("pool", "The shadow pool (required); its answers are dropped")
-            .custom("percent", MirrorConfig.DEFAULT_PERCENT, obj("type", "number", "minimum", 0, "maximum", 100),
-                    "The share of the route's requests copied, 0-100, drawn per request")
-            .integer("max-body-bytes", MirrorConfig.DEFAULT_MAX_BODY_BYTES, 0, Integer.MAX_VALUE,
-                    "Requests with a longer body are not copied (counted as too-large)")
-            .build();
-
     static final FieldTable ROUTE = AccessSchema.routeKeys(FieldTable.builder(
             "A route: match, then exactly one of pool, split, redirect, respond")
             .custom("name", null, nameSchema(),
                     "How the access log, the metrics and the rate limit name the route, unique (default: routes[i])")
-            .section("match", MATCH, "Conditions (default: every request)")
+            .section("match", RouteSchema.MATCH, "Conditions (default: every request)")
             .custom("pool", null, nameSchema(), "Send to this pool")
-            .sections("split", SPLIT_SHARE, "Send to several pools, each its weighted share (a canary)")
+            .sections("split", RouteSchema.SPLIT_SHARE, "Send to several pools, each its weighted share (a canary)")
             .custom("split-by", null, obj("type", "string", "pattern", "^(header:.+|cookie:.+|path|client-address)$"),
                     "Keeps a client on one pool of the split by its key: header:NAME, cookie:NAME, path or"
                             + " client-address (default: none, each request drawn at random)")
-            .section("redirect", REDIRECT, "Answer with a redirect")
-            .section("respond", RESPOND, "Answer directly")
-            .section("mirror", MIRROR, "Copy a share of the requests to a shadow pool (default: none)")
+            .section("redirect", RouteSchema.REDIRECT, "Answer with a redirect")
+            .section("respond", RouteSchema.RESPOND, "Answer directly")
+            .section("mirror", RouteSchema.MIRROR, "Copy a share of the requests to a shadow pool (default: none)")
             .section("hedge", TrafficSchema.HEDGE, "Send a slow idempotent request to a second backend too (default: none)")
-            .section("request-headers", HEADER_EDITS, "Edits of the request to the backend")
-            .section("response-headers", HEADER_EDITS, "Edits of the response to the client")
-            .section("rewrite", REWRITE, "Path rewrite")
+            .section("request-headers", RouteSchema.HEADER_EDITS, "Edits of the request to the backend")
+            .section("response-headers", RouteSchema.HEADER_EDITS, "Edits of the response to the client")
+            .section("rewrite", RouteSchema.REWRITE, "Path rewrite")
             .custom("rate-limit", null, obj("oneOf", List.of(obj("const", "off"), io.fulcrum.config.JsonSchemas.of(RATE_LIMIT))),
                     "In place of the top-level rate-limit for this route's requests; off: none")
-            .section("compression", COMPRESSION, "Compress responses (default: none)")
+            .section("compression", RouteSchema.COMPRESSION, "Compress responses (default: none)")
             .bool("require-client-certificate", false,
                     "true: a request without a verified client certificate (tls.client-certificates) gets 403"))
             .build();
@@ -468,6 +398,6 @@ public final class BalancerSchema {
     }
 
     static Map<String, Object> headerSchema() {
-        return obj("type", "string", "pattern", "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
+        return RouteSchema.headerSchema();
     }
 }

@@ -30,7 +30,7 @@ final class CompressionSection {
         if (e == null || Mapper.isNull(e.value())) {
             return null;
         }
-        Section s = m.subsection(route, "compression", BalancerSchema.COMPRESSION);
+        Section s = m.subsection(route, "compression", RouteSchema.COMPRESSION);
         int before = m.problems.size();
         List<CompressionConfig.Encoding> encodings = new ArrayList<>();
         for (Entry item : items(m, s.get("encodings"), "a list of encodings (gzip, zstd)")) {
@@ -66,7 +66,7 @@ final class CompressionSection {
         if (s.get("types") == null) {
             types.addAll(CompressionConfig.DEFAULT_TYPES);
         }
-        Mapper.Values v = m.read(s, BalancerSchema.COMPRESSION);
+        Mapper.Values v = m.read(s, RouteSchema.COMPRESSION);
         long minBytes = v.longInteger("min-bytes");
         int level = v.integer("gzip-level");
         if (m.problems.size() != before || encodings.isEmpty() || types.isEmpty()) {

@@ -64,7 +64,7 @@ final class RouteActionSection {
 
     /** A {@code respond} section: status, body and content type of the answer. */
     static RouteAction respond(Mapper m, Section s) {
-        Mapper.Values v = m.read(s, BalancerSchema.RESPOND);
+        Mapper.Values v = m.read(s, RouteSchema.RESPOND);
         int status = v.integer("status");
         String body = "";
         Entry b = s.get("body");
@@ -106,7 +106,7 @@ final class RouteActionSection {
         }
         Entry strip = s.get("strip-prefix");
         if (strip != null) {
-            return m.read(s, BalancerSchema.REWRITE).bool("strip-prefix") ? new RewriteConfig("") : null;
+            return m.read(s, RouteSchema.REWRITE).bool("strip-prefix") ? new RewriteConfig("") : null;
         }
         Entry replace = s.get("replace-prefix");
         String text = m.scalarText(replace, "a path prefix");

@@ -34,7 +34,7 @@ final class RouteMatchSection {
                 }
             }
         }
-        PathMatchConfig path = path(m, m.subsection(s, "path", BalancerSchema.PATH_MATCH), s.get("path"));
+        PathMatchConfig path = path(m, m.subsection(s, "path", RouteSchema.PATH_MATCH), s.get("path"));
         Entry me = s.get("methods");
         List<String> methods = me == null ? new ArrayList<>() : methods(m, me);
         return new RouteMatchConfig(hosts, path, methods, headers(m, s.get("headers")));
@@ -91,7 +91,7 @@ final class RouteMatchSection {
                 m.problem(p, n, "expected a mapping with name and optional value, got " + Mapper.describe(n));
                 continue;
             }
-            Section hs = m.section(n, p, BalancerSchema.HEADER_MATCH);
+            Section hs = m.section(n, p, RouteSchema.HEADER_MATCH);
             if (hs == null) {
                 continue;
             }

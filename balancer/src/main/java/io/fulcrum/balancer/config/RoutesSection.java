@@ -82,7 +82,7 @@ final class RoutesSection {
     private RouteConfig route(String path, Node item, Section s, Set<String> names) {
         int before = m.problems.size();
         String name = routeName(s.get("name"), path, names);
-        RouteMatchConfig match = RouteMatchSection.read(m, m.subsection(s, "match", BalancerSchema.MATCH));
+        RouteMatchConfig match = RouteMatchSection.read(m, m.subsection(s, "match", RouteSchema.MATCH));
         List<String> actions = new ArrayList<>();
         for (String k : List.of("pool", "split", "redirect", "respond")) {
             if (s.get(k) != null) {
@@ -103,16 +103,16 @@ final class RoutesSection {
                     yield pool == null ? null : new RouteAction.ToPool(pool);
                 }
                 case "split" -> TrafficSection.split(m, s, s.get("split"), this::poolName);
-                case "redirect" -> RouteActionSection.redirect(m, m.subsection(s, "redirect", BalancerSchema.REDIRECT),
+                case "redirect" -> RouteActionSection.redirect(m, m.subsection(s, "redirect", RouteSchema.REDIRECT),
                         s.get("redirect"));
-                default -> RouteActionSection.respond(m, m.subsection(s, "respond", BalancerSchema.RESPOND));
+                default -> RouteActionSection.respond(m, m.subsection(s, "respond", RouteSchema.RESPOND));
             };
         }
         HeaderEditsConfig request = HeaderEditsSection.read(m, m.subsection(s, "request-headers",
-                BalancerSchema.HEADER_EDITS));
+                RouteSchema.HEADER_EDITS));
         HeaderEditsConfig response = HeaderEditsSection.read(m, m.subsection(s, "response-headers",
-                BalancerSchema.HEADER_EDITS));
-        RewriteConfig rewrite = RouteActionSection.rewrite(m, m.subsection(s, "rewrite", BalancerSchema.REWRITE),
+                RouteSchema.HEADER_EDITS));
+        RewriteConfig rewrite = RouteActionSection.rewrite(m, m.subsection(s, "rewrite", RouteSchema.REWRITE),
                 s.get("rewrite"), match, action);
         RateLimitConfig rateLimit = RateLimitSection.read(m, s, "rate-limit", true);
         TrafficSection.checkSplitBy(m, s);

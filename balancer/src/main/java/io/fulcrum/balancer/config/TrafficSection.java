@@ -39,8 +39,8 @@ final class TrafficSection {
         int before = m.problems.size();
         List<RouteAction.Share> shares = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        m.eachMapping(at.path(), seq, BalancerSchema.SPLIT_SHARE, "a mapping with pool and weight", item -> {
-            Mapper.Values v = m.read(item, BalancerSchema.SPLIT_SHARE);
+        m.eachMapping(at.path(), seq, RouteSchema.SPLIT_SHARE, "a mapping with pool and weight", item -> {
+            Mapper.Values v = m.read(item, RouteSchema.SPLIT_SHARE);
             int weight = v.integer("weight");
             Entry p = item.get("pool");
             String pool = p == null ? null : poolName.apply(p);
@@ -88,7 +88,7 @@ final class TrafficSection {
 
     /** The route's {@code mirror}, or {@code null} when it has none or after reporting a problem. */
     private static MirrorConfig mirror(Mapper m, Section s, RouteAction action, Function<Entry, String> poolName) {
-        Section ms = m.optional(s, "mirror", BalancerSchema.MIRROR);
+        Section ms = m.optional(s, "mirror", RouteSchema.MIRROR);
         if (ms == null) {
             return null;
         }
@@ -97,7 +97,7 @@ final class TrafficSection {
             m.problem(at.path(), at.key(), "only a route to a pool or a split mirrors its requests");
             return null;
         }
-        Mapper.Values v = m.read(ms, BalancerSchema.MIRROR);
+        Mapper.Values v = m.read(ms, RouteSchema.MIRROR);
         Entry p = ms.get("pool");
         String pool = p == null ? null : poolName.apply(p);
         double percent = MirrorConfig.DEFAULT_PERCENT;
