@@ -39,23 +39,10 @@ while (( $# )); do
     esac
 done
 
-for tool in haproxy nginx; do
-    if ! command -v "$tool" >/dev/null && [[ -x /usr/sbin/$tool ]]; then
-        export PATH="$PATH:/usr/sbin"
-    fi
-    if ! command -v "$tool" >/dev/null; then
-        if (( INSTALL )); then
-            apt-get install -y haproxy nginx-light
-        else
-            echo "$tool is missing: run with --install (apt-get install -y haproxy nginx-light)" >&2
-            exit 1
-        fi
-    fi
-done
-
-if [[ ! -f "$JAR" ]]; then
-    (cd "$ROOT" && mvn -B -o -q -pl balancer -am package -DskipTests)
-fi
+# shellcheck source=lib/bench-needs.sh
+source "$ROOT/scripts/lib/bench-needs.sh"
+need_proxies "$INSTALL"
+need_jar "$ROOT" "$JAR"
 if [[ ! -f "$HDR" ]]; then
     mvn -B -q dependency:get -Dartifact="org.hdrhistogram:HdrHistogram:$HDR_VERSION" >/dev/null
 fi

@@ -64,9 +64,18 @@ final class Proxies {
             }
             default -> throw new IllegalArgumentException("proxy: " + name);
         }
+        Process p = launch(name, pb, work, port);
+        running.add(p);
+        return port;
+    }
+
+    /**
+     * Starts {@code pb} with its output in {@code work}/out.log and waits until {@code port} takes
+     * connections; {@code name} names it in the errors.
+     */
+    static Process launch(String name, ProcessBuilder pb, Path work, int port) throws Exception {
         pb.redirectErrorStream(true).redirectOutput(work.resolve("out.log").toFile());
         Process p = pb.start();
-        running.add(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
@@ -74,11 +83,12 @@ final class Proxies {
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return port;
+                return p;
             } catch (IOException e) {
                 Thread.sleep(100);
             }
         }
+        p.destroyForcibly();
         throw new IllegalStateException(name + " did not listen within 60 s");
     }
 
@@ -133,14 +143,7 @@ final class Proxies {
     }
 
     private static String nginx(int port, int[] backends, boolean retries, Path work) {
-        StringBuilder b = new StringBuilder();
-        b.append("daemon off;\nworker_processes 1;\npid ").append(work.resolve("nginx.pid")).append(";\n");
-        b.append("error_log ").append(work.resolve("error.log")).append(" error;\n");
-        b.append("events { worker_connections 8192; }\n");
-        b.append("http {\n    access_log off;\n");
-        for (String t : List.of("client_body", "proxy", "fastcgi", "uwsgi", "scgi")) {
-            b.append("    ").append(t).append("_temp_path ").append(work.resolve("tmp")).append(";\n");
-        }
+        StringBuilder b = nginxHead(work);
         b.append("    keepalive_timeout 65s;\n    keepalive_requests 1000000;\n");
         b.append("    upstream pool {\n        least_conn;\n        zone pool 64k;\n");
         for (int backend : backends) {
@@ -154,5 +157,21 @@ final class Proxies {
                 .append(";\n            proxy_next_upstream_tries 3;\n");
         b.append("        }\n    }\n}\n");
         return b.toString();
+    }
+
+    /**
+     * An nginx config up to inside its {@code http} block: one worker in the foreground, its pid,
+     * error log and temporary files in {@code work}, no access log.
+     */
+    static StringBuilder nginxHead(Path work) {
+        StringBuilder b = new StringBuilder();
+        b.append("daemon off;\nworker_processes 1;\npid ").append(work.resolve("nginx.pid")).append(";\n");
+        b.append("error_log ").append(work.resolve("error.log")).append(" error;\n");
+        b.append("events { worker_connections 8192; }\n");
+        b.append("http {\n    access_log off;\n");
+        for (String t : List.of("client_body", "proxy", "fastcgi", "uwsgi", "scgi")) {
+            b.append("    ").append(t).append("_temp_path ").append(work.resolve("tmp")).append(";\n");
+        }
+        return b;
     }
 }
