@@ -12,7 +12,7 @@
 #
 # Usage: scripts/bench-balance.sh [--quick] [--duration S] [--warmup S] [--scenarios a,b]
 #                                 [--utils 0.7,0.9] [--out DIR] [--install]
-#   --quick      8 s runs, 4 s warm-up (about 5 minutes); default 15 s runs (about 12 minutes)
+#   --quick      8 s runs, 4 s warm-up (about 4 minutes); default 25 s runs, 8 s warm-up (about 10 minutes)
 #   --install    apt-get install haproxy and nginx-light when missing
 set -euo pipefail
 
@@ -20,7 +20,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAR="$ROOT/balancer/target/balancer.jar"
 HDR_VERSION=2.2.2
 HDR="$HOME/.m2/repository/org/hdrhistogram/HdrHistogram/$HDR_VERSION/HdrHistogram-$HDR_VERSION.jar"
-DURATION=15
+DURATION=25
 WARMUP=8
 OUT=""
 INSTALL=0

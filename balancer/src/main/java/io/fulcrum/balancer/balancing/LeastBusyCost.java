@@ -10,7 +10,8 @@ package io.fulcrum.balancer.balancing;
  *   <li><b>Latency × (in-flight + 1)</b> estimates how long a new request would wait (Finagle's and
  *       Linkerd's EWMA cost). In a scan of the whole pool, latencies within
  *       {@value #EQUAL_LATENCY} times the lowest count as that (the pool's backends are then ranked
- *       by requests in flight, the exact least-connections choice). The latency is the larger of a plain average over about the last
+ *       by requests in flight, the exact least-connections choice), and a slower one weighs as the
+ *       square of its ratio to that band ({@link #banded}): slow answers are also the pool's tail. The latency is the larger of a plain average over about the last
  *       second ({@link BackendState#latencyMeanNanos}) and the time the backend has been busy
  *       without finishing anything, so a backend that stops answering becomes costly within
  *       milliseconds, while equal backends are not ranked by the noise of single slow answers (a
@@ -44,6 +45,14 @@ final class LeastBusyCost {
      * latency.
      */
     static final double EQUAL_LATENCY = 1.5;
+    /**
+     * In a scan, a latency above the equal band weighs as its ratio to the band raised to this
+     * power: a backend three times as slow as its peers costs about four times as much per request
+     * in flight, not three. Its answers are slower on average and in their tail, and a request
+     * sent there is a request in the pool's p99.9; so the slower backend takes requests only once
+     * the fast ones have somewhat longer queues, and still its share of the load when they are busy.
+     */
+    static final double SLOW_LATENCY_EXPONENT = 2;
     /** The cost of an unanswered backend holding requests; dwarfs any real latency product. */
     static final double UNKNOWN_LATENCY_PENALTY = 1e15;
     /** At reported load 1 the cost is multiplied by 1 / (1 − 0.9) = 10. */
@@ -74,7 +83,7 @@ final class LeastBusyCost {
         double latency = latency(s, nowNanos);
         double base;
         if (latency > 0) {
-            base = (warm < 1 && poolLatency > 0 ? poolLatency : Math.max(latency, latencyFloor)) * (inFlight + 1);
+            base = (warm < 1 && poolLatency > 0 ? poolLatency : banded(latency, latencyFloor)) * (inFlight + 1);
         } else {
             base = inFlight == 0 ? 1 : UNKNOWN_LATENCY_PENALTY + inFlight;
         }
@@ -149,6 +158,17 @@ final class LeastBusyCost {
             }
         }
         return min == Double.POSITIVE_INFINITY ? 0 : EQUAL_LATENCY * min;
+    }
+
+    /**
+     * The latency term of a scan: the floor for a latency inside the equal band, the floor ×
+     * (latency / floor)^{@value #SLOW_LATENCY_EXPONENT} above it; the latency itself without a floor.
+     */
+    static double banded(double latency, double floor) {
+        if (floor <= 0) {
+            return latency;
+        }
+        return latency <= floor ? floor : floor * Math.pow(latency / floor, SLOW_LATENCY_EXPONENT);
     }
 
     /** The plain latency average, or the time busy without an answer when longer; 0 before any answer. */
