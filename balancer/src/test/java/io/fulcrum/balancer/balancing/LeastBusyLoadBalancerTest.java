@@ -237,6 +237,29 @@ class LeastBusyLoadBalancerTest {
     }
 
     @Test
+    void latenciesWithinTheEqualBandGoByRequestsInFlightAndASlowerOneWeighsItsRatioSquared() {
+        answered(a, 10 * MS);
+        answered(b, 14 * MS);
+        answered(c, 30 * MS);
+        occupy(a, 2);
+        occupy(b, 1);
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(2), 0);
+        long now = clock.nanoTime();
+
+        // a and b are within 1.5 x of the lowest (10 ms): both weigh 15 ms, so in flight decides.
+        assertEquals(15 * MS * 3, lb.cost(a, now), 1e-3);
+        assertEquals(15 * MS * 2, lb.cost(b, now), 1e-3);
+        // c is twice the band: (30 / 15)^2 x 15 ms, idle, costs more than b with one in flight.
+        assertEquals(15 * MS * 4, lb.cost(c, now), 1e-3);
+        assertEquals(Map.of("b", 50), tally(50, () -> lb.pick(Admission.CAPACITY, List.of(), now)));
+
+        // Once b and a hold four each (15 ms x 5 = 75), the slower backend (60) takes its turn.
+        occupy(b, 3);
+        occupy(a, 2);
+        assertEquals("c", lb.pick(Admission.CAPACITY, List.of(), now).id());
+    }
+
+    @Test
     void equalCostsAreSharedAtRandom() {
         List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
         LoadBalancer lb = leastBusy(List.of(a, b, c), 0);
