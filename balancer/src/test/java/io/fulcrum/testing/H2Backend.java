@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 200, headers saying what arrived ({@code x-method}, {@code x-path}, {@code x-authority},
  * {@code x-te}, {@code x-body-bytes}, and the request's trailers as {@code x-trailer-*}), the request
  * body echoed, and trailers {@code x-end: done} and {@code x-body-bytes}. It may be told to hold its
- * answers until a latch opens, and it counts the connections and streams it saw, and the streams
- * reset before their answer.
+ * answers until a latch opens or to answer one path with another status, and it counts the
+ * connections and streams it saw, the streams by path, and the streams reset before their answer.
  */
 public final class H2Backend implements AutoCloseable {
     private final LoopbackServer server;
@@ -40,6 +40,8 @@ public final class H2Backend implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger mostOpen = new AtomicInteger();
     private final AtomicInteger reset = new AtomicInteger();
+    private final Map<String, AtomicInteger> byPath = new ConcurrentHashMap<>();
+    private final Map<String, Integer> statusByPath = new ConcurrentHashMap<>();
     private volatile CountDownLatch hold;
 
     private H2Backend(SslContext tls, int maxConcurrentStreams) throws InterruptedException {
@@ -94,6 +96,17 @@ public final class H2Backend implements AutoCloseable {
         return mostOpen.get();
     }
 
+    /** Streams seen so far whose {@code :path} was {@code path}. */
+    public int streams(String path) {
+        AtomicInteger n = byPath.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    /** Answers requests for {@code path} with {@code status} from now on (200 is the default). */
+    public void status(String path, int status) {
+        statusByPath.put(path, status);
+    }
+
     /** Holds every answer until {@code latch} opens ({@code null}: answer at once). */
     public void hold(CountDownLatch latch) {
         this.hold = latch;
@@ -117,6 +130,7 @@ public final class H2Backend implements AutoCloseable {
                 if (request == null) {
                     request = h.headers();
                     streams.incrementAndGet();
+                    byPath.computeIfAbsent(String.valueOf(request.path()), k -> new AtomicInteger()).incrementAndGet();
                     mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
                     body = ctx.alloc().compositeBuffer();
                 } else {
@@ -155,7 +169,8 @@ public final class H2Backend implements AutoCloseable {
             }
             open.decrementAndGet();
             int bytes = body.readableBytes();
-            Http2Headers head = new DefaultHttp2Headers().status("200")
+            int status = statusByPath.getOrDefault(String.valueOf(request.path()), 200);
+            Http2Headers head = new DefaultHttp2Headers().status(Integer.toString(status))
                     .set("x-method", request.method()).set("x-path", request.path())
                     .set("x-authority", String.valueOf(request.authority()))
                     .set("x-te", String.valueOf(request.get("te")))

@@ -4,31 +4,19 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.tls.BackendTls;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import javax.net.ssl.SSLException;
 
 /**
  * The gRPC health checking protocol as an active check ({@code health.type: grpc}): each probe
@@ -44,10 +32,8 @@ public final class GrpcHealthChecker implements HealthChecker {
     private static final int SERVING = 1;
     private static final int MAX_RESPONSE_BYTES = 4096;
 
-    private final Bootstrap bootstrap;
-    private final BackendTls tls;
+    private final ProbeConnector connector;
     private final byte[] request;
-    private final long timeoutNanos;
 
     /**
      * @param service the service asked about ({@code ""}: the server as a whole)
@@ -55,14 +41,8 @@ public final class GrpcHealthChecker implements HealthChecker {
      */
     public GrpcHealthChecker(EventLoopGroup group, Class<? extends Channel> channelType, String service,
             Duration timeout, BackendTls tls) {
-        this.tls = requireNonNull(tls, "tls");
         this.request = request(requireNonNull(service, "service"));
-        this.timeoutNanos = timeout.toNanos();
-        this.bootstrap = new Bootstrap().group(requireNonNull(group, "group")).channel(channelType)
-                .resolver(NoopAddressResolverGroup.INSTANCE)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-                        timeout.toMillis())))
-                .option(ChannelOption.TCP_NODELAY, true);
+        this.connector = new ProbeConnector(group, channelType, timeout, tls);
     }
 
     /** A gRPC message (uncompressed, length-prefixed) of HealthCheckRequest { string service = 1; }. */
@@ -84,62 +64,12 @@ public final class GrpcHealthChecker implements HealthChecker {
 
     @Override
     public CompletableFuture<HealthCheckResult> check(Backend backend) {
-        CompletableFuture<HealthCheckResult> result = new CompletableFuture<>();
-        ChannelFuture connect;
-        try {
-            connect = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) throws SSLException {
-                    if (backend.config().tls()) {
-                        ch.pipeline().addLast(tls.newHandler(ch.alloc(), backend.host(), backend.port(), true));
-                    }
-                    ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                            new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-                }
-            }).connect(backend.address());
-        } catch (RuntimeException e) {
-            result.complete(HealthCheckResult.failed("probe not started: " + e));
-            return result;
-        }
-        Channel ch = connect.channel();
-        HttpHealthChecker.closeWhenDone(ch, result, timeoutNanos);
-        connect.addListener((ChannelFuture f) -> {
-            if (!f.isSuccess()) {
-                result.complete(HealthCheckResult.failed("connect failed: " + f.cause()));
-                return;
-            }
-            SslHandler handler = ch.pipeline().get(SslHandler.class);
-            if (handler == null) {
-                call(ch, backend, result);
-                return;
-            }
-            handler.handshakeFuture().addListener(h -> {
-                if (!h.isSuccess()) {
-                    result.complete(HealthCheckResult.failed("TLS failed: " + h.cause()));
-                } else if (!"h2".equals(handler.applicationProtocol())) {
-                    result.complete(HealthCheckResult.failed("backend did not agree to h2 by ALPN"));
-                } else {
-                    call(ch, backend, result);
-                }
-            });
-        });
-        return result;
-    }
-
-    private void call(Channel ch, Backend backend, CompletableFuture<HealthCheckResult> result) {
-        new Http2StreamChannelBootstrap(ch).handler(new Answer(result)).open().addListener(f -> {
-            if (!f.isSuccess()) {
-                result.complete(HealthCheckResult.failed("stream not opened: " + f.cause()));
-                return;
-            }
-            Channel stream = (Channel) f.getNow();
+        return connector.probe(backend, ProbeConnector.Speak.HTTP2, (ch, http2, result) -> {
             Http2Headers headers = new DefaultHttp2Headers().method("POST").path(PATH)
                     .scheme(backend.config().tls() ? "https" : "http").authority(backend.config().authority())
                     .set("content-type", "application/grpc").set("te", "trailers")
                     .set("user-agent", "fulcrum-health");
-            stream.write(new DefaultHttp2HeadersFrame(headers, false));
-            stream.writeAndFlush(new DefaultHttp2DataFrame(stream.alloc().buffer(request.length).writeBytes(request),
-                    true));
+            ProbeConnector.send(ch, new Answer(result), headers, request, result);
         });
     }
 

@@ -85,6 +85,10 @@ public final class HealthTracker {
         backend.state().setHealthy(t.healthy());
         if (t.healthy()) {
             log.info("backend {} is UP after {} passed health checks ({})", backend, t.consecutive(), t.detail());
+        } else if (first) {
+            // Not fall: a backend that never passed a check is not trusted on its first failure.
+            log.info("backend {} is DOWN: its first health check failed ({}); {} passed checks bring it up",
+                    backend, t.detail(), rise);
         } else {
             log.info("backend {} is DOWN after {} failed health checks ({})", backend, t.consecutive(), t.detail());
         }

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.health;
 
+import static io.fulcrum.balancer.health.ProbeConnector.describe;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,43 +8,51 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.config.BackendTlsConfig;
 import io.fulcrum.balancer.tls.BackendTls;
-import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import javax.net.ssl.SSLException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Active HTTP health check: {@code GET path} with a {@code Host} header on a fresh connection, on a
- * small dedicated {@link EventLoopGroup} that never carries proxied traffic. A 2xx answer within the
- * timeout is healthy (Envoy and HAProxy's default). When the body is a JSON object with a numeric
+ * Active HTTP health check: {@code GET path} on a fresh connection, on a small dedicated
+ * {@link EventLoopGroup} that never carries proxied traffic. A 2xx answer within the timeout is
+ * healthy (Envoy and HAProxy's default). When the body is a JSON object with a numeric
  * {@code load} field, as the post server's {@code /health} gives, the figure comes back in the
  * result so routing can weigh the backend's own view of how busy it is.
  *
- * <p>Each probe opens and closes its own connection ({@code Connection: close}): a probe must see
- * whether the backend still accepts connections, which a pooled keep-alive connection would hide.
+ * <p>The probe speaks what the pool's requests speak ({@code protocol}): HTTP/1.1 with a
+ * {@code Host} header for {@code http1}, HTTP/2 with an {@code :authority} for {@code h2c} (prior
+ * knowledge) and {@code h2} (ALPN), and for {@code auto} what the backend agreed to by ALPN, so
+ * that a backend speaking only HTTP/2 (a gRPC server) is judged by its answer, not by its
+ * refusal of HTTP/1.1.
+ *
+ * <p>Each probe opens and closes its own connection ({@code Connection: close} over HTTP/1.1): a
+ * probe must see whether the backend still accepts connections, which a pooled keep-alive
+ * connection would hide.
  *
  * <p>Thread-safe: {@link #check} may be called from any thread; the probe runs on the group's loop
  * and completes the future there.
@@ -52,11 +61,9 @@ public final class HttpHealthChecker implements HealthChecker {
     /** Health bodies are small; anything larger is not a health answer we want to buffer. */
     static final int MAX_BODY_BYTES = 16 * 1024;
 
-    private final Bootstrap bootstrap;
+    private final ProbeConnector connector;
     private final String path;
-    private final long timeoutNanos;
     private final ObjectMapper json = new ObjectMapper();
-    private final BackendTls tls;
 
     /**
      * @param group the event loops of the probes (one thread is plenty)
@@ -72,98 +79,61 @@ public final class HttpHealthChecker implements HealthChecker {
     /** @param tls how {@code https://} backends are probed: over TLS, as requests reach them */
     public HttpHealthChecker(EventLoopGroup group, Class<? extends Channel> channelType, String path,
             Duration timeout, BackendTls tls) {
-        requireNonNull(group, "group");
-        this.tls = requireNonNull(tls, "tls");
-        requireNonNull(channelType, "channelType");
         this.path = requireNonNull(path, "path");
-        this.timeoutNanos = requireNonNull(timeout, "timeout").toNanos();
-        if (timeoutNanos <= 0) {
-            throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
-        }
-        this.bootstrap = new Bootstrap()
-                .group(group)
-                .channel(channelType)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-                        timeout.toMillis())))
-                .option(ChannelOption.TCP_NODELAY, true);
+        this.connector = new ProbeConnector(group, channelType, timeout, tls);
     }
 
     @Override
     public CompletableFuture<HealthCheckResult> check(Backend backend) {
-        CompletableFuture<HealthCheckResult> result = new CompletableFuture<>();
-        ProbeHandler probe = new ProbeHandler(result);
-        ChannelFuture connect;
-        try {
-            connect = bootstrap.clone()
-                    .resolver(NoopAddressResolverGroup.INSTANCE)
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel ch) throws SSLException {
-                            if (backend.config().tls()) {
-                                ch.pipeline().addLast(tls.newHandler(ch.alloc(), backend.host(), backend.port()));
-                            }
-                            ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_BODY_BYTES),
-                                    probe);
-                        }
-                    })
-                    .connect(backend.address());
-        } catch (RuntimeException e) {
-            // The group is shutting down.
-            result.complete(HealthCheckResult.failed("probe not started: " + e));
-            return result;
-        }
-        Channel ch = connect.channel();
-        closeWhenDone(ch, result, timeoutNanos);
-        connect.addListener((ChannelFuture f) -> {
-            if (!f.isSuccess()) {
-                result.complete(HealthCheckResult.failed("connect failed: " + describe(f.cause())));
-                return;
+        ProbeConnector.Speak speak = switch (backend.config().protocol()) {
+            case HTTP1 -> ProbeConnector.Speak.HTTP1;
+            case H2C, H2 -> ProbeConnector.Speak.HTTP2;
+            case AUTO -> ProbeConnector.Speak.ALPN;
+        };
+        return connector.probe(backend, speak, (ch, http2, result) -> {
+            if (http2) {
+                Http2Headers headers = new DefaultHttp2Headers().method("GET").path(path)
+                        .scheme(backend.config().tls() ? "https" : "http").authority(backend.config().authority())
+                        .set(HttpHeaderNames.USER_AGENT, "fulcrum-health")
+                        .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON);
+                ProbeConnector.send(ch, new Http2Answer(result), headers, null, result);
+            } else {
+                http1(ch, backend, result);
             }
-            FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
-            request.headers()
-                    .set(HttpHeaderNames.HOST, hostHeader(backend))
-                    .set(HttpHeaderNames.USER_AGENT, "fulcrum-health")
-                    .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON)
-                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
-                    .set(HttpHeaderNames.CONTENT_LENGTH, 0);
-            f.channel().writeAndFlush(request).addListener((ChannelFuture w) -> {
-                if (!w.isSuccess()) {
-                    result.complete(HealthCheckResult.failed("write failed: " + describe(w.cause())));
-                }
-            });
-        });
-        return result;
-    }
-
-    /** Fails {@code result} as timed out after {@code timeoutNanos}, and closes the probe's connection once it is complete. */
-    static void closeWhenDone(Channel ch, CompletableFuture<HealthCheckResult> result, long timeoutNanos) {
-        ScheduledFuture<?> timer = ch.eventLoop().schedule(
-                () -> result.complete(HealthCheckResult.failed("timed out")), timeoutNanos, TimeUnit.NANOSECONDS);
-        result.whenComplete((r, e) -> {
-            timer.cancel(false);
-            ch.close();
         });
     }
 
-    /** RFC 9110 section 7.2: the authority of the target, with the port. */
-    private static String hostHeader(Backend backend) {
-        String host = backend.host();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + backend.port();
+    private void http1(Channel ch, Backend backend, CompletableFuture<HealthCheckResult> result) {
+        ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_BODY_BYTES), new ProbeHandler(result));
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
+        request.headers()
+                .set(HttpHeaderNames.HOST, backend.config().authority())
+                .set(HttpHeaderNames.USER_AGENT, "fulcrum-health")
+                .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                .set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        ch.writeAndFlush(request).addListener((ChannelFuture w) -> {
+            if (!w.isSuccess()) {
+                result.complete(HealthCheckResult.failed("write failed: " + describe(w.cause())));
+            }
+        });
     }
 
-    private static String describe(Throwable t) {
-        return t == null ? "unknown" : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    /** The result of an answer with {@code status} and {@code body}. */
+    private HealthCheckResult judged(int status, String statusLine, ByteBuf body) {
+        boolean ok = HttpStatusClass.valueOf(status) == HttpStatusClass.SUCCESS;
+        return new HealthCheckResult(ok, status, parseLoad(body), "HTTP " + statusLine);
     }
 
     /**
      * The load figure from a JSON body, or NaN when the body is not a JSON object with a numeric
      * {@code load} field. Never throws: a backend with an odd body is judged by its status alone.
      */
-    double parseLoad(FullHttpResponse response) {
-        if (response.content().readableBytes() == 0) {
+    double parseLoad(ByteBuf body) {
+        if (body == null || body.readableBytes() == 0) {
             return Double.NaN;
         }
-        try (InputStream in = new ByteBufInputStream(response.content().duplicate())) {
+        try (InputStream in = new ByteBufInputStream(body.duplicate())) {
             JsonNode node = json.readTree(in);
             if (node != null && node.isObject() && node.get("load") != null && node.get("load").isNumber()) {
                 return node.get("load").asDouble();
@@ -188,9 +158,7 @@ public final class HttpHealthChecker implements HealthChecker {
                 result.complete(HealthCheckResult.failed("malformed response: " + describe(response.decoderResult().cause())));
                 return;
             }
-            boolean ok = response.status().codeClass() == HttpStatusClass.SUCCESS;
-            result.complete(new HealthCheckResult(ok, response.status().code(), parseLoad(response),
-                    "HTTP " + response.status()));
+            result.complete(judged(response.status().code(), response.status().toString(), response.content()));
         }
 
         @Override
@@ -202,6 +170,73 @@ public final class HttpHealthChecker implements HealthChecker {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // TooLongFrameException from the aggregator lands here too.
+            result.complete(HealthCheckResult.failed("probe failed: " + describe(cause)));
+            ctx.close();
+        }
+    }
+
+    /** Reads the answer on the probe's HTTP/2 stream: head, body (up to {@link #MAX_BODY_BYTES}), trailers. */
+    private final class Http2Answer extends ChannelInboundHandlerAdapter {
+        private final CompletableFuture<HealthCheckResult> result;
+        private ByteBuf body;
+        private int status;
+
+        Http2Answer(CompletableFuture<HealthCheckResult> result) {
+            this.result = result;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                boolean end;
+                if (msg instanceof Http2HeadersFrame h) {
+                    CharSequence s = h.headers().status();
+                    if (s != null) {
+                        status = Integer.parseInt(s.toString());
+                        if (status / 100 == 1) {
+                            // An interim answer (100 Continue, 103 Early Hints): the real one follows.
+                            return;
+                        }
+                    }
+                    end = h.isEndStream();
+                } else if (msg instanceof Http2DataFrame d) {
+                    if (body == null) {
+                        body = ctx.alloc().buffer();
+                    }
+                    if (body.readableBytes() + d.content().readableBytes() > MAX_BODY_BYTES) {
+                        result.complete(HealthCheckResult.failed("probe failed: body over " + MAX_BODY_BYTES + " bytes"));
+                        ctx.close();
+                        return;
+                    }
+                    body.writeBytes(d.content());
+                    end = d.isEndStream();
+                } else {
+                    return;
+                }
+                if (end) {
+                    result.complete(status == 0 ? HealthCheckResult.failed("malformed response: no :status")
+                            : judged(status, HttpResponseStatus.valueOf(status).toString(), body));
+                    ctx.close();
+                }
+            } catch (NumberFormatException e) {
+                result.complete(HealthCheckResult.failed("malformed response: :status " + e.getMessage()));
+                ctx.close();
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (body != null) {
+                body.release();
+                body = null;
+            }
+            result.complete(HealthCheckResult.failed("stream closed before a response"));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             result.complete(HealthCheckResult.failed("probe failed: " + describe(cause)));
             ctx.close();
         }

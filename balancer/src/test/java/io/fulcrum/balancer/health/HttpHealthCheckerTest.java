@@ -14,7 +14,10 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.balancing.Backend;
+import io.fulcrum.balancer.balancing.BackendState;
 import io.fulcrum.balancer.balancing.NanoClock;
+import io.fulcrum.balancer.config.BackendProtocol;
+import io.fulcrum.testing.H2Backend;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -136,5 +139,25 @@ class HttpHealthCheckerTest {
         HealthCheckResult r = check(Duration.ofSeconds(2), closedPort);
         assertFalse(r.healthy());
         assertTrue(r.detail().startsWith("connect failed"), r.detail());
+    }
+
+    @Test
+    void anH2cBackendIsProbedOverHttp2AndJudgedByItsStatus() throws Exception {
+        try (H2Backend h2 = H2Backend.h2c(100)) {
+            HttpHealthChecker checker = new HttpHealthChecker(group, NioSocketChannel.class, "/health",
+                    Duration.ofSeconds(5));
+            Backend b = new Backend(HealthFixtures.config("b1", h2.port()).withProtocol(BackendProtocol.H2C),
+                    new BackendState(NanoClock.SYSTEM));
+            HealthCheckResult up = checker.check(b).get(10, TimeUnit.SECONDS);
+            assertTrue(up.healthy(), up.toString());
+            assertEquals(200, up.status());
+            assertEquals(1, h2.streams("/health"));
+
+            h2.status("/health", 503);
+            HealthCheckResult down = checker.check(b).get(10, TimeUnit.SECONDS);
+            assertFalse(down.healthy(), down.toString());
+            assertEquals(503, down.status());
+            assertEquals("HTTP 503 Service Unavailable", down.detail());
+        }
     }
 }
