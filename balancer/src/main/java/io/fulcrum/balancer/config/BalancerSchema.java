@@ -88,7 +88,8 @@ public final class BalancerSchema {
             .positiveInteger("rise", HealthConfig.DEFAULT.rise(), "Successes before a down backend is up again")
             .positiveInteger("fall", HealthConfig.DEFAULT.fall(), "Failures before an up backend is down")
             .oneOf("type", "http", List.of("http", "grpc"),
-                    "http (GET path, 2xx is up) or grpc (grpc.health.v1.Health/Check, SERVING is up; HTTP/2 pools)")
+                    "http (GET path, 2xx is up; over HTTP/2 for h2c and h2 pools) or grpc"
+                            + " (grpc.health.v1.Health/Check, SERVING is up; HTTP/2 pools)")
             .custom("grpc-service", "", obj("type", "string"), "The service a grpc check asks about (\"\": the whole server)")
             .build();
 

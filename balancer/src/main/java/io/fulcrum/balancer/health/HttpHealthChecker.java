@@ -180,6 +180,8 @@ public final class HttpHealthChecker implements HealthChecker {
         private final CompletableFuture<HealthCheckResult> result;
         private ByteBuf body;
         private int status;
+        /** Whether the answer's head carried {@code grpc-status}: a gRPC server refusing a plain GET. */
+        private boolean grpc;
 
         Http2Answer(CompletableFuture<HealthCheckResult> result) {
             this.result = result;
@@ -198,6 +200,7 @@ public final class HttpHealthChecker implements HealthChecker {
                             return;
                         }
                     }
+                    grpc |= h.headers().contains("grpc-status");
                     end = h.isEndStream();
                 } else if (msg instanceof Http2DataFrame d) {
                     if (body == null) {
@@ -214,8 +217,12 @@ public final class HttpHealthChecker implements HealthChecker {
                     return;
                 }
                 if (end) {
-                    result.complete(status == 0 ? HealthCheckResult.failed("malformed response: no :status")
-                            : judged(status, HttpResponseStatus.valueOf(status).toString(), body));
+                    if (status == 0) {
+                        result.complete(HealthCheckResult.failed("malformed response: no :status"));
+                    } else {
+                        result.complete(judged(status, HttpResponseStatus.valueOf(status) + (grpc && status / 100 != 2
+                                ? " from a gRPC server (health.type: grpc checks one)" : ""), body));
+                    }
                     ctx.close();
                 }
             } catch (NumberFormatException e) {
