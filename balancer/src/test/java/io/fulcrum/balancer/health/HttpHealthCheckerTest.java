@@ -16,19 +16,41 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendState;
 import io.fulcrum.balancer.balancing.NanoClock;
+import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.BackendProtocol;
+import io.fulcrum.balancer.config.BackendTlsConfig;
+import io.fulcrum.balancer.tls.BackendTls;
+import io.fulcrum.balancer.tls.TestCertificates;
+import io.fulcrum.testing.LoopbackServer;
 import io.fulcrum.testing.H2Backend;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -158,6 +180,54 @@ class HttpHealthCheckerTest {
             assertFalse(down.healthy(), down.toString());
             assertEquals(503, down.status());
             assertEquals("HTTP 503 Service Unavailable", down.detail());
+        }
+    }
+
+    @Test
+    void anAutoBackendThatAgreesToH2ByAlpnIsProbedOverHttp2(@TempDir Path dir) throws Exception {
+        Path certs = TestCertificates.copyTo(dir, "ca.pem", "localhost.pem", "localhost.key");
+        try (H2Backend h2 = H2Backend.h2(SslContextBuilder.forServer(certs.resolve("localhost.pem").toFile(),
+                certs.resolve("localhost.key").toFile()).applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)).build())) {
+            HttpHealthChecker checker = new HttpHealthChecker(group, NioSocketChannel.class, "/health",
+                    Duration.ofSeconds(5), new BackendTls(new BackendTlsConfig(certs.resolve("ca.pem"), null)));
+            Backend b = new Backend(new BackendConfig("b1", "localhost", h2.port(), "local", 1, 1000, true,
+                    BackendProtocol.AUTO), new BackendState(NanoClock.SYSTEM));
+            HealthCheckResult r = checker.check(b).get(10, TimeUnit.SECONDS);
+            assertTrue(r.healthy(), r.toString());
+            assertEquals(1, h2.streams("/health"), "asked over HTTP/2");
+        }
+    }
+
+    @Test
+    void anAutoBackendThatChoosesHttp1ByAlpnIsProbedOverHttp1(@TempDir Path dir) throws Exception {
+        Path certs = TestCertificates.copyTo(dir, "ca.pem", "localhost.pem", "localhost.key");
+        SslContext tls = SslContextBuilder.forServer(certs.resolve("localhost.pem").toFile(),
+                certs.resolve("localhost.key").toFile()).applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_1_1)).build();
+        AtomicReference<String> asked = new AtomicReference<>();
+        try (LoopbackServer server = LoopbackServer.start(ch -> ch.pipeline().addLast(tls.newHandler(ch.alloc()),
+                new HttpServerCodec(), new HttpObjectAggregator(1024), new SimpleChannelInboundHandler<FullHttpRequest>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+                        asked.set(request.protocolVersion() + " " + request.uri());
+                        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                                Unpooled.EMPTY_BUFFER)).addListener(ChannelFutureListener.CLOSE);
+                    }
+                }))) {
+            HttpHealthChecker checker = new HttpHealthChecker(group, NioSocketChannel.class, "/health",
+                    Duration.ofSeconds(5), new BackendTls(new BackendTlsConfig(certs.resolve("ca.pem"), null)));
+            Backend b = new Backend(new BackendConfig("b1", "localhost", server.port(), "local", 1, 1000, true,
+                    BackendProtocol.AUTO), new BackendState(NanoClock.SYSTEM));
+            HealthCheckResult r = checker.check(b).get(10, TimeUnit.SECONDS);
+            assertTrue(r.healthy(), r.toString());
+            assertEquals("HTTP/1.1 /health", asked.get());
         }
     }
 }
