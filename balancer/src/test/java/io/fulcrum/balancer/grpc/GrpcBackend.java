@@ -21,6 +21,7 @@ import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.io.IOException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A grpc-java server of {@code grpc.testing.SimpleService} on a loopback port, with the standard
@@ -39,6 +40,12 @@ final class GrpcBackend implements AutoCloseable {
     volatile boolean hung;
     /** When set, a unary call ends with this status and no message (a trailers-only response). */
     volatile Status failWith;
+    /** Bytes of padding after each streamed message's number ({@code name:n|...}), or 0 for none. */
+    volatile int padding;
+    /** Messages of server streams sent so far. */
+    final AtomicInteger streamed = new AtomicInteger();
+    /** A server stream stopped sending because its transport was not ready (flow control held it back). */
+    volatile boolean heldBack;
     /** What was left of the last call's deadline when it arrived (its grpc-timeout), or 0. */
     volatile long lastTimeoutNanos;
 
@@ -121,8 +128,13 @@ final class GrpcBackend implements AutoCloseable {
             int[] next = {0};
             // Sends only while the transport is ready: the balancer's flow control reaches back here.
             stream.setOnReadyHandler(() -> {
+                String pad = padding > 0 ? "|" + "x".repeat(padding) : "";
                 while (stream.isReady() && next[0] < count) {
-                    stream.onNext(reply(name + ":" + next[0]++));
+                    stream.onNext(reply(name + ":" + next[0]++ + pad));
+                    streamed.incrementAndGet();
+                }
+                if (next[0] < count) {
+                    heldBack = true;
                 }
                 if (next[0] == count) {
                     next[0]++;

@@ -13,6 +13,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
@@ -194,6 +196,60 @@ class GrpcProofsTest {
         }
         assertTrue(end != null, "the stream did not end in an error");
         assertEquals(Status.Code.UNAVAILABLE, end.getStatus().getCode(), end.toString());
+    }
+
+    @Test
+    void aClientThatDoesNotReadHoldsTheStreamingBackendBack() throws Exception {
+        for (GrpcBackend b : backends) {
+            b.padding = 1024;
+        }
+        Balancer balancer = fx.balancer(yaml());
+        connect(balancer);
+        int count = 10_000; // about 10 MB, far more than the flow-control windows on the way hold
+        AtomicReference<ClientCallStreamObserver<SimpleRequest>> call = new AtomicReference<>();
+        AtomicInteger received = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch ended = new CountDownLatch(1);
+        SimpleServiceGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS).serverStreamingRpc(
+                request(Integer.toString(count)), new ClientResponseObserver<SimpleRequest, SimpleResponse>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<SimpleRequest> requests) {
+                        // One message, then nothing until asked: grpc-java stops opening its window.
+                        requests.disableAutoRequestWithInitial(1);
+                        call.set(requests);
+                    }
+
+                    @Override
+                    public void onNext(SimpleResponse m) {
+                        String text = m.getResponseMessage();
+                        int n = Integer.parseInt(text.substring(text.indexOf(':') + 1, text.indexOf('|')));
+                        if (n != received.getAndIncrement()) {
+                            failure.compareAndSet(null, new AssertionError("out of order: " + n));
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        failure.set(t);
+                        ended.countDown();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        ended.countDown();
+                    }
+                });
+        await().atMost(Fixtures.WAIT).until(() -> backends.stream().anyMatch(b -> b.heldBack));
+        // The balancer holds what its windows and buffers allow and no more: the backend stays held.
+        await().during(1, TimeUnit.SECONDS).atMost(Fixtures.WAIT).until(() -> streamed() < count / 2);
+        call.get().request(Integer.MAX_VALUE);
+        assertTrue(ended.await(60, TimeUnit.SECONDS), "the stream did not end");
+        assertEquals(null, failure.get());
+        assertEquals(count, received.get());
+    }
+
+    private int streamed() {
+        return backends.stream().mapToInt(b -> b.streamed.get()).sum();
     }
 
     @Test
