@@ -31,7 +31,7 @@ public record BackendSnapshot(long generation, List<Backend> backends, LoadBalan
     /**
      * Whether the backends other than {@code failed} (draining ones left out) fail little at
      * {@code nowNanos}: their mean recent error rate is below {@value #PEERS_WELL_ERROR_RATE}, one
-     * that is down, ejected or held down counting as failing everything. Then a failure at
+     * that is down, ejected or held down, or has ended no request yet, counting as failing everything. Then a failure at
      * {@code failed} is that backend's own, not a brown-out of the pool. O(backends).
      */
     public boolean othersFailLittle(Backend failed, long nowNanos) {
@@ -40,7 +40,8 @@ public record BackendSnapshot(long generation, List<Backend> backends, LoadBalan
         for (Backend b : backends) {
             BackendState s = b.state();
             if (s != failed.state() && !s.draining()) {
-                sum += s.routable() && !s.heldDown(nowNanos) ? s.recentErrorRate(nowNanos) : 1;
+                // A peer that has answered nothing yet is no evidence that the pool is well.
+                sum += s.routable() && !s.heldDown(nowNanos) && s.requests() > 0 ? s.recentErrorRate(nowNanos) : 1;
                 peers++;
             }
         }

@@ -331,8 +331,10 @@ final class Forwarder {
         if (status != 502 && status != 503 && status != 504 && !(request.grpc() && Grpc.unavailable(head))) {
             return false;
         }
+        // budget-percent: 0 is the operator refusing every budgeted retry, a lone backend's 5xx included.
         RetryPolicy.Decision retry = decideRetry(new RetryPolicy.Failure(true, false, false,
-                pool.registry().current().othersFailLittle(t.backend(), proxy.clock().nanoTime())));
+                settings.retryBudgetPercent() > 0
+                        && pool.registry().current().othersFailLittle(t.backend(), proxy.clock().nanoTime())));
         if (retry == RetryPolicy.Decision.GIVE_UP) {
             return false;
         }
