@@ -143,7 +143,7 @@ stop_all() {
   local name
   for name in "${BALANCERS[@]}"; do
     if pid_of "$name" >/dev/null; then
-      say "stopping $name: it drains requests in progress for up to ${DRAIN}s (timeouts.drain)..."
+      say "stopping the $name: it drains requests in progress for up to ${DRAIN}s (timeouts.drain)..."
       stop_process "$name" $((DRAIN + 10))
     fi
   done
