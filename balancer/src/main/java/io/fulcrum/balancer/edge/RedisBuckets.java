@@ -289,8 +289,10 @@ public final class RedisBuckets implements AutoCloseable {
         if (c != null) {
             c.close();
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        // A short quiet period lets a connect still in progress close its channel on the event loop,
+        // which frees the buffer its handler holds, before the loop stops.
+        client.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
+        resources.shutdown(100, 2000, TimeUnit.MILLISECONDS);
     }
 
     private static String sha1(String text) {

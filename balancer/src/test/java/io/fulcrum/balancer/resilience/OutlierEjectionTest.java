@@ -40,8 +40,12 @@ class OutlierEjectionTest {
         sick.status(503); // its /health still answers 200: this is for passive detection alone
 
         // 503s are retried on the other backends.
-        Fixtures.getsWithoutFailures(balancer, "/items", 4, 200);
-        await().atMost(WAIT).until(() -> fx.state("b3").ejected());
+        // Traffic until it is ejected: how many requests that takes depends on the share least-busy
+        // still gives it.
+        await().atMost(WAIT).until(() -> {
+            Fixtures.getsWithoutFailures(balancer, "/items", 4, 40);
+            return fx.state("b3").ejected();
+        });
         assertTrue(fx.state("b3").healthy(), "ejected by passive detection, not by health checks");
 
         int sickCount = sick.requests();
