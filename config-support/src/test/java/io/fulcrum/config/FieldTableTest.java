@@ -31,12 +31,12 @@ class FieldTableTest {
     private static List<String> problems(String yaml) throws ConfigProblems {
         YamlMapper m = new YamlMapper(YamlMapper.compose(yaml, "t.yaml").tagged());
         YamlMapper.Section top = m.top(YamlMapper.compose(yaml, "t.yaml").root(), FILE);
-        YamlMapper.Values v = m.read(top, FILE);
+        SectionValues v = m.read(top, FILE);
         v.name("id");
         v.bool("enabled");
         v.oneOf("kind");
         m.read(top, "listen", INNER).integer("port");
-        YamlMapper.Values t = m.read(top, "timeouts", MIXED);
+        SectionValues t = m.read(top, "timeouts", MIXED);
         t.duration("connect");
         t.duration("response");
         return m.sortedProblems();
@@ -62,7 +62,7 @@ class FieldTableTest {
     @Test
     void aGetterMustMatchTheDeclaredType() throws ConfigProblems {
         YamlMapper m = new YamlMapper(YamlMapper.compose("id: a\n", "t.yaml").tagged());
-        YamlMapper.Values v = m.read(m.top(YamlMapper.compose("id: a\n", "t.yaml").root(), FILE), FILE);
+        SectionValues v = m.read(m.top(YamlMapper.compose("id: a\n", "t.yaml").root(), FILE), FILE);
         assertThrows(IllegalArgumentException.class, () -> v.integer("id"));
     }
 

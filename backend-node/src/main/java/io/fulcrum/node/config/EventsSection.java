@@ -1,8 +1,8 @@
 package io.fulcrum.node.config;
 
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.time.Duration;
 import java.util.List;
 
@@ -16,7 +16,7 @@ import java.util.List;
 record EventsSection(Duration pollInterval, Duration heartbeat, int maxStreams) {
     /** The top-level {@code events}. */
     static EventsSection read(YamlMapper m, Section top) {
-        Values v = m.read(top, "events", NodeSchema.EVENTS);
+        SectionValues v = m.read(top, "events", NodeSchema.EVENTS);
         return new EventsSection(v.duration("poll-interval"), v.duration("heartbeat"), v.integer("max-streams"));
     }
 

@@ -2,9 +2,9 @@ package io.fulcrum.node.config;
 
 import io.fulcrum.config.ConfigProblems;
 import io.fulcrum.config.FieldTable;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +83,7 @@ public final class NodeConfigLoader {
         // Three rounds, each only on a file that passed the one before, so that no rule runs on a
         // default standing in for a bad value: each value on its own (with path and line), the
         // rules between the store's keys, then each record's own rules.
-        Values file = m.read(top, SCHEMA);
+        SectionValues file = m.read(top, SCHEMA);
         String id = file.name("id");
         String region = file.name("region");
         NodeListenSection listen = NodeListenSection.read(m, top);

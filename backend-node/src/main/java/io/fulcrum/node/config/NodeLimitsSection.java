@@ -1,8 +1,8 @@
 package io.fulcrum.node.config;
 
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.util.List;
 
 /**
@@ -16,7 +16,7 @@ import java.util.List;
 record NodeLimitsSection(int maxBody, int maxText, int maxLimit, int defaultLimit) {
     /** The top-level {@code limits}; an unset default length is at most the largest. */
     static NodeLimitsSection read(YamlMapper m, Section top) {
-        Values v = m.read(top, "limits", NodeSchema.LIMITS);
+        SectionValues v = m.read(top, "limits", NodeSchema.LIMITS);
         int maxLimit = v.integer("max-timeline-limit");
         return new NodeLimitsSection(v.integer("max-body-bytes"), v.integer("max-text-chars"), maxLimit,
                 v.integer("default-timeline-limit", Math.min(NodeLimitsConfig.DEFAULTS.defaultTimelineLimit(), maxLimit)));

@@ -1,9 +1,9 @@
 package io.fulcrum.node.config;
 
 import io.fulcrum.config.FieldTable;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.util.List;
 
 /**
@@ -22,7 +22,7 @@ record NodeListenSection(String key, String host, int port) {
 
     /** A listener under {@code key}, its keys checked against {@code table}. */
     static NodeListenSection read(YamlMapper m, Section top, String key, FieldTable table) {
-        Values v = m.read(top, key, table);
+        SectionValues v = m.read(top, key, table);
         return new NodeListenSection(key, v.string("host"), v.integer("port"));
     }
 

@@ -1,8 +1,8 @@
 package io.fulcrum.node.config;
 
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
-import io.fulcrum.config.YamlMapper.Values;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +23,11 @@ import java.util.Map;
 record ReplicaSection(boolean given, String url, String user, String password, Duration maxLag, Duration catchUpWait,
         Duration checkInterval) {
     /** The replica of the {@code store} section {@code store}; {@code user} and {@code password} are the primary's. */
-    static ReplicaSection read(YamlMapper m, Values store, Map<String, String> env, String user, String password) {
+    static ReplicaSection read(YamlMapper m, SectionValues store, Map<String, String> env, String user, String password) {
         Entry entry = store.section().get("replica");
         boolean given = (entry != null && !YamlMapper.isNull(entry.value()))
                 || env.containsKey(NodeConfigLoader.ENV_DB_REPLICA_URL);
-        Values v = m.read(store.section(), "replica", NodeSchema.REPLICA);
+        SectionValues v = m.read(store.section(), "replica", NodeSchema.REPLICA);
         String url = env.getOrDefault(NodeConfigLoader.ENV_DB_REPLICA_URL, v.string("url"));
         return new ReplicaSection(given, url, v.string("user", user), v.string("password", password),
                 v.duration("max-lag"), v.duration("read-your-writes-wait"), v.duration("check-interval"));

@@ -1,8 +1,8 @@
 package io.fulcrum.node.config;
 
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,17 +34,17 @@ record StoreSection(StoreConfig.Kind kind, boolean kindFromFile, boolean primary
         Duration connectionTimeout, ReplicaSection replica) {
     /** The top-level {@code store}, with the environment's overrides; its problems go to {@code m}. */
     static StoreSection read(YamlMapper m, Section top, Map<String, String> env) {
-        Values store = m.read(top, "store", NodeSchema.STORE);
+        SectionValues store = m.read(top, "store", NodeSchema.STORE);
         String kind = store.oneOf("kind");
         String path = store.string("path");
         Duration busyTimeout = store.duration("busy-timeout");
         boolean primarySection = store.has("primary");
-        Values primary = primarySection ? m.read(store.section(), "primary", NodeSchema.PRIMARY) : null;
+        SectionValues primary = primarySection ? m.read(store.section(), "primary", NodeSchema.PRIMARY) : null;
         if (primarySection && (store.has("url") || store.has("user") || store.has("password"))) {
             m.problem("store.url", store.section().get("primary").key(),
                     "give the primary either as store.url/user/password or as store.primary, not both");
         }
-        Values given = primarySection ? primary : store;
+        SectionValues given = primarySection ? primary : store;
         String url = env.getOrDefault(NodeConfigLoader.ENV_DB_URL, given.string("url"));
         String user = env.getOrDefault(NodeConfigLoader.ENV_DB_USER, given.string("user"));
         String password = env.getOrDefault(NodeConfigLoader.ENV_DB_PASSWORD, given.string("password"));

@@ -1,9 +1,9 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
@@ -34,7 +34,7 @@ final class AccessLogSection {
 
     /** {@code access-log-format}: {@code json} (the default) or {@code logfmt}. */
     static String format(Mapper m, Section top) {
-        Values v = m.read(top, BalancerSchema.FILE);
+        SectionValues v = m.read(top, BalancerSchema.FILE);
         return v.oneOf("access-log-format", (String) v.defaultValue("access-log-format"), "format");
     }
 }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
@@ -81,7 +82,7 @@ final class AccessSection {
                     + (t != null ? "timeouts" : "limits") + ")");
             return RouteLimitsConfig.NONE;
         }
-        Mapper.Values tv = t == null ? null : m.read(t, BalancerSchema.POOL_TIMEOUTS);
+        SectionValues tv = t == null ? null : m.read(t, BalancerSchema.POOL_TIMEOUTS);
         long maxResponse = RouteLimitsConfig.INHERIT;
         if (l != null && l.get("max-response-bytes") != null) {
             maxResponse = m.longInteger(l, "max-response-bytes", 0, 0, Long.MAX_VALUE);

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.io.IOException;
@@ -37,7 +38,7 @@ final class AuthSection {
         if (s == null || !(s.node instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
             return null;
         }
-        Mapper.Values v = m.read(s, AccessSchema.BASIC_AUTH);
+        SectionValues v = m.read(s, AccessSchema.BASIC_AUTH);
         String realm = v.string("realm");
         Entry r = s.get("realm");
         if (r != null && (realm.indexOf('"') >= 0 || realm.indexOf('\\') >= 0 || !HeaderEditsSection.validValue(realm))) {
@@ -103,7 +104,7 @@ final class AuthSection {
             return null;
         }
         int before = m.problems.size();
-        Mapper.Values v = m.read(s, AccessSchema.FORWARD_AUTH);
+        SectionValues v = m.read(s, AccessSchema.FORWARD_AUTH);
         Entry u = s.get("url");
         if (u == null) {
             m.problem(s.child("url"), s.node, "required (expected: the auth service's URL, e.g. http://auth:9000/verify)");

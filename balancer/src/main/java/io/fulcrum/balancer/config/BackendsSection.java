@@ -1,10 +1,10 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +81,7 @@ final class BackendsSection {
         }
         String region = m.name(b, "region", defaultRegion);
         m.backendRegions.add(region);
-        Values v = m.read(b, BalancerSchema.BACKEND);
+        SectionValues v = m.read(b, BalancerSchema.BACKEND);
         int weight = v.integer("weight");
         int maxInFlight = v.integer("max-in-flight");
         if (id == null || url == null) {

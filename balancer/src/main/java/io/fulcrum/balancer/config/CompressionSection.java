@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
@@ -66,7 +67,7 @@ final class CompressionSection {
         if (s.get("types") == null) {
             types.addAll(CompressionConfig.DEFAULT_TYPES);
         }
-        Mapper.Values v = m.read(s, RouteSchema.COMPRESSION);
+        SectionValues v = m.read(s, RouteSchema.COMPRESSION);
         long minBytes = v.longInteger("min-bytes");
         int level = v.integer("gzip-level");
         if (m.problems.size() != before || encodings.isEmpty() || types.isEmpty()) {

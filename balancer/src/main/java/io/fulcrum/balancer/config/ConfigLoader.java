@@ -3,8 +3,8 @@ package io.fulcrum.balancer.config;
 import io.fulcrum.config.ConfigProblems;
 import io.fulcrum.config.Durations;
 import io.fulcrum.config.FieldTable;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
-import io.fulcrum.config.YamlMapper.Values;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,9 +144,9 @@ public final class ConfigLoader {
             if (top == null) {
                 return null;
             }
-            Values file = read(top, BalancerSchema.FILE);
+            SectionValues file = read(top, BalancerSchema.FILE);
             ListenConfig listen = ListenSection.read(this, read(top, "listen", BalancerSchema.LISTEN), null);
-            Values adminValues = read(top, "admin", BalancerSchema.ADMIN);
+            SectionValues adminValues = read(top, "admin", BalancerSchema.ADMIN);
             ListenConfig admin = ListenSection.read(this, adminValues, null);
             AdminTokenConfig adminToken = AdminSection.token(this, adminValues.section());
             String region = file.name("region");

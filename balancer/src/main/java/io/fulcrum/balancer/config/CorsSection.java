@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.time.Duration;
@@ -31,7 +32,7 @@ final class CorsSection {
             return null;
         }
         int before = m.problems.size();
-        Mapper.Values v = m.read(s, AccessSchema.CORS);
+        SectionValues v = m.read(s, AccessSchema.CORS);
         List<String> origins = origins(m, s);
         List<String> methods = AccessSection.tokens(m, s, "allow-methods", "method", false);
         List<String> headers = AccessSection.tokens(m, s, "allow-headers", "header name", true);

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
@@ -129,7 +130,7 @@ final class DiscoverySection {
             port = m.integer(s, "port", 0, 1, 65535);
         }
         String server = server(m, s.get("server"));
-        Mapper.Values v = m.read(s, BalancerSchema.DISCOVERY_DNS);
+        SectionValues v = m.read(s, BalancerSchema.DISCOVERY_DNS);
         Duration minTtl = v.duration("min-ttl");
         Duration maxTtl = v.duration("max-ttl");
         m.notShorter(s, "max-ttl", maxTtl, "min-ttl", minTtl);

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.Arrays;
 
@@ -14,7 +15,7 @@ final class HeadersSection {
 
     /** The optional {@code headers: { forwarded: drop, request-id: edges, trace-context: edges }}. */
     static HeadersConfig read(Mapper m, Section top) {
-        Mapper.Values v = m.read(top, "headers", BalancerSchema.HEADERS);
+        SectionValues v = m.read(top, "headers", BalancerSchema.HEADERS);
         String forwarded = v.oneOf("forwarded");
         String requestId = v.oneOf("request-id");
         String traceContext = v.oneOf("trace-context");

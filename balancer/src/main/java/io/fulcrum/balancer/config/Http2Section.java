@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 
 /**
  * Reads the {@code http2} section: whether HTTP/2 is offered to clients and how many streams a
@@ -14,7 +14,7 @@ final class Http2Section {
 
     /** The top-level {@code http2}; absent keys take the table's defaults. */
     static Http2Config read(Mapper m, Section top) {
-        Values v = m.read(top, "http2", BalancerSchema.HTTP2);
+        SectionValues v = m.read(top, "http2", BalancerSchema.HTTP2);
         return new Http2Config(v.bool("enabled"), v.integer("max-concurrent-streams"));
     }
 }

@@ -2,9 +2,9 @@ package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
 import io.fulcrum.config.FieldTable;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.time.Duration;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 
@@ -38,7 +38,7 @@ record InheritedSection<T>(String key, FieldTable table, T defaults, Reader<T> r
     /** Reads a section's values; every key it does not set keeps its value in {@code inherited}. */
     @FunctionalInterface
     interface Reader<T> {
-        T read(Mapper m, Section s, Values v, T inherited);
+        T read(Mapper m, Section s, SectionValues v, T inherited);
     }
 
     /** The section {@link #key} of {@code parent} (the file or a pool) over {@code inherited}. */
@@ -51,7 +51,7 @@ record InheritedSection<T>(String key, FieldTable table, T defaults, Reader<T> r
         return reader.read(m, s, m.read(s, table), inherited);
     }
 
-    private static HealthConfig health(Mapper m, Section s, Values v, HealthConfig inherited) {
+    private static HealthConfig health(Mapper m, Section s, SectionValues v, HealthConfig inherited) {
         String path = v.string("path", inherited.path());
         Entry p = s.get("path");
         if (p != null && !path.equals(inherited.path()) && !Mapper.isRequestTarget(path)) {
@@ -77,7 +77,7 @@ record InheritedSection<T>(String key, FieldTable table, T defaults, Reader<T> r
         return new HealthConfig(path, interval, timeout, rise, fall, enabled, type.equals("grpc") ? service : null);
     }
 
-    private static OutlierConfig outlier(Mapper m, Section s, Values v, OutlierConfig inherited) {
+    private static OutlierConfig outlier(Mapper m, Section s, SectionValues v, OutlierConfig inherited) {
         int failures = v.integer("consecutive-failures", inherited.consecutiveFailures());
         Duration base = v.duration("base-ejection", inherited.baseEjection());
         Duration max = v.duration("max-ejection", inherited.maxEjection());
@@ -94,7 +94,7 @@ record InheritedSection<T>(String key, FieldTable table, T defaults, Reader<T> r
         return new OutlierConfig(failures, base, max, percent, holdDown, maxHoldDown, rate);
     }
 
-    private static RetryConfig retry(Mapper m, Section s, Values v, RetryConfig inherited) {
+    private static RetryConfig retry(Mapper m, Section s, SectionValues v, RetryConfig inherited) {
         int attempts = v.integer("attempts", inherited.attempts());
         int budget = v.integer("budget-percent", inherited.budgetPercent());
         int replay = v.integer("replay-body-bytes", inherited.replayBodyBytes());
@@ -107,7 +107,7 @@ record InheritedSection<T>(String key, FieldTable table, T defaults, Reader<T> r
         return new RetryConfig(attempts, budget, replay, perTry);
     }
 
-    private static TimeoutsConfig timeouts(Mapper m, Section s, Values v, TimeoutsConfig inherited) {
+    private static TimeoutsConfig timeouts(Mapper m, Section s, SectionValues v, TimeoutsConfig inherited) {
         return new TimeoutsConfig(
                 v.duration("connect", inherited.connect()),
                 v.duration("response", inherited.response()),

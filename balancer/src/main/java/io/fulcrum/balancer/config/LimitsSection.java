@@ -1,9 +1,9 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 
 /**
  * Reads the {@code limits} section: header, URI, body, connection and queue limits, and the rule
@@ -16,7 +16,7 @@ final class LimitsSection {
 
     /** The top-level {@code limits}; absent keys take the table's defaults. */
     static LimitsConfig read(Mapper m, Section top) {
-        Values v = m.read(top, "limits", BalancerSchema.LIMITS);
+        SectionValues v = m.read(top, "limits", BalancerSchema.LIMITS);
         Section s = v.section();
         int maxHeader = v.integer("max-header-bytes");
         // The request line counts towards the header limit, so a larger URI limit could never apply.

@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
-import io.fulcrum.config.YamlMapper.Values;
 
 /**
  * Reads a listener ({@code listen}, {@code admin}'s address, {@code tls.listen}): a host name or
@@ -14,7 +14,7 @@ final class ListenSection {
     }
 
     /** A listener; {@code defaults} replaces the table's defaults when not null. */
-    static ListenConfig read(Mapper m, Values v, ListenConfig defaults) {
+    static ListenConfig read(Mapper m, SectionValues v, ListenConfig defaults) {
         String defaultHost = defaults == null ? (String) v.defaultValue("host") : defaults.host();
         String host = v.string("host", defaultHost);
         Entry h = v.section().get("host");

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
@@ -81,7 +82,7 @@ final class RateLimitSection {
             }
         }
         long defaultBurst = Math.max(1, (long) Math.ceil(perSecond));
-        Mapper.Values v = m.read(s, BalancerSchema.RATE_LIMIT);
+        SectionValues v = m.read(s, BalancerSchema.RATE_LIMIT);
         long burst = v.longInteger("burst", defaultBurst);
         String header = null;
         Entry k = s.get("key");

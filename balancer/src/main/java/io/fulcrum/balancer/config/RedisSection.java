@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.net.URI;
@@ -47,7 +48,7 @@ final class RedisSection {
                 url = checkedUrl(m, u, text);
             }
         }
-        Mapper.Values v = m.read(s, BalancerSchema.REDIS);
+        SectionValues v = m.read(s, BalancerSchema.REDIS);
         if (url == null || m.problems.size() != before) {
             return null;
         }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
@@ -64,7 +65,7 @@ final class RouteActionSection {
 
     /** A {@code respond} section: status, body and content type of the answer. */
     static RouteAction respond(Mapper m, Section s) {
-        Mapper.Values v = m.read(s, RouteSchema.RESPOND);
+        SectionValues v = m.read(s, RouteSchema.RESPOND);
         int status = v.integer("status");
         String body = "";
         Entry b = s.get("body");

@@ -1,9 +1,9 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -70,7 +70,7 @@ final class RoutingSection {
     /** The {@code least-busy} subsection over the inherited knobs. */
     private static LeastBusyConfig leastBusy(Mapper m, Section s, LeastBusyConfig defaults) {
         Section lb = m.subsection(s, "least-busy", BalancerSchema.LEAST_BUSY);
-        Values v = m.read(lb, BalancerSchema.LEAST_BUSY);
+        SectionValues v = m.read(lb, BalancerSchema.LEAST_BUSY);
         return new LeastBusyConfig(v.integer("exact-max", defaults.exactMax()), v.integer("choices", defaults.choices()),
                 m.number(lb, "error-weight", defaults.errorWeight(), 0, false, Double.MAX_VALUE));
     }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
@@ -109,7 +110,7 @@ final class TlsSection {
      * required unless off) and {@code client-certificate-headers}; {@code null} after a problem.
      */
     private static ClientCertificatesConfig clientCertificates(Mapper m, Section s) {
-        Mapper.Values v = m.read(s, TlsSchema.TLS);
+        SectionValues v = m.read(s, TlsSchema.TLS);
         String modeText = v.oneOf("client-certificates");
         ClientCertificatesConfig.Mode mode = ClientCertificatesConfig.Mode.valueOf(modeText.toUpperCase(Locale.ROOT));
         Entry ca = s.get("client-ca-file");
@@ -137,7 +138,7 @@ final class TlsSection {
             m.problem(ca.path(), ca.value(), "not a PEM file of CA certificates: " + e.getMessage());
             return null;
         }
-        Mapper.Values h = m.read(s, "client-certificate-headers", TlsSchema.CLIENT_CERTIFICATE_HEADERS);
+        SectionValues h = m.read(s, "client-certificate-headers", TlsSchema.CLIENT_CERTIFICATE_HEADERS);
         String subject = header(m, h, "subject");
         String sans = header(m, h, "sans");
         String fingerprint = header(m, h, "fingerprint");
@@ -145,7 +146,7 @@ final class TlsSection {
     }
 
     /** A header name of {@code client-certificate-headers}, its default when absent, {@code null} when null. */
-    private static String header(Mapper m, Mapper.Values h, String key) {
+    private static String header(Mapper m, SectionValues h, String key) {
         Entry e = h.section().get(key);
         if (e == null) {
             return (String) h.defaultValue(key);

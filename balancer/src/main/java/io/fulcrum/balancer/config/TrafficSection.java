@@ -2,6 +2,7 @@ package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
 import io.fulcrum.config.Durations;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.time.Duration;
@@ -40,7 +41,7 @@ final class TrafficSection {
         List<RouteAction.Share> shares = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         m.eachMapping(at.path(), seq, RouteSchema.SPLIT_SHARE, "a mapping with pool and weight", item -> {
-            Mapper.Values v = m.read(item, RouteSchema.SPLIT_SHARE);
+            SectionValues v = m.read(item, RouteSchema.SPLIT_SHARE);
             int weight = v.integer("weight");
             Entry p = item.get("pool");
             String pool = p == null ? null : poolName.apply(p);
@@ -97,7 +98,7 @@ final class TrafficSection {
             m.problem(at.path(), at.key(), "only a route to a pool or a split mirrors its requests");
             return null;
         }
-        Mapper.Values v = m.read(ms, RouteSchema.MIRROR);
+        SectionValues v = m.read(ms, RouteSchema.MIRROR);
         Entry p = ms.get("pool");
         String pool = p == null ? null : poolName.apply(p);
         double percent = MirrorConfig.DEFAULT_PERCENT;
@@ -131,7 +132,7 @@ final class TrafficSection {
             return null;
         }
         int before = m.problems.size();
-        Mapper.Values v = m.read(hs, TrafficSchema.HEDGE);
+        SectionValues v = m.read(hs, TrafficSchema.HEDGE);
         Duration delay = null;
         Entry d = hs.get("delay");
         if (d != null) {

@@ -1,8 +1,8 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Section;
-import io.fulcrum.config.YamlMapper.Values;
 
 /**
  * Reads the top-level {@code transport}: the socket transport the balancer asks for,
@@ -14,7 +14,7 @@ final class TransportSection {
     }
 
     static String read(Mapper m, Section top) {
-        Values v = m.read(top, BalancerSchema.FILE);
+        SectionValues v = m.read(top, BalancerSchema.FILE);
         return v.oneOf("transport", (String) v.defaultValue("transport"), "transport");
     }
 }

@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.config;
 
 import io.fulcrum.balancer.config.ConfigLoader.Mapper;
+import io.fulcrum.config.SectionValues;
 import io.fulcrum.config.YamlMapper.Entry;
 import io.fulcrum.config.YamlMapper.Section;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ final class TrustedEdgesSection {
             return null;
         }
         List<Cidr> networks = requiredNetworks(m, s, "networks", s.node);
-        Mapper.Values v = m.read(s, BalancerSchema.TRUSTED_EDGES);
+        SectionValues v = m.read(s, BalancerSchema.TRUSTED_EDGES);
         boolean forwardedFor = v.bool("forwarded-for");
         String protocol = v.oneOf("proxy-protocol");
         TrustedEdgesConfig.ProxyProtocol proxyProtocol = Arrays.stream(TrustedEdgesConfig.ProxyProtocol.values())

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The state of one HTTP/1.1 client connection, one {@link State} at a time with its legal moves
@@ -91,6 +92,9 @@ final class FrontendConnection implements RequestIntake.Answers {
          */
         LINGER
     }
+
+    /** How long an idle keep-alive connection may still begin a request once a drain started. */
+    static final long DRAIN_IDLE_GRACE_MILLIS = 1000;
 
     private final ChannelHandlerContext ctx;
     private final ProxyContext proxy;
@@ -299,6 +303,19 @@ final class FrontendConnection implements RequestIntake.Answers {
         } else {
             closeNow();
         }
+    }
+
+    /**
+     * A drain began while no request was in progress: a keep-alive client may be sending one now,
+     * so it gets {@link #DRAIN_IDLE_GRACE_MILLIS} to begin (and that request is answered with a
+     * close); a connection still {@code idle} then is closed.
+     */
+    void closeAfterDrainGrace(BooleanSupplier idle) {
+        ctx.executor().schedule(() -> {
+            if (!ending() && idle.getAsBoolean()) {
+                closeNow();
+            }
+        }, DRAIN_IDLE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Closes at once, with whatever was written flushed first. */

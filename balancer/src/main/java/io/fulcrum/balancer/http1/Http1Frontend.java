@@ -52,9 +52,6 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
     private ChannelHandlerContext ctx;
     /** The per-request steps shared with HTTP/2; set once the connection is active. */
     private RequestIntake intake;
-    /** How long an idle keep-alive connection may still begin a request once a drain started. */
-    static final long DRAIN_IDLE_GRACE_MILLIS = 1000;
-
     private Exchange exchange;
     /** Pipelined messages that arrived while an earlier request was still being answered. */
     private final PipelinedRequests pipelined = new PipelinedRequests();
@@ -336,8 +333,7 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             // stream or a tunnel in progress, which never ends by itself, ends at once.
             Exchange ex = exchange;
             if (ex == null && evt == ConnectionEvents.DRAIN) {
-                // A keep-alive client may be sending now: a moment to begin, answered with a close.
-                ctx.executor().schedule(this::closeIfIdle, DRAIN_IDLE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                connection.closeAfterDrainGrace(this::idle);
             } else if (ex == null) {
                 connection.closeNow();
             } else if (evt instanceof IdleStateEvent && ex.wantsRequestData()) {
@@ -350,12 +346,9 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** The drain's grace ran out: a connection that has not begun another request closes. */
-    private void closeIfIdle() {
-        if (exchange == null && pipelined.isEmpty() && !connection.ending()
-                && (decoder == null || !decoder.headPending())) {
-            connection.closeNow();
-        }
+    /** No request in progress, none queued and no part of a next head read. */
+    private boolean idle() {
+        return exchange == null && pipelined.isEmpty() && (decoder == null || !decoder.headPending());
     }
 
     /** A request head was not complete within {@code request-head}, if the connection waits for one. */
