@@ -12,7 +12,7 @@ need_proxies() {
         fi
         if ! command -v "$tool" >/dev/null; then
             if (( install )); then
-                apt-get install -y haproxy nginx-light
+                apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy nginx-light
             else
                 echo "$tool is missing: run with --install (apt-get install -y haproxy nginx-light)" >&2
                 exit 1

@@ -83,6 +83,7 @@ public final class Balancer implements AutoCloseable {
     private AdminServer admin;
     /** The fleet's rate-limit buckets, or {@code null} without a {@code redis} section. */
     private RedisBuckets rateLimitStore;
+    private OcspStapler ocsp;
 
     /**
      * A balancer without a config file: {@code POST /reload} answers 400 and nothing is watched.
@@ -228,7 +229,7 @@ public final class Balancer implements AutoCloseable {
         if (tls == null || !config.tls().ocspStapling()) {
             return;
         }
-        OcspStapler ocsp = new OcspStapler(control);
+        ocsp = new OcspStapler(control);
         if (tls.staple(ocsp)) {
             metrics.bindOcsp(ocsp::fetched, ocsp::failed, ocsp::stapled);
         }
@@ -398,6 +399,9 @@ public final class Balancer implements AutoCloseable {
         }
         if (admin != null) {
             admin.stop();
+        }
+        if (ocsp != null) {
+            ocsp.close();
         }
         if (control != null) {
             control.shutdownNow();

@@ -4,10 +4,11 @@ import io.fulcrum.balancer.config.BalancerConfig;
 import io.fulcrum.balancer.config.ClientNetworksConfig;
 import io.fulcrum.balancer.config.RouteAccessConfig;
 import io.fulcrum.balancer.config.RouteConfig;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Executors;
 
 /**
  * The access rules of one config: the top-level {@code client-networks}, which every request
@@ -26,11 +27,16 @@ public final class AccessRules {
     }
 
     /**
-     * The rules of {@code config}, or {@code null} when it has none. Password checks and the auth
-     * services' address lookups run on the JDK's common pool, never on an event loop.
+     * Password checks (CPU, bounded by {@code BasicAuth}) and the auth services' address lookups
+     * (blocking): threads of their own, never an event loop, nor the JDK's common pool that other
+     * code in the process shares. Daemon threads, made when first needed.
      */
+    private static final Executor OFF_LOOP = Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), new DefaultThreadFactory("fulcrum-access", true));
+
+    /** The rules of {@code config}, or {@code null} when it has none. */
     public static AccessRules from(BalancerConfig config) {
-        return from(config, ForkJoinPool.commonPool());
+        return from(config, OFF_LOOP);
     }
 
     static AccessRules from(BalancerConfig config, Executor offLoop) {
@@ -56,7 +62,7 @@ public final class AccessRules {
 
     /** What the route named {@code route} asks of its requests, or {@code null} for nothing. */
     public RouteAccess forRoute(String route) {
-        RouteAccess own = byRoute.isEmpty() ? null : byRoute.get(route);
+        RouteAccess own = byRoute.get(route);
         return own != null ? own : everyRoute;
     }
 }

@@ -24,7 +24,7 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
  * A route's basic authentication (RFC 7617) against the bcrypt hashes of its users file.
  *
  * <p>A bcrypt check takes tens of milliseconds by design, far too long for an event loop: it runs
- * on {@code checks} (the JDK's common pool), and the request waits for it as for an auth service.
+ * on {@code checks} (the access checks' own threads), and the request waits for it as for an auth service.
  * A password once found right is remembered (as a SHA-256 of user and password, never the password)
  * for as long as this config is in force, so a client's next requests pass at once. At most
  * {@link #MAX_CHECKS} checks run at once; past that a request gets 503, so that a flood of wrong
@@ -82,9 +82,14 @@ final class BasicAuth {
         }
         Promise<Verdict> promise = loop.newPromise();
         checks.execute(() -> {
-            boolean right = matches(credentials[1], hash == null ? decoy : hash) && hash != null;
-            loop.execute(() -> {
+            boolean right;
+            try {
+                right = matches(credentials[1], hash == null ? decoy : hash) && hash != null;
+            } finally {
+                // Given back here, whatever the check did: the slot never waits on the loop.
                 running.decrementAndGet();
+            }
+            loop.execute(() -> {
                 if (promise.isDone()) {
                     return; // cancelled: the client left
                 }

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -63,6 +64,8 @@ final class ForwardAuth {
     private final String hostHeader;
     private final AsciiString[] copied;
     private volatile Resolved resolved;
+    /** A lookup renewing {@link #resolved} is out. */
+    private final AtomicBoolean refreshing = new AtomicBoolean();
 
     private record Resolved(InetSocketAddress address, long atNanos) {
     }
@@ -89,9 +92,20 @@ final class ForwardAuth {
         FullHttpRequest ask = ask(request);
         AuthServiceCall call = new AuthServiceCall(this, request, promise);
         Resolved r = resolved;
-        long now = System.nanoTime();
-        if (r != null && (r.atNanos() == Long.MAX_VALUE || now - r.atNanos() < RESOLVE_EVERY_NANOS)) {
+        if (r != null) {
+            // The address known goes on serving while one lookup at a time renews it; a lookup
+            // that fails keeps it.
             call.start(r.address(), ask, loop);
+            if (r.atNanos() != Long.MAX_VALUE && System.nanoTime() - r.atNanos() >= RESOLVE_EVERY_NANOS
+                    && refreshing.compareAndSet(false, true)) {
+                CompletableFuture.supplyAsync(() -> new InetSocketAddress(config.host(), config.port()), lookups)
+                        .whenComplete((address, failure) -> {
+                            if (address != null && !address.isUnresolved()) {
+                                resolved = new Resolved(address, System.nanoTime());
+                            }
+                            refreshing.set(false);
+                        });
+            }
             return promise;
         }
         CompletableFuture.supplyAsync(() -> new InetSocketAddress(config.host(), config.port()), lookups)

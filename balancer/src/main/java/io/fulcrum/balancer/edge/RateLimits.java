@@ -33,11 +33,6 @@ public final class RateLimits {
         this.byRoute = byRoute;
     }
 
-    /** The limits of {@code config}, or {@code null} when it has none at all; every one local. */
-    public static RateLimits from(BalancerConfig config) {
-        return from(config, null);
-    }
-
     /**
      * The limits of {@code config}, or {@code null} when it has none at all.
      *

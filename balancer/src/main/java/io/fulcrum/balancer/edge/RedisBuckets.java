@@ -6,6 +6,7 @@ import io.fulcrum.balancer.config.RedisConfig;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
@@ -100,7 +101,6 @@ public final class RedisBuckets implements AutoCloseable {
     private final ScheduledFuture<?> probe;
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder failures = new LongAdder();
-    private final LongAdder unreachableSpells = new LongAdder();
     /** Takes sent whose answer (or failure) has not yet been applied to their lease. */
     private final AtomicInteger takesInFlight = new AtomicInteger();
     private volatile StatefulRedisConnection<String, String> connection;
@@ -197,10 +197,6 @@ public final class RedisBuckets implements AutoCloseable {
         takesInFlight.decrementAndGet();
     }
 
-    /** Times Redis went from reachable to unreachable since start. */
-    public long unreachableSpells() {
-        return unreachableSpells.sum();
-    }
 
     /**
      * Takes from the bucket {@code key}: {@code force} tokens whatever it holds, then up to
@@ -238,10 +234,13 @@ public final class RedisBuckets implements AutoCloseable {
     private void failed(Throwable e) {
         failures.increment();
         lastError = String.valueOf(e.getMessage());
+        if (e instanceof RedisCommandExecutionException || e.getCause() instanceof RedisCommandExecutionException) {
+            // Redis answered, with an error (a clashing key, say): it is reachable; this take fails alone.
+            return;
+        }
         if (reachable) {
             reachable = false;
             unreachableSince = Instant.now();
-            unreachableSpells.increment();
             log.warn("redis {} is unreachable ({}): rate limits with store: redis apply {} until it answers",
                     config.safeUrl(), lastError, config.failOpen() ? "in this balancer alone" : "by refusing");
         }

@@ -4,7 +4,6 @@ import io.fulcrum.balancer.edge.HeaderRules;
 import io.fulcrum.balancer.http1.codec.Upgrades;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 
@@ -32,14 +31,17 @@ final class BackendRequest {
     /** The copy of this request to the route's shadow pool, or {@code null}. */
     private Mirror mirror;
 
-    /** @param mayUpgrade whether the client connection can switch protocols, so an upgrade request is one */
-    BackendRequest(HttpRequest head, ProxySettings settings, boolean mayUpgrade) {
+    /**
+     * @param mayUpgrade whether the client connection can switch protocols, so an upgrade request is one
+     * @param grpc the request is a gRPC call (told once, by the intake, on HTTP/2 connections only)
+     */
+    BackendRequest(HttpRequest head, ProxySettings settings, boolean mayUpgrade, boolean grpc) {
         this.head = head;
         this.body = new ReplayBuffer(settings.replayBodyBytes());
         this.maxBodyBytes = settings.maxBodyBytes();
         // A gRPC call (always a POST) may be sent again as an idempotent request may (retries on
         // UNAVAILABLE and lost streams); its grpc-timeout is its deadline.
-        this.grpc = head.method() == HttpMethod.POST && Grpc.is(head);
+        this.grpc = grpc;
         this.grpcTimeoutNanos = grpc ? Grpc.timeoutNanos(head) : 0;
         this.repeatable = grpc || RetryPolicy.repeatable(head);
         this.bodyless = !HttpUtil.isTransferEncodingChunked(head) && HttpUtil.getContentLength(head, 0L) == 0;

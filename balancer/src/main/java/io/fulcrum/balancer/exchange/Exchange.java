@@ -67,7 +67,7 @@ public final class Exchange implements UpstreamTry.Listener {
         this.client = client;
         this.proxy = proxy;
         this.requestId = requestId;
-        this.request = new BackendRequest(request, settings, tunnels != null);
+        this.request = new BackendRequest(request, settings, tunnels != null, client instanceof GrpcReplies);
         this.tunnelSide = this.request.upgrades() ? tunnels : null;
         Affinity affinity = pool.registry().current().loadBalancer().affinity();
         this.response = new ClientResponse(request, requestId, settings, route, affinity, access);

@@ -148,6 +148,9 @@ final class Hedge {
         if (f.tries.mayHedge(f.settings, f.pool.registry().current().backends().size(), f.pool.retryBudget())) {
             f.tries.retrying(first.backend(), RetryPolicy.Decision.RETRY);
             chosen = f.choice.hedge(f.tries.routing(), nowNanos - firstSentNanos);
+            if (chosen == null) {
+                f.tries.hedgeRefused(f.pool.retryBudget());
+            }
         }
         count(chosen == null ? "refused" : "sent");
         if (chosen == null) {

@@ -23,6 +23,8 @@ final class Tries {
     /** Tries whose connection was lost before any response byte. */
     private int lostConnections;
     private boolean holdingSlot;
+    /** The slot held was taken by {@link #mayHedge} (not by a retry). */
+    private boolean slotForHedge;
     /** The tries that ended, for the access log (allocated at the first try's end). */
     private List<RequestRecord.Try> log;
 
@@ -96,8 +98,24 @@ final class Tries {
         }
         if (!holdingSlot) {
             holdingSlot = budget.tryStartRetry(settings.retryBudgetPercent(), poolSize);
+            slotForHedge = holdingSlot;
         }
         return holdingSlot;
+    }
+
+    /**
+     * The hedge that {@link #mayHedge} and {@link #retrying} allowed found no backend: the attempt,
+     * the backend marked tried and a slot taken for it are given back, so a later retry of the first
+     * try still has them.
+     */
+    void hedgeRefused(RetryBudget budget) {
+        tried.remove(tried.size() - 1);
+        attemptsSpent--;
+        if (slotForHedge) {
+            slotForHedge = false;
+            holdingSlot = false;
+            budget.retryEnded();
+        }
     }
 
     /** A retry after the try at {@code failed} starts, as {@link #decide} allowed. */

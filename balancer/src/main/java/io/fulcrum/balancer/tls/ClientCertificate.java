@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.security.auth.x500.X500Principal;
 
@@ -34,9 +35,15 @@ public record ClientCertificate(String subject, String sans, String fingerprint)
         if (tls == null) {
             return null;
         }
+        SSLEngine engine = tls.engine();
+        if (!engine.getNeedClientAuth() && !engine.getWantClientAuth()) {
+            // The listener asks for no certificate (client-certificates: off): none to read, and
+            // asking the session would throw (and fill a stack trace) on every connection.
+            return null;
+        }
         Certificate[] chain;
         try {
-            chain = tls.engine().getSession().getPeerCertificates();
+            chain = engine.getSession().getPeerCertificates();
         } catch (SSLPeerUnverifiedException e) {
             return null;
         }

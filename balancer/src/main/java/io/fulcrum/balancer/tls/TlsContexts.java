@@ -114,16 +114,8 @@ public final class TlsContexts {
     }
 
     /**
-     * The default context and one per SNI entry, as a mapping from the requested server name.
-     *
-     * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
-     */
-    public static Mapping<String, SslContext> mapping(TlsConfig tls, boolean h2) throws SSLException {
-        return mapping(tls, h2, new java.util.IdentityHashMap<>());
-    }
-
-    /**
-     * The same, and each context's certificate put in {@code certificates}.
+     * The default context and one per SNI entry, as a mapping from the requested server name, and
+     * each context's certificate put in {@code certificates}.
      *
      * @param h2 offer HTTP/2 by ALPN besides HTTP/1.1
      */

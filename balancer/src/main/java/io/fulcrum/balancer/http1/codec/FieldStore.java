@@ -246,10 +246,7 @@ abstract class FieldStore extends HttpHeaders {
                 }
             }
         }
-        long namesBits = 0;
-        for (CharSequence name : names) {
-            namesBits |= FieldSyntax.nameBit(name);
-        }
+        long namesBits = namesBits(names);
         if ((receivedNames & namesBits) != 0) {
             for (int i = 0; i < count; i++) {
                 int k = i * STRIDE;
@@ -264,6 +261,26 @@ abstract class FieldStore extends HttpHeaders {
                 removeExtra(name);
             }
         }
+    }
+
+    /** The last names array {@link #namesBits} summed: callers pass the same constant every time. */
+    private static volatile NamesBits lastNames = new NamesBits(new CharSequence[0], 0);
+
+    private record NamesBits(CharSequence[] names, long bits) {
+    }
+
+    /** The OR of the {@link FieldSyntax#nameBit}s of {@code names}, summed once per array. */
+    private static long namesBits(CharSequence[] names) {
+        NamesBits last = lastNames;
+        if (last.names() == names) {
+            return last.bits();
+        }
+        long bits = 0;
+        for (CharSequence name : names) {
+            bits |= FieldSyntax.nameBit(name);
+        }
+        lastNames = new NamesBits(names, bits);
+        return bits;
     }
 
     /** Whether {@code bytes[start, end)} equals one of {@code names}, ignoring case. */
