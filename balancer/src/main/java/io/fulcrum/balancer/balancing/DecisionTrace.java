@@ -319,7 +319,7 @@ public final class DecisionTrace {
                     : s.inFlight() >= b.maxInFlight() ? "full"
                     : "routable";
             out.add(new Candidate(b.id(), b.region(), state, s.inFlight(), b.maxInFlight(),
-                    LeastBusyCost.latency(s, nowNanos) / 1e6, s.reportedLoad(nowNanos), b.weight(), terms.warmUp(b),
+                    LeastBusyCost.latency(s, nowNanos, 0) / 1e6, s.reportedLoad(nowNanos), b.weight(), terms.warmUp(b),
                     s.recentErrorRate(nowNanos), terms.errorFactor(b), terms.cost(b)));
         }
         return out;

@@ -12,10 +12,11 @@ package io.fulcrum.balancer.balancing;
  *       {@value #EQUAL_LATENCY} times the lowest count as that (the pool's backends are then ranked
  *       by requests in flight, the exact least-connections choice), and a slower one weighs as the
  *       square of its ratio to that band ({@link #banded}): slow answers are also the pool's tail. The latency is the larger of a plain average over about the last
- *       second ({@link BackendState#latencyMeanNanos}) and the time the backend has been busy
- *       without finishing anything, so a backend that stops answering becomes costly within
- *       milliseconds, while equal backends are not ranked by the noise of single slow answers (a
- *       peak average would hold each one for seconds). A failed answer never lowers the latency
+ *       second ({@link BackendState#latencyMeanNanos}) and how long the backend has been busy
+ *       without finishing anything ({@link #latency(BackendState, long, double) its stall}) beyond
+ *       what is ordinary, so a backend that stops answering becomes costly within milliseconds,
+ *       while equal backends are not ranked by the noise of single slow answers (a peak average
+ *       would hold each one for seconds). A failed answer never lowers the latency
  *       estimate: a backend that fails fast does not look fast.</li>
  *   <li><b>The error term</b> weighs the backend's recent share of failures (5xx, resets, connect
  *       failures, timeouts; a decayed average over about 10 s): at a 30 % failure rate and the
@@ -53,6 +54,13 @@ final class LeastBusyCost {
      * the fast ones have somewhat longer queues, and still its share of the load when they are busy.
      */
     static final double SLOW_LATENCY_EXPONENT = 2;
+    /**
+     * A stall up to this many times the backend's average latency is ordinary and does not count:
+     * a backend holding one request with exponential service times goes without an answer for
+     * longer than its average more than a third of the time, one holding several far less often,
+     * and counting that would rank backends by how few requests they hold.
+     */
+    static final double STALL_GRACE = 2;
     /** The cost of an unanswered backend holding requests; dwarfs any real latency product. */
     static final double UNKNOWN_LATENCY_PENALTY = 1e15;
     /** At reported load 1 the cost is multiplied by 1 / (1 − 0.9) = 10. */
@@ -74,13 +82,14 @@ final class LeastBusyCost {
     /**
      * The cost at {@code nowNanos}; {@code poolLatency} is {@link #poolLatency} (only read for a
      * backend that is warming; 0 when unknown), {@code latencyFloor} the {@link #EQUAL_LATENCY band}
-     * × the lowest latency among the candidates compared (0 for none).
+     * × the lowest latency among the candidates compared (0 for none), {@code sharedStall} what
+     * {@link Stalls#shared} gives for {@code b} (0 outside a scan).
      */
-    double cost(Backend b, long nowNanos, double poolLatency, double latencyFloor) {
+    double cost(Backend b, long nowNanos, double poolLatency, double latencyFloor, double sharedStall) {
         BackendState s = b.state();
         int inFlight = s.inFlight();
-        double warm = warmUp(b, nowNanos, poolLatency);
-        double latency = latency(s, nowNanos);
+        double latency = latency(s, nowNanos, sharedStall);
+        double warm = warmUp(b, nowNanos, poolLatency, latency);
         double base;
         if (latency > 0) {
             base = (warm < 1 && poolLatency > 0 ? poolLatency : banded(latency, latencyFloor)) * (inFlight + 1);
@@ -102,12 +111,15 @@ final class LeastBusyCost {
      * known).
      */
     double warmUp(Backend b, long nowNanos, double poolLatency) {
-        BackendState s = b.state();
-        double ramp = s.slowStartFactor(nowNanos, slowStartNanos);
+        return warmUp(b, nowNanos, poolLatency, latency(b.state(), nowNanos, 0));
+    }
+
+    /** {@link #warmUp(Backend, long, double)} with the backend's latency {@code own} already read. */
+    private double warmUp(Backend b, long nowNanos, double poolLatency, double own) {
+        double ramp = b.state().slowStartFactor(nowNanos, slowStartNanos);
         if (ramp >= 1) {
             return 1;
         }
-        double own = latency(s, nowNanos);
         if (own > 0 && poolLatency > 0) {
             ramp = Math.max(ramp, Math.min(1, poolLatency / own));
         }
@@ -135,7 +147,7 @@ final class LeastBusyCost {
         int n = 0;
         for (Backend b : backends) {
             if (!warming(b, nowNanos)) {
-                double l = latency(b.state(), nowNanos);
+                double l = latency(b.state(), nowNanos, 0);
                 if (l > 0) {
                     sum += l;
                     n++;
@@ -147,12 +159,12 @@ final class LeastBusyCost {
 
     /**
      * {@link #EQUAL_LATENCY} × the lowest latency of the settled candidates that have answered, or
-     * 0 when none has. O(n).
+     * 0 when none has; {@code stalls} as the candidates' {@link Stalls#of}. O(n).
      */
-    double latencyFloor(Backend[] candidates, long nowNanos) {
+    double latencyFloor(Backend[] candidates, long nowNanos, Stalls stalls) {
         double min = Double.POSITIVE_INFINITY;
         for (Backend b : candidates) {
-            double l = warming(b, nowNanos) ? 0 : latency(b.state(), nowNanos);
+            double l = warming(b, nowNanos) ? 0 : latency(b.state(), nowNanos, stalls.shared(b));
             if (l > 0 && l < min) {
                 min = l;
             }
@@ -171,9 +183,73 @@ final class LeastBusyCost {
         return latency <= floor ? floor : floor * Math.pow(latency / floor, SLOW_LATENCY_EXPONENT);
     }
 
-    /** The plain latency average, or the time busy without an answer when longer; 0 before any answer. */
-    static double latency(BackendState s, long nowNanos) {
-        double latency = s.latencyMeanNanos(nowNanos);
-        return latency > 0 ? Math.max(latency, s.stalledNanos(nowNanos)) : 0;
+    /**
+     * The latency least-busy weighs: the plain average, or the backend's stall beyond what is
+     * ordinary when that is longer; 0 before any answer. Its stall is the time it has been busy
+     * without answering anything ({@link BackendState#stalledNanos}); ordinary is
+     * {@value #STALL_GRACE} times its average, or {@code sharedStall} when longer: how long the
+     * other busy candidates have gone without an answer too. A pause every backend shares (the
+     * balancer's own, or the machine's) is nobody's fault, and counting it would send the next
+     * requests to whichever backend happened to hold none.
+     */
+    static double latency(BackendState s, long nowNanos, double sharedStall) {
+        double mean = s.latencyMeanNanos(nowNanos);
+        if (mean <= 0) {
+            return 0;
+        }
+        long stalled = s.stalledNanos(nowNanos);
+        return stalled == 0 ? mean : Math.max(mean, stalled - Math.max(sharedStall, STALL_GRACE * mean));
+    }
+
+    /**
+     * The shortest stalls among the candidates that hold requests, read once per scan, so that each
+     * candidate's stall is judged against the others'. Allocation-free: a scan keeps one per event
+     * loop thread and fills it again.
+     */
+    static final class Stalls {
+        private static final ThreadLocal<Stalls> PER_THREAD = ThreadLocal.withInitial(Stalls::new);
+
+        private double shortest;
+        private double second;
+        private Backend shortestOf;
+
+        /** The stalls of {@code candidates} at {@code nowNanos}, in this thread's instance. */
+        static Stalls of(Backend[] candidates, long nowNanos) {
+            return of(candidates, nowNanos, PER_THREAD.get());
+        }
+
+        /** Reads the stalls of {@code candidates} at {@code nowNanos} into {@code into}; returns it. */
+        static Stalls of(Backend[] candidates, long nowNanos, Stalls into) {
+            double shortest = Double.POSITIVE_INFINITY;
+            double second = Double.POSITIVE_INFINITY;
+            Backend shortestOf = null;
+            for (Backend b : candidates) {
+                BackendState s = b.state();
+                if (s.inFlight() == 0) {
+                    continue;
+                }
+                double stalled = s.stalledNanos(nowNanos);
+                if (stalled < shortest) {
+                    second = shortest;
+                    shortest = stalled;
+                    shortestOf = b;
+                } else if (stalled < second) {
+                    second = stalled;
+                }
+            }
+            into.shortest = shortest;
+            into.second = second;
+            into.shortestOf = shortestOf;
+            return into;
+        }
+
+        /**
+         * The shortest stall among the busy candidates other than {@code b}: what every other
+         * backend shares with it; 0 when no other candidate holds a request.
+         */
+        double shared(Backend b) {
+            double other = b == shortestOf ? second : shortest;
+            return other == Double.POSITIVE_INFINITY ? 0 : other;
+        }
     }
 }

@@ -72,7 +72,8 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
         Backend warming = null;
         int warmingSeen = 0;
         double pool = -1;
-        double floor = cost.latencyFloor(backends, nowNanos);
+        LeastBusyCost.Stalls stalls = LeastBusyCost.Stalls.of(backends, nowNanos);
+        double floor = cost.latencyFloor(backends, nowNanos, stalls);
         for (Backend b : backends) {
             if (!admission.admits(b, excluded, nowNanos)) {
                 continue;
@@ -87,7 +88,7 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
                 }
                 pool = pool < 0 ? cost.poolLatency(backends, nowNanos) : pool;
             }
-            double c = cost.cost(b, nowNanos, pool, floor);
+            double c = cost.cost(b, nowNanos, pool, floor, stalls.shared(b));
             if (c < bestCost) {
                 best = b;
                 bestCost = c;
@@ -129,7 +130,7 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
                 }
                 pool = pool < 0 ? cost.poolLatency(backends, nowNanos) : pool;
             }
-            double c = cost.cost(b, nowNanos, pool, 0);
+            double c = cost.cost(b, nowNanos, pool, 0, 0);
             if (c < bestCost) {
                 best = b;
                 bestCost = c;
@@ -154,8 +155,12 @@ final class LeastBusyLoadBalancer extends PolicyLoadBalancer {
 
     /** The cost as a selection among all the candidates sees it now; see {@link LeastBusyCost}. */
     double cost(Backend backend, long nowNanos) {
+        if (backends.length > exactMax) {
+            return cost.cost(backend, nowNanos, warmingPoolLatency(backend, nowNanos), 0, 0);
+        }
+        LeastBusyCost.Stalls stalls = LeastBusyCost.Stalls.of(backends, nowNanos, new LeastBusyCost.Stalls());
         return cost.cost(backend, nowNanos, warmingPoolLatency(backend, nowNanos),
-                backends.length <= exactMax ? cost.latencyFloor(backends, nowNanos) : 0);
+                cost.latencyFloor(backends, nowNanos, stalls), stalls.shared(backend));
     }
 
     /** The warm-up factor as selection sees it now. */

@@ -366,4 +366,49 @@ class LeastBusyLoadBalancerTest {
         }
         assertEquals(0, toB, "no new request goes to the stalled backend while others answer");
     }
+
+    @Test
+    void aRequestHeldSomewhatLongerThanTheAverageIsNotAStall() {
+        List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(5), 0);
+        occupy(a, 1);
+        occupy(b, 1);
+        clock.advance(5, TimeUnit.MILLISECONDS);
+        occupy(c, 1);
+        long now = clock.nanoTime();
+
+        // a and b have each held one request for 5 ms, 2.5 times their 2 ms average: with
+        // exponential service times one request in twelve runs that long, and ranking a and b
+        // below c for it would rank backends by how few requests they hold.
+        assertEquals(lb.cost(c, now), lb.cost(a, now), 1e-6, "a is judged on its average");
+        assertEquals(lb.cost(c, now), lb.cost(b, now), 1e-6, "b is judged on its average");
+    }
+
+    @Test
+    void aPauseEveryBusyBackendSharesDoesNotSendTheNextRequestsToTheIdleOne() {
+        List.of(a, b, c).forEach(x -> answered(x, 2 * MS));
+        // c fails a third of its requests fast: its error term makes it costlier than an equal peer.
+        for (int i = 0; i < 30; i++) {
+            assertTrue(c.tryAcquire());
+            c.state().onRequestEnd(MS / 10, i % 3 == 0 ? Outcome.SERVER_ERROR : Outcome.SUCCESS, clock.nanoTime());
+        }
+        LeastBusyLoadBalancer lb = new LeastBusyLoadBalancer(List.of(a, b, c), clock, new SplittableRandom(5), 0);
+        occupy(a, 1);
+        occupy(b, 1);
+        long before = clock.nanoTime();
+        double costA = lb.cost(a, before);
+        double costC = lb.cost(c, before);
+
+        // Nothing answers for 40 ms, 20 times the average: the balancer (or the machine) paused.
+        // That is nobody's fault: the idle, failing c is not suddenly the cheapest by far.
+        clock.advance(40, TimeUnit.MILLISECONDS);
+        long now = clock.nanoTime();
+        assertEquals(costA, lb.cost(a, now), costA * 0.01, "a as before the pause");
+        assertEquals(costA, lb.cost(b, now), costA * 0.01, "b as before the pause");
+        assertEquals(costC, lb.cost(c, now), costC * 0.01, "c as before the pause");
+
+        // One of them goes on answering: the other's stall is its own now.
+        answered(a, 2 * MS);
+        assertTrue(lb.cost(b, now) > 10 * lb.cost(a, now), "b stalled while a answered: " + lb.cost(b, now));
+    }
 }
