@@ -79,12 +79,9 @@ public final class BalanceBench {
                 Map<String, SimBackends> sims = new LinkedHashMap<>();
                 Map<String, Load> loads = new LinkedHashMap<>();
                 for (String p : proxies) {
-                    int[] ports = new int[first.backends()];
-                    for (int i = 0; i < ports.length; i++) {
-                        ports[i] = Proxies.freePort();
-                    }
-                    sims.put(p, new SimBackends(backendLoop, warm, ports));
-                    loads.put(p, new Load(clientLoop, launcher.start(p, ports, first.retries(), tag)));
+                    SimBackends sim = new SimBackends(backendLoop, warm, first.backends());
+                    sims.put(p, sim);
+                    loads.put(p, new Load(clientLoop, launcher.start(p, sim.ports(), first.retries(), tag)));
                 }
                 boolean concurrent = first.kind() != Scenario.Kind.TOWER;
                 log("warm-up (" + tag + ")");

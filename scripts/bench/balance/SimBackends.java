@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -39,14 +40,27 @@ final class SimBackends {
     private volatile long runStart = System.nanoTime();
     private volatile long runNanos = 1;
 
-    SimBackends(EventLoopGroup group, Scenario scenario, int[] ports) throws InterruptedException {
+    /**
+     * {@code count} backends, each on a port the kernel picks as it binds (a port found free and
+     * bound later may meanwhile be some client socket's ephemeral port).
+     */
+    SimBackends(EventLoopGroup group, Scenario scenario, int count) throws InterruptedException {
         this.group = group.next();
         this.scenario = scenario;
-        this.backends = new Sim[ports.length];
-        for (int i = 0; i < ports.length; i++) {
-            backends[i] = new Sim(i, ports[i]);
+        this.backends = new Sim[count];
+        for (int i = 0; i < count; i++) {
+            backends[i] = new Sim(i);
             backends[i].bind();
         }
+    }
+
+    /** The backends' ports, in order. */
+    int[] ports() {
+        int[] ports = new int[backends.length];
+        for (int i = 0; i < ports.length; i++) {
+            ports[i] = backends[i].port;
+        }
+        return ports;
     }
 
     /** The fault model from now on. */
@@ -99,7 +113,8 @@ final class SimBackends {
     /** One simulated backend; confined to the event loop. */
     final class Sim {
         final int index;
-        final int port;
+        /** The port, 0 until the first bind; a restart binds the same one again. */
+        int port;
         final String id;
         SplittableRandom random;
         Channel server;
@@ -112,9 +127,8 @@ final class SimBackends {
         long coldUntil;
         boolean restarted;
 
-        Sim(int index, int port) {
+        Sim(int index) {
             this.index = index;
-            this.port = port;
             this.id = "b" + index;
             this.random = new SplittableRandom(1000 + index);
         }
@@ -133,6 +147,7 @@ final class SimBackends {
                                     new Handler(Sim.this));
                         }
                     }).bind("127.0.0.1", port).sync().channel();
+            port = ((InetSocketAddress) server.localAddress()).getPort();
         }
 
         /** A restart: the port refuses, every connection and queued request is lost. */
