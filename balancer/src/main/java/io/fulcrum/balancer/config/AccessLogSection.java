@@ -16,9 +16,15 @@ final class AccessLogSection {
     private AccessLogSection() {
     }
 
-    /** {@code access-log}: {@code stdout} (the default), {@code off} or a file path. */
+    /**
+     * {@code access-log}: {@code stdout} (the default), {@code off} or a file path. YAML's
+     * {@code false} reads as {@code off}: a file named "false" is never what was meant.
+     */
     static String read(Mapper m, Section top) {
         String value = m.string(top, "access-log", ConfigLoader.DEFAULT_ACCESS_LOG);
+        if (value.equals("false")) {
+            return "off";
+        }
         Entry e = top.get("access-log");
         if (e != null && !value.equals("stdout") && !value.equals("off")) {
             try {

@@ -324,8 +324,9 @@ public final class BalancerSchema {
             .section("timeouts", TIMEOUTS, "Timeouts")
             .section("limits", LIMITS, "Request limits")
             .reload(Reload.RESTART)
-            .custom("access-log", ConfigLoader.DEFAULT_ACCESS_LOG, obj("type", "string", "minLength", 1),
-                    "stdout, off or a file path")
+            .custom("access-log", ConfigLoader.DEFAULT_ACCESS_LOG,
+                    obj("anyOf", List.of(obj("type", "string", "minLength", 1), obj("const", false))),
+                    "stdout, off (or false) or a file path")
             .oneOf("transport", "auto", List.of("auto", "io_uring", "epoll", "nio"),
                     "Socket transport: auto (io_uring, else epoll, else nio), io_uring (where the kernel allows it), epoll or nio")
             .reload(Reload.LIVE)

@@ -197,6 +197,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void yamlFalseTurnsTheAccessLogOffInsteadOfNamingAFile() throws ConfigException {
+        assertEquals("off", parse(ONE_BACKEND + "access-log: false\n").accessLog());
+        assertEquals("./false", parse(ONE_BACKEND + "access-log: ./false\n").accessLog());
+    }
+
+    @Test
     void nullHeaderSettingsMeanOff() throws ConfigException {
         BalancerConfig c = parse(ONE_BACKEND + "backend-header: ~\nrouting: {region-header: null}\n");
         assertNull(c.backendHeader());
