@@ -65,7 +65,6 @@ public final class Balancer implements AutoCloseable {
     private final Path configFile;
     private final int workerThreads;
     private final Transport transport;
-    private EventLoopGroup acceptGroup;
     private EventLoopGroup workerGroup;
     private EventLoopGroup adminGroup;
     /** Probe I/O only; never carries proxied traffic. */
@@ -118,7 +117,6 @@ public final class Balancer implements AutoCloseable {
         // First, so that an access-log file that cannot be opened stops the start with nothing to undo.
         AccessLog accessLog = AccessLog.create(config.accessLog(),
                 AccessLog.Format.valueOf(config.accessLogFormat().toUpperCase(Locale.ROOT)));
-        acceptGroup = transport.newGroup("fulcrum-accept", 1);
         workerGroup = transport.newGroup("fulcrum-io", workerThreads);
         healthGroup = transport.newGroup("fulcrum-health", 1);
         control = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("fulcrum-control", true));
@@ -174,7 +172,7 @@ public final class Balancer implements AutoCloseable {
                 .bindTlsHandshakeFailures(HandshakeFailures.reasons(), proxy.handshakeFailures()::count)
                 .bindClientLimits(proxy::headTimeouts, proxy::perClientRefused, proxy::perClientAddresses)
                 .configLoaded(config.hash());
-        server = new ProxyServer(config, proxy, transport, acceptGroup, workerGroup);
+        server = new ProxyServer(config, proxy, transport, workerGroup);
         try {
             server.start();
             if (configFile != null) {
@@ -425,7 +423,7 @@ public final class Balancer implements AutoCloseable {
     }
 
     private void shutdownGroups() {
-        for (EventLoopGroup group : new EventLoopGroup[] {adminGroup, healthGroup, acceptGroup, workerGroup}) {
+        for (EventLoopGroup group : new EventLoopGroup[] {adminGroup, healthGroup, workerGroup}) {
             if (group != null) {
                 group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             }

@@ -51,18 +51,21 @@ public final class ProxyServer {
     private final BalancerConfig config;
     private final ProxyContext proxy;
     private final Transport transport;
-    private final EventLoopGroup acceptGroup;
     private final EventLoopGroup workerGroup;
     private Channel serverChannel;
     private Channel tlsChannel;
     private TlsTerminator tls;
 
-    public ProxyServer(BalancerConfig config, ProxyContext proxy, Transport transport, EventLoopGroup acceptGroup,
-            EventLoopGroup workerGroup) {
+    /**
+     * @param workerGroup the event loops that serve client and backend connections; a listener is
+     *     registered on one of them and accepts there, as nginx's and HAProxy's workers do: a
+     *     connection that loop keeps starts without a hand-off to another thread, and no thread
+     *     of its own wakes for each new connection
+     */
+    public ProxyServer(BalancerConfig config, ProxyContext proxy, Transport transport, EventLoopGroup workerGroup) {
         this.config = requireNonNull(config, "config");
         this.proxy = requireNonNull(proxy, "proxy");
         this.transport = requireNonNull(transport, "transport");
-        this.acceptGroup = requireNonNull(acceptGroup, "acceptGroup");
         this.workerGroup = requireNonNull(workerGroup, "workerGroup");
     }
 
@@ -104,7 +107,7 @@ public final class ProxyServer {
 
     private Channel bind(ListenConfig listen, TlsTerminator terminator) throws InterruptedException {
         ServerBootstrap server = transport.reusePort(new ServerBootstrap())
-                .group(acceptGroup, workerGroup)
+                .group(workerGroup, workerGroup)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
