@@ -1,8 +1,6 @@
 package io.fulcrum.balancer.connections;
 
-import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -17,11 +15,7 @@ import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringAdaptiveBufferRingAllocator;
-import io.netty.channel.uring.IoUringBufferRingConfig;
-import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.unix.UnixChannelOption;
@@ -68,23 +62,6 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      * do not read it.
      */
     static final String IO_URING_MULTISHOT_POLL_PROPERTY = "io.netty.iouring.pollAddMultishotEnabled";
-
-    /**
-     * The id of each io_uring loop's buffer ring: buffers handed to the kernel once, which a
-     * {@code recv} fills as data arrives (provided buffers), instead of a buffer allocated and
-     * pinned for each read submitted, whether data comes or not. Sized by what was read lately
-     * (Netty's adaptive allocator); when the ring runs dry Netty refills it and the read goes on.
-     * 64 keep-alive connections, interleaved A/B, medians of 3: 19.3 against 21.0 µs of CPU per
-     * request (docs/benchmarks.md).
-     */
-    static final short BUFFER_GROUP = 1;
-    /** Buffers in each loop's ring: a power of two; a connection holds one only while reading. */
-    static final short BUFFER_RING_SIZE = 256;
-    /**
-     * The largest buffer the ring's adaptive sizing hands out (it starts at 4 KiB): a loop's ring
-     * holds at most 256 × 16 KiB = 4 MiB, whatever the bodies streamed through it.
-     */
-    static final int BUFFER_RING_MAX_BUFFER = 16 * 1024;
 
     /**
      * Gives Netty's io_uring transport its poll mode, unless the command line did. Called before
@@ -189,33 +166,8 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
 
     /** io_uring is always the first choice, so nothing needs explaining. */
     private static Transport ioUring() {
-        IoUringIoHandlerConfig config = new IoUringIoHandlerConfig().setBufferRingConfig(
-                IoUringBufferRingConfig.builder()
-                        .bufferGroupId(BUFFER_GROUP)
-                        .bufferRingSize(BUFFER_RING_SIZE)
-                        .batchSize(BUFFER_RING_SIZE / 8)
-                        .allocator(new IoUringAdaptiveBufferRingAllocator(PooledByteBufAllocator.DEFAULT,
-                                1024, 4096, BUFFER_RING_MAX_BUFFER))
-                        .build());
-        return new Transport("io_uring", IoUringIoHandler.newFactory(config), IoUringServerSocketChannel.class,
+        return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
                 IoUringSocketChannel.class, null);
-    }
-
-    /**
-     * Has the client or backend sockets {@code bootstrap} makes read into the event loop's shared
-     * buffer ring on io_uring ({@link #BUFFER_GROUP}); other transports are left as they are.
-     */
-    public <B extends AbstractBootstrap<B, ?>> B readsFromBufferRing(B bootstrap) {
-        return isIoUring() ? bootstrap.option(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP) : bootstrap;
-    }
-
-    /** {@link #readsFromBufferRing} for the connections a listener accepts. */
-    public ServerBootstrap childrenReadFromBufferRing(ServerBootstrap server) {
-        return isIoUring() ? server.childOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP) : server;
-    }
-
-    private boolean isIoUring() {
-        return "io_uring".equals(name);
     }
 
     private static Transport epoll(String note) {

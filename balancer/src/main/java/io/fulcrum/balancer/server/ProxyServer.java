@@ -74,7 +74,7 @@ public final class ProxyServer {
      * backend pipeline ({@link BackendChannelInitializer}). Connections open on the caller's loop.
      */
     public static ConnectionPool backendPool(BalancerConfig config, Transport transport) {
-        Bootstrap backends = transport.readsFromBufferRing(new Bootstrap())
+        Bootstrap backends = new Bootstrap()
                 .channel(transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -106,7 +106,7 @@ public final class ProxyServer {
     }
 
     private Channel bind(ListenConfig listen, TlsTerminator terminator) throws InterruptedException {
-        ServerBootstrap server = transport.childrenReadFromBufferRing(transport.reusePort(new ServerBootstrap()))
+        ServerBootstrap server = transport.reusePort(new ServerBootstrap())
                 .group(workerGroup, workerGroup)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
