@@ -8,10 +8,13 @@ import java.util.concurrent.atomic.LongAdder;
  * 5xx while much of the pool fails: a brown-out), so that a failing pool is not hammered by a retry
  * storm (Envoy's retry budget, Finagle's RetryBudget).
  *
- * <p>Retries in progress may reach the largest of: a floor of {@value #MIN_CONCURRENT_RETRIES}, so
- * a quiet balancer still retries; {@code budget-percent} of the requests in progress; and one
- * backend's share of them (requests in progress ÷ backends, with at least two backends). So in a
- * brown-out retries add at most the larger of {@code budget-percent} and 1/N to the load.
+ * <p>Retries in progress may reach the larger of {@code budget-percent} of the requests in
+ * progress and one backend's share of them (requests in progress ÷ backends, with at least two
+ * backends), plus {@value #MIN_CONCURRENT_RETRIES}: so a quiet balancer still retries, and a backend
+ * that dies holding a few more than its share (its count moves with each request that ends and
+ * begins, and least-busy keeps sending to it until it is seen to stall) has every one of them
+ * retried. In a brown-out retries add at most the larger of {@code budget-percent} and 1/N to the
+ * load, and {@value #MIN_CONCURRENT_RETRIES} requests.
  *
  * <p>Thread-safe and lock-free.
  */
@@ -45,7 +48,7 @@ public final class RetryBudget {
         long active = activeRequests.get();
         long byShare = active * percent / 100;
         long byPool = poolSize >= 2 ? (active + poolSize - 1) / poolSize : 0;
-        return (int) Math.max(MIN_CONCURRENT_RETRIES, Math.max(byShare, byPool));
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(byShare, byPool) + MIN_CONCURRENT_RETRIES);
     }
 
     /**
