@@ -2,6 +2,7 @@ package io.fulcrum.balancer.exchange;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -29,6 +30,7 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.PromiseNotifier;
 import java.util.Map;
 
 /**
@@ -57,6 +59,8 @@ final class BackendStreamCodec extends ChannelDuplexHandler {
     private AsciiString scheme = AsciiString.cached("http");
     /** The request head, held until its first body part shows whether it ends the stream. */
     private Http2Headers pendingHead;
+    /** The promise of the write that brought {@link #pendingHead} alone, completed with its frame. */
+    private ChannelPromise pendingHeadPromise;
     /** Whether the final response head came; what HEADERS follow it are trailers. */
     private boolean headRead;
 
@@ -75,7 +79,10 @@ final class BackendStreamCodec extends ChannelDuplexHandler {
             pendingHead = requestHeaders(request);
         }
         if (!(msg instanceof HttpContent content)) {
-            if (!(msg instanceof HttpRequest)) {
+            if (msg instanceof HttpRequest) {
+                // Completed when the head's frame is written, with the first body part or a flush.
+                pendingHeadPromise = promise;
+            } else {
                 ctx.write(msg, promise);
             }
             return;
@@ -85,7 +92,10 @@ final class BackendStreamCodec extends ChannelDuplexHandler {
             boolean data = content.content().isReadable();
             if (pendingHead != null && !data && trailers.isEmpty()) {
                 content.release();
-                writeHead(ctx, true);
+                ChannelFuture head = writeHead(ctx, true);
+                if (!promise.isVoid()) {
+                    head.addListener(new PromiseNotifier<>(false, promise));
+                }
                 return;
             }
             writeHead(ctx, false);
@@ -108,6 +118,7 @@ final class BackendStreamCodec extends ChannelDuplexHandler {
             ctx.write(new DefaultHttp2DataFrame(content.content(), false), promise);
         } else {
             content.release();
+            promise.trySuccess();
         }
     }
 
@@ -118,10 +129,14 @@ final class BackendStreamCodec extends ChannelDuplexHandler {
         ctx.flush();
     }
 
-    private void writeHead(ChannelHandlerContext ctx, boolean endStream) {
+    /**
+     * Writes the held request head, if any, and completes the promise of the write that brought it;
+     * returns the head frame's future (a succeeded one when no head was held).
+     */
+    private ChannelFuture writeHead(ChannelHandlerContext ctx, boolean endStream) {
         Http2Headers head = pendingHead;
         if (head == null) {
-            return;
+            return ctx.newSucceededFuture();
         }
         pendingHead = null;
         ChannelPromise opened = ctx.newPromise();
@@ -132,7 +147,13 @@ final class BackendStreamCodec extends ChannelDuplexHandler {
                 f.channel().close();
             }
         });
-        ctx.write(new DefaultHttp2HeadersFrame(head, endStream), opened);
+        ChannelPromise headPromise = pendingHeadPromise;
+        pendingHeadPromise = null;
+        if (headPromise != null && !headPromise.isVoid()) {
+            // A void promise stays out: a failed head is answered above, not again as an exception.
+            opened.addListener(new PromiseNotifier<>(false, headPromise));
+        }
+        return ctx.write(new DefaultHttp2HeadersFrame(head, endStream), opened);
     }
 
     private Http2Headers requestHeaders(HttpRequest request) {
