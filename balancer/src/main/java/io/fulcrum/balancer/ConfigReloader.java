@@ -161,7 +161,7 @@ public final class ConfigReloader implements ConfigReloads, AutoCloseable {
         }
         try {
             proxy.apply(pools.apply(next));
-            proxy.apply(ProxySettings.from(next, rateLimitStore));
+            proxy.apply(ProxySettings.reloaded(next, rateLimitStore, proxy.settings()));
         } catch (RuntimeException e) {
             // Validation passed, so this is a bug in applying it; say so rather than half-apply silently.
             return failed(trigger, List.of(file + ": could not apply: " + e));

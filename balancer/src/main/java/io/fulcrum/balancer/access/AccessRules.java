@@ -1,6 +1,7 @@
 package io.fulcrum.balancer.access;
 
 import io.fulcrum.balancer.config.BalancerConfig;
+import io.fulcrum.balancer.config.BasicAuthConfig;
 import io.fulcrum.balancer.config.ClientNetworksConfig;
 import io.fulcrum.balancer.config.RouteAccessConfig;
 import io.fulcrum.balancer.config.RouteConfig;
@@ -13,8 +14,11 @@ import java.util.concurrent.Executors;
 /**
  * The access rules of one config: the top-level {@code client-networks}, which every request
  * meets, and each route's own {@link RouteAccess} (its networks in place of the top level's,
- * authentication, CORS). Immutable and thread-safe; a reload builds new ones, so a changed users
- * file starts with no password remembered.
+ * authentication, CORS). Immutable and thread-safe. A reload builds new ones; a route whose basic
+ * authentication is unchanged (realm, users file and its hashes) keeps the one it had, and with it
+ * the passwords it remembers, so a reload does not send every user's next request through a
+ * bcrypt check (at most 64 run at once; past that a request gets 503). A changed users file
+ * starts with no password remembered.
  */
 public final class AccessRules {
     private final RouteAccess everyRoute;
@@ -36,10 +40,18 @@ public final class AccessRules {
 
     /** The rules of {@code config}, or {@code null} when it has none. */
     public static AccessRules from(BalancerConfig config) {
-        return from(config, OFF_LOOP);
+        return from(config, null, OFF_LOOP);
     }
 
-    static AccessRules from(BalancerConfig config, Executor offLoop) {
+    /**
+     * The rules of {@code config} after a reload from the rules in force, {@code previous} (or
+     * {@code null}): what a route keeps from them is said in the class comment.
+     */
+    public static AccessRules from(BalancerConfig config, AccessRules previous) {
+        return from(config, previous, OFF_LOOP);
+    }
+
+    static AccessRules from(BalancerConfig config, AccessRules previous, Executor offLoop) {
         ClientNetworksConfig top = config.clientNetworks();
         Map<String, RouteAccess> byRoute = new HashMap<>();
         for (RouteConfig r : config.routes()) {
@@ -49,7 +61,7 @@ public final class AccessRules {
             }
             ClientNetworksConfig networks = a.clientNetworks() != null ? a.clientNetworks() : top;
             byRoute.put(r.name(), new RouteAccess(networks == null ? null : new ClientNetworks(networks),
-                    a.basicAuth() == null ? null : new BasicAuth(a.basicAuth(), offLoop),
+                    a.basicAuth() == null ? null : basicAuth(a.basicAuth(), previous, r.name(), offLoop),
                     a.forwardAuth() == null ? null : new ForwardAuth(a.forwardAuth(), offLoop),
                     a.cors() == null ? null : new Cors(a.cors())));
         }
@@ -58,6 +70,13 @@ public final class AccessRules {
         }
         return new AccessRules(top == null ? null : new RouteAccess(new ClientNetworks(top), null, null, null),
                 Map.copyOf(byRoute));
+    }
+
+    /** {@code previous}'s basic authentication of {@code route} when its config is the same, else a new one. */
+    private static BasicAuth basicAuth(BasicAuthConfig config, AccessRules previous, String route, Executor offLoop) {
+        RouteAccess before = previous == null ? null : previous.byRoute.get(route);
+        BasicAuth kept = before == null ? null : before.basicAuth();
+        return kept != null && kept.config().equals(config) ? kept : new BasicAuth(config, offLoop);
     }
 
     /** What the route named {@code route} asks of its requests, or {@code null} for nothing. */

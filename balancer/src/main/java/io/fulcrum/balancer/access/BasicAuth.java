@@ -56,6 +56,11 @@ final class BasicAuth {
         this.decoy = config.users().values().iterator().next();
     }
 
+    /** What it checks against. */
+    BasicAuthConfig config() {
+        return config;
+    }
+
     /**
      * Checks the credentials of {@code request}: a future already done when the answer is known at
      * once (no or malformed credentials, a remembered password, too many checks), else one that a

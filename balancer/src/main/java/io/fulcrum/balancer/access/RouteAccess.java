@@ -30,6 +30,11 @@ public final class RouteAccess {
         this.cors = cors;
     }
 
+    /** The route's basic authentication, or {@code null}; a reload may keep it ({@link AccessRules}). */
+    BasicAuth basicAuth() {
+        return basic;
+    }
+
     /** Why a client at {@code client} is refused (403), or {@code null} when it may go on. */
     public String refuses(InetAddress client) {
         return networks == null ? null : networks.refuses(client);

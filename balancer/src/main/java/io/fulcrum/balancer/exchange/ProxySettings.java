@@ -141,7 +141,15 @@ public record ProxySettings(
      * @param store the fleet's buckets for the rate limits with {@code store: redis}, or {@code null}
      */
     public static ProxySettings from(BalancerConfig config, RedisBuckets store) {
-        return from(config, config.retry(), config.timeouts(), store, true);
+        return from(config, config.retry(), config.timeouts(), store, true, null);
+    }
+
+    /**
+     * The top-level settings after a reload: as {@link #from(BalancerConfig, RedisBuckets)}, the
+     * access rules built from the ones in force ({@link AccessRules#from(BalancerConfig, AccessRules)}).
+     */
+    public static ProxySettings reloaded(BalancerConfig config, RedisBuckets store, ProxySettings inForce) {
+        return from(config, config.retry(), config.timeouts(), store, true, inForce.access());
     }
 
     /**
@@ -149,11 +157,11 @@ public record ProxySettings(
      * from the top level.
      */
     public static ProxySettings from(BalancerConfig config, PoolConfig pool) {
-        return from(config, pool.retry(), pool.timeouts(), null, false);
+        return from(config, pool.retry(), pool.timeouts(), null, false, null);
     }
 
     private static ProxySettings from(BalancerConfig config, RetryConfig retry, TimeoutsConfig timeouts,
-            RedisBuckets store, boolean top) {
+            RedisBuckets store, boolean top, AccessRules accessInForce) {
         return new ProxySettings(
                 config.routing().regionHeader() == null ? null : AsciiString.cached(config.routing().regionHeader()),
                 config.backendHeader() == null ? null : AsciiString.cached(config.backendHeader()),
@@ -172,7 +180,7 @@ public record ProxySettings(
                 config.headers(),
                 config.limits().connectionsPerClient(),
                 config.tls() == null ? null : ClientCertificateHeaders.of(config.tls().clientCertificates()),
-                top ? AccessRules.from(config) : null,
+                top ? AccessRules.from(config, accessInForce) : null,
                 config.limits().maxResponseBytes());
     }
 

@@ -2,7 +2,9 @@ package io.fulcrum.balancer.access;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulcrum.balancer.Balancer;
@@ -42,12 +44,16 @@ class BasicAuthTest {
     }
 
     private Balancer balancer(boolean forwardAuthorization) throws Exception {
-        return fx.balancer(BalancerYaml.forProxy().backends(backend).set("access-log", fx.accessLog().toString())
+        return fx.balancer(yaml(forwardAuthorization));
+    }
+
+    private BalancerYaml yaml(boolean forwardAuthorization) {
+        return BalancerYaml.forProxy().backends(backend).set("access-log", fx.accessLog().toString())
                 .merge("routes:\n"
                         + "  - name: admin\n    match: { path: { prefix: /admin } }\n    pool: default\n"
                         + "    basic-auth: { users-file: \"" + users + "\", realm: \"Fulcrum admin\","
                         + " forward-authorization: " + forwardAuthorization + " }\n"
-                        + "  - { name: app, match: { path: { prefix: / } }, pool: default }\n"));
+                        + "  - { name: app, match: { path: { prefix: / } }, pool: default }\n");
     }
 
     private static HttpResponse<String> get(Balancer b, String path, String user, String password) throws Exception {
@@ -104,5 +110,24 @@ class BasicAuthTest {
                 && !b.reloader().lastResult().applied());
         assertEquals(200, get(b, "/admin", "carol", "c4rol").statusCode(), "a broken file changes nothing");
         assertNull(b.proxy().settings().access().forRoute("app"), "only the admin route asks");
+    }
+
+    @Test
+    void aReloadThatLeavesTheUsersAloneKeepsTheRememberedPasswords() throws Exception {
+        Balancer b = balancer(false);
+        assertEquals(200, get(b, "/admin/x", "alice", "wonderland").statusCode());
+        BasicAuth before = b.proxy().settings().access().forRoute("admin").basicAuth();
+
+        // Another key changes: the users, their hashes and the realm do not.
+        fx.reload(yaml(false).set("timeouts.response", "9s"));
+        BasicAuth after = b.proxy().settings().access().forRoute("admin").basicAuth();
+        assertSame(before, after, "the route's basic authentication, and the passwords it remembers, are kept");
+        assertEquals(200, get(b, "/admin/x", "alice", "wonderland").statusCode());
+
+        // Another setting of the same basic authentication changes: a new one, remembering nothing.
+        fx.reload(yaml(true));
+        assertNotSame(after, b.proxy().settings().access().forRoute("admin").basicAuth(),
+                "forward-authorization changed, so the route's basic authentication is new");
+        assertEquals(200, get(b, "/admin/x", "alice", "wonderland").statusCode());
     }
 }
