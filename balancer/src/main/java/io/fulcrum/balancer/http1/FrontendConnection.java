@@ -17,8 +17,11 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The state of one HTTP/1.1 client connection, one {@link State} at a time with its legal moves
@@ -32,6 +35,7 @@ import java.util.function.BooleanSupplier;
  * writes run too.
  */
 final class FrontendConnection implements RequestIntake.Answers {
+    private static final Logger log = LoggerFactory.getLogger(FrontendConnection.class);
     private static final long LINGER_MILLIS = 2000;
 
     /** Where the connection is between requests, in a request, in a tunnel or in its end. */
@@ -316,6 +320,21 @@ final class FrontendConnection implements RequestIntake.Answers {
                 closeNow();
             }
         }, DRAIN_IDLE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The connection failed: closed at once. A socket error (a reset, a broken pipe: clients leave
+     * this way every day) is logged at debug, as nginx logs it at info and HAProxy not at all;
+     * anything else is a fault of the balancer's own and is logged as a warning. The access log
+     * has the request either way.
+     */
+    void failed(Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("client connection {} failed: {}", ctx.channel().id(), cause.toString());
+        } else {
+            log.warn("client connection {} failed: {}", ctx.channel().id(), cause.toString());
+        }
+        closeNow();
     }
 
     /** Closes at once, with whatever was written flushed first. */

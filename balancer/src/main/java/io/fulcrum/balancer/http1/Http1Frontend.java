@@ -26,10 +26,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The client side of a proxied connection: validates each request, hands it to an
@@ -45,8 +42,6 @@ import org.slf4j.LoggerFactory;
  * <p>Not thread safe: confined to the client channel's event loop.
  */
 public final class Http1Frontend extends ChannelInboundHandlerAdapter implements ClientSide {
-    private static final Logger log = LoggerFactory.getLogger(Http1Frontend.class);
-
     private final ProxyContext proxy;
     private final boolean tls;
     private final long tunnelIdleNanos;
@@ -359,19 +354,9 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    /**
-     * A socket error (a reset, a broken pipe: clients leave this way every day) is logged at debug,
-     * as nginx logs it at info and HAProxy not at all; anything else is a fault of the balancer's
-     * own and is logged as a warning. The access log has the request either way.
-     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
-            log.debug("client connection {} failed: {}", ctx.channel().id(), cause.toString());
-        } else {
-            log.warn("client connection {} failed: {}", ctx.channel().id(), cause.toString());
-        }
-        connection.closeNow();
+        connection.failed(cause);
     }
 
     // ---- called by Exchange ----
