@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.config.ListenConfig;
 import io.fulcrum.balancer.connections.Transport;
+import io.fulcrum.balancer.metrics.RequestMetrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -70,7 +71,8 @@ public final class AdminServer {
 
     /** Binds the admin address; throws if it cannot. */
     public void start() throws InterruptedException {
-        BackendHistory history = new BackendHistory(services.pools(), services.meters());
+        RequestMetrics requests = services.proxy().requestMetrics();
+        BackendHistory history = new BackendHistory(services.pools(), requests == null ? id -> null : requests::durations);
         AdminHandler handler = new AdminHandler(services, () -> readiness.getAsBoolean(), loadStatusPage(),
                 isLoopback(address.host()), history);
         ServerBootstrap bootstrap = transport.reusePort(new ServerBootstrap())

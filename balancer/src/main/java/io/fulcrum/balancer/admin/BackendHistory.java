@@ -4,10 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.fulcrum.balancer.balancing.Backend;
 import io.fulcrum.balancer.balancing.BackendRegistry;
-import io.fulcrum.balancer.metrics.BalancerMetrics;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
+import io.micrometer.core.instrument.distribution.HistogramSnapshot;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -58,12 +57,16 @@ final class BackendHistory {
     }
 
     private final Supplier<Map<String, BackendRegistry>> pools;
-    private final MeterRegistry meters;
+    private final Function<String, HistogramSnapshot> durations;
     private final Map<String, Series> byId = new LinkedHashMap<>();
 
-    BackendHistory(Supplier<Map<String, BackendRegistry>> pools, MeterRegistry meters) {
+    /**
+     * @param durations a backend's {@code fulcrum.request.duration} histogram by its id, or
+     *     {@code null} for a backend it has none of
+     */
+    BackendHistory(Supplier<Map<String, BackendRegistry>> pools, Function<String, HistogramSnapshot> durations) {
         this.pools = requireNonNull(pools, "pools");
-        this.meters = requireNonNull(meters, "meters");
+        this.durations = requireNonNull(durations, "durations");
     }
 
     /** Takes one sample of every backend at {@code nowMillis}; the first one of a backend only sets its base. */
@@ -77,10 +80,9 @@ final class BackendHistory {
                 Series s = byId.computeIfAbsent(b.id(), id -> new Series());
                 long requests = b.state().requests();
                 long errors = b.state().errors();
-                Timer timer = meters.find(BalancerMetrics.REQUEST_DURATION).tag(BalancerMetrics.TAG_BACKEND, b.id())
-                        .timer();
-                long count = timer == null ? 0 : timer.count();
-                CountAtBucket[] buckets = timer == null ? null : timer.takeSnapshot().histogramCounts();
+                HistogramSnapshot histogram = durations.apply(b.id());
+                long count = histogram == null ? 0 : histogram.count();
+                CountAtBucket[] buckets = histogram == null ? null : histogram.histogramCounts();
                 if (s.at != 0 && nowMillis > s.at) {
                     double seconds = (nowMillis - s.at) / 1000.0;
                     if (s.samples.size() == SAMPLES) {

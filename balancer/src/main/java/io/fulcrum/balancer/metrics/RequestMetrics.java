@@ -3,10 +3,16 @@ package io.fulcrum.balancer.metrics;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import java.time.Duration;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,14 +44,17 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       past 16 counts as {@code UNKNOWN}, as a gRPC client reads it). A series appears with its
  *       first call.</li>
  * </ul>
- * Meters are resolved once per backend and kept in arrays, so recording is a map lookup, array
- * indexes and increments. Only the standard methods get their own tag value, so a client cannot
- * grow the series.
+ * A backend's counts are kept per event loop and summed when scraped ({@link LoopCounters}): recording
+ * a request is a map lookup and plain increments on the recording thread's own array, with no
+ * atomic operation and nothing the other loops write; its series are function counters and, for the
+ * two histograms, a Prometheus collector of this class, with the names, buckets and {@code _max}
+ * gauges the Micrometer timers had. Only the standard methods get their own tag value, so a client
+ * cannot grow the series.
  *
- * <p>Thread-safe: Micrometer meters are; the per-backend holders are created with
- * {@link ConcurrentHashMap#computeIfAbsent} and their lazily resolved counters through an
- * {@link AtomicReferenceArray} (a race registers the same meter twice, which Micrometer answers
- * with the one instance).
+ * <p>Thread-safe: per-backend holders are created with {@link ConcurrentHashMap#computeIfAbsent},
+ * their series registered on first use through an {@link AtomicReferenceArray} (a race registers the
+ * same meter twice, which Micrometer answers with the one instance); the route, retry, mirror and
+ * hedge counters are Micrometer's.
  */
 public final class RequestMetrics {
     /** The {@code backend} tag of requests the balancer answered itself. */
@@ -69,8 +78,17 @@ public final class RequestMetrics {
     /** Pool, then route: a counter per status class, resolved when first used. */
     private final Map<String, Map<String, AtomicReferenceArray<Counter>>> routes = new ConcurrentHashMap<>();
 
+    /** How long a window of the histograms' {@code _max} lasts. */
+    private static final long MAX_WINDOW_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** The window the request path records the histograms' {@code _max} in; see {@link #rotateMaxWindow}. */
+    private volatile int maxWindow;
+    private long windowStarted = System.nanoTime();
+
     RequestMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
+        if (registry instanceof PrometheusMeterRegistry prometheus) {
+            prometheus.getPrometheusRegistry().register(new Histograms());
+        }
         // Present from the start, so dashboards and alerts find them before the first request.
         perBackend(NO_BACKEND);
     }
@@ -145,27 +163,84 @@ public final class RequestMetrics {
         int outcome = RequestRecord.ABORTED.equals(r.outcome()) ? 1 : 0;
         // A client that left gets 499 in the log; no response reached it.
         int statusClass = r.status() == 499 && outcome == 1 ? 0 : statusClass(r.status());
-        answered.requests(methodIndex(r.method()), statusClass, outcome).increment();
-        answered.duration.record(r.durationNanos(), TimeUnit.NANOSECONDS);
-        if (r.bytesIn() > 0) {
-            answered.received.increment(r.bytesIn());
-        }
-        if (r.bytesOut() > 0) {
-            answered.sent.increment(r.bytesOut());
-        }
+        int grpc = r.grpcStatus() < 0 ? -1 : r.grpcStatus() < GRPC_CODES.length ? r.grpcStatus() : GRPC_UNKNOWN;
+        int window = maxWindow;
+        answered.record(methodIndex(r.method()), statusClass, outcome, r.bytesIn(), r.bytesOut(), r.durationNanos(),
+                grpc, window);
         routeRequests(r.pool(), r.route(), statusClass).increment();
-        if (r.grpcStatus() >= 0) {
-            answered.grpc(r.grpcStatus() < GRPC_CODES.length ? r.grpcStatus() : GRPC_UNKNOWN).increment();
-        }
         List<RequestRecord.Try> tries = r.tries();
         for (int i = 0, n = tries.size(); i < n; i++) {
             RequestRecord.Try t = tries.get(i);
             if (t.firstByteNanos() >= 0) {
-                perBackend(t.backend()).firstByte.record(t.firstByteNanos(), TimeUnit.NANOSECONDS);
+                perBackend(t.backend()).recordFirstByte(t.firstByteNanos(), window);
             }
             if (i < n - 1) {
                 retries.computeIfAbsent(t.outcome(), this::retryCounter).increment();
             }
+        }
+    }
+
+    /**
+     * The request-duration histogram of backend {@code id} (of {@link #NO_BACKEND} for the
+     * balancer's own answers), summed over the event loops now; {@code null} for an unknown backend.
+     */
+    public io.micrometer.core.instrument.distribution.HistogramSnapshot durations(String id) {
+        PerBackend p = backends.get(id);
+        return p == null ? null : p.duration.snapshot();
+    }
+
+    /**
+     * Starts a new window of the histograms' {@code _max} when the current one is a minute old, so
+     * that {@code _max} is the largest time of the last one to two minutes (Micrometer's timers
+     * kept two minutes). Called by reads; the request path only reads {@link #maxWindow}.
+     */
+    private synchronized void rotateMaxWindow() {
+        long now = System.nanoTime();
+        if (now - windowStarted < MAX_WINDOW_NANOS) {
+            return;
+        }
+        int next = maxWindow + 1;
+        for (PerBackend p : backends.values()) {
+            p.duration.startWindow(next);
+            p.firstByte.startWindow(next);
+        }
+        windowStarted = now;
+        maxWindow = next;
+    }
+
+    /**
+     * The two request histograms of every backend as Prometheus reads them, with the {@code _max}
+     * gauge Micrometer's timers had beside each: summed over the event loops at each scrape.
+     */
+    private final class Histograms implements MultiCollector {
+        private static final String DURATION = "fulcrum_request_duration_seconds";
+        private static final String FIRST_BYTE = "fulcrum_backend_first_byte_seconds";
+        private static final String DURATION_HELP =
+                "Time from the request head to the end of the response, by the backend that answered";
+        private static final String FIRST_BYTE_HELP =
+                "Per try: time from the request completely sent to the response's first byte";
+
+        @Override
+        public MetricSnapshots collect() {
+            rotateMaxWindow();
+            HistogramSnapshot.Builder duration = HistogramSnapshot.builder().name(DURATION).help(DURATION_HELP);
+            HistogramSnapshot.Builder firstByte = HistogramSnapshot.builder().name(FIRST_BYTE).help(FIRST_BYTE_HELP);
+            GaugeSnapshot.Builder durationMax = GaugeSnapshot.builder().name(DURATION + "_max").help(DURATION_HELP);
+            GaugeSnapshot.Builder firstByteMax = GaugeSnapshot.builder().name(FIRST_BYTE + "_max").help(FIRST_BYTE_HELP);
+            for (PerBackend p : backends.values()) {
+                duration.dataPoint(p.duration.dataPoint(p.labels));
+                firstByte.dataPoint(p.firstByte.dataPoint(p.labels));
+                durationMax.dataPoint(GaugeDataPointSnapshot.builder().value(p.duration.maxSeconds()).labels(p.labels)
+                        .build());
+                firstByteMax.dataPoint(GaugeDataPointSnapshot.builder().value(p.firstByte.maxSeconds())
+                        .labels(p.labels).build());
+            }
+            return new MetricSnapshots(duration.build(), durationMax.build(), firstByte.build(), firstByteMax.build());
+        }
+
+        @Override
+        public List<String> getPrometheusNames() {
+            return List.of(DURATION, DURATION + "_max", FIRST_BYTE, FIRST_BYTE + "_max");
         }
     }
 
@@ -231,30 +306,37 @@ public final class RequestMetrics {
         }
     }
 
-    /** The meters of one backend (or of {@link #NO_BACKEND}). */
+    /**
+     * The meters of one backend (or of {@link #NO_BACKEND}): counts kept per thread
+     * ({@link LoopCounters}) and read when scraped, through function counters and, for the two
+     * histograms, this class's {@link Histograms} collector.
+     */
     private final class PerBackend {
+        private static final int REQUESTS_AT = 0;
+        private static final int GRPC_AT = REQUESTS_AT + METHODS.length * CLASS_TAGS.length * OUTCOMES.length;
+        private static final int RECEIVED_AT = GRPC_AT + GRPC_CODES.length;
+        private static final int SENT_AT = RECEIVED_AT + 1;
+        private static final int DURATION_AT = SENT_AT + 1;
+        private static final int FIRST_BYTE_AT = DURATION_AT + LoopHistogram.SLOTS;
+        private static final int SLOTS = FIRST_BYTE_AT + LoopHistogram.SLOTS;
+
         final String id;
+        final Labels labels;
         final List<Meter> meters = new CopyOnWriteArrayList<>();
-        final AtomicReferenceArray<Counter> requests =
-                new AtomicReferenceArray<>(METHODS.length * CLASS_TAGS.length * OUTCOMES.length);
-        /** gRPC calls by status code, resolved when first used. */
-        final AtomicReferenceArray<Counter> grpc = new AtomicReferenceArray<>(GRPC_CODES.length);
-        final Timer duration;
-        final Timer firstByte;
-        final Counter received;
-        final Counter sent;
+        final LoopCounters counts = new LoopCounters(SLOTS);
+        /** The request and gRPC series registered so far, by slot; a series appears with its first count. */
+        final AtomicReferenceArray<Meter> registered = new AtomicReferenceArray<>(RECEIVED_AT);
+        final LoopHistogram duration = new LoopHistogram(counts, DURATION_AT);
+        final LoopHistogram firstByte = new LoopHistogram(counts, FIRST_BYTE_AT);
 
         PerBackend(String id) {
             this.id = id;
-            duration = histogram(BalancerMetrics.REQUEST_DURATION,
-                    "Time from the request head to the end of the response, by the backend that answered");
-            firstByte = histogram(BalancerMetrics.BACKEND_FIRST_BYTE,
-                    "Per try: time from the request completely sent to the response's first byte");
-            received = bytes(BalancerMetrics.CLIENT_RECEIVED, "Request body bytes read from clients");
-            sent = bytes(BalancerMetrics.CLIENT_SENT, "Response body bytes written to clients");
+            this.labels = Labels.of(BalancerMetrics.TAG_BACKEND, id);
+            bytes(BalancerMetrics.CLIENT_RECEIVED, RECEIVED_AT, "Request body bytes read from clients");
+            bytes(BalancerMetrics.CLIENT_SENT, SENT_AT, "Response body bytes written to clients");
             // The completed 2xx..5xx GET series exist from the start; the rest appear when used.
             for (int c = 2; c < CLASS_TAGS.length; c++) {
-                requests(0, c, 0);
+                requestsSeries(requestSlot(0, c, 0));
             }
         }
 
@@ -263,49 +345,76 @@ public final class RequestMetrics {
             return meter;
         }
 
-        /** The backend's Prometheus histogram of times between 1 ms and 60 s. */
-        private Timer histogram(String name, String description) {
-            return keep(Timer.builder(name).tag(BalancerMetrics.TAG_BACKEND, id)
-                    .description(description)
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofSeconds(60))
-                    .register(registry));
-        }
-
         /** The backend's counter of body bytes. */
-        private Counter bytes(String name, String description) {
-            return keep(Counter.builder(name).baseUnit("bytes").tag(BalancerMetrics.TAG_BACKEND, id)
-                    .description(description).register(registry));
+        private void bytes(String name, int slot, String description) {
+            keep(FunctionCounter.builder(name, counts, c -> c.sum(slot)).baseUnit("bytes")
+                    .tag(BalancerMetrics.TAG_BACKEND, id).description(description).register(registry));
         }
 
-        Counter requests(int method, int statusClass, int outcome) {
-            int i = (method * CLASS_TAGS.length + statusClass) * OUTCOMES.length + outcome;
-            Counter c = requests.get(i);
-            if (c == null) {
-                c = keep(Counter.builder(BalancerMetrics.REQUESTS)
-                        .tag(BalancerMetrics.TAG_BACKEND, id)
-                        .tag(BalancerMetrics.TAG_METHOD, METHODS[method])
-                        .tag(BalancerMetrics.TAG_STATUS_CLASS, CLASS_TAGS[statusClass])
-                        .tag(BalancerMetrics.TAG_OUTCOME, OUTCOMES[outcome])
-                        .description("Client requests, by the backend that answered, method, status class and outcome")
-                        .register(registry));
-                requests.set(i, c);
-            }
-            return c;
+        static int requestSlot(int method, int statusClass, int outcome) {
+            return REQUESTS_AT + (method * CLASS_TAGS.length + statusClass) * OUTCOMES.length + outcome;
         }
 
-        Counter grpc(int code) {
-            Counter c = grpc.get(code);
-            if (c == null) {
-                c = keep(Counter.builder(BalancerMetrics.GRPC_REQUESTS)
-                        .tag(BalancerMetrics.TAG_BACKEND, id)
-                        .tag(BalancerMetrics.TAG_GRPC_STATUS, GRPC_CODES[code])
-                        .description("gRPC calls, by the backend that answered and the grpc-status the client got")
-                        .register(registry));
-                grpc.set(code, c);
+        /** Counts one request on the calling thread: its series, the bytes and the time it took. */
+        void record(int method, int statusClass, int outcome, long bytesIn, long bytesOut, long nanos, int grpcCode,
+                int window) {
+            long[] shard = counts.shard();
+            int slot = requestSlot(method, statusClass, outcome);
+            LoopCounters.add(shard, slot, 1);
+            ensureRegistered(slot);
+            if (bytesIn > 0) {
+                LoopCounters.add(shard, RECEIVED_AT, bytesIn);
             }
-            return c;
+            if (bytesOut > 0) {
+                LoopCounters.add(shard, SENT_AT, bytesOut);
+            }
+            duration.record(shard, nanos, window);
+            if (grpcCode >= 0) {
+                LoopCounters.add(shard, GRPC_AT + grpcCode, 1);
+                ensureRegistered(GRPC_AT + grpcCode);
+            }
+        }
+
+        void recordFirstByte(long nanos, int window) {
+            firstByte.record(counts.shard(), nanos, window);
+        }
+
+        private void ensureRegistered(int slot) {
+            if (registered.get(slot) == null) {
+                if (slot >= GRPC_AT) {
+                    grpcSeries(slot);
+                } else {
+                    requestsSeries(slot);
+                }
+            }
+        }
+
+        private void requestsSeries(int slot) {
+            int i = slot - REQUESTS_AT;
+            int outcome = i % OUTCOMES.length;
+            int statusClass = i / OUTCOMES.length % CLASS_TAGS.length;
+            int method = i / OUTCOMES.length / CLASS_TAGS.length;
+            series(slot, FunctionCounter.builder(BalancerMetrics.REQUESTS, counts, c -> c.sum(slot))
+                    .tag(BalancerMetrics.TAG_BACKEND, id)
+                    .tag(BalancerMetrics.TAG_METHOD, METHODS[method])
+                    .tag(BalancerMetrics.TAG_STATUS_CLASS, CLASS_TAGS[statusClass])
+                    .tag(BalancerMetrics.TAG_OUTCOME, OUTCOMES[outcome])
+                    .description("Client requests, by the backend that answered, method, status class and outcome"));
+        }
+
+        private void grpcSeries(int slot) {
+            series(slot, FunctionCounter.builder(BalancerMetrics.GRPC_REQUESTS, counts, c -> c.sum(slot))
+                    .tag(BalancerMetrics.TAG_BACKEND, id)
+                    .tag(BalancerMetrics.TAG_GRPC_STATUS, GRPC_CODES[slot - GRPC_AT])
+                    .description("gRPC calls, by the backend that answered and the grpc-status the client got"));
+        }
+
+        /** Registers a series once: a race registers it twice, which Micrometer answers with the one meter. */
+        private void series(int slot, FunctionCounter.Builder<LoopCounters> builder) {
+            FunctionCounter counter = builder.register(registry);
+            if (registered.compareAndSet(slot, null, counter)) {
+                keep(counter);
+            }
         }
     }
 }

@@ -10,7 +10,8 @@ import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
 import io.fulcrum.balancer.metrics.BalancerMetrics;
-import io.micrometer.core.instrument.Timer;
+import io.fulcrum.balancer.metrics.RequestMetrics;
+import io.fulcrum.balancer.metrics.RequestRecord;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -25,11 +26,9 @@ class BackendHistoryTest {
     private final BackendRegistry registry = new BackendRegistry("local",
             new RoutingConfig(RoutingConfig.Policy.ROUND_ROBIN, null, new SpilloverConfig(0.8, List.of()), Duration.ZERO),
             List.of(new BackendConfig("b1", "127.0.0.1", 9001, "local", 1, 100)));
-    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Timer duration = Timer.builder(BalancerMetrics.REQUEST_DURATION).tag(BalancerMetrics.TAG_BACKEND, "b1")
-            .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofSeconds(60)).register(meters);
-    private final BackendHistory history = new BackendHistory(() -> Map.of("default", registry), meters);
+    private final RequestMetrics metrics =
+            new BalancerMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).bindBackends(registry).requests();
+    private final BackendHistory history = new BackendHistory(() -> Map.of("default", registry), metrics::durations);
 
     @Test
     void eachSecondHasItsRatesAndTheP99OfItsOwnRequests() {
@@ -63,18 +62,20 @@ class BackendHistoryTest {
         assertEquals(BackendHistory.SAMPLES, samples.size());
         assertEquals((BackendHistory.SAMPLES + 10) * 1000L, samples.get(samples.size() - 1).at());
 
-        BackendHistory none = new BackendHistory(Map::of, meters);
+        BackendHistory none = new BackendHistory(Map::of, metrics::durations);
         none.sample(1_000);
         assertEquals(Map.of(), none.snapshot().backends());
     }
 
     private void end(Backend b, Outcome outcome, long millis) {
         b.state().onRequestEnd(TimeUnit.MILLISECONDS.toNanos(millis), outcome);
-        duration.record(millis, TimeUnit.MILLISECONDS);
+        metrics.record(new RequestRecord(0, "id", null, "127.0.0.1", "GET", null, "/", "HTTP/1.1",
+                outcome == Outcome.SUCCESS ? 200 : 502, RequestRecord.COMPLETED, 0, 6,
+                TimeUnit.MILLISECONDS.toNanos(millis), -1, null, b.id(), List.of(), null, null));
     }
 
     private double bucketAbove(double millis) {
-        for (CountAtBucket c : duration.takeSnapshot().histogramCounts()) {
+        for (CountAtBucket c : metrics.durations("b1").histogramCounts()) {
             if (c.bucket(TimeUnit.MILLISECONDS) >= millis) {
                 return c.bucket(TimeUnit.MILLISECONDS);
             }

@@ -12,6 +12,7 @@ import io.fulcrum.balancer.balancing.Outcome;
 import io.fulcrum.balancer.config.BackendConfig;
 import io.fulcrum.balancer.config.RoutingConfig;
 import io.fulcrum.balancer.config.SpilloverConfig;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -72,6 +73,55 @@ class BalancerMetricsTest {
         assertEquals(0.0, prometheus.get(BalancerMetrics.BACKEND_REQUESTS).tag("backend", "b").functionCounter().count());
         assertTrue(registry.current().byId("b").tryAcquire());
         assertEquals(1.0, gauge(BalancerMetrics.BACKEND_IN_FLIGHT, "b"));
+    }
+
+    /** The lines of {@code text} that start with {@code prefix}. */
+    private static List<String> lines(String text, String prefix) {
+        return text.lines().filter(l -> l.startsWith(prefix)).toList();
+    }
+
+    @Test
+    void requestHistogramsAreTheSeriesAMicrometerTimerPublishedSummedOverThreads() throws Exception {
+        // What the request timers published before they were kept per event loop.
+        PrometheusMeterRegistry reference = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Timer timer = Timer.builder(BalancerMetrics.REQUEST_DURATION).tag(BalancerMetrics.TAG_BACKEND, "a")
+                .description("Time from the request head to the end of the response, by the backend that answered")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(60)).register(reference);
+        RequestMetrics requests = new BalancerMetrics(prometheus).requests();
+        long[] millis = {0, 1, 3, 7, 7, 40, 250, 1_000, 59_000, 61_000, 120_000};
+        // Half of the requests end on another thread: both threads' counts are read.
+        Thread other = new Thread(() -> {
+            for (int i = 0; i < millis.length; i += 2) {
+                record(requests, "a", millis[i]);
+            }
+        });
+        other.start();
+        other.join();
+        for (int i = 0; i < millis.length; i++) {
+            timer.record(millis[i], TimeUnit.MILLISECONDS);
+            if (i % 2 == 1) {
+                record(requests, "a", millis[i]);
+            }
+        }
+        String expected = reference.scrape();
+        String actual = prometheus.scrape();
+        String family = "fulcrum_request_duration_seconds";
+        String a = "{backend=\"a\"";
+        for (String prefix : List.of("# HELP " + family + " ", "# TYPE " + family + " ", family + "_bucket" + a,
+                family + "_count" + a, family + "_sum" + a, family + "_max" + a, "# TYPE " + family + "_max ")) {
+            assertEquals(lines(expected, prefix), lines(actual, prefix), prefix);
+        }
+        assertEquals(millis.length, requests.durations("a").count());
+        assertEquals(11.0, prometheus.get(BalancerMetrics.REQUESTS).tag("backend", "a").tag("status.class", "2xx")
+                .functionCounter().count());
+        reference.close();
+    }
+
+    private static void record(RequestMetrics requests, String backend, long millis) {
+        requests.record(new RequestRecord(0, "id", null, "127.0.0.1", "GET", null, "/", "HTTP/1.1", 200,
+                RequestRecord.COMPLETED, 0, 5, TimeUnit.MILLISECONDS.toNanos(millis), -1, null, backend, List.of(),
+                null, null));
     }
 
     @Test
