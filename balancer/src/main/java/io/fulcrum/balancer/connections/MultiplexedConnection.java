@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.connections;
 
+import io.fulcrum.balancer.edge.HpackIndexing;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
@@ -94,6 +95,7 @@ final class MultiplexedConnection extends ChannelDuplexHandler {
         codec = Http2FrameCodecBuilder.forClient()
                 .initialSettings(Http2Settings.defaultSettings().pushEnabled(false).initialWindowSize(STREAM_WINDOW))
                 .encoderEnforceMaxConcurrentStreams(true)
+                .headerSensitivityDetector(HpackIndexing.NOT_INDEXED)
                 .build();
         ch.pipeline().addLast("h2", codec);
         // Server push is off (SETTINGS_ENABLE_PUSH 0): no stream is ever opened by the backend.

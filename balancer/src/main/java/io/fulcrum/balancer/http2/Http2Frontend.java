@@ -3,6 +3,7 @@ package io.fulcrum.balancer.http2;
 import io.fulcrum.balancer.edge.DeadlineTimer;
 import io.fulcrum.balancer.edge.HeadDeadline;
 import io.fulcrum.balancer.edge.HeaderBlockWatch;
+import io.fulcrum.balancer.edge.HpackIndexing;
 import io.fulcrum.balancer.exchange.Exchange;
 import io.fulcrum.balancer.exchange.ProxyContext;
 import io.fulcrum.balancer.exchange.RequestIntake;
@@ -115,6 +116,7 @@ public final class Http2Frontend extends Http2ConnectionHandler {
             // Netty's defaults otherwise, the limit on client resets among them.
             server(true);
             validateHeaders(true);
+            headerSensitivityDetector(HpackIndexing.NOT_INDEXED);
             initialSettings(Http2Settings.defaultSettings()
                     .maxConcurrentStreams(maxConcurrentStreams)
                     .maxHeaderListSize(maxHeaderBytes));
