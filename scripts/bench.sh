@@ -102,10 +102,11 @@ plus 6 x (15 + 5) s of warm-up.
   --path PATH           request path (default / for static, a seeded /posts/{id} for node)
   --fulcrum-jar PATH    balancer jar (default balancer/target/balancer.jar)
   --transport T         Fulcrum's transport: auto (default), io_uring, epoll or nio
-  --variant L=JAR[@T]   one more Fulcrum beside the first, measured in the same
+  --variant L=JAR[@T][#N]  one more Fulcrum beside the first, measured in the same
                         interleaved rounds as target fulcrum-L: another build's
-                        jar (a before/after comparison) and/or another transport
-                        (L=@epoll: this build on epoll); repeatable
+                        jar (a before/after comparison), another transport
+                        (L=@epoll: this build on epoll) and/or N event loops
+                        instead of one per core (L=#1: --threads 1); repeatable
   --jvm-opts "OPTS"     JVM flags for Fulcrum, run as java OPTS -jar (also read
                         from \$FULCRUM_JVM_OPTS). Default without --matrix:
                         "$SINGLE_JVM_OPTS"; with --matrix: bin/fulcrum's defaults
@@ -552,12 +553,19 @@ serving() {
 
 if wanted fulcrum; then
     # The first Fulcrum is "fulcrum"; each --variant adds "fulcrum-LABEL" with its own jar or transport.
-    F_IDS=(fulcrum); declare -A F_JAR=([fulcrum]="$FULCRUM_JAR") F_TRANSPORT=([fulcrum]="$FULCRUM_TRANSPORT")
+    F_IDS=(fulcrum); declare -A F_JAR=([fulcrum]="$FULCRUM_JAR") F_TRANSPORT=([fulcrum]="$FULCRUM_TRANSPORT") \
+        F_THREADS=([fulcrum]="")
     for v in "${VARIANTS[@]}"; do
-        [[ "$v" == *=* ]] || die "--variant $v: expected LABEL=JAR, LABEL=JAR@TRANSPORT or LABEL=@TRANSPORT"
-        label=${v%%=*}; spec=${v#*=}; jar=${spec%%@*}; transport=""
+        [[ "$v" == *=* ]] || die "--variant $v: expected LABEL=JAR, LABEL=JAR@TRANSPORT, LABEL=@TRANSPORT or LABEL=#N"
+        label=${v%%=*}; spec=${v#*=}; threads=""
+        if [[ "$spec" == *#* ]]; then
+            threads=${spec#*#}; spec=${spec%%#*}
+            [[ "$threads" =~ ^[1-9][0-9]*$ ]] || die "--variant $v: #N must be a number of event loops"
+        fi
+        jar=${spec%%@*}; transport=""
         [[ "$spec" == *@* ]] && transport=${spec#*@}
         F_IDS+=("fulcrum-$label"); F_JAR[fulcrum-$label]=${jar:-$FULCRUM_JAR}; F_TRANSPORT[fulcrum-$label]=$transport
+        F_THREADS[fulcrum-$label]=$threads
     done
     entries=""
     for i in "${!BACKENDS[@]}"; do
@@ -565,6 +573,7 @@ if wanted fulcrum; then
     done
     for base in "${F_IDS[@]}"; do
         jar=${F_JAR[$base]}; transport=${F_TRANSPORT[$base]}
+        threads=(); [[ -n "${F_THREADS[$base]}" ]] && threads=(--threads "${F_THREADS[$base]}")
         skip=""
         if [[ ! -f "$jar" ]]; then
             skip="balancer jar not found at ${jar#"$ROOT"/}; build it with: mvn -B -q -pl balancer -am package -DskipTests"
@@ -591,10 +600,10 @@ if wanted fulcrum; then
             if [[ -n "$transport" ]]; then echo "transport: $transport" >>"$WORK/$id.yaml"; fi
             if [[ -n "$FULCRUM_JVM_OPTS" ]]; then
                 # shellcheck disable=SC2086
-                start "$id" java $FULCRUM_JVM_OPTS -jar "$jar" --config "$WORK/$id.yaml"
+                start "$id" java $FULCRUM_JVM_OPTS -jar "$jar" --config "$WORK/$id.yaml" "${threads[@]}"
             else
                 # The launcher execs java, so the pid is the JVM's.
-                start "$id" env FULCRUM_JAR="$jar" "$FULCRUM_LAUNCHER" --config "$WORK/$id.yaml"
+                start "$id" env FULCRUM_JAR="$jar" "$FULCRUM_LAUNCHER" --config "$WORK/$id.yaml" "${threads[@]}"
             fi
             PID_OF[$id]=$STARTED_PID
             URL[$id]="http://127.0.0.1:$port"
