@@ -13,7 +13,7 @@ class DecayingAverageTest {
             assertEquals(expected, DecayingAverage.expm1(x), Math.abs(expected) * 1e-14, "expm1(" + x + ")");
             assertEquals(Math.exp(x), DecayingAverage.exp(x), Math.exp(x) * 1e-14, "exp(" + x + ")");
         }
-        assertEquals(-1e-3 + 5e-7, DecayingAverage.expm1(-1e-3), 2e-10);
+        assertEquals(-0.05 + 0.00125 - 0.05 * 0.05 * 0.05 / 6, DecayingAverage.expm1(-0.05), 1e-6);
     }
 
     @Test
