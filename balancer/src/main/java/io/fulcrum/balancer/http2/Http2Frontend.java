@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * A stream's response is read from its backend only while the stream's window and the connection
  * can take more ({@link Http2StreamSide#isWritable()}).
  *
- * <p>Writes are flushed once per read batch (Netty's handler flushes at its end) or once per
- * backend read. Not thread safe: confined to the connection's event loop.
+ * <p>Writes are flushed once per read batch (Netty's handler flushes at its end) or, for what the
+ * backends' answers wrote, once per pass of the event loop. Not thread safe: confined to the
+ * connection's event loop.
  */
 public final class Http2Frontend extends Http2ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
@@ -54,6 +55,9 @@ public final class Http2Frontend extends Http2ConnectionHandler {
     /** Where the client's header blocks begin and end, for request-head; {@code null} without a deadline. */
     private HeaderBlockWatch headerBlocks;
     private boolean inReadBatch;
+    /** A flush waits in the event loop's task queue ({@link #flushSoon}). */
+    private boolean flushQueued;
+    private final Runnable queuedFlush = this::flushQueued;
     private boolean windowGrown;
     /** Streams whose exchanges wrote to their backends during this read batch, flushed at its end. */
     private final ArrayList<Http2StreamSide> toFlush = new ArrayList<>(4);
@@ -288,11 +292,22 @@ public final class Http2Frontend extends Http2ConnectionHandler {
         toFlush.add(side);
     }
 
-    /** Flushes to the client now, or at the end of the read batch under way. */
+    /**
+     * Flushes to the client at the end of the read batch under way or, outside one (a backend's
+     * answer), once the event loop has handled the rest of the I/O it woke for: the streams whose
+     * backends answered in the same pass share one flush, one TLS record and one write, instead of
+     * one each.
+     */
     void flushSoon() {
-        if (!inReadBatch) {
-            flush(ctx);
+        if (!inReadBatch && !flushQueued) {
+            flushQueued = true;
+            ctx.executor().execute(queuedFlush);
         }
+    }
+
+    private void flushQueued() {
+        flushQueued = false;
+        flush(ctx);
     }
 
     /** Whether the stream's window and the connection can take more response bytes. */
