@@ -97,7 +97,7 @@ final class LoopHistogram {
         long running = 0;
         for (int i = 0; i < BOUNDS.length; i++) {
             running += counts[i];
-            cumulative[i] = new CountAtBucket(BOUNDS[i], running);
+            cumulative[i] = new CountAtBucket((double) BOUNDS[i], running);
         }
         long count = running + counts[BOUNDS.length];
         return new HistogramSnapshot(count, counters.sum(base + SUM), maxSeconds() * 1e9, new ValueAtPercentile[0],
