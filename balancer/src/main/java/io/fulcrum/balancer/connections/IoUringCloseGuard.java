@@ -60,4 +60,13 @@ public final class IoUringCloseGuard extends ChannelDuplexHandler {
         }
         ctx.close(promise);
     }
+
+    /**
+     * One per connection, never shared: answered here rather than by Netty's per-thread cache of
+     * the annotation, a lookup for every handler added to every new connection.
+     */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
 }

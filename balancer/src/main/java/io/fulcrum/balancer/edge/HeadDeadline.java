@@ -142,4 +142,13 @@ public final class HeadDeadline extends ChannelInboundHandlerAdapter {
             timer.arm(ctx.executor(), deadline);
         }
     }
+
+    /**
+     * One per connection, never shared: answered here rather than by Netty's per-thread cache of
+     * the annotation, a lookup for every handler added to every new connection.
+     */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
 }

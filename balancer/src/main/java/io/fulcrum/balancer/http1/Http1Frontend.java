@@ -440,4 +440,13 @@ public final class Http1Frontend extends ChannelInboundHandlerAdapter implements
             exchange.flushToBackend();
         }
     }
+
+    /**
+     * One per connection, never shared: answered here rather than by Netty's per-thread cache of
+     * the annotation, a lookup for every handler added to every new connection.
+     */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
 }

@@ -191,4 +191,13 @@ public final class ProxyServerInitializer extends ChannelInitializer<SocketChann
         p.addLast("h2", frontend)
                 .addLast("h2-connection", new ProtocolSwitch.Http2Connection(frontend));
     }
+
+    /**
+     * Shared by every accepted connection, as Netty's initializers are: answered here rather than
+     * by Netty's per-thread cache of the annotation, a lookup for every new connection.
+     */
+    @Override
+    public boolean isSharable() {
+        return true;
+    }
 }

@@ -436,4 +436,13 @@ public final class Http1Decoder extends ByteToMessageDecoder {
         state = HEAD;
         out.add(new LastContent(io.netty.buffer.Unpooled.EMPTY_BUFFER, trailers));
     }
+
+    /**
+     * One per connection, never shared: answered here rather than by Netty's per-thread cache of
+     * the annotation, a lookup for every handler added to every new connection.
+     */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
 }
