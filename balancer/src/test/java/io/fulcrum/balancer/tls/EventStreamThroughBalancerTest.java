@@ -33,8 +33,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * over real sockets, with HTTP/1.1 on the cleartext port and HTTP/2 (ALPN) on the TLS port: each
  * event reaches the client while the stream stays open, before the next change is even made (the
  * balancer relays and flushes each piece as it reads it), and a stream that carries only
- * heartbeats outlives {@code timeouts.response}, {@code backend-idle} and {@code client-idle}
- * several times over. The control: a node whose heartbeats are rarer than {@code backend-idle}
+ * heartbeats outlives {@code timeouts.response} twice and {@code backend-idle} and
+ * {@code client-idle} several times over. The control: a node whose heartbeats are rarer than {@code backend-idle}
  * has its stream cut by the balancer, which is why the node's heartbeat must stay below it.
  */
 class EventStreamThroughBalancerTest {
@@ -45,8 +45,9 @@ class EventStreamThroughBalancerTest {
      * bounds only the wait for the head, which a stream sends at once.
      */
     private static final Duration RESPONSE = Duration.ofSeconds(2);
-    /** How many heartbeats (each 100 ms apart) prove the stream outlived every timeout. */
+    /** How many heartbeats (each {@link #BEAT} apart) prove the stream outlived every timeout. */
     private static final int BEATS = 40;
+    private static final Duration BEAT = Duration.ofMillis(50);
 
     @RegisterExtension
     final Fixtures fx = new Fixtures();
@@ -76,7 +77,7 @@ class EventStreamThroughBalancerTest {
     @ParameterizedTest(name = "over {0}")
     @EnumSource(HttpClient.Version.class)
     void eachEventArrivesAsItIsSent(HttpClient.Version version) throws Exception {
-        Node node = node(Duration.ofMillis(100));
+        Node node = node(BEAT);
         Balancer balancer = balancer(node);
         String base = switch (version) {
             case HTTP_1_1 -> "http://127.0.0.1:" + balancer.port();
