@@ -93,7 +93,8 @@ plus 6 x (15 + 5) s of warm-up.
   --threads T           wrk threads (default 2; with --matrix 1)
   --warmup S            unmeasured warm-up seconds per target before the first
                         round, at 64 keep-alive connections, then ${SETTLE}s more on
-                        new connections, 0 to skip both (default $WARMUP)
+                        new connections and, with several --loads, ${SETTLE}s of
+                        each; 0 to skip all of it (default $WARMUP)
   --only LIST           comma list of targets: direct,fulcrum,haproxy,nginx (default all)
   --scenario NAME       static (default): nginx answering "hello\\n" (two instances,
                         or with --matrix one instance on 3 ports);
@@ -709,7 +710,11 @@ START_EPOCH=$(date +%s)
 
 # The warm-up is two runs: when the first one's connections close, a JVM
 # recompiles code that had only seen them open (its first connection churn),
-# which the second, short run absorbs instead of the first measured one.
+# which the second, short run absorbs instead of the first measured one. Then,
+# with more than one load row, a short unmeasured run of each row: a JVM
+# compiles the code each one takes (connection set-up with Connection: close,
+# 256 connections) when it first meets it, about 3 s of compiler time for the
+# close row alone, which would otherwise be counted in the first round.
 if (( WARMUP > 0 )); then
     for t in "${ORDER[@]}"; do
         log "warm-up: $t for ${WARMUP}s and then ${SETTLE}s at $WARM_CONNS connections"
@@ -717,6 +722,13 @@ if (( WARMUP > 0 )); then
         wait_wrk "$t" "$RUN_DIR/wrk/warmup-$t.txt"
         run_wrk "$t" "$WARM_CONNS" 0 "$SETTLE" "$RUN_DIR/wrk/warmup2-$t.txt"
         wait_wrk "$t" "$RUN_DIR/wrk/warmup2-$t.txt"
+        if (( ${#LOAD_ROWS[@]} > 1 )); then
+            for row in "${LOAD_ROWS[@]}"; do
+                read -r conns close <<<"$row"
+                run_wrk "$t" "$conns" "$close" "$SETTLE" "$RUN_DIR/wrk/warmup-row-$t-$conns-$close.txt"
+                wait_wrk "$t" "$RUN_DIR/wrk/warmup-row-$t-$conns-$close.txt"
+            done
+        fi
     done
 fi
 
@@ -941,7 +953,7 @@ CHART_FILE="$(dirname "$DOCS")/bench-matrix.svg"
             read -r conns close <<<"$row"
             rows+="\`-c$conns$(when "$close" " -H 'Connection: close'")\`, "
         done
-        echo "- Load: \`wrk -t$THREADS -d${DURATION}s --latency\` on \`GET $REQ_PATH\` with ${rows%, }; ${WARMUP}s + ${SETTLE}s warm-up per target at $WARM_CONNS connections, then $RUNS round$(when $(( RUNS > 1 )) s), each running every load row against every target in turn; medians of the rounds (${ELAPSED}s in all)"
+        echo "- Load: \`wrk -t$THREADS -d${DURATION}s --latency\` on \`GET $REQ_PATH\` with ${rows%, }; ${WARMUP}s + ${SETTLE}s warm-up per target at $WARM_CONNS connections and ${SETTLE}s of each load row, then $RUNS round$(when $(( RUNS > 1 )) s), each running every load row against every target in turn; medians of the rounds (${ELAPSED}s in all)"
     else
         echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` on \`GET $REQ_PATH\`, ${WARMUP}s + ${SETTLE}s warm-up per target, then medians of $RUNS interleaved runs (${ELAPSED}s measuring)"
     fi
