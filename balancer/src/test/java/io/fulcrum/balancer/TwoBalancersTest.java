@@ -56,6 +56,16 @@ class TwoBalancersTest {
         Balancer b = fx.balancer(yaml.config());
         await().atMost(Fixtures.WAIT).until(() -> a.ready() && b.ready());
 
+        // The backends answer warm, so that B's first answers from them are as fast as the later
+        // ones: least-busy weighs latency before load, and a first answer that came slowly from a
+        // cold backend would set b2 apart for longer than this test runs.
+        for (ScriptedBackend backend : List.of(b1, b2)) {
+            try (RawHttpClient c = RawHttpClient.connect(backend.port(), 10_000)) {
+                for (int i = 0; i < 300; i++) {
+                    assertEquals(200, c.get("/warm").status());
+                }
+            }
+        }
         // B has answers from both (a backend that never answered is tried first, whatever its load).
         try (RawHttpClient c = RawHttpClient.connect(b.port(), 10_000)) {
             for (int i = 0; i < 20; i++) {
