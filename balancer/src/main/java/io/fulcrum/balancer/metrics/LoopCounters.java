@@ -13,7 +13,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * timers, whose every increment is an atomic operation on memory the other loops write too.
  *
  * <p>Thread-safe: writes and reads are opaque (never torn, seen by a reader soon after); a read
- * taken while a thread records may see some of a request's increments and not yet the others.
+ * taken while a thread records may see some of a request's increments and not yet the others. The
+ * one write from outside, {@link #clear}, starts a window of a largest value: a value raised while
+ * it runs may outlive it, which a maximum can afford and a count could not.
  * An array lives as long as these counters do, so what a thread counted stays counted after it ends.
  */
 final class LoopCounters {

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.config.NamingConvention;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
@@ -87,7 +88,7 @@ public final class RequestMetrics {
     RequestMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
         if (registry instanceof PrometheusMeterRegistry prometheus) {
-            prometheus.getPrometheusRegistry().register(new Histograms());
+            prometheus.getPrometheusRegistry().register(new Histograms(prometheus.config().namingConvention()));
         }
         // Present from the start, so dashboards and alerts find them before the first request.
         perBackend(NO_BACKEND);
@@ -213,34 +214,40 @@ public final class RequestMetrics {
      * gauge Micrometer's timers had beside each: summed over the event loops at each scrape.
      */
     private final class Histograms implements MultiCollector {
-        private static final String DURATION = "fulcrum_request_duration_seconds";
-        private static final String FIRST_BYTE = "fulcrum_backend_first_byte_seconds";
         private static final String DURATION_HELP =
                 "Time from the request head to the end of the response, by the backend that answered";
         private static final String FIRST_BYTE_HELP =
                 "Per try: time from the request completely sent to the response's first byte";
+        /** The meters' names as the registry renders a timer's ({@code fulcrum_request_duration_seconds}). */
+        private final String duration;
+        private final String firstByte;
+
+        Histograms(NamingConvention naming) {
+            this.duration = naming.name(BalancerMetrics.REQUEST_DURATION, Meter.Type.TIMER);
+            this.firstByte = naming.name(BalancerMetrics.BACKEND_FIRST_BYTE, Meter.Type.TIMER);
+        }
 
         @Override
         public MetricSnapshots collect() {
             rotateMaxWindow();
-            HistogramSnapshot.Builder duration = HistogramSnapshot.builder().name(DURATION).help(DURATION_HELP);
-            HistogramSnapshot.Builder firstByte = HistogramSnapshot.builder().name(FIRST_BYTE).help(FIRST_BYTE_HELP);
-            GaugeSnapshot.Builder durationMax = GaugeSnapshot.builder().name(DURATION + "_max").help(DURATION_HELP);
-            GaugeSnapshot.Builder firstByteMax = GaugeSnapshot.builder().name(FIRST_BYTE + "_max").help(FIRST_BYTE_HELP);
+            HistogramSnapshot.Builder durations = HistogramSnapshot.builder().name(duration).help(DURATION_HELP);
+            HistogramSnapshot.Builder firstBytes = HistogramSnapshot.builder().name(firstByte).help(FIRST_BYTE_HELP);
+            GaugeSnapshot.Builder durationMax = GaugeSnapshot.builder().name(duration + "_max").help(DURATION_HELP);
+            GaugeSnapshot.Builder firstByteMax = GaugeSnapshot.builder().name(firstByte + "_max").help(FIRST_BYTE_HELP);
             for (PerBackend p : backends.values()) {
-                duration.dataPoint(p.duration.dataPoint(p.labels));
-                firstByte.dataPoint(p.firstByte.dataPoint(p.labels));
+                durations.dataPoint(p.duration.dataPoint(p.labels));
+                firstBytes.dataPoint(p.firstByte.dataPoint(p.labels));
                 durationMax.dataPoint(GaugeDataPointSnapshot.builder().value(p.duration.maxSeconds()).labels(p.labels)
                         .build());
                 firstByteMax.dataPoint(GaugeDataPointSnapshot.builder().value(p.firstByte.maxSeconds())
                         .labels(p.labels).build());
             }
-            return new MetricSnapshots(duration.build(), durationMax.build(), firstByte.build(), firstByteMax.build());
+            return new MetricSnapshots(durations.build(), durationMax.build(), firstBytes.build(), firstByteMax.build());
         }
 
         @Override
         public List<String> getPrometheusNames() {
-            return List.of(DURATION, DURATION + "_max", FIRST_BYTE, FIRST_BYTE + "_max");
+            return List.of(duration, duration + "_max", firstByte, firstByte + "_max");
         }
     }
 
