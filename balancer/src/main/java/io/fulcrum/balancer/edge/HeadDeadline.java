@@ -143,10 +143,7 @@ public final class HeadDeadline extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * One per connection, never shared: answered here rather than by Netty's per-thread cache of
-     * the annotation, a lookup for every handler added to every new connection.
-     */
+    /** One per connection: answered here, not by Netty's per-thread annotation cache (a lookup per handler added). */
     @Override
     public boolean isSharable() {
         return false;

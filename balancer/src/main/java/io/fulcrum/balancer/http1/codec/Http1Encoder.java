@@ -212,10 +212,7 @@ public final class Http1Encoder extends ChannelOutboundHandlerAdapter {
         out.writeByte('\r').writeByte('\n');
     }
 
-    /**
-     * One per connection, never shared: answered here rather than by Netty's per-thread cache of
-     * the annotation, a lookup for every handler added to every new connection.
-     */
+    /** One per connection: answered here, not by Netty's per-thread annotation cache (a lookup per handler added). */
     @Override
     public boolean isSharable() {
         return false;
