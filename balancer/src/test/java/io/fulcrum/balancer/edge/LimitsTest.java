@@ -102,9 +102,13 @@ class LimitsTest {
             c.send(req.toString());
             assertErrorAndClose(c, 413);
         }
-        // The head may have been streamed already; the backend must never see a complete request.
+        // The head may have been streamed already: then its connection must close, so the backend
+        // never sees a complete request. A connection the pool had opened for it and never used
+        // (the body grew past the limit before it was made) may stay open in the pool.
         await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertEquals(backend.connections(), backend.closedConnections()));
+                () -> assertTrue(backend.closedConnections() >= backend.requests(),
+                        backend.requests() + " request heads, " + backend.closedConnections() + " connections closed"));
+        assertEquals(0, backend.answered());
     }
 
     @Test

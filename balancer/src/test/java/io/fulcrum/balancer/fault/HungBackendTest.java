@@ -70,7 +70,11 @@ class HungBackendTest {
         HttpLoad load = startLoad(fleet);
         await().atMost(Duration.ofSeconds(30)).until(() -> load.completed() >= 300);
         hung.fault(Fault.HANG);
-        await("b2 ejected").atMost(Duration.ofSeconds(20)).until(() -> fx.state("b2").ejected());
+        // Once the requests it held have timed out too, every head sent to it before the ejection
+        // has been counted, so a later one could only be sent after.
+        BackendState state = fx.state("b2");
+        await("b2 ejected and the requests it held timed out").atMost(Duration.ofSeconds(20))
+                .until(() -> state.ejected() && state.inFlight() == 0);
 
         assertNoRequestReachesItLater(hung, load);
     }
