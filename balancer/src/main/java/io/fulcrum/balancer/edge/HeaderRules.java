@@ -53,13 +53,13 @@ public final class HeaderRules {
      *     the peer)
      * @param client the client's address as found ({@link TrustedEdges})
      * @param tls whether the connection came in over TLS
-     * @param port the port the client connected to, or -1 when unknown
+     * @param port the port the client connected to, in decimal, or {@code null} when unknown
      * @param trusted whether {@code address} is a trusted edge: its {@code X-Forwarded-Proto},
      *     {@code -Host}, {@code -Port} and {@code Forwarded} are kept, anybody else's replaced or
      *     dropped
      * @param forwarded whether the balancer writes a {@code Forwarded} element of its own
      */
-    public record Hop(String address, String client, boolean tls, int port, boolean trusted,
+    public record Hop(String address, String client, boolean tls, String port, boolean trusted,
             HeadersConfig.Forwarded forwarded) {
     }
 
@@ -93,7 +93,7 @@ public final class HeaderRules {
      */
     public static void prepareRequest(HttpRequest request, String hopAddress, String clientAddress, String requestId,
             boolean tls) {
-        prepareRequest(request, new Hop(hopAddress, clientAddress, tls, -1, false, HeadersConfig.Forwarded.DROP),
+        prepareRequest(request, new Hop(hopAddress, clientAddress, tls, null, false, HeadersConfig.Forwarded.DROP),
                 requestId);
     }
 
@@ -127,7 +127,7 @@ public final class HeaderRules {
             setOrRemove(headers, X_FORWARDED_HOST, host);
         }
         if (!keep || !headers.contains(X_FORWARDED_PORT)) {
-            setOrRemove(headers, X_FORWARDED_PORT, hop.port() > 0 ? Integer.toString(hop.port()) : null);
+            setOrRemove(headers, X_FORWARDED_PORT, hop.port());
         }
         forwarded(headers, hop, host);
         appendVia(headers, clientVersion == HttpVersion.HTTP_1_0 ? VIA_10 : VIA_11);

@@ -1,5 +1,6 @@
 package io.fulcrum.balancer.edge;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -14,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class TraceContext {
     public static final String TRACEPARENT = "traceparent";
     public static final String TRACESTATE = "tracestate";
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private TraceContext() {
     }
@@ -46,18 +47,11 @@ public final class TraceContext {
         return traceparent.substring(3, 35);
     }
 
-    /** A new {@code traceparent}: version 00, random trace and parent ids, flags 00 (not sampled). */
-    static String start() {
-        return traceparent(newTraceId(), newParentId());
-    }
-
-    /** The {@code traceparent} of a trace started here: version 00, flags 00 (not sampled). */
-    public static String traceparent(String traceId, String parentId) {
-        return "00-" + traceId + "-" + parentId + "-00";
-    }
-
-    /** 32 random lower-case hex digits, never all zero. */
-    public static String newTraceId() {
+    /**
+     * A new {@code traceparent}: version 00, random trace and parent ids (never all zero), flags 00
+     * (not sampled). Written as one string; {@link #startedTraceId} reads its trace id.
+     */
+    public static String start() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long hi;
         long lo;
@@ -65,25 +59,30 @@ public final class TraceContext {
             hi = random.nextLong();
             lo = random.nextLong();
         } while (hi == 0 && lo == 0);
-        char[] out = new char[32];
-        hex(hi, out, 0);
-        hex(lo, out, 16);
-        return new String(out);
-    }
-
-    /** 16 random lower-case hex digits, never all zero. */
-    public static String newParentId() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        long id;
+        long parent;
         do {
-            id = random.nextLong();
-        } while (id == 0);
-        char[] out = new char[16];
-        hex(id, out, 0);
-        return new String(out);
+            parent = random.nextLong();
+        } while (parent == 0);
+        byte[] out = new byte[55];
+        out[0] = '0';
+        out[1] = '0';
+        out[2] = '-';
+        hex(hi, out, 3);
+        hex(lo, out, 19);
+        out[35] = '-';
+        hex(parent, out, 36);
+        out[52] = '-';
+        out[53] = '0';
+        out[54] = '0';
+        return new String(out, StandardCharsets.ISO_8859_1);
     }
 
-    private static void hex(long v, char[] out, int at) {
+    /** The trace id of a {@code traceparent} made by {@link #start()}. */
+    public static String startedTraceId(String traceparent) {
+        return traceparent.substring(3, 35);
+    }
+
+    private static void hex(long v, byte[] out, int at) {
         for (int i = 0; i < 16; i++) {
             out[at + i] = HEX[(int) (v >>> (60 - 4 * i)) & 0xF];
         }

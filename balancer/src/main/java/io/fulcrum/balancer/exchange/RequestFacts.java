@@ -17,13 +17,14 @@ import java.util.List;
  * @param userAgent the {@code User-Agent} header, or {@code null}
  * @param protocol {@code HTTP/1.0} or {@code HTTP/1.1}
  * @param traceId the W3C trace id (received, or started here)
- * @param spanId the parent id of a trace started here, or {@code null} when one was received
+ * @param startedTraceparent the {@code traceparent} of a trace started here, or {@code null} when
+ *     one was received
  * @param debug whether the response carries the full decision trace
  *
  * <p>Immutable; built on the client connection's event loop, read there when the request ends.
  */
 record RequestFacts(long startEpochMillis, String method, String target, String host, String userAgent,
-        String protocol, String traceId, String spanId, boolean debug) {
+        String protocol, String traceId, String startedTraceparent, boolean debug) {
 
     /** For exchanges built without a frontend (unit tests). */
     static final RequestFacts UNKNOWN = new RequestFacts(0, "-", "-", null, null, "HTTP/1.1", null, null, false);

@@ -69,8 +69,8 @@ public final class RequestIntake {
     /** The address the connection came from: a trusted PROXY header's source, else the peer. */
     private final String hopAddress;
     private final InetAddress remoteAddress;
-    /** The port the client connected to ({@code X-Forwarded-Port}), or -1 when unknown. */
-    private final int port;
+    /** The port the client connected to ({@code X-Forwarded-Port}) in decimal, or {@code null} when unknown. */
+    private final String port;
     /**
      * The protocol the access log names, or {@code null} for the request's own version: an HTTP/2
      * stream reaches the intake as an HTTP/1.1 head, and is logged as {@code HTTP/2.0} as nginx and
@@ -98,7 +98,7 @@ public final class RequestIntake {
         this.tls = tls;
         this.hopAddress = hopAddress;
         this.remoteAddress = remoteAddress;
-        this.port = port;
+        this.port = port > 0 ? Integer.toString(port) : null;
         this.protocol = protocol;
         this.clientCertificate = clientCertificate;
     }
@@ -235,11 +235,11 @@ public final class RequestIntake {
         }
         HeaderRules.prepareRequest(request, new HeaderRules.Hop(hopAddress, client, tls, port, trusted,
                 rules.forwarded()), requestId);
-        if (facts.spanId() != null) {
+        if (facts.startedTraceparent() != null) {
             // No valid traceparent came in, or none that is believed: this request starts a trace
             // (its tracestate goes too).
             request.headers().remove(TraceContext.TRACESTATE);
-            request.headers().set(TraceContext.TRACEPARENT, TraceContext.traceparent(facts.traceId(), facts.spanId()));
+            request.headers().set(TraceContext.TRACEPARENT, facts.startedTraceparent());
         }
         if (route.rewrites()) {
             request.setUri(route.rewrite(request.uri()));
@@ -265,15 +265,15 @@ public final class RequestIntake {
     private RequestFacts facts(HttpRequest request, ProxySettings settings, String client, boolean believed) {
         String traceparent = believed ? request.headers().get(TraceContext.TRACEPARENT) : null;
         String traceId = TraceContext.traceId(traceparent);
-        String spanId = null;
+        String started = null;
         if (traceId == null) {
-            traceId = TraceContext.newTraceId();
-            spanId = TraceContext.newParentId();
+            started = TraceContext.start();
+            traceId = TraceContext.startedTraceId(started);
         }
         DebugAccess debug = settings.debug();
         return new RequestFacts(System.currentTimeMillis(), request.method().name(), request.uri(),
                 request.headers().get(HttpHeaderNames.HOST), request.headers().get(HttpHeaderNames.USER_AGENT),
-                protocol != null ? protocol : request.protocolVersion().text(), traceId, spanId,
+                protocol != null ? protocol : request.protocolVersion().text(), traceId, started,
                 debug != null && debug.allows(request.headers().contains(debug.header()),
                         client == hopAddress ? remoteAddress : TrustedEdges.parse(client)));
     }

@@ -124,7 +124,7 @@ class HeaderRulesTest {
         if (received != null) {
             r.headers().set("Forwarded", received);
         }
-        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, 8080, trusted, mode), "id");
+        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, "8080", trusted, mode), "id");
         assertEquals(expected, r.headers().get("Forwarded"));
     }
 
@@ -135,7 +135,7 @@ class HeaderRulesTest {
         HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
         r.headers().set("Host", "a").set("X-Forwarded-Proto", "https").set("X-Forwarded-Host", "b.example")
                 .set("X-Forwarded-Port", "443");
-        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, 8080, trusted,
+        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, "8080", trusted,
                 HeadersConfig.Forwarded.DROP), "id");
         assertEquals(proto, r.headers().get("X-Forwarded-Proto"));
         assertEquals(host, r.headers().get("X-Forwarded-Host"));
@@ -146,7 +146,7 @@ class HeaderRulesTest {
     void anUntrustedXForwardedHostGoesWhenTheRequestHasNoHost() {
         HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/");
         r.headers().set("X-Forwarded-Host", "bank.example").set("X-Forwarded-Port", "443");
-        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, -1, false,
+        HeaderRules.prepareRequest(r, new HeaderRules.Hop("10.0.0.1", "10.0.0.1", false, null, false,
                 HeadersConfig.Forwarded.DROP), "id");
         assertNull(r.headers().get("X-Forwarded-Host"));
         assertNull(r.headers().get("X-Forwarded-Port"));

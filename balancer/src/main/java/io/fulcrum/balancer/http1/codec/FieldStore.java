@@ -28,6 +28,8 @@ abstract class FieldStore extends HttpHeaders {
     final int count;
     /** The {@link FieldSyntax#nameBit}s of the received names, removed ones included. */
     private final long receivedNames;
+    /** The strings of received values already asked for ({@link #value}); allocated on the first. */
+    private String[] values;
     /** Bit i set: received field i was removed. Allocated on the first removal. */
     private long[] removed;
     int removedCount;
@@ -78,9 +80,24 @@ abstract class FieldStore extends HttpHeaders {
         return new String(bytes, start, at[i * STRIDE + 1] - start, StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * The value of received field i as a string, made once: a request's Host is read by the
+     * validator, the forwarding rules and the access log's facts, and the received bytes never
+     * change.
+     */
     final String value(int i) {
-        int start = at[i * STRIDE + 2];
-        return new String(bytes, start, at[i * STRIDE + 3] - start, StandardCharsets.ISO_8859_1);
+        String[] made = values;
+        if (made == null) {
+            made = new String[count];
+            values = made;
+        }
+        String v = made[i];
+        if (v == null) {
+            int start = at[i * STRIDE + 2];
+            v = new String(bytes, start, at[i * STRIDE + 3] - start, StandardCharsets.ISO_8859_1);
+            made[i] = v;
+        }
+        return v;
     }
 
     /**
@@ -121,8 +138,9 @@ abstract class FieldStore extends HttpHeaders {
 
     final void addChecked(CharSequence name, CharSequence text) {
         if (extra == null) {
-            // Room for the five fields a forwarded request gets.
-            extra = new CharSequence[10];
+            // Room for the eight fields a forwarded request gets (the forwarding fields, Via,
+            // X-Request-Id and traceparent), so that they never grow the array.
+            extra = new CharSequence[16];
         } else if (2 * extraCount == extra.length) {
             extra = Arrays.copyOf(extra, extra.length * 2);
         }
