@@ -115,6 +115,20 @@ class RawHeadersTest {
     }
 
     @Test
+    void addedFieldsAreWrittenAfterTheReceivedOnesByteForByteWhateverTheirLengthOrType() {
+        RawHeaders h = headers("Host: a|Accept: */*|");
+        h.setChecked(AsciiString.cached("Via"), "1.1 fulcrum");
+        h.add("X-Latin", "caf\u00e9");
+        h.add(new StringBuilder("X-Built"), new StringBuilder("b"));
+        String longer = "v".repeat(40_000);
+        h.add("X-Long", longer);
+        assertEquals("Host: a|Accept: */*|Via: 1.1 fulcrum|X-Latin: caf\u00e9|X-Built: b|X-Long: " + longer + "|",
+                encoded(h));
+        h.remove("X-Long");
+        assertEquals("Host: a|Accept: */*|Via: 1.1 fulcrum|X-Latin: caf\u00e9|X-Built: b|", encoded(h));
+    }
+
+    @Test
     void aCheckedFieldReplacesEveryFieldOfItsNameLikeSet() {
         RawHeaders h = headers("Host: a|X-Forwarded-For: 10.0.0.1|x-forwarded-for: 10.0.0.2|");
         h.setChecked(AsciiString.cached("X-Forwarded-For"), "10.0.0.1, 10.0.0.2, 127.0.0.1");
