@@ -57,10 +57,13 @@ class OutlierEjectionTest {
 
         // A second failing backend cannot be ejected: 2 of 3 would pass 50%.
         fleet.backend(1).status(503);
-        Fixtures.getsWithoutFailures(balancer, "/items", 4, 200); // b1 still serves everything
+        // Traffic until the detector has refused: how many requests reach b2 depends on the share
+        // least-busy still gives it, and the detector decides on its control thread, after the load.
+        await().atMost(WAIT).until(() -> {
+            Fixtures.getsWithoutFailures(balancer, "/items", 4, 40); // b1 still serves everything
+            return balancer.outlierDetector().refusedEjections() > 0;
+        });
         assertFalse(fx.state("b2").ejected());
-        // The detector decides on its control thread: the refusal is counted there, after the load.
-        await().atMost(WAIT).until(() -> balancer.outlierDetector().refusedEjections() > 0);
         fleet.backend(1).status(200);
 
         // b3 recovers: after its ejection it takes traffic again.
