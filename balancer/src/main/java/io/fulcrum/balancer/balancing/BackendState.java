@@ -15,8 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code /backends}) takes a sample above the estimate at once and averages lower ones in with time
  * constant {@link #DEFAULT_DECAY_NANOS}. The plain average that least-busy weighs
  * ({@link #latencyMeanNanos}) follows about the last second. Reads fade both toward zero for the
- * time since the last sample (the plain average with its one-second window, the peak EWMA with the
- * decay), so a backend that was slow and then got no traffic is tried again within seconds.
+ * time since the last sample, so a backend that was slow and then got no traffic is tried again.
  * Each estimator keeps its own timestamp: failures that carry no latency (connect failures) never
  * hold the latency estimate at its old value.
  *
@@ -108,11 +107,7 @@ public final class BackendState {
         this.clock = requireNonNull(clock, "clock");
         long now = clock.nanoTime();
         this.latency = DecayingAverage.peak(decayNanos, now);
-        // Read fading over its own window, not the decay: a backend set apart by a few slow answers
-        // gets no samples to correct them, so within a second or two of getting none it is tried
-        // again (with one early slow answer least-busy otherwise sent it nothing for seconds).
-        this.latencyMean = DecayingAverage.mean(MEAN_LATENCY_WINDOW_NANOS, Math.min(MEAN_LATENCY_WINDOW_NANOS, decayNanos),
-                now);
+        this.latencyMean = DecayingAverage.mean(MEAN_LATENCY_WINDOW_NANOS, decayNanos, now);
         this.errorRate = DecayingAverage.byCount(ERROR_RATE_SAMPLES, decayNanos, now);
     }
 
