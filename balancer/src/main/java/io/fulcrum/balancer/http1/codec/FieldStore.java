@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -23,16 +22,6 @@ import java.util.Arrays;
 abstract class FieldStore extends HttpHeaders {
     /** Field i occupies {@code at[5i..5i+4]}: name start, name end, value start, value end, line end. */
     private static final int STRIDE = FieldParser.STRIDE;
-
-    /** Where each thread writes the added fields before copying them out ({@link #encode}). */
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
-        @Override
-        protected byte[] initialValue() {
-            return new byte[1024];
-        }
-    };
-    /** Added fields longer than this are written through an array of their own, not kept. */
-    private static final int SCRATCH_MAX = 16 * 1024;
 
     final byte[] bytes;
     final int[] at;
@@ -219,52 +208,12 @@ abstract class FieldStore extends HttpHeaders {
         if (runStart >= 0) {
             out.writeBytes(bytes, runStart, runEnd - runStart);
         }
-        if (extraCount > 0) {
-            encodeAdded(out);
-        }
-    }
-
-    /**
-     * Writes the added fields into the loop's scratch array and then to {@code out} in one copy:
-     * field by field, a forwarded request's eight took some fifty bounds and reference-count checks
-     * of the buffer and a native copy per name.
-     */
-    private void encodeAdded(ByteBuf out) {
-        int size = 0;
-        for (int i = 0; i < 2 * extraCount; i++) {
-            size += extra[i].length() + 2;
-        }
-        byte[] b = SCRATCH.get();
-        if (b.length < size) {
-            b = new byte[size];
-            if (size <= SCRATCH_MAX) {
-                SCRATCH.set(b);
-            }
-        }
-        int n = 0;
         for (int i = 0; i < extraCount; i++) {
-            n = putAscii(extra[2 * i], b, n);
-            b[n++] = ':';
-            b[n++] = ' ';
-            n = putAscii(extra[2 * i + 1], b, n);
-            b[n++] = '\r';
-            b[n++] = '\n';
+            ByteBufUtil.writeAscii(out, extra[2 * i]);
+            out.writeByte(':').writeByte(' ');
+            ByteBufUtil.writeAscii(out, extra[2 * i + 1]);
+            out.writeByte('\r').writeByte('\n');
         }
-        out.writeBytes(b, 0, n);
-    }
-
-    /** Writes {@code s} at {@code b[at]} a byte per char, as {@link ByteBufUtil#writeAscii} does; returns the end. */
-    private static int putAscii(CharSequence s, byte[] b, int at) {
-        int length = s.length();
-        if (s instanceof AsciiString a) {
-            System.arraycopy(a.array(), a.arrayOffset(), b, at, length);
-        } else {
-            for (int k = 0; k < length; k++) {
-                char c = s.charAt(k);
-                b[at + k] = (byte) (c > 0xFF ? '?' : c);
-            }
-        }
-        return at + length;
     }
 
     /** An upper bound guess of {@link #encode}'s output size, to size the buffer once. */
