@@ -1,6 +1,5 @@
 package io.fulcrum.balancer.edge;
 
-import io.fulcrum.balancer.http1.codec.RawHeaders;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -12,6 +11,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.util.List;
 
 /**
  * The checks a request must pass before anything of it is forwarded, beyond what the strict
@@ -55,16 +55,15 @@ public final class RequestValidator {
                 return r;
             }
         }
-        int hosts = headers instanceof RawHeaders raw ? raw.count(HttpHeaderNames.HOST)
-                : headers.getAll(HttpHeaderNames.HOST).size();
-        if (hosts > 1) {
+        List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
             return new Rejection(HttpResponseStatus.BAD_REQUEST, "more than one Host header");
         }
-        if (hosts == 0 && version == HttpVersion.HTTP_1_1) {
+        if (hosts.isEmpty() && version == HttpVersion.HTTP_1_1) {
             // RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
             return new Rejection(HttpResponseStatus.BAD_REQUEST, "missing Host header");
         }
-        if (hosts == 1 && !isValidHost(headers.get(HttpHeaderNames.HOST))) {
+        if (!hosts.isEmpty() && !isValidHost(hosts.get(0))) {
             return new Rejection(HttpResponseStatus.BAD_REQUEST, "invalid Host header");
         }
         long contentLength = HttpUtil.getContentLength(request, -1L);

@@ -124,15 +124,6 @@ public final class RawHeaders extends FieldStore {
         return all;
     }
 
-    /** How many fields named {@code name} are present, without making their values into strings. */
-    public int count(CharSequence name) {
-        int n = 0;
-        for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
-            n++;
-        }
-        return n;
-    }
-
     @Override
     public boolean contains(String name) {
         return indexOf(name, 0) >= 0;
